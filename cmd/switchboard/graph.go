@@ -1,0 +1,3 @@
+package main
+
+func cmdGraph(env *cliEnv, args []string) int { return 2 }

@@ -1,0 +1,113 @@
+package engine
+
+import (
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// checkGraph finds unreachable nodes, dead ends, router loops and missing endings, and warns
+// about transitions that can never be checked. It runs only on an otherwise valid scenario.
+func (l *loader) checkGraph(r *reader, top decl) {
+	sc := l.sc
+	if len(sc.Nodes) == 0 || sc.Start < 0 {
+		return
+	}
+	nodeAt := func(n *Node) *yaml.Node { return &yaml.Node{Line: n.Line, Column: n.Col} }
+	reached := make([]bool, len(sc.Nodes))
+	queue := []int{sc.Start}
+	reached[sc.Start] = true
+	rulesAdded := false
+	for len(queue) > 0 {
+		n := sc.Nodes[queue[0]]
+		queue = queue[1:]
+		var next []int
+		for _, t := range n.Transitions {
+			next = append(next, t.To)
+		}
+		for _, t := range n.Timers {
+			next = append(next, t.To)
+		}
+		if n.End == nil && !rulesAdded {
+			rulesAdded = true
+			for _, t := range sc.Rules {
+				if t.To >= 0 {
+					next = append(next, t.To)
+				}
+			}
+		}
+		for _, to := range next {
+			if to >= 0 && !reached[to] {
+				reached[to] = true
+				queue = append(queue, to)
+			}
+		}
+	}
+	endingReached := false
+	for _, n := range sc.Nodes {
+		if !reached[n.Index] {
+			if l.broken {
+				continue // a transition that failed to compile may lead here
+			}
+			kind := "node"
+			if n.End != nil {
+				kind = "ending"
+			}
+			r.errorf(nodeAt(n), "%s %s is never reached from %s", kind, n.ID, sc.Nodes[sc.Start].ID)
+			continue
+		}
+		if n.End != nil {
+			endingReached = true
+			continue
+		}
+		if len(n.Transitions) == 0 && len(n.Timers) == 0 && !n.broken {
+			r.errorf(nodeAt(n), "node %s is not an ending and has no way out (add transitions, or end: to make it an ending)", n.ID)
+		}
+		always := false
+		for _, t := range n.Transitions {
+			if always {
+				r.warnf(&yaml.Node{Line: t.Line, Column: t.Col}, "this transition is never checked: an earlier one always matches")
+				break
+			}
+			if strings.TrimSpace(t.WhenSrc) == "true" {
+				always = true
+			}
+		}
+		if n.Router() && !always && len(n.Transitions) > 0 {
+			r.warnf(nodeAt(n), "router %s has no catch-all (when: 'true'): if nothing matches, the call is stuck here", n.ID)
+		}
+	}
+	if !endingReached && !l.broken {
+		r.errorf(top.pairs["nodes"].keyN, "no ending can be reached from %s: every call must be able to end", sc.Nodes[sc.Start].ID)
+	}
+	// Routers pass the call on at once: a loop of routers would never stop.
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := make([]int, len(sc.Nodes))
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		color[i] = grey
+		for _, t := range sc.Nodes[i].Transitions {
+			if t.To < 0 || !sc.Nodes[t.To].Router() {
+				continue
+			}
+			if color[t.To] == grey {
+				r.errorf(nodeAt(sc.Nodes[t.To]), "routers %s and %s form a loop with no customer line in between", sc.Nodes[i].ID, sc.Nodes[t.To].ID)
+				return true
+			}
+			if color[t.To] == white && visit(t.To) {
+				return true
+			}
+		}
+		color[i] = black
+		return false
+	}
+	for i, n := range sc.Nodes {
+		if n.Router() && color[i] == white && visit(i) {
+			break
+		}
+	}
+}

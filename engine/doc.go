@@ -1,0 +1,11 @@
+// Package engine is the pure core of Switchboard: the scenario language (loading, checking
+// and compiling scenario YAML), and the session state machine that plays a compiled scenario.
+//
+// The engine is deterministic and has no side effects: it imports no network, storage or
+// clock, and starts no goroutine. Time arrives inside each [Event] (milliseconds since the
+// session started) and randomness comes from the session's seed, so replaying the same
+// events on the same scenario yields the same outputs, byte for byte.
+//
+// Concurrency: a [*Scenario] is immutable once loaded and safe for concurrent use by any
+// number of sessions. A [*Session] is not safe for concurrent use: one goroutine owns it.
+package engine

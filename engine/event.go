@@ -1,0 +1,101 @@
+package engine
+
+import "errors"
+
+// EventType names an input to a session.
+type EventType string
+
+// The inputs a session accepts.
+const (
+	EventAnswer  EventType = "answer"  // the trainee picks up the ringing phone
+	EventSay     EventType = "say"     // the trainee types a message (Text)
+	EventChoose  EventType = "choose"  // the trainee picks suggested reply Index
+	EventHangup  EventType = "hangup"  // the trainee hangs up
+	EventTimeout EventType = "timeout" // the driver delivers the session's deadline
+	EventWhisper EventType = "whisper" // a supervisor whispers a hint (Text) to the trainee
+)
+
+// Event is one input. At is the time in milliseconds since the session started; events
+// must arrive in non-decreasing At order.
+type Event struct {
+	Type  EventType `json:"type"`
+	At    int64     `json:"at"`
+	Text  string    `json:"text,omitempty"`
+	Index int       `json:"index,omitempty"`
+}
+
+// OutputType names an output of a session.
+type OutputType string
+
+// The outputs a session produces.
+const (
+	OutRing     OutputType = "ring"     // the phone starts ringing
+	OutLine     OutputType = "line"     // the customer starts a line: Text, Words, Duration
+	OutCut      OutputType = "cut"      // the current line is cut after Spoken words
+	OutChoices  OutputType = "choices"  // suggested replies for the current node
+	OutTrainee  OutputType = "trainee"  // the trainee's message as recorded
+	OutFeedback OutputType = "feedback" // a rule (Rule) or transition fired; Text may be empty for rules
+	OutMood     OutputType = "mood"     // the customer's mood changed
+	OutWhisper  OutputType = "whisper"  // a supervisor's hint
+	OutError    OutputType = "error"    // an expression failed at run time (a scenario bug)
+	OutEnd      OutputType = "end"      // the call ended
+)
+
+// Output is one thing a session tells the world. Only the fields of its Type are set.
+type Output struct {
+	Type     OutputType    `json:"type"`
+	At       int64         `json:"at"`
+	Node     string        `json:"node,omitempty"`
+	Text     string        `json:"text,omitempty"`
+	Words    int           `json:"words,omitempty"`
+	Duration int64         `json:"duration,omitempty"` // ms, for lines
+	Spoken   int           `json:"spoken,omitempty"`   // words spoken before a cut
+	Choice   *int          `json:"choice,omitempty"`   // for trainee: the reply picked, absent when typed
+	Choices  []ChoiceShown `json:"choices,omitempty"`
+	Rule     string        `json:"rule,omitempty"`
+	Mood     *float64      `json:"mood,omitempty"`
+	Intents  []string      `json:"intents,omitempty"` // for trainee: the intents matched
+	Flags    []string      `json:"flags,omitempty"`   // for trainee: "interrupted", "repeated"
+	End      *EndInfo      `json:"end,omitempty"`
+}
+
+// ChoiceShown is a suggested reply as shown: Index is its place in the node's choices.
+type ChoiceShown struct {
+	Index int    `json:"index"`
+	Text  string `json:"text"`
+}
+
+// EndInfo is the result of a call.
+type EndInfo struct {
+	Ending  string      `json:"ending"`
+	Outcome string      `json:"outcome"`
+	Text    string      `json:"text,omitempty"`
+	Scores  []AxisScore `json:"scores"`
+	Overall float64     `json:"overall"`
+	Passed  bool        `json:"passed"`
+}
+
+// AxisScore is one axis's result.
+type AxisScore struct {
+	Axis       string  `json:"axis"`
+	Points     float64 `json:"points"`
+	Max        float64 `json:"max"`
+	Normalized float64 `json:"normalized"`
+	Weight     float64 `json:"weight"`
+}
+
+// Errors for events a session refuses; the session is unchanged when Apply returns one.
+var (
+	ErrEnded        = errors.New("the call has ended")
+	ErrTimeBackward = errors.New("event time is before the previous event")
+	ErrUnknownEvent = errors.New("unknown event type")
+	ErrNotRinging   = errors.New("the phone is not ringing")
+	ErrNotAnswered  = errors.New("answer the phone first")
+	ErrBadChoice    = errors.New("no such suggested reply")
+	ErrEmptyText    = errors.New("the message is empty")
+	ErrTextTooLong  = errors.New("the message is too long")
+	ErrInvalidUTF8  = errors.New("the message is not valid UTF-8")
+)
+
+// MaxMessageBytes is the longest trainee message a session accepts.
+const MaxMessageBytes = maxMessageBytes

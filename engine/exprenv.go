@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
+	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+)
+
+// Names every expression can use, besides the scenario's vars.
+const (
+	envEvent       = "event"
+	envText        = "text"
+	envChoice      = "choice"
+	envSaid        = "said"
+	envCount       = "count"
+	envInterrupted = "interrupted"
+	envRinging     = "ringing"
+	envSilence     = "silence"
+	envElapsed     = "elapsed"
+	envTurn        = "turn"
+	envVisits      = "visits"
+	envSeen        = "seen"
+	envMood        = "mood"
+	envRepeated    = "repeated"
+	envRandom      = "random"
+	envScore       = "score"
+)
+
+// BuiltinNames lists the names the expression environment provides, in documentation order.
+var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envInterrupted,
+	envRinging, envSilence, envElapsed, envTurn, envVisits, envSeen, envMood, envRepeated,
+	envRandom, envScore}
+
+// disabledBuiltins read the wall clock, iterate maps in random order, or allocate without
+// the VM's memory budget.
+var disabledBuiltins = []string{"now", "date", "timezone", "keys", "values", "toPairs", "repeat"}
+
+var exprKeywords = []string{"true", "false", "nil", "in", "not", "and", "or", "matches",
+	"contains", "startsWith", "endsWith", "let", "if", "else"}
+
+// reservedName reports whether name cannot be a var: a built-in, an expr function or keyword.
+func reservedName(name string) bool {
+	if slices.Contains(BuiltinNames, name) || slices.Contains(exprKeywords, name) {
+		return true
+	}
+	_, isBuiltin := builtin.Index[name]
+	return isBuiltin || strings.HasPrefix(name, "$")
+}
+
+// typeEnv builds the compile-time environment: the value of each name fixes its type.
+func typeEnv(vars []Var) map[string]any {
+	env := map[string]any{
+		envEvent:       "",
+		envText:        "",
+		envChoice:      0,
+		envSaid:        (func(string) bool)(nil),
+		envCount:       (func(string) int)(nil),
+		envInterrupted: false,
+		envRinging:     0.0,
+		envSilence:     0.0,
+		envElapsed:     0.0,
+		envTurn:        0,
+		envVisits:      0,
+		envSeen:        (func(string) int)(nil),
+		envMood:        0.0,
+		envRepeated:    false,
+		envRandom:      (func(int, int) int)(nil),
+		envScore:       map[string]float64{},
+	}
+	for _, v := range vars {
+		env[v.Name] = v.Init
+	}
+	return env
+}
+
+// exprCompiler compiles expressions of one scenario against its typed environment.
+type exprCompiler struct {
+	env     map[string]any
+	names   []string // for "did you mean"
+	intents map[string]int
+	nodes   map[string]int
+	axes    map[string]int
+	opts    []expr.Option
+}
+
+func newExprCompiler(vars []Var, intents, nodes, axes map[string]int) *exprCompiler {
+	c := &exprCompiler{env: typeEnv(vars), intents: intents, nodes: nodes, axes: axes}
+	for name := range c.env {
+		c.names = append(c.names, name)
+	}
+	slices.Sort(c.names)
+	c.opts = []expr.Option{expr.Env(c.env), expr.MaxNodes(MaxExprNodes)}
+	for _, name := range disabledBuiltins {
+		c.opts = append(c.opts, expr.DisableBuiltin(name))
+	}
+	return c
+}
+
+// exprError is a problem inside an expression at a byte offset of its source.
+type exprError struct {
+	offset int
+	msg    string
+}
+
+var unknownNameRE = regexp.MustCompile(`^unknown name ([A-Za-z_$][A-Za-z0-9_]*)`)
+
+// compile compiles src; kind is the expected result: "bool", "number", "string" or "".
+func (c *exprCompiler) compile(src string, kind VarKind, wantBool bool) (*vm.Program, []exprError) {
+	if len(src) > MaxExprBytes {
+		return nil, []exprError{{0, fmt.Sprintf("expression is %d bytes; the limit is %d", len(src), MaxExprBytes)}}
+	}
+	if strings.TrimSpace(src) == "" {
+		return nil, []exprError{{0, "expression is empty"}}
+	}
+	// Our own checks first, on the parsed tree: they give better messages than expr's.
+	cfg := conf.CreateNew()
+	for _, op := range c.opts {
+		op(cfg)
+	}
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		return nil, []exprError{fromExprErr(src, err, c.names)}
+	}
+	if errs := c.checkNames(src, tree.Node); len(errs) > 0 {
+		return nil, errs
+	}
+	opts := c.opts
+	switch {
+	case wantBool:
+		opts = append(slices.Clip(opts), expr.AsBool())
+	case kind == VarNumber:
+		opts = append(slices.Clip(opts), expr.AsFloat64())
+	case kind == VarBool:
+		opts = append(slices.Clip(opts), expr.AsBool())
+	case kind == VarString:
+		opts = append(slices.Clip(opts), expr.AsKind(reflect.String))
+	}
+	prog, err := expr.Compile(src, opts...)
+	if err != nil {
+		return nil, []exprError{fromExprErr(src, err, c.names)}
+	}
+	return prog, nil
+}
+
+func fromExprErr(src string, err error, names []string) exprError {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		msg := fe.Message
+		if m := unknownNameRE.FindStringSubmatch(msg); m != nil {
+			msg = fmt.Sprintf("unknown name %q%s", m[1], didYouMean(m[1], names))
+		}
+		return exprError{offset: min(max(fe.From, 0), len(src)), msg: msg}
+	}
+	return exprError{offset: 0, msg: err.Error()}
+}
+
+// checkNames reports unknown names, intents, nodes and axes with suggestions.
+func (c *exprCompiler) checkNames(src string, root ast.Node) []exprError {
+	v := &nameChecker{c: c, declared: map[string]bool{}}
+	ast.Walk(&root, &declCollector{declared: v.declared})
+	ast.Walk(&root, v)
+	return v.errs
+}
+
+type declCollector struct{ declared map[string]bool }
+
+func (d *declCollector) Visit(n *ast.Node) {
+	if vd, ok := (*n).(*ast.VariableDeclaratorNode); ok {
+		d.declared[vd.Name] = true
+	}
+}
+
+type nameChecker struct {
+	c        *exprCompiler
+	declared map[string]bool
+	errs     []exprError
+}
+
+func (v *nameChecker) add(n ast.Node, msg string) {
+	v.errs = append(v.errs, exprError{offset: n.Location().From, msg: msg})
+}
+
+func (v *nameChecker) Visit(np *ast.Node) {
+	switch n := (*np).(type) {
+	case *ast.IdentifierNode:
+		if strings.HasPrefix(n.Value, "$") {
+			v.add(n, fmt.Sprintf("%s is not available in scenario expressions", n.Value))
+			return
+		}
+		if slices.Contains(disabledBuiltins, n.Value) {
+			v.add(n, fmt.Sprintf("%s() is disabled: scenarios must replay exactly and stay within memory bounds", n.Value))
+			return
+		}
+		if _, ok := v.c.env[n.Value]; !ok && !v.declared[n.Value] && !strings.HasPrefix(n.Value, "$") {
+			if _, isBuiltin := builtin.Index[n.Value]; !isBuiltin {
+				v.add(n, fmt.Sprintf("unknown name %q%s", n.Value, didYouMean(n.Value, v.c.names)))
+			}
+		}
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok {
+			return
+		}
+		var table map[string]int
+		var what string
+		switch id.Value {
+		case envSaid, envCount:
+			table, what = v.c.intents, "intent"
+		case envSeen:
+			table, what = v.c.nodes, "node"
+		default:
+			return
+		}
+		if len(n.Arguments) != 1 {
+			v.add(n, fmt.Sprintf("%s() takes one %s name", id.Value, what))
+			return
+		}
+		s, ok := n.Arguments[0].(*ast.StringNode)
+		if !ok {
+			v.add(n.Arguments[0], fmt.Sprintf("%s() takes a quoted %s name, such as %s(\"%s\")", id.Value, what, id.Value, firstKey(table)))
+			return
+		}
+		if _, ok := table[s.Value]; !ok {
+			v.add(s, fmt.Sprintf("unknown %s %q%s", what, s.Value, didYouMean(s.Value, sortedKeys(table))))
+		}
+	case *ast.MemberNode:
+		id, ok := n.Node.(*ast.IdentifierNode)
+		if !ok || id.Value != envScore {
+			return
+		}
+		s, ok := n.Property.(*ast.StringNode)
+		if !ok {
+			v.add(n, "score is read with a fixed axis name, such as score."+firstKey(v.c.axes))
+			return
+		}
+		if _, ok := v.c.axes[s.Value]; !ok {
+			v.add(s, fmt.Sprintf("unknown score axis %q%s", s.Value, didYouMean(s.Value, sortedKeys(v.c.axes))))
+		}
+	}
+}
+
+func sortedKeys(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+func firstKey(m map[string]int) string {
+	keys := sortedKeys(m)
+	if len(keys) == 0 {
+		return "name"
+	}
+	return keys[0]
+}

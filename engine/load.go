@@ -1,0 +1,806 @@
+package engine
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Keys allowed at each level of a scenario file. The JSON Schema in docs is checked
+// against these lists by a test.
+var (
+	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "start", "rules", "nodes"}
+	PackKeys       = []string{"intents", "vars", "scores", "rules"}
+	PersonaKeys    = []string{"name", "wpm", "mood"}
+	AxisKeys       = []string{"weight", "start", "max"}
+	NodeKeys       = []string{"say", "choices", "transitions", "ring", "end"}
+	LineKeys       = []string{"when", "text"}
+	ChoiceKeys     = []string{"text", "when"}
+	EndKeys        = []string{"outcome", "text"}
+	TransitionKeys = []string{"when", "after", "to", "set", "score", "feedback"}
+	RuleKeys       = []string{"id", "when", "to", "set", "score", "feedback"}
+	Outcomes       = []string{OutcomeResolved, OutcomeLost, OutcomeEscalated}
+)
+
+var scenarioIDRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// OSFS reads files by their operating-system path, relative to the working directory.
+// Scenario paths given on a command line are loaded through it.
+type OSFS struct{}
+
+// Open implements fs.FS without fs.ValidPath's restrictions, so "../x.yaml" works.
+func (OSFS) Open(name string) (fs.File, error) { return os.Open(name) }
+
+// LoadFile loads a scenario from the operating system's file system.
+func LoadFile(name string) (*Scenario, Diagnostics) { return Load(OSFS{}, name) }
+
+// Load reads, checks and compiles the scenario at name in fsys, with the rule packs it
+// includes. It returns every problem found; the scenario is nil when any is an error.
+func Load(fsys fs.FS, name string) (*Scenario, Diagnostics) {
+	var diags Diagnostics
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		diags = append(diags, Diagnostic{Path: name, Line: 1, Col: 1, Message: fmt.Sprintf("cannot read: %v", unwrapPathErr(err))})
+		return nil, diags
+	}
+	sc := LoadBytes(fsys, name, data, &diags)
+	diags.Sort()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	sc.Warnings = diags.Warnings()
+	return sc, diags
+}
+
+func unwrapPathErr(err error) error {
+	if pe, ok := err.(*fs.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// LoadBytes compiles a scenario from data as if read from name (includes are read from
+// fsys relative to name). Problems are appended to diags; the result is only valid when
+// none of them is an error.
+func LoadBytes(fsys fs.FS, name string, data []byte, diags *Diagnostics) *Scenario {
+	l := &loader{fsys: fsys, diags: diags}
+	return l.load(name, data)
+}
+
+type loader struct {
+	fsys  fs.FS
+	diags *Diagnostics
+	sc    *Scenario
+	ec    *exprCompiler
+	// broken is set when a transition or rule could not be compiled: graph checks then
+	// skip what that transition might have reached.
+	broken bool
+}
+
+// decl is one file's declarations (a scenario or a pack), decoded in the first pass.
+type decl struct {
+	r     *reader
+	pairs map[string]pair
+}
+
+func (l *loader) load(name string, data []byte) *Scenario {
+	sc := &Scenario{Path: name, Pass: defaultPass, Persona: Persona{WPM: defaultWPM},
+		nodeIndex: map[string]int{}, intentIndex: map[string]int{}, varIndex: map[string]int{}, axisIndex: map[string]int{}}
+	l.sc = sc
+	sc.Sources = append(sc.Sources, SourceFile{Path: name, Data: data})
+	r := &reader{path: name, diags: l.diags}
+	root := r.parseYAML(data)
+	if root == nil {
+		return sc
+	}
+	pairs, ok := r.mapping(root, "the scenario", ScenarioKeys)
+	if !ok {
+		return sc
+	}
+	top := decl{r: r, pairs: map[string]pair{}}
+	for _, p := range pairs {
+		top.pairs[p.key] = p
+	}
+	for _, req := range []string{"id", "title", "brief", "start", "nodes"} {
+		if _, ok := top.pairs[req]; !ok {
+			r.errorf(root, "missing required key %q", req)
+		}
+	}
+
+	// Header.
+	if p, ok := top.pairs["id"]; ok {
+		if s, ok := r.str(p.value, "id"); ok {
+			if !scenarioIDRE.MatchString(s) {
+				r.errorf(p.value, "id %q must be lower-case letters, digits and '-'", s)
+			}
+			sc.ID = s
+		}
+	}
+	sc.Title = l.text(top, "title")
+	sc.Brief = l.text(top, "brief")
+	sc.Lesson = l.text(top, "lesson")
+	if p, ok := top.pairs["persona"]; ok {
+		l.persona(r, p.value)
+	}
+	if p, ok := top.pairs["pass"]; ok {
+		if f, ok := r.number(p.value, "pass"); ok {
+			if f < 0 || f > 1 {
+				r.errorf(p.value, "pass must be between 0 and 1")
+			}
+			sc.Pass = f
+		}
+	}
+
+	// Declarations: packs first, in include order, then the scenario's own.
+	files := []decl{}
+	if p, ok := top.pairs["include"]; ok {
+		files = append(files, l.includes(r, name, p.value)...)
+	}
+	files = append(files, top)
+	for _, f := range files {
+		if p, ok := f.pairs["vars"]; ok {
+			l.vars(f.r, p.value)
+		}
+		if p, ok := f.pairs["intents"]; ok {
+			l.intents(f.r, p.value)
+		}
+		if p, ok := f.pairs["scores"]; ok {
+			l.scores(f.r, p.value)
+		}
+	}
+
+	// Node ids, so that expressions and transitions can refer to any node.
+	var nodePairs []pair
+	if p, ok := top.pairs["nodes"]; ok {
+		nodePairs, _ = r.mapping(p.value, "nodes", nil)
+		if len(nodePairs) > MaxNodes {
+			r.errorf(p.value, "%d nodes; the limit is %d", len(nodePairs), MaxNodes)
+			nodePairs = nodePairs[:MaxNodes]
+		}
+		if len(nodePairs) == 0 && p.value.Kind == yaml.MappingNode {
+			r.errorf(p.value, "a scenario needs at least one node")
+		}
+		for _, np := range nodePairs {
+			if !nodeIDRE.MatchString(np.key) {
+				r.errorf(np.keyN, "node id %q must start with a letter and hold only letters, digits, '_' and '-'", np.key)
+			}
+			sc.nodeIndex[np.key] = len(sc.Nodes)
+			sc.Nodes = append(sc.Nodes, &Node{ID: np.key, Index: len(sc.Nodes), Line: np.keyN.Line, Col: np.keyN.Column})
+		}
+	}
+	l.ec = newExprCompiler(sc.Vars, sc.intentIndex, sc.nodeIndex, sc.axisIndex)
+	for i := range sc.Intents {
+		sc.Intents[i].words = make([][]string, len(sc.Intents[i].Phrases))
+		for j, ph := range sc.Intents[i].Phrases {
+			sc.Intents[i].words[j] = phraseWords(ph)
+		}
+	}
+
+	// Rules, then nodes.
+	ruleIDs := map[string]bool{}
+	for _, f := range files {
+		if p, ok := f.pairs["rules"]; ok {
+			l.rules(f.r, p.value, ruleIDs)
+		}
+	}
+	if p, ok := top.pairs["start"]; ok {
+		if s, ok := r.str(p.value, "start"); ok {
+			sc.Start = l.target(r, p.value, s)
+		}
+	}
+	for i, np := range nodePairs {
+		l.node(r, sc.Nodes[i], np.value)
+	}
+	if sc.Start >= 0 && len(sc.Nodes) > 0 {
+		l.checkGraph(r, top)
+	}
+	h := sha256.New()
+	for _, src := range sc.Sources {
+		fmt.Fprintf(h, "%s\x00%d\x00", src.Path, len(src.Data))
+		h.Write(src.Data)
+	}
+	sc.Hash = hex.EncodeToString(h.Sum(nil))
+	return sc
+}
+
+func (l *loader) text(d decl, key string) string {
+	if p, ok := d.pairs[key]; ok {
+		s, _ := d.r.str(p.value, key)
+		return s
+	}
+	return ""
+}
+
+func (l *loader) persona(r *reader, n *yaml.Node) {
+	pairs, _ := r.mapping(n, "persona", PersonaKeys)
+	for _, p := range pairs {
+		switch p.key {
+		case "name":
+			l.sc.Persona.Name, _ = r.str(p.value, "persona.name")
+		case "wpm":
+			if f, ok := r.number(p.value, "persona.wpm"); ok {
+				if f < 60 || f > 400 || f != float64(int(f)) {
+					r.errorf(p.value, "persona.wpm must be a whole number from 60 to 400")
+				} else {
+					l.sc.Persona.WPM = int(f)
+				}
+			}
+		case "mood":
+			if f, ok := r.number(p.value, "persona.mood"); ok {
+				if f < -1 || f > 1 {
+					r.errorf(p.value, "persona.mood must be between -1 and 1")
+				}
+				l.sc.Persona.Mood = clamp(f, -1, 1)
+			}
+		}
+	}
+}
+
+func (l *loader) includes(r *reader, name string, n *yaml.Node) []decl {
+	items, ok := r.list(n, "include")
+	if !ok {
+		return nil
+	}
+	var out []decl
+	seen := map[string]bool{}
+	for _, it := range items {
+		inc, ok := r.str(it, "an include")
+		if !ok {
+			continue
+		}
+		p := path.Join(path.Dir(name), inc)
+		if seen[p] {
+			r.errorf(it, "%q is included twice", inc)
+			continue
+		}
+		seen[p] = true
+		data, err := fs.ReadFile(l.fsys, p)
+		if err != nil {
+			r.errorf(it, "cannot read rule pack %q: %v", inc, unwrapPathErr(err))
+			continue
+		}
+		l.sc.Sources = append(l.sc.Sources, SourceFile{Path: p, Data: data})
+		pr := &reader{path: p, diags: l.diags}
+		root := pr.parseYAML(data)
+		if root == nil {
+			continue
+		}
+		pairs, ok := pr.mapping(root, "a rule pack", PackKeys)
+		if !ok {
+			continue
+		}
+		d := decl{r: pr, pairs: map[string]pair{}}
+		for _, p := range pairs {
+			d.pairs[p.key] = p
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func (l *loader) vars(r *reader, n *yaml.Node) {
+	pairs, _ := r.mapping(n, "vars", nil)
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) {
+			r.errorf(p.keyN, "var name %q must be letters, digits and '_', starting with a letter", p.key)
+			continue
+		}
+		if reservedName(p.key) {
+			r.errorf(p.keyN, "%q is a built-in name and cannot be a var", p.key)
+			continue
+		}
+		var v Var
+		v.Name = p.key
+		switch {
+		case p.value.Kind == yaml.ScalarNode && p.value.Tag == "!!bool":
+			b, _ := r.boolean(p.value, "var "+p.key)
+			v.Kind, v.Init = VarBool, b
+		case p.value.Kind == yaml.ScalarNode && (p.value.Tag == "!!int" || p.value.Tag == "!!float"):
+			f, _ := r.number(p.value, "var "+p.key)
+			v.Kind, v.Init = VarNumber, f
+		case p.value.Kind == yaml.ScalarNode && p.value.Tag == "!!str":
+			v.Kind, v.Init = VarString, p.value.Value
+		default:
+			r.errorf(p.value, "var %s must start as true/false, a number or text, not %s", p.key, kindName(p.value))
+			continue
+		}
+		if i, ok := l.sc.varIndex[p.key]; ok {
+			l.sc.Vars[i] = v // a later file (the scenario) overrides a pack
+		} else {
+			l.sc.varIndex[p.key] = len(l.sc.Vars)
+			l.sc.Vars = append(l.sc.Vars, v)
+		}
+	}
+}
+
+func (l *loader) intents(r *reader, n *yaml.Node) {
+	pairs, _ := r.mapping(n, "intents", nil)
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) {
+			r.errorf(p.keyN, "intent name %q must be letters, digits and '_', starting with a letter", p.key)
+			continue
+		}
+		items, ok := r.list(p.value, "intent "+p.key)
+		if !ok {
+			continue
+		}
+		in := Intent{Name: p.key}
+		for _, it := range items {
+			s, ok := r.str(it, "a phrase")
+			if !ok {
+				continue
+			}
+			if len(phraseWords(s)) == 0 {
+				r.errorf(it, "phrase %q has no words to match", s)
+				continue
+			}
+			in.Phrases = append(in.Phrases, s)
+		}
+		if len(items) == 0 {
+			r.errorf(p.value, "intent %s has no phrases", p.key)
+		}
+		if i, ok := l.sc.intentIndex[p.key]; ok {
+			l.sc.Intents[i] = in
+		} else {
+			if len(l.sc.Intents) >= MaxIntents {
+				r.errorf(p.keyN, "more than %d intents", MaxIntents)
+				continue
+			}
+			l.sc.intentIndex[p.key] = len(l.sc.Intents)
+			l.sc.Intents = append(l.sc.Intents, in)
+		}
+	}
+}
+
+func (l *loader) scores(r *reader, n *yaml.Node) {
+	pairs, _ := r.mapping(n, "scores", nil)
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) {
+			r.errorf(p.keyN, "axis name %q must be letters, digits and '_', starting with a letter", p.key)
+			continue
+		}
+		ax := Axis{Name: p.key, Weight: 1, Max: 1}
+		if p.value.Kind == yaml.MappingNode {
+			fields, _ := r.mapping(p.value, "axis "+p.key, AxisKeys)
+			for _, f := range fields {
+				v, ok := r.number(f.value, "scores."+p.key+"."+f.key)
+				if !ok {
+					continue
+				}
+				switch f.key {
+				case "weight":
+					if v < 0 {
+						r.errorf(f.value, "a weight cannot be negative")
+					}
+					ax.Weight = v
+				case "start":
+					ax.Start = v
+				case "max":
+					if v <= 0 {
+						r.errorf(f.value, "max must be above 0")
+						continue
+					}
+					ax.Max = v
+				}
+			}
+		} else if w, ok := r.number(p.value, "the weight of axis "+p.key); ok {
+			if w < 0 {
+				r.errorf(p.value, "a weight cannot be negative")
+			}
+			ax.Weight = w
+		}
+		if i, ok := l.sc.axisIndex[p.key]; ok {
+			l.sc.Axes[i] = ax
+		} else {
+			l.sc.axisIndex[p.key] = len(l.sc.Axes)
+			l.sc.Axes = append(l.sc.Axes, ax)
+		}
+	}
+}
+
+func (l *loader) rules(r *reader, n *yaml.Node, ids map[string]bool) {
+	items, ok := r.list(n, "rules")
+	if !ok {
+		return
+	}
+	for _, it := range items {
+		t := l.transition(r, it, true)
+		if t == nil {
+			continue
+		}
+		if t.ID != "" {
+			if ids[t.ID] {
+				r.errorf(it, "duplicate rule id %q", t.ID)
+			}
+			ids[t.ID] = true
+		}
+		l.sc.Rules = append(l.sc.Rules, t)
+	}
+}
+
+// target resolves a node id, reporting unknown ones.
+func (l *loader) target(r *reader, n *yaml.Node, id string) int {
+	if i, ok := l.sc.nodeIndex[id]; ok {
+		return i
+	}
+	r.errorf(n, "unknown node %q%s", id, didYouMean(id, sortedKeys(l.sc.nodeIndex)))
+	return -1
+}
+
+// exprAt reports expression errors at their position inside the YAML scalar.
+func (l *loader) exprAt(r *reader, n *yaml.Node, src string, errs []exprError) {
+	for _, e := range errs {
+		line, col := n.Line, n.Column
+		runes := []rune(src)
+		off := min(max(e.offset, 0), len(runes))
+		before := string(runes[:off])
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			nl := strings.Count(before, "\n")
+			line += 1 + nl
+			col = n.Column + 2 + utf8.RuneCountInString(before[strings.LastIndex(before, "\n")+1:])
+		} else {
+			if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+				col++
+			}
+			col += off
+		}
+		*r.diags = append(*r.diags, Diagnostic{Path: r.path, Line: line, Col: col, Message: e.msg})
+	}
+}
+
+func (l *loader) guard(r *reader, n *yaml.Node, what string) (string, bool) {
+	src, ok := r.str(n, what)
+	if !ok {
+		return "", false
+	}
+	return src, true
+}
+
+func (l *loader) compileGuard(r *reader, n *yaml.Node, what string) (*Transition, string) {
+	src, ok := l.guard(r, n, what)
+	if !ok {
+		return nil, ""
+	}
+	prog, errs := l.ec.compile(src, 0, true)
+	if len(errs) > 0 {
+		l.exprAt(r, n, src, errs)
+		return nil, src
+	}
+	return &Transition{When: prog, WhenSrc: src}, src
+}
+
+func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
+	what, keys := "a transition", TransitionKeys
+	if rule {
+		what, keys = "a rule", RuleKeys
+	}
+	pairs, ok := r.mapping(n, what, keys)
+	if !ok {
+		return nil
+	}
+	t := &Transition{To: -1, Path: r.path, Line: n.Line, Col: n.Column}
+	has := map[string]*yaml.Node{}
+	for _, p := range pairs {
+		has[p.key] = p.value
+	}
+	valid := true
+	for _, p := range pairs {
+		switch p.key {
+		case "id":
+			if s, ok := r.str(p.value, "id"); ok {
+				if !nodeIDRE.MatchString(s) {
+					r.errorf(p.value, "rule id %q must start with a letter and hold only letters, digits, '_' and '-'", s)
+				}
+				t.ID = s
+			}
+		case "when":
+			src, ok := l.guard(r, p.value, "when")
+			if !ok {
+				valid = false
+				continue
+			}
+			t.WhenSrc = src
+			prog, errs := l.ec.compile(src, 0, true)
+			if len(errs) > 0 {
+				l.exprAt(r, p.value, src, errs)
+				valid = false
+				continue
+			}
+			t.When = prog
+		case "after":
+			if ms, ok := r.duration(p.value, "after"); ok {
+				t.After, t.Timer = ms, true
+			} else {
+				valid = false
+			}
+		case "to":
+			if s, ok := r.str(p.value, "to"); ok {
+				t.To = l.target(r, p.value, s)
+			}
+		case "set":
+			l.sets(r, p.value, t)
+		case "score":
+			fields, _ := r.mapping(p.value, "score", nil)
+			for _, f := range fields {
+				ai, ok := l.sc.axisIndex[f.key]
+				if !ok {
+					r.errorf(f.keyN, "unknown score axis %q%s", f.key, didYouMean(f.key, sortedKeys(l.sc.axisIndex)))
+					continue
+				}
+				if d, ok := r.number(f.value, "a score delta"); ok {
+					t.Score = append(t.Score, ScoreDelta{Axis: ai, Delta: d})
+				}
+			}
+		case "feedback":
+			t.Feedback, _ = r.str(p.value, "feedback")
+		}
+	}
+	if rule {
+		if _, ok := has["id"]; !ok {
+			r.errorf(n, "a rule needs an id")
+		}
+		if _, ok := has["when"]; !ok {
+			r.errorf(n, "a rule needs a when")
+		}
+	} else {
+		_, w := has["when"]
+		_, a := has["after"]
+		switch {
+		case w && a:
+			r.errorf(n, "a transition has either when or after, not both")
+		case !w && !a:
+			r.errorf(n, "a transition needs when (a condition) or after (a duration)")
+		}
+		if _, ok := has["to"]; !ok {
+			r.errorf(n, "a transition needs to (the node it leads to)")
+		}
+	}
+	if !valid {
+		l.broken = true
+		return nil
+	}
+	return t
+}
+
+func (l *loader) sets(r *reader, n *yaml.Node, t *Transition) {
+	fields, _ := r.mapping(n, "set", nil)
+	for _, f := range fields {
+		target, kind := moodTarget, VarNumber
+		if f.key != envMood {
+			vi, ok := l.sc.varIndex[f.key]
+			if !ok {
+				names := append(sortedKeys(l.sc.varIndex), envMood)
+				r.errorf(f.keyN, "unknown var %q%s", f.key, didYouMean(f.key, names))
+				continue
+			}
+			target, kind = vi, l.sc.Vars[vi].Kind
+		}
+		src, ok := r.str(f.value, "a set expression")
+		if !ok {
+			continue
+		}
+		prog, errs := l.ec.compile(src, kind, false)
+		if len(errs) > 0 {
+			for i := range errs {
+				errs[i].msg = "set " + f.key + ": " + errs[i].msg
+			}
+			l.exprAt(r, f.value, src, errs)
+			continue
+		}
+		t.Sets = append(t.Sets, Assign{Var: target, Prog: prog, Src: src})
+	}
+}
+
+func (l *loader) template(r *reader, n *yaml.Node, what string) (Template, bool) {
+	s, ok := r.str(n, what)
+	if !ok {
+		return Template{}, false
+	}
+	t, errs := parseTemplate(s, func(name string) (int, bool) {
+		switch name {
+		case "name":
+			return refPersona, true
+		case "trainee":
+			return refTrainee, true
+		}
+		i, ok := l.sc.varIndex[name]
+		return i, ok
+	})
+	for _, e := range errs {
+		msg := e.msg
+		if strings.HasPrefix(msg, "unknown placeholder") {
+			name := strings.TrimSuffix(strings.TrimPrefix(msg, "unknown placeholder {"), "}")
+			msg += didYouMean(name, append(sortedKeys(l.sc.varIndex), "name", "trainee"))
+		}
+		col := n.Column + utf8.RuneCountInString(s[:e.offset])
+		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+			col++
+		}
+		line := n.Line
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 || strings.Contains(s[:e.offset], "\n") {
+			line, col = n.Line, n.Column
+		}
+		*r.diags = append(*r.diags, Diagnostic{Path: r.path, Line: line, Col: col, Message: msg})
+	}
+	return t, len(errs) == 0
+}
+
+func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
+	pairs, ok := r.mapping(n, "node "+nd.ID, NodeKeys)
+	if !ok {
+		return
+	}
+	for _, p := range pairs {
+		switch p.key {
+		case "say":
+			l.say(r, nd, p.value)
+		case "choices":
+			l.choices(r, nd, p.value)
+		case "ring":
+			nd.Ring, _ = r.boolean(p.value, "ring")
+		case "end":
+			l.ending(r, nd, p.value)
+		case "transitions":
+			items, ok := r.list(p.value, "transitions")
+			if !ok {
+				continue
+			}
+			for _, it := range items {
+				t := l.transition(r, it, false)
+				if t == nil {
+					nd.broken = true
+					continue
+				}
+				if t.Timer {
+					nd.Timers = append(nd.Timers, t)
+				} else {
+					nd.Transitions = append(nd.Transitions, t)
+				}
+			}
+		}
+	}
+	slices.SortStableFunc(nd.Timers, func(a, b *Transition) int {
+		return int(a.After - b.After)
+	})
+	has := func(k string) bool {
+		return slices.ContainsFunc(pairs, func(p pair) bool { return p.key == k })
+	}
+	switch {
+	case nd.End != nil && has("transitions"):
+		r.errorf(n, "node %s is an ending and cannot have transitions", nd.ID)
+	case nd.End != nil && has("choices"):
+		r.errorf(n, "node %s is an ending and cannot offer choices", nd.ID)
+	case nd.Ring && nd.End != nil:
+		r.errorf(n, "node %s cannot both ring and end the call", nd.ID)
+	case nd.Ring && has("say"):
+		r.errorf(n, "node %s rings: nobody has said anything yet, so it has no say", nd.ID)
+	case nd.Router() && has("choices"):
+		r.errorf(n, "node %s offers choices but the customer says nothing (add a say)", nd.ID)
+	case nd.Router() && len(nd.Timers) > 0 && !has("say"):
+		r.errorf(n, "node %s has no line, so its transitions run at once; after cannot be used here", nd.ID)
+	}
+}
+
+func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
+	if n.Kind == yaml.ScalarNode {
+		if t, ok := l.template(r, n, "say"); ok {
+			nd.Lines = append(nd.Lines, LineVariant{Text: t})
+		}
+		return
+	}
+	items, ok := r.list(n, "say")
+	if !ok {
+		return
+	}
+	if len(items) == 0 {
+		r.errorf(n, "say has no lines")
+	}
+	for _, it := range items {
+		if it.Kind == yaml.ScalarNode {
+			if t, ok := l.template(r, it, "a line"); ok {
+				nd.Lines = append(nd.Lines, LineVariant{Text: t})
+			}
+			continue
+		}
+		fields, ok := r.mapping(it, "a line variant", LineKeys)
+		if !ok {
+			continue
+		}
+		var lv LineVariant
+		hasText := false
+		for _, f := range fields {
+			switch f.key {
+			case "when":
+				if t, src := l.compileGuard(r, f.value, "when"); t != nil {
+					lv.When, lv.WhenSrc = t.When, src
+				}
+			case "text":
+				lv.Text, _ = l.template(r, f.value, "text")
+				hasText = true
+			}
+		}
+		if !hasText {
+			r.errorf(it, "a line variant needs text")
+		}
+		nd.Lines = append(nd.Lines, lv)
+	}
+}
+
+func (l *loader) choices(r *reader, nd *Node, n *yaml.Node) {
+	items, ok := r.list(n, "choices")
+	if !ok {
+		return
+	}
+	for _, it := range items {
+		var c Choice
+		if it.Kind == yaml.ScalarNode {
+			c.Text, _ = l.template(r, it, "a choice")
+		} else {
+			fields, ok := r.mapping(it, "a choice", ChoiceKeys)
+			if !ok {
+				continue
+			}
+			hasText := false
+			for _, f := range fields {
+				switch f.key {
+				case "when":
+					if t, src := l.compileGuard(r, f.value, "when"); t != nil {
+						c.When, c.WhenSrc = t.When, src
+					}
+				case "text":
+					c.Text, _ = l.template(r, f.value, "text")
+					hasText = true
+				}
+			}
+			if !hasText {
+				r.errorf(it, "a choice needs text")
+			}
+		}
+		if c.Text.Static() {
+			c.static = true
+			var text string
+			if len(c.Text.parts) > 0 {
+				text = c.Text.parts[0].lit
+			}
+			c.intents = matchIntents(l.sc.Intents, Words(text))
+		}
+		nd.Choices = append(nd.Choices, c)
+	}
+}
+
+func (l *loader) ending(r *reader, nd *Node, n *yaml.Node) {
+	fields, ok := r.mapping(n, "end", EndKeys)
+	if !ok {
+		return
+	}
+	nd.End = &Ending{}
+	hasOutcome := false
+	for _, f := range fields {
+		switch f.key {
+		case "outcome":
+			hasOutcome = true
+			if s, ok := r.str(f.value, "outcome"); ok {
+				if !slices.Contains(Outcomes, s) {
+					r.errorf(f.value, "outcome %q must be one of %s%s", s, strings.Join(Outcomes, ", "), didYouMean(s, Outcomes))
+				}
+				nd.End.Outcome = s
+			}
+		case "text":
+			nd.End.Text, _ = l.template(r, f.value, "end.text")
+		}
+	}
+	if !hasOutcome {
+		r.errorf(n, "an ending needs an outcome (%s)", strings.Join(Outcomes, ", "))
+	}
+}
+
+func clamp(x, lo, hi float64) float64 { return max(lo, min(hi, x)) }

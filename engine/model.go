@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"sync"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Limits on scenario input. Files and expressions over these bounds are rejected when loading.
+const (
+	MaxFileBytes     = 1 << 20 // a scenario, pack or test file
+	MaxTextBytes     = 8 << 10 // one line, choice or feedback text
+	MaxExprBytes     = 2048    // one expression's source, checked before expr sees it
+	MaxExprNodes     = 300     // syntax nodes in one expression
+	MaxNodes         = 1000    // nodes in one scenario
+	MaxIntents       = 256     // intents in one scenario (with its packs)
+	MaxIncludeDepth  = 1       // packs cannot include packs
+	MaxDurationMS    = 24 * 60 * 60 * 1000
+	MaxRouterHops    = 64 // router nodes passed through on one event
+	exprMemoryBudget = 100_000
+	defaultWPM       = 160
+	defaultPass      = 0.6
+)
+
+// Outcomes of an ending.
+const (
+	OutcomeResolved  = "resolved"
+	OutcomeLost      = "lost"
+	OutcomeEscalated = "escalated"
+)
+
+// HangupEnding is the ending id used when the trainee hangs up and no transition ends the call.
+const HangupEnding = "hangup"
+
+// Persona is the simulated customer.
+type Persona struct {
+	Name string  `json:"name"`
+	WPM  int     `json:"wpm"`
+	Mood float64 `json:"mood"`
+}
+
+// Axis is a scoring axis.
+type Axis struct {
+	Name   string  `json:"name"`
+	Weight float64 `json:"weight"`
+	Start  float64 `json:"start"`
+	Max    float64 `json:"max"`
+}
+
+// VarKind is the type of a scenario variable.
+type VarKind int
+
+// The kinds a variable can have; fixed by its initial value.
+const (
+	VarBool VarKind = iota
+	VarNumber
+	VarString
+)
+
+// Var is a declared scenario variable.
+type Var struct {
+	Name string
+	Kind VarKind
+	Init any // bool, float64 or string
+}
+
+// Intent is a named phrase lexicon.
+type Intent struct {
+	Name    string
+	Phrases []string
+	words   [][]string // normalised phrase words
+}
+
+// Scenario is a loaded, checked and compiled scenario. It is immutable and safe to share
+// between any number of concurrent sessions.
+type Scenario struct {
+	ID      string
+	Title   string
+	Brief   string
+	Lesson  string
+	Path    string
+	Persona Persona
+	Pass    float64
+	Start   int // index into Nodes
+	Nodes   []*Node
+	Rules   []*Transition // global rules, packs first
+	Vars    []Var
+	Intents []Intent
+	Axes    []Axis
+	// Sources holds the exact bytes of every file the scenario was built from, keyed by
+	// path: the scenario first, then its packs. Hash is the SHA-256 of them, in hex.
+	Sources []SourceFile
+	Hash    string
+	// Warnings found while loading (errors prevent loading).
+	Warnings Diagnostics
+
+	nodeIndex   map[string]int
+	intentIndex map[string]int
+	varIndex    map[string]int
+	axisIndex   map[string]int
+	scratch     sync.Pool
+}
+
+// SourceFile is one file a scenario was loaded from.
+type SourceFile struct {
+	Path string `json:"path"`
+	Data []byte `json:"data"`
+}
+
+// Node is one state of the scenario graph.
+type Node struct {
+	ID          string
+	Index       int
+	Lines       []LineVariant
+	Choices     []Choice
+	Transitions []*Transition // when-transitions, in order
+	Timers      []*Transition // after-transitions, shortest first (stable)
+	Ring        bool
+	End         *Ending
+	Line, Col   int // position of the node's key in its file
+	broken      bool
+}
+
+// Router reports whether the node has no line, no ringing and no ending: its transitions
+// are evaluated as soon as the call enters it.
+func (n *Node) Router() bool { return len(n.Lines) == 0 && !n.Ring && n.End == nil }
+
+// LineVariant is one variant of a customer line.
+type LineVariant struct {
+	When    *vm.Program // nil: always
+	WhenSrc string
+	Text    Template
+}
+
+// Choice is one suggested reply.
+type Choice struct {
+	Text    Template
+	When    *vm.Program // nil: always shown
+	WhenSrc string
+	intents intentSet // precomputed when Text has no placeholders
+	static  bool
+}
+
+// Ending ends the call.
+type Ending struct {
+	Outcome string
+	Text    Template
+}
+
+// Transition is a node transition or (with an ID) a global rule.
+type Transition struct {
+	ID        string // global rules only
+	When      *vm.Program
+	WhenSrc   string
+	After     int64 // ms; timers only
+	Timer     bool
+	To        int // node index, -1 for none
+	Sets      []Assign
+	Score     []ScoreDelta
+	Feedback  string
+	Path      string
+	Line, Col int
+}
+
+// Assign sets a var (or mood, Var == moodTarget) to an expression's value.
+type Assign struct {
+	Var  int
+	Prog *vm.Program
+	Src  string
+}
+
+const moodTarget = -1
+
+// ScoreDelta adds Delta to an axis.
+type ScoreDelta struct {
+	Axis  int
+	Delta float64
+}
+
+// NodeIndex returns the index of the node with the given id.
+func (sc *Scenario) NodeIndex(id string) (int, bool) {
+	i, ok := sc.nodeIndex[id]
+	return i, ok
+}
+
+// Node returns the node with the given id, or nil.
+func (sc *Scenario) Node(id string) *Node {
+	if i, ok := sc.nodeIndex[id]; ok {
+		return sc.Nodes[i]
+	}
+	return nil
+}
+
+// Endings returns the ids of the ending nodes, in file order.
+func (sc *Scenario) Endings() []string {
+	var ids []string
+	for _, n := range sc.Nodes {
+		if n.End != nil {
+			ids = append(ids, n.ID)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,81 @@
+package engine
+
+import "github.com/expr-lang/expr/vm"
+
+// scratch is the per-step evaluation state: an expression VM and the environment map.
+// Scenarios pool them, so a live session holds none between steps.
+type scratch struct {
+	vm    vm.VM
+	env   map[string]any
+	score map[string]float64
+	sess  *Session
+	said  intentSet
+}
+
+func (sc *Scenario) newScratch() *scratch {
+	x := &scratch{vm: vm.VM{MemoryBudget: exprMemoryBudget}}
+	x.env = typeEnv(sc.Vars)
+	x.score = make(map[string]float64, len(sc.Axes))
+	x.env[envScore] = x.score
+	x.env[envSaid] = func(name string) bool {
+		i, ok := sc.intentIndex[name]
+		return ok && x.said.has(i)
+	}
+	x.env[envCount] = func(name string) int {
+		if i, ok := sc.intentIndex[name]; ok {
+			return int(x.sess.counts[i])
+		}
+		return 0
+	}
+	x.env[envSeen] = func(name string) int {
+		if i, ok := sc.nodeIndex[name]; ok {
+			return int(x.sess.visits[i])
+		}
+		return 0
+	}
+	x.env[envRandom] = func(lo, hi int) int {
+		if hi < lo {
+			lo, hi = hi, lo
+		}
+		span := uint64(hi-lo) + 1
+		if span == 0 { // the whole int range
+			return int(x.sess.next())
+		}
+		return lo + int(x.sess.next()%span)
+	}
+	return x
+}
+
+// scratch takes an evaluation scratch from the pool and loads the session's state into it.
+func (s *Session) scratch(ev Event) *scratch {
+	x, _ := s.sc.scratch.Get().(*scratch)
+	if x == nil {
+		x = s.sc.newScratch()
+	}
+	x.sess = s
+	x.said = intentSet{}
+	env := x.env
+	env[envEvent] = string(ev.Type)
+	env[envText] = ev.Text
+	env[envChoice] = -1
+	env[envInterrupted] = false
+	env[envSilence] = 0.0
+	env[envRepeated] = false
+	env[envRinging] = s.ringingAt(ev.At)
+	env[envElapsed] = float64(ev.At) / 1000
+	env[envTurn] = s.turn
+	env[envVisits] = int(s.visits[s.node])
+	env[envMood] = s.mood
+	for i, a := range s.sc.Axes {
+		x.score[a.Name] = s.scores[i]
+	}
+	for i, v := range s.sc.Vars {
+		env[v.Name] = s.vars[i]
+	}
+	return x
+}
+
+func (s *Session) release(x *scratch) {
+	x.sess = nil
+	s.sc.scratch.Put(x)
+}

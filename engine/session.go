@@ -1,0 +1,481 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/expr-lang/expr/vm"
+)
+
+// Session is one call: a scenario, a seed and the events applied so far. It is not safe for
+// concurrent use. Replaying the same events on a new session with the same scenario, seed
+// and trainee name reproduces every output exactly.
+type Session struct {
+	sc      *Scenario
+	seed    uint64
+	rng     uint64
+	trainee string
+
+	node    int
+	vars    []any
+	scores  []float64
+	mood    float64
+	turn    int
+	counts  []uint16 // per intent
+	visits  []uint16 // per node
+	history [][]uint32
+	shown   uint64 // choices visible in the current node
+
+	now        int64
+	enteredAt  int64
+	lineStart  int64
+	lineEnd    int64
+	lineWords  int
+	quietSince int64
+	ringStart  int64
+	ringing    float64
+	answered   bool
+	started    bool
+	ended      bool
+	end        *EndInfo
+}
+
+// MaxChoices is the most suggested replies one node may offer.
+const MaxChoices = 64
+
+// NewSession creates a session. trainee is the name used for {trainee} ("there" when empty).
+// Call Start before Apply.
+func (sc *Scenario) NewSession(seed uint64, trainee string) *Session {
+	if trainee == "" {
+		trainee = "there"
+	}
+	s := &Session{sc: sc, seed: seed, rng: seed, trainee: trainee, node: sc.Start,
+		mood: sc.Persona.Mood, lineEnd: -1}
+	s.vars = make([]any, len(sc.Vars))
+	for i, v := range sc.Vars {
+		s.vars[i] = v.Init
+	}
+	s.scores = make([]float64, len(sc.Axes))
+	for i, a := range sc.Axes {
+		s.scores[i] = a.Start
+	}
+	s.counts = make([]uint16, len(sc.Intents))
+	s.visits = make([]uint16, len(sc.Nodes))
+	return s
+}
+
+// Scenario returns the session's scenario.
+func (s *Session) Scenario() *Scenario { return s.sc }
+
+// Seed returns the seed the session was created with.
+func (s *Session) Seed() uint64 { return s.seed }
+
+// Node returns the id of the current node.
+func (s *Session) Node() string { return s.sc.Nodes[s.node].ID }
+
+// Ended reports whether the call is over; End returns its result (nil before).
+func (s *Session) Ended() bool { return s.ended }
+
+// End returns the result of a finished call, or nil.
+func (s *Session) End() *EndInfo { return s.end }
+
+// Mood returns the customer's mood (-1..1).
+func (s *Session) Mood() float64 { return s.mood }
+
+// Now returns the time of the last event applied.
+func (s *Session) Now() int64 { return s.now }
+
+// Speaking reports whether the customer is still speaking at time at, and until when.
+func (s *Session) Speaking(at int64) (bool, int64) { return at < s.lineEnd, s.lineEnd }
+
+// Vars returns a copy of the vars by name.
+func (s *Session) Vars() map[string]any {
+	m := make(map[string]any, len(s.vars))
+	for i, v := range s.sc.Vars {
+		m[v.Name] = s.vars[i]
+	}
+	return m
+}
+
+// Scores returns a copy of the axis points by name.
+func (s *Session) Scores() map[string]float64 {
+	m := make(map[string]float64, len(s.scores))
+	for i, a := range s.sc.Axes {
+		m[a.Name] = s.scores[i]
+	}
+	return m
+}
+
+// NextDeadline returns when the next timer is due, if any. Whoever drives the session
+// delivers an EventTimeout at (or after) that time.
+func (s *Session) NextDeadline() (int64, bool) {
+	if s.ended || !s.started {
+		return 0, false
+	}
+	n := s.sc.Nodes[s.node]
+	if len(n.Timers) == 0 {
+		return 0, false
+	}
+	return s.quietSince + n.Timers[0].After, true
+}
+
+// Start enters the start node at time 0 and returns its outputs. It is called once.
+func (s *Session) Start(out []Output) []Output {
+	if s.started {
+		return out
+	}
+	s.started = true
+	sc := s.scratch(Event{Type: "", At: 0})
+	defer s.release(sc)
+	return s.enter(sc, s.sc.Start, out)
+}
+
+// Apply applies one event and appends its outputs to out. On error the session is unchanged.
+func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
+	if err := s.validate(ev); err != nil {
+		return out, err
+	}
+	if ev.Type == EventTimeout {
+		deadline, ok := s.NextDeadline()
+		if !ok || ev.At < deadline {
+			return out, nil // stale or early timer: nothing to do
+		}
+	}
+	s.now = ev.At
+	switch ev.Type {
+	case EventWhisper:
+		return append(out, Output{Type: OutWhisper, At: ev.At, Text: ev.Text}), nil
+	case EventTimeout:
+		sc := s.scratch(ev)
+		defer s.release(sc)
+		t := s.sc.Nodes[s.node].Timers[0]
+		moodBefore := s.mood
+		out = s.applyEffects(sc, t, out)
+		out = s.moodChanged(moodBefore, out)
+		return s.enter(sc, t.To, out), nil
+	}
+	return s.traineeEvent(ev, out), nil
+}
+
+func (s *Session) validate(ev Event) error {
+	if !s.started || s.ended {
+		return ErrEnded
+	}
+	if ev.At < s.now {
+		return ErrTimeBackward
+	}
+	node := s.sc.Nodes[s.node]
+	switch ev.Type {
+	case EventAnswer:
+		if !node.Ring {
+			return ErrNotRinging
+		}
+	case EventSay, EventWhisper:
+		if node.Ring && ev.Type == EventSay {
+			return ErrNotAnswered
+		}
+		if !utf8.ValidString(ev.Text) {
+			return ErrInvalidUTF8
+		}
+		if len(ev.Text) > MaxMessageBytes {
+			return ErrTextTooLong
+		}
+		if strings.TrimSpace(ev.Text) == "" {
+			return ErrEmptyText
+		}
+	case EventChoose:
+		if node.Ring {
+			return ErrNotAnswered
+		}
+		if ev.Index < 0 || ev.Index >= len(node.Choices) || s.shown&(1<<ev.Index) == 0 {
+			return ErrBadChoice
+		}
+	case EventHangup, EventTimeout:
+	default:
+		return fmt.Errorf("%w %q", ErrUnknownEvent, ev.Type)
+	}
+	return nil
+}
+
+// traineeEvent handles answer, say, choose and hangup.
+func (s *Session) traineeEvent(ev Event, out []Output) []Output {
+	node := s.sc.Nodes[s.node]
+	sc := s.scratch(ev)
+	defer s.release(sc)
+
+	// Interruption and silence, from the customer's line timing.
+	interrupted := false
+	if ev.Type != EventAnswer && ev.At < s.lineEnd {
+		spoken := int((ev.At - s.lineStart) * int64(s.sc.Persona.WPM) / 60000)
+		spoken = min(max(spoken, 0), s.lineWords)
+		interrupted = true
+		s.lineEnd = ev.At
+		out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
+	}
+	silence := 0.0
+	if !interrupted {
+		from := s.enteredAt
+		if s.lineEnd >= 0 {
+			from = s.lineEnd
+		}
+		silence = float64(max(ev.At-from, 0)) / 1000
+	}
+	if ev.Type == EventAnswer {
+		s.ringing = float64(ev.At-s.ringStart) / 1000
+		s.answered = true
+	}
+
+	// What was said.
+	text, choice := ev.Text, -1
+	var said intentSet
+	repeated := false
+	if ev.Type == EventChoose {
+		c := node.Choices[ev.Index]
+		choice = ev.Index
+		text = c.Text.render(s.sc, s)
+		if c.static {
+			said = c.intents
+		}
+	}
+	if ev.Type == EventSay || ev.Type == EventChoose {
+		ws := Words(text)
+		if ev.Type == EventSay || !node.Choices[ev.Index].static {
+			said = matchIntents(s.sc.Intents, ws)
+		}
+		hs := wordHashes(ws)
+		if len(hs) >= repeatMinWords {
+			for _, h := range s.history {
+				if jaccard(h, hs) >= repeatJaccard {
+					repeated = true
+					break
+				}
+			}
+		}
+		if len(s.history) == repeatHistory {
+			copy(s.history, s.history[1:])
+			s.history = s.history[:repeatHistory-1]
+		}
+		s.history = append(s.history, hs)
+		s.turn++
+		for i := range s.counts {
+			if said.has(i) && s.counts[i] < math.MaxUint16 {
+				s.counts[i]++
+			}
+		}
+		o := Output{Type: OutTrainee, At: ev.At, Node: node.ID, Text: text}
+		if choice >= 0 {
+			o.Choice = &choice
+		}
+		for i, in := range s.sc.Intents {
+			if said.has(i) {
+				o.Intents = append(o.Intents, in.Name)
+			}
+		}
+		if interrupted {
+			o.Flags = append(o.Flags, "interrupted")
+		}
+		if repeated {
+			o.Flags = append(o.Flags, "repeated")
+		}
+		out = append(out, o)
+	}
+	s.quietSince = ev.At
+
+	sc.said = said
+	env := sc.env
+	env[envEvent] = string(ev.Type)
+	env[envText] = text
+	env[envChoice] = choice
+	env[envInterrupted] = interrupted
+	env[envSilence] = silence
+	env[envRepeated] = repeated
+	env[envRinging] = s.ringingAt(ev.At)
+	env[envTurn] = s.turn
+
+	// Global rules: all that match apply; the first with a target moves the call.
+	moodBefore := s.mood
+	to := -1
+	for _, r := range s.sc.Rules {
+		if s.test(sc, r.When, r.ID, &out) {
+			out = s.applyEffects(sc, r, out)
+			if to < 0 && r.To >= 0 {
+				to = r.To
+			}
+		}
+	}
+	if to < 0 {
+		for _, t := range node.Transitions {
+			if s.test(sc, t.When, "", &out) {
+				out = s.applyEffects(sc, t, out)
+				to = t.To
+				break
+			}
+		}
+	}
+	out = s.moodChanged(moodBefore, out)
+	if to >= 0 {
+		out = s.enter(sc, to, out)
+	}
+	if ev.Type == EventHangup && !s.ended {
+		if s.lineEnd > ev.At {
+			s.lineEnd = ev.At
+		}
+		out = s.finish(ev.At, HangupEnding, OutcomeLost, "The trainee hung up.", out)
+	}
+	return out
+}
+
+func (s *Session) ringingAt(at int64) float64 {
+	if s.answered || !s.sc.Nodes[s.node].Ring {
+		return s.ringing
+	}
+	return float64(at-s.ringStart) / 1000
+}
+
+func (s *Session) moodChanged(before float64, out []Output) []Output {
+	if s.mood == before {
+		return out
+	}
+	m := s.mood
+	return append(out, Output{Type: OutMood, At: s.now, Mood: &m})
+}
+
+// test evaluates a guard; a run-time failure counts as false and is reported.
+func (s *Session) test(sc *scratch, prog *vm.Program, rule string, out *[]Output) bool {
+	v, err := sc.vm.Run(prog, sc.env)
+	if err != nil {
+		*out = append(*out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: rule, Text: err.Error()})
+		return false
+	}
+	b, _ := v.(bool)
+	return b
+}
+
+// applyEffects applies a transition's set, score and feedback.
+func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Output {
+	for _, a := range t.Sets {
+		v, err := sc.vm.Run(a.Prog, sc.env)
+		if err != nil {
+			out = append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: t.ID, Text: fmt.Sprintf("set: %v", err)})
+			continue
+		}
+		if a.Var == moodTarget {
+			f, _ := v.(float64)
+			if math.IsNaN(f) {
+				f = s.mood
+			}
+			s.mood = clamp(f, -1, 1)
+			sc.env[envMood] = s.mood
+			continue
+		}
+		if f, ok := v.(float64); ok && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			out = append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: t.ID, Text: "set: result is not a finite number"})
+			continue
+		}
+		s.vars[a.Var] = v
+		sc.env[s.sc.Vars[a.Var].Name] = v
+	}
+	for _, d := range t.Score {
+		s.scores[d.Axis] += d.Delta
+		sc.score[s.sc.Axes[d.Axis].Name] = s.scores[d.Axis]
+	}
+	if t.ID != "" || t.Feedback != "" {
+		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback})
+	}
+	return out
+}
+
+// enter moves the call into node i (and through routers), emitting what happens there.
+func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
+	for hop := 0; hop < MaxRouterHops; hop++ {
+		n := s.sc.Nodes[i]
+		s.node = i
+		if s.visits[i] < math.MaxUint16 {
+			s.visits[i]++
+		}
+		sc.env[envVisits] = int(s.visits[i])
+		s.enteredAt, s.quietSince = s.now, s.now
+		s.shown = 0
+		if n.Ring {
+			s.ringStart, s.answered, s.ringing = s.now, false, 0
+			out = append(out, Output{Type: OutRing, At: s.now, Node: n.ID})
+		}
+		for _, lv := range n.Lines {
+			if lv.When != nil && !s.test(sc, lv.When, "", &out) {
+				continue
+			}
+			text := lv.Text.render(s.sc, s)
+			words := countWords(text)
+			dur := int64(words) * 60000 / int64(s.sc.Persona.WPM)
+			s.lineStart, s.lineEnd, s.lineWords = s.now, s.now+dur, words
+			s.quietSince = s.lineEnd
+			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur})
+			break
+		}
+		if len(n.Choices) > 0 {
+			var shown []ChoiceShown
+			for ci, c := range n.Choices {
+				if c.When != nil && !s.test(sc, c.When, "", &out) {
+					continue
+				}
+				s.shown |= 1 << ci
+				shown = append(shown, ChoiceShown{Index: ci, Text: c.Text.render(s.sc, s)})
+			}
+			if len(shown) > 0 {
+				out = append(out, Output{Type: OutChoices, At: s.now, Node: n.ID, Choices: shown})
+			}
+		}
+		if n.End != nil {
+			return s.finish(s.now, n.ID, n.End.Outcome, n.End.Text.render(s.sc, s), out)
+		}
+		if !n.Router() {
+			return out
+		}
+		next := -1
+		moodBefore := s.mood
+		for _, t := range n.Transitions {
+			if s.test(sc, t.When, "", &out) {
+				out = s.applyEffects(sc, t, out)
+				next = t.To
+				break
+			}
+		}
+		out = s.moodChanged(moodBefore, out)
+		if next < 0 {
+			return out
+		}
+		i = next
+	}
+	return append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Text: fmt.Sprintf("more than %d routers passed in one step", MaxRouterHops)})
+}
+
+// finish ends the call with its scores.
+func (s *Session) finish(at int64, ending, outcome, text string, out []Output) []Output {
+	info := &EndInfo{Ending: ending, Outcome: outcome, Text: text}
+	var sum, weights float64
+	for i, a := range s.sc.Axes {
+		norm := clamp(s.scores[i]/a.Max, 0, 1)
+		info.Scores = append(info.Scores, AxisScore{Axis: a.Name, Points: s.scores[i], Max: a.Max, Normalized: norm, Weight: a.Weight})
+		sum += norm * a.Weight
+		weights += a.Weight
+	}
+	if weights > 0 {
+		info.Overall = sum / weights
+	} else {
+		info.Overall = 1
+	}
+	info.Passed = outcome != OutcomeLost && info.Overall >= s.sc.Pass-1e-9
+	s.ended, s.end = true, info
+	return append(out, Output{Type: OutEnd, At: at, Node: ending, End: info})
+}
+
+// next returns the next pseudo-random number (splitmix64).
+func (s *Session) next() uint64 {
+	s.rng += 0x9e3779b97f4a7c15
+	z := s.rng
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}

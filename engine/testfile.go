@@ -1,0 +1,200 @@
+package engine
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// LoadTests reads a scenario's test file and checks it against the scenario: unknown
+// endings, nodes, rules and axes are reported with "did you mean".
+func LoadTests(fsys fs.FS, name string, sc *Scenario) ([]TestCase, Diagnostics) {
+	var diags Diagnostics
+	data, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, Diagnostics{{Path: name, Line: 1, Col: 1, Message: fmt.Sprintf("cannot read: %v", unwrapPathErr(err))}}
+	}
+	cases := ParseTests(name, data, sc, &diags)
+	diags.Sort()
+	return cases, diags
+}
+
+// ParseTests parses test cases from data as if read from name, appending problems to diags.
+func ParseTests(name string, data []byte, sc *Scenario, diags *Diagnostics) []TestCase {
+	r := &reader{path: name, diags: diags}
+	root := r.parseYAML(data)
+	if root == nil {
+		return nil
+	}
+	items, ok := r.list(root, "a test file (a list of tests)")
+	if !ok {
+		return nil
+	}
+	var cases []TestCase
+	names := map[string]bool{}
+	for _, it := range items {
+		c, ok := parseCase(r, it, sc)
+		if !ok {
+			continue
+		}
+		if names[c.Name] {
+			r.errorf(it, "duplicate test name %q", c.Name)
+		}
+		names[c.Name] = true
+		cases = append(cases, c)
+	}
+	return cases
+}
+
+func parseCase(r *reader, n *yaml.Node, sc *Scenario) (TestCase, bool) {
+	c := TestCase{Line: n.Line, Col: n.Column}
+	pairs, ok := r.mapping(n, "a test", CaseKeys)
+	if !ok {
+		return c, false
+	}
+	before := len(*r.diags)
+	hasName := false
+	for _, p := range pairs {
+		switch p.key {
+		case "name":
+			c.Name, _ = r.str(p.value, "name")
+			hasName = true
+		case "steps":
+			items, ok := r.list(p.value, "steps")
+			if !ok {
+				continue
+			}
+			for _, it := range items {
+				if st, ok := parseStep(r, it); ok {
+					c.Steps = append(c.Steps, st)
+				}
+			}
+		case "expect":
+			c.Expect = parseExpect(r, p.value, sc)
+		}
+	}
+	if !hasName {
+		r.errorf(n, "a test needs a name")
+	}
+	return c, len(*r.diags) == before
+}
+
+func parseStep(r *reader, n *yaml.Node) (TestStep, bool) {
+	st := TestStep{Line: n.Line, Col: n.Column}
+	if n.Kind == yaml.ScalarNode {
+		switch n.Value {
+		case string(StepListen), string(StepHangup):
+			st.Kind = StepKind(n.Value)
+			return st, true
+		}
+		r.errorf(n, "unknown step %q: a step is listen, hangup, or one of {answer: D}, {wait: D}, {say: TEXT}, {choose: N}%s", n.Value, didYouMean(n.Value, StepKinds))
+		return st, false
+	}
+	pairs, ok := r.mapping(n, "a step", []string{string(StepAnswer), string(StepWait), string(StepSay), string(StepChoose)})
+	if !ok || len(pairs) == 0 {
+		return st, false
+	}
+	if len(pairs) > 1 {
+		r.errorf(n, "a step does one thing; split it into separate steps")
+		return st, false
+	}
+	p := pairs[0]
+	st.Kind = StepKind(p.key)
+	switch st.Kind {
+	case StepAnswer, StepWait:
+		st.D, ok = r.duration(p.value, string(st.Kind))
+	case StepSay:
+		st.Text, ok = r.str(p.value, "say")
+	case StepChoose:
+		var f float64
+		f, ok = r.number(p.value, "choose")
+		if ok && (f < 0 || f >= MaxChoices || f != float64(int(f))) {
+			r.errorf(p.value, "choose takes the index of a suggested reply, from 0")
+			ok = false
+		}
+		st.Index = int(f)
+	}
+	return st, ok
+}
+
+func parseExpect(r *reader, n *yaml.Node, sc *Scenario) TestExpect {
+	var e TestExpect
+	pairs, _ := r.mapping(n, "expect", ExpectKeys)
+	ptr := func(s string) *string { return &s }
+	for _, p := range pairs {
+		switch p.key {
+		case "ending":
+			if s, ok := r.str(p.value, "ending"); ok {
+				endings := append(sc.Endings(), HangupEnding)
+				if !slices.Contains(endings, s) {
+					r.errorf(p.value, "%q is not an ending of %s%s", s, sc.ID, didYouMean(s, endings))
+				}
+				e.Ending = ptr(s)
+			}
+		case "node":
+			if s, ok := r.str(p.value, "node"); ok {
+				if _, ok := sc.nodeIndex[s]; !ok {
+					r.errorf(p.value, "unknown node %q%s", s, didYouMean(s, sortedKeys(sc.nodeIndex)))
+				}
+				e.Node = ptr(s)
+			}
+		case "outcome":
+			if s, ok := r.str(p.value, "outcome"); ok {
+				if !slices.Contains(Outcomes, s) {
+					r.errorf(p.value, "outcome %q must be one of resolved, lost, escalated%s", s, didYouMean(s, Outcomes))
+				}
+				e.Outcome = ptr(s)
+			}
+		case "fired":
+			items, ok := r.list(p.value, "fired")
+			if !ok {
+				continue
+			}
+			e.CheckFired, e.Fired = true, []string{}
+			var ids []string
+			for _, rl := range sc.Rules {
+				ids = append(ids, rl.ID)
+			}
+			for _, it := range items {
+				if s, ok := r.str(it, "a rule id"); ok {
+					if !slices.Contains(ids, s) {
+						r.errorf(it, "unknown rule %q%s", s, didYouMean(s, ids))
+					}
+					e.Fired = append(e.Fired, s)
+				}
+			}
+		case "mood":
+			if c, ok := cmpValue(r, p.value, "mood"); ok {
+				e.Mood = &c
+			}
+		case "scores":
+			fields, _ := r.mapping(p.value, "scores", nil)
+			for _, f := range fields {
+				if _, ok := sc.axisIndex[f.key]; !ok {
+					r.errorf(f.keyN, "unknown score axis %q%s", f.key, didYouMean(f.key, sortedKeys(sc.axisIndex)))
+					continue
+				}
+				if c, ok := cmpValue(r, f.value, "scores."+f.key); ok {
+					e.Scores = append(e.Scores, AxisCmp{Axis: f.key, Cmp: c})
+				}
+			}
+		case "passed":
+			if b, ok := r.boolean(p.value, "passed"); ok {
+				e.Passed = &b
+			}
+		}
+	}
+	return e
+}
+
+func cmpValue(r *reader, n *yaml.Node, what string) (Cmp, bool) {
+	if n.Kind == yaml.ScalarNode {
+		if c, ok := ParseCmp(n.Value); ok {
+			return c, true
+		}
+	}
+	r.errorf(n, "%s must be a number or a comparison such as \">= 2\" or \"< 0\"", what)
+	return Cmp{}, false
+}

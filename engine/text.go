@@ -1,0 +1,283 @@
+package engine
+
+import (
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// intentSet is a bit set over a scenario's intents (at most MaxIntents).
+type intentSet [MaxIntents / 64]uint64
+
+func (s *intentSet) add(i int)          { s[i/64] |= 1 << (i % 64) }
+func (s *intentSet) has(i int) bool     { return s[i/64]&(1<<(i%64)) != 0 }
+func (s *intentSet) empty() bool        { return *s == intentSet{} }
+func (s *intentSet) union(o *intentSet) { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[2]; s[3] |= o[3] }
+
+// Words normalises text the way intents are matched: lower-case, apostrophes removed,
+// every other character that is not a letter or digit a word break.
+func Words(text string) []string {
+	var out []string
+	var b strings.Builder
+	flush := func() {
+		if b.Len() > 0 {
+			out = append(out, b.String())
+			b.Reset()
+		}
+	}
+	for _, r := range text {
+		switch {
+		case r == '\'' || r == '’' || r == '‘':
+			// dropped: "don't" == "dont"
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			b.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return out
+}
+
+// phraseWords normalises a phrase; a trailing '*' on a word is kept as a prefix marker.
+func phraseWords(phrase string) []string {
+	fields := strings.Fields(phrase)
+	var out []string
+	for _, f := range fields {
+		star := strings.HasSuffix(f, "*")
+		ws := Words(strings.TrimSuffix(f, "*"))
+		if star && len(ws) > 0 {
+			ws[len(ws)-1] += "*"
+		}
+		out = append(out, ws...)
+	}
+	return out
+}
+
+func wordMatches(pattern, word string) bool {
+	if p, ok := strings.CutSuffix(pattern, "*"); ok {
+		return strings.HasPrefix(word, p)
+	}
+	return pattern == word
+}
+
+func phraseIn(phrase, ws []string) bool {
+	if len(phrase) == 0 {
+		return false
+	}
+outer:
+	for i := 0; i+len(phrase) <= len(ws); i++ {
+		for j, p := range phrase {
+			if !wordMatches(p, ws[i+j]) {
+				continue outer
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// matchIntents returns the set of intents any phrase of which occurs in ws.
+func matchIntents(intents []Intent, ws []string) intentSet {
+	var set intentSet
+	for i := range intents {
+		for _, p := range intents[i].words {
+			if phraseIn(p, ws) {
+				set.add(i)
+				break
+			}
+		}
+	}
+	return set
+}
+
+// MatchIntents returns the names of the scenario's intents that text matches, in
+// declaration order. It is how designers and tools can see what a message means.
+func (sc *Scenario) MatchIntents(text string) []string {
+	set := matchIntents(sc.Intents, Words(text))
+	var names []string
+	for i, in := range sc.Intents {
+		if set.has(i) {
+			names = append(names, in.Name)
+		}
+	}
+	return names
+}
+
+// Repetition detection.
+const (
+	repeatMinWords  = 4   // shorter messages are never "repeated"
+	repeatJaccard   = 0.8 // shared fraction of combined distinct words
+	repeatHistory   = 64  // earlier messages remembered
+	maxMessageBytes = 4096
+)
+
+// wordHashes is the sorted set of distinct word hashes of ws.
+func wordHashes(ws []string) []uint32 {
+	hs := make([]uint32, 0, len(ws))
+	for _, w := range ws {
+		h := fnv.New32a()
+		h.Write([]byte(w))
+		hs = append(hs, h.Sum32())
+	}
+	slices.Sort(hs)
+	return slices.Compact(hs)
+}
+
+func jaccard(a, b []uint32) float64 {
+	i, j, inter := 0, 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] == b[j]:
+			inter++
+			i++
+			j++
+		case a[i] < b[j]:
+			i++
+		default:
+			j++
+		}
+	}
+	union := len(a) + len(b) - inter
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
+}
+
+// Template is text with {placeholders}.
+type Template struct {
+	parts []tmplPart
+}
+
+type tmplPart struct {
+	lit string
+	ref int // refNone, refPersona, refTrainee or a var index (>= 0)
+}
+
+const (
+	refNone    = -1
+	refPersona = -2
+	refTrainee = -3
+)
+
+// Static reports whether the template has no placeholders.
+func (t Template) Static() bool {
+	for _, p := range t.parts {
+		if p.ref != refNone {
+			return false
+		}
+	}
+	return true
+}
+
+// Source returns the template as written, with placeholders in braces.
+func (t Template) Source(sc *Scenario) string {
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch p.ref {
+		case refNone:
+			b.WriteString(strings.NewReplacer("{", "{{", "}", "}}").Replace(p.lit))
+		case refPersona:
+			b.WriteString("{name}")
+		case refTrainee:
+			b.WriteString("{trainee}")
+		default:
+			b.WriteString("{" + sc.Vars[p.ref].Name + "}")
+		}
+	}
+	return b.String()
+}
+
+// parseTemplate splits s into literal text and placeholders. lookup resolves a name to a
+// ref; unknown names are returned as errors with their byte offset.
+func parseTemplate(s string, lookup func(string) (int, bool)) (Template, []templateError) {
+	var t Template
+	var errs []templateError
+	var lit strings.Builder
+	flush := func() {
+		if lit.Len() > 0 {
+			t.parts = append(t.parts, tmplPart{lit: lit.String(), ref: refNone})
+			lit.Reset()
+		}
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == '{' && i+1 < len(s) && s[i+1] == '{':
+			lit.WriteByte('{')
+			i += 2
+		case c == '}' && i+1 < len(s) && s[i+1] == '}':
+			lit.WriteByte('}')
+			i += 2
+		case c == '{':
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				errs = append(errs, templateError{i, "unclosed '{' (write {{ for a literal brace)"})
+				lit.WriteString(s[i:])
+				i = len(s)
+				continue
+			}
+			name := strings.TrimSpace(s[i+1 : i+end])
+			ref, ok := lookup(name)
+			if !ok {
+				errs = append(errs, templateError{i, fmt.Sprintf("unknown placeholder {%s}", name)})
+			} else {
+				flush()
+				t.parts = append(t.parts, tmplPart{ref: ref})
+			}
+			i += end + 1
+		default:
+			_, size := utf8.DecodeRuneInString(s[i:])
+			lit.WriteString(s[i : i+size])
+			i += size
+		}
+	}
+	flush()
+	return t, errs
+}
+
+type templateError struct {
+	offset int
+	msg    string
+}
+
+// render writes the template with the session's values.
+func (t Template) render(sc *Scenario, s *Session) string {
+	if len(t.parts) == 1 && t.parts[0].ref == refNone {
+		return t.parts[0].lit
+	}
+	var b strings.Builder
+	for _, p := range t.parts {
+		switch p.ref {
+		case refNone:
+			b.WriteString(p.lit)
+		case refPersona:
+			b.WriteString(sc.Persona.Name)
+		case refTrainee:
+			b.WriteString(s.trainee)
+		default:
+			b.WriteString(formatValue(s.vars[p.ref]))
+		}
+	}
+	return b.String()
+}
+
+func formatValue(v any) string {
+	switch x := v.(type) {
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case string:
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// countWords counts whitespace-separated words, the unit of a line's pace.
+func countWords(s string) int { return len(strings.Fields(s)) }

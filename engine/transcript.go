@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FormatTime renders milliseconds as seconds with three decimals, e.g. "12.345s".
+func FormatTime(ms int64) string { return fmt.Sprintf("%d.%03ds", ms/1000, ms%1000) }
+
+// Describe renders one output as a transcript line (without its time).
+func (o Output) Describe() string {
+	switch o.Type {
+	case OutRing:
+		return "☎ the phone rings"
+	case OutLine:
+		return "customer: " + o.Text
+	case OutCut:
+		return fmt.Sprintf("✂ customer cut off after %d words", o.Spoken)
+	case OutChoices:
+		parts := make([]string, len(o.Choices))
+		for i, c := range o.Choices {
+			parts[i] = fmt.Sprintf("[%d] %s", c.Index, c.Text)
+		}
+		return "choices: " + strings.Join(parts, "  ")
+	case OutTrainee:
+		s := "you: " + o.Text
+		if len(o.Flags) > 0 {
+			s += "  (" + strings.Join(o.Flags, ", ") + ")"
+		}
+		if len(o.Intents) > 0 {
+			s += "  {" + strings.Join(o.Intents, ", ") + "}"
+		}
+		return s
+	case OutFeedback:
+		if o.Rule != "" {
+			if o.Text == "" {
+				return "rule " + o.Rule + " fired"
+			}
+			return "rule " + o.Rule + ": " + o.Text
+		}
+		return "feedback: " + o.Text
+	case OutMood:
+		if o.Mood != nil {
+			return fmt.Sprintf("mood %+.2f", *o.Mood)
+		}
+		return "mood"
+	case OutWhisper:
+		return "supervisor whispers: " + o.Text
+	case OutError:
+		return "scenario error: " + o.Text
+	case OutEnd:
+		if o.End == nil {
+			return "end"
+		}
+		e := o.End
+		verdict := "FAILED"
+		if e.Passed {
+			verdict = "PASSED"
+		}
+		var axes []string
+		for _, a := range e.Scores {
+			axes = append(axes, fmt.Sprintf("%s %g/%g", a.Axis, a.Points, a.Max))
+		}
+		return fmt.Sprintf("end: %s (%s) %s, overall %.0f%% [%s]", e.Ending, e.Outcome, verdict, e.Overall*100, strings.Join(axes, ", "))
+	}
+	return string(o.Type)
+}
+
+// FormatTranscript renders outputs one per line with their times.
+func FormatTranscript(outs []Output) string {
+	var b strings.Builder
+	for _, o := range outs {
+		fmt.Fprintf(&b, "%9s  %s\n", FormatTime(o.At), o.Describe())
+	}
+	return b.String()
+}

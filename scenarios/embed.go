@@ -1,0 +1,31 @@
+// Package scenarios holds Switchboard's shipped scenario library: the scenarios, their
+// tests and the shared rule packs, embedded into the binary. FS is read-only and safe for
+// concurrent use.
+package scenarios
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed *.yaml rules/*.yaml
+var files embed.FS
+
+// Root is the folder name the library's paths start with, as in a source checkout.
+const Root = "scenarios"
+
+// FS is the library with paths that start with Root ("scenarios/cheese-shop.yaml"), so
+// diagnostics name the same files a designer sees in the repository.
+var FS fs.FS = prefixFS{files}
+
+type prefixFS struct{ fs embed.FS }
+
+func (p prefixFS) Open(name string) (fs.File, error) {
+	if name == Root {
+		return p.fs.Open(".")
+	}
+	if len(name) > len(Root)+1 && name[:len(Root)+1] == Root+"/" {
+		return p.fs.Open(name[len(Root)+1:])
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}
