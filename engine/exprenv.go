@@ -154,36 +154,55 @@ func (c *exprCompiler) compile(src string, kind VarKind, wantBool bool) (*vm.Pro
 }
 
 func fromExprErr(src string, err error, names []string) exprError {
+	e := exprError{msg: err.Error()}
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		msg := fe.Message
-		if m := unknownNameRE.FindStringSubmatch(msg); m != nil {
-			msg = fmt.Sprintf("unknown name %q%s", m[1], didYouMean(m[1], names))
+		e = exprError{offset: min(max(fe.From, 0), len([]rune(src))), msg: fe.Message}
+		if m := unknownNameRE.FindStringSubmatch(e.msg); m != nil {
+			e.msg = fmt.Sprintf("unknown name %q%s", m[1], didYouMean(m[1], names))
 		}
-		return exprError{offset: min(max(fe.From, 0), len(src)), msg: msg}
 	}
-	return exprError{offset: 0, msg: err.Error()}
+	if rest, ok := strings.CutPrefix(e.msg, "expected bool, but got "); ok {
+		e.msg = "a condition must be true or false, but this is " + rest
+	}
+	if strings.Contains(e.msg, "exceeds maximum allowed nodes") {
+		e = exprError{msg: fmt.Sprintf("expression has more than %d syntax nodes; split it into simpler rules or vars", MaxExprNodes)}
+	}
+	return e
 }
 
 // checkNames reports unknown names, intents, nodes and axes with suggestions.
 func (c *exprCompiler) checkNames(src string, root ast.Node) []exprError {
-	v := &nameChecker{c: c, declared: map[string]bool{}}
-	ast.Walk(&root, &declCollector{declared: v.declared})
+	v := &nameChecker{c: c, declared: map[string]bool{}, args: map[ast.Node]bool{}}
+	ast.Walk(&root, &declCollector{declared: v.declared, args: v.args})
 	ast.Walk(&root, v)
 	return v.errs
 }
 
-type declCollector struct{ declared map[string]bool }
+// declCollector finds let-declared names, and the arguments of said/count/seen (whose
+// problems are reported once, by the call).
+type declCollector struct {
+	declared map[string]bool
+	args     map[ast.Node]bool
+}
 
 func (d *declCollector) Visit(n *ast.Node) {
-	if vd, ok := (*n).(*ast.VariableDeclaratorNode); ok {
-		d.declared[vd.Name] = true
+	switch x := (*n).(type) {
+	case *ast.VariableDeclaratorNode:
+		d.declared[x.Name] = true
+	case *ast.CallNode:
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && (id.Value == envSaid || id.Value == envCount || id.Value == envSeen) {
+			for _, a := range x.Arguments {
+				d.args[a] = true
+			}
+		}
 	}
 }
 
 type nameChecker struct {
 	c        *exprCompiler
 	declared map[string]bool
+	args     map[ast.Node]bool
 	errs     []exprError
 }
 
@@ -194,6 +213,9 @@ func (v *nameChecker) add(n ast.Node, msg string) {
 func (v *nameChecker) Visit(np *ast.Node) {
 	switch n := (*np).(type) {
 	case *ast.IdentifierNode:
+		if v.args[n] {
+			return
+		}
 		if strings.HasPrefix(n.Value, "$") {
 			v.add(n, fmt.Sprintf("%s is not available in scenario expressions", n.Value))
 			return

@@ -541,7 +541,9 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 				}
 			}
 		case "feedback":
-			t.Feedback, _ = r.str(p.value, "feedback")
+			if tm, ok := l.template(r, p.value, "feedback"); ok {
+				t.Feedback = tm
+			}
 		}
 	}
 	if rule {
@@ -605,6 +607,7 @@ func (l *loader) template(r *reader, n *yaml.Node, what string) (Template, bool)
 	if !ok {
 		return Template{}, false
 	}
+	s = strings.TrimRight(s, " \t\r\n") // folded and literal blocks end with a newline
 	t, errs := parseTemplate(s, func(name string) (int, bool) {
 		switch name {
 		case "name":
@@ -635,7 +638,12 @@ func (l *loader) template(r *reader, n *yaml.Node, what string) (Template, bool)
 }
 
 func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
+	before := len(*l.diags)
 	pairs, ok := r.mapping(n, "node "+nd.ID, NodeKeys)
+	if len(*l.diags) > before {
+		// A misspelt key may have been meant as transitions: skip graph checks that guess.
+		nd.broken, l.broken = true, true
+	}
 	if !ok {
 		return
 	}

@@ -157,7 +157,7 @@ type Transition struct {
 	To        int // node index, -1 for none
 	Sets      []Assign
 	Score     []ScoreDelta
-	Feedback  string
+	Feedback  Template
 	Path      string
 	Line, Col int
 }

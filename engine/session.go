@@ -381,8 +381,8 @@ func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Outpu
 		s.scores[d.Axis] += d.Delta
 		sc.score[s.sc.Axes[d.Axis].Name] = s.scores[d.Axis]
 	}
-	if t.ID != "" || t.Feedback != "" {
-		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback})
+	if t.ID != "" || !t.Feedback.Empty() {
+		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback.render(s.sc, s)})
 	}
 	return out
 }

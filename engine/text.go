@@ -165,6 +165,9 @@ const (
 	refTrainee = -3
 )
 
+// Empty reports whether the template has no text at all.
+func (t Template) Empty() bool { return len(t.parts) == 0 }
+
 // Static reports whether the template has no placeholders.
 func (t Template) Static() bool {
 	for _, p := range t.parts {
@@ -248,7 +251,10 @@ type templateError struct {
 
 // render writes the template with the session's values.
 func (t Template) render(sc *Scenario, s *Session) string {
-	if len(t.parts) == 1 && t.parts[0].ref == refNone {
+	switch {
+	case len(t.parts) == 0:
+		return ""
+	case len(t.parts) == 1 && t.parts[0].ref == refNone:
 		return t.parts[0].lit
 	}
 	var b strings.Builder

@@ -3,10 +3,14 @@ package engine
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // FormatTime renders milliseconds as seconds with three decimals, e.g. "12.345s".
 func FormatTime(ms int64) string { return fmt.Sprintf("%d.%03ds", ms/1000, ms%1000) }
+
+// FormatDuration renders milliseconds the way scenarios write durations: "20s", "1m30s", "500ms".
+func FormatDuration(ms int64) string { return (time.Duration(ms) * time.Millisecond).String() }
 
 // Describe renders one output as a transcript line (without its time).
 func (o Output) Describe() string {

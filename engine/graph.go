@@ -1,0 +1,135 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Edge is one arrow of the scenario graph.
+type Edge struct {
+	From, To string
+	Label    string // the guard, "after 20s", or "rule ID"
+	Timer    bool
+	Rule     bool // a global rule's target (From is empty: it can fire anywhere)
+}
+
+// Edges lists the graph's arrows in file order: node transitions, then global rules.
+func (sc *Scenario) Edges() []Edge {
+	var es []Edge
+	for _, n := range sc.Nodes {
+		for _, t := range n.Transitions {
+			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: t.WhenSrc})
+		}
+		for _, t := range n.Timers {
+			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: "after " + FormatDuration(t.After), Timer: true})
+		}
+	}
+	for _, r := range sc.Rules {
+		if r.To >= 0 {
+			es = append(es, Edge{To: sc.Nodes[r.To].ID, Label: "rule " + r.ID + ": " + r.WhenSrc, Rule: true})
+		}
+	}
+	return es
+}
+
+var outcomeColor = map[string]string{OutcomeResolved: "#2e7d32", OutcomeLost: "#c62828", OutcomeEscalated: "#ef6c00"}
+
+// Dot renders the graph in Graphviz dot.
+func (sc *Scenario) Dot() string {
+	q := func(s string) string {
+		return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`).Replace(s) + `"`
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "digraph %s {\n  label=%s;\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"sans-serif\"];\n  edge [fontname=\"sans-serif\", fontsize=10];\n", q(sc.ID), q(sc.Title))
+	for _, n := range sc.Nodes {
+		attrs := []string{"label=" + q(nodeLabel(n))}
+		switch {
+		case n.End != nil:
+			attrs = append(attrs, "shape=doubleoctagon", "color="+q(outcomeColor[n.End.Outcome]))
+		case n.Ring:
+			attrs = append(attrs, "shape=ellipse")
+		case n.Router():
+			attrs = append(attrs, "shape=diamond")
+		}
+		if n.Index == sc.Start {
+			attrs = append(attrs, "penwidth=2")
+		}
+		fmt.Fprintf(&b, "  %s [%s];\n", q(n.ID), strings.Join(attrs, ", "))
+	}
+	for _, e := range sc.Edges() {
+		if e.Rule {
+			continue
+		}
+		style := ""
+		if e.Timer {
+			style = ", style=dashed"
+		}
+		fmt.Fprintf(&b, "  %s -> %s [label=%s%s];\n", q(e.From), q(e.To), q(e.Label), style)
+	}
+	if len(sc.Rules) > 0 {
+		var lines []string
+		for _, r := range sc.Rules {
+			line := r.ID + ": " + r.WhenSrc
+			if r.To >= 0 {
+				line += " → " + sc.Nodes[r.To].ID
+			}
+			lines = append(lines, line)
+		}
+		fmt.Fprintf(&b, "  \"rules\" [shape=note, label=%s];\n", q("global rules\n"+strings.Join(lines, "\n")))
+		for _, e := range sc.Edges() {
+			if e.Rule {
+				fmt.Fprintf(&b, "  \"rules\" -> %s [label=%s, style=dotted];\n", q(e.To), q(e.Label))
+			}
+		}
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// Mermaid renders the graph as a Mermaid flowchart.
+func (sc *Scenario) Mermaid() string {
+	// Mermaid node ids may not contain '-'; labels escape quotes as #quot;.
+	id := func(s string) string { return "n_" + strings.ReplaceAll(s, "-", "_") }
+	lbl := func(s string) string {
+		return `"` + strings.NewReplacer(`"`, "#quot;", "\n", "<br/>", "|", "#124;").Replace(s) + `"`
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "---\ntitle: %s\n---\nflowchart LR\n", strings.ReplaceAll(sc.Title, "\n", " "))
+	for _, n := range sc.Nodes {
+		l := lbl(nodeLabel(n))
+		switch {
+		case n.End != nil:
+			fmt.Fprintf(&b, "  %s{{%s}}:::%s\n", id(n.ID), l, n.End.Outcome)
+		case n.Ring:
+			fmt.Fprintf(&b, "  %s([%s])\n", id(n.ID), l)
+		case n.Router():
+			fmt.Fprintf(&b, "  %s{%s}\n", id(n.ID), l)
+		default:
+			fmt.Fprintf(&b, "  %s[%s]\n", id(n.ID), l)
+		}
+	}
+	for _, e := range sc.Edges() {
+		if e.Rule {
+			fmt.Fprintf(&b, "  rules[/global rules/] -.->|%s| %s\n", lbl(e.Label), id(e.To))
+			continue
+		}
+		arrow := "-->"
+		if e.Timer {
+			arrow = "-.->"
+		}
+		fmt.Fprintf(&b, "  %s %s|%s| %s\n", id(e.From), arrow, lbl(e.Label), id(e.To))
+	}
+	fmt.Fprintf(&b, "  classDef resolved stroke:%s,stroke-width:2px\n  classDef lost stroke:%s,stroke-width:2px\n  classDef escalated stroke:%s,stroke-width:2px\n",
+		outcomeColor[OutcomeResolved], outcomeColor[OutcomeLost], outcomeColor[OutcomeEscalated])
+	return b.String()
+}
+
+func nodeLabel(n *Node) string {
+	switch {
+	case n.End != nil:
+		return n.ID + "\n(" + n.End.Outcome + ")"
+	case n.Ring:
+		return n.ID + "\n☎ rings"
+	}
+	return n.ID
+}
