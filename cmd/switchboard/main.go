@@ -103,15 +103,32 @@ func newFlags(env *cliEnv, name, argsUsage, about string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses; it returns (exit code, false) when the command should stop.
+// parseFlags parses flags anywhere among the arguments ("graph ID --format dot" works as
+// well as "graph --format dot ID"); "--" ends the flags. It returns (exit code, false) when
+// the command should stop.
 func parseFlags(fs *flag.FlagSet, env *cliEnv, args []string) (int, bool) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(env.stdout)
-			fs.Usage()
-			return 0, false
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.SetOutput(env.stdout)
+				fs.Usage()
+				return 0, false
+			}
+			return 2, false
 		}
-		return 2, false
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
 	}
+	// Re-parse with only the positional arguments left, so fs.Args() returns them.
+	_ = fs.Parse(append([]string{"--"}, positional...))
 	return 0, true
 }

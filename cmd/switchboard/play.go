@@ -1,3 +1,296 @@
 package main
 
-func cmdPlay(env *cliEnv, args []string) int { return 2 }
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+func cmdPlay(env *cliEnv, args []string) int {
+	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a number to pick a suggested reply.\n/hangup hangs up. The debrief prints at the end.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
+	name := fs.String("name", "", "your name, as the customer will hear it (default $USER)")
+	coach := fs.Bool("coach", false, "coach mode: show rule feedback as it happens")
+	seed := fs.Uint64("seed", 0, "random seed for the scenario's random() (default: a random one)")
+	if code, ok := parseFlags(fs, env, args); !ok {
+		return code
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(env.stderr, "switchboard play: give one SCENARIO (an id or a path)")
+		return 2
+	}
+	sc, code := loadOne(env, "play", fs.Arg(0))
+	if sc == nil {
+		return code
+	}
+	if *name == "" {
+		*name = env.getenv("USER")
+	}
+	if *seed == 0 {
+		*seed = rand.Uint64()
+	}
+	p := &player{env: env, sc: sc, coach: *coach, start: time.Now()}
+	p.play(*seed, *name)
+	return 0
+}
+
+// player drives one session on the real clock and renders it in the terminal.
+type player struct {
+	env   *cliEnv
+	sc    *engine.Scenario
+	s     *engine.Session
+	coach bool
+	start time.Time
+	all   []engine.Output
+
+	// The line being spoken: its words and when each is due.
+	words     []string
+	lineStart int64
+	msPerWord int64
+	printed   int
+	pending   []engine.Output // shown once the current line has been spoken
+	choices   []engine.ChoiceShown
+}
+
+func (p *player) now() int64 { return time.Since(p.start).Milliseconds() }
+
+func (p *player) play(seed uint64, trainee string) {
+	w := p.env.stdout
+	fmt.Fprintf(w, "%s\n%s\n", p.sc.Title, strings.Repeat("=", len([]rune(p.sc.Title))))
+	fmt.Fprintf(w, "%s\n", p.sc.Brief)
+	if p.sc.Lesson != "" {
+		fmt.Fprintf(w, "Lesson: %s\n", p.sc.Lesson)
+	}
+	fmt.Fprintf(w, "\nType a reply and press Enter; a number picks a suggested reply; /hangup hangs up.\n\n")
+
+	input := make(chan string)
+	go func() {
+		defer close(input)
+		sc := bufio.NewScanner(p.env.stdin)
+		sc.Buffer(make([]byte, 64<<10), 64<<10)
+		for sc.Scan() {
+			input <- sc.Text()
+		}
+	}()
+
+	p.s = p.sc.NewSession(seed, trainee)
+	p.show(p.s.Start(nil))
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for !p.s.Ended() {
+		wake, ok := p.nextWake()
+		if !ok {
+			wake = p.now() + int64(time.Hour/time.Millisecond)
+		}
+		timer.Reset(time.Duration(max(wake-p.now(), 0)) * time.Millisecond)
+		select {
+		case line, open := <-input:
+			if !open {
+				p.apply(engine.Event{Type: engine.EventHangup, At: p.now()})
+				continue
+			}
+			p.handle(line)
+		case <-timer.C:
+			p.tick()
+		}
+	}
+	// Let the customer finish their last line at their pace before the debrief.
+	for p.printed < len(p.words) {
+		due := p.lineStart + int64(p.printed)*p.msPerWord
+		time.Sleep(time.Duration(max(due-p.now(), 0)) * time.Millisecond)
+		p.tick()
+	}
+	p.flushLine()
+	p.debrief()
+}
+
+// nextWake is when the next word is due or the session's timer fires.
+func (p *player) nextWake() (int64, bool) {
+	var at int64
+	ok := false
+	if p.printed < len(p.words) {
+		at, ok = p.lineStart+int64(p.printed)*p.msPerWord, true
+	} else if len(p.pending) > 0 {
+		at, ok = p.lineStart+int64(len(p.words))*p.msPerWord, true
+	}
+	if d, has := p.s.NextDeadline(); has && (!ok || d < at) {
+		at, ok = d, true
+	}
+	return at, ok
+}
+
+func (p *player) tick() {
+	now := p.now()
+	for p.printed < len(p.words) && p.lineStart+int64(p.printed)*p.msPerWord <= now {
+		fmt.Fprint(p.env.stdout, p.words[p.printed]+" ")
+		p.printed++
+	}
+	if p.printed == len(p.words) && p.lineStart+int64(len(p.words))*p.msPerWord <= now {
+		p.flushLine()
+	}
+	if d, ok := p.s.NextDeadline(); ok && d <= now {
+		p.apply(engine.Event{Type: engine.EventTimeout, At: now})
+	}
+}
+
+func (p *player) handle(line string) {
+	at := p.now()
+	text := strings.TrimSpace(line)
+	if p.s.Node() != "" && p.sc.Node(p.s.Node()).Ring {
+		if text == "/hangup" || text == "/h" {
+			p.apply(engine.Event{Type: engine.EventHangup, At: at})
+			return
+		}
+		p.apply(engine.Event{Type: engine.EventAnswer, At: at})
+		return
+	}
+	switch {
+	case text == "":
+		return
+	case text == "/hangup" || text == "/h":
+		p.apply(engine.Event{Type: engine.EventHangup, At: at})
+	case text == "/help":
+		fmt.Fprintln(p.env.stdout, "  (type a reply, a number for a suggested reply, /hangup to hang up)")
+	default:
+		if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(p.choices) {
+			p.apply(engine.Event{Type: engine.EventChoose, At: at, Index: p.choices[n-1].Index})
+			return
+		}
+		p.apply(engine.Event{Type: engine.EventSay, At: at, Text: text})
+	}
+}
+
+func (p *player) apply(ev engine.Event) {
+	outs, err := p.s.Apply(ev, nil)
+	if err != nil {
+		fmt.Fprintf(p.env.stdout, "  (not accepted: %v)\n", err)
+		return
+	}
+	p.show(outs)
+}
+
+// show renders outputs: lines start streaming, the rest waits until the line is spoken.
+func (p *player) show(outs []engine.Output) {
+	p.all = append(p.all, outs...)
+	for _, o := range outs {
+		switch o.Type {
+		case engine.OutLine:
+			p.flushLine()
+			p.words = strings.Fields(o.Text)
+			p.lineStart, p.printed = o.At, 0
+			p.msPerWord = o.Duration / int64(max(o.Words, 1))
+			fmt.Fprintf(p.env.stdout, "%s: ", p.personaName())
+		case engine.OutCut:
+			fmt.Fprintln(p.env.stdout, "— (cut off)")
+			p.words, p.printed = nil, 0
+			p.flushPending()
+		default:
+			if p.printed < len(p.words) {
+				p.pending = append(p.pending, o)
+			} else {
+				p.print(o)
+			}
+		}
+	}
+	p.tick()
+}
+
+func (p *player) personaName() string {
+	if p.sc.Persona.Name != "" {
+		return p.sc.Persona.Name
+	}
+	return "Customer"
+}
+
+// flushLine prints what is left of the current line and what waited for it.
+func (p *player) flushLine() {
+	if p.words != nil {
+		for ; p.printed < len(p.words); p.printed++ {
+			fmt.Fprint(p.env.stdout, p.words[p.printed]+" ")
+		}
+		fmt.Fprintln(p.env.stdout)
+		p.words, p.printed = nil, 0
+	}
+	p.flushPending()
+}
+
+func (p *player) flushPending() {
+	pending := p.pending
+	p.pending = nil
+	for _, o := range pending {
+		p.print(o)
+	}
+}
+
+func (p *player) print(o engine.Output) {
+	w := p.env.stdout
+	switch o.Type {
+	case engine.OutRing:
+		fmt.Fprintln(w, "☎  Ring ring… (press Enter to answer)")
+	case engine.OutChoices:
+		p.choices = o.Choices
+		for i, c := range o.Choices {
+			fmt.Fprintf(w, "   %d) %s\n", i+1, c.Text)
+		}
+	case engine.OutFeedback:
+		if p.coach && o.Text != "" {
+			fmt.Fprintf(w, "   ⚑ %s\n", o.Text)
+		}
+	case engine.OutWhisper:
+		fmt.Fprintf(w, "   (supervisor) %s\n", o.Text)
+	case engine.OutError:
+		fmt.Fprintf(w, "   (scenario error: %s)\n", o.Text)
+	case engine.OutEnd:
+		fmt.Fprintln(w, "\n— the call has ended —")
+	}
+}
+
+func (p *player) debrief() { writeDebrief(p.env.stdout, p.sc, p.all) }
+
+// writeDebrief prints the end of a call: result, scores, rules fired and the transcript.
+func writeDebrief(w io.Writer, sc *engine.Scenario, outs []engine.Output) {
+	var end *engine.EndInfo
+	for _, o := range outs {
+		if o.Type == engine.OutEnd {
+			end = o.End
+		}
+	}
+	fmt.Fprintf(w, "\nDebrief: %s\n", sc.Title)
+	if end != nil {
+		verdict := "FAILED"
+		if end.Passed {
+			verdict = "PASSED"
+		}
+		fmt.Fprintf(w, "  Outcome: %s (%s) — %s, overall %.0f%% (pass mark %.0f%%)\n", end.Outcome, end.Ending, verdict, end.Overall*100, sc.Pass*100)
+		if end.Text != "" {
+			fmt.Fprintf(w, "  %s\n", end.Text)
+		}
+		fmt.Fprintln(w, "  Scores:")
+		for _, a := range end.Scores {
+			bar := int(a.Normalized*20 + 0.5)
+			fmt.Fprintf(w, "    %-12s %s%s %g/%g\n", a.Axis, strings.Repeat("█", bar), strings.Repeat("░", 20-bar), a.Points, a.Max)
+		}
+	}
+	fmt.Fprintln(w, "  What fired:")
+	n := 0
+	for _, o := range outs {
+		if o.Type == engine.OutFeedback && o.Text != "" {
+			label := "transition"
+			if o.Rule != "" {
+				label = o.Rule
+			}
+			fmt.Fprintf(w, "    %9s  %-16s %s\n", engine.FormatTime(o.At), label, o.Text)
+			n++
+		}
+	}
+	if n == 0 {
+		fmt.Fprintln(w, "    nothing: no rule caught a bad habit")
+	}
+	fmt.Fprintln(w, "  Transcript:")
+	fmt.Fprint(w, indent(engine.FormatTranscript(outs), "  "))
+}

@@ -109,3 +109,22 @@ func libraryTarget(id string) (target, error) {
 	}
 	return target{}, fmt.Errorf("no shipped scenario has the id %q%s; shipped: %s", id, hint, strings.Join(ids, ", "))
 }
+
+// loadOne resolves and loads one SCENARIO argument, printing problems. On failure it
+// returns a nil scenario and the exit code.
+func loadOne(env *cliEnv, cmd, arg string) (*engine.Scenario, int) {
+	t, err := resolveScenario(arg)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard %s: %v\n", cmd, err)
+		return nil, 2
+	}
+	sc, diags := t.load()
+	if sc == nil {
+		for _, d := range diags {
+			fmt.Fprintln(env.stderr, d.String())
+		}
+		fmt.Fprintf(env.stderr, "switchboard %s: %s has errors; fix them first (switchboard lint %s)\n", cmd, t.path, arg)
+		return nil, 1
+	}
+	return sc, 0
+}
