@@ -1,0 +1,194 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func runCLI(t *testing.T, stdin io.Reader, args ...string) result {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if stdin == nil {
+		stdin = strings.NewReader("")
+	}
+	code := run(&cliEnv{stdin: stdin, stdout: &out, stderr: &errb, getenv: func(string) string { return "" }}, args)
+	return result{code, out.String(), errb.String()}
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+	require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	return p
+}
+
+const quickScenario = `id: quick
+title: Quick call
+brief: A fast customer.
+persona: {name: Quinn, wpm: 400}
+intents: {sorry: ["sorry"]}
+scores: {care: 1}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: Hi there.
+    choices: ["Sorry about that.", "Whatever."]
+    transitions:
+      - {when: 'said("sorry")', to: fine, score: {care: 1}}
+      - {when: 'true', to: upset}
+  fine:
+    say: Thanks.
+    end: {outcome: resolved}
+  upset:
+    end: {outcome: lost}
+`
+
+func TestUsageAndUnknownCommand(t *testing.T) {
+	r := runCLI(t, nil)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "Commands:")
+	r = runCLI(t, nil, "lnt")
+	assert.Equal(t, 2, r.code)
+	r = runCLI(t, nil, "tes")
+	assert.Contains(t, r.stderr, `did you mean "test"?`)
+	for _, cmd := range []string{"lint", "test", "play", "graph"} {
+		r := runCLI(t, nil, cmd, "--help")
+		assert.Equal(t, 0, r.code, cmd)
+		assert.Contains(t, r.stdout, "Usage: switchboard "+cmd, cmd)
+	}
+}
+
+func TestLintLibraryIsClean(t *testing.T) {
+	r := runCLI(t, nil, "lint")
+	assert.Equal(t, 0, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "8 scenarios checked: 0 errors, 0 warnings")
+}
+
+func TestLintReportsEveryProblem(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "broken.yaml", strings.Replace(strings.Replace(quickScenario, `said("sorry")`, `said("sory")`, 1), "to: upset", "to: upsett", 1))
+	r := runCLI(t, nil, "lint", p)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, p+`:17:22: unknown intent "sory" (did you mean "sorry"?)`)
+	assert.Contains(t, r.stdout, p+`:18:28: unknown node "upsett" (did you mean "upset"?)`)
+	assert.Contains(t, r.stderr, "1 scenario checked: 2 errors")
+
+	r = runCLI(t, nil, "lint", filepath.Join(dir, "missing.yaml"))
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "no shipped scenario has the id")
+}
+
+func TestLintChecksTestFiles(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "quick.yaml", quickScenario)
+	writeFile(t, dir, "quick.test.yaml", "- name: t\n  steps: [listen]\n  expect: {ending: fien}\n")
+	r := runCLI(t, nil, "lint", p)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, `quick.test.yaml:3:20: "fien" is not an ending of quick (did you mean "fine"?)`)
+}
+
+func TestTestCommand(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "quick.yaml", quickScenario)
+	writeFile(t, dir, "quick.test.yaml", `- name: apology resolves
+  steps: [{answer: 1s}, listen, {choose: 0}]
+  expect: {ending: fine, passed: true, fired: []}
+- name: wrong expectation
+  steps: [{answer: 1s}, listen, {say: "whatever"}]
+  expect: {ending: fine}
+`)
+	r := runCLI(t, nil, "test", p)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "--- FAIL quick: wrong expectation")
+	assert.Contains(t, r.stdout, "ending: want fine, got upset")
+	assert.Contains(t, r.stdout, "you: whatever", "the transcript is printed")
+	assert.Contains(t, r.stderr, "tests: 1 passed, 1 failed")
+
+	r = runCLI(t, nil, "test", "-run", "apology", dir)
+	assert.Equal(t, 0, r.code, r.stdout)
+	assert.Contains(t, r.stdout, "ok   quick")
+
+	r = runCLI(t, nil, "test")
+	assert.Equal(t, 0, r.code, r.stdout)
+	assert.Contains(t, r.stderr, "0 failed")
+}
+
+func TestGraph(t *testing.T) {
+	r := runCLI(t, nil, "graph", "cheese-shop", "--format", "mermaid")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "flowchart LR")
+	assert.Contains(t, r.stdout, "n_ring -->")
+	r = runCLI(t, nil, "graph", "cheese-shop")
+	require.Equal(t, 0, r.code)
+	assert.True(t, strings.HasPrefix(r.stdout, `digraph "cheese-shop" {`))
+	assert.Contains(t, r.stdout, "style=dashed", "timers are dashed")
+	r = runCLI(t, nil, "graph", "cheese", "--format", "svg")
+	assert.Equal(t, 2, r.code)
+	r = runCLI(t, nil, "graph", "chese-shop")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "shipped:")
+}
+
+// slowReader feeds lines with pauses, like a person at a keyboard.
+type slowReader struct {
+	lines []string
+	pause time.Duration
+	buf   []byte
+}
+
+func (s *slowReader) Read(p []byte) (int, error) {
+	if len(s.buf) == 0 {
+		if len(s.lines) == 0 {
+			time.Sleep(s.pause)
+			return 0, io.EOF
+		}
+		time.Sleep(s.pause)
+		s.buf = []byte(s.lines[0] + "\n")
+		s.lines = s.lines[1:]
+	}
+	n := copy(p, s.buf)
+	s.buf = s.buf[n:]
+	return n, nil
+}
+
+func TestPlayOnTheRealClock(t *testing.T) {
+	p := writeFile(t, t.TempDir(), "quick.yaml", quickScenario)
+	// Enter answers; "1" picks the first suggested reply once the line is spoken (2 words
+	// at 400 wpm take 300 ms).
+	in := &slowReader{lines: []string{"", "1"}, pause: 400 * time.Millisecond}
+	r := runCLI(t, in, "play", "--name", "Ann", p)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Ring ring")
+	assert.Contains(t, r.stdout, "Quinn: Hi there.")
+	assert.Contains(t, r.stdout, "1) Sorry about that.")
+	assert.Contains(t, r.stdout, "Outcome: resolved (fine) — PASSED")
+	assert.Contains(t, r.stdout, "you: Sorry about that.")
+}
+
+func TestPlayInterruptAndHangUp(t *testing.T) {
+	long := strings.Replace(quickScenario, "say: Hi there.", "say: "+strings.Repeat("word ", 40), 1)
+	p := writeFile(t, t.TempDir(), "quick.yaml", long)
+	in := &slowReader{lines: []string{"", "wait", "/hangup"}, pause: 300 * time.Millisecond}
+	r := runCLI(t, in, "play", p)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "— (cut off)")
+	assert.Contains(t, r.stdout, "Outcome: lost (upset)")
+}
