@@ -184,6 +184,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 			sc.Intents[i].words[j] = phraseWords(ph)
 		}
 	}
+	sc.phrases = newPhraseIndex(sc.Intents)
 
 	// Rules, then nodes.
 	ruleIDs := map[string]bool{}
@@ -779,7 +780,9 @@ func (l *loader) choices(r *reader, nd *Node, n *yaml.Node) {
 			if len(c.Text.parts) > 0 {
 				text = c.Text.parts[0].lit
 			}
-			c.intents = matchIntents(l.sc.Intents, Words(text))
+			ws := Words(text)
+			c.intents = l.sc.phrases.match(ws)
+			c.hashes = wordHashes(ws)
 		}
 		nd.Choices = append(nd.Choices, c)
 	}

@@ -94,6 +94,7 @@ type Scenario struct {
 	// Warnings found while loading (errors prevent loading).
 	Warnings Diagnostics
 
+	phrases     phraseIndex
 	nodeIndex   map[string]int
 	intentIndex map[string]int
 	varIndex    map[string]int
@@ -138,6 +139,7 @@ type Choice struct {
 	When    *vm.Program // nil: always shown
 	WhenSrc string
 	intents intentSet // precomputed when Text has no placeholders
+	hashes  []uint32  // word hashes for repetition, likewise
 	static  bool
 }
 

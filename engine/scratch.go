@@ -10,6 +10,9 @@ type scratch struct {
 	score map[string]float64
 	sess  *Session
 	said  intentSet
+	// owner is the session whose vars, scores and mood env holds; they are kept in step
+	// as the session changes them, so a scratch that returns to its owner skips reloading.
+	owner *Session
 }
 
 func (sc *Scenario) newScratch() *scratch {
@@ -65,12 +68,15 @@ func (s *Session) scratch(ev Event) *scratch {
 	env[envElapsed] = float64(ev.At) / 1000
 	env[envTurn] = s.turn
 	env[envVisits] = int(s.visits[s.node])
-	env[envMood] = s.mood
-	for i, a := range s.sc.Axes {
-		x.score[a.Name] = s.scores[i]
-	}
-	for i, v := range s.sc.Vars {
-		env[v.Name] = s.vars[i]
+	if x.owner != s || s.lastScratch != x {
+		x.owner, s.lastScratch = s, x
+		env[envMood] = s.mood
+		for i, a := range s.sc.Axes {
+			x.score[a.Name] = s.scores[i]
+		}
+		for i, v := range s.sc.Vars {
+			env[v.Name] = s.vars[i]
+		}
 	}
 	return x
 }

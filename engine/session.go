@@ -40,6 +40,8 @@ type Session struct {
 	started    bool
 	ended      bool
 	end        *EndInfo
+
+	lastScratch *scratch // the evaluation scratch this session used last (see scratch)
 }
 
 // MaxChoices is the most suggested replies one node may offer.
@@ -240,11 +242,14 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		}
 	}
 	if ev.Type == EventSay || ev.Type == EventChoose {
-		ws := Words(text)
-		if ev.Type == EventSay || !node.Choices[ev.Index].static {
-			said = matchIntents(s.sc.Intents, ws)
+		var hs []uint32
+		if ev.Type == EventChoose && node.Choices[ev.Index].static {
+			hs = node.Choices[ev.Index].hashes
+		} else {
+			ws := Words(text)
+			said = s.sc.phrases.match(ws)
+			hs = wordHashes(ws)
 		}
-		hs := wordHashes(ws)
 		if len(hs) >= repeatMinWords {
 			for _, h := range s.history {
 				if jaccard(h, hs) >= repeatJaccard {

@@ -275,3 +275,24 @@ func TestWhisper(t *testing.T) {
 	assert.Equal(t, engine.OutWhisper, outs[0].Type)
 	assert.Equal(t, "ring", c.s.Node())
 }
+
+// Sessions of one scenario share pooled evaluation scratch; interleaving them must not
+// leak one session's vars into another's.
+func TestInterleavedSessionsStayApart(t *testing.T) {
+	sc := loadOK(t, "semantics")
+	a, b := newCall(t, sc), newCall(t, sc)
+	a.do(answer(0))
+	b.do(answer(0))
+	a.do(choose(6000, 0)) // apology: mood +0.7, care +1 for a only
+	for i := range 5 {
+		b.do(say(int64(7000+i*100), "hmm"))
+		a.do(say(int64(7000+i*100), "hmm"))
+	}
+	assert.InDelta(t, 0.7, a.s.Mood(), 1e-9)
+	assert.InDelta(t, 0.0, b.s.Mood(), 1e-9)
+	assert.Equal(t, 1.0, a.s.Scores()["care"])
+	assert.Equal(t, 0.0, b.s.Scores()["care"])
+	outs := b.do(say(8000, "sorry"))
+	assert.Equal(t, []string{"measure", "apologised"}, engine.FiredRules(outs))
+	assert.InDelta(t, 0.7, b.s.Mood(), 1e-9)
+}

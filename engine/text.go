@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,26 +20,39 @@ func (s *intentSet) union(o *intentSet) { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[
 // Words normalises text the way intents are matched: lower-case, apostrophes removed,
 // every other character that is not a letter or digit a word break.
 func Words(text string) []string {
-	var out []string
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			out = append(out, b.String())
-			b.Reset()
+	buf := make([]byte, 0, len(text)+1)
+	space := true // the last byte written is a break (or nothing was written)
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			i++
+			switch {
+			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+				buf, space = append(buf, c), false
+			case c >= 'A' && c <= 'Z':
+				buf, space = append(buf, c+('a'-'A')), false
+			case c == '\'':
+				// dropped: "don't" == "dont"
+			default:
+				if !space {
+					buf, space = append(buf, ' '), true
+				}
+			}
+			continue
 		}
-	}
-	for _, r := range text {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
 		switch {
-		case r == '\'' || r == '’' || r == '‘':
-			// dropped: "don't" == "dont"
+		case r == '’' || r == '‘':
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(unicode.ToLower(r))
+			buf, space = utf8.AppendRune(buf, unicode.ToLower(r)), false
 		default:
-			flush()
+			if !space {
+				buf, space = append(buf, ' '), true
+			}
 		}
 	}
-	flush()
-	return out
+	return strings.Fields(string(buf))
 }
 
 // phraseWords normalises a phrase; a trailing '*' on a word is kept as a prefix marker.
@@ -65,30 +77,60 @@ func wordMatches(pattern, word string) bool {
 	return pattern == word
 }
 
-func phraseIn(phrase, ws []string) bool {
-	if len(phrase) == 0 {
-		return false
-	}
-outer:
-	for i := 0; i+len(phrase) <= len(ws); i++ {
-		for j, p := range phrase {
-			if !wordMatches(p, ws[i+j]) {
-				continue outer
-			}
-		}
-		return true
-	}
-	return false
+// phraseRef is one phrase of one intent, indexed by its first word.
+type phraseRef struct {
+	intent int
+	words  []string
 }
 
-// matchIntents returns the set of intents any phrase of which occurs in ws.
-func matchIntents(intents []Intent, ws []string) intentSet {
-	var set intentSet
+// phraseIndex finds the phrases that can start at a word without trying every phrase.
+type phraseIndex struct {
+	byFirst map[string][]phraseRef // phrases whose first word is exact
+	starred []phraseRef            // phrases whose first word is a prefix pattern
+}
+
+func newPhraseIndex(intents []Intent) phraseIndex {
+	idx := phraseIndex{byFirst: map[string][]phraseRef{}}
 	for i := range intents {
-		for _, p := range intents[i].words {
-			if phraseIn(p, ws) {
-				set.add(i)
-				break
+		for _, ws := range intents[i].words {
+			if len(ws) == 0 {
+				continue
+			}
+			ref := phraseRef{intent: i, words: ws}
+			if strings.HasSuffix(ws[0], "*") {
+				idx.starred = append(idx.starred, ref)
+			} else {
+				idx.byFirst[ws[0]] = append(idx.byFirst[ws[0]], ref)
+			}
+		}
+	}
+	return idx
+}
+
+func phraseAt(phrase, ws []string, i int) bool {
+	if i+len(phrase) > len(ws) {
+		return false
+	}
+	for j, p := range phrase {
+		if !wordMatches(p, ws[i+j]) {
+			return false
+		}
+	}
+	return true
+}
+
+// match returns the set of intents any phrase of which occurs in ws.
+func (idx *phraseIndex) match(ws []string) intentSet {
+	var set intentSet
+	for i, w := range ws {
+		for _, p := range idx.byFirst[w] {
+			if !set.has(p.intent) && phraseAt(p.words, ws, i) {
+				set.add(p.intent)
+			}
+		}
+		for _, p := range idx.starred {
+			if !set.has(p.intent) && phraseAt(p.words, ws, i) {
+				set.add(p.intent)
 			}
 		}
 	}
@@ -98,7 +140,7 @@ func matchIntents(intents []Intent, ws []string) intentSet {
 // MatchIntents returns the names of the scenario's intents that text matches, in
 // declaration order. It is how designers and tools can see what a message means.
 func (sc *Scenario) MatchIntents(text string) []string {
-	set := matchIntents(sc.Intents, Words(text))
+	set := sc.phrases.match(Words(text))
 	var names []string
 	for i, in := range sc.Intents {
 		if set.has(i) {
@@ -120,9 +162,12 @@ const (
 func wordHashes(ws []string) []uint32 {
 	hs := make([]uint32, 0, len(ws))
 	for _, w := range ws {
-		h := fnv.New32a()
-		h.Write([]byte(w))
-		hs = append(hs, h.Sum32())
+		h := uint32(2166136261) // FNV-1a
+		for i := 0; i < len(w); i++ {
+			h ^= uint32(w[i])
+			h *= 16777619
+		}
+		hs = append(hs, h)
 	}
 	slices.Sort(hs)
 	return slices.Compact(hs)
@@ -286,4 +331,15 @@ func formatValue(v any) string {
 }
 
 // countWords counts whitespace-separated words, the unit of a line's pace.
-func countWords(s string) int { return len(strings.Fields(s)) }
+func countWords(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		if unicode.IsSpace(r) {
+			in = false
+		} else if !in {
+			in = true
+			n++
+		}
+	}
+	return n
+}
