@@ -38,6 +38,7 @@ const (
 	OutMood     OutputType = "mood"     // the customer's mood changed
 	OutWhisper  OutputType = "whisper"  // a supervisor's hint
 	OutError    OutputType = "error"    // an expression failed at run time (a scenario bug)
+	OutTrace    OutputType = "trace"    // a guard was evaluated (Text) with its result (Holds); only with SetTrace
 	OutEnd      OutputType = "end"      // the call ended
 )
 
@@ -57,6 +58,7 @@ type Output struct {
 	Intents  []string      `json:"intents,omitempty"` // for trainee: the intents matched
 	Flags    []string      `json:"flags,omitempty"`   // for trainee: "interrupted", "repeated"
 	End      *EndInfo      `json:"end,omitempty"`
+	Holds    *bool         `json:"holds,omitempty"` // for trace: the guard's result
 }
 
 // ChoiceShown is a suggested reply as shown: Index is its place in the node's choices.

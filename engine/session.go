@@ -1,7 +1,10 @@
 package engine
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
+	"slices"
 	"math"
 	"strings"
 	"unicode/utf8"
@@ -42,6 +45,7 @@ type Session struct {
 	end        *EndInfo
 
 	lastScratch *scratch // the evaluation scratch this session used last (see scratch)
+	trace       bool
 }
 
 // MaxChoices is the most suggested replies one node may offer.
@@ -303,7 +307,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	moodBefore := s.mood
 	to := -1
 	for _, r := range s.sc.Rules {
-		if s.test(sc, r.When, r.ID, &out) {
+		if s.test(sc, r.When, r.WhenSrc, r.ID, &out) {
 			out = s.applyEffects(sc, r, out)
 			if to < 0 && r.To >= 0 {
 				to = r.To
@@ -312,7 +316,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if to < 0 {
 		for _, t := range node.Transitions {
-			if s.test(sc, t.When, "", &out) {
+			if s.test(sc, t.When, t.WhenSrc, "", &out) {
 				out = s.applyEffects(sc, t, out)
 				to = t.To
 				break
@@ -347,16 +351,25 @@ func (s *Session) moodChanged(before float64, out []Output) []Output {
 	return append(out, Output{Type: OutMood, At: s.now, Mood: &m})
 }
 
-// test evaluates a guard; a run-time failure counts as false and is reported.
-func (s *Session) test(sc *scratch, prog *vm.Program, rule string, out *[]Output) bool {
+// test evaluates a guard; a run-time failure counts as false and is reported. With tracing
+// on, every evaluation is reported with its result.
+func (s *Session) test(sc *scratch, prog *vm.Program, src, rule string, out *[]Output) bool {
 	v, err := sc.vm.Run(prog, sc.env)
 	if err != nil {
 		*out = append(*out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: rule, Text: err.Error()})
 		return false
 	}
 	b, _ := v.(bool)
+	if s.trace {
+		*out = append(*out, Output{Type: OutTrace, At: s.now, Node: s.Node(), Rule: rule, Text: src, Holds: &b})
+	}
 	return b
 }
+
+// SetTrace turns guard tracing on or off: with it on, every guard evaluated is reported as
+// an OutTrace output with its result, so a designer can see why the call went where it
+// went. Tracing changes no state: a traced session replays like an untraced one.
+func (s *Session) SetTrace(on bool) { s.trace = on }
 
 // applyEffects applies a transition's set, score and feedback.
 func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Output {
@@ -408,7 +421,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			out = append(out, Output{Type: OutRing, At: s.now, Node: n.ID})
 		}
 		for _, lv := range n.Lines {
-			if lv.When != nil && !s.test(sc, lv.When, "", &out) {
+			if lv.When != nil && !s.test(sc, lv.When, lv.WhenSrc, "", &out) {
 				continue
 			}
 			text := lv.Text.render(s.sc, s)
@@ -422,7 +435,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		if len(n.Choices) > 0 {
 			var shown []ChoiceShown
 			for ci, c := range n.Choices {
-				if c.When != nil && !s.test(sc, c.When, "", &out) {
+				if c.When != nil && !s.test(sc, c.When, c.WhenSrc, "", &out) {
 					continue
 				}
 				s.shown |= 1 << ci
@@ -441,7 +454,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		next := -1
 		moodBefore := s.mood
 		for _, t := range n.Transitions {
-			if s.test(sc, t.When, "", &out) {
+			if s.test(sc, t.When, t.WhenSrc, "", &out) {
 				out = s.applyEffects(sc, t, out)
 				next = t.To
 				break
@@ -483,4 +496,83 @@ func (s *Session) next() uint64 {
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
 	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
 	return z ^ (z >> 31)
+}
+
+// StartAt starts the call in the node with the given id instead of the scenario's start,
+// with some vars set first: how designers play a scenario from the middle. Values must
+// suit the var's type (numbers may be any Go integer or float type). The call counts as
+// answered unless the node rings.
+func (s *Session) StartAt(node string, vars map[string]any, out []Output) ([]Output, error) {
+	if s.started {
+		return out, errors.New("the session has already started")
+	}
+	i, ok := s.sc.nodeIndex[node]
+	if !ok {
+		return out, fmt.Errorf("unknown node %q%s", node, didYouMean(node, sortedKeys(s.sc.nodeIndex)))
+	}
+	values := make([]any, len(s.vars))
+	copy(values, s.vars)
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	slices.Sort(names) // report problems in a stable order
+	for _, name := range names {
+		vi, ok := s.sc.varIndex[name]
+		if !ok {
+			return out, fmt.Errorf("unknown var %q%s", name, didYouMean(name, sortedKeys(s.sc.varIndex)))
+		}
+		v, err := convertVar(s.sc.Vars[vi].Kind, vars[name])
+		if err != nil {
+			return out, fmt.Errorf("var %s: %w", name, err)
+		}
+		values[vi] = v
+	}
+	s.vars = values
+	s.started = true
+	s.answered = !s.sc.Nodes[i].Ring
+	sc := s.scratch(Event{At: 0})
+	defer s.release(sc)
+	return s.enter(sc, i, out), nil
+}
+
+func convertVar(kind VarKind, v any) (any, error) {
+	switch kind {
+	case VarBool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+		return nil, fmt.Errorf("want true or false, got %T", v)
+	case VarString:
+		if str, ok := v.(string); ok {
+			return str, nil
+		}
+		return nil, fmt.Errorf("want text, got %T", v)
+	}
+	var f float64
+	switch x := v.(type) {
+	case float64:
+		f = x
+	case float32:
+		f = float64(x)
+	case int:
+		f = float64(x)
+	case int64:
+		f = float64(x)
+	case int32:
+		f = float64(x)
+	case uint64:
+		f = float64(x)
+	case json.Number:
+		var err error
+		if f, err = x.Float64(); err != nil {
+			return nil, fmt.Errorf("want a number, got %q", x)
+		}
+	default:
+		return nil, fmt.Errorf("want a number, got %T", v)
+	}
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, errors.New("want a finite number")
+	}
+	return f, nil
 }

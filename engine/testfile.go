@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -197,4 +199,72 @@ func cmpValue(r *reader, n *yaml.Node, what string) (Cmp, bool) {
 	}
 	r.errorf(n, "%s must be a number or a comparison such as \">= 2\" or \"< 0\"", what)
 	return Cmp{}, false
+}
+
+// FormatTest writes a call as a test case in the test-file language: its events become
+// steps on the same clock (timers fire on the way), and the call's end becomes the
+// expectation. Designers record a test by playing a call.
+func FormatTest(name string, events []Event, s *Session, outs []Output) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "- name: %s\n  steps:\n", strconv.Quote(name))
+	var now int64
+	wait := func(at int64) int64 {
+		d := at - now
+		now = at
+		return d
+	}
+	for _, ev := range events {
+		switch ev.Type {
+		case EventAnswer:
+			fmt.Fprintf(&b, "    - {answer: %s}\n", FormatDuration(wait(ev.At)))
+			continue
+		case EventTimeout, EventWhisper:
+			continue // timers fire by themselves during waits; whispers change nothing
+		}
+		if d := wait(ev.At); d > 0 {
+			fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
+		}
+		switch ev.Type {
+		case EventSay:
+			fmt.Fprintf(&b, "    - {say: %s}\n", strconv.Quote(ev.Text))
+		case EventChoose:
+			fmt.Fprintf(&b, "    - {choose: %d}\n", ev.Index)
+		case EventHangup:
+			b.WriteString("    - hangup\n")
+		}
+	}
+	if s.Ended() {
+		// Let timers that ended the call fire.
+		if end := s.End(); end != nil {
+			var endAt int64
+			for _, o := range outs {
+				if o.Type == OutEnd {
+					endAt = o.At
+				}
+			}
+			if d := endAt - now; d > 0 {
+				fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
+			}
+		}
+	}
+	b.WriteString("  expect:\n")
+	if end := s.End(); end != nil {
+		fmt.Fprintf(&b, "    ending: %s\n    outcome: %s\n    passed: %t\n", end.Ending, end.Outcome, end.Passed)
+	} else {
+		fmt.Fprintf(&b, "    node: %s\n", s.Node())
+	}
+	fired := FiredRules(outs)
+	fmt.Fprintf(&b, "    fired: [%s]\n", strings.Join(fired, ", "))
+	scores := s.Scores()
+	if len(scores) > 0 {
+		b.WriteString("    scores: {")
+		for i, a := range s.sc.Axes {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%s: %q", a.Name, "== "+strconv.FormatFloat(scores[a.Name], 'f', -1, 64))
+		}
+		b.WriteString("}\n")
+	}
+	return b.String()
 }

@@ -53,6 +53,16 @@ func (o Output) Describe() string {
 		return "supervisor whispers: " + o.Text
 	case OutError:
 		return "scenario error: " + o.Text
+	case OutTrace:
+		verdict := "false"
+		if o.Holds != nil && *o.Holds {
+			verdict = "TRUE"
+		}
+		who := o.Node
+		if o.Rule != "" {
+			who = "rule " + o.Rule
+		}
+		return fmt.Sprintf("  %s: %s → %s", who, o.Text, verdict)
 	case OutEnd:
 		if o.End == nil {
 			return "end"
