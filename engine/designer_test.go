@@ -75,3 +75,16 @@ func TestStartAtAndTrace(t *testing.T) {
 		assert.EqualError(t, err, tc.want)
 	}
 }
+
+func TestLoadSourcesRebuildsTheSameScenario(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/ok/semantics.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	again, diags := engine.LoadSources(sc.Sources)
+	require.False(t, diags.HasErrors(), diags.Error())
+	assert.Equal(t, sc.Hash, again.Hash)
+	assert.Equal(t, sc.ID, again.ID)
+	assert.Equal(t, len(sc.Nodes), len(again.Nodes))
+
+	_, diags = engine.LoadSources(nil)
+	assert.True(t, diags.HasErrors())
+}

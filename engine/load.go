@@ -815,3 +815,32 @@ func (l *loader) ending(r *reader, nd *Node, n *yaml.Node) {
 }
 
 func clamp(x, lo, hi float64) float64 { return max(lo, min(hi, x)) }
+
+// LoadSources rebuilds a scenario from the exact files it was loaded from (Scenario.Sources,
+// the scenario first), e.g. to replay a recorded call after the files on disk changed.
+// The result has the same Hash as the original.
+func LoadSources(sources []SourceFile) (*Scenario, Diagnostics) {
+	if len(sources) == 0 {
+		return nil, Diagnostics{{Path: "(sources)", Line: 1, Col: 1, Message: "no source files"}}
+	}
+	fsys := sourceFS{}
+	for _, f := range sources {
+		fsys[f.Path] = f.Data
+	}
+	return Load(fsys, sources[0].Path)
+}
+
+// sourceFS serves files from memory; it implements fs.ReadFileFS, which is all Load uses.
+type sourceFS map[string][]byte
+
+func (s sourceFS) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+}
+
+func (s sourceFS) ReadFile(name string) ([]byte, error) {
+	data, ok := s[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	return append([]byte(nil), data...), nil
+}

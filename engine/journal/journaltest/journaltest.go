@@ -1,0 +1,628 @@
+// Package journaltest is a conformance suite for journal.Journal implementations. Every
+// implementation runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		journaltest.Run(t, func(t *testing.T) journal.Journal { return open(t) })
+//	}
+//
+// The suite pins down the semantics the interface leaves to prose: error values (checked
+// with errors.Is), the order Append checks in (ErrNotFound, ErrDuplicate, ErrFinished,
+// ErrSeqGap), listing order (newest Created first, then id ascending) and filters, exact
+// round trips (including Call.TokenHash, which JSON never shows), no aliasing between the
+// caller's values and the journal's, safety under concurrent use, and cancelled contexts.
+//
+// Times are compared with time.Time.Equal, never by location, and test times carry
+// microseconds at most (PostgreSQL keeps no finer). Byte slices are compared by content:
+// an implementation may return an empty slice for a nil one and the other way round.
+package journaltest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Run runs the conformance suite. open must return a new, empty journal each time it is
+// called; the suite closes it when the subtest ends (the implementation may register its
+// own cleanups, such as removing a temporary folder, on t).
+func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(*testing.T, journal.Journal)
+	}{
+		{"CreateLoad", testCreateLoad},
+		{"CreateExists", testCreateExists},
+		{"NotFound", testNotFound},
+		{"AppendRoundTrip", testAppendRoundTrip},
+		{"AppendSequence", testAppendSequence},
+		{"AppendDuplicateClientID", testAppendDuplicate},
+		{"Finish", testFinish},
+		{"ResultRoundTrip", testResultRoundTrip},
+		{"NoAliasing", testNoAliasing},
+		{"ListOrderAndFilters", testList},
+		{"ListDefaultLimit", testListDefaultLimit},
+		{"ConcurrentCalls", testConcurrentCalls},
+		{"ConcurrentSameCall", testConcurrentSameCall},
+		{"CancelledContext", testCancelled},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			j := open(t)
+			require.NotNil(t, j, "open returned nil")
+			t.Cleanup(func() { assert.NoError(t, j.Close(), "Close") })
+			tc.fn(t, j)
+		})
+	}
+	t.Run("Close", func(t *testing.T) {
+		j := open(t)
+		require.NoError(t, j.Create(context.Background(), newCall("c1", base)))
+		require.NoError(t, j.Close())
+	})
+}
+
+// base is the Created time of test calls: microsecond precision, in a zone that is not UTC.
+var base = time.Date(2026, 3, 14, 9, 26, 53, 589793000, time.FixedZone("UTC+1", 3600))
+
+// newCall returns a call with every field set.
+func newCall(id string, created time.Time) journal.Call {
+	return journal.Call{
+		ID:         id,
+		ScenarioID: "angry-refund",
+		Title:      "The angry refund — « ünïcödé »",
+		Hash:       "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		Sources: []engine.SourceFile{
+			{Path: "scenarios/angry-refund.yaml", Data: []byte("id: angry-refund\ntitle: \"x\"\n")},
+			{Path: "rules/common.yaml", Data: []byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0x80, 0}}, // not UTF-8
+			{Path: "empty.yaml", Data: []byte{}},
+		},
+		Seed:      math.MaxUint64 - 1, // does not fit an int64
+		Trainee:   "trainee-ada",
+		Coach:     true,
+		Created:   created,
+		TokenHash: "th:" + id + ":2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+	}
+}
+
+// sameCall fails unless got is want, comparing times with Equal and bytes by content.
+func sameCall(t *testing.T, want, got journal.Call, msgAndArgs ...any) {
+	t.Helper()
+	require.Truef(t, want.Created.Equal(got.Created), "Created: want %v, got %v %v", want.Created, got.Created, fmt.Sprint(msgAndArgs...))
+	require.Len(t, got.Sources, len(want.Sources), msgAndArgs...)
+	for i := range want.Sources {
+		require.Equal(t, want.Sources[i].Path, got.Sources[i].Path, msgAndArgs...)
+		require.Truef(t, bytes.Equal(want.Sources[i].Data, got.Sources[i].Data),
+			"Sources[%d].Data: want %q, got %q %v", i, want.Sources[i].Data, got.Sources[i].Data, fmt.Sprint(msgAndArgs...))
+	}
+	want.Created, got.Created = time.Time{}, time.Time{}
+	want.Sources, got.Sources = nil, nil
+	require.Equal(t, want, got, msgAndArgs...) // includes TokenHash and Seed
+}
+
+// sameResult fails unless got is want, comparing times with Equal and empty slices as nil.
+func sameResult(t *testing.T, want, got *journal.Result, msgAndArgs ...any) {
+	t.Helper()
+	if want == nil {
+		require.Nil(t, got, msgAndArgs...)
+		return
+	}
+	require.NotNil(t, got, msgAndArgs...)
+	require.Truef(t, want.Ended.Equal(got.Ended), "Ended: want %v, got %v", want.Ended, got.Ended)
+	norm := func(r journal.Result) journal.Result {
+		r.Ended = time.Time{}
+		if len(r.Fired) == 0 {
+			r.Fired = nil
+		}
+		if len(r.End.Scores) == 0 {
+			r.End.Scores = nil
+		}
+		return r
+	}
+	require.Equal(t, norm(*want), norm(*got), msgAndArgs...)
+}
+
+func newResult() journal.Result {
+	return journal.Result{
+		Ended: base.Add(3*time.Minute + 7*time.Microsecond),
+		End: engine.EndInfo{
+			Ending:  "refund-granted",
+			Outcome: "success",
+			Text:    "The customer thanks you — and hangs up.",
+			Scores: []engine.AxisScore{
+				{Axis: "empathy", Points: 7.5, Max: 10, Normalized: 0.75, Weight: 2},
+				{Axis: "speed", Points: -1, Max: 5, Normalized: 0.1 + 0.2, Weight: 1.0 / 3}, // not exact in decimal
+			},
+			Overall: 0.6000000000000001,
+			Passed:  true,
+		},
+		Fired:   []string{"sloth", "interrupt", "sloth"},
+		Elapsed: 187_000,
+	}
+}
+
+// entries returns n entries numbered from first, with every event type and field used.
+func entries(first int64, n int, clientPrefix string) []journal.Entry {
+	kinds := []engine.Event{
+		{Type: engine.EventAnswer},
+		{Type: engine.EventSay, Text: "Bonjour, je comprends — 🙂 \"quotes\" \\ <b>&amp;</b>"},
+		{Type: engine.EventChoose, Index: 0},
+		{Type: engine.EventChoose, Index: 3},
+		{Type: engine.EventWhisper, Text: "offer the voucher"},
+		{Type: engine.EventTimeout},
+		{Type: engine.EventSay, Text: "line one\nline two\ttab\x00nul"},
+		{Type: engine.EventHangup},
+	}
+	out := make([]journal.Entry, n)
+	for i := range out {
+		e := kinds[i%len(kinds)]
+		e.At = int64(i)*1234 + 1<<40 // large values survive
+		var cid string
+		if clientPrefix != "" && i%3 != 2 { // some entries carry no client id
+			cid = fmt.Sprintf("%s-%d", clientPrefix, i)
+		}
+		out[i] = journal.Entry{Seq: first + int64(i), ClientID: cid, Event: e}
+	}
+	return out
+}
+
+func appendAll(t *testing.T, j journal.Journal, id string, es []journal.Entry) {
+	t.Helper()
+	for _, e := range es {
+		require.NoError(t, j.Append(context.Background(), id, e), "append seq %d", e.Seq)
+	}
+}
+
+func requireEntries(t *testing.T, j journal.Journal, id string, want []journal.Entry) {
+	t.Helper()
+	_, got, _, err := j.Load(context.Background(), id)
+	require.NoError(t, err)
+	if len(want) == 0 {
+		require.Empty(t, got)
+		return
+	}
+	require.Equal(t, want, got)
+}
+
+func testCreateLoad(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	want := newCall("call-1", base)
+	require.NoError(t, j.Create(ctx, want))
+	got, es, res, err := j.Load(ctx, "call-1")
+	require.NoError(t, err)
+	sameCall(t, want, got)
+	require.NotEmpty(t, got.TokenHash, "TokenHash must be stored even though JSON hides it")
+	require.Empty(t, es)
+	require.Nil(t, res)
+
+	// Other seeds that need all 64 bits, zero values and a call without sources.
+	for i, seed := range []uint64{0, 1, math.MaxInt64, math.MaxInt64 + 1, math.MaxUint64} {
+		c := journal.Call{ID: fmt.Sprintf("seed-%d", i), Seed: seed, Created: base}
+		require.NoError(t, j.Create(ctx, c))
+		got, _, _, err := j.Load(ctx, c.ID)
+		require.NoError(t, err)
+		sameCall(t, c, got)
+	}
+}
+
+func testCreateExists(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	first := newCall("dup", base)
+	require.NoError(t, j.Create(ctx, first))
+	appendAll(t, j, "dup", entries(1, 2, "c"))
+	second := newCall("dup", base.Add(time.Hour))
+	second.Title = "another"
+	err := j.Create(ctx, second)
+	require.ErrorIs(t, err, journal.ErrExists)
+	got, es, _, err := j.Load(ctx, "dup")
+	require.NoError(t, err)
+	sameCall(t, first, got, "the first call is untouched")
+	require.Len(t, es, 2, "the first call's entries are untouched")
+}
+
+func testNotFound(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("known", base)))
+	err := j.Append(ctx, "unknown", journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventAnswer}})
+	require.ErrorIs(t, err, journal.ErrNotFound)
+	require.ErrorIs(t, j.Finish(ctx, "unknown", newResult()), journal.ErrNotFound)
+	_, _, _, err = j.Load(ctx, "unknown")
+	require.ErrorIs(t, err, journal.ErrNotFound)
+	_, _, _, err = j.Load(ctx, "KNOWN")
+	require.ErrorIs(t, err, journal.ErrNotFound, "ids are case-sensitive")
+	list, err := j.List(ctx, journal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1, "failed writes create nothing")
+}
+
+func testAppendRoundTrip(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("rt", base)))
+	want := entries(1, 20, "msg")
+	appendAll(t, j, "rt", want)
+	requireEntries(t, j, "rt", want)
+	// Loading does not change anything.
+	requireEntries(t, j, "rt", want)
+	got, _, res, err := j.Load(ctx, "rt")
+	require.NoError(t, err)
+	sameCall(t, newCall("rt", base), got)
+	require.Nil(t, res)
+}
+
+func testAppendSequence(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("seq", base)))
+	ev := engine.Event{Type: engine.EventAnswer}
+	for _, seq := range []int64{0, 2, -1, math.MaxInt64} {
+		err := j.Append(ctx, "seq", journal.Entry{Seq: seq, Event: ev})
+		require.ErrorIs(t, err, journal.ErrSeqGap, "seq %d on an empty call", seq)
+	}
+	want := entries(1, 3, "")
+	appendAll(t, j, "seq", want)
+	for _, seq := range []int64{1, 3, 5, 0} {
+		err := j.Append(ctx, "seq", journal.Entry{Seq: seq, ClientID: fmt.Sprint("late-", seq), Event: ev})
+		require.ErrorIs(t, err, journal.ErrSeqGap, "seq %d after 3", seq)
+	}
+	requireEntries(t, j, "seq", want)
+	// A client id refused with ErrSeqGap was not recorded: it can be used at the right seq.
+	e := journal.Entry{Seq: 4, ClientID: "late-5", Event: ev}
+	require.NoError(t, j.Append(ctx, "seq", e))
+	requireEntries(t, j, "seq", append(want, e))
+}
+
+func testAppendDuplicate(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("a", base)))
+	require.NoError(t, j.Create(ctx, newCall("b", base)))
+	say := func(seq int64, cid, text string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: cid, Event: engine.Event{Type: engine.EventSay, At: seq * 10, Text: text}}
+	}
+	want := []journal.Entry{say(1, "m1", "hello"), say(2, "", "no id"), say(3, "", "no id again")}
+	appendAll(t, j, "a", want) // empty client ids never collide
+	// A retried message: same client id, at the next seq or at its old one.
+	require.ErrorIs(t, j.Append(ctx, "a", say(4, "m1", "retry")), journal.ErrDuplicate)
+	require.ErrorIs(t, j.Append(ctx, "a", say(1, "m1", "hello")), journal.ErrDuplicate)
+	requireEntries(t, j, "a", want)
+	// Client ids are per call, and case-sensitive.
+	require.NoError(t, j.Append(ctx, "b", say(1, "m1", "other call")))
+	e := say(4, "M1", "case differs")
+	require.NoError(t, j.Append(ctx, "a", e))
+	requireEntries(t, j, "a", append(want, e))
+}
+
+func testFinish(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("f", base)))
+	es := entries(1, 4, "x")
+	appendAll(t, j, "f", es)
+	want := newResult()
+	require.NoError(t, j.Finish(ctx, "f", want))
+
+	c, got, res, err := j.Load(ctx, "f")
+	require.NoError(t, err)
+	sameCall(t, newCall("f", base), c)
+	require.Equal(t, es, got)
+	sameResult(t, &want, res)
+
+	next := journal.Entry{Seq: 5, ClientID: "new", Event: engine.Event{Type: engine.EventHangup, At: 1 << 41}}
+	require.ErrorIs(t, j.Append(ctx, "f", next), journal.ErrFinished)
+	// A retry of an entry recorded before the end is recognised as such.
+	require.ErrorIs(t, j.Append(ctx, "f", journal.Entry{Seq: 5, ClientID: es[0].ClientID, Event: es[0].Event}), journal.ErrDuplicate)
+
+	other := newResult()
+	other.End.Outcome = "failure"
+	require.ErrorIs(t, j.Finish(ctx, "f", other), journal.ErrFinished)
+	_, got, res, err = j.Load(ctx, "f")
+	require.NoError(t, err)
+	require.Equal(t, es, got, "nothing appended after the end")
+	sameResult(t, &want, res, "the first result stays")
+}
+
+func testResultRoundTrip(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	results := map[string]journal.Result{
+		"full":  newResult(),
+		"zero":  {},
+		"empty": {Ended: base, End: engine.EndInfo{Scores: []engine.AxisScore{}}, Fired: []string{}},
+		"tricky": {
+			Ended: time.Date(2026, 1, 1, 0, 0, 0, 1000, time.UTC),
+			End: engine.EndInfo{
+				Ending: "hung-up", Outcome: "ignored", Text: "línea\n\"quoted\"",
+				Scores:  []engine.AxisScore{{Axis: "a", Points: math.SmallestNonzeroFloat64, Max: math.MaxFloat64, Normalized: math.Copysign(0, -1), Weight: 1e-300}},
+				Overall: 1.0 / 3,
+			},
+			Fired:   []string{""},
+			Elapsed: math.MaxInt64,
+		},
+	}
+	for id, r := range results {
+		require.NoError(t, j.Create(ctx, newCall(id, base)))
+		require.NoError(t, j.Finish(ctx, id, r))
+		_, _, got, err := j.Load(ctx, id)
+		require.NoError(t, err)
+		sameResult(t, &r, got, id)
+	}
+	list, err := j.List(ctx, journal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, len(results))
+	for _, s := range list {
+		r := results[s.ID]
+		sameResult(t, &r, s.Result, "listed "+s.ID)
+	}
+}
+
+func testNoAliasing(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	c := newCall("alias", base)
+	want := newCall("alias", base)
+	require.NoError(t, j.Create(ctx, c))
+	c.Sources[0].Data[0] = 'X'
+	c.Sources[1].Path = "changed"
+	c.Sources = append(c.Sources[:1], engine.SourceFile{Path: "new"})
+
+	r := newResult()
+	require.NoError(t, j.Finish(ctx, "alias", r))
+	r.Fired[0] = "changed"
+	r.End.Scores[0].Axis = "changed"
+
+	got, _, res, err := j.Load(ctx, "alias")
+	require.NoError(t, err)
+	sameCall(t, want, got, "changing the caller's call after Create")
+	sameResult(t, new(newResult()), res, "changing the caller's result after Finish")
+
+	got.Sources[0].Data[0] = 'Y'
+	got.Sources[2].Path = "changed"
+	res.Fired[1] = "changed"
+	res.End.Scores[1].Points = 99
+	list, err := j.List(ctx, journal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	list[0].Sources[1].Data[0] = 'Z'
+	list[0].Result.Fired[0] = "changed"
+
+	got, _, res, err = j.Load(ctx, "alias")
+	require.NoError(t, err)
+	sameCall(t, want, got, "changing what Load and List returned")
+	sameResult(t, new(newResult()), res, "changing what Load and List returned")
+}
+
+func testList(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	whole := base.Truncate(time.Second).Add(6 * time.Minute).Sub(base)
+	type spec struct {
+		id, trainee, scenario string
+		created               time.Duration // after base
+		finished              bool
+	}
+	specs := []spec{
+		{"c1", "ada", "refund", 1 * time.Minute, true},
+		{"c2", "bob", "refund", 2 * time.Minute, false},
+		{"c3", "ada", "upsell", 3 * time.Minute, false},
+		{"c4", "ada", "refund", 4 * time.Minute, true},
+		{"c5", "bob", "upsell", 5 * time.Minute, false},
+		{"c0", "ada", "refund", -time.Hour, false},
+		// Same Created as c3: ties sort by id ascending.
+		{"c3b", "cyd", "refund", 3 * time.Minute, false},
+		{"c3a", "cyd", "refund", 3 * time.Minute, true},
+		// A whole second, and half a second later: order is by time, not by formatted text.
+		{"d1", "dan", "upsell", whole, false},
+		{"d2", "dan", "upsell", whole + 500*time.Millisecond, false},
+	}
+	// Create out of order, and with a time in another zone, to be sure order is by time.
+	for _, i := range []int{3, 0, 8, 6, 5, 2, 7, 1, 9, 4} {
+		s := specs[i]
+		c := newCall(s.id, base.Add(s.created).In(time.UTC))
+		if i%2 == 0 {
+			c.Created = base.Add(s.created).In(time.FixedZone("UTC-7", -7*3600))
+		}
+		c.Trainee, c.ScenarioID = s.trainee, s.scenario
+		require.NoError(t, j.Create(ctx, c))
+		if s.finished {
+			r := newResult()
+			r.End.Ending = "end-" + s.id
+			require.NoError(t, j.Finish(ctx, s.id, r))
+		}
+	}
+	bySpec := map[string]spec{}
+	for _, s := range specs {
+		bySpec[s.id] = s
+	}
+	ids := func(f journal.Filter) []string {
+		t.Helper()
+		list, err := j.List(ctx, f)
+		require.NoError(t, err)
+		out := []string{}
+		for _, s := range list {
+			out = append(out, s.ID)
+			sp := bySpec[s.ID]
+			require.True(t, base.Add(sp.created).Equal(s.Created), "Created of %s", s.ID)
+			require.Equal(t, sp.trainee, s.Trainee)
+			require.Equal(t, sp.scenario, s.ScenarioID)
+			require.Equal(t, newCall(s.ID, base).TokenHash, s.TokenHash, "listing keeps TokenHash")
+			require.Equal(t, newCall(s.ID, base).Seed, s.Seed)
+			if sp.finished {
+				require.NotNil(t, s.Result, "result of finished %s", s.ID)
+				require.Equal(t, "end-"+s.ID, s.Result.End.Ending)
+			} else {
+				require.Nil(t, s.Result, "result of open %s", s.ID)
+			}
+		}
+		return out
+	}
+	yes, no := true, false
+	assert.Equal(t, []string{"d2", "d1", "c5", "c4", "c3", "c3a", "c3b", "c2", "c1", "c0"}, ids(journal.Filter{}))
+	assert.Equal(t, []string{"c4", "c3", "c1", "c0"}, ids(journal.Filter{Trainee: "ada"}))
+	assert.Equal(t, []string{}, ids(journal.Filter{Trainee: "Ada"}), "trainee matches exactly")
+	assert.Equal(t, []string{}, ids(journal.Filter{Trainee: "ad"}), "trainee matches exactly")
+	assert.Equal(t, []string{"d2", "d1", "c5", "c3"}, ids(journal.Filter{ScenarioID: "upsell"}))
+	assert.Equal(t, []string{"d2", "d1", "c5", "c3", "c3b", "c2", "c0"}, ids(journal.Filter{Open: &yes}))
+	assert.Equal(t, []string{"c4", "c3a", "c1"}, ids(journal.Filter{Open: &no}))
+	assert.Equal(t, []string{"c4", "c1"}, ids(journal.Filter{Trainee: "ada", ScenarioID: "refund", Open: &no}))
+	assert.Equal(t, []string{"c3", "c0"}, ids(journal.Filter{Trainee: "ada", Open: &yes}))
+	assert.Equal(t, []string{"d2", "d1", "c5"}, ids(journal.Filter{Limit: 3}))
+	assert.Equal(t, []string{"c3b"}, ids(journal.Filter{Trainee: "cyd", Open: &yes, Limit: 1}))
+	assert.Equal(t, []string{"d2", "d1", "c5", "c4", "c3", "c3a", "c3b", "c2", "c1", "c0"}, ids(journal.Filter{Limit: -1}), "a negative limit means the default")
+	assert.Equal(t, []string{}, ids(journal.Filter{ScenarioID: "nope"}))
+}
+
+func testListDefaultLimit(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	n := journal.DefaultLimit + 3
+	for i := range n {
+		require.NoError(t, j.Create(ctx, journal.Call{ID: fmt.Sprintf("call-%03d", i), Created: base.Add(time.Duration(i) * time.Second)}))
+	}
+	list, err := j.List(ctx, journal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, journal.DefaultLimit)
+	require.Equal(t, fmt.Sprintf("call-%03d", n-1), list[0].ID)
+	require.Equal(t, fmt.Sprintf("call-%03d", n-journal.DefaultLimit), list[len(list)-1].ID)
+	list, err = j.List(ctx, journal.Filter{Limit: n + 10})
+	require.NoError(t, err)
+	require.Len(t, list, n, "an explicit limit above the default is honoured")
+}
+
+func testConcurrentCalls(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	const calls, per = 8, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, calls*per+calls)
+	for i := range calls {
+		wg.Go(func() {
+			id := fmt.Sprintf("conc-%d", i)
+			if err := j.Create(ctx, newCall(id, base.Add(time.Duration(i)*time.Second))); err != nil {
+				errs <- err
+				return
+			}
+			for _, e := range entries(1, per, id) {
+				if err := j.Append(ctx, id, e); err != nil {
+					errs <- fmt.Errorf("%s seq %d: %w", id, e.Seq, err)
+				}
+			}
+			// Readers run alongside the writers.
+			if _, err := j.List(ctx, journal.Filter{}); err != nil {
+				errs <- err
+			}
+			if _, _, _, err := j.Load(ctx, id); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	for i := range calls {
+		id := fmt.Sprintf("conc-%d", i)
+		requireEntries(t, j, id, entries(1, per, id))
+	}
+	list, err := j.List(ctx, journal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, calls)
+}
+
+func testConcurrentSameCall(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("race", base)))
+	const n = 8
+	race := func(seq int64, clientID func(i int) string) []error {
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				errs[i] = j.Append(ctx, "race", journal.Entry{Seq: seq, ClientID: clientID(i),
+					Event: engine.Event{Type: engine.EventSay, At: seq, Text: fmt.Sprint("writer ", i)}})
+			})
+		}
+		wg.Wait()
+		return errs
+	}
+	// Distinct client ids, same seq: one wins, the others are out of sequence.
+	errs := race(1, func(i int) string { return fmt.Sprint("w", i) })
+	won := slices.IndexFunc(errs, func(err error) bool { return err == nil })
+	require.GreaterOrEqual(t, won, 0, "one writer must win: %v", errs)
+	for i, err := range errs {
+		if i != won {
+			require.ErrorIs(t, err, journal.ErrSeqGap, "writer %d", i)
+		}
+	}
+	// The same client id, same seq: one wins, the others are duplicates.
+	errs = race(2, func(int) string { return "retried" })
+	won = slices.IndexFunc(errs, func(err error) bool { return err == nil })
+	require.GreaterOrEqual(t, won, 0, "one writer must win: %v", errs)
+	for i, err := range errs {
+		if i != won {
+			require.ErrorIs(t, err, journal.ErrDuplicate, "writer %d", i)
+		}
+	}
+	_, es, _, err := j.Load(ctx, "race")
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	require.Equal(t, []int64{1, 2}, []int64{es[0].Seq, es[1].Seq})
+	require.Equal(t, "retried", es[1].ClientID)
+}
+
+// within fails the test if fn does not return within d.
+func within(t *testing.T, d time.Duration, what string, fn func() error) error {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("%s hangs with a cancelled context", what)
+		return nil
+	}
+}
+
+func testCancelled(t *testing.T, j journal.Journal) {
+	bg := context.Background()
+	require.NoError(t, j.Create(bg, newCall("open", base)))
+	appendAll(t, j, "open", entries(1, 1, "c"))
+	require.NoError(t, j.Create(bg, newCall("to-finish", base)))
+
+	ctx, cancel := context.WithCancel(bg)
+	cancel()
+	const d = 10 * time.Second
+	check := func(what string, fn func() error) {
+		t.Helper()
+		err := within(t, d, what, fn)
+		require.Error(t, err, what)
+		require.ErrorIs(t, err, context.Canceled, what)
+	}
+	check("Create", func() error { return j.Create(ctx, newCall("new", base)) })
+	check("Append", func() error {
+		return j.Append(ctx, "open", journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventHangup}})
+	})
+	check("Finish", func() error { return j.Finish(ctx, "to-finish", newResult()) })
+	check("Load", func() error { _, _, _, err := j.Load(ctx, "open"); return err })
+	check("List", func() error { _, err := j.List(ctx, journal.Filter{}); return err })
+
+	ctx, cancel = context.WithTimeout(bg, -time.Second) // already past its deadline
+	defer cancel()
+	err := within(t, d, "Append past deadline", func() error {
+		return j.Append(ctx, "open", journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventHangup}})
+	})
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// A write refused for its context left nothing behind.
+	_, _, _, err = j.Load(bg, "new")
+	require.ErrorIs(t, err, journal.ErrNotFound)
+	requireEntries(t, j, "open", entries(1, 1, "c"))
+	_, _, res, err := j.Load(bg, "to-finish")
+	require.NoError(t, err)
+	require.Nil(t, res)
+	// And the journal still works.
+	require.NoError(t, j.Append(bg, "open", journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventHangup}}))
+}
