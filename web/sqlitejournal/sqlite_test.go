@@ -1,0 +1,460 @@
+package sqlitejournal
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/journal/journaltest"
+)
+
+var ctx = context.Background()
+
+func openTemp(t testing.TB) *DB {
+	t.Helper()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "journal.db"))
+	require.NoError(t, err)
+	return d
+}
+
+func TestConformance(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) journal.Journal { return openTemp(t) })
+}
+
+func TestOpenSettings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "a", "b", "journal.db") // folders are created
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	require.Equal(t, path, d.Path())
+
+	var mode string
+	var sync, fk, version, appID int
+	require.NoError(t, d.w.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
+	require.NoError(t, d.w.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync))
+	require.NoError(t, d.w.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk))
+	require.NoError(t, d.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
+	require.NoError(t, d.w.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID))
+	assert.Equal(t, "wal", mode)
+	assert.Equal(t, 2, sync, "synchronous=FULL")
+	assert.Equal(t, 1, fk, "foreign_keys=ON")
+	assert.Equal(t, SchemaVersion, version)
+	assert.Equal(t, applicationID, appID)
+
+	// The read pool cannot write.
+	_, err = d.r.ExecContext(ctx, "DELETE FROM calls")
+	require.Error(t, err)
+}
+
+func TestPersistence(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	c := journal.Call{ID: "p", ScenarioID: "s", Title: "t", Hash: "h", Seed: 1<<64 - 1, TokenHash: "secret-hash",
+		Created: time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC),
+		Sources: []engine.SourceFile{{Path: "x.yaml", Data: []byte{0, 0xff, 'a'}}}}
+	require.NoError(t, d.Create(ctx, c))
+	es := []journal.Entry{
+		{Seq: 1, ClientID: "a", Event: engine.Event{Type: engine.EventAnswer, At: 5}},
+		{Seq: 2, Event: engine.Event{Type: engine.EventSay, At: 900, Text: "hi"}},
+	}
+	for _, e := range es {
+		require.NoError(t, d.Append(ctx, "p", e))
+	}
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "done", Created: c.Created.Add(time.Second)}))
+	r := journal.Result{Ended: c.Created.Add(time.Minute), End: engine.EndInfo{Ending: "e", Passed: true}, Fired: []string{"x"}, Elapsed: 60000}
+	require.NoError(t, d.Finish(ctx, "done", r))
+	require.NoError(t, d.Close())
+	require.NoError(t, d.Close(), "closing twice")
+	_, err = os.Stat(path + "-wal")
+	require.True(t, os.IsNotExist(err), "Close checkpoints and removes the WAL")
+
+	d, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	got, gotEs, res, err := d.Load(ctx, "p")
+	require.NoError(t, err)
+	require.True(t, c.Created.Equal(got.Created), "nanoseconds are kept")
+	got.Created = c.Created
+	require.Equal(t, c, got)
+	require.Equal(t, es, gotEs)
+	require.Nil(t, res)
+	_, _, res, err = d.Load(ctx, "done")
+	require.NoError(t, err)
+	require.NotNil(t, res)
+	require.True(t, r.Ended.Equal(res.Ended))
+	// The call carries on where it was.
+	require.ErrorIs(t, d.Append(ctx, "p", journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventHangup}}), journal.ErrSeqGap)
+	require.NoError(t, d.Append(ctx, "p", journal.Entry{Seq: 3, Event: engine.Event{Type: engine.EventHangup, At: 1000}}))
+	yes := true
+	open, err := d.List(ctx, journal.Filter{Open: &yes})
+	require.NoError(t, err)
+	require.Len(t, open, 1)
+	require.Equal(t, "p", open[0].ID)
+}
+
+// TestKillDuringAppends kills (SIGKILL) a process that appends as fast as it can, and checks
+// that every append it saw succeed is in the file.
+func TestKillDuringAppends(t *testing.T) {
+	if path := os.Getenv("SQLITEJOURNAL_CHILD"); path != "" {
+		childAppends(path)
+		return
+	}
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	path := filepath.Join(t.TempDir(), "journal.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringAppends$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "SQLITEJOURNAL_CHILD="+path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	acked := int64(0)
+	sc := bufio.NewScanner(out)
+	for sc.Scan() && acked < 200 {
+		if n, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
+			acked, err = strconv.ParseInt(n, 10, 64)
+			require.NoError(t, err)
+		}
+	}
+	require.NoError(t, cmd.Process.Kill()) // SIGKILL on Unix: no cleanup runs
+	_ = cmd.Wait()
+	require.Equal(t, int64(200), acked, "the child stopped early")
+
+	d, err := Open(ctx, path)
+	require.NoError(t, err, "a killed writer leaves a usable journal")
+	defer d.Close()
+	_, es, _, err := d.Load(ctx, "killed")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, int64(len(es)), acked, "every acknowledged append survives")
+	for i, e := range es {
+		require.Equal(t, int64(i+1), e.Seq)
+		require.Equal(t, fmt.Sprint("c", e.Seq), e.ClientID)
+	}
+}
+
+func childAppends(path string) {
+	d, err := Open(ctx, path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := d.Create(ctx, journal.Call{ID: "killed", Created: time.Now()}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	for seq := int64(1); ; seq++ {
+		e := journal.Entry{Seq: seq, ClientID: fmt.Sprint("c", seq), Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello"}}
+		if err := d.Append(ctx, "killed", e); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("acked %d\n", seq)
+	}
+}
+
+// TestTwoHandles writes through two DBs on the same file, as two processes would.
+func TestTwoHandles(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	a, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer b.Close()
+	var wg sync.WaitGroup
+	for i, d := range []*DB{a, b, a, b} {
+		wg.Go(func() {
+			id := fmt.Sprint("h", i)
+			assert.NoError(t, d.Create(ctx, journal.Call{ID: id}))
+			for seq := int64(1); seq <= 20; seq++ {
+				assert.NoError(t, d.Append(ctx, id, journal.Entry{Seq: seq, Event: engine.Event{Type: engine.EventTimeout}}))
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 4 {
+		_, es, _, err := b.Load(ctx, fmt.Sprint("h", i))
+		require.NoError(t, err)
+		require.Len(t, es, 20)
+	}
+}
+
+// filledFile returns the path of a closed journal holding enough data to span many pages.
+func filledFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	big := make([]byte, 64<<10)
+	_, _ = rand.Read(big)
+	for i := range 20 {
+		id := fmt.Sprint("call-", i)
+		require.NoError(t, d.Create(ctx, journal.Call{ID: id, Created: time.Now(), Sources: []engine.SourceFile{{Path: "s", Data: big}}}))
+		for seq := int64(1); seq <= 30; seq++ {
+			require.NoError(t, d.Append(ctx, id, journal.Entry{Seq: seq, Event: engine.Event{Type: engine.EventSay, Text: strings.Repeat("words ", 40)}}))
+		}
+	}
+	require.NoError(t, d.Close())
+	return path
+}
+
+func requireOpenFails(t *testing.T, path string, target error) error {
+	t.Helper()
+	var d *DB
+	var err error
+	require.NotPanics(t, func() { d, err = Open(ctx, path) })
+	if err == nil {
+		d.Close()
+		t.Fatalf("Open(%s) succeeded", path)
+	}
+	if target != nil {
+		require.ErrorIs(t, err, target)
+	}
+	require.Contains(t, err.Error(), path, "the error names the file")
+	t.Logf("Open: %v", err)
+	return err
+}
+
+func TestCorruptFiles(t *testing.T) {
+	for _, size := range []int{10, 100, 4096, 100_000} {
+		t.Run(fmt.Sprint("random-", size), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "journal.db")
+			data := make([]byte, size)
+			_, _ = rand.Read(data)
+			require.NoError(t, os.WriteFile(path, data, 0o600))
+			requireOpenFails(t, path, ErrCorrupt)
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, data, after, "a file that is not a journal is left alone")
+		})
+	}
+	t.Run("text", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "notes.txt")
+		require.NoError(t, os.WriteFile(path, []byte(strings.Repeat("not a database\n", 200)), 0o600))
+		requireOpenFails(t, path, ErrCorrupt)
+	})
+	t.Run("truncated-half", func(t *testing.T) {
+		path := filledFile(t)
+		fi, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Greater(t, fi.Size(), int64(1<<20))
+		require.NoError(t, os.Truncate(path, fi.Size()/2))
+		requireOpenFails(t, path, ErrCorrupt)
+	})
+	t.Run("truncated-header", func(t *testing.T) {
+		path := filledFile(t)
+		require.NoError(t, os.Truncate(path, 50))
+		requireOpenFails(t, path, ErrCorrupt)
+	})
+	t.Run("overwritten-page", func(t *testing.T) {
+		path := filledFile(t)
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		require.NoError(t, err)
+		junk := make([]byte, 4096)
+		_, _ = rand.Read(junk)
+		_, err = f.WriteAt(junk, 4096) // page 2: the first b-tree page after the schema
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+		requireOpenFails(t, path, ErrCorrupt)
+	})
+}
+
+func TestForeignDatabase(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "other.db")
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	requireOpenFails(t, path, ErrForeign)
+
+	db, err = sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec("PRAGMA application_id = 1234")
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+	requireOpenFails(t, path, ErrForeign)
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "kept"}))
+	require.NoError(t, d.Close())
+
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	_, err = db.Exec(fmt.Sprintf("PRAGMA user_version = %d", SchemaVersion+1))
+	require.NoError(t, err)
+	require.NoError(t, db.Close())
+
+	err = requireOpenFails(t, path, ErrTooNew)
+	require.Contains(t, err.Error(), fmt.Sprintf("schema version is %d", SchemaVersion+1))
+	require.Contains(t, err.Error(), fmt.Sprintf("up to %d", SchemaVersion))
+
+	// The file was not touched: an older binary refusing it does not damage it.
+	db, err = sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	var v int
+	require.NoError(t, db.QueryRow("PRAGMA user_version").Scan(&v))
+	require.Equal(t, SchemaVersion+1, v)
+}
+
+func TestMigrationIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	for range 3 {
+		d, err := Open(ctx, path)
+		require.NoError(t, err)
+		require.NoError(t, d.Close())
+	}
+	// An empty file (e.g. created by touch) is a new database.
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	d, err := Open(ctx, empty)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+}
+
+func TestWriteErrors(t *testing.T) {
+	t.Run("path-is-directory", func(t *testing.T) {
+		dir := t.TempDir()
+		err := requireOpenFails(t, dir, nil)
+		require.Contains(t, err.Error(), "directory")
+	})
+	t.Run("parent-is-file", func(t *testing.T) {
+		file := filepath.Join(t.TempDir(), "file")
+		require.NoError(t, os.WriteFile(file, []byte("x"), 0o600))
+		err := requireOpenFails(t, filepath.Join(file, "journal.db"), nil)
+		require.Contains(t, err.Error(), "create its folder")
+	})
+	t.Run("wal-path-blocked", func(t *testing.T) {
+		// SQLite cannot create its write-ahead log: a directory is in the way. (This works
+		// as root too, unlike permissions.)
+		path := filepath.Join(t.TempDir(), "journal.db")
+		require.NoError(t, os.Mkdir(path+"-wal", 0o700))
+		requireOpenFails(t, path, nil)
+	})
+	t.Run("empty-path", func(t *testing.T) {
+		_, err := Open(ctx, "")
+		require.Error(t, err)
+	})
+	t.Run("read-only-directory", func(t *testing.T) {
+		if runtime.GOOS == "windows" || os.Geteuid() == 0 {
+			t.Skip("permissions do not apply (Windows or root)")
+		}
+		dir := t.TempDir()
+		require.NoError(t, os.Chmod(dir, 0o500))
+		t.Cleanup(func() { os.Chmod(dir, 0o700) })
+		requireOpenFails(t, filepath.Join(dir, "journal.db"), nil)
+	})
+	t.Run("after-close", func(t *testing.T) {
+		d := openTemp(t)
+		require.NoError(t, d.Create(ctx, journal.Call{ID: "x"}))
+		require.NoError(t, d.Close())
+		require.NotPanics(t, func() {
+			require.Error(t, d.Create(ctx, journal.Call{ID: "y"}))
+			require.Error(t, d.Append(ctx, "x", journal.Entry{Seq: 1}))
+			require.Error(t, d.Finish(ctx, "x", journal.Result{}))
+			_, _, _, err := d.Load(ctx, "x")
+			require.Error(t, err)
+			_, err = d.List(ctx, journal.Filter{})
+			require.Error(t, err)
+		})
+	})
+	t.Run("bad-values", func(t *testing.T) {
+		d := openTemp(t)
+		defer d.Close()
+		err := d.Create(ctx, journal.Call{ID: "y", Created: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)})
+		require.ErrorContains(t, err, "out of range")
+		require.NoError(t, d.Create(ctx, journal.Call{ID: "z"}))
+		nan := journal.Result{End: engine.EndInfo{Overall: zero / zero}}
+		require.ErrorContains(t, d.Finish(ctx, "z", nan), "encode result")
+		_, _, res, err := d.Load(ctx, "z")
+		require.NoError(t, err)
+		require.Nil(t, res, "a refused result is not recorded")
+	})
+}
+
+var zero float64 // for NaN
+
+// benchDir is where benchmarks put their file: SWITCHBOARD_BENCH_DIR, to measure a given
+// disk, or a temporary folder.
+func benchDir(b *testing.B) string {
+	if dir := os.Getenv("SWITCHBOARD_BENCH_DIR"); dir != "" {
+		dir, err := os.MkdirTemp(dir, "bench")
+		require.NoError(b, err)
+		b.Cleanup(func() { os.RemoveAll(dir) })
+		return dir
+	}
+	return b.TempDir()
+}
+
+// BenchmarkAppend measures durable appends (synchronous=FULL: one fsync per commit):
+// sequentially to one call, and from several goroutines each appending to its own call.
+func BenchmarkAppend(b *testing.B) {
+	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
+	b.Run("sequential", func(b *testing.B) {
+		d, err := Open(ctx, filepath.Join(benchDir(b), "journal.db"))
+		require.NoError(b, err)
+		defer d.Close()
+		require.NoError(b, d.Create(ctx, journal.Call{ID: "bench"}))
+		b.ResetTimer()
+		for i := range b.N {
+			seq := int64(i) + 1
+			ev.At = seq
+			if err := d.Append(ctx, "bench", journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: ev}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	for _, calls := range []int{4, 16} {
+		b.Run(fmt.Sprintf("parallel-calls=%d", calls), func(b *testing.B) {
+			d, err := Open(ctx, filepath.Join(benchDir(b), "journal.db"))
+			require.NoError(b, err)
+			defer d.Close()
+			for c := range calls {
+				require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
+			}
+			var next atomic.Int64 // total appends handed out
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for c := range calls {
+				wg.Go(func() {
+					id := fmt.Sprint("bench-", c)
+					for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
+						e := ev
+						e.At = seq
+						if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: e}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+}

@@ -1,0 +1,596 @@
+// Package sqlitejournal stores Switchboard's call journal (engine/journal.Journal) in one
+// SQLite file, through the pure-Go driver modernc.org/sqlite (no cgo).
+//
+// A *DB is safe for concurrent use by many goroutines. Writes (Create, Append, Finish) go
+// through a single connection, one transaction at a time (BEGIN IMMEDIATE, so a second
+// process using the same file waits on busy_timeout instead of failing half-way); reads
+// (Load, List) use a small pool of read-only connections and, thanks to WAL, never wait for
+// a writer. A write has been made durable when it returns nil: the file is opened with
+// synchronous=FULL, so the commit has been fsynced and survives a crash of the process
+// (kill -9) or of the machine. WAL means one host: several instances need PostgreSQL.
+//
+// Open checks the file (PRAGMA quick_check) and its schema version (PRAGMA user_version),
+// applies pending migrations, and refuses a file that is not SQLite, is damaged, belongs to
+// another application, or was written by a newer Switchboard. It never panics on bad input.
+package sqlitejournal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Errors Open returns, wrapped with details; check them with errors.Is.
+var (
+	// ErrCorrupt: the file is not an SQLite database, or is damaged (truncated, overwritten).
+	ErrCorrupt = errors.New("journal file is damaged or not an SQLite database")
+	// ErrForeign: the file is an SQLite database of another application.
+	ErrForeign = errors.New("file is an SQLite database but not a Switchboard journal")
+	// ErrTooNew: the file was written by a newer Switchboard, whose schema this one does
+	// not know. Upgrade the binary (or use a copy of the file made before the upgrade).
+	ErrTooNew = errors.New("journal was written by a newer version of Switchboard")
+)
+
+// applicationID marks a Switchboard journal in the file header (PRAGMA application_id).
+const applicationID = 0x53424a4e // "SBJN"
+
+// migrations are the schema, one step per version: migrations[i] takes the file from
+// version i to i+1 (PRAGMA user_version). Append new steps; never edit a released one.
+var migrations = []string{
+	// 1: calls and their entries.
+	`CREATE TABLE calls (
+		id          TEXT NOT NULL PRIMARY KEY,
+		scenario_id TEXT NOT NULL,
+		title       TEXT NOT NULL,
+		hash        TEXT NOT NULL,
+		sources     TEXT NOT NULL,    -- JSON array of engine.SourceFile (data in base64)
+		seed        INTEGER NOT NULL, -- the uint64 seed's bits as an int64
+		trainee     TEXT NOT NULL,
+		coach       INTEGER NOT NULL, -- 0 or 1
+		created     TEXT NOT NULL,    -- UTC, fixed width (timeLayout): sorts as text
+		token_hash  TEXT NOT NULL,
+		result      TEXT,             -- JSON journal.Result; NULL while the call is open
+		ended       TEXT              -- result's Ended, like created; NULL while open
+	) STRICT;
+	CREATE INDEX calls_by_created  ON calls (created DESC, id);
+	CREATE INDEX calls_by_trainee  ON calls (trainee, created DESC, id);
+	CREATE INDEX calls_by_scenario ON calls (scenario_id, created DESC, id);
+	CREATE INDEX calls_open        ON calls (created DESC, id) WHERE result IS NULL;
+	CREATE TABLE entries (
+		call_id   TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+		seq       INTEGER NOT NULL CHECK (seq >= 1),
+		client_id TEXT,               -- NULL when the entry has none
+		type      TEXT NOT NULL,      -- engine.Event fields
+		at        INTEGER NOT NULL,
+		text      TEXT NOT NULL,
+		idx       INTEGER NOT NULL,
+		PRIMARY KEY (call_id, seq),
+		UNIQUE (call_id, client_id)
+	) STRICT, WITHOUT ROWID;`,
+}
+
+// SchemaVersion is the schema version this binary writes and understands.
+var SchemaVersion = len(migrations)
+
+// timeLayout stores times in UTC with a fixed width, so that text order is time order.
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
+
+// readConns is the size of the read pool.
+const readConns = 4
+
+// busyTimeout is how long a statement waits for a lock another process holds.
+const busyTimeout = 10 * time.Second
+
+// DB is a journal in an SQLite file. It implements journal.Journal.
+type DB struct {
+	path string
+	w    *sql.DB // one connection: writes are serialised here
+	r    *sql.DB // read-only pool
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+var _ journal.Journal = (*DB)(nil)
+
+// Open opens the journal at path, creating the file and its parent folders if missing,
+// and migrates it to SchemaVersion. The error wraps ErrCorrupt, ErrForeign or ErrTooNew
+// when the file cannot be used as it is.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlitejournal: open: empty path")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitejournal: open %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
+		return nil, fmt.Errorf("sqlitejournal: open %s: create its folder: %w", abs, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("sqlitejournal: open %s: it is a directory, not a file", abs)
+	}
+
+	d := &DB{path: abs}
+	ms := busyTimeout.Milliseconds()
+	d.w, err = sql.Open("sqlite", dsn(abs, url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", ms),
+			"foreign_keys(ON)",
+			"journal_mode(WAL)",
+			"synchronous(FULL)",
+		},
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, err)
+	}
+	d.w.SetMaxOpenConns(1)
+	d.w.SetMaxIdleConns(1)
+	d.w.SetConnMaxLifetime(0)
+	d.w.SetConnMaxIdleTime(0)
+	if err := d.setUp(ctx); err != nil {
+		d.w.Close()
+		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, err)
+	}
+
+	d.r, err = sql.Open("sqlite", dsn(abs, url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", ms),
+			"query_only(ON)",
+		},
+	}))
+	if err == nil {
+		d.r.SetMaxOpenConns(readConns)
+		d.r.SetMaxIdleConns(readConns)
+		err = d.r.PingContext(ctx)
+	}
+	if err != nil {
+		if d.r != nil {
+			d.r.Close()
+		}
+		d.w.Close()
+		return nil, fmt.Errorf("sqlitejournal: open %s for reading: %w", abs, err)
+	}
+	return d, nil
+}
+
+// dsn is the driver's name for the file at abs with parameters q, as a file: URI so that
+// any character may appear in the path.
+func dsn(abs string, q url.Values) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: q.Encode()}
+	if !strings.HasPrefix(u.Path, "/") { // Windows: file:///C:/...
+		u.Path = "/" + u.Path
+	}
+	return u.String()
+}
+
+// setUp checks the file on the write connection and migrates it.
+func (d *DB) setUp(ctx context.Context) error {
+	conn, err := d.w.Conn(ctx) // the first use runs the DSN's pragmas: a bad file fails here
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close()
+
+	var mode string
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return classify(err)
+	}
+	if !strings.EqualFold(mode, "wal") {
+		return fmt.Errorf("cannot use write-ahead logging (journal_mode is %q): is the file on a network or read-only file system?", mode)
+	}
+
+	if err := quickCheck(ctx, conn); err != nil {
+		return err
+	}
+
+	var appID, version int64
+	if err := conn.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID); err != nil {
+		return classify(err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return classify(err)
+	}
+	switch {
+	case appID != 0 && appID != applicationID:
+		return fmt.Errorf("%w (application_id %#x)", ErrForeign, appID)
+	case version > int64(len(migrations)):
+		return fmt.Errorf("%w: its schema version is %d, this binary knows versions up to %d", ErrTooNew, version, len(migrations))
+	case version < 0:
+		return fmt.Errorf("%w: schema version %d", ErrForeign, version)
+	}
+	if version == 0 {
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&n); err != nil {
+			return classify(err)
+		}
+		if n > 0 {
+			return fmt.Errorf("%w (it has %d schema objects but no journal version)", ErrForeign, n)
+		}
+	}
+	for v := int(version); v < len(migrations); v++ {
+		if err := migrate(ctx, conn, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// quickCheck runs PRAGMA quick_check and reports its findings as ErrCorrupt.
+func quickCheck(ctx context.Context, conn *sql.Conn) error {
+	rows, err := conn.QueryContext(ctx, "PRAGMA quick_check(5)")
+	if err != nil {
+		return classify(err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return classify(err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return classify(err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("%w: quick_check: %s", ErrCorrupt, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+// migrate takes the file from version v to v+1 in one transaction.
+func migrate(ctx context.Context, conn *sql.Conn, v int) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	defer tx.Rollback()
+	// Another process may have migrated the file since we looked.
+	var now int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&now); err != nil {
+		return classify(err)
+	}
+	if now != v {
+		if now > len(migrations) {
+			return fmt.Errorf("%w: its schema version is %d, this binary knows versions up to %d", ErrTooNew, now, len(migrations))
+		}
+		return tx.Commit()
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return fmt.Errorf("migrate to schema version %d: %w", v+1, classify(err))
+	}
+	// PRAGMAs take no parameters; both values are integers of ours.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = %d", applicationID, v+1)); err != nil {
+		return fmt.Errorf("migrate to schema version %d: %w", v+1, classify(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("migrate to schema version %d: commit: %w", v+1, classify(err))
+	}
+	return nil
+}
+
+// code returns the SQLite extended result code of err, or 0.
+func code(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// classify adds ErrCorrupt to errors that say the file is damaged or not a database.
+func classify(err error) error {
+	switch code(err) & 0xff {
+	case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("%w: %w", ErrCorrupt, err)
+	}
+	return err
+}
+
+// Path returns the absolute path of the journal's file.
+func (d *DB) Path() string { return d.path }
+
+// Close closes the journal; the last connection to close checkpoints the WAL into the main
+// file. Closing twice is harmless.
+func (d *DB) Close() error {
+	d.closeOnce.Do(func() {
+		d.closeErr = errors.Join(d.r.Close(), d.w.Close())
+		if d.closeErr != nil {
+			d.closeErr = fmt.Errorf("sqlitejournal: close %s: %w", d.path, d.closeErr)
+		}
+	})
+	return d.closeErr
+}
+
+// Create records a new call: journal.ErrExists if the id is taken.
+func (d *DB) Create(ctx context.Context, c journal.Call) error {
+	if err := checkTime(c.Created); err != nil {
+		return fmt.Errorf("sqlitejournal: create call %q: created: %w", c.ID, err)
+	}
+	sources, err := json.Marshal(c.Sources)
+	if err != nil {
+		return fmt.Errorf("sqlitejournal: create call %q: encode sources: %w", c.ID, err)
+	}
+	_, err = d.w.ExecContext(ctx, `INSERT INTO calls
+		(id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.ScenarioID, c.Title, c.Hash, string(sources), int64(c.Seed), c.Trainee, c.Coach,
+		formatTime(c.Created), c.TokenHash)
+	if err != nil {
+		if code(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			err = journal.ErrExists
+		}
+		return fmt.Errorf("sqlitejournal: create call %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// Append records the next entry of an open call, in one transaction. The checks run in
+// this order: journal.ErrNotFound, ErrDuplicate (the client id is already recorded for the
+// call), ErrFinished, ErrSeqGap (e.Seq is not one more than the last).
+func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
+	if err := d.append(ctx, callID, e); err != nil {
+		return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err)
+	}
+	return nil
+}
+
+func (d *DB) append(ctx context.Context, callID string, e journal.Entry) error {
+	tx, err := d.w.BeginTx(ctx, nil) // BEGIN IMMEDIATE: the checks and the insert are atomic
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var finished, duplicate bool
+	var last int64
+	err = tx.QueryRowContext(ctx, `SELECT
+			result IS NOT NULL,
+			(SELECT coalesce(max(seq), 0) FROM entries WHERE call_id = calls.id),
+			?2 != '' AND EXISTS (SELECT 1 FROM entries WHERE call_id = calls.id AND client_id = ?2)
+		FROM calls WHERE id = ?1`, callID, e.ClientID).Scan(&finished, &last, &duplicate)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return journal.ErrNotFound
+	case err != nil:
+		return err
+	case duplicate:
+		return fmt.Errorf("client id %q: %w", e.ClientID, journal.ErrDuplicate)
+	case finished:
+		return journal.ErrFinished
+	case e.Seq != last+1:
+		return fmt.Errorf("last is %d: %w", last, journal.ErrSeqGap)
+	}
+	var clientID any // NULL when empty: UNIQUE lets NULLs repeat
+	if e.ClientID != "" {
+		clientID = e.ClientID
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO entries (call_id, seq, client_id, type, at, text, idx)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		callID, e.Seq, clientID, string(e.Event.Type), e.Event.At, e.Event.Text, int64(e.Event.Index))
+	if err != nil {
+		// The checks above make these impossible; map them anyway.
+		switch code(err) {
+		case sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return fmt.Errorf("%w: %w", journal.ErrSeqGap, err)
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE:
+			return fmt.Errorf("%w: %w", journal.ErrDuplicate, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %w", journal.ErrNotFound, err)
+		}
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// Finish marks a call as ended with its result: journal.ErrNotFound or ErrFinished.
+func (d *DB) Finish(ctx context.Context, callID string, r journal.Result) error {
+	if err := d.finish(ctx, callID, r); err != nil {
+		return fmt.Errorf("sqlitejournal: finish call %q: %w", callID, err)
+	}
+	return nil
+}
+
+func (d *DB) finish(ctx context.Context, callID string, r journal.Result) error {
+	if err := checkTime(r.Ended); err != nil {
+		return fmt.Errorf("ended: %w", err)
+	}
+	result, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("encode result: %w", err)
+	}
+	tx, err := d.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var finished bool
+	err = tx.QueryRowContext(ctx, `SELECT result IS NOT NULL FROM calls WHERE id = ?`, callID).Scan(&finished)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return journal.ErrNotFound
+	case err != nil:
+		return err
+	case finished:
+		return journal.ErrFinished
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE calls SET result = ?, ended = ? WHERE id = ?`,
+		string(result), formatTime(r.Ended), callID); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// callColumns are the columns scanCall reads, in order.
+const callColumns = `id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, result`
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanCall reads one row of callColumns.
+func scanCall(s scanner) (journal.Call, *journal.Result, error) {
+	var (
+		c                journal.Call
+		sources, created string
+		seed             int64
+		result           sql.NullString
+	)
+	if err := s.Scan(&c.ID, &c.ScenarioID, &c.Title, &c.Hash, &sources, &seed, &c.Trainee,
+		&c.Coach, &created, &c.TokenHash, &result); err != nil {
+		return c, nil, err
+	}
+	c.Seed = uint64(seed)
+	var err error
+	if c.Created, err = time.Parse(timeLayout, created); err != nil {
+		return c, nil, fmt.Errorf("call %q: bad created time: %w", c.ID, err)
+	}
+	var src []engine.SourceFile
+	if err := json.Unmarshal([]byte(sources), &src); err != nil {
+		return c, nil, fmt.Errorf("call %q: bad sources: %w", c.ID, err)
+	}
+	c.Sources = src
+	if !result.Valid {
+		return c, nil, nil
+	}
+	r := new(journal.Result)
+	if err := json.Unmarshal([]byte(result.String), r); err != nil {
+		return c, nil, fmt.Errorf("call %q: bad result: %w", c.ID, err)
+	}
+	return c, r, nil
+}
+
+// Load returns a call, its entries in order, and its result (nil while open), all read in
+// one snapshot.
+func (d *DB) Load(ctx context.Context, callID string) (journal.Call, []journal.Entry, *journal.Result, error) {
+	c, es, r, err := d.load(ctx, callID)
+	if err != nil {
+		return journal.Call{}, nil, nil, fmt.Errorf("sqlitejournal: load call %q: %w", callID, err)
+	}
+	return c, es, r, nil
+}
+
+func (d *DB) load(ctx context.Context, callID string) (journal.Call, []journal.Entry, *journal.Result, error) {
+	tx, err := d.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return journal.Call{}, nil, nil, err
+	}
+	defer tx.Rollback()
+	c, r, err := scanCall(tx.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = ?`, callID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, nil, nil, journal.ErrNotFound
+	}
+	if err != nil {
+		return c, nil, nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT seq, client_id, type, at, text, idx
+		FROM entries WHERE call_id = ? ORDER BY seq`, callID)
+	if err != nil {
+		return c, nil, nil, err
+	}
+	defer rows.Close()
+	var es []journal.Entry
+	for rows.Next() {
+		var (
+			e        journal.Entry
+			clientID sql.NullString
+			typ      string
+			idx      int64
+		)
+		if err := rows.Scan(&e.Seq, &clientID, &typ, &e.Event.At, &e.Event.Text, &idx); err != nil {
+			return c, nil, nil, err
+		}
+		e.ClientID = clientID.String
+		e.Event.Type = engine.EventType(typ)
+		e.Event.Index = int(idx)
+		es = append(es, e)
+	}
+	if err := rows.Err(); err != nil {
+		return c, nil, nil, err
+	}
+	return c, es, r, nil
+}
+
+// List returns the calls f selects, newest Created first, then by id.
+func (d *DB) List(ctx context.Context, f journal.Filter) ([]journal.Summary, error) {
+	var (
+		where []string
+		args  []any
+	)
+	if f.Trainee != "" {
+		where, args = append(where, "trainee = ?"), append(args, f.Trainee)
+	}
+	if f.ScenarioID != "" {
+		where, args = append(where, "scenario_id = ?"), append(args, f.ScenarioID)
+	}
+	if f.Open != nil {
+		if *f.Open {
+			where = append(where, "result IS NULL")
+		} else {
+			where = append(where, "result IS NOT NULL")
+		}
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = journal.DefaultLimit
+	}
+	q := `SELECT ` + callColumns + ` FROM calls`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	q += ` ORDER BY created DESC, id LIMIT ?`
+	args = append(args, limit)
+
+	rows, err := d.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitejournal: list calls: %w", err)
+	}
+	defer rows.Close()
+	var out []journal.Summary
+	for rows.Next() {
+		c, r, err := scanCall(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitejournal: list calls: %w", err)
+		}
+		out = append(out, journal.Summary{Call: c, Result: r})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitejournal: list calls: %w", err)
+	}
+	return out, nil
+}
+
+// checkTime refuses times that timeLayout cannot store in order.
+func checkTime(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("year %d is out of range 0-9999", y)
+	}
+	return nil
+}
+
+// formatTime returns t in UTC in timeLayout.
+func formatTime(t time.Time) string {
+	return t.UTC().Format(timeLayout)
+}
