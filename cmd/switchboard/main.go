@@ -1,5 +1,6 @@
 // Command switchboard is Switchboard's one binary: the live server and the designers' tools.
 //
+//	switchboard serve               serve the browser client and live calls
 //	switchboard lint [PATH...]      check scenarios (default: the shipped library)
 //	switchboard test [PATH...]      run scenario tests
 //	switchboard play SCENARIO       roleplay a call in the terminal, on the real clock
@@ -33,6 +34,7 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"serve", "serve the browser client and live calls (http://127.0.0.1:8080/)", cmdServe},
 		{"lint", "check scenarios and their tests; exit 1 on errors", cmdLint},
 		{"test", "run scenario tests on a simulated clock; exit 1 on a failure", cmdTest},
 		{"play", "roleplay a call in the terminal, on the real clock", cmdPlay},

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/web"
+)
+
+// Timeouts of the HTTP server.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 10 * time.Second // a SIGTERM'd server exits within about this long
+)
+
+// envPrefix starts the environment variable twin of every serve flag: --addr is
+// SWITCHBOARD_ADDR, --max-calls is SWITCHBOARD_MAX_CALLS.
+const envPrefix = "SWITCHBOARD_"
+
+func envName(flagName string) string {
+	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+func cmdServe(env *cliEnv, args []string) int {
+	fs := newFlags(env, "serve", "", "Serve the browser client and live calls. With no flags: the shipped scenarios, on\nhttp://127.0.0.1:8080/. Every flag can also be set by its environment variable\n(shown in brackets); a flag on the command line wins. SIGINT or SIGTERM stops the\nserver gracefully: connected trainees are told to reconnect (websocket close 1001).")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one) [SWITCHBOARD_ADDR]")
+	dir := fs.String("scenarios", "", "folder of scenario files to offer instead of the shipped library [SWITCHBOARD_SCENARIOS]")
+	origins := fs.String("origins", "", "comma-separated origins (scheme://host[:port]) allowed to start calls and connect;\nempty means the server's own host [SWITCHBOARD_ORIGINS]")
+	coach := fs.Bool("coach", false, "coach mode by default: show rule feedback during the call [SWITCHBOARD_COACH]")
+	maxCalls := fs.Int("max-calls", web.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
+	if code, ok := parseFlags(fs, env, args); !ok {
+		return code
+	}
+	if err := applyEnv(fs, env); err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 2
+	}
+	if fs.NArg() != 0 {
+		fmt.Fprintf(env.stderr, "switchboard serve: unexpected argument %q (use --scenarios DIR for a folder)\n", fs.Arg(0))
+		return 2
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: --log-level %q: want debug, info, warn or error\n", *level)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: lvl}))
+
+	scs, err := loadLibrary(*dir, log)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 1
+	}
+	var allowed []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
+	srv, err := web.New(web.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	fmt.Fprintf(env.stdout, "Switchboard is ready on http://%s/ (%d scenarios). Press Ctrl+C to stop.\n", ln.Addr(), len(scs))
+	log.Info("serving", "addr", ln.Addr().String(), "scenarios", len(scs), "coach", *coach)
+
+	select {
+	case err := <-served:
+		log.Error("server failed", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("stopping: closing live calls")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	code := 0
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Error("stopping calls", "err", err)
+		code = 1
+	}
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("stopping the HTTP server", "err", err)
+		code = 1
+	}
+	log.Info("stopped")
+	return code
+}
+
+// applyEnv sets every flag not given on the command line from its environment variable.
+func applyEnv(fs *flag.FlagSet, env *cliEnv) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		if set[f.Name] || err != nil {
+			return
+		}
+		name := envName(f.Name)
+		if v, ok := lookupEnv(env, name); ok {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+			}
+		}
+	})
+	return err
+}
+
+func lookupEnv(env *cliEnv, name string) (string, bool) {
+	v := env.getenv(name)
+	return v, v != ""
+}
+
+// loadLibrary loads the scenarios to offer: the shipped library, or every scenario in dir.
+// Scenarios with errors are left out, with their diagnostics in the log.
+func loadLibrary(dir string, log *slog.Logger) ([]*engine.Scenario, error) {
+	var ts []target
+	var err error
+	if dir == "" {
+		ts, err = libraryTargets()
+	} else {
+		var info os.FileInfo
+		if info, err = os.Stat(dir); err == nil && !info.IsDir() {
+			err = fmt.Errorf("%s is not a folder", dir)
+		}
+		if err == nil {
+			var paths []string
+			paths, err = engine.FindScenarios(engine.OSFS{}, filepath.ToSlash(filepath.Clean(dir)))
+			for _, p := range paths {
+				ts = append(ts, target{engine.OSFS{}, p})
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--scenarios: %w", err)
+	}
+	var scs []*engine.Scenario
+	for _, t := range ts {
+		sc, diags := t.load()
+		if sc == nil {
+			log.Error("scenario not offered: it has errors (run switchboard lint)", "file", t.path, "errors", diags.Error())
+			continue
+		}
+		for _, w := range sc.Warnings {
+			log.Warn("scenario warning", "diagnostic", w.String())
+		}
+		scs = append(scs, sc)
+	}
+	if len(scs) == 0 {
+		return nil, fmt.Errorf("no scenario could be loaded from %s", orDefault(dir, "the shipped library"))
+	}
+	return scs, nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

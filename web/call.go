@@ -1,0 +1,448 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Lifetimes of calls in memory.
+const (
+	callIdleTimeout = 10 * time.Minute // an open call with no connection this long is hung up
+	endedKeep       = 10 * time.Minute // an ended call stays this long for reconnects
+	storageRetry    = time.Second      // after a journal write failed, timers wait this long
+)
+
+// Messages to a call's goroutine.
+type (
+	// inMsg is a decoded client message.
+	inMsg struct {
+		conn    *conn
+		msg     clientMsg
+		arrived time.Time
+	}
+	// localError is a client frame refused before reaching the call; close, when set,
+	// closes the connection after the error.
+	localError struct {
+		conn              *conn
+		arrived           time.Time
+		code, message, id string
+		close             int
+	}
+	// attachMsg makes conn the call's connection, replaying messages with seq > after.
+	attachMsg struct {
+		conn  *conn
+		after int64
+	}
+	// detachMsg says conn's reader has stopped.
+	detachMsg struct{ conn *conn }
+)
+
+// call is one live call. Its goroutine (run) owns the session, the stream and the
+// connection; everything else talks to it through post.
+type call struct {
+	srv     *Server
+	id      string
+	info    journal.Call
+	sc      *engine.Scenario
+	log     *slog.Logger
+	inbox   chan any
+	done    chan struct{} // closed when run returns
+	created time.Time     // the call clock's zero
+
+	// Owned by run.
+	sess       *engine.Session
+	st         *stream
+	frames     [][]byte // every message sent, frames[seq-1]
+	acks       map[string]int64
+	entries    []journal.Entry
+	conn       *conn
+	clock      int64     // the call clock's latest reading, ms
+	idleSince  time.Time // when the call last had no connection
+	endedAt    time.Time
+	finished   bool      // the journal knows the result
+	storageBad time.Time // when a journal write last failed
+	outs       []engine.Output
+}
+
+// newCall builds a call's state and starts its session; run must be started after.
+func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.Time) *call {
+	c := &call{
+		srv: srv, id: info.ID, info: info, sc: sc, created: created,
+		log:   srv.log.With("call", info.ID, "scenario", sc.ID),
+		inbox: make(chan any, inboxLen), done: make(chan struct{}),
+		acks: map[string]int64{}, idleSince: created,
+	}
+	c.reset()
+	return c
+}
+
+// reset starts the session and stream afresh; frames already sent are kept, so a rebuild
+// that re-emits them must produce the same frames (see rebuild).
+func (c *call) reset() {
+	c.sess = c.sc.NewSession(c.info.Seed, c.info.Trainee)
+	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
+	c.outs = c.sess.Start(c.outs[:0])
+	c.st.outputs(c.outs, nil, 0)
+}
+
+// emit records a frame and sends it to the connection, if any.
+func (c *call) emit(seq int64, frame []byte) {
+	if int(seq) <= len(c.frames) { // re-emitted by a rebuild
+		return
+	}
+	c.frames = append(c.frames, frame)
+	if c.conn != nil && !c.conn.queue(frame) {
+		c.dropConn()
+	}
+}
+
+func (c *call) dropConn() {
+	c.conn = nil
+	c.idleSince = time.Now()
+}
+
+// post hands a message to the call's goroutine; it gives up once the call is gone.
+func (c *call) post(m any) bool {
+	select {
+	case c.inbox <- m:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// now reads the call clock, which never goes backwards.
+func (c *call) now(t time.Time) int64 {
+	c.clock = max(c.clock, t.Sub(c.created).Milliseconds())
+	return c.clock
+}
+
+// replay applies journaled entries (when recovering a call) without journaling them.
+func (c *call) replay(entries []journal.Entry) error {
+	for _, e := range entries {
+		if err := c.applyEntry(e); err != nil {
+			return fmt.Errorf("replaying entry %d (%s at %d ms): %w", e.Seq, e.Event.Type, e.Event.At, err)
+		}
+		c.entries = append(c.entries, e)
+		c.clock = max(c.clock, e.Event.At)
+	}
+	return nil
+}
+
+// applyEntry applies one committed event to the session and sends its messages.
+func (c *call) applyEntry(e journal.Entry) error {
+	c.st.advance(e.Event.At)
+	outs, err := c.sess.Apply(e.Event, c.outs[:0])
+	if err != nil {
+		return err
+	}
+	c.outs = outs
+	c.sendOutputs(outs, e)
+	return nil
+}
+
+// sendOutputs sends the messages of one entry's outputs and remembers its acknowledgement.
+func (c *call) sendOutputs(outs []engine.Output, e journal.Entry) {
+	var a *ack
+	if e.Event.Type != engine.EventTimeout {
+		a = &ack{id: e.ClientID, event: string(e.Event.Type)}
+	}
+	seq := c.st.outputs(outs, a, e.Event.At)
+	if e.ClientID != "" {
+		c.acks[e.ClientID] = seq
+	}
+}
+
+// step applies a new event: the session first (which may refuse it, unchanged), then the
+// journal, and only then are its messages sent. When the journal fails the session is
+// rebuilt from the entries that were committed, so nothing unrecorded is ever shown.
+func (c *call) step(ev engine.Event, clientID string) error {
+	e := journal.Entry{Seq: int64(len(c.entries)) + 1, ClientID: clientID, Event: ev}
+	c.st.advance(ev.At)
+	outs, err := c.sess.Apply(ev, c.outs[:0])
+	if err != nil {
+		return err
+	}
+	c.outs = outs
+	if j := c.srv.journal; j != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		werr := j.Append(ctx, c.id, e)
+		cancel()
+		if werr != nil {
+			c.storageBad = time.Now()
+			c.log.Error("journal append failed; the input is not applied", "err", werr)
+			c.rebuild()
+			return errStorage
+		}
+	}
+	c.storageBad = time.Time{}
+	c.entries = append(c.entries, e)
+	c.sendOutputs(outs, e)
+	return nil
+}
+
+var errStorage = errors.New("the call could not be saved; try again in a moment")
+
+// rebuild recreates the session from the committed entries (after a failed journal
+// write), re-deriving the frames already sent without sending them again.
+func (c *call) rebuild() {
+	clock := c.clock
+	c.acks = map[string]int64{}
+	entries := c.entries
+	c.entries = nil
+	c.reset()
+	if err := c.replay(entries); err != nil { // cannot happen: these entries applied before
+		c.log.Error("rebuilding a call from its entries failed", "err", err)
+	}
+	c.st.advance(clock)
+	c.clock = clock
+}
+
+// tick fires the session's timers that are due at or before t, then sends the words due.
+func (c *call) tick(t int64) {
+	for !c.sess.Ended() {
+		d, ok := c.sess.NextDeadline()
+		if !ok || d > t {
+			break
+		}
+		if !c.storageBad.IsZero() && time.Since(c.storageBad) < storageRetry {
+			return
+		}
+		if err := c.step(engine.Event{Type: engine.EventTimeout, At: d}, ""); err != nil {
+			return
+		}
+	}
+	c.st.advance(t)
+}
+
+// afterStep closes the connection and records the result once the call has ended.
+func (c *call) afterStep(now time.Time) {
+	if c.sess.Ended() && !c.finished && c.srv.journal != nil {
+		r := journal.Result{Ended: now, End: *c.sess.End(), Fired: firedRules(c.st.feedback), Elapsed: c.sess.Now()}
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		if err := c.srv.journal.Finish(ctx, c.id, r); err != nil && !errors.Is(err, journal.ErrFinished) {
+			c.log.Error("journal finish failed", "err", err)
+		} else {
+			c.finished = true
+		}
+		cancel()
+	}
+	if c.st.ended() && c.endedAt.IsZero() {
+		c.endedAt = now
+		e := c.sess.End()
+		c.log.Info("call ended", "ending", e.Ending, "outcome", e.Outcome, "passed", e.Passed, "elapsed_ms", c.sess.Now())
+		if c.conn != nil {
+			c.conn.finish(websocket.CloseNormalClosure, "the call has ended")
+			c.conn = nil
+			c.idleSince = now
+		}
+	}
+}
+
+func firedRules(fb []Feedback) []string {
+	fired := []string{}
+	for _, f := range fb {
+		if f.Rule != "" {
+			fired = append(fired, f.Rule)
+		}
+	}
+	return fired
+}
+
+// wake returns when the call next has something to do by itself.
+func (c *call) wake() time.Time {
+	var at int64 = -1
+	if d, ok := c.st.due(); ok {
+		at = d
+	}
+	if d, ok := c.sess.NextDeadline(); ok && !c.sess.Ended() && (at < 0 || d < at) {
+		at = d
+	}
+	var w time.Time
+	if at >= 0 {
+		w = c.created.Add(time.Duration(at) * time.Millisecond)
+		if !c.storageBad.IsZero() {
+			w = maxTime(w, c.storageBad.Add(storageRetry))
+		}
+	}
+	if c.conn == nil {
+		limit := c.idleSince.Add(callIdleTimeout)
+		if !c.endedAt.IsZero() {
+			limit = c.endedAt.Add(endedKeep)
+		}
+		if w.IsZero() || limit.Before(w) {
+			w = limit
+		}
+	}
+	return w
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// run is the call's goroutine. It returns when the call is discarded or the server stops.
+func (c *call) run(ctx context.Context) {
+	defer func() {
+		if c.conn != nil {
+			c.conn.finish(websocket.CloseGoingAway, "the server is stopping")
+		}
+		c.srv.remove(c)
+		close(c.done)
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		c.tick(c.now(now))
+		c.afterStep(now)
+		if c.discard(now) {
+			return
+		}
+		w := c.wake()
+		if w.IsZero() {
+			w = now.Add(time.Hour)
+		}
+		timer.Reset(max(w.Sub(now), 0))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case m := <-c.inbox:
+			c.handle(m)
+		}
+	}
+}
+
+// discard reports whether the call should leave memory now: ended and kept long enough,
+// or open with nobody connected for too long (then it is hung up, so its record closes).
+func (c *call) discard(now time.Time) bool {
+	if c.conn != nil {
+		return false
+	}
+	if !c.endedAt.IsZero() {
+		return now.Sub(c.endedAt) >= endedKeep
+	}
+	if now.Sub(c.idleSince) < callIdleTimeout {
+		return false
+	}
+	if !c.sess.Ended() {
+		c.log.Info("hanging up a call nobody is connected to", "idle", callIdleTimeout)
+		if err := c.step(engine.Event{Type: engine.EventHangup, At: c.now(now)}, ""); err != nil {
+			return false // try again later; the journal still has the call open
+		}
+		c.afterStep(now)
+	}
+	return true
+}
+
+func (c *call) handle(m any) {
+	switch m := m.(type) {
+	case attachMsg:
+		c.attach(m)
+	case detachMsg:
+		if c.conn == m.conn {
+			c.conn.finish(0, "")
+			c.dropConn()
+		}
+	case localError:
+		if c.conn != m.conn {
+			return
+		}
+		at := c.now(m.arrived)
+		if !c.conn.queue(errorFrame(at, m.code, m.message, m.id)) {
+			c.dropConn()
+			return
+		}
+		if m.close != 0 {
+			c.conn.finish(m.close, m.message)
+			c.dropConn()
+		}
+	case inMsg:
+		c.input(m)
+	}
+}
+
+func (c *call) attach(m attachMsg) {
+	if c.conn != nil {
+		c.conn.finish(closeReplaced, "replaced by a newer connection")
+	}
+	k := m.conn
+	after := min(max(m.after, 0), int64(len(c.frames)))
+	k.backlog = c.frames[after:len(c.frames):len(c.frames)]
+	c.log.Info("connected", "replayed", len(k.backlog))
+	close(k.ready)
+	if !c.endedAt.IsZero() {
+		k.finish(websocket.CloseNormalClosure, "the call has ended")
+		c.idleSince = time.Now()
+		return
+	}
+	c.conn = k
+}
+
+// input handles a client message: timers due before it fire first, a retried id gets its
+// recorded acknowledgement again, and the rest goes to the session.
+func (c *call) input(m inMsg) {
+	if c.conn != m.conn {
+		return // from a replaced connection
+	}
+	at := c.now(m.arrived)
+	c.tick(at)
+	c.afterStep(time.Now())
+	if seq, ok := c.acks[m.msg.ID]; ok {
+		if c.conn != nil && !c.conn.queue(c.frames[seq-1]) {
+			c.dropConn()
+		}
+		return
+	}
+	refuse := func(code, msg string) {
+		if c.conn != nil && !c.conn.queue(errorFrame(at, code, msg, m.msg.ID)) {
+			c.dropConn()
+		}
+	}
+	if c.sess.Ended() {
+		refuse(codeNotAllowed, "the call has ended")
+		return
+	}
+	ev := engine.Event{Type: engine.EventType(m.msg.Type), At: at}
+	if m.msg.Text != nil {
+		ev.Text = *m.msg.Text
+	}
+	if m.msg.Index != nil {
+		ev.Index = *m.msg.Index
+	}
+	if err := c.step(ev, m.msg.ID); err != nil {
+		if errors.Is(err, errStorage) {
+			refuse(codeStorage, err.Error())
+			return
+		}
+		refuse(codeNotAllowed, notAllowedText(err))
+		return
+	}
+	c.afterStep(time.Now())
+}
+
+// notAllowedText words an engine refusal for the trainee.
+func notAllowedText(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrNotRinging):
+		return "the phone is not ringing"
+	case errors.Is(err, engine.ErrNotAnswered):
+		return "answer the phone first"
+	case errors.Is(err, engine.ErrBadChoice):
+		return "that suggested reply is not offered now"
+	case errors.Is(err, engine.ErrEnded):
+		return "the call has ended"
+	}
+	return err.Error()
+}

@@ -1,0 +1,244 @@
+package web
+
+import (
+	"encoding/json"
+	"unicode/utf8"
+)
+
+// Limits of the websocket protocol (docs/protocol.md).
+const (
+	maxClientIDBytes = 64       // a client message id
+	maxTextBytes     = 4096     // the text of a say message
+	maxFrameBytes    = 64 << 10 // a websocket frame; larger ones close the connection with 1009
+	maxBodyBytes     = 16 << 10 // the body of POST /api/calls
+	maxTraineeRunes  = 64       // a trainee's name
+	sendQueueLen     = 256      // messages queued for one connection before it counts as too slow
+	inboxLen         = 64       // client messages queued for one call
+	rateLimit        = 5        // client messages per second per connection...
+	rateBurst        = 10       // ...with bursts up to this many
+	closeReplaced    = 4000     // close code: a newer connection to the same call replaced this one
+	errorSeq         = int64(0) // seq of connection-local error messages (not part of the call's record)
+	msPerMinute      = 60_000   // for words-per-minute pacing
+	rateNoticeMillis = 1000     // at most one rate_limited error per second while over the limit
+)
+
+// Error codes sent in error messages and HTTP error bodies.
+const (
+	codeBadJSON      = "bad_json"
+	codeUnknownType  = "unknown_type"
+	codeTooLong      = "too_long"
+	codeEmptyText    = "empty_text"
+	codeBadUTF8      = "bad_utf8"
+	codeRateLimited  = "rate_limited"
+	codeNotAllowed   = "not_allowed"
+	codeStorage      = "storage_failed"
+	codeBadOrigin    = "bad_origin"
+	codeUnauthorized = "unauthorized"
+	codeUnknownCall  = "unknown_call"
+	codeUnknownScen  = "unknown_scenario"
+	codeNotFound     = "not_found"
+	codeMethod       = "method_not_allowed"
+	codeMediaType    = "unsupported_media_type"
+	codeTooManyCalls = "too_many_calls"
+	codeShutdown     = "shutting_down"
+	codeBadRequest   = "bad_request"
+	codeInternal     = "internal"
+)
+
+// Client message types.
+const (
+	typeAnswer = "answer"
+	typeSay    = "say"
+	typeChoose = "choose"
+	typeHangup = "hangup"
+)
+
+// clientMsg is a client → server message, as decoded from one text frame.
+type clientMsg struct {
+	Type  string  `json:"type"`
+	ID    string  `json:"id"`
+	Text  *string `json:"text"`
+	Index *int    `json:"index"`
+}
+
+// decodeError is why a frame was refused before it reached the call.
+type decodeError struct {
+	code, message, id string
+}
+
+// decodeClient checks one text frame and decodes it. Errors carry the client's id when it
+// could be read.
+func decodeClient(data []byte) (clientMsg, *decodeError) {
+	if !utf8.Valid(data) {
+		return clientMsg{}, &decodeError{code: codeBadUTF8, message: "the message is not valid UTF-8"}
+	}
+	var m clientMsg
+	if err := json.Unmarshal(data, &m); err != nil {
+		var idOnly struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(data, &idOnly) // best effort, for the error's id
+		return clientMsg{}, &decodeError{code: codeBadJSON, message: "the message is not a JSON object of a known shape: " + err.Error(), id: validID(idOnly.ID)}
+	}
+	if m.ID == "" || len(m.ID) > maxClientIDBytes {
+		return clientMsg{}, &decodeError{code: codeBadJSON, message: "every message needs an \"id\" of 1 to 64 bytes"}
+	}
+	switch m.Type {
+	case typeAnswer, typeHangup:
+	case typeSay:
+		if m.Text == nil {
+			return m, &decodeError{code: codeBadJSON, message: "a say message needs a \"text\" string", id: m.ID}
+		}
+		if len(*m.Text) > maxTextBytes {
+			return m, &decodeError{code: codeTooLong, message: "the text is over 4096 bytes", id: m.ID}
+		}
+		if isBlank(*m.Text) {
+			return m, &decodeError{code: codeEmptyText, message: "the text is empty", id: m.ID}
+		}
+	case typeChoose:
+		if m.Index == nil {
+			return m, &decodeError{code: codeBadJSON, message: "a choose message needs an integer \"index\"", id: m.ID}
+		}
+	default:
+		return m, &decodeError{code: codeUnknownType, message: "unknown message type " + quote(m.Type) + ` (want "answer", "say", "choose" or "hangup")`, id: m.ID}
+	}
+	return m, nil
+}
+
+func validID(id string) string {
+	if id == "" || len(id) > maxClientIDBytes {
+		return ""
+	}
+	return id
+}
+
+func isBlank(s string) bool {
+	for _, r := range s {
+		if !isSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(r rune) bool {
+	switch r {
+	case ' ', '\t', '\n', '\r', '\v', '\f', 0x85, 0xA0:
+		return true
+	}
+	return r > 0xff && (r == 0x1680 || (r >= 0x2000 && r <= 0x200a) || r == 0x2028 || r == 0x2029 || r == 0x202f || r == 0x205f || r == 0x3000)
+}
+
+func quote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// Server → client messages. Every one starts with the header.
+type header struct {
+	Seq  int64  `json:"seq"`
+	Type string `json:"type"`
+	At   int64  `json:"at"`
+}
+
+type ringMsg struct {
+	header
+	Node string `json:"node"`
+}
+
+type lineStartMsg struct {
+	header
+	Node      string  `json:"node"`
+	Text      string  `json:"text"`
+	Words     int     `json:"words"`
+	Duration  int64   `json:"duration_ms"`
+	MsPerWord float64 `json:"ms_per_word"`
+}
+
+type wordMsg struct {
+	header
+	Index int    `json:"index"`
+	Text  string `json:"text"`
+}
+
+type lineEndMsg struct {
+	header
+	Node string `json:"node"`
+}
+
+type cutMsg struct {
+	header
+	Node   string `json:"node"`
+	Spoken int    `json:"spoken"`
+	Words  int    `json:"words"`
+}
+
+type traineeMsg struct {
+	header
+	ID     string   `json:"id"`
+	Event  string   `json:"event"`
+	Text   string   `json:"text,omitempty"`
+	Choice *int     `json:"choice,omitempty"`
+	Flags  []string `json:"flags"`
+}
+
+type choice struct {
+	Index int    `json:"index"`
+	Text  string `json:"text"`
+}
+
+type choicesMsg struct {
+	header
+	Node    string   `json:"node"`
+	Choices []choice `json:"choices"`
+}
+
+type moodMsg struct {
+	header
+	Mood float64 `json:"mood"`
+}
+
+type feedbackMsg struct {
+	header
+	Rule string `json:"rule"`
+	Text string `json:"text"`
+}
+
+// Feedback is one rule or transition feedback of a call, as listed at its end.
+type Feedback struct {
+	Rule string `json:"rule"`
+	Text string `json:"text"`
+	At   int64  `json:"at"`
+}
+
+// Score is one axis's result, as sent at the end of a call.
+type Score struct {
+	Axis       string  `json:"axis"`
+	Points     float64 `json:"points"`
+	Max        float64 `json:"max"`
+	Normalized float64 `json:"normalized"`
+	Weight     float64 `json:"weight"`
+}
+
+type endMsg struct {
+	header
+	Ending   string     `json:"ending"`
+	Outcome  string     `json:"outcome"`
+	Text     string     `json:"text"`
+	Scores   []Score    `json:"scores"`
+	Overall  float64    `json:"overall"`
+	Passed   bool       `json:"passed"`
+	Feedback []Feedback `json:"feedback"`
+}
+
+type errorMsg struct {
+	header
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	ID      string `json:"id,omitempty"`
+}
+
+// errorFrame encodes a connection-local error message (seq 0).
+func errorFrame(at int64, code, message, id string) []byte {
+	return mustMarshal(errorMsg{header: header{Seq: errorSeq, Type: "error", At: at}, Code: code, Message: message, ID: id})
+}

@@ -1,0 +1,545 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Defaults and limits of the server.
+const (
+	DefaultMaxCalls = 1000            // live calls held in memory at once
+	storageTimeout  = 5 * time.Second // one journal write
+	wsBufferBytes   = 4096            // websocket read and write buffers
+	tokenBytes      = 32              // random bytes in a call token
+	idBytes         = 16              // random bytes in a call id
+	recoverLimit    = DefaultMaxCalls // open calls recovered at start
+	healthTimeout   = 2 * time.Second // a health check's journal probe
+)
+
+// Options configure a Server.
+type Options struct {
+	// Scenarios offered to trainees; ids must be unique.
+	Scenarios []*engine.Scenario
+	// Origins allowed to start calls and open websockets (exact "scheme://host[:port]").
+	// Empty means same host as the request. Requests without an Origin header are allowed.
+	Origins []string
+	// Coach is the default for calls that do not say whether to show feedback live.
+	Coach bool
+	// Journal records calls; nil keeps them only in memory (lost on restart).
+	Journal journal.Journal
+	// MaxCalls bounds the live calls (0 means DefaultMaxCalls).
+	MaxCalls int
+	// Logger receives the server's logs (nil means slog.Default()).
+	Logger *slog.Logger
+}
+
+// Server serves the browser client, the JSON API and the call websockets. Its methods
+// are safe for concurrent use. Each live call is owned by one goroutine; each websocket
+// has one reader and one writer goroutine.
+type Server struct {
+	scenarios map[string]*engine.Scenario
+	list      []scenarioInfo
+	origins   []string
+	coach     bool
+	journal   journal.Journal
+	maxCalls  int
+	log       *slog.Logger
+	upgrader  websocket.Upgrader
+	ctx       context.Context // cancelled by Shutdown: stops every call
+	cancel    context.CancelFunc
+
+	mu       sync.Mutex
+	calls    map[string]*call
+	stopping bool
+	running  sync.WaitGroup // call goroutines and connection writers
+}
+
+// scenarioInfo is a scenario as listed by GET /api/scenarios.
+type scenarioInfo struct {
+	ID      string      `json:"id"`
+	Title   string      `json:"title"`
+	Brief   string      `json:"brief"`
+	Lesson  string      `json:"lesson"`
+	Persona personaInfo `json:"persona"`
+}
+
+type personaInfo struct {
+	Name string `json:"name"`
+	WPM  int    `json:"wpm"`
+}
+
+// New makes a server for the given scenarios.
+func New(opts Options) (*Server, error) {
+	s := &Server{
+		scenarios: map[string]*engine.Scenario{},
+		coach:     opts.Coach,
+		journal:   opts.Journal,
+		maxCalls:  opts.MaxCalls,
+		log:       opts.Logger,
+		calls:     map[string]*call{},
+	}
+	if s.maxCalls <= 0 {
+		s.maxCalls = DefaultMaxCalls
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	for _, o := range opts.Origins {
+		u, err := url.Parse(o)
+		if err != nil || u.Scheme == "" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return nil, fmt.Errorf("allowed origin %q: want scheme://host[:port]", o)
+		}
+		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
+	}
+	for _, sc := range opts.Scenarios {
+		if _, dup := s.scenarios[sc.ID]; dup {
+			return nil, fmt.Errorf("two scenarios have the id %q (%s and %s)", sc.ID, s.scenarios[sc.ID].Path, sc.Path)
+		}
+		s.scenarios[sc.ID] = sc
+		s.list = append(s.list, scenarioInfo{ID: sc.ID, Title: sc.Title, Brief: sc.Brief, Lesson: sc.Lesson,
+			Persona: personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM}})
+	}
+	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
+	s.upgrader = websocket.Upgrader{
+		ReadBufferSize: wsBufferBytes, WriteBufferSize: wsBufferBytes,
+		HandshakeTimeout: writeWait,
+		// The origin is checked before the upgrade, with a JSON error (see handleWS).
+		CheckOrigin: func(*http.Request) bool { return true },
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s, nil
+}
+
+// Recover brings back the calls the journal holds as open (after a restart or a crash):
+// each is rebuilt from its recorded scenario sources and entries; timers that fell due
+// while the server was down fire at once. It returns how many calls came back.
+func (s *Server) Recover(ctx context.Context) (int, error) {
+	if s.journal == nil {
+		return 0, nil
+	}
+	open := true
+	sums, err := s.journal.List(ctx, journal.Filter{Open: &open, Limit: recoverLimit})
+	if err != nil {
+		return 0, fmt.Errorf("listing open calls: %w", err)
+	}
+	n := 0
+	for _, sum := range sums {
+		info, entries, _, err := s.journal.Load(ctx, sum.ID)
+		if err != nil {
+			s.log.Error("cannot load an open call", "call", sum.ID, "err", err)
+			continue
+		}
+		sc, diags := engine.LoadSources(info.Sources)
+		if diags.HasErrors() {
+			s.log.Error("cannot rebuild the scenario of an open call", "call", info.ID, "err", diags.Error())
+			continue
+		}
+		c := newCall(s, info, sc, info.Created)
+		if err := c.replay(entries); err != nil {
+			s.log.Error("cannot replay an open call", "call", info.ID, "err", err)
+			continue
+		}
+		s.mu.Lock()
+		s.calls[c.id] = c
+		s.running.Add(1)
+		s.mu.Unlock()
+		go c.run(s.ctx)
+		n++
+	}
+	return n, nil
+}
+
+// Shutdown stops taking calls, closes every websocket with 1001 (the journal already
+// holds every accepted input) and waits, at most until ctx is done, for the goroutines.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for calls to stop: %w", ctx.Err())
+	}
+}
+
+// LiveCalls returns how many calls are in memory.
+func (s *Server) LiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+func (s *Server) remove(c *call) {
+	s.mu.Lock()
+	if s.calls[c.id] == c {
+		delete(s.calls, c.id)
+	}
+	s.mu.Unlock()
+	s.running.Done()
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/scenarios", s.handleScenarios)
+	mux.HandleFunc("/api/calls", s.handleCalls)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, codeNotFound, "no such API endpoint: "+r.URL.Path)
+	})
+	mux.HandleFunc("GET /ws/calls/{id}", s.handleWS)
+	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.Handle("/", staticHandler())
+	return s.logRequests(mux)
+}
+
+// statusWriter remembers the status of a response for the request log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Hijack lets the websocket upgrade take over the connection.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be hijacked")
+	}
+	w.status = http.StatusSwitchingProtocols
+	return h.Hijack()
+}
+
+// logRequests logs each request's method, path (never the query: it holds tokens) and status.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.log.Debug("http", "method", r.Method, "path", r.URL.Path, "status", sw.status, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
+	list := s.list
+	if list == nil {
+		list = []scenarioInfo{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	stopping := s.stopping
+	s.mu.Unlock()
+	if stopping {
+		writeError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	status, code := "ok", http.StatusOK
+	if s.journal != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		if _, err := s.journal.List(ctx, journal.Filter{Limit: 1}); err != nil {
+			s.log.Error("health check: journal", "err", err)
+			status, code = "journal unavailable", http.StatusServiceUnavailable
+		}
+	}
+	writeJSON(w, code, map[string]any{"status": status, "scenarios": len(s.list), "calls": s.LiveCalls()})
+}
+
+// originOK reports whether a request's Origin may use the API: none (not a browser),
+// one of the configured origins, or by default the request's own host.
+func (s *Server) originOK(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	if len(s.origins) > 0 {
+		return slices.Contains(s.origins, strings.TrimSuffix(o, "/"))
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// startRequest is the body of POST /api/calls.
+type startRequest struct {
+	Scenario string `json:"scenario"`
+	Trainee  string `json:"trainee"`
+	Coach    *bool  `json:"coach"`
+}
+
+// startResponse is the answer to POST /api/calls.
+type startResponse struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+	WS    string `json:"ws"`
+	Coach bool   `json:"coach"`
+}
+
+func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		writeError(w, http.StatusMethodNotAllowed, codeMethod, "use POST to start a call")
+		return
+	}
+	if !s.originOK(r) {
+		writeError(w, http.StatusForbidden, codeBadOrigin, "this origin may not start calls")
+		return
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, codeMediaType, "send the request as application/json")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, codeTooLong, "the request body is over 16 KiB")
+			return
+		}
+		writeError(w, http.StatusBadRequest, codeBadJSON, "reading the request: "+err.Error())
+		return
+	}
+	var req startRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		writeError(w, http.StatusBadRequest, codeBadJSON, `the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: `+err.Error())
+		return
+	}
+	req.Trainee = strings.TrimSpace(req.Trainee)
+	if !utf8.ValidString(req.Trainee) || utf8.RuneCountInString(req.Trainee) > maxTraineeRunes {
+		writeError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name must be at most 64 characters")
+		return
+	}
+	sc, ok := s.scenarios[req.Scenario]
+	if !ok {
+		writeError(w, http.StatusNotFound, codeUnknownScen, fmt.Sprintf("no scenario has the id %q%s", req.Scenario, s.didYouMean(req.Scenario)))
+		return
+	}
+	coach := s.coach
+	if req.Coach != nil {
+		coach = *req.Coach
+	}
+	token := randomString(tokenBytes)
+	info := journal.Call{
+		ID: randomString(idBytes), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
+		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: time.Now().UTC(), TokenHash: hashToken(token),
+	}
+	s.mu.Lock()
+	switch {
+	case s.stopping:
+		s.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping; try again in a moment")
+		return
+	case len(s.calls) >= s.maxCalls:
+		s.mu.Unlock()
+		writeError(w, http.StatusServiceUnavailable, codeTooManyCalls, "the server is at its limit of live calls; try again later")
+		return
+	}
+	s.running.Add(1) // reserved; released by the call's goroutine or below
+	s.mu.Unlock()
+	if s.journal != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
+		err := s.journal.Create(ctx, info)
+		cancel()
+		if err != nil {
+			s.running.Done()
+			s.log.Error("journal create failed", "err", err)
+			writeError(w, http.StatusServiceUnavailable, codeStorage, "the call could not be saved; try again in a moment")
+			return
+		}
+	}
+	c := newCall(s, info, sc, info.Created)
+	s.mu.Lock()
+	s.calls[c.id] = c
+	s.mu.Unlock()
+	go c.run(s.ctx)
+	c.log.Info("call started", "coach", coach)
+	writeJSON(w, http.StatusCreated, startResponse{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: coach})
+}
+
+func (s *Server) didYouMean(id string) string {
+	best, bestD := "", len(id)/2+2
+	for _, sc := range s.list {
+		if d := editDistance(id, sc.ID); d < bestD {
+			best, bestD = sc.ID, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between two short strings.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	stopping := s.stopping
+	c := s.calls[r.PathValue("id")]
+	s.mu.Unlock()
+	switch {
+	case stopping:
+		writeError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping; reconnect in a moment")
+		return
+	case !s.originOK(r):
+		writeError(w, http.StatusForbidden, codeBadOrigin, "this origin may not connect")
+		return
+	case c == nil:
+		writeError(w, http.StatusNotFound, codeUnknownCall, "no such call (it may have ended long ago)")
+		return
+	case !tokenOK(r.URL.Query().Get("token"), c.info.TokenHash):
+		writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
+		return
+	case !websocket.IsWebSocketUpgrade(r):
+		writeError(w, http.StatusBadRequest, codeBadRequest, "this endpoint needs a websocket upgrade")
+		return
+	}
+	var after int64
+	if a := r.URL.Query().Get("after"); a != "" {
+		n, err := strconv.ParseInt(a, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "after must be a whole number ≥ 0")
+			return
+		}
+		after = n
+	}
+	ws, err := s.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered the client
+	}
+	k := newConn(ws, c, c.log)
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the server is stopping"), time.Now().Add(writeWait))
+		_ = ws.Close()
+		return
+	}
+	s.running.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.running.Done()
+		k.writeLoop()
+	}()
+	if !c.post(attachMsg{conn: k, after: after}) {
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the call is gone"), time.Now().Add(writeWait))
+		_ = ws.Close()
+		close(k.ready)
+		close(k.send)
+		return
+	}
+	k.readLoop()
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func randomSeed() uint64 {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return binary.LittleEndian.Uint64(b[:])
+}
+
+func hashToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+func tokenOK(token, hash string) bool {
+	if token == "" {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(hash)) == 1
+}
+
+// apiError is the body of every HTTP error.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, message
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

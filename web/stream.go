@@ -1,0 +1,213 @@
+package web
+
+import (
+	"encoding/json"
+	"strings"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+// stream turns a session's outputs into protocol messages and paces the customer's lines
+// word by word. It is deterministic: the same outputs and the same advance times give the
+// same messages with the same seq, which is what lets a call be rebuilt from its journal.
+// A stream belongs to one call goroutine.
+type stream struct {
+	wpm      int64
+	coach    bool
+	seq      int64
+	line     paced
+	held     *engine.Output // an end that waits for the last line to be spoken
+	feedback []Feedback
+	endSent  bool
+	emit     func(seq int64, frame []byte)
+}
+
+// paced is the customer line being spoken.
+type paced struct {
+	active bool
+	node   string
+	words  []string
+	start  int64
+	dur    int64
+	next   int // index of the next word to send
+}
+
+func newStream(wpm int, coach bool, emit func(int64, []byte)) *stream {
+	return &stream{wpm: int64(max(wpm, 1)), coach: coach, emit: emit}
+}
+
+// wordAt is when word k of the current line starts: the first instant at which the
+// engine counts k words as spoken, so a cut at time t has sent exactly words 0..spoken.
+func (st *stream) wordAt(k int) int64 {
+	return st.line.start + (int64(k)*msPerMinute+st.wpm-1)/st.wpm
+}
+
+// send stamps a message with the next seq and emits it.
+func (st *stream) send(typ string, at int64, m any, h *header) int64 {
+	st.seq++
+	*h = header{Seq: st.seq, Type: typ, At: at}
+	b, err := json.Marshal(m)
+	if err != nil { // e.g. a NaN from a scenario's arithmetic: say so rather than stall
+		b = mustMarshal(errorMsg{header: *h, Code: codeInternal, Message: "the server could not encode a " + typ + " message"})
+	}
+	st.emit(st.seq, b)
+	return st.seq
+}
+
+// due returns when advance next has something to send.
+func (st *stream) due() (int64, bool) {
+	if !st.line.active {
+		return 0, false
+	}
+	if st.line.next < len(st.line.words) {
+		return st.wordAt(st.line.next), true
+	}
+	return st.line.start + st.line.dur, true
+}
+
+// advance sends the words, the line end and a held end that are due at or before t.
+func (st *stream) advance(t int64) {
+	for st.line.active {
+		if k := st.line.next; k < len(st.line.words) {
+			at := st.wordAt(k)
+			if at > t {
+				return
+			}
+			m := wordMsg{Index: k, Text: st.line.words[k]}
+			st.send("word", at, &m, &m.header)
+			st.line.next++
+			continue
+		}
+		end := st.line.start + st.line.dur
+		if end > t {
+			return
+		}
+		m := lineEndMsg{Node: st.line.node}
+		st.send("line_end", end, &m, &m.header)
+		st.line.active = false
+		if st.held != nil {
+			o := *st.held
+			st.held = nil
+			st.sendEnd(o, end)
+		}
+	}
+}
+
+// ack describes the trainee input whose outputs are being sent.
+type ack struct {
+	id    string
+	event string
+}
+
+// outputs sends the messages for one step's outputs and returns the seq of the trainee
+// message that acknowledges the input (0 when there is none, e.g. for a timer).
+func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
+	var ackSeq int64
+	needAck := a != nil && (a.event == typeAnswer || a.event == typeHangup)
+	sendAck := func(at int64) {
+		if needAck {
+			needAck = false
+			m := traineeMsg{ID: a.id, Event: a.event, Flags: []string{}}
+			if a.event == typeHangup && st.lastCut(outs) {
+				m.Flags = append(m.Flags, "interrupted")
+			}
+			ackSeq = st.send("trainee", at, &m, &m.header)
+		}
+	}
+	for i := range outs {
+		o := &outs[i]
+		if o.Type != engine.OutCut {
+			sendAck(o.At)
+		}
+		switch o.Type {
+		case engine.OutRing:
+			m := ringMsg{Node: o.Node}
+			st.send("ring", o.At, &m, &m.header)
+		case engine.OutLine:
+			words := strings.Fields(o.Text)
+			m := lineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration}
+			if len(words) > 0 {
+				m.MsPerWord = float64(o.Duration) / float64(len(words))
+			}
+			st.send("line_start", o.At, &m, &m.header)
+			st.line = paced{active: true, node: o.Node, words: words, start: o.At, dur: o.Duration}
+			st.advance(o.At)
+		case engine.OutCut:
+			m := cutMsg{Node: o.Node, Spoken: o.Spoken, Words: len(st.line.words)}
+			st.send("cut", o.At, &m, &m.header)
+			st.line.active = false
+		case engine.OutTrainee:
+			m := traineeMsg{Event: typeSay, Text: o.Text, Choice: o.Choice, Flags: o.Flags}
+			if a != nil {
+				m.ID = a.id
+				m.Event = a.event
+			}
+			if m.Flags == nil {
+				m.Flags = []string{}
+			}
+			ackSeq = st.send("trainee", o.At, &m, &m.header)
+		case engine.OutChoices:
+			m := choicesMsg{Node: o.Node, Choices: make([]choice, len(o.Choices))}
+			for j, c := range o.Choices {
+				m.Choices[j] = choice{Index: c.Index, Text: c.Text}
+			}
+			st.send("choices", o.At, &m, &m.header)
+		case engine.OutMood:
+			if o.Mood != nil {
+				m := moodMsg{Mood: *o.Mood}
+				st.send("mood", o.At, &m, &m.header)
+			}
+		case engine.OutFeedback:
+			st.feedback = append(st.feedback, Feedback{Rule: o.Rule, Text: o.Text, At: o.At})
+			if st.coach {
+				m := feedbackMsg{Rule: o.Rule, Text: o.Text}
+				st.send("feedback", o.At, &m, &m.header)
+			}
+		case engine.OutEnd:
+			if st.line.active {
+				held := *o
+				st.held = &held
+			} else {
+				st.sendEnd(*o, o.At)
+			}
+		}
+	}
+	sendAck(at)
+	return ackSeq
+}
+
+// lastCut reports whether outs starts with a cut (the input interrupted the customer).
+func (st *stream) lastCut(outs []engine.Output) bool {
+	return len(outs) > 0 && outs[0].Type == engine.OutCut
+}
+
+// ended reports whether the end message has been sent.
+func (st *stream) ended() bool { return st.endSent }
+
+func (st *stream) sendEnd(o engine.Output, at int64) {
+	m := endMsg{Feedback: st.feedback}
+	if m.Feedback == nil {
+		m.Feedback = []Feedback{}
+	}
+	if e := o.End; e != nil {
+		m.Ending, m.Outcome, m.Text, m.Overall, m.Passed = e.Ending, e.Outcome, e.Text, e.Overall, e.Passed
+		m.Scores = make([]Score, len(e.Scores))
+		for i, s := range e.Scores {
+			m.Scores[i] = Score(s)
+		}
+	}
+	if m.Scores == nil {
+		m.Scores = []Score{}
+	}
+	st.send("end", at, &m, &m.header)
+	st.endSent = true
+}
+
+// mustMarshal encodes a value made only of strings and integers, which cannot fail.
+func mustMarshal(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return []byte(`{"type":"error","code":"internal"}`)
+	}
+	return b
+}
