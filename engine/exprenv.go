@@ -92,10 +92,11 @@ type exprCompiler struct {
 	nodes   map[string]int
 	axes    map[string]int
 	opts    []expr.Option
+	used    map[string]bool // every identifier a compiled expression reads
 }
 
 func newExprCompiler(vars []Var, intents, nodes, axes map[string]int) *exprCompiler {
-	c := &exprCompiler{env: typeEnv(vars), intents: intents, nodes: nodes, axes: axes}
+	c := &exprCompiler{env: typeEnv(vars), intents: intents, nodes: nodes, axes: axes, used: map[string]bool{}}
 	for name := range c.env {
 		c.names = append(c.names, name)
 	}
@@ -216,6 +217,7 @@ func (v *nameChecker) Visit(np *ast.Node) {
 		if v.args[n] {
 			return
 		}
+		v.c.used[n.Value] = true
 		if strings.HasPrefix(n.Value, "$") {
 			v.add(n, fmt.Sprintf("%s is not available in scenario expressions", n.Value))
 			return

@@ -204,6 +204,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	if sc.Start >= 0 && len(sc.Nodes) > 0 {
 		l.checkGraph(r, top)
 	}
+	sc.reads = readsOf(l.ec.used)
 	h := sha256.New()
 	for _, src := range sc.Sources {
 		fmt.Fprintf(h, "%s\x00%d\x00", src.Path, len(src.Data))

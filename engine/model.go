@@ -100,6 +100,9 @@ type Scenario struct {
 	varIndex    map[string]int
 	axisIndex   map[string]int
 	scratch     sync.Pool
+	// reads says which per-event built-ins some expression reads; the others are not
+	// loaded into the environment on each event.
+	reads builtinSet
 }
 
 // SourceFile is one file a scenario was loaded from.

@@ -57,17 +57,37 @@ func (s *Session) scratch(ev Event) *scratch {
 	}
 	x.sess = s
 	x.said = intentSet{}
-	env := x.env
-	env[envEvent] = string(ev.Type)
-	env[envText] = ev.Text
-	env[envChoice] = -1
-	env[envInterrupted] = false
-	env[envSilence] = 0.0
-	env[envRepeated] = false
-	env[envRinging] = s.ringingAt(ev.At)
-	env[envElapsed] = float64(ev.At) / 1000
-	env[envTurn] = s.turn
-	env[envVisits] = int(s.visits[s.node])
+	env, r := x.env, s.sc.reads
+	if r.has(readEvent) {
+		env[envEvent] = string(ev.Type)
+	}
+	if r.has(readText) {
+		env[envText] = ev.Text
+	}
+	if r.has(readChoice) {
+		env[envChoice] = -1
+	}
+	if r.has(readInterrupted) {
+		env[envInterrupted] = false
+	}
+	if r.has(readSilence) {
+		env[envSilence] = 0.0
+	}
+	if r.has(readRepeated) {
+		env[envRepeated] = false
+	}
+	if r.has(readRinging) {
+		env[envRinging] = s.ringingAt(ev.At)
+	}
+	if r.has(readElapsed) {
+		env[envElapsed] = float64(ev.At) / 1000
+	}
+	if r.has(readTurn) {
+		env[envTurn] = s.turn
+	}
+	if r.has(readVisits) {
+		env[envVisits] = int(s.visits[s.node])
+	}
 	if x.owner != s || s.lastScratch != x {
 		x.owner, s.lastScratch = s, x
 		env[envMood] = s.mood
@@ -84,4 +104,38 @@ func (s *Session) scratch(ev Event) *scratch {
 func (s *Session) release(x *scratch) {
 	x.sess = nil
 	s.sc.scratch.Put(x)
+}
+
+// builtinSet is a set of the per-event built-ins (readEvent…readVisits).
+type builtinSet uint16
+
+// The per-event built-ins, as members of a builtinSet.
+const (
+	readEvent builtinSet = 1 << iota
+	readText
+	readChoice
+	readInterrupted
+	readSilence
+	readRepeated
+	readRinging
+	readElapsed
+	readTurn
+	readVisits
+)
+
+var builtinReads = map[string]builtinSet{
+	envEvent: readEvent, envText: readText, envChoice: readChoice, envInterrupted: readInterrupted,
+	envSilence: readSilence, envRepeated: readRepeated, envRinging: readRinging,
+	envElapsed: readElapsed, envTurn: readTurn, envVisits: readVisits,
+}
+
+func (b builtinSet) has(x builtinSet) bool { return b&x != 0 }
+
+// readsOf returns the per-event built-ins among the identifiers used.
+func readsOf(used map[string]bool) builtinSet {
+	var b builtinSet
+	for name := range used {
+		b |= builtinReads[name]
+	}
+	return b
 }

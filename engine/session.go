@@ -293,15 +293,29 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	s.quietSince = ev.At
 
 	sc.said = said
-	env := sc.env
-	env[envEvent] = string(ev.Type)
-	env[envText] = text
-	env[envChoice] = choice
-	env[envInterrupted] = interrupted
-	env[envSilence] = silence
-	env[envRepeated] = repeated
-	env[envRinging] = s.ringingAt(ev.At)
-	env[envTurn] = s.turn
+	// scratch loaded the rest; these differ for a trainee's event (only what is read).
+	env, r := sc.env, s.sc.reads
+	if r.has(readText) {
+		env[envText] = text
+	}
+	if r.has(readChoice) {
+		env[envChoice] = choice
+	}
+	if r.has(readInterrupted) {
+		env[envInterrupted] = interrupted
+	}
+	if r.has(readSilence) {
+		env[envSilence] = silence
+	}
+	if r.has(readRepeated) {
+		env[envRepeated] = repeated
+	}
+	if r.has(readRinging) {
+		env[envRinging] = s.ringingAt(ev.At)
+	}
+	if r.has(readTurn) {
+		env[envTurn] = s.turn
+	}
 
 	// Global rules: all that match apply; the first with a target moves the call.
 	moodBefore := s.mood
@@ -413,7 +427,9 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		if s.visits[i] < math.MaxUint16 {
 			s.visits[i]++
 		}
-		sc.env[envVisits] = int(s.visits[i])
+		if s.sc.reads.has(readVisits) {
+			sc.env[envVisits] = int(s.visits[i])
+		}
 		s.enteredAt, s.quietSince = s.now, s.now
 		s.shown = 0
 		if n.Ring {
@@ -425,7 +441,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 				continue
 			}
 			text := lv.Text.render(s.sc, s)
-			words := countWords(text)
+			words := lv.Text.wordCount(text)
 			dur := int64(words) * 60000 / int64(s.sc.Persona.WPM)
 			s.lineStart, s.lineEnd, s.lineWords = s.now, s.now+dur, words
 			s.quietSince = s.lineEnd

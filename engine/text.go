@@ -197,6 +197,7 @@ func jaccard(a, b []uint32) float64 {
 // Template is text with {placeholders}.
 type Template struct {
 	parts []tmplPart
+	words int // words of a static template, counted once at load; -1 when it has placeholders
 }
 
 type tmplPart struct {
@@ -286,7 +287,23 @@ func parseTemplate(s string, lookup func(string) (int, bool)) (Template, []templ
 		}
 	}
 	flush()
+	t.words = -1
+	if t.Static() {
+		t.words = 0
+		for _, p := range t.parts {
+			t.words += countWords(p.lit)
+		}
+	}
 	return t, errs
+}
+
+// wordCount returns the words of text, the template rendered: counted at load when the
+// template is static.
+func (t Template) wordCount(text string) int {
+	if t.words >= 0 && len(t.parts) <= 1 {
+		return t.words
+	}
+	return countWords(text)
 }
 
 type templateError struct {
@@ -333,6 +350,25 @@ func formatValue(v any) string {
 // countWords counts whitespace-separated words, the unit of a line's pace.
 func countWords(s string) int {
 	n, in := 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return n + countWordsSlow(s[i:], in)
+		}
+		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+		if space {
+			in = false
+		} else if !in {
+			in = true
+			n++
+		}
+	}
+	return n
+}
+
+// countWordsSlow counts the words of s that start in it (in: s starts inside a word).
+func countWordsSlow(s string, in bool) int {
+	n := 0
 	for _, r := range s {
 		if unicode.IsSpace(r) {
 			in = false
