@@ -309,6 +309,9 @@ func (c *call) run(ctx context.Context) {
 		if c.discard(now) {
 			return
 		}
+		if c.conn != nil && !c.conn.flush() {
+			c.dropConn()
+		}
 		w := c.wake()
 		if w.IsZero() {
 			w = now.Add(time.Hour)

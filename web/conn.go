@@ -31,23 +31,46 @@ type conn struct {
 	backlog [][]byte
 
 	// Owned by the call goroutine.
+	pending     [][]byte // frames of the current step, queued together by flush
 	closeCode   int
 	closeReason string
 	closed      bool
 }
 
+// maxBatchBytes bounds one websocket message made of several protocol messages (when a
+// backlog is replayed; a step's messages always go together).
+const maxBatchBytes = 32 << 10
+
 func newConn(ws *websocket.Conn, c *call, log *slog.Logger) *conn {
 	return &conn{ws: ws, call: c, log: log, send: make(chan []byte, sendQueueLen), ready: make(chan struct{})}
 }
 
-// queue adds a frame to the send queue; it reports false, after closing the connection,
-// when the queue is full. Call goroutine only.
+// queue adds a frame to those of the current step; it reports false when the connection
+// is closed. Call goroutine only.
 func (k *conn) queue(frame []byte) bool {
 	if k.closed {
 		return false
 	}
+	k.pending = append(k.pending, frame)
+	return true
+}
+
+// flush hands the frames of the current step to the writer as one websocket message
+// (protocol messages separated by newlines: one write instead of one per message). It
+// reports false, after closing the connection, when the send queue is full. Call
+// goroutine only.
+func (k *conn) flush() bool {
+	if k.closed {
+		return false
+	}
+	if len(k.pending) == 0 {
+		return true
+	}
+	batch := joinFrames(k.pending)
+	clear(k.pending)
+	k.pending = k.pending[:0]
 	select {
-	case k.send <- frame:
+	case k.send <- batch:
 		return true
 	default:
 		k.log.Warn("dropping a client too slow to read", "queued", sendQueueLen)
@@ -60,10 +83,29 @@ func (k *conn) queue(frame []byte) bool {
 	}
 }
 
-// finish lets the writer send what is queued, then a close frame with code. Call
-// goroutine only.
+// joinFrames joins protocol messages with newlines (JSON text never holds a raw newline).
+func joinFrames(frames [][]byte) []byte {
+	if len(frames) == 1 {
+		return frames[0]
+	}
+	n := len(frames) - 1
+	for _, f := range frames {
+		n += len(f)
+	}
+	b := make([]byte, 0, n)
+	for i, f := range frames {
+		if i > 0 {
+			b = append(b, '\n')
+		}
+		b = append(b, f...)
+	}
+	return b
+}
+
+// finish flushes the step's frames and lets the writer send what is queued, then a close
+// frame with code. Call goroutine only.
 func (k *conn) finish(code int, reason string) {
-	if k.closed {
+	if !k.flush() {
 		return
 	}
 	k.closed = true
@@ -80,10 +122,16 @@ func (k *conn) writeLoop() {
 		_ = k.ws.Close()
 	}()
 	<-k.ready
-	for _, f := range k.backlog {
-		if err := k.write(f); err != nil {
+	for len(k.backlog) > 0 {
+		n, size := 0, 0
+		for n < len(k.backlog) && (n == 0 || size+len(k.backlog[n]) < maxBatchBytes) {
+			size += len(k.backlog[n]) + 1
+			n++
+		}
+		if err := k.write(joinFrames(k.backlog[:n])); err != nil {
 			return
 		}
+		k.backlog = k.backlog[n:]
 	}
 	k.backlog = nil
 	for {
@@ -98,7 +146,15 @@ func (k *conn) writeLoop() {
 				}
 				return
 			}
-			if err := k.write(f); err != nil {
+			// Messages queued meanwhile go in the same websocket message (gorilla's chat
+			// pattern): a burst costs one write.
+			batch := [][]byte{f}
+			for n, size := len(k.send), len(f); n > 0 && size < maxBatchBytes; n-- {
+				g := <-k.send
+				batch = append(batch, g)
+				size += len(g) + 1
+			}
+			if err := k.write(joinFrames(batch)); err != nil {
 				return
 			}
 		case <-ping.C:

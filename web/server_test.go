@@ -134,12 +134,15 @@ func (ts *testServer) dial(t *testing.T, path string, hdr http.Header) *client {
 				close(c.msgs)
 				return
 			}
-			var m srvMsg
-			if json.Unmarshal(data, &m) != nil {
-				m.Type = "undecodable"
+			// A websocket message holds one or more protocol messages, one per line.
+			for _, line := range bytes.Split(data, []byte("\n")) {
+				var m srvMsg
+				if json.Unmarshal(line, &m) != nil {
+					m.Type = "undecodable"
+				}
+				m.Raw = append(json.RawMessage(nil), line...)
+				c.msgs <- m
 			}
-			m.Raw = append(json.RawMessage(nil), data...)
-			c.msgs <- m
 		}
 	}()
 	t.Cleanup(func() { ws.Close() })
@@ -702,4 +705,27 @@ func TestShutdownClosesLiveCallsWith1001(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, "a", entries[0].ClientID)
+}
+
+func TestOneStepIsOneWebsocketMessage(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	r := ts.start(t, `{"scenario":"live"}`)
+	ws, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(r.WS), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	defer ws.Close()
+	_, ring, err := ws.ReadMessage()
+	require.NoError(t, err)
+	assert.Equal(t, 1, bytes.Count(ring, []byte(`"seq"`)), "the ring is a step of its own: %s", ring)
+	require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"answer","id":"a"}`)))
+	_, data, err := ws.ReadMessage()
+	require.NoError(t, err)
+	var types []string
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var m srvMsg
+		require.NoError(t, json.Unmarshal(line, &m), "each line is one JSON message: %q", line)
+		types = append(types, m.Type)
+	}
+	assert.Equal(t, []string{"trainee", "line_start", "word", "choices"}, types,
+		"the answer's acknowledgement, the line and its first word arrive in one write")
 }

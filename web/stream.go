@@ -42,11 +42,20 @@ func (st *stream) wordAt(k int) int64 {
 	return st.line.start + (int64(k)*msPerMinute+st.wpm-1)/st.wpm
 }
 
+// fastJSONCap is the initial buffer of a hand-encoded message: most fit.
+const fastJSONCap = 128
+
 // send stamps a message with the next seq and emits it.
 func (st *stream) send(typ string, at int64, m any, h *header) int64 {
 	st.seq++
 	*h = header{Seq: st.seq, Type: typ, At: at}
-	b, err := json.Marshal(m)
+	var b []byte
+	var err error
+	if f, ok := m.(fastJSON); ok {
+		b = f.appendJSON(make([]byte, 0, fastJSONCap))
+	} else {
+		b, err = json.Marshal(m)
+	}
 	if err != nil { // e.g. a NaN from a scenario's arithmetic: say so rather than stall
 		b = mustMarshal(errorMsg{header: *h, Code: codeInternal, Message: "the server could not encode a " + typ + " message"})
 	}

@@ -136,9 +136,12 @@
       for (const m of call.outbox) ws.send(JSON.stringify(m)); // the server applies each id once
     };
     ws.onmessage = (e) => {
-      let m;
-      try { m = JSON.parse(e.data); } catch (_) { return; }
-      handle(m);
+      // One websocket message holds one or more protocol messages, one per line.
+      for (const text of String(e.data).split("\n")) {
+        let m;
+        try { m = JSON.parse(text); } catch (_) { continue; }
+        handle(m);
+      }
     };
     ws.onclose = (e) => {
       if (socket !== ws) return;
