@@ -17,6 +17,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
 )
 
 // Timeouts of the HTTP server.
@@ -42,6 +43,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	coach := fs.Bool("coach", false, "coach mode by default: show rule feedback during the call [SWITCHBOARD_COACH]")
 	maxCalls := fs.Int("max-calls", web.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
+	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -71,18 +73,30 @@ func cmdServe(env *cliEnv, args []string) int {
 			allowed = append(allowed, o)
 		}
 	}
-	srv, err := web.New(web.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log})
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	db, err := openJournal(ctx, *data)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 1
+	}
+	defer db.Close()
+	srv, err := web.New(web.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 2
 	}
+	recovered, err := srv.Recover(ctx)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: recovering open calls: %v\n", err)
+		return 1
+	}
+	log.Info("journal", "path", db.Path(), "open_calls_recovered", recovered)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
@@ -110,6 +124,25 @@ func cmdServe(env *cliEnv, args []string) int {
 	}
 	log.Info("stopped")
 	return code
+}
+
+// defaultDataDir is where serve keeps its journal when --data is not given: a folder in
+// the working directory.
+const defaultDataDir = "switchboard-data"
+
+// journalFile is the journal's file name inside the data folder.
+const journalFile = "switchboard.db"
+
+// openJournal opens (creating it if needed) the SQLite journal in the data folder.
+func openJournal(ctx context.Context, dir string) (*sqlitejournal.DB, error) {
+	if dir == "" {
+		return nil, errors.New("--data: empty folder name")
+	}
+	db, err := sqlitejournal.Open(ctx, filepath.Join(dir, journalFile))
+	if err != nil {
+		return nil, fmt.Errorf("--data %s: %w", dir, err)
+	}
+	return db, nil
 }
 
 // applyEnv sets every flag not given on the command line from its environment variable.

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -86,10 +88,16 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 	begin := time.Now()
 	require.NoError(t, cmd.Start())
 	go func() {
-		b, _ := io.ReadAll(errPipe)
-		p.mu.Lock()
-		p.stderr.Write(b)
-		p.mu.Unlock()
+		buf := make([]byte, 4096)
+		for {
+			n, err := errPipe.Read(buf)
+			p.mu.Lock()
+			p.stderr.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
 	}()
 	urls := make(chan string, 1)
 	go func() {
@@ -117,6 +125,18 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 		t.Fatalf("serve printed no URL within %v: %s", readyWait, p.logs())
 	}
 	return p
+}
+
+// waitLog waits until the server has logged text.
+func (p *proc) waitLog(text string) {
+	p.t.Helper()
+	deadline := time.Now().Add(readyWait)
+	for !strings.Contains(p.logs(), text) {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("the server did not log %q: %s", text, p.logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (p *proc) logs() string {
@@ -211,4 +231,219 @@ func TestServeHelpListsEnvironmentTwins(t *testing.T) {
 	for _, name := range []string{"SWITCHBOARD_ADDR", "SWITCHBOARD_SCENARIOS", "SWITCHBOARD_ORIGINS", "SWITCHBOARD_COACH", "SWITCHBOARD_MAX_CALLS", "SWITCHBOARD_LOG_LEVEL"} {
 		assert.Contains(t, r.stdout+r.stderr, name)
 	}
+}
+
+// wsMsg is a server message, decoded loosely.
+type wsMsg struct {
+	Seq     int64  `json:"seq"`
+	Type    string `json:"type"`
+	At      int64  `json:"at"`
+	Node    string `json:"node"`
+	ID      string `json:"id"`
+	Event   string `json:"event"`
+	Text    string `json:"text"`
+	Ending  string `json:"ending"`
+	Outcome string `json:"outcome"`
+	raw     string
+}
+
+// wsClient reads a call's messages in the background.
+type wsClient struct {
+	t      *testing.T
+	ws     *websocket.Conn
+	msgs   chan wsMsg
+	closed chan int
+	got    []wsMsg
+}
+
+func dialCall(t *testing.T, base, path string, after int64) *wsClient {
+	t.Helper()
+	u := "ws" + strings.TrimPrefix(base, "http") + path + fmt.Sprintf("&after=%d", after)
+	ws, resp, err := websocket.DefaultDialer.Dial(u, nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	c := &wsClient{t: t, ws: ws, msgs: make(chan wsMsg, 1024), closed: make(chan int, 1)}
+	go func() {
+		defer close(c.msgs)
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				code := -1
+				var ce *websocket.CloseError
+				if errors.As(err, &ce) {
+					code = ce.Code
+				}
+				c.closed <- code
+				return
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				var m wsMsg
+				if json.Unmarshal([]byte(line), &m) == nil {
+					m.raw = line
+					c.msgs <- m
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { ws.Close() })
+	return c
+}
+
+func (c *wsClient) send(frame string) {
+	c.t.Helper()
+	require.NoError(c.t, c.ws.WriteMessage(websocket.TextMessage, []byte(frame)))
+}
+
+// until returns the next message of type typ (and node, when not empty).
+func (c *wsClient) until(typ, node string) wsMsg {
+	c.t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m, ok := <-c.msgs:
+			if !ok {
+				c.t.Fatalf("closed while waiting for %s %s", typ, node)
+			}
+			c.got = append(c.got, m)
+			if m.Type == typ && (node == "" || m.Node == node) {
+				return m
+			}
+		case <-deadline:
+			c.t.Fatalf("no %s %s within 10s", typ, node)
+		}
+	}
+}
+
+// closeCode drains the connection and returns its close code.
+func (c *wsClient) closeCode() int {
+	c.t.Helper()
+	for m := range c.msgs {
+		c.got = append(c.got, m)
+	}
+	select {
+	case code := <-c.closed:
+		return code
+	case <-time.After(10 * time.Second):
+		c.t.Fatal("no close")
+		return 0
+	}
+}
+
+type started struct{ ID, Token, WS string }
+
+func startCall(t *testing.T, base, body string) started {
+	t.Helper()
+	resp, err := http.Post(base+"/api/calls", "application/json", strings.NewReader(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	var s started
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&s))
+	return s
+}
+
+// liveScenarioDir is a scenario folder with the web tests' quick call (300 wpm, a nudge
+// 800 ms after the greeting when the trainee says nothing).
+func liveScenarioDir(t *testing.T) string {
+	dir := t.TempDir()
+	data, err := os.ReadFile("../../web/testdata/live.yaml")
+	require.NoError(t, err)
+	writeFile(t, dir, "live.yaml", string(data))
+	return dir
+}
+
+func TestServeSurvivesKill9(t *testing.T) {
+	data := t.TempDir()
+	scen := liveScenarioDir(t)
+	args := []string{"--data", data, "--scenarios", scen}
+	p := startServe(t, nil, args...)
+	call := startCall(t, p.url, `{"scenario":"live","trainee":"Kim"}`)
+	c := dialCall(t, p.url, call.WS, 0)
+	c.until("ring", "")
+	c.send(`{"type":"answer","id":"a1"}`)
+	c.until("trainee", "")
+	end := c.until("line_end", "greet")
+	before := c.got
+
+	// kill -9 right after the greeting: the nudge timer (800 ms later) falls due while the
+	// server is down.
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
+	<-p.done
+	time.Sleep(time.Second)
+
+	p2 := startServe(t, nil, args...)
+	p2.waitLog("open_calls_recovered=1")
+	c2 := dialCall(t, p2.url, call.WS, before[len(before)-1].Seq)
+	nudge := c2.until("line_start", "")
+	assert.Equal(t, "nudge", nudge.Node, "the timer that fell due while the server was down fired on recovery")
+	assert.Equal(t, end.At+800, nudge.At, "at its deadline on the call clock")
+	assert.Equal(t, before[len(before)-1].Seq+1, c2.got[0].Seq, "the reconnect starts right after the last seq seen")
+
+	c2.send(`{"type":"say","id":"s1","text":"I am sorry, you will get a refund."}`)
+	c2.send(`{"type":"say","id":"s1","text":"I am sorry, you will get a refund."}`) // a retry
+	fin := c2.until("end", "")
+	assert.Equal(t, "refunded", fin.Ending)
+	assert.Equal(t, websocket.CloseNormalClosure, c2.closeCode())
+
+	// The whole call, replayed from the journal: nothing acknowledged before the kill is
+	// missing or changed, nothing is doubled, the retry was applied once.
+	all := dialCall(t, p2.url, call.WS, 0)
+	assert.Equal(t, websocket.CloseNormalClosure, all.closeCode())
+	for i, m := range before {
+		require.Less(t, i, len(all.got))
+		assert.Equal(t, m.raw, all.got[i].raw, "message %d as first sent", m.Seq)
+	}
+	acks := map[string]int{}
+	for i, m := range all.got {
+		assert.Equal(t, int64(i+1), m.Seq, "seqs have no gap and no repeat")
+		if m.Type == "trainee" {
+			acks[m.ID]++
+		}
+	}
+	assert.Equal(t, map[string]int{"a1": 1, "s1": 1}, acks)
+	assert.Equal(t, 0, p2.stop(syscall.SIGTERM))
+}
+
+func TestServeSIGTERMWithLiveCalls(t *testing.T) {
+	data := t.TempDir()
+	args := []string{"--data", data, "--scenarios", liveScenarioDir(t)}
+	p := startServe(t, nil, args...)
+	var clients []*wsClient
+	var calls []started
+	for range 3 {
+		call := startCall(t, p.url, `{"scenario":"live"}`)
+		c := dialCall(t, p.url, call.WS, 0)
+		c.until("ring", "")
+		c.send(`{"type":"answer","id":"a"}`)
+		c.until("trainee", "")
+		clients, calls = append(clients, c), append(calls, call)
+	}
+	begin := time.Now()
+	assert.Equal(t, 0, p.stop(syscall.SIGTERM), p.logs())
+	t.Logf("stopped %v after SIGTERM", time.Since(begin))
+	for _, c := range clients {
+		assert.Equal(t, websocket.CloseGoingAway, c.closeCode(), "every client is told the server is going away")
+	}
+	// The data is there: after a restart each call carries on from where it was.
+	p2 := startServe(t, nil, args...)
+	p2.waitLog("open_calls_recovered=3")
+	for i, call := range calls {
+		c := dialCall(t, p2.url, call.WS, 0)
+		tr := c.until("trainee", "")
+		assert.Equal(t, "a", tr.ID, "call %d: the answer was kept", i)
+		c.send(`{"type":"hangup","id":"h"}`)
+		assert.Equal(t, "hangup", c.until("end", "").Ending)
+	}
+	assert.Equal(t, 0, p2.stop(syscall.SIGTERM))
+}
+
+func TestServeRefusesADamagedJournal(t *testing.T) {
+	data := t.TempDir()
+	writeFile(t, data, journalFile, strings.Repeat("this is not a database\n", 200))
+	var out, errb strings.Builder
+	code := run(&cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(string) string { return "" }},
+		[]string{"serve", "--addr", "127.0.0.1:0", "--data", data})
+	assert.Equal(t, 1, code)
+	assert.Contains(t, errb.String(), "--data "+data)
+	assert.Contains(t, errb.String(), "damaged or not an SQLite database")
 }
