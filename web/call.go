@@ -231,6 +231,9 @@ func (c *call) afterStep(now time.Time) {
 			c.log.Error("journal finish failed", "err", err)
 		} else {
 			c.finished = true
+			if c.srv.onFinish != nil {
+				c.srv.onFinish(c.id)
+			}
 		}
 		cancel()
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/xapi"
 )
 
 // Defaults and limits of the server.
@@ -37,7 +38,6 @@ const (
 	storageTimeout  = 5 * time.Second // one journal write
 	wsBufferBytes   = 4096            // websocket read and write buffers
 	tokenBytes      = 32              // random bytes in a call token
-	idBytes         = 16              // random bytes in a call id
 	recoverLimit    = DefaultMaxCalls // open calls recovered at start
 	healthTimeout   = 2 * time.Second // a health check's journal probe
 )
@@ -51,12 +51,18 @@ type Options struct {
 	Origins []string
 	// Coach is the default for calls that do not say whether to show feedback live.
 	Coach bool
-	// Journal records calls; nil keeps them only in memory (lost on restart).
+	// Journal records calls; nil keeps them in memory (journal.NewMemory: lost on restart).
 	Journal journal.Journal
 	// MaxCalls bounds the live calls (0 means DefaultMaxCalls).
 	MaxCalls int
 	// Logger receives the server's logs (nil means slog.Default()).
 	Logger *slog.Logger
+	// HomePage is the server's public base URL, used in xAPI statements to name activities
+	// and trainee accounts ("" means xapi.DefaultHomePage).
+	HomePage string
+	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
+	// the id of each call once its result is in the journal.
+	OnFinish func(callID string)
 }
 
 // Server serves the browser client, the JSON API and the call websockets. Its methods
@@ -68,6 +74,8 @@ type Server struct {
 	origins   []string
 	coach     bool
 	journal   journal.Journal
+	homePage  string
+	onFinish  func(callID string)
 	maxCalls  int
 	log       *slog.Logger
 	upgrader  websocket.Upgrader
@@ -100,12 +108,17 @@ func New(opts Options) (*Server, error) {
 		scenarios: map[string]*engine.Scenario{},
 		coach:     opts.Coach,
 		journal:   opts.Journal,
+		homePage:  opts.HomePage,
+		onFinish:  opts.OnFinish,
 		maxCalls:  opts.MaxCalls,
 		log:       opts.Logger,
 		calls:     map[string]*call{},
 	}
 	if s.maxCalls <= 0 {
 		s.maxCalls = DefaultMaxCalls
+	}
+	if s.journal == nil {
+		s.journal = journal.NewMemory()
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -213,6 +226,8 @@ func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/scenarios", s.handleScenarios)
 	mux.HandleFunc("/api/calls", s.handleCalls)
+	mux.HandleFunc("GET /api/calls/{id}/debrief", s.handleDebrief)
+	mux.HandleFunc("GET /api/calls/{id}/xapi", s.handleXAPI)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "no such API endpoint: "+r.URL.Path)
 	})
@@ -370,7 +385,7 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	token := randomString(tokenBytes)
 	info := journal.Call{
-		ID: randomString(idBytes), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
+		ID: newCallID(), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
 		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: time.Now().UTC(), TokenHash: hashToken(token),
 	}
 	s.mu.Lock()
@@ -514,6 +529,15 @@ func randomSeed() uint64 {
 func hashToken(token string) string {
 	h := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(h[:])
+}
+
+// newCallID returns a random (version 4) UUID: call ids are xAPI registrations.
+func newCallID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return xapi.FormatUUID(u)
 }
 
 func tokenOK(token, hash string) bool {

@@ -39,6 +39,8 @@ func init() {
 		{"test", "run scenario tests on a simulated clock; exit 1 on a failure", cmdTest},
 		{"play", "roleplay a call in the terminal, on the real clock", cmdPlay},
 		{"graph", "print a scenario's graph as Graphviz dot or Mermaid", cmdGraph},
+		{"report", "print the debrief of a recorded call (--json for the record)", cmdReport},
+		{"export", "print the xAPI statements of finished calls (export xapi)", cmdExport},
 	}
 }
 

@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/xapi"
 	"github.com/switchboard-sim/switchboard/web"
 	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
+	"github.com/switchboard-sim/switchboard/web/xapisend"
 )
 
 // Timeouts of the HTTP server.
@@ -44,6 +46,10 @@ func cmdServe(env *cliEnv, args []string) int {
 	maxCalls := fs.Int("max-calls", web.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
+	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
+	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
+	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
+	lrsPassword := fs.String("lrs-password", "", "LRS basic-auth password; prefer the environment variable [SWITCHBOARD_LRS_PASSWORD]")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -81,7 +87,20 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 1
 	}
 	defer db.Close()
-	srv, err := web.New(web.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db})
+	var onFinish func(string)
+	if *lrsEndpoint != "" {
+		sender, err := xapisend.New(xapisend.Config{Endpoint: *lrsEndpoint, User: *lrsUser, Password: *lrsPassword,
+			HomePage: *baseURL, Journal: db, Outbox: db, Logger: log})
+		if err != nil {
+			fmt.Fprintf(env.stderr, "switchboard serve: --lrs-endpoint: %v\n", err)
+			return 2
+		}
+		onFinish = sender.Notify
+		go sender.Run(ctx)
+		log.Info("reporting finished calls to an LRS", "endpoint", *lrsEndpoint)
+	}
+	srv, err := web.New(web.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db,
+		HomePage: *baseURL, OnFinish: onFinish})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 2

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,8 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine/xapi/xapitest"
 )
 
 // Limits of the process tests.
@@ -446,4 +449,81 @@ func TestServeRefusesADamagedJournal(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, errb.String(), "--data "+data)
 	assert.Contains(t, errb.String(), "damaged or not an SQLite database")
+}
+
+func TestRecordsOfAFinishedCall(t *testing.T) {
+	lrs := xapitest.New("sb", "pw")
+	lrsSrv := httptest.NewServer(lrs)
+	defer lrsSrv.Close()
+	data := t.TempDir()
+	p := startServe(t, []string{"SWITCHBOARD_LRS_PASSWORD=pw"}, "--data", data, "--scenarios", liveScenarioDir(t),
+		"--lrs-endpoint", lrsSrv.URL, "--lrs-user", "sb", "--base-url", "https://sb.example")
+	call := startCall(t, p.url, `{"scenario":"live","trainee":"Kim"}`)
+	c := dialCall(t, p.url, call.WS, 0)
+	c.until("ring", "")
+	c.send(`{"type":"answer","id":"a"}`)
+	c.until("word", "")
+	c.send(`{"type":"say","id":"s","text":"Sorry! A refund is on its way."}`)
+	c.until("end", "")
+
+	// Over HTTP, with the call's token.
+	var rec struct {
+		ID         string
+		Open       bool
+		Transcript []struct{ Who, Text string }
+		Fired      []struct{ Rule string }
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, p.url+"/api/calls/"+call.ID+"/debrief?token="+call.Token, &rec))
+	assert.Equal(t, call.ID, rec.ID)
+	assert.False(t, rec.Open)
+	assert.NotEmpty(t, rec.Transcript)
+	assert.Equal(t, http.StatusUnauthorized, getJSON(t, p.url+"/api/calls/"+call.ID+"/debrief?token=wrong", nil))
+	assert.Equal(t, http.StatusNotFound, getJSON(t, p.url+"/api/calls/nope/debrief?token=x", nil))
+	var sts []json.RawMessage
+	require.Equal(t, http.StatusOK, getJSON(t, p.url+"/api/calls/"+call.ID+"/xapi?token="+call.Token, &sts))
+	require.GreaterOrEqual(t, len(sts), 2)
+	for _, s := range sts {
+		assert.Empty(t, xapitest.Check(s), "%s", s)
+	}
+
+	// Sent to the LRS through the outbox.
+	deadline := time.Now().Add(readyWait)
+	for len(lrs.Stored()) < len(sts) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Len(t, lrs.Stored(), len(sts), "the LRS received the statements: %v", lrs.Rejections())
+	assert.Empty(t, lrs.Rejections())
+	assert.Equal(t, 0, p.stop(syscall.SIGTERM))
+
+	// From the command line (the server may be running or not).
+	r := runCLI(t, nil, "report", "--data", data, call.ID[:8])
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Debrief: Live test call (live)")
+	assert.Contains(t, r.stdout, "resolved (ending refunded), PASSED")
+	assert.Contains(t, r.stdout, "You: Sorry! A refund is on its way. [interrupted]")
+	assert.Contains(t, r.stdout, "slow_answer:", "rules that never fired are listed")
+	r = runCLI(t, nil, "report", "--data", data, "--json", call.ID)
+	assert.Equal(t, 0, r.code, r.stderr)
+	var jrec struct{ ID string }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &jrec))
+	assert.Equal(t, call.ID, jrec.ID)
+	r = runCLI(t, nil, "report", "--data", data, "--list")
+	assert.Contains(t, r.stdout, call.ID)
+	assert.Contains(t, r.stdout, "resolved, 100%")
+
+	r = runCLI(t, nil, "export", "--data", data, "--base-url", "https://sb.example", "xapi")
+	assert.Equal(t, 0, r.code, r.stderr)
+	var exported []json.RawMessage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &exported))
+	assert.Len(t, exported, len(sts))
+	for i := range exported {
+		assert.JSONEq(t, string(sts[i]), string(exported[i]), "the export and the endpoint give the same statements")
+	}
+
+	r = runCLI(t, nil, "report", "--data", t.TempDir(), call.ID)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "no call journal at")
+	r = runCLI(t, nil, "report", "--data", data, "ffffffff")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, `no call "ffffffff"`)
 }

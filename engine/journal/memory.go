@@ -20,6 +20,7 @@ var errClosed = errors.New("journal is closed")
 type Memory struct {
 	mu     sync.Mutex
 	calls  map[string]*memCall
+	outbox map[string]*memOutbox
 	closed bool
 }
 

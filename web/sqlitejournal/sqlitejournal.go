@@ -81,6 +81,15 @@ var migrations = []string{
 		PRIMARY KEY (call_id, seq),
 		UNIQUE (call_id, client_id)
 	) STRICT, WITHOUT ROWID;`,
+	// 2: the outbox of calls to report to a learning record store (xAPI).
+	`CREATE TABLE outbox (
+		call_id    TEXT NOT NULL PRIMARY KEY,
+		due        TEXT NOT NULL,     -- next attempt, like created
+		attempts   INTEGER NOT NULL DEFAULT 0,
+		last_error TEXT NOT NULL DEFAULT '',
+		sent       TEXT               -- NULL until reported
+	) STRICT;
+	CREATE INDEX outbox_due ON outbox (due, call_id) WHERE sent IS NULL;`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"ConcurrentCalls", testConcurrentCalls},
 		{"ConcurrentSameCall", testConcurrentSameCall},
 		{"CancelledContext", testCancelled},
+		{"Outbox", testOutbox},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -625,4 +626,47 @@ func testCancelled(t *testing.T, j journal.Journal) {
 	require.Nil(t, res)
 	// And the journal still works.
 	require.NoError(t, j.Append(bg, "open", journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventHangup}}))
+}
+
+// testOutbox checks the journal's Outbox, when it has one: enqueue is idempotent, Due
+// returns what is due oldest first, Retry postpones, Sent removes for good.
+func testOutbox(t *testing.T, j journal.Journal) {
+	o, ok := j.(journal.Outbox)
+	if !ok {
+		t.Skip("this journal has no outbox")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	require.NoError(t, o.Enqueue(ctx, "b", t0.Add(time.Second)))
+	require.NoError(t, o.Enqueue(ctx, "a", t0))
+	require.NoError(t, o.Enqueue(ctx, "a", t0.Add(time.Hour)), "enqueueing again changes nothing")
+	ids := func(items []journal.OutboxItem) (out []string) {
+		for _, it := range items {
+			out = append(out, it.CallID)
+		}
+		return out
+	}
+	due, err := o.Due(ctx, t0.Add(time.Second), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a", "b"}, ids(due))
+	due, err = o.Due(ctx, t0, 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, ids(due), "b is not due yet")
+
+	require.NoError(t, o.Retry(ctx, "a", t0.Add(time.Minute), "LRS answered 503"))
+	due, err = o.Due(ctx, t0.Add(time.Second), 10)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"b"}, ids(due), "a retried is due later")
+	due, err = o.Due(ctx, t0.Add(time.Minute), 1)
+	require.NoError(t, err)
+	require.Len(t, due, 1, "limit")
+	require.NoError(t, o.Sent(ctx, "b", t0.Add(time.Minute)))
+	due, err = o.Due(ctx, t0.Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Equal(t, []string{"a"}, ids(due))
+	assert.Equal(t, 1, due[0].Attempts)
+	assert.Equal(t, "LRS answered 503", due[0].LastError)
+	assert.True(t, due[0].Due.Equal(t0.Add(time.Minute)))
+	assert.ErrorIs(t, o.Sent(ctx, "nope", t0), journal.ErrNotFound)
+	assert.ErrorIs(t, o.Retry(ctx, "nope", t0, ""), journal.ErrNotFound)
 }

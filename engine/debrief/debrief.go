@@ -1,0 +1,169 @@
+// Package debrief turns a recorded call into its debrief: the transcript with timestamps
+// (cut-off lines marked), the rules that fired and when, the scores, and the rules that
+// never fired (what went well). The call is rebuilt from its journal — the scenario's
+// exact sources and the accepted inputs — so a debrief is the same however often it is
+// built, whatever happened to the scenario files since.
+//
+// Build is a pure function; a Record is a plain value, safe to share once built.
+package debrief
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Record is the debrief of one call.
+type Record struct {
+	ID         string          `json:"id"`
+	ScenarioID string          `json:"scenario_id"`
+	Title      string          `json:"title"`
+	Lesson     string          `json:"lesson,omitempty"`
+	Trainee    string          `json:"trainee"`
+	Customer   string          `json:"customer"` // the persona's name
+	Hash       string          `json:"scenario_hash"`
+	Started    time.Time       `json:"started"`
+	Ended      *time.Time      `json:"ended,omitempty"` // wall clock; nil while the call is open
+	Open       bool            `json:"open"`
+	Elapsed    int64           `json:"elapsed_ms"` // call clock at the last event or the end
+	End        *engine.EndInfo `json:"end,omitempty"`
+	Transcript []Item          `json:"transcript"`
+	Fired      []Fired         `json:"fired"`
+	Quiet      []QuietRule     `json:"quiet"`
+	Axes       []string        `json:"axes"`
+	Events     int             `json:"events"` // inputs recorded
+}
+
+// Item is one line of the transcript.
+type Item struct {
+	At  int64  `json:"at"`  // ms since the call started
+	Who string `json:"who"` // "customer", "trainee" or "call" (answer, hang-up, ring)
+	// Text is what was said: for a cut-off customer line, only the words spoken.
+	Text     string   `json:"text"`
+	Full     string   `json:"full,omitempty"` // the whole line, when it was cut off
+	Cut      bool     `json:"cut,omitempty"`
+	Spoken   int      `json:"spoken,omitempty"` // words spoken before the cut
+	Words    int      `json:"words,omitempty"`
+	Node     string   `json:"node,omitempty"`
+	Choice   *int     `json:"choice,omitempty"` // a suggested reply picked, absent when typed
+	Flags    []string `json:"flags,omitempty"`  // "interrupted", "repeated"
+	Duration int64    `json:"duration_ms,omitempty"`
+}
+
+// Fired is a rule or transition that fired, with its feedback.
+type Fired struct {
+	At   int64  `json:"at"`
+	Rule string `json:"rule,omitempty"` // empty for a transition's feedback
+	Text string `json:"text"`
+	Node string `json:"node"`
+}
+
+// QuietRule is a global rule that never fired during the call: a habit the trainee avoided
+// or a good move they never made.
+type QuietRule struct {
+	ID       string `json:"id"`
+	When     string `json:"when"`
+	Feedback string `json:"feedback,omitempty"` // the feedback it would have given (as written)
+}
+
+// ErrScenario is returned when the recorded sources no longer load (they are the exact
+// bytes the call started with, so this means a damaged record or an incompatible engine).
+var ErrScenario = errors.New("the call's recorded scenario does not load")
+
+// Build rebuilds call c from its entries and returns its debrief. res is the journal's
+// result (nil while the call is open).
+func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Record, error) {
+	sc, diags := engine.LoadSources(c.Sources)
+	if sc == nil || diags.HasErrors() {
+		return nil, fmt.Errorf("%w: %s", ErrScenario, diags.Error())
+	}
+	r := &Record{ID: c.ID, ScenarioID: c.ScenarioID, Title: c.Title, Lesson: sc.Lesson, Trainee: c.Trainee, Customer: sc.Persona.Name,
+		Hash: c.Hash, Started: c.Created, Open: res == nil, Events: len(entries),
+		Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}}
+	if res != nil {
+		ended := res.Ended
+		r.Ended = &ended
+	}
+	for _, a := range sc.Axes {
+		r.Axes = append(r.Axes, a.Name)
+	}
+	s := sc.NewSession(c.Seed, c.Trainee)
+	out := s.Start(nil)
+	r.add(out, nil)
+	for _, e := range entries {
+		var err error
+		out, err = s.Apply(e.Event, out[:0])
+		if err != nil {
+			return nil, fmt.Errorf("replaying entry %d (%s at %d ms): %w", e.Seq, e.Event.Type, e.Event.At, err)
+		}
+		r.add(out, &e.Event)
+		r.Elapsed = max(r.Elapsed, e.Event.At)
+	}
+	if end := s.End(); end != nil {
+		r.End = end
+		r.Open = false
+	}
+	fired := map[string]bool{}
+	for _, f := range r.Fired {
+		fired[f.Rule] = true
+	}
+	for _, rule := range sc.Rules {
+		if rule.ID != "" && !fired[rule.ID] {
+			r.Quiet = append(r.Quiet, QuietRule{ID: rule.ID, When: rule.WhenSrc, Feedback: rule.Feedback.Source(sc)})
+		}
+	}
+	return r, nil
+}
+
+// add appends one step's outputs; ev is the input that caused them (nil at the start).
+func (r *Record) add(out []engine.Output, ev *engine.Event) {
+	if ev != nil && (ev.Type == engine.EventAnswer || ev.Type == engine.EventHangup) {
+		if len(out) > 0 && out[0].Type == engine.OutCut { // hanging up on the customer
+			r.cut(out[0])
+			out = out[1:]
+		}
+		text := "The trainee answered the phone."
+		if ev.Type == engine.EventHangup {
+			text = "The trainee hung up."
+		}
+		r.Transcript = append(r.Transcript, Item{At: ev.At, Who: "call", Text: text})
+	}
+	for _, o := range out {
+		switch o.Type {
+		case engine.OutRing:
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: "The phone rings.", Node: o.Node})
+		case engine.OutLine:
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "customer", Text: o.Text, Words: o.Words, Node: o.Node, Duration: o.Duration})
+		case engine.OutCut:
+			r.cut(o)
+		case engine.OutTrainee:
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "trainee", Text: o.Text, Node: o.Node, Choice: o.Choice, Flags: slices.Clone(o.Flags)})
+		case engine.OutFeedback:
+			r.Fired = append(r.Fired, Fired{At: o.At, Rule: o.Rule, Text: o.Text, Node: o.Node})
+		case engine.OutEnd:
+			r.Elapsed = max(r.Elapsed, o.At)
+		}
+	}
+}
+
+// cut marks the last customer line as cut off after o.Spoken words.
+func (r *Record) cut(o engine.Output) {
+	for i := len(r.Transcript) - 1; i >= 0; i-- {
+		it := &r.Transcript[i]
+		if it.Who != "customer" {
+			continue
+		}
+		words := strings.Fields(it.Text)
+		it.Full, it.Cut, it.Spoken = it.Text, true, o.Spoken
+		it.Text = strings.Join(words[:min(o.Spoken, len(words))], " ")
+		return
+	}
+}
+
+// Passed reports whether the call ended and passed.
+func (r *Record) Passed() bool { return r.End != nil && r.End.Passed }

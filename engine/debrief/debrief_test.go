@@ -1,0 +1,94 @@
+package debrief_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/debrief"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/xapi/xapitest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+var started = time.Date(2026, 11, 22, 9, 30, 0, 0, time.UTC)
+
+func TestBuildFinishedCall(t *testing.T) {
+	c, entries, res := xapitest.FixtureCall("call-1", started)
+	r, err := debrief.Build(c, entries, res)
+	require.NoError(t, err)
+	assert.False(t, r.Open)
+	require.NotNil(t, r.End)
+	assert.Equal(t, "done", r.End.Ending)
+	assert.True(t, r.Passed())
+	assert.Equal(t, "Pat", r.Customer)
+
+	var who []string
+	for _, it := range r.Transcript {
+		who = append(who, it.Who)
+	}
+	assert.Equal(t, []string{"call", "call", "customer", "trainee", "customer", "trainee", "customer"}, who)
+	cut := r.Transcript[2]
+	assert.True(t, cut.Cut, "the greeting was cut off")
+	assert.Equal(t, "Hello, my", cut.Text, "only the words spoken")
+	assert.Equal(t, 2, cut.Spoken)
+	assert.Equal(t, "Hello, my kettle broke after one day and I want my money back.", cut.Full)
+	assert.Equal(t, []string{"interrupted"}, r.Transcript[3].Flags)
+
+	var fired []string
+	for _, f := range r.Fired {
+		fired = append(fired, f.Rule)
+	}
+	assert.Equal(t, []string{"interrupting", "apology"}, fired)
+	require.Len(t, r.Quiet, 1)
+	assert.Equal(t, "slow_answer", r.Quiet[0].ID, "the rule that never fired")
+	assert.Equal(t, "The phone rang for a long time.", r.Quiet[0].Feedback)
+
+	var text bytes.Buffer
+	require.NoError(t, r.WriteText(&text))
+	golden(t, "finished.txt", text.Bytes())
+}
+
+func TestBuildOpenCall(t *testing.T) {
+	c, entries, _ := xapitest.FixtureCall("call-2", started)
+	r, err := debrief.Build(c, entries[:2], nil)
+	require.NoError(t, err)
+	assert.True(t, r.Open)
+	assert.Nil(t, r.End)
+	assert.Equal(t, int64(1700), r.Elapsed)
+	var text bytes.Buffer
+	require.NoError(t, r.WriteText(&text))
+	assert.Contains(t, text.String(), "the call is still open")
+}
+
+func TestBuildRefusesBadRecords(t *testing.T) {
+	c, entries, res := xapitest.FixtureCall("call-3", started)
+	broken := c
+	broken.Sources = []engine.SourceFile{{Path: "refund.yaml", Data: []byte("id: [")}}
+	_, err := debrief.Build(broken, entries, res)
+	assert.ErrorIs(t, err, debrief.ErrScenario)
+
+	backwards := append([]journal.Entry(nil), entries...)
+	backwards[2].Event.At = 10
+	_, err = debrief.Build(c, backwards, res)
+	assert.ErrorContains(t, err, "replaying entry 3")
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test -update to create %s", path)
+	assert.Equal(t, string(want), string(got))
+}

@@ -1,0 +1,112 @@
+package debrief
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Clock formats a call-clock time as m:ss.mmm.
+func Clock(ms int64) string {
+	return fmt.Sprintf("%d:%02d.%03d", ms/60000, ms/1000%60, ms%1000)
+}
+
+// barWidth is the width of a score bar in the terminal report.
+const barWidth = 20
+
+// WriteText writes the debrief for a terminal.
+func (r *Record) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Debrief: %s (%s)\n", r.Title, r.ScenarioID)
+	if r.Lesson != "" {
+		fmt.Fprintf(&b, "Lesson: %s\n", r.Lesson)
+	}
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "Call\t%s\n", r.ID)
+	fmt.Fprintf(tw, "Trainee\t%s\n", orDash(r.Trainee))
+	fmt.Fprintf(tw, "Started\t%s\n", r.Started.UTC().Format(time.DateTime+" MST"))
+	fmt.Fprintf(tw, "Length\t%s\n", Clock(r.Elapsed))
+	switch {
+	case r.End == nil:
+		fmt.Fprintf(tw, "Outcome\tthe call is still open\n")
+	default:
+		verdict := "NOT PASSED"
+		if r.End.Passed {
+			verdict = "PASSED"
+		}
+		fmt.Fprintf(tw, "Outcome\t%s (ending %s), %s, overall %d%%\n", r.End.Outcome, r.End.Ending, verdict, pct(r.End.Overall))
+		if r.End.Text != "" {
+			fmt.Fprintf(tw, "\t%s\n", r.End.Text)
+		}
+	}
+	tw.Flush()
+
+	b.WriteString("\nTranscript\n")
+	for _, it := range r.Transcript {
+		fmt.Fprintf(&b, "  %s  %s\n", Clock(it.At), r.describe(it))
+	}
+
+	b.WriteString("\nRules that fired\n")
+	if len(r.Fired) == 0 {
+		b.WriteString("  none\n")
+	}
+	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	for _, f := range r.Fired {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", Clock(f.At), orDash(f.Rule), orDash(f.Text))
+	}
+	tw.Flush()
+
+	if r.End != nil && len(r.End.Scores) > 0 {
+		b.WriteString("\nScores\n")
+		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		for _, s := range r.End.Scores {
+			n := int(math.Round(min(max(s.Normalized, 0), 1) * barWidth))
+			fmt.Fprintf(tw, "  %s\t%g / %g\t%3d%%\t%s%s\n", s.Axis, s.Points, s.Max, pct(s.Normalized),
+				strings.Repeat("#", n), strings.Repeat(".", barWidth-n))
+		}
+		tw.Flush()
+	}
+
+	b.WriteString("\nRules that never fired (what went well, or what was never tried)\n")
+	if len(r.Quiet) == 0 {
+		b.WriteString("  none\n")
+	}
+	for _, q := range r.Quiet {
+		fmt.Fprintf(&b, "  %s: %s\n", q.ID, orDash(q.Feedback))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Record) describe(it Item) string {
+	switch it.Who {
+	case "customer":
+		if it.Cut {
+			return fmt.Sprintf("%s: %s — [cut off after %d of %d words]", r.Customer, it.Text, it.Spoken, it.Words)
+		}
+		return r.Customer + ": " + it.Text
+	case "trainee":
+		s := "You: " + it.Text
+		if it.Choice != nil {
+			s += fmt.Sprintf(" [suggested reply %d]", *it.Choice+1)
+		}
+		for _, f := range it.Flags {
+			s += " [" + f + "]"
+		}
+		return s
+	default:
+		return "(" + it.Text + ")"
+	}
+}
+
+func pct(x float64) int { return int(math.Round(x * 100)) }
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,68 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/switchboard-sim/switchboard/engine/debrief"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/xapi"
+)
+
+// Error codes of the records endpoints.
+const (
+	codeCallOpen = "call_open"
+	codeRecord   = "record_failed"
+)
+
+// record loads a call's debrief for a request that carries the call's token, or writes
+// the error and returns nil.
+func (s *Server) record(w http.ResponseWriter, r *http.Request) *debrief.Record {
+	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
+	defer cancel()
+	info, entries, res, err := s.journal.Load(ctx, r.PathValue("id"))
+	switch {
+	case errors.Is(err, journal.ErrNotFound):
+		writeError(w, http.StatusNotFound, codeNotFound, "no such call")
+		return nil
+	case err != nil:
+		s.log.Error("loading a call record", "err", err)
+		writeError(w, http.StatusServiceUnavailable, codeStorage, "the call record could not be read; try again in a moment")
+		return nil
+	case !tokenOK(r.URL.Query().Get("token"), info.TokenHash):
+		writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
+		return nil
+	}
+	rec, err := debrief.Build(info, entries, res)
+	if err != nil {
+		s.log.Error("rebuilding a call record", "call", info.ID, "err", err)
+		writeError(w, http.StatusInternalServerError, codeRecord, "the call record could not be rebuilt: "+err.Error())
+		return nil
+	}
+	return rec
+}
+
+// handleDebrief serves GET /api/calls/{id}/debrief?token=T: the call's debrief.Record.
+func (s *Server) handleDebrief(w http.ResponseWriter, r *http.Request) {
+	if rec := s.record(w, r); rec != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, rec)
+	}
+}
+
+// handleXAPI serves GET /api/calls/{id}/xapi?token=T: the finished call's xAPI statements.
+func (s *Server) handleXAPI(w http.ResponseWriter, r *http.Request) {
+	rec := s.record(w, r)
+	if rec == nil {
+		return
+	}
+	sts, err := xapi.Statements(rec, s.homePage)
+	if errors.Is(err, xapi.ErrOpen) {
+		writeError(w, http.StatusConflict, codeCallOpen, "the call has not ended yet")
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Experience-API-Version", xapi.Version)
+	writeJSON(w, http.StatusOK, sts)
+}

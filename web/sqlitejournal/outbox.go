@@ -1,0 +1,71 @@
+package sqlitejournal
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+var _ journal.Outbox = (*DB)(nil)
+
+// Enqueue implements journal.Outbox.
+func (d *DB) Enqueue(ctx context.Context, callID string, now time.Time) error {
+	if _, err := d.w.ExecContext(ctx, `INSERT INTO outbox (call_id, due) VALUES (?, ?) ON CONFLICT (call_id) DO NOTHING`,
+		callID, formatTime(now)); err != nil {
+		return fmt.Errorf("sqlitejournal: enqueue %q: %w", callID, classify(err))
+	}
+	return nil
+}
+
+// Due implements journal.Outbox.
+func (d *DB) Due(ctx context.Context, now time.Time, limit int) ([]journal.OutboxItem, error) {
+	if limit <= 0 {
+		limit = journal.DefaultLimit
+	}
+	rows, err := d.r.QueryContext(ctx, `SELECT call_id, attempts, last_error, due FROM outbox
+		WHERE sent IS NULL AND due <= ? ORDER BY due, call_id LIMIT ?`, formatTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlitejournal: outbox: %w", classify(err))
+	}
+	defer rows.Close()
+	var items []journal.OutboxItem
+	for rows.Next() {
+		var it journal.OutboxItem
+		var due string
+		if err := rows.Scan(&it.CallID, &it.Attempts, &it.LastError, &due); err != nil {
+			return nil, fmt.Errorf("sqlitejournal: outbox: %w", err)
+		}
+		if it.Due, err = time.Parse(timeLayout, due); err != nil {
+			return nil, fmt.Errorf("sqlitejournal: outbox: due %q: %w", due, err)
+		}
+		items = append(items, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlitejournal: outbox: %w", classify(err))
+	}
+	return items, nil
+}
+
+// Sent implements journal.Outbox.
+func (d *DB) Sent(ctx context.Context, callID string, at time.Time) error {
+	return d.updateOutbox(ctx, callID, `UPDATE outbox SET sent = ? WHERE call_id = ?`, formatTime(at), callID)
+}
+
+// Retry implements journal.Outbox.
+func (d *DB) Retry(ctx context.Context, callID string, next time.Time, lastError string) error {
+	return d.updateOutbox(ctx, callID, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, due = ? WHERE call_id = ?`,
+		lastError, formatTime(next), callID)
+}
+
+func (d *DB) updateOutbox(ctx context.Context, callID, query string, args ...any) error {
+	res, err := d.w.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("sqlitejournal: outbox %q: %w", callID, classify(err))
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("sqlitejournal: outbox %q: %w", callID, journal.ErrNotFound)
+	}
+	return nil
+}
