@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -210,4 +211,63 @@ func TestBrowserAccessibleNames(t *testing.T) {
 	for _, id := range []string{"status", "announce", "coachbox", "start-error", "call-error"} {
 		assert.Contains(t, regions, id, fmt.Sprintf("#%s is announced to screen readers", id))
 	}
+}
+
+func TestBrowserReloadMidCallThenDebriefAndHistory(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	p := &page{t: t, ctx: newBrowser(t, 1100, 900)}
+	p.do("open the page", chromedp.Navigate(ts.http.URL+"/"))
+	p.wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length > 0`)
+	p.do("start", chromedp.Focus(chromedp.ID("trainee")), chromedp.KeyEvent("Robin"), chromedp.Click(chromedp.ID("start")))
+	p.wait("the phone rings", visible("phone"))
+	p.do("answer", chromedp.Click(chromedp.ID("answer")))
+	p.wait("the greeting is spoken", `document.getElementById("announce").textContent.includes("what now?")`)
+
+	// Reload the tab mid-call: the page reconnects by itself and rebuilds the call.
+	p.do("reload", chromedp.Reload())
+	eval[bool](p, trackErrors)
+	p.wait("the call is back", `document.querySelector("#transcript .customer .words") !== null &&
+		document.querySelector("#transcript .customer .words").textContent.startsWith("Hello, Robin")`)
+	assert.Equal(t, "You answered the phone.", eval[string](p, `document.querySelector("#transcript .event").textContent`))
+	assert.False(t, eval[bool](p, visible("pick")), "the call view, not the picker")
+	p.shot("8-after-reload")
+	p.do("apologise", chromedp.Focus(chromedp.ID("say")), chromedp.KeyEvent("So sorry, here is a refund."), chromedp.KeyEvent("\r"))
+	p.wait("the end view", visible("endview"))
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#transcript .trainee").length`), "the reply was applied once")
+
+	// The debrief.
+	href := eval[string](p, `document.getElementById("debrief-link").href`)
+	assert.Contains(t, href, "/debrief.html#id=")
+	p.do("open the debrief", chromedp.Navigate(href))
+	p.wait("the debrief", visible("debrief"))
+	eval[bool](p, trackErrors)
+	assert.Equal(t, "Debrief: Live test call", eval[string](p, `document.getElementById("d-title").textContent`))
+	assert.Contains(t, eval[string](p, `document.getElementById("d-verdict").textContent`), "Passed")
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#chart svg rect.bar").length`), "one bar per score axis")
+	assert.GreaterOrEqual(t, eval[int](p, `document.querySelectorAll("#timeline svg g.fired").length`), 1, "fired rules on the timeline")
+	assert.Contains(t, eval[string](p, `document.getElementById("fired").textContent`), "Good apology.")
+	assert.Contains(t, eval[string](p, `document.getElementById("quiet").textContent`), "interrupting", "a rule that never fired")
+	lines := eval[[]string](p, `[...document.querySelectorAll("#d-transcript li")].map((li) => li.textContent)`)
+	require.NotEmpty(t, lines)
+	assert.Contains(t, strings.Join(lines, "\n"), "You:So sorry, here is a refund.")
+	p.shot("9-debrief")
+
+	p.do("open the history", chromedp.Navigate(ts.http.URL+"/history.html"))
+	p.wait("the history row", `document.querySelectorAll("#history tbody tr").length === 1 &&
+		!document.querySelector("#history tbody tr").textContent.includes("…")`)
+	row := eval[string](p, `document.querySelector("#history tbody tr").textContent`)
+	assert.Contains(t, row, "Live test call")
+	assert.Contains(t, row, "resolved, passed")
+	assert.Contains(t, row, "100%")
+	p.shot("10-history")
+}
+
+func TestBrowserDebriefWithoutToken(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	r := ts.start(t, `{"scenario":"live"}`)
+	p := &page{t: t, ctx: newBrowser(t, 800, 600)}
+	p.do("open a debrief with a wrong token", chromedp.Navigate(ts.http.URL+"/debrief.html#id="+r.ID+"&token=wrong"))
+	p.wait("the error", `document.getElementById("load-error").textContent !== ""`)
+	assert.Contains(t, eval[string](p, `document.getElementById("load-error").textContent`), "wrong call token")
+	assert.False(t, eval[bool](p, visible("debrief")))
 }

@@ -114,7 +114,9 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	}
 	for _, rule := range sc.Rules {
 		if rule.ID != "" && !fired[rule.ID] {
-			r.Quiet = append(r.Quiet, QuietRule{ID: rule.ID, When: rule.WhenSrc, Feedback: rule.Feedback.Source(sc)})
+			// The names are known; a var placeholder stays as written.
+			fb := strings.NewReplacer("{name}", sc.Persona.Name, "{trainee}", c.Trainee).Replace(rule.Feedback.Source(sc))
+			r.Quiet = append(r.Quiet, QuietRule{ID: rule.ID, When: rule.WhenSrc, Feedback: fb})
 		}
 	}
 	return r, nil

@@ -6,6 +6,8 @@
 (function () {
   const $ = (id) => document.getElementById(id);
   const STORE_KEY = "switchboard.call";
+  const HISTORY_KEY = "switchboard.history"; // calls taken in this browser (records.js)
+  const HISTORY_MAX = 200;
   const RECONNECT_MS = [250, 500, 1000, 2000, 4000, 8000];
 
   let scenarios = [];
@@ -99,7 +101,17 @@
     call = { id: body.id, token: body.token, ws: body.ws, coach: body.coach, title: s.title || picked.value,
       brief: s.brief || "", persona: (s.persona && s.persona.name) || "Customer", lastSeq: 0, outbox: [] };
     save();
+    remember(call, picked.value);
     openCall();
+  }
+
+  // remember adds a call to this browser's history, newest first.
+  function remember(c, scenario) {
+    let list;
+    try { list = JSON.parse(localStorage.getItem(HISTORY_KEY)) || []; } catch (_) { list = []; }
+    list = list.filter((x) => x.id !== c.id);
+    list.unshift({ id: c.id, token: c.token, title: c.title, scenario, started: new Date().toISOString() });
+    try { localStorage.setItem(HISTORY_KEY, JSON.stringify(list.slice(0, HISTORY_MAX))); } catch (_) { /* storage full: history is a convenience */ }
   }
 
   function save() {
@@ -323,10 +335,10 @@
       fl.append(li);
     }
     if (!fl.children.length) fl.append(el("li", "", "Nothing to remark on."));
+    $("debrief-link").href = "/debrief.html#id=" + encodeURIComponent(done.id) + "&token=" + encodeURIComponent(done.token);
     $("scores").querySelector("caption").textContent = "Scores — overall " + Math.round(m.overall * 100) + "%";
     show("endview");
     $("endview").focus();
-    void done;
   }
 
   function clock(ms) {
