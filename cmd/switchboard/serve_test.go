@@ -221,7 +221,7 @@ func TestServeFlagErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out, errb strings.Builder
 			code := run(&cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
-				getenv: func(k string) string { return tc.env[k] }}, append([]string{"serve"}, tc.args...))
+				getenv: func(k string) string { return tc.env[k] }}, append([]string{"serve", "--data", t.TempDir()}, tc.args...))
 			assert.NotEqual(t, 0, code)
 			assert.Contains(t, errb.String(), tc.want)
 		})
