@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -728,4 +729,59 @@ func TestOneStepIsOneWebsocketMessage(t *testing.T) {
 	}
 	assert.Equal(t, []string{"trainee", "line_start", "word", "choices"}, types,
 		"the answer's acknowledgement, the line and its first word arrive in one write")
+}
+
+// failingJournal is a journal whose appends fail (like a full disk) while failing is set.
+type failingJournal struct {
+	*journal.Memory
+	mu      sync.Mutex
+	failing bool
+}
+
+func (f *failingJournal) setFailing(v bool) {
+	f.mu.Lock()
+	f.failing = v
+	f.mu.Unlock()
+}
+
+func (f *failingJournal) Append(ctx context.Context, id string, e journal.Entry) error {
+	f.mu.Lock()
+	failing := f.failing
+	f.mu.Unlock()
+	if failing {
+		return errors.New("write journal.db-wal: no space left on device")
+	}
+	return f.Memory.Append(ctx, id, e)
+}
+
+func TestAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
+	j := &failingJournal{Memory: journal.NewMemory()}
+	ts := newTestServer(t, Options{Journal: j})
+	r := ts.start(t, `{"scenario":"live"}`)
+	c := ts.dial(t, r.WS, nil)
+	c.until("ring")
+	c.send(map[string]any{"type": "answer", "id": "a"})
+	c.until("line_end")
+
+	j.setFailing(true)
+	c.send(map[string]any{"type": "say", "id": "s", "text": "I'm sorry, here is a refund."})
+	e := c.until("error")
+	assert.Equal(t, codeStorage, e.Code, "a clear error")
+	assert.Equal(t, "s", e.ID)
+	assert.Empty(t, c.quiet(200*time.Millisecond), "nothing unrecorded is shown")
+
+	// The disk has room again: the retry goes through, once, and the call goes on.
+	j.setFailing(false)
+	c.send(map[string]any{"type": "say", "id": "s", "text": "I'm sorry, here is a refund."})
+	tr := c.until("trainee")
+	assert.Equal(t, "s", tr.ID)
+	assert.Equal(t, "refunded", c.until("end").Ending)
+	_, entries, _, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	var ids []string
+	for _, en := range entries {
+		ids = append(ids, en.ClientID)
+	}
+	assert.Equal(t, []string{"a", "s"}, ids, "the journal holds each accepted input once")
+	c.checkSeqs(1)
 }
