@@ -49,17 +49,23 @@ func TestStartAtAndTrace(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "greet", s.Node())
 	assert.Equal(t, 3.0, s.Vars()["rolls"])
-	assert.Equal(t, engine.OutLine, outs[0].Type)
+	require.GreaterOrEqual(t, len(outs), 2)
+	assert.Equal(t, engine.Output{Type: engine.OutEnter, Node: "greet"}, outs[0], "tracing reports each node entered")
+	assert.Equal(t, engine.OutLine, outs[1].Type)
 
 	outs, err = s.Apply(say(6000, "shut up"), nil)
 	require.NoError(t, err)
-	var traced []string
+	var traced, entered []string
 	for _, o := range outs {
-		if o.Type == engine.OutTrace {
-			traced = append(traced, o.Rule+"="+map[bool]string{true: "T", false: "F"}[*o.Holds])
+		switch o.Type {
+		case engine.OutTrace:
+			traced = append(traced, o.Rule+"="+map[bool]string{true: "T", false: "F"}[*o.Holds]+">"+o.To)
+		case engine.OutEnter:
+			entered = append(entered, o.Node)
 		}
 	}
-	assert.Equal(t, []string{"measure=T", "apologised=F", "rude=T"}, traced)
+	assert.Equal(t, []string{"measure=T>", "apologised=F>", "rude=T>angry"}, traced)
+	assert.Equal(t, []string{"angry"}, entered)
 
 	for _, tc := range []struct {
 		node string

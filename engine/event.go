@@ -38,7 +38,8 @@ const (
 	OutMood     OutputType = "mood"     // the customer's mood changed
 	OutWhisper  OutputType = "whisper"  // a supervisor's hint
 	OutError    OutputType = "error"    // an expression failed at run time (a scenario bug)
-	OutTrace    OutputType = "trace"    // a guard was evaluated (Text) with its result (Holds); only with SetTrace
+	OutTrace    OutputType = "trace"    // a guard was evaluated (Text) with its result (Holds) and target (To); only with SetTrace
+	OutEnter    OutputType = "enter"    // the call entered a node (Node), routers included; only with SetTrace
 	OutEnd      OutputType = "end"      // the call ended
 )
 
@@ -59,6 +60,7 @@ type Output struct {
 	Flags    []string      `json:"flags,omitempty"`   // for trainee: "interrupted", "repeated"
 	End      *EndInfo      `json:"end,omitempty"`
 	Holds    *bool         `json:"holds,omitempty"` // for trace: the guard's result
+	To       string        `json:"to,omitempty"`    // for trace: the node the guarded transition or rule leads to
 }
 
 // ChoiceShown is a suggested reply as shown: Index is its place in the node's choices.

@@ -419,6 +419,10 @@ func (l *loader) rules(r *reader, n *yaml.Node, ids map[string]bool) {
 		if t == nil {
 			continue
 		}
+		if t.broken {
+			l.sc.sketchRules = append(l.sc.sketchRules, t)
+			continue
+		}
 		if t.ID != "" {
 			if ids[t.ID] {
 				r.errorf(it, "duplicate rule id %q", t.ID)
@@ -570,7 +574,8 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 	}
 	if !valid {
 		l.broken = true
-		return nil
+		t.When, t.broken = nil, true // kept for the designer's sketch only
+		return t
 	}
 	return t
 }
@@ -666,8 +671,11 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 			}
 			for _, it := range items {
 				t := l.transition(r, it, false)
-				if t == nil {
+				if t == nil || t.broken {
 					nd.broken = true
+					if t != nil {
+						nd.sketch = append(nd.sketch, t)
+					}
 					continue
 				}
 				if t.Timer {

@@ -103,6 +103,8 @@ type Scenario struct {
 	// reads says which per-event built-ins some expression reads; the others are not
 	// loaded into the environment on each event.
 	reads builtinSet
+	// sketchRules are rules that failed to compile, kept only for Sketch.
+	sketchRules []*Transition
 }
 
 // SourceFile is one file a scenario was loaded from.
@@ -123,6 +125,7 @@ type Node struct {
 	End         *Ending
 	Line, Col   int // position of the node's key in its file
 	broken      bool
+	sketch      []*Transition // transitions that failed to compile, kept only for Sketch
 }
 
 // Router reports whether the node has no line, no ringing and no ending: its transitions
@@ -165,6 +168,7 @@ type Transition struct {
 	Feedback  Template
 	Path      string
 	Line, Col int
+	broken    bool // failed to compile: only in a sketch
 }
 
 // Assign sets a var (or mood, Var == moodTarget) to an expression's value.

@@ -321,7 +321,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	moodBefore := s.mood
 	to := -1
 	for _, r := range s.sc.Rules {
-		if s.test(sc, r.When, r.WhenSrc, r.ID, &out) {
+		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &out) {
 			out = s.applyEffects(sc, r, out)
 			if to < 0 && r.To >= 0 {
 				to = r.To
@@ -330,7 +330,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if to < 0 {
 		for _, t := range node.Transitions {
-			if s.test(sc, t.When, t.WhenSrc, "", &out) {
+			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				to = t.To
 				break
@@ -367,7 +367,7 @@ func (s *Session) moodChanged(before float64, out []Output) []Output {
 
 // test evaluates a guard; a run-time failure counts as false and is reported. With tracing
 // on, every evaluation is reported with its result.
-func (s *Session) test(sc *scratch, prog *vm.Program, src, rule string, out *[]Output) bool {
+func (s *Session) test(sc *scratch, prog *vm.Program, src, rule string, to int, out *[]Output) bool {
 	v, err := sc.vm.Run(prog, sc.env)
 	if err != nil {
 		*out = append(*out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: rule, Text: err.Error()})
@@ -375,7 +375,11 @@ func (s *Session) test(sc *scratch, prog *vm.Program, src, rule string, out *[]O
 	}
 	b, _ := v.(bool)
 	if s.trace {
-		*out = append(*out, Output{Type: OutTrace, At: s.now, Node: s.Node(), Rule: rule, Text: src, Holds: &b})
+		o := Output{Type: OutTrace, At: s.now, Node: s.Node(), Rule: rule, Text: src, Holds: &b}
+		if to >= 0 {
+			o.To = s.sc.Nodes[to].ID
+		}
+		*out = append(*out, o)
 	}
 	return b
 }
@@ -432,12 +436,15 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		}
 		s.enteredAt, s.quietSince = s.now, s.now
 		s.shown = 0
+		if s.trace {
+			out = append(out, Output{Type: OutEnter, At: s.now, Node: n.ID})
+		}
 		if n.Ring {
 			s.ringStart, s.answered, s.ringing = s.now, false, 0
 			out = append(out, Output{Type: OutRing, At: s.now, Node: n.ID})
 		}
 		for _, lv := range n.Lines {
-			if lv.When != nil && !s.test(sc, lv.When, lv.WhenSrc, "", &out) {
+			if lv.When != nil && !s.test(sc, lv.When, lv.WhenSrc, "", -1, &out) {
 				continue
 			}
 			text := lv.Text.render(s.sc, s)
@@ -451,7 +458,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		if len(n.Choices) > 0 {
 			var shown []ChoiceShown
 			for ci, c := range n.Choices {
-				if c.When != nil && !s.test(sc, c.When, c.WhenSrc, "", &out) {
+				if c.When != nil && !s.test(sc, c.When, c.WhenSrc, "", -1, &out) {
 					continue
 				}
 				s.shown |= 1 << ci
@@ -470,7 +477,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		next := -1
 		moodBefore := s.mood
 		for _, t := range n.Transitions {
-			if s.test(sc, t.When, t.WhenSrc, "", &out) {
+			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				next = t.To
 				break

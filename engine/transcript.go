@@ -62,7 +62,13 @@ func (o Output) Describe() string {
 		if o.Rule != "" {
 			who = "rule " + o.Rule
 		}
-		return fmt.Sprintf("  %s: %s → %s", who, o.Text, verdict)
+		to := ""
+		if o.To != "" {
+			to = " (to " + o.To + ")"
+		}
+		return fmt.Sprintf("  %s: %s%s → %s", who, o.Text, to, verdict)
+	case OutEnter:
+		return "  enter " + o.Node
 	case OutEnd:
 		if o.End == nil {
 			return "end"

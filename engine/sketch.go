@@ -1,0 +1,173 @@
+package engine
+
+import "io/fs"
+
+// Sketch is a scenario's graph as a designer sees it while writing: it is drawn even when
+// the file has errors, from whatever could be read. Transitions whose guard does not
+// compile are kept (Broken), so the graph does not jump about while a guard is being typed.
+type Sketch struct {
+	ID    string       `json:"id"`
+	Title string       `json:"title"`
+	Start string       `json:"start,omitempty"`
+	Nodes []SketchNode `json:"nodes"`
+	Edges []SketchEdge `json:"edges"`
+	Rules []SketchRule `json:"rules"`
+	Diags Diagnostics  `json:"diagnostics"`
+	Vars  []SketchVar  `json:"vars"`
+	Axes  []string     `json:"axes"`
+}
+
+// The kinds of sketch node.
+const (
+	KindRing   = "ring"   // the phone rings
+	KindLine   = "line"   // the customer says something and waits for the trainee
+	KindRouter = "router" // no line: its transitions run at once
+	KindEnding = "ending" // the call ends here
+)
+
+// SketchNode is one node of a Sketch.
+type SketchNode struct {
+	ID          string `json:"id"`
+	Kind        string `json:"kind"`
+	Outcome     string `json:"outcome,omitempty"` // endings only
+	Say         string `json:"say,omitempty"`     // the first line's text, as written
+	Line        int    `json:"line"`
+	Col         int    `json:"col"`
+	Start       bool   `json:"start,omitempty"`
+	Unreachable bool   `json:"unreachable,omitempty"` // no path from the start leads here
+	DeadEnd     bool   `json:"dead_end,omitempty"`    // not an ending, and no way out
+}
+
+// SketchEdge is one transition of a Sketch.
+type SketchEdge struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Label  string `json:"label"` // the guard, or "after 20s"
+	Timer  bool   `json:"timer,omitempty"`
+	Broken bool   `json:"broken,omitempty"` // the guard does not compile
+	Line   int    `json:"line"`
+	Col    int    `json:"col"`
+}
+
+// SketchRule is one global rule of a Sketch.
+type SketchRule struct {
+	ID     string `json:"id"`
+	When   string `json:"when"`
+	To     string `json:"to,omitempty"`
+	Path   string `json:"path"` // the scenario or the rule pack that declares it
+	Broken bool   `json:"broken,omitempty"`
+	Line   int    `json:"line"`
+	Col    int    `json:"col"`
+}
+
+// SketchVar is a declared var and its initial value.
+type SketchVar struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"` // "bool", "number" or "string"
+	Init any    `json:"init"`
+}
+
+// Draw sketches the scenario in data as if read from name (packs are read from fsys) and
+// returns it with every problem found, sorted. It never fails: a file that is not even
+// YAML gives an empty sketch and the diagnostics that say why.
+func Draw(fsys fs.FS, name string, data []byte) Sketch {
+	var diags Diagnostics
+	sc := LoadBytes(fsys, name, data, &diags)
+	diags.Sort()
+	sk := Sketch{ID: sc.ID, Title: sc.Title, Nodes: []SketchNode{}, Edges: []SketchEdge{}, Rules: []SketchRule{},
+		Diags: diags, Vars: []SketchVar{}, Axes: []string{}}
+	if sk.Diags == nil {
+		sk.Diags = Diagnostics{}
+	}
+	for _, v := range sc.Vars {
+		kind := [...]string{VarBool: "bool", VarNumber: "number", VarString: "string"}[v.Kind]
+		sk.Vars = append(sk.Vars, SketchVar{Name: v.Name, Kind: kind, Init: v.Init})
+	}
+	for _, a := range sc.Axes {
+		sk.Axes = append(sk.Axes, a.Name)
+	}
+	if len(sc.Nodes) == 0 {
+		return sk
+	}
+	start := -1
+	if sc.Start >= 0 && sc.Start < len(sc.Nodes) {
+		start = sc.Start
+		sk.Start = sc.Nodes[start].ID
+	}
+	next := make([][]int, len(sc.Nodes))
+	for _, n := range sc.Nodes {
+		add := func(t *Transition, label string, broken bool) {
+			if t.To < 0 {
+				return
+			}
+			next[n.Index] = append(next[n.Index], t.To)
+			sk.Edges = append(sk.Edges, SketchEdge{From: n.ID, To: sc.Nodes[t.To].ID, Label: label, Timer: t.Timer,
+				Broken: broken, Line: t.Line, Col: t.Col})
+		}
+		for _, t := range n.Transitions {
+			add(t, t.WhenSrc, false)
+		}
+		for _, t := range n.Timers {
+			add(t, "after "+FormatDuration(t.After), false)
+		}
+		for _, t := range n.sketch {
+			label := t.WhenSrc
+			if t.Timer {
+				label = "after " + FormatDuration(t.After)
+			}
+			add(t, label, true)
+		}
+	}
+	var ruleTargets []int
+	for _, rs := range [][]*Transition{sc.Rules, sc.sketchRules} {
+		for _, r := range rs {
+			sr := SketchRule{ID: r.ID, When: r.WhenSrc, Path: r.Path, Broken: r.broken, Line: r.Line, Col: r.Col}
+			if r.To >= 0 {
+				sr.To = sc.Nodes[r.To].ID
+				ruleTargets = append(ruleTargets, r.To)
+			}
+			sk.Rules = append(sk.Rules, sr)
+		}
+	}
+	// Reachability as the checker sees it, but over broken transitions too.
+	reached := make([]bool, len(sc.Nodes))
+	if start >= 0 {
+		reached[start] = true
+		queue := []int{start}
+		rulesAdded := false
+		for len(queue) > 0 {
+			i := queue[0]
+			queue = queue[1:]
+			succ := next[i]
+			if sc.Nodes[i].End == nil && !rulesAdded {
+				rulesAdded = true
+				succ = append(succ[:len(succ):len(succ)], ruleTargets...)
+			}
+			for _, j := range succ {
+				if !reached[j] {
+					reached[j] = true
+					queue = append(queue, j)
+				}
+			}
+		}
+	}
+	for _, n := range sc.Nodes {
+		sn := SketchNode{ID: n.ID, Line: n.Line, Col: n.Col, Start: n.Index == start, Unreachable: start >= 0 && !reached[n.Index]}
+		switch {
+		case n.End != nil:
+			sn.Kind, sn.Outcome = KindEnding, n.End.Outcome
+		case n.Ring:
+			sn.Kind = KindRing
+		case n.Router():
+			sn.Kind = KindRouter
+		default:
+			sn.Kind = KindLine
+		}
+		if len(n.Lines) > 0 {
+			sn.Say = n.Lines[0].Text.Source(sc)
+		}
+		sn.DeadEnd = n.End == nil && len(next[n.Index]) == 0
+		sk.Nodes = append(sk.Nodes, sn)
+	}
+	return sk
+}

@@ -1,0 +1,92 @@
+package engine_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+func TestDrawValidScenario(t *testing.T) {
+	data, err := os.ReadFile("testdata/ok/basic.yaml")
+	require.NoError(t, err)
+	sk := engine.Draw(engine.OSFS{}, "testdata/ok/basic.yaml", data)
+	assert.False(t, sk.Diags.HasErrors(), sk.Diags.Error())
+	assert.Equal(t, "ring", sk.Start)
+	kinds := map[string]string{}
+	for _, n := range sk.Nodes {
+		kinds[n.ID] = n.Kind + "/" + n.Outcome
+		assert.False(t, n.Unreachable || n.DeadEnd, n.ID)
+	}
+	assert.Equal(t, map[string]string{"ring": "ring/", "greet": "line/", "good": "ending/resolved", "bad": "ending/lost", "missed": "ending/lost"}, kinds)
+	require.Len(t, sk.Edges, 4)
+	assert.Equal(t, engine.SketchEdge{From: "ring", To: "missed", Label: "after 20s", Timer: true, Line: 16, Col: 9}, sk.Edges[1])
+	assert.NotEmpty(t, sk.Rules, "the included pack's rules are listed")
+	assert.Equal(t, []string{"listening", "honesty"}, sk.Axes, "packs first")
+}
+
+// While a guard is being typed it does not compile; the sketch keeps its edge (broken) so
+// the graph does not lose an arrow, and still finds unreachable nodes and dead ends.
+func TestDrawWithErrors(t *testing.T) {
+	src := `id: wip
+title: Work in progress
+brief: B
+start: a
+nodes:
+  a:
+    say: Hi.
+    transitions:
+      - {when: 'said("hel', to: b}
+      - {after: 5s, to: c}
+  b:
+    say: Still here.
+  c:
+    end: {outcome: lost}
+  island:
+    say: Nobody comes here.
+    transitions:
+      - {when: 'true', to: c}
+`
+	sk := engine.Draw(engine.OSFS{}, "wip.yaml", []byte(src))
+	require.True(t, sk.Diags.HasErrors())
+	byID := map[string]engine.SketchNode{}
+	for _, n := range sk.Nodes {
+		byID[n.ID] = n
+	}
+	assert.True(t, byID["a"].Start)
+	assert.True(t, byID["b"].DeadEnd, "b has no way out")
+	assert.False(t, byID["b"].Unreachable, "b is reached through the broken guard")
+	assert.True(t, byID["island"].Unreachable)
+	assert.False(t, byID["c"].Unreachable)
+	require.Len(t, sk.Edges, 3)
+	assert.Equal(t, engine.SketchEdge{From: "a", To: "b", Label: `said("hel`, Broken: true, Line: 9, Col: 9}, sk.Edges[1])
+
+	for _, bad := range []string{"", ":", "[unclosed", "nodes: 3", "id: x\nnodes: {a: {}}\nstart: zz"} {
+		sk := engine.Draw(engine.OSFS{}, "x.yaml", []byte(bad))
+		assert.True(t, sk.Diags.HasErrors(), "%q", bad)
+		assert.NotNil(t, sk.Nodes)
+		assert.NotNil(t, sk.Edges)
+	}
+}
+
+func FuzzDraw(f *testing.F) {
+	data, err := os.ReadFile("testdata/ok/basic.yaml")
+	require.NoError(f, err)
+	f.Add(data)
+	f.Add([]byte("start: a\nnodes: {a: {transitions: [{when: 'x', to: a}]}}"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sk := engine.Draw(engine.OSFS{}, "testdata/ok/fuzz.yaml", b)
+		ids := map[string]bool{}
+		for _, n := range sk.Nodes {
+			ids[n.ID] = true
+		}
+		for _, e := range sk.Edges {
+			if !ids[e.From] || !ids[e.To] {
+				t.Fatalf("edge %s→%s names a node the sketch lacks", e.From, e.To)
+			}
+		}
+	})
+}
