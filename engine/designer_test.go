@@ -94,3 +94,32 @@ func TestLoadSourcesRebuildsTheSameScenario(t *testing.T) {
 	_, diags = engine.LoadSources(nil)
 	assert.True(t, diags.HasErrors())
 }
+
+// Tracing changes nothing but the extra outputs: every shipped test gets the same verdict
+// and, without its trace and enter outputs, the same transcript.
+func TestRunTestTracedSameVerdict(t *testing.T) {
+	paths, err := engine.FindScenarios(scenarios.FS, scenarios.Root)
+	require.NoError(t, err)
+	for _, p := range paths {
+		sc, _ := engine.Load(scenarios.FS, p)
+		require.NotNil(t, sc)
+		cases, diags := engine.LoadTests(scenarios.FS, engine.TestPath(p), sc)
+		require.False(t, diags.HasErrors(), diags.Error())
+		require.NotEmpty(t, cases, p)
+		for _, c := range cases {
+			plain, traced := engine.RunTest(sc, c), engine.RunTestTraced(sc, c)
+			assert.Equal(t, plain.Failures, traced.Failures, c.Name)
+			var kept []engine.Output
+			traces := 0
+			for _, o := range traced.Transcript {
+				if o.Type == engine.OutTrace || o.Type == engine.OutEnter {
+					traces++
+					continue
+				}
+				kept = append(kept, o)
+			}
+			assert.Equal(t, plain.Transcript, kept, c.Name)
+			assert.Positive(t, traces, c.Name)
+		}
+	}
+}

@@ -141,9 +141,17 @@ func FiredRules(outs []Output) []string {
 }
 
 // Run plays one test case on a fresh session with a simulated clock.
-func RunTest(sc *Scenario, c TestCase) TestResult {
+func RunTest(sc *Scenario, c TestCase) TestResult { return runTest(sc, c, false) }
+
+// RunTestTraced runs a test like RunTest with guard tracing on: the transcript also holds
+// every guard evaluated and every node entered (OutTrace, OutEnter), to show a designer
+// why a failing test went where it went. The verdict is the same as RunTest's.
+func RunTestTraced(sc *Scenario, c TestCase) TestResult { return runTest(sc, c, true) }
+
+func runTest(sc *Scenario, c TestCase, trace bool) TestResult {
 	res := TestResult{Case: c}
 	s := sc.NewSession(TestSeed, TestTrainee)
+	s.SetTrace(trace)
 	outs := s.Start(nil)
 	var now int64
 	fail := func(format string, args ...any) { res.Failures = append(res.Failures, fmt.Sprintf(format, args...)) }

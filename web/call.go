@@ -51,6 +51,8 @@ type call struct {
 	id      string
 	info    journal.Call
 	sc      *engine.Scenario
+	jr      journal.Journal // nil for debug calls: they are not recorded
+	debug   *DebugCall      // nil for trainees' calls
 	log     *slog.Logger
 	inbox   chan any
 	done    chan struct{} // closed when run returns
@@ -69,12 +71,13 @@ type call struct {
 	finished   bool      // the journal knows the result
 	storageBad time.Time // when a journal write last failed
 	outs       []engine.Output
+	all        []engine.Output // debug calls: every output, to record the call as a test
 }
 
 // newCall builds a call's state and starts its session; run must be started after.
-func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.Time) *call {
+func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.Time, jr journal.Journal, debug *DebugCall) *call {
 	c := &call{
-		srv: srv, id: info.ID, info: info, sc: sc, created: created,
+		srv: srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
 		log:   srv.log.With("call", info.ID, "scenario", sc.ID),
 		inbox: make(chan any, inboxLen), done: make(chan struct{}),
 		acks: map[string]int64{}, idleSince: created,
@@ -88,8 +91,24 @@ func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.T
 func (c *call) reset() {
 	c.sess = c.sc.NewSession(c.info.Seed, c.info.Trainee)
 	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
-	c.outs = c.sess.Start(c.outs[:0])
+	if c.debug == nil {
+		c.outs = c.sess.Start(c.outs[:0])
+		c.st.outputs(c.outs, nil, 0)
+		return
+	}
+	c.sess.SetTrace(true)
+	if c.debug.Node == "" {
+		c.outs = c.sess.Start(c.outs[:0])
+	} else {
+		var err error
+		// StartDebugCall checked the node and vars on a session of its own.
+		if c.outs, err = c.sess.StartAt(c.debug.Node, c.debug.Vars, c.outs[:0]); err != nil {
+			c.log.Error("starting a debug call", "err", err)
+		}
+	}
+	c.all = append(c.all[:0], c.outs...)
 	c.st.outputs(c.outs, nil, 0)
+	c.st.sendDebug(c.sess, c.outs, 0)
 }
 
 // emit records a frame and sends it to the connection, if any.
@@ -155,6 +174,10 @@ func (c *call) sendOutputs(outs []engine.Output, e journal.Entry) {
 		a = &ack{id: e.ClientID, event: string(e.Event.Type)}
 	}
 	seq := c.st.outputs(outs, a, e.Event.At)
+	if c.debug != nil {
+		c.all = append(c.all, outs...)
+		c.st.sendDebug(c.sess, outs, e.Event.At)
+	}
 	if e.ClientID != "" {
 		c.acks[e.ClientID] = seq
 	}
@@ -171,7 +194,7 @@ func (c *call) step(ev engine.Event, clientID string) error {
 		return err
 	}
 	c.outs = outs
-	if j := c.srv.journal; j != nil {
+	if j := c.jr; j != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 		werr := j.Append(ctx, c.id, e)
 		cancel()
@@ -224,10 +247,10 @@ func (c *call) tick(t int64) {
 
 // afterStep closes the connection and records the result once the call has ended.
 func (c *call) afterStep(now time.Time) {
-	if c.sess.Ended() && !c.finished && c.srv.journal != nil {
+	if c.sess.Ended() && !c.finished && c.jr != nil {
 		r := journal.Result{Ended: now, End: *c.sess.End(), Fired: firedRules(c.st.feedback), Elapsed: c.sess.Now()}
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
-		if err := c.srv.journal.Finish(ctx, c.id, r); err != nil && !errors.Is(err, journal.ErrFinished) {
+		if err := c.jr.Finish(ctx, c.id, r); err != nil && !errors.Is(err, journal.ErrFinished) {
 			c.log.Error("journal finish failed", "err", err)
 		} else {
 			c.finished = true
@@ -376,6 +399,8 @@ func (c *call) handle(m any) {
 		}
 	case inMsg:
 		c.input(m)
+	case recordMsg:
+		m.reply <- c.record(m.name)
 	}
 }
 

@@ -49,14 +49,14 @@ func TestReplayFromJournalIsByteForByte(t *testing.T) {
 			info := journal.Call{ID: id, ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
 				Seed: uint64(play), Trainee: "Robin", Coach: play%2 == 0, Created: created}
 			require.NoError(t, j.Create(ctx, info))
-			live := newCall(srv, info, sc, created)
+			live := newCall(srv, info, sc, created, srv.journal, nil)
 			end := playRandom(t, live, rand.New(rand.NewPCG(uint64(play), 7)))
 
 			got, entries, _, err := j.Load(ctx, id)
 			require.NoError(t, err)
 			rsc, diags := engine.LoadSources(got.Sources)
 			require.False(t, diags.HasErrors(), diags.Error())
-			again := newCall(srv, got, rsc, created)
+			again := newCall(srv, got, rsc, created, srv.journal, nil)
 			require.NoError(t, again.replay(entries))
 			again.st.advance(end)
 			require.Equal(t, len(live.frames), len(again.frames), "%s: number of messages", id)

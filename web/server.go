@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -69,8 +70,7 @@ type Options struct {
 // are safe for concurrent use. Each live call is owned by one goroutine; each websocket
 // has one reader and one writer goroutine.
 type Server struct {
-	scenarios map[string]*engine.Scenario
-	list      []scenarioInfo
+	cat       atomic.Pointer[catalog] // the scenarios offered to trainees; swapped by SetScenarios
 	origins   []string
 	coach     bool
 	journal   journal.Journal
@@ -86,6 +86,38 @@ type Server struct {
 	calls    map[string]*call
 	stopping bool
 	running  sync.WaitGroup // call goroutines and connection writers
+}
+
+// catalog is the set of scenarios offered to trainees at one moment. It is never changed:
+// SetScenarios swaps in a new one, and calls keep the *engine.Scenario they started with.
+type catalog struct {
+	byID map[string]*engine.Scenario
+	list []scenarioInfo
+}
+
+func newCatalog(scs []*engine.Scenario) (*catalog, error) {
+	c := &catalog{byID: map[string]*engine.Scenario{}, list: []scenarioInfo{}}
+	for _, sc := range scs {
+		if _, dup := c.byID[sc.ID]; dup {
+			return nil, fmt.Errorf("two scenarios have the id %q (%s and %s)", sc.ID, c.byID[sc.ID].Path, sc.Path)
+		}
+		c.byID[sc.ID] = sc
+		c.list = append(c.list, scenarioInfo{ID: sc.ID, Title: sc.Title, Brief: sc.Brief, Lesson: sc.Lesson,
+			Persona: personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM}})
+	}
+	sort.Slice(c.list, func(i, j int) bool { return c.list[i].ID < c.list[j].ID })
+	return c, nil
+}
+
+// SetScenarios replaces the scenarios offered to trainees, e.g. when the studio publishes
+// a new version. Calls in progress keep the version they started with. Ids must be unique.
+func (s *Server) SetScenarios(scs []*engine.Scenario) error {
+	c, err := newCatalog(scs)
+	if err != nil {
+		return err
+	}
+	s.cat.Store(c)
+	return nil
 }
 
 // scenarioInfo is a scenario as listed by GET /api/scenarios.
@@ -105,7 +137,6 @@ type personaInfo struct {
 // New makes a server for the given scenarios.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		scenarios: map[string]*engine.Scenario{},
 		coach:     opts.Coach,
 		journal:   opts.Journal,
 		homePage:  opts.HomePage,
@@ -130,15 +161,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
 	}
-	for _, sc := range opts.Scenarios {
-		if _, dup := s.scenarios[sc.ID]; dup {
-			return nil, fmt.Errorf("two scenarios have the id %q (%s and %s)", sc.ID, s.scenarios[sc.ID].Path, sc.Path)
-		}
-		s.scenarios[sc.ID] = sc
-		s.list = append(s.list, scenarioInfo{ID: sc.ID, Title: sc.Title, Brief: sc.Brief, Lesson: sc.Lesson,
-			Persona: personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM}})
+	if err := s.SetScenarios(opts.Scenarios); err != nil {
+		return nil, err
 	}
-	sort.Slice(s.list, func(i, j int) bool { return s.list[i].ID < s.list[j].ID })
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize: wsBufferBytes, WriteBufferSize: wsBufferBytes,
 		HandshakeTimeout: writeWait,
@@ -173,7 +198,7 @@ func (s *Server) Recover(ctx context.Context) (int, error) {
 			s.log.Error("cannot rebuild the scenario of an open call", "call", info.ID, "err", diags.Error())
 			continue
 		}
-		c := newCall(s, info, sc, info.Created)
+		c := newCall(s, info, sc, info.Created, s.journal, nil)
 		if err := c.replay(entries); err != nil {
 			s.log.Error("cannot replay an open call", "call", info.ID, "err", err)
 			continue
@@ -280,11 +305,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
-	list := s.list
-	if list == nil {
-		list = []scenarioInfo{}
-	}
-	writeJSON(w, http.StatusOK, list)
+	writeJSON(w, http.StatusOK, s.cat.Load().list)
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
@@ -308,7 +329,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 			status, code = "journal unavailable", http.StatusServiceUnavailable
 		}
 	}
-	writeJSON(w, code, map[string]any{"status": status, "scenarios": len(s.list), "calls": s.LiveCalls()})
+	writeJSON(w, code, map[string]any{"status": status, "scenarios": len(s.cat.Load().list), "calls": s.LiveCalls()})
 }
 
 // originOK reports whether a request's Origin may use the API: none (not a browser),
@@ -374,7 +395,7 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name must be at most 64 characters")
 		return
 	}
-	sc, ok := s.scenarios[req.Scenario]
+	sc, ok := s.cat.Load().byID[req.Scenario]
 	if !ok {
 		writeError(w, http.StatusNotFound, codeUnknownScen, fmt.Sprintf("no scenario has the id %q%s", req.Scenario, s.didYouMean(req.Scenario)))
 		return
@@ -383,47 +404,60 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	if req.Coach != nil {
 		coach = *req.Coach
 	}
-	token := randomString(tokenBytes)
 	info := journal.Call{
 		ID: newCallID(), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
-		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: time.Now().UTC(), TokenHash: hashToken(token),
+		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: time.Now().UTC(),
 	}
+	res, status, code, err := s.startCall(r.Context(), info, sc, nil)
+	if err != nil {
+		writeError(w, status, code, err.Error())
+		return
+	}
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// startCall records a new call in the journal (not a debug call: those are never
+// recorded) and starts its goroutine. On failure it returns the HTTP status and error code.
+func (s *Server) startCall(ctx context.Context, info journal.Call, sc *engine.Scenario, debug *DebugCall) (startResponse, int, string, error) {
+	token := randomString(tokenBytes)
+	info.TokenHash = hashToken(token)
 	s.mu.Lock()
 	switch {
 	case s.stopping:
 		s.mu.Unlock()
-		writeError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping; try again in a moment")
-		return
+		return startResponse{}, http.StatusServiceUnavailable, codeShutdown, errors.New("the server is stopping; try again in a moment")
 	case len(s.calls) >= s.maxCalls:
 		s.mu.Unlock()
-		writeError(w, http.StatusServiceUnavailable, codeTooManyCalls, "the server is at its limit of live calls; try again later")
-		return
+		return startResponse{}, http.StatusServiceUnavailable, codeTooManyCalls, errors.New("the server is at its limit of live calls; try again later")
 	}
 	s.running.Add(1) // reserved; released by the call's goroutine or below
 	s.mu.Unlock()
-	if s.journal != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
-		err := s.journal.Create(ctx, info)
+	jr := s.journal
+	if debug != nil {
+		jr = nil
+	}
+	if jr != nil {
+		ctx, cancel := context.WithTimeout(ctx, storageTimeout)
+		err := jr.Create(ctx, info)
 		cancel()
 		if err != nil {
 			s.running.Done()
 			s.log.Error("journal create failed", "err", err)
-			writeError(w, http.StatusServiceUnavailable, codeStorage, "the call could not be saved; try again in a moment")
-			return
+			return startResponse{}, http.StatusServiceUnavailable, codeStorage, errors.New("the call could not be saved; try again in a moment")
 		}
 	}
-	c := newCall(s, info, sc, info.Created)
+	c := newCall(s, info, sc, info.Created, jr, debug)
 	s.mu.Lock()
 	s.calls[c.id] = c
 	s.mu.Unlock()
 	go c.run(s.ctx)
-	c.log.Info("call started", "coach", coach)
-	writeJSON(w, http.StatusCreated, startResponse{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: coach})
+	c.log.Info("call started", "coach", info.Coach, "debug", debug != nil)
+	return startResponse{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach}, 0, "", nil
 }
 
 func (s *Server) didYouMean(id string) string {
 	best, bestD := "", len(id)/2+2
-	for _, sc := range s.list {
+	for _, sc := range s.cat.Load().list {
 		if d := editDistance(id, sc.ID); d < bestD {
 			best, bestD = sc.ID, d
 		}
