@@ -70,17 +70,17 @@ type Options struct {
 // are safe for concurrent use. Each live call is owned by one goroutine; each websocket
 // has one reader and one writer goroutine.
 type Server struct {
-	cat       atomic.Pointer[catalog] // the scenarios offered to trainees; swapped by SetScenarios
-	origins   []string
-	coach     bool
-	journal   journal.Journal
-	homePage  string
-	onFinish  func(callID string)
-	maxCalls  int
-	log       *slog.Logger
-	upgrader  websocket.Upgrader
-	ctx       context.Context // cancelled by Shutdown: stops every call
-	cancel    context.CancelFunc
+	cat      atomic.Pointer[catalog] // the scenarios offered to trainees; swapped by SetScenarios
+	origins  []string
+	coach    bool
+	journal  journal.Journal
+	homePage string
+	onFinish func(callID string)
+	maxCalls int
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	ctx      context.Context // cancelled by Shutdown: stops every call
+	cancel   context.CancelFunc
 
 	mu       sync.Mutex
 	calls    map[string]*call
@@ -137,13 +137,13 @@ type personaInfo struct {
 // New makes a server for the given scenarios.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		coach:     opts.Coach,
-		journal:   opts.Journal,
-		homePage:  opts.HomePage,
-		onFinish:  opts.OnFinish,
-		maxCalls:  opts.MaxCalls,
-		log:       opts.Logger,
-		calls:     map[string]*call{},
+		coach:    opts.Coach,
+		journal:  opts.Journal,
+		homePage: opts.HomePage,
+		onFinish: opts.OnFinish,
+		maxCalls: opts.MaxCalls,
+		log:      opts.Logger,
+		calls:    map[string]*call{},
 	}
 	if s.maxCalls <= 0 {
 		s.maxCalls = DefaultMaxCalls
