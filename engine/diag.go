@@ -26,6 +26,19 @@ func (s Severity) String() string {
 // MarshalText renders the severity as "error" or "warning".
 func (s Severity) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
+// UnmarshalText reads "error" or "warning".
+func (s *Severity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "error":
+		*s = SeverityError
+	case "warning":
+		*s = SeverityWarning
+	default:
+		return fmt.Errorf("unknown severity %q (want error or warning)", b)
+	}
+	return nil
+}
+
 // Diagnostic is one problem found in a scenario, test or rule-pack file.
 type Diagnostic struct {
 	Path     string   `json:"path"`

@@ -1,6 +1,9 @@
 package engine
 
-import "io/fs"
+import (
+	"fmt"
+	"io/fs"
+)
 
 // Sketch is a scenario's graph as a designer sees it while writing: it is drawn even when
 // the file has errors, from whatever could be read. Transitions whose guard does not
@@ -170,4 +173,30 @@ func Draw(fsys fs.FS, name string, data []byte) Sketch {
 		sk.Nodes = append(sk.Nodes, sn)
 	}
 	return sk
+}
+
+// Walk replays a call's events on a new traced session and returns the nodes it entered,
+// in order, routers included: the path the call took through the graph.
+func Walk(sc *Scenario, seed uint64, trainee string, events []Event) ([]string, error) {
+	s := sc.NewSession(seed, trainee)
+	s.SetTrace(true)
+	var path []string
+	collect := func(outs []Output) {
+		for _, o := range outs {
+			if o.Type == OutEnter {
+				path = append(path, o.Node)
+			}
+		}
+	}
+	outs := s.Start(nil)
+	collect(outs)
+	for i, ev := range events {
+		var err error
+		outs, err = s.Apply(ev, outs[:0])
+		if err != nil {
+			return path, fmt.Errorf("event %d (%s at %d ms): %w", i+1, ev.Type, ev.At, err)
+		}
+		collect(outs)
+	}
+	return path, nil
 }

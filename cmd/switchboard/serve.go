@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,7 +18,10 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
+	"github.com/switchboard-sim/switchboard/scenarios"
 	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/studio"
 	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
 	"github.com/switchboard-sim/switchboard/web/xapisend"
 )
@@ -40,7 +44,7 @@ func envName(flagName string) string {
 func cmdServe(env *cliEnv, args []string) int {
 	fs := newFlags(env, "serve", "", "Serve the browser client and live calls. With no flags: the shipped scenarios, on\nhttp://127.0.0.1:8080/. Every flag can also be set by its environment variable\n(shown in brackets); a flag on the command line wins. SIGINT or SIGTERM stops the\nserver gracefully: connected trainees are told to reconnect (websocket close 1001).")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one) [SWITCHBOARD_ADDR]")
-	dir := fs.String("scenarios", "", "folder of scenario files to offer instead of the shipped library [SWITCHBOARD_SCENARIOS]")
+	dir := fs.String("scenarios", "", "the scenario folder trainees play and the studio edits (default: DATA/scenarios,\nfilled with the shipped library on first start) [SWITCHBOARD_SCENARIOS]")
 	origins := fs.String("origins", "", "comma-separated origins (scheme://host[:port]) allowed to start calls and connect;\nempty means the server's own host [SWITCHBOARD_ORIGINS]")
 	coach := fs.Bool("coach", false, "coach mode by default: show rule feedback during the call [SWITCHBOARD_COACH]")
 	maxCalls := fs.Int("max-calls", web.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
@@ -50,6 +54,8 @@ func cmdServe(env *cliEnv, args []string) int {
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
 	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
 	lrsPassword := fs.String("lrs-password", "", "LRS basic-auth password; prefer the environment variable [SWITCHBOARD_LRS_PASSWORD]")
+	designerSecret := fs.String("designer-secret", "", "the studio's designer secret (default: generated into DATA/access.json on first start);\nprefer the environment variable [SWITCHBOARD_DESIGNER_SECRET]")
+	supervisorSecret := fs.String("supervisor-secret", "", "the studio's supervisor secret (look, not change); prefer the environment variable\n[SWITCHBOARD_SUPERVISOR_SECRET]")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -68,10 +74,19 @@ func cmdServe(env *cliEnv, args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: lvl}))
 
-	scs, err := loadLibrary(*dir, log)
+	lib, err := openLibrary(*dir, *data, log)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
+	}
+	scs := lib.Published()
+	secrets, created, err := studio.LoadSecrets(*data, studio.Secrets{Designer: *designerSecret, Supervisor: *supervisorSecret})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: studio access: %v\n", err)
+		return 2
+	}
+	if created {
+		log.Info("studio: created access secrets", "file", filepath.Join(*data, studio.SecretsFile))
 	}
 	var allowed []string
 	for _, o := range strings.Split(*origins, ",") {
@@ -105,6 +120,12 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 2
 	}
+	go lib.Watch(ctx)
+	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log})
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 1
+	}
 	recovered, err := srv.Recover(ctx)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: recovering open calls: %v\n", err)
@@ -116,11 +137,12 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+	hs := &http.Server{Handler: st.Mount(srv.Handler()), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(env.stdout, "Switchboard is ready on http://%s/ (%d scenarios). Press Ctrl+C to stop.\n", ln.Addr(), len(scs))
+	fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/?key=%s\n", ln.Addr(), url.QueryEscape(secrets.Designer))
 	log.Info("serving", "addr", ln.Addr().String(), "scenarios", len(scs), "coach", *coach)
 
 	select {
@@ -188,46 +210,47 @@ func lookupEnv(env *cliEnv, name string) (string, bool) {
 	return v, v != ""
 }
 
-// loadLibrary loads the scenarios to offer: the shipped library, or every scenario in dir.
-// Scenarios with errors are left out, with their diagnostics in the log.
-func loadLibrary(dir string, log *slog.Logger) ([]*engine.Scenario, error) {
-	var ts []target
-	var err error
+// openLibrary opens the scenario folder: dir, or DATA/scenarios (filled with the shipped
+// library on first start). Scenarios with errors are drafts, logged with their diagnostics.
+func openLibrary(dir, data string, log *slog.Logger) (*library.Library, error) {
+	flagName := "--scenarios"
 	if dir == "" {
-		ts, err = libraryTargets()
-	} else {
-		var info os.FileInfo
-		if info, err = os.Stat(dir); err == nil && !info.IsDir() {
-			err = fmt.Errorf("%s is not a folder", dir)
+		flagName = "--data"
+		dir = filepath.Join(data, scenariosFolder)
+		copied, err := library.Seed(dir, scenarios.FS, scenarios.Root)
+		if err != nil {
+			return nil, fmt.Errorf("--data: %w", err)
 		}
-		if err == nil {
-			var paths []string
-			paths, err = engine.FindScenarios(engine.OSFS{}, filepath.ToSlash(filepath.Clean(dir)))
-			for _, p := range paths {
-				ts = append(ts, target{engine.OSFS{}, p})
+		if copied {
+			log.Info("copied the shipped scenarios into the scenario folder", "folder", dir)
+		}
+	}
+	lib, err := library.Open(dir, filepath.Join(data, revisionsFolder), log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", flagName, err)
+	}
+	for _, e := range lib.Entries() {
+		for _, d := range e.Diags {
+			if d.Severity == engine.SeverityWarning {
+				log.Warn("scenario warning", "diagnostic", d.String())
 			}
 		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("--scenarios: %w", err)
-	}
-	var scs []*engine.Scenario
-	for _, t := range ts {
-		sc, diags := t.load()
-		if sc == nil {
-			log.Error("scenario not offered: it has errors (run switchboard lint)", "file", t.path, "errors", diags.Error())
-			continue
+		if e.Errors > 0 {
+			log.Error("scenario has errors (open it in the studio, or run switchboard lint)", "file", e.Path,
+				"offered", e.Published != nil, "errors", e.Diags.Errors().Error())
 		}
-		for _, w := range sc.Warnings {
-			log.Warn("scenario warning", "diagnostic", w.String())
-		}
-		scs = append(scs, sc)
 	}
-	if len(scs) == 0 {
-		return nil, fmt.Errorf("no scenario could be loaded from %s", orDefault(dir, "the shipped library"))
+	if len(lib.Entries()) == 0 {
+		log.Warn("the scenario folder has no scenarios: create one in the studio", "folder", dir)
 	}
-	return scs, nil
+	return lib, nil
 }
+
+// Folders inside the data folder.
+const (
+	scenariosFolder = "scenarios" // the default scenario folder
+	revisionsFolder = "revisions" // replaced versions of scenario files
+)
 
 func orDefault(s, def string) string {
 	if s == "" {

@@ -28,7 +28,10 @@
     try { return JSON.parse(localStorage.getItem(HISTORY_KEY)) || []; } catch (_) { return []; }
   }
   async function fetchRecord(id, token) {
-    const r = await fetch("/api/calls/" + encodeURIComponent(id) + "/debrief?token=" + encodeURIComponent(token));
+    // Without a token, the studio's API serves designers and supervisors (signed in by cookie).
+    const url = token ? "/api/calls/" + encodeURIComponent(id) + "/debrief?token=" + encodeURIComponent(token)
+      : "/api/studio/calls/" + encodeURIComponent(id) + "/debrief";
+    const r = await fetch(url);
     const body = await r.json().catch(() => null);
     if (!r.ok) throw new Error((body && body.error && body.error.message) || "the server answered " + r.status);
     return body;
@@ -39,7 +42,7 @@
   async function debrief() {
     const p = new URLSearchParams(location.hash.slice(1));
     const id = p.get("id"), token = p.get("token");
-    if (!id || !token) { fail("This link is missing the call id or its token."); return; }
+    if (!id) { fail("This link is missing the call id."); return; }
     let rec;
     try { rec = await fetchRecord(id, token); } catch (e) { fail("Could not load the debrief: " + e.message); return; }
     $("loading").hidden = true;

@@ -1,0 +1,115 @@
+// Package browsertest drives pages in the system's headless Chromium for tests (via
+// chromedp). Without a browser the tests skip, unless SWITCHBOARD_REQUIRE_BROWSER is set
+// (.ci/run sets it, after installing Chromium), in which case they fail.
+//
+// A Page belongs to one test goroutine.
+package browsertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// Browser tests drive the real page in the system's headless Chromium. Without a browser
+// they skip, unless SWITCHBOARD_REQUIRE_BROWSER is set (.ci/run sets it, after installing
+// Chromium), in which case they fail.
+
+const (
+	browserWait = 20 * time.Second // one step of a browser test
+	// ScreenshotDir is where Shot saves screenshots of the key screens, for people to look
+	// at (relative to the test's package folder; git ignores it).
+	ScreenshotDir = "testoutput"
+)
+
+// chromiumNames are the executables tried, in order.
+var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless-shell"}
+
+// New starts a headless Chromium and returns a context for one tab in it.
+func New(t *testing.T, width, height int) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests need Chromium")
+	}
+	var path string
+	for _, name := range chromiumNames {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("SWITCHBOARD_REQUIRE_BROWSER") != "" {
+			t.Fatalf("no Chromium found (tried %v) and SWITCHBOARD_REQUIRE_BROWSER is set", chromiumNames)
+		}
+		t.Skipf("no Chromium found (tried %v); install it to run the browser tests", chromiumNames)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(width, height),
+		chromedp.Flag("autoplay-policy", "no-user-gesture-required"))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	t.Cleanup(func() {
+		cancelTab()
+		cancelAlloc()
+	})
+	require.NoError(t, chromedp.Do(ctx), "starting %s", path) // the first run starts the browser
+	return ctx
+}
+
+// Page is one browser tab on a test server.
+type Page struct {
+	T   *testing.T
+	Ctx context.Context
+}
+
+// Do runs actions with a per-step timeout.
+func (p *Page) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
+	defer cancel()
+	require.NoError(p.T, chromedp.Do(ctx, actions...), what)
+}
+
+// Wait polls a JavaScript condition until it is truthy.
+func (p *Page) Wait(what, cond string) {
+	p.T.Helper()
+	p.Do(what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(browserWait), chromedp.WithPollingInterval(20*time.Millisecond)))
+}
+
+// Eval evaluates a JavaScript expression.
+func Eval[T any](p *Page, expr string) T {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(p.T, err, expr)
+	return v
+}
+
+// Shot saves a screenshot of the page as testoutput/NAME.png.
+func (p *Page) Shot(name string) {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	require.NoError(p.T, err)
+	require.NoError(p.T, os.MkdirAll(ScreenshotDir, 0o755))
+	require.NoError(p.T, os.WriteFile(filepath.Join(ScreenshotDir, name+".png"), png, 0o644))
+}
+
+// Visible is a JavaScript condition: the element with this id is rendered (not hidden by
+// an attribute, by CSS or by a hidden ancestor).
+func Visible(id string) string {
+	return fmt.Sprintf(`((e) => e !== null && e.getClientRects().length > 0)(document.getElementById(%q))`, id)
+}
+
+// TrackErrors records uncaught page errors in window.__errors.
+const TrackErrors = `window.__errors = []; window.addEventListener("error", (e) => window.__errors.push(String(e.message))); true`

@@ -1,0 +1,134 @@
+package studio
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Role is what a secret lets its holder do.
+type Role int
+
+// The roles. Designers may do everything in the studio; supervisors may look (library,
+// sources, graphs, paths taken, recorded calls) but not change or play anything.
+const (
+	RoleNone Role = iota
+	RoleSupervisor
+	RoleDesigner
+)
+
+func (r Role) String() string {
+	switch r {
+	case RoleDesigner:
+		return "designer"
+	case RoleSupervisor:
+		return "supervisor"
+	}
+	return "none"
+}
+
+// Access secrets.
+const (
+	// SecretsFile is the file in the data folder that holds the generated secrets.
+	SecretsFile = "access.json"
+	// MinSecretLen is the shortest secret accepted from a flag or variable.
+	MinSecretLen = 16
+	secretBytes  = 24
+	// CookieName holds the secret in the browser once the designer link was opened.
+	CookieName = "switchboard_studio"
+	cookieAge  = 30 * 24 * 60 * 60 // seconds
+)
+
+// Secrets are the access secrets of the studio.
+type Secrets struct {
+	Designer   string `json:"designer"`
+	Supervisor string `json:"supervisor"`
+}
+
+// LoadSecrets returns the secrets kept in dataDir, creating them (readable by the owner
+// only) on first use. A non-empty field of override replaces the kept one. created says
+// whether new secrets were written.
+func LoadSecrets(dataDir string, override Secrets) (s Secrets, created bool, err error) {
+	for name, v := range map[string]string{"designer": override.Designer, "supervisor": override.Supervisor} {
+		if v != "" && len(v) < MinSecretLen {
+			return s, false, fmt.Errorf("the %s secret must be at least %d characters", name, MinSecretLen)
+		}
+	}
+	p := filepath.Join(dataDir, SecretsFile)
+	b, err := os.ReadFile(p)
+	switch {
+	case err == nil:
+		if err := json.Unmarshal(b, &s); err != nil || len(s.Designer) < MinSecretLen || len(s.Supervisor) < MinSecretLen {
+			return s, false, fmt.Errorf("%s is damaged: remove it to make new secrets", p)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		s = Secrets{Designer: newSecret(), Supervisor: newSecret()}
+		b, _ := json.MarshalIndent(s, "", "  ")
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return s, false, fmt.Errorf("creating %s: %w", dataDir, err)
+		}
+		if err := os.WriteFile(p, append(b, '\n'), 0o600); err != nil {
+			return s, false, fmt.Errorf("writing %s: %w", p, err)
+		}
+		created = true
+	default:
+		return s, false, fmt.Errorf("reading %s: %w", p, err)
+	}
+	if override.Designer != "" {
+		s.Designer = override.Designer
+	}
+	if override.Supervisor != "" {
+		s.Supervisor = override.Supervisor
+	}
+	if s.Designer == s.Supervisor {
+		return s, created, errors.New("the designer and supervisor secrets must differ")
+	}
+	return s, created, nil
+}
+
+func newSecret() string {
+	b := make([]byte, secretBytes)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// roleOf returns the role a presented secret grants.
+func (s Secrets) roleOf(secret string) Role {
+	if secret == "" {
+		return RoleNone
+	}
+	// Both comparisons always run, in constant time.
+	d := subtle.ConstantTimeCompare([]byte(secret), []byte(s.Designer))
+	v := subtle.ConstantTimeCompare([]byte(secret), []byte(s.Supervisor))
+	switch {
+	case d == 1:
+		return RoleDesigner
+	case v == 1:
+		return RoleSupervisor
+	}
+	return RoleNone
+}
+
+// presented returns the secret a request carries: "Authorization: Bearer S" or the cookie.
+func presented(r *http.Request) string {
+	if a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(a)
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		return c.Value
+	}
+	return ""
+}
+
+func setCookie(w http.ResponseWriter, r *http.Request, secret string) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", MaxAge: cookieAge,
+		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}

@@ -1,0 +1,338 @@
+package studio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/debrief"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/library"
+)
+
+type checkRequest struct {
+	Path     string  `json:"path"`
+	Source   string  `json:"source"`
+	Scenario *string `json:"scenario,omitempty"` // for a test file: its scenario as in the editor
+}
+
+type checkResponse struct {
+	Diagnostics engine.Diagnostics `json:"diagnostics"`
+	Sketch      *engine.Sketch     `json:"sketch,omitempty"`
+}
+
+// handleCheck checks an editor's text without saving it: a scenario is sketched (graph and
+// diagnostics), a test file is checked against its scenario.
+func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
+	var req checkRequest
+	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
+		return
+	}
+	if isTestPath(req.Path) {
+		sc, diags := s.scenarioFor(req.Path, req.Scenario)
+		if sc == nil {
+			writeJSON(w, http.StatusOK, checkResponse{Diagnostics: engine.Diagnostics{{Path: req.Path, Line: 1, Col: 1,
+				Message: fmt.Sprintf("the tests cannot be checked: the scenario has %d error(s)", len(diags.Errors()))}}})
+			return
+		}
+		var td engine.Diagnostics
+		engine.ParseTests(req.Path, []byte(req.Source), sc, &td)
+		td.Sort()
+		if td == nil {
+			td = engine.Diagnostics{}
+		}
+		writeJSON(w, http.StatusOK, checkResponse{Diagnostics: td})
+		return
+	}
+	sk := engine.Draw(s.lib.FS(), req.Path, []byte(req.Source))
+	writeJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
+}
+
+func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
+	if err := library.CheckPath(p); err != nil {
+		s.libError(w, err)
+		return false
+	}
+	return true
+}
+
+func isTestPath(p string) bool { return strings.HasSuffix(p, ".test.yaml") || strings.HasSuffix(p, ".test.yml") }
+
+// scenarioPathOf returns the scenario a test file belongs to.
+func scenarioPathOf(tp string) string {
+	if t, ok := strings.CutSuffix(tp, ".test.yaml"); ok {
+		return t + ".yaml"
+	}
+	return strings.TrimSuffix(tp, ".test.yml") + ".yml"
+}
+
+// scenarioFor compiles the scenario at p (or the one a test file at p belongs to), from
+// src when given (the editor's unsaved text) or else from the folder.
+func (s *Studio) scenarioFor(p string, src *string) (*engine.Scenario, engine.Diagnostics) {
+	if isTestPath(p) {
+		p = scenarioPathOf(p)
+	}
+	var data []byte
+	if src != nil {
+		data = []byte(*src)
+	} else {
+		b, ok := s.lib.File(p)
+		if !ok {
+			return nil, engine.Diagnostics{{Path: p, Line: 1, Col: 1, Message: "no such scenario file"}}
+		}
+		data = b
+	}
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(s.lib.FS(), p, data, &diags)
+	diags.Sort()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	sc.Warnings = diags.Warnings()
+	return sc, diags
+}
+
+type testsRequest struct {
+	Path   string  `json:"path"`             // the scenario
+	Source *string `json:"source,omitempty"` // the scenario as in the editor
+	Tests  *string `json:"tests,omitempty"`  // the test file as in the editor
+}
+
+// testResult is one test case's outcome, with the traced transcript of the call.
+type testResult struct {
+	Name       string   `json:"name"`
+	Line       int      `json:"line"`
+	Passed     bool     `json:"passed"`
+	Failures   []string `json:"failures"`
+	Transcript []string `json:"transcript"`
+}
+
+type testsResponse struct {
+	Path        string             `json:"path"`
+	Diagnostics engine.Diagnostics `json:"diagnostics"`
+	Results     []testResult       `json:"results"`
+	Passed      int                `json:"passed"`
+	Failed      int                `json:"failed"`
+}
+
+func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
+	var req testsRequest
+	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
+		return
+	}
+	if isTestPath(req.Path) {
+		req.Path = scenarioPathOf(req.Path)
+	}
+	tp := engine.TestPath(req.Path)
+	res := testsResponse{Path: tp, Diagnostics: engine.Diagnostics{}, Results: []testResult{}}
+	sc, diags := s.scenarioFor(req.Path, req.Source)
+	if sc == nil {
+		res.Diagnostics = diags
+		writeJSON(w, http.StatusUnprocessableEntity, res)
+		return
+	}
+	var data []byte
+	if req.Tests != nil {
+		data = []byte(*req.Tests)
+	} else if b, ok := s.lib.File(tp); ok {
+		data = b
+	} else {
+		res.Diagnostics = engine.Diagnostics{{Path: tp, Line: 1, Col: 1, Message: "this scenario has no test file yet: record a test from a call, or write " + tp}}
+		writeJSON(w, http.StatusUnprocessableEntity, res)
+		return
+	}
+	var td engine.Diagnostics
+	cases := engine.ParseTests(tp, data, sc, &td)
+	td.Sort()
+	if td != nil {
+		res.Diagnostics = td
+	}
+	if td.HasErrors() {
+		writeJSON(w, http.StatusUnprocessableEntity, res)
+		return
+	}
+	for _, c := range cases {
+		tr := engine.RunTestTraced(sc, c)
+		item := testResult{Name: c.Name, Line: c.Line, Passed: tr.Passed(), Failures: tr.Failures, Transcript: []string{}}
+		if item.Failures == nil {
+			item.Failures = []string{}
+		}
+		if t := strings.TrimRight(engine.FormatTranscript(tr.Transcript), "\n"); t != "" {
+			item.Transcript = strings.Split(t, "\n")
+		}
+		if item.Passed {
+			res.Passed++
+		} else {
+			res.Failed++
+		}
+		res.Results = append(res.Results, item)
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+type playRequest struct {
+	Path   string         `json:"path"`
+	Source *string        `json:"source,omitempty"`
+	Node   string         `json:"node,omitempty"`
+	Vars   map[string]any `json:"vars,omitempty"`
+}
+
+func (s *Studio) handlePlay(w http.ResponseWriter, r *http.Request) {
+	var req playRequest
+	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
+		return
+	}
+	sc, diags := s.scenarioFor(req.Path, req.Source)
+	if sc == nil {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "scenario_errors",
+			"message": fmt.Sprintf("fix the scenario's %d error(s) before playing it", len(diags.Errors()))}, "diagnostics": diags})
+		return
+	}
+	started, err := s.calls.StartDebugCall(r.Context(), web.DebugCall{Scenario: sc, Node: req.Node, Vars: req.Vars})
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "bad_start", err.Error())
+		return
+	}
+	s.log.Info("studio: debug call", "scenario", sc.ID, "node", req.Node, "call", started.ID)
+	writeJSON(w, http.StatusCreated, started)
+}
+
+type recordRequest struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+	Name  string `json:"name"`
+}
+
+func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
+	var req recordRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > maxTestName || strings.ContainsAny(req.Name, "\n\r") {
+		writeError(w, http.StatusBadRequest, "bad_name", fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
+	defer cancel()
+	test, err := s.calls.RecordTest(ctx, req.ID, req.Token, req.Name)
+	if err != nil {
+		status := http.StatusNotFound
+		if errors.Is(err, web.ErrNotRecordable) {
+			status = http.StatusUnprocessableEntity
+		}
+		writeError(w, status, "not_recordable", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"test": test})
+}
+
+func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
+	if s.journal == nil {
+		writeError(w, http.StatusNotFound, "not_found", "no calls are recorded")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
+	defer cancel()
+	c, entries, res, err := s.journal.Load(ctx, r.PathValue("id"))
+	if errors.Is(err, journal.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "no such call")
+		return
+	}
+	if err != nil {
+		s.log.Error("studio: loading a call", "err", err)
+		writeError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		return
+	}
+	rec, err := debrief.Build(c, entries, res)
+	if err != nil {
+		writeError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
+		return
+	}
+	writeJSON(w, http.StatusOK, rec)
+}
+
+// handleEvents streams library changes (server-sent events): the studio reloads what
+// changed on disk.
+func (s *Studio) handleEvents(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		writeError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		return
+	}
+	ch, stop := s.lib.Subscribe()
+	defer stop()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	send := func() {
+		fmt.Fprintf(w, "event: change\ndata: {\"generation\": %d}\n\n", s.lib.Generation())
+		fl.Flush()
+	}
+	send()
+	ping := time.NewTicker(eventsPing)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-ch:
+			send()
+		case <-ping.C:
+			fmt.Fprint(w, ": ping\n\n")
+			fl.Flush()
+		}
+	}
+}
+
+var signInTmpl = template.Must(template.New("signin").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · Switchboard studio</title><link rel="stylesheet" href="/app.css"><link rel="stylesheet" href="/studio/studio.css"></head>
+<body class="signin"><main class="card narrow">
+<h1>Switchboard studio</h1>
+<p>The studio is for scenario designers and supervisors. Open the designer link the server printed when it
+started, or paste a secret (it is in <code>access.json</code> in the server's data folder).</p>
+{{if .Message}}<p class="error" role="alert">{{.Message}}</p>{{end}}
+<form method="post" action="/studio/sign-in">
+<label for="secret">Secret</label>
+<input id="secret" name="secret" type="password" autocomplete="current-password" required autofocus>
+<button type="submit">Sign in</button>
+</form></main></body></html>`))
+
+func (s *Studio) signInPage(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = signInTmpl.Execute(w, struct{ Message string }{msg})
+}
+
+func (s *Studio) handleSignInPage(w http.ResponseWriter, r *http.Request) {
+	s.signInPage(w, http.StatusOK, "")
+}
+
+func (s *Studio) handleSignIn(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		s.signInPage(w, http.StatusForbidden, "Sign in from the studio's own page.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
+	secret := strings.TrimSpace(r.PostFormValue("secret"))
+	if s.secrets.roleOf(secret) == RoleNone {
+		s.log.Warn("studio: sign-in refused", "remote", r.RemoteAddr)
+		s.signInPage(w, http.StatusUnauthorized, "That secret is not right.")
+		return
+	}
+	setCookie(w, r, secret)
+	http.Redirect(w, r, "/studio/", http.StatusSeeOther)
+}
+
+func (s *Studio) handleSignOut(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/studio/sign-in", http.StatusSeeOther)
+}

@@ -1,0 +1,653 @@
+// Switchboard studio: library, editor, graph, tests, play with the lid open, revisions,
+// paths taken. Plain JavaScript; CodeMirror 5 and dagre are vendored (see vendor/README.md).
+"use strict";
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const el = (tag, attrs, ...kids) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v);
+    }
+    for (const k of kids) if (k != null) e.append(k);
+    return e;
+  };
+  const SVG = "http://www.w3.org/2000/svg";
+  const svg = (tag, attrs) => {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    return e;
+  };
+  const CHECK_DELAY = 300; // ms after the last keystroke before the text is checked
+
+  async function api(method, path, body) {
+    const opts = { method, headers: {} };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    const r = await fetch(path, opts);
+    if (r.status === 401) { location.href = "/studio/sign-in"; throw new Error("signed out"); }
+    const data = await r.json().catch(() => null);
+    if (!r.ok) {
+      const err = new Error((data && data.error && data.error.message) || "the server answered " + r.status);
+      err.status = r.status; err.data = data;
+      throw err;
+    }
+    return data;
+  }
+  const enc = (p) => p.split("/").map(encodeURIComponent).join("/");
+
+  let role = "none";
+  const params = new URLSearchParams(location.search);
+
+  async function init() {
+    try {
+      const me = await api("GET", "/api/studio/me");
+      role = me.role;
+      $("role").textContent = role;
+      $("folder").textContent = me.folder;
+      document.body.classList.add("role-" + role);
+      if (role !== "designer") for (const e of document.querySelectorAll(".designer-only")) e.hidden = true;
+    } catch (e) { $("fatal").textContent = "The studio could not start: " + e.message; return; }
+    const path = params.get("edit");
+    if (path) await openEditor(path); else await showLibrary();
+    watchChanges();
+  }
+
+  // --- Live reload -------------------------------------------------------------------
+  let onChange = () => {};
+  function watchChanges() {
+    const es = new EventSource("/api/studio/events");
+    es.addEventListener("change", () => { $("live").classList.remove("off"); onChange(); });
+    es.onerror = () => { $("live").classList.add("off"); };
+  }
+
+  // --- Library -----------------------------------------------------------------------
+  async function showLibrary() {
+    $("library-view").hidden = false;
+    document.title = "Library · Switchboard studio";
+    onChange = loadLibrary;
+    await loadLibrary();
+    $("new-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("new-error").textContent = "";
+      try {
+        const r = await api("POST", "/api/studio/scenarios", { id: $("new-id").value.trim(), title: $("new-title").value.trim() });
+        location.href = "/studio/?edit=" + encodeURIComponent(r.path);
+      } catch (e) { $("new-error").textContent = e.message; }
+    });
+  }
+
+  async function loadLibrary() {
+    let data;
+    try { data = await api("GET", "/api/studio/scenarios"); } catch (e) { $("fatal").textContent = e.message; return; }
+    const rows = $("lib-rows");
+    rows.replaceChildren();
+    for (const s of data.scenarios) {
+      const lint = el("td");
+      if (s.errors) lint.append(el("span", { class: "badge err", text: s.errors + (s.errors === 1 ? " error" : " errors") }));
+      if (s.warnings) lint.append(el("span", { class: "badge warn", text: s.warnings + (s.warnings === 1 ? " warning" : " warnings") }));
+      if (!s.errors && !s.warnings) lint.append(el("span", { class: "badge ok", text: "clean" }));
+      const t = s.tests;
+      let tests;
+      if (!t.file) tests = el("span", { class: "badge none", text: "no tests" });
+      else if (!t.ran) tests = el("span", { class: "badge none", text: "not run", title: "the scenario or its test file has errors" });
+      else if (t.passed === t.cases) tests = el("span", { class: "badge ok", text: t.passed + "/" + t.cases + " pass" });
+      else tests = el("span", { class: "badge err", text: (t.cases - t.passed) + " of " + t.cases + " fail", title: t.failed.join(", ") });
+      const pub = s.draft
+        ? el("span", { class: "badge " + (s.live ? "warn" : "err"), text: s.live ? "draft — the last passing version" : "draft — nothing yet" })
+        : el("span", { class: "badge ok", text: "this version" });
+      rows.append(el("tr", { "data-path": s.path },
+        el("td", {}, el("a", { href: "/studio/?edit=" + encodeURIComponent(s.path), text: s.title || s.id || s.path }),
+          el("div", { class: "path", text: s.path })),
+        lint, el("td", {}, tests), el("td", {}, pub)));
+    }
+    if (!data.scenarios.length) rows.append(el("tr", {}, el("td", { colspan: "4", text: "No scenarios yet: create one below." })));
+  }
+
+  // --- Editor ------------------------------------------------------------------------
+  const files = {}; // "scenario" | "tests" → {path, doc, base, clean, exists}
+  let cm, current = "scenario", sketch = null, diags = [], paths = null, zoom = 1;
+
+  async function openEditor(scenarioPath) {
+    $("editor-view").hidden = false;
+    const testPath = scenarioPath.replace(/\.ya?ml$/, (m) => ".test" + m);
+    cm = CodeMirror($("editor"), {
+      mode: "yaml", lineNumbers: true, indentUnit: 2, tabSize: 2, indentWithTabs: false, styleActiveLine: true,
+      matchBrackets: true, gutters: ["CodeMirror-lint-markers", "CodeMirror-linenumbers"], readOnly: role !== "designer",
+      lint: { getAnnotations: lintText, async: true, delay: CHECK_DELAY },
+      extraKeys: {
+        "Ctrl-S": save, "Cmd-S": save,
+        "Ctrl-/": "toggleComment", "Cmd-/": "toggleComment",
+        "Tab": (c) => c.somethingSelected() ? c.indentSelection("add") : c.replaceSelection("  "),
+        "Shift-Tab": (c) => c.indentSelection("subtract"),
+        "F8": nextDiagnostic, "Ctrl-Enter": runTests, "Cmd-Enter": runTests,
+        "Shift-Ctrl-F": "replace", "Shift-Cmd-F": "replace",
+      },
+    });
+    cm.getWrapperElement().setAttribute("aria-label", "Scenario source");
+    for (const [key, p] of [["scenario", scenarioPath], ["tests", testPath]]) {
+      let f = { exists: false, source: "", hash: "" };
+      try { f = await api("GET", "/api/studio/files/" + enc(p)); } catch (e) { $("fatal").textContent = e.message; }
+      const doc = CodeMirror.Doc(f.source, "yaml");
+      files[key] = { path: p, doc, base: f.hash, exists: f.exists, clean: doc.changeGeneration() };
+    }
+    $("tab-scenario").textContent = scenarioPath;
+    $("tab-tests").textContent = testPath + (files.tests.exists ? "" : " (new)");
+    $("tab-scenario").addEventListener("click", () => switchFile("scenario"));
+    $("tab-tests").addEventListener("click", () => switchFile("tests"));
+    document.title = scenarioPath + " · Switchboard studio";
+    cm.swapDoc(files.scenario.doc);
+    cm.on("changes", updateState);
+    $("save").addEventListener("click", save);
+    $("keys-btn").addEventListener("click", () => {
+      const k = $("keys"); k.hidden = !k.hidden; $("keys-btn").setAttribute("aria-expanded", String(!k.hidden));
+    });
+    $("disk-theirs").addEventListener("click", () => loadFromDisk(true));
+    $("disk-mine").addEventListener("click", () => { files[current].base = files[current].diskHash; $("disk-banner").hidden = true; updateState(); });
+    for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => showPanel(b.dataset.panel));
+    $("zoom-in").addEventListener("click", () => { zoom = Math.min(zoom * 1.25, 3); drawGraph(); });
+    $("zoom-out").addEventListener("click", () => { zoom = Math.max(zoom / 1.25, 0.3); drawGraph(); });
+    $("run-tests").addEventListener("click", runTests);
+    setupPlay();
+    setupRevisions();
+    setupPaths();
+    window.addEventListener("beforeunload", (ev) => { if (dirty("scenario") || dirty("tests")) { ev.preventDefault(); ev.returnValue = ""; } });
+    onChange = () => { loadFromDisk(false); if (!$("panel-revisions").hidden) loadRevisions(); };
+    updateState();
+    cm.focus();
+  }
+
+  const dirty = (key) => !files[key].doc.isClean(files[key].clean);
+
+  function switchFile(key) {
+    current = key;
+    cm.swapDoc(files[key].doc);
+    $("tab-scenario").setAttribute("aria-selected", String(key === "scenario"));
+    $("tab-tests").setAttribute("aria-selected", String(key === "tests"));
+    $("disk-banner").hidden = !files[key].diskHash || files[key].diskHash === files[key].base;
+    cm.performLint();
+    updateState();
+    cm.focus();
+  }
+
+  function updateState() {
+    const s = $("file-state");
+    const f = files[current];
+    const errs = diags.filter((d) => d.severity === "error").length;
+    s.className = "state";
+    if (dirty(current)) { s.textContent = "unsaved changes"; s.classList.add("dirty"); }
+    else if (!f.exists) { s.textContent = "new file, not saved yet"; s.classList.add("dirty"); }
+    else if (errs && current === "scenario") { s.textContent = "saved as a draft: trainees keep the last version that passed"; s.classList.add("draft"); }
+    else s.textContent = "saved";
+    for (const key of ["scenario", "tests"]) {
+      const tab = $("tab-" + key);
+      tab.textContent = files[key].path + (dirty(key) ? " •" : "") + (files[key].exists ? "" : " (new)");
+    }
+  }
+
+  // lintText is CodeMirror's async lint source: it checks the text on the server and
+  // turns the diagnostics into marks; the graph and the problems list update from it too.
+  async function lintText(text, done, _opts, editor) {
+    const key = current;
+    const body = { path: files[key].path, source: text };
+    if (key === "tests") body.scenario = files.scenario.doc.getValue();
+    let res;
+    try { res = await api("POST", "/api/studio/check", body); } catch (e) { done([]); return; }
+    if (key !== current) return; // the file was switched meanwhile
+    diags = res.diagnostics || [];
+    if (res.sketch) { sketch = res.sketch; drawGraph(); fillNodes(); }
+    showDiagnostics();
+    updateState();
+    const marks = diags.filter((d) => d.path === files[key].path).map((d) => {
+      const line = Math.max(d.line - 1, 0), ch = Math.max(d.col - 1, 0);
+      const len = editor.getLine(line) ? editor.getLine(line).length : 0;
+      return { from: CodeMirror.Pos(line, ch), to: CodeMirror.Pos(line, Math.min(Math.max(ch + 1, wordEnd(editor, line, ch)), Math.max(len, ch + 1))),
+        message: d.message, severity: d.severity };
+    });
+    done(marks);
+  }
+
+  function wordEnd(editor, line, ch) {
+    const text = editor.getLine(line) || "";
+    let i = ch;
+    while (i < text.length && /[^\s,:{}\[\]]/.test(text[i])) i++;
+    return i;
+  }
+
+  function showDiagnostics() {
+    const ul = $("diags");
+    ul.replaceChildren();
+    const errs = diags.filter((d) => d.severity === "error").length;
+    $("diag-count").textContent = diags.length ? "(" + errs + " errors, " + (diags.length - errs) + " warnings)" : "(none)";
+    for (const d of diags) {
+      const b = el("button", { type: "button", onclick: () => jump(d.path, d.line, d.col) },
+        el("span", { class: "pos", text: d.path + ":" + d.line + ":" + d.col }),
+        el("span", { class: "sev", text: d.severity + ": " }), d.message);
+      ul.append(el("li", { class: d.severity }, b));
+    }
+  }
+
+  function jump(path, line, col) {
+    if (files.tests.path === path && current !== "tests") switchFile("tests");
+    else if (files.scenario.path === path && current !== "scenario") switchFile("scenario");
+    const pos = CodeMirror.Pos(Math.max(line - 1, 0), Math.max(col - 1, 0));
+    cm.setCursor(pos);
+    cm.scrollIntoView(pos, 100);
+    cm.focus();
+  }
+
+  function nextDiagnostic() {
+    const mine = diags.filter((d) => d.path === files[current].path);
+    if (!mine.length) return;
+    const cur = cm.getCursor();
+    const next = mine.find((d) => d.line - 1 > cur.line || (d.line - 1 === cur.line && d.col - 1 > cur.ch)) || mine[0];
+    jump(next.path, next.line, next.col);
+  }
+
+  async function save() {
+    if (role !== "designer") return;
+    const key = current, f = files[key];
+    const text = f.doc.getValue(), gen = f.doc.changeGeneration();
+    $("file-state").textContent = "saving…";
+    try {
+      const r = await api("PUT", "/api/studio/files/" + enc(f.path), { source: text, base: f.base || "" });
+      f.base = r.hash; f.diskHash = r.hash; f.exists = true; f.clean = gen;
+      $("disk-banner").hidden = true;
+      updateState();
+    } catch (e) {
+      $("file-state").textContent = "not saved: " + e.message;
+      $("file-state").className = "state draft";
+      if (e.status === 409) { f.diskHash = "?"; $("disk-banner").hidden = false; }
+    }
+  }
+
+  // loadFromDisk brings in the file as it is on disk after a change there: silently when
+  // the editor has nothing unsaved, else (unless forced) the banner asks.
+  async function loadFromDisk(force) {
+    for (const key of ["scenario", "tests"]) {
+      const f = files[key];
+      let d;
+      try { d = await api("GET", "/api/studio/files/" + enc(f.path)); } catch (_) { continue; }
+      f.diskHash = d.hash;
+      if (d.hash === f.base && !force) continue;
+      if (key !== current && force) continue;
+      if (!dirty(key) || force) {
+        const cursor = key === current ? cm.getCursor() : null;
+        f.doc.setValue(d.source);
+        f.base = d.hash; f.exists = d.exists; f.clean = f.doc.changeGeneration();
+        if (cursor) cm.setCursor(cursor);
+        if (key === current) { $("disk-banner").hidden = true; cm.performLint(); }
+      } else if (key === current) {
+        $("disk-banner").hidden = false;
+      }
+    }
+    updateState();
+  }
+
+  function showPanel(name) {
+    for (const b of document.querySelectorAll("[data-panel]")) b.setAttribute("aria-selected", String(b.dataset.panel === name));
+    for (const p of ["graph", "tests", "play", "revisions", "paths"]) $("panel-" + p).hidden = p !== name;
+    if (name === "revisions") loadRevisions();
+    if (name === "paths" || name === "play") { $("panel-graph").hidden = false; } // the graph stays in view
+    if (name === "graph") $("panel-graph").hidden = false;
+  }
+
+  // --- Graph -------------------------------------------------------------------------
+  const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
+  let currentNode = "";
+
+  function drawGraph() {
+    const box = $("graph");
+    if (!sketch) return;
+    const g = new dagre.graphlib.Graph({ multigraph: true });
+    g.setGraph({ rankdir: "LR", nodesep: 22, ranksep: 70, edgesep: 12, marginx: 12, marginy: 12 });
+    g.setDefaultEdgeLabel(() => ({}));
+    for (const n of sketch.nodes) {
+      const sub = n.kind === "ending" ? n.outcome : n.kind === "ring" ? "☎ rings" : n.kind === "router" ? "router" : clip(n.say || "", 26);
+      const w = Math.max(n.id.length * 7.6, sub.length * 6.3) + 22;
+      g.setNode(n.id, { width: w, height: 42, data: n, sub });
+    }
+    sketch.edges.forEach((e, i) => {
+      const label = clip(e.label, 30);
+      g.setEdge(e.from, e.to, { label, width: label.length * 6.6 + 6, height: 14, labelpos: "c", data: e }, "e" + i);
+    });
+    dagre.layout(g);
+    const gw = g.graph().width || 100, gh = g.graph().height || 100;
+    const root = svg("svg", { width: gw * zoom, height: gh * zoom, viewBox: "0 0 " + gw + " " + gh, role: "img",
+      "aria-label": "Graph of " + sketch.nodes.length + " nodes and " + sketch.edges.length + " transitions" });
+    const defs = svg("defs");
+    const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+    marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#57606a" }));
+    defs.append(marker);
+    root.append(defs);
+    const edgeCount = {};
+    if (paths) for (const e of paths.edges) edgeCount[e.from + "\u0000" + e.to] = e.calls;
+    const maxCalls = paths ? Math.max(1, ...Object.values(paths.nodes)) : 1;
+    for (const ed of g.edges()) {
+      const e = g.edge(ed);
+      const cls = ["edge"];
+      if (e.data.timer) cls.push("timer");
+      if (e.data.broken) cls.push("broken");
+      const grp = svg("g", { class: cls.join(" "), "data-from": e.data.from, "data-to": e.data.to });
+      const pts = e.points;
+      let d = "M" + pts[0].x + "," + pts[0].y;
+      for (let i = 1; i < pts.length; i++) d += " L" + pts[i].x + "," + pts[i].y;
+      const p = svg("path", { d, "marker-end": "url(#arrow)" });
+      const c = edgeCount[e.data.from + "\u0000" + e.data.to];
+      if (paths) p.setAttribute("stroke-width", String(1 + 6 * (c || 0) / maxCalls));
+      const title = svg("title");
+      title.textContent = e.data.label + (e.data.broken ? " (does not compile)" : "") + (c ? " — taken by " + c + " calls" : "");
+      grp.append(title, p);
+      if (e.label) {
+        const t = svg("text", { x: e.x, y: e.y + 4, "text-anchor": "middle" });
+        t.textContent = e.label + (paths ? "  ×" + (c || 0) : "");
+        grp.append(t);
+      }
+      root.append(grp);
+    }
+    for (const id of g.nodes()) {
+      const n = g.node(id);
+      const data = n.data;
+      const cls = ["node", data.kind];
+      if (data.outcome) cls.push(data.outcome);
+      if (data.start) cls.push("start");
+      if (data.unreachable) cls.push("unreachable");
+      if (data.dead_end) cls.push("deadend");
+      if (id === currentNode) cls.push("current");
+      if (paths && !paths.nodes[id]) cls.push("unused");
+      const grp = svg("g", { class: cls.join(" "), transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")",
+        tabindex: "0", role: "button", "data-node": id,
+        "aria-label": "Node " + id + ", " + (data.outcome || data.kind) + (data.unreachable ? ", unreachable" : "") + (data.dead_end ? ", dead end" : "") + ": go to its source" });
+      const title = svg("title");
+      title.textContent = id + (data.unreachable ? " — never reached from the start" : "") + (data.dead_end ? " — not an ending and no way out" : "") + (data.say ? "\n" + data.say : "");
+      grp.append(title, svg("rect", { width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
+      const t1 = svg("text", { x: 10, y: 17 }); t1.textContent = id;
+      const t2 = svg("text", { x: 10, y: 33, class: "sub" });
+      t2.textContent = data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub;
+      grp.append(t1, t2);
+      if (paths) {
+        const cnt = svg("text", { x: n.width - 6, y: -4, "text-anchor": "end", class: "count" });
+        cnt.textContent = (paths.nodes[id] || 0) + " calls" + (paths.endings[id] ? "" : "");
+        grp.append(cnt);
+      }
+      const go = () => { jump(files.scenario.path, data.line, data.col); if (paths) listCalls(id); };
+      grp.addEventListener("click", go);
+      grp.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
+      root.append(grp);
+    }
+    box.replaceChildren(root);
+    const rules = $("rules");
+    rules.replaceChildren();
+    for (const r of sketch.rules) {
+      const li = el("li", {}, el("strong", { text: r.id }), ": ", el("code", { text: r.when }),
+        r.to ? " → " + r.to : "", el("span", { class: "hint", text: " (" + r.path + ":" + r.line + ")" }));
+      if (r.path === files.scenario.path) { li.style.cursor = "pointer"; li.addEventListener("click", () => jump(r.path, r.line, r.col)); }
+      rules.append(li);
+    }
+    if (!sketch.rules.length) rules.append(el("li", { text: "none" }));
+  }
+
+  // --- Tests -------------------------------------------------------------------------
+  async function runTests() {
+    if (role !== "designer") return;
+    showPanel("tests");
+    $("tests-summary").textContent = "Running…";
+    const list = $("tests-results");
+    list.replaceChildren();
+    let res;
+    try {
+      res = await api("POST", "/api/studio/tests", { path: files.scenario.path, source: files.scenario.doc.getValue(), tests: files.tests.doc.getValue() });
+    } catch (e) {
+      $("tests-summary").textContent = "The tests could not run: " + e.message;
+      if (e.data && e.data.diagnostics) for (const d of e.data.diagnostics) list.append(el("li", { class: "fail" }, d.path + ":" + d.line + ":" + d.col + ": " + d.message));
+      return;
+    }
+    $("tests-summary").textContent = res.passed + " passed, " + res.failed + " failed";
+    for (const t of res.results) {
+      const li = el("li", { class: t.passed ? "pass" : "fail" },
+        el("span", { class: "verdict", text: t.passed ? "✓ pass" : "✗ FAIL" }), " ",
+        el("a", { href: "#", text: t.name, onclick: (ev) => { ev.preventDefault(); jump(files.tests.path, t.line, 1); } }));
+      if (!t.passed) {
+        const ul = el("ul");
+        for (const f of t.failures) ul.append(el("li", { text: f }));
+        li.append(ul);
+      }
+      const det = el("details", {}, el("summary", { text: "Transcript and rule trace" }), el("pre", { text: t.transcript.join("\n") }));
+      if (!t.passed) det.open = true;
+      li.append(det);
+      list.append(li);
+    }
+  }
+
+  // --- Play with the lid open --------------------------------------------------------
+  let ws = null, call = null, msgID = 0, lastCustomer = null;
+
+  function fillNodes() {
+    const sel = $("play-node");
+    const keep = sel.value;
+    sel.replaceChildren(el("option", { value: "", text: "the start (" + (sketch.start || "?") + ")" }));
+    for (const n of sketch.nodes) if (n.kind !== "ending") sel.append(el("option", { value: n.id, text: n.id }));
+    sel.value = [...sel.options].some((o) => o.value === keep) ? keep : "";
+    fillVars();
+  }
+
+  function fillVars() {
+    const fromNode = $("play-node").value !== "";
+    $("play-vars").hidden = !fromNode || !sketch.vars.length;
+    const list = $("play-vars-list");
+    const old = {};
+    for (const i of list.querySelectorAll("[data-var]")) old[i.dataset.var] = i.type === "checkbox" ? i.checked : i.value;
+    list.replaceChildren();
+    for (const v of sketch.vars) {
+      let input;
+      if (v.kind === "bool") {
+        input = el("input", { type: "checkbox", "data-var": v.name, "data-kind": v.kind });
+        input.checked = v.name in old ? old[v.name] : !!v.init;
+      } else {
+        input = el("input", { type: v.kind === "number" ? "number" : "text", step: "any", "data-var": v.name, "data-kind": v.kind });
+        input.value = v.name in old ? old[v.name] : String(v.init);
+      }
+      list.append(el("label", {}, v.name + " (" + v.kind + ")", input));
+    }
+  }
+
+  function setupPlay() {
+    $("play-node").addEventListener("change", fillVars);
+    $("play-form").addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      $("play-error").textContent = "";
+      const node = $("play-node").value;
+      const body = { path: files.scenario.path, source: files.scenario.doc.getValue() };
+      if (node) {
+        body.node = node;
+        body.vars = {};
+        for (const i of $("play-vars-list").querySelectorAll("[data-var]")) {
+          body.vars[i.dataset.var] = i.dataset.kind === "bool" ? i.checked : i.dataset.kind === "number" ? Number(i.value) : i.value;
+        }
+      }
+      try { call = await api("POST", "/api/studio/play", body); } catch (e) { $("play-error").textContent = e.message; return; }
+      call.fromNode = node;
+      startCall();
+    });
+    $("answer").addEventListener("click", () => send({ type: "answer" }));
+    $("hangup").addEventListener("click", () => send({ type: "hangup" }));
+    $("say-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const t = $("say").value.trim();
+      if (!t) return;
+      send({ type: "say", text: t });
+      $("say").value = "";
+    });
+    $("record-form").addEventListener("submit", recordTest);
+  }
+
+  function send(m) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    m.id = "s" + (++msgID);
+    ws.send(JSON.stringify(m));
+  }
+
+  function startCall() {
+    if (ws) ws.close();
+    $("call").hidden = false;
+    $("transcript").replaceChildren();
+    $("choices").replaceChildren();
+    $("dbg-trace").replaceChildren();
+    $("record-form").hidden = true;
+    $("record-msg").textContent = "";
+    $("call-status").textContent = "connecting…";
+    lastCustomer = null;
+    const proto = location.protocol === "https:" ? "wss://" : "ws://";
+    ws = new WebSocket(proto + location.host + call.ws);
+    ws.onopen = () => { $("call-status").textContent = "connected"; };
+    ws.onmessage = (ev) => { for (const line of ev.data.split("\n")) if (line) handle(JSON.parse(line)); };
+    ws.onclose = () => { if ($("call-status").textContent === "connected") $("call-status").textContent = "disconnected"; };
+  }
+
+  const say = (cls, text) => {
+    const li = el("li", { class: cls, text });
+    $("transcript").append(li);
+    li.scrollIntoView({ block: "nearest" });
+    return li;
+  };
+
+  function handle(m) {
+    switch (m.type) {
+      case "ring": $("call-status").textContent = "☎ ringing"; $("answer").hidden = false; break;
+      case "line_start": lastCustomer = say("customer", ""); lastCustomer.dataset.node = m.node; break;
+      case "word": if (lastCustomer) lastCustomer.textContent += (lastCustomer.textContent ? " " : "") + m.text; break;
+      case "cut": if (lastCustomer) lastCustomer.textContent += " — (cut off)"; break;
+      case "trainee":
+        if (m.event === "answer") { $("answer").hidden = true; $("call-status").textContent = "on the call"; say("note", "you answered"); }
+        else if (m.event === "hangup") say("note", "you hung up");
+        else say("trainee", m.text + (m.flags && m.flags.length ? "  [" + m.flags.join(", ") + "]" : ""));
+        break;
+      case "choices":
+        $("choices").replaceChildren(...m.choices.map((c) => el("button", { type: "button", text: c.text, onclick: () => send({ type: "choose", index: c.index }) })));
+        break;
+      case "feedback": say("note", "feedback" + (m.rule ? " (" + m.rule + ")" : "") + ": " + m.text); break;
+      case "end":
+        $("call-status").textContent = "ended: " + m.ending + " (" + m.outcome + "), score " + Math.round(m.overall * 100) + "%" + (m.passed ? ", passed" : ", not passed");
+        $("choices").replaceChildren();
+        $("answer").hidden = true;
+        say("note", "The call ended at " + m.ending + ": " + (m.text || m.outcome));
+        $("record-form").hidden = false;
+        if (call.fromNode) $("record-msg").textContent = "A call started from a node cannot become a test (tests start at the start).";
+        break;
+      case "error": say("note", "⚠ " + m.message); break;
+      case "debug": showDebug(m); break;
+    }
+  }
+
+  function showDebug(m) {
+    $("dbg-node").textContent = m.node;
+    $("dbg-mood").textContent = m.mood.toFixed(2);
+    const kv = (tbody, obj) => {
+      tbody.replaceChildren(...Object.keys(obj).sort().map((k) => el("tr", {}, el("td", { text: k }), el("td", { text: JSON.stringify(obj[k]) }))));
+    };
+    kv($("dbg-vars"), m.vars);
+    kv($("dbg-scores"), m.scores);
+    currentNode = m.node;
+    drawGraph();
+    if (!m.trace.length && !m.entered.length && !m.errors.length) return;
+    const li = el("li", {}, el("div", { class: "step", text: "at " + (m.at / 1000).toFixed(1) + "s" + (m.entered.length ? " → entered " + m.entered.join(" → ") : "") }));
+    const ul = el("ul");
+    for (const t of m.trace) {
+      ul.append(el("li", { class: "g " + (t.holds ? "t" : "f") },
+        (t.holds ? "✓ " : "✗ ") + (t.rule ? "rule " + t.rule + ": " : t.node + ": ") + t.when + (t.to ? "  → " + t.to : "") + "  = " + t.holds));
+    }
+    for (const e of m.errors) ul.append(el("li", { class: "err", text: e }));
+    li.append(ul);
+    $("dbg-trace").append(li);
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  async function recordTest(ev) {
+    ev.preventDefault();
+    try {
+      const r = await api("POST", "/api/studio/record", { id: call.id, token: call.token, name: $("record-name").value });
+      const doc = files.tests.doc;
+      let text = doc.getValue();
+      if (text && !text.endsWith("\n")) text += "\n";
+      const start = text.split("\n").length - 1;
+      doc.replaceRange((text ? "\n" : "") + r.test, CodeMirror.Pos(doc.lastLine()));
+      $("record-msg").textContent = "Added to " + files.tests.path + " (not saved yet).";
+      switchFile("tests");
+      cm.setCursor(CodeMirror.Pos(start + 1, 0));
+      cm.scrollIntoView(null, 100);
+    } catch (e) { $("record-msg").textContent = e.message; }
+  }
+
+  // --- Revisions ---------------------------------------------------------------------
+  let viewing = null;
+  function setupRevisions() {
+    $("rev-close").addEventListener("click", () => { $("rev-view").hidden = true; viewing = null; });
+    $("rev-restore").addEventListener("click", async () => {
+      if (!viewing) return;
+      const f = files[current];
+      if (dirty(current) && !confirm("Restoring replaces your unsaved changes. Go on?")) return;
+      try {
+        const r = await api("POST", "/api/studio/restore", { path: f.path, id: viewing, base: f.base || "" });
+        f.doc.setValue(r.source); f.base = r.hash; f.exists = true; f.clean = f.doc.changeGeneration();
+        $("rev-view").hidden = true;
+        loadRevisions();
+        updateState();
+      } catch (e) { $("rev-title").textContent = "Not restored: " + e.message; }
+    });
+  }
+
+  async function loadRevisions() {
+    const f = files[current];
+    const ul = $("revisions");
+    let r;
+    try { r = await api("GET", "/api/studio/revisions/" + enc(f.path)); } catch (e) { ul.replaceChildren(el("li", { text: e.message })); return; }
+    ul.replaceChildren();
+    if (!r.revisions.length) ul.append(el("li", { text: "No earlier versions of " + f.path + " yet." }));
+    for (const v of r.revisions) {
+      ul.append(el("li", {}, el("a", { href: "#", text: new Date(v.saved).toLocaleString(), onclick: async (ev) => {
+        ev.preventDefault();
+        const d = await api("GET", "/api/studio/revisions/" + enc(f.path) + "?id=" + encodeURIComponent(v.id));
+        viewing = v.id;
+        $("rev-title").textContent = f.path + " as it was until " + new Date(v.saved).toLocaleString();
+        $("rev-source").textContent = d.source;
+        $("rev-view").hidden = false;
+      } }), el("span", { class: "hint", text: " " + v.size + " bytes" })));
+    }
+  }
+
+  // --- Paths taken -------------------------------------------------------------------
+  function setupPaths() {
+    $("load-paths").addEventListener("click", async () => {
+      const id = sketch && sketch.id;
+      if (!id) { $("paths-summary").textContent = "The scenario needs an id first."; return; }
+      try { paths = await api("GET", "/api/studio/paths/" + encodeURIComponent(id)); } catch (e) { $("paths-summary").textContent = e.message; return; }
+      const ends = Object.entries(paths.endings).map(([k, v]) => k + ": " + v).join(", ");
+      $("paths-summary").textContent = paths.calls.length + " recorded calls" + (ends ? " — ended at " + ends : "") +
+        (paths.skipped ? " (" + paths.skipped + " could not be replayed)" : "") + ". Click a node to list its calls.";
+      $("clear-paths").hidden = false;
+      drawGraph();
+    });
+    $("clear-paths").addEventListener("click", () => {
+      paths = null; $("clear-paths").hidden = true; $("paths-summary").textContent = "";
+      $("paths-calls").replaceChildren(); $("paths-node-h").hidden = true; drawGraph();
+    });
+  }
+
+  function listCalls(node) {
+    const idx = (paths && paths.by_node[node]) || [];
+    $("paths-node-h").hidden = false;
+    $("paths-node-h").textContent = idx.length + " calls went through " + node;
+    $("paths-calls").replaceChildren(...idx.map((i) => {
+      const c = paths.calls[i];
+      return el("li", {}, el("a", { href: "/debrief.html#id=" + encodeURIComponent(c.id), target: "_blank", text: (c.trainee || "trainee") + " — " + new Date(c.created).toLocaleString() }),
+        " ended at " + c.ending + " (" + c.outcome + ", " + Math.round(c.overall * 100) + "%)");
+    }));
+    showPanel("paths");
+  }
+
+  init();
+})();

@@ -1,0 +1,398 @@
+// Package studio serves the designers' studio: the library of scenarios with their lint
+// and test status, an editor with diagnostics as you type, the graph, the tests, calls
+// played "with the lid open", saves with revisions, live reload, and the paths recorded
+// calls took. Pages are under /studio/ and the API under /api/studio/; both need a role
+// (see Secrets).
+//
+// A *Studio is safe for concurrent use; it keeps no state of its own beyond the library,
+// the call server and the journal it was given.
+package studio
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/library"
+)
+
+// Limits and timings of the studio API.
+const (
+	maxBodyBytes   = 2*engine.MaxFileBytes + 64<<10 // a scenario and its tests, as JSON
+	maxTestName    = 200
+	storageTimeout = 10 * time.Second
+	eventsPing     = 25 * time.Second // keeps the live-reload stream open through proxies
+)
+
+//go:embed static
+var staticFiles embed.FS
+
+// Options configure a Studio.
+type Options struct {
+	Library *library.Library
+	Calls   *web.Server     // plays debug calls
+	Journal journal.Journal // recorded calls, for paths taken and debriefs (may be nil)
+	Secrets Secrets
+	Logger  *slog.Logger
+}
+
+// Studio is the studio's HTTP handler. See the package doc.
+type Studio struct {
+	lib     *library.Library
+	calls   *web.Server
+	journal journal.Journal
+	secrets Secrets
+	log     *slog.Logger
+	mux     *http.ServeMux
+}
+
+// New makes the studio.
+func New(o Options) (*Studio, error) {
+	if o.Library == nil || o.Calls == nil {
+		return nil, errors.New("studio: a library and a call server are needed")
+	}
+	if len(o.Secrets.Designer) < MinSecretLen || len(o.Secrets.Supervisor) < MinSecretLen {
+		return nil, errors.New("studio: both secrets are needed")
+	}
+	s := &Studio{lib: o.Library, calls: o.Calls, journal: o.Journal, secrets: o.Secrets, log: o.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	// Trainees get each scenario's last version that passed lint, as soon as it changes.
+	publish := func() {
+		if err := s.calls.SetScenarios(s.lib.Published()); err != nil {
+			s.log.Error("studio: the library could not be published", "err", err)
+		}
+	}
+	s.lib.OnChange(publish)
+	publish()
+	m := http.NewServeMux()
+	look, design := RoleSupervisor, RoleDesigner
+	m.Handle("GET /api/studio/me", s.api(look, s.handleMe))
+	m.Handle("GET /api/studio/scenarios", s.api(look, s.handleList))
+	m.Handle("POST /api/studio/scenarios", s.api(design, s.handleNew))
+	m.Handle("GET /api/studio/files/{path...}", s.api(look, s.handleGetFile))
+	m.Handle("PUT /api/studio/files/{path...}", s.api(design, s.handleSave))
+	m.Handle("GET /api/studio/revisions/{path...}", s.api(look, s.handleRevisions))
+	m.Handle("POST /api/studio/restore", s.api(design, s.handleRestore))
+	m.Handle("POST /api/studio/check", s.api(look, s.handleCheck))
+	m.Handle("POST /api/studio/tests", s.api(design, s.handleTests))
+	m.Handle("POST /api/studio/play", s.api(design, s.handlePlay))
+	m.Handle("POST /api/studio/record", s.api(design, s.handleRecord))
+	m.Handle("GET /api/studio/paths/{id}", s.api(look, s.handlePaths))
+	m.Handle("GET /api/studio/calls/{id}/debrief", s.api(look, s.handleDebrief))
+	m.Handle("GET /api/studio/events", s.api(look, s.handleEvents))
+	m.Handle("/api/studio/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
+	}))
+	m.HandleFunc("GET /studio/sign-in", s.handleSignInPage)
+	m.HandleFunc("POST /studio/sign-in", s.handleSignIn)
+	m.HandleFunc("POST /studio/sign-out", s.handleSignOut)
+	m.Handle("GET /studio/", s.page(http.FileServerFS(mustSub(staticFiles, "static"))))
+	m.HandleFunc("GET /studio", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/studio/?"+r.URL.RawQuery, http.StatusMovedPermanently)
+	})
+	s.mux = m
+	return s, nil
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // the embedded folder exists: a build error, not input
+	}
+	return sub
+}
+
+// ServeHTTP implements http.Handler for /studio/ and /api/studio/.
+func (s *Studio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/studio") {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "no-referrer")
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// Mount returns a handler serving the studio's paths with s and everything else with next.
+func (s *Studio) Mount(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if p == "/studio" || strings.HasPrefix(p, "/studio/") || strings.HasPrefix(p, "/api/studio/") {
+			s.ServeHTTP(w, r)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+type ctxKey struct{}
+
+// api wraps an API handler: the role is checked (401 without a valid secret, 403 when it
+// is not enough) and so is the origin of requests that change things.
+func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		role := s.secrets.roleOf(presented(r))
+		switch {
+		case role == RoleNone:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard studio"`)
+			writeError(w, http.StatusUnauthorized, "unauthorized", "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
+			return
+		case role < need:
+			writeError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
+			return
+		case r.Method != http.MethodGet && !sameOrigin(r):
+			writeError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, role)))
+	})
+}
+
+// page wraps the studio's pages: ?key=SECRET (the designer link) signs in and reloads
+// without the key in the address; without a valid secret the sign-in page is shown.
+func (s *Studio) page(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if key := r.URL.Query().Get("key"); key != "" {
+			if s.secrets.roleOf(key) == RoleNone {
+				s.signInPage(w, http.StatusUnauthorized, "That link is not valid (any more). Paste the current secret, or ask for a new link.")
+				return
+			}
+			setCookie(w, r, key)
+			q := r.URL.Query()
+			q.Del("key")
+			u := *r.URL
+			u.RawQuery = q.Encode()
+			http.Redirect(w, r, u.String(), http.StatusSeeOther)
+			return
+		}
+		if s.secrets.roleOf(presented(r)) == RoleNone {
+			s.signInPage(w, http.StatusUnauthorized, "")
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true // not a browser, or a same-origin request that did not say
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+func role(r *http.Request) Role {
+	v, _ := r.Context().Value(ctxKey{}).(Role)
+	return v
+}
+
+// apiError is the body of every studio API error.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, message
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// readJSON decodes a JSON request body into v, answering the client itself on failure.
+func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
+		return false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
+			return false
+		}
+		writeError(w, http.StatusBadRequest, "bad_json", "reading the request: "+err.Error())
+		return false
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_json", "the request is not the expected JSON: "+err.Error())
+		return false
+	}
+	return true
+}
+
+func (s *Studio) handleMe(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"role": role(r).String(), "folder": s.lib.Dir()})
+}
+
+// listItem is an entry as the library page shows it.
+type listItem struct {
+	*library.Entry
+	Live bool `json:"live"` // trainees can play it (a version passed lint)
+}
+
+func (s *Studio) handleList(w http.ResponseWriter, r *http.Request) {
+	items := []listItem{}
+	for _, e := range s.lib.Entries() {
+		items = append(items, listItem{Entry: e, Live: e.Published != nil})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"generation": s.lib.Generation(), "scenarios": items})
+}
+
+type newRequest struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+}
+
+func (s *Studio) handleNew(w http.ResponseWriter, r *http.Request) {
+	var req newRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	p, err := s.lib.NewScenario(req.ID, req.Title)
+	if err != nil {
+		s.libError(w, err)
+		return
+	}
+	s.log.Info("studio: new scenario", "path", p)
+	writeJSON(w, http.StatusCreated, map[string]string{"path": p})
+}
+
+// libError answers with the right status for a library error.
+func (s *Studio) libError(w http.ResponseWriter, err error) {
+	switch {
+	case errors.Is(err, library.ErrConflict):
+		writeError(w, http.StatusConflict, "conflict", err.Error()+": reload it (your text stays in the editor) and save again")
+	case errors.Is(err, library.ErrExists):
+		writeError(w, http.StatusConflict, "exists", err.Error())
+	case errors.Is(err, library.ErrBadPath):
+		writeError(w, http.StatusBadRequest, "bad_path", err.Error())
+	case errors.Is(err, library.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	default:
+		s.log.Error("studio: library", "err", err)
+		writeError(w, http.StatusInternalServerError, "storage", "the file could not be written: "+err.Error())
+	}
+}
+
+// fileInfo is a file as the editor opens it.
+type fileInfo struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+	Source string `json:"source"`
+	Hash   string `json:"hash"` // "" when the file does not exist
+}
+
+func (s *Studio) handleGetFile(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	if err := library.CheckPath(p); err != nil {
+		s.libError(w, err)
+		return
+	}
+	b, ok := s.lib.File(p)
+	if !ok {
+		writeJSON(w, http.StatusOK, fileInfo{Path: p})
+		return
+	}
+	writeJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+}
+
+type saveRequest struct {
+	Source string `json:"source"`
+	Base   string `json:"base"` // the hash the editor started from ("" for a new file)
+}
+
+// saveResponse tells the editor what it saved and what trainees now get.
+type saveResponse struct {
+	Path  string         `json:"path"`
+	Hash  string         `json:"hash"`
+	Entry *library.Entry `json:"entry,omitempty"`
+}
+
+func (s *Studio) handleSave(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	var req saveRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := s.lib.Save(p, []byte(req.Source), req.Base); err != nil {
+		s.libError(w, err)
+		return
+	}
+	res := saveResponse{Path: p, Hash: library.HashOf([]byte(req.Source))}
+	sp := p
+	if t, ok := strings.CutSuffix(p, ".test.yaml"); ok {
+		sp = t + ".yaml"
+	}
+	if e, ok := s.lib.Entry(sp); ok {
+		res.Entry = e
+	}
+	s.log.Info("studio: saved", "path", p)
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
+	p := r.PathValue("path")
+	if id := r.URL.Query().Get("id"); id != "" {
+		b, err := s.lib.Revision(p, id)
+		if err != nil {
+			s.libError(w, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+		return
+	}
+	revs, err := s.lib.Revisions(p)
+	if err != nil {
+		s.libError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"path": p, "revisions": revs})
+}
+
+type restoreRequest struct {
+	Path string `json:"path"`
+	ID   string `json:"id"`
+	Base string `json:"base"`
+}
+
+func (s *Studio) handleRestore(w http.ResponseWriter, r *http.Request) {
+	var req restoreRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	if err := s.lib.Restore(req.Path, req.ID, req.Base); err != nil {
+		s.libError(w, err)
+		return
+	}
+	b, _ := s.lib.File(req.Path)
+	s.log.Info("studio: restored a revision", "path", req.Path, "revision", req.ID)
+	writeJSON(w, http.StatusOK, fileInfo{Path: req.Path, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+}
