@@ -21,8 +21,8 @@ import (
 	"github.com/switchboard-sim/switchboard/scenarios"
 	"github.com/switchboard-sim/switchboard/web"
 	"github.com/switchboard-sim/switchboard/web/library"
-	"github.com/switchboard-sim/switchboard/web/studio"
 	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
+	"github.com/switchboard-sim/switchboard/web/studio"
 	"github.com/switchboard-sim/switchboard/web/xapisend"
 )
 

@@ -62,7 +62,9 @@ func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
 	return true
 }
 
-func isTestPath(p string) bool { return strings.HasSuffix(p, ".test.yaml") || strings.HasSuffix(p, ".test.yml") }
+func isTestPath(p string) bool {
+	return strings.HasSuffix(p, ".test.yaml") || strings.HasSuffix(p, ".test.yml")
+}
 
 // scenarioPathOf returns the scenario a test file belongs to.
 func scenarioPathOf(tp string) string {

@@ -246,7 +246,9 @@ func TestSaveDraftPublishAndRevisions(t *testing.T) {
 	assert.Equal(t, "Revised — "+oldTitle, traineeTitles(t, e)["cheese-shop"])
 
 	// Saving from a stale copy is refused and writes nothing.
-	var er struct{ Error struct{ Code, Message string } }
+	var er struct {
+		Error struct{ Code, Message string }
+	}
 	assert.Equal(t, 409, e.call("PUT", "/api/studio/files/cheese-shop.yaml", designerKey, map[string]string{"source": "lost", "base": f.Hash}, &er))
 	assert.Equal(t, "conflict", er.Error.Code)
 
@@ -536,9 +538,12 @@ func TestPathsTaken(t *testing.T) {
 	play(map[string]any{"type": "say", "text": "What?"})
 	play(map[string]any{"type": "choose", "index": 0})
 	var p struct {
-		Calls   []struct{ ID, Ending string }
-		Nodes   map[string]int
-		Edges   []struct{ From, To string; Calls int }
+		Calls []struct{ ID, Ending string }
+		Nodes map[string]int
+		Edges []struct {
+			From, To string
+			Calls    int
+		}
 		Endings map[string]int
 		ByNode  map[string][]int `json:"by_node"`
 	}
