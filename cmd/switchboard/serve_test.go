@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -69,13 +70,17 @@ type proc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	url    string
+	studio chan string // the designer link serve printed
 	mu     sync.Mutex
 	stderr strings.Builder
 	done   chan struct{}
 	took   time.Duration // from start to the ready line
 }
 
-var readyLine = regexp.MustCompile(`ready on (http://[^/ ]+)/`)
+var (
+	readyLine  = regexp.MustCompile(`ready on (http://[^/ ]+)/`)
+	studioLine = regexp.MustCompile(`Designers' studio: (http://\S+)`)
+)
 
 // startServe runs the binary with serve, extra args and env, and waits for its URL.
 func startServe(t *testing.T, env []string, args ...string) *proc {
@@ -103,11 +108,15 @@ func startServe(t *testing.T, env []string, args ...string) *proc {
 		}
 	}()
 	urls := make(chan string, 1)
+	p.studio = make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
+			}
+			if m := studioLine.FindStringSubmatch(sc.Text()); m != nil {
+				p.studio <- m[1]
 			}
 		}
 	}()
@@ -186,6 +195,28 @@ func TestServeWithNoSetupThenSIGTERM(t *testing.T) {
 	resp.Body.Close()
 	assert.Contains(t, string(body), "<title>Switchboard")
 
+	// The studio: refused without the secret; the printed designer link opens it.
+	assert.Equal(t, http.StatusUnauthorized, getJSON(t, p.url+"/api/studio/me", nil))
+	var link string
+	select {
+	case link = <-p.studio:
+	case <-time.After(readyWait):
+		t.Fatal("serve printed no designer link")
+	}
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	browser := &http.Client{Jar: jar}
+	resp, err = browser.Get(link)
+	require.NoError(t, err)
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, string(body), "<title>Switchboard studio")
+	resp, err = browser.Get(p.url + "/api/studio/scenarios")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
 	assert.Equal(t, 0, p.stop(syscall.SIGTERM), p.logs())
 	assert.Contains(t, p.logs(), "msg=stopped")
 }
@@ -194,14 +225,21 @@ func TestServeTakesFlagsFromEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	writeFile(t, dir, "quick.yaml", quickScenario)
 	writeFile(t, dir, "broken.yaml", "id: broken\nnodes: {")
-	p := startServe(t, []string{"SWITCHBOARD_SCENARIOS=" + dir, "SWITCHBOARD_LOG_LEVEL=debug"})
+	p := startServe(t, []string{"SWITCHBOARD_SCENARIOS=" + dir, "SWITCHBOARD_LOG_LEVEL=debug",
+		"SWITCHBOARD_DESIGNER_SECRET=designer-secret-from-the-environment"})
+	req, _ := http.NewRequest("GET", p.url+"/api/studio/me", nil)
+	req.Header.Set("Authorization", "Bearer designer-secret-from-the-environment")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the designer secret comes from the environment")
 	var list []struct{ ID string }
 	require.Equal(t, http.StatusOK, getJSON(t, p.url+"/api/scenarios", &list))
 	require.Len(t, list, 1)
 	assert.Equal(t, "quick", list[0].ID)
 	assert.Equal(t, 0, p.stop(os.Interrupt))
 	logs := p.logs()
-	assert.Contains(t, logs, "scenario not offered", "a broken scenario is skipped with its diagnostics")
+	assert.Contains(t, logs, "scenario has errors", "a broken scenario is not offered, and its diagnostics are logged")
 	assert.Contains(t, logs, "broken.yaml:")
 }
 

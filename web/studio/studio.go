@@ -101,7 +101,7 @@ func New(o Options) (*Studio, error) {
 	m.HandleFunc("GET /studio/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /studio/sign-in", s.handleSignIn)
 	m.HandleFunc("POST /studio/sign-out", s.handleSignOut)
-	m.Handle("GET /studio/", s.page(http.FileServerFS(mustSub(staticFiles, "static"))))
+	m.Handle("GET /studio/", s.page(http.StripPrefix("/studio", http.FileServerFS(mustSub(staticFiles, "static")))))
 	m.HandleFunc("GET /studio", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/studio/?"+r.URL.RawQuery, http.StatusMovedPermanently)
 	})

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -78,10 +79,26 @@ func (p *Page) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	require.NoError(p.T, chromedp.Do(ctx, actions...), what)
 }
 
-// Wait polls a JavaScript condition until it is truthy.
+// Wait polls a JavaScript condition until it is truthy. A page that navigates meanwhile
+// (e.g. after a form was sent) is polled again. On failure the page is saved as a
+// screenshot named after the test, to see what it showed.
 func (p *Page) Wait(what, cond string) {
 	p.T.Helper()
-	p.Do(what, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingTimeout(browserWait), chromedp.WithPollingInterval(20*time.Millisecond)))
+	deadline := time.Now().Add(browserWait)
+	for {
+		ctx, cancel := context.WithDeadline(p.Ctx, deadline)
+		err := chromedp.Do(ctx, chromedp.Poll[chromedp.Void](cond, chromedp.WithPollingInterval(20*time.Millisecond)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if strings.Contains(err.Error(), "navigated or closed") && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		p.Shot("failed-" + strings.ReplaceAll(p.T.Name(), "/", "-"))
+		require.NoError(p.T, err, what)
+	}
 }
 
 // Eval evaluates a JavaScript expression.

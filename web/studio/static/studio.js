@@ -141,6 +141,7 @@
     $("tab-tests").addEventListener("click", () => switchFile("tests"));
     document.title = scenarioPath + " · Switchboard studio";
     cm.swapDoc(files.scenario.doc);
+    cm.performLint();
     cm.on("changes", updateState);
     $("save").addEventListener("click", save);
     $("keys-btn").addEventListener("click", () => {
@@ -197,7 +198,7 @@
     if (key === "tests") body.scenario = files.scenario.doc.getValue();
     let res;
     try { res = await api("POST", "/api/studio/check", body); } catch (e) { done([]); return; }
-    if (key !== current) return; // the file was switched meanwhile
+    if (key !== current || text !== files[key].doc.getValue()) return; // switched or typed meanwhile: a newer check follows
     diags = res.diagnostics || [];
     if (res.sketch) { sketch = res.sketch; drawGraph(); fillNodes(); }
     showDiagnostics();

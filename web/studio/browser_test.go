@@ -1,0 +1,198 @@
+package studio_test
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/web/internal/browsertest"
+)
+
+type page = browsertest.Page
+
+func eval[T any](p *page, expr string) T { return browsertest.Eval[T](p, expr) }
+
+// cm is the page's CodeMirror editor, in JavaScript.
+const cm = `document.querySelector(".CodeMirror").CodeMirror`
+
+// The studio end to end in headless Chromium: refused without the secret, signed in by the
+// designer link; a new scenario; an error typed and seen at its line; fixed by undo; the
+// graph updating; the tests run; saved to disk; played from a node with the debug panel;
+// recorded as a test; and an edit on disk reloaded into the editor.
+func TestBrowserStudio(t *testing.T) {
+	e := newEnv(t)
+	p := &page{T: t, Ctx: browsertest.New(t, 1400, 950)}
+
+	p.Do("open the studio without a secret", chromedp.Navigate(e.url+"/studio/"))
+	p.Wait("the sign-in page", browsertest.Visible("secret"))
+	assert.Contains(t, eval[string](p, `document.body.textContent`), "designer link")
+	p.Shot("studio-1-signin")
+
+	p.Do("open the designer link", chromedp.Navigate(e.url+"/studio/?key="+url.QueryEscape(designerKey)))
+	eval[bool](p, browsertest.TrackErrors)
+	p.Wait("the library", `document.querySelectorAll("#lib-rows tr").length === 8`)
+	assert.NotContains(t, eval[string](p, `location.href`), "key=", "the secret leaves the address bar")
+	assert.Equal(t, "designer", eval[string](p, `document.getElementById("role").textContent`))
+	assert.Equal(t, 8, eval[int](p, `document.querySelectorAll("#lib-rows .badge.ok").length / 3`), "clean, tests pass, live")
+	p.Shot("studio-2-library")
+
+	// A new scenario from the template opens in the editor.
+	p.Do("create a scenario", chromedp.Focus(chromedp.ID("new-id")), chromedp.KeyEvent("lost-parcel"),
+		chromedp.Focus(chromedp.ID("new-title")), chromedp.KeyEvent("The lost parcel"), chromedp.Click(chromedp.CSS(`#new-form button[type=submit]`)))
+	p.Wait("the editor", `document.querySelector(".CodeMirror") !== null && document.querySelectorAll("#graph .node").length === 5`)
+	assert.Equal(t, "(none)", eval[string](p, `document.getElementById("diag-count").textContent`))
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#graph .node.start").length`))
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#graph .node.resolved").length`))
+	assert.Equal(t, 2, eval[int](p, `document.querySelectorAll("#graph .node.lost").length`))
+
+	// Type an error: a transition to a node that does not exist.
+	line := eval[int](p, cm+`.getValue().split("\n").findIndex((l) => l.includes("to: thanks"))`)
+	require.Positive(t, line)
+	col := eval[int](p, fmt.Sprintf(cm+`.getLine(%d).indexOf("thanks")`, line))
+	p.Do("type an error", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(cm+`.focus(); `+cm+`.setCursor({line: %d, ch: %d})`, line, col+len("thanks"))),
+		chromedp.KeyEvent("x"))
+	p.Wait("the diagnostic", `document.querySelectorAll("#diags li.error").length > 0`)
+	diag := eval[string](p, `document.querySelector("#diags li.error").textContent`)
+	assert.Contains(t, diag, fmt.Sprintf("lost-parcel.yaml:%d:%d", line+1, col+1), "at the right line and column")
+	assert.Contains(t, diag, `did you mean "thanks"`)
+	p.Wait("the lint mark in the gutter", `document.querySelector(".CodeMirror-lint-marker-error") !== null`)
+	p.Wait("the graph shows the dead end", `document.querySelectorAll("#graph .node.deadend").length === 1 || document.querySelectorAll("#graph .node.unreachable").length === 1`)
+	assert.Contains(t, eval[string](p, `document.getElementById("file-state").textContent`), "unsaved")
+	p.Shot("studio-3-error")
+
+	// Clicking the diagnostic puts the cursor there.
+	p.Do("move away, then click the diagnostic", chromedp.Evaluate[chromedp.Void](cm+`.setCursor({line: 0, ch: 0})`),
+		chromedp.Click(chromedp.CSS(`#diags li.error button`)))
+	assert.Equal(t, line, eval[int](p, cm+`.getCursor().line`))
+	assert.Equal(t, col, eval[int](p, cm+`.getCursor().ch`))
+
+	// Undo with the keyboard fixes it.
+	p.Do("undo", chromedp.KeyEvent("z", chromedp.KeyModifiers(kb.ModifierCtrl)))
+	p.Wait("no problems", `document.getElementById("diag-count").textContent === "(none)"`)
+
+	// Add a node: the graph grows.
+	p.Do("add a node", chromedp.Evaluate[chromedp.Void](cm+`.replaceRange("  escalate:\n    say: Let me get my manager.\n    end: {outcome: escalated}\n", {line: `+cm+`.lastLine()})`))
+	p.Wait("the new node is drawn, unreachable", `document.querySelectorAll("#graph .node.escalated.unreachable").length === 1`)
+	p.Wait("and reported", `document.getElementById("diags").textContent.includes("ending escalate is never reached")`)
+	p.Do("undo it", chromedp.Evaluate[chromedp.Void](cm+`.focus()`), chromedp.KeyEvent("z", chromedp.KeyModifiers(kb.ModifierCtrl)))
+	p.Wait("back to five nodes", `document.querySelectorAll("#graph .node").length === 5 && document.getElementById("diag-count").textContent === "(none)"`)
+	p.Shot("studio-4-graph")
+
+	// Run the tests.
+	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
+	p.Wait("the results", `document.getElementById("tests-summary").textContent === "2 passed, 0 failed"`)
+	p.Shot("studio-5-tests")
+
+	// Change the title and save with Ctrl+S: the file on disk has it.
+	p.Do("edit the title", chromedp.Evaluate[chromedp.Void](`(() => { const c = `+cm+`; const l = c.getValue().split("\n").findIndex((x) => x.startsWith("title:")); c.replaceRange("title: \"The parcel that went astray\"", {line: l, ch: 0}, {line: l}); c.focus(); })()`),
+		chromedp.KeyEvent("s", chromedp.KeyModifiers(kb.ModifierCtrl)))
+	p.Wait("saved", `document.getElementById("file-state").textContent === "saved"`)
+	disk, err := os.ReadFile(filepath.Join(e.dir, "lost-parcel.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(disk), `title: "The parcel that went astray"`)
+	assert.Equal(t, eval[string](p, cm+`.getValue()`), string(disk))
+	assert.Equal(t, "The parcel that went astray", traineeTitles(t, e)["lost-parcel"])
+
+	// Play from a node with the debug panel.
+	p.Do("open Play", chromedp.Click(chromedp.CSS(`[data-panel="play"]`)))
+	p.Do("start at ask", chromedp.SetValue(chromedp.ID("play-node"), "ask"),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("play-node").dispatchEvent(new Event("change"))`),
+		chromedp.Click(chromedp.CSS(`#play-form button[type=submit]`)))
+	p.Wait("the debug panel", `document.getElementById("dbg-node").textContent === "ask"`)
+	p.Wait("the graph marks the current node", `document.querySelector('#graph .node.current[data-node="ask"]') !== null`)
+	p.Wait("the choices", `document.querySelectorAll("#choices button").length === 2`)
+	p.Do("pick the helpful reply", chromedp.Click(chromedp.CSS(`#choices button`)))
+	p.Wait("the guard that fired", `document.getElementById("dbg-trace").textContent.includes('said("help")  → thanks  = true')`)
+	assert.Equal(t, "thanks", eval[string](p, `document.getElementById("dbg-node").textContent`))
+	assert.Contains(t, eval[string](p, `document.getElementById("dbg-scores").textContent`), "courtesy2")
+	p.Wait("the end", `document.getElementById("call-status").textContent.startsWith("ended: thanks")`)
+	p.Shot("studio-6-play")
+
+	// A call from the start can be recorded as a test, which lands in the test file.
+	p.Do("play from the start", chromedp.SetValue(chromedp.ID("play-node"), ""),
+		chromedp.Click(chromedp.CSS(`#play-form button[type=submit]`)))
+	p.Wait("ringing", browsertest.Visible("answer"))
+	p.Do("answer", chromedp.Click(chromedp.ID("answer")))
+	p.Wait("the question", `document.querySelectorAll("#choices button").length === 2`)
+	p.Do("say something unhelpful", chromedp.Focus(chromedp.ID("say")), chromedp.KeyEvent("Sorry, no idea.\r"))
+	p.Wait("the end", `document.getElementById("call-status").textContent.startsWith("ended: annoyed")`)
+	p.Do("record it", chromedp.Focus(chromedp.ID("record-name")), chromedp.Evaluate[chromedp.Void](`document.getElementById("record-name").value = "an unhelpful answer loses the customer"`),
+		chromedp.Click(chromedp.CSS(`#record-form button[type=submit]`)))
+	p.Wait("the test file has it", `document.getElementById("tab-tests").getAttribute("aria-selected") === "true" && `+cm+`.getValue().includes("an unhelpful answer loses the customer")`)
+	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
+	p.Wait("three pass", `document.getElementById("tests-summary").textContent === "3 passed, 0 failed"`)
+	p.Do("save the tests", chromedp.Click(chromedp.ID("save")))
+	p.Wait("saved", `document.getElementById("file-state").textContent === "saved"`)
+	tests, err := os.ReadFile(filepath.Join(e.dir, "lost-parcel.test.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(tests), "an unhelpful answer loses the customer")
+
+	// An edit made on disk with another editor shows up within a second.
+	p.Do("back to the scenario", chromedp.Click(chromedp.ID("tab-scenario")))
+	edited := strings.Replace(string(disk), "Great, thank you so much.", "Brilliant, thanks a lot.", 1)
+	start := time.Now()
+	require.NoError(t, os.WriteFile(filepath.Join(e.dir, "lost-parcel.yaml"), []byte(edited), 0o644))
+	p.Wait("the editor reloads", cm+`.getValue().includes("Brilliant, thanks a lot.")`)
+	t.Logf("an edit on disk reached the editor in %v", time.Since(start))
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Equal(t, "saved", eval[string](p, `document.getElementById("file-state").textContent`))
+
+	// Revisions: the versions replaced are listed.
+	p.Do("open revisions", chromedp.Click(chromedp.CSS(`[data-panel="revisions"]`)))
+	p.Wait("two revisions", `document.querySelectorAll("#revisions li a").length === 2`)
+	p.Do("view one", chromedp.Click(chromedp.CSS(`#revisions li a`)))
+	p.Wait("its source", `document.getElementById("rev-source").textContent.includes("The parcel that went astray")`)
+	p.Shot("studio-7-revisions")
+
+	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
+}
+
+// A graph of 60 nodes is laid out without overlapping nodes.
+func TestBrowserLargeGraphLayout(t *testing.T) {
+	e := newEnv(t)
+	var b strings.Builder
+	b.WriteString("id: big\ntitle: Big\nbrief: A long chain with branches.\nstart: n0\nnodes:\n")
+	const n = 60
+	for i := range n {
+		fmt.Fprintf(&b, "  n%d:\n    say: Step %d.\n    transitions:\n", i, i)
+		if i+1 < n {
+			fmt.Fprintf(&b, "      - {when: 'said(\"yes\")', to: n%d}\n", i+1)
+		}
+		if i+3 < n {
+			fmt.Fprintf(&b, "      - {when: 'said(\"skip\")', to: n%d}\n", i+3)
+		}
+		fmt.Fprintf(&b, "      - {when: 'true', to: end%d}\n", i%3)
+	}
+	for i := range 3 {
+		fmt.Fprintf(&b, "  end%d:\n    end: {outcome: %s}\n", i, []string{"resolved", "lost", "escalated"}[i])
+	}
+	b.WriteString("intents:\n  \"yes\": [\"yes\"]\n  skip: [\"skip\"]\n")
+	require.NoError(t, e.lib.Save("big.yaml", []byte(b.String()), ""))
+	ent, _ := e.lib.Entry("big.yaml")
+	require.False(t, ent.Draft, "%v", ent.Diags)
+
+	p := &page{T: t, Ctx: browsertest.New(t, 1400, 950)}
+	p.Do("open it", chromedp.Navigate(e.url+"/studio/?edit=big.yaml&key="+url.QueryEscape(designerKey)))
+	p.Wait("the graph", `document.querySelectorAll("#graph .node").length === 63`)
+	overlaps := eval[int](p, `(() => {
+		const r = [...document.querySelectorAll("#graph .node rect")].map((x) => x.getBoundingClientRect());
+		let n = 0;
+		for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++) {
+			const a = r[i], b = r[j];
+			if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) n++;
+		}
+		return n; })()`)
+	assert.Zero(t, overlaps, "no two nodes overlap")
+	p.Do("click a node", chromedp.Click(chromedp.CSS(`#graph .node[data-node="n30"]`)))
+	assert.Equal(t, strings.Count(b.String()[:strings.Index(b.String(), "  n30:")], "\n"), eval[int](p, cm+`.getCursor().line`), "the click jumps to the node's source")
+	p.Shot("studio-8-large-graph")
+}
