@@ -144,7 +144,7 @@ func TestBrowserStudio(t *testing.T) {
 	p.Wait("the editor reloads", cm+`.getValue().includes("Brilliant, thanks a lot.")`)
 	t.Logf("an edit on disk reached the editor in %v", time.Since(start))
 	assert.Less(t, time.Since(start), 2*time.Second)
-	assert.Equal(t, "saved", eval[string](p, `document.getElementById("file-state").textContent`))
+	p.Wait("and counts as saved", `document.getElementById("file-state").textContent === "saved"`)
 
 	// Revisions: the versions replaced are listed.
 	p.Do("open revisions", chromedp.Click(chromedp.CSS(`[data-panel="revisions"]`)))

@@ -280,6 +280,7 @@
         const cursor = key === current ? cm.getCursor() : null;
         f.doc.setValue(d.source);
         f.base = d.hash; f.exists = d.exists; f.clean = f.doc.changeGeneration();
+        updateState();
         if (cursor) cm.setCursor(cursor);
         if (key === current) { $("disk-banner").hidden = true; cm.performLint(); }
       } else if (key === current) {
