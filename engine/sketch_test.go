@@ -102,3 +102,22 @@ func TestWalk(t *testing.T) {
 	assert.ErrorIs(t, err, engine.ErrNotAnswered)
 	assert.Equal(t, []string{"ring"}, path)
 }
+
+func TestScenarioPathOf(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"a/x.test.yaml", "a/x.yaml", true},
+		{"x.test.yml", "x.yml", true},
+		{"x.yaml", "", false},
+		{"test.yaml", "", false},
+	} {
+		got, ok := engine.ScenarioPathOf(tc.in)
+		assert.Equal(t, tc.ok, ok, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+		if ok {
+			assert.Equal(t, tc.in, engine.TestPath(got), "TestPath is the inverse")
+		}
+	}
+}

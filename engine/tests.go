@@ -285,3 +285,14 @@ func fileExists(fsys fs.FS, name string) bool {
 	_, err := fs.Stat(fsys, name)
 	return err == nil
 }
+
+// ScenarioPathOf returns the scenario a test file belongs to (x.test.yaml → x.yaml), and
+// whether p names a test file at all.
+func ScenarioPathOf(p string) (string, bool) {
+	for _, ext := range []string{".yaml", ".yml"} {
+		if base, ok := strings.CutSuffix(p, ".test"+ext); ok {
+			return base + ext, true
+		}
+	}
+	return "", false
+}

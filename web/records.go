@@ -24,20 +24,20 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) *debrief.Record 
 	info, entries, res, err := s.journal.Load(ctx, r.PathValue("id"))
 	switch {
 	case errors.Is(err, journal.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeNotFound, "no such call")
+		WriteError(w, http.StatusNotFound, codeNotFound, "no such call")
 		return nil
 	case err != nil:
 		s.log.Error("loading a call record", "err", err)
-		writeError(w, http.StatusServiceUnavailable, codeStorage, "the call record could not be read; try again in a moment")
+		WriteError(w, http.StatusServiceUnavailable, codeStorage, "the call record could not be read; try again in a moment")
 		return nil
 	case !tokenOK(r.URL.Query().Get("token"), info.TokenHash):
-		writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
+		WriteError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
 		return nil
 	}
 	rec, err := debrief.Build(info, entries, res)
 	if err != nil {
 		s.log.Error("rebuilding a call record", "call", info.ID, "err", err)
-		writeError(w, http.StatusInternalServerError, codeRecord, "the call record could not be rebuilt: "+err.Error())
+		WriteError(w, http.StatusInternalServerError, codeRecord, "the call record could not be rebuilt: "+err.Error())
 		return nil
 	}
 	return rec
@@ -47,7 +47,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) *debrief.Record 
 func (s *Server) handleDebrief(w http.ResponseWriter, r *http.Request) {
 	if rec := s.record(w, r); rec != nil {
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, rec)
+		WriteJSON(w, http.StatusOK, rec)
 	}
 }
 
@@ -59,10 +59,10 @@ func (s *Server) handleXAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	sts, err := xapi.Statements(rec, s.homePage)
 	if errors.Is(err, xapi.ErrOpen) {
-		writeError(w, http.StatusConflict, codeCallOpen, "the call has not ended yet")
+		WriteError(w, http.StatusConflict, codeCallOpen, "the call has not ended yet")
 		return
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Experience-API-Version", xapi.Version)
-	writeJSON(w, http.StatusOK, sts)
+	WriteJSON(w, http.StatusOK, sts)
 }

@@ -254,11 +254,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/calls/{id}/debrief", s.handleDebrief)
 	mux.HandleFunc("GET /api/calls/{id}/xapi", s.handleXAPI)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, codeNotFound, "no such API endpoint: "+r.URL.Path)
+		WriteError(w, http.StatusNotFound, codeNotFound, "no such API endpoint: "+r.URL.Path)
 	})
 	mux.HandleFunc("GET /ws/calls/{id}", s.handleWS)
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
@@ -305,7 +305,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 }
 
 func (s *Server) handleScenarios(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, s.cat.Load().list)
+	WriteJSON(w, http.StatusOK, s.cat.Load().list)
 }
 
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
@@ -313,10 +313,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	stopping := s.stopping
 	s.mu.Unlock()
 	if stopping {
-		writeError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping")
+		WriteError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping")
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
@@ -329,7 +329,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 			status, code = "journal unavailable", http.StatusServiceUnavailable
 		}
 	}
-	writeJSON(w, code, map[string]any{"status": status, "scenarios": len(s.cat.Load().list), "calls": s.LiveCalls()})
+	WriteJSON(w, code, map[string]any{"status": status, "scenarios": len(s.cat.Load().list), "calls": s.LiveCalls()})
 }
 
 // originOK reports whether a request's Origin may use the API: none (not a browser),
@@ -364,40 +364,40 @@ type startResponse struct {
 func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeError(w, http.StatusMethodNotAllowed, codeMethod, "use POST to start a call")
+		WriteError(w, http.StatusMethodNotAllowed, codeMethod, "use POST to start a call")
 		return
 	}
 	if !s.originOK(r) {
-		writeError(w, http.StatusForbidden, codeBadOrigin, "this origin may not start calls")
+		WriteError(w, http.StatusForbidden, codeBadOrigin, "this origin may not start calls")
 		return
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, codeMediaType, "send the request as application/json")
+		WriteError(w, http.StatusUnsupportedMediaType, codeMediaType, "send the request as application/json")
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, codeTooLong, "the request body is over 16 KiB")
+			WriteError(w, http.StatusRequestEntityTooLarge, codeTooLong, "the request body is over 16 KiB")
 			return
 		}
-		writeError(w, http.StatusBadRequest, codeBadJSON, "reading the request: "+err.Error())
+		WriteError(w, http.StatusBadRequest, codeBadJSON, "reading the request: "+err.Error())
 		return
 	}
 	var req startRequest
 	if err := json.Unmarshal(body, &req); err != nil {
-		writeError(w, http.StatusBadRequest, codeBadJSON, `the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: `+err.Error())
+		WriteError(w, http.StatusBadRequest, codeBadJSON, `the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: `+err.Error())
 		return
 	}
 	req.Trainee = strings.TrimSpace(req.Trainee)
 	if !utf8.ValidString(req.Trainee) || utf8.RuneCountInString(req.Trainee) > maxTraineeRunes {
-		writeError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name must be at most 64 characters")
+		WriteError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name must be at most 64 characters")
 		return
 	}
 	sc, ok := s.cat.Load().byID[req.Scenario]
 	if !ok {
-		writeError(w, http.StatusNotFound, codeUnknownScen, fmt.Sprintf("no scenario has the id %q%s", req.Scenario, s.didYouMean(req.Scenario)))
+		WriteError(w, http.StatusNotFound, codeUnknownScen, fmt.Sprintf("no scenario has the id %q%s", req.Scenario, s.didYouMean(req.Scenario)))
 		return
 	}
 	coach := s.coach
@@ -410,10 +410,10 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	res, status, code, err := s.startCall(r.Context(), info, sc, nil)
 	if err != nil {
-		writeError(w, status, code, err.Error())
+		WriteError(w, status, code, err.Error())
 		return
 	}
-	writeJSON(w, http.StatusCreated, res)
+	WriteJSON(w, http.StatusCreated, res)
 }
 
 // startCall records a new call in the journal (not a debug call: those are never
@@ -496,26 +496,26 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	switch {
 	case stopping:
-		writeError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping; reconnect in a moment")
+		WriteError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping; reconnect in a moment")
 		return
 	case !s.originOK(r):
-		writeError(w, http.StatusForbidden, codeBadOrigin, "this origin may not connect")
+		WriteError(w, http.StatusForbidden, codeBadOrigin, "this origin may not connect")
 		return
 	case c == nil:
-		writeError(w, http.StatusNotFound, codeUnknownCall, "no such call (it may have ended long ago)")
+		WriteError(w, http.StatusNotFound, codeUnknownCall, "no such call (it may have ended long ago)")
 		return
 	case !tokenOK(r.URL.Query().Get("token"), c.info.TokenHash):
-		writeError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
+		WriteError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
 		return
 	case !websocket.IsWebSocketUpgrade(r):
-		writeError(w, http.StatusBadRequest, codeBadRequest, "this endpoint needs a websocket upgrade")
+		WriteError(w, http.StatusBadRequest, codeBadRequest, "this endpoint needs a websocket upgrade")
 		return
 	}
 	var after int64
 	if a := r.URL.Query().Get("after"); a != "" {
 		n, err := strconv.ParseInt(a, 10, 64)
 		if err != nil || n < 0 {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "after must be a whole number ≥ 0")
+			WriteError(w, http.StatusBadRequest, codeBadRequest, "after must be a whole number ≥ 0")
 			return
 		}
 		after = n
@@ -581,21 +581,23 @@ func tokenOK(token, hash string) bool {
 	return subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(hash)) == 1
 }
 
-// apiError is the body of every HTTP error.
-type apiError struct {
+// APIError is the body of every HTTP error of Switchboard's JSON APIs.
+type APIError struct {
 	Error struct {
 		Code    string `json:"code"`
 		Message string `json:"message"`
 	} `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	var e apiError
+// WriteError answers with status and an APIError of the given code and message.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	var e APIError
 	e.Error.Code, e.Error.Message = code, message
-	writeJSON(w, status, e)
+	WriteJSON(w, status, e)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
+// WriteJSON answers with status and v as JSON, never cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)

@@ -580,7 +580,7 @@ func TestUpgradeRefusals(t *testing.T) {
 		require.Error(t, err, tc.name)
 		require.NotNil(t, resp, tc.name)
 		assert.Equal(t, tc.status, resp.StatusCode, tc.name)
-		var e apiError
+		var e APIError
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e), tc.name)
 		assert.Equal(t, tc.code, e.Error.Code, tc.name)
 		resp.Body.Close()
@@ -611,7 +611,7 @@ func TestConfiguredOrigins(t *testing.T) {
 
 func TestHTTPAPIErrors(t *testing.T) {
 	ts := newTestServer(t, Options{})
-	post := func(ct, body string, hdr map[string]string) (*http.Response, apiError) {
+	post := func(ct, body string, hdr map[string]string) (*http.Response, APIError) {
 		req, _ := http.NewRequest(http.MethodPost, ts.http.URL+"/api/calls", strings.NewReader(body))
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
@@ -622,7 +622,7 @@ func TestHTTPAPIErrors(t *testing.T) {
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
-		var e apiError
+		var e APIError
 		_ = json.NewDecoder(resp.Body).Decode(&e)
 		return resp, e
 	}

@@ -34,10 +34,10 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
 		return
 	}
-	if isTestPath(req.Path) {
+	if _, isTest := engine.ScenarioPathOf(req.Path); isTest {
 		sc, diags := s.scenarioFor(req.Path, req.Scenario)
 		if sc == nil {
-			writeJSON(w, http.StatusOK, checkResponse{Diagnostics: engine.Diagnostics{{Path: req.Path, Line: 1, Col: 1,
+			web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: engine.Diagnostics{{Path: req.Path, Line: 1, Col: 1,
 				Message: fmt.Sprintf("the tests cannot be checked: the scenario has %d error(s)", len(diags.Errors()))}}})
 			return
 		}
@@ -47,11 +47,11 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 		if td == nil {
 			td = engine.Diagnostics{}
 		}
-		writeJSON(w, http.StatusOK, checkResponse{Diagnostics: td})
+		web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: td})
 		return
 	}
 	sk := engine.Draw(s.lib.FS(), req.Path, []byte(req.Source))
-	writeJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
+	web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
 }
 
 func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
@@ -77,8 +77,8 @@ func scenarioPathOf(tp string) string {
 // scenarioFor compiles the scenario at p (or the one a test file at p belongs to), from
 // src when given (the editor's unsaved text) or else from the folder.
 func (s *Studio) scenarioFor(p string, src *string) (*engine.Scenario, engine.Diagnostics) {
-	if isTestPath(p) {
-		p = scenarioPathOf(p)
+	if sp, isTest := engine.ScenarioPathOf(p); isTest {
+		p = sp
 	}
 	var data []byte
 	if src != nil {
@@ -128,15 +128,15 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
 		return
 	}
-	if isTestPath(req.Path) {
-		req.Path = scenarioPathOf(req.Path)
+	if sp, isTest := engine.ScenarioPathOf(req.Path); isTest {
+		req.Path = sp
 	}
 	tp := engine.TestPath(req.Path)
 	res := testsResponse{Path: tp, Diagnostics: engine.Diagnostics{}, Results: []testResult{}}
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
 		res.Diagnostics = diags
-		writeJSON(w, http.StatusUnprocessableEntity, res)
+		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	var data []byte
@@ -146,7 +146,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		data = b
 	} else {
 		res.Diagnostics = engine.Diagnostics{{Path: tp, Line: 1, Col: 1, Message: "this scenario has no test file yet: record a test from a call, or write " + tp}}
-		writeJSON(w, http.StatusUnprocessableEntity, res)
+		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	var td engine.Diagnostics
@@ -156,7 +156,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		res.Diagnostics = td
 	}
 	if td.HasErrors() {
-		writeJSON(w, http.StatusUnprocessableEntity, res)
+		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	for _, c := range cases {
@@ -175,7 +175,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		}
 		res.Results = append(res.Results, item)
 	}
-	writeJSON(w, http.StatusOK, res)
+	web.WriteJSON(w, http.StatusOK, res)
 }
 
 type playRequest struct {
@@ -192,17 +192,17 @@ func (s *Studio) handlePlay(w http.ResponseWriter, r *http.Request) {
 	}
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "scenario_errors",
+		web.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "scenario_errors",
 			"message": fmt.Sprintf("fix the scenario's %d error(s) before playing it", len(diags.Errors()))}, "diagnostics": diags})
 		return
 	}
 	started, err := s.calls.StartDebugCall(r.Context(), web.DebugCall{Scenario: sc, Node: req.Node, Vars: req.Vars})
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "bad_start", err.Error())
+		web.WriteError(w, http.StatusBadRequest, "bad_start", err.Error())
 		return
 	}
 	s.log.Info("studio: debug call", "scenario", sc.ID, "node", req.Node, "call", started.ID)
-	writeJSON(w, http.StatusCreated, started)
+	web.WriteJSON(w, http.StatusCreated, started)
 }
 
 type recordRequest struct {
@@ -218,7 +218,7 @@ func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || len(req.Name) > maxTestName || strings.ContainsAny(req.Name, "\n\r") {
-		writeError(w, http.StatusBadRequest, "bad_name", fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
+		web.WriteError(w, http.StatusBadRequest, "bad_name", fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
@@ -229,35 +229,35 @@ func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, web.ErrNotRecordable) {
 			status = http.StatusUnprocessableEntity
 		}
-		writeError(w, status, "not_recordable", err.Error())
+		web.WriteError(w, status, "not_recordable", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"test": test})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"test": test})
 }
 
 func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 	if s.journal == nil {
-		writeError(w, http.StatusNotFound, "not_found", "no calls are recorded")
+		web.WriteError(w, http.StatusNotFound, "not_found", "no calls are recorded")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
 	defer cancel()
 	c, entries, res, err := s.journal.Load(ctx, r.PathValue("id"))
 	if errors.Is(err, journal.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no such call")
+		web.WriteError(w, http.StatusNotFound, "not_found", "no such call")
 		return
 	}
 	if err != nil {
 		s.log.Error("studio: loading a call", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
 		return
 	}
 	rec, err := debrief.Build(c, entries, res)
 	if err != nil {
-		writeError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
+		web.WriteError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
 		return
 	}
-	writeJSON(w, http.StatusOK, rec)
+	web.WriteJSON(w, http.StatusOK, rec)
 }
 
 // handleEvents streams library changes (server-sent events): the studio reloads what
@@ -265,7 +265,7 @@ func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 func (s *Studio) handleEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		web.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
 		return
 	}
 	ch, stop := s.lib.Subscribe()

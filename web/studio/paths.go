@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web"
 )
 
 // maxPathCalls is how many recorded calls (the newest) the paths-taken overlay replays.
@@ -47,7 +48,7 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 	res := pathsResponse{Scenario: id, Calls: []pathCall{}, Nodes: map[string]int{}, Edges: []edgeCount{},
 		Endings: map[string]int{}, ByNode: map[string][]int{}}
 	if s.journal == nil {
-		writeJSON(w, http.StatusOK, res)
+		web.WriteJSON(w, http.StatusOK, res)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
@@ -56,7 +57,7 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{ScenarioID: id, Open: &finished, Limit: maxPathCalls})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		writeError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
+		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
 		return
 	}
 	compiled := map[string]*engine.Scenario{} // by hash: versions are few
@@ -119,5 +120,5 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 		}
 		return res.Edges[i].To < res.Edges[j].To
 	})
-	writeJSON(w, http.StatusOK, res)
+	web.WriteJSON(w, http.StatusOK, res)
 }

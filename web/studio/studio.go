@@ -96,7 +96,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("GET /api/studio/calls/{id}/debrief", s.api(look, s.handleDebrief))
 	m.Handle("GET /api/studio/events", s.api(look, s.handleEvents))
 	m.Handle("/api/studio/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
+		web.WriteError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
 	}))
 	m.HandleFunc("GET /studio/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /studio/sign-in", s.handleSignIn)
@@ -149,13 +149,13 @@ func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
 		switch {
 		case role == RoleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard studio"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
+			web.WriteError(w, http.StatusUnauthorized, "unauthorized", "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
 			return
 		case role < need:
-			writeError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
+			web.WriteError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
 			return
 		case r.Method != http.MethodGet && !sameOrigin(r):
-			writeError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
+			web.WriteError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, role)))
@@ -202,54 +202,33 @@ func role(r *http.Request) Role {
 	return v
 }
 
-// apiError is the body of every studio API error.
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, message string) {
-	var e apiError
-	e.Error.Code, e.Error.Message = code, message
-	writeJSON(w, status, e)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // readJSON decodes a JSON request body into v, answering the client itself on failure.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		writeError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
+		web.WriteError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
 		return false
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
+			web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
 			return false
 		}
-		writeError(w, http.StatusBadRequest, "bad_json", "reading the request: "+err.Error())
+		web.WriteError(w, http.StatusBadRequest, "bad_json", "reading the request: "+err.Error())
 		return false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "the request is not the expected JSON: "+err.Error())
+		web.WriteError(w, http.StatusBadRequest, "bad_json", "the request is not the expected JSON: "+err.Error())
 		return false
 	}
 	return true
 }
 
 func (s *Studio) handleMe(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"role": role(r).String(), "folder": s.lib.Dir()})
+	web.WriteJSON(w, http.StatusOK, map[string]string{"role": role(r).String(), "folder": s.lib.Dir()})
 }
 
 // listItem is an entry as the library page shows it.
@@ -263,7 +242,7 @@ func (s *Studio) handleList(w http.ResponseWriter, r *http.Request) {
 	for _, e := range s.lib.Entries() {
 		items = append(items, listItem{Entry: e, Live: e.Published != nil})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"generation": s.lib.Generation(), "scenarios": items})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"generation": s.lib.Generation(), "scenarios": items})
 }
 
 type newRequest struct {
@@ -282,23 +261,23 @@ func (s *Studio) handleNew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("studio: new scenario", "path", p)
-	writeJSON(w, http.StatusCreated, map[string]string{"path": p})
+	web.WriteJSON(w, http.StatusCreated, map[string]string{"path": p})
 }
 
 // libError answers with the right status for a library error.
 func (s *Studio) libError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, library.ErrConflict):
-		writeError(w, http.StatusConflict, "conflict", err.Error()+": reload it (your text stays in the editor) and save again")
+		web.WriteError(w, http.StatusConflict, "conflict", err.Error()+": reload it (your text stays in the editor) and save again")
 	case errors.Is(err, library.ErrExists):
-		writeError(w, http.StatusConflict, "exists", err.Error())
+		web.WriteError(w, http.StatusConflict, "exists", err.Error())
 	case errors.Is(err, library.ErrBadPath):
-		writeError(w, http.StatusBadRequest, "bad_path", err.Error())
+		web.WriteError(w, http.StatusBadRequest, "bad_path", err.Error())
 	case errors.Is(err, library.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", err.Error())
+		web.WriteError(w, http.StatusNotFound, "not_found", err.Error())
 	default:
 		s.log.Error("studio: library", "err", err)
-		writeError(w, http.StatusInternalServerError, "storage", "the file could not be written: "+err.Error())
+		web.WriteError(w, http.StatusInternalServerError, "storage", "the file could not be written: "+err.Error())
 	}
 }
 
@@ -318,10 +297,10 @@ func (s *Studio) handleGetFile(w http.ResponseWriter, r *http.Request) {
 	}
 	b, ok := s.lib.File(p)
 	if !ok {
-		writeJSON(w, http.StatusOK, fileInfo{Path: p})
+		web.WriteJSON(w, http.StatusOK, fileInfo{Path: p})
 		return
 	}
-	writeJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+	web.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 }
 
 type saveRequest struct {
@@ -348,14 +327,14 @@ func (s *Studio) handleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	res := saveResponse{Path: p, Hash: library.HashOf([]byte(req.Source))}
 	sp := p
-	if t, ok := strings.CutSuffix(p, ".test.yaml"); ok {
-		sp = t + ".yaml"
+	if t, isTest := engine.ScenarioPathOf(p); isTest {
+		sp = t
 	}
 	if e, ok := s.lib.Entry(sp); ok {
 		res.Entry = e
 	}
 	s.log.Info("studio: saved", "path", p)
-	writeJSON(w, http.StatusOK, res)
+	web.WriteJSON(w, http.StatusOK, res)
 }
 
 func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
@@ -366,7 +345,7 @@ func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
 			s.libError(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+		web.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 		return
 	}
 	revs, err := s.lib.Revisions(p)
@@ -374,7 +353,7 @@ func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
 		s.libError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"path": p, "revisions": revs})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"path": p, "revisions": revs})
 }
 
 type restoreRequest struct {
@@ -394,5 +373,5 @@ func (s *Studio) handleRestore(w http.ResponseWriter, r *http.Request) {
 	}
 	b, _ := s.lib.File(req.Path)
 	s.log.Info("studio: restored a revision", "path", req.Path, "revision", req.ID)
-	writeJSON(w, http.StatusOK, fileInfo{Path: req.Path, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+	web.WriteJSON(w, http.StatusOK, fileInfo{Path: req.Path, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 }
