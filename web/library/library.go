@@ -65,6 +65,9 @@ type Entry struct {
 
 	Source    []byte           `json:"-"`
 	Published *engine.Scenario `json:"-"`
+	// duplicate: made a draft because another file has its id; rebuilt on every scan, so
+	// it is published again once the other file is gone or renamed.
+	duplicate bool
 }
 
 // TestStatus sums up a scenario's tests.
@@ -394,7 +397,7 @@ func (l *Library) rescanLocked() error {
 		prev := oldEntries[p]
 		tb, hasTest := files[tp]
 		ob, hadTest := old[tp]
-		if prev != nil && !packsChanged && bytes.Equal(prev.Source, b) && hasTest == hadTest && bytes.Equal(tb, ob) {
+		if prev != nil && !prev.duplicate && !packsChanged && bytes.Equal(prev.Source, b) && hasTest == hadTest && bytes.Equal(tb, ob) {
 			entries[p] = prev
 			continue
 		}
@@ -424,7 +427,8 @@ func (l *Library) rescanLocked() error {
 }
 
 func isTestFile(p string) bool {
-	return strings.HasSuffix(p, ".test.yaml") || strings.HasSuffix(p, ".test.yml")
+	_, ok := engine.ScenarioPathOf(p)
+	return ok
 }
 
 // build makes the entry of the scenario at p.
@@ -464,15 +468,15 @@ func (l *Library) build(p string, data []byte, prev *Entry, files map[string][]b
 // lastPassing looks through the newest revisions of p for one that passes lint: the
 // version trainees get when the server starts with a draft on disk.
 func (l *Library) lastPassing(p string) *engine.Scenario {
-	revs, err := l.Revisions(p)
+	ids, err := l.revIDs(p)
 	if err != nil {
 		return nil
 	}
-	for i, r := range revs {
+	for i, id := range ids {
 		if i == revisionsSearched {
 			break
 		}
-		data, err := l.Revision(p, r.ID)
+		data, err := os.ReadFile(filepath.Join(l.revFolder(p), revName(id)))
 		if err != nil {
 			continue
 		}
@@ -480,7 +484,7 @@ func (l *Library) lastPassing(p string) *engine.Scenario {
 		sc := engine.LoadBytes(l.fsys, p, data, &diags)
 		if !diags.HasErrors() {
 			sc.Warnings = diags.Warnings()
-			l.log.Info("scenario on disk has errors: trainees get its last revision that passed lint", "path", p, "revision", r.ID)
+			l.log.Info("scenario on disk has errors: trainees get its last revision that passed lint", "path", p, "revision", id)
 			return sc
 		}
 	}
@@ -535,7 +539,7 @@ func markDuplicateIDs(entries map[string]*Entry) {
 			c.Diags = append(slices.Clone(e.Diags), engine.Diagnostic{Path: p, Line: 1, Col: 1,
 				Message: fmt.Sprintf("the id %q is already used by %s: give this scenario another id", id, first)})
 			c.Errors++
-			c.Draft, c.Published, c.PublishedHash = true, nil, ""
+			c.Draft, c.Published, c.PublishedHash, c.duplicate = true, nil, "", true
 			entries[p] = &c
 			continue
 		}

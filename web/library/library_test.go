@@ -145,6 +145,13 @@ func TestDuplicateIDIsADraft(t *testing.T) {
 	assert.True(t, e.Draft)
 	assert.Contains(t, e.Diags.Error(), `the id "boutique" is already used by boutique.yaml`)
 	assert.Len(t, l.Published(), 8)
+
+	// Once the first file gives up the id, the copy is published.
+	b, _ := l.Entry("boutique.yaml")
+	require.NoError(t, l.Save("boutique.yaml", []byte(strings.Replace(string(src), "id: boutique", "id: boutique-old", 1)), b.Hash))
+	e, _ = l.Entry("zz-copy.yaml")
+	assert.False(t, e.Draft, "%v", e.Diags)
+	assert.Len(t, l.Published(), 9)
 }
 
 // Edits made on disk by another editor reach the library within a second, and what they

@@ -28,38 +28,56 @@ func (l *Library) revFolder(p string) string {
 }
 
 // keepRevision stores data as the newest revision of p, unless it equals the newest one,
-// and removes revisions beyond MaxRevisions.
+// and removes revisions beyond MaxRevisions. Only the newest revision is read.
 func (l *Library) keepRevision(p string, data []byte) error {
 	dir := l.revFolder(p)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("keeping a revision of %s: %w", p, err)
 	}
-	revs, err := l.Revisions(p)
+	ids, err := l.revIDs(p)
 	if err != nil {
 		return err
-	}
-	if len(revs) > 0 {
-		if last, err := l.Revision(p, revs[0].ID); err == nil && bytes.Equal(last, data) {
-			return nil
-		}
 	}
 	id := time.Now().UTC().UnixNano()
-	if len(revs) > 0 {
-		if prev, err := strconv.ParseInt(revs[0].ID, 10, 64); err == nil && prev >= id {
-			id = prev + 1
+	if len(ids) > 0 {
+		if last, err := os.ReadFile(filepath.Join(dir, revName(ids[0]))); err == nil && bytes.Equal(last, data) {
+			return nil
 		}
+		id = max(id, ids[0]+1)
 	}
-	if err := writeAtomic(filepath.Join(dir, strconv.FormatInt(id, 10)+revExt), data); err != nil {
+	if err := writeAtomic(filepath.Join(dir, revName(id)), data); err != nil {
 		return fmt.Errorf("keeping a revision of %s: %w", p, err)
 	}
-	revs, err = l.Revisions(p)
-	if err != nil {
-		return err
-	}
-	for _, r := range revs[min(len(revs), MaxRevisions):] {
-		_ = os.Remove(filepath.Join(dir, r.ID+revExt))
+	ids = append([]int64{id}, ids...)
+	for _, old := range ids[min(len(ids), MaxRevisions):] {
+		_ = os.Remove(filepath.Join(dir, revName(old)))
 	}
 	return nil
+}
+
+func revName(id int64) string { return strconv.FormatInt(id, 10) + revExt }
+
+// revIDs lists the ids of p's revisions, newest first, from the file names alone.
+func (l *Library) revIDs(p string) ([]int64, error) {
+	ents, err := os.ReadDir(l.revFolder(p))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("listing revisions of %s: %w", p, err)
+	}
+	var ids []int64
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), revExt)
+		if !ok || e.IsDir() {
+			continue
+		}
+		if n, err := strconv.ParseInt(name, 10, 64); err == nil {
+			ids = append(ids, n)
+		}
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] > ids[j] })
+	return ids, nil
 }
 
 // Revisions lists the revisions of the file at p, newest first.
@@ -67,30 +85,18 @@ func (l *Library) Revisions(p string) ([]Revision, error) {
 	if err := CheckPath(p); err != nil {
 		return nil, err
 	}
-	ents, err := os.ReadDir(l.revFolder(p))
-	if errors.Is(err, fs.ErrNotExist) {
-		return []Revision{}, nil
-	}
+	ids, err := l.revIDs(p)
 	if err != nil {
-		return nil, fmt.Errorf("listing revisions of %s: %w", p, err)
+		return nil, err
 	}
 	revs := []Revision{}
-	for _, e := range ents {
-		id, ok := strings.CutSuffix(e.Name(), revExt)
-		if !ok || e.IsDir() {
-			continue
-		}
-		n, err := strconv.ParseInt(id, 10, 64)
+	for _, id := range ids {
+		data, err := os.ReadFile(filepath.Join(l.revFolder(p), revName(id)))
 		if err != nil {
 			continue
 		}
-		data, err := os.ReadFile(filepath.Join(l.revFolder(p), e.Name()))
-		if err != nil {
-			continue
-		}
-		revs = append(revs, Revision{ID: id, Saved: time.Unix(0, n).UTC(), Size: len(data), Hash: HashOf(data)})
+		revs = append(revs, Revision{ID: strconv.FormatInt(id, 10), Saved: time.Unix(0, id).UTC(), Size: len(data), Hash: HashOf(data)})
 	}
-	sort.Slice(revs, func(i, j int) bool { return revs[i].Saved.After(revs[j].Saved) })
 	return revs, nil
 }
 
