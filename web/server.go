@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"mime"
 	"net"
@@ -61,6 +60,8 @@ type Options struct {
 	// HomePage is the server's public base URL, used in xAPI statements to name activities
 	// and trainee accounts ("" means xapi.DefaultHomePage).
 	HomePage string
+	// BodyTimeout bounds how long a request body may take to arrive (0 means BodyTimeout).
+	BodyTimeout time.Duration
 	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
 	// the id of each call once its result is in the journal.
 	OnFinish func(callID string)
@@ -70,20 +71,22 @@ type Options struct {
 // are safe for concurrent use. Each live call is owned by one goroutine; each websocket
 // has one reader and one writer goroutine.
 type Server struct {
-	cat      atomic.Pointer[catalog] // the scenarios offered to trainees; swapped by SetScenarios
-	origins  []string
-	coach    bool
-	journal  journal.Journal
-	homePage string
-	onFinish func(callID string)
-	maxCalls int
-	log      *slog.Logger
-	upgrader websocket.Upgrader
-	ctx      context.Context // cancelled by Shutdown: stops every call
-	cancel   context.CancelFunc
+	cat         atomic.Pointer[catalog] // the scenarios offered to trainees; swapped by SetScenarios
+	origins     []string
+	coach       bool
+	journal     journal.Journal
+	homePage    string
+	onFinish    func(callID string)
+	maxCalls    int
+	bodyTimeout time.Duration
+	log         *slog.Logger
+	upgrader    websocket.Upgrader
+	ctx         context.Context // cancelled by Shutdown: stops every call
+	cancel      context.CancelFunc
 
 	mu       sync.Mutex
 	calls    map[string]*call
+	reserved int // slots taken by calls being started (journal write in flight), under mu
 	stopping bool
 	running  sync.WaitGroup // call goroutines and connection writers
 }
@@ -137,13 +140,14 @@ type personaInfo struct {
 // New makes a server for the given scenarios.
 func New(opts Options) (*Server, error) {
 	s := &Server{
-		coach:    opts.Coach,
-		journal:  opts.Journal,
-		homePage: opts.HomePage,
-		onFinish: opts.OnFinish,
-		maxCalls: opts.MaxCalls,
-		log:      opts.Logger,
-		calls:    map[string]*call{},
+		coach:       opts.Coach,
+		journal:     opts.Journal,
+		homePage:    opts.HomePage,
+		onFinish:    opts.OnFinish,
+		maxCalls:    opts.MaxCalls,
+		bodyTimeout: opts.BodyTimeout,
+		log:         opts.Logger,
+		calls:       map[string]*call{},
 	}
 	if s.maxCalls <= 0 {
 		s.maxCalls = DefaultMaxCalls
@@ -375,14 +379,21 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusUnsupportedMediaType, codeMediaType, "send the request as application/json")
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			WriteError(w, http.StatusRequestEntityTooLarge, codeTooLong, "the request body is over 16 KiB")
-			return
-		}
-		WriteError(w, http.StatusBadRequest, codeBadJSON, "reading the request: "+err.Error())
+	body, err := ReadBody(w, r, maxBodyBytes, s.bodyTimeout)
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		WriteError(w, http.StatusRequestEntityTooLarge, codeTooLong, "the request body is over 16 KiB")
+		return
+	case errors.Is(err, ErrBodyTimeout):
+		WriteError(w, http.StatusRequestTimeout, codeTimeout, err.Error())
+		return
+	case err != nil:
+		WriteError(w, http.StatusBadRequest, codeBadJSON, err.Error())
+		return
+	}
+	// encoding/json silently replaces invalid UTF-8 with U+FFFD: refuse it instead.
+	if !utf8.Valid(body) {
+		WriteError(w, http.StatusBadRequest, codeBadJSON, "the request body is not valid UTF-8")
 		return
 	}
 	var req startRequest
@@ -391,7 +402,12 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Trainee = strings.TrimSpace(req.Trainee)
-	if !utf8.ValidString(req.Trainee) || utf8.RuneCountInString(req.Trainee) > maxTraineeRunes {
+	// A lone surrogate escape ("\ud800") also decodes to U+FFFD: not a name either.
+	if strings.ContainsRune(req.Trainee, utf8.RuneError) {
+		WriteError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name is not valid UTF-8")
+		return
+	}
+	if utf8.RuneCountInString(req.Trainee) > maxTraineeRunes {
 		WriteError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name must be at most 64 characters")
 		return
 	}
@@ -426,11 +442,14 @@ func (s *Server) startCall(ctx context.Context, info journal.Call, sc *engine.Sc
 	case s.stopping:
 		s.mu.Unlock()
 		return startResponse{}, http.StatusServiceUnavailable, codeShutdown, errors.New("the server is stopping; try again in a moment")
-	case len(s.calls) >= s.maxCalls:
+	case len(s.calls)+s.reserved >= s.maxCalls:
 		s.mu.Unlock()
 		return startResponse{}, http.StatusServiceUnavailable, codeTooManyCalls, errors.New("the server is at its limit of live calls; try again later")
 	}
-	s.running.Add(1) // reserved; released by the call's goroutine or below
+	// The slot is reserved under the lock, before the journal write: concurrent starts
+	// cannot all pass the check while the first ones are still being written.
+	s.reserved++
+	s.running.Add(1) // released by the call's goroutine or below
 	s.mu.Unlock()
 	jr := s.journal
 	if debug != nil {
@@ -441,6 +460,9 @@ func (s *Server) startCall(ctx context.Context, info journal.Call, sc *engine.Sc
 		err := jr.Create(ctx, info)
 		cancel()
 		if err != nil {
+			s.mu.Lock()
+			s.reserved--
+			s.mu.Unlock()
 			s.running.Done()
 			s.log.Error("journal create failed", "err", err)
 			return startResponse{}, http.StatusServiceUnavailable, codeStorage, errors.New("the call could not be saved; try again in a moment")
@@ -448,6 +470,7 @@ func (s *Server) startCall(ctx context.Context, info journal.Call, sc *engine.Sc
 	}
 	c := newCall(s, info, sc, info.Created, jr, debug)
 	s.mu.Lock()
+	s.reserved--
 	s.calls[c.id] = c
 	s.mu.Unlock()
 	go c.run(s.ctx)

@@ -9,9 +9,11 @@ import (
 //go:embed static
 var staticFiles embed.FS
 
-// contentSecurityPolicy allows only the server's own scripts and styles: no inline
-// script, no eval, no third-party origin.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+// ContentSecurityPolicy allows only the server's own scripts and styles: no inline
+// script, no eval, no third-party origin, no plugins, no <base>, forms and websockets to
+// this origin only ('self' in connect-src covers ws:/wss: to the same host and port), and
+// no framing. The studio's pages use the same policy.
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
 // staticHandler serves the embedded browser client with strict security headers.
 func staticHandler() http.Handler {
@@ -26,11 +28,17 @@ func staticHandler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		h := w.Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-cache")
+		SetSecurityHeaders(w.Header())
+		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
 	})
+}
+
+// SetSecurityHeaders sets the headers every page of Switchboard carries: the strict
+// ContentSecurityPolicy, nosniff, no referrer, and no framing.
+func SetSecurityHeaders(h http.Header) {
+	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
 }

@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -119,11 +118,9 @@ func mustSub(f fs.FS, dir string) fs.FS {
 
 // ServeHTTP implements http.Handler for /studio/ and /api/studio/.
 func (s *Studio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/studio") {
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:")
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Referrer-Policy", "no-referrer")
-	}
+	// Pages and API answers alike: the trainee pages' strict policy (same-origin
+	// websockets only), nosniff, no referrer, no framing.
+	web.SetSecurityHeaders(w.Header())
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -208,14 +205,16 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		web.WriteError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
 		return false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
-			return false
-		}
-		web.WriteError(w, http.StatusBadRequest, "bad_json", "reading the request: "+err.Error())
+	body, err := web.ReadBody(w, r, maxBodyBytes, 0)
+	switch {
+	case errors.Is(err, web.ErrBodyTooLarge):
+		web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
+		return false
+	case errors.Is(err, web.ErrBodyTimeout):
+		web.WriteError(w, http.StatusRequestTimeout, "timeout", err.Error())
+		return false
+	case err != nil:
+		web.WriteError(w, http.StatusBadRequest, "bad_json", err.Error())
 		return false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))

@@ -1,0 +1,121 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// slowJournal takes a while to create a call, like a busy disk: it widens the window
+// between the live-call check and the insert.
+type slowJournal struct {
+	*journal.Memory
+}
+
+func (j slowJournal) Create(ctx context.Context, c journal.Call) error {
+	time.Sleep(20 * time.Millisecond)
+	return j.Memory.Create(ctx, c)
+}
+
+// TestMaxCallsUnderConcurrency: 150 concurrent starts against a real (loopback) server
+// with --max-calls 5 create exactly 5 calls; the others get 503 too_many_calls.
+func TestMaxCallsUnderConcurrency(t *testing.T) {
+	const limit, tries = 5, 150
+	j := slowJournal{journal.NewMemory()}
+	ts := newTestServer(t, Options{MaxCalls: limit, Journal: j})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	statuses := map[int]int{}
+	codes := map[string]int{}
+	start := make(chan struct{})
+	for range tries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(`{"scenario":"live"}`))
+			if !assert.NoError(t, err) {
+				return
+			}
+			defer resp.Body.Close()
+			var e APIError
+			_ = json.NewDecoder(resp.Body).Decode(&e)
+			mu.Lock()
+			statuses[resp.StatusCode]++
+			codes[e.Error.Code]++
+			mu.Unlock()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	assert.Equal(t, limit, statuses[http.StatusCreated], "exactly max calls are created: %v", statuses)
+	assert.Equal(t, tries-limit, statuses[http.StatusServiceUnavailable], "%v", statuses)
+	assert.Equal(t, tries-limit, codes[codeTooManyCalls])
+	assert.Equal(t, limit, ts.LiveCalls())
+	sums, err := j.List(context.Background(), journal.Filter{})
+	require.NoError(t, err)
+	assert.Equal(t, limit, len(sums), "the journal holds only the calls that were started")
+}
+
+// TestInvalidUTF8TraineeIsRefused: encoding/json would turn invalid bytes (and lone
+// surrogate escapes) into U+FFFD; the protocol says 400 bad_json.
+func TestInvalidUTF8TraineeIsRefused(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	for name, body := range map[string]string{
+		"raw bytes":      "{\"scenario\":\"live\",\"trainee\":\"Ad\xff\xfea\"}",
+		"truncated rune": "{\"scenario\":\"live\",\"trainee\":\"Ad\xc3\"}",
+		"lone surrogate": `{"scenario":"live","trainee":"Ad\ud800a"}`,
+	} {
+		resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(body))
+		require.NoError(t, err)
+		var e APIError
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, name)
+		assert.Equal(t, codeBadJSON, e.Error.Code, name)
+	}
+	assert.Zero(t, ts.LiveCalls())
+	ts.start(t, `{"scenario":"live","trainee":"Zoë 🎧"}`) // valid UTF-8 still starts
+}
+
+// TestSlowBodyIsTimedOut: a client that sends its headers and then trickles (or never
+// sends) the body is answered 408 once the body timeout passes, and the connection closes.
+func TestSlowBodyIsTimedOut(t *testing.T) {
+	const timeout = 300 * time.Millisecond
+	ts := newTestServer(t, Options{BodyTimeout: timeout})
+	conn, err := net.Dial("tcp", ts.http.Listener.Addr().String())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.Write([]byte("POST /api/calls HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"scen"))
+	require.NoError(t, err)
+	began := time.Now()
+	// Trickle a byte now and then, as a slowloris client does, for longer than the timeout.
+	go func() {
+		for range 10 {
+			time.Sleep(100 * time.Millisecond)
+			if _, err := conn.Write([]byte(" ")); err != nil {
+				return
+			}
+		}
+	}()
+	require.NoError(t, conn.SetReadDeadline(time.Now().Add(5*time.Second)))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	require.NoError(t, err, "the server answers instead of waiting for the body forever")
+	defer resp.Body.Close()
+	assert.Equal(t, http.StatusRequestTimeout, resp.StatusCode)
+	var e APIError
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+	assert.Equal(t, codeTimeout, e.Error.Code)
+	assert.Less(t, time.Since(began), 3*time.Second)
+}
