@@ -135,7 +135,7 @@ func TestBenchScenarioPlays(t *testing.T) {
 	const plays = 2000
 	total := 0
 	for i := range plays {
-		s := sc.NewSession(uint64(i), "Sam")
+		s := alwaysSession(t, sc, uint64(i), "Sam")
 		steps, err := p.play(s, -1)
 		require.NoError(t, err, "play %d", i)
 		require.True(t, s.Ended(), "play %d", i)
@@ -167,7 +167,7 @@ func BenchmarkPlaythrough(b *testing.B) {
 	p := &player{rnd: 12345, out: make([]engine.Output, 0, 64)}
 	steps, plays := 0, 0
 	for b.Loop() {
-		s := sc.NewSession(uint64(plays%100_000), "Sam")
+		s := alwaysSession(b, sc, uint64(plays%100_000), "Sam")
 		n, err := p.play(s, -1)
 		if err != nil {
 			b.Fatalf("playthrough %d: %v", plays, err)
@@ -211,7 +211,7 @@ func BenchmarkApply(b *testing.B) {
 			events, i := 0, 0
 			for b.Loop() {
 				call := recorded[i%calls]
-				s := sc.NewSession(uint64(i%calls*7919+1), "Robin")
+				s := alwaysSession(b, sc, uint64(i%calls*7919+1), "Robin")
 				out = s.Start(out[:0])
 				for _, ev := range call {
 					var err error
@@ -242,7 +242,7 @@ func BenchmarkSessionBytes(b *testing.B) {
 		b.Run(v.name, func(b *testing.B) {
 			sessions := make([]*engine.Session, n)
 			p := &player{out: make([]engine.Output, 0, 1024)}
-			if _, err := p.play(sc.NewSession(0, "Sam"), -1); err != nil { // warm up pools
+			if _, err := p.play(alwaysSession(b, sc, 0, "Sam"), -1); err != nil { // warm up pools
 				b.Fatal(err)
 			}
 			var perSession float64
@@ -251,7 +251,7 @@ func BenchmarkSessionBytes(b *testing.B) {
 				before := liveHeap()
 				ended := 0
 				for i := range sessions {
-					s := sc.NewSession(uint64(i), "Sam")
+					s := alwaysSession(b, sc, uint64(i), "Sam")
 					p.rnd = mulberry32(i)
 					if _, err := p.play(s, v.choices); err != nil {
 						b.Fatalf("session %d: %v", i, err)

@@ -28,6 +28,9 @@ func (l *loader) checkGraph(r *reader, top decl) {
 		for _, t := range n.Timers {
 			next = append(next, t.To)
 		}
+		if n.Hangup >= 0 {
+			next = append(next, n.Hangup)
+		}
 		if n.End == nil && !rulesAdded {
 			rulesAdded = true
 			for _, t := range sc.Rules {

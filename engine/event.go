@@ -13,6 +13,12 @@ const (
 	EventHangup  EventType = "hangup"  // the trainee hangs up
 	EventTimeout EventType = "timeout" // the driver delivers the session's deadline
 	EventWhisper EventType = "whisper" // a supervisor whispers a hint (Text) to the trainee
+	// EventTyping says the trainee started composing a reply: the first keystroke in the
+	// reply box (or, with voice input, the start of speech). From then on the trainee is
+	// talking, not silent: see Session.NextDeadline and the composing built-in.
+	EventTyping EventType = "typing"
+	// EventHint asks for the node's suggested replies (suggestion mode on_request).
+	EventHint EventType = "hint"
 )
 
 // Event is one input. At is the time in milliseconds since the session started; events
@@ -41,6 +47,9 @@ const (
 	OutTrace    OutputType = "trace"    // a guard was evaluated (Text) with its result (Holds) and target (To); only with SetTrace
 	OutEnter    OutputType = "enter"    // the call entered a node (Node), routers included; only with SetTrace
 	OutEnd      OutputType = "end"      // the call ended
+	OutTyping   OutputType = "typing"   // the trainee started composing (acknowledges EventTyping)
+	OutHint     OutputType = "hint"     // the trainee asked for a hint (acknowledges EventHint); Hints counts them
+	OutScore    OutputType = "score"    // a rule (Rule) or transition changed scores: Deltas by axis
 )
 
 // Output is one thing a session tells the world. Only the fields of its Type are set.
@@ -61,6 +70,19 @@ type Output struct {
 	End      *EndInfo      `json:"end,omitempty"`
 	Holds    *bool         `json:"holds,omitempty"` // for trace: the guard's result
 	To       string        `json:"to,omitempty"`    // for trace: the node the guarded transition or rule leads to
+	// Model is, for trainee, the node's model reply (what a strong agent says here), when
+	// the scenario gives one.
+	Model string `json:"model,omitempty"`
+	// Deltas are, for score, the points each axis gained (> 0) or lost (< 0).
+	Deltas []AxisDelta `json:"deltas,omitempty"`
+	// Hints is, for hint, how many hints the trainee has asked for so far.
+	Hints int `json:"hints,omitempty"`
+}
+
+// AxisDelta is a change of one axis's points.
+type AxisDelta struct {
+	Axis  string  `json:"axis"`
+	Delta float64 `json:"delta"`
 }
 
 // ChoiceShown is a suggested reply as shown: Index is its place in the node's choices.
@@ -71,21 +93,36 @@ type ChoiceShown struct {
 
 // EndInfo is the result of a call.
 type EndInfo struct {
-	Ending  string      `json:"ending"`
-	Outcome string      `json:"outcome"`
-	Text    string      `json:"text,omitempty"`
-	Scores  []AxisScore `json:"scores"`
-	Overall float64     `json:"overall"`
-	Passed  bool        `json:"passed"`
+	Ending  string `json:"ending"`
+	Outcome string `json:"outcome"`
+	// Title is the ending's title as the designer wrote it, for the trainee.
+	Title string `json:"title,omitempty"`
+	Text  string `json:"text,omitempty"`
+	// LastLine is the customer's last line of an ending reached by hanging up: shown on
+	// the end screen, never spoken.
+	LastLine string      `json:"last_line,omitempty"`
+	Scores   []AxisScore `json:"scores"`
+	// Overall is the weighted mean of the assessed axes' normalized scores (0..1).
+	Overall float64 `json:"overall"`
+	Passed  bool    `json:"passed"`
+	// Note says why a call could not pass whatever its scores (never answered, nothing
+	// said); empty otherwise.
+	Note string `json:"note,omitempty"`
+	// Hints is how many hints the trainee asked for.
+	Hints int `json:"hints,omitempty"`
 }
 
 // AxisScore is one axis's result.
 type AxisScore struct {
-	Axis       string  `json:"axis"`
+	Axis string `json:"axis"`
+	// Points are the axis's points, 0..Max.
 	Points     float64 `json:"points"`
 	Max        float64 `json:"max"`
 	Normalized float64 `json:"normalized"`
 	Weight     float64 `json:"weight"`
+	// Assessed is false when the call gave the trainee no chance to show this axis: it
+	// is then left out of Overall (see docs/scenario-format.md, "Scores").
+	Assessed bool `json:"assessed"`
 }
 
 // Errors for events a session refuses; the session is unchanged when Apply returns one.
@@ -99,6 +136,9 @@ var (
 	ErrEmptyText    = errors.New("the message is empty")
 	ErrTextTooLong  = errors.New("the message is too long")
 	ErrInvalidUTF8  = errors.New("the message is not valid UTF-8")
+	ErrNoHints      = errors.New("this call offers no suggested replies")
+	ErrNoHintHere   = errors.New("there are no suggested replies at this point of the call")
+	ErrHintShown    = errors.New("the suggested replies are already shown")
 )
 
 // MaxMessageBytes is the longest trainee message a session accepts.

@@ -35,12 +35,14 @@ const (
 	envRepeated    = "repeated"
 	envRandom      = "random"
 	envScore       = "score"
+	envComposing   = "composing"
+	envHints       = "hints"
 )
 
 // BuiltinNames lists the names the expression environment provides, in documentation order.
 var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envInterrupted,
 	envRinging, envSilence, envElapsed, envTurn, envVisits, envSeen, envMood, envRepeated,
-	envRandom, envScore}
+	envRandom, envScore, envComposing, envHints}
 
 // disabledBuiltins read the wall clock, iterate maps in random order, or allocate without
 // the VM's memory budget.
@@ -77,6 +79,8 @@ func typeEnv(vars []Var) map[string]any {
 		envRepeated:    false,
 		envRandom:      (func(int, int) int)(nil),
 		envScore:       map[string]float64{},
+		envComposing:   0.0,
+		envHints:       0,
 	}
 	for _, v := range vars {
 		env[v.Name] = v.Init

@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -18,14 +19,14 @@ import (
 // Keys allowed at each level of a scenario file. The JSON Schema in docs is checked
 // against these lists by a test.
 var (
-	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "start", "rules", "nodes"}
+	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "start", "rules", "nodes"}
 	PackKeys       = []string{"intents", "vars", "scores", "rules"}
 	PersonaKeys    = []string{"name", "wpm", "mood"}
 	AxisKeys       = []string{"weight", "start", "max"}
-	NodeKeys       = []string{"say", "choices", "transitions", "ring", "end"}
+	NodeKeys       = []string{"say", "choices", "model", "transitions", "hangup", "ring", "end"}
 	LineKeys       = []string{"when", "text"}
 	ChoiceKeys     = []string{"text", "when"}
-	EndKeys        = []string{"outcome", "text"}
+	EndKeys        = []string{"outcome", "title", "text"}
 	TransitionKeys = []string{"when", "after", "to", "set", "score", "feedback"}
 	RuleKeys       = []string{"id", "when", "to", "set", "score", "feedback"}
 	Outcomes       = []string{OutcomeResolved, OutcomeLost, OutcomeEscalated}
@@ -45,14 +46,19 @@ func LoadFile(name string) (*Scenario, Diagnostics) { return Load(OSFS{}, name) 
 
 // Load reads, checks and compiles the scenario at name in fsys, with the rule packs it
 // includes. It returns every problem found; the scenario is nil when any is an error.
-func Load(fsys fs.FS, name string) (*Scenario, Diagnostics) {
+func Load(fsys fs.FS, name string) (*Scenario, Diagnostics) { return load(fsys, name, false) }
+
+// load is Load; recorded is set when loading the sources a call was recorded with, which
+// may predate newer requirements (see loader.recorded).
+func load(fsys fs.FS, name string, recorded bool) (*Scenario, Diagnostics) {
 	var diags Diagnostics
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		diags = append(diags, Diagnostic{Path: name, Line: 1, Col: 1, Message: fmt.Sprintf("cannot read: %v", unwrapPathErr(err))})
 		return nil, diags
 	}
-	sc := LoadBytes(fsys, name, data, &diags)
+	l := &loader{fsys: fsys, diags: &diags, recorded: recorded}
+	sc := l.load(name, data)
 	diags.Sort()
 	if diags.HasErrors() {
 		return nil, diags
@@ -84,6 +90,17 @@ type loader struct {
 	// broken is set when a transition or rule could not be compiled: graph checks then
 	// skip what that transition might have reached.
 	broken bool
+	// recorded: the files are the sources of a recorded call, which must replay even if
+	// written before a requirement was added (an ending's title): such requirements are
+	// not enforced, and sensible defaults stand in.
+	recorded bool
+	// hangups are the nodes' hangup targets, checked to be endings once all nodes are read.
+	hangups []hangupRef
+}
+
+type hangupRef struct {
+	at *yaml.Node
+	to int
 }
 
 // decl is one file's declarations (a scenario or a pack), decoded in the first pass.
@@ -94,6 +111,7 @@ type decl struct {
 
 func (l *loader) load(name string, data []byte) *Scenario {
 	sc := &Scenario{Path: name, Pass: defaultPass, Persona: Persona{WPM: defaultWPM},
+		Suggestions: SuggestOnRequest, ComposeLimit: DefaultComposeLimitMS,
 		nodeIndex: map[string]int{}, intentIndex: map[string]int{}, varIndex: map[string]int{}, axisIndex: map[string]int{}}
 	l.sc = sc
 	sc.Sources = append(sc.Sources, SourceFile{Path: name, Data: data})
@@ -139,6 +157,29 @@ func (l *loader) load(name string, data []byte) *Scenario {
 			sc.Pass = f
 		}
 	}
+	if p, ok := top.pairs["suggestions"]; ok {
+		if s, ok := r.str(p.value, "suggestions"); ok {
+			m, ok := ParseSuggestionMode(s)
+			if !ok {
+				names := make([]string, len(SuggestionModes))
+				for i, m := range SuggestionModes {
+					names[i] = string(m)
+				}
+				r.errorf(p.value, "suggestions %q must be one of %s%s", s, strings.Join(names, ", "), didYouMean(s, names))
+			} else {
+				sc.Suggestions = m
+			}
+		}
+	}
+	if p, ok := top.pairs["compose_limit"]; ok {
+		if d, ok := r.duration(p.value, "compose_limit"); ok {
+			if d <= 0 || d > MaxComposeLimitMS {
+				r.errorf(p.value, "compose_limit must be more than 0s and at most %s", FormatDuration(MaxComposeLimitMS))
+			} else {
+				sc.ComposeLimit = d
+			}
+		}
+	}
 
 	// Declarations: packs first, in include order, then the scenario's own.
 	files := []decl{}
@@ -174,7 +215,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 				r.errorf(np.keyN, "node id %q must start with a letter and hold only letters, digits, '_' and '-'", np.key)
 			}
 			sc.nodeIndex[np.key] = len(sc.Nodes)
-			sc.Nodes = append(sc.Nodes, &Node{ID: np.key, Index: len(sc.Nodes), Line: np.keyN.Line, Col: np.keyN.Column})
+			sc.Nodes = append(sc.Nodes, &Node{ID: np.key, Index: len(sc.Nodes), Hangup: -1, Line: np.keyN.Line, Col: np.keyN.Column})
 		}
 	}
 	l.ec = newExprCompiler(sc.Vars, sc.intentIndex, sc.nodeIndex, sc.axisIndex)
@@ -200,6 +241,11 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	}
 	for i, np := range nodePairs {
 		l.node(r, sc.Nodes[i], np.value)
+	}
+	for _, hp := range l.hangups {
+		if to := sc.Nodes[hp.to]; to.End == nil {
+			r.errorf(hp.at, "hangup must name an ending: %s is not one%s", to.ID, didYouMean(to.ID, sc.Endings()))
+		}
 	}
 	if sc.Start >= 0 && len(sc.Nodes) > 0 {
 		l.checkGraph(r, top)
@@ -664,6 +710,15 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 			nd.Ring, _ = r.boolean(p.value, "ring")
 		case "end":
 			l.ending(r, nd, p.value)
+		case "model":
+			nd.Model, _ = l.template(r, p.value, "model")
+		case "hangup":
+			if id, ok := r.str(p.value, "hangup"); ok {
+				if to := l.target(r, p.value, id); to >= 0 {
+					nd.Hangup = to
+					l.hangups = append(l.hangups, hangupRef{at: p.value, to: to})
+				}
+			}
 		case "transitions":
 			items, ok := r.list(p.value, "transitions")
 			if !ok {
@@ -699,6 +754,10 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 		r.errorf(n, "node %s is an ending and cannot offer choices", nd.ID)
 	case nd.Ring && nd.End != nil:
 		r.errorf(n, "node %s cannot both ring and end the call", nd.ID)
+	case nd.End != nil && has("hangup"):
+		r.errorf(n, "node %s is an ending: the call is over, so hangup does not apply", nd.ID)
+	case nd.End != nil && has("model"):
+		r.errorf(n, "node %s is an ending: the trainee says nothing here, so it has no model reply", nd.ID)
 	case nd.Ring && has("say"):
 		r.errorf(n, "node %s rings: nobody has said anything yet, so it has no say", nd.ID)
 	case nd.Router() && has("choices"):
@@ -814,9 +873,22 @@ func (l *loader) ending(r *reader, nd *Node, n *yaml.Node) {
 				}
 				nd.End.Outcome = s
 			}
+		case "title":
+			if s, ok := r.str(f.value, "end.title"); ok {
+				nd.End.Title = strings.TrimSpace(s)
+				if nd.End.Title == "" {
+					r.errorf(f.value, "end.title is empty")
+				}
+			}
 		case "text":
 			nd.End.Text, _ = l.template(r, f.value, "end.text")
 		}
+	}
+	if !slices.ContainsFunc(fields, func(p pair) bool { return p.key == "title" }) && !l.recorded {
+		r.errorf(n, "ending %s needs a title: the few words the trainee sees at the end (e.g. title: Honest from the start)", nd.ID)
+	}
+	if nd.End.Title == "" {
+		nd.End.Title = humanize(nd.ID)
 	}
 	if !hasOutcome {
 		r.errorf(n, "an ending needs an outcome (%s)", strings.Join(Outcomes, ", "))
@@ -836,7 +908,17 @@ func LoadSources(sources []SourceFile) (*Scenario, Diagnostics) {
 	for _, f := range sources {
 		fsys[f.Path] = f.Data
 	}
-	return Load(fsys, sources[0].Path)
+	return load(fsys, sources[0].Path, true)
+}
+
+// humanize turns an id such as "hung_up-ringing" into "Hung up ringing".
+func humanize(id string) string {
+	s := strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(id))
+	if s == "" {
+		return id
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }
 
 // sourceFS serves files from memory; it implements fs.ReadFileFS, which is all Load uses.

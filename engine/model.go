@@ -20,7 +20,52 @@ const (
 	exprMemoryBudget = 100_000
 	defaultWPM       = 160
 	defaultPass      = 0.6
+	// DefaultComposeLimitMS is how long a trainee may compose one reply (from the first
+	// keystroke) before the node's timers may fire anyway; a scenario sets its own with
+	// compose_limit.
+	DefaultComposeLimitMS = 45_000
+	// MaxComposeLimitMS is the longest compose_limit a scenario may set.
+	MaxComposeLimitMS = 10 * 60 * 1000
 )
+
+// SuggestionMode says how a call offers suggested replies.
+type SuggestionMode string
+
+// The suggestion modes, from the strictest to the most generous.
+const (
+	// SuggestNever: the trainee always types; choices are never shown.
+	SuggestNever SuggestionMode = "never"
+	// SuggestOnRequest: the trainee may ask for a hint, which shows the node's choices
+	// (and is recorded). The default.
+	SuggestOnRequest SuggestionMode = "on_request"
+	// SuggestAlways: the choices are shown after every customer line (beginner mode).
+	SuggestAlways SuggestionMode = "always"
+)
+
+// SuggestionModes lists the modes from the strictest to the most generous.
+var SuggestionModes = []SuggestionMode{SuggestNever, SuggestOnRequest, SuggestAlways}
+
+// rank orders modes by generosity; -1 for an unknown mode.
+func (m SuggestionMode) rank() int {
+	for i, x := range SuggestionModes {
+		if x == m {
+			return i
+		}
+	}
+	return -1
+}
+
+// ParseSuggestionMode checks a mode's name.
+func ParseSuggestionMode(s string) (SuggestionMode, bool) {
+	m := SuggestionMode(s)
+	return m, m.rank() >= 0
+}
+
+// AllowedModes returns the modes a trainee may choose for this scenario: every mode up to
+// the scenario's own (the most generous it allows), strictest first.
+func (sc *Scenario) AllowedModes() []SuggestionMode {
+	return SuggestionModes[:sc.Suggestions.rank()+1]
+}
 
 // Outcomes of an ending.
 const (
@@ -81,12 +126,17 @@ type Scenario struct {
 	Path    string
 	Persona Persona
 	Pass    float64
-	Start   int // index into Nodes
-	Nodes   []*Node
-	Rules   []*Transition // global rules, packs first
-	Vars    []Var
-	Intents []Intent
-	Axes    []Axis
+	// Suggestions is the most generous way the scenario lets calls offer suggested
+	// replies, and the default for a call.
+	Suggestions SuggestionMode
+	// ComposeLimit (ms) bounds how long composing one reply holds the node's timers.
+	ComposeLimit int64
+	Start        int // index into Nodes
+	Nodes        []*Node
+	Rules        []*Transition // global rules, packs first
+	Vars         []Var
+	Intents      []Intent
+	Axes         []Axis
 	// Sources holds the exact bytes of every file the scenario was built from, keyed by
 	// path: the scenario first, then its packs. Hash is the SHA-256 of them, in hex.
 	Sources []SourceFile
@@ -123,9 +173,15 @@ type Node struct {
 	Timers      []*Transition // after-transitions, shortest first (stable)
 	Ring        bool
 	End         *Ending
-	Line, Col   int // position of the node's key in its file
-	broken      bool
-	sketch      []*Transition // transitions that failed to compile, kept only for Sketch
+	// Model is what a strong agent would say here, shown in the debrief where the
+	// trainee lost points or a rule fired.
+	Model Template
+	// Hangup is the ending (a node index) a trainee's hang-up leads to at this node; -1:
+	// the built-in hangup ending.
+	Hangup    int
+	Line, Col int // position of the node's key in its file
+	broken    bool
+	sketch    []*Transition // transitions that failed to compile, kept only for Sketch
 }
 
 // Router reports whether the node has no line, no ringing and no ending: its transitions
@@ -152,7 +208,9 @@ type Choice struct {
 // Ending ends the call.
 type Ending struct {
 	Outcome string
-	Text    Template
+	// Title names the ending for the trainee ("Honest from the start").
+	Title string
+	Text  Template
 }
 
 // Transition is a node transition or (with an ID) a global rule.

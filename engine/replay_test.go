@@ -14,7 +14,7 @@ import (
 // randomCall plays a session with random but plausible trainee behaviour and returns the
 // accepted events and every output.
 func randomCall(sc *engine.Scenario, seed uint64, rng *rand.Rand) ([]engine.Event, []engine.Output) {
-	s := sc.NewSession(seed, "Robin")
+	s := sc.NewSession(seed, "Robin") // the scenario's own mode: hints on request
 	outs := s.Start(nil)
 	var events []engine.Event
 	var now int64
@@ -50,6 +50,10 @@ func randomCall(sc *engine.Scenario, seed uint64, rng *rand.Rand) ([]engine.Even
 			ev = engine.Event{Type: engine.EventChoose, At: now, Index: choices[rng.IntN(len(choices))].Index}
 		case k == 10:
 			ev = engine.Event{Type: engine.EventWhisper, At: now, Text: "slow down"}
+		case k == 11:
+			ev = engine.Event{Type: engine.EventHint, At: now}
+		case k < 14:
+			ev = engine.Event{Type: engine.EventTyping, At: now}
 		default:
 			ev = engine.Event{Type: engine.EventSay, At: now, Text: phrases[rng.IntN(len(phrases))] + " " + phrases[rng.IntN(len(phrases))]}
 		}

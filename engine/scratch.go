@@ -88,6 +88,12 @@ func (s *Session) scratch(ev Event) *scratch {
 	if r.has(readVisits) {
 		env[envVisits] = int(s.visits[s.node])
 	}
+	if r.has(readComposing) {
+		env[envComposing] = 0.0
+	}
+	if r.has(readHints) {
+		env[envHints] = s.hints
+	}
 	if x.owner != s || s.lastScratch != x {
 		x.owner, s.lastScratch = s, x
 		env[envMood] = s.mood
@@ -121,12 +127,15 @@ const (
 	readElapsed
 	readTurn
 	readVisits
+	readComposing
+	readHints
 )
 
 var builtinReads = map[string]builtinSet{
 	envEvent: readEvent, envText: readText, envChoice: readChoice, envInterrupted: readInterrupted,
 	envSilence: readSilence, envRepeated: readRepeated, envRinging: readRinging,
 	envElapsed: readElapsed, envTurn: readTurn, envVisits: readVisits,
+	envComposing: readComposing, envHints: readHints,
 }
 
 func (b builtinSet) has(x builtinSet) bool { return b&x != 0 }

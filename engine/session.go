@@ -29,7 +29,18 @@ type Session struct {
 	counts  []uint16 // per intent
 	visits  []uint16 // per node
 	history [][]uint32
-	shown   uint64 // choices visible in the current node
+	shown   uint64 // choices offered to the trainee in the current node
+	avail   uint64 // choices of the current node whose when held on entry
+	mode    SuggestionMode
+	hints   int
+
+	// composeStart is when the trainee started composing the reply they have not sent
+	// yet (EventTyping or EventHint); -1 when they are not composing.
+	composeStart int64
+	picked       bool   // the phone was answered (or the call started unringing)
+	spoke        bool   // the trainee said something (say or choose)
+	assessed     []bool // per axis: the trainee had a chance to show it (see finish)
+	chance       bool   // the step being applied is the trainee's chance at the guards it evaluates
 
 	now        int64
 	enteredAt  int64
@@ -58,7 +69,8 @@ func (sc *Scenario) NewSession(seed uint64, trainee string) *Session {
 		trainee = "there"
 	}
 	s := &Session{sc: sc, seed: seed, rng: seed, trainee: trainee, node: sc.Start,
-		mood: sc.Persona.Mood, lineEnd: -1}
+		mood: sc.Persona.Mood, lineEnd: -1, mode: sc.Suggestions, composeStart: -1}
+	s.assessed = make([]bool, len(sc.Axes))
 	s.vars = make([]any, len(sc.Vars))
 	for i, v := range sc.Vars {
 		s.vars[i] = v.Init
@@ -71,6 +83,26 @@ func (sc *Scenario) NewSession(seed uint64, trainee string) *Session {
 	s.visits = make([]uint16, len(sc.Nodes))
 	return s
 }
+
+// SetSuggestions sets how this call offers suggested replies (the scenario's own mode by
+// default). It must be called before Start. The engine accepts any mode; a server offers a
+// trainee only the scenario's AllowedModes.
+func (s *Session) SetSuggestions(m SuggestionMode) error {
+	if s.started {
+		return errors.New("the session has already started")
+	}
+	if m.rank() < 0 {
+		return fmt.Errorf("unknown suggestion mode %q", m)
+	}
+	s.mode = m
+	return nil
+}
+
+// Suggestions returns the call's suggestion mode.
+func (s *Session) Suggestions() SuggestionMode { return s.mode }
+
+// Composing reports whether the trainee is composing a reply, and since when.
+func (s *Session) Composing() (bool, int64) { return s.composeStart >= 0, s.composeStart }
 
 // Scenario returns the session's scenario.
 func (s *Session) Scenario() *Scenario { return s.sc }
@@ -124,7 +156,12 @@ func (s *Session) NextDeadline() (int64, bool) {
 	if len(n.Timers) == 0 {
 		return 0, false
 	}
-	return s.quietSince + n.Timers[0].After, true
+	d := s.quietSince + n.Timers[0].After
+	if s.composeStart >= 0 {
+		// Composing is talking: the timers wait until the compose limit has passed.
+		d = max(d, s.composeStart+s.sc.ComposeLimit)
+	}
+	return d, true
 }
 
 // Start enters the start node at time 0 and returns its outputs. It is called once.
@@ -133,6 +170,7 @@ func (s *Session) Start(out []Output) []Output {
 		return out
 	}
 	s.started = true
+	s.picked = !s.sc.Nodes[s.sc.Start].Ring
 	sc := s.scratch(Event{Type: "", At: 0})
 	defer s.release(sc)
 	return s.enter(sc, s.sc.Start, out)
@@ -150,10 +188,18 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		}
 	}
 	s.now = ev.At
+	s.chance = false
 	switch ev.Type {
 	case EventWhisper:
 		return append(out, Output{Type: OutWhisper, At: ev.At, Text: ev.Text}), nil
+	case EventTyping:
+		if s.composeStart < 0 {
+			s.composeStart = ev.At
+		}
+		return append(out, Output{Type: OutTyping, At: ev.At, Node: s.Node()}), nil
 	case EventTimeout:
+		// A timer in an answered call is part of how the trainee handled it.
+		s.chance = s.picked
 		sc := s.scratch(ev)
 		defer s.release(sc)
 		t := s.sc.Nodes[s.node].Timers[0]
@@ -198,6 +244,21 @@ func (s *Session) validate(ev Event) error {
 		if ev.Index < 0 || ev.Index >= len(node.Choices) || s.shown&(1<<ev.Index) == 0 {
 			return ErrBadChoice
 		}
+	case EventTyping:
+		if node.Ring {
+			return ErrNotAnswered
+		}
+	case EventHint:
+		switch {
+		case node.Ring:
+			return ErrNotAnswered
+		case s.mode == SuggestNever:
+			return ErrNoHints
+		case s.avail == 0:
+			return ErrNoHintHere
+		case s.shown != 0:
+			return ErrHintShown
+		}
 	case EventHangup, EventTimeout:
 	default:
 		return fmt.Errorf("%w %q", ErrUnknownEvent, ev.Type)
@@ -211,26 +272,50 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	sc := s.scratch(ev)
 	defer s.release(sc)
 
-	// Interruption and silence, from the customer's line timing.
+	reply := ev.Type == EventSay || ev.Type == EventChoose
+	s.chance = reply || ev.Type == EventAnswer
+
+	// Interruption and silence, from the customer's line timing. Asking for a hint does
+	// not interrupt; saying something or hanging up does.
 	interrupted := false
-	if ev.Type != EventAnswer && ev.At < s.lineEnd {
+	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
 		spoken := int((ev.At - s.lineStart) * int64(s.sc.Persona.WPM) / 60000)
 		spoken = min(max(spoken, 0), s.lineWords)
 		interrupted = true
 		s.lineEnd = ev.At
 		out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 	}
-	silence := 0.0
+	// Silence runs from the end of the customer's line to the moment the trainee started
+	// to answer: the first keystroke of the reply when the client signalled it.
+	silence, composing := 0.0, 0.0
 	if !interrupted {
 		from := s.enteredAt
 		if s.lineEnd >= 0 {
 			from = s.lineEnd
 		}
-		silence = float64(max(ev.At-from, 0)) / 1000
+		until := ev.At
+		if reply && s.composeStart >= 0 {
+			until = s.composeStart
+		}
+		silence = float64(max(until-from, 0)) / 1000
 	}
-	if ev.Type == EventAnswer {
+	if reply && s.composeStart >= 0 {
+		composing = float64(ev.At-s.composeStart) / 1000
+	}
+	switch {
+	case reply:
+		s.composeStart = -1
+		s.spoke = true
+	case ev.Type == EventHint:
+		s.hints++
+		if s.composeStart < 0 {
+			s.composeStart = ev.At // asking for help is starting to answer
+		}
+		out = append(out, Output{Type: OutHint, At: ev.At, Node: node.ID, Hints: s.hints})
+	case ev.Type == EventAnswer:
 		s.ringing = float64(ev.At-s.ringStart) / 1000
 		s.answered = true
+		s.picked = true
 	}
 
 	// What was said.
@@ -277,6 +362,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if choice >= 0 {
 			o.Choice = &choice
 		}
+		if !node.Model.Empty() {
+			o.Model = node.Model.render(s.sc, s)
+		}
 		for i, in := range s.sc.Intents {
 			if said.has(i) {
 				o.Intents = append(o.Intents, in.Name)
@@ -316,20 +404,31 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	if r.has(readTurn) {
 		env[envTurn] = s.turn
 	}
+	if r.has(readComposing) {
+		env[envComposing] = composing
+	}
+	if r.has(readHints) {
+		env[envHints] = s.hints
+	}
 
-	// Global rules: all that match apply; the first with a target moves the call.
+	// Global rules: all that match apply; the first with a target moves the call. A hint
+	// or a hang-up is no reply: rules see it (to score it) but do not move the call, and
+	// the node's transitions are not checked.
+	moves := ev.Type != EventHint && ev.Type != EventHangup
 	moodBefore := s.mood
 	to := -1
 	for _, r := range s.sc.Rules {
+		s.exposed(r)
 		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &out) {
 			out = s.applyEffects(sc, r, out)
-			if to < 0 && r.To >= 0 {
+			if to < 0 && r.To >= 0 && moves {
 				to = r.To
 			}
 		}
 	}
-	if to < 0 {
+	if to < 0 && moves {
 		for _, t := range node.Transitions {
+			s.exposed(t)
 			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				to = t.To
@@ -338,16 +437,91 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		}
 	}
 	out = s.moodChanged(moodBefore, out)
+	switch ev.Type {
+	case EventHint:
+		s.shown = s.avail
+		return append(out, s.choicesOutput(sc, node))
+	case EventHangup:
+		return s.hangup(sc, node, ev.At, out)
+	}
 	if to >= 0 {
 		out = s.enter(sc, to, out)
 	}
-	if ev.Type == EventHangup && !s.ended {
-		if s.lineEnd > ev.At {
-			s.lineEnd = ev.At
-		}
-		out = s.finish(ev.At, HangupEnding, OutcomeLost, "The trainee hung up.", out)
-	}
 	return out
+}
+
+// hangup ends the call at once because the trainee hung up: in the ending the node maps a
+// hang-up to (its last line is recorded, never spoken), or the built-in hangup ending.
+func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Output {
+	if s.lineEnd > at {
+		s.lineEnd = at
+	}
+	if node.Hangup < 0 {
+		return s.finish(at, HangupEnding, OutcomeLost, HangupTitle, "The trainee hung up.", "", out)
+	}
+	n := s.sc.Nodes[node.Hangup]
+	s.node = n.Index
+	if s.visits[n.Index] < math.MaxUint16 {
+		s.visits[n.Index]++
+	}
+	if s.trace {
+		out = append(out, Output{Type: OutEnter, At: at, Node: n.ID})
+	}
+	last := ""
+	for _, lv := range n.Lines {
+		if lv.When == nil || s.test(sc, lv.When, lv.WhenSrc, "", -1, &out) {
+			last = lv.Text.render(s.sc, s)
+			break
+		}
+	}
+	return s.finish(at, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), last, out)
+}
+
+// exposed marks the axes t scores as assessed when the step gives the trainee a chance at
+// them: t's guard is about to be checked against what they did.
+func (s *Session) exposed(t *Transition) {
+	if s.chance {
+		for _, d := range t.Score {
+			s.assessed[d.Axis] = true
+		}
+	}
+}
+
+// choicesOutput offers the node's available choices in an order shuffled per call and
+// node visit (stable on replay), timed at the end of the customer's line: suggestions
+// never appear while the customer is still speaking.
+func (s *Session) choicesOutput(sc *scratch, n *Node) Output {
+	idx := make([]int, 0, len(n.Choices))
+	for ci := range n.Choices {
+		if s.avail&(1<<ci) != 0 {
+			idx = append(idx, ci)
+		}
+	}
+	r := shuffleSeed(s.seed, n.Index, int(s.visits[n.Index]))
+	for i := len(idx) - 1; i > 0; i-- {
+		r = splitmix(r)
+		j := int(r % uint64(i+1))
+		idx[i], idx[j] = idx[j], idx[i]
+	}
+	shown := make([]ChoiceShown, len(idx))
+	for k, ci := range idx {
+		shown[k] = ChoiceShown{Index: ci, Text: n.Choices[ci].Text.render(s.sc, s)}
+	}
+	return Output{Type: OutChoices, At: max(s.now, s.lineEnd), Node: n.ID, Choices: shown}
+}
+
+// shuffleSeed derives the choice order's seed from the call's seed, the node and its visit.
+func shuffleSeed(seed uint64, node, visit int) uint64 {
+	return splitmix(seed ^ splitmix(uint64(node)<<20|uint64(visit)))
+}
+
+// splitmix is one step of splitmix64 on x.
+func splitmix(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	z := x
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
 }
 
 func (s *Session) ringingAt(at int64) float64 {
@@ -413,9 +587,15 @@ func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Outpu
 		s.vars[a.Var] = v
 		sc.env[s.sc.Vars[a.Var].Name] = v
 	}
-	for _, d := range t.Score {
-		s.scores[d.Axis] += d.Delta
-		sc.score[s.sc.Axes[d.Axis].Name] = s.scores[d.Axis]
+	if len(t.Score) > 0 {
+		o := Output{Type: OutScore, At: s.now, Node: s.Node(), Rule: t.ID}
+		for _, d := range t.Score {
+			s.scores[d.Axis] += d.Delta
+			s.assessed[d.Axis] = true
+			sc.score[s.sc.Axes[d.Axis].Name] = s.scores[d.Axis]
+			o.Deltas = append(o.Deltas, AxisDelta{Axis: s.sc.Axes[d.Axis].Name, Delta: d.Delta})
+		}
+		out = append(out, o)
 	}
 	if t.ID != "" || !t.Feedback.Empty() {
 		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback.render(s.sc, s)})
@@ -435,7 +615,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			sc.env[envVisits] = int(s.visits[i])
 		}
 		s.enteredAt, s.quietSince = s.now, s.now
-		s.shown = 0
+		s.shown, s.avail = 0, 0
 		if s.trace {
 			out = append(out, Output{Type: OutEnter, At: s.now, Node: n.ID})
 		}
@@ -456,20 +636,19 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			break
 		}
 		if len(n.Choices) > 0 {
-			var shown []ChoiceShown
 			for ci, c := range n.Choices {
 				if c.When != nil && !s.test(sc, c.When, c.WhenSrc, "", -1, &out) {
 					continue
 				}
-				s.shown |= 1 << ci
-				shown = append(shown, ChoiceShown{Index: ci, Text: c.Text.render(s.sc, s)})
+				s.avail |= 1 << ci
 			}
-			if len(shown) > 0 {
-				out = append(out, Output{Type: OutChoices, At: s.now, Node: n.ID, Choices: shown})
+			if s.avail != 0 && s.mode == SuggestAlways {
+				s.shown = s.avail
+				out = append(out, s.choicesOutput(sc, n))
 			}
 		}
 		if n.End != nil {
-			return s.finish(s.now, n.ID, n.End.Outcome, n.End.Text.render(s.sc, s), out)
+			return s.finish(s.now, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), "", out)
 		}
 		if !n.Router() {
 			return out
@@ -477,6 +656,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		next := -1
 		moodBefore := s.mood
 		for _, t := range n.Transitions {
+			s.exposed(t)
 			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				next = t.To
@@ -492,22 +672,55 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 	return append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Text: fmt.Sprintf("more than %d routers passed in one step", MaxRouterHops)})
 }
 
-// finish ends the call with its scores.
-func (s *Session) finish(at int64, ending, outcome, text string, out []Output) []Output {
-	info := &EndInfo{Ending: ending, Outcome: outcome, Text: text}
+// Why a call cannot pass whatever its scores (EndInfo.Note).
+const (
+	NoteNotAnswered = "You never answered the phone."
+	NoteSilent      = "You never said anything to the customer."
+	NoteNoChance    = "The call ended before any skill could be assessed."
+)
+
+// HangupTitle is the title of the built-in hangup ending.
+const HangupTitle = "You hung up"
+
+// finish ends the call with its scores. An axis counts only when the trainee had a chance
+// to show it (assessed): its points changed, or a guard that scores it was checked against
+// the trainee's answer, reply or a timer of the answered call. A call that was never
+// answered, in which the trainee said nothing, or in which no axis could be assessed
+// cannot pass.
+func (s *Session) finish(at int64, ending, outcome, title, text, last string, out []Output) []Output {
+	info := &EndInfo{Ending: ending, Outcome: outcome, Title: title, Text: text, LastLine: last, Hints: s.hints}
 	var sum, weights float64
+	anyAssessed := false
 	for i, a := range s.sc.Axes {
-		norm := clamp(s.scores[i]/a.Max, 0, 1)
-		info.Scores = append(info.Scores, AxisScore{Axis: a.Name, Points: s.scores[i], Max: a.Max, Normalized: norm, Weight: a.Weight})
-		sum += norm * a.Weight
-		weights += a.Weight
+		pts := clamp(s.scores[i], 0, a.Max)
+		norm := 0.0
+		if a.Max > 0 {
+			norm = pts / a.Max
+		}
+		info.Scores = append(info.Scores, AxisScore{Axis: a.Name, Points: pts, Max: a.Max, Normalized: norm, Weight: a.Weight, Assessed: s.assessed[i]})
+		if s.assessed[i] {
+			anyAssessed = true
+			sum += norm * a.Weight
+			weights += a.Weight
+		}
 	}
-	if weights > 0 {
+	switch {
+	case !s.picked:
+		info.Note = NoteNotAnswered
+	case !s.spoke:
+		info.Note = NoteSilent
+	case len(s.sc.Axes) > 0 && !anyAssessed:
+		info.Note = NoteNoChance
+	}
+	switch {
+	case info.Note != "":
+		info.Overall = 0
+	case weights > 0:
 		info.Overall = sum / weights
-	} else {
-		info.Overall = 1
+	default:
+		info.Overall = 1 // no axes, or only weightless ones
 	}
-	info.Passed = outcome != OutcomeLost && info.Overall >= s.sc.Pass-1e-9
+	info.Passed = outcome != OutcomeLost && info.Note == "" && info.Overall >= s.sc.Pass-1e-9
 	s.ended, s.end = true, info
 	return append(out, Output{Type: OutEnd, At: at, Node: ending, End: info})
 }
@@ -554,6 +767,7 @@ func (s *Session) StartAt(node string, vars map[string]any, out []Output) ([]Out
 	s.vars = values
 	s.started = true
 	s.answered = !s.sc.Nodes[i].Ring
+	s.picked = s.answered
 	sc := s.scratch(Event{At: 0})
 	defer s.release(sc)
 	return s.enter(sc, i, out), nil

@@ -177,8 +177,11 @@ func Draw(fsys fs.FS, name string, data []byte) Sketch {
 
 // Walk replays a call's events on a new traced session and returns the nodes it entered,
 // in order, routers included: the path the call took through the graph.
-func Walk(sc *Scenario, seed uint64, trainee string, events []Event) ([]string, error) {
+func Walk(sc *Scenario, seed uint64, trainee string, mode SuggestionMode, events []Event) ([]string, error) {
 	s := sc.NewSession(seed, trainee)
+	if err := s.SetSuggestions(mode); err != nil {
+		return nil, err
+	}
 	s.SetTrace(true)
 	var path []string
 	collect := func(outs []Output) {

@@ -44,7 +44,7 @@ nodes:
   b:
     say: Still here.
   c:
-    end: {outcome: lost}
+    end: {title: C, outcome: lost}
   island:
     say: Nobody comes here.
     transitions:
@@ -94,11 +94,11 @@ func FuzzDraw(f *testing.F) {
 func TestWalk(t *testing.T) {
 	sc, diags := engine.LoadFile("testdata/ok/basic.yaml")
 	require.False(t, diags.HasErrors(), diags.Error())
-	path, err := engine.Walk(sc, 1, "", []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 5000, Text: "sorry we don't have any"}})
+	path, err := engine.Walk(sc, 1, "", engine.SuggestOnRequest, []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 5000, Text: "sorry we don't have any"}})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ring", "greet", "good"}, path)
 
-	path, err = engine.Walk(sc, 1, "", []engine.Event{{Type: engine.EventSay, At: 1000, Text: "hi"}})
+	path, err = engine.Walk(sc, 1, "", engine.SuggestOnRequest, []engine.Event{{Type: engine.EventSay, At: 1000, Text: "hi"}})
 	assert.ErrorIs(t, err, engine.ErrNotAnswered)
 	assert.Equal(t, []string{"ring"}, path)
 }

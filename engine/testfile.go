@@ -63,6 +63,14 @@ func parseCase(r *reader, n *yaml.Node, sc *Scenario) (TestCase, bool) {
 		case "name":
 			c.Name, _ = r.str(p.value, "name")
 			hasName = true
+		case "suggestions":
+			if v, ok := r.str(p.value, "suggestions"); ok {
+				m, ok := ParseSuggestionMode(v)
+				if !ok {
+					r.errorf(p.value, "suggestions %q must be never, on_request or always%s", v, didYouMean(v, []string{"never", "on_request", "always"}))
+				}
+				c.Suggestions = m
+			}
 		case "steps":
 			items, ok := r.list(p.value, "steps")
 			if !ok {
@@ -87,14 +95,14 @@ func parseStep(r *reader, n *yaml.Node) (TestStep, bool) {
 	st := TestStep{Line: n.Line, Col: n.Column}
 	if n.Kind == yaml.ScalarNode {
 		switch n.Value {
-		case string(StepListen), string(StepHangup):
+		case string(StepListen), string(StepHangup), string(StepHint):
 			st.Kind = StepKind(n.Value)
 			return st, true
 		}
-		r.errorf(n, "unknown step %q: a step is listen, hangup, or one of {answer: D}, {wait: D}, {say: TEXT}, {choose: N}%s", n.Value, didYouMean(n.Value, StepKinds))
+		r.errorf(n, "unknown step %q: a step is listen, hint, hangup, or one of {answer: D}, {wait: D}, {typing: D}, {say: TEXT}, {choose: N}%s", n.Value, didYouMean(n.Value, StepKinds))
 		return st, false
 	}
-	pairs, ok := r.mapping(n, "a step", []string{string(StepAnswer), string(StepWait), string(StepSay), string(StepChoose)})
+	pairs, ok := r.mapping(n, "a step", []string{string(StepAnswer), string(StepWait), string(StepTyping), string(StepSay), string(StepChoose)})
 	if !ok || len(pairs) == 0 {
 		return st, false
 	}
@@ -105,7 +113,7 @@ func parseStep(r *reader, n *yaml.Node) (TestStep, bool) {
 	p := pairs[0]
 	st.Kind = StepKind(p.key)
 	switch st.Kind {
-	case StepAnswer, StepWait:
+	case StepAnswer, StepWait, StepTyping:
 		st.D, ok = r.duration(p.value, string(st.Kind))
 	case StepSay:
 		st.Text, ok = r.str(p.value, "say")
@@ -182,6 +190,22 @@ func parseExpect(r *reader, n *yaml.Node, sc *Scenario) TestExpect {
 					e.Scores = append(e.Scores, AxisCmp{Axis: f.key, Cmp: c})
 				}
 			}
+		case "not_assessed":
+			items, ok := r.list(p.value, "not_assessed")
+			if !ok {
+				continue
+			}
+			e.CheckAssessed, e.NotAssessed = true, []string{}
+			for _, it := range items {
+				if s, ok := r.str(it, "an axis"); ok {
+					if _, ok := sc.axisIndex[s]; !ok {
+						r.errorf(it, "unknown score axis %q%s", s, didYouMean(s, sortedKeys(sc.axisIndex)))
+					}
+					e.NotAssessed = append(e.NotAssessed, s)
+				}
+			}
+			// The check compares in the scenario's axis order.
+			slices.SortStableFunc(e.NotAssessed, func(a, b string) int { return sc.axisIndex[a] - sc.axisIndex[b] })
 		case "passed":
 			if b, ok := r.boolean(p.value, "passed"); ok {
 				e.Passed = &b
@@ -206,7 +230,11 @@ func cmpValue(r *reader, n *yaml.Node, what string) (Cmp, bool) {
 // expectation. Designers record a test by playing a call.
 func FormatTest(name string, events []Event, s *Session, outs []Output) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "- name: %s\n  steps:\n", strconv.Quote(name))
+	fmt.Fprintf(&b, "- name: %s\n", strconv.Quote(name))
+	if m := s.Suggestions(); m != TestSuggestions {
+		fmt.Fprintf(&b, "  suggestions: %s\n", m)
+	}
+	b.WriteString("  steps:\n")
 	var now int64
 	wait := func(at int64) int64 {
 		d := at - now
@@ -220,6 +248,13 @@ func FormatTest(name string, events []Event, s *Session, outs []Output) string {
 			continue
 		case EventTimeout, EventWhisper:
 			continue // timers fire by themselves during waits; whispers change nothing
+		case EventTyping:
+			// The wait until the next event follows as its own step.
+			if d := wait(ev.At); d > 0 {
+				fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
+			}
+			b.WriteString("    - {typing: 0s}\n")
+			continue
 		}
 		if d := wait(ev.At); d > 0 {
 			fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
@@ -231,6 +266,8 @@ func FormatTest(name string, events []Event, s *Session, outs []Output) string {
 			fmt.Fprintf(&b, "    - {choose: %d}\n", ev.Index)
 		case EventHangup:
 			b.WriteString("    - hangup\n")
+		case EventHint:
+			b.WriteString("    - hint\n")
 		}
 	}
 	if s.Ended() {

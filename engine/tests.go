@@ -21,10 +21,12 @@ const maxListenRounds = 1000
 
 // TestCase is one test.
 type TestCase struct {
-	Name      string
-	Steps     []TestStep
-	Expect    TestExpect
-	Line, Col int
+	Name string
+	// Suggestions is the call's suggestion mode ("" for TestSuggestions).
+	Suggestions SuggestionMode
+	Steps       []TestStep
+	Expect      TestExpect
+	Line, Col   int
 }
 
 // StepKind names a test step.
@@ -38,16 +40,25 @@ const (
 	StepSay    StepKind = "say"
 	StepChoose StepKind = "choose"
 	StepHangup StepKind = "hangup"
+	// StepTyping starts composing a reply (EventTyping) and then waits D: timers hold
+	// while the trainee composes, up to the scenario's compose_limit.
+	StepTyping StepKind = "typing"
+	// StepHint asks for the suggested replies (EventHint).
+	StepHint StepKind = "hint"
 )
 
 // StepKinds lists the step kinds in documentation order.
-var StepKinds = []string{string(StepAnswer), string(StepListen), string(StepWait), string(StepSay), string(StepChoose), string(StepHangup)}
+var StepKinds = []string{string(StepAnswer), string(StepListen), string(StepWait), string(StepTyping), string(StepSay), string(StepHint), string(StepChoose), string(StepHangup)}
 
 // ExpectKeys lists what an expect block may check.
-var ExpectKeys = []string{"ending", "node", "outcome", "fired", "mood", "scores", "passed"}
+var ExpectKeys = []string{"ending", "node", "outcome", "fired", "mood", "scores", "not_assessed", "passed"}
 
 // CaseKeys lists the keys of one test case.
-var CaseKeys = []string{"name", "steps", "expect"}
+var CaseKeys = []string{"name", "suggestions", "steps", "expect"}
+
+// TestSuggestions is the suggestion mode of a test that sets none: every choice is shown,
+// so steps can choose without asking for a hint.
+const TestSuggestions = SuggestAlways
 
 // TestStep is one step of a test.
 type TestStep struct {
@@ -97,6 +108,8 @@ type TestExpect struct {
 	CheckFired            bool
 	Mood                  *Cmp
 	Scores                []AxisCmp
+	NotAssessed           []string
+	CheckAssessed         bool
 	Passed                *bool
 }
 
@@ -151,6 +164,11 @@ func RunTestTraced(sc *Scenario, c TestCase) TestResult { return runTest(sc, c, 
 func runTest(sc *Scenario, c TestCase, trace bool) TestResult {
 	res := TestResult{Case: c}
 	s := sc.NewSession(TestSeed, TestTrainee)
+	mode := c.Suggestions
+	if mode == "" {
+		mode = TestSuggestions
+	}
+	_ = s.SetSuggestions(mode) // parseCase checked the mode
 	s.SetTrace(trace)
 	outs := s.Start(nil)
 	var now int64
@@ -212,6 +230,13 @@ func runTest(sc *Scenario, c TestCase, trace bool) TestResult {
 			apply(i, Event{Type: EventChoose, At: now, Index: st.Index})
 		case StepHangup:
 			apply(i, Event{Type: EventHangup, At: now})
+		case StepHint:
+			apply(i, Event{Type: EventHint, At: now})
+		case StepTyping:
+			apply(i, Event{Type: EventTyping, At: now})
+			if len(res.Failures) == 0 {
+				advance(now + st.D)
+			}
 		}
 		if len(res.Failures) > 0 {
 			break
@@ -258,6 +283,22 @@ func check(s *Session, e TestExpect, outs []Output, fail func(string, ...any)) {
 	for _, ac := range e.Scores {
 		if got := scores[ac.Axis]; !ac.Cmp.Holds(got) {
 			fail("scores.%s: want %s, got %g", ac.Axis, ac.Cmp.Src, got)
+		}
+	}
+	if e.CheckAssessed {
+		var got []string
+		if end != nil {
+			for _, a := range end.Scores {
+				if !a.Assessed {
+					got = append(got, a.Axis)
+				}
+			}
+		}
+		switch {
+		case end == nil:
+			fail("not_assessed: want [%s], but the call has not ended", strings.Join(e.NotAssessed, ", "))
+		case !slices.Equal(got, e.NotAssessed):
+			fail("not_assessed: want [%s], got [%s]", strings.Join(e.NotAssessed, ", "), strings.Join(got, ", "))
 		}
 	}
 	if e.Passed != nil {

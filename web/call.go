@@ -89,7 +89,7 @@ func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.T
 // reset starts the session and stream afresh; frames already sent are kept, so a rebuild
 // that re-emits them must produce the same frames (see rebuild).
 func (c *call) reset() {
-	c.sess = c.sc.NewSession(c.info.Seed, c.info.Trainee)
+	c.sess = c.info.Session(c.sc)
 	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
 	if c.debug == nil {
 		c.outs = c.sess.Start(c.outs[:0])
@@ -97,6 +97,7 @@ func (c *call) reset() {
 		return
 	}
 	c.sess.SetTrace(true)
+	_ = c.sess.SetSuggestions(engine.SuggestAlways) // designers see every choice; cannot fail before Start
 	if c.debug.Node == "" {
 		c.outs = c.sess.Start(c.outs[:0])
 	} else {

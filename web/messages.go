@@ -51,6 +51,8 @@ const (
 	typeSay    = "say"
 	typeChoose = "choose"
 	typeHangup = "hangup"
+	typeTyping = "typing" // the trainee started composing a reply (first keystroke, speech start)
+	typeHint   = "hint"   // the trainee asks for the suggested replies
 )
 
 // clientMsg is a client → server message, as decoded from one text frame.
@@ -84,7 +86,7 @@ func decodeClient(data []byte) (clientMsg, *decodeError) {
 		return clientMsg{}, &decodeError{code: codeBadJSON, message: "every message needs an \"id\" of 1 to 64 bytes"}
 	}
 	switch m.Type {
-	case typeAnswer, typeHangup:
+	case typeAnswer, typeHangup, typeTyping, typeHint:
 	case typeSay:
 		if m.Text == nil {
 			return m, &decodeError{code: codeBadJSON, message: "a say message needs a \"text\" string", id: m.ID}
@@ -100,7 +102,7 @@ func decodeClient(data []byte) (clientMsg, *decodeError) {
 			return m, &decodeError{code: codeBadJSON, message: "a choose message needs an integer \"index\"", id: m.ID}
 		}
 	default:
-		return m, &decodeError{code: codeUnknownType, message: "unknown message type " + quote(m.Type) + ` (want "answer", "say", "choose" or "hangup")`, id: m.ID}
+		return m, &decodeError{code: codeUnknownType, message: "unknown message type " + quote(m.Type) + ` (want "answer", "typing", "say", "choose", "hint" or "hangup")`, id: m.ID}
 	}
 	return m, nil
 }
@@ -218,13 +220,18 @@ type Score struct {
 	Max        float64 `json:"max"`
 	Normalized float64 `json:"normalized"`
 	Weight     float64 `json:"weight"`
+	Assessed   bool    `json:"assessed"`
 }
 
 type endMsg struct {
 	header
 	Ending   string     `json:"ending"`
 	Outcome  string     `json:"outcome"`
+	Title    string     `json:"title"`
 	Text     string     `json:"text"`
+	LastLine string     `json:"last_line,omitempty"`
+	Note     string     `json:"note,omitempty"`
+	Hints    int        `json:"hints"`
 	Scores   []Score    `json:"scores"`
 	Overall  float64    `json:"overall"`
 	Passed   bool       `json:"passed"`

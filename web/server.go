@@ -106,7 +106,8 @@ func newCatalog(scs []*engine.Scenario) (*catalog, error) {
 		}
 		c.byID[sc.ID] = sc
 		c.list = append(c.list, scenarioInfo{ID: sc.ID, Title: sc.Title, Brief: sc.Brief, Lesson: sc.Lesson,
-			Persona: personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM}})
+			Persona:     personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM},
+			Suggestions: sc.Suggestions, SuggestionModes: sc.AllowedModes()})
 	}
 	sort.Slice(c.list, func(i, j int) bool { return c.list[i].ID < c.list[j].ID })
 	return c, nil
@@ -130,6 +131,10 @@ type scenarioInfo struct {
 	Brief   string      `json:"brief"`
 	Lesson  string      `json:"lesson"`
 	Persona personaInfo `json:"persona"`
+	// Suggestions is the scenario's suggestion mode: the default for its calls and the
+	// most generous a trainee may pick; SuggestionModes lists those a trainee may pick.
+	Suggestions     engine.SuggestionMode   `json:"suggestions"`
+	SuggestionModes []engine.SuggestionMode `json:"suggestion_modes"`
 }
 
 type personaInfo struct {
@@ -355,6 +360,9 @@ type startRequest struct {
 	Scenario string `json:"scenario"`
 	Trainee  string `json:"trainee"`
 	Coach    *bool  `json:"coach"`
+	// Suggestions is how the call offers suggested replies: never, on_request or always
+	// (at most as generous as the scenario allows); empty for the scenario's default.
+	Suggestions string `json:"suggestions"`
 }
 
 // startResponse is the answer to POST /api/calls.
@@ -363,6 +371,8 @@ type startResponse struct {
 	Token string `json:"token"`
 	WS    string `json:"ws"`
 	Coach bool   `json:"coach"`
+	// Suggestions is the call's suggestion mode.
+	Suggestions engine.SuggestionMode `json:"suggestions"`
 }
 
 func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
@@ -420,9 +430,19 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	if req.Coach != nil {
 		coach = *req.Coach
 	}
+	mode := sc.Suggestions
+	if req.Suggestions != "" {
+		m, ok := engine.ParseSuggestionMode(req.Suggestions)
+		if !ok || !slices.Contains(sc.AllowedModes(), m) {
+			WriteError(w, http.StatusBadRequest, codeBadRequest, fmt.Sprintf("suggestions must be one of %s for this scenario", joinModes(sc.AllowedModes())))
+			return
+		}
+		mode = m
+	}
 	info := journal.Call{
 		ID: newCallID(), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
 		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: time.Now().UTC(),
+		Suggestions: string(mode),
 	}
 	res, status, code, err := s.startCall(r.Context(), info, sc, nil)
 	if err != nil {
@@ -475,7 +495,16 @@ func (s *Server) startCall(ctx context.Context, info journal.Call, sc *engine.Sc
 	s.mu.Unlock()
 	go c.run(s.ctx)
 	c.log.Info("call started", "coach", info.Coach, "debug", debug != nil)
-	return startResponse{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach}, 0, "", nil
+	return startResponse{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach, Suggestions: info.Mode()}, 0, "", nil
+}
+
+// joinModes lists modes as "never, on_request".
+func joinModes(ms []engine.SuggestionMode) string {
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
 }
 
 func (s *Server) didYouMean(id string) string {

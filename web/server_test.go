@@ -274,15 +274,17 @@ func TestFullCallToAnEnding(t *testing.T) {
 	assert.Equal(t, 10, line.Words)
 	assert.Equal(t, int64(2000), line.Duration)
 	assert.InDelta(t, 200, line.MsPer, 0.001)
-	ch := c.until("choices")
-	require.Len(t, ch.Choices, 2)
-
 	// The words arrive one by one at the persona's pace, on the real clock.
 	began := time.Now()
 	end := c.until("line_end")
 	elapsed := time.Since(began)
 	assert.GreaterOrEqual(t, elapsed, 1500*time.Millisecond, "ten words at 300 wpm take about 2 s to stream")
 	assert.Equal(t, line.At+2000, end.At)
+	// Suggestions never show while the customer is speaking: they follow the line's end.
+	ch := c.until("choices")
+	require.Len(t, ch.Choices, 2)
+	assert.Equal(t, end.Seq+1, ch.Seq)
+	assert.Equal(t, end.At, ch.At)
 	var words []srvMsg
 	c.mu.Lock()
 	for _, m := range c.all {
@@ -668,7 +670,8 @@ func TestScenarioListHealthAndStaticHeaders(t *testing.T) {
 	resp.Body.Close()
 	require.Len(t, list, 1)
 	assert.Equal(t, scenarioInfo{ID: "live", Title: "Live test call", Brief: "A short call used by the server's tests.",
-		Lesson: "Answer fast, let the customer finish, offer the refund.", Persona: personaInfo{Name: "Pat", WPM: 300}}, list[0])
+		Lesson: "Answer fast, let the customer finish, offer the refund.", Persona: personaInfo{Name: "Pat", WPM: 300},
+		Suggestions: engine.SuggestAlways, SuggestionModes: []engine.SuggestionMode{engine.SuggestNever, engine.SuggestOnRequest, engine.SuggestAlways}}, list[0])
 
 	for _, p := range []string{"/livez", "/readyz", "/healthz"} {
 		resp, err := http.Get(ts.http.URL + p)
@@ -727,8 +730,8 @@ func TestOneStepIsOneWebsocketMessage(t *testing.T) {
 		require.NoError(t, json.Unmarshal(line, &m), "each line is one JSON message: %q", line)
 		types = append(types, m.Type)
 	}
-	assert.Equal(t, []string{"trainee", "line_start", "word", "choices"}, types,
-		"the answer's acknowledgement, the line and its first word arrive in one write")
+	assert.Equal(t, []string{"trainee", "line_start", "word"}, types,
+		"the answer's acknowledgement, the line and its first word arrive in one write (the choices wait for the line's end)")
 }
 
 // failingJournal is a journal whose appends fail (like a full disk) while failing is set.

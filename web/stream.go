@@ -12,14 +12,17 @@ import (
 // same messages with the same seq, which is what lets a call be rebuilt from its journal.
 // A stream belongs to one call goroutine.
 type stream struct {
-	wpm      int64
-	coach    bool
-	seq      int64
-	line     paced
-	held     *engine.Output // an end that waits for the last line to be spoken
-	feedback []Feedback
-	endSent  bool
-	emit     func(seq int64, frame []byte)
+	wpm   int64
+	coach bool
+	seq   int64
+	line  paced
+	held  *engine.Output // an end that waits for the last line to be spoken
+	// heldChoices wait for the current line to end: suggestions never appear while the
+	// customer is still speaking.
+	heldChoices *choicesMsg
+	feedback    []Feedback
+	endSent     bool
+	emit        func(seq int64, frame []byte)
 }
 
 // paced is the customer line being spoken.
@@ -94,12 +97,31 @@ func (st *stream) advance(t int64) {
 		m := lineEndMsg{Node: st.line.node}
 		st.send("line_end", end, &m, &m.header)
 		st.line.active = false
+		st.releaseChoices(end)
 		if st.held != nil {
 			o := *st.held
 			st.held = nil
 			st.sendEnd(o, end)
 		}
 	}
+}
+
+// releaseChoices sends the choices held for the end of the line, if any.
+func (st *stream) releaseChoices(at int64) {
+	if m := st.heldChoices; m != nil {
+		st.heldChoices = nil
+		st.send("choices", at, m, &m.header)
+	}
+}
+
+// acked lists the client messages acknowledged by a trainee message with no text of
+// their own (say and choose are acknowledged by the message as recorded).
+func acked(event string) bool {
+	switch event {
+	case typeAnswer, typeHangup, typeTyping, typeHint:
+		return true
+	}
+	return false
 }
 
 // ack describes the trainee input whose outputs are being sent.
@@ -112,7 +134,7 @@ type ack struct {
 // message that acknowledges the input (0 when there is none, e.g. for a timer).
 func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 	var ackSeq int64
-	needAck := a != nil && (a.event == typeAnswer || a.event == typeHangup)
+	needAck := a != nil && acked(a.event)
 	sendAck := func(at int64) {
 		if needAck {
 			needAck = false
@@ -145,6 +167,7 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			m := cutMsg{Node: o.Node, Spoken: o.Spoken, Words: len(st.line.words)}
 			st.send("cut", o.At, &m, &m.header)
 			st.line.active = false
+			st.releaseChoices(o.At)
 		case engine.OutTrainee:
 			m := traineeMsg{Event: typeSay, Text: o.Text, Choice: o.Choice, Flags: o.Flags}
 			if a != nil {
@@ -160,7 +183,11 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			for j, c := range o.Choices {
 				m.Choices[j] = choice{Index: c.Index, Text: c.Text}
 			}
-			st.send("choices", o.At, &m, &m.header)
+			if st.line.active {
+				st.heldChoices = &m
+			} else {
+				st.send("choices", o.At, &m, &m.header)
+			}
 		case engine.OutMood:
 			if o.Mood != nil {
 				m := moodMsg{Mood: *o.Mood}
@@ -200,6 +227,7 @@ func (st *stream) sendEnd(o engine.Output, at int64) {
 	}
 	if e := o.End; e != nil {
 		m.Ending, m.Outcome, m.Text, m.Overall, m.Passed = e.Ending, e.Outcome, e.Text, e.Overall, e.Passed
+		m.Title, m.LastLine, m.Note, m.Hints = e.Title, e.LastLine, e.Note, e.Hints
 		m.Scores = make([]Score, len(e.Scores))
 		for i, s := range e.Scores {
 			m.Scores[i] = Score(s)

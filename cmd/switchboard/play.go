@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,10 +14,11 @@ import (
 )
 
 func cmdPlay(env *cliEnv, args []string) int {
-	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a number to pick a suggested reply.\n/hangup hangs up. The debrief prints at the end.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
+	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a number to pick a suggested reply.\n/hint shows the suggested replies (when the call offers them on request); /hangup hangs\nup. The debrief prints at the end. The terminal cannot see you type, so the time until\nyou press Enter counts as silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
 	name := fs.String("name", "", "your name, as the customer will hear it (default $USER)")
 	coach := fs.Bool("coach", false, "coach mode: show rule feedback as it happens")
 	seed := fs.Uint64("seed", 0, "random seed for the scenario's random() (default: a random one)")
+	mode := fs.String("suggestions", "", "how suggested replies are offered: never, on_request (/hint) or always,\nat most as generous as the scenario allows (default: the scenario's own)")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -34,7 +36,15 @@ func cmdPlay(env *cliEnv, args []string) int {
 	if *seed == 0 {
 		*seed = rand.Uint64()
 	}
-	p := &player{env: env, sc: sc, coach: *coach, start: time.Now()}
+	p := &player{env: env, sc: sc, coach: *coach, start: time.Now(), mode: sc.Suggestions}
+	if *mode != "" {
+		m, ok := engine.ParseSuggestionMode(*mode)
+		if !ok || !slices.Contains(sc.AllowedModes(), m) {
+			fmt.Fprintf(env.stderr, "switchboard play: --suggestions must be one of %v for %s\n", sc.AllowedModes(), sc.ID)
+			return 2
+		}
+		p.mode = m
+	}
 	p.play(*seed, *name)
 	return 0
 }
@@ -45,6 +55,7 @@ type player struct {
 	sc    *engine.Scenario
 	s     *engine.Session
 	coach bool
+	mode  engine.SuggestionMode
 	start time.Time
 	all   []engine.Output
 
@@ -66,7 +77,7 @@ func (p *player) play(seed uint64, trainee string) {
 	if p.sc.Lesson != "" {
 		fmt.Fprintf(w, "Lesson: %s\n", p.sc.Lesson)
 	}
-	fmt.Fprintf(w, "\nType a reply and press Enter; a number picks a suggested reply; /hangup hangs up.\n\n")
+	fmt.Fprintf(w, "\nType a reply and press Enter; a number picks a suggested reply; /hint shows them; /hangup hangs up.\n\n")
 
 	input := make(chan string)
 	go func() {
@@ -79,6 +90,7 @@ func (p *player) play(seed uint64, trainee string) {
 	}()
 
 	p.s = p.sc.NewSession(seed, trainee)
+	_ = p.s.SetSuggestions(p.mode) // checked in cmdPlay
 	p.show(p.s.Start(nil))
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
@@ -115,7 +127,7 @@ func (p *player) nextWake() (int64, bool) {
 	ok := false
 	if p.printed < len(p.words) {
 		at, ok = p.lineStart+int64(p.printed)*p.msPerWord, true
-	} else if len(p.pending) > 0 {
+	} else if p.words != nil || len(p.pending) > 0 { // the line's end: finish it off
 		at, ok = p.lineStart+int64(len(p.words))*p.msPerWord, true
 	}
 	if d, has := p.s.NextDeadline(); has && (!ok || d < at) {
@@ -154,8 +166,10 @@ func (p *player) handle(line string) {
 		return
 	case text == "/hangup" || text == "/h":
 		p.apply(engine.Event{Type: engine.EventHangup, At: at})
+	case text == "/hint":
+		p.apply(engine.Event{Type: engine.EventHint, At: at})
 	case text == "/help":
-		fmt.Fprintln(p.env.stdout, "  (type a reply, a number for a suggested reply, /hangup to hang up)")
+		fmt.Fprintln(p.env.stdout, "  (type a reply, a number for a suggested reply, /hint to see them, /hangup to hang up)")
 	default:
 		if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(p.choices) {
 			p.apply(engine.Event{Type: engine.EventChoose, At: at, Index: p.choices[n-1].Index})
@@ -266,12 +280,25 @@ func writeDebrief(w io.Writer, sc *engine.Scenario, outs []engine.Output) {
 		if end.Passed {
 			verdict = "PASSED"
 		}
-		fmt.Fprintf(w, "  Outcome: %s (%s) — %s, overall %.0f%% (pass mark %.0f%%)\n", end.Outcome, end.Ending, verdict, end.Overall*100, sc.Pass*100)
+		fmt.Fprintf(w, "  %s (%s) — %s, overall %.0f%% (pass mark %.0f%%)\n", end.Title, end.Outcome, verdict, end.Overall*100, sc.Pass*100)
+		if end.Note != "" {
+			fmt.Fprintf(w, "  %s\n", end.Note)
+		}
+		if end.LastLine != "" {
+			fmt.Fprintf(w, "  %s's last words: %s\n", sc.Persona.Name, end.LastLine)
+		}
 		if end.Text != "" {
 			fmt.Fprintf(w, "  %s\n", end.Text)
 		}
+		if end.Hints > 0 {
+			fmt.Fprintf(w, "  Hints used: %d\n", end.Hints)
+		}
 		fmt.Fprintln(w, "  Scores:")
 		for _, a := range end.Scores {
+			if !a.Assessed {
+				fmt.Fprintf(w, "    %-12s %s not assessed\n", a.Axis, strings.Repeat("·", 20))
+				continue
+			}
 			bar := int(a.Normalized*20 + 0.5)
 			fmt.Fprintf(w, "    %-12s %s%s %g/%g\n", a.Axis, strings.Repeat("█", bar), strings.Repeat("░", 20-bar), a.Points, a.Max)
 		}

@@ -53,6 +53,12 @@ type Item struct {
 	Choice   *int     `json:"choice,omitempty"` // a suggested reply picked, absent when typed
 	Flags    []string `json:"flags,omitempty"`  // "interrupted", "repeated"
 	Duration int64    `json:"duration_ms,omitempty"`
+	// Lost lists, for a trainee's message, the points it cost by axis.
+	Lost []engine.AxisDelta `json:"lost,omitempty"`
+	// Model is, for a trainee's message that lost points or made a rule fire, what a
+	// strong agent would have said there (the node's model reply), when the scenario
+	// gives one.
+	Model string `json:"model,omitempty"`
 }
 
 // Fired is a rule or transition that fired, with its feedback.
@@ -92,7 +98,7 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	for _, a := range sc.Axes {
 		r.Axes = append(r.Axes, a.Name)
 	}
-	s := sc.NewSession(c.Seed, c.Trainee)
+	s := c.Session(sc)
 	out := s.Start(nil)
 	r.add(out, nil)
 	for _, e := range entries {
@@ -135,6 +141,9 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 		}
 		r.Transcript = append(r.Transcript, Item{At: ev.At, Who: "call", Text: text})
 	}
+	said := -1 // the trainee's item of this step, if any
+	model, fired := "", false
+	var lost []engine.AxisDelta
 	for _, o := range out {
 		switch o.Type {
 		case engine.OutRing:
@@ -144,13 +153,44 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 		case engine.OutCut:
 			r.cut(o)
 		case engine.OutTrainee:
+			said, model = len(r.Transcript), o.Model
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "trainee", Text: o.Text, Node: o.Node, Choice: o.Choice, Flags: slices.Clone(o.Flags)})
+		case engine.OutHint:
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: HintText, Node: o.Node})
 		case engine.OutFeedback:
 			r.Fired = append(r.Fired, Fired{At: o.At, Rule: o.Rule, Text: o.Text, Node: o.Node})
+			fired = fired || o.Rule != ""
+		case engine.OutScore:
+			for _, d := range o.Deltas {
+				if d.Delta < 0 {
+					lost = addDelta(lost, d)
+				}
+			}
 		case engine.OutEnd:
 			r.Elapsed = max(r.Elapsed, o.At)
 		}
 	}
+	if said >= 0 {
+		it := &r.Transcript[said]
+		it.Lost = lost
+		if len(lost) > 0 || fired {
+			it.Model = model
+		}
+	}
+}
+
+// HintText is the transcript's note where the trainee asked for a hint.
+const HintText = "The trainee asked for a hint."
+
+// addDelta adds d to the list, merging a repeated axis.
+func addDelta(list []engine.AxisDelta, d engine.AxisDelta) []engine.AxisDelta {
+	for i := range list {
+		if list[i].Axis == d.Axis {
+			list[i].Delta += d.Delta
+			return list
+		}
+	}
+	return append(list, d)
 }
 
 // cut marks the last customer line as cut off after o.Spoken words.

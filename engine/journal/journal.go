@@ -34,9 +34,27 @@ type Call struct {
 	Seed       uint64              `json:"seed"`
 	Trainee    string              `json:"trainee"`
 	Coach      bool                `json:"coach"`
-	Created    time.Time           `json:"created"` // wall clock, for records only
+	// Suggestions is the call's suggestion mode (engine.SuggestionMode); "" for calls
+	// recorded before modes existed, which showed every choice (SuggestAlways).
+	Suggestions string    `json:"suggestions,omitempty"`
+	Created     time.Time `json:"created"` // wall clock, for records only
 	// TokenHash is a hash of the call's access token (never the token itself).
 	TokenHash string `json:"-"`
+}
+
+// Mode returns the call's suggestion mode, SuggestAlways for calls recorded before modes.
+func (c Call) Mode() engine.SuggestionMode {
+	if m, ok := engine.ParseSuggestionMode(c.Suggestions); ok {
+		return m
+	}
+	return engine.SuggestAlways
+}
+
+// Session starts a session for the call: its seed, trainee and suggestion mode.
+func (c Call) Session(sc *engine.Scenario) *engine.Session {
+	s := sc.NewSession(c.Seed, c.Trainee)
+	_ = s.SetSuggestions(c.Mode()) // a known mode on a new session: cannot fail
+	return s
 }
 
 // Entry is one accepted input of a call. Seq numbers a call's entries from 1 without gaps.

@@ -67,12 +67,12 @@ nodes:
       - {when: 'true', to: annoyed}
   thanks:
     say: Great, thank you so much.
-    end: {outcome: resolved, text: The customer got help.}
+    end: {title: Customer helped, outcome: resolved, text: The customer got help.}
   annoyed:
     say: Never mind, I'll try somewhere else.
-    end: {outcome: lost, text: The customer gave up.}
+    end: {title: Customer gave up, outcome: lost, text: The customer gave up.}
   missed:
-    end: {outcome: lost, text: Nobody answered the phone.}
+    end: {title: Nobody answered, outcome: lost, text: Nobody answered the phone.}
 `
 
 const testTemplate = `- name: helpful answer resolves the call

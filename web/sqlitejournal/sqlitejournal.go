@@ -90,6 +90,8 @@ var migrations = []string{
 		sent       TEXT               -- NULL until reported
 	) STRICT;
 	CREATE INDEX outbox_due ON outbox (due, call_id) WHERE sent IS NULL;`,
+	// 3: how the call offers suggested replies ('' for calls recorded before modes).
+	`ALTER TABLE calls ADD COLUMN suggestions TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
@@ -340,10 +342,10 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 		return fmt.Errorf("sqlitejournal: create call %q: encode sources: %w", c.ID, err)
 	}
 	_, err = d.w.ExecContext(ctx, `INSERT INTO calls
-		(id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, suggestions)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.ScenarioID, c.Title, c.Hash, string(sources), int64(c.Seed), c.Trainee, c.Coach,
-		formatTime(c.Created), c.TokenHash)
+		formatTime(c.Created), c.TokenHash, c.Suggestions)
 	if err != nil {
 		if code(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			err = journal.ErrExists
@@ -455,7 +457,7 @@ func (d *DB) finish(ctx context.Context, callID string, r journal.Result) error 
 }
 
 // callColumns are the columns scanCall reads, in order.
-const callColumns = `id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, result`
+const callColumns = `id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, result, suggestions`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -468,7 +470,7 @@ func scanCall(s scanner) (journal.Call, *journal.Result, error) {
 		result           sql.NullString
 	)
 	if err := s.Scan(&c.ID, &c.ScenarioID, &c.Title, &c.Hash, &sources, &seed, &c.Trainee,
-		&c.Coach, &created, &c.TokenHash, &result); err != nil {
+		&c.Coach, &created, &c.TokenHash, &result, &c.Suggestions); err != nil {
 		return c, nil, err
 	}
 	c.Seed = uint64(seed)

@@ -80,7 +80,7 @@ func TestBrowserStudio(t *testing.T) {
 	p.Wait("no problems", `document.getElementById("diag-count").textContent === "(none)"`)
 
 	// Add a node: the graph grows.
-	p.Do("add a node", chromedp.Evaluate[chromedp.Void](cm+`.replaceRange("  escalate:\n    say: Let me get my manager.\n    end: {outcome: escalated}\n", {line: `+cm+`.lastLine()})`))
+	p.Do("add a node", chromedp.Evaluate[chromedp.Void](cm+`.replaceRange("  escalate:\n    say: Let me get my manager.\n    end: {title: Escalated, outcome: escalated}\n", {line: `+cm+`.lastLine()})`))
 	p.Wait("the new node is drawn, unreachable", `document.querySelectorAll("#graph .node.escalated.unreachable").length === 1`)
 	p.Wait("and reported", `document.getElementById("diags").textContent.includes("ending escalate is never reached")`)
 	p.Do("undo it", chromedp.Evaluate[chromedp.Void](cm+`.focus()`), chromedp.KeyEvent("z", chromedp.KeyModifiers(kb.ModifierCtrl)))
@@ -173,7 +173,7 @@ func TestBrowserLargeGraphLayout(t *testing.T) {
 		fmt.Fprintf(&b, "      - {when: 'true', to: end%d}\n", i%3)
 	}
 	for i := range 3 {
-		fmt.Fprintf(&b, "  end%d:\n    end: {outcome: %s}\n", i, []string{"resolved", "lost", "escalated"}[i])
+		fmt.Fprintf(&b, "  end%d:\n    end: {title: End, outcome: %s}\n", i, []string{"resolved", "lost", "escalated"}[i])
 	}
 	b.WriteString("intents:\n  \"yes\": [\"yes\"]\n  skip: [\"skip\"]\n")
 	require.NoError(t, e.lib.Save("big.yaml", []byte(b.String()), ""))

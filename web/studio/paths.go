@@ -85,7 +85,7 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 		for i, e := range entries {
 			events[i] = e.Event
 		}
-		walk, err := engine.Walk(sc, info.Seed, info.Trainee, events)
+		walk, err := engine.Walk(sc, info.Seed, info.Trainee, info.Mode(), events)
 		if err != nil {
 			res.Skipped++
 			continue

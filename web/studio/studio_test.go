@@ -481,9 +481,9 @@ func TestPlayDebugAndRecord(t *testing.T) {
 	first := c.until("debug")
 	assert.Equal(t, "ring", first["node"])
 	c.send(map[string]any{"type": "answer"})
-	c.until("choices") // the step's messages come first, then its debug message
-	dbg := c.until("debug")
+	dbg := c.until("debug") // after the step's messages
 	assert.Equal(t, "ask", dbg["node"])
+	c.until("choices") // designers see every choice, once the line has been said
 	c.send(map[string]any{"type": "choose", "index": 0})
 	dbg = c.until("debug")
 	assert.Equal(t, "thanks", dbg["node"])
@@ -530,6 +530,7 @@ func TestPathsTaken(t *testing.T) {
 		require.Equal(t, 201, e.call("POST", "/api/calls", "", map[string]string{"scenario": "parcel", "trainee": "Kim"}, &started))
 		c := e.dial(t, started.WS)
 		c.send(map[string]any{"type": "answer"})
+		c.send(map[string]any{"type": "hint"}) // trainees' calls show choices on request
 		c.until("choices")
 		c.send(reply)
 		c.until("end")

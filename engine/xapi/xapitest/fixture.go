@@ -49,7 +49,7 @@ nodes:
       - {when: 'event == "say"', to: again}
   done:
     say: Thank you.
-    end: {outcome: resolved, text: "{name} got a refund."}
+    end: {title: Done, outcome: resolved, text: "{name} got a refund."}
 `
 
 // FixtureCall is a finished call of FixtureScenario: answered after 1.2 s, the customer
