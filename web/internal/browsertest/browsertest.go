@@ -7,6 +7,8 @@ package browsertest
 
 import (
 	"context"
+	_ "embed"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -130,3 +132,43 @@ func Visible(id string) string {
 
 // TrackErrors records uncaught page errors in window.__errors.
 const TrackErrors = `window.__errors = []; window.addEventListener("error", (e) => window.__errors.push(String(e.message))); true`
+
+// axeSource is axe-core's built file (see axe/README.md: version, licence). It is embedded
+// here, in a package only tests import, and never served by the product.
+//
+//go:embed axe/axe.min.js
+var axeSource string
+
+// AxeRules are the axe-core rule tags checked: WCAG 2.0, 2.1 and 2.2 levels A and AA, and
+// axe's best practices.
+var AxeRules = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"}
+
+// Axe runs axe-core on the page as it is now and returns one line per violation and
+// element ("rule: help — selector"); none means the page passed.
+func (p *Page) Axe() []string {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
+	defer cancel()
+	loaded, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`typeof window.axe === "object"`))
+	require.NoError(p.T, err)
+	if !loaded {
+		_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](axeSource+"\n;true"))
+		require.NoError(p.T, err, "loading axe-core")
+	}
+	tags, _ := json.Marshal(AxeRules)
+	out, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`axe.run(document, {runOnly: {type: "tag", values: `+string(tags)+`},
+		resultTypes: ["violations"]}).then((r) => r.violations.flatMap((v) =>
+		v.nodes.map((n) => v.id + ": " + v.help + " — " + n.target.join(" ") + (n.failureSummary ? " (" + n.failureSummary.replace(/\s+/g, " ") + ")" : ""))))`,
+		chromedp.EvalAwaitPromise))
+	require.NoError(p.T, err, "running axe-core")
+	return out
+}
+
+// ShotAndAxe saves a screenshot named name and asserts that axe-core finds no violation.
+func (p *Page) ShotAndAxe(name string) {
+	p.T.Helper()
+	p.Shot(name)
+	if v := p.Axe(); len(v) > 0 {
+		p.T.Errorf("axe-core violations on %s:\n  %s", name, strings.Join(v, "\n  "))
+	}
+}
