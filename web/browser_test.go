@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/switchboard-sim/switchboard/web/internal/browsertest"
@@ -44,7 +45,9 @@ func TestBrowserCallFromRingToScores(t *testing.T) {
 		chromedp.Click(chromedp.ID("coach")), chromedp.Focus(chromedp.ID("start")), chromedp.KeyEvent("\r"))
 	p.Wait("the phone rings", visible("phone"))
 	assert.Equal(t, "answer", eval[string](p, `document.activeElement.id`), "the Answer button has the focus")
-	assert.Equal(t, "The phone is ringing.", eval[string](p, `document.getElementById("status").textContent`))
+	assert.Equal(t, "Ringing", eval[string](p, `document.getElementById("state-text").textContent`))
+	assert.Equal(t, "Pat · Live test call", eval[string](p, `document.getElementById("phone-text").textContent`))
+	assert.Equal(t, "P", eval[string](p, `document.getElementById("ring-initials").textContent`))
 	p.Shot("2-ringing")
 
 	p.Do("answer with Enter", chromedp.KeyEvent("\r"))
@@ -61,11 +64,11 @@ func TestBrowserCallFromRingToScores(t *testing.T) {
 	p.Do("type over the customer", chromedp.KeyEvent(markup), chromedp.KeyEvent("\r"))
 	p.Wait("the line shows as cut", `document.querySelector("#transcript .customer.cut .cutmark") !== null`)
 	cutmark := eval[string](p, `document.querySelector("#transcript .customer.cut .cutmark").textContent`)
-	assert.Regexp(t, `^\(cut off after \d+ of 10 words\)$`, cutmark)
+	assert.Regexp(t, `^cut off after \d+ of 10 words$`, cutmark)
 	p.Wait("the reply shows", `document.querySelector("#transcript .trainee .text") !== null`)
 	assert.Equal(t, markup, eval[string](p, `document.querySelector("#transcript .trainee .text").textContent`), "typed markup shows literally")
 	assert.Equal(t, 0, eval[int](p, `document.querySelectorAll("#transcript img, #transcript script, #coachbox img").length`))
-	assert.Equal(t, "(spoke over the customer)", eval[string](p, `document.querySelector("#transcript .trainee .flag").textContent`))
+	assert.Equal(t, "spoke over the customer", eval[string](p, `document.querySelector("#transcript .trainee .flag").textContent`))
 	p.Wait("coach feedback", `document.getElementById("coachbox").textContent.includes("You spoke over Pat.")`)
 	p.Shot("4-interrupted")
 
@@ -73,11 +76,11 @@ func TestBrowserCallFromRingToScores(t *testing.T) {
 	p.Wait("the next line ends", `document.querySelectorAll("#transcript .customer").length === 2 && document.querySelector("#announce").textContent.includes("money back")`)
 	p.Do("apologise", chromedp.Focus(chromedp.ID("say")), chromedp.KeyEvent("I'm so sorry, I'll refund you right away."), chromedp.KeyEvent("\r"))
 	p.Wait("the end view", visible("endview"))
-	assert.Equal(t, "Outcome: resolved (refunded)", eval[string](p, `document.getElementById("outcome").textContent`))
-	assert.Equal(t, "Passed", eval[string](p, `document.getElementById("verdict").textContent`))
+	assert.Equal(t, "Refunded", eval[string](p, `document.getElementById("outcome").textContent`))
+	assert.Equal(t, "✓ Passed", eval[string](p, `document.getElementById("verdict").textContent`))
 	assert.Equal(t, "Pat got the refund.", eval[string](p, `document.getElementById("end-text").textContent`))
 	rows := eval[[]string](p, `[...document.querySelectorAll("#scores tbody tr")].map((r) => r.textContent)`)
-	assert.Equal(t, []string{"care2 / 2100%"}, rows)
+	assert.Equal(t, []string{"Care2 / 2100%"}, rows)
 	fb := eval[string](p, `document.getElementById("feedback-list").textContent`)
 	assert.Contains(t, fb, "You spoke over Pat.")
 	assert.Contains(t, fb, "Good apology.")
@@ -101,11 +104,16 @@ func TestBrowserHangUpOnAPhone(t *testing.T) {
 	p.Shot("6-phone-ringing")
 	p.Do("answer", chromedp.Click(chromedp.ID("answer")))
 	p.Wait("a word", `document.querySelector("#transcript .customer .words") && document.querySelector("#transcript .customer .words").textContent !== ""`)
+	// Mid-sentence, Hang up asks once.
 	p.Do("hang up", chromedp.Click(chromedp.ID("hangup")))
+	assert.Equal(t, "Hang up anyway?", eval[string](p, `document.getElementById("hangup-text").textContent`))
+	assert.Contains(t, eval[string](p, `document.getElementById("hangup-note").textContent`), "Pat is still talking")
+	assert.False(t, eval[bool](p, visible("endview")))
+	p.Do("hang up anyway", chromedp.Click(chromedp.ID("hangup")))
 	p.Wait("the end view", visible("endview"))
-	assert.Equal(t, "Outcome: lost (hangup)", eval[string](p, `document.getElementById("outcome").textContent`))
-	assert.Equal(t, "Not passed", eval[string](p, `document.getElementById("verdict").textContent`))
-	assert.Equal(t, "You hung up.", eval[string](p, `[...document.querySelectorAll("#transcript .event")].pop().textContent`))
+	assert.Equal(t, "You hung up", eval[string](p, `document.getElementById("outcome").textContent`))
+	assert.Equal(t, "✗ Not passed", eval[string](p, `document.getElementById("verdict").textContent`))
+	assert.Equal(t, "You hung up.", eval[string](p, `[...document.querySelectorAll("#transcript .event span:last-child")].pop().textContent`))
 	assert.Empty(t, eval[[]string](p, `window.__errors`))
 	p.Shot("7-phone-end")
 }
@@ -144,9 +152,11 @@ func TestBrowserReloadMidCallThenDebriefAndHistory(t *testing.T) {
 	eval[bool](p, trackErrors)
 	p.Wait("the call is back", `document.querySelector("#transcript .customer .words") !== null &&
 		document.querySelector("#transcript .customer .words").textContent.startsWith("Hello, Robin")`)
-	assert.Equal(t, "You answered the phone.", eval[string](p, `document.querySelector("#transcript .event").textContent`))
+	assert.Equal(t, "You answered the phone.", eval[string](p, `document.querySelector("#transcript .event span:last-child").textContent`))
 	assert.False(t, eval[bool](p, visible("pick")), "the call view, not the picker")
 	p.Shot("8-after-reload")
+	// The greeting's 800 ms timer brings a nudge; reply once it is over, not over it.
+	p.Wait("the nudge ends", `document.querySelectorAll("#transcript .customer").length === 2 && document.getElementById("state").dataset.state === "turn"`)
 	p.Do("apologise", chromedp.Focus(chromedp.ID("say")), chromedp.KeyEvent("So sorry, here is a refund."), chromedp.KeyEvent("\r"))
 	p.Wait("the end view", visible("endview"))
 	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#transcript .trainee").length`), "the reply was applied once")
@@ -159,21 +169,21 @@ func TestBrowserReloadMidCallThenDebriefAndHistory(t *testing.T) {
 	eval[bool](p, trackErrors)
 	assert.Equal(t, "Debrief: Live test call", eval[string](p, `document.getElementById("d-title").textContent`))
 	assert.Contains(t, eval[string](p, `document.getElementById("d-verdict").textContent`), "Passed")
-	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#chart svg rect.bar").length`), "one bar per score axis")
+	assert.Equal(t, []string{"Care2 / 2"}, eval[[]string](p, `[...document.querySelectorAll("#chart li")].map((li) => li.textContent)`), "one bar per score axis, 0…max")
 	assert.GreaterOrEqual(t, eval[int](p, `document.querySelectorAll("#timeline svg g.fired").length`), 1, "fired rules on the timeline")
 	assert.Contains(t, eval[string](p, `document.getElementById("fired").textContent`), "Good apology.")
 	assert.Contains(t, eval[string](p, `document.getElementById("quiet").textContent`), "interrupting", "a rule that never fired")
 	lines := eval[[]string](p, `[...document.querySelectorAll("#d-transcript li")].map((li) => li.textContent)`)
 	require.NotEmpty(t, lines)
-	assert.Contains(t, strings.Join(lines, "\n"), "You:So sorry, here is a refund.")
+	assert.Contains(t, strings.Join(lines, "\n"), "YouSo sorry, here is a refund.")
 	p.Shot("9-debrief")
 
 	p.Do("open the history", chromedp.Navigate(ts.http.URL+"/history.html"))
-	p.Wait("the history row", `document.querySelectorAll("#history tbody tr").length === 1 &&
-		!document.querySelector("#history tbody tr").textContent.includes("…")`)
-	row := eval[string](p, `document.querySelector("#history tbody tr").textContent`)
+	p.Wait("the history row", `document.querySelectorAll("#history li").length === 1 &&
+		!document.querySelector("#history li").textContent.includes("…")`)
+	row := eval[string](p, `document.querySelector("#history li").textContent`)
 	assert.Contains(t, row, "Live test call")
-	assert.Contains(t, row, "resolved, passed")
+	assert.Contains(t, row, "✓ passed — Refunded")
 	assert.Contains(t, row, "100%")
 	p.Shot("10-history")
 }
@@ -186,4 +196,94 @@ func TestBrowserDebriefWithoutToken(t *testing.T) {
 	p.Wait("the error", `document.getElementById("load-error").textContent !== ""`)
 	assert.Contains(t, eval[string](p, `document.getElementById("load-error").textContent`), "wrong call token")
 	assert.False(t, eval[bool](p, visible("debrief")))
+}
+
+// recordSends makes the page keep every client message it sends in window.__sent.
+const recordSends = `window.__sent = []; (() => { const send = WebSocket.prototype.send;
+	WebSocket.prototype.send = function (d) { try { window.__sent.push(JSON.parse(d)); } catch (_) {} return send.call(this, d); }; })(); true`
+
+// sentTypes lists the types of the client messages sent so far.
+const sentTypes = `window.__sent.map((m) => m.type)`
+
+// TestBrowserTypingIsTalking checks the typing message (issue 11): sent at the first
+// keystroke of a reply, not again while the reply grows, again after the box was cleared
+// and typing starts anew, and never shown in the call log.
+func TestBrowserTypingIsTalking(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
+	p.Do("open the page", chromedp.Navigate(ts.http.URL+"/"))
+	eval[bool](p, trackErrors)
+	eval[bool](p, recordSends)
+	p.Wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length > 0`)
+	p.Do("start", chromedp.Click(chromedp.ID("start")))
+	p.Wait("the phone rings", visible("phone"))
+	assert.Empty(t, eval[[]string](p, sentTypes), "nothing is sent while the phone rings")
+	p.Do("answer", chromedp.KeyEvent("\r"))
+	p.Wait("the greeting ends", `document.getElementById("state").dataset.state === "turn" && document.querySelectorAll("#transcript .customer").length === 1`)
+	assert.Equal(t, []string{"answer"}, eval[[]string](p, sentTypes))
+
+	p.Do("first keystroke", chromedp.KeyEvent("I"))
+	assert.Equal(t, []string{"answer", "typing"}, eval[[]string](p, sentTypes), "typing at the first keystroke")
+	p.Do("more keys", chromedp.KeyEvent("'m so"))
+	assert.Equal(t, []string{"answer", "typing"}, eval[[]string](p, sentTypes), "one typing per reply")
+	p.Do("clear the box", chromedp.KeyEvent(strings.Repeat(kb.Backspace, 6)))
+	assert.Equal(t, "", eval[string](p, `document.getElementById("say").value`))
+	p.Do("start anew", chromedp.KeyEvent("Sorry, a refund for you."))
+	assert.Equal(t, []string{"answer", "typing", "typing"}, eval[[]string](p, sentTypes), "typing again after the box was cleared")
+	p.Do("send", chromedp.KeyEvent("\r"))
+	p.Wait("the end view", visible("endview"))
+	assert.Equal(t, []string{"answer", "typing", "typing", "say"}, eval[[]string](p, sentTypes))
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#transcript .trainee").length`), "typing is never a bubble")
+	assert.Equal(t, "Sorry, a refund for you.", eval[string](p, `document.querySelector("#transcript .trainee .text").textContent`))
+	assert.Equal(t, "", eval[string](p, `document.getElementById("call-error").textContent`))
+	assert.Empty(t, eval[[]string](p, `window.__errors`))
+}
+
+// TestBrowserKeyboardOnlyCall plays a whole call with the keyboard alone: Tab to Start,
+// Enter to answer, a number key to pick the suggested reply, then Try this call again.
+func TestBrowserKeyboardOnlyCall(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
+	p.Do("open the page", chromedp.Navigate(ts.http.URL+"/"))
+	eval[bool](p, trackErrors)
+	eval[bool](p, recordSends)
+	p.Wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length > 0`)
+	tabTo(p, "trainee")
+	p.Do("type a name", chromedp.KeyEvent("Robin"))
+	tabTo(p, "start")
+	p.Do("start with Enter", chromedp.KeyEvent("\r"))
+	p.Wait("the phone rings", visible("phone"))
+	assert.Equal(t, "answer", eval[string](p, `document.activeElement.id`))
+	p.Do("answer with Enter", chromedp.KeyEvent("\r"))
+	p.Wait("suggestions after the line", visible("suggest"))
+	assert.Equal(t, "turn", eval[string](p, `document.getElementById("state").dataset.state`), "suggestions show once the customer has finished")
+	refund := eval[int](p, `[...document.querySelectorAll("#choices button")].findIndex((b) => b.textContent.includes("refund")) + 1`)
+	require.Positive(t, refund)
+	// A number typed in the reply box is text; out of it, it picks a suggestion.
+	tabTo(p, "send")
+	p.Do("press the suggestion's number", chromedp.KeyEvent(fmt.Sprint(refund)))
+	p.Wait("the end view", visible("endview"))
+	assert.Equal(t, "choose", eval[string](p, `window.__sent.at(-1).type`))
+	assert.Equal(t, "end-h", eval[string](p, `document.activeElement.id`), "the focus moves to the result")
+	assert.Equal(t, "✓ Passed", eval[string](p, `document.getElementById("verdict").textContent`))
+
+	tabTo(p, "retry")
+	p.Do("try this call again", chromedp.KeyEvent("\r"))
+	p.Wait("the phone rings again", visible("phone"))
+	assert.Equal(t, "Pat · Live test call", eval[string](p, `document.getElementById("phone-text").textContent`))
+	calls := eval[[]string](p, `JSON.parse(localStorage.getItem("switchboard.history")).map((c) => c.scenario + "/" + c.trainee)`)
+	assert.Equal(t, []string{"live/Robin", "live/Robin"}, calls, "the same scenario and name")
+	assert.Empty(t, eval[[]string](p, `window.__errors`))
+}
+
+// tabTo presses Tab until the element with this id has the focus.
+func tabTo(p *page, id string) {
+	p.T.Helper()
+	for range 30 {
+		if eval[string](p, `document.activeElement ? document.activeElement.id : ""`) == id {
+			return
+		}
+		p.Do("tab", chromedp.KeyEvent(kb.Tab))
+	}
+	p.T.Fatalf("Tab never reached #%s", id)
 }

@@ -28,6 +28,10 @@ func staticHandler() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
+		if r.URL.Path == "/favicon.ico" { // browsers ask for it by name; the icon is an SVG
+			http.Redirect(w, r, "/favicon.svg", http.StatusMovedPermanently)
+			return
+		}
 		SetSecurityHeaders(w.Header())
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)

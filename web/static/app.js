@@ -5,19 +5,38 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
+  const SB = window.SB;
+  const el = SB.el;
   const STORE_KEY = "switchboard.call";
-  const HISTORY_KEY = "switchboard.history"; // calls taken in this browser (records.js)
-  const HISTORY_MAX = 200;
   const RECONNECT_MS = [250, 500, 1000, 2000, 4000, 8000];
+  const HANGUP_CONFIRM_MS = 4000; // how long "Hang up anyway?" waits for the second press
+  const SPEECH_WPM = 180; // words per minute of a speech voice at rate 1
+  const MAX_KEYED_CHOICES = 9; // number keys 1…9 pick suggested replies
+  const MODE_LABELS = {
+    never: ["Off", "you answer in your own words"],
+    on_request: ["On request", "a “Need a hint?” button shows suggestions"],
+    always: ["Always", "suggestions after every line (beginner)"],
+  };
 
   let scenarios = [];
-  let call = null; // {id, token, ws, coach, title, brief, persona, lastSeq, outbox}
+  // call: {id, token, ws, coach, scenario, title, brief, persona, wpm, voice, suggestions,
+  //        trainee, lastSeq, outbox, quiet}
+  let call = null;
+  let lastStart = null; // the settings of the latest call, for "Try this call again"
   let socket = null;
   let attempt = 0;
-  let line = null; // {li, words, wordsEl}
-  let ringer = null;
+  let line = null; // the customer's line being spoken: {li, wordsEl, text, shown}
+  let pendingChoices = null; // choices that arrived while the customer was speaking
   let ended = false;
+  let answered = false;
+  let hungUp = false;
+  let composing = false; // a typing message was sent for the text now in the reply box
+  let hints = 0;
   let counter = 0;
+  let clockBase = null; // performance.now() minus the call clock of the latest message
+  let answerAt = null; // call clock of the answer
+  let timer = null;
+  let hangupArmed = null; // timeout of the "Hang up anyway?" confirmation
   const idPrefix = randomHex(6);
 
   function randomHex(n) {
@@ -26,21 +45,23 @@
     return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
   }
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-
   function show(section) {
     for (const id of ["pick", "callview", "endview"]) $(id).hidden = id !== section;
+    document.body.dataset.view = section;
   }
 
   function setStatus(text, cls) {
     const s = $("status");
     s.textContent = text;
     s.className = "status " + (cls || "");
+  }
+
+  // setState shows who has the floor: ringing, speaking (the customer), turn (the
+  // trainee's), waiting (after a reply), ended.
+  function setState(state, text) {
+    $("state").dataset.state = state;
+    $("state-text").textContent = text;
+    document.body.dataset.call = state;
   }
 
   // --- Scenario picker -------------------------------------------------------------
@@ -55,6 +76,7 @@
       return;
     }
     $("scenarios-loading").hidden = true;
+    const last = lastResults();
     const list = $("scenario-list");
     list.replaceChildren();
     scenarios.forEach((s, i) => {
@@ -64,54 +86,117 @@
       input.name = "scenario";
       input.value = s.id;
       input.checked = i === 0;
-      const title = el("span", "title", s.title);
-      const brief = el("p", "brief", s.brief);
-      label.append(input, title, brief);
-      if (s.lesson) label.append(el("p", "lesson", "Lesson: " + s.lesson));
+      input.addEventListener("change", modes);
+      const head = el("span", "card-head");
+      const persona = (s.persona && s.persona.name) || "Customer";
+      head.append(el("span", "avatar small", SB.initials(persona)), el("span", "title", s.title));
+      head.firstChild.setAttribute("aria-hidden", "true");
+      label.append(input, head);
+      const facts = el("span", "facts");
+      if (s.difficulty) facts.append(el("span", "difficulty d-" + s.difficulty, SB.humanize(s.difficulty)));
+      if (s.length_s) facts.append(el("span", "length", "about " + duration(s.length_s)));
+      facts.append(el("span", "caller", "Caller: " + persona));
+      label.append(facts);
+      label.append(el("span", "brief", s.brief));
+      if (s.lesson) label.append(el("span", "lesson", "Lesson: " + s.lesson));
+      if (s.tags && s.tags.length) {
+        const tags = el("span", "tags");
+        tags.append(el("span", "sr-only", "Skills: "));
+        for (const t of s.tags) tags.append(el("span", "tag", t));
+        label.append(tags);
+      }
+      const r = last[s.id];
+      label.append(el("span", "last " + (r ? (r.passed ? "passed" : "failed") : "none"),
+        r ? "Your last try: " + (r.passed ? "✓ passed" : "✗ not passed") + (r.overall !== undefined ? ", " + Math.round(r.overall * 100) + "%" : "") : "Not tried yet"));
       list.append(label);
     });
+    modes();
   }
 
-  async function startCall(ev) {
-    ev.preventDefault();
+  function duration(s) {
+    if (s < 90) return Math.round(s) + " s";
+    return Math.round(s / 60) + " min";
+  }
+
+  // lastResults maps scenario ids to the latest finished result in this browser.
+  function lastResults() {
+    const out = {};
+    for (const c of SB.history()) if (c.result && c.scenario && !out[c.scenario]) out[c.scenario] = c.result;
+    return out;
+  }
+
+  function picked() {
+    const p = document.querySelector('input[name="scenario"]:checked');
+    return p ? scenarios.find((x) => x.id === p.value) : null;
+  }
+
+  // modes offers the suggestion modes the picked scenario allows.
+  function modes(_, want) {
+    const s = picked();
+    const list = $("mode-list");
+    list.replaceChildren();
+    const allowed = (s && s.suggestion_modes) || [];
+    $("modes").hidden = allowed.length < 2;
+    const def = want && allowed.includes(want) ? want : s && s.suggestions;
+    for (const m of allowed) {
+      const label = el("label", "mode");
+      const input = el("input");
+      input.type = "radio";
+      input.name = "suggestions";
+      input.value = m;
+      input.checked = m === def;
+      const [name, what] = MODE_LABELS[m] || [SB.humanize(m), ""];
+      label.append(input, el("strong", "", name), document.createTextNode(what ? " — " + what : ""));
+      list.append(label);
+    }
+  }
+
+  function formSettings() {
+    const s = picked();
+    const mode = document.querySelector('input[name="suggestions"]:checked');
+    return { scenario: s && s.id, trainee: $("trainee").value, coach: $("coach").checked,
+      suggestions: $("modes").hidden ? undefined : mode && mode.value };
+  }
+
+  async function startCall(settings) {
     $("start-error").textContent = "";
-    const picked = document.querySelector('input[name="scenario"]:checked');
-    if (!picked) {
+    if (!settings.scenario) {
       $("start-error").textContent = "Choose a scenario first.";
       return;
     }
+    SB.setName(settings.trainee || "");
     prepareSound();
+    const req = { scenario: settings.scenario, trainee: settings.trainee || "", coach: !!settings.coach };
+    if (settings.suggestions) req.suggestions = settings.suggestions;
     let r, body;
     try {
-      r = await fetch("/api/calls", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ scenario: picked.value, trainee: $("trainee").value, coach: $("coach").checked }),
-      });
+      r = await fetch("/api/calls", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(req) });
       body = await r.json();
     } catch (e) {
-      $("start-error").textContent = "Could not reach the server: " + e.message;
+      startError("Could not reach the server: " + e.message);
       return;
     }
     if (!r.ok) {
-      $("start-error").textContent = (body && body.error && body.error.message) || "The call could not start.";
+      startError((body && body.error && body.error.message) || "The call could not start.");
       return;
     }
-    const s = scenarios.find((x) => x.id === picked.value) || {};
-    call = { id: body.id, token: body.token, ws: body.ws, coach: body.coach, title: s.title || picked.value,
-      brief: s.brief || "", persona: (s.persona && s.persona.name) || "Customer", lastSeq: 0, outbox: [] };
+    const s = scenarios.find((x) => x.id === settings.scenario) || {};
+    const persona = s.persona || {};
+    call = { id: body.id, token: body.token, ws: body.ws, coach: body.coach, scenario: settings.scenario,
+      title: s.title || settings.scenario, brief: s.brief || "", persona: persona.name || "Customer",
+      wpm: persona.wpm || 0, voice: persona.voice || null,
+      suggestions: body.suggestions || req.suggestions || s.suggestions || "always",
+      trainee: req.trainee, lastSeq: 0, outbox: [], quiet: [] };
+    lastStart = { scenario: call.scenario, trainee: call.trainee, coach: call.coach, suggestions: call.suggestions };
     save();
-    remember(call, picked.value);
+    SB.remember({ id: call.id, token: call.token, title: call.title, scenario: call.scenario, suggestions: call.suggestions,
+      coach: call.coach, trainee: call.trainee, started: new Date().toISOString() });
     openCall();
   }
 
-  // remember adds a call to this browser's history, newest first.
-  function remember(c, scenario) {
-    let list;
-    try { list = JSON.parse(localStorage.getItem(HISTORY_KEY)) || []; } catch (_) { list = []; }
-    list = list.filter((x) => x.id !== c.id);
-    list.unshift({ id: c.id, token: c.token, title: c.title, scenario, started: new Date().toISOString() });
-    try { localStorage.setItem(HISTORY_KEY, JSON.stringify(list.slice(0, HISTORY_MAX))); } catch (_) { /* storage full: history is a convenience */ }
+  function startError(msg) {
+    show("pick");
+    $("start-error").textContent = msg;
   }
 
   function save() {
@@ -123,14 +208,35 @@
 
   function openCall() {
     ended = false;
+    answered = false;
+    hungUp = false;
+    composing = false;
+    hints = 0;
     line = null;
-    $("call-h").textContent = call.title;
+    pendingChoices = null;
+    answerAt = null;
+    clockBase = null;
+    disarmHangup();
+    $("call-h").textContent = call.persona;
+    $("avatar").textContent = SB.initials(call.persona);
+    $("ring-initials").textContent = SB.initials(call.persona);
+    $("caller-who").textContent = call.title;
+    $("phone-text").textContent = call.persona + " · " + call.title;
     $("brief").textContent = call.brief;
+    $("brief-box").hidden = !call.brief;
     $("transcript").replaceChildren();
     $("coachbox").replaceChildren();
-    $("choices").replaceChildren();
-    $("mood").textContent = "";
+    $("coachbox").hidden = true;
+    clearChoices();
+    $("mood").hidden = true;
     $("call-error").textContent = "";
+    $("say").value = "";
+    $("hint").hidden = true;
+    $("hints-used").hidden = true;
+    $("dock").hidden = true;
+    $("phone").hidden = true;
+    $("timer").textContent = "0:00";
+    setState("connecting", "Connecting…");
     setInputEnabled(false);
     show("callview");
     call.lastSeq = 0; // a fresh page rebuilds the whole call from the server's record
@@ -139,12 +245,12 @@
 
   function connect() {
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
-    setStatus(attempt === 0 ? "Connecting…" : "Reconnecting…", attempt === 0 ? "" : "reconnecting");
+    setStatus(attempt === 0 ? "" : "Reconnecting…", attempt === 0 ? "" : "reconnecting");
     const ws = new WebSocket(proto + location.host + call.ws + "&after=" + call.lastSeq);
     socket = ws;
     ws.onopen = () => {
       attempt = 0;
-      setStatus("Connected.");
+      setStatus("");
       for (const m of call.outbox) ws.send(JSON.stringify(m)); // the server applies each id once
     };
     ws.onmessage = (e) => {
@@ -168,9 +274,12 @@
     };
   }
 
+  // send queues a client message; typing and hint are "quiet": a server that does not
+  // know them answers with an error the trainee need not see.
   function send(type, fields) {
     if (!call || ended) return;
     const m = Object.assign({ type, id: idPrefix + "-" + (++counter) }, fields || {});
+    if (type === "typing" || type === "hint") call.quiet.push(m.id);
     call.outbox.push(m);
     save();
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(m));
@@ -183,11 +292,13 @@
   }
 
   function handle(m) {
+    if (!call) return;
     if (m.seq > 0) {
       if (m.seq <= call.lastSeq) { if (m.type === "trainee") acked(m.id); return; }
       call.lastSeq = m.seq;
       save();
     }
+    if (typeof m.at === "number" && m.seq > 0) clockBase = performance.now() - m.at;
     switch (m.type) {
       case "ring": ringing(true); break;
       case "line_start": lineStart(m); break;
@@ -206,8 +317,9 @@
   function ringing(on) {
     $("phone").hidden = !on;
     if (on) {
-      setStatus("The phone is ringing.");
+      setState("ringing", "Ringing");
       setInputEnabled(false);
+      $("dock").hidden = true;
       $("answer").focus();
       startRinger();
     } else {
@@ -215,8 +327,18 @@
     }
   }
 
-  function transcriptItem(cls) {
+  function callClock() {
+    return clockBase === null ? 0 : performance.now() - clockBase;
+  }
+
+  function tick() {
+    if (answerAt === null) return;
+    $("timer").textContent = SB.clock(Math.floor((callClock() - answerAt) / 1000) * 1000);
+  }
+
+  function transcriptItem(cls, at) {
     const li = el("li", cls);
+    if (typeof at === "number" && answerAt !== null) li.append(el("span", "at", SB.clock(Math.floor((at - answerAt) / 1000) * 1000)));
     $("transcript").append(li);
     li.scrollIntoView({ block: "nearest" });
     return li;
@@ -224,13 +346,16 @@
 
   function lineStart(m) {
     lineEnd();
-    const li = transcriptItem("customer");
-    li.append(el("span", "who", call.persona + ":"));
+    if (hungUp) return;
+    const li = transcriptItem("customer", m.at);
+    li.append(el("span", "who", call.persona));
     const words = el("span", "words");
     li.append(words);
     line = { li, wordsEl: words, text: m.text, shown: 0 };
-    $("choices").replaceChildren();
-    speak(m.text);
+    li.setAttribute("aria-busy", "true");
+    clearChoices();
+    setState("speaking", call.persona + " is speaking…");
+    speak(m);
   }
 
   function word(m) {
@@ -242,140 +367,285 @@
   function lineEnd() {
     if (!line) return;
     $("announce").textContent = call.persona + ": " + line.text;
+    line.li.removeAttribute("aria-busy");
     line = null;
+    yourTurn();
+  }
+
+  function yourTurn() {
+    disarmHangup();
+    if (ended || hungUp) return;
+    if (answered) setState("turn", "Your turn");
+    if (pendingChoices) { showChoices(pendingChoices); pendingChoices = null; }
   }
 
   function cut(m) {
     if (!line) return;
     line.li.classList.add("cut");
-    line.li.append(el("span", "cutmark", "(cut off after " + m.spoken + " of " + m.words + " words)"));
+    line.li.removeAttribute("aria-busy");
+    line.li.append(el("span", "cutmark", "cut off after " + m.spoken + " of " + m.words + " words"));
     $("announce").textContent = call.persona + " was cut off: " + line.wordsEl.textContent;
     line = null;
-    if (window.speechSynthesis) speechSynthesis.cancel();
+    stopSpeech();
+    yourTurn();
   }
 
   function trainee(m) {
     acked(m.id);
+    if (m.event === "typing") return; // the server noted that the trainee started a reply
+    if (m.event === "hint") {
+      hints++;
+      transcriptItem("event hintmark", m.at).append(el("span", "", "Hint used"));
+      $("hints-used").textContent = hints === 1 ? "1 hint used" : hints + " hints used";
+      $("hints-used").hidden = false;
+      return;
+    }
     if (m.event === "answer") {
+      answered = true;
+      answerAt = m.at;
       ringing(false);
-      transcriptItem("event").textContent = "You answered the phone.";
-      setStatus("On the call.");
+      transcriptItem("event", m.at).append(el("span", "", "You answered the phone."));
+      setState("turn", "Your turn");
+      $("dock").hidden = false;
+      $("hint").hidden = call.suggestions !== "on_request";
       setInputEnabled(true);
       $("say").focus();
+      if (!timer) timer = setInterval(tick, 250);
+      tick();
       return;
     }
     if (m.event === "hangup") {
-      transcriptItem("event").textContent = "You hung up.";
+      hungUp = true;
+      if (line) { line.li.removeAttribute("aria-busy"); line = null; }
+      stopSpeech();
+      clearChoices();
+      transcriptItem("event", m.at).append(el("span", "", "You hung up."));
+      setInputEnabled(false);
       return;
     }
-    const li = transcriptItem("trainee");
-    li.append(el("span", "who", "You:"), el("span", "text", m.text));
-    for (const f of m.flags || []) li.append(el("span", "flag", f === "interrupted" ? "(spoke over the customer)" : "(" + f + ")"));
-    $("choices").replaceChildren();
+    const li = transcriptItem("trainee", m.at);
+    li.append(el("span", "who", "You"), el("span", "text", m.text));
+    for (const f of m.flags || []) li.append(el("span", "flag", f === "interrupted" ? "spoke over the customer" : f));
+    if (m.choice !== undefined && m.choice !== null) li.append(el("span", "flag", "suggested reply"));
+    clearChoices();
+    pendingChoices = null;
+    if (!line && !ended) setState("waiting", call.persona + " is listening");
   }
 
+  function clearChoices() {
+    $("choices").replaceChildren();
+    $("suggest").hidden = true;
+  }
+
+  // choices arrive after the customer's line; a server that sends them earlier has
+  // them held until the line ends, so suggestions never show over the customer.
   function choices(m) {
+    if (hungUp || ended) return;
+    if (line) { pendingChoices = m; return; }
+    showChoices(m);
+  }
+
+  function showChoices(m) {
     const box = $("choices");
     box.replaceChildren();
     m.choices.forEach((c, i) => {
-      const b = el("button", "", (i + 1) + ". " + c.text);
+      const b = el("button", "choice");
       b.type = "button";
+      if (i < MAX_KEYED_CHOICES) b.append(el("kbd", "", String(i + 1)));
+      b.append(el("span", "", c.text));
       b.addEventListener("click", () => send("choose", { index: c.index }));
       box.append(b);
     });
+    const n = Math.min(m.choices.length, MAX_KEYED_CHOICES);
+    $("suggest-sum").querySelector(".hint").textContent = n > 1 ? "(keys 1–" + n + ")" : "(key 1)";
+    $("suggest").hidden = m.choices.length === 0;
+    $("suggest").open = true;
   }
 
-  const MOODS = [[-0.6, "furious"], [-0.2, "annoyed"], [0.2, "neutral"], [0.6, "pleased"], [2, "delighted"]];
+  // The mood meter: five steps, named in words and drawn as filled segments, so colour
+  // is never the only cue.
+  const MOODS = [[-0.6, "furious"], [-0.2, "annoyed"], [0.2, "calm"], [0.6, "pleased"], [Infinity, "delighted"]];
   function mood(v) {
-    const name = MOODS.find(([limit]) => v < limit)[1];
-    $("mood").textContent = "Customer mood: " + name;
+    const i = MOODS.findIndex(([limit]) => v < limit);
+    $("mood").hidden = false;
+    $("mood").dataset.level = i;
+    $("mood-text").textContent = "Mood: " + MOODS[i][1];
+    $("mood-meter").querySelectorAll("i").forEach((seg, k) => seg.classList.toggle("on", k <= i));
   }
 
   function coach(m) {
     if (!m.text) return;
-    $("coachbox").append(el("p", "", m.text));
+    const box = $("coachbox");
+    box.hidden = false;
+    // Equal notes are merged ("×2"), and only the latest few stay on screen.
+    for (const p of box.children) {
+      if (p.dataset.text === m.text) {
+        p.dataset.count = String(Number(p.dataset.count) + 1);
+        p.querySelector(".count").textContent = " ×" + p.dataset.count;
+        box.append(p);
+        return;
+      }
+    }
+    const p = el("p", "note");
+    p.dataset.text = m.text;
+    p.dataset.count = "1";
+    p.append(el("span", "", m.text), el("span", "count", ""));
+    box.append(p);
   }
 
   function error(m) {
     acked(m.id);
+    if (call && m.id && call.quiet.includes(m.id) && m.code === "unknown_type") return;
     $("call-error").textContent = m.message;
   }
 
   function end(m) {
     ended = true;
     stopRinger();
+    stopSpeech();
+    disarmHangup();
+    if (timer) { clearInterval(timer); timer = null; }
+    hangupSound();
     const done = call;
     call = null;
     save();
     if (socket) socket.close(1000);
-    $("outcome").textContent = "Outcome: " + m.outcome + (m.ending && m.ending !== m.outcome ? " (" + m.ending + ")" : "");
-    $("verdict").textContent = m.passed ? "Passed" : "Not passed";
+    setState("ended", "Call ended");
+    lastStart = lastStart && lastStart.scenario === done.scenario ? lastStart
+      : { scenario: done.scenario, trainee: done.trainee, coach: done.coach, suggestions: done.suggestions };
+    SB.result(done.id, m);
+
+    const scores = m.scores || [];
+    const noneAssessed = scores.length > 0 && scores.every((s) => !SB.assessed(s));
+    SB.scoreRing($("ring"), m.overall, m.passed, noneAssessed);
+    $("verdict").textContent = m.passed ? "✓ Passed" : "✗ Not passed";
     $("verdict").className = "verdict " + (m.passed ? "passed" : "failed");
+    $("outcome").textContent = SB.endingTitle(m);
+    const meta = [done.persona, done.title];
+    if (answerAt !== null) meta.push("call time " + SB.clock(Math.max(0, m.at - answerAt)));
+    if (m.hints !== undefined || hints) meta.push(hintText(m.hints !== undefined ? m.hints : hints));
+    $("end-meta").textContent = meta.join(" · ");
     $("end-text").textContent = m.text || "";
+    $("last-line").hidden = !m.last_line;
+    $("last-line").textContent = m.last_line ? done.persona + "’s last words: “" + m.last_line + "”" : "";
+
+    const tk = $("takeaways");
+    tk.replaceChildren();
+    for (const f of SB.takeaways(m.feedback)) tk.append(el("li", "", f.text + SB.times(f.count)));
+    if (!tk.children.length) tk.append(el("li", "", m.passed ? "Nothing to remark on: keep doing what you did." : "The coach had no remarks on this call."));
+
     const tbody = document.querySelector("#scores tbody");
     tbody.replaceChildren();
-    for (const s of m.scores) {
-      const tr = el("tr");
-      const pct = Math.round(s.normalized * 100);
-      const bar = el("span", "bar");
-      bar.style.width = Math.max(pct, 1) + "px";
-      bar.setAttribute("aria-hidden", "true");
-      const cell = el("td");
-      cell.append(bar, document.createTextNode(pct + "%"));
-      tr.append(el("th", "", s.axis), el("td", "", s.points + " / " + s.max), cell);
-      tr.firstChild.scope = "row";
-      tbody.append(tr);
-    }
+    for (const s of scores) tbody.append(scoreRow(s));
+    $("scores").querySelector("caption").textContent = noneAssessed ? "Scores — not assessed" : "Scores — overall " + Math.round(m.overall * 100) + "%";
+
     const fl = $("feedback-list");
     fl.replaceChildren();
-    for (const f of m.feedback) {
-      if (!f.text) continue;
+    for (const f of SB.merge(m.feedback)) {
       const li = el("li");
-      li.append(el("span", "at", clock(f.at)), document.createTextNode(f.text));
+      li.append(el("span", "at", SB.clock(answerAt !== null ? Math.max(0, f.at - answerAt) : f.at)), document.createTextNode(f.text + SB.times(f.count)));
       fl.append(li);
     }
     if (!fl.children.length) fl.append(el("li", "", "Nothing to remark on."));
     $("debrief-link").href = "/debrief.html#id=" + encodeURIComponent(done.id) + "&token=" + encodeURIComponent(done.token);
-    $("scores").querySelector("caption").textContent = "Scores — overall " + Math.round(m.overall * 100) + "%";
     show("endview");
-    $("endview").focus();
+    $("end-h").focus();
   }
 
-  function clock(ms) {
-    const s = Math.floor(ms / 1000);
-    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0");
+  function hintText(n) {
+    return n === 0 ? "no hints used" : n === 1 ? "1 hint used" : n + " hints used";
+  }
+
+  function scoreRow(s) {
+    const tr = el("tr");
+    const th = el("th", "", SB.humanize(s.axis));
+    th.scope = "row";
+    if (!SB.assessed(s)) {
+      const td = el("td", "na", "not assessed");
+      td.colSpan = 2;
+      tr.append(th, td);
+      return tr;
+    }
+    const pts = SB.points(s);
+    const pct = s.max > 0 ? Math.round(pts / s.max * 100) : Math.round(s.normalized * 100);
+    const cell = el("td");
+    const bar = el("span", "bar");
+    bar.setAttribute("aria-hidden", "true");
+    const fill = el("span", "fill");
+    fill.style.width = pct + "%";
+    bar.append(fill);
+    cell.append(bar, document.createTextNode(pct + "%"));
+    tr.append(th, el("td", "", fmt(pts) + " / " + fmt(s.max)), cell);
+    return tr;
+  }
+
+  function fmt(n) {
+    return Number.isInteger(n) ? String(n) : n.toFixed(1);
   }
 
   function setInputEnabled(on) {
     $("say").disabled = !on;
     $("send").disabled = !on;
+    $("hint").disabled = !on;
+    $("hangup").disabled = !on;
+  }
+
+  // --- Hanging up ----------------------------------------------------------------------
+
+  // hangup asks once while the customer is mid-sentence: the first press arms the button,
+  // a second press within HANGUP_CONFIRM_MS hangs up.
+  function hangup() {
+    if (!call || ended) return;
+    if (line && !hangupArmed) {
+      $("hangup-text").textContent = "Hang up anyway?";
+      $("hangup-note").textContent = call.persona + " is still talking. Press again to hang up.";
+      hangupArmed = setTimeout(disarmHangup, HANGUP_CONFIRM_MS);
+      return;
+    }
+    disarmHangup();
+    send("hangup");
+  }
+
+  function disarmHangup() {
+    if (hangupArmed) clearTimeout(hangupArmed);
+    hangupArmed = null;
+    $("hangup-text").textContent = "Hang up";
+    $("hangup-note").textContent = "";
   }
 
   // --- Sound and voice ---------------------------------------------------------------
 
   let audio = null;
+  let ringer = null;
   function prepareSound() {
     if (!$("sound").checked || audio) return;
     const AC = window.AudioContext || window.webkitAudioContext;
     if (AC) { try { audio = new AC(); } catch (_) { audio = null; } }
   }
 
+  // tone plays frequencies together for a while, starting after a delay (seconds).
+  function tone(freqs, delay, length, volume) {
+    if (!audio || !$("sound").checked) return;
+    const t = audio.currentTime + delay;
+    const gain = audio.createGain();
+    gain.gain.setValueAtTime(0, t);
+    gain.gain.linearRampToValueAtTime(volume, t + 0.02);
+    gain.gain.setValueAtTime(volume, t + length - 0.03);
+    gain.gain.linearRampToValueAtTime(0, t + length);
+    gain.connect(audio.destination);
+    for (const f of freqs) {
+      const o = audio.createOscillator();
+      o.frequency.value = f;
+      o.connect(gain);
+      o.start(t);
+      o.stop(t + length);
+    }
+  }
+
   function startRinger() {
     stopRinger();
     if (!audio || !$("sound").checked) return;
-    const burst = () => {
-      const t = audio.currentTime;
-      const gain = audio.createGain();
-      gain.gain.value = 0.08;
-      gain.connect(audio.destination);
-      for (const f of [440, 480]) {
-        const o = audio.createOscillator();
-        o.frequency.value = f;
-        o.connect(gain);
-        o.start(t);
-        o.stop(t + 1.2);
-      }
-    };
+    const burst = () => { tone([440, 480], 0, 0.4, 0.07); tone([440, 480], 0.6, 0.4, 0.07); };
     burst();
     ringer = setInterval(burst, 3000);
   }
@@ -385,23 +655,108 @@
     ringer = null;
   }
 
-  function speak(text) {
-    if (!$("voice").checked || !window.speechSynthesis) return;
-    speechSynthesis.cancel();
-    speechSynthesis.speak(new SpeechSynthesisUtterance(text));
+  // hangupSound is three short busy-tone beeps.
+  function hangupSound() {
+    for (let i = 0; i < 3; i++) tone([480, 620], i * 0.5, 0.25, 0.06);
+  }
+
+  function stopSpeech() {
+    if (window.speechSynthesis) { try { speechSynthesis.cancel(); } catch (_) { /* no voice: nothing to stop */ } }
+  }
+
+  // speechRate maps the persona's words per minute onto speechSynthesis's rate, so the
+  // spoken line lasts about as long as the streamed one.
+  function speechRate(wpm) {
+    if (!wpm) return 1;
+    return Math.min(2, Math.max(0.5, Math.round(wpm / SPEECH_WPM * 100) / 100));
+  }
+
+  // pickVoice chooses a voice for the persona: the designer's hints (lang, gender) when
+  // given, else the same voice for the same persona name, among English voices.
+  function pickVoice(persona, hint) {
+    const all = speechSynthesis.getVoices() || [];
+    if (!all.length) return null;
+    let pool = all.filter((v) => /^en\b/i.test(v.lang));
+    if (hint && hint.lang) {
+      const want = all.filter((v) => v.lang.toLowerCase().startsWith(String(hint.lang).toLowerCase()));
+      if (want.length) pool = want;
+    }
+    if (hint && hint.gender) {
+      const g = String(hint.gender).toLowerCase() === "female" ? /female|woman|zira|samantha|susan|karen|victoria|moira|tessa|fiona/i : /\bmale|man\b|david|daniel|alex|fred|george|mark/i;
+      const want = pool.filter((v) => g.test(v.name));
+      if (want.length) pool = want;
+    }
+    if (!pool.length) pool = all;
+    let h = 0;
+    for (const ch of persona) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+    return pool[h % pool.length];
+  }
+
+  // speak reads the customer's line at the persona's pace. Boundary events mark the word
+  // being spoken, so voice and text stay in step; where the browser has no voice it is
+  // silent and everything else works.
+  function speak(m) {
+    if (!$("voice").checked || !window.speechSynthesis || !window.SpeechSynthesisUtterance) return;
+    try {
+      speechSynthesis.cancel();
+      const u = new SpeechSynthesisUtterance(m.text);
+      u.rate = speechRate(call.wpm);
+      const hint = call.voice || {};
+      if (typeof hint.pitch === "number") u.pitch = Math.min(2, Math.max(0, hint.pitch));
+      const v = pickVoice(call.persona, hint);
+      if (v) { u.voice = v; u.lang = v.lang; } else u.lang = document.documentElement.lang || "en";
+      const current = line;
+      u.onboundary = (e) => {
+        if (e.name && e.name !== "word") return;
+        if (current && current === line) current.li.dataset.spoken = String(e.charIndex);
+      };
+      speechSynthesis.speak(u);
+    } catch (_) { /* speech is a nicety: the words still stream */ }
+  }
+
+  // --- Keys ----------------------------------------------------------------------------
+
+  // Number keys pick suggested replies, unless the focus is in a text field.
+  function onKey(e) {
+    if ($("callview").hidden || $("suggest").hidden || e.ctrlKey || e.metaKey || e.altKey) return;
+    const t = e.target;
+    if (t && (t.tagName === "TEXTAREA" || (t.tagName === "INPUT" && t.type !== "radio" && t.type !== "checkbox"))) return;
+    if (!/^[1-9]$/.test(e.key)) return;
+    const b = $("choices").querySelectorAll("button")[Number(e.key) - 1];
+    if (!b) return;
+    e.preventDefault();
+    b.click();
+  }
+
+  // onInput tells the server when a reply starts: at the first keystroke, and again
+  // after the box was emptied and typing starts anew.
+  function onInput() {
+    const empty = $("say").value.trim() === ""; // spaces or a line break alone are not a reply
+    if (empty) { composing = false; return; }
+    if (!composing && answered && !ended && !hungUp) {
+      composing = true;
+      send("typing");
+    }
   }
 
   // --- Wiring ------------------------------------------------------------------------
 
-  $("start-form").addEventListener("submit", startCall);
+  $("start-form").addEventListener("submit", (e) => { e.preventDefault(); startCall(formSettings()); });
   $("answer").addEventListener("click", () => send("answer"));
-  $("hangup").addEventListener("click", () => send("hangup"));
+  $("hangup").addEventListener("click", hangup);
+  $("hint").addEventListener("click", () => send("hint"));
+  $("say").addEventListener("input", onInput);
+  // An empty reply box never starts with a line break (e.g. the Enter that just sent).
+  $("say").addEventListener("beforeinput", (e) => {
+    if ((e.inputType === "insertLineBreak" || e.inputType === "insertParagraph") && $("say").value.trim() === "") e.preventDefault();
+  });
   $("say-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const text = $("say").value;
     if (!text.trim()) return;
     send("say", { text });
     $("say").value = "";
+    composing = false;
   });
   $("say").addEventListener("keydown", (e) => {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
@@ -409,13 +764,29 @@
       $("say-form").requestSubmit();
     }
   });
-  $("again").addEventListener("click", () => { show("pick"); $("start").focus(); });
+  document.addEventListener("keydown", onKey);
+  $("again").addEventListener("click", () => { show("pick"); loadScenarios(); $("start").focus(); });
+  $("retry").addEventListener("click", () => { if (lastStart) startCall(lastStart); });
 
-  loadScenarios();
+  $("trainee").value = SB.name();
+  const ready = loadScenarios();
   const saved = sessionStorage.getItem(STORE_KEY);
   if (saved) {
     try { call = JSON.parse(saved); } catch (_) { call = null; }
-    if (call && call.id && call.token) openCall();
-    else { call = null; save(); }
+    if (call && call.id && call.token) {
+      call.quiet = call.quiet || [];
+      lastStart = { scenario: call.scenario, trainee: call.trainee, coach: call.coach, suggestions: call.suggestions };
+      openCall();
+    } else { call = null; save(); }
+  } else if (location.hash.startsWith("#again=")) {
+    // "Try this call again" from the debrief: the same scenario and settings, at once.
+    const p = new URLSearchParams(location.hash.slice(1));
+    history.replaceState(null, "", "/");
+    ready.then(() => {
+      const input = document.querySelector('input[name="scenario"][value="' + CSS.escape(p.get("again")) + '"]');
+      if (input) { input.checked = true; modes(null, p.get("suggestions")); }
+      $("coach").checked = p.get("coach") === "1";
+      startCall(Object.assign(formSettings(), { scenario: p.get("again"), suggestions: p.get("suggestions") || undefined }));
+    });
   }
 })();

@@ -1,32 +1,13 @@
 // Switchboard debrief and history pages. Plain JavaScript, no build step, no third-party
 // code; everything from the server is rendered with textContent. The calls a browser took
-// are kept in localStorage (HISTORY_KEY) with their tokens, which the records API needs.
+// are kept in localStorage (see common.js) with their tokens, which the records API needs.
 "use strict";
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const HISTORY_KEY = "switchboard.history";
-  const SVG = "http://www.w3.org/2000/svg";
+  const SB = window.SB;
+  const el = SB.el, svg = SB.svg, clock = SB.clock;
 
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function svg(tag, attrs, text) {
-    const e = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function clock(ms) {
-    const s = Math.floor(ms / 1000);
-    return Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") + "." + String(ms % 1000).padStart(3, "0");
-  }
-  function history() {
-    try { return JSON.parse(localStorage.getItem(HISTORY_KEY)) || []; } catch (_) { return []; }
-  }
   async function fetchRecord(id, token) {
     // Without a token, the studio's API serves designers and supervisors (signed in by cookie).
     const url = token ? "/api/calls/" + encodeURIComponent(id) + "/debrief?token=" + encodeURIComponent(token)
@@ -50,27 +31,44 @@
     $("d-title").textContent = "Debrief: " + rec.title;
     $("d-lesson").textContent = rec.lesson ? "Lesson: " + rec.lesson : "";
     const end = rec.end;
+    const scores = (end && end.scores) || [];
+    const noneAssessed = scores.length > 0 && scores.every((s) => !SB.assessed(s));
+    const hintsUsed = end && end.hints !== undefined ? end.hints : rec.transcript.filter((it) => it.who === "call" && /hint/i.test(it.text)).length;
     if (end) {
-      $("d-outcome").textContent = "Outcome: " + end.outcome + " (" + end.ending + ")";
-      $("d-verdict").textContent = (end.passed ? "Passed" : "Not passed") + " — overall " + Math.round(end.overall * 100) + "%";
+      SB.scoreRing($("d-ring"), end.overall, end.passed, noneAssessed);
+      $("d-outcome").textContent = SB.endingTitle(end);
+      $("d-verdict").textContent = (end.passed ? "✓ Passed" : "✗ Not passed") + (noneAssessed ? " — not assessed" : " — overall " + Math.round(end.overall * 100) + "%");
       $("d-verdict").className = "verdict " + (end.passed ? "passed" : "failed");
       $("d-end-text").textContent = end.text || "";
+      $("d-last-line").hidden = !end.last_line;
+      $("d-last-line").textContent = end.last_line ? rec.customer + "’s last words: “" + end.last_line + "”" : "";
     } else {
+      $("d-ring").hidden = true;
       $("d-outcome").textContent = "This call is still open.";
     }
     const meta = $("d-meta");
-    for (const [k, v] of [["Trainee", rec.trainee || "—"], ["Customer", rec.customer], ["Started", new Date(rec.started).toLocaleString()], ["Length", clock(rec.elapsed_ms)]]) {
+    for (const [k, v] of [["Trainee", rec.trainee || "—"], ["Customer", rec.customer], ["Started", SB.when(rec.started)],
+      ["Length", clock(rec.elapsed_ms)], ["Hints used", String(hintsUsed)]]) {
       meta.append(el("dt", "", k), el("dd", "", v));
     }
-    chart(end ? end.scores : []);
+    // Try this call again: the same scenario with the settings this browser used.
+    const mine = SB.history().find((c) => c.id === rec.id) || {};
+    $("d-retry").href = SB.againURL({ scenario: rec.scenario_id, suggestions: mine.suggestions, coach: mine.coach });
+
+    const tk = $("d-takeaways");
+    for (const f of SB.takeaways(rec.fired)) tk.append(el("li", "", f.text + SB.times(f.count)));
+    if (!tk.children.length) tk.append(el("li", "", "The coach had no remarks on this call."));
+
+    chart(scores);
     timeline(rec);
     const fired = $("fired");
-    for (const f of rec.fired) {
+    for (const f of SB.merge(rec.fired)) {
       const li = el("li");
-      li.append(el("span", "at", clock(f.at)), el("strong", "", f.rule || "transition"), document.createTextNode(" " + (f.text || "")));
+      li.append(el("span", "at", clock(f.at)), document.createTextNode(f.text + SB.times(f.count)));
+      if (f.rule) li.append(el("span", "hint", " (" + f.rule + ")"));
       fired.append(li);
     }
-    if (!rec.fired.length) fired.append(el("li", "", "No rule fired."));
+    if (!fired.children.length) fired.append(el("li", "", "No rule fired."));
     const quiet = $("quiet");
     for (const q of rec.quiet) {
       const li = el("li");
@@ -82,20 +80,32 @@
     for (const it of rec.transcript) {
       const li = el("li", it.who === "customer" ? "customer" : it.who === "trainee" ? "trainee" : "event");
       li.append(el("span", "at", clock(it.at)));
-      if (it.who === "customer") li.append(el("span", "who", rec.customer + ":"));
-      if (it.who === "trainee") li.append(el("span", "who", "You:"));
+      if (it.who === "customer") li.append(el("span", "who", rec.customer));
+      if (it.who === "trainee") li.append(el("span", "who", "You"));
       li.append(el("span", "text", it.text));
       if (it.cut) {
         li.classList.add("cut");
-        li.append(el("span", "cutmark", "(cut off after " + it.spoken + " of " + it.words + " words)"));
+        li.append(el("span", "cutmark", "cut off after " + (it.spoken || 0) + " of " + it.words + " words"));
         li.append(el("span", "full", "Full line: " + it.full));
       }
-      for (const f of it.flags || []) li.append(el("span", "flag", f === "interrupted" ? "(spoke over the customer)" : "(" + f + ")"));
-      if (it.choice !== undefined && it.choice !== null) li.append(el("span", "flag", "(suggested reply " + (it.choice + 1) + ")"));
+      for (const f of it.flags || []) li.append(el("span", "flag", f === "interrupted" ? "spoke over the customer" : f));
+      if (it.choice !== undefined && it.choice !== null) li.append(el("span", "flag", "suggested reply"));
+      const lost = lostText(it.lost);
+      if (lost) li.append(el("span", "lost", "Lost " + lost));
+      if (it.model) li.append(el("span", "model", it.model));
       tr.append(li);
     }
     $("print").addEventListener("click", () => window.print());
     $("debrief").hidden = false;
+  }
+
+  // lostText reads the per-axis points lost at a turn ({"honesty": 1} or a list).
+  function lostText(lost) {
+    if (!lost) return "";
+    const parts = [];
+    if (Array.isArray(lost)) for (const l of lost) parts.push(l.points + " " + SB.humanize(l.axis).toLowerCase());
+    else for (const [axis, n] of Object.entries(lost)) parts.push(n + " " + SB.humanize(axis).toLowerCase());
+    return parts.length ? parts.join(", ") + (parts.length === 1 && /^1 /.test(parts[0]) ? " point" : " points") : "";
   }
 
   function fail(msg) {
@@ -103,74 +113,91 @@
     $("load-error").textContent = msg;
   }
 
-  // chart draws the per-axis scores as horizontal bars.
+  // chart lists the per-axis scores as bars, with points 0…max; text is real page text,
+  // so it stays readable (and scales with the reader's font size) on a phone.
   function chart(scores) {
     const fig = $("chart");
     if (!scores.length) { fig.append(el("p", "", "No scores.")); return; }
-    const rowH = 28, labelW = 140, barW = 320, w = labelW + barW + 60, h = scores.length * rowH + 24;
-    const s = svg("svg", { viewBox: "0 0 " + w + " " + h, width: "100%", role: "img", class: "chart" });
-    s.append(svg("title", {}, "Scores by axis, from 0 to 100 percent"));
-    scores.forEach((sc, i) => {
-      const y = i * rowH + 4, pct = Math.round(Math.max(0, Math.min(1, sc.normalized)) * 100);
-      s.append(svg("text", { x: labelW - 8, y: y + 16, "text-anchor": "end", class: "label" }, sc.axis));
-      s.append(svg("rect", { x: labelW, y: y + 2, width: barW, height: 18, class: "track" }));
-      s.append(svg("rect", { x: labelW, y: y + 2, width: Math.max(1, barW * pct / 100), height: 18, class: "bar" }, ""));
-      s.append(svg("text", { x: labelW + barW + 8, y: y + 16, class: "value" }, pct + "%"));
-    });
-    const axisY = scores.length * rowH + 8;
-    for (const p of [0, 50, 100]) s.append(svg("text", { x: labelW + barW * p / 100, y: axisY + 12, "text-anchor": "middle", class: "tick" }, p + "%"));
-    fig.append(s);
-    const cap = el("figcaption", "sr-only", scores.map((sc) => sc.axis + " " + Math.round(sc.normalized * 100) + "%").join(", "));
-    fig.append(cap);
+    const list = el("ul", "chart");
+    for (const sc of scores) {
+      const li = el("li");
+      const label = el("span", "label", SB.humanize(sc.axis));
+      const track = el("span", "track");
+      track.setAttribute("aria-hidden", "true");
+      if (!SB.assessed(sc)) {
+        li.classList.add("na");
+        li.append(label, track, el("span", "value", "not assessed"));
+      } else {
+        const pts = SB.points(sc);
+        const pct = sc.max > 0 ? Math.round(pts / sc.max * 100) : Math.round(sc.normalized * 100);
+        const fill = el("span", "fill");
+        fill.style.width = pct + "%";
+        track.append(fill);
+        li.append(label, track, el("span", "value", fmt(pts) + " / " + fmt(sc.max)));
+      }
+      list.append(li);
+    }
+    fig.append(list);
   }
 
-  // timeline marks the rules that fired (dots) and the trainee's messages (ticks).
+  function fmt(n) {
+    return Number.isInteger(n) ? String(n) : n.toFixed(1);
+  }
+
+  // timeline marks the rules that fired (dots) and the trainee's messages (ticks). The
+  // drawing has no text; the times are page text under it and in the list below.
   function timeline(rec) {
     const fig = $("timeline");
-    const total = Math.max(rec.elapsed_ms, 1), w = 640, left = 10, right = 10, h = 70, y = 30;
+    const total = Math.max(rec.elapsed_ms, 1), w = 640, left = 8, right = 8, h = 40, y = 20;
     const x = (at) => left + (w - left - right) * at / total;
-    const s = svg("svg", { viewBox: "0 0 " + w + " " + h, width: "100%", role: "img", class: "timeline" });
+    const s = svg("svg", { viewBox: "0 0 " + w + " " + h, preserveAspectRatio: "none", role: "img", class: "timeline" });
     s.append(svg("title", {}, "Timeline of the call, " + clock(rec.elapsed_ms) + " long"));
     s.append(svg("line", { x1: left, y1: y, x2: w - right, y2: y, class: "axis" }));
     for (const it of rec.transcript) {
-      if (it.who === "trainee") s.append(svg("line", { x1: x(it.at), y1: y - 8, x2: x(it.at), y2: y + 8, class: "msg" }));
+      if (it.who === "trainee") s.append(svg("line", { x1: x(it.at), y1: y - 10, x2: x(it.at), y2: y + 10, class: "msg" }));
     }
-    rec.fired.forEach((f, i) => {
+    for (const f of rec.fired) {
       const g = svg("g", { class: "fired" });
       g.append(svg("circle", { cx: x(f.at), cy: y, r: 6 }));
-      g.append(svg("title", {}, clock(f.at) + " " + (f.rule || "transition") + (f.text ? ": " + f.text : "")));
-      const fx = x(f.at), anchor = fx > w * 0.85 ? "end" : fx < w * 0.15 ? "start" : "middle";
-      g.append(svg("text", { x: fx, y: i % 2 ? y + 24 : y - 12, "text-anchor": anchor }, f.rule || "•"));
+      g.append(svg("title", {}, clock(f.at) + " " + (f.text || f.rule || "transition")));
       s.append(g);
-    });
-    s.append(svg("text", { x: left, y: h - 2, class: "tick" }, "0:00"));
-    s.append(svg("text", { x: w - right, y: h - 2, "text-anchor": "end", class: "tick" }, clock(rec.elapsed_ms)));
+    }
     fig.append(s);
-    fig.append(el("figcaption", "sr-only", rec.fired.map((f) => clock(f.at) + " " + (f.rule || "transition")).join("; ") || "No rule fired."));
+    const scale = el("div", "timeline-scale");
+    scale.setAttribute("aria-hidden", "true");
+    scale.append(el("span", "", "0:00"), el("span", "", clock(rec.elapsed_ms)));
+    fig.append(scale);
+    fig.append(el("figcaption", "sr-only", rec.fired.map((f) => clock(f.at) + " " + (f.text || f.rule || "transition")).join("; ") || "No rule fired."));
   }
 
   // --- History ---------------------------------------------------------------------
 
   async function historyPage() {
-    const calls = history();
+    const calls = SB.history();
     if (!calls.length) { $("empty").hidden = false; return; }
-    const tbody = document.querySelector("#history tbody");
-    $("history").hidden = false;
+    const list = $("history");
+    list.hidden = false;
     for (const c of calls) {
-      const tr = el("tr");
-      const when = el("td", "", new Date(c.started).toLocaleString());
-      const title = el("td", "", c.title || c.scenario || "");
-      const outcome = el("td", "", "…"), score = el("td", "", "");
+      const li = el("li", "call-row");
+      const title = el("span", "c-title", c.title || c.scenario || "");
+      const whenEl = el("span", "c-when", SB.when(c.started));
+      const outcome = el("span", "c-result", "…"), score = el("span", "c-score", "");
+      const links = el("span", "c-links");
       const link = el("a", "", "Debrief");
       link.href = "/debrief.html#id=" + encodeURIComponent(c.id) + "&token=" + encodeURIComponent(c.token);
-      const lt = el("td");
-      lt.append(link);
-      tr.append(when, title, outcome, score, lt);
-      tbody.append(tr);
+      link.setAttribute("aria-label", "Debrief: " + (c.title || c.scenario || "call") + ", " + SB.when(c.started));
+      const again = el("a", "", "Try again");
+      again.href = SB.againURL({ scenario: c.scenario, suggestions: c.suggestions, coach: c.coach });
+      again.setAttribute("aria-label", "Try again: " + (c.title || c.scenario || "call"));
+      links.append(link, again);
+      li.append(title, score, whenEl, outcome, links);
+      list.append(li);
       fetchRecord(c.id, c.token).then((rec) => {
         if (!rec.end) { outcome.textContent = "not finished"; return; }
-        outcome.textContent = rec.end.outcome + (rec.end.passed ? ", passed" : ", not passed");
-        score.textContent = Math.round(rec.end.overall * 100) + "%";
+        const na = (rec.end.scores || []).length > 0 && rec.end.scores.every((s) => !SB.assessed(s));
+        outcome.textContent = (rec.end.passed ? "✓ passed" : "✗ not passed") + " — " + SB.endingTitle(rec.end);
+        score.textContent = na ? "—" : Math.round(rec.end.overall * 100) + "%";
+        SB.result(c.id, rec.end);
       }).catch((e) => { outcome.textContent = "unavailable (" + e.message + ")"; });
     }
   }
