@@ -1,0 +1,255 @@
+package engine_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+// judgeCall is a call of testdata/ok/judge.yaml (one word per second; the first line,
+// five words, runs from 1 s to 6 s when the phone is answered at 1 s) in a given mode.
+func judgeCall(t *testing.T, mode engine.SuggestionMode, seed uint64) *call {
+	t.Helper()
+	s := loadOK(t, "judge").NewSession(seed, "Ann")
+	require.NoError(t, s.SetSuggestions(mode))
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	return c
+}
+
+func typing(at int64) engine.Event { return engine.Event{Type: engine.EventTyping, At: at} }
+func hint(at int64) engine.Event   { return engine.Event{Type: engine.EventHint, At: at} }
+func hangup(at int64) engine.Event { return engine.Event{Type: engine.EventHangup, At: at} }
+
+func TestTypingIsTalking(t *testing.T) {
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	d, _ := c.s.NextDeadline()
+	assert.Equal(t, int64(21000), d, "15 s after the line ends")
+
+	outs := c.do(typing(8000))
+	require.Len(t, outs, 1)
+	assert.Equal(t, engine.OutTyping, outs[0].Type)
+	d, _ = c.s.NextDeadline()
+	assert.Equal(t, int64(38000), d, "composing holds the timer until compose_limit (30 s) has passed")
+	assert.Empty(t, c.do(engine.Event{Type: engine.EventTimeout, At: 21000}), "the old deadline no longer fires")
+	c.do(typing(20000)) // the box was cleared and typing started anew: still the same reply
+	d, _ = c.s.NextDeadline()
+	assert.Equal(t, int64(38000), d, "the composing time counts from the first keystroke")
+
+	outs = c.do(say(35000, "so sorry, here is your refund"))
+	assert.Empty(t, ofType(outs, engine.OutCut))
+	assert.Equal(t, 2.0, c.s.Vars()["sil"], "silence runs from the line's end (6 s) to the first keystroke (8 s)")
+	assert.Equal(t, 27.0, c.s.Vars()["comp"], "composing: from the first keystroke to the send")
+	assert.Equal(t, "thanks", c.s.End().Ending)
+	assert.True(t, c.s.End().Passed)
+}
+
+func TestComposeLimitLetsTheCustomerMoveOn(t *testing.T) {
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	c.do(typing(7000))
+	outs := c.do(engine.Event{Type: engine.EventTimeout, At: 37000})
+	assert.Equal(t, "ask_again", c.s.Node())
+	require.NotEmpty(t, ofType(outs, engine.OutLine))
+}
+
+func TestTypingDuringTheLineIsNoInterruption(t *testing.T) {
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	assert.Empty(t, ofType(c.do(typing(3000)), engine.OutCut), "a keystroke is not speech over the customer")
+	outs := c.do(say(9000, "so sorry"))
+	assert.Empty(t, ofType(outs, engine.OutCut))
+	assert.Equal(t, 0.0, c.s.Vars()["sil"], "they started answering before the customer finished")
+	assert.Equal(t, 6.0, c.s.Vars()["comp"])
+
+	c = judgeCall(t, engine.SuggestOnRequest, 1)
+	c.do(typing(2000))
+	outs = c.do(say(3000, "sorry"))
+	require.Len(t, ofType(outs, engine.OutCut), 1, "a message sent during the line still interrupts")
+	assert.Equal(t, []string{"interrupted"}, ofType(outs, engine.OutTrainee)[0].Flags)
+}
+
+func TestTypingIsRefusedWhileRinging(t *testing.T) {
+	s := loadOK(t, "judge").NewSession(1, "")
+	s.Start(nil)
+	_, err := s.Apply(typing(100), nil)
+	assert.ErrorIs(t, err, engine.ErrNotAnswered)
+	_, err = s.Apply(hint(100), nil)
+	assert.ErrorIs(t, err, engine.ErrNotAnswered)
+}
+
+func TestHintsOnRequest(t *testing.T) {
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	assert.Empty(t, ofType(c.outs, engine.OutChoices), "on request: no choices until a hint")
+	_, err := c.s.Apply(choose(2000, 0), nil)
+	assert.ErrorIs(t, err, engine.ErrBadChoice, "nothing is offered yet")
+
+	outs := c.do(hint(3000))
+	require.Equal(t, engine.OutHint, outs[0].Type)
+	assert.Equal(t, 1, outs[0].Hints)
+	assert.Empty(t, ofType(outs, engine.OutCut), "asking for a hint does not interrupt")
+	assert.Equal(t, []string{"hinted"}, engine.FiredRules(outs), "rules see the hint, to score it")
+	assert.Equal(t, 1.0, c.s.Vars()["hintcount"])
+	ch := ofType(outs, engine.OutChoices)
+	require.Len(t, ch, 1)
+	assert.Equal(t, int64(6000), ch[0].At, "suggestions are timed at the end of the customer's line")
+	assert.Len(t, ch[0].Choices, 3)
+	assert.Equal(t, "ask", c.s.Node(), "a hint is no reply: the call stays")
+
+	_, err = c.s.Apply(hint(4000), nil)
+	assert.ErrorIs(t, err, engine.ErrHintShown)
+	c.do(choose(7000, 0))
+	assert.Equal(t, "thanks", c.s.End().Ending)
+	assert.Equal(t, 1, c.s.End().Hints)
+	for _, a := range c.s.End().Scores {
+		if a.Axis == "hints_used" {
+			assert.True(t, a.Assessed)
+			assert.Zero(t, a.Points)
+		}
+	}
+}
+
+func TestSuggestionModes(t *testing.T) {
+	c := judgeCall(t, engine.SuggestNever, 1)
+	assert.Empty(t, ofType(c.outs, engine.OutChoices))
+	_, err := c.s.Apply(hint(7000), nil)
+	assert.ErrorIs(t, err, engine.ErrNoHints)
+	_, err = c.s.Apply(choose(7000, 0), nil)
+	assert.ErrorIs(t, err, engine.ErrBadChoice)
+
+	c = judgeCall(t, engine.SuggestAlways, 1)
+	ch := ofType(c.outs, engine.OutChoices)
+	require.Len(t, ch, 1, "beginner mode: choices after every line")
+	assert.Equal(t, int64(6000), ch[0].At, "never before the line has ended")
+	_, err = c.s.Apply(hint(7000), nil)
+	assert.ErrorIs(t, err, engine.ErrHintShown)
+
+	s := loadOK(t, "judge").NewSession(1, "")
+	assert.Equal(t, engine.SuggestOnRequest, s.Suggestions(), "the scenario's default")
+	assert.Error(t, s.SetSuggestions("sometimes"))
+	s.Start(nil)
+	assert.Error(t, s.SetSuggestions(engine.SuggestNever), "the mode is fixed once the call started")
+}
+
+func TestChoiceOrderIsShuffledPerCallAndStable(t *testing.T) {
+	order := func(seed uint64) []int {
+		c := judgeCall(t, engine.SuggestAlways, seed)
+		var idx []int
+		for _, ch := range ofType(c.outs, engine.OutChoices)[0].Choices {
+			idx = append(idx, ch.Index)
+		}
+		return idx
+	}
+	firsts := map[int]int{}
+	for seed := uint64(1); seed <= 60; seed++ {
+		o := order(seed)
+		assert.ElementsMatch(t, []int{0, 1, 2}, o)
+		assert.Equal(t, o, order(seed), "the same seed gives the same order (replays, tests)")
+		firsts[o[0]]++
+	}
+	assert.Len(t, firsts, 3, "every reply comes first for some calls")
+	for i, n := range firsts {
+		assert.Greater(t, n, 8, "reply %d comes first in %d of 60 calls: not uniform enough", i, n)
+	}
+}
+
+func TestHangupEndsTheCallAtOnce(t *testing.T) {
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	outs := c.do(hangup(3000))
+	require.True(t, c.s.Ended())
+	assert.Equal(t, engine.OutCut, outs[0].Type, "the customer is cut off")
+	assert.Empty(t, ofType(outs, engine.OutLine), "and says nothing more")
+	assert.Empty(t, ofType(outs, engine.OutTrainee), "a hang-up is no reply")
+	assert.Empty(t, ofType(outs, engine.OutChoices))
+	assert.Equal(t, []string{"hung-up-mid-line"}, engine.FiredRules(outs), "rules see the hang-up")
+	end := c.s.End()
+	assert.Equal(t, "hung_up_on", end.Ending, "the node maps its hang-up to an ending")
+	assert.Equal(t, "Hung up on the customer", end.Title)
+	assert.Equal(t, "Hello? Did you just hang up on me?", end.LastLine, "its line is recorded, not spoken")
+	assert.Equal(t, engine.OutcomeLost, end.Outcome)
+	assert.False(t, end.Passed)
+	assert.Equal(t, engine.NoteSilent, end.Note)
+
+	// Without a mapping: the built-in hangup ending; the catch-all never sees it.
+	c = judgeCall(t, engine.SuggestOnRequest, 1)
+	c.do(say(7000, "hmm"))
+	require.Equal(t, "ask_again", c.s.Node())
+	outs = c.do(hangup(12000))
+	assert.Equal(t, engine.HangupEnding, c.s.End().Ending)
+	assert.Equal(t, engine.HangupTitle, c.s.End().Title)
+	assert.Empty(t, ofType(outs, engine.OutLine))
+	assert.Equal(t, engine.OutEnd, outs[len(outs)-1].Type)
+}
+
+func TestAxesCountOnlyWhenAssessed(t *testing.T) {
+	// Ringing out: never answered, so it cannot pass; the axes it never touched are not
+	// assessed and the one its timer scored is.
+	s := loadOK(t, "judge").NewSession(1, "")
+	s.Start(nil)
+	_, err := s.Apply(engine.Event{Type: engine.EventTimeout, At: 20000}, nil)
+	require.NoError(t, err)
+	end := s.End()
+	require.NotNil(t, end)
+	assessed := map[string]bool{}
+	for _, a := range end.Scores {
+		assessed[a.Axis] = a.Assessed
+		assert.GreaterOrEqual(t, a.Points, 0.0, "points are 0..max")
+	}
+	assert.Equal(t, map[string]bool{"care": false, "promptness": true, "ethics": false, "hints_used": false}, assessed)
+	assert.False(t, end.Passed)
+	assert.Equal(t, engine.NoteNotAnswered, end.Note)
+	assert.Zero(t, end.Overall)
+
+	// A good call: ethics, which nothing here can cost, stays out of the overall score.
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	c.do(say(7000, "I'm sorry, I'll refund it"))
+	end = c.s.End()
+	for _, a := range end.Scores {
+		assert.Equal(t, a.Axis != "ethics", a.Assessed, a.Axis)
+	}
+	assert.InDelta(t, 1.0, end.Overall, 1e-9)
+	assert.True(t, end.Passed)
+	assert.Empty(t, end.Note)
+
+	// Answered but silent until the customer gave up: cannot pass.
+	c = judgeCall(t, engine.SuggestOnRequest, 1)
+	c.do(engine.Event{Type: engine.EventTimeout, At: 21000})
+	d, _ := c.s.NextDeadline()
+	c.do(engine.Event{Type: engine.EventTimeout, At: d})
+	require.True(t, c.s.Ended())
+	assert.Equal(t, engine.NoteSilent, c.s.End().Note)
+	assert.False(t, c.s.End().Passed)
+}
+
+func TestModelReplyRidesWithTheTraineesMessage(t *testing.T) {
+	c := judgeCall(t, engine.SuggestOnRequest, 1)
+	tr := ofType(c.do(say(7000, "whatever")), engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, "I'm so sorry. I'll refund you today.", tr[0].Model)
+}
+
+func TestJudgeTestFilePasses(t *testing.T) {
+	sc := loadOK(t, "judge")
+	cases, diags := engine.LoadTests(os.DirFS("testdata"), "ok/judge.test.yaml", sc)
+	require.False(t, diags.HasErrors(), diags.Error())
+	require.Len(t, cases, 5)
+	for _, c := range cases {
+		res := engine.RunTest(sc, c)
+		assert.True(t, res.Passed(), "%s: %v\n%s", c.Name, res.Failures, engine.FormatTranscript(res.Transcript))
+	}
+}
+
+func TestEndingsNeedATitle(t *testing.T) {
+	src := []byte("id: t\ntitle: T\nbrief: B\nstart: a\nnodes:\n  a:\n    say: hi\n    transitions: [{when: 'true', to: done_well}]\n  done_well:\n    end: {outcome: resolved}\n")
+	var diags engine.Diagnostics
+	engine.LoadBytes(os.DirFS("."), "t.yaml", src, &diags)
+	require.True(t, diags.HasErrors())
+	assert.Contains(t, diags.Error(), "t.yaml:10:10: ending done_well needs a title")
+
+	// A recorded call's sources predate the rule: they still replay, with a default title.
+	sc, diags := engine.LoadSources([]engine.SourceFile{{Path: "t.yaml", Data: src}})
+	require.NotNil(t, sc, diags.Error())
+	assert.Equal(t, "Done well", sc.Node("done_well").End.Title)
+}
