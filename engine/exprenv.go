@@ -45,8 +45,8 @@ var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, env
 	envRandom, envScore, envComposing, envHints}
 
 // disabledBuiltins read the wall clock, iterate maps in random order, or allocate without
-// the VM's memory budget.
-var disabledBuiltins = []string{"now", "date", "timezone", "keys", "values", "toPairs", "repeat"}
+// the VM's memory budget (repeat and replace can multiply a text's length).
+var disabledBuiltins = []string{"now", "date", "timezone", "keys", "values", "toPairs", "repeat", "replace"}
 
 var exprKeywords = []string{"true", "false", "nil", "in", "not", "and", "or", "matches",
 	"contains", "startsWith", "endsWith", "let", "if", "else"}
@@ -85,6 +85,7 @@ func typeEnv(vars []Var) map[string]any {
 	for _, v := range vars {
 		env[v.Name] = v.Init
 	}
+	meterEnv(env, nil) // typed placeholders; each scratch has its own meter
 	return env
 }
 
@@ -102,7 +103,9 @@ type exprCompiler struct {
 func newExprCompiler(vars []Var, intents, nodes, axes map[string]int) *exprCompiler {
 	c := &exprCompiler{env: typeEnv(vars), intents: intents, nodes: nodes, axes: axes, used: map[string]bool{}}
 	for name := range c.env {
-		c.names = append(c.names, name)
+		if !strings.HasPrefix(name, "$") {
+			c.names = append(c.names, name)
+		}
 	}
 	slices.Sort(c.names)
 	c.opts = []expr.Option{expr.Env(c.env), expr.MaxNodes(MaxExprNodes)}
@@ -116,6 +119,7 @@ func newExprCompiler(vars []Var, intents, nodes, axes map[string]int) *exprCompi
 type exprError struct {
 	offset int
 	msg    string
+	warn   bool // a warning, not an error
 }
 
 var unknownNameRE = regexp.MustCompile(`^unknown name ([A-Za-z_$][A-Za-z0-9_]*)`)
@@ -123,10 +127,10 @@ var unknownNameRE = regexp.MustCompile(`^unknown name ([A-Za-z_$][A-Za-z0-9_]*)`
 // compile compiles src; kind is the expected result: "bool", "number", "string" or "".
 func (c *exprCompiler) compile(src string, kind VarKind, wantBool bool) (*vm.Program, []exprError) {
 	if len(src) > MaxExprBytes {
-		return nil, []exprError{{0, fmt.Sprintf("expression is %d bytes; the limit is %d", len(src), MaxExprBytes)}}
+		return nil, []exprError{{offset: 0, msg: fmt.Sprintf("expression is %d bytes; the limit is %d", len(src), MaxExprBytes)}}
 	}
 	if strings.TrimSpace(src) == "" {
-		return nil, []exprError{{0, "expression is empty"}}
+		return nil, []exprError{{offset: 0, msg: "expression is empty"}}
 	}
 	// Our own checks first, on the parsed tree: they give better messages than expr's.
 	cfg := conf.CreateNew()
@@ -138,6 +142,9 @@ func (c *exprCompiler) compile(src string, kind VarKind, wantBool bool) (*vm.Pro
 		return nil, []exprError{fromExprErr(src, err, c.names)}
 	}
 	if errs := c.checkNames(src, tree.Node); len(errs) > 0 {
+		return nil, errs
+	}
+	if errs := checkBounds(tree.Node); len(errs) > 0 {
 		return nil, errs
 	}
 	opts := c.opts
@@ -154,6 +161,14 @@ func (c *exprCompiler) compile(src string, kind VarKind, wantBool bool) (*vm.Pro
 	prog, err := expr.Compile(src, opts...)
 	if err != nil {
 		return nil, []exprError{fromExprErr(src, err, c.names)}
+	}
+	if needsMeter(tree.Node) {
+		// Compiled a second time with the meter patched in (see meterPatch): the first,
+		// fully typed compile gave the diagnostics; this program runs.
+		prog, err = expr.Compile(src, append(slices.Clip(opts), expr.Patch(meterPatch{}))...)
+		if err != nil {
+			return nil, []exprError{fromExprErr(src, fmt.Errorf("internal: metering this expression: %w", err), c.names)}
+		}
 	}
 	return prog, nil
 }

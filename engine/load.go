@@ -505,7 +505,11 @@ func (l *loader) exprAt(r *reader, n *yaml.Node, src string, errs []exprError) {
 			}
 			col += off
 		}
-		*r.diags = append(*r.diags, Diagnostic{Path: r.path, Line: line, Col: col, Message: e.msg})
+		d := Diagnostic{Path: r.path, Line: line, Col: col, Message: e.msg}
+		if e.warn {
+			d.Severity = SeverityWarning
+		}
+		*r.diags = append(*r.diags, d)
 	}
 }
 
@@ -651,6 +655,7 @@ func (l *loader) sets(r *reader, n *yaml.Node, t *Transition) {
 			l.exprAt(r, f.value, src, errs)
 			continue
 		}
+		l.exprAt(r, f.value, src, growthWarnings(src, f.key))
 		t.Sets = append(t.Sets, Assign{Var: target, Prog: prog, Src: src})
 	}
 }

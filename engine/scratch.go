@@ -6,6 +6,7 @@ import "github.com/expr-lang/expr/vm"
 // Scenarios pool them, so a live session holds none between steps.
 type scratch struct {
 	vm    vm.VM
+	meter workMeter // the work of this step's expressions; reset for each step
 	env   map[string]any
 	score map[string]float64
 	sess  *Session
@@ -18,6 +19,7 @@ type scratch struct {
 func (sc *Scenario) newScratch() *scratch {
 	x := &scratch{vm: vm.VM{MemoryBudget: exprMemoryBudget}}
 	x.env = typeEnv(sc.Vars)
+	meterEnv(x.env, &x.meter)
 	x.score = make(map[string]float64, len(sc.Axes))
 	x.env[envScore] = x.score
 	x.env[envSaid] = func(name string) bool {

@@ -584,6 +584,10 @@ func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Outpu
 			out = append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: t.ID, Text: "set: result is not a finite number"})
 			continue
 		}
+		if err := checkValueSize(v); err != nil { // the var keeps its old value
+			out = append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: t.ID, Text: fmt.Sprintf("set %s: %v", s.sc.Vars[a.Var].Name, err)})
+			continue
+		}
 		s.vars[a.Var] = v
 		sc.env[s.sc.Vars[a.Var].Name] = v
 	}
