@@ -66,10 +66,13 @@ type Output struct {
 	Rule     string        `json:"rule,omitempty"`
 	Mood     *float64      `json:"mood,omitempty"`
 	Intents  []string      `json:"intents,omitempty"` // for trainee: the intents matched
-	Flags    []string      `json:"flags,omitempty"`   // for trainee: "interrupted", "repeated"
-	End      *EndInfo      `json:"end,omitempty"`
-	Holds    *bool         `json:"holds,omitempty"` // for trace: the guard's result
-	To       string        `json:"to,omitempty"`    // for trace: the node the guarded transition or rule leads to
+	// Understood is, for a trainee's message, each intent matched with the words it was
+	// understood from ("apology: so sorry"), in the order of Intents.
+	Understood []Understood `json:"understood,omitempty"`
+	Flags      []string     `json:"flags,omitempty"` // for trainee: "interrupted", "repeated"
+	End        *EndInfo     `json:"end,omitempty"`
+	Holds      *bool        `json:"holds,omitempty"` // for trace: the guard's result
+	To         string       `json:"to,omitempty"`    // for trace: the node the guarded transition or rule leads to
 	// Model is, for trainee, the node's model reply (what a strong agent says here), when
 	// the scenario gives one.
 	Model string `json:"model,omitempty"`

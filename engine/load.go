@@ -96,6 +96,8 @@ type loader struct {
 	recorded bool
 	// hangups are the nodes' hangup targets, checked to be endings once all nodes are read.
 	hangups []hangupRef
+	// intentSrcs says where each of sc.Intents was written.
+	intentSrcs []intentSrc
 }
 
 type hangupRef struct {
@@ -219,13 +221,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 		}
 	}
 	l.ec = newExprCompiler(sc.Vars, sc.intentIndex, sc.nodeIndex, sc.axisIndex)
-	for i := range sc.Intents {
-		sc.Intents[i].words = make([][]string, len(sc.Intents[i].Phrases))
-		for j, ph := range sc.Intents[i].Phrases {
-			sc.Intents[i].words[j] = phraseWords(ph)
-		}
-	}
-	sc.phrases = newPhraseIndex(sc.Intents)
+	l.compileIntents()
 
 	// Rules, then nodes.
 	ruleIDs := map[string]bool{}
@@ -366,45 +362,6 @@ func (l *loader) vars(r *reader, n *yaml.Node) {
 		} else {
 			l.sc.varIndex[p.key] = len(l.sc.Vars)
 			l.sc.Vars = append(l.sc.Vars, v)
-		}
-	}
-}
-
-func (l *loader) intents(r *reader, n *yaml.Node) {
-	pairs, _ := r.mapping(n, "intents", nil)
-	for _, p := range pairs {
-		if !identRE.MatchString(p.key) {
-			r.errorf(p.keyN, "intent name %q must be letters, digits and '_', starting with a letter", p.key)
-			continue
-		}
-		items, ok := r.list(p.value, "intent "+p.key)
-		if !ok {
-			continue
-		}
-		in := Intent{Name: p.key}
-		for _, it := range items {
-			s, ok := r.str(it, "a phrase")
-			if !ok {
-				continue
-			}
-			if len(phraseWords(s)) == 0 {
-				r.errorf(it, "phrase %q has no words to match", s)
-				continue
-			}
-			in.Phrases = append(in.Phrases, s)
-		}
-		if len(items) == 0 {
-			r.errorf(p.value, "intent %s has no phrases", p.key)
-		}
-		if i, ok := l.sc.intentIndex[p.key]; ok {
-			l.sc.Intents[i] = in
-		} else {
-			if len(l.sc.Intents) >= MaxIntents {
-				r.errorf(p.keyN, "more than %d intents", MaxIntents)
-				continue
-			}
-			l.sc.intentIndex[p.key] = len(l.sc.Intents)
-			l.sc.Intents = append(l.sc.Intents, in)
 		}
 	}
 }
@@ -854,7 +811,7 @@ func (l *loader) choices(r *reader, nd *Node, n *yaml.Node) {
 				text = c.Text.parts[0].lit
 			}
 			ws := Words(text)
-			c.intents = l.sc.phrases.match(ws)
+			c.intents, c.understood = l.sc.understand(text, true)
 			c.hashes = wordHashes(ws)
 		}
 		nd.Choices = append(nd.Choices, c)

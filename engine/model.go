@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/switchboard-sim/switchboard/engine/understand"
 )
 
 // Limits on scenario input. Files and expressions over these bounds are rejected when loading.
@@ -109,11 +111,13 @@ type Var struct {
 	Init any // bool, float64 or string
 }
 
-// Intent is a named phrase lexicon.
+// Intent is a named phrase lexicon with the designer's tests of it.
 type Intent struct {
-	Name    string
-	Phrases []string
-	words   [][]string // normalised phrase words
+	Name     string
+	Phrases  []string
+	Examples []string // replies that must be understood as this intent
+	Not      []string // replies that must not
+	Except   []string // phrases that stop an overlapping match from counting
 }
 
 // Scenario is a loaded, checked and compiled scenario. It is immutable and safe to share
@@ -144,7 +148,7 @@ type Scenario struct {
 	// Warnings found while loading (errors prevent loading).
 	Warnings Diagnostics
 
-	phrases     phraseIndex
+	lexicon     *understand.Lexicon
 	nodeIndex   map[string]int
 	intentIndex map[string]int
 	varIndex    map[string]int
@@ -201,8 +205,10 @@ type Choice struct {
 	When    *vm.Program // nil: always shown
 	WhenSrc string
 	intents intentSet // precomputed when Text has no placeholders
-	hashes  []uint32  // word hashes for repetition, likewise
-	static  bool
+	// understood is what the static text is understood as, precomputed with intents.
+	understood []Understood
+	hashes     []uint32 // word hashes for repetition, likewise
+	static     bool
 }
 
 // Ending ends the call.

@@ -321,13 +321,14 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	// What was said.
 	text, choice := ev.Text, -1
 	var said intentSet
+	var understood []Understood
 	repeated := false
 	if ev.Type == EventChoose {
 		c := node.Choices[ev.Index]
 		choice = ev.Index
 		text = c.Text.render(s.sc, s)
 		if c.static {
-			said = c.intents
+			said, understood = c.intents, c.understood
 		}
 	}
 	if ev.Type == EventSay || ev.Type == EventChoose {
@@ -336,7 +337,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			hs = node.Choices[ev.Index].hashes
 		} else {
 			ws := Words(text)
-			said = s.sc.phrases.match(ws)
+			said, understood = s.sc.understand(text, true)
 			hs = wordHashes(ws)
 		}
 		if len(hs) >= repeatMinWords {
@@ -370,6 +371,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 				o.Intents = append(o.Intents, in.Name)
 			}
 		}
+		o.Understood = understood
 		if interrupted {
 			o.Flags = append(o.Flags, "interrupted")
 		}

@@ -17,7 +17,7 @@ func (s *intentSet) has(i int) bool     { return s[i/64]&(1<<(i%64)) != 0 }
 func (s *intentSet) empty() bool        { return *s == intentSet{} }
 func (s *intentSet) union(o *intentSet) { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[2]; s[3] |= o[3] }
 
-// Words normalises text the way intents are matched: lower-case, apostrophes removed,
+// Words normalises text the way repeated messages are compared: lower-case, apostrophes removed,
 // every other character that is not a letter or digit a word break.
 func Words(text string) []string {
 	buf := make([]byte, 0, len(text)+1)
@@ -53,101 +53,6 @@ func Words(text string) []string {
 		}
 	}
 	return strings.Fields(string(buf))
-}
-
-// phraseWords normalises a phrase; a trailing '*' on a word is kept as a prefix marker.
-func phraseWords(phrase string) []string {
-	fields := strings.Fields(phrase)
-	var out []string
-	for _, f := range fields {
-		star := strings.HasSuffix(f, "*")
-		ws := Words(strings.TrimSuffix(f, "*"))
-		if star && len(ws) > 0 {
-			ws[len(ws)-1] += "*"
-		}
-		out = append(out, ws...)
-	}
-	return out
-}
-
-func wordMatches(pattern, word string) bool {
-	if p, ok := strings.CutSuffix(pattern, "*"); ok {
-		return strings.HasPrefix(word, p)
-	}
-	return pattern == word
-}
-
-// phraseRef is one phrase of one intent, indexed by its first word.
-type phraseRef struct {
-	intent int
-	words  []string
-}
-
-// phraseIndex finds the phrases that can start at a word without trying every phrase.
-type phraseIndex struct {
-	byFirst map[string][]phraseRef // phrases whose first word is exact
-	starred []phraseRef            // phrases whose first word is a prefix pattern
-}
-
-func newPhraseIndex(intents []Intent) phraseIndex {
-	idx := phraseIndex{byFirst: map[string][]phraseRef{}}
-	for i := range intents {
-		for _, ws := range intents[i].words {
-			if len(ws) == 0 {
-				continue
-			}
-			ref := phraseRef{intent: i, words: ws}
-			if strings.HasSuffix(ws[0], "*") {
-				idx.starred = append(idx.starred, ref)
-			} else {
-				idx.byFirst[ws[0]] = append(idx.byFirst[ws[0]], ref)
-			}
-		}
-	}
-	return idx
-}
-
-func phraseAt(phrase, ws []string, i int) bool {
-	if i+len(phrase) > len(ws) {
-		return false
-	}
-	for j, p := range phrase {
-		if !wordMatches(p, ws[i+j]) {
-			return false
-		}
-	}
-	return true
-}
-
-// match returns the set of intents any phrase of which occurs in ws.
-func (idx *phraseIndex) match(ws []string) intentSet {
-	var set intentSet
-	for i, w := range ws {
-		for _, p := range idx.byFirst[w] {
-			if !set.has(p.intent) && phraseAt(p.words, ws, i) {
-				set.add(p.intent)
-			}
-		}
-		for _, p := range idx.starred {
-			if !set.has(p.intent) && phraseAt(p.words, ws, i) {
-				set.add(p.intent)
-			}
-		}
-	}
-	return set
-}
-
-// MatchIntents returns the names of the scenario's intents that text matches, in
-// declaration order. It is how designers and tools can see what a message means.
-func (sc *Scenario) MatchIntents(text string) []string {
-	set := sc.phrases.match(Words(text))
-	var names []string
-	for i, in := range sc.Intents {
-		if set.has(i) {
-			names = append(names, in.Name)
-		}
-	}
-	return names
 }
 
 // Repetition detection.

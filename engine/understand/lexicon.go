@@ -1,0 +1,446 @@
+package understand
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Token is one canonical word of a text: after normalisation, splitting, contractions and
+// numbers (Word), its stem (Stem; empty when no stem pattern of the lexicon could match it), the typed word it came from (Orig, an index into
+// Text.Typed), its clause, the typed word when a typo was corrected (Typo) and whether it
+// is inside a negation (Neg: 1 + the trigger's token index; 0 when not negated).
+type Token struct {
+	Word   string
+	Stem   string
+	Orig   int
+	Clause int
+	Typo   string
+	Neg    int
+}
+
+// Text is a message run through the pipeline.
+type Text struct {
+	Typed  []string // the words as typed, normalised
+	Tokens []Token
+}
+
+// Span returns the typed words of tokens [start, end), as the trainee wrote them.
+func (t *Text) Span(start, end int) string {
+	var b strings.Builder
+	last := -1
+	for k := start; k < end && k < len(t.Tokens); k++ {
+		o := t.Tokens[k].Orig
+		if o == last {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(t.Typed[o])
+		last = o
+	}
+	return b.String()
+}
+
+type patKind uint8
+
+const (
+	patStem   patKind = iota // the token's stem equals s
+	patExact                 // the token's word equals s ("=word")
+	patPrefix                // the token's word starts with s ("word*")
+)
+
+type pattern struct {
+	kind patKind
+	s    string
+}
+
+func (p pattern) matches(t *Token) bool {
+	switch p.kind {
+	case patExact:
+		return t.Word == p.s
+	case patPrefix:
+		return strings.HasPrefix(t.Word, p.s)
+	}
+	return t.Stem == p.s
+}
+
+// phrase is one compiled phrase of one intent.
+type phrase struct {
+	intent  int
+	source  string
+	pats    []pattern
+	negated bool // "~phrase": counts only when negated
+	except  bool // an exception: matches that overlap it do not count
+}
+
+// IntentSpec is what Compile needs of one intent.
+type IntentSpec struct {
+	Name    string
+	Phrases []string // "word", "word*" (prefix), "=word" (this exact form), "~phrase" (negated)
+	Except  []string // phrases that stop an overlapping match from counting
+}
+
+// PhraseError is a phrase Compile could not use.
+type PhraseError struct {
+	Intent int
+	Index  int  // into Phrases, or Except when Except is set
+	Except bool // the phrase is one of Except
+	Msg    string
+}
+
+// Lexicon is the compiled matcher of a scenario's intents. It is immutable and safe for
+// concurrent use.
+type Lexicon struct {
+	names   []string
+	phrases []phrase
+	byStem  map[string][]int32 // phrases whose first pattern is a stem
+	byExact map[string][]int32
+	starred []int32
+	vocab   map[string]string // lexicon words (canonical) -> stem
+	vocabSt map[string]bool   // lexicon stems
+	// related are the English words whose stem is a lexicon stem ("apologising"), and
+	// prefixes the first stemPrefix letters of lexicon stems: a word that is neither a
+	// lexicon word nor related is stemmed only when it is not an English word and shares a
+	// prefix with a lexicon stem (every other word cannot match a stem pattern).
+	related   map[string]string
+	prefixes  map[string]bool
+	typos     typoIndex
+	excepted  []bool // per intent: has exceptions
+	hasExcept bool
+}
+
+// fillers may stand between two words of a phrase without breaking the match ("so very
+// sorry" matches "so sorry"); at most MaxFillers in a row.
+var fillers = set("really", "actually", "just", "quite", "very", "totally", "truly", "terribly",
+	"awfully", "extremely", "honestly", "definitely", "genuinely", "deeply", "sincerely",
+	"incredibly", "um", "uh", "erm", "hmm", "literally", "completely", "absolutely", "simply")
+
+// stemPrefix is how many first letters of a stem the prefix filter compares.
+const stemPrefix = 3
+
+// MaxFillers is the most filler words skipped between two words of a phrase.
+const MaxFillers = 2
+
+// Compile builds the matcher of intents. Phrases that have no words are reported and left
+// out; the rest still compile.
+func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
+	lx := &Lexicon{byStem: map[string][]int32{}, byExact: map[string][]int32{},
+		vocab: map[string]string{}, vocabSt: map[string]bool{}, excepted: make([]bool, len(specs))}
+	var errs []PhraseError
+	for i, sp := range specs {
+		lx.names = append(lx.names, sp.Name)
+		for j, src := range sp.Phrases {
+			p, msg := lx.compilePhrase(src)
+			if msg != "" {
+				errs = append(errs, PhraseError{Intent: i, Index: j, Msg: msg})
+				continue
+			}
+			p.intent = i
+			lx.add(p)
+		}
+		for j, src := range sp.Except {
+			p, msg := lx.compilePhrase(src)
+			if msg == "" && p.negated {
+				msg = "an exception cannot be negated (~)"
+			}
+			if msg != "" {
+				errs = append(errs, PhraseError{Intent: i, Index: j, Except: true, Msg: msg})
+				continue
+			}
+			p.intent, p.except = i, true
+			lx.excepted[i], lx.hasExcept = true, true
+			lx.add(p)
+		}
+	}
+	for _, tr := range triggers {
+		for _, w := range tr {
+			lx.vocab[w] = Stem(w)
+		}
+	}
+	for _, tr := range postTriggers {
+		for _, s := range tr {
+			lx.vocabSt[s] = true
+		}
+	}
+	lx.typos = newTypoIndex(lexWords(lx.vocab))
+	lx.related, lx.prefixes = map[string]string{}, map[string]bool{}
+	for w, st := range dict().stems {
+		if lx.vocabSt[st] {
+			lx.related[w] = st
+		}
+	}
+	for st := range lx.vocabSt {
+		lx.prefixes[st[:min(len(st), stemPrefix)]] = true
+	}
+	return lx, errs
+}
+
+func lexWords(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for w := range m {
+		out[w] = true
+	}
+	return out
+}
+
+func (lx *Lexicon) add(p phrase) {
+	id := int32(len(lx.phrases))
+	lx.phrases = append(lx.phrases, p)
+	switch f := p.pats[0]; f.kind {
+	case patStem:
+		lx.byStem[f.s] = append(lx.byStem[f.s], id)
+	case patExact:
+		lx.byExact[f.s] = append(lx.byExact[f.s], id)
+	default:
+		lx.starred = append(lx.starred, id)
+	}
+}
+
+// compilePhrase runs a phrase through the same pipeline as a message. Marked words
+// ("=word", "word*") keep their marks.
+func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
+	p := phrase{source: src}
+	s := strings.TrimSpace(src)
+	if rest, ok := strings.CutPrefix(s, "~"); ok {
+		p.negated, s = true, strings.TrimSpace(rest)
+	}
+	var run []string
+	flush := func() {
+		if len(run) == 0 {
+			return
+		}
+		for _, t := range canonical(strings.Join(run, " ")) {
+			p.pats = append(p.pats, pattern{kind: patStem, s: t.Stem})
+			lx.vocab[t.Word] = t.Stem
+			lx.vocabSt[t.Stem] = true
+		}
+		run = run[:0]
+	}
+	for f := range strings.FieldsSeq(s) {
+		switch {
+		case strings.HasSuffix(f, "*") && len(f) > 1:
+			flush()
+			ws := canonical(strings.TrimSuffix(f, "*"))
+			for k, t := range ws {
+				kind := patExact
+				if k == len(ws)-1 {
+					kind = patPrefix
+				}
+				p.pats = append(p.pats, pattern{kind: kind, s: t.Word})
+			}
+		case strings.HasPrefix(f, "=") && len(f) > 1:
+			flush()
+			for _, t := range canonical(f[1:]) {
+				p.pats = append(p.pats, pattern{kind: patExact, s: t.Word})
+				lx.vocab[t.Word] = t.Stem
+			}
+		default:
+			run = append(run, f)
+		}
+	}
+	flush()
+	if len(p.pats) == 0 {
+		return p, fmt.Sprintf("phrase %q has no words to match", src)
+	}
+	return p, ""
+}
+
+// canonical runs steps 1–4 (no typo correction, no negation) on a phrase.
+func canonical(s string) []Token {
+	ts := expand(split(Normalize(s)))
+	for k := range ts {
+		ts[k].Stem = Stem(ts[k].Word)
+	}
+	return ts
+}
+
+// Analyze runs a message through the whole pipeline.
+func (lx *Lexicon) Analyze(text string) *Text {
+	ws := split(Normalize(text))
+	t := &Text{Typed: make([]string, len(ws)), Tokens: expand(ws)}
+	for i, w := range ws {
+		t.Typed[i] = w.text
+	}
+	for k := range t.Tokens {
+		tok := &t.Tokens[k]
+		w := tok.Word
+		if st, ok := lx.vocab[w]; ok {
+			tok.Stem = st
+			continue
+		}
+		if st, ok := lx.related[w]; ok {
+			tok.Stem = st
+			continue
+		}
+		if fix := lx.typos.correct(w); fix != "" && !IsWord(w) {
+			tok.Typo, tok.Word, tok.Stem = w, fix, lx.vocab[fix]
+			continue
+		}
+		if lx.prefixes[w[:min(len(w), stemPrefix)]] && !IsWord(w) {
+			tok.Stem = Stem(w)
+		}
+	}
+	scope(t.Tokens)
+	return t
+}
+
+// matchAt returns the end of phrase p matched at token i, or -1.
+func (p *phrase) matchAt(ts []Token, i int) int {
+	k := i
+	for n, pat := range p.pats {
+		if n > 0 {
+			for skipped := 0; k < len(ts) && !pat.matches(&ts[k]) && fillers[ts[k].Word] && skipped < MaxFillers; skipped++ {
+				k++
+			}
+		}
+		if k >= len(ts) || !pat.matches(&ts[k]) {
+			return -1
+		}
+		k++
+	}
+	return k
+}
+
+// Hit is one phrase found in a message.
+type Hit struct {
+	Intent     int
+	Phrase     string // as the designer wrote it
+	Start, End int    // token span
+	// Why the hit does not count (empty when it counts): "negated" with By the trigger's
+	// typed words, or "exception" with By the exception phrase.
+	Blocked string
+	By      string
+}
+
+// hits finds every phrase occurrence of the text, exceptions applied.
+func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
+	ts := t.Tokens
+	var exc []Hit
+	visit := func(id int32, i int, pass int) {
+		p := &lx.phrases[id]
+		if p.except != (pass == 0) {
+			return
+		}
+		end := p.matchAt(ts, i)
+		if end < 0 {
+			return
+		}
+		h := Hit{Intent: p.intent, Phrase: p.source, Start: i, End: end}
+		if p.except {
+			exc = append(exc, h)
+			return
+		}
+		negBy := ""
+		if ts[i].Neg > 0 {
+			tr := ts[i].Neg - 1
+			negBy = t.Span(tr, tr+1)
+		} else if k, n := postNegated(ts, end); k >= 0 {
+			negBy = t.Span(k, k+n)
+		}
+		switch {
+		case p.negated && negBy == "":
+			if !all {
+				return
+			}
+			h.Blocked, h.By = "not negated", ""
+		case !p.negated && negBy != "":
+			h.Blocked, h.By = "negated", negBy
+		}
+		if h.Blocked == "" && lx.excepted[p.intent] {
+			for _, e := range exc {
+				if e.Intent == p.intent && e.Start < end && i < e.End {
+					h.Blocked, h.By = "exception", e.Phrase
+					break
+				}
+			}
+		}
+		fn(h)
+	}
+	for pass := 0; pass < 2; pass++ {
+		if pass == 0 && !lx.hasExcept {
+			continue
+		}
+		for i := range ts {
+			for _, id := range lx.byStem[ts[i].Stem] {
+				visit(id, i, pass)
+			}
+			for _, id := range lx.byExact[ts[i].Word] {
+				visit(id, i, pass)
+			}
+			for _, id := range lx.starred {
+				visit(id, i, pass)
+			}
+		}
+	}
+}
+
+// Match calls fn once for each intent the text means, with the first hit that counts.
+func (lx *Lexicon) Match(t *Text, fn func(h Hit)) {
+	var seen [4]uint64
+	lx.hits(t, false, func(h Hit) {
+		if h.Blocked != "" || h.Intent >= 256 || seen[h.Intent/64]&(1<<(h.Intent%64)) != 0 {
+			return
+		}
+		seen[h.Intent/64] |= 1 << (h.Intent % 64)
+		fn(h)
+	})
+}
+
+// Explanation is what the pipeline made of a message for one intent.
+type Explanation struct {
+	Intent  string `json:"intent"`
+	Matched bool   `json:"matched"`
+	// Hits are the phrases found that count; Blocked those found that do not.
+	Hits    []Found `json:"hits,omitempty"`
+	Blocked []Found `json:"blocked,omitempty"`
+}
+
+// Found is one phrase found in a message, explained.
+type Found struct {
+	Phrase string `json:"phrase"` // as the designer wrote it
+	Words  string `json:"words"`  // the message's words that matched, as typed
+	Reason string `json:"reason,omitempty"`
+}
+
+// Explain returns, for every intent in declaration order, whether text means it, the words
+// that matched, and every match that a negation or an exception stopped.
+func (lx *Lexicon) Explain(text string) []Explanation {
+	t := lx.Analyze(text)
+	out := make([]Explanation, len(lx.names))
+	for i, n := range lx.names {
+		out[i].Intent = n
+	}
+	lx.hits(t, true, func(h Hit) {
+		e := &out[h.Intent]
+		f := Found{Phrase: h.Phrase, Words: t.Span(h.Start, h.End)}
+		switch h.Blocked {
+		case "":
+			e.Matched = true
+			e.Hits = append(e.Hits, f)
+			return
+		case "negated":
+			f.Reason = fmt.Sprintf("negated by %q", h.By)
+		case "not negated":
+			f.Reason = "matches only when negated (~), and is not"
+		case "exception":
+			f.Reason = fmt.Sprintf("exception %q", h.By)
+		}
+		e.Blocked = append(e.Blocked, f)
+	})
+	return out
+}
+
+// Typos lists the corrections the pipeline made to text, as "typed→read".
+func (t *Text) Typos() []string {
+	var out []string
+	for _, tok := range t.Tokens {
+		if tok.Typo != "" {
+			out = append(out, tok.Typo+"→"+tok.Word)
+		}
+	}
+	return out
+}
+
+// Intents returns the names of the compiled intents, in declaration order.
+func (lx *Lexicon) Intents() []string { return lx.names }

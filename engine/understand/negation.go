@@ -1,0 +1,152 @@
+package understand
+
+// Step 6: negation scope, after NegEx (Chapman et al., 2001). A trigger ("not", "no",
+// "never", "without", "nothing", "nobody", "neither", "nor", "instead of", "rather than",
+// "skip", "forget"; contractions are already "not", so "won't", "don't", "can't" and "no need"
+// are triggers too) negates the words after it, up to NegScopeWords tokens, stopping at the
+// end of the clause (. , ; : ! ? dashes, brackets, quotes, new lines) or at a scope end
+// ("but", "however", "although", "though", "yet", "except", "because", "since", "while",
+// "whereas", "unless", "so", "and" before a new subject). Pseudo-triggers look like
+// negations but are not ("no problem", "no worries", "not only", "not just", "no doubt").
+// A post-trigger ("not needed", "unnecessary", "not necessary", "not required") negates the
+// words up to PostScopeWords before it in its clause ("an upgrade isn't needed").
+
+// Negation limits.
+const (
+	// NegScopeWords is how many tokens after a trigger it can negate.
+	NegScopeWords = 6
+	// PostScopeWords is how many tokens before a post-trigger it can negate.
+	PostScopeWords = 4
+)
+
+// triggers, as canonical words (after contractions).
+var triggers = [][]string{
+	{"not"}, {"no"}, {"never"}, {"without"}, {"nothing"}, {"nobody"}, {"neither"}, {"nor"},
+	{"instead", "of"}, {"rather", "than"}, {"skip"}, {"skipping"}, {"forget"}, {"forget", "about"},
+	{"none", "of"},
+}
+
+// pseudoTriggers start with a trigger word but negate nothing.
+var pseudoTriggers = [][]string{
+	{"no", "problem"}, {"no", "problems"}, {"not", "a", "problem"}, {"no", "worries"}, {"no", "worry"},
+	{"no", "doubt"}, {"not", "only"}, {"not", "just"}, {"no", "matter"}, {"not", "at", "all"},
+	{"no", "sorry"}, {"if", "not"}, {"or", "not"}, {"no", "thanks"}, {"no", "thank"}, {"no", "rush"},
+	{"no", "pressure"}, {"no", "hurry"}, {"never", "mind"}, {"no", "wonder"}, {"not", "to", "worry"},
+	{"nothing", "else"}, {"no", "bother"}, {"no", "trouble"},
+}
+
+// negFirst holds the first words of triggers and pseudo-triggers.
+var negFirst = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ts := range [][][]string{triggers, pseudoTriggers} {
+		for _, t := range ts {
+			m[t[0]] = true
+		}
+	}
+	return m
+}()
+
+// postFirst holds the first stems of post-triggers.
+var postFirst = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range postTriggers {
+		m[t[0]] = true
+	}
+	return m
+}()
+
+// postTriggers, as stems.
+var postTriggers = [][]string{
+	{"not", "need"}, {"not", "necessari"}, {"unnecessari"}, {"not", "requir"}, {"need", "not"},
+	{"not", "need", "anymor"},
+}
+
+// scopeEnds end a negation's scope.
+var scopeEnds = set("but", "however", "although", "though", "yet", "except", "because", "since",
+	"while", "whereas", "unless", "otherwise", "anyway", "still", "instead", "so", "then", "whilst")
+
+// newSubject after "and" starts a new clause ("i won't wrap it and i'll be quick").
+var newSubject = set("i", "we", "you", "they", "it", "he", "she", "that", "this", "there", "let", "your", "my", "our")
+
+func seqAt(ts []Token, i int, seq []string, stem bool) bool {
+	if i+len(seq) > len(ts) {
+		return false
+	}
+	for k, s := range seq {
+		t := &ts[i+k]
+		if t.Clause != ts[i].Clause {
+			return false
+		}
+		if stem && t.Stem != s || !stem && t.Word != s {
+			return false
+		}
+	}
+	return true
+}
+
+// scope marks the tokens inside a negation: Neg is 1 + the index of the trigger's first
+// token.
+func scope(ts []Token) {
+	for i := 0; i < len(ts); i++ {
+		if !negFirst[ts[i].Word] {
+			continue
+		}
+		pseudo := false
+		for _, p := range pseudoTriggers {
+			if seqAt(ts, i, p, false) {
+				pseudo = true
+				i += len(p) - 1
+				break
+			}
+		}
+		if pseudo {
+			continue
+		}
+		n := 0
+		for _, tr := range triggers {
+			if len(tr) > n && seqAt(ts, i, tr, false) {
+				n = len(tr)
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		for k := i + n; k < len(ts) && k < i+n+NegScopeWords; k++ {
+			t := &ts[k]
+			if t.Clause != ts[i].Clause {
+				break
+			}
+			if scopeEnds[t.Word] && !(k == i+n && t.Word == "so") {
+				break
+			}
+			if t.Word == "and" && k+1 < len(ts) && newSubject[ts[k+1].Word] {
+				break
+			}
+			if t.Neg == 0 {
+				t.Neg = i + 1
+			}
+		}
+	}
+}
+
+// postNegated reports whether a post-trigger follows the span ending at end, and where.
+func postNegated(ts []Token, end int) (int, int) {
+	if end == 0 || end > len(ts) {
+		return -1, 0
+	}
+	clause := ts[end-1].Clause
+	for k := end; k < len(ts) && k <= end+PostScopeWords; k++ {
+		if ts[k].Clause != clause {
+			break
+		}
+		if !postFirst[ts[k].Stem] {
+			continue
+		}
+		for _, p := range postTriggers {
+			if seqAt(ts, k, p, true) {
+				return k, len(p)
+			}
+		}
+	}
+	return -1, 0
+}

@@ -1,0 +1,129 @@
+package understand
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Normalize is step 1 of the pipeline: Unicode NFKC (so "ﬁ" is "fi" and full-width letters
+// are letters), case folding ("ß" is "ss"), and every typographic apostrophe (’ ‘ ʼ ′ ` ´)
+// written as ' and every typographic quote (“ ” „ « ») as ". Plain ASCII text is only
+// lower-cased. The result is valid UTF-8 and Normalize(Normalize(s)) == Normalize(s).
+func Normalize(text string) string {
+	ascii := true
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return strings.ToLower(text)
+	}
+	text = strings.ToValidUTF8(text, " ")
+	// Fold, then compose: folding can undo a composition and NFKC can create letters that
+	// fold again, all run until nothing changes (a lower-case pass last: folding maps a few
+	// scripts, such as Cherokee, to upper case).
+	folder := cases.Fold()
+	for range 4 {
+		next := strings.ToLower(norm.NFKC.String(folder.String(strings.Map(typographic, text))))
+		if next == text {
+			break
+		}
+		text = next
+	}
+	return text
+}
+
+// typographic maps typographic apostrophes and quotes to ASCII.
+func typographic(r rune) rune {
+	switch r {
+	case '’', '‘', 'ʼ', '′', '‛', '`', '´', 'ʹ', 'ʻ', '＇':
+		return '\''
+	case '“', '”', '„', '«', '»', '‟', '″', '＂':
+		return '"'
+	}
+	return r
+}
+
+// word is one word of the text as typed (normalised), with the clause it is in.
+type word struct {
+	text   string
+	clause int
+}
+
+// isBoundary reports whether r ends a clause: negation never reaches across it.
+func isBoundary(r rune) bool {
+	switch r {
+	case '.', ',', ';', ':', '!', '?', '(', ')', '[', ']', '{', '}', '—', '–', '…', '\n', '"', '/', '|':
+		return true
+	}
+	return false
+}
+
+// split is step 2: it cuts normalised text into words. A word is letters and digits, with
+// apostrophes inside it ("don't") and digits grouped across ',' and '.' ("2,400" is "2400",
+// "2.5" stays "2.5"). Sentence punctuation, brackets, quotes, dashes and new lines end a
+// clause; every other character is a plain word break ("long-press" is "long press").
+func split(s string) []word {
+	out := make([]word, 0, len(s)/4+1)
+	clause := 0
+	start := -1        // byte offset of the current word
+	var grouped []byte // the current word when digit grouping dropped a separator
+	flush := func(end int) {
+		if start < 0 {
+			return
+		}
+		w := s[start:end]
+		if grouped != nil {
+			w = string(grouped)
+			grouped = nil
+		}
+		w = strings.Trim(w, "'")
+		if w != "" {
+			out = append(out, word{text: w, clause: clause})
+		}
+		start = -1
+	}
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		switch {
+		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') ||
+			r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)):
+			if start < 0 {
+				start = i
+			}
+			if grouped != nil {
+				grouped = append(grouped, s[i:i+size]...)
+			}
+		case r == '\'' && start >= 0:
+			if grouped != nil {
+				grouped = append(grouped, '\'')
+			}
+		case (r == ',' || r == '.') && start >= 0 && isDigitByte(s[i-1]) && i+1 < len(s) && isDigitByte(s[i+1]):
+			if grouped == nil {
+				grouped = append([]byte(nil), s[start:i]...)
+			}
+			if r == '.' {
+				grouped = append(grouped, '.')
+			} // a thousands separator is dropped
+		default:
+			flush(i)
+			if isBoundary(r) && len(out) > 0 && out[len(out)-1].clause == clause {
+				clause++
+			}
+		}
+		i += size
+	}
+	flush(len(s))
+	return out
+}
+
+func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }

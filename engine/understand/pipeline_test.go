@@ -1,0 +1,313 @@
+package understand
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// words returns the canonical words of text (steps 1–3).
+func words(text string) string {
+	var ws []string
+	for _, t := range expand(split(Normalize(text))) {
+		ws = append(ws, t.Word)
+	}
+	return strings.Join(ws, " ")
+}
+
+func TestNormalize(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"Hello THERE", "hello there"},
+		{"I’m sorry", "i'm sorry"},
+		{"it‘s fine", "it's fine"},
+		{"“quoted”", `"quoted"`},
+		{"Ｓｏｒｒｙ", "sorry"},                    // full-width (NFKC)
+		{"ﬁne", "fine"},                       // ligature (NFKC)
+		{"STRASSE straße", "strasse strasse"}, // case folding
+		{"Café", "café"},
+		{"bad \xff byte", "bad   byte"},
+	} {
+		assert.Equal(t, c.want, Normalize(c.in), "Normalize(%q)", c.in)
+	}
+}
+
+func TestSplitWordsAndClauses(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want string // words, "|" between clauses
+	}{
+		{"no, sorry", "no|sorry"},
+		{"long-press the power key", "long press the power key"},
+		{"it's £2,400.50 today!", "it's 2400.50 today"},
+		{"wait... what? ok", "wait|what|ok"},
+		{"one (two) three", "one|two|three"},
+		{"  'quoted'  ", "quoted"},
+		{"line one\nline two", "line one|line two"},
+		{"a — b", "a|b"},
+	} {
+		var b strings.Builder
+		for i, w := range split(Normalize(c.in)) {
+			if i > 0 {
+				if w.clause != split(Normalize(c.in))[i-1].clause {
+					b.WriteByte('|')
+				} else {
+					b.WriteByte(' ')
+				}
+			}
+			b.WriteString(w.text)
+		}
+		assert.Equal(t, c.want, b.String(), "split(%q)", c.in)
+	}
+}
+
+// TestContractionsBothWays: every spelling in a group reads as the same words.
+func TestContractionsBothWays(t *testing.T) {
+	for _, group := range [][]string{
+		{"we're out", "were out", "we are out", "We’re out"},
+		{"sorry we're out", "sorry were out"},
+		{"can't", "cant", "cannot", "can not", "CAN'T"},
+		{"won't", "wont", "will not"},
+		{"I'll check", "ill check", "i will check", "I’ll check"},
+		{"don't", "dont", "do not"},
+		{"isn't", "isnt", "is not"},
+		{"it's done", "its done", "it is done"},
+		{"i'm sorry", "im sorry", "i am sorry"},
+		{"you're right", "youre right", "you are right", "your right", "u r right"},
+		{"that's on us", "thats on us", "that is on us"},
+		{"let's sort it", "lets sort it", "let us sort it"},
+		{"i'd have to check", "id have to check", "i would have to check"},
+		{"should've", "shouldve", "should have"},
+		{"fifteen seconds", "15 seconds", "15 secs", "fifteen secs"},
+		{"twenty four", "24"},
+		{"one moment", "1 moment"},
+		{"no problem", "np"},
+	} {
+		want := words(group[0])
+		for _, s := range group[1:] {
+			assert.Equal(t, want, words(s), "%q should read like %q", s, group[0])
+		}
+	}
+	// Context keeps the ordinary words.
+	for _, c := range []struct{ in, want string }{
+		{"you were late", "you were late"},
+		{"they were out", "they were out"},
+		{"i am ill", "i am ill"},
+		{"feeling ill", "feeling ill"},
+		{"your booking id", "your booking id"},
+		{"your booking", "your booking"},
+		{"the customer's car", "the customer car"},
+	} {
+		assert.Equal(t, c.want, words(c.in), "%q", c.in)
+	}
+}
+
+// TestWordForms: every form in a group has the same stem.
+func TestWordForms(t *testing.T) {
+	for _, group := range [][]string{
+		{"apologise", "apologised", "apologising", "apologies", "apologize", "apologized", "apologizing", "apology"},
+		{"refund", "refunded", "refunding", "refunds"},
+		{"wrap", "wrapping", "wrapped", "wraps"},
+		{"upgrade", "upgraded", "upgrading", "upgrades"},
+		{"charge", "charged", "charging", "charges"},
+		{"realise", "realize", "realised"},
+	} {
+		want := Stem(group[0])
+		for _, w := range group[1:] {
+			assert.Equal(t, want, Stem(w), "Stem(%q) should equal Stem(%q)", w, group[0])
+		}
+	}
+	assert.NotEqual(t, Stem("sorry"), Stem("story"))
+}
+
+func TestOneEdit(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"sorry", "sory", true}, {"sorry", "sorrry", true}, {"sorry", "sorty", true},
+		{"sorry", "osrry", true}, {"sorry", "sorry", false}, {"sorry", "story", false},
+		{"sorry", "srroy", false}, {"wrapping", "wraping", true}, {"abc", "bca", false},
+	} {
+		assert.Equal(t, c.want, oneEdit(c.a, c.b), "oneEdit(%q, %q)", c.a, c.b)
+		assert.Equal(t, c.want, oneEdit(c.b, c.a), "oneEdit(%q, %q)", c.b, c.a)
+	}
+}
+
+func TestTypos(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"apology":  {"sorry", "apologise"},
+		"fuss":     {"wrapping", "ribbon"},
+		"shop":     {"store"},
+		"hard_rst": {"restart"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"so sory about that", []string{"apology"}},
+		{"sorrry", []string{"apology"}},
+		{"osrry", []string{"apology"}},
+		{"apologse", []string{"apology"}},
+		{"do you want wraping", []string{"fuss"}},
+		{"a ribon on it", []string{"fuss"}},
+		{"let me tell you a story", nil}, // story is a word: never read as sorry
+		{"sort it out", nil},             // sort is a word
+		{"i'll restrat it", []string{"hard_rst"}},
+		{"stores", []string{"shop"}},  // a word form, not a typo
+		{"sorr", []string{"apology"}}, // four letters typed, five in the lexicon
+		{"sor", nil},                  // too short to correct
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+func TestNegation(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"apology":    {"sorry", "apologise"},
+		"fuss":       {"wrapping", "wrap it", "ribbon"},
+		"upsell":     {"upgrade", "premium"},
+		"honest":     {"unfortunately"},
+		"oos":        {"dont have", "out of stock"},
+		"decline_ok": {"no problem", "no worries"},
+		"notsorry":   {"~sorry", "~apologise"},
+		"guarantee":  {"not a guarantee"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"well im not sorry, you booked the cheapest car", []string{"notsorry"}},
+		{"I'm not apologising, read the booking terms", []string{"notsorry"}},
+		{"sure, no upgrade needed, ill just move the date", nil},
+		{"an upgrade isn't necessary", nil},
+		{"an upgrade is not needed", nil},
+		{"I won't bother wrapping it", nil},
+		{"no need for wrapping", nil},
+		{"without the ribbon then", nil},
+		{"never said sorry", []string{"notsorry"}},
+		{"im not really sorry", []string{"notsorry"}},
+		{"i can't apologise enough", []string{"notsorry"}}, // a known limit: an idiom
+		{"not sorry. sorry!", []string{"apology", "notsorry"}},
+		{"im not able to do that but im sorry", []string{"apology"}},
+		{"i wont wrap it and ill be quick", nil},
+		{"we dont have any, sorry", []string{"apology", "oos"}},
+		{"no problem, sorry for the wait", []string{"apology", "decline_ok"}},
+		{"no worries im sorry", []string{"apology", "decline_ok"}},
+		{"a reservation is not a guarantee", []string{"guarantee"}},
+		{"a reservation isnt really a guarantee", []string{"guarantee"}},
+		{"I'm not saying we don't have it", nil},
+		{"instead of wrapping it ill bag it", nil},
+		{"skip the ribbon", nil},
+		{"no upgrade, but the premium one is nice", []string{"upsell"}},
+		{"its not premium", nil},
+		{"unfortunately not", []string{"honest"}},
+		{"not unfortunately", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+func TestPatternsAndExceptions(t *testing.T) {
+	lx, errs := Compile([]IntentSpec{
+		{Name: "apology", Phrases: []string{"sorry", "apolog*", "my mistake"}, Except: []string{"sorry you feel that way", "sorry what"}},
+		{Name: "done", Phrases: []string{"=changed", "all set"}},
+		{Name: "on_it", Phrases: []string{"ill change", "ring* it up"}},
+		{Name: "stall", Phrases: []string{"just a moment"}},
+	})
+	require.Empty(t, errs)
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"sorry you feel that way", nil},
+		{"im sorry you feel that way, sorry for the delay", []string{"apology"}},
+		{"sorry what was that", nil},
+		{"apologies", []string{"apology"}},
+		{"my mistake", []string{"apology"}},
+		{"my big mistake", nil},
+		{"my mistakes", []string{"apology"}},
+		{"i've changed it", []string{"done"}},
+		{"ill change it", []string{"on_it"}},
+		{"I'll be changing it", nil},
+		{"ringing it up now", []string{"on_it"}},
+		{"just one moment", nil},
+		{"just a moment", []string{"stall"}},
+		{"just a very quick moment", nil},
+		{"so very very sorry", []string{"apology"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+func TestCompileErrors(t *testing.T) {
+	_, errs := Compile([]IntentSpec{{Name: "a", Phrases: []string{"ok", "!!!", "  "}, Except: []string{"~sorry"}}})
+	require.Len(t, errs, 3)
+	assert.Equal(t, PhraseError{Intent: 0, Index: 1, Msg: `phrase "!!!" has no words to match`}, errs[0])
+	assert.Equal(t, 2, errs[1].Index)
+	assert.True(t, errs[2].Except)
+}
+
+func compile(t *testing.T, intents map[string][]string) *Lexicon {
+	t.Helper()
+	var specs []IntentSpec
+	for _, n := range sortedKeys(intents) {
+		specs = append(specs, IntentSpec{Name: n, Phrases: intents[n]})
+	}
+	lx, errs := Compile(specs)
+	require.Empty(t, errs)
+	return lx
+}
+
+func names(lx *Lexicon, text string) []string {
+	var out []string
+	for _, e := range lx.Explain(text) {
+		if e.Matched {
+			out = append(out, e.Intent)
+		}
+	}
+	return out
+}
+
+func sortedKeys(m map[string][]string) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	for i := range ks {
+		for j := i + 1; j < len(ks); j++ {
+			if ks[j] < ks[i] {
+				ks[i], ks[j] = ks[j], ks[i]
+			}
+		}
+	}
+	return ks
+}
+
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"I’m SORRY", "Ｓｏｒｒｙ", "ﬁne", "straße", "2,400.50", "don't—won't", "\xff\xfe", "İstanbul", "ǅ"} {
+		f.Add(s)
+	}
+	lx, _ := Compile([]IntentSpec{{Name: "a", Phrases: []string{"sorry", "~wrap*", "=done"}, Except: []string{"sorry you"}}})
+	f.Fuzz(func(t *testing.T, s string) {
+		n := Normalize(s)
+		if !utf8.ValidString(n) {
+			t.Fatalf("Normalize(%q) = %q is not valid UTF-8", s, n)
+		}
+		if n2 := Normalize(n); n2 != n {
+			t.Fatalf("Normalize is not idempotent: %q -> %q -> %q", s, n, n2)
+		}
+		txt := lx.Analyze(s)
+		for _, tok := range txt.Tokens {
+			if tok.Word == "" || tok.Orig < 0 || tok.Orig >= len(txt.Typed) {
+				t.Fatalf("bad token %+v of %q", tok, s)
+			}
+			if tok.Neg > 0 && tok.Neg-1 >= len(txt.Tokens) {
+				t.Fatalf("bad negation %+v of %q", tok, s)
+			}
+		}
+		lx.Explain(s)
+	})
+}

@@ -1,0 +1,88 @@
+package understand
+
+import (
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/kljensen/snowball/english"
+)
+
+// Step 4: word forms. Every token is reduced to its Porter2 (Snowball English) stem, so
+// "apologise", "apologised", "apologising" and "apologies" all read as "apologis", and
+// British -ise spellings are written -ize first so "apologize" reads the same.
+
+//go:embed data/words.txt.gz
+var wordsGz []byte
+
+// dictionary is the embedded English word list (data/README.md) with each word's stem,
+// built once per process on first use (about 60 ms): stemming is then a map look-up for
+// every real word, and the Snowball stemmer runs only for words outside the list.
+type dictionary struct {
+	stems map[string]string
+}
+
+var dict = sync.OnceValue(func() *dictionary {
+	zr, err := gzip.NewReader(bytes.NewReader(wordsGz))
+	if err != nil {
+		panic("understand: embedded word list: " + err.Error()) // a build defect, not input
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		panic("understand: embedded word list: " + err.Error())
+	}
+	text := string(data)
+	d := &dictionary{stems: make(map[string]string, 70000)}
+	for w := range strings.SplitSeq(text, "\n") {
+		if w != "" {
+			d.stems[w] = stemWord(w)
+		}
+	}
+	return d
+})
+
+// IsWord reports whether w (lower-case) is in the embedded English word list.
+func IsWord(w string) bool {
+	_, ok := dict().stems[w]
+	return ok
+}
+
+// Stem returns the stem a word is matched by.
+func Stem(w string) string {
+	if s, ok := dict().stems[w]; ok {
+		return s
+	}
+	return stemWord(w)
+}
+
+// britishIze are stems whose British -is- spelling is written -iz- before stemming.
+var britishIze = []string{"apologis", "realis", "recognis", "organis", "prioritis", "authoris",
+	"customis", "finalis", "personalis", "summaris", "minimis", "maximis", "sympathis",
+	"specialis", "criticis", "categoris", "utilis", "itemis", "emphasis", "standardis",
+	"familiaris", "memoris", "optimis", "penalis", "reorganis", "visualis", "idealis"}
+
+func stemWord(w string) string {
+	if len(w) <= 2 || w[0] >= '0' && w[0] <= '9' {
+		return w
+	}
+	for _, b := range britishIze {
+		if rest, ok := strings.CutPrefix(w, b); ok && rest != "" && !(b == "emphasis" && rest == "") {
+			if rest[0] == 'e' || rest[0] == 'i' {
+				w = b[:len(b)-1] + "z" + rest
+			}
+			break
+		}
+	}
+	switch w { // irregular forms the stemmer leaves apart
+	case "apology", "apologies":
+		return english.Stem("apologize", false)
+	case "bought":
+		return "buy"
+	case "sent":
+		return "sent"
+	}
+	return english.Stem(w, false)
+}

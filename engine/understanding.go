@@ -1,0 +1,222 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/switchboard-sim/switchboard/engine/understand"
+)
+
+// IntentKeys are the keys of an intent written as a mapping.
+var IntentKeys = []string{"phrases", "examples", "not", "except"}
+
+// Limits on an intent's tests.
+const (
+	MaxIntentExamples = 200 // examples plus counter-examples of one intent
+)
+
+// intentSrc is where an intent's phrases and tests were written, for diagnostics.
+type intentSrc struct {
+	r                                  *reader
+	phrases, examples, nots, exceptsNs []*yaml.Node
+}
+
+// intents reads the intents: block of a scenario or pack. An intent is a list of phrases or
+// a mapping {phrases, examples, not, except}.
+func (l *loader) intents(r *reader, n *yaml.Node) {
+	pairs, _ := r.mapping(n, "intents", nil)
+	for _, p := range pairs {
+		if !identRE.MatchString(p.key) {
+			r.errorf(p.keyN, "intent name %q must be letters, digits and '_', starting with a letter", p.key)
+			continue
+		}
+		in := Intent{Name: p.key}
+		src := intentSrc{r: r}
+		what := "intent " + p.key
+		strs := func(n *yaml.Node, what string) ([]string, []*yaml.Node) {
+			items, ok := r.list(n, what)
+			if !ok {
+				return nil, nil
+			}
+			var ss []string
+			var ns []*yaml.Node
+			for _, it := range items {
+				if s, ok := r.str(it, "a phrase"); ok {
+					ss, ns = append(ss, s), append(ns, it)
+				}
+			}
+			return ss, ns
+		}
+		phrasesNode := p.value
+		if p.value.Kind == yaml.MappingNode {
+			fields, _ := r.mapping(p.value, what, IntentKeys)
+			phrasesNode = nil
+			for _, f := range fields {
+				switch f.key {
+				case "phrases":
+					phrasesNode = f.value
+				case "examples":
+					in.Examples, src.examples = strs(f.value, what+" examples")
+				case "not":
+					in.Not, src.nots = strs(f.value, what+" not")
+				case "except":
+					in.Except, src.exceptsNs = strs(f.value, what+" except")
+				}
+			}
+			if phrasesNode == nil {
+				r.errorf(p.value, "intent %s has no phrases: add phrases: [...]", p.key)
+			}
+			if len(in.Examples)+len(in.Not) > MaxIntentExamples {
+				r.errorf(p.value, "intent %s has %d examples and counter-examples; the limit is %d", p.key, len(in.Examples)+len(in.Not), MaxIntentExamples)
+			}
+		}
+		if phrasesNode != nil {
+			in.Phrases, src.phrases = strs(phrasesNode, what)
+			if phrasesNode.Kind == yaml.SequenceNode && len(phrasesNode.Content) == 0 {
+				r.errorf(phrasesNode, "intent %s has no phrases", p.key)
+			}
+		}
+		if i, ok := l.sc.intentIndex[p.key]; ok {
+			l.sc.Intents[i] = in
+			l.intentSrcs[i] = src
+		} else {
+			if len(l.sc.Intents) >= MaxIntents {
+				r.errorf(p.keyN, "more than %d intents", MaxIntents)
+				continue
+			}
+			l.sc.intentIndex[p.key] = len(l.sc.Intents)
+			l.sc.Intents = append(l.sc.Intents, in)
+			l.intentSrcs = append(l.intentSrcs, src)
+		}
+	}
+}
+
+// compileIntents builds the scenario's matcher, reports phrases it cannot use, and checks
+// every intent's examples (warnings: the scenario still loads, lint and the studio say why).
+func (l *loader) compileIntents() {
+	sc := l.sc
+	specs := make([]understand.IntentSpec, len(sc.Intents))
+	for i, in := range sc.Intents {
+		specs[i] = understand.IntentSpec{Name: in.Name, Phrases: in.Phrases, Except: in.Except}
+	}
+	lx, errs := understand.Compile(specs)
+	sc.lexicon = lx
+	for _, e := range errs {
+		src := l.intentSrcs[e.Intent]
+		ns := src.phrases
+		if e.Except {
+			ns = src.exceptsNs
+		}
+		var n *yaml.Node
+		if e.Index < len(ns) {
+			n = ns[e.Index]
+		}
+		if src.r != nil {
+			src.r.errorf(n, "%s", e.Msg)
+		}
+	}
+	for i, in := range sc.Intents {
+		src := l.intentSrcs[i]
+		if src.r == nil {
+			continue
+		}
+		for j, ex := range in.Examples {
+			if why := sc.exampleFails(i, ex, true); why != "" {
+				src.r.warnf(src.examples[j], "example %q is not understood as %s: %s", ex, in.Name, why)
+			}
+		}
+		for j, ex := range in.Not {
+			if why := sc.exampleFails(i, ex, false); why != "" {
+				src.r.warnf(src.nots[j], "counter-example %q is understood as %s: %s", ex, in.Name, why)
+			}
+		}
+	}
+}
+
+// exampleFails checks one example (want: it must mean intent i) and says why it fails, or
+// returns "".
+func (sc *Scenario) exampleFails(i int, text string, want bool) string {
+	ex := sc.lexicon.Explain(text)[i]
+	if ex.Matched == want {
+		return ""
+	}
+	if want {
+		var why []string
+		for _, b := range ex.Blocked {
+			why = append(why, fmt.Sprintf("%q matched %q but %s", b.Words, b.Phrase, b.Reason))
+		}
+		if len(why) == 0 {
+			return "no phrase matched (add a phrase, or check the spelling)"
+		}
+		return strings.Join(why, "; ")
+	}
+	var why []string
+	for _, h := range ex.Hits {
+		why = append(why, fmt.Sprintf("%q matched %q", h.Words, h.Phrase))
+	}
+	return strings.Join(why, "; ") + " (narrow the phrase, or add an except: phrase)"
+}
+
+// Understood is one intent a trainee's message was understood as, with the words that
+// matched, as typed.
+type Understood struct {
+	Intent string `json:"intent"`
+	Words  string `json:"words"`
+}
+
+// IntentMatch explains what one intent made of a message: whether it matched, the phrases
+// that matched (with the message's words) and those that a negation or an exception
+// stopped from counting (with why).
+type IntentMatch = understand.Explanation
+
+// Understand runs text through the scenario's matching pipeline and explains, for every
+// intent in declaration order, whether it matched and why (docs/scenario-format.md,
+// "How replies are understood").
+func (sc *Scenario) Understand(text string) []IntentMatch {
+	if sc.lexicon == nil {
+		return nil
+	}
+	return sc.lexicon.Explain(text)
+}
+
+// MatchIntents returns the names of the scenario's intents that text matches, in
+// declaration order. It is how designers and tools can see what a message means.
+func (sc *Scenario) MatchIntents(text string) []string {
+	set, _ := sc.understand(text, false)
+	var names []string
+	for i, in := range sc.Intents {
+		if set.has(i) {
+			names = append(names, in.Name)
+		}
+	}
+	return names
+}
+
+// understand returns the intents text means and, when words is set, what each was
+// understood from (in declaration order).
+func (sc *Scenario) understand(text string, words bool) (intentSet, []Understood) {
+	var set intentSet
+	if sc.lexicon == nil {
+		return set, nil
+	}
+	t := sc.lexicon.Analyze(text)
+	var hits []understand.Hit
+	sc.lexicon.Match(t, func(h understand.Hit) {
+		set.add(h.Intent)
+		if words {
+			hits = append(hits, h)
+		}
+	})
+	if len(hits) == 0 {
+		return set, nil
+	}
+	slices.SortFunc(hits, func(a, b understand.Hit) int { return a.Intent - b.Intent })
+	us := make([]Understood, len(hits))
+	for k, h := range hits {
+		us[k] = Understood{Intent: sc.Intents[h.Intent].Name, Words: t.Span(h.Start, h.End)}
+	}
+	return set, us
+}
