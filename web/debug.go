@@ -105,6 +105,10 @@ type debugMsg struct {
 	Entered []string           `json:"entered"`
 	Trace   []traceItem        `json:"trace"`
 	Errors  []string           `json:"errors"`
+	// Said is the trainee's message of this step, if any, and Understood what it was
+	// understood as (each intent matched, with the words it was understood from).
+	Said       string              `json:"said,omitempty"`
+	Understood []engine.Understood `json:"understood,omitempty"`
 }
 
 type traceItem struct {
@@ -127,6 +131,8 @@ func (st *stream) sendDebug(s *engine.Session, outs []engine.Output, at int64) {
 			m.Trace = append(m.Trace, traceItem{Node: o.Node, Rule: o.Rule, When: o.Text, To: o.To, Holds: o.Holds != nil && *o.Holds})
 		case engine.OutError:
 			m.Errors = append(m.Errors, o.Describe())
+		case engine.OutTrainee:
+			m.Said, m.Understood = o.Text, o.Understood
 		}
 	}
 	st.send("debug", at, &m, &m.header)

@@ -59,6 +59,9 @@ type Item struct {
 	// strong agent would have said there (the node's model reply), when the scenario
 	// gives one.
 	Model string `json:"model,omitempty"`
+	// Understood is what a trainee's message was understood as: each intent matched, with
+	// the words it was understood from.
+	Understood []engine.Understood `json:"understood,omitempty"`
 }
 
 // Fired is a rule or transition that fired, with its feedback.
@@ -154,7 +157,7 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 			r.cut(o)
 		case engine.OutTrainee:
 			said, model = len(r.Transcript), o.Model
-			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "trainee", Text: o.Text, Node: o.Node, Choice: o.Choice, Flags: slices.Clone(o.Flags)})
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "trainee", Text: o.Text, Node: o.Node, Choice: o.Choice, Flags: slices.Clone(o.Flags), Understood: slices.Clone(o.Understood)})
 		case engine.OutHint:
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: HintText, Node: o.Node})
 		case engine.OutFeedback:

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/switchboard-sim/switchboard/engine"
 )
 
 // Clock formats a call-clock time as m:ss.mmm.
@@ -96,10 +98,23 @@ func (r *Record) describe(it Item) string {
 		for _, f := range it.Flags {
 			s += " [" + f + "]"
 		}
-		return s
+		return s + Understanding(it.Understood)
 	default:
 		return "(" + it.Text + ")"
 	}
+}
+
+// Understanding describes what a message was understood as: ` [understood as apology: "so
+// sorry"; out_of_stock: "we are out"]`, or "" when it matched no intent.
+func Understanding(us []engine.Understood) string {
+	if len(us) == 0 {
+		return ""
+	}
+	parts := make([]string, len(us))
+	for i, u := range us {
+		parts[i] = fmt.Sprintf("%s: %q", u.Intent, u.Words)
+	}
+	return " [understood as " + strings.Join(parts, "; ") + "]"
 }
 
 func pct(x float64) int { return int(math.Round(x * 100)) }

@@ -93,6 +93,9 @@
       const lost = lostText(it.lost);
       if (lost) li.append(el("span", "lost", "Lost " + lost));
       if (it.model) li.append(el("span", "model", it.model));
+      if (it.understood && it.understood.length) {
+        li.append(el("span", "understood", "understood as " + it.understood.map((u) => u.intent + ": '" + u.words + "'").join("; ")));
+      }
       tr.append(li);
     }
     $("print").addEventListener("click", () => window.print());

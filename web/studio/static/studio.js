@@ -555,9 +555,15 @@
     kv($("dbg-scores"), m.scores);
     currentNode = m.node;
     drawGraph();
-    if (!m.trace.length && !m.entered.length && !m.errors.length) return;
+    if (!m.trace.length && !m.entered.length && !m.errors.length && !m.said) return;
     const li = el("li", {}, el("div", { class: "step", text: "at " + (m.at / 1000).toFixed(1) + "s" + (m.entered.length ? " → entered " + m.entered.join(" → ") : "") }));
     const ul = el("ul");
+    if (m.said) {
+      const us = m.understood || [];
+      ul.append(el("li", { class: "understood", text: us.length
+        ? "understood as " + us.map((u) => u.intent + ": '" + u.words + "'").join("; ")
+        : "understood as no intent" }));
+    }
     for (const t of m.trace) {
       ul.append(el("li", { class: "g " + (t.holds ? "t" : "f") },
         (t.holds ? "✓ " : "✗ ") + (t.rule ? "rule " + t.rule + ": " : t.node + ": ") + t.when + (t.to ? "  → " + t.to : "") + "  = " + t.holds));
