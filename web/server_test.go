@@ -46,6 +46,9 @@ type srvMsg struct {
 	Mood     float64         `json:"mood"`
 	Rule     string          `json:"rule"`
 	Ending   string          `json:"ending"`
+	Title    string          `json:"title"`
+	Note     string          `json:"note"`
+	Hints    int             `json:"hints"`
 	Outcome  string          `json:"outcome"`
 	Passed   bool            `json:"passed"`
 	Scores   []Score         `json:"scores"`

@@ -155,6 +155,7 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			m := ringMsg{Node: o.Node}
 			st.send("ring", o.At, &m, &m.header)
 		case engine.OutLine:
+			st.heldChoices = nil // a new line: the previous node's suggestions are moot
 			words := strings.Fields(o.Text)
 			m := lineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration}
 			if len(words) > 0 {
@@ -167,7 +168,6 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			m := cutMsg{Node: o.Node, Spoken: o.Spoken, Words: len(st.line.words)}
 			st.send("cut", o.At, &m, &m.header)
 			st.line.active = false
-			st.releaseChoices(o.At)
 		case engine.OutTrainee:
 			m := traineeMsg{Event: typeSay, Text: o.Text, Choice: o.Choice, Flags: o.Flags}
 			if a != nil {
@@ -200,6 +200,7 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 				st.send("feedback", o.At, &m, &m.header)
 			}
 		case engine.OutEnd:
+			st.heldChoices = nil // nothing to answer any more
 			if st.line.active {
 				held := *o
 				st.held = &held
@@ -209,6 +210,10 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 		}
 	}
 	sendAck(at)
+	if !st.line.active {
+		// A cut line whose call stayed where it was: its suggestions are still current.
+		st.releaseChoices(at)
+	}
 	return ackSeq
 }
 
