@@ -92,3 +92,16 @@ func golden(t *testing.T, name string, got []byte) {
 	require.NoError(t, err, "run go test -update to create %s", path)
 	assert.Equal(t, string(want), string(got))
 }
+
+func TestMergeFiredSaysHowOften(t *testing.T) {
+	got := debrief.MergeFired([]debrief.Fired{
+		{At: 1000, Rule: "interrupting", Text: "You spoke over Pat."},
+		{At: 2000, Rule: "", Text: "Honest, good."},
+		{At: 3000, Rule: "interrupting", Text: "You spoke over Pat."},
+		{At: 4000, Rule: "interrupting", Text: "You spoke over Pat."},
+	})
+	assert.Equal(t, []debrief.MergedFired{
+		{Rule: "interrupting", Text: "You spoke over Pat.", At: []int64{1000, 3000, 4000}},
+		{Text: "Honest, good.", At: []int64{2000}},
+	}, got)
+}

@@ -39,9 +39,18 @@ func (r *Record) WriteText(w io.Writer) error {
 		if r.End.Passed {
 			verdict = "PASSED"
 		}
-		fmt.Fprintf(tw, "Outcome\t%s (ending %s), %s, overall %d%%\n", r.End.Outcome, r.End.Ending, verdict, pct(r.End.Overall))
+		fmt.Fprintf(tw, "Outcome\t%s (%s), %s, overall %d%%\n", orDash(r.End.Title), r.End.Outcome, verdict, pct(r.End.Overall))
+		if r.End.Note != "" {
+			fmt.Fprintf(tw, "\t%s\n", r.End.Note)
+		}
+		if r.End.LastLine != "" {
+			fmt.Fprintf(tw, "\t%s's last words: %s\n", r.Customer, r.End.LastLine)
+		}
 		if r.End.Text != "" {
 			fmt.Fprintf(tw, "\t%s\n", r.End.Text)
+		}
+		if r.End.Hints > 0 {
+			fmt.Fprintf(tw, "Hints\t%d asked for\n", r.End.Hints)
 		}
 	}
 	tw.Flush()
@@ -49,6 +58,16 @@ func (r *Record) WriteText(w io.Writer) error {
 	b.WriteString("\nTranscript\n")
 	for _, it := range r.Transcript {
 		fmt.Fprintf(&b, "  %s  %s\n", Clock(it.At), r.describe(it))
+		if len(it.Lost) > 0 {
+			var parts []string
+			for _, d := range it.Lost {
+				parts = append(parts, fmt.Sprintf("%s %g", d.Axis, d.Delta))
+			}
+			fmt.Fprintf(&b, "  %s    lost: %s\n", strings.Repeat(" ", len(Clock(it.At))), strings.Join(parts, ", "))
+		}
+		if it.Model != "" {
+			fmt.Fprintf(&b, "  %s    a strong answer: %s\n", strings.Repeat(" ", len(Clock(it.At))), it.Model)
+		}
 	}
 
 	b.WriteString("\nRules that fired\n")
@@ -56,8 +75,16 @@ func (r *Record) WriteText(w io.Writer) error {
 		b.WriteString("  none\n")
 	}
 	tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	for _, f := range r.Fired {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", Clock(f.At), orDash(f.Rule), orDash(f.Text))
+	for _, f := range MergeFired(r.Fired) {
+		times := make([]string, len(f.At))
+		for i, at := range f.At {
+			times[i] = Clock(at)
+		}
+		text := orDash(f.Text)
+		if len(f.At) > 1 {
+			text = fmt.Sprintf("%s (×%d)", text, len(f.At))
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", strings.Join(times, ", "), orDash(f.Rule), text)
 	}
 	tw.Flush()
 
@@ -65,6 +92,10 @@ func (r *Record) WriteText(w io.Writer) error {
 		b.WriteString("\nScores\n")
 		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		for _, s := range r.End.Scores {
+			if !s.Assessed {
+				fmt.Fprintf(tw, "  %s\tnot assessed\t\t(the call gave no chance to show it)\n", s.Axis)
+				continue
+			}
 			n := int(math.Round(min(max(s.Normalized, 0), 1) * barWidth))
 			fmt.Fprintf(tw, "  %s\t%g / %g\t%3d%%\t%s%s\n", s.Axis, s.Points, s.Max, pct(s.Normalized),
 				strings.Repeat("#", n), strings.Repeat(".", barWidth-n))
@@ -115,6 +146,30 @@ func Understanding(us []engine.Understood) string {
 		parts[i] = fmt.Sprintf("%s: %q", u.Intent, u.Words)
 	}
 	return " [understood as " + strings.Join(parts, "; ") + "]"
+}
+
+// MergedFired is one coach line of a call with every time it was given.
+type MergedFired struct {
+	Rule string  `json:"rule,omitempty"`
+	Text string  `json:"text"`
+	At   []int64 `json:"at"`
+}
+
+// MergeFired merges repeated coach lines (the same rule and text) into one, in the order
+// they were first given, so a debrief says "×3" instead of repeating itself.
+func MergeFired(fired []Fired) []MergedFired {
+	var out []MergedFired
+	index := map[[2]string]int{}
+	for _, f := range fired {
+		k := [2]string{f.Rule, f.Text}
+		if i, ok := index[k]; ok {
+			out[i].At = append(out[i].At, f.At)
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, MergedFired{Rule: f.Rule, Text: f.Text, At: []int64{f.At}})
+	}
+	return out
 }
 
 func pct(x float64) int { return int(math.Round(x * 100)) }

@@ -39,6 +39,7 @@ nodes:
       - {when: 'event == "answer"', to: greet}
   greet:
     say: Hello, my kettle broke after one day and I want my money back.
+    model: I'm sorry it broke so soon. I'll refund you right away.
     transitions:
       - {when: 'said("refund")', to: done, score: {care: 1}}
       - {when: 'event == "say"', to: again}
