@@ -97,6 +97,8 @@ func TestHintsOnRequest(t *testing.T) {
 	assert.Equal(t, int64(6000), ch[0].At, "suggestions are timed at the end of the customer's line")
 	assert.Len(t, ch[0].Choices, 3)
 	assert.Equal(t, "ask", c.s.Node(), "a hint is no reply: the call stays")
+	d, _ := c.s.NextDeadline()
+	assert.Equal(t, int64(36000), d, "reading the suggestions is answering: timers hold from when they show (6 s)")
 
 	_, err = c.s.Apply(hint(4000), nil)
 	assert.ErrorIs(t, err, engine.ErrHintShown)

@@ -309,7 +309,8 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	case ev.Type == EventHint:
 		s.hints++
 		if s.composeStart < 0 {
-			s.composeStart = ev.At // asking for help is starting to answer
+			// Asking for help is starting to answer, from when the suggestions show.
+			s.composeStart = max(ev.At, s.lineEnd)
 		}
 		out = append(out, Output{Type: OutHint, At: ev.At, Node: node.ID, Hints: s.hints})
 	case ev.Type == EventAnswer:
