@@ -161,8 +161,29 @@ func RunTest(sc *Scenario, c TestCase) TestResult { return runTest(sc, c, false)
 // why a failing test went where it went. The verdict is the same as RunTest's.
 func RunTestTraced(sc *Scenario, c TestCase) TestResult { return runTest(sc, c, true) }
 
-func runTest(sc *Scenario, c TestCase, trace bool) TestResult {
+// StoppedFailure is the failure of a test that RunTestUntil stopped.
+const StoppedFailure = "stopped: the test took longer than its time limit"
+
+// RunTestUntil runs a test like RunTest (RunTestTraced when trace is set), asking stop
+// before each step and each timer; once stop returns true the test fails with
+// StoppedFailure. The engine reads no clock: the caller's stop does (e.g. a deadline),
+// so servers and tools can bound the time a scenario's tests take.
+func RunTestUntil(sc *Scenario, c TestCase, trace bool, stop func() bool) TestResult {
+	return runTestUntil(sc, c, trace, stop)
+}
+
+func runTest(sc *Scenario, c TestCase, trace bool) TestResult { return runTestUntil(sc, c, trace, nil) }
+
+func runTestUntil(sc *Scenario, c TestCase, trace bool, stop func() bool) TestResult {
 	res := TestResult{Case: c}
+	stopped := false
+	halt := func() bool {
+		if !stopped && stop != nil && stop() {
+			stopped = true
+			res.Failures = append(res.Failures, StoppedFailure)
+		}
+		return stopped
+	}
 	s := sc.NewSession(TestSeed, TestTrainee)
 	mode := c.Suggestions
 	if mode == "" {
@@ -174,7 +195,7 @@ func runTest(sc *Scenario, c TestCase, trace bool) TestResult {
 	var now int64
 	fail := func(format string, args ...any) { res.Failures = append(res.Failures, fmt.Sprintf(format, args...)) }
 	advance := func(to int64) {
-		for !s.Ended() {
+		for !s.Ended() && !halt() {
 			d, ok := s.NextDeadline()
 			if !ok || d > to {
 				break
@@ -197,6 +218,9 @@ func runTest(sc *Scenario, c TestCase, trace bool) TestResult {
 		}
 	}
 	for i, st := range c.Steps {
+		if halt() {
+			break
+		}
 		if s.Ended() {
 			fail("step %d (%s): the call had already ended at %s", i+1, st.Kind, s.Node())
 			break

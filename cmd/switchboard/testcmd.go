@@ -4,14 +4,19 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
 )
+
+// defaultTestTimeout bounds the tests of one scenario in switchboard test.
+const defaultTestTimeout = time.Minute
 
 func cmdTest(env *cliEnv, args []string) int {
 	fs := newFlags(env, "test", "[PATH...]", "Run the tests in NAME.test.yaml beside each scenario, on a simulated clock.\nA failure prints the transcript with timestamps and the rules that fired.\nPATH is as for lint; with no PATH the shipped library is tested.\nExit status: 0 all passed, 1 a failure or an invalid scenario, 2 usage.")
 	verbose := fs.Bool("v", false, "print every test and the transcript of passing tests too")
 	runPat := fs.String("run", "", "run only tests whose name matches this regular expression")
+	timeout := fs.Duration("timeout", defaultTestTimeout, "stop the tests of one scenario after this long (they fail as stopped)")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -54,11 +59,13 @@ func cmdTest(env *cliEnv, args []string) int {
 			continue
 		}
 		scPass, scFail := 0, 0
+		deadline := time.Now().Add(*timeout)
+		stop := func() bool { return time.Now().After(deadline) }
 		for _, c := range cases {
 			if filter != nil && !filter.MatchString(c.Name) {
 				continue
 			}
-			res := engine.RunTest(sc, c)
+			res := engine.RunTestUntil(sc, c, false, stop)
 			if res.Passed() {
 				scPass++
 				if *verbose {

@@ -12,6 +12,7 @@ package library
 
 import (
 	"bytes"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/switchboard-sim/switchboard/engine"
@@ -35,6 +37,15 @@ import (
 const (
 	MaxRevisions      = 50 // revisions kept per file; older ones are removed
 	revisionsSearched = 20 // at start, revisions searched for a version that passes lint
+	// MaxPathBytes is the longest file path (relative to the folder) a save accepts.
+	MaxPathBytes = 512
+	// MaxNameBytes is the longest name of one folder or file in such a path (most file
+	// systems allow 255 bytes).
+	MaxNameBytes = 255
+	// TestTimeout bounds the time the tests of one scenario may take when the library
+	// runs them (after a save or a change on disk). Tests run outside the library's
+	// locks; a save waits for its own scenario's tests, a start waits for none.
+	TestTimeout = 10 * time.Second
 )
 
 // Errors of Save, Create and Restore.
@@ -43,6 +54,10 @@ var (
 	ErrExists   = errors.New("a file with that name already exists")
 	ErrBadPath  = errors.New("not a scenario or test file path")
 	ErrNotFound = errors.New("no such file")
+	ErrTooLarge = errors.New("the file is too large")
+	// ErrOutside is returned for a path that leads out of the scenario folder (through a
+	// symbolic link): the library never reads or writes outside its folder.
+	ErrOutside = errors.New("the path leads outside the scenario folder")
 )
 
 // Entry is one scenario of the library as it is now. Entries are never changed once made:
@@ -78,16 +93,23 @@ type TestStatus struct {
 	Passed int                `json:"passed"`
 	Failed []string           `json:"failed"` // names of failing cases
 	Diags  engine.Diagnostics `json:"diagnostics"`
+	// Pending: the tests have not finished running yet (they run outside the library's
+	// locks, after the scenario is published).
+	Pending bool `json:"pending,omitempty"`
 }
 
 // Library is a scenario folder. See the package doc.
 type Library struct {
-	dir    string // the scenario folder
-	revDir string // where revisions are kept
-	fsys   fs.FS
-	log    *slog.Logger
+	dir     string   // the scenario folder
+	root    *os.Root // the scenario folder: every read and write goes through it
+	revDir  string   // where revisions are kept
+	revRoot *os.Root // revDir, for writes
+	fsys    fs.FS
+	log     *slog.Logger
 
-	saveMu sync.Mutex // serialises writes and scans
+	testing sync.WaitGroup // test runs in the background
+
+	saveMu sync.Mutex // serialises writes, scans and storing test results (never held while tests run)
 
 	mu       sync.RWMutex
 	files    map[string][]byte // every .yaml file by path, as last scanned
@@ -112,18 +134,34 @@ func Open(dir, revDir string, log *slog.Logger) (*Library, error) {
 	if err := os.MkdirAll(revDir, 0o755); err != nil {
 		return nil, fmt.Errorf("revisions folder: %w", err)
 	}
-	l := &Library{dir: dir, revDir: revDir, fsys: os.DirFS(dir), log: log,
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("scenario folder: %w", err)
+	}
+	revRoot, err := os.OpenRoot(revDir)
+	if err != nil {
+		return nil, fmt.Errorf("revisions folder: %w", err)
+	}
+	l := &Library{dir: dir, root: root, revDir: revDir, revRoot: revRoot, fsys: folderFS{root}, log: log,
 		files: map[string][]byte{}, entries: map[string]*Entry{}, subs: map[chan struct{}]struct{}{}}
-	if err := l.Rescan(); err != nil {
+	l.saveMu.Lock()
+	jobs, err := l.rescanLocked()
+	l.saveMu.Unlock()
+	if err != nil {
 		return nil, err
 	}
+	l.testLater(jobs) // a start never waits for tests
 	return l, nil
 }
+
+// WaitForTests waits until the tests started in the background so far have finished.
+func (l *Library) WaitForTests() { l.testing.Wait() }
 
 // Dir returns the scenario folder.
 func (l *Library) Dir() string { return l.dir }
 
-// FS returns the scenario folder as a file system (paths relative to it).
+// FS returns the scenario folder as a file system (paths relative to it). It never
+// leaves the folder: a symbolic link that leads outside fails with ErrOutside.
 func (l *Library) FS() fs.FS { return l.fsys }
 
 // Entries returns every scenario, sorted by path.
@@ -205,8 +243,22 @@ func (l *Library) Subscribe() (<-chan struct{}, func()) {
 }
 
 // CheckPath reports whether p may be written by Save: a relative, clean, slash-separated
-// path to a .yaml file, not hidden, inside the folder.
+// path to a .yaml file inside the folder, that the library would list: at most
+// MaxPathBytes bytes, each name at most MaxNameBytes, valid UTF-8 without control or
+// bidirectional-override characters (which spoof names), not hidden, not under testdata/,
+// and no name reserved on Windows (CON, NUL, COM1, …). Its errors quote only p.
 func CheckPath(p string) error {
+	switch {
+	case !utf8.ValidString(p):
+		return fmt.Errorf("%w: the name is not valid UTF-8", ErrBadPath)
+	case len(p) > MaxPathBytes:
+		return fmt.Errorf("%w: the path is %d bytes; the limit is %d", ErrBadPath, len(p), MaxPathBytes)
+	}
+	for _, r := range p {
+		if unicode.IsControl(r) || isBidiControl(r) {
+			return fmt.Errorf("%w: %q holds a control or text-direction character (%U)", ErrBadPath, p, r)
+		}
+	}
 	if !fs.ValidPath(p) || p == "." || strings.Contains(p, `\`) {
 		return fmt.Errorf("%w: %q", ErrBadPath, p)
 	}
@@ -214,11 +266,50 @@ func CheckPath(p string) error {
 		return fmt.Errorf("%w: %q must end in .yaml", ErrBadPath, p)
 	}
 	for _, part := range strings.Split(p, "/") {
-		if strings.HasPrefix(part, ".") {
+		switch {
+		case len(part) > MaxNameBytes:
+			return fmt.Errorf("%w: a name in the path is %d bytes; the limit is %d", ErrBadPath, len(part), MaxNameBytes)
+		case strings.HasPrefix(part, "."):
 			return fmt.Errorf("%w: %q has a hidden part", ErrBadPath, p)
+		case part == "testdata":
+			return fmt.Errorf("%w: %q is under testdata/, which the library does not list", ErrBadPath, p)
+		case strings.HasSuffix(part, " ") || strings.HasSuffix(part, "."):
+			return fmt.Errorf("%w: %q has a name ending in a space or a dot", ErrBadPath, p)
+		case windowsReserved(part):
+			return fmt.Errorf("%w: %q uses a name Windows reserves for devices", ErrBadPath, p)
+		case strings.ContainsAny(part, `<>:"|?*`):
+			return fmt.Errorf("%w: %q has a character not allowed in file names on Windows", ErrBadPath, p)
 		}
 	}
 	return nil
+}
+
+// isBidiControl reports the characters that change the direction of text: a name with
+// U+202E (right-to-left override) shows as something it is not.
+func isBidiControl(r rune) bool {
+	switch {
+	case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069, r == 0x200E, r == 0x200F, r == 0x061C:
+		return true
+	}
+	return unicode.Is(unicode.Bidi_Control, r)
+}
+
+// windowsReserved reports device names (with any extension): CON, PRN, AUX, NUL, COM0-9,
+// LPT0-9 and their superscript-digit forms.
+func windowsReserved(name string) bool {
+	base, _, _ := strings.Cut(name, ".")
+	base = strings.ToUpper(strings.TrimRight(base, " "))
+	switch base {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(base) >= 4 && (strings.HasPrefix(base, "COM") || strings.HasPrefix(base, "LPT")) {
+		switch base[3:] {
+		case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+			return true
+		}
+	}
+	return false
 }
 
 // HashOf returns the hash the library uses for file contents.
@@ -235,36 +326,98 @@ func (l *Library) Save(p string, data []byte, base string) error {
 		return err
 	}
 	if len(data) > engine.MaxFileBytes {
-		return fmt.Errorf("the file is %d bytes; the limit is %d", len(data), engine.MaxFileBytes)
+		return fmt.Errorf("%w: it is %d bytes; the limit is %d", ErrTooLarge, len(data), engine.MaxFileBytes)
 	}
 	if !utf8.Valid(data) {
-		return errors.New("the file is not valid UTF-8")
+		return fmt.Errorf("%w: the file is not valid UTF-8", ErrBadPath)
 	}
 	l.saveMu.Lock()
-	defer l.saveMu.Unlock()
-	full := filepath.Join(l.dir, filepath.FromSlash(p))
-	cur, err := os.ReadFile(full)
+	jobs, err := l.saveLocked(p, data, base)
+	l.saveMu.Unlock()
+	if err != nil {
+		return err
+	}
+	// The saved scenario's tests run now, outside the locks: other saves go on meanwhile.
+	l.testing.Add(1)
+	defer l.testing.Done()
+	l.runTests(jobs)
+	return nil
+}
+
+func (l *Library) saveLocked(p string, data []byte, base string) ([]testJob, error) {
+	cur, err := l.root.ReadFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		if base != "" {
-			return fmt.Errorf("%w: it was deleted", ErrConflict)
+			return nil, fmt.Errorf("%w: it was deleted", ErrConflict)
 		}
 	case err != nil:
-		return fmt.Errorf("reading %s: %w", p, err)
+		return nil, folderErr(p, err)
 	case base == "" || base != HashOf(cur):
-		return ErrConflict
+		return nil, ErrConflict
 	case bytes.Equal(cur, data):
-		return nil
+		return nil, nil
 	}
 	if err == nil {
 		if err := l.keepRevision(p, cur); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if err := writeAtomic(full, data); err != nil {
-		return fmt.Errorf("saving %s: %w", p, err)
+	if err := writeAtomic(l.root, p, data); err != nil {
+		return nil, folderErr(p, err)
 	}
 	return l.rescanLocked()
+}
+
+// folderErr turns an error of the folder's os.Root into one that names only p: never the
+// server's paths.
+func folderErr(p string, err error) error {
+	switch {
+	case isEscape(err):
+		return fmt.Errorf("%w: %q (a symbolic link?)", ErrOutside, p)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%s: permission denied", p)
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: %s", ErrNotFound, p)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", p, pe.Err)
+	}
+	return fmt.Errorf("%s: %v", p, err)
+}
+
+// folderFS is the scenario folder as an fs.FS, through its os.Root: scenario includes
+// are read with it, so a rule pack reached through a symbolic link that leads outside the
+// folder is refused with ErrOutside — never read, so nothing of it can show in a
+// diagnostic. Errors name only the path asked for.
+type folderFS struct{ root *os.Root }
+
+func (f folderFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: ErrOutside}
+	}
+	file, err := f.root.Open(name)
+	if err != nil {
+		switch {
+		case isEscape(err):
+			err = ErrOutside
+		case errors.Is(err, fs.ErrNotExist):
+			err = fs.ErrNotExist
+		case errors.Is(err, fs.ErrPermission):
+			err = fs.ErrPermission
+		default:
+			err = errors.New("cannot be read")
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return file, nil
+}
+
+// isEscape reports os.Root's refusal of a path that leaves the root (os does not export
+// the error; its text is stable).
+func isEscape(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "path escapes from parent")
 }
 
 // Create writes a new file, failing with ErrExists if there is one.
@@ -272,43 +425,43 @@ func (l *Library) Create(p string, data []byte) error {
 	if err := CheckPath(p); err != nil {
 		return err
 	}
-	full := filepath.Join(l.dir, filepath.FromSlash(p))
-	if _, err := os.Stat(full); err == nil {
+	if _, err := l.root.Lstat(p); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, p)
 	}
 	return l.Save(p, data, "")
 }
 
-// writeAtomic replaces the file at full with data: a reader sees the old bytes or the new
-// ones, never a mix, and after a crash the file is one or the other.
-func writeAtomic(full string, data []byte) error {
-	dir := filepath.Dir(full)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+// writeAtomic replaces the file at p in root with data: a reader sees the old bytes or
+// the new ones, never a mix, and after a crash the file is one or the other. Through root,
+// no symbolic link can lead the write outside the folder.
+func writeAtomic(root *os.Root, p string, data []byte) error {
+	dir := path.Dir(p)
+	if err := root.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(full)+".tmp-*")
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := path.Join(dir, "."+path.Base(p)+".tmp-"+hex.EncodeToString(rnd[:]))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
+	defer root.Remove(tmp) // after a successful rename there is nothing to remove
+	if _, err := f.Write(data); err != nil {
+		f.Close()
 		return err
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
+	if err := f.Sync(); err != nil {
+		f.Close()
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+	if err := root.Rename(tmp, p); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), full); err != nil {
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
+	if d, err := root.Open(dir); err == nil {
 		_ = d.Sync() // make the rename durable; not every file system supports it
 		d.Close()
 	}
@@ -316,24 +469,27 @@ func writeAtomic(full string, data []byte) error {
 }
 
 // Rescan reads the folder again and rebuilds the entries whose files changed.
+// Tests of changed scenarios run afterwards in the background, outside the locks.
 func (l *Library) Rescan() error {
 	l.saveMu.Lock()
-	defer l.saveMu.Unlock()
-	return l.rescanLocked()
+	jobs, err := l.rescanLocked()
+	l.saveMu.Unlock()
+	l.testLater(jobs)
+	return err
 }
 
-func (l *Library) rescanLocked() error {
+// rescanLocked rescans with saveMu held; it returns the test runs the new entries need.
+// Symbolic links are never followed: the walk is of the folder's os.Root.
+func (l *Library) rescanLocked() ([]testJob, error) {
 	files := map[string][]byte{}
-	err := filepath.WalkDir(l.dir, func(full string, d fs.DirEntry, err error) error {
+	err := fs.WalkDir(l.root.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if full == l.dir {
+			if rel == "." {
 				return err
 			}
-			l.log.Warn("scenario folder: skipping", "path", full, "err", err)
+			l.log.Warn("scenario folder: skipping", "path", rel, "err", err)
 			return nil
 		}
-		rel, _ := filepath.Rel(l.dir, full)
-		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
 			if rel != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
 				return filepath.SkipDir
@@ -343,7 +499,7 @@ func (l *Library) rescanLocked() error {
 		if CheckPath(rel) != nil || !d.Type().IsRegular() {
 			return nil
 		}
-		b, err := os.ReadFile(full)
+		b, err := l.root.ReadFile(rel)
 		if err != nil {
 			l.log.Warn("scenario folder: cannot read", "path", rel, "err", err)
 			return nil
@@ -352,7 +508,7 @@ func (l *Library) rescanLocked() error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading the scenario folder: %w", err)
+		return nil, fmt.Errorf("reading the scenario folder: %w", err)
 	}
 
 	l.mu.RLock()
@@ -385,10 +541,11 @@ func (l *Library) rescanLocked() error {
 		}
 	}
 	if !changed && len(oldEntries) > 0 {
-		return nil
+		return nil, nil
 	}
 
 	entries := map[string]*Entry{}
+	var jobs []testJob
 	for p, b := range files {
 		if !engine.IsScenarioFile(p) {
 			continue
@@ -404,6 +561,11 @@ func (l *Library) rescanLocked() error {
 		entries[p] = l.build(p, b, prev, files)
 	}
 	markDuplicateIDs(entries)
+	for _, e := range entries {
+		if e.Tests.Pending {
+			jobs = append(jobs, testJob{entry: e, tests: files[e.TestPath]})
+		}
+	}
 
 	l.mu.Lock()
 	l.files, l.entries = files, entries
@@ -423,7 +585,7 @@ func (l *Library) rescanLocked() error {
 	for _, f := range hooks {
 		f()
 	}
-	return nil
+	return jobs, nil
 }
 
 func isTestFile(p string) bool {
@@ -434,7 +596,7 @@ func isTestFile(p string) bool {
 // build makes the entry of the scenario at p.
 func (l *Library) build(p string, data []byte, prev *Entry, files map[string][]byte) *Entry {
 	e := &Entry{Path: p, TestPath: engine.TestPath(p), Hash: HashOf(data), Source: data}
-	if info, err := os.Stat(filepath.Join(l.dir, filepath.FromSlash(p))); err == nil {
+	if info, err := l.root.Stat(p); err == nil {
 		e.Modified = info.ModTime().UTC()
 	}
 	var diags engine.Diagnostics
@@ -461,7 +623,9 @@ func (l *Library) build(p string, data []byte, prev *Entry, files map[string][]b
 	if e.Published != nil {
 		e.PublishedHash = e.Published.Hash
 	}
-	e.Tests = runTests(l.fsys, e.TestPath, files, sc)
+	e.Tests = TestStatus{Failed: []string{}, Diags: engine.Diagnostics{}}
+	_, e.Tests.File = files[e.TestPath]
+	e.Tests.Pending = e.Tests.File && sc != nil // run by runTests, outside the locks
 	return e
 }
 
@@ -491,12 +655,74 @@ func (l *Library) lastPassing(p string) *engine.Scenario {
 	return nil
 }
 
-// runTests runs the test file of a scenario that compiled (sc nil: not run).
-func runTests(fsys fs.FS, tp string, files map[string][]byte, sc *engine.Scenario) TestStatus {
-	st := TestStatus{Failed: []string{}, Diags: engine.Diagnostics{}}
-	data, ok := files[tp]
-	st.File = ok
-	if !ok || sc == nil {
+// testJob is a scenario whose tests are to be run: its entry (with the scenario that
+// compiled) and the test file's bytes at the scan that made it.
+type testJob struct {
+	entry *Entry
+	tests []byte
+}
+
+// testHook, when set (by tests), is called as each batch of test runs starts.
+var testHook func()
+
+// testLater runs the jobs' tests in the background.
+func (l *Library) testLater(jobs []testJob) {
+	if len(jobs) == 0 {
+		return
+	}
+	l.testing.Add(1)
+	go func() {
+		defer l.testing.Done()
+		l.runTests(jobs)
+	}()
+}
+
+// runTests runs each job's tests (outside every lock, each scenario within TestTimeout)
+// and puts the results in the library, unless the entry was replaced meanwhile.
+func (l *Library) runTests(jobs []testJob) {
+	if testHook != nil {
+		testHook()
+	}
+	done := false
+	for _, j := range jobs {
+		e := j.entry
+		st := testScenario(e.TestPath, j.tests, e.Published, TestTimeout)
+		// saveMu too: rescans read the entries without mu (they are their only writer
+		// otherwise). Held only to store the result, never while tests run.
+		l.saveMu.Lock()
+		l.mu.Lock()
+		if l.entries[e.Path] == e {
+			c := *e
+			c.Tests = st
+			l.entries[e.Path] = &c
+			l.gen++
+			done = true
+		}
+		l.mu.Unlock()
+		l.saveMu.Unlock()
+	}
+	if done {
+		l.notify()
+	}
+}
+
+// notify tells subscribers that the library changed (and not the hooks: the published
+// scenarios are the same).
+func (l *Library) notify() {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	for ch := range l.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// testScenario runs the test file of a scenario that compiled, stopping after timeout.
+func testScenario(tp string, data []byte, sc *engine.Scenario, timeout time.Duration) TestStatus {
+	st := TestStatus{File: true, Failed: []string{}, Diags: engine.Diagnostics{}}
+	if sc == nil {
 		return st
 	}
 	var diags engine.Diagnostics
@@ -508,9 +734,11 @@ func runTests(fsys fs.FS, tp string, files map[string][]byte, sc *engine.Scenari
 	if diags.HasErrors() {
 		return st
 	}
+	deadline := time.Now().Add(timeout)
+	stop := func() bool { return time.Now().After(deadline) }
 	st.Ran, st.Cases = true, len(cases)
 	for _, c := range cases {
-		if engine.RunTest(sc, c).Passed() {
+		if engine.RunTestUntil(sc, c, false, stop).Passed() {
 			st.Passed++
 		} else {
 			st.Failed = append(st.Failed, c.Name)

@@ -28,6 +28,7 @@ func open(t *testing.T) (*library.Library, string) {
 	assert.False(t, again, "an existing folder is left alone")
 	l, err := library.Open(dir, filepath.Join(root, "revisions"), nil)
 	require.NoError(t, err)
+	l.WaitForTests() // Open does not wait for them
 	return l, dir
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -45,7 +46,7 @@ func (l *Library) keepRevision(p string, data []byte) error {
 		}
 		id = max(id, ids[0]+1)
 	}
-	if err := writeAtomic(filepath.Join(dir, revName(id)), data); err != nil {
+	if err := writeAtomic(l.revRoot, path.Join(p, revName(id)), data); err != nil {
 		return fmt.Errorf("keeping a revision of %s: %w", p, err)
 	}
 	ids = append([]int64{id}, ids...)

@@ -47,7 +47,7 @@ func (l *Library) Watch(ctx context.Context) {
 				return
 			}
 			if ev.Has(fsnotify.Create) {
-				if info, err := os.Stat(ev.Name); err == nil && info.IsDir() {
+				if info, err := os.Lstat(ev.Name); err == nil && info.IsDir() { // never a symbolic link
 					_ = l.addDirs(w) // a new folder: watch it and what is in it
 				}
 			}

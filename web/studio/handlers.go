@@ -159,8 +159,11 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
+	// No lock is held here; the run stops at library.TestTimeout or when the client goes.
+	deadline := time.Now().Add(library.TestTimeout)
+	stop := func() bool { return time.Now().After(deadline) || r.Context().Err() != nil }
 	for _, c := range cases {
-		tr := engine.RunTestTraced(sc, c)
+		tr := engine.RunTestUntil(sc, c, true, stop)
 		item := testResult{Name: c.Name, Line: c.Line, Passed: tr.Passed(), Failures: tr.Failures, Transcript: []string{}}
 		if item.Failures == nil {
 			item.Failures = []string{}

@@ -226,8 +226,14 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
+// handleMe tells the page who is signed in. Designers also learn where the scenario
+// folder is on the server (to edit it with other tools); supervisors never see server paths.
 func (s *Studio) handleMe(w http.ResponseWriter, r *http.Request) {
-	web.WriteJSON(w, http.StatusOK, map[string]string{"role": role(r).String(), "folder": s.lib.Dir()})
+	me := map[string]string{"role": role(r).String()}
+	if role(r) == RoleDesigner {
+		me["folder"] = s.lib.Dir()
+	}
+	web.WriteJSON(w, http.StatusOK, me)
 }
 
 // listItem is an entry as the library page shows it.
@@ -272,11 +278,16 @@ func (s *Studio) libError(w http.ResponseWriter, err error) {
 		web.WriteError(w, http.StatusConflict, "exists", err.Error())
 	case errors.Is(err, library.ErrBadPath):
 		web.WriteError(w, http.StatusBadRequest, "bad_path", err.Error())
+	case errors.Is(err, library.ErrOutside):
+		web.WriteError(w, http.StatusBadRequest, "outside", err.Error())
+	case errors.Is(err, library.ErrTooLarge):
+		web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 	case errors.Is(err, library.ErrNotFound):
 		web.WriteError(w, http.StatusNotFound, "not_found", err.Error())
 	default:
+		// The details (which may name server paths) go to the log only.
 		s.log.Error("studio: library", "err", err)
-		web.WriteError(w, http.StatusInternalServerError, "storage", "the file could not be written: "+err.Error())
+		web.WriteError(w, http.StatusInternalServerError, "storage", "the file could not be written; the server's log has the details")
 	}
 }
 

@@ -53,6 +53,7 @@ func newEnv(t *testing.T) *env {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	lib, err := library.Open(dir, filepath.Join(root, "revisions"), log)
 	require.NoError(t, err)
+	lib.WaitForTests() // Open runs them in the background
 	jr := journal.NewMemory()
 	srv, err := web.New(web.Options{Journal: jr, Logger: log})
 	require.NoError(t, err)

@@ -48,7 +48,7 @@
       const me = await api("GET", "/api/studio/me");
       role = me.role;
       $("role").textContent = role;
-      $("folder").textContent = me.folder;
+      $("folder").textContent = me.folder || "the server's scenario folder";
       document.body.classList.add("role-" + role);
       if (role !== "designer") for (const e of document.querySelectorAll(".designer-only")) e.hidden = true;
     } catch (e) { $("fatal").textContent = "The studio could not start: " + e.message; return; }
