@@ -71,7 +71,9 @@ type phrase struct {
 	source  string
 	pats    []pattern
 	negated bool // "~phrase": counts only when negated
-	except  bool // an exception: matches that overlap it do not count
+	// ownTrigger: the phrase contains a negation trigger ("dont have").
+	ownTrigger bool
+	except     bool // an exception: matches that overlap it do not count
 }
 
 // IntentSpec is what Compile needs of one intent.
@@ -158,6 +160,9 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 			lx.vocab[w] = Stem(w)
 		}
 	}
+	for w := range fillers {
+		lx.vocab[w] = Stem(w)
+	}
 	for _, tr := range postTriggers {
 		for _, s := range tr {
 			lx.vocabSt[s] = true
@@ -226,6 +231,7 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 				kind := patExact
 				if k == len(ws)-1 {
 					kind = patPrefix
+					lx.prefixWords(t.Word)
 				}
 				p.pats = append(p.pats, pattern{kind: kind, s: t.Word})
 			}
@@ -243,7 +249,36 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 	if len(p.pats) == 0 {
 		return p, fmt.Sprintf("phrase %q has no words to match", src)
 	}
+	for _, pat := range p.pats {
+		if pat.kind == patStem && negFirst[pat.s] && !pseudoOnly[pat.s] {
+			p.ownTrigger = true
+		}
+	}
 	return p, ""
+}
+
+// MaxPrefixWords is how many English words starting with a phrase's prefix ("refund*")
+// join the vocabulary typos are corrected to; a shorter prefix adds none.
+const MaxPrefixWords = 40
+
+// prefixWords adds the English words that start with prefix to the vocabulary, so that a
+// typo of one of them ("refnd", "restaring") is read as it.
+func (lx *Lexicon) prefixWords(prefix string) {
+	if len(prefix) < TypoMinLetters-1 {
+		return
+	}
+	var ws []string
+	for w := range dict().stems {
+		if strings.HasPrefix(w, prefix) {
+			ws = append(ws, w)
+			if len(ws) > MaxPrefixWords {
+				return
+			}
+		}
+	}
+	for _, w := range ws {
+		lx.vocab[w] = Stem(w)
+	}
 }
 
 // canonical runs steps 1–4 (no typo correction, no negation) on a phrase.
@@ -294,12 +329,22 @@ func (p *phrase) matchAt(ts []Token, i int) int {
 				k++
 			}
 		}
-		if k >= len(ts) || !pat.matches(&ts[k]) {
+		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause {
 			return -1
 		}
 		k++
 	}
 	return k
+}
+
+// saidNegation reports whether the trigger at tr negates a saying ("not saying").
+func saidNegation(ts []Token, tr int) bool {
+	for k := tr + 1; k < len(ts) && k <= tr+2; k++ {
+		if sayVerbs[ts[k].Word] {
+			return true
+		}
+	}
+	return false
 }
 
 // Hit is one phrase found in a message.
@@ -332,7 +377,10 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 			return
 		}
 		negBy := ""
-		if ts[i].Neg > 0 {
+		if ts[i].Neg > 0 && (!p.ownTrigger || saidNegation(ts, ts[i].Neg-1)) {
+			// A phrase that says its own negation ("dont have", "no ribbon") is a
+			// negative statement already: only a negated saying ("im not saying",
+			// "i didnt mean") undoes it.
 			tr := ts[i].Neg - 1
 			negBy = t.Span(tr, tr+1)
 		} else if k, n := postNegated(ts, end); k >= 0 {

@@ -7,7 +7,7 @@ package understand
 // end of the clause (. , ; : ! ? dashes, brackets, quotes, new lines) or at a scope end
 // ("but", "however", "although", "though", "yet", "except", "because", "since", "while",
 // "whereas", "unless", "so", "and" before a new subject). Pseudo-triggers look like
-// negations but are not ("no problem", "no worries", "not only", "not just", "no doubt").
+// negations but are not ("no problem", "no worries", "no doubt").
 // A post-trigger ("not needed", "unnecessary", "not necessary", "not required") negates the
 // words up to PostScopeWords before it in its clause ("an upgrade isn't needed").
 
@@ -29,7 +29,7 @@ var triggers = [][]string{
 // pseudoTriggers start with a trigger word but negate nothing.
 var pseudoTriggers = [][]string{
 	{"no", "problem"}, {"no", "problems"}, {"not", "a", "problem"}, {"no", "worries"}, {"no", "worry"},
-	{"no", "doubt"}, {"not", "only"}, {"not", "just"}, {"no", "matter"}, {"not", "at", "all"},
+	{"no", "doubt"}, {"no", "matter"}, {"not", "at", "all"},
 	{"no", "sorry"}, {"if", "not"}, {"or", "not"}, {"no", "thanks"}, {"no", "thank"}, {"no", "rush"},
 	{"no", "pressure"}, {"no", "hurry"}, {"never", "mind"}, {"no", "wonder"}, {"not", "to", "worry"},
 	{"nothing", "else"}, {"no", "bother"}, {"no", "trouble"},
@@ -45,6 +45,27 @@ var negFirst = func() map[string]bool {
 	}
 	return m
 }()
+
+// pseudoOnly are first words of pseudo-triggers that are not triggers themselves.
+var pseudoOnly = func() map[string]bool {
+	m := map[string]bool{}
+	for _, t := range pseudoTriggers {
+		m[t[0]] = true
+	}
+	for _, t := range triggers {
+		delete(m, t[0])
+	}
+	return m
+}()
+
+// discourse markers end a negation's scope from the third word on: "i cant upgrade you
+// sorry" is an apology, "im not sorry" is not.
+var discourse = set("sorry", "please", "thanks", "thank", "unfortunately", "sadly", "okay", "apologies")
+
+// sayVerbs after a trigger negate even a phrase that carries its own negation ("i didnt
+// mean you cant afford it", "im not saying its not for you").
+var sayVerbs = set("say", "said", "saying", "mean", "meant", "suggest", "suggesting", "implying",
+	"imply", "tell", "telling", "told", "claim", "claiming")
 
 // postFirst holds the first stems of post-triggers.
 var postFirst = func() map[string]bool {
@@ -117,6 +138,9 @@ func scope(ts []Token) {
 				break
 			}
 			if scopeEnds[t.Word] && !(k == i+n && t.Word == "so") {
+				break
+			}
+			if discourse[t.Word] && k >= i+n+2 {
 				break
 			}
 			if t.Word == "and" && k+1 < len(ts) && newSubject[ts[k+1].Word] {

@@ -167,7 +167,7 @@ func TestTypos(t *testing.T) {
 func TestNegation(t *testing.T) {
 	lx := compile(t, map[string][]string{
 		"apology":    {"sorry", "apologise"},
-		"fuss":       {"wrapping", "wrap it", "ribbon"},
+		"fuss":       {"wrapping", "wrap it", "ribbon", "hang on"},
 		"upsell":     {"upgrade", "premium"},
 		"honest":     {"unfortunately"},
 		"oos":        {"dont have", "out of stock"},
@@ -198,7 +198,14 @@ func TestNegation(t *testing.T) {
 		{"no worries im sorry", []string{"apology", "decline_ok"}},
 		{"a reservation is not a guarantee", []string{"guarantee"}},
 		{"a reservation isnt really a guarantee", []string{"guarantee"}},
-		{"I'm not saying we don't have it", nil},
+		{"I'm not saying we don't have it", nil}, // a negated saying undoes a phrase's own negation
+		{"we dont have it, im not lying", []string{"oos"}},
+		{"i wont just leave you hanging on", nil},
+		{"hang on", []string{"fuss"}},
+		{"im not sorry we just dont have it", []string{"notsorry", "oos"}},
+		{"i cant upgrade you, sorry", []string{"apology"}},
+		{"i cant upgrade you sorry", []string{"apology"}}, // a discourse marker ends the scope
+		{"im not even sorry", []string{"notsorry"}},
 		{"instead of wrapping it ill bag it", nil},
 		{"skip the ribbon", nil},
 		{"no upgrade, but the premium one is nice", []string{"upsell"}},
