@@ -320,7 +320,8 @@ func (lx *Lexicon) Analyze(text string) *Text {
 	return t
 }
 
-// matchAt returns the end of phrase p matched at token i, or -1.
+// matchAt returns the end of phrase p matched at token i, or -1. A phrase matches within
+// one clause; an exception may span clauses ("sorry, what?").
 func (p *phrase) matchAt(ts []Token, i int) int {
 	k := i
 	for n, pat := range p.pats {
@@ -329,7 +330,7 @@ func (p *phrase) matchAt(ts []Token, i int) int {
 				k++
 			}
 		}
-		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause {
+		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause && !p.except {
 			return -1
 		}
 		k++

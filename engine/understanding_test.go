@@ -1,0 +1,201 @@
+package engine_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/scenarios"
+)
+
+// Targets of the understanding corpus (docs/understanding.md).
+const (
+	targetMisread      = 0.05 // replies read as a different set of watched intents
+	targetNegatedRead  = 0.02 // negated phrases read as their intent
+	targetLexiconWrong = 0.0  // replies in the lexicon's own phrasing misread
+)
+
+// corpusReply is one labelled reply of the understanding corpus.
+type corpusReply struct {
+	file, node, class, text string
+	line                    int
+	watch, want, negated    []string
+}
+
+// readCorpus parses the corpus files matching pattern (format: testdata/understanding/README.md).
+func readCorpus(t *testing.T, pattern string) []corpusReply {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	require.NoError(t, err)
+	require.NotEmpty(t, files, pattern)
+	var out []corpusReply
+	for _, f := range files {
+		fh, err := os.Open(f)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(fh)
+		var node string
+		var watch []string
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			switch {
+			case line == "" || strings.HasPrefix(line, "#"):
+				continue
+			case strings.HasPrefix(line, "@"):
+				name, ws, ok := strings.Cut(strings.TrimPrefix(line, "@"), ":")
+				require.True(t, ok, "%s:%d: want '@ node: intents'", f, n)
+				node, watch = strings.TrimSpace(name), strings.Fields(ws)
+				continue
+			}
+			parts := strings.Split(line, "|")
+			require.Len(t, parts, 3, "%s:%d: want 'class | labels | text'", f, n)
+			r := corpusReply{file: f, line: n, node: node, watch: watch,
+				class: strings.TrimSpace(parts[0]), text: strings.TrimSpace(parts[2])}
+			require.Contains(t, []string{"plain", "paraphrase", "negation", "typo", "lexicon"}, r.class, "%s:%d", f, n)
+			for _, l := range strings.Fields(parts[1]) {
+				switch {
+				case l == "-":
+				case strings.HasPrefix(l, "!"):
+					r.negated = append(r.negated, l[1:])
+				default:
+					r.want = append(r.want, l)
+				}
+			}
+			for _, l := range append(slices.Clone(r.want), r.negated...) {
+				require.Contains(t, watch, l, "%s:%d: label %s is not watched at %s", f, n, l, node)
+			}
+			require.NotEmpty(t, node, "%s:%d: no @ node line before the first reply", f, n)
+			out = append(out, r)
+		}
+		require.NoError(t, sc.Err())
+		fh.Close()
+	}
+	return out
+}
+
+// corpusScore is what the corpus measures.
+type corpusScore struct {
+	total, misread       int
+	byClass, misByClass  map[string]int
+	negated, negatedRead int
+	tp, fp, fn           map[string]int
+	failures             []string
+}
+
+func scoreCorpus(t *testing.T, replies []corpusReply) corpusScore {
+	t.Helper()
+	s := corpusScore{byClass: map[string]int{}, misByClass: map[string]int{},
+		tp: map[string]int{}, fp: map[string]int{}, fn: map[string]int{}}
+	loaded := map[string]*engine.Scenario{}
+	for _, r := range replies {
+		id := strings.TrimSuffix(filepath.Base(r.file), ".txt")
+		sc := loaded[id]
+		if sc == nil {
+			var diags engine.Diagnostics
+			sc, diags = engine.Load(scenarios.FS, scenarios.Root+"/"+id+".yaml")
+			require.NotNil(t, sc, "%s: %v", id, diags)
+			loaded[id] = sc
+		}
+		require.True(t, slices.ContainsFunc(sc.Nodes, func(n *engine.Node) bool { return n.ID == r.node }), "%s:%d: no node %s in %s", r.file, r.line, r.node, id)
+		for _, w := range r.watch {
+			require.True(t, slices.ContainsFunc(sc.Intents, func(in engine.Intent) bool { return in.Name == w }), "%s:%d: no intent %s in %s", r.file, r.line, w, id)
+		}
+		var got []string
+		for _, in := range sc.MatchIntents(r.text) {
+			if slices.Contains(r.watch, in) {
+				got = append(got, in)
+			}
+		}
+		want := slices.Clone(r.want)
+		slices.Sort(got)
+		slices.Sort(want)
+		s.total++
+		s.byClass[r.class]++
+		for _, w := range r.watch {
+			g, e := slices.Contains(got, w), slices.Contains(want, w)
+			switch {
+			case g && e:
+				s.tp[w]++
+			case g:
+				s.fp[w]++
+			case e:
+				s.fn[w]++
+			}
+		}
+		for _, n := range r.negated {
+			s.negated++
+			if slices.Contains(got, n) {
+				s.negatedRead++
+			}
+		}
+		if !slices.Equal(got, want) {
+			s.misread++
+			s.misByClass[r.class]++
+			s.failures = append(s.failures, fmt.Sprintf("%s:%d: %-10s %q at %s: read as %v, want %v",
+				filepath.Base(r.file), r.line, r.class, r.text, r.node, got, want))
+		}
+	}
+	return s
+}
+
+func (s corpusScore) report(t *testing.T, name string) {
+	t.Helper()
+	rate := func(a, b int) float64 {
+		if b == 0 {
+			return 0
+		}
+		return float64(a) / float64(b)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d replies, misread %d (%.1f%%); negated phrases read as the intent %d of %d (%.1f%%)\n",
+		name, s.total, s.misread, 100*rate(s.misread, s.total), s.negatedRead, s.negated, 100*rate(s.negatedRead, s.negated))
+	for _, c := range []string{"plain", "paraphrase", "negation", "typo", "lexicon"} {
+		fmt.Fprintf(&b, "  class %-10s %3d replies, misread %2d (%.1f%%)\n", c, s.byClass[c], s.misByClass[c], 100*rate(s.misByClass[c], s.byClass[c]))
+	}
+	var intents []string
+	for _, m := range []map[string]int{s.tp, s.fp, s.fn} {
+		for k := range m {
+			if !slices.Contains(intents, k) {
+				intents = append(intents, k)
+			}
+		}
+	}
+	slices.Sort(intents)
+	fmt.Fprintf(&b, "  %-14s %9s %7s %4s %4s %4s\n", "intent", "precision", "recall", "tp", "fp", "fn")
+	for _, in := range intents {
+		fmt.Fprintf(&b, "  %-14s %8.0f%% %6.0f%% %4d %4d %4d\n", in,
+			100*rate(s.tp[in], s.tp[in]+s.fp[in]), 100*rate(s.tp[in], s.tp[in]+s.fn[in]), s.tp[in], s.fp[in], s.fn[in])
+	}
+	t.Log("\n" + b.String())
+}
+
+// TestUnderstandingCorpus reads natural replies to the shipped scenarios' key nodes and
+// measures how they are understood: precision and recall per intent, misread rate by class.
+// It fails above the targets. The held-out replies are reported, never their failures.
+func TestUnderstandingCorpus(t *testing.T) {
+	main := scoreCorpus(t, readCorpus(t, "testdata/understanding/*.txt"))
+	held := scoreCorpus(t, readCorpus(t, "testdata/understanding/heldout/*.txt"))
+	main.report(t, "corpus")
+	held.report(t, "held-out")
+	if testing.Verbose() {
+		for _, f := range main.failures {
+			t.Log(f)
+		}
+	}
+	require.GreaterOrEqual(t, main.total, 400, "the corpus has at least 400 replies")
+	if r := float64(main.misread) / float64(main.total); r > targetMisread {
+		t.Errorf("misread %.1f%% of replies; the target is at most %.0f%% (go test -v lists them)", 100*r, 100*targetMisread)
+	}
+	if r := float64(main.negatedRead) / float64(max(main.negated, 1)); r > targetNegatedRead {
+		t.Errorf("read %.1f%% of negated phrases as their intent; the target is at most %.0f%%", 100*r, 100*targetNegatedRead)
+	}
+	if main.misByClass["lexicon"] > 0 {
+		t.Errorf("misread %d replies in the lexicon's own phrasing; the target is %.0f", main.misByClass["lexicon"], targetLexiconWrong)
+	}
+}
