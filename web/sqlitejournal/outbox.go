@@ -12,8 +12,11 @@ var _ journal.Outbox = (*DB)(nil)
 
 // Enqueue implements journal.Outbox.
 func (d *DB) Enqueue(ctx context.Context, callID string, now time.Time) error {
-	if _, err := d.w.ExecContext(ctx, `INSERT INTO outbox (call_id, due) VALUES (?, ?) ON CONFLICT (call_id) DO NOTHING`,
-		callID, formatTime(now)); err != nil {
+	if err := d.wr.do(ctx, func(w *writer) error {
+		_, err := w.exec(`INSERT INTO outbox (call_id, due) VALUES (?, ?) ON CONFLICT (call_id) DO NOTHING`,
+			callID, formatTime(now))
+		return err
+	}); err != nil {
 		return fmt.Errorf("sqlitejournal: enqueue %q: %w", callID, classify(err))
 	}
 	return nil
@@ -60,12 +63,18 @@ func (d *DB) Retry(ctx context.Context, callID string, next time.Time, lastError
 }
 
 func (d *DB) updateOutbox(ctx context.Context, callID, query string, args ...any) error {
-	res, err := d.w.ExecContext(ctx, query, args...)
+	err := d.wr.do(ctx, func(w *writer) error {
+		res, err := w.exec(query, args...)
+		if err != nil {
+			return classify(err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return journal.ErrNotFound
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("sqlitejournal: outbox %q: %w", callID, classify(err))
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("sqlitejournal: outbox %q: %w", callID, journal.ErrNotFound)
+		return fmt.Errorf("sqlitejournal: outbox %q: %w", callID, err)
 	}
 	return nil
 }

@@ -1,0 +1,259 @@
+package sqlitejournal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Group commit. Every write (Create, Append, Finish, the outbox's) is a request to one
+// writer goroutine, which owns the write connection. The writer takes every request that
+// is waiting (up to MaxBatch), runs them in order inside one transaction (BEGIN IMMEDIATE …
+// COMMIT, one fsync), and only then answers each of them: a write is acknowledged after the
+// commit that made it durable, never before. While one batch commits, the next one queues,
+// so the number of events per fsync grows with the load instead of the callers queueing
+// behind each other.
+//
+// Each request's checks see the requests before it in the same batch (a call's second
+// Append in a batch sees its first). A request that fails (ErrSeqGap, ErrDuplicate, …)
+// wrote nothing, because every write operation here makes at most one change with one
+// statement, which SQLite applies atomically; its error is returned after the commit like
+// the others'. If the commit itself fails, every request of the batch gets that error.
+//
+// Statements are prepared once on the write connection and reused.
+
+// MaxBatch is the largest number of writes committed in one transaction.
+const MaxBatch = 1024
+
+// writeQueue is the number of writes that may wait for the writer before callers block.
+const writeQueue = 4096
+
+// errClosed is returned by writes after Close.
+var errClosed = errors.New("journal is closed")
+
+// op is one write: it runs on the writer's connection inside the batch's transaction.
+type op func(w *writer) error
+
+// request is a write waiting for the writer.
+type request struct {
+	ctx   context.Context
+	op    op
+	state atomic.Int32 // reqPending → reqTaken (by the writer) or reqAbandoned (by the caller)
+	done  chan error   // buffered: the writer never blocks on it
+}
+
+const (
+	reqPending int32 = iota
+	reqTaken
+	reqAbandoned
+)
+
+// CommitObserver is told about each committed batch: how many writes it held (including
+// those refused by their checks) and how long BEGIN … COMMIT took.
+type CommitObserver func(writes int, took time.Duration)
+
+// writer owns the write connection and its prepared statements.
+type writer struct {
+	conn     *sql.Conn
+	stmts    map[string]*sql.Stmt
+	maxBatch int
+
+	mu      sync.RWMutex // held for reading while sending to reqs; for writing to close it
+	closed  bool
+	reqs    chan *request
+	stopped chan struct{}
+
+	observer atomic.Pointer[CommitObserver]
+}
+
+// startWriter takes a connection of db for the writer and starts its goroutine.
+func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	w := &writer{
+		conn:     conn,
+		stmts:    make(map[string]*sql.Stmt),
+		maxBatch: maxBatch,
+		reqs:     make(chan *request, writeQueue),
+		stopped:  make(chan struct{}),
+	}
+	go w.run()
+	return w, nil
+}
+
+// stmt returns the prepared statement for query, preparing it on first use. Only the
+// writer goroutine calls it.
+func (w *writer) stmt(query string) (*sql.Stmt, error) {
+	if s, ok := w.stmts[query]; ok {
+		return s, nil
+	}
+	s, err := w.conn.PrepareContext(context.Background(), query)
+	if err != nil {
+		return nil, err
+	}
+	w.stmts[query] = s
+	return s, nil
+}
+
+// exec runs a cached statement.
+func (w *writer) exec(query string, args ...any) (sql.Result, error) {
+	s, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.Exec(args...)
+}
+
+// queryRow runs a cached statement that returns one row.
+func (w *writer) queryRow(query string, args ...any) (*sql.Row, error) {
+	s, err := w.stmt(query)
+	if err != nil {
+		return nil, err
+	}
+	return s.QueryRow(args...), nil
+}
+
+// do submits o and waits for the commit that makes it durable. If ctx ends before the
+// writer takes the request, nothing is written and ctx's error is returned; once taken, the
+// request is committed (or refused) and do waits for that outcome, so a nil error always
+// means durable and a non-nil one never hides a write.
+func (w *writer) do(ctx context.Context, o op) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	r := &request{ctx: ctx, op: o, done: make(chan error, 1)}
+	w.mu.RLock()
+	if w.closed {
+		w.mu.RUnlock()
+		return errClosed
+	}
+	select {
+	case w.reqs <- r:
+	case <-ctx.Done():
+		w.mu.RUnlock()
+		return ctx.Err()
+	}
+	w.mu.RUnlock()
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		if r.state.CompareAndSwap(reqPending, reqAbandoned) {
+			return ctx.Err()
+		}
+		return <-r.done // taken: its outcome is on its way
+	}
+}
+
+// close stops taking requests, lets the writer finish those queued, and closes the
+// statements and the connection.
+func (w *writer) close() error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.reqs)
+	}
+	w.mu.Unlock()
+	<-w.stopped
+	var errs []error
+	for _, s := range w.stmts {
+		errs = append(errs, s.Close())
+	}
+	errs = append(errs, w.conn.Close())
+	return errors.Join(errs...)
+}
+
+// run is the writer goroutine.
+func (w *writer) run() {
+	defer close(w.stopped)
+	batch := make([]*request, 0, w.maxBatch)
+	errs := make([]error, 0, w.maxBatch)
+	for first := range w.reqs {
+		batch = append(batch[:0], first)
+	fill:
+		for len(batch) < w.maxBatch {
+			select {
+			case r, ok := <-w.reqs:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		errs = errs[:0]
+		w.commit(batch, &errs)
+		for i, r := range batch {
+			if r != nil {
+				r.done <- errs[i]
+			}
+		}
+		clear(batch)
+	}
+}
+
+// commit runs the batch in one transaction; errs gets one error per request. Requests
+// their callers abandoned are set to nil in batch and skipped.
+func (w *writer) commit(batch []*request, errs *[]error) {
+	start := time.Now()
+	ctx := context.Background()
+	live := 0
+	for i, r := range batch {
+		if !r.state.CompareAndSwap(reqPending, reqTaken) || r.ctx.Err() != nil {
+			if r.state.Load() == reqTaken { // taken but its context ended: refuse it
+				r.done <- r.ctx.Err()
+			}
+			batch[i] = nil
+			*errs = append(*errs, nil)
+			continue
+		}
+		live++
+		*errs = append(*errs, nil)
+	}
+	if live == 0 {
+		return
+	}
+	fail := func(err error) {
+		for i := range batch {
+			if batch[i] != nil && (*errs)[i] == nil {
+				(*errs)[i] = err
+			}
+		}
+	}
+	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	ok := 0
+	for i, r := range batch {
+		if r == nil {
+			continue
+		}
+		if err := r.op(w); err != nil {
+			(*errs)[i] = err
+			continue
+		}
+		ok++
+	}
+	if ok == 0 { // nothing written: no need for an fsync
+		if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			fail(fmt.Errorf("rollback: %w", err))
+		}
+		return
+	}
+	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		fail(fmt.Errorf("commit: %w", err))
+		return
+	}
+	if o := w.observer.Load(); o != nil {
+		(*o)(live, time.Since(start))
+	}
+}
