@@ -59,6 +59,50 @@ func TestLibrary(t *testing.T) {
 	}
 }
 
+// Fair judgement (issue 11): every shipped scenario offers hints on request at a cost,
+// lets a 40-wpm typist who starts within a few seconds compose without being hurried,
+// titles its endings for the trainee and gives a model reply wherever the customer waits
+// for one.
+func TestLibraryJudgesFairly(t *testing.T) {
+	const (
+		startWithin = 3000 // ms after the line ends, the trainee starts typing
+		composeMS   = 75000
+	)
+	for _, sc := range shipped(t) {
+		t.Run(sc.ID, func(t *testing.T) {
+			assert.Equal(t, engine.SuggestOnRequest, sc.Suggestions, "free text, hints on request")
+			assert.Equal(t, int64(composeMS), sc.ComposeLimit)
+			hints := false
+			for _, src := range sc.Sources {
+				hints = hints || src.Path == "scenarios/rules/hints.yaml"
+			}
+			assert.True(t, hints, "includes the hints pack")
+			for _, n := range sc.Nodes {
+				switch {
+				case n.End != nil:
+					assert.NotEqual(t, humanized(n.ID), n.End.Title, "%s: a hand-written title", n.ID)
+					assert.LessOrEqual(t, len(strings.Fields(n.End.Title)), 7, "%s: a title is a few words", n.ID)
+				case len(n.Lines) > 0:
+					require.False(t, n.Model.Empty(), "%s: the customer waits for a reply here, so it has a model reply", n.ID)
+					typing := int64(len([]rune(n.Model.Source(sc)))) * 1000 * 10 / 33
+					assert.Less(t, startWithin+typing, sc.ComposeLimit, "%s: the model reply, typed at 40 wpm, fits in the compose limit", n.ID)
+					if len(n.Choices) > 0 {
+						for _, tm := range n.Timers {
+							assert.GreaterOrEqual(t, tm.After, int64(2*startWithin), "%s: a trainee who starts typing within a few seconds holds this timer", n.ID)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// humanized is the title the loader makes up from an ending's id.
+func humanized(id string) string {
+	s := strings.NewReplacer("_", " ", "-", " ").Replace(id)
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 func lastEnd(outs []engine.Output) *engine.EndInfo {
 	for i := len(outs) - 1; i >= 0; i-- {
 		if outs[i].Type == engine.OutEnd {
