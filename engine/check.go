@@ -6,36 +6,55 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// checkGraph finds unreachable nodes, dead ends, router loops and missing endings, and warns
-// about transitions that can never be checked. It runs only on an otherwise valid scenario.
-func (l *loader) checkGraph(r *reader, top decl) {
-	sc := l.sc
-	if len(sc.Nodes) == 0 || sc.Start < 0 {
-		return
+// successors lists every node a node could lead to as the designer wrote it: compiled
+// transitions, timers and hang-up, transitions whose guard does not compile, misspelt
+// targets (as the node they most likely meant) and to: under misspelt keys. The graph
+// checks use it, so that an error elsewhere never hides (or fakes) an unreachable node.
+func (sc *Scenario) successors(n *Node) []int {
+	var next []int
+	add := func(t *Transition) {
+		switch {
+		case t.To >= 0:
+			next = append(next, t.To)
+		case t.guess >= 0:
+			next = append(next, t.guess)
+		}
 	}
-	nodeAt := func(n *Node) *yaml.Node { return &yaml.Node{Line: n.Line, Column: n.Col} }
+	for _, ts := range [][]*Transition{n.Transitions, n.Timers, n.sketch} {
+		for _, t := range ts {
+			add(t)
+		}
+	}
+	if n.Hangup >= 0 {
+		next = append(next, n.Hangup)
+	}
+	return append(next, n.maybeTo...)
+}
+
+// reachable marks the nodes some path from the start can reach; global rules can fire
+// from any node that is not an ending.
+func (sc *Scenario) reachable() []bool {
 	reached := make([]bool, len(sc.Nodes))
+	if sc.Start < 0 || sc.Start >= len(sc.Nodes) {
+		return reached
+	}
 	queue := []int{sc.Start}
 	reached[sc.Start] = true
 	rulesAdded := false
 	for len(queue) > 0 {
 		n := sc.Nodes[queue[0]]
 		queue = queue[1:]
-		var next []int
-		for _, t := range n.Transitions {
-			next = append(next, t.To)
-		}
-		for _, t := range n.Timers {
-			next = append(next, t.To)
-		}
-		if n.Hangup >= 0 {
-			next = append(next, n.Hangup)
-		}
+		next := sc.successors(n)
 		if n.End == nil && !rulesAdded {
 			rulesAdded = true
-			for _, t := range sc.Rules {
-				if t.To >= 0 {
-					next = append(next, t.To)
+			for _, rs := range [][]*Transition{sc.Rules, sc.sketchRules} {
+				for _, t := range rs {
+					switch {
+					case t.To >= 0:
+						next = append(next, t.To)
+					case t.guess >= 0:
+						next = append(next, t.guess)
+					}
 				}
 			}
 		}
@@ -46,12 +65,22 @@ func (l *loader) checkGraph(r *reader, top decl) {
 			}
 		}
 	}
+	return reached
+}
+
+// checkGraph finds unreachable nodes, dead ends, router loops and missing endings, and warns
+// about transitions that can never be checked. It runs whatever else is broken: a
+// transition that does not compile still leads where its to: says.
+func (l *loader) checkGraph(r *reader, top decl) {
+	sc := l.sc
+	if len(sc.Nodes) == 0 || sc.Start < 0 {
+		return
+	}
+	nodeAt := func(n *Node) *yaml.Node { return &yaml.Node{Line: n.Line, Column: n.Col} }
+	reached := sc.reachable()
 	endingReached := false
 	for _, n := range sc.Nodes {
 		if !reached[n.Index] {
-			if l.broken {
-				continue // a transition that failed to compile may lead here
-			}
 			kind := "node"
 			if n.End != nil {
 				kind = "ending"
@@ -80,7 +109,7 @@ func (l *loader) checkGraph(r *reader, top decl) {
 			r.warnf(nodeAt(n), "router %s has no catch-all (when: 'true'): if nothing matches, the call is stuck here", n.ID)
 		}
 	}
-	if !endingReached && !l.broken {
+	if !endingReached {
 		r.errorf(top.pairs["nodes"].keyN, "no ending can be reached from %s: every call must be able to end", sc.Nodes[sc.Start].ID)
 	}
 	// Routers pass the call on at once: a loop of routers would never stop.

@@ -178,6 +178,9 @@ func fromExprErr(src string, err error, names []string) exprError {
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		e = exprError{offset: min(max(fe.From, 0), len([]rune(src))), msg: fe.Message}
+		if fe.Message == "unexpected token EOF" {
+			e.offset = len([]rune(strings.TrimRight(src, " \t\r\n")))
+		}
 		if m := unknownNameRE.FindStringSubmatch(e.msg); m != nil {
 			e.msg = fmt.Sprintf("unknown name %q%s", m[1], didYouMean(m[1], names))
 		}
@@ -185,16 +188,63 @@ func fromExprErr(src string, err error, names []string) exprError {
 	if rest, ok := strings.CutPrefix(e.msg, "expected bool, but got "); ok {
 		e.msg = "a condition must be true or false, but this is " + rest
 	}
+	e.msg = plainExprMessage(e.msg)
 	if strings.Contains(e.msg, "exceeds maximum allowed nodes") {
 		e = exprError{msg: fmt.Sprintf("expression has more than %d syntax nodes; split it into simpler rules or vars", MaxExprNodes)}
 	}
 	return e
 }
 
+var (
+	unexpectedTokenRE = regexp.MustCompile(`^unexpected token \w+\("?(.*?)"?\)$`)
+	mismatchedRE      = regexp.MustCompile(`^invalid operation: (\S+) \(mismatched types (.+) and (.+)\)$`)
+	expectedRE        = regexp.MustCompile(`^expected (.+), but got (.+)$`)
+	typeWordRE        = regexp.MustCompile(`\b(?:u?int(?:8|16|32|64)?|float(?:32|64)|string|bool|map\[string\]float64|interface \{\}|<nil>)\b`)
+)
+
+// plainExprMessage rewords the expression compiler's messages in a designer's words: no
+// Go type names, no parser token names.
+func plainExprMessage(msg string) string {
+	switch {
+	case msg == "unexpected token EOF":
+		return "the expression ends too early: something is missing at its end"
+	case unexpectedTokenRE.MatchString(msg):
+		return fmt.Sprintf("unexpected %q here", unexpectedTokenRE.FindStringSubmatch(msg)[1])
+	case mismatchedRE.MatchString(msg):
+		m := mismatchedRE.FindStringSubmatch(msg)
+		return fmt.Sprintf("%s cannot be used between %s and %s", m[1], typeWords(m[2]), typeWords(m[3]))
+	case expectedRE.MatchString(msg):
+		m := expectedRE.FindStringSubmatch(msg)
+		return fmt.Sprintf("this must give %s, but it gives %s", typeWords(m[1]), typeWords(m[2]))
+	}
+	return typeWordRE.ReplaceAllStringFunc(msg, typeWords)
+}
+
+// typeWords names a Go type as a designer would.
+func typeWords(t string) string {
+	switch {
+	case t == "string":
+		return "text"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		return "a number"
+	case strings.HasPrefix(t, "map["):
+		return "the scores"
+	case strings.HasPrefix(t, "func"):
+		return "a function"
+	case t == "<nil>" || t == "nil":
+		return "nothing"
+	case t == "interface {}":
+		return "any value"
+	}
+	return t
+}
+
 // checkNames reports unknown names, intents, nodes and axes with suggestions.
 func (c *exprCompiler) checkNames(src string, root ast.Node) []exprError {
-	v := &nameChecker{c: c, declared: map[string]bool{}, args: map[ast.Node]bool{}}
-	ast.Walk(&root, &declCollector{declared: v.declared, args: v.args})
+	v := &nameChecker{c: c, declared: map[string]bool{}, args: map[ast.Node]bool{}, callees: map[ast.Node]bool{}}
+	ast.Walk(&root, &declCollector{declared: v.declared, args: v.args, callees: v.callees})
 	ast.Walk(&root, v)
 	return v.errs
 }
@@ -204,6 +254,7 @@ func (c *exprCompiler) checkNames(src string, root ast.Node) []exprError {
 type declCollector struct {
 	declared map[string]bool
 	args     map[ast.Node]bool
+	callees  map[ast.Node]bool
 }
 
 func (d *declCollector) Visit(n *ast.Node) {
@@ -211,6 +262,7 @@ func (d *declCollector) Visit(n *ast.Node) {
 	case *ast.VariableDeclaratorNode:
 		d.declared[x.Name] = true
 	case *ast.CallNode:
+		d.callees[x.Callee] = true
 		if id, ok := x.Callee.(*ast.IdentifierNode); ok && (id.Value == envSaid || id.Value == envCount || id.Value == envSeen) {
 			for _, a := range x.Arguments {
 				d.args[a] = true
@@ -223,8 +275,21 @@ type nameChecker struct {
 	c        *exprCompiler
 	declared map[string]bool
 	args     map[ast.Node]bool
+	callees  map[ast.Node]bool
 	errs     []exprError
 }
+
+// functionNames are the functions an expression can call, for "did you mean".
+var functionNames = func() []string {
+	names := []string{envSaid, envCount, envSeen, envRandom}
+	for name := range builtin.Index {
+		if !slices.Contains(disabledBuiltins, name) && !strings.HasPrefix(name, "$") {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	return names
+}()
 
 func (v *nameChecker) add(n ast.Node, msg string) {
 	v.errs = append(v.errs, exprError{offset: n.Location().From, msg: msg})
@@ -247,7 +312,11 @@ func (v *nameChecker) Visit(np *ast.Node) {
 		}
 		if _, ok := v.c.env[n.Value]; !ok && !v.declared[n.Value] && !strings.HasPrefix(n.Value, "$") {
 			if _, isBuiltin := builtin.Index[n.Value]; !isBuiltin {
-				v.add(n, fmt.Sprintf("unknown name %q%s", n.Value, didYouMean(n.Value, v.c.names)))
+				if v.callees[n] {
+					v.add(n, fmt.Sprintf("unknown function %s()%s", n.Value, didYouMean(n.Value, functionNames)))
+				} else {
+					v.add(n, fmt.Sprintf("unknown name %q%s", n.Value, didYouMean(n.Value, v.c.names)))
+				}
 			}
 		}
 	case *ast.CallNode:

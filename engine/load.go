@@ -122,6 +122,12 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	if root == nil {
 		return sc
 	}
+	if r.guessed {
+		// A line was thrown away to read the rest: the graph can be drawn from what is
+		// left, but other errors may only be knock-ons of the syntax error.
+		keep := len(*l.diags)
+		defer func() { *l.diags = (*l.diags)[:keep] }()
+	}
 	pairs, ok := r.mapping(root, "the scenario", ScenarioKeys)
 	if !ok {
 		return sc
@@ -445,6 +451,39 @@ func (l *loader) target(r *reader, n *yaml.Node, id string) int {
 	return -1
 }
 
+// guessNode is the node a misspelt id most likely meant, as "did you mean" would say, or -1.
+func (l *loader) guessNode(id string) int {
+	ids := sortedKeys(l.sc.nodeIndex)
+	if hint := didYouMean(id, ids); hint != "" {
+		for _, c := range ids {
+			if hint == fmt.Sprintf(" (did you mean %q?)", c) {
+				return l.sc.nodeIndex[c]
+			}
+		}
+	}
+	return -1
+}
+
+// maybeTargets collects the nodes named by to: or hangup: anywhere under n.
+func (l *loader) maybeTargets(n *yaml.Node, out []int) []int {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if (k.Value == "to" || k.Value == "hangup") && v.Kind == yaml.ScalarNode {
+				if j, ok := l.sc.nodeIndex[v.Value]; ok {
+					out = append(out, j)
+				} else if g := l.guessNode(v.Value); g >= 0 {
+					out = append(out, g)
+				}
+			}
+		}
+	}
+	for _, c := range n.Content {
+		out = l.maybeTargets(c, out)
+	}
+	return out
+}
+
 // exprAt reports expression errors at their position inside the YAML scalar.
 func (l *loader) exprAt(r *reader, n *yaml.Node, src string, errs []exprError) {
 	for _, e := range errs {
@@ -500,7 +539,7 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 	if !ok {
 		return nil
 	}
-	t := &Transition{To: -1, Path: r.path, Line: n.Line, Col: n.Column}
+	t := &Transition{To: -1, guess: -1, Path: r.path, Line: n.Line, Col: n.Column}
 	has := map[string]*yaml.Node{}
 	for _, p := range pairs {
 		has[p.key] = p.value
@@ -538,6 +577,9 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 		case "to":
 			if s, ok := r.str(p.value, "to"); ok {
 				t.To = l.target(r, p.value, s)
+				if t.To < 0 {
+					t.guess = l.guessNode(s)
+				}
 			}
 		case "set":
 			l.sets(r, p.value, t)
@@ -656,8 +698,16 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 	before := len(*l.diags)
 	pairs, ok := r.mapping(n, "node "+nd.ID, NodeKeys)
 	if len(*l.diags) > before {
-		// A misspelt key may have been meant as transitions: skip graph checks that guess.
+		// A misspelt key may have been meant as transitions: the node is not called a
+		// dead end, and whatever a to: under it names counts as reached.
 		nd.broken, l.broken = true, true
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if !slices.Contains(NodeKeys, n.Content[i].Value) {
+					nd.maybeTo = l.maybeTargets(n.Content[i+1], nd.maybeTo)
+				}
+			}
+		}
 	}
 	if !ok {
 		return
@@ -669,6 +719,8 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 		case "choices":
 			l.choices(r, nd, p.value)
 		case "ring":
+			// ring: yes is reported, and read as meant, so the node is not also
+			// checked as a node without a line.
 			nd.Ring, _ = r.boolean(p.value, "ring")
 		case "end":
 			l.ending(r, nd, p.value)
@@ -730,14 +782,16 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 }
 
 func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
+	// A line whose text has an error is kept (as far as it was read): the node still
+	// has a line, so it is not also reported as a router (a knock-on error).
 	if n.Kind == yaml.ScalarNode {
-		if t, ok := l.template(r, n, "say"); ok {
-			nd.Lines = append(nd.Lines, LineVariant{Text: t})
-		}
+		t, _ := l.template(r, n, "say")
+		nd.Lines = append(nd.Lines, LineVariant{Text: t})
 		return
 	}
 	items, ok := r.list(n, "say")
 	if !ok {
+		nd.Lines = append(nd.Lines, LineVariant{})
 		return
 	}
 	if len(items) == 0 {
@@ -745,13 +799,13 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 	}
 	for _, it := range items {
 		if it.Kind == yaml.ScalarNode {
-			if t, ok := l.template(r, it, "a line"); ok {
-				nd.Lines = append(nd.Lines, LineVariant{Text: t})
-			}
+			t, _ := l.template(r, it, "a line")
+			nd.Lines = append(nd.Lines, LineVariant{Text: t})
 			continue
 		}
 		fields, ok := r.mapping(it, "a line variant", LineKeys)
 		if !ok {
+			nd.Lines = append(nd.Lines, LineVariant{})
 			continue
 		}
 		var lv LineVariant

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,7 @@ func TestLoadReportsPositionsAndSuggestions(t *testing.T) {
 		`unknown node "gret" (did you mean "greet"?)`,
 		`unknown var "honset" (did you mean "honest"?)`,
 		`unknown placeholder {cheese}`,
-		`a condition must be true or false, but this is float64`,
+		`a condition must be true or false, but this is a number`,
 	} {
 		assert.Contains(t, text, want)
 	}
@@ -89,4 +90,45 @@ func TestLoadOK(t *testing.T) {
 	assert.Len(t, sc.Sources, 2, "the scenario and its rule pack are kept for replay")
 	assert.Len(t, sc.Hash, 64)
 	assert.Equal(t, []string{"apology", "out_of_stock"}, sc.MatchIntents("Sorry — we DON’T have any!"))
+}
+
+// Every diagnostic is in a designer's words: no Go type names, no parser tokens.
+func TestDiagnosticsInDesignersWords(t *testing.T) {
+	files, err := filepath.Glob("testdata/bad/*.golden")
+	require.NoError(t, err)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, jargon := range []string{"float64", "int64", "string)", "token", "EOF", "interface {}", "<nil>", "mapping values"} {
+			assert.NotContains(t, string(data), jargon, f)
+		}
+	}
+}
+
+// The file with many planted mistakes reports every one of them, the structural ones
+// (a dead end, unreachable nodes, an unreachable ending) included, and nothing else.
+func TestManyMistakesAllReported(t *testing.T) {
+	_, diags := engine.Load(os.DirFS("testdata"), "bad/many-mistakes.yaml")
+	var got []string
+	for _, d := range diags {
+		got = append(got, fmt.Sprintf("%d:%d", d.Line, d.Col))
+	}
+	assert.Equal(t, []string{
+		"11:29", // rule: expression ends too early
+		"15:11", // ring: yes
+		"19:29", // placeholder typo (and greet is not taken for a router)
+		"21:17", // unknown function
+		"22:17", // a number where a condition is wanted
+		"23:22", // unknown intent
+		"23:38", // unknown node (calm still counts as reached)
+		"26:15", // unknown var in set
+		"27:17", // unknown score axis
+		"30:22", // number compared with text
+		"32:3",  // calm: dead end, though only broken transitions lead to it
+		"36:5",  // misspelt transitions (its to: still counts as reaching lost)
+		"38:3",  // orphan never reached
+		"44:3",  // ending island never reached
+		"45:35", // outcome typo
+		"46:3",  // nowhere never reached
+	}, got, diags.Error())
 }

@@ -186,6 +186,9 @@ type Node struct {
 	Line, Col int // position of the node's key in its file
 	broken    bool
 	sketch    []*Transition // transitions that failed to compile, kept only for Sketch
+	// maybeTo are nodes named by to: under a key that is not a node key (a misspelt
+	// transitions:): the graph checks count them as reached rather than guess.
+	maybeTo []int
 }
 
 // Router reports whether the node has no line, no ringing and no ending: its transitions
@@ -233,6 +236,9 @@ type Transition struct {
 	Path      string
 	Line, Col int
 	broken    bool // failed to compile: only in a sketch
+	// guess is the node a misspelt to: most likely meant (-1: none), so that the node
+	// it meant is not also reported as never reached.
+	guess int
 }
 
 // Assign sets a var (or mood, Var == moodTarget) to an expression's value.

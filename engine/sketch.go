@@ -121,39 +121,17 @@ func Draw(fsys fs.FS, name string, data []byte) Sketch {
 			add(t, label, true)
 		}
 	}
-	var ruleTargets []int
 	for _, rs := range [][]*Transition{sc.Rules, sc.sketchRules} {
 		for _, r := range rs {
 			sr := SketchRule{ID: r.ID, When: r.WhenSrc, Path: r.Path, Broken: r.broken, Line: r.Line, Col: r.Col}
 			if r.To >= 0 {
 				sr.To = sc.Nodes[r.To].ID
-				ruleTargets = append(ruleTargets, r.To)
 			}
 			sk.Rules = append(sk.Rules, sr)
 		}
 	}
-	// Reachability as the checker sees it, but over broken transitions too.
-	reached := make([]bool, len(sc.Nodes))
-	if start >= 0 {
-		reached[start] = true
-		queue := []int{start}
-		rulesAdded := false
-		for len(queue) > 0 {
-			i := queue[0]
-			queue = queue[1:]
-			succ := next[i]
-			if sc.Nodes[i].End == nil && !rulesAdded {
-				rulesAdded = true
-				succ = append(succ[:len(succ):len(succ)], ruleTargets...)
-			}
-			for _, j := range succ {
-				if !reached[j] {
-					reached[j] = true
-					queue = append(queue, j)
-				}
-			}
-		}
-	}
+	// Reachability exactly as lint sees it, over broken transitions too.
+	reached := sc.reachable()
 	for _, n := range sc.Nodes {
 		sn := SketchNode{ID: n.ID, Line: n.Line, Col: n.Col, Start: n.Index == start, Unreachable: start >= 0 && !reached[n.Index]}
 		switch {

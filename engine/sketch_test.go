@@ -121,3 +121,31 @@ func TestScenarioPathOf(t *testing.T) {
 		}
 	}
 }
+
+// A YAML syntax error does not blank the studio's graph: the line is repaired as most
+// likely meant (quote closed, value quoted, line re-indented) and the rest is drawn, while
+// the diagnostics say where each syntax error is.
+func TestDrawAfterYAMLSyntaxErrors(t *testing.T) {
+	data, err := os.ReadFile("testdata/bad/syntax.yaml")
+	require.NoError(t, err)
+	sk := engine.Draw(engine.OSFS{}, "bad/syntax.yaml", data)
+	require.True(t, sk.Diags.HasErrors())
+	var ids []string
+	for _, n := range sk.Nodes {
+		ids = append(ids, n.ID)
+	}
+	assert.Equal(t, []string{"greet", "done", "later"}, ids)
+	assert.Equal(t, "greet", sk.Start)
+	assert.Len(t, sk.Edges, 2, "both transitions of greet, one of them from a repaired line")
+	first := sk.Diags[0]
+	assert.Equal(t, [2]int{7, 10}, [2]int{first.Line, first.Col}, "at the quote that is never closed")
+
+	// A line that cannot be repaired is thrown away; the graph is still drawn, and only
+	// the syntax error is reported (anything else might be its knock-on).
+	src := "id: x\ntitle: X\nbrief: B\nstart: a\nnodes:\n  a:\n    say: Hi.\n    transitions: [}\n  b:\n    end: {title: B, outcome: lost}\n"
+	sk = engine.Draw(engine.OSFS{}, "x.yaml", []byte(src))
+	require.Len(t, sk.Nodes, 2, sk.Diags.Error())
+	require.Len(t, sk.Diags, 1, sk.Diags.Error())
+	assert.Contains(t, sk.Diags[0].Message, "YAML syntax")
+	assert.Equal(t, 8, sk.Diags[0].Line)
+}

@@ -2,9 +2,9 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"math"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +15,11 @@ import (
 type reader struct {
 	path  string
 	diags *Diagnostics
+	// syntax is set when the file had YAML syntax errors: parseYAML returned the tree of
+	// the file as repaired, which can be drawn but never loads.
+	syntax bool
+	// guessed is set when a repair threw a line away, so later errors may be knock-on.
+	guessed bool
 }
 
 func (r *reader) at(n *yaml.Node, sev Severity, format string, args ...any) {
@@ -33,8 +38,6 @@ func (r *reader) warnf(n *yaml.Node, format string, args ...any) {
 	r.at(n, SeverityWarning, format, args...)
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
-
 // parseYAML parses data into its root node. Syntax errors, multiple documents, anchors and
 // aliases are reported; on any of them it returns nil.
 func (r *reader) parseYAML(data []byte) *yaml.Node {
@@ -43,20 +46,28 @@ func (r *reader) parseYAML(data []byte) *yaml.Node {
 		return nil
 	}
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		line, col := 1, 1
-		msg := err.Error()
-		if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			if m[2] != "" {
-				col, _ = strconv.Atoi(m[2])
+	err := yaml.Unmarshal(data, &doc)
+	if err != nil {
+		// Report the error where it was made, repair the line as most likely meant and
+		// parse again: every syntax error is reported, and what could be read is drawn.
+		lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+		for range MaxYAMLRepairs {
+			p := diagnoseYAML(lines, err)
+			*r.diags = append(*r.diags, Diagnostic{Path: r.path, Line: p.line, Col: p.col, Message: p.msg})
+			r.syntax = true
+			r.guessed = r.guessed || p.guessed
+			if p.fixed == nil || slices.Equal(p.fixed, lines) {
+				return nil
+			}
+			lines = p.fixed
+			doc = yaml.Node{}
+			if err = yaml.Unmarshal([]byte(strings.Join(lines, "\n")), &doc); err == nil {
+				break
 			}
 		}
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		msg = yamlLineRE.ReplaceAllString(msg, "")
-		msg = strings.TrimLeft(msg, ": ")
-		*r.diags = append(*r.diags, Diagnostic{Path: r.path, Line: line, Col: col, Message: "YAML syntax: " + msg})
-		return nil
+		if err != nil {
+			return nil
+		}
 	}
 	if doc.Kind == 0 || len(doc.Content) == 0 {
 		r.errorf(nil, "file is empty")
@@ -180,11 +191,24 @@ func (r *reader) number(n *yaml.Node, what string) (float64, bool) {
 	return 0, false
 }
 
+// boolean reads true or false. YAML 1.1's yes/no/on/off are text in YAML 1.2: they are
+// reported with the word to write instead, and read as meant so that nothing else is
+// reported because of them.
 func (r *reader) boolean(n *yaml.Node, what string) (bool, bool) {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!bool" {
 		var b bool
 		if err := n.Decode(&b); err == nil {
 			return b, true
+		}
+	}
+	if n.Kind == yaml.ScalarNode && n.Style == 0 {
+		switch strings.ToLower(n.Value) {
+		case "yes", "y", "on":
+			r.errorf(n, "%s must be true or false: write true instead of %s", what, n.Value)
+			return true, false
+		case "no", "n", "off":
+			r.errorf(n, "%s must be true or false: write false instead of %s", what, n.Value)
+			return false, false
 		}
 	}
 	r.errorf(n, "%s must be true or false, not %s", what, kindName(n))
