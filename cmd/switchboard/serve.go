@@ -121,7 +121,7 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 2
 	}
 	go lib.Watch(ctx)
-	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log})
+	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log, BaseURL: *baseURL})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
@@ -142,7 +142,16 @@ func cmdServe(env *cliEnv, args []string) int {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	fmt.Fprintf(env.stdout, "Switchboard is ready on http://%s/ (%d scenarios). Press Ctrl+C to stop.\n", ln.Addr(), len(scs))
-	fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/?key=%s\n", ln.Addr(), url.QueryEscape(secrets.Designer))
+	// The link with the secret is printed once, when the secret was just generated; later
+	// starts say where it is (logs are often kept and shared).
+	switch {
+	case created && *designerSecret == "":
+		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/?key=%s\n", ln.Addr(), url.QueryEscape(secrets.Designer))
+	case *designerSecret != "":
+		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret you set: --designer-secret or %s)\n", ln.Addr(), envName("designer-secret"))
+	default:
+		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret in %s)\n", ln.Addr(), filepath.Join(*data, studio.SecretsFile))
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "scenarios", len(scs), "coach", *coach)
 
 	select {

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 )
 
 // Role is what a secret lets its holder do.
@@ -42,9 +40,9 @@ const (
 	// MinSecretLen is the shortest secret accepted from a flag or variable.
 	MinSecretLen = 16
 	secretBytes  = 24
-	// CookieName holds the secret in the browser once the designer link was opened.
+	// CookieName holds a session id (never the secret) once the designer link was
+	// opened or a secret was entered on the sign-in page.
 	CookieName = "switchboard_studio"
-	cookieAge  = 30 * 24 * 60 * 60 // seconds
 )
 
 // Secrets are the access secrets of the studio.
@@ -115,20 +113,4 @@ func (s Secrets) roleOf(secret string) Role {
 		return RoleSupervisor
 	}
 	return RoleNone
-}
-
-// presented returns the secret a request carries: "Authorization: Bearer S" or the cookie.
-func presented(r *http.Request) string {
-	if a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(a)
-	}
-	if c, err := r.Cookie(CookieName); err == nil {
-		return c.Value
-	}
-	return ""
-}
-
-func setCookie(w http.ResponseWriter, r *http.Request, secret string) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", MaxAge: cookieAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
 }

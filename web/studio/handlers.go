@@ -322,22 +322,35 @@ func (s *Studio) handleSignInPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Studio) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !s.sameOrigin(r, false) {
 		s.signInPage(w, http.StatusForbidden, "Sign in from the studio's own page.")
 		return
 	}
+	if !s.throttle.allow(r) {
+		s.log.Warn("studio: sign-in throttled", "remote", r.RemoteAddr)
+		s.signInPage(w, http.StatusTooManyRequests, "Too many sign-in attempts from here: wait a minute and try again.")
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(web.BodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	secret := strings.TrimSpace(r.PostFormValue("secret"))
-	if s.secrets.roleOf(secret) == RoleNone {
+	role := s.secrets.roleOf(secret)
+	if role == RoleNone {
 		s.log.Warn("studio: sign-in refused", "remote", r.RemoteAddr)
 		s.signInPage(w, http.StatusUnauthorized, "That secret is not right.")
 		return
 	}
-	setCookie(w, r, secret)
+	s.signIn(w, r, role)
 	http.Redirect(w, r, "/studio/", http.StatusSeeOther)
 }
 
+// handleSignOut revokes the session (its cookie stops working everywhere, even if it was
+// copied) and clears the cookie. Only a same-origin POST may sign out.
 func (s *Studio) handleSignOut(w http.ResponseWriter, r *http.Request) {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	if !s.sameOrigin(r, true) {
+		s.signInPage(w, http.StatusForbidden, "Sign out from the studio's own page.")
+		return
+	}
+	s.signOut(w, r)
 	http.Redirect(w, r, "/studio/sign-in", http.StatusSeeOther)
 }

@@ -1,7 +1,11 @@
 package studio_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/studio"
 )
 
 // TestStudioSecurityHeaders: the studio's pages, its sign-in page and its API carry the
@@ -91,4 +96,125 @@ func TestMeShowsNoServerPathToSupervisors(t *testing.T) {
 	}
 	require.Equal(t, 200, e.call("GET", "/api/studio/me", designerKey, nil, &me))
 	assert.Equal(t, e.dir, me["folder"])
+}
+
+// signInCookie opens the designer link and returns the session cookie it sets.
+func signInCookie(t *testing.T, e *env) *http.Cookie {
+	t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(e.url + "/studio/?key=" + url.QueryEscape(designerKey))
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
+	for _, c := range resp.Cookies() {
+		if c.Name == studio.CookieName {
+			return c
+		}
+	}
+	t.Fatal("no session cookie")
+	return nil
+}
+
+func withCookie(t *testing.T, method, u string, c *http.Cookie, hdr map[string]string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	require.NoError(t, err)
+	req.AddCookie(c)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// TestSessionsAreRevocable: the cookie holds a random session id, not the secret; a
+// cross-site or origin-less sign-out is refused; a same-origin sign-out revokes the
+// session, so a copy of the cookie stops working too.
+func TestSessionsAreRevocable(t *testing.T) {
+	e := newEnv(t)
+	c := signInCookie(t, e)
+	assert.NotContains(t, c.Value, designerKey, "the cookie is not the secret")
+	assert.GreaterOrEqual(t, len(c.Value), 40)
+	assert.True(t, c.HttpOnly)
+	assert.False(t, c.Secure, "plain http without an https base URL")
+	assert.Equal(t, http.StatusOK, withCookie(t, "GET", e.url+"/api/studio/me", c, nil))
+
+	assert.Equal(t, http.StatusForbidden, withCookie(t, "POST", e.url+"/studio/sign-out", c, map[string]string{"Origin": "https://evil.example"}))
+	assert.Equal(t, http.StatusForbidden, withCookie(t, "POST", e.url+"/studio/sign-out", c, nil), "no Origin, no Sec-Fetch-Site")
+	assert.Equal(t, http.StatusForbidden, withCookie(t, "POST", e.url+"/studio/sign-out", c, map[string]string{"Sec-Fetch-Site": "cross-site"}))
+	assert.Equal(t, http.StatusOK, withCookie(t, "GET", e.url+"/api/studio/me", c, nil), "still signed in")
+	assert.NotEqual(t, http.StatusSeeOther, withCookie(t, "GET", e.url+"/studio/sign-out", c, nil), "never by GET")
+	assert.Equal(t, http.StatusOK, withCookie(t, "GET", e.url+"/api/studio/me", c, nil), "still signed in")
+
+	assert.Equal(t, http.StatusSeeOther, withCookie(t, "POST", e.url+"/studio/sign-out", c, map[string]string{"Origin": e.url}))
+	assert.Equal(t, http.StatusUnauthorized, withCookie(t, "GET", e.url+"/api/studio/me", c, nil), "the session is revoked server-side")
+	assert.Equal(t, http.StatusUnauthorized, withCookie(t, "GET", e.url+"/studio/", c, nil))
+}
+
+// TestOriginCheckComparesSchemeHostAndPort: a change with the session cookie from the same
+// host but another scheme or port is refused.
+func TestOriginCheckComparesSchemeHostAndPort(t *testing.T) {
+	e := newEnv(t)
+	c := signInCookie(t, e)
+	u, err := url.Parse(e.url)
+	require.NoError(t, err)
+	for _, o := range []string{"https://" + u.Host, "http://" + u.Hostname() + ":1", "http://" + u.Hostname()} {
+		assert.Equal(t, http.StatusForbidden, withCookie(t, "POST", e.url+"/api/studio/restore", c, map[string]string{"Origin": o, "Content-Type": "application/json"}), o)
+	}
+	// The same origin gets past the check (and fails later, on the empty body).
+	assert.Equal(t, http.StatusBadRequest, withCookie(t, "POST", e.url+"/api/studio/restore", c, map[string]string{"Origin": e.url, "Content-Type": "application/json"}))
+}
+
+// TestSignInIsThrottled: after a burst of wrong secrets from one address, further tries
+// (even the right secret) are answered 429 for a while.
+func TestSignInIsThrottled(t *testing.T) {
+	e := newEnv(t)
+	statuses := []int{}
+	for range studio.SignInBurst + 1 {
+		resp, err := http.PostForm(e.url+"/studio/sign-in", url.Values{"secret": {"wrong-guess-0123456789"}})
+		require.NoError(t, err)
+		resp.Body.Close()
+		statuses = append(statuses, resp.StatusCode)
+	}
+	assert.Equal(t, http.StatusUnauthorized, statuses[0])
+	assert.Equal(t, http.StatusTooManyRequests, statuses[len(statuses)-1], "%v", statuses)
+	resp, err := http.PostForm(e.url+"/studio/sign-in", url.Values{"secret": {designerKey}})
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
+	resp, err = http.Get(e.url + "/studio/?key=" + url.QueryEscape(designerKey))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode, "the designer link is throttled too")
+}
+
+// TestSecureCookieBehindAnHTTPSBaseURL: behind a TLS-terminating proxy the server sees
+// http, but with --base-url https://… the session cookie is Secure and the public origin
+// may make changes.
+func TestSecureCookieBehindAnHTTPSBaseURL(t *testing.T) {
+	e := newEnv(t)
+	st, err := studio.New(studio.Options{Library: e.lib, Calls: e.srv, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Secrets: studio.Secrets{Designer: designerKey, Supervisor: supervisorKey}, BaseURL: "https://training.example"})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	st.ServeHTTP(rec, httptest.NewRequest("GET", "http://10.0.0.5:8080/studio/?key="+url.QueryEscape(designerKey), nil))
+	require.Equal(t, http.StatusSeeOther, rec.Code)
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	assert.True(t, cookies[0].Secure)
+
+	req := httptest.NewRequest("POST", "http://10.0.0.5:8080/api/studio/restore", strings.NewReader("{}"))
+	req.Header.Set("Origin", "https://training.example")
+	req.Header.Set("Content-Type", "application/json")
+	req.AddCookie(cookies[0])
+	rec = httptest.NewRecorder()
+	st.ServeHTTP(rec, req)
+	assert.NotEqual(t, http.StatusForbidden, rec.Code, "the public origin is the studio's own")
+	req.Header.Set("Origin", "http://training.example")
+	rec = httptest.NewRecorder()
+	st.ServeHTTP(rec, req)
+	assert.Equal(t, http.StatusForbidden, rec.Code, "not its scheme")
 }

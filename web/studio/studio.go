@@ -46,16 +46,24 @@ type Options struct {
 	Journal journal.Journal // recorded calls, for paths taken and debriefs (may be nil)
 	Secrets Secrets
 	Logger  *slog.Logger
+	// BaseURL is the server's public URL ("" when not set). When it is https, session
+	// cookies are Secure (behind a TLS-terminating proxy the server itself sees http), and
+	// its origin is accepted as the studio's own.
+	BaseURL string
 }
 
 // Studio is the studio's HTTP handler. See the package doc.
 type Studio struct {
-	lib     *library.Library
-	calls   *web.Server
-	journal journal.Journal
-	secrets Secrets
-	log     *slog.Logger
-	mux     *http.ServeMux
+	lib      *library.Library
+	calls    *web.Server
+	journal  journal.Journal
+	secrets  Secrets
+	log      *slog.Logger
+	mux      *http.ServeMux
+	sessions *sessionStore
+	throttle *throttle
+	secure   bool     // Secure cookies
+	origin   *url.URL // the public origin, from BaseURL (nil: none)
 }
 
 // New makes the studio.
@@ -66,7 +74,16 @@ func New(o Options) (*Studio, error) {
 	if len(o.Secrets.Designer) < MinSecretLen || len(o.Secrets.Supervisor) < MinSecretLen {
 		return nil, errors.New("studio: both secrets are needed")
 	}
-	s := &Studio{lib: o.Library, calls: o.Calls, journal: o.Journal, secrets: o.Secrets, log: o.Logger}
+	s := &Studio{lib: o.Library, calls: o.Calls, journal: o.Journal, secrets: o.Secrets, log: o.Logger,
+		sessions: newSessionStore(), throttle: newThrottle()}
+	if o.BaseURL != "" {
+		u, err := url.Parse(o.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("studio: base URL %q: want http(s)://host[:port]", o.BaseURL)
+		}
+		s.origin = &url.URL{Scheme: u.Scheme, Host: u.Host}
+		s.secure = u.Scheme == "https"
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -142,7 +159,7 @@ type ctxKey struct{}
 // is not enough) and so is the origin of requests that change things.
 func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		role := s.secrets.roleOf(presented(r))
+		role := s.requestRole(r)
 		switch {
 		case role == RoleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard studio"`)
@@ -151,7 +168,7 @@ func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
 		case role < need:
 			web.WriteError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
 			return
-		case r.Method != http.MethodGet && !sameOrigin(r):
+		case r.Method != http.MethodGet && !s.sameOrigin(r, false):
 			web.WriteError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
 			return
 		}
@@ -164,11 +181,16 @@ func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
 func (s *Studio) page(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if key := r.URL.Query().Get("key"); key != "" {
-			if s.secrets.roleOf(key) == RoleNone {
+			if !s.throttle.allow(r) {
+				s.signInPage(w, http.StatusTooManyRequests, "Too many sign-in attempts from here: wait a minute and try again.")
+				return
+			}
+			role := s.secrets.roleOf(key)
+			if role == RoleNone {
 				s.signInPage(w, http.StatusUnauthorized, "That link is not valid (any more). Paste the current secret, or ask for a new link.")
 				return
 			}
-			setCookie(w, r, key)
+			s.signIn(w, r, role)
 			q := r.URL.Query()
 			q.Del("key")
 			u := *r.URL
@@ -176,22 +198,13 @@ func (s *Studio) page(h http.Handler) http.Handler {
 			http.Redirect(w, r, u.String(), http.StatusSeeOther)
 			return
 		}
-		if s.secrets.roleOf(presented(r)) == RoleNone {
+		if s.requestRole(r) == RoleNone {
 			s.signInPage(w, http.StatusUnauthorized, "")
 			return
 		}
 		w.Header().Set("Cache-Control", "no-cache")
 		h.ServeHTTP(w, r)
 	})
-}
-
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true // not a browser, or a same-origin request that did not say
-	}
-	u, err := url.Parse(o)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
 }
 
 func role(r *http.Request) Role {
