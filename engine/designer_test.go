@@ -2,7 +2,10 @@ package engine_test
 
 import (
 	"math/rand/v2"
+	"os"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -122,4 +125,69 @@ func TestRunTestTracedSameVerdict(t *testing.T) {
 			assert.Positive(t, traces, c.Name)
 		}
 	}
+}
+
+// A recorded test survives editing a customer line: waits are recorded relative to the
+// end of the line (listen, then the pause), so lengthening the line neither turns the
+// reply into an interruption nor breaks the test. The same call recorded with an
+// absolute wait fails after the edit: that is the bug this guards against.
+func TestRecordedTestSurvivesLongerLine(t *testing.T) {
+	fsys := fstest.MapFS{"rules/listening.yaml": &fstest.MapFile{Data: mustRead(t, "testdata/rules/listening.yaml")}}
+	basic := string(mustRead(t, "testdata/ok/basic.yaml"))
+	basic = strings.Replace(basic, "../rules/listening.yaml", "rules/listening.yaml", 1)
+	fsys["basic.yaml"] = &fstest.MapFile{Data: []byte(basic)}
+	longer := strings.Replace(basic, "I want cheese.", "I want cheese. A good strong cheddar, a wedge of brie, and something blue and crumbly for the weekend.", 1)
+	require.NotEqual(t, basic, longer)
+	fsys["longer.yaml"] = &fstest.MapFile{Data: []byte(longer)}
+
+	sc, diags := engine.Load(fsys, "basic.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	edited, diags := engine.Load(fsys, "longer.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+
+	// Play: answer after 2s, start typing while the line is spoken, reply 1.5s after it ends.
+	s := sc.NewSession(engine.TestSeed, engine.TestTrainee)
+	all := s.Start(nil)
+	var err error
+	all, err = s.Apply(engine.Event{Type: engine.EventAnswer, At: 2000}, all)
+	require.NoError(t, err)
+	_, lineEnd := s.Speaking(2000)
+	require.Greater(t, lineEnd, int64(3000))
+	events := []engine.Event{
+		{Type: engine.EventAnswer, At: 2000},
+		{Type: engine.EventTyping, At: 3000},
+		{Type: engine.EventSay, At: lineEnd + 1500, Text: "sorry, we are out of stock"},
+	}
+	for _, ev := range events[1:] {
+		all, err = s.Apply(ev, all)
+		require.NoError(t, err)
+	}
+	require.Equal(t, "good", s.End().Ending)
+	text := engine.FormatTest("recorded", events, s, all)
+	assert.Contains(t, text, "    - {answer: 2s}\n    - {wait: 1s}\n    - {typing: 0s}\n    - listen\n    - {wait: 1.5s}\n    - {say: ")
+
+	run := func(sc *engine.Scenario, text string) engine.TestResult {
+		var diags engine.Diagnostics
+		cases := engine.ParseTests("recorded.test.yaml", []byte(text), sc, &diags)
+		require.False(t, diags.HasErrors(), diags.Error())
+		require.Len(t, cases, 1)
+		return engine.RunTest(sc, cases[0])
+	}
+	assert.True(t, run(sc, text).Passed(), "passes on the scenario it was recorded on")
+	res := run(edited, text)
+	assert.True(t, res.Passed(), "still passes after the line was lengthened: %v", res.Failures)
+
+	// The old recording: an absolute wait from the answer.
+	absolute := strings.Replace(text, "    - {typing: 0s}\n    - listen\n    - {wait: 1.5s}\n",
+		"    - {typing: "+engine.FormatDuration(lineEnd+1500-3000)+"}\n", 1)
+	require.NotEqual(t, text, absolute)
+	assert.True(t, run(sc, absolute).Passed())
+	assert.False(t, run(edited, absolute).Passed(), "an absolute wait turns the reply into an interruption")
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	require.NoError(t, err)
+	return data
 }

@@ -228,6 +228,12 @@ func cmpValue(r *reader, n *yaml.Node, what string) (Cmp, bool) {
 // FormatTest writes a call as a test case in the test-file language: its events become
 // steps on the same clock (timers fire on the way), and the call's end becomes the
 // expectation. Designers record a test by playing a call.
+//
+// Waits are written relative to the customer's lines, so that a recorded test survives
+// editing them: a reply sent after the customer finished becomes `listen` then the
+// pause after the line ended ({wait: 1.2s}); only a reply sent while the customer was
+// still speaking (an interruption) keeps its wait from the previous step. Typing becomes
+// {typing: D}, D being the time until the message was sent.
 func FormatTest(name string, events []Event, s *Session, outs []Output) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "- name: %s\n", strconv.Quote(name))
@@ -235,53 +241,115 @@ func FormatTest(name string, events []Event, s *Session, outs []Output) string {
 		fmt.Fprintf(&b, "  suggestions: %s\n", m)
 	}
 	b.WriteString("  steps:\n")
+	// The call is played again beside the steps, driven exactly as RunTest drives it,
+	// to know where each line ends.
+	rs := s.sc.NewSession(s.seed, s.trainee)
+	_ = rs.SetSuggestions(s.Suggestions())
+	routs := rs.Start(nil)
 	var now int64
-	wait := func(at int64) int64 {
-		d := at - now
-		now = at
-		return d
+	advance := func(to int64) {
+		for !rs.Ended() {
+			d, ok := rs.NextDeadline()
+			if !ok || d > to {
+				break
+			}
+			now = max(now, d)
+			routs, _ = rs.Apply(Event{Type: EventTimeout, At: now}, routs)
+		}
+		now = max(now, to)
 	}
-	for _, ev := range events {
+	// upTo writes the steps that bring the clock to at: listen through the lines that
+	// end by then, then the pause.
+	upTo := func(at int64) {
+		from := now
+		listened, complete := false, false
+		for round := 0; round < maxListenRounds && !rs.Ended(); round++ {
+			speaking, end := rs.Speaking(now)
+			if !speaking {
+				if d, ok := rs.NextDeadline(); ok && d <= now {
+					advance(now)
+					continue
+				}
+				complete = true
+				break
+			}
+			if end > at {
+				break // still speaking at the event: an interruption
+			}
+			advance(end)
+			listened = true
+		}
+		switch {
+		case listened && complete:
+			b.WriteString("    - listen\n")
+			if d := at - now; d > 0 {
+				fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
+			}
+		case at > from:
+			fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(at-from))
+		}
+		advance(at)
+	}
+	apply := func(ev Event) {
+		ev.At = now
+		routs, _ = rs.Apply(ev, routs)
+	}
+	for i, ev := range events {
 		switch ev.Type {
 		case EventAnswer:
-			fmt.Fprintf(&b, "    - {answer: %s}\n", FormatDuration(wait(ev.At)))
+			d := ev.At - now
+			advance(ev.At)
+			fmt.Fprintf(&b, "    - {answer: %s}\n", FormatDuration(d))
+			apply(ev)
 			continue
 		case EventTimeout, EventWhisper:
 			continue // timers fire by themselves during waits; whispers change nothing
-		case EventTyping:
-			// The wait until the next event follows as its own step.
-			if d := wait(ev.At); d > 0 {
-				fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
-			}
-			b.WriteString("    - {typing: 0s}\n")
-			continue
 		}
-		if d := wait(ev.At); d > 0 {
-			fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
+		if rs.Ended() {
+			break
 		}
+		upTo(ev.At)
 		switch ev.Type {
-		case EventSay:
-			fmt.Fprintf(&b, "    - {say: %s}\n", strconv.Quote(ev.Text))
-		case EventChoose:
-			fmt.Fprintf(&b, "    - {choose: %d}\n", ev.Index)
-		case EventHangup:
-			b.WriteString("    - hangup\n")
-		case EventHint:
-			b.WriteString("    - hint\n")
-		}
-	}
-	if s.Ended() {
-		// Let timers that ended the call fire.
-		if end := s.End(); end != nil {
-			var endAt int64
-			for _, o := range outs {
-				if o.Type == OutEnd {
-					endAt = o.At
+		case EventTyping:
+			// The time spent typing, up to the next thing the trainee did, is part of
+			// the step; while the customer is still speaking, listen and the pause
+			// after the line follow as their own steps instead.
+			var d int64
+			if speaking, _ := rs.Speaking(now); !speaking {
+				for _, next := range events[i+1:] {
+					if next.Type != EventTimeout && next.Type != EventWhisper {
+						d = next.At - ev.At
+						break
+					}
 				}
 			}
-			if d := endAt - now; d > 0 {
-				fmt.Fprintf(&b, "    - {wait: %s}\n", FormatDuration(d))
+			fmt.Fprintf(&b, "    - {typing: %s}\n", FormatDuration(d))
+			apply(ev)
+			advance(now + d)
+		case EventSay:
+			fmt.Fprintf(&b, "    - {say: %s}\n", strconv.Quote(ev.Text))
+			apply(ev)
+		case EventChoose:
+			fmt.Fprintf(&b, "    - {choose: %d}\n", ev.Index)
+			apply(ev)
+		case EventHangup:
+			b.WriteString("    - hangup\n")
+			apply(ev)
+		case EventHint:
+			b.WriteString("    - hint\n")
+			apply(ev)
+		}
+	}
+	if s.Ended() && !rs.Ended() {
+		// Let timers that ended the call fire.
+		var endAt int64
+		for _, o := range outs {
+			if o.Type == OutEnd {
+				endAt = o.At
 			}
+		}
+		if endAt > now {
+			upTo(endAt)
 		}
 	}
 	b.WriteString("  expect:\n")
