@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -147,4 +148,40 @@ func TestDoublingVarIsCapped(t *testing.T) {
 	assert.Equal(t, "grow", errs[0].Rule)
 	c.do(say(50_000, "stop"))
 	assert.True(t, c.s.Ended())
+}
+
+// FuzzGuard: any guard either fails to load with positioned diagnostics, or loads and
+// then every event it is evaluated for finishes quickly: the static bounds and the run-time
+// meter leave no expression that can stall a call. The corpus (testdata/fuzz/FuzzGuard)
+// holds the hostile guards of issue 13.
+func FuzzGuard(f *testing.F) {
+	for _, g := range []string{`said("x") && n > 2`, `let r = 1..999; all(r, {all(r, {all(r, {# > 0})})})`,
+		`any(1..int(n), {# == 2})`, `len(s + s + s) > n`} {
+		f.Add(g)
+	}
+	f.Fuzz(func(t *testing.T, guard string) {
+		quoted, _ := json.Marshal(guard) // JSON strings are YAML double-quoted scalars
+		src := fmt.Sprintf("id: g\ntitle: T\nbrief: B\nvars: {n: 3, s: \"ab\"}\nintents: {x: [\"hello\"]}\n"+
+			"rules:\n  - {id: more, when: 'true', set: {n: n * 10, s: 's + \"ab\"'}}\n"+
+			"start: a\nnodes:\n  a:\n    say: hi\n    transitions:\n      - {when: %s, to: b}\n  b:\n    end: {outcome: lost, title: Gone}\n", quoted)
+		var diags engine.Diagnostics
+		sc := engine.LoadBytes(fstest.MapFS{}, "g.yaml", []byte(src), &diags)
+		for _, d := range diags {
+			if d.Line < 1 || d.Col < 1 || d.Message == "" {
+				t.Fatalf("diagnostic without a position or message: %+v", d)
+			}
+		}
+		if diags.HasErrors() {
+			return
+		}
+		s := sc.NewSession(1, "")
+		outs := s.Start(nil)
+		for i := range 6 {
+			start := time.Now()
+			outs, _ = s.Apply(engine.Event{Type: engine.EventSay, At: int64(1000 * (i + 1)), Text: "hello there"}, outs)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Fatalf("one event took %v with guard %q", d, guard)
+			}
+		}
+	})
 }

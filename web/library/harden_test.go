@@ -2,12 +2,15 @@ package library_test
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -183,4 +186,31 @@ func TestOpenDoesNotWaitForTests(t *testing.T) {
 	assert.True(t, h.Tests.Ran)
 	assert.True(t, pendingAtOpen || opened < time.Second, "either still pending at open, or the open was quick anyway")
 	_ = l
+}
+
+// FuzzCheckPath: CheckPath never panics, and a path it accepts is one the library lists
+// and every system can store: a valid, relative, slash path to a .yaml file, without
+// control or direction characters, hidden parts or testdata/. The corpus
+// (testdata/fuzz/FuzzCheckPath) holds the hostile names of issue 13.
+func FuzzCheckPath(f *testing.F) {
+	f.Add("cheese-shop.yaml")
+	f.Add("rules/listening.yaml")
+	f.Fuzz(func(t *testing.T, p string) {
+		if library.CheckPath(p) != nil {
+			return
+		}
+		switch {
+		case !utf8.ValidString(p), !fs.ValidPath(p), len(p) > library.MaxPathBytes:
+			t.Fatalf("accepted %q", p)
+		case !strings.HasSuffix(p, ".yaml") && !strings.HasSuffix(p, ".yml"):
+			t.Fatalf("accepted %q without .yaml", p)
+		case strings.ContainsFunc(p, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }):
+			t.Fatalf("accepted %q with a control character", p)
+		}
+		for _, part := range strings.Split(p, "/") {
+			if strings.HasPrefix(part, ".") || part == "testdata" || len(part) > library.MaxNameBytes {
+				t.Fatalf("accepted %q", p)
+			}
+		}
+	})
 }
