@@ -185,3 +185,17 @@ func FuzzGuard(f *testing.F) {
 		}
 	})
 }
+
+// TestVarValuesAreCappedEverywhere: an initial value in the file and a value set when
+// debug play starts at a node are held to MaxVarBytes too.
+func TestVarValuesAreCappedEverywhere(t *testing.T) {
+	big := strings.Repeat("x", engine.MaxVarBytes+1)
+	var diags engine.Diagnostics
+	engine.LoadBytes(fstest.MapFS{}, "v.yaml", []byte("id: v\ntitle: T\nbrief: B\nvars: {s: "+big+"}\nstart: a\nnodes:\n  a:\n    end: {outcome: lost, title: Gone}\n"), &diags)
+	assert.Contains(t, diags.Error(), "v.yaml:4:11: var s: the value is 4097 bytes; a var holds at most 4096")
+
+	sc, diags := engine.LoadFile("testdata/ok/semantics.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	_, err := sc.NewSession(1, "").StartAt("greet", map[string]any{"path": big}, nil)
+	assert.EqualError(t, err, "var path: the value is 4097 bytes; a var holds at most 4096")
+}

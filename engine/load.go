@@ -359,6 +359,9 @@ func (l *loader) vars(r *reader, n *yaml.Node) {
 			v.Kind, v.Init = VarNumber, f
 		case p.value.Kind == yaml.ScalarNode && p.value.Tag == "!!str":
 			v.Kind, v.Init = VarString, p.value.Value
+			if err := checkValueSize(p.value.Value); err != nil {
+				r.errorf(p.value, "var %s: %v", p.key, err)
+			}
 		default:
 			r.errorf(p.value, "var %s must start as true/false, a number or text, not %s", p.key, kindName(p.value))
 			continue

@@ -766,6 +766,9 @@ func (s *Session) StartAt(node string, vars map[string]any, out []Output) ([]Out
 			return out, fmt.Errorf("unknown var %q%s", name, didYouMean(name, sortedKeys(s.sc.varIndex)))
 		}
 		v, err := convertVar(s.sc.Vars[vi].Kind, vars[name])
+		if err == nil {
+			err = checkValueSize(v)
+		}
 		if err != nil {
 			return out, fmt.Errorf("var %s: %w", name, err)
 		}
