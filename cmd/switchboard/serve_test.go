@@ -537,7 +537,7 @@ func TestRecordsOfAFinishedCall(t *testing.T) {
 	r := runCLI(t, nil, "report", "--data", data, call.ID[:8])
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Debrief: Live test call (live)")
-	assert.Contains(t, r.stdout, "resolved (ending refunded), PASSED")
+	assert.Contains(t, r.stdout, "Refunded (resolved), PASSED")
 	assert.Contains(t, r.stdout, "You: Sorry! A refund is on its way. [interrupted]")
 	assert.Contains(t, r.stdout, "slow_answer:", "rules that never fired are listed")
 	r = runCLI(t, nil, "report", "--data", data, "--json", call.ID)
