@@ -110,7 +110,8 @@ func TestBrowserStudio(t *testing.T) {
 	p.Wait("the debug panel", `document.getElementById("dbg-node").textContent === "ask"`)
 	p.Wait("the graph marks the current node", `document.querySelector('#graph .node.current[data-node="ask"]') !== null`)
 	p.Wait("the choices", `document.querySelectorAll("#choices button").length === 2`)
-	p.Do("pick the helpful reply", chromedp.Click(chromedp.CSS(`#choices button`)))
+	// Suggestions come in an order shuffled per call: pick the helpful one by its text.
+	p.Do("pick the helpful reply", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#choices button")].find((b) => b.textContent.startsWith("Hello!")).click()`))
 	p.Wait("the guard that fired", `document.getElementById("dbg-trace").textContent.includes('said("help")  → thanks  = true')`)
 	assert.Equal(t, "thanks", eval[string](p, `document.getElementById("dbg-node").textContent`))
 	assert.Contains(t, eval[string](p, `document.getElementById("dbg-scores").textContent`), "courtesy2")

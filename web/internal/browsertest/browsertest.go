@@ -94,7 +94,9 @@ func (p *Page) Wait(what, cond string) {
 		if err == nil {
 			return
 		}
-		if strings.Contains(err.Error(), "navigated or closed") && time.Now().Before(deadline) {
+		// A navigation replaces the page's JavaScript context under the poll: poll again.
+		navigated := strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "Cannot find context with specified id")
+		if navigated && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
