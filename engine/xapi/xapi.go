@@ -144,7 +144,9 @@ func Statements(r *debrief.Record, homePage string) ([]Statement, error) {
 		Extensions: map[string]any{home + extScenario: r.Hash}}
 	axes := map[string]float64{}
 	for _, s := range r.End.Scores {
-		axes[s.Axis] = s.Normalized
+		if s.Assessed { // an axis the call gave no chance to show is no 0
+			axes[s.Axis] = s.Normalized
+		}
 	}
 	yes, passed := true, r.End.Passed
 	scaled := clamp(r.End.Overall)

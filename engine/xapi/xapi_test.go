@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
 	"github.com/switchboard-sim/switchboard/engine/xapi/xapitest"
@@ -85,4 +86,13 @@ func TestCheckCatchesBrokenStatements(t *testing.T) {
 	} {
 		assert.NotEmpty(t, xapitest.Check(json.RawMessage(raw)), name)
 	}
+}
+
+func TestNotAssessedAxesAreLeftOut(t *testing.T) {
+	r := record(t)
+	r.End.Scores = append(r.End.Scores, engine.AxisScore{Axis: "ethics", Max: 2, Weight: 1})
+	sts, err := xapi.Statements(r, "https://lms.example.org/")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]float64{"care": 1}, sts[0].Result.Extensions["https://lms.example.org/xapi/extensions/axis-scores"],
+		"ethics was never put to the test: not reported as 0")
 }
