@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -15,8 +16,12 @@ import (
 // Lifetimes of calls in memory.
 const (
 	callIdleTimeout = 10 * time.Minute // an open call with no connection this long is hung up
-	endedKeep       = 10 * time.Minute // an ended call stays this long for reconnects
-	storageRetry    = time.Second      // after a journal write failed, timers wait this long
+	// endedKeep is how long an ended debug call (from the studio) stays in memory, so that
+	// the designer can record it as a test. A trainee's call leaves memory as soon as it
+	// has ended and its result is in the journal; a reconnect to it is served from the
+	// journal (Server.replayEnded).
+	endedKeep    = 10 * time.Minute
+	storageRetry = time.Second // after a journal write failed, timers wait this long
 )
 
 // Messages to a call's goroutine.
@@ -59,9 +64,13 @@ type call struct {
 	created time.Time     // the call clock's zero
 
 	// Owned by run.
-	sess       *engine.Session
-	st         *stream
-	frames     [][]byte // every message sent, frames[seq-1]
+	sess *engine.Session
+	st   *stream
+	// sent is the seq of the last message sent. Messages are not kept: the stream is
+	// deterministic, so framesBetween re-derives any of them from the entries.
+	sent int64
+	// tap, when set, sees every message as it is sent (replays and tests).
+	tap        func(seq int64, frame []byte)
 	acks       map[string]int64
 	entries    []journal.Entry
 	conn       *conn
@@ -86,8 +95,8 @@ func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.T
 	return c
 }
 
-// reset starts the session and stream afresh; frames already sent are kept, so a rebuild
-// that re-emits them must produce the same frames (see rebuild).
+// reset starts the session and stream afresh; messages up to c.sent are not sent again,
+// so a rebuild that re-emits them must produce the same ones (see rebuild).
 func (c *call) reset() {
 	c.sess = c.info.Session(c.sc)
 	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
@@ -112,15 +121,50 @@ func (c *call) reset() {
 	c.st.sendDebug(c.sess, c.outs, 0)
 }
 
-// emit records a frame and sends it to the connection, if any.
+// emit sends a frame to the connection, if any.
 func (c *call) emit(seq int64, frame []byte) {
-	if int(seq) <= len(c.frames) { // re-emitted by a rebuild
+	if seq <= c.sent { // re-emitted by a rebuild
 		return
 	}
-	c.frames = append(c.frames, frame)
+	c.sent = seq
+	if c.tap != nil {
+		c.tap(seq, frame)
+	}
 	if c.conn != nil && !c.conn.queue(frame) {
 		c.dropConn()
 	}
+}
+
+// framesBetween re-derives the messages this call sent with after < seq <= upto.
+func (c *call) framesBetween(after, upto int64) [][]byte {
+	return replayFrames(c.srv, c.info, c.sc, c.created, c.debug, c.log, c.entries, c.clock, after, upto)
+}
+
+// replayFrames rebuilds a call from its entries on a fresh session and stream, advanced to
+// clock, and returns the messages with after < seq <= upto. The stream is deterministic
+// (see stream), so these are byte for byte the messages the live call sent: reconnects are
+// served this way instead of keeping every frame for the call's lifetime. It costs one
+// engine step per entry (about two microseconds).
+func replayFrames(srv *Server, info journal.Call, sc *engine.Scenario, created time.Time, debug *DebugCall,
+	log *slog.Logger, entries []journal.Entry, clock, after, upto int64) [][]byte {
+	var out [][]byte
+	sh := &call{srv: srv, id: info.ID, info: info, sc: sc, created: created, debug: debug, log: log, acks: map[string]int64{}}
+	sh.tap = func(seq int64, f []byte) {
+		if seq > after && seq <= upto {
+			out = append(out, f)
+		}
+	}
+	sh.reset()
+	if err := sh.replay(entries); err != nil { // cannot happen: these entries applied before
+		log.Error("replaying a call to resend its messages failed", "err", err)
+	}
+	sh.st.advance(clock)
+	return out
+}
+
+// replayEnded returns the messages of an ended call after seq after, from its entries.
+func replayEnded(srv *Server, info journal.Call, sc *engine.Scenario, entries []journal.Entry, after int64) [][]byte {
+	return replayFrames(srv, info, sc, info.Created, nil, srv.log.With("call", info.ID), entries, math.MaxInt64, after, math.MaxInt64)
 }
 
 func (c *call) dropConn() {
@@ -301,8 +345,14 @@ func (c *call) wake() time.Time {
 	}
 	if c.conn == nil {
 		limit := c.idleSince.Add(callIdleTimeout)
-		if !c.endedAt.IsZero() {
+		switch {
+		case c.endedAt.IsZero():
+		case c.debug != nil:
 			limit = c.endedAt.Add(endedKeep)
+		case !c.finished: // the result could not be recorded yet: try again soon
+			limit = time.Now().Add(storageRetry)
+		default:
+			limit = time.Now()
 		}
 		if w.IsZero() || limit.Before(w) {
 			w = limit
@@ -361,7 +411,12 @@ func (c *call) discard(now time.Time) bool {
 		return false
 	}
 	if !c.endedAt.IsZero() {
-		return now.Sub(c.endedAt) >= endedKeep
+		if c.debug != nil {
+			return now.Sub(c.endedAt) >= endedKeep
+		}
+		// Released at once; a reconnect is served from the journal. A call whose result
+		// is not recorded yet stays until it is (afterStep retries).
+		return c.finished || c.jr == nil
 	}
 	if now.Sub(c.idleSince) < callIdleTimeout {
 		return false
@@ -410,8 +465,10 @@ func (c *call) attach(m attachMsg) {
 		c.conn.finish(closeReplaced, "replaced by a newer connection")
 	}
 	k := m.conn
-	after := min(max(m.after, 0), int64(len(c.frames)))
-	k.backlog = c.frames[after:len(c.frames):len(c.frames)]
+	after := min(max(m.after, 0), c.sent)
+	if after < c.sent {
+		k.backlog = c.framesBetween(after, c.sent)
+	}
 	c.log.Info("connected", "replayed", len(k.backlog))
 	close(k.ready)
 	if !c.endedAt.IsZero() {
@@ -432,7 +489,7 @@ func (c *call) input(m inMsg) {
 	c.tick(at)
 	c.afterStep(time.Now())
 	if seq, ok := c.acks[m.msg.ID]; ok {
-		if c.conn != nil && !c.conn.queue(c.frames[seq-1]) {
+		if f := c.framesBetween(seq-1, seq); len(f) == 1 && c.conn != nil && !c.conn.queue(f[0]) {
 			c.dropConn()
 		}
 		return

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -124,7 +125,7 @@ func percentile(ds []time.Duration, p int) time.Duration {
 
 // echoHandler is a bare gorilla websocket echo.
 func echoHandler(w http.ResponseWriter, r *http.Request) {
-	up := websocket.Upgrader{ReadBufferSize: wsBufferBytes, WriteBufferSize: wsBufferBytes}
+	up := websocket.Upgrader{ReadBufferSize: wsReadBuffer, WriteBufferSize: wsWriteBuffer, WriteBufferPool: &sync.Pool{}}
 	ws, err := up.Upgrade(w, r, nil)
 	if err != nil {
 		return

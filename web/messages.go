@@ -12,8 +12,8 @@ const (
 	maxFrameBytes    = 64 << 10 // a websocket frame; larger ones close the connection with 1009
 	maxBodyBytes     = 16 << 10 // the body of POST /api/calls
 	maxTraineeRunes  = 64       // a trainee's name
-	sendQueueLen     = 256      // messages queued for one connection before it counts as too slow
-	inboxLen         = 64       // client messages queued for one call
+	sendQueueLen     = 64       // messages queued for one connection before it counts as too slow
+	inboxLen         = 16       // client messages queued for one call
 	rateLimit        = 5        // client messages per second per connection...
 	rateBurst        = 10       // ...with bursts up to this many
 	closeReplaced    = 4000     // close code: a newer connection to the same call replaced this one

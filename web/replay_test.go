@@ -50,6 +50,10 @@ func TestReplayFromJournalIsByteForByte(t *testing.T) {
 				Seed: uint64(play), Trainee: "Robin", Coach: play%2 == 0, Created: created}
 			require.NoError(t, j.Create(ctx, info))
 			live := newCall(srv, info, sc, created, srv.journal, nil)
+			var liveFrames, againFrames [][]byte
+			live.tap = func(_ int64, f []byte) { liveFrames = append(liveFrames, f) }
+			live.sent = 0
+			live.reset() // the start's messages again, through the tap
 			end := playRandom(t, live, rand.New(rand.NewPCG(uint64(play), 7)))
 
 			got, entries, _, err := j.Load(ctx, id)
@@ -57,17 +61,27 @@ func TestReplayFromJournalIsByteForByte(t *testing.T) {
 			rsc, diags := engine.LoadSources(got.Sources)
 			require.False(t, diags.HasErrors(), diags.Error())
 			again := newCall(srv, got, rsc, created, srv.journal, nil)
+			again.tap = func(_ int64, f []byte) { againFrames = append(againFrames, f) }
+			again.sent = 0
+			again.reset()
 			require.NoError(t, again.replay(entries))
 			again.st.advance(end)
-			require.Equal(t, len(live.frames), len(again.frames), "%s: number of messages", id)
-			for i := range live.frames {
-				require.Equal(t, string(live.frames[i]), string(again.frames[i]), "%s: message %d", id, i+1)
+			require.Equal(t, len(liveFrames), len(againFrames), "%s: number of messages", id)
+			for i := range liveFrames {
+				require.Equal(t, string(liveFrames[i]), string(againFrames[i]), "%s: message %d", id, i+1)
+			}
+			// What a reconnect is sent: the same messages re-derived from the entries.
+			live.clock = end
+			re := live.framesBetween(0, live.sent)
+			require.Equal(t, len(liveFrames), len(re), "%s: messages replayed to a reconnect", id)
+			for i := range re {
+				require.Equal(t, string(liveFrames[i]), string(re[i]), "%s: replayed message %d", id, i+1)
 			}
 			if live.st.ended() {
 				ended++
 			}
 			inputs += len(entries)
-			messages += len(live.frames)
+			messages += len(liveFrames)
 		}
 	}
 	total := len(scs) * replayPlays

@@ -36,9 +36,9 @@ import (
 const (
 	DefaultMaxCalls = 1000            // live calls held in memory at once
 	storageTimeout  = 5 * time.Second // one journal write
-	wsBufferBytes   = 4096            // websocket read and write buffers
+	wsReadBuffer    = 1024            // a connection's websocket read buffer (client messages are small)
+	wsWriteBuffer   = 4096            // websocket write buffers, pooled: held only while writing
 	tokenBytes      = 32              // random bytes in a call token
-	recoverLimit    = DefaultMaxCalls // open calls recovered at start
 	healthTimeout   = 2 * time.Second // a health check's journal probe
 )
 
@@ -89,6 +89,8 @@ type Server struct {
 	reserved int // slots taken by calls being started (journal write in flight), under mu
 	stopping bool
 	running  sync.WaitGroup // call goroutines and connection writers
+
+	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
 }
 
 // catalog is the set of scenarios offered to trainees at one moment. It is never changed:
@@ -174,52 +176,14 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.upgrader = websocket.Upgrader{
-		ReadBufferSize: wsBufferBytes, WriteBufferSize: wsBufferBytes,
+		ReadBufferSize: wsReadBuffer, WriteBufferSize: wsWriteBuffer,
+		WriteBufferPool:  &sync.Pool{},
 		HandshakeTimeout: writeWait,
 		// The origin is checked before the upgrade, with a JSON error (see handleWS).
 		CheckOrigin: func(*http.Request) bool { return true },
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s, nil
-}
-
-// Recover brings back the calls the journal holds as open (after a restart or a crash):
-// each is rebuilt from its recorded scenario sources and entries; timers that fell due
-// while the server was down fire at once. It returns how many calls came back.
-func (s *Server) Recover(ctx context.Context) (int, error) {
-	if s.journal == nil {
-		return 0, nil
-	}
-	open := true
-	sums, err := s.journal.List(ctx, journal.Filter{Open: &open, Limit: recoverLimit})
-	if err != nil {
-		return 0, fmt.Errorf("listing open calls: %w", err)
-	}
-	n := 0
-	for _, sum := range sums {
-		info, entries, _, err := s.journal.Load(ctx, sum.ID)
-		if err != nil {
-			s.log.Error("cannot load an open call", "call", sum.ID, "err", err)
-			continue
-		}
-		sc, diags := engine.LoadSources(info.Sources)
-		if diags.HasErrors() {
-			s.log.Error("cannot rebuild the scenario of an open call", "call", info.ID, "err", diags.Error())
-			continue
-		}
-		c := newCall(s, info, sc, info.Created, s.journal, nil)
-		if err := c.replay(entries); err != nil {
-			s.log.Error("cannot replay an open call", "call", info.ID, "err", err)
-			continue
-		}
-		s.mu.Lock()
-		s.calls[c.id] = c
-		s.running.Add(1)
-		s.mu.Unlock()
-		go c.run(s.ctx)
-		n++
-	}
-	return n, nil
 }
 
 // Shutdown stops taking calls, closes every websocket with 1001 (the journal already
@@ -544,8 +508,19 @@ func editDistance(a, b string) int {
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	stopping := s.stopping
-	c := s.calls[r.PathValue("id")]
 	s.mu.Unlock()
+	var c *call
+	var ended *endedCall
+	if !stopping && s.originOK(r) {
+		c, ended = s.findCall(r.Context(), r.PathValue("id"))
+	}
+	tokenHash := ""
+	switch {
+	case c != nil:
+		tokenHash = c.info.TokenHash
+	case ended != nil:
+		tokenHash = ended.info.TokenHash
+	}
 	switch {
 	case stopping:
 		WriteError(w, http.StatusServiceUnavailable, codeShutdown, "the server is stopping; reconnect in a moment")
@@ -553,10 +528,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	case !s.originOK(r):
 		WriteError(w, http.StatusForbidden, codeBadOrigin, "this origin may not connect")
 		return
-	case c == nil:
-		WriteError(w, http.StatusNotFound, codeUnknownCall, "no such call (it may have ended long ago)")
+	case c == nil && ended == nil:
+		WriteError(w, http.StatusNotFound, codeUnknownCall, "no such call")
 		return
-	case !tokenOK(r.URL.Query().Get("token"), c.info.TokenHash):
+	case !tokenOK(r.URL.Query().Get("token"), tokenHash):
 		WriteError(w, http.StatusUnauthorized, codeUnauthorized, "missing or wrong call token")
 		return
 	case !websocket.IsWebSocketUpgrade(r):
@@ -575,6 +550,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered the client
+	}
+	if ended != nil {
+		s.serveEnded(ws, ended, after)
+		return
 	}
 	k := newConn(ws, c, c.log)
 	s.mu.Lock()

@@ -406,8 +406,10 @@ func TestEndingOnHangupAndEndedCallsRefuseInput(t *testing.T) {
 	assert.Equal(t, "lost", end.Outcome)
 	assert.False(t, end.Passed)
 	assert.Equal(t, websocket.CloseNormalClosure, c.closeCode())
+	require.Eventually(t, func() bool { return ts.LiveCalls() == 0 }, waitFor, 10*time.Millisecond,
+		"an ended call leaves memory at once")
 
-	// Reconnecting to an ended call replays it and closes normally.
+	// Reconnecting to an ended call replays it from the journal and closes normally.
 	again := ts.dial(t, r.WS, nil)
 	assert.Equal(t, websocket.CloseNormalClosure, again.closeCode())
 	again.checkSeqs(1)

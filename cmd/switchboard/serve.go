@@ -126,12 +126,6 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
 	}
-	recovered, err := srv.Recover(ctx)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "switchboard serve: recovering open calls: %v\n", err)
-		return 1
-	}
-	log.Info("journal", "path", db.Path(), "open_calls_recovered", recovered)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
@@ -141,6 +135,16 @@ func cmdServe(env *cliEnv, args []string) int {
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
+	// Open calls come back in the background, in batches, while the server already serves:
+	// a trainee who reconnects first has their call recovered on the spot.
+	go func() {
+		recovered, err := srv.Recover(ctx)
+		if err != nil {
+			log.Error("recovering open calls", "err", err, "open_calls_recovered", recovered)
+			return
+		}
+		log.Info("journal", "path", db.Path(), "open_calls_recovered", recovered)
+	}()
 	fmt.Fprintf(env.stdout, "Switchboard is ready on http://%s/ (%d scenarios). Press Ctrl+C to stop.\n", ln.Addr(), len(scs))
 	// The link with the secret is printed once, when the secret was just generated; later
 	// starts say where it is (logs are often kept and shared).
