@@ -46,18 +46,39 @@ func LoadFile(name string) (*Scenario, Diagnostics) { return Load(OSFS{}, name) 
 
 // Load reads, checks and compiles the scenario at name in fsys, with the rule packs it
 // includes. It returns every problem found; the scenario is nil when any is an error.
-func Load(fsys fs.FS, name string) (*Scenario, Diagnostics) { return load(fsys, name, false) }
+// Shipped packs cannot be included by name; see LoadWith.
+func Load(fsys fs.FS, name string) (*Scenario, Diagnostics) {
+	return LoadWith(fsys, name, LoadOptions{})
+}
+
+// LoadOptions are what the world passes in to the loader.
+type LoadOptions struct {
+	// Packs holds the shipped rule packs by file name ("listening.yaml"): an include
+	// without a path, such as include: [listening], names one of them, wherever the
+	// scenario lives. Callers pass the embedded library's rules folder; nil: includes by
+	// name are an error.
+	Packs fs.FS
+}
+
+// ShippedPrefix starts the source path of a pack included by name, as recorded in
+// Scenario.Sources and shown in diagnostics: "shipped:listening.yaml".
+const ShippedPrefix = "shipped:"
+
+// LoadWith is Load with options.
+func LoadWith(fsys fs.FS, name string, opts LoadOptions) (*Scenario, Diagnostics) {
+	return load(fsys, name, false, opts)
+}
 
 // load is Load; recorded is set when loading the sources a call was recorded with, which
 // may predate newer requirements (see loader.recorded).
-func load(fsys fs.FS, name string, recorded bool) (*Scenario, Diagnostics) {
+func load(fsys fs.FS, name string, recorded bool, opts LoadOptions) (*Scenario, Diagnostics) {
 	var diags Diagnostics
 	data, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		diags = append(diags, Diagnostic{Path: name, Line: 1, Col: 1, Message: fmt.Sprintf("cannot read: %v", unwrapPathErr(err))})
 		return nil, diags
 	}
-	l := &loader{fsys: fsys, diags: &diags, recorded: recorded}
+	l := &loader{fsys: fsys, packs: opts.Packs, diags: &diags, recorded: recorded}
 	sc := l.load(name, data)
 	diags.Sort()
 	if diags.HasErrors() {
@@ -78,12 +99,18 @@ func unwrapPathErr(err error) error {
 // fsys relative to name). Problems are appended to diags; the result is only valid when
 // none of them is an error.
 func LoadBytes(fsys fs.FS, name string, data []byte, diags *Diagnostics) *Scenario {
-	l := &loader{fsys: fsys, diags: diags}
+	return LoadBytesWith(fsys, name, data, diags, LoadOptions{})
+}
+
+// LoadBytesWith is LoadBytes with options.
+func LoadBytesWith(fsys fs.FS, name string, data []byte, diags *Diagnostics, opts LoadOptions) *Scenario {
+	l := &loader{fsys: fsys, packs: opts.Packs, diags: diags}
 	return l.load(name, data)
 }
 
 type loader struct {
 	fsys  fs.FS
+	packs fs.FS // shipped packs, by file name (LoadOptions.Packs)
 	diags *Diagnostics
 	sc    *Scenario
 	ec    *exprCompiler
@@ -302,22 +329,50 @@ func (l *loader) includes(r *reader, name string, n *yaml.Node) []decl {
 	}
 	var out []decl
 	seen := map[string]bool{}
+	sameData := map[string]string{} // a pack's text → how it was first included
 	for _, it := range items {
 		inc, ok := r.str(it, "an include")
 		if !ok {
 			continue
 		}
+		var data []byte
+		var err error
 		p := path.Join(path.Dir(name), inc)
+		shipped := IsShippedPackName(inc)
+		if shipped {
+			p = ShippedPrefix + inc + ".yaml"
+		}
 		if seen[p] {
 			r.errorf(it, "%q is included twice", inc)
 			continue
 		}
 		seen[p] = true
-		data, err := fs.ReadFile(l.fsys, p)
-		if err != nil {
-			r.errorf(it, "cannot read rule pack %q: %v", inc, unwrapPathErr(err))
+		switch {
+		case shipped && l.packs == nil:
+			r.errorf(it, "cannot include the shipped pack %q here: shipped packs are not available to this loader", inc)
+			continue
+		case shipped:
+			data, err = fs.ReadFile(l.packs, inc+".yaml")
+			if err != nil {
+				names, _ := fs.Glob(l.packs, "*.yaml")
+				for i, n := range names {
+					names[i] = strings.TrimSuffix(n, ".yaml")
+				}
+				r.errorf(it, "no shipped pack is called %q%s (shipped: %s)", inc, didYouMean(inc, names), strings.Join(names, ", "))
+				continue
+			}
+		default:
+			data, err = fs.ReadFile(l.fsys, p)
+			if err != nil {
+				r.errorf(it, "cannot read rule pack %q: %v", inc, unwrapPathErr(err))
+				continue
+			}
+		}
+		if prev, ok := sameData[string(data)]; ok {
+			r.errorf(it, "%q is the same pack as %q, already included", inc, prev)
 			continue
 		}
+		sameData[string(data)] = inc
 		l.sc.Sources = append(l.sc.Sources, SourceFile{Path: p, Data: data})
 		pr := &reader{path: p, diags: l.diags}
 		root := pr.parseYAML(data)
@@ -927,7 +982,26 @@ func LoadSources(sources []SourceFile) (*Scenario, Diagnostics) {
 	for _, f := range sources {
 		fsys[f.Path] = f.Data
 	}
-	return load(fsys, sources[0].Path, true)
+	// Shipped packs come from the sources too, so the call replays as it was played
+	// even after the library changed.
+	return load(fsys, sources[0].Path, true, LoadOptions{Packs: shippedSources{fsys}})
+}
+
+// IsShippedPackName reports whether an include names a shipped pack (a bare name such as
+// "listening") rather than a file (a path ending in .yaml or .yml).
+func IsShippedPackName(inc string) bool {
+	return identRE.MatchString(strings.ReplaceAll(inc, "-", "_"))
+}
+
+// shippedSources serves the shipped packs a call was recorded with.
+type shippedSources struct{ src sourceFS }
+
+func (s shippedSources) Open(name string) (fs.File, error) {
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+}
+
+func (s shippedSources) ReadFile(name string) ([]byte, error) {
+	return s.src.ReadFile(ShippedPrefix + name)
 }
 
 // humanize turns an id such as "hung_up-ringing" into "Hung up ringing".

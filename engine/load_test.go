@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -39,7 +40,7 @@ func TestDiagnosticsGolden(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimPrefix(filepath.ToSlash(f), "testdata/")
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			sc, diags := engine.Load(fsys, name)
+			sc, diags := engine.LoadWith(fsys, name, engine.LoadOptions{Packs: os.DirFS("testdata/rules")})
 			if strings.HasPrefix(filepath.Base(f), "warnings") {
 				require.NotNil(t, sc, "a scenario with only warnings loads")
 				require.False(t, diags.HasErrors())
@@ -131,4 +132,34 @@ func TestManyMistakesAllReported(t *testing.T) {
 		"45:35", // outcome typo
 		"46:3",  // nowhere never reached
 	}, got, diags.Error())
+}
+
+// A shipped pack is included by name from a scenario anywhere: it is read from the packs
+// passed in, recorded among the sources under "shipped:NAME.yaml", and a recorded call
+// replays from those sources alone.
+func TestIncludeShippedPackByName(t *testing.T) {
+	src := strings.Replace(string(mustRead(t, "testdata/ok/basic.yaml")), "include: [../rules/listening.yaml]", "include: [listening]", 1)
+	fsys := fstest.MapFS{"far/away/mine.yaml": &fstest.MapFile{Data: []byte(src)}}
+	packs := os.DirFS("testdata/rules")
+	sc, diags := engine.LoadWith(fsys, "far/away/mine.yaml", engine.LoadOptions{Packs: packs})
+	require.False(t, diags.HasErrors(), diags.Error())
+	assert.Equal(t, []string{"listening", "honesty"}, axesOf(sc), "the pack's axis comes first, as with a path")
+	require.Len(t, sc.Sources, 2)
+	assert.Equal(t, "shipped:listening.yaml", sc.Sources[1].Path)
+	assert.Equal(t, mustRead(t, "testdata/rules/listening.yaml"), sc.Sources[1].Data)
+
+	again, diags := engine.LoadSources(sc.Sources)
+	require.False(t, diags.HasErrors(), diags.Error())
+	assert.Equal(t, sc.Hash, again.Hash, "replays from its sources, without the packs")
+
+	_, diags = engine.Load(fsys, "far/away/mine.yaml")
+	assert.Contains(t, diags.Error(), `far/away/mine.yaml:5:11: cannot include the shipped pack "listening" here`)
+}
+
+func axesOf(sc *engine.Scenario) []string {
+	var out []string
+	for _, a := range sc.Axes {
+		out = append(out, a.Name)
+	}
+	return out
 }

@@ -74,8 +74,13 @@ type SketchVar struct {
 // returns it with every problem found, sorted. It never fails: a file that is not even
 // YAML gives an empty sketch and the diagnostics that say why.
 func Draw(fsys fs.FS, name string, data []byte) Sketch {
+	return DrawWith(fsys, name, data, LoadOptions{})
+}
+
+// DrawWith is Draw with loader options (the shipped packs).
+func DrawWith(fsys fs.FS, name string, data []byte, opts LoadOptions) Sketch {
 	var diags Diagnostics
-	sc := LoadBytes(fsys, name, data, &diags)
+	sc := LoadBytesWith(fsys, name, data, &diags, opts)
 	diags.Sort()
 	sk := Sketch{ID: sc.ID, Title: sc.Title, Nodes: []SketchNode{}, Edges: []SketchEdge{}, Rules: []SketchRule{},
 		Diags: diags, Vars: []SketchVar{}, Axes: []string{}}

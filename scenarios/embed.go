@@ -18,6 +18,20 @@ const Root = "scenarios"
 // diagnostics name the same files a designer sees in the repository.
 var FS fs.FS = prefixFS{files}
 
+// Packs holds the shipped rule packs by file name ("listening.yaml"), for
+// engine.LoadOptions: any scenario, wherever it lives, includes one by name
+// (include: [listening]).
+var Packs fs.FS = packsFS{files}
+
+type packsFS struct{ fs embed.FS }
+
+func (p packsFS) Open(name string) (fs.File, error) {
+	if name == "." {
+		return p.fs.Open("rules")
+	}
+	return p.fs.Open("rules/" + name)
+}
+
 type prefixFS struct{ fs embed.FS }
 
 func (p prefixFS) Open(name string) (fs.File, error) {

@@ -213,3 +213,21 @@ func TestPlayInterruptAndHangUp(t *testing.T) {
 	assert.Contains(t, r.stdout, "— (cut off)")
 	assert.Contains(t, r.stdout, "Upset (lost)")
 }
+
+// A scenario outside the library includes the shipped packs by name, and a test of it sees
+// the pack's rules fire.
+func TestLintAndTestIncludeShippedPackByName(t *testing.T) {
+	dir := t.TempDir()
+	src := strings.Replace(quickScenario, "intents: {sorry: [\"sorry\"]}\n", "include: [listening, time]\nintents: {sorry: [\"sorry\"]}\n", 1)
+	p := writeFile(t, dir, "elsewhere/quick.yaml", src)
+	writeFile(t, dir, "elsewhere/quick.test.yaml", "- name: interrupted\n  steps: [{answer: 1s}, {say: \"sorry\"}]\n  expect: {ending: fine, fired: [interrupting]}\n")
+	r := runCLI(t, nil, "lint", p)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+	r = runCLI(t, nil, "test", p)
+	assert.Equal(t, 0, r.code, r.stdout+r.stderr)
+
+	writeFile(t, dir, "elsewhere/quick.yaml", strings.Replace(src, "[listening, time]", "[listning]", 1))
+	r = runCLI(t, nil, "lint", p)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, `no shipped pack is called "listning" (did you mean "listening"?)`)
+}

@@ -18,7 +18,9 @@ type target struct {
 	path string
 }
 
-func (t target) load() (*engine.Scenario, engine.Diagnostics) { return engine.Load(t.fsys, t.path) }
+func (t target) load() (*engine.Scenario, engine.Diagnostics) {
+	return engine.LoadWith(t.fsys, t.path, engine.LoadOptions{Packs: scenarios.Packs})
+}
 
 // testPath returns the scenario's test file, if there is one.
 func (t target) testPath() (string, bool) {

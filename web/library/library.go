@@ -31,7 +31,12 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/scenarios"
 )
+
+// LoadOptions are the loader options of every scenario the library (and the studio)
+// loads: the shipped rule packs can be included by name from any folder.
+var LoadOptions = engine.LoadOptions{Packs: scenarios.Packs}
 
 // Limits of the library.
 const (
@@ -600,7 +605,7 @@ func (l *Library) build(p string, data []byte, prev *Entry, files map[string][]b
 		e.Modified = info.ModTime().UTC()
 	}
 	var diags engine.Diagnostics
-	sc := engine.LoadBytes(l.fsys, p, data, &diags)
+	sc := engine.LoadBytesWith(l.fsys, p, data, &diags, LoadOptions)
 	diags.Sort()
 	if diags == nil {
 		diags = engine.Diagnostics{}
@@ -645,7 +650,7 @@ func (l *Library) lastPassing(p string) *engine.Scenario {
 			continue
 		}
 		var diags engine.Diagnostics
-		sc := engine.LoadBytes(l.fsys, p, data, &diags)
+		sc := engine.LoadBytesWith(l.fsys, p, data, &diags, LoadOptions)
 		if !diags.HasErrors() {
 			sc.Warnings = diags.Warnings()
 			l.log.Info("scenario on disk has errors: trainees get its last revision that passed lint", "path", p, "revision", id)

@@ -50,7 +50,7 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: td})
 		return
 	}
-	sk := engine.Draw(s.lib.FS(), req.Path, []byte(req.Source))
+	sk := engine.DrawWith(s.lib.FS(), req.Path, []byte(req.Source), library.LoadOptions)
 	web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
 }
 
@@ -91,7 +91,7 @@ func (s *Studio) scenarioFor(p string, src *string) (*engine.Scenario, engine.Di
 		data = b
 	}
 	var diags engine.Diagnostics
-	sc := engine.LoadBytes(s.lib.FS(), p, data, &diags)
+	sc := engine.LoadBytesWith(s.lib.FS(), p, data, &diags, library.LoadOptions)
 	diags.Sort()
 	if diags.HasErrors() {
 		return nil, diags
