@@ -85,7 +85,7 @@ func TestRangeFromAVarIsBoundedAtRunTime(t *testing.T) {
 // exceed the per-event budget: the later ones fail with a clear error instead of running.
 func TestEventWorkBudget(t *testing.T) {
 	var rules strings.Builder
-	for i := range 30 {
+	for i := range 40 {
 		fmt.Fprintf(&rules, "  - {id: r%d, when: 'all(1..999, {# > 0}) && all(2..999, {# > 0}) && all(3..999, {# > 0}) && all(4..999, {# > 0})'}\n", i)
 	}
 	sc := loadInline(t, fmt.Sprintf(runtimeScenario, rules.String()))

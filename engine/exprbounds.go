@@ -21,14 +21,17 @@ const (
 	MaxRangeLen = 1000
 	// MaxPredicateDepth is how deeply predicates (all, any, filter, map, …) may nest.
 	MaxPredicateDepth = 2
-	// MaxExprWork is the most iterations the load-time estimate allows one expression:
-	// the sizes of the collections its predicates walk, multiplied along the nesting.
-	// A collection whose size is not known at load counts as MaxRangeLen.
-	MaxExprWork = 10_000
-	// MaxEventWork is the run-time backstop: the range elements and predicate iterations
-	// all the expressions evaluated for one event may use together. Past it, the
-	// expression fails (a guard counts as false, a set is not applied; an error is reported).
-	MaxEventWork = 100_000
+	// MaxExprWork is the most steps the load-time estimate allows one expression. A step
+	// is one range element, or one syntax node of a predicate's body evaluated for one
+	// element: the sizes of the collections the predicates walk times the sizes of their
+	// bodies, multiplied along the nesting. A collection whose size is not known at load
+	// counts as MaxRangeLen.
+	MaxExprWork = 50_000
+	// MaxEventWork is the run-time backstop: the steps (counted as for MaxExprWork, with
+	// the real sizes) all the expressions evaluated for one event may take together. Past
+	// it, the expression fails (a guard counts as false, a set is not applied; an error is
+	// reported).
+	MaxEventWork = 500_000
 	// MaxStringBytes is the longest string an operation in an expression may produce.
 	MaxStringBytes = 16 << 10
 	// MaxEventStringBytes is the most string bytes the expressions of one event may produce.
@@ -57,7 +60,7 @@ type workMeter struct {
 func (m *workMeter) reset() { *m = workMeter{} }
 
 var (
-	errEventWork = fmt.Errorf("the expressions of this event did more than %d steps (ranges and predicate iterations); simplify the rule", MaxEventWork)
+	errEventWork = fmt.Errorf("the expressions of this event took more than %d steps (range elements, and each predicate's body per element); simplify the rules", MaxEventWork)
 	errEventStr  = fmt.Errorf("the expressions of this event built more than %d bytes of text", MaxEventStringBytes)
 )
 
@@ -106,7 +109,7 @@ func meterEnv(env map[string]any, m *workMeter) {
 		}
 		return r, nil
 	}
-	env[eachFunc] = func(m *workMeter, coll any) (any, error) {
+	env[eachFunc] = func(m *workMeter, coll any, weight int) (any, error) {
 		n := 0
 		if v := reflect.ValueOf(coll); v.IsValid() {
 			switch v.Kind() {
@@ -114,7 +117,7 @@ func meterEnv(env map[string]any, m *workMeter) {
 				n = v.Len()
 			}
 		}
-		return coll, m.step(n)
+		return coll, m.step(n * max(weight, 1))
 	}
 	env[concatFunc] = func(m *workMeter, a, b string) (string, error) {
 		if err := m.str(len(a) + len(b)); err != nil {
@@ -129,7 +132,8 @@ func meterEnv(env map[string]any, m *workMeter) {
 
 // meterPatch rewrites a checked expression tree so that its program counts its work:
 // ranges become $sbrange (bounded, counted), the collection of every predicate builtin
-// passes through $sbeach (counted), string + becomes $sbcat and every other operation that
+// passes through $sbeach (counted: its length times the size of the predicate's body),
+// string + becomes $sbcat and every other operation that
 // returns a string passes through $sbstr (measured).
 type meterPatch struct{}
 
@@ -157,11 +161,25 @@ func (meterPatch) Visit(np *ast.Node) {
 		}
 	case *ast.BuiltinNode:
 		if f, ok := builtin.Index[n.Name]; ok && builtin.Builtins[f].Predicate && len(n.Arguments) > 0 {
-			n.Arguments[0] = call(n.Arguments[0], eachFunc, n.Arguments[0])
+			weight := &ast.IntegerNode{Value: predicateWeight(n)}
+			weight.SetLocation(n.Location())
+			n.Arguments[0] = call(n.Arguments[0], eachFunc, n.Arguments[0], weight)
 		} else if isString(n) {
 			*np = call(n, measureFunc, n)
 		}
 	}
+}
+
+// predicateWeight is the steps one element of a predicate builtin costs: the syntax nodes
+// of its predicates (at least 1).
+func predicateWeight(n *ast.BuiltinNode) int {
+	w := 0
+	for _, a := range n.Arguments[1:] {
+		if p, ok := a.(*ast.PredicateNode); ok {
+			ast.Walk(&p.Node, visitFunc(func(ast.Node) { w++ }))
+		}
+	}
+	return max(w, 1)
 }
 
 // needsMeter reports whether an expression has anything the meter counts: ranges,
@@ -211,7 +229,7 @@ func checkBounds(root ast.Node) []exprError {
 	b := &boundsChecker{}
 	_, work := b.eval(root, nil, 0)
 	if work > MaxExprWork && !b.workReported {
-		b.errs = append(b.errs, exprError{offset: 0, msg: fmt.Sprintf("this expression may take about %d steps (ranges and predicate iterations); the limit is %d: use smaller ranges or fewer nested predicates", work, MaxExprWork)})
+		b.errs = append(b.errs, exprError{offset: 0, msg: fmt.Sprintf("this expression may take about %d steps (every element a predicate walks costs the size of its body); the limit is %d: use smaller ranges, simpler predicates or less nesting", work, MaxExprWork)})
 	}
 	return b.errs
 }
@@ -333,10 +351,10 @@ func (b *boundsChecker) eval(n ast.Node, sc *boundsScope, depth int) (boundsInfo
 				w = satAdd(w, wa)
 			}
 		}
-		w = satAdd(w, satMul(size, satAdd(1, body)))
+		w = satAdd(w, satMul(size, satAdd(predicateWeight(x), body)))
 		if w > MaxExprWork && !b.workReported {
 			b.workReported = true
-			b.add(x, "%s() may take about %d steps (ranges and predicate iterations); the limit is %d: use smaller ranges or fewer nested predicates", x.Name, w, MaxExprWork)
+			b.add(x, "%s() may take about %d steps (every element a predicate walks costs the size of its body); the limit is %d: use smaller ranges, simpler predicates or less nesting", x.Name, w, MaxExprWork)
 		}
 		switch x.Name {
 		case "filter", "map", "sortBy":
