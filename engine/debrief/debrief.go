@@ -35,14 +35,17 @@ type Record struct {
 	Transcript []Item          `json:"transcript"`
 	Fired      []Fired         `json:"fired"`
 	Quiet      []QuietRule     `json:"quiet"`
-	Axes       []string        `json:"axes"`
-	Events     int             `json:"events"` // inputs recorded
+	// Coached lists the supervisors' whispers during the call ("coached at 0:42: …"); they
+	// are in the transcript too, as items from "supervisor".
+	Coached []Coached `json:"coached"`
+	Axes    []string  `json:"axes"`
+	Events  int       `json:"events"` // inputs recorded
 }
 
 // Item is one line of the transcript.
 type Item struct {
 	At  int64  `json:"at"`  // ms since the call started
-	Who string `json:"who"` // "customer", "trainee" or "call" (answer, hang-up, ring)
+	Who string `json:"who"` // "customer", "trainee", "supervisor" (a whisper) or "call" (answer, hang-up, ring)
 	// Text is what was said: for a cut-off customer line, only the words spoken.
 	Text     string   `json:"text"`
 	Full     string   `json:"full,omitempty"` // the whole line, when it was cut off
@@ -72,6 +75,17 @@ type Fired struct {
 	Node string `json:"node"`
 }
 
+// Coached is a supervisor's whisper to the trainee during the call.
+type Coached struct {
+	At   int64  `json:"at"`
+	Text string `json:"text"`
+}
+
+// CoachedLine words a whisper as the debrief shows it: "coached at 0:42: slow down".
+func CoachedLine(c Coached) string {
+	return fmt.Sprintf("coached at %d:%02d: %s", c.At/60000, c.At/1000%60, c.Text)
+}
+
 // QuietRule is a global rule that never fired during the call: a habit the trainee avoided
 // or a good move they never made.
 type QuietRule struct {
@@ -93,7 +107,7 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	}
 	r := &Record{ID: c.ID, ScenarioID: c.ScenarioID, Title: c.Title, Lesson: sc.Lesson, Trainee: c.Trainee, Customer: sc.Persona.Name,
 		Hash: c.Hash, Started: c.Created, Open: res == nil, Events: len(entries),
-		Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}}
+		Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}}
 	if res != nil {
 		ended := res.Ended
 		r.Ended = &ended
@@ -158,6 +172,9 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 		case engine.OutTrainee:
 			said, model = len(r.Transcript), o.Model
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "trainee", Text: o.Text, Node: o.Node, Choice: o.Choice, Flags: slices.Clone(o.Flags), Understood: slices.Clone(o.Understood)})
+		case engine.OutWhisper:
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "supervisor", Text: o.Text})
+			r.Coached = append(r.Coached, Coached{At: o.At, Text: o.Text})
 		case engine.OutHint:
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: HintText, Node: o.Node})
 		case engine.OutFeedback:

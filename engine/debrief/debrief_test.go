@@ -105,3 +105,32 @@ func TestMergeFiredSaysHowOften(t *testing.T) {
 		{Text: "Honest, good.", At: []int64{2000}},
 	}, got)
 }
+
+func TestWhispersAreCoaching(t *testing.T) {
+	c, entries, res := xapitest.FixtureCall("call-4", started)
+	// A supervisor whispered after the answer (entries[0]), before the next input.
+	w := journal.Entry{ClientID: "whisper:w1", Event: engine.Event{Type: engine.EventWhisper, At: entries[0].Event.At + 100, Text: "let her finish"}}
+	withWhisper := append([]journal.Entry{entries[0], w}, entries[1:]...)
+	for i := range withWhisper {
+		withWhisper[i].Seq = int64(i + 1)
+	}
+	r, err := debrief.Build(c, withWhisper, res)
+	require.NoError(t, err)
+	require.Equal(t, []debrief.Coached{{At: w.Event.At, Text: "let her finish"}}, r.Coached)
+	var found bool
+	for _, it := range r.Transcript {
+		if it.Who == "supervisor" {
+			found = true
+			assert.Equal(t, "let her finish", it.Text)
+			assert.Equal(t, w.Event.At, it.At)
+		}
+	}
+	assert.True(t, found, "the whisper is in the transcript")
+	plain, err := debrief.Build(c, entries, res)
+	require.NoError(t, err)
+	assert.Equal(t, plain.End, r.End, "a whisper changes nothing in the judgement")
+	var text bytes.Buffer
+	require.NoError(t, r.WriteText(&text))
+	assert.Contains(t, text.String(), debrief.CoachedLine(r.Coached[0]))
+	assert.Equal(t, "coached at 0:42: slow down", debrief.CoachedLine(debrief.Coached{At: 42_500, Text: "slow down"}))
+}

@@ -70,6 +70,13 @@ func (r *Record) WriteText(w io.Writer) error {
 		}
 	}
 
+	if len(r.Coached) > 0 {
+		b.WriteString("\nCoaching from a supervisor\n")
+		for _, c := range r.Coached {
+			fmt.Fprintf(&b, "  %s\n", CoachedLine(c))
+		}
+	}
+
 	b.WriteString("\nRules that fired\n")
 	if len(r.Fired) == 0 {
 		b.WriteString("  none\n")
@@ -130,6 +137,8 @@ func (r *Record) describe(it Item) string {
 			s += " [" + f + "]"
 		}
 		return s + Understanding(it.Understood)
+	case "supervisor":
+		return "Supervisor (whispered): " + it.Text
 	default:
 		return "(" + it.Text + ")"
 	}
