@@ -40,7 +40,8 @@ type (
 		code, message, id string
 		close             int
 	}
-	// attachMsg makes conn the call's connection, replaying messages with seq > after.
+	// attachMsg makes conn the call's trainee connection, or adds it to the supervisors
+	// listening (conn.supervisor), replaying messages with seq > after.
 	attachMsg struct {
 		conn  *conn
 		after int64
@@ -49,8 +50,15 @@ type (
 	detachMsg struct{ conn *conn }
 )
 
-// call is one live call. Its goroutine (run) owns the session, the stream and the
-// connection; everything else talks to it through post.
+// call is one live call. Its goroutine (run) owns the session, the streams and the
+// connections; everything else talks to it through post.
+//
+// A call has several audiences, each with its own projection of the call's record: the
+// trainee (one connection, conn: today's view through the coach filter, the only one that
+// can act for the trainee) and any number of supervisors listening (subs: every message,
+// never coach-filtered, with scores and the whisperers' ids; see supervise.go). A newer
+// trainee connection replaces the older one (close 4000); a supervisor never replaces
+// anybody.
 type call struct {
 	srv     *Server
 	id      string
@@ -73,9 +81,14 @@ type call struct {
 	tap        func(seq int64, frame []byte)
 	acks       map[string]int64
 	entries    []journal.Entry
-	conn       *conn
-	clock      int64     // the call clock's latest reading, ms
-	idleSince  time.Time // when the call last had no connection
+	conn       *conn               // the trainee's connection, if any
+	subs       map[*conn]struct{}  // supervisors listening
+	sup        *stream             // the supervisors' projection; nil while nobody listens
+	supSent    int64               // the last seq of the supervisors' projection sent
+	whispered  map[string]struct{} // client ids of the whispers recorded (retries are dropped)
+	floor      floorState          // what the floor board last saw (supervise.go)
+	clock      int64               // the call clock's latest reading, ms
+	idleSince  time.Time           // when the call last had no connection
 	endedAt    time.Time
 	finished   bool      // the journal knows the result
 	storageBad time.Time // when a journal write last failed
@@ -90,6 +103,7 @@ func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.T
 		log:   srv.log.With("call", info.ID, "scenario", sc.ID),
 		inbox: make(chan any, inboxLen), done: make(chan struct{}),
 		acks: map[string]int64{}, idleSince: created,
+		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{},
 	}
 	c.reset()
 	return c
@@ -100,9 +114,15 @@ func newCall(srv *Server, info journal.Call, sc *engine.Scenario, created time.T
 func (c *call) reset() {
 	c.sess = c.info.Session(c.sc)
 	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
+	if c.sup != nil {
+		c.sup = c.newSupStream(c.emitSup)
+	}
 	if c.debug == nil {
 		c.outs = c.sess.Start(c.outs[:0])
 		c.st.outputs(c.outs, nil, 0)
+		if c.sup != nil {
+			c.sup.outputs(c.outs, nil, 0)
+		}
 		return
 	}
 	c.sess.SetTrace(true)
@@ -148,7 +168,8 @@ func (c *call) framesBetween(after, upto int64) [][]byte {
 func replayFrames(srv *Server, info journal.Call, sc *engine.Scenario, created time.Time, debug *DebugCall,
 	log *slog.Logger, entries []journal.Entry, clock, after, upto int64) [][]byte {
 	var out [][]byte
-	sh := &call{srv: srv, id: info.ID, info: info, sc: sc, created: created, debug: debug, log: log, acks: map[string]int64{}}
+	sh := &call{srv: srv, id: info.ID, info: info, sc: sc, created: created, debug: debug, log: log, acks: map[string]int64{},
+		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{}}
 	sh.tap = func(seq int64, f []byte) {
 		if seq > after && seq <= upto {
 			out = append(out, f)
@@ -202,7 +223,7 @@ func (c *call) replay(entries []journal.Entry) error {
 
 // applyEntry applies one committed event to the session and sends its messages.
 func (c *call) applyEntry(e journal.Entry) error {
-	c.st.advance(e.Event.At)
+	c.advance(e.Event.At)
 	outs, err := c.sess.Apply(e.Event, c.outs[:0])
 	if err != nil {
 		return err
@@ -214,18 +235,29 @@ func (c *call) applyEntry(e journal.Entry) error {
 
 // sendOutputs sends the messages of one entry's outputs and remembers its acknowledgement.
 func (c *call) sendOutputs(outs []engine.Output, e journal.Entry) {
-	var a *ack
-	if e.Event.Type != engine.EventTimeout {
-		a = &ack{id: e.ClientID, event: string(e.Event.Type)}
-	}
+	a := entryAck(e)
 	seq := c.st.outputs(outs, a, e.Event.At)
+	if c.sup != nil {
+		c.sup.outputs(outs, a, e.Event.At)
+	}
 	if c.debug != nil {
 		c.all = append(c.all, outs...)
 		c.st.sendDebug(c.sess, outs, e.Event.At)
 	}
-	if e.ClientID != "" {
+	switch {
+	case e.Event.Type == engine.EventWhisper:
+		c.whispered[e.ClientID] = struct{}{}
+	case e.ClientID != "":
 		c.acks[e.ClientID] = seq
 	}
+}
+
+// entryAck describes the input of an entry for the streams (nil for a timer).
+func entryAck(e journal.Entry) *ack {
+	if e.Event.Type == engine.EventTimeout {
+		return nil
+	}
+	return &ack{id: e.ClientID, event: string(e.Event.Type)}
 }
 
 // step applies a new event: the session first (which may refuse it, unchanged), then the
@@ -233,7 +265,7 @@ func (c *call) sendOutputs(outs []engine.Output, e journal.Entry) {
 // rebuilt from the entries that were committed, so nothing unrecorded is ever shown.
 func (c *call) step(ev engine.Event, clientID string) error {
 	e := journal.Entry{Seq: int64(len(c.entries)) + 1, ClientID: clientID, Event: ev}
-	c.st.advance(ev.At)
+	c.advance(ev.At)
 	outs, err := c.sess.Apply(ev, c.outs[:0])
 	if err != nil {
 		return err
@@ -263,13 +295,14 @@ var errStorage = errors.New("the call could not be saved; try again in a moment"
 func (c *call) rebuild() {
 	clock := c.clock
 	c.acks = map[string]int64{}
+	c.whispered = map[string]struct{}{}
 	entries := c.entries
 	c.entries = nil
 	c.reset()
 	if err := c.replay(entries); err != nil { // cannot happen: these entries applied before
 		c.log.Error("rebuilding a call from its entries failed", "err", err)
 	}
-	c.st.advance(clock)
+	c.advance(clock)
 	c.clock = clock
 }
 
@@ -287,7 +320,15 @@ func (c *call) tick(t int64) {
 			return
 		}
 	}
+	c.advance(t)
+}
+
+// advance sends the words due at or before t in every projection.
+func (c *call) advance(t int64) {
 	c.st.advance(t)
+	if c.sup != nil {
+		c.sup.advance(t)
+	}
 }
 
 // afterStep closes the connection and records the result once the call has ended.
@@ -314,6 +355,7 @@ func (c *call) afterStep(now time.Time) {
 			c.conn = nil
 			c.idleSince = now
 		}
+		c.dropSubs(websocket.CloseNormalClosure, "the call has ended")
 	}
 }
 
@@ -374,6 +416,7 @@ func (c *call) run(ctx context.Context) {
 		if c.conn != nil {
 			c.conn.finish(websocket.CloseGoingAway, "the server is stopping")
 		}
+		c.dropSubs(websocket.CloseGoingAway, "the server is stopping")
 		c.srv.remove(c)
 		close(c.done)
 	}()
@@ -389,6 +432,8 @@ func (c *call) run(ctx context.Context) {
 		if c.conn != nil && !c.conn.flush() {
 			c.dropConn()
 		}
+		c.flushSubs()
+		c.publish(now)
 		w := c.wake()
 		if w.IsZero() {
 			w = now.Add(time.Hour)
@@ -440,7 +485,15 @@ func (c *call) handle(m any) {
 			c.conn.finish(0, "")
 			c.dropConn()
 		}
+		if _, ok := c.subs[m.conn]; ok {
+			m.conn.finish(0, "")
+			c.dropSub(m.conn)
+		}
 	case localError:
+		if _, ok := c.subs[m.conn]; ok {
+			c.subError(m)
+			return
+		}
 		if c.conn != m.conn {
 			return
 		}
@@ -461,6 +514,10 @@ func (c *call) handle(m any) {
 }
 
 func (c *call) attach(m attachMsg) {
+	if m.conn.supervisor {
+		c.attachSub(m)
+		return
+	}
 	if c.conn != nil {
 		c.conn.finish(closeReplaced, "replaced by a newer connection")
 	}
@@ -482,6 +539,10 @@ func (c *call) attach(m attachMsg) {
 // input handles a client message: timers due before it fire first, a retried id gets its
 // recorded acknowledgement again, and the rest goes to the session.
 func (c *call) input(m inMsg) {
+	if m.conn.supervisor {
+		c.supervisorInput(m)
+		return
+	}
 	if c.conn != m.conn {
 		return // from a replaced connection
 	}
@@ -501,6 +562,10 @@ func (c *call) input(m inMsg) {
 	}
 	if c.sess.Ended() {
 		refuse(codeNotAllowed, "the call has ended")
+		return
+	}
+	if m.msg.Type == typeWhisper {
+		refuse(codeNotAllowed, "only a supervisor listening to the call can whisper")
 		return
 	}
 	ev := engine.Event{Type: engine.EventType(m.msg.Type), At: at}

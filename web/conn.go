@@ -21,11 +21,14 @@ const (
 // queues frames and closes the queue, so a slow client can never stall the call: when
 // its queue is full it is dropped (close 1008).
 type conn struct {
-	ws    *websocket.Conn
-	call  *call
-	log   *slog.Logger
-	send  chan []byte   // frames to write; closed by the call goroutine to end the writer
-	ready chan struct{} // closed by the call goroutine once backlog is set
+	ws   *websocket.Conn
+	call *call
+	log  *slog.Logger
+	// supervisor marks a supervisor listening: it gets the supervisors' projection and
+	// may only whisper. Set before the connection is attached, never changed.
+	supervisor bool
+	send       chan []byte   // frames to write; closed by the call goroutine to end the writer
+	ready      chan struct{} // closed by the call goroutine once backlog is set
 
 	// Set by the call goroutine before ready is closed, read by the writer after.
 	backlog [][]byte

@@ -3,6 +3,8 @@ package web
 import (
 	"encoding/json"
 	"unicode/utf8"
+
+	"github.com/switchboard-sim/switchboard/engine"
 )
 
 // Limits of the websocket protocol (docs/protocol.md).
@@ -20,6 +22,7 @@ const (
 	errorSeq         = int64(0) // seq of connection-local error messages (not part of the call's record)
 	msPerMinute      = 60_000   // for words-per-minute pacing
 	rateNoticeMillis = 1000     // at most one rate_limited error per second while over the limit
+	maxWhisperBytes  = 1000     // the text of a supervisor's whisper
 )
 
 // Error codes sent in error messages and HTTP error bodies.
@@ -53,6 +56,9 @@ const (
 	typeHangup = "hangup"
 	typeTyping = "typing" // the trainee started composing a reply (first keystroke, speech start)
 	typeHint   = "hint"   // the trainee asks for the suggested replies
+	// typeWhisper is a supervisor's hint to the trainee; only supervisors' connections may
+	// send it, and it is the only message they may send.
+	typeWhisper = "whisper"
 )
 
 // clientMsg is a client → server message, as decoded from one text frame.
@@ -97,12 +103,22 @@ func decodeClient(data []byte) (clientMsg, *decodeError) {
 		if isBlank(*m.Text) {
 			return m, &decodeError{code: codeEmptyText, message: "the text is empty", id: m.ID}
 		}
+	case typeWhisper:
+		if m.Text == nil {
+			return m, &decodeError{code: codeBadJSON, message: "a whisper message needs a \"text\" string", id: m.ID}
+		}
+		if len(*m.Text) > maxWhisperBytes {
+			return m, &decodeError{code: codeTooLong, message: "the whisper is over 1000 bytes", id: m.ID}
+		}
+		if isBlank(*m.Text) {
+			return m, &decodeError{code: codeEmptyText, message: "the text is empty", id: m.ID}
+		}
 	case typeChoose:
 		if m.Index == nil {
 			return m, &decodeError{code: codeBadJSON, message: "a choose message needs an integer \"index\"", id: m.ID}
 		}
 	default:
-		return m, &decodeError{code: codeUnknownType, message: "unknown message type " + quote(m.Type) + ` (want "answer", "typing", "say", "choose", "hint" or "hangup")`, id: m.ID}
+		return m, &decodeError{code: codeUnknownType, message: "unknown message type " + quote(m.Type) + ` (want "answer", "typing", "say", "choose", "hint", "hangup" or, from a supervisor, "whisper")`, id: m.ID}
 	}
 	return m, nil
 }
@@ -198,6 +214,22 @@ type choicesMsg struct {
 type moodMsg struct {
 	header
 	Mood float64 `json:"mood"`
+}
+
+// whisperMsg is a supervisor's whisper, in the trainee's view and the supervisors'. ID is
+// the supervisor's message id, in the supervisors' view only.
+type whisperMsg struct {
+	header
+	Text string `json:"text"`
+	ID   string `json:"id,omitempty"`
+}
+
+// scoreMsg is a rule or transition changing scores (supervisors' view only).
+type scoreMsg struct {
+	header
+	Rule   string             `json:"rule,omitempty"`
+	Node   string             `json:"node,omitempty"`
+	Deltas []engine.AxisDelta `json:"deltas"`
 }
 
 type feedbackMsg struct {

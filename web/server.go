@@ -555,28 +555,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		s.serveEnded(ws, ended, after)
 		return
 	}
-	k := newConn(ws, c, c.log)
-	s.mu.Lock()
-	if s.stopping {
-		s.mu.Unlock()
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the server is stopping"), time.Now().Add(writeWait))
-		_ = ws.Close()
-		return
-	}
-	s.running.Add(1)
-	s.mu.Unlock()
-	go func() {
-		defer s.running.Done()
-		k.writeLoop()
-	}()
-	if !c.post(attachMsg{conn: k, after: after}) {
-		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the call is gone"), time.Now().Add(writeWait))
-		_ = ws.Close()
-		close(k.ready)
-		close(k.send)
-		return
-	}
-	k.readLoop()
+	s.attachConn(ws, c, after, false)
 }
 
 func randomString(n int) string {

@@ -14,7 +14,13 @@ import (
 type stream struct {
 	wpm   int64
 	coach bool
-	seq   int64
+	// full makes the supervisors' projection: every feedback (whatever coach says), score
+	// changes, and the whisperer's message id on whispers.
+	full bool
+	seq  int64
+	// spoke is the call-clock time of the last thing said or done (ring, line end, cut,
+	// the trainee's message): the floor board measures silences from it.
+	spoke int64
 	line  paced
 	held  *engine.Output // an end that waits for the last line to be spoken
 	// heldChoices wait for the current line to end: suggestions never appear while the
@@ -61,6 +67,10 @@ func (st *stream) send(typ string, at int64, m any, h *header) int64 {
 	}
 	if err != nil { // e.g. a NaN from a scenario's arithmetic: say so rather than stall
 		b = mustMarshal(errorMsg{header: *h, Code: codeInternal, Message: "the server could not encode a " + typ + " message"})
+	}
+	switch typ {
+	case "ring", "line_end", "cut", "trainee", "whisper":
+		st.spoke = max(st.spoke, at)
 	}
 	st.emit(st.seq, b)
 	return st.seq
@@ -195,9 +205,20 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			}
 		case engine.OutFeedback:
 			st.feedback = append(st.feedback, Feedback{Rule: o.Rule, Text: o.Text, At: o.At})
-			if st.coach {
+			if st.coach || st.full {
 				m := feedbackMsg{Rule: o.Rule, Text: o.Text}
 				st.send("feedback", o.At, &m, &m.header)
+			}
+		case engine.OutWhisper:
+			m := whisperMsg{Text: o.Text}
+			if st.full && a != nil {
+				m.ID = strings.TrimPrefix(a.id, whisperIDPrefix)
+			}
+			st.send("whisper", o.At, &m, &m.header)
+		case engine.OutScore:
+			if st.full {
+				m := scoreMsg{Rule: o.Rule, Node: o.Node, Deltas: o.Deltas}
+				st.send("score", o.At, &m, &m.header)
 			}
 		case engine.OutEnd:
 			st.heldChoices = nil // nothing to answer any more

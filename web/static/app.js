@@ -309,6 +309,7 @@
       case "choices": choices(m); break;
       case "mood": mood(m.mood); break;
       case "feedback": coach(m); break;
+      case "whisper": whisper(m); break;
       case "end": end(m); break;
       case "error": error(m); break;
     }
@@ -490,6 +491,16 @@
     p.dataset.text = m.text;
     p.dataset.count = "1";
     p.append(el("span", "", m.text), el("span", "count", ""));
+    box.append(p);
+  }
+
+  // whisper shows a supervisor's hint in the dock, marked apart from the coach's notes
+  // (issue 16). Only the trainee and the supervisors listening ever see it.
+  function whisper(m) {
+    const box = $("coachbox");
+    box.hidden = false;
+    const p = el("p", "note whisper");
+    p.append(el("span", "", m.text));
     box.append(p);
   }
 

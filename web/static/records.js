@@ -78,8 +78,14 @@
     if (!rec.quiet.length) quiet.append(el("li", "", "Every rule fired."));
     const tr = $("d-transcript");
     for (const it of rec.transcript) {
-      const li = el("li", it.who === "customer" ? "customer" : it.who === "trainee" ? "trainee" : "event");
+      const li = el("li", it.who === "customer" ? "customer" : it.who === "trainee" ? "trainee" : it.who === "supervisor" ? "event coached" : "event");
       li.append(el("span", "at", clock(it.at)));
+      if (it.who === "supervisor") { // a supervisor's whisper: "coached at 0:42: …" (as the Go debrief words it)
+        const s = Math.floor((it.at || 0) / 1000);
+        li.append(el("span", "text", "coached at " + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0") + ": " + it.text));
+        tr.append(li);
+        continue;
+      }
       if (it.who === "customer") li.append(el("span", "who", rec.customer));
       if (it.who === "trainee") li.append(el("span", "who", "You"));
       li.append(el("span", "text", it.text));
