@@ -114,6 +114,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("/api/studio/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
 	}))
+	s.registerSupervise(m)
 	m.HandleFunc("GET /studio/sign-in", s.handleSignInPage)
 	m.HandleFunc("POST /studio/sign-in", s.handleSignIn)
 	m.HandleFunc("POST /studio/sign-out", s.handleSignOut)
@@ -145,7 +146,7 @@ func (s *Studio) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Studio) Mount(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if p == "/studio" || strings.HasPrefix(p, "/studio/") || strings.HasPrefix(p, "/api/studio/") {
+		if p == "/studio" || strings.HasPrefix(p, "/studio/") || strings.HasPrefix(p, "/api/studio/") || supervisePath(p) {
 			s.ServeHTTP(w, r)
 			return
 		}

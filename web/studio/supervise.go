@@ -1,0 +1,172 @@
+package studio
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web"
+)
+
+// The supervisors' floor (issue 16), behind the studio's roles: the supervisor secret (or
+// the designer's) opens the board at /supervise, its live list of calls, a live call to
+// listen and whisper to, and the review of recorded calls.
+const (
+	// floorPeriod is how often the floor board's stream sends the list of live calls.
+	floorPeriod = time.Second
+	// ReviewScan is how many of the newest calls matching a review's trainee and scenario
+	// are searched for its other filters (outcome, result, dates).
+	ReviewScan = 2000
+	// ReviewLimit is the most calls a review search returns.
+	ReviewLimit = 200
+)
+
+// supervisePaths are the paths Mount hands to the studio for the floor.
+func supervisePath(p string) bool {
+	return p == "/supervise" || strings.HasPrefix(p, "/api/supervise/") || strings.HasPrefix(p, "/ws/supervise/")
+}
+
+// registerSupervise adds the floor's routes.
+func (s *Studio) registerSupervise(m *http.ServeMux) {
+	look := RoleSupervisor
+	m.Handle("GET /supervise", s.page(web.SupervisePage()))
+	m.Handle("GET /api/supervise/floor", s.api(look, s.handleFloor))
+	m.Handle("GET /ws/supervise/{id}", s.api(look, func(w http.ResponseWriter, r *http.Request) {
+		s.calls.ServeSupervisor(w, r, r.PathValue("id"))
+	}))
+	m.Handle("GET /api/supervise/calls", s.api(look, s.handleReview))
+	m.Handle("/api/supervise/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
+		web.WriteError(w, http.StatusNotFound, "not_found", "no such supervisor endpoint: "+r.Method+" "+r.URL.Path)
+	}))
+}
+
+// floorEvent is one message of the floor stream.
+type floorEvent struct {
+	Now   time.Time       `json:"now"`
+	Calls []web.FloorCall `json:"calls"`
+	// Thresholds of the alerts, for the page to explain them.
+	SilenceMS int64   `json:"silence_ms"`
+	TimerMS   int64   `json:"timer_ms"`
+	BadMood   float64 `json:"bad_mood"`
+}
+
+// handleFloor streams the live calls (server-sent events, event "floor", every
+// floorPeriod); ?watch=rule1,rule2 names the rules whose firing raises an alert.
+func (s *Studio) handleFloor(w http.ResponseWriter, r *http.Request) {
+	fl, ok := w.(http.Flusher)
+	if !ok {
+		web.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		return
+	}
+	watch := web.ParseWatch(r.URL.Query().Get("watch"))
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	send := func(ctx context.Context) bool {
+		now := time.Now()
+		b, err := json.Marshal(floorEvent{Now: now, Calls: s.calls.Floor(now, watch),
+			SilenceMS: web.FloorSilence.Milliseconds(), TimerMS: web.FloorTimerWarn.Milliseconds(), BadMood: web.FloorBadMood})
+		if err != nil {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, "event: floor\ndata: %s\n\n", b); err != nil {
+			return false
+		}
+		fl.Flush()
+		return ctx.Err() == nil
+	}
+	tick := time.NewTicker(floorPeriod)
+	defer tick.Stop()
+	for send(r.Context()) {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// reviewRow is one recorded call in a review search.
+type reviewRow struct {
+	ID         string    `json:"id"`
+	Trainee    string    `json:"trainee"`
+	ScenarioID string    `json:"scenario_id"`
+	Title      string    `json:"title"`
+	Created    time.Time `json:"created"`
+	Open       bool      `json:"open"`
+	Ending     string    `json:"ending,omitempty"`
+	EndTitle   string    `json:"end_title,omitempty"`
+	Outcome    string    `json:"outcome,omitempty"`
+	Passed     bool      `json:"passed"`
+	Overall    float64   `json:"overall"`
+	Elapsed    int64     `json:"elapsed_ms"`
+}
+
+// handleReview lists recorded calls, newest first: ?trainee= and ?scenario= (exact),
+// ?outcome= (exact), ?passed=true|false, ?from= and ?to= (dates, YYYY-MM-DD, UTC, both
+// included). Open calls are listed unless an outcome or a result is asked for.
+func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
+	if s.journal == nil {
+		web.WriteJSON(w, http.StatusOK, []reviewRow{})
+		return
+	}
+	q := r.URL.Query()
+	var from, to time.Time
+	for _, d := range []struct {
+		name string
+		t    *time.Time
+	}{{"from", &from}, {"to", &to}} {
+		if v := q.Get(d.name); v != "" {
+			t, err := time.Parse(time.DateOnly, v)
+			if err != nil {
+				web.WriteError(w, http.StatusBadRequest, "bad_request", d.name+" must be a date, YYYY-MM-DD")
+				return
+			}
+			*d.t = t
+		}
+	}
+	var passed *bool
+	if v := q.Get("passed"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			web.WriteError(w, http.StatusBadRequest, "bad_request", "passed must be true or false")
+			return
+		}
+		passed = &b
+	}
+	outcome := q.Get("outcome")
+	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
+	defer cancel()
+	sums, err := s.journal.List(ctx, journal.Filter{Trainee: q.Get("trainee"), ScenarioID: q.Get("scenario"), Limit: ReviewScan})
+	if err != nil {
+		s.log.Error("studio: listing calls", "err", err)
+		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the calls could not be read")
+		return
+	}
+	rows := []reviewRow{}
+	for _, c := range sums {
+		switch {
+		case !from.IsZero() && c.Created.Before(from),
+			!to.IsZero() && !c.Created.Before(to.AddDate(0, 0, 1)),
+			(outcome != "" || passed != nil) && c.Result == nil,
+			outcome != "" && c.Result.End.Outcome != outcome,
+			passed != nil && c.Result.End.Passed != *passed:
+			continue
+		}
+		row := reviewRow{ID: c.ID, Trainee: c.Trainee, ScenarioID: c.ScenarioID, Title: c.Title, Created: c.Created, Open: c.Result == nil}
+		if res := c.Result; res != nil {
+			row.Ending, row.EndTitle, row.Outcome, row.Passed, row.Overall, row.Elapsed =
+				res.End.Ending, res.End.Title, res.End.Outcome, res.End.Passed, res.End.Overall, res.Elapsed
+		}
+		rows = append(rows, row)
+		if len(rows) == ReviewLimit {
+			break
+		}
+	}
+	web.WriteJSON(w, http.StatusOK, rows)
+}
