@@ -77,28 +77,37 @@ func (l *loader) checkGraph(r *reader, top decl) {
 		return
 	}
 	nodeAt := func(n *Node) *yaml.Node { return &yaml.Node{Line: n.Line, Column: n.Col} }
+	rd := func(n *Node) *reader { // a pack's nodes are reported in the pack
+		if n.Pack != "" {
+			return &reader{path: n.Pack, diags: r.diags}
+		}
+		return r
+	}
 	reached := sc.reachable()
 	endingReached := false
 	for _, n := range sc.Nodes {
+		if !reached[n.Index] && n.Pack != "" {
+			continue // a pack's sub-flow this scenario does not enter
+		}
 		if !reached[n.Index] {
 			kind := "node"
 			if n.End != nil {
 				kind = "ending"
 			}
-			r.errorf(nodeAt(n), "%s %s is never reached from %s", kind, n.ID, sc.Nodes[sc.Start].ID)
+			rd(n).errorf(nodeAt(n), "%s %s is never reached from %s", kind, n.ID, sc.Nodes[sc.Start].ID)
 			continue
 		}
 		if n.End != nil {
 			endingReached = true
 			continue
 		}
-		if len(n.Transitions) == 0 && len(n.Timers) == 0 && !n.broken {
-			r.errorf(nodeAt(n), "node %s is not an ending and has no way out (add transitions, or end: to make it an ending)", n.ID)
+		if len(n.Transitions) == 0 && len(n.Timers) == 0 && !n.broken && !n.Return {
+			rd(n).errorf(nodeAt(n), "node %s is not an ending and has no way out (add transitions, or end: to make it an ending)", n.ID)
 		}
 		always := false
 		for _, t := range n.Transitions {
 			if always {
-				r.warnf(&yaml.Node{Line: t.Line, Column: t.Col}, "this transition is never checked: an earlier one always matches")
+				rd(n).warnf(&yaml.Node{Line: t.Line, Column: t.Col}, "this transition is never checked: an earlier one always matches")
 				break
 			}
 			if strings.TrimSpace(t.WhenSrc) == "true" {
@@ -106,11 +115,40 @@ func (l *loader) checkGraph(r *reader, top decl) {
 			}
 		}
 		if n.Router() && !always && len(n.Transitions) > 0 {
-			r.warnf(nodeAt(n), "router %s has no catch-all (when: 'true'): if nothing matches, the call is stuck here", n.ID)
+			rd(n).warnf(nodeAt(n), "router %s has no catch-all (when: 'true'): if nothing matches, the call is stuck here", n.ID)
 		}
 	}
 	if !endingReached {
 		r.errorf(top.pairs["nodes"].keyN, "no ending can be reached from %s: every call must be able to end", sc.Nodes[sc.Start].ID)
+	}
+	// A return node must be inside a sub-flow: reachable from the start only through a
+	// call (to: >id), or it would have no node to go back to.
+	plain := make([]bool, len(sc.Nodes))
+	plain[sc.Start] = true
+	queue := []int{sc.Start}
+	rulesAdded := false
+	for len(queue) > 0 {
+		n := sc.Nodes[queue[0]]
+		queue = queue[1:]
+		var ts []*Transition
+		for _, group := range [][]*Transition{n.Transitions, n.Timers, n.sketch} {
+			ts = append(ts, group...)
+		}
+		if n.End == nil && !rulesAdded {
+			rulesAdded = true
+			ts = append(ts, sc.Rules...)
+		}
+		for _, t := range ts {
+			if !t.Call && t.To >= 0 && !plain[t.To] {
+				plain[t.To] = true
+				queue = append(queue, t.To)
+			}
+		}
+	}
+	for _, n := range sc.Nodes {
+		if n.Return && plain[n.Index] {
+			rd(n).errorf(nodeAt(n), "node %s returns, but the call can reach it without entering a sub-flow (to: >…), so it has nowhere to return to", n.ID)
+		}
 	}
 	// Routers pass the call on at once: a loop of routers would never stop.
 	const (
@@ -127,7 +165,7 @@ func (l *loader) checkGraph(r *reader, top decl) {
 				continue
 			}
 			if color[t.To] == grey {
-				r.errorf(nodeAt(sc.Nodes[t.To]), "routers %s and %s form a loop with no customer line in between", sc.Nodes[i].ID, sc.Nodes[t.To].ID)
+				rd(sc.Nodes[t.To]).errorf(nodeAt(sc.Nodes[t.To]), "routers %s and %s form a loop with no customer line in between", sc.Nodes[i].ID, sc.Nodes[t.To].ID)
 				return true
 			}
 			if color[t.To] == white && visit(t.To) {

@@ -191,3 +191,40 @@ func mustRead(t *testing.T, name string) []byte {
 	require.NoError(t, err)
 	return data
 }
+
+// A pack's sub-flow is entered with to: >id and comes back to the node that entered it:
+// the customer asks whether the trainee is still there, then repeats (a shorter line,
+// by visits) and the call goes on. The pack's unused flow is not reported.
+func TestSubFlowCallAndReturn(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/subflow/parcel.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	cases, diags := engine.LoadTests(engine.OSFS{}, "testdata/subflow/parcel.test.yaml", sc)
+	require.False(t, diags.HasErrors(), diags.Error())
+	require.Len(t, cases, 2)
+	for _, c := range cases {
+		res := engine.RunTestTraced(sc, c)
+		assert.True(t, res.Passed(), "%s: %v\n%s", c.Name, res.Failures, engine.FormatTranscript(res.Transcript))
+	}
+	res := engine.RunTestTraced(sc, cases[0])
+	var entered, lines []string
+	for _, o := range res.Transcript {
+		switch o.Type {
+		case engine.OutEnter:
+			entered = append(entered, o.Node)
+		case engine.OutLine:
+			lines = append(lines, o.Text)
+		}
+	}
+	assert.Equal(t, []string{"ask", "still_there", "resume", "ask", "fine"}, entered)
+	assert.Equal(t, "So, about my parcel?", lines[3], "back in ask, the second visit's line")
+
+	// The pack's node is drawn only where the scenario enters it.
+	data := mustRead(t, "testdata/subflow/parcel.yaml")
+	sk := engine.Draw(engine.OSFS{}, "testdata/subflow/parcel.yaml", data)
+	var ids []string
+	for _, n := range sk.Nodes {
+		ids = append(ids, n.ID)
+		assert.False(t, n.Unreachable || n.DeadEnd, n.ID)
+	}
+	assert.Equal(t, []string{"ask", "fine", "overpromised", "still_there", "resume", "gave_up"}, ids)
+}

@@ -20,10 +20,10 @@ import (
 // against these lists by a test.
 var (
 	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "start", "rules", "nodes"}
-	PackKeys       = []string{"intents", "vars", "scores", "rules"}
+	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
 	PersonaKeys    = []string{"name", "wpm", "mood"}
 	AxisKeys       = []string{"weight", "start", "max"}
-	NodeKeys       = []string{"say", "choices", "model", "transitions", "hangup", "ring", "end"}
+	NodeKeys       = []string{"say", "choices", "model", "transitions", "hangup", "ring", "end", "return"}
 	LineKeys       = []string{"when", "text"}
 	ChoiceKeys     = []string{"text", "when"}
 	EndKeys        = []string{"outcome", "title", "text"}
@@ -234,24 +234,46 @@ func (l *loader) load(name string, data []byte) *Scenario {
 		}
 	}
 
-	// Node ids, so that expressions and transitions can refer to any node.
-	var nodePairs []pair
+	// Node ids, so that expressions and transitions can refer to any node: the
+	// scenario's own, then the packs' (sub-flows, entered with to: >id).
+	type nodeSrc struct {
+		p    pair
+		r    *reader
+		pack string
+	}
+	var nodePairs []nodeSrc
 	if p, ok := top.pairs["nodes"]; ok {
-		nodePairs, _ = r.mapping(p.value, "nodes", nil)
-		if len(nodePairs) > MaxNodes {
-			r.errorf(p.value, "%d nodes; the limit is %d", len(nodePairs), MaxNodes)
-			nodePairs = nodePairs[:MaxNodes]
-		}
-		if len(nodePairs) == 0 && p.value.Kind == yaml.MappingNode {
+		own, _ := r.mapping(p.value, "nodes", nil)
+		if len(own) == 0 && p.value.Kind == yaml.MappingNode {
 			r.errorf(p.value, "a scenario needs at least one node")
 		}
-		for _, np := range nodePairs {
-			if !nodeIDRE.MatchString(np.key) {
-				r.errorf(np.keyN, "node id %q must start with a letter and hold only letters, digits, '_' and '-'", np.key)
-			}
-			sc.nodeIndex[np.key] = len(sc.Nodes)
-			sc.Nodes = append(sc.Nodes, &Node{ID: np.key, Index: len(sc.Nodes), Hangup: -1, Line: np.keyN.Line, Col: np.keyN.Column})
+		for _, np := range own {
+			nodePairs = append(nodePairs, nodeSrc{p: np, r: r})
 		}
+	}
+	for _, f := range files[:len(files)-1] {
+		if p, ok := f.pairs["nodes"]; ok {
+			packNodes, _ := f.r.mapping(p.value, "nodes", nil)
+			for _, np := range packNodes {
+				nodePairs = append(nodePairs, nodeSrc{p: np, r: f.r, pack: f.r.path})
+			}
+		}
+	}
+	if len(nodePairs) > MaxNodes {
+		r.errorf(top.pairs["nodes"].value, "%d nodes; the limit is %d", len(nodePairs), MaxNodes)
+		nodePairs = nodePairs[:MaxNodes]
+	}
+	for _, ns := range nodePairs {
+		np := ns.p
+		if !nodeIDRE.MatchString(np.key) {
+			ns.r.errorf(np.keyN, "node id %q must start with a letter and hold only letters, digits, '_' and '-'", np.key)
+		}
+		if j, dup := sc.nodeIndex[np.key]; dup {
+			ns.r.errorf(np.keyN, "node %s is declared twice (also at %s:%d)", np.key, pathOr(sc.Nodes[j].Pack, name), sc.Nodes[j].Line)
+			continue
+		}
+		sc.nodeIndex[np.key] = len(sc.Nodes)
+		sc.Nodes = append(sc.Nodes, &Node{ID: np.key, Index: len(sc.Nodes), Hangup: -1, Line: np.keyN.Line, Col: np.keyN.Column, Pack: ns.pack})
 	}
 	l.ec = newExprCompiler(sc.Vars, sc.intentIndex, sc.nodeIndex, sc.axisIndex)
 	l.compileIntents()
@@ -268,8 +290,10 @@ func (l *loader) load(name string, data []byte) *Scenario {
 			sc.Start = l.target(r, p.value, s)
 		}
 	}
-	for i, np := range nodePairs {
-		l.node(r, sc.Nodes[i], np.value)
+	for _, ns := range nodePairs {
+		if i, ok := sc.nodeIndex[ns.p.key]; ok && sc.Nodes[i].Line == ns.p.keyN.Line && sc.Nodes[i].Pack == ns.pack {
+			l.node(ns.r, sc.Nodes[i], ns.p.value)
+		}
 	}
 	for _, hp := range l.hangups {
 		if to := sc.Nodes[hp.to]; to.End == nil {
@@ -509,6 +533,13 @@ func (l *loader) target(r *reader, n *yaml.Node, id string) int {
 	return -1
 }
 
+func pathOr(p, def string) string {
+	if p == "" {
+		return def
+	}
+	return p
+}
+
 // guessNode is the node a misspelt id most likely meant, as "did you mean" would say, or -1.
 func (l *loader) guessNode(id string) int {
 	ids := sortedKeys(l.sc.nodeIndex)
@@ -634,6 +665,9 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 			}
 		case "to":
 			if s, ok := r.str(p.value, "to"); ok {
+				if rest, ok := strings.CutPrefix(s, ">"); ok {
+					t.Call, s = true, strings.TrimSpace(rest)
+				}
 				t.To = l.target(r, p.value, s)
 				if t.To < 0 {
 					t.guess = l.guessNode(s)
@@ -776,6 +810,8 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 			l.say(r, nd, p.value)
 		case "choices":
 			l.choices(r, nd, p.value)
+		case "return":
+			nd.Return, _ = r.boolean(p.value, "return")
 		case "ring":
 			// ring: yes is reported, and read as meant, so the node is not also
 			// checked as a node without a line.
@@ -836,6 +872,14 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 		r.errorf(n, "node %s offers choices but the customer says nothing (add a say)", nd.ID)
 	case nd.Router() && len(nd.Timers) > 0 && !has("say"):
 		r.errorf(n, "node %s has no line, so its transitions run at once; after cannot be used here", nd.ID)
+	case nd.Return && (nd.End != nil || nd.Ring):
+		r.errorf(n, "node %s returns to the node that entered its sub-flow, so it cannot also ring or end the call", nd.ID)
+	case nd.Return && (has("transitions") || has("choices")):
+		r.errorf(n, "node %s returns to the node that entered its sub-flow at once (after its line): it has no transitions or choices", nd.ID)
+	}
+	if nd.Return && len(nd.Lines) > 0 {
+		// Back to the caller when the line has been spoken, as after: 0s would.
+		nd.Timers = append(nd.Timers, &Transition{Timer: true, To: toReturn, guess: -1, Path: r.path, Line: n.Line, Col: n.Column})
 	}
 }
 

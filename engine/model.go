@@ -10,15 +10,18 @@ import (
 
 // Limits on scenario input. Files and expressions over these bounds are rejected when loading.
 const (
-	MaxFileBytes     = 1 << 20 // a scenario, pack or test file
-	MaxTextBytes     = 8 << 10 // one line, choice or feedback text
-	MaxExprBytes     = 2048    // one expression's source, checked before expr sees it
-	MaxExprNodes     = 300     // syntax nodes in one expression
-	MaxNodes         = 1000    // nodes in one scenario
-	MaxIntents       = 256     // intents in one scenario (with its packs)
-	MaxIncludeDepth  = 1       // packs cannot include packs
-	MaxDurationMS    = 24 * 60 * 60 * 1000
-	MaxRouterHops    = 64 // router nodes passed through on one event
+	MaxFileBytes    = 1 << 20 // a scenario, pack or test file
+	MaxTextBytes    = 8 << 10 // one line, choice or feedback text
+	MaxExprBytes    = 2048    // one expression's source, checked before expr sees it
+	MaxExprNodes    = 300     // syntax nodes in one expression
+	MaxNodes        = 1000    // nodes in one scenario
+	MaxIntents      = 256     // intents in one scenario (with its packs)
+	MaxIncludeDepth = 1       // packs cannot include packs
+	MaxDurationMS   = 24 * 60 * 60 * 1000
+	MaxRouterHops   = 64 // router nodes passed through on one event
+	// MaxCallDepth is how many sub-flows (to: >id) a call can be inside at once; a
+	// deeper call is an error output and does not enter the sub-flow.
+	MaxCallDepth     = 16
 	exprMemoryBudget = 100_000
 	defaultWPM       = 160
 	defaultPass      = 0.6
@@ -186,6 +189,11 @@ type Node struct {
 	Line, Col int // position of the node's key in its file
 	broken    bool
 	sketch    []*Transition // transitions that failed to compile, kept only for Sketch
+	// Return: the node ends a sub-flow; the call goes back to the node that entered it
+	// (to: >id), once its line is spoken (at once when it has none).
+	Return bool
+	// Pack is the rule pack that declared the node ("" for the scenario's own).
+	Pack string
 	// maybeTo are nodes named by to: under a key that is not a node key (a misspelt
 	// transitions:): the graph checks count them as reached rather than guess.
 	maybeTo []int
@@ -236,6 +244,9 @@ type Transition struct {
 	Path      string
 	Line, Col int
 	broken    bool // failed to compile: only in a sketch
+	// Call: to: >id enters a sub-flow at To; the node it reaches with return: true
+	// brings the call back to the node this transition left.
+	Call bool
 	// guess is the node a misspelt to: most likely meant (-1: none), so that the node
 	// it meant is not also reported as never reached.
 	guess int
@@ -249,6 +260,9 @@ type Assign struct {
 }
 
 const moodTarget = -1
+
+// toReturn is the target of a return node's own timer: back to the calling node.
+const toReturn = -2
 
 // ScoreDelta adds Delta to an axis.
 type ScoreDelta struct {

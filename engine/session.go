@@ -57,6 +57,9 @@ type Session struct {
 
 	lastScratch *scratch // the evaluation scratch this session used last (see scratch)
 	trace       bool
+	// returns are the nodes that entered the sub-flows the call is in (to: >id),
+	// innermost last: a node with return: true goes back to the last.
+	returns []int
 }
 
 // MaxChoices is the most suggested replies one node may offer.
@@ -206,7 +209,11 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		moodBefore := s.mood
 		out = s.applyEffects(sc, t, out)
 		out = s.moodChanged(moodBefore, out)
-		return s.enter(sc, t.To, out), nil
+		var to int
+		if to, out = s.follow(t, out); to < 0 {
+			return out, nil
+		}
+		return s.enter(sc, to, out), nil
 	}
 	return s.traineeEvent(ev, out), nil
 }
@@ -420,12 +427,13 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	moves := ev.Type != EventHint && ev.Type != EventHangup
 	moodBefore := s.mood
 	to := -1
+	var taken *Transition
 	for _, r := range s.sc.Rules {
 		s.exposed(r)
 		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &out) {
 			out = s.applyEffects(sc, r, out)
 			if to < 0 && r.To >= 0 && moves {
-				to = r.To
+				to, taken = r.To, r
 			}
 		}
 	}
@@ -434,7 +442,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			s.exposed(t)
 			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
-				to = t.To
+				to, taken = t.To, t
 				break
 			}
 		}
@@ -448,9 +456,38 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		return s.hangup(sc, node, ev.At, out)
 	}
 	if to >= 0 {
-		out = s.enter(sc, to, out)
+		if to, out = s.follow(taken, out); to >= 0 {
+			out = s.enter(sc, to, out)
+		}
 	}
 	return out
+}
+
+// follow returns the node a taken transition leads to: its target, after remembering
+// where the call was when it enters a sub-flow (to: >id), or the calling node for a
+// return node's own timer. -1 (with an error output) when there is no calling node to
+// return to or the sub-flows are nested too deep.
+func (s *Session) follow(t *Transition, out []Output) (int, []Output) {
+	switch {
+	case t.To == toReturn:
+		return s.back(out)
+	case t.Call:
+		if len(s.returns) >= MaxCallDepth {
+			return -1, append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Text: fmt.Sprintf("more than %d sub-flows entered without returning", MaxCallDepth)})
+		}
+		s.returns = append(s.returns, s.node)
+	}
+	return t.To, out
+}
+
+// back pops the node that entered the current sub-flow.
+func (s *Session) back(out []Output) (int, []Output) {
+	if len(s.returns) == 0 {
+		return -1, append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Text: "node " + s.Node() + " returns, but the call did not enter a sub-flow"})
+	}
+	to := s.returns[len(s.returns)-1]
+	s.returns = s.returns[:len(s.returns)-1]
+	return to, out
 }
 
 // hangup ends the call at once because the trainee hung up: in the ending the node maps a
@@ -657,6 +694,15 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		if n.End != nil {
 			return s.finish(s.now, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), "", out)
 		}
+		if n.Return && len(n.Lines) == 0 {
+			// A return node without a line goes back at once.
+			var back int
+			if back, out = s.back(out); back < 0 {
+				return out
+			}
+			i = back
+			continue
+		}
 		if !n.Router() {
 			return out
 		}
@@ -666,7 +712,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			s.exposed(t)
 			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
-				next = t.To
+				next, out = s.follow(t, out)
 				break
 			}
 		}

@@ -39,6 +39,8 @@ type SketchNode struct {
 	Start       bool   `json:"start,omitempty"`
 	Unreachable bool   `json:"unreachable,omitempty"` // no path from the start leads here
 	DeadEnd     bool   `json:"dead_end,omitempty"`    // not an ending, and no way out
+	Return      bool   `json:"return,omitempty"`      // ends a sub-flow: back to the node that entered it
+	Pack        string `json:"pack,omitempty"`        // the rule pack that declares it
 }
 
 // SketchEdge is one transition of a Sketch.
@@ -48,6 +50,7 @@ type SketchEdge struct {
 	Label  string `json:"label"` // the guard, or "after 20s"
 	Timer  bool   `json:"timer,omitempty"`
 	Broken bool   `json:"broken,omitempty"` // the guard does not compile
+	Call   bool   `json:"call,omitempty"`   // to: >id, enters a sub-flow
 	Line   int    `json:"line"`
 	Col    int    `json:"col"`
 }
@@ -110,7 +113,7 @@ func DrawWith(fsys fs.FS, name string, data []byte, opts LoadOptions) Sketch {
 			}
 			next[n.Index] = append(next[n.Index], t.To)
 			sk.Edges = append(sk.Edges, SketchEdge{From: n.ID, To: sc.Nodes[t.To].ID, Label: label, Timer: t.Timer,
-				Broken: broken, Line: t.Line, Col: t.Col})
+				Broken: broken, Call: t.Call, Line: t.Line, Col: t.Col})
 		}
 		for _, t := range n.Transitions {
 			add(t, t.WhenSrc, false)
@@ -137,8 +140,28 @@ func DrawWith(fsys fs.FS, name string, data []byte, opts LoadOptions) Sketch {
 	}
 	// Reachability exactly as lint sees it, over broken transitions too.
 	reached := sc.reachable()
+	// A pack's nodes are drawn only where the scenario enters them.
+	hidden := map[string]bool{}
 	for _, n := range sc.Nodes {
-		sn := SketchNode{ID: n.ID, Line: n.Line, Col: n.Col, Start: n.Index == start, Unreachable: start >= 0 && !reached[n.Index]}
+		if n.Pack != "" && !reached[n.Index] {
+			hidden[n.ID] = true
+		}
+	}
+	if len(hidden) > 0 {
+		kept := sk.Edges[:0]
+		for _, e := range sk.Edges {
+			if !hidden[e.From] && !hidden[e.To] {
+				kept = append(kept, e)
+			}
+		}
+		sk.Edges = kept
+	}
+	for _, n := range sc.Nodes {
+		if hidden[n.ID] {
+			continue
+		}
+		sn := SketchNode{ID: n.ID, Line: n.Line, Col: n.Col, Start: n.Index == start, Unreachable: start >= 0 && !reached[n.Index],
+			Return: n.Return, Pack: n.Pack}
 		switch {
 		case n.End != nil:
 			sn.Kind, sn.Outcome = KindEnding, n.End.Outcome
@@ -152,7 +175,7 @@ func DrawWith(fsys fs.FS, name string, data []byte, opts LoadOptions) Sketch {
 		if len(n.Lines) > 0 {
 			sn.Say = n.Lines[0].Text.Source(sc)
 		}
-		sn.DeadEnd = n.End == nil && len(next[n.Index]) == 0
+		sn.DeadEnd = n.End == nil && len(next[n.Index]) == 0 && !n.Return
 		sk.Nodes = append(sk.Nodes, sn)
 	}
 	return sk

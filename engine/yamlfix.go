@@ -30,6 +30,7 @@ var (
 	yamlErrRE   = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 	blockKeyRE  = regexp.MustCompile(`^(\s*(?:-\s+)?)([A-Za-z0-9_$.-]+):(\s+|$)`)
 	dashRE      = regexp.MustCompile(`^(\s*)-(\s+|$)`)
+	subflowRE   = regexp.MustCompile(`\bto:\s*(>\s*)([A-Za-z_][A-Za-z0-9_-]*)`)
 	blockScalRE = regexp.MustCompile(`:\s+[|>][-+0-9]*\s*(#.*)?$`)
 )
 
@@ -55,6 +56,16 @@ func diagnoseYAML(lines []string, err error) yamlProblem {
 			fixed[i] = strings.Repeat(" ", guessIndent(lines, i)) + strings.TrimLeft(l, " \t")
 			return yamlProblem{line: i + 1, col: t + 1, fixed: fixed,
 				msg: "a tab is used for indentation here; YAML indents with spaces only (replace the tab with spaces)"}
+		}
+	}
+
+	// A sub-flow target written unquoted (to: >id): YAML reads > as a folded text.
+	for i, l := range lines {
+		if m := subflowRE.FindStringSubmatchIndex(l); m != nil {
+			fixed := append([]string(nil), lines...)
+			fixed[i] = l[:m[2]] + "'>" + l[m[4]:m[5]] + "'" + l[m[5]:]
+			return yamlProblem{line: i + 1, col: utf8.RuneCountInString(l[:m[2]]) + 1, fixed: fixed,
+				msg: fmt.Sprintf("quote a sub-flow target: to: '>%s' (unquoted, YAML reads > as the start of a folded text)", l[m[4]:m[5]])}
 		}
 	}
 
