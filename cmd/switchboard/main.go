@@ -41,6 +41,7 @@ func init() {
 		{"graph", "print a scenario's graph as Graphviz dot or Mermaid", cmdGraph},
 		{"report", "print the debrief of a recorded call (--json for the record)", cmdReport},
 		{"export", "print the xAPI statements of finished calls (export xapi)", cmdExport},
+		{"loadgen", "load-test a server with simulated trainees, beside a websocket echo baseline", cmdLoadgen},
 	}
 }
 

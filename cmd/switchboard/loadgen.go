@@ -1,0 +1,711 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Limits of the load generator: it is bounded in count and time, and talks to loopback only.
+const (
+	loadMaxCalls   = 19_900           // a process may hold 20,000 open files here (see docs/performance.md)
+	loadMaxLevels  = 8                // levels in one run
+	loadMaxWindow  = 10 * time.Minute // ramp or steady window
+	loadTurnWait   = 10 * time.Second // a turn whose first word takes longer counts as an error
+	loadReplyMin   = 5 * time.Second  // a trainee replies every 5–15 s
+	loadReplySpan  = 10 * time.Second
+	loadAnswerMin  = time.Second // and answers after 1–3 s of ringing
+	loadAnswerSpan = 2 * time.Second
+	loadProgress   = 2 * time.Second // progress line period
+)
+
+// loadReplies are the simulated trainees' messages.
+var loadReplies = []string{
+	"Hello, thanks for calling, how can I help you today?",
+	"I'm so sorry about that, let me check for you.",
+	"I understand, that must be frustrating.",
+	"We're out of stock at the moment, but I could offer you something similar instead.",
+	"Could you give me your order number please?",
+	"Let me see what I can do for you.",
+	"Thank you for your patience.",
+	"Would you like me to set that aside for you?",
+}
+
+func cmdLoadgen(env *cliEnv, args []string) int {
+	fs := newFlags(env, "loadgen", "", `Plays simulated trainees against a Switchboard server over the public protocol, side by side
+with a bare gorilla websocket echo server driven the same way, and prints a table by level.
+
+Each trainee starts a call, answers after 1-3 s of ringing, then says something every 5-15 s;
+a call that ends is replaced by a new one. A level ramps up to N trainees, holds them for the
+steady window, and reports: calls held, errors by kind, turn latency (say sent -> first word
+of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and open files
+(read from /proc), then the same for the echo. Loopback only. Without --url it starts
+'switchboard serve' (this binary) itself, with its journal in --data.`)
+	levelsFlag := fs.String("levels", "100,1000", "comma-separated numbers of simultaneous trainees (at most 19,900 each, 8 levels)")
+	ramp := fs.Duration("ramp", 10*time.Second, "time to connect a level's trainees")
+	steady := fs.Duration("steady", 30*time.Second, "measured window once a level is connected")
+	target := fs.String("url", "", "a running server (loopback), e.g. http://127.0.0.1:8080; needs --pid for its RSS and CPU")
+	pid := fs.Int("pid", 0, "the running server's process id (with --url)")
+	scenario := fs.String("scenario", "cheese-shop", "the scenario the trainees play")
+	data := fs.String("data", "", "journal folder of the server loadgen starts (default: a temporary folder, removed after)")
+	echo := fs.Bool("echo", true, "also run the echo baseline at each level")
+	echoServe := fs.String("echo-serve", "", "internal: run the echo server on this address and print its URL")
+	if code, ok := parseFlags(fs, env, args); !ok || fs.NArg() > 0 {
+		if ok {
+			fmt.Fprintln(env.stderr, "switchboard loadgen: no arguments expected")
+			return 2
+		}
+		return code
+	}
+	if *echoServe != "" {
+		return runEchoServer(env, *echoServe)
+	}
+	var levels []int
+	for _, f := range strings.Split(*levelsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(f, "_", "")))
+		if err != nil || n < 1 || n > loadMaxCalls {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: --levels: %q is not a number from 1 to %d\n", f, loadMaxCalls)
+			return 2
+		}
+		levels = append(levels, n)
+	}
+	switch {
+	case len(levels) > loadMaxLevels:
+		fmt.Fprintf(env.stderr, "switchboard loadgen: --levels: at most %d levels\n", loadMaxLevels)
+		return 2
+	case *ramp <= 0 || *ramp > loadMaxWindow || *steady <= 0 || *steady > loadMaxWindow:
+		fmt.Fprintf(env.stderr, "switchboard loadgen: --ramp and --steady must be between 0 and %v\n", loadMaxWindow)
+		return 2
+	case (*target == "") != (*pid == 0):
+		fmt.Fprintln(env.stderr, "switchboard loadgen: --url and --pid go together")
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	maxLevel := slices.Max(levels)
+	var ours *child
+	if *target == "" {
+		dir := *data
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "switchboard-loadgen")
+			if err != nil {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: %v\n", err)
+				return 1
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
+		}
+		var err error
+		ours, err = startChild(ctx, "Switchboard is ready on ", "serve", "--addr", "127.0.0.1:0", "--data", dir,
+			"--max-calls", strconv.Itoa(maxLevel+maxLevel/10+10), "--log-level", "warn")
+		if err != nil {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: starting the server: %v\n", err)
+			return 1
+		}
+		defer ours.stop()
+		*target, *pid = ours.url, ours.pid
+	}
+	base, err := url.Parse(strings.TrimSuffix(*target, "/"))
+	if err != nil || base.Scheme != "http" || !isLoopback(base.Hostname()) {
+		fmt.Fprintf(env.stderr, "switchboard loadgen: --url must be http:// on a loopback address, got %q\n", *target)
+		return 2
+	}
+	var echoChild *child
+	if *echo {
+		echoChild, err = startChild(ctx, "echo on ", "loadgen", "--echo-serve", "127.0.0.1:0")
+		if err != nil {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: starting the echo server: %v\n", err)
+			return 1
+		}
+		defer echoChild.stop()
+	}
+
+	fmt.Fprintf(env.stdout, "loadgen: server %s (pid %d), scenario %s, levels %v, ramp %v, steady %v\n",
+		base, *pid, *scenario, levels, *ramp, *steady)
+	var rows []levelResult
+	for _, n := range levels {
+		if ctx.Err() != nil {
+			break
+		}
+		r := runLevel(ctx, env.stdout, "ours", n, *ramp, *steady, *pid, func(rnd *rand.Rand, st *levelStats) trainee {
+			return &callTrainee{base: base, scenario: *scenario, rnd: rnd, st: st}
+		})
+		rows = append(rows, r)
+		if echoChild != nil && ctx.Err() == nil {
+			eu, _ := url.Parse(echoChild.url)
+			rows = append(rows, runLevel(ctx, env.stdout, "echo", n, *ramp, *steady, echoChild.pid, func(rnd *rand.Rand, st *levelStats) trainee {
+				return &echoTrainee{base: eu, rnd: rnd, st: st}
+			}))
+		}
+	}
+	printTable(env.stdout, rows)
+	if ctx.Err() != nil {
+		return 1
+	}
+	return 0
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// child is a process loadgen started (the server or the echo server).
+type child struct {
+	cmd  *exec.Cmd
+	pid  int
+	url  string
+	done chan struct{}
+}
+
+// startChild runs this binary with args and waits for the line starting with ready,
+// followed by the child's URL.
+func startChild(ctx context.Context, ready string, args ...string) (*child, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, pid: cmd.Process.Pid, done: make(chan struct{})}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if rest, ok := strings.CutPrefix(sc.Text(), ready); ok {
+				select {
+				case found <- strings.TrimSuffix(strings.Fields(rest)[0], "/"):
+				default:
+				}
+			}
+		}
+		_, _ = io.Copy(io.Discard, out)
+	}()
+	go func() { _ = cmd.Wait(); close(c.done) }()
+	select {
+	case c.url = <-found:
+		return c, nil
+	case <-c.done:
+		return nil, errors.New("it exited before it was ready")
+	case <-time.After(30 * time.Second):
+	case <-ctx.Done():
+	}
+	c.stop()
+	return nil, errors.New("it did not become ready")
+}
+
+func (c *child) stop() {
+	_ = c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c.done:
+	case <-time.After(15 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+}
+
+// runEchoServer is the baseline: a bare gorilla websocket echo with the server's buffer
+// sizes, one goroutine per connection.
+func runEchoServer(env *cliEnv, addr string) int {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard loadgen: echo: %v\n", err)
+		return 1
+	}
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{}}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer ws.Close()
+		for {
+			kind, data, err := ws.ReadMessage()
+			if err != nil {
+				return
+			}
+			_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := ws.WriteMessage(kind, data); err != nil {
+				return
+			}
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); _ = ln.Close() }()
+	fmt.Fprintf(env.stdout, "echo on http://%s/\n", ln.Addr())
+	_ = srv.Serve(ln)
+	return 0
+}
+
+// levelStats are one level's counters, shared by its trainees.
+type levelStats struct {
+	connected atomic.Int64 // trainees with an open websocket now
+	calls     atomic.Int64 // calls started
+	turns     atomic.Int64
+	mu        sync.Mutex
+	errs      map[string]int
+	lat       []time.Duration // turn latencies in the steady window
+	measuring atomic.Bool
+}
+
+func (st *levelStats) fail(kind string) {
+	st.mu.Lock()
+	st.errs[kind]++
+	st.mu.Unlock()
+}
+
+func (st *levelStats) turn(d time.Duration) {
+	st.turns.Add(1)
+	if !st.measuring.Load() {
+		return
+	}
+	st.mu.Lock()
+	st.lat = append(st.lat, d)
+	st.mu.Unlock()
+}
+
+// trainee is one simulated client; run returns when ctx ends.
+type trainee interface{ run(ctx context.Context) }
+
+// procSample is what /proc says about a process.
+type procSample struct {
+	rss   int64   // bytes
+	cpu   float64 // seconds of user+system time
+	fds   int
+	when  time.Time
+	valid bool
+}
+
+func readProc(pid int) procSample {
+	s := procSample{when: time.Now()}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return s
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseInt(f[0], 10, 64)
+				s.rss = kb << 10
+			}
+		}
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return s
+	}
+	// Fields after the command name (which is in parentheses and may hold spaces).
+	if i := bytes.LastIndexByte(stat, ')'); i > 0 {
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) > 12 {
+			ut, _ := strconv.ParseFloat(f[11], 64)
+			st, _ := strconv.ParseFloat(f[12], 64)
+			s.cpu = (ut + st) / 100 // USER_HZ is 100 on Linux
+		}
+	}
+	if ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid)); err == nil {
+		s.fds = len(ents)
+	}
+	s.valid = true
+	return s
+}
+
+// levelResult is one row of the table.
+type levelResult struct {
+	kind           string
+	level          int
+	held           int64
+	calls          int64
+	turns          int
+	errs           map[string]int
+	p50, p90, p99  time.Duration
+	max            time.Duration
+	rssIdle, rss   int64
+	cpuPct         float64
+	fds            int
+	interruptedCtx bool
+}
+
+// runLevel ramps n trainees up over ramp, measures for steady, and stops them.
+func runLevel(ctx context.Context, out io.Writer, kind string, n int, ramp, steady time.Duration, pid int,
+	mk func(*rand.Rand, *levelStats) trainee) levelResult {
+	st := &levelStats{errs: map[string]int{}}
+	idle := readProc(pid)
+	lctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	began := time.Now()
+	progress := time.NewTicker(loadProgress)
+	defer progress.Stop()
+	line := func(phase string) {
+		p := readProc(pid)
+		st.mu.Lock()
+		nerr := 0
+		for _, v := range st.errs {
+			nerr += v
+		}
+		st.mu.Unlock()
+		fmt.Fprintf(out, "  %-4s %6d  %-6s %5.0fs  connected %6d  calls %7d  turns %8d  errors %5d  rss %6.1f MB  fds %6d\n",
+			kind, n, phase, time.Since(began).Seconds(), st.connected.Load(), st.calls.Load(), st.turns.Load(), nerr,
+			float64(p.rss)/(1<<20), p.fds)
+	}
+	// Ramp: start trainees evenly over the ramp.
+	for i := range n {
+		at := began.Add(time.Duration(int64(ramp) * int64(i) / int64(n)))
+		for d := time.Until(at); d > 0; d = time.Until(at) {
+			select {
+			case <-progress.C:
+				line("ramp")
+			case <-time.After(d):
+			case <-ctx.Done():
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		t := mk(rand.New(rand.NewPCG(uint64(n), uint64(i))), st)
+		wg.Go(func() { t.run(lctx) })
+	}
+	// Steady window.
+	st.measuring.Store(true)
+	start := readProc(pid)
+	end := time.After(steady)
+	minHeld := int64(n)
+steadyLoop:
+	for {
+		select {
+		case <-progress.C:
+			line("steady")
+			minHeld = min(minHeld, st.connected.Load())
+		case <-end:
+			break steadyLoop
+		case <-ctx.Done():
+			break steadyLoop
+		}
+	}
+	st.measuring.Store(false)
+	fin := readProc(pid)
+	minHeld = min(minHeld, st.connected.Load())
+	cancel()
+	wg.Wait()
+	r := levelResult{kind: kind, level: n, held: minHeld, calls: st.calls.Load(), rssIdle: idle.rss, rss: fin.rss, fds: fin.fds,
+		interruptedCtx: ctx.Err() != nil}
+	if fin.valid && start.valid {
+		r.cpuPct = 100 * (fin.cpu - start.cpu) / fin.when.Sub(start.when).Seconds()
+	}
+	st.mu.Lock()
+	r.errs = st.errs
+	lat := st.lat
+	st.mu.Unlock()
+	slices.Sort(lat)
+	r.turns = len(lat)
+	if len(lat) > 0 {
+		pct := func(p int) time.Duration { return lat[min(len(lat)-1, max(0, (len(lat)*p+99)/100-1))] }
+		r.p50, r.p90, r.p99, r.max = pct(50), pct(90), pct(99), lat[len(lat)-1]
+	}
+	line("done")
+	// Let the server settle (closed connections, ended calls) before the next level.
+	time.Sleep(2 * time.Second)
+	return r
+}
+
+func printTable(w io.Writer, rows []levelResult) {
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| server | level | held (min) | calls started | turns | p50 | p90 | p99 | max | RSS idle → loaded | bytes/conn | CPU | fds | errors |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	for _, r := range rows {
+		var errs []string
+		for k, v := range r.errs {
+			errs = append(errs, fmt.Sprintf("%s %d", k, v))
+		}
+		slices.Sort(errs)
+		if len(errs) == 0 {
+			errs = []string{"none"}
+		}
+		per := "—"
+		if r.held > 0 {
+			per = fmt.Sprintf("%.1f KiB", float64(r.rss-r.rssIdle)/float64(r.held)/1024)
+		}
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %.0f → %.0f MB | %s | %.0f%% | %d | %s |\n",
+			r.kind, r.level, r.held, r.calls, r.turns, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max),
+			float64(r.rssIdle)/(1<<20), float64(r.rss)/(1<<20), per, r.cpuPct, r.fds, strings.Join(errs, ", "))
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+// loadDialer keeps the generator's own connections small.
+var loadDialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBufferSize: 1024, WriteBufferSize: 1024,
+	WriteBufferPool: &sync.Pool{}}
+
+var loadHTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+
+// callTrainee plays calls on the server, one after another.
+type callTrainee struct {
+	base     *url.URL
+	scenario string
+	rnd      *rand.Rand
+	st       *levelStats
+}
+
+func (t *callTrainee) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := t.call(ctx); err != nil && ctx.Err() == nil {
+			t.st.fail(err.Error())
+			sleepCtx(ctx, time.Second) // do not hammer a server that refuses
+		}
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}
+
+// call plays one call to its end (or until ctx ends); the error's text is its kind.
+func (t *callTrainee) call(ctx context.Context) error {
+	body := fmt.Sprintf(`{"scenario":%q,"trainee":"load"}`, t.scenario)
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, t.base.String()+"/api/calls", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := loadHTTP.Do(req)
+	if err != nil {
+		return errors.New("start: " + errKind(err))
+	}
+	var started struct {
+		WS    string `json:"ws"`
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&started)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		return fmt.Errorf("start: HTTP %d %s", resp.StatusCode, started.Error.Code)
+	}
+	t.st.calls.Add(1)
+	ws, _, err := loadDialer.DialContext(ctx, "ws://"+t.base.Host+started.WS, nil)
+	if err != nil {
+		return errors.New("dial: " + errKind(err))
+	}
+	t.st.connected.Add(1)
+	defer t.st.connected.Add(-1)
+	defer ws.Close()
+	go func() { <-ctx.Done(); _ = ws.Close() }()
+
+	type event struct {
+		typ  string
+		code string
+		at   time.Time
+	}
+	events := make(chan event, 64)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			_, data, err := ws.ReadMessage()
+			if err != nil {
+				readErr <- err
+				close(events)
+				return
+			}
+			now := time.Now()
+			for _, f := range bytes.Split(data, []byte{'\n'}) {
+				var m struct {
+					Type string `json:"type"`
+					Code string `json:"code"`
+				}
+				if json.Unmarshal(f, &m) == nil {
+					events <- event{m.Type, m.Code, now}
+				}
+			}
+		}
+	}()
+	send := func(v string) error {
+		_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		return ws.WriteMessage(websocket.TextMessage, []byte(v))
+	}
+	next := time.Now().Add(loadAnswerMin + time.Duration(t.rnd.Int64N(int64(loadAnswerSpan))))
+	answered := false
+	var saidAt time.Time // a say waiting for its first word
+	msg := 0
+	timer := time.NewTimer(time.Until(next))
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-events:
+			if !ok {
+				err := <-readErr
+				if websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+					return nil // the call ended
+				}
+				if ctx.Err() != nil {
+					return nil
+				}
+				return errors.New("connection: " + errKind(err))
+			}
+			switch e.typ {
+			case "word":
+				if !saidAt.IsZero() {
+					t.st.turn(e.at.Sub(saidAt))
+					saidAt = time.Time{}
+				}
+			case "error":
+				t.st.fail("server error: " + e.code)
+			case "end":
+				saidAt = time.Time{}
+			}
+		case <-timer.C:
+			if !saidAt.IsZero() && time.Since(saidAt) > loadTurnWait {
+				t.st.fail("turn: no word within 10s")
+				saidAt = time.Time{}
+			}
+			msg++
+			var err error
+			if !answered {
+				err = send(fmt.Sprintf(`{"type":"answer","id":"m%d"}`, msg))
+				answered = true
+			} else {
+				text := loadReplies[t.rnd.IntN(len(loadReplies))]
+				saidAt = time.Now()
+				err = send(fmt.Sprintf(`{"type":"say","id":"m%d","text":%q}`, msg, text))
+			}
+			if err != nil {
+				return errors.New("send: " + errKind(err))
+			}
+			timer.Reset(loadReplyMin + time.Duration(t.rnd.Int64N(int64(loadReplySpan))))
+		}
+	}
+}
+
+// echoTrainee drives the echo server the same way: connect, then a message every 5-15 s.
+type echoTrainee struct {
+	base *url.URL
+	rnd  *rand.Rand
+	st   *levelStats
+}
+
+func (t *echoTrainee) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		if err := t.conn(ctx); err != nil && ctx.Err() == nil {
+			t.st.fail(err.Error())
+			sleepCtx(ctx, time.Second)
+		}
+	}
+}
+
+func (t *echoTrainee) conn(ctx context.Context) error {
+	ws, _, err := loadDialer.DialContext(ctx, "ws://"+t.base.Host+"/echo", nil)
+	if err != nil {
+		return errors.New("dial: " + errKind(err))
+	}
+	t.st.calls.Add(1)
+	t.st.connected.Add(1)
+	defer t.st.connected.Add(-1)
+	defer ws.Close()
+	go func() { <-ctx.Done(); _ = ws.Close() }()
+	got := make(chan time.Time, 4)
+	readErr := make(chan error, 1)
+	go func() {
+		for {
+			if _, _, err := ws.ReadMessage(); err != nil {
+				readErr <- err
+				return
+			}
+			got <- time.Now()
+		}
+	}()
+	timer := time.NewTimer(loadAnswerMin + time.Duration(t.rnd.Int64N(int64(loadAnswerSpan))))
+	defer timer.Stop()
+	var sent time.Time
+	msg := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case err := <-readErr:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return errors.New("connection: " + errKind(err))
+		case at := <-got:
+			if !sent.IsZero() {
+				t.st.turn(at.Sub(sent))
+				sent = time.Time{}
+			}
+		case <-timer.C:
+			msg++
+			text := loadReplies[t.rnd.IntN(len(loadReplies))]
+			sent = time.Now()
+			_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+			if err := ws.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"say","id":"m%d","text":%q}`, msg, text)); err != nil {
+				return errors.New("send: " + errKind(err))
+			}
+			timer.Reset(loadReplyMin + time.Duration(t.rnd.Int64N(int64(loadReplySpan))))
+		}
+	}
+}
+
+// errKind shortens an error to its kind, for counting.
+func errKind(err error) string {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Sprintf("close %d", ce.Code)
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.Is(err, syscall.EMFILE):
+		return "too many open files"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return "EOF"
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 {
+		s = s[i+2:]
+	}
+	return s
+}
