@@ -147,6 +147,9 @@ func (c *call) emit(seq int64, frame []byte) {
 		return
 	}
 	c.sent = seq
+	if c.srv != nil && c.tap == nil {
+		c.srv.metrics.messagesOut.Inc()
+	}
 	if c.tap != nil {
 		c.tap(seq, frame)
 	}
@@ -498,6 +501,7 @@ func (c *call) handle(m any) {
 			return
 		}
 		at := c.now(m.arrived)
+		c.srv.metrics.errors.WithLabelValues(m.code).Inc()
 		if !c.conn.queue(errorFrame(at, m.code, m.message, m.id)) {
 			c.dropConn()
 			return
@@ -556,6 +560,7 @@ func (c *call) input(m inMsg) {
 		return
 	}
 	refuse := func(code, msg string) {
+		c.srv.metrics.errors.WithLabelValues(code).Inc()
 		if c.conn != nil && !c.conn.queue(errorFrame(at, code, msg, m.msg.ID)) {
 			c.dropConn()
 		}
@@ -583,6 +588,7 @@ func (c *call) input(m inMsg) {
 		refuse(codeNotAllowed, notAllowedText(err))
 		return
 	}
+	c.srv.metrics.turn.Observe(time.Since(m.arrived).Seconds())
 	c.afterStep(time.Now())
 }
 

@@ -197,6 +197,7 @@ func (k *conn) readLoop() {
 			return
 		}
 		_ = k.ws.SetReadDeadline(arrived.Add(pongWait))
+		k.call.srv.metrics.messagesIn.Inc()
 		if !limiter.AllowN(arrived, 1) {
 			if arrived.Sub(lastNotice) >= rateNoticeMillis*time.Millisecond {
 				lastNotice = arrived

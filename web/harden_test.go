@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -118,4 +120,46 @@ func TestSlowBodyIsTimedOut(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
 	assert.Equal(t, codeTimeout, e.Error.Code)
 	assert.Less(t, time.Since(began), 3*time.Second)
+}
+
+// TestMetricsEndpoint scrapes /metrics after a call and checks the series move.
+func TestMetricsEndpoint(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	r := ts.start(t, `{"scenario":"live"}`)
+	c := ts.dial(t, r.WS, nil)
+	c.until("ring")
+	c.send(map[string]any{"type": "answer", "id": "a"})
+	c.until("word")
+	c.send(map[string]any{"type": "answer", "id": "again"}) // refused: not ringing
+	c.until("error")
+	ts.ObserveCommit(3, 2*time.Millisecond)
+
+	resp, err := http.Get(ts.http.URL + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	text := string(body)
+	value := func(series string) float64 {
+		t.Helper()
+		for _, line := range strings.Split(text, "\n") {
+			if rest, ok := strings.CutPrefix(line, series+" "); ok {
+				v, err := strconv.ParseFloat(rest, 64)
+				require.NoError(t, err, line)
+				return v
+			}
+		}
+		t.Fatalf("no series %s in:\n%s", series, text)
+		return 0
+	}
+	assert.Equal(t, 1.0, value("switchboard_live_calls"))
+	assert.Equal(t, 2.0, value("switchboard_messages_in_total"))
+	assert.GreaterOrEqual(t, value("switchboard_messages_out_total"), 4.0, "ring, trainee, line_start, word")
+	assert.Equal(t, 1.0, value(`switchboard_errors_total{code="not_allowed"}`))
+	assert.Equal(t, 1.0, value("switchboard_turn_seconds_count"), "the answer's turn")
+	assert.Equal(t, 1.0, value("switchboard_journal_commit_seconds_count"))
+	assert.Equal(t, 3.0, value("switchboard_journal_batch_writes_sum"))
+	assert.Greater(t, value("go_goroutines"), 3.0)
+	assert.Contains(t, text, "process_resident_memory_bytes")
 }

@@ -91,6 +91,7 @@ type Server struct {
 	running  sync.WaitGroup // call goroutines and connection writers
 
 	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
+	metrics *metrics
 }
 
 // catalog is the set of scenarios offered to trainees at one moment. It is never changed:
@@ -172,6 +173,7 @@ func New(opts Options) (*Server, error) {
 		}
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
 	}
+	s.metrics = newMetrics(s)
 	if err := s.SetScenarios(opts.Scenarios); err != nil {
 		return nil, err
 	}
@@ -234,6 +236,7 @@ func (s *Server) Handler() http.Handler {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /readyz", s.handleReady)
+	mux.Handle("GET /metrics", s.metrics.handler())
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.Handle("/", staticHandler())
 	return s.logRequests(mux)

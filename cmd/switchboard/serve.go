@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -49,6 +50,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	coach := fs.Bool("coach", false, "coach mode by default: show rule feedback during the call [SWITCHBOARD_COACH]")
 	maxCalls := fs.Int("max-calls", web.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
+	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
 	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
@@ -131,7 +133,13 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
 	}
-	hs := &http.Server{Handler: st.Mount(srv.Handler()), ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
+	db.SetCommitObserver(srv.ObserveCommit)
+	handler := st.Mount(srv.Handler())
+	if *pprofOn {
+		handler = withPprof(handler)
+		log.Warn("profiler on at /debug/pprof/ (--pprof)")
+	}
+	hs := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -270,4 +278,16 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// withPprof serves net/http/pprof's handlers under /debug/pprof/ beside next (--pprof).
+func withPprof(next http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/", next)
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
