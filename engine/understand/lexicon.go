@@ -460,7 +460,14 @@ func (lx *Lexicon) Explain(text string) []Explanation {
 	for i, n := range lx.names {
 		out[i].Intent = n
 	}
+	type span struct{ intent, start, end int }
+	seen := map[span]bool{}
 	lx.hits(t, true, func(h Hit) {
+		if k := (span{h.Intent, h.Start, h.End}); seen[k] {
+			return // another phrase found the same words: the first explains them
+		} else {
+			seen[k] = true
+		}
 		e := &out[h.Intent]
 		f := Found{Phrase: h.Phrase, Words: t.Span(h.Start, h.End)}
 		switch h.Blocked {

@@ -197,3 +197,42 @@ func TestBrowserLargeGraphLayout(t *testing.T) {
 	assert.Equal(t, strings.Count(b.String()[:strings.Index(b.String(), "  n30:")], "\n"), eval[int](p, cm+`.getCursor().line`), "the click jumps to the node's source")
 	p.Shot("studio-8-large-graph")
 }
+
+// Try a reply: a designer types a sentence and sees each intent it means, the words that
+// matched, and the phrase a negation stopped; editing the lexicon in the editor changes
+// the answer before saving.
+func TestBrowserTryAReply(t *testing.T) {
+	e := newEnv(t)
+	p := &page{T: t, Ctx: browsertest.New(t, 1400, 950)}
+	p.Do("open cheese-shop", chromedp.Navigate(e.url+"/studio/?edit=cheese-shop.yaml&key="+url.QueryEscape(designerKey)))
+	eval[bool](p, browsertest.TrackErrors)
+	p.Wait("the editor", `document.querySelector(".CodeMirror") !== null && document.querySelectorAll("#graph .node").length > 5`)
+	p.Do("open Try a reply", chromedp.Click(chromedp.CSS(`[data-panel="try"]`)))
+	p.Wait("the panel", `!document.getElementById("panel-try").hidden`)
+
+	p.Do("try a negated apology", chromedp.Focus(chromedp.ID("try-text")),
+		chromedp.KeyEvent("well im not sorry, we just dont have any manchego"), chromedp.KeyEvent(kb.Enter))
+	p.Wait("the answer", `document.getElementById("try-summary").textContent !== ""`)
+	assert.Equal(t, "Understood as out_of_stock.", eval[string](p, `document.getElementById("try-summary").textContent`))
+	hits := eval[[]string](p, `[...document.querySelectorAll("#try-results li.hit")].map((li) => li.textContent)`)
+	assert.Contains(t, hits, "✓out_of_stock: 'dont have'phrase “dont have”")
+	blocked := eval[[]string](p, `[...document.querySelectorAll("#try-results li.blocked")].map((li) => li.textContent)`)
+	assert.Contains(t, blocked, "✗apology: 'sorry'phrase “sorry”negated by \"not\"")
+	p.Shot("studio-9-try-a-reply")
+
+	// A trap declared as an exception.
+	eval[bool](p, `(document.getElementById("try-text").value = "") === ""`)
+	p.Do("try a non-apology", chromedp.Focus(chromedp.ID("try-text")),
+		chromedp.KeyEvent("sorry you feel that way"), chromedp.KeyEvent(kb.Enter))
+	p.Wait("the exception", `document.getElementById("try-summary").textContent === "Not understood as any intent."`)
+	assert.Contains(t, eval[string](p, `document.getElementById("try-results").textContent`), `exception "sorry you feel that way"`)
+
+	// The unsaved lexicon in the editor is what is tried.
+	assert.True(t, eval[bool](p, `(() => { const v = `+cm+`.getValue(); `+cm+`.setValue(v.replace('phrases: ["gouda",', 'phrases: ["gorgonzola", "gouda",')); return `+cm+`.getValue() !== v; })()`), "the editor's lexicon changed")
+	eval[bool](p, `(document.getElementById("try-text").value = "") === ""`)
+	p.Do("try it", chromedp.Focus(chromedp.ID("try-text")),
+		chromedp.KeyEvent("how about some gorgonzola"), chromedp.KeyEvent(kb.Enter))
+	p.Wait("the new phrase", `document.getElementById("try-summary").textContent === "Understood as alternative."`)
+	p.Shot("studio-10-try-unsaved")
+	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
+}

@@ -354,3 +354,50 @@ func (s *Studio) handleSignOut(w http.ResponseWriter, r *http.Request) {
 	s.signOut(w, r)
 	http.Redirect(w, r, "/studio/sign-in", http.StatusSeeOther)
 }
+
+// MaxTryBytes is the longest sentence the Try a reply panel explains.
+const MaxTryBytes = engine.MaxMessageBytes
+
+type understandRequest struct {
+	Path   string  `json:"path"`             // the scenario (or its test file)
+	Source *string `json:"source,omitempty"` // the scenario as in the editor
+	Text   string  `json:"text"`
+}
+
+type understandResponse struct {
+	Text    string               `json:"text"`
+	Intents []engine.IntentMatch `json:"intents"`
+	// Matched names the intents the text means, in declaration order.
+	Matched []string `json:"matched"`
+}
+
+// handleUnderstand explains what the scenario in the editor makes of one reply: each intent,
+// whether it matched, the words that matched and any negation or exception that stopped a
+// phrase from counting (the studio's Try a reply panel).
+func (s *Studio) handleUnderstand(w http.ResponseWriter, r *http.Request) {
+	var req understandRequest
+	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
+		return
+	}
+	if strings.TrimSpace(req.Text) == "" {
+		web.WriteError(w, http.StatusBadRequest, "empty_text", "type a reply to try")
+		return
+	}
+	if len(req.Text) > MaxTryBytes {
+		web.WriteError(w, http.StatusBadRequest, "text_too_long", fmt.Sprintf("a reply is at most %d bytes", MaxTryBytes))
+		return
+	}
+	sc, diags := s.scenarioFor(req.Path, req.Source)
+	if sc == nil {
+		web.WriteError(w, http.StatusUnprocessableEntity, "scenario_errors",
+			fmt.Sprintf("the scenario has %d error(s); fix them to try a reply", len(diags.Errors())))
+		return
+	}
+	res := understandResponse{Text: req.Text, Intents: sc.Understand(req.Text), Matched: []string{}}
+	for _, im := range res.Intents {
+		if im.Matched {
+			res.Matched = append(res.Matched, im.Intent)
+		}
+	}
+	web.WriteJSON(w, http.StatusOK, res)
+}

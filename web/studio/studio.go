@@ -106,6 +106,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("POST /api/studio/restore", s.api(design, s.handleRestore))
 	m.Handle("POST /api/studio/check", s.api(look, s.handleCheck))
 	m.Handle("POST /api/studio/tests", s.api(design, s.handleTests))
+	m.Handle("POST /api/studio/understand", s.api(look, s.handleUnderstand))
 	m.Handle("POST /api/studio/play", s.api(design, s.handlePlay))
 	m.Handle("POST /api/studio/record", s.api(design, s.handleRecord))
 	m.Handle("GET /api/studio/paths/{id}", s.api(look, s.handlePaths))

@@ -596,3 +596,52 @@ func TestLoadSecrets(t *testing.T) {
 	_, _, err = studio.LoadSecrets(dir, studio.Secrets{})
 	assert.ErrorContains(t, err, "damaged")
 }
+
+// Try a reply explains what the scenario (as in the editor) understands of a sentence.
+func TestUnderstandEndpoint(t *testing.T) {
+	e := newEnv(t)
+	type found struct {
+		Phrase, Words, Reason string
+	}
+	var res struct {
+		Matched []string `json:"matched"`
+		Intents []struct {
+			Intent  string  `json:"intent"`
+			Matched bool    `json:"matched"`
+			Hits    []found `json:"hits"`
+			Blocked []found `json:"blocked"`
+		} `json:"intents"`
+	}
+	require.Equal(t, 200, e.call("POST", "/api/studio/understand", supervisorKey,
+		map[string]string{"path": "cheese-shop.yaml", "text": "im not sorry, we just dont have any"}, &res))
+	assert.Equal(t, []string{"out_of_stock"}, res.Matched)
+	var apology []found
+	for _, im := range res.Intents {
+		if im.Intent == "apology" {
+			apology = im.Blocked
+		}
+		if im.Intent == "out_of_stock" {
+			require.NotEmpty(t, im.Hits)
+			assert.Equal(t, "dont have", im.Hits[0].Words)
+		}
+	}
+	assert.Equal(t, []found{{Phrase: "sorry", Words: "sorry", Reason: `negated by "not"`}}, apology)
+
+	// The editor's unsaved text is what is tried.
+	src, ok := e.lib.File("cheese-shop.yaml")
+	require.True(t, ok)
+	edited := strings.Replace(string(src), `phrases: ["gouda",`, `phrases: ["gorgonzola", "gouda",`, 1)
+	require.NotEqual(t, string(src), edited)
+	require.Equal(t, 200, e.call("POST", "/api/studio/understand", designerKey,
+		map[string]any{"path": "cheese-shop.yaml", "source": edited, "text": "how about gorgonzola"}, &res))
+	assert.Equal(t, []string{"alternative"}, res.Matched)
+
+	var er struct {
+		Error struct{ Code, Message string } `json:"error"`
+	}
+	assert.Equal(t, 400, e.call("POST", "/api/studio/understand", designerKey, map[string]string{"path": "cheese-shop.yaml", "text": "  "}, &er))
+	assert.Equal(t, "empty_text", er.Error.Code)
+	assert.Equal(t, 422, e.call("POST", "/api/studio/understand", designerKey, map[string]any{"path": "cheese-shop.yaml", "source": "id: broken", "text": "sorry"}, &er))
+	assert.Equal(t, "scenario_errors", er.Error.Code)
+	assert.Equal(t, 401, e.call("POST", "/api/studio/understand", "", map[string]string{"path": "cheese-shop.yaml", "text": "sorry"}, nil))
+}

@@ -153,6 +153,7 @@
     $("zoom-in").addEventListener("click", () => { zoom = Math.min(zoom * 1.25, 3); drawGraph(); });
     $("zoom-out").addEventListener("click", () => { zoom = Math.max(zoom / 1.25, 0.3); drawGraph(); });
     $("run-tests").addEventListener("click", runTests);
+    $("try-form").addEventListener("submit", tryReply);
     setupPlay();
     setupRevisions();
     setupPaths();
@@ -292,7 +293,8 @@
 
   function showPanel(name) {
     for (const b of document.querySelectorAll("[data-panel]")) b.setAttribute("aria-selected", String(b.dataset.panel === name));
-    for (const p of ["graph", "tests", "play", "revisions", "paths"]) $("panel-" + p).hidden = p !== name;
+    for (const p of ["graph", "tests", "try", "play", "revisions", "paths"]) $("panel-" + p).hidden = p !== name;
+    if (name === "try") $("try-text").focus();
     if (name === "revisions") loadRevisions();
     if (name === "paths" || name === "play") { $("panel-graph").hidden = false; } // the graph stays in view
     if (name === "graph") $("panel-graph").hidden = false;
@@ -394,6 +396,43 @@
   }
 
   // --- Tests -------------------------------------------------------------------------
+  // Try a reply: what the scenario in the editor understands of one sentence, and why.
+  async function tryReply(ev) {
+    ev.preventDefault();
+    const text = $("try-text").value;
+    $("try-error").textContent = "";
+    if (!text.trim()) { $("try-error").textContent = "Type a reply to try."; return; }
+    let res;
+    try {
+      res = await api("POST", "/api/studio/understand", { path: files.scenario.path, source: files.scenario.doc.getValue(), text });
+    } catch (e) {
+      $("try-error").textContent = e.message;
+      $("try-summary").textContent = "";
+      $("try-results").replaceChildren();
+      return;
+    }
+    $("try-summary").textContent = res.matched.length
+      ? "Understood as " + res.matched.join(", ") + "."
+      : "Not understood as any intent.";
+    const items = [];
+    for (const im of res.intents) {
+      for (const h of im.hits || []) {
+        items.push(el("li", { class: "hit" },
+          el("span", { class: "mark", text: "✓" }), el("b", { text: im.intent }),
+          el("span", { text: ": '" + h.words + "'" }), el("span", { class: "phrase", text: "phrase “" + h.phrase + "”" })));
+      }
+    }
+    for (const im of res.intents) {
+      for (const b of im.blocked || []) {
+        items.push(el("li", { class: "blocked" },
+          el("span", { class: "mark", text: "✗" }), el("b", { text: im.intent }),
+          el("span", { text: ": '" + b.words + "'" }), el("span", { class: "phrase", text: "phrase “" + b.phrase + "”" }),
+          el("span", { class: "why", text: b.reason })));
+      }
+    }
+    $("try-results").replaceChildren(...items);
+  }
+
   async function runTests() {
     if (role !== "designer") return;
     showPanel("tests");
