@@ -18,6 +18,7 @@ func cmdLint(env *cliEnv, args []string) int {
 		return 2
 	}
 	var errs, warns int
+	seen := map[engine.Diagnostic]bool{} // a pack's problem is reported once, not once per scenario
 	for _, t := range targets {
 		sc, diags := t.load()
 		if sc != nil {
@@ -27,6 +28,10 @@ func cmdLint(env *cliEnv, args []string) int {
 			}
 		}
 		for _, d := range diags {
+			if seen[d] {
+				continue
+			}
+			seen[d] = true
 			if d.Severity == engine.SeverityWarning {
 				warns++
 				if *quiet {

@@ -231,3 +231,19 @@ func TestLintAndTestIncludeShippedPackByName(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, `no shipped pack is called "listning" (did you mean "listening"?)`)
 }
+
+// An intent's failing example in a pack is reported once, with why, however many
+// scenarios include the pack.
+func TestLintReportsFailingExamplesOnce(t *testing.T) {
+	dir := t.TempDir()
+	pack := writeFile(t, filepath.Join(dir, "rules"), "words.yaml", "intents:\n  apology:\n    phrases: [\"sorry\"]\n    examples: [\"my bad\", \"so sorry\"]\n    not: [\"im not sorry\", \"sorry about that\"]\n")
+	for _, id := range []string{"one", "two"} {
+		writeFile(t, dir, id+".yaml", "id: "+id+"\ntitle: T\nbrief: B\ninclude: [rules/words.yaml]\nstart: s\nnodes:\n  s:\n    say: Hi.\n"+
+			"    transitions:\n      - {when: 'said(\"apology\")', to: e}\n      - {when: 'true', to: e}\n  e:\n    end: {outcome: resolved, title: Done}\n")
+	}
+	r := runCLI(t, nil, "lint", dir)
+	assert.Equal(t, 0, r.code, "failing examples are warnings")
+	assert.Equal(t, pack+`:4:16: warning: example "my bad" is not understood as apology: no phrase matched (add a phrase, or check the spelling)`+"\n"+
+		pack+`:5:27: warning: counter-example "sorry about that" is understood as apology: "sorry" matched "sorry" (narrow the phrase, or add an except: phrase)`+"\n", r.stdout)
+	assert.Contains(t, r.stderr, "2 scenarios checked: 0 errors, 2 warnings")
+}
