@@ -203,14 +203,12 @@ func (sc *Scenario) understand(text string, words bool) (intentSet, []Understood
 		return set, nil
 	}
 	t := sc.lexicon.Analyze(text)
-	var hits []understand.Hit
-	sc.lexicon.Match(t, func(h understand.Hit) {
+	var buf [8]understand.Hit
+	hits := sc.lexicon.MatchInto(t, buf[:0])
+	for _, h := range hits {
 		set.add(h.Intent)
-		if words {
-			hits = append(hits, h)
-		}
-	})
-	if len(hits) == 0 {
+	}
+	if !words || len(hits) == 0 {
 		return set, nil
 	}
 	slices.SortFunc(hits, func(a, b understand.Hit) int { return a.Intent - b.Intent })

@@ -78,6 +78,18 @@ var numbers = map[string]string{
 	"1": "one",
 }
 
+// rewrites is expansions and numbers in one map: one look-up per typed word.
+var rewrites = func() map[string]string {
+	m := make(map[string]string, len(expansions)+len(numbers))
+	for k, v := range numbers {
+		m[k] = v
+	}
+	for k, v := range expansions {
+		m[k] = v
+	}
+	return m
+}()
+
 var tens = set("20", "30", "40", "50", "60", "70", "80", "90")
 var units = map[string]int{"one": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 6, "7": 7, "8": 8, "9": 9}
 
@@ -94,6 +106,10 @@ func set(ws ...string) map[string]bool {
 func expand(ws []word) []Token {
 	out := make([]Token, 0, len(ws)+4)
 	emit := func(text string, orig int, clause int) {
+		if strings.IndexByte(text, ' ') < 0 {
+			out = append(out, Token{Word: text, Orig: orig, Clause: clause})
+			return
+		}
 		for f := range strings.FieldsSeq(text) {
 			out = append(out, Token{Word: f, Orig: orig, Clause: clause})
 		}
@@ -129,10 +145,8 @@ func expand(ws []word) []Token {
 				t = "you are"
 			}
 		default:
-			if e, ok := expansions[t]; ok {
+			if e, ok := rewrites[t]; ok {
 				t = e
-			} else if n, ok := numbers[t]; ok {
-				t = n
 			}
 		}
 		emit(t, i, w.clause)

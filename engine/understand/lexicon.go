@@ -98,10 +98,11 @@ type Lexicon struct {
 	phrases []phrase
 	byStem  map[string][]int32 // phrases whose first pattern is a stem
 	byExact map[string][]int32
-	starred []int32
+	starred [256][]int32      // phrases whose first pattern is a prefix, by the prefix's first byte
 	vocab   map[string]string // lexicon words (canonical) -> stem
 	vocabSt map[string]bool   // lexicon stems
-	// related are the English words whose stem is a lexicon stem ("apologising"), and
+	// related are the lexicon words and the English words whose stem is a lexicon stem
+	// ("apologising"), each with its stem; and
 	// prefixes the first stemPrefix letters of lexicon stems: a word that is neither a
 	// lexicon word nor related is stemmed only when it is not an English word and shares a
 	// prefix with a lexicon stem (every other word cannot match a stem pattern).
@@ -175,6 +176,9 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 			lx.related[w] = st
 		}
 	}
+	for w, st := range lx.vocab {
+		lx.related[w] = st // one look-up per word at run time
+	}
 	for st := range lx.vocabSt {
 		lx.prefixes[st[:min(len(st), stemPrefix)]] = true
 	}
@@ -198,7 +202,7 @@ func (lx *Lexicon) add(p phrase) {
 	case patExact:
 		lx.byExact[f.s] = append(lx.byExact[f.s], id)
 	default:
-		lx.starred = append(lx.starred, id)
+		lx.starred[f.s[0]] = append(lx.starred[f.s[0]], id)
 	}
 }
 
@@ -300,19 +304,19 @@ func (lx *Lexicon) Analyze(text string) *Text {
 	for k := range t.Tokens {
 		tok := &t.Tokens[k]
 		w := tok.Word
-		if st, ok := lx.vocab[w]; ok {
+		if st, ok := lx.related[w]; ok { // lexicon words and their related forms
 			tok.Stem = st
 			continue
 		}
-		if st, ok := lx.related[w]; ok {
-			tok.Stem = st
-			continue
+		prefixed := lx.prefixes[w[:min(len(w), stemPrefix)]]
+		if len(w) < TypoMinTypedLetters && !prefixed || IsWord(w) {
+			continue // no stem pattern can match it and it is no typo
 		}
-		if fix := lx.typos.correct(w); fix != "" && !IsWord(w) {
+		if fix := lx.typos.correct(w); fix != "" {
 			tok.Typo, tok.Word, tok.Stem = w, fix, lx.vocab[fix]
 			continue
 		}
-		if lx.prefixes[w[:min(len(w), stemPrefix)]] && !IsWord(w) {
+		if prefixed {
 			tok.Stem = Stem(w)
 		}
 	}
@@ -411,17 +415,35 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 			continue
 		}
 		for i := range ts {
-			for _, id := range lx.byStem[ts[i].Stem] {
-				visit(id, i, pass)
+			if ts[i].Stem != "" {
+				for _, id := range lx.byStem[ts[i].Stem] {
+					visit(id, i, pass)
+				}
 			}
-			for _, id := range lx.byExact[ts[i].Word] {
-				visit(id, i, pass)
+			if len(lx.byExact) > 0 {
+				for _, id := range lx.byExact[ts[i].Word] {
+					visit(id, i, pass)
+				}
 			}
-			for _, id := range lx.starred {
+			for _, id := range lx.starred[ts[i].Word[0]] {
 				visit(id, i, pass)
 			}
 		}
 	}
+}
+
+// MatchInto appends to dst, for each intent the text means, the first hit that counts, in
+// the order found.
+func (lx *Lexicon) MatchInto(t *Text, dst []Hit) []Hit {
+	var seen [4]uint64
+	lx.hits(t, false, func(h Hit) {
+		if h.Blocked != "" || h.Intent >= 256 || seen[h.Intent/64]&(1<<(h.Intent%64)) != 0 {
+			return
+		}
+		seen[h.Intent/64] |= 1 << (h.Intent % 64)
+		dst = append(dst, h)
+	})
+	return dst
 }
 
 // Match calls fn once for each intent the text means, with the first hit that counts.

@@ -318,3 +318,9 @@ func FuzzNormalize(f *testing.F) {
 		lx.Explain(s)
 	})
 }
+
+func TestNegFirstSwitch(t *testing.T) {
+	for w := range negFirst {
+		assert.True(t, mayStartNegation(w), "mayStartNegation misses %q", w)
+	}
+}
