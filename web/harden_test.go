@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -162,4 +163,28 @@ func TestMetricsEndpoint(t *testing.T) {
 	assert.Equal(t, 3.0, value("switchboard_journal_batch_writes_sum"))
 	assert.Greater(t, value("go_goroutines"), 3.0)
 	assert.Contains(t, text, "process_resident_memory_bytes")
+}
+
+// TestDefaultOriginCheckComparesSchemeHostAndPort: without --origins, a browser request
+// must come from the server's own scheme, host and port (or its public base URL).
+func TestDefaultOriginCheckComparesSchemeHostAndPort(t *testing.T) {
+	ts := newTestServer(t, Options{HomePage: "https://training.example"})
+	u, err := url.Parse(ts.http.URL)
+	require.NoError(t, err)
+	for origin, want := range map[string]int{
+		ts.http.URL:                          http.StatusCreated,
+		"https://training.example":           http.StatusCreated,
+		"https://" + u.Host:                  http.StatusForbidden, // same host, other scheme
+		"http://" + u.Hostname() + ":1":      http.StatusForbidden, // same host, other port
+		"http://training.example":            http.StatusForbidden,
+		"https://training.example.evil.test": http.StatusForbidden,
+	} {
+		req, _ := http.NewRequest(http.MethodPost, ts.http.URL+"/api/calls", strings.NewReader(`{"scenario":"live"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Origin", origin)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, want, resp.StatusCode, origin)
+	}
 }

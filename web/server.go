@@ -309,7 +309,9 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // originOK reports whether a request's Origin may use the API: none (not a browser),
-// one of the configured origins, or by default the request's own host.
+// one of the configured origins, or by default the request's own origin — same scheme
+// (https when it came over TLS), host and port — or that of the public base URL
+// (HomePage, for a TLS-terminating proxy).
 func (s *Server) originOK(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
@@ -319,7 +321,38 @@ func (s *Server) originOK(r *http.Request) bool {
 		return slices.Contains(s.origins, strings.TrimSuffix(o, "/"))
 	}
 	u, err := url.Parse(o)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if sameOrigin(u, &url.URL{Scheme: scheme, Host: r.Host}) {
+		return true
+	}
+	if s.homePage != "" {
+		if h, err := url.Parse(s.homePage); err == nil && h.Host != "" && sameOrigin(u, h) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameOrigin compares scheme, host and port (a scheme's default port made explicit).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(explicitPort(a), explicitPort(b))
+}
+
+func explicitPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if s := strings.ToLower(u.Scheme); s == "https" || s == "wss" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
 
 // startRequest is the body of POST /api/calls.
