@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -79,6 +81,9 @@ func TestInvalidUTF8TraineeIsRefused(t *testing.T) {
 		"raw bytes":      "{\"scenario\":\"live\",\"trainee\":\"Ad\xff\xfea\"}",
 		"truncated rune": "{\"scenario\":\"live\",\"trainee\":\"Ad\xc3\"}",
 		"lone surrogate": `{"scenario":"live","trainee":"Ad\ud800a"}`,
+		"NUL":            `{"scenario":"live","trainee":"Ad\u0000a"}`,
+		"newline":        `{"scenario":"live","trainee":"Ad\na"}`,
+		"RLO":            `{"scenario":"live","trainee":"\u202eAda"}`,
 	} {
 		resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(body))
 		require.NoError(t, err)
@@ -187,4 +192,22 @@ func TestDefaultOriginCheckComparesSchemeHostAndPort(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, want, resp.StatusCode, origin)
 	}
+}
+
+// FuzzStartRequest: the body of POST /api/calls is either refused or yields a trainee name
+// that is valid UTF-8, holds no replacement character (what invalid bytes and lone
+// surrogates decode to), no control or direction character, and is at most 64 characters. The corpus
+// (testdata/fuzz/FuzzStartRequest) holds the hostile bodies of issue 13.
+func FuzzStartRequest(f *testing.F) {
+	f.Add([]byte(`{"scenario":"live","trainee":"Zoë 🎧","coach":true}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req, err := parseStartRequest(body)
+		if err != nil {
+			return
+		}
+		if !utf8.ValidString(req.Trainee) || strings.ContainsRune(req.Trainee, utf8.RuneError) || utf8.RuneCountInString(req.Trainee) > maxTraineeRunes ||
+			strings.ContainsFunc(req.Trainee, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }) {
+			t.Fatalf("accepted trainee %q from %q", req.Trainee, body)
+		}
+	})
 }

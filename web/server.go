@@ -24,6 +24,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
@@ -365,6 +366,33 @@ type startRequest struct {
 	Suggestions string `json:"suggestions"`
 }
 
+// parseStartRequest decodes and checks the body of POST /api/calls; its errors are the
+// messages of a 400 bad_json.
+func parseStartRequest(body []byte) (startRequest, error) {
+	var req startRequest
+	// encoding/json silently replaces invalid UTF-8 with U+FFFD: refuse it instead.
+	if !utf8.Valid(body) {
+		return req, errors.New("the request body is not valid UTF-8")
+	}
+	if err := json.Unmarshal(body, &req); err != nil {
+		return req, fmt.Errorf(`the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: %w`, err)
+	}
+	req.Trainee = strings.TrimSpace(req.Trainee)
+	// A lone surrogate escape ("\ud800") also decodes to U+FFFD: not a name either.
+	if strings.ContainsRune(req.Trainee, utf8.RuneError) {
+		return req, errors.New("the trainee's name is not valid UTF-8")
+	}
+	if utf8.RuneCountInString(req.Trainee) > maxTraineeRunes {
+		return req, errors.New("the trainee's name must be at most 64 characters")
+	}
+	// Control characters break transcripts and records; direction overrides (U+202E …)
+	// make a name show as another in the lists supervisors read.
+	if strings.ContainsFunc(req.Trainee, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) }) {
+		return req, errors.New("the trainee's name may not hold control or text-direction characters")
+	}
+	return req, nil
+}
+
 // startResponse is the answer to POST /api/calls.
 type startResponse struct {
 	ID    string `json:"id"`
@@ -401,24 +429,9 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, codeBadJSON, err.Error())
 		return
 	}
-	// encoding/json silently replaces invalid UTF-8 with U+FFFD: refuse it instead.
-	if !utf8.Valid(body) {
-		WriteError(w, http.StatusBadRequest, codeBadJSON, "the request body is not valid UTF-8")
-		return
-	}
-	var req startRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		WriteError(w, http.StatusBadRequest, codeBadJSON, `the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: `+err.Error())
-		return
-	}
-	req.Trainee = strings.TrimSpace(req.Trainee)
-	// A lone surrogate escape ("\ud800") also decodes to U+FFFD: not a name either.
-	if strings.ContainsRune(req.Trainee, utf8.RuneError) {
-		WriteError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name is not valid UTF-8")
-		return
-	}
-	if utf8.RuneCountInString(req.Trainee) > maxTraineeRunes {
-		WriteError(w, http.StatusBadRequest, codeBadJSON, "the trainee's name must be at most 64 characters")
+	req, err := parseStartRequest(body)
+	if err != nil {
+		WriteError(w, http.StatusBadRequest, codeBadJSON, err.Error())
 		return
 	}
 	sc, ok := s.cat.Load().byID[req.Scenario]
