@@ -32,9 +32,7 @@ const (
 	loadMaxLevels  = 8                // levels in one run
 	loadMaxWindow  = 10 * time.Minute // ramp or steady window
 	loadTurnWait   = 10 * time.Second // a turn whose first word takes longer counts as an error
-	loadReplyMin   = 5 * time.Second  // a trainee replies every 5–15 s
-	loadReplySpan  = 10 * time.Second
-	loadAnswerMin  = time.Second // and answers after 1–3 s of ringing
+	loadAnswerMin  = time.Second      // and answers after 1–3 s of ringing
 	loadAnswerSpan = 2 * time.Second
 	loadProgress   = 2 * time.Second // progress line period
 )
@@ -55,7 +53,8 @@ func cmdLoadgen(env *cliEnv, args []string) int {
 	fs := newFlags(env, "loadgen", "", `Plays simulated trainees against a Switchboard server over the public protocol, side by side
 with a bare gorilla websocket echo server driven the same way, and prints a table by level.
 
-Each trainee starts a call, answers after 1-3 s of ringing, then says something every 5-15 s;
+Each trainee starts a call, answers after 1-3 s of ringing, then says something every 5-15 s
+(--reply-min, --reply-max);
 a call that ends is replaced by a new one. A level ramps up to N trainees, holds them for the
 steady window, and reports: calls held, errors by kind, turn latency (say sent -> first word
 of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and open files
@@ -69,6 +68,8 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 	scenario := fs.String("scenario", "cheese-shop", "the scenario the trainees play")
 	data := fs.String("data", "", "journal folder of the server loadgen starts (default: a temporary folder, removed after)")
 	echo := fs.Bool("echo", true, "also run the echo baseline at each level")
+	replyMin := fs.Duration("reply-min", 5*time.Second, "shortest time between two messages of a trainee")
+	replyMax := fs.Duration("reply-max", 15*time.Second, "longest time between two messages of a trainee")
 	echoServe := fs.String("echo-serve", "", "internal: run the echo server on this address and print its URL")
 	if code, ok := parseFlags(fs, env, args); !ok || fs.NArg() > 0 {
 		if ok {
@@ -95,6 +96,9 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 		return 2
 	case *ramp <= 0 || *ramp > loadMaxWindow || *steady <= 0 || *steady > loadMaxWindow:
 		fmt.Fprintf(env.stderr, "switchboard loadgen: --ramp and --steady must be between 0 and %v\n", loadMaxWindow)
+		return 2
+	case *replyMin < 100*time.Millisecond || *replyMax < *replyMin:
+		fmt.Fprintln(env.stderr, "switchboard loadgen: want 100ms <= --reply-min <= --reply-max")
 		return 2
 	case (*target == "") != (*pid == 0):
 		fmt.Fprintln(env.stderr, "switchboard loadgen: --url and --pid go together")
@@ -149,13 +153,13 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 			break
 		}
 		r := runLevel(ctx, env.stdout, "ours", n, *ramp, *steady, *pid, func(rnd *rand.Rand, st *levelStats) trainee {
-			return &callTrainee{base: base, scenario: *scenario, rnd: rnd, st: st}
+			return &callTrainee{base: base, scenario: *scenario, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
 		})
 		rows = append(rows, r)
 		if echoChild != nil && ctx.Err() == nil {
 			eu, _ := url.Parse(echoChild.url)
 			rows = append(rows, runLevel(ctx, env.stdout, "echo", n, *ramp, *steady, echoChild.pid, func(rnd *rand.Rand, st *levelStats) trainee {
-				return &echoTrainee{base: eu, rnd: rnd, st: st}
+				return &echoTrainee{base: eu, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
 			}))
 		}
 	}
@@ -477,12 +481,20 @@ var loadDialer = websocket.Dialer{HandshakeTimeout: 10 * time.Second, ReadBuffer
 
 var loadHTTP = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 
+// pace is the time between two messages of a trainee: uniform in [min, max].
+type pace struct{ min, max time.Duration }
+
+func (p pace) next(rnd *rand.Rand) time.Duration {
+	return p.min + time.Duration(rnd.Int64N(int64(p.max-p.min)+1))
+}
+
 // callTrainee plays calls on the server, one after another.
 type callTrainee struct {
 	base     *url.URL
 	scenario string
 	rnd      *rand.Rand
 	st       *levelStats
+	pace     pace
 }
 
 func (t *callTrainee) run(ctx context.Context) {
@@ -612,7 +624,7 @@ func (t *callTrainee) call(ctx context.Context) error {
 			if err != nil {
 				return errors.New("send: " + errKind(err))
 			}
-			timer.Reset(loadReplyMin + time.Duration(t.rnd.Int64N(int64(loadReplySpan))))
+			timer.Reset(t.pace.next(t.rnd))
 		}
 	}
 }
@@ -622,6 +634,7 @@ type echoTrainee struct {
 	base *url.URL
 	rnd  *rand.Rand
 	st   *levelStats
+	pace pace
 }
 
 func (t *echoTrainee) run(ctx context.Context) {
@@ -680,7 +693,7 @@ func (t *echoTrainee) conn(ctx context.Context) error {
 			if err := ws.WriteMessage(websocket.TextMessage, fmt.Appendf(nil, `{"type":"say","id":"m%d","text":%q}`, msg, text)); err != nil {
 				return errors.New("send: " + errKind(err))
 			}
-			timer.Reset(loadReplyMin + time.Duration(t.rnd.Int64N(int64(loadReplySpan))))
+			timer.Reset(t.pace.next(t.rnd))
 		}
 	}
 }

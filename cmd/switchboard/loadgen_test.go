@@ -1,0 +1,49 @@
+package main
+
+import (
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestLoadgenFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--levels", "0"}, "not a number from 1 to 19900"},
+		{[]string{"--levels", "20000"}, "not a number from 1 to 19900"},
+		{[]string{"--levels", "1,2,3,4,5,6,7,8,9"}, "at most 8 levels"},
+		{[]string{"--steady", "11m"}, "--ramp and --steady"},
+		{[]string{"--url", "http://127.0.0.1:1"}, "--url and --pid go together"},
+		{[]string{"--url", "http://example.org", "--pid", "1"}, "loopback"},
+		{[]string{"extra"}, "no arguments expected"},
+		{[]string{"--reply-min", "2s", "--reply-max", "1s"}, "--reply-min <= --reply-max"},
+	} {
+		r := runCLI(t, nil, append([]string{"loadgen"}, tc.args...)...)
+		assert.Equal(t, 2, r.code, "%v", tc.args)
+		assert.Contains(t, r.stderr, tc.want, "%v", tc.args)
+	}
+}
+
+// TestLoadgenSmallRun runs the real generator at 3 trainees against the server and the
+// echo it starts, and checks the table: everyone held, turns measured, no errors.
+func TestLoadgenSmallRun(t *testing.T) {
+	bin := binary(t)
+	out, err := exec.Command(bin, "loadgen", "--levels", "3", "--ramp", "1s", "--steady", "8s",
+		"--reply-min", "1s", "--reply-max", "2s").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	text := string(out)
+	for _, kind := range []string{"ours", "echo"} {
+		row := regexp.MustCompile(`(?m)^\| ` + kind + ` \| 3 \| (\d+) \| \d+ \| (\d+) \| ([\d.]+) ms \|.*\| ([^|]*) \|$`).FindStringSubmatch(text)
+		require.NotNil(t, row, "no %s row in:\n%s", kind, text)
+		assert.Equal(t, "3", row[1], "%s: all 3 held", kind)
+		assert.NotEqual(t, "0", row[2], "%s: turns measured", kind)
+		assert.Equal(t, "none", strings.TrimSpace(row[4]), "%s: errors", kind)
+	}
+	assert.Contains(t, text, "steady", "progress lines")
+}
