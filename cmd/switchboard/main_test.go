@@ -174,9 +174,10 @@ func (s *slowReader) Read(p []byte) (int, error) {
 
 func TestPlayOnTheRealClock(t *testing.T) {
 	p := writeFile(t, t.TempDir(), "quick.yaml", quickScenario)
-	// Enter answers; "1" picks the first suggested reply once the line is spoken (2 words
-	// at 400 wpm take 300 ms).
-	in := &slowReader{lines: []string{"", "/hint", "1"}, pause: 400 * time.Millisecond}
+	// Enter answers; "0" picks choice 0 of the node (numbered as tests number them, from 0,
+	// whatever order they are shown in) once the line is spoken (2 words at 400 wpm take
+	// 300 ms).
+	in := &slowReader{lines: []string{"", "/hint", "0"}, pause: 400 * time.Millisecond}
 	// Suggestions come in an order shuffled per call: find a seed that shows the apology
 	// first.
 	sc, diags := engine.LoadFile(p)
@@ -198,7 +199,8 @@ func TestPlayOnTheRealClock(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Ring ring")
 	assert.Contains(t, r.stdout, "Quinn: Hi there.")
-	assert.Contains(t, r.stdout, "1) Sorry about that.")
+	assert.Contains(t, r.stdout, "0) Sorry about that.")
+	assert.Contains(t, r.stdout, "1) Whatever.")
 	assert.Contains(t, r.stdout, "Fine (resolved) — PASSED")
 	assert.Contains(t, r.stdout, "Hints used: 1")
 	assert.Contains(t, r.stdout, "you: Sorry about that.")
@@ -212,6 +214,17 @@ func TestPlayInterruptAndHangUp(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "— (cut off)")
 	assert.Contains(t, r.stdout, "Upset (lost)")
+
+	// Suggestions held back for the line that was cut off belong to the node the call
+	// left: they are not shown after the interruption moved the call on.
+	always := strings.Replace(long, "start: ring", "suggestions: always\nstart: ring", 1)
+	p = writeFile(t, t.TempDir(), "quick.yaml", always)
+	in = &slowReader{lines: []string{"", "whatever"}, pause: 300 * time.Millisecond}
+	r = runCLI(t, in, "play", p)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "— (cut off)")
+	assert.Contains(t, r.stdout, "Upset (lost)")
+	assert.NotContains(t, r.stdout, ") Sorry about that.", "the cut-off node's choices are not shown")
 }
 
 // A scenario outside the library includes the shipped packs by name, and a test of it sees

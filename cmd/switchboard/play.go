@@ -14,7 +14,7 @@ import (
 )
 
 func cmdPlay(env *cliEnv, args []string) int {
-	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a number to pick a suggested reply.\n/hint shows the suggested replies (when the call offers them on request); /hangup hangs\nup. The debrief prints at the end. The terminal cannot see you type, so the time until\nyou press Enter counts as silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
+	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a suggested reply's number (as listed: its index in\nthe node's choices, from 0, as in tests) to pick it.\n/hint shows the suggested replies (when the call offers them on request); /hangup hangs\nup. The debrief prints at the end. The terminal cannot see you type, so the time until\nyou press Enter counts as silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
 	name := fs.String("name", "", "your name, as the customer will hear it (default $USER)")
 	coach := fs.Bool("coach", false, "coach mode: show rule feedback as it happens")
 	seed := fs.Uint64("seed", 0, "random seed for the scenario's random() (default: a random one)")
@@ -77,7 +77,7 @@ func (p *player) play(seed uint64, trainee string) {
 	if p.sc.Lesson != "" {
 		fmt.Fprintf(w, "Lesson: %s\n", p.sc.Lesson)
 	}
-	fmt.Fprintf(w, "\nType a reply and press Enter; a number picks a suggested reply; /hint shows them; /hangup hangs up.\n\n")
+	fmt.Fprintf(w, "\nType a reply and press Enter; a suggested reply's number (from 0) picks it; /hint shows them; /hangup hangs up.\n\n")
 
 	input := make(chan string)
 	go func() {
@@ -169,11 +169,17 @@ func (p *player) handle(line string) {
 	case text == "/hint":
 		p.apply(engine.Event{Type: engine.EventHint, At: at})
 	case text == "/help":
-		fmt.Fprintln(p.env.stdout, "  (type a reply, a number for a suggested reply, /hint to see them, /hangup to hang up)")
+		fmt.Fprintln(p.env.stdout, "  (type a reply, a suggested reply's number (from 0), /hint to see them, /hangup to hang up)")
 	default:
-		if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(p.choices) {
-			p.apply(engine.Event{Type: engine.EventChoose, At: at, Index: p.choices[n-1].Index})
-			return
+		// Suggested replies are numbered by their index in the node's choices, from 0,
+		// as tests ({choose: N}) and transcripts number them.
+		if n, err := strconv.Atoi(text); err == nil {
+			for _, c := range p.choices {
+				if c.Index == n {
+					p.apply(engine.Event{Type: engine.EventChoose, At: at, Index: n})
+					return
+				}
+			}
 		}
 		p.apply(engine.Event{Type: engine.EventSay, At: at, Text: text})
 	}
@@ -191,9 +197,13 @@ func (p *player) apply(ev engine.Event) {
 // show renders outputs: lines start streaming, the rest waits until the line is spoken.
 func (p *player) show(outs []engine.Output) {
 	p.all = append(p.all, outs...)
+	// When the call moves on (a new line, or the end), suggestions held back for the
+	// line that was cut off belong to the node the call left: they are dropped.
+	movesOn := slices.ContainsFunc(outs, func(o engine.Output) bool { return o.Type == engine.OutLine || o.Type == engine.OutEnd })
 	for _, o := range outs {
 		switch o.Type {
 		case engine.OutLine:
+			p.choices = nil
 			p.flushLine()
 			p.words = strings.Fields(o.Text)
 			p.lineStart, p.printed = o.At, 0
@@ -202,6 +212,10 @@ func (p *player) show(outs []engine.Output) {
 		case engine.OutCut:
 			fmt.Fprintln(p.env.stdout, "— (cut off)")
 			p.words, p.printed = nil, 0
+			if movesOn {
+				p.pending = slices.DeleteFunc(p.pending, func(o engine.Output) bool { return o.Type == engine.OutChoices })
+				p.choices = nil
+			}
 			p.flushPending()
 		default:
 			if p.printed < len(p.words) {
@@ -248,8 +262,8 @@ func (p *player) print(o engine.Output) {
 		fmt.Fprintln(w, "☎  Ring ring… (press Enter to answer)")
 	case engine.OutChoices:
 		p.choices = o.Choices
-		for i, c := range o.Choices {
-			fmt.Fprintf(w, "   %d) %s\n", i+1, c.Text)
+		for _, c := range o.Choices {
+			fmt.Fprintf(w, "   %d) %s\n", c.Index, c.Text)
 		}
 	case engine.OutFeedback:
 		if p.coach && o.Text != "" {
