@@ -228,3 +228,25 @@ func TestSubFlowCallAndReturn(t *testing.T) {
 	}
 	assert.Equal(t, []string{"ask", "fine", "overpromised", "still_there", "resume", "gave_up"}, ids)
 }
+
+// A test expectation no call can meet is flagged: test scores are raw points, so a value
+// past the axis's max can only be a warning, but one that needs points nothing gives (or
+// takes) is an error.
+func TestImpossibleScoreExpectations(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/ok/basic.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	src := `- name: t
+  steps: [listen]
+  expect:
+    scores: {honesty: "== 3", listening: "== 1"}
+- name: u
+  steps: [listen]
+  expect:
+    scores: {honesty: "< 0", listening: "> 3"}
+`
+	var got engine.Diagnostics
+	engine.ParseTests("basic.test.yaml", []byte(src), sc, &got)
+	assert.Equal(t, `basic.test.yaml:4:23: warning: scores.honesty: == 3 holds only above 2, the axis's max: test scores are raw points (start plus every delta, not clamped), so this needs deltas past the max; the debrief never shows more than 2
+basic.test.yaml:8:23: scores.honesty: < 0 can never hold: no transition or rule takes away points on honesty, which starts at 0 (test scores are raw points)
+basic.test.yaml:8:41: scores.listening: > 3 can never hold: no transition or rule adds points on listening, which starts at 3 (test scores are raw points)`, got.Error())
+}

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"io/fs"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -88,7 +89,7 @@ func parseCase(r *reader, n *yaml.Node, sc *Scenario) (TestCase, bool) {
 	if !hasName {
 		r.errorf(n, "a test needs a name")
 	}
-	return c, len(*r.diags) == before
+	return c, !(*r.diags)[before:].HasErrors() // warnings do not drop a test
 }
 
 func parseStep(r *reader, n *yaml.Node) (TestStep, bool) {
@@ -187,6 +188,7 @@ func parseExpect(r *reader, n *yaml.Node, sc *Scenario) TestExpect {
 					continue
 				}
 				if c, ok := cmpValue(r, f.value, "scores."+f.key); ok {
+					checkReachable(r, f.value, sc, f.key, c)
 					e.Scores = append(e.Scores, AxisCmp{Axis: f.key, Cmp: c})
 				}
 			}
@@ -213,6 +215,63 @@ func parseExpect(r *reader, n *yaml.Node, sc *Scenario) TestExpect {
 		}
 	}
 	return e
+}
+
+// checkReachable flags an expected score no call can produce. Test scores are raw points
+// (the axis's start plus every delta, not clamped): an expectation that needs the points to
+// rise (or fall) when nothing in the scenario ever adds (or takes) points on that axis is
+// an error; one that holds only outside 0..max, where the debrief never shows it, is a
+// warning.
+func checkReachable(r *reader, n *yaml.Node, sc *Scenario, axis string, c Cmp) {
+	a := sc.Axes[sc.axisIndex[axis]]
+	lo, hi := a.Start, a.Start
+	ai := sc.axisIndex[axis]
+	var all []*Transition
+	for _, nd := range sc.Nodes {
+		all = append(append(all, nd.Transitions...), nd.Timers...)
+	}
+	for _, t := range append(all, sc.Rules...) {
+		for _, d := range t.Score {
+			if d.Axis == ai && d.Delta > 0 {
+				hi = math.Inf(1)
+			}
+			if d.Axis == ai && d.Delta < 0 {
+				lo = math.Inf(-1)
+			}
+		}
+	}
+	switch {
+	case !c.canHold(lo, hi):
+		r.errorf(n, "scores.%s: %s can never hold: no transition or rule %s points on %s, which starts at %g (test scores are raw points)",
+			axis, c.Src, map[bool]string{true: "adds", false: "takes away"}[c.needsAbove(a.Start)], axis, a.Start)
+	case !c.canHold(math.Inf(-1), a.Max):
+		r.warnf(n, "scores.%s: %s holds only above %g, the axis's max: test scores are raw points (start plus every delta, not clamped), so this needs deltas past the max; the debrief never shows more than %g", axis, c.Src, a.Max, a.Max)
+	}
+}
+
+// canHold reports whether some x in lo..hi satisfies the comparison.
+func (c Cmp) canHold(lo, hi float64) bool {
+	switch c.Op {
+	case ">=", ">":
+		return c.Holds(hi) || math.IsInf(hi, 1)
+	case "<=", "<":
+		return c.Holds(lo) || math.IsInf(lo, -1)
+	case "!=":
+		return lo != hi || c.Holds(lo)
+	default:
+		return c.Value >= lo-1e-9 && c.Value <= hi+1e-9
+	}
+}
+
+// needsAbove reports whether the comparison needs a value above x.
+func (c Cmp) needsAbove(x float64) bool {
+	switch c.Op {
+	case ">", ">=":
+		return true
+	case "<", "<=":
+		return false
+	}
+	return c.Value > x
 }
 
 func cmpValue(r *reader, n *yaml.Node, what string) (Cmp, bool) {
