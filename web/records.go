@@ -40,6 +40,13 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) *debrief.Record 
 		WriteError(w, http.StatusInternalServerError, codeRecord, "the call record could not be rebuilt: "+err.Error())
 		return nil
 	}
+	notes, err := journal.NotesOf(ctx, s.journal, info.ID)
+	if err != nil {
+		s.log.Error("loading a call's notes", "err", err)
+		WriteError(w, http.StatusServiceUnavailable, codeStorage, "the call record could not be read; try again in a moment")
+		return nil
+	}
+	rec.Notes = append(rec.Notes, notes...)
 	return rec
 }
 

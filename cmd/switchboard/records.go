@@ -53,7 +53,16 @@ func loadRecord(ctx context.Context, j journal.Journal, id string) (*debrief.Rec
 	if err != nil {
 		return nil, err
 	}
-	return debrief.Build(c, entries, res)
+	rec, err := debrief.Build(c, entries, res)
+	if err != nil {
+		return nil, err
+	}
+	notes, err := journal.NotesOf(ctx, j, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("reading the notes of call %s: %w", c.ID, err)
+	}
+	rec.Notes = append(rec.Notes, notes...)
+	return rec, nil
 }
 
 func cmdReport(env *cliEnv, args []string) int {

@@ -38,8 +38,11 @@ type Record struct {
 	// Coached lists the supervisors' whispers during the call ("coached at 0:42: …"); they
 	// are in the transcript too, as items from "supervisor".
 	Coached []Coached `json:"coached"`
-	Axes    []string  `json:"axes"`
-	Events  int       `json:"events"` // inputs recorded
+	// Notes are supervisors' notes on the call, written after it (journal.Notes). Build
+	// leaves them empty: whoever serves the record adds the journal's.
+	Notes  []journal.Note `json:"notes"`
+	Axes   []string       `json:"axes"`
+	Events int            `json:"events"` // inputs recorded
 }
 
 // Item is one line of the transcript.
@@ -107,7 +110,7 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	}
 	r := &Record{ID: c.ID, ScenarioID: c.ScenarioID, Title: c.Title, Lesson: sc.Lesson, Trainee: c.Trainee, Customer: sc.Persona.Name,
 		Hash: c.Hash, Started: c.Created, Open: res == nil, Events: len(entries),
-		Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}}
+		Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}, Notes: []journal.Note{}}
 	if res != nil {
 		ended := res.Ended
 		r.Ended = &ended

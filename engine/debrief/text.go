@@ -77,6 +77,13 @@ func (r *Record) WriteText(w io.Writer) error {
 		}
 	}
 
+	if len(r.Notes) > 0 {
+		b.WriteString("\nNotes from a supervisor\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  at %d:%02d: %s\n", n.At/60000, n.At/1000%60, n.Text)
+		}
+	}
+
 	b.WriteString("\nRules that fired\n")
 	if len(r.Fired) == 0 {
 		b.WriteString("  none\n")

@@ -29,6 +29,7 @@ type memCall struct {
 	entries []Entry
 	clients map[string]struct{} // client ids recorded for this call
 	result  *Result
+	notes   []Note // supervisors' notes (Notes)
 }
 
 // NewMemory returns an empty in-memory journal.

@@ -95,6 +95,16 @@ var migrations = []string{
 	CREATE INDEX outbox_due ON outbox (due, call_id) WHERE sent IS NULL;`,
 	// 3: how the call offers suggested replies ('' for calls recorded before modes).
 	`ALTER TABLE calls ADD COLUMN suggestions TEXT NOT NULL DEFAULT '';`,
+	// 4: supervisors' time-stamped notes on calls (journal.Notes), numbered per call.
+	`CREATE TABLE notes (
+		call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+		n       INTEGER NOT NULL CHECK (n >= 1),
+		at      INTEGER NOT NULL CHECK (at >= 0), -- ms on the call clock
+		text    TEXT NOT NULL,
+		author  TEXT NOT NULL,
+		created TEXT NOT NULL,                    -- like calls.created
+		PRIMARY KEY (call_id, n)
+	) STRICT, WITHOUT ROWID;`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.

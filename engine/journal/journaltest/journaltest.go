@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"ConcurrentSameCall", testConcurrentSameCall},
 		{"CancelledContext", testCancelled},
 		{"Outbox", testOutbox},
+		{"Notes", testNotes},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -669,4 +670,37 @@ func testOutbox(t *testing.T, j journal.Journal) {
 	assert.True(t, due[0].Due.Equal(t0.Add(time.Minute)))
 	assert.ErrorIs(t, o.Sent(ctx, "nope", t0), journal.ErrNotFound)
 	assert.ErrorIs(t, o.Retry(ctx, "nope", t0, ""), journal.ErrNotFound)
+}
+
+func testNotes(t *testing.T, j journal.Journal) {
+	n, ok := j.(journal.Notes)
+	if !ok {
+		t.Skip("this journal keeps no notes")
+	}
+	ctx := context.Background()
+	require.NoError(t, j.Create(ctx, newCall("c", base)))
+	none, err := n.Notes(ctx, "c")
+	require.NoError(t, err)
+	assert.Empty(t, none)
+	first := journal.Note{At: 42_000, Text: "You apologised well here.", Author: "supervisor", Created: base.Add(time.Hour).UTC()}
+	second := journal.Note{At: 1_000, Text: "Answer faster — ünïcode kept.", Author: "designer", Created: base.Add(2 * time.Hour).UTC()}
+	require.NoError(t, n.AddNote(ctx, "c", first))
+	require.NoError(t, n.AddNote(ctx, "c", second))
+	got, err := n.Notes(ctx, "c")
+	require.NoError(t, err)
+	require.Len(t, got, 2)
+	for i, want := range []journal.Note{first, second} {
+		assert.Equal(t, want.At, got[i].At)
+		assert.Equal(t, want.Text, got[i].Text)
+		assert.Equal(t, want.Author, got[i].Author)
+		assert.True(t, want.Created.Equal(got[i].Created), "created %v, got %v", want.Created, got[i].Created)
+	}
+	assert.ErrorIs(t, n.AddNote(ctx, "nope", first), journal.ErrNotFound)
+	for _, bad := range []journal.Note{{At: 0, Text: ""}, {At: -1, Text: "x"}, {Text: string(make([]byte, journal.MaxNoteBytes+1))}, {Text: "\xff"}} {
+		assert.ErrorIs(t, n.AddNote(ctx, "c", bad), journal.ErrBadNote, "%q", bad.Text)
+	}
+	for range journal.MaxNotesPerCall - 2 {
+		require.NoError(t, n.AddNote(ctx, "c", first))
+	}
+	assert.ErrorIs(t, n.AddNote(ctx, "c", first), journal.ErrTooManyNotes)
 }
