@@ -104,6 +104,19 @@
       }
       tr.append(li);
     }
+    if (rec.notes && rec.notes.length) { // supervisors' notes, written after the call (issue 16)
+      const sec = el("section", "notes");
+      sec.id = "d-notes";
+      sec.append(el("h2", "", "Notes from your supervisor"));
+      const ul = el("ul", "feedback");
+      for (const n of rec.notes) {
+        const li = el("li");
+        li.append(el("span", "at", clock(n.at)), document.createTextNode(n.text));
+        ul.append(li);
+      }
+      sec.append(ul);
+      $("debrief").append(sec);
+    }
     $("print").addEventListener("click", () => window.print());
     $("debrief").hidden = false;
   }

@@ -260,6 +260,13 @@ func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
 		return
 	}
+	notes, err := journal.NotesOf(ctx, s.journal, c.ID)
+	if err != nil {
+		s.log.Error("studio: loading a call's notes", "err", err)
+		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		return
+	}
+	rec.Notes = append(rec.Notes, notes...)
 	web.WriteJSON(w, http.StatusOK, rec)
 }
 

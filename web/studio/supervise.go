@@ -3,6 +3,7 @@ package studio
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -40,6 +41,7 @@ func (s *Studio) registerSupervise(m *http.ServeMux) {
 		s.calls.ServeSupervisor(w, r, r.PathValue("id"))
 	}))
 	m.Handle("GET /api/supervise/calls", s.api(look, s.handleReview))
+	m.Handle("POST /api/supervise/calls/{id}/notes", s.api(look, s.handleAddNote))
 	m.Handle("/api/supervise/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
 		web.WriteError(w, http.StatusNotFound, "not_found", "no such supervisor endpoint: "+r.Method+" "+r.URL.Path)
 	}))
@@ -169,4 +171,41 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	web.WriteJSON(w, http.StatusOK, rows)
+}
+
+// noteRequest is the body of POST /api/supervise/calls/{id}/notes.
+type noteRequest struct {
+	At   int64  `json:"at_ms"` // ms on the call clock the note is about
+	Text string `json:"text"`
+}
+
+// handleAddNote adds a supervisor's time-stamped note to a recorded call; the trainee sees
+// it in the call's debrief.
+func (s *Studio) handleAddNote(w http.ResponseWriter, r *http.Request) {
+	notes, ok := s.journal.(journal.Notes)
+	if s.journal == nil || !ok {
+		web.WriteError(w, http.StatusNotImplemented, "not_supported", "this server's journal keeps no notes")
+		return
+	}
+	var req noteRequest
+	if !readJSON(w, r, &req) {
+		return
+	}
+	n := journal.Note{At: req.At, Text: strings.TrimSpace(req.Text), Author: role(r).String(), Created: time.Now().UTC()}
+	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
+	defer cancel()
+	err := notes.AddNote(ctx, r.PathValue("id"), n)
+	switch {
+	case errors.Is(err, journal.ErrNotFound):
+		web.WriteError(w, http.StatusNotFound, "not_found", "no such call")
+	case errors.Is(err, journal.ErrBadNote):
+		web.WriteError(w, http.StatusBadRequest, "bad_request", journal.ErrBadNote.Error())
+	case errors.Is(err, journal.ErrTooManyNotes):
+		web.WriteError(w, http.StatusConflict, "too_many_notes", journal.ErrTooManyNotes.Error())
+	case err != nil:
+		s.log.Error("studio: adding a note", "err", err)
+		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the note could not be saved; try again in a moment")
+	default:
+		web.WriteJSON(w, http.StatusCreated, n)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/assert"
@@ -83,4 +84,61 @@ func TestSupervisorAccess(t *testing.T) {
 			break
 		}
 	}
+}
+
+func TestReviewAndNotes(t *testing.T) {
+	e := newEnv(t)
+	var started struct{ ID, Token, WS string }
+	require.Equal(t, http.StatusCreated, e.call("POST", "/api/calls", "", map[string]any{"scenario": "boutique", "trainee": "Ada"}, &started))
+	trainee := e.dial(t, started.WS)
+	trainee.send(map[string]any{"type": "hangup"})
+	end := trainee.until("end")
+	outcome := end["outcome"].(string)
+
+	type row struct {
+		ID, Trainee, Outcome string
+		Open, Passed         bool
+	}
+	// The result is recorded just after the end is sent.
+	require.Eventually(t, func() bool {
+		var rows []row
+		e.call("GET", "/api/supervise/calls?trainee=Ada", supervisorKey, nil, &rows)
+		return len(rows) == 1 && !rows[0].Open
+	}, waitFor, 20*time.Millisecond)
+	today := time.Now().UTC().Format(time.DateOnly)
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+	for q, want := range map[string]int{
+		"trainee=Ada": 1, "trainee=Bob": 0, "scenario=boutique": 1, "scenario=cheese-shop": 0,
+		"outcome=" + outcome: 1, "outcome=nope": 0, "passed=false": 1, "passed=true": 0,
+		"from=" + today + "&to=" + today: 1, "from=" + tomorrow: 0, "to=2000-01-01": 0,
+	} {
+		var rows []row
+		require.Equal(t, http.StatusOK, e.call("GET", "/api/supervise/calls?"+q, supervisorKey, nil, &rows), q)
+		assert.Len(t, rows, want, q)
+	}
+	assert.Equal(t, http.StatusBadRequest, e.call("GET", "/api/supervise/calls?from=yesterday", supervisorKey, nil, nil))
+	assert.Equal(t, http.StatusBadRequest, e.call("GET", "/api/supervise/calls?passed=maybe", supervisorKey, nil, nil))
+	assert.Equal(t, http.StatusUnauthorized, e.call("GET", "/api/supervise/calls", "wrong-secret-0123456789", nil, nil))
+
+	// Notes: the supervisor adds one; the trainee sees it in the debrief.
+	notes := "/api/supervise/calls/" + started.ID + "/notes"
+	assert.Equal(t, http.StatusUnauthorized, e.call("POST", notes, "", map[string]any{"at_ms": 1000, "text": "x"}, nil))
+	assert.Equal(t, http.StatusBadRequest, e.call("POST", notes, supervisorKey, map[string]any{"at_ms": 1000, "text": "  "}, nil))
+	assert.Equal(t, http.StatusNotFound, e.call("POST", "/api/supervise/calls/nope/notes", supervisorKey, map[string]any{"at_ms": 0, "text": "x"}, nil))
+	require.Equal(t, http.StatusCreated, e.call("POST", notes, supervisorKey, map[string]any{"at_ms": 42_000, "text": "Stay on the line until the customer is done."}, nil))
+	var rec struct {
+		Notes []struct {
+			At     int64
+			Text   string
+			Author string
+		}
+	}
+	require.Equal(t, http.StatusOK, e.call("GET", "/api/calls/"+started.ID+"/debrief?token="+started.Token, "", nil, &rec))
+	require.Len(t, rec.Notes, 1, "the trainee's debrief has the note")
+	assert.Equal(t, int64(42_000), rec.Notes[0].At)
+	assert.Equal(t, "Stay on the line until the customer is done.", rec.Notes[0].Text)
+	assert.Equal(t, "supervisor", rec.Notes[0].Author)
+	rec.Notes = nil
+	require.Equal(t, http.StatusOK, e.call("GET", "/api/studio/calls/"+started.ID+"/debrief", supervisorKey, nil, &rec))
+	assert.Len(t, rec.Notes, 1)
 }
