@@ -19,7 +19,7 @@ import (
 // Keys allowed at each level of a scenario file. The JSON Schema in docs is checked
 // against these lists by a test.
 var (
-	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "start", "rules", "nodes"}
+	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "start", "rules", "nodes", "tags", "difficulty", "length"}
 	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
 	PersonaKeys    = []string{"name", "wpm", "mood"}
 	AxisKeys       = []string{"weight", "start", "max"}
@@ -206,6 +206,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 			}
 		}
 	}
+	l.card(top) // tags, difficulty, length: the picker's card (card.go)
 	if p, ok := top.pairs["compose_limit"]; ok {
 		if d, ok := r.duration(p.value, "compose_limit"); ok {
 			if d <= 0 || d > MaxComposeLimitMS {

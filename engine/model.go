@@ -138,12 +138,14 @@ type Scenario struct {
 	Suggestions SuggestionMode
 	// ComposeLimit (ms) bounds how long composing one reply holds the node's timers.
 	ComposeLimit int64
-	Start        int // index into Nodes
-	Nodes        []*Node
-	Rules        []*Transition // global rules, packs first
-	Vars         []Var
-	Intents      []Intent
-	Axes         []Axis
+	// Card is how the trainee's scenario picker presents the scenario (card.go).
+	Card    Card
+	Start   int // index into Nodes
+	Nodes   []*Node
+	Rules   []*Transition // global rules, packs first
+	Vars    []Var
+	Intents []Intent
+	Axes    []Axis
 	// Sources holds the exact bytes of every file the scenario was built from, keyed by
 	// path: the scenario first, then its packs. Hash is the SHA-256 of them, in hex.
 	Sources []SourceFile

@@ -111,7 +111,8 @@ func newCatalog(scs []*engine.Scenario) (*catalog, error) {
 		c.byID[sc.ID] = sc
 		c.list = append(c.list, scenarioInfo{ID: sc.ID, Title: sc.Title, Brief: sc.Brief, Lesson: sc.Lesson,
 			Persona:     personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM},
-			Suggestions: sc.Suggestions, SuggestionModes: sc.AllowedModes()})
+			Suggestions: sc.Suggestions, SuggestionModes: sc.AllowedModes(),
+			Tags: sc.Card.Tags, Difficulty: sc.Card.Difficulty, LengthS: sc.Card.LengthMS / 1000})
 	}
 	sort.Slice(c.list, func(i, j int) bool { return c.list[i].ID < c.list[j].ID })
 	return c, nil
@@ -139,6 +140,11 @@ type scenarioInfo struct {
 	// most generous a trainee may pick; SuggestionModes lists those a trainee may pick.
 	Suggestions     engine.SuggestionMode   `json:"suggestions"`
 	SuggestionModes []engine.SuggestionMode `json:"suggestion_modes"`
+	// The scenario's card in the picker (all optional): skill tags, difficulty, and the
+	// typical length of a call in seconds.
+	Tags       []string `json:"tags,omitempty"`
+	Difficulty string   `json:"difficulty,omitempty"`
+	LengthS    int64    `json:"length_s,omitempty"`
 }
 
 type personaInfo struct {
