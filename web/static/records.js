@@ -125,8 +125,9 @@
   function lostText(lost) {
     if (!lost) return "";
     const parts = [];
-    if (Array.isArray(lost)) for (const l of lost) parts.push(l.points + " " + SB.humanize(l.axis).toLowerCase());
-    else for (const [axis, n] of Object.entries(lost)) parts.push(n + " " + SB.humanize(axis).toLowerCase());
+    const n = (v) => fmt(Math.abs(v));
+    if (Array.isArray(lost)) for (const l of lost) parts.push(n(l.delta !== undefined ? l.delta : l.points) + " " + SB.humanize(l.axis).toLowerCase());
+    else for (const [axis, v] of Object.entries(lost)) parts.push(n(v) + " " + SB.humanize(axis).toLowerCase());
     return parts.length ? parts.join(", ") + (parts.length === 1 && /^1 /.test(parts[0]) ? " point" : " points") : "";
   }
 
