@@ -133,6 +133,7 @@
   // modes offers the suggestion modes the picked scenario allows.
   function modes(_, want) {
     const s = picked();
+    $("picked").textContent = s ? s.title : "";
     const list = $("mode-list");
     list.replaceChildren();
     const allowed = (s && s.suggestion_modes) || [];
@@ -341,7 +342,7 @@
     const li = el("li", cls);
     if (typeof at === "number" && answerAt !== null) li.append(el("span", "at", SB.clock(Math.floor((at - answerAt) / 1000) * 1000)));
     $("transcript").append(li);
-    li.scrollIntoView({ block: "nearest" });
+    keepInView(li);
     return li;
   }
 
@@ -363,6 +364,17 @@
     if (!line) return;
     line.wordsEl.textContent += (line.shown > 0 ? " " : "") + m.text;
     line.shown++;
+    keepInView(line.li);
+  }
+
+  // keepInView scrolls a growing bubble into view above the dock (its height is the
+  // bubbles' scroll margin, --dock-h).
+  function keepInView(li) {
+    const dock = $("dock");
+    const h = dock.hidden ? 0 : dock.offsetHeight;
+    document.documentElement.style.setProperty("--dock-h", h + "px");
+    const r = li.getBoundingClientRect();
+    if (r.bottom > innerHeight - h || r.top < 0) li.scrollIntoView({ block: "nearest" });
   }
 
   function lineEnd() {

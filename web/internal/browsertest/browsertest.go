@@ -166,10 +166,24 @@ func (p *Page) Axe() []string {
 	return out
 }
 
-// ShotAndAxe saves a screenshot named name and asserts that axe-core finds no violation.
+// ShotScreen saves a screenshot of what the screen shows (the viewport, not the whole
+// page) as testoutput/NAME.png.
+func (p *Page) ShotScreen(name string) {
+	p.T.Helper()
+	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	require.NoError(p.T, err)
+	require.NoError(p.T, os.MkdirAll(ScreenshotDir, 0o755))
+	require.NoError(p.T, os.WriteFile(filepath.Join(ScreenshotDir, name+".png"), png, 0o644))
+}
+
+// ShotAndAxe saves a screenshot of the whole page (NAME.png) and of the screen
+// (NAME-screen.png), and asserts that axe-core finds no violation.
 func (p *Page) ShotAndAxe(name string) {
 	p.T.Helper()
 	p.Shot(name)
+	p.ShotScreen(name + "-screen")
 	if v := p.Axe(); len(v) > 0 {
 		p.T.Errorf("axe-core violations on %s:\n  %s", name, strings.Join(v, "\n  "))
 	}
