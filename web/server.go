@@ -619,7 +619,9 @@ func randomString(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func randomSeed() uint64 {
+// randomSeed picks a new call's seed (a variable so that browser tests can replay a call
+// with a known shuffle of suggested replies).
+var randomSeed = func() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
