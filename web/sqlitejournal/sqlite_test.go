@@ -205,9 +205,9 @@ func filledFile(t *testing.T) string {
 	path := filepath.Join(t.TempDir(), "journal.db")
 	d, err := Open(ctx, path)
 	require.NoError(t, err)
-	big := make([]byte, 64<<10)
-	_, _ = rand.Read(big)
 	for i := range 20 {
+		big := make([]byte, 64<<10) // different sources per call: each is stored
+		_, _ = rand.Read(big)
 		id := fmt.Sprint("call-", i)
 		require.NoError(t, d.Create(ctx, journal.Call{ID: id, Created: time.Now(), Sources: []engine.SourceFile{{Path: "s", Data: big}}}))
 		for seq := int64(1); seq <= 30; seq++ {
@@ -554,4 +554,35 @@ func TestGroupCommitBatches(t *testing.T) {
 	wg.Wait()
 	require.ErrorIs(t, gap, journal.ErrSeqGap)
 	require.NoError(t, okErr)
+}
+
+// TestSourcesStoredOnce: calls that played the same sources share one stored copy, calls
+// with other sources get theirs, and both load exactly; a call recorded before schema 4
+// (sources inline) still loads.
+func TestSourcesStoredOnce(t *testing.T) {
+	d := openTemp(t)
+	defer d.Close()
+	a := []engine.SourceFile{{Path: "a.yaml", Data: []byte("id: a\n")}}
+	b := []engine.SourceFile{{Path: "b.yaml", Data: []byte{0, 0xff}}}
+	for i, src := range [][]engine.SourceFile{a, a, b, a} {
+		require.NoError(t, d.Create(ctx, journal.Call{ID: fmt.Sprint("c", i), Sources: src}))
+	}
+	var n int
+	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT count(*) FROM sources").Scan(&n))
+	assert.Equal(t, 2, n)
+	for i, want := range [][]engine.SourceFile{a, a, b, a} {
+		c, _, _, err := d.Load(ctx, fmt.Sprint("c", i))
+		require.NoError(t, err)
+		assert.Equal(t, want, c.Sources)
+	}
+	// A row written by schema 3: sources inline, no key.
+	_, err := d.wr.conn.ExecContext(ctx, `INSERT INTO calls (id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash)
+		VALUES ('old', 's', 't', 'h', '[{"path":"o.yaml","data":"aWQ6IG8K"}]', 1, 'x', 0, '2026-01-01T00:00:00.000000000Z', '')`)
+	require.NoError(t, err)
+	c, _, _, err := d.Load(ctx, "old")
+	require.NoError(t, err)
+	assert.Equal(t, []engine.SourceFile{{Path: "o.yaml", Data: []byte("id: o\n")}}, c.Sources)
+	list, err := d.List(ctx, journal.Filter{})
+	require.NoError(t, err)
+	require.Len(t, list, 5)
 }

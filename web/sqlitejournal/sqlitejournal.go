@@ -19,7 +19,9 @@ package sqlitejournal
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -105,6 +107,14 @@ var migrations = []string{
 		created TEXT NOT NULL,                    -- like calls.created
 		PRIMARY KEY (call_id, n)
 	) STRICT, WITHOUT ROWID;`,
+	// 5: scenario sources stored once, shared by the calls that played them (a call row
+	// was ~20 KB of sources, written again by every Finish). Calls recorded before keep
+	// theirs inline in calls.sources, with sources_key ''.
+	`CREATE TABLE sources (
+		key  TEXT NOT NULL PRIMARY KEY, -- hex SHA-256 of data
+		data TEXT NOT NULL              -- JSON array of engine.SourceFile, as calls.sources
+	) STRICT;
+	ALTER TABLE calls ADD COLUMN sources_key TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
@@ -377,11 +387,19 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	if err != nil {
 		return fmt.Errorf("sqlitejournal: create call %q: encode sources: %w", c.ID, err)
 	}
+	sum := sha256.Sum256(sources)
+	key := hex.EncodeToString(sum[:])
 	err = d.wr.do(ctx, func(w *writer) error {
+		// The sources are stored once per content: when they are there already this
+		// finds them and writes nothing.
+		if _, err := w.exec(`INSERT INTO sources (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+			key, string(sources)); err != nil {
+			return err
+		}
 		_, err := w.exec(`INSERT INTO calls
-		(id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, suggestions)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			c.ID, c.ScenarioID, c.Title, c.Hash, string(sources), int64(c.Seed), c.Trainee, c.Coach,
+		(id, scenario_id, title, hash, sources, sources_key, seed, trainee, coach, created, token_hash, suggestions)
+		VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)`,
+			c.ID, c.ScenarioID, c.Title, c.Hash, key, int64(c.Seed), c.Trainee, c.Coach,
 			formatTime(c.Created), c.TokenHash, c.Suggestions)
 		return err
 	})
@@ -491,8 +509,12 @@ func (d *DB) finish(ctx context.Context, callID string, r journal.Result) error 
 	})
 }
 
-// callColumns are the columns scanCall reads, in order.
-const callColumns = `id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, result, suggestions`
+// callColumns are the columns scanCall reads, in order, from callTables.
+const callColumns = `c.id, c.scenario_id, c.title, c.hash, coalesce(s.data, c.sources), c.seed, c.trainee, c.coach,
+	c.created, c.token_hash, c.result, c.suggestions`
+
+// callTables joins a call to its sources (stored once per content since schema 4).
+const callTables = `calls c LEFT JOIN sources s ON s.key = c.sources_key`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -544,7 +566,7 @@ func (d *DB) load(ctx context.Context, callID string) (journal.Call, []journal.E
 		return journal.Call{}, nil, nil, err
 	}
 	defer tx.Rollback()
-	c, r, err := scanCall(tx.QueryRowContext(ctx, `SELECT `+callColumns+` FROM calls WHERE id = ?`, callID))
+	c, r, err := scanCall(tx.QueryRowContext(ctx, `SELECT `+callColumns+` FROM `+callTables+` WHERE c.id = ?`, callID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, nil, nil, journal.ErrNotFound
 	}
@@ -602,11 +624,11 @@ func (d *DB) List(ctx context.Context, f journal.Filter) ([]journal.Summary, err
 	if limit <= 0 {
 		limit = journal.DefaultLimit
 	}
-	q := `SELECT ` + callColumns + ` FROM calls`
+	q := `SELECT ` + callColumns + ` FROM ` + callTables
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	q += ` ORDER BY created DESC, id LIMIT ?`
+	q += ` ORDER BY c.created DESC, c.id LIMIT ?`
 	args = append(args, limit)
 
 	rows, err := d.r.QueryContext(ctx, q, args...)
