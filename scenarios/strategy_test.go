@@ -20,7 +20,7 @@ import (
 type strategy int
 
 const (
-	// pickFirst gams the suggestions: at each node it waits for the customer's line to
+	// pickFirst games the suggestions: at each node it waits for the customer's line to
 	// end, asks for a hint and picks the first reply shown.
 	pickFirst strategy = iota
 	// pickLast does the same with the last reply shown.
