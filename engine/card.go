@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Limits of a scenario's card (the optional top-level keys tags, difficulty and length,
@@ -15,6 +18,60 @@ const (
 	minLengthMS  = 10 * 1000           // the shortest: 10s
 	lengthFormat = "such as 90s or 3m" // in error messages
 )
+
+// VoiceKeys are the keys of persona.voice; Genders the values of its gender.
+var (
+	VoiceKeys = []string{"gender", "lang", "pitch"}
+	Genders   = []string{"female", "male"}
+)
+
+// Voice hints the browser's choice of a speech voice for the persona. Every field is
+// optional; a browser without a matching voice uses another, or none.
+type Voice struct {
+	Gender string  `json:"gender,omitempty"` // "female" or "male"
+	Lang   string  `json:"lang,omitempty"`   // a BCP 47 language tag such as "en-GB" (the accent)
+	Pitch  float64 `json:"pitch,omitempty"`  // 0.5 to 2, 1 is the voice's own
+}
+
+var langRE = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+
+// voice reads persona.voice.
+func (l *loader) voice(r *reader, n *yaml.Node) {
+	pairs, ok := r.mapping(n, "persona.voice", VoiceKeys)
+	if !ok {
+		return
+	}
+	v := &Voice{}
+	for _, p := range pairs {
+		switch p.key {
+		case "gender":
+			if s, ok := r.str(p.value, "persona.voice.gender"); ok {
+				if slices.Contains(Genders, s) {
+					v.Gender = s
+				} else {
+					r.errorf(p.value, "persona.voice.gender %q must be one of %s%s", s, strings.Join(Genders, ", "), didYouMean(s, Genders))
+				}
+			}
+		case "lang":
+			if s, ok := r.str(p.value, "persona.voice.lang"); ok {
+				if langRE.MatchString(s) {
+					v.Lang = s
+				} else {
+					r.errorf(p.value, "persona.voice.lang %q must be a language tag such as en-GB or en-US", s)
+				}
+			}
+		case "pitch":
+			if f, ok := r.number(p.value, "persona.voice.pitch"); ok {
+				if f < 0.5 || f > 2 {
+					r.errorf(p.value, "persona.voice.pitch must be between 0.5 and 2 (1 is the voice's own)")
+				} else {
+					v.Pitch = f
+				}
+			}
+		}
+	}
+	l.sc.Persona.Voice = v
+}
 
 // Difficulties are the levels a scenario may declare, easiest first.
 var Difficulties = []string{"beginner", "intermediate", "advanced"}

@@ -37,6 +37,11 @@ func TestCardKeys(t *testing.T) {
 	sc, diags = loadCard(t, "")
 	require.NotNil(t, sc, diags.Error())
 	assert.Equal(t, engine.Card{}, sc.Card, "every card key is optional")
+	assert.Nil(t, sc.Persona.Voice)
+
+	sc, diags = loadCard(t, "persona: {name: Ann, voice: {gender: female, lang: en-GB, pitch: 1.2}}")
+	require.NotNil(t, sc, diags.Error())
+	assert.Equal(t, &engine.Voice{Gender: "female", Lang: "en-GB", Pitch: 1.2}, sc.Persona.Voice)
 }
 
 func TestCardErrors(t *testing.T) {
@@ -52,6 +57,10 @@ func TestCardErrors(t *testing.T) {
 		{"length: 2h", `card.yaml:4:9: length must be between 10s and 1h0m0s`},
 		{"length: soon", `card.yaml:4:9: length must be a duration such as 500ms, 20s or 1m30s (at most 24h)`},
 		{"lenght: 2m", `unknown key "lenght"`},
+		{"persona: {voice: {gender: femal}}", `persona.voice.gender "femal" must be one of female, male (did you mean "female"?)`},
+		{"persona: {voice: {lang: British}}", `persona.voice.lang "British" must be a language tag such as en-GB or en-US`},
+		{"persona: {voice: {pitch: 3}}", `persona.voice.pitch must be between 0.5 and 2`},
+		{"persona: {voice: {accent: scottish}}", `unknown key "accent"`},
 	} {
 		t.Run(tc.extra, func(t *testing.T) {
 			sc, diags := loadCard(t, tc.extra)

@@ -21,7 +21,7 @@ import (
 var (
 	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "start", "rules", "nodes", "tags", "difficulty", "length"}
 	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
-	PersonaKeys    = []string{"name", "wpm", "mood"}
+	PersonaKeys    = []string{"name", "wpm", "mood", "voice"}
 	AxisKeys       = []string{"weight", "start", "max"}
 	NodeKeys       = []string{"say", "choices", "model", "transitions", "hangup", "ring", "end", "return"}
 	LineKeys       = []string{"when", "text"}
@@ -343,6 +343,8 @@ func (l *loader) persona(r *reader, n *yaml.Node) {
 				}
 				l.sc.Persona.Mood = clamp(f, -1, 1)
 			}
+		case "voice":
+			l.voice(r, p.value) // card.go
 		}
 	}
 }

@@ -87,6 +87,9 @@ type Persona struct {
 	Name string  `json:"name"`
 	WPM  int     `json:"wpm"`
 	Mood float64 `json:"mood"`
+	// Voice hints how a browser reading the lines aloud picks a voice (card.go); nil
+	// leaves the choice to the browser.
+	Voice *Voice `json:"voice,omitempty"`
 }
 
 // Axis is a scoring axis.

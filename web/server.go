@@ -110,7 +110,7 @@ func newCatalog(scs []*engine.Scenario) (*catalog, error) {
 		}
 		c.byID[sc.ID] = sc
 		c.list = append(c.list, scenarioInfo{ID: sc.ID, Title: sc.Title, Brief: sc.Brief, Lesson: sc.Lesson,
-			Persona:     personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM},
+			Persona:     personaInfo{Name: sc.Persona.Name, WPM: sc.Persona.WPM, Voice: sc.Persona.Voice},
 			Suggestions: sc.Suggestions, SuggestionModes: sc.AllowedModes(),
 			Tags: sc.Card.Tags, Difficulty: sc.Card.Difficulty, LengthS: sc.Card.LengthMS / 1000})
 	}
@@ -148,8 +148,9 @@ type scenarioInfo struct {
 }
 
 type personaInfo struct {
-	Name string `json:"name"`
-	WPM  int    `json:"wpm"`
+	Name  string        `json:"name"`
+	WPM   int           `json:"wpm"`
+	Voice *engine.Voice `json:"voice,omitempty"` // hints for the browser's speech voice
 }
 
 // New makes a server for the given scenarios.

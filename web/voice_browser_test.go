@@ -109,3 +109,26 @@ func TestBrowserVoiceWithoutVoices(t *testing.T) {
 	assert.Equal(t, "✓ Passed", eval[string](p, `document.getElementById("verdict").textContent`))
 	assert.Empty(t, eval[[]string](p, `window.__errors`))
 }
+
+// TestBrowserVoiceHints plays the tour scenario, whose persona asks for a female en-GB
+// voice at pitch 1.1: the stub's voices include one that fits, and the client takes it.
+func TestBrowserVoiceHints(t *testing.T) {
+	ts := newTestServer(t, Options{Scenarios: libraryAndTour(t)})
+	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
+	p.Do("open the page", chromedp.Navigate(ts.http.URL+"/"))
+	eval[bool](p, trackErrors)
+	p.Wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length > 0`)
+	eval[bool](p, stubVoice)
+	eval[bool](p, `speechSynthesis.getVoices().push({name: "Stub Fiona Female", lang: "en-GB"}, {name: "Stub Daniel Male", lang: "en-GB"}); true`)
+	p.Do("voice on, start the tour", chromedp.Click(chromedp.CSS(`input[value="tour"]`)), chromedp.Click(chromedp.ID("voice")), chromedp.Click(chromedp.ID("start")))
+	p.Wait("the phone rings", visible("phone"))
+	p.Do("answer", chromedp.KeyEvent("\r"))
+	p.Wait("the greeting is spoken", `window.__speech.some((s) => s.text)`)
+	type utterance struct {
+		Voice, Lang string
+		Rate, Pitch float64
+	}
+	u := eval[utterance](p, `window.__speech.find((s) => s.text)`)
+	assert.Equal(t, utterance{Voice: "Stub Fiona Female", Lang: "en-GB", Rate: 1.11, Pitch: 1.1}, u, "200 wpm: rate 1.11")
+	assert.Empty(t, eval[[]string](p, `window.__errors`))
+}

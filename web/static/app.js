@@ -496,6 +496,7 @@
         p.dataset.count = String(Number(p.dataset.count) + 1);
         p.querySelector(".count").textContent = " ×" + p.dataset.count;
         box.append(p);
+        box.scrollTop = box.scrollHeight;
         return;
       }
     }
@@ -504,6 +505,7 @@
     p.dataset.count = "1";
     p.append(el("span", "", m.text), el("span", "count", ""));
     box.append(p);
+    box.scrollTop = box.scrollHeight; // the newest note in view
   }
 
   // whisper shows a supervisor's hint in the dock, marked apart from the coach's notes
