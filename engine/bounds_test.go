@@ -199,3 +199,20 @@ func TestVarValuesAreCappedEverywhere(t *testing.T) {
 	_, err := sc.NewSession(1, "").StartAt("greet", map[string]any{"path": big}, nil)
 	assert.EqualError(t, err, "var path: the value is 4097 bytes; a var holds at most 4096")
 }
+
+// TestEventWorkBudgetIsPerEvent: rules that use about a third of the budget on every
+// event keep working event after event (the meter is reset for each one; pooled scratches
+// carry nothing over).
+func TestEventWorkBudgetIsPerEvent(t *testing.T) {
+	var rules strings.Builder
+	for i := range 10 { // 10 × 4 × (999 + 999 × 3) ≈ 160,000 steps per event
+		fmt.Fprintf(&rules, "  - {id: r%d, when: 'all(1..999, {# > 0}) && all(2..999, {# > 0}) && all(3..999, {# > 0}) && all(4..999, {# > 0})'}\n", i)
+	}
+	sc := loadInline(t, fmt.Sprintf(runtimeScenario, rules.String()))
+	c := newCall(t, sc)
+	for i := range 10 {
+		outs := c.do(say(int64(1000*(i+1)), "hello"))
+		require.Empty(t, ofType(outs, engine.OutError), "event %d", i+1)
+		assert.Len(t, engine.FiredRules(outs), 10+1, "event %d: every rule fired", i+1)
+	}
+}

@@ -59,6 +59,7 @@ func (s *Session) scratch(ev Event) *scratch {
 	}
 	x.sess = s
 	x.said = intentSet{}
+	x.meter.reset() // the work budget is per event (MaxEventWork)
 	env, r := x.env, s.sc.reads
 	if r.has(readEvent) {
 		env[envEvent] = string(ev.Type)
