@@ -12,10 +12,8 @@ import (
 // intentSet is a bit set over a scenario's intents (at most MaxIntents).
 type intentSet [MaxIntents / 64]uint64
 
-func (s *intentSet) add(i int)          { s[i/64] |= 1 << (i % 64) }
-func (s *intentSet) has(i int) bool     { return s[i/64]&(1<<(i%64)) != 0 }
-func (s *intentSet) empty() bool        { return *s == intentSet{} }
-func (s *intentSet) union(o *intentSet) { s[0] |= o[0]; s[1] |= o[1]; s[2] |= o[2]; s[3] |= o[3] }
+func (s *intentSet) add(i int)      { s[i/64] |= 1 << (i % 64) }
+func (s *intentSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 
 // Words normalises text the way repeated messages are compared: lower-case, apostrophes removed,
 // every other character that is not a letter or digit a word break.
