@@ -179,6 +179,9 @@ func TestBrowserReloadMidCallThenDebriefAndHistory(t *testing.T) {
 	lines := eval[[]string](p, `[...document.querySelectorAll("#d-transcript li")].map((li) => li.textContent)`)
 	require.NotEmpty(t, lines)
 	assert.Contains(t, strings.Join(lines, "\n"), "YouSo sorry, here is a refund.")
+	assert.Equal(t, []string{"understood as refund: 'refund'; apology: 'sorry'"},
+		eval[[]string](p, `[...document.querySelectorAll("#d-transcript .understood")].map((e) => e.textContent)`),
+		"the debrief says what the reply was understood as")
 	p.Shot("9-debrief")
 
 	p.Do("open the history", chromedp.Navigate(ts.http.URL+"/history.html"))
