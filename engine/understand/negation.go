@@ -32,7 +32,7 @@ var pseudoTriggers = [][]string{
 	{"no", "doubt"}, {"no", "matter"}, {"not", "at", "all"},
 	{"no", "sorry"}, {"if", "not"}, {"or", "not"}, {"no", "thanks"}, {"no", "thank"}, {"no", "rush"},
 	{"no", "pressure"}, {"no", "hurry"}, {"never", "mind"}, {"no", "wonder"}, {"not", "to", "worry"},
-	{"nothing", "else"}, {"no", "bother"}, {"no", "trouble"},
+	{"nothing", "else"}, {"no", "bother"}, {"no", "trouble"}, {"no", "idea"}, {"not", "sure"},
 }
 
 // negFirst holds the first words of triggers and pseudo-triggers.

@@ -170,7 +170,7 @@ func TestNegation(t *testing.T) {
 		"fuss":       {"wrapping", "wrap it", "ribbon", "hang on"},
 		"upsell":     {"upgrade", "premium"},
 		"honest":     {"unfortunately"},
-		"oos":        {"dont have", "out of stock"},
+		"oos":        {"dont have", "out of stock", "~have any"},
 		"decline_ok": {"no problem", "no worries"},
 		"notsorry":   {"~sorry", "~apologise"},
 		"guarantee":  {"not a guarantee"},
@@ -211,6 +211,9 @@ func TestNegation(t *testing.T) {
 		{"no upgrade, but the premium one is nice", []string{"upsell"}},
 		{"its not premium", nil},
 		{"unfortunately not", []string{"honest"}},
+		{"no idea if we have any, let me check", nil}, // uncertainty is not a negation
+		{"im not sure we have any", nil},
+		{"i dont think we have any", []string{"oos"}},
 		{"not unfortunately", nil},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
