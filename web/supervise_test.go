@@ -245,3 +245,54 @@ func TestParseWatch(t *testing.T) {
 	}
 	assert.Len(t, ParseWatch(long), maxWatchRules)
 }
+
+// A whisper the journal could not save is refused and shown to nobody; the call is rebuilt
+// from what was saved, and neither the trainee nor the supervisors get a message twice.
+func TestAWhisperThatCannotBeSavedIsShownToNobody(t *testing.T) {
+	j := &failingJournal{Memory: journal.NewMemory()}
+	ts := superviseServer(t, Options{Journal: j})
+	r := ts.start(t, `{"scenario":"live"}`)
+	trainee := ts.dial(t, r.WS, nil)
+	trainee.until("ring")
+	trainee.send(map[string]any{"type": "answer", "id": "a"})
+	trainee.until("line_end")
+	sup := ts.dial(t, "/ws/supervise/"+r.ID, nil)
+	other := ts.dial(t, "/ws/supervise/"+r.ID, nil)
+	sup.until("line_end")
+	other.until("line_end")
+
+	j.setFailing(true)
+	sup.send(map[string]any{"type": "whisper", "id": "w", "text": "apologise"})
+	e := sup.until("error")
+	assert.Equal(t, codeStorage, e.Code)
+	assert.Equal(t, "w", e.ID)
+	for _, m := range trainee.quiet(200 * time.Millisecond) {
+		assert.NotEqual(t, "whisper", m.Type, "the trainee sees nothing unrecorded")
+	}
+	for _, m := range other.quiet(50 * time.Millisecond) {
+		assert.NotEqual(t, "whisper", m.Type, "nor do other supervisors")
+	}
+
+	j.setFailing(false)
+	sup.send(map[string]any{"type": "whisper", "id": "w", "text": "apologise"})
+	assert.Equal(t, "w", sup.until("whisper").ID)
+	assert.Equal(t, "apologise", trainee.until("whisper").Text)
+	assert.Equal(t, "w", other.until("whisper").ID)
+	// Whether or not the greeting's 800 ms timer fired meanwhile, this ends the call.
+	trainee.send(map[string]any{"type": "say", "id": "c", "text": "I'm sorry, here is a refund."})
+	trainee.until("end")
+	for _, c := range []*client{trainee, sup, other} {
+		assert.Equal(t, websocket.CloseNormalClosure, c.closeCode())
+		c.checkSeqs(1)
+	}
+	assert.Equal(t, sup.raws(), other.raws())
+	_, entries, _, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	var ids []string
+	for _, en := range entries {
+		if en.ClientID != "" { // not a timer
+			ids = append(ids, en.ClientID)
+		}
+	}
+	assert.Equal(t, []string{"a", "whisper:w", "c"}, ids)
+}

@@ -9,6 +9,7 @@
   const SB = window.SB;
   const el = SB.el, clock = SB.clock;
   const WATCH_KEY = "switchboard.floor.watch";
+  const LISTEN_RETRIES = 5; // reconnections of a dropped listening connection before giving up
 
   // --- The board -------------------------------------------------------------------
 
@@ -71,12 +72,27 @@
     $("listen-log").replaceChildren();
     $("whisper-error").textContent = "";
     lastSeq = 0;
-    const proto = location.protocol === "https:" ? "wss://" : "ws://";
-    sock = new WebSocket(proto + location.host + "/ws/supervise/" + encodeURIComponent(c.id));
-    sock.onopen = () => { $("listen-state").textContent = "Connected: you hear the call as it happens; the trainee is not disturbed."; };
-    sock.onmessage = (e) => { for (const l of String(e.data).split("\n")) if (l) handle(JSON.parse(l)); };
-    sock.onclose = (e) => { $("listen-state").textContent = "Not listening (" + (e.reason || "connection closed") + ")."; };
+    connectListen(c, 0);
     $("whisper-text").focus();
+  }
+
+  // connectListen opens the supervisor's websocket; a dropped connection (not the call's
+  // end, 1000) reconnects after a pause and resumes after the last seq seen, a few times.
+  function connectListen(c, tries) {
+    const proto = location.protocol === "https:" ? "wss://" : "ws://";
+    const s = new WebSocket(proto + location.host + "/ws/supervise/" + encodeURIComponent(c.id) + (lastSeq ? "?after=" + lastSeq : ""));
+    sock = s;
+    s.onopen = () => { tries = 0; $("listen-state").textContent = "Connected: you hear the call as it happens; the trainee is not disturbed."; };
+    s.onmessage = (e) => { for (const l of String(e.data).split("\n")) if (l) handle(JSON.parse(l)); };
+    s.onclose = (e) => {
+      if (sock !== s) return;
+      if (e.code !== 1000 && tries < LISTEN_RETRIES) {
+        $("listen-state").textContent = "Connection lost; reconnecting…";
+        setTimeout(() => { if (sock === s) connectListen(c, tries + 1); }, 1000 * (tries + 1));
+        return;
+      }
+      $("listen-state").textContent = "Not listening (" + (e.reason || "connection closed") + ").";
+    };
   }
 
   function stopListening() {
