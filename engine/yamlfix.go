@@ -94,7 +94,7 @@ func diagnoseYAML(lines []string, err error) yamlProblem {
 
 	// The same inside a {…} mapping written on one line, where a ',' also ends a value.
 	if strings.Contains(msg, "did not find expected ',' or '}'") || strings.Contains(msg, "mapping values are not allowed") {
-		for _, i := range []int{line - 1, line, line - 2} {
+		for _, i := range []int{line, line - 1, line - 2} {
 			if i < 0 || i >= len(lines) {
 				continue
 			}
@@ -116,7 +116,7 @@ func diagnoseYAML(lines []string, err error) yamlProblem {
 	for i < len(lines)-1 && !contentLine(lines[i]) {
 		i++
 	}
-	for _, c := range []int{line - 1, line} {
+	for _, c := range []int{line, line - 1} {
 		if c < 0 || c >= len(lines) || !contentLine(lines[c]) {
 			continue
 		}
@@ -194,7 +194,7 @@ func colonInValue(lines []string, i int) (yamlProblem, bool) {
 var flowKeyRE = regexp.MustCompile(`(?:\{|,)\s*([A-Za-z_][A-Za-z0-9_]*):\s+`)
 
 // flowColon reports line i when a value in a one-line {…} mapping is unquoted and holds
-// ": " or ",".
+// ": " or "," (the value of the last key runs to the closing brace).
 func flowColon(lines []string, i int) (yamlProblem, bool) {
 	l := lines[i]
 	open := strings.IndexByte(l, '{')
@@ -215,7 +215,11 @@ func flowColon(lines []string, i int) (yamlProblem, bool) {
 		if value == "" || strings.ContainsAny(value[:1], `'"[{`) {
 			continue
 		}
+		what := "\": \", which YAML reads as another key"
 		at := strings.Index(value, ": ")
+		if c := strings.Index(value, ","); c >= 0 && (at < 0 || c < at) {
+			what, at = "',', which ends a value inside {…}", c
+		}
 		if at < 0 {
 			continue
 		}
@@ -223,8 +227,8 @@ func flowColon(lines []string, i int) (yamlProblem, bool) {
 		fixed := append([]string(nil), lines...)
 		fixed[i] = l[:vFrom] + "'" + strings.ReplaceAll(value, "'", "''") + "'" + l[vFrom+len(value):]
 		return yamlProblem{line: i + 1, col: utf8.RuneCountInString(l[:vFrom+at]) + 1, fixed: fixed,
-			msg: fmt.Sprintf("the value of %s holds \": \", which YAML reads as another key: quote the whole value, e.g. %s: '%s'",
-				key, key, truncate(strings.ReplaceAll(value, "'", "''"), 40))}, true
+			msg: fmt.Sprintf("the value of %s holds %s: quote the whole value, e.g. %s: '%s'",
+				key, what, key, truncate(strings.ReplaceAll(value, "'", "''"), 40))}, true
 	}
 	return yamlProblem{}, false
 }
