@@ -250,3 +250,16 @@ func TestImpossibleScoreExpectations(t *testing.T) {
 basic.test.yaml:8:23: scores.honesty: < 0 can never hold: no transition or rule takes away points on honesty, which starts at 0 (test scores are raw points)
 basic.test.yaml:8:41: scores.listening: > 3 can never hold: no transition or rule adds points on listening, which starts at 3 (test scores are raw points)`, got.Error())
 }
+
+// The graph exports draw a scenario with a sub-flow: the call edge is labelled, the return
+// node's own timer is not an edge.
+func TestGraphExportWithSubFlow(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/subflow/parcel.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	dot, mermaid := sc.Dot(), sc.Mermaid()
+	assert.Contains(t, dot, `"ask" -> "still_there" [label="after 8s (sub-flow)", style=dashed];`)
+	assert.Contains(t, mermaid, "n_resume")
+	for _, e := range sc.Edges() {
+		assert.NotEmpty(t, e.To)
+	}
+}

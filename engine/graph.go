@@ -18,10 +18,21 @@ func (sc *Scenario) Edges() []Edge {
 	var es []Edge
 	for _, n := range sc.Nodes {
 		for _, t := range n.Transitions {
-			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: t.WhenSrc})
+			label := t.WhenSrc
+			if t.Call {
+				label += " (sub-flow)"
+			}
+			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: label})
 		}
 		for _, t := range n.Timers {
-			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: "after " + FormatDuration(t.After), Timer: true})
+			if t.To == toReturn {
+				continue // a return node's own timer: back to whichever node entered the sub-flow
+			}
+			label := "after " + FormatDuration(t.After)
+			if t.Call {
+				label += " (sub-flow)"
+			}
+			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: label, Timer: true})
 		}
 	}
 	for _, r := range sc.Rules {

@@ -108,11 +108,17 @@ func DrawWith(fsys fs.FS, name string, data []byte, opts LoadOptions) Sketch {
 	next := make([][]int, len(sc.Nodes))
 	for _, n := range sc.Nodes {
 		add := func(t *Transition, label string, broken bool) {
-			if t.To < 0 {
+			to := t.To
+			if to < 0 && t.guess >= 0 {
+				// A misspelt target is drawn to the node it most likely means, broken,
+				// so the arrow does not vanish while the id is being typed.
+				to, broken = t.guess, true
+			}
+			if to < 0 {
 				return
 			}
-			next[n.Index] = append(next[n.Index], t.To)
-			sk.Edges = append(sk.Edges, SketchEdge{From: n.ID, To: sc.Nodes[t.To].ID, Label: label, Timer: t.Timer,
+			next[n.Index] = append(next[n.Index], to)
+			sk.Edges = append(sk.Edges, SketchEdge{From: n.ID, To: sc.Nodes[to].ID, Label: label, Timer: t.Timer,
 				Broken: broken, Call: t.Call, Line: t.Line, Col: t.Col})
 		}
 		for _, t := range n.Transitions {
