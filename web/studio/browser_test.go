@@ -65,10 +65,12 @@ func TestBrowserStudio(t *testing.T) {
 	assert.Contains(t, diag, fmt.Sprintf("lost-parcel.yaml:%d:%d", line+1, col+1), "at the right line and column")
 	assert.Contains(t, diag, `did you mean "thanks"`)
 	p.Wait("the lint mark in the gutter", `document.querySelector(".CodeMirror-lint-marker-error") !== null`)
-	// The misspelt target probably meant thanks, so thanks is not reported unreachable (a
-	// knock-on error); the graph stays drawn.
+	// One mistake, one error: the misspelt target is drawn as a broken arrow to the node
+	// it most likely means, which is not also called unreachable.
 	p.Wait("the graph is still drawn", `document.querySelectorAll("#graph .node").length === 5`)
-	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#diags li.error").length`), "one mistake, one error")
+	p.Wait("the graph shows the broken arrow", `document.querySelectorAll("#graph .edge.broken").length === 1`)
+	assert.Equal(t, 0, eval[int](p, `document.querySelectorAll("#graph .node.unreachable, #graph .node.deadend").length`), "no knock-on marks")
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#diags li.error").length`), "no knock-on errors")
 	assert.Contains(t, eval[string](p, `document.getElementById("file-state").textContent`), "unsaved")
 	p.Shot("studio-3-error")
 
@@ -89,6 +91,25 @@ func TestBrowserStudio(t *testing.T) {
 	p.Do("undo it", chromedp.Evaluate[chromedp.Void](cm+`.focus()`), chromedp.KeyEvent("z", chromedp.KeyModifiers(kb.ModifierCtrl)))
 	p.Wait("back to five nodes", `document.querySelectorAll("#graph .node").length === 5 && document.getElementById("diag-count").textContent === "(none)"`)
 	p.Shot("studio-4-graph")
+
+	// A YAML syntax error (a key indented one space too far back) is reported at its line,
+	// and the graph stays drawn.
+	bad := eval[int](p, cm+`.getValue().split("\n").findIndex((l) => /^    transitions:/.test(l))`)
+	require.Positive(t, bad)
+	p.Do("break the indentation", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(cm+`.replaceRange("", {line: %d, ch: 0}, {line: %d, ch: 1})`, bad, bad)))
+	p.Wait("the YAML error", fmt.Sprintf(`document.getElementById("diags").textContent.includes("lost-parcel.yaml:%d:4error: bad indentation")`, bad+1))
+	assert.Equal(t, 5, eval[int](p, `document.querySelectorAll("#graph .node").length`), "the graph is still drawn")
+	p.Shot("studio-4b-yaml-error")
+	p.Do("undo it", chromedp.Evaluate[chromedp.Void](cm+`.focus()`), chromedp.KeyEvent("z", chromedp.KeyModifiers(kb.ModifierCtrl)))
+	p.Wait("clean again", `document.getElementById("diag-count").textContent === "(none)"`)
+
+	// The highlighter: an apostrophe inside plain text does not start a string.
+	tok := func(src string, ch int) string {
+		return eval[string](p, fmt.Sprintf(`String(CodeMirror(document.createElement("div"), {value: %q, mode: "switchboard-yaml"}).getTokenTypeAt({line: 0, ch: %d}))`, src, ch))
+	}
+	assert.Equal(t, "null", tok("say: I can't find it, don't worry", 20), "plain text after an apostrophe")
+	assert.Equal(t, "string", tok("say: 'Quoted text'", 9))
+	assert.Equal(t, "string", tok(`- {when: 'true', to: done}`, 12))
 
 	// Run the tests.
 	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
@@ -127,8 +148,11 @@ func TestBrowserStudio(t *testing.T) {
 	p.Wait("ringing", browsertest.Visible("answer"))
 	p.Do("answer", chromedp.Click(chromedp.ID("answer")))
 	p.Wait("the question", `document.querySelectorAll("#choices button").length === 2`)
+	assert.False(t, eval[bool](p, `document.getElementById("say").disabled`), "the reply box is open during a call")
 	p.Do("say something unhelpful", chromedp.Focus(chromedp.ID("say")), chromedp.KeyEvent("Sorry, no idea.\r"))
 	p.Wait("the end", `document.getElementById("call-status").textContent.startsWith("ended: annoyed")`)
+	assert.True(t, eval[bool](p, `document.getElementById("say").disabled && document.getElementById("hangup").disabled && document.querySelector("#say-form button").disabled`),
+		"after the end, nothing can be sent")
 	p.Do("record it", chromedp.Focus(chromedp.ID("record-name")), chromedp.Evaluate[chromedp.Void](`document.getElementById("record-name").value = "an unhelpful answer loses the customer"`),
 		chromedp.Click(chromedp.CSS(`#record-form button[type=submit]`)))
 	p.Wait("the test file has it", `document.getElementById("tab-tests").getAttribute("aria-selected") === "true" && `+cm+`.getValue().includes("an unhelpful answer loses the customer")`)

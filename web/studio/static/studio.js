@@ -109,6 +109,31 @@
   }
 
   // --- Editor ------------------------------------------------------------------------
+  // CodeMirror's YAML mode takes any quote for the start of a string, so the rest of
+  // "say: I can't find it" turned red. In YAML a quote starts a quoted value only at the
+  // start of one (after "key: ", "- ", "{", "[" or ","); elsewhere it is plain text.
+  const quoteStartsValue = (before) => {
+    const t = before.replace(/\s+$/, "");
+    if (t === "") return true;
+    const last = t[t.length - 1];
+    if ("{[,".includes(last)) return true;
+    return ":-".includes(last) && t.length < before.length;
+  };
+  CodeMirror.defineMode("switchboard-yaml", (config) => {
+    const yaml = CodeMirror.getMode(config, "yaml");
+    return Object.assign({}, yaml, {
+      token(stream, state) {
+        const ch = stream.peek();
+        if ((ch === "'" || ch === '"') && !quoteStartsValue(stream.string.slice(0, stream.pos))) {
+          stream.next();
+          state.pairStart = false;
+          return null;
+        }
+        return yaml.token(stream, state);
+      },
+    });
+  });
+
   const files = {}; // "scenario" | "tests" → {path, doc, base, clean, exists}
   let cm, current = "scenario", sketch = null, diags = [], paths = null, zoom = 1;
 
@@ -116,7 +141,7 @@
     $("editor-view").hidden = false;
     const testPath = scenarioPath.replace(/\.ya?ml$/, (m) => ".test" + m);
     cm = CodeMirror($("editor"), {
-      mode: "yaml", lineNumbers: true, indentUnit: 2, tabSize: 2, indentWithTabs: false, styleActiveLine: true,
+      mode: "switchboard-yaml", lineNumbers: true, indentUnit: 2, tabSize: 2, indentWithTabs: false, styleActiveLine: true,
       matchBrackets: true, gutters: ["CodeMirror-lint-markers", "CodeMirror-linenumbers"], readOnly: role !== "designer",
       lint: { getAnnotations: lintText, async: true, delay: CHECK_DELAY },
       extraKeys: {
@@ -132,7 +157,7 @@
     for (const [key, p] of [["scenario", scenarioPath], ["tests", testPath]]) {
       let f = { exists: false, source: "", hash: "" };
       try { f = await api("GET", "/api/studio/files/" + enc(p)); } catch (e) { $("fatal").textContent = e.message; }
-      const doc = CodeMirror.Doc(f.source, "yaml");
+      const doc = CodeMirror.Doc(f.source, "switchboard-yaml");
       files[key] = { path: p, doc, base: f.hash, exists: f.exists, clean: doc.changeGeneration() };
     }
     $("tab-scenario").textContent = scenarioPath;
@@ -526,6 +551,14 @@
     $("record-form").addEventListener("submit", recordTest);
   }
 
+  // setCallOpen enables the reply box and hang-up while a call is on, and disables them
+  // once it has ended (nothing can be sent to an ended call).
+  function setCallOpen(open) {
+    for (const id of ["say", "hangup"]) $(id).disabled = !open;
+    $("say-form").querySelector("button[type=submit]").disabled = !open;
+    $("say").placeholder = open ? "Type your reply and press Enter" : "The call has ended";
+  }
+
   function send(m) {
     if (!ws || ws.readyState !== WebSocket.OPEN) return;
     m.id = "s" + (++msgID);
@@ -540,6 +573,7 @@
     $("dbg-trace").replaceChildren();
     $("record-form").hidden = true;
     $("record-msg").textContent = "";
+    setCallOpen(true);
     $("call-status").textContent = "connecting…";
     lastCustomer = null;
     const proto = location.protocol === "https:" ? "wss://" : "ws://";
@@ -575,6 +609,7 @@
         $("call-status").textContent = "ended: " + m.ending + " (" + m.outcome + "), score " + Math.round(m.overall * 100) + "%" + (m.passed ? ", passed" : ", not passed");
         $("choices").replaceChildren();
         $("answer").hidden = true;
+        setCallOpen(false);
         say("note", "The call ended at " + m.ending + ": " + (m.text || m.outcome));
         $("record-form").hidden = false;
         if (call.fromNode) $("record-msg").textContent = "A call started from a node cannot become a test (tests start at the start).";
