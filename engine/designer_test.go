@@ -263,3 +263,28 @@ func TestGraphExportWithSubFlow(t *testing.T) {
 		assert.NotEmpty(t, e.To)
 	}
 }
+
+// Coverage counts what traced test runs exercised; a pack's sub-flow nodes the scenario
+// never enters are not counted.
+func TestCoverageOfSubFlowScenario(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/subflow/parcel.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	cases, diags := engine.LoadTests(engine.OSFS{}, "testdata/subflow/parcel.test.yaml", sc)
+	require.False(t, diags.HasErrors(), diags.Error())
+	cov := engine.NewCoverage(sc)
+	for _, c := range cases {
+		cov.Add(engine.RunTestTraced(sc, c).Transcript)
+	}
+	names := func(items []engine.CoverItem) map[string]bool {
+		m := map[string]bool{}
+		for _, it := range items {
+			m[it.Name] = it.Covered
+		}
+		return m
+	}
+	assert.Equal(t, map[string]bool{"ask": true, "still_there": true, "resume": true}, names(cov.Nodes), "unused_flow is not counted")
+	assert.Equal(t, map[string]bool{"fine": true, "overpromised": false, "gave_up": true}, names(cov.Endings))
+	assert.Equal(t, map[string]bool{"ask → overpromised": false, "ask → fine": true, "ask → still_there": true,
+		"still_there → resume": true, "still_there → gave_up": true}, names(cov.Edges))
+	assert.Contains(t, cov.Report(), "endings  2/3 (66%)  never reached: overpromised (testdata/subflow/parcel.yaml:22)")
+}

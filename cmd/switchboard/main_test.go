@@ -260,3 +260,20 @@ func TestLintReportsFailingExamplesOnce(t *testing.T) {
 		pack+`:5:27: warning: counter-example "sorry about that" is understood as apology: "sorry" matched "sorry" (narrow the phrase, or add an except: phrase)`+"\n", r.stdout)
 	assert.Contains(t, r.stderr, "2 scenarios checked: 0 errors, 2 warnings")
 }
+
+// test --coverage reports what the tests exercised and lists, with positions, what none
+// did: here the tests never reach the upset ending nor take the catch-all transition.
+func TestTestCoverage(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "quick.yaml", quickScenario)
+	writeFile(t, dir, "quick.test.yaml", "- name: sorry\n  steps: [{answer: 1s}, listen, {say: \"sorry\"}]\n  expect: {ending: fine}\n")
+	r := runCLI(t, nil, "test", "--coverage", p)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "  nodes    2/2 (100%)\n")
+	assert.Contains(t, r.stdout, "  edges    2/3 (66%)  never taken: ask → upset ("+p+":18)\n")
+	assert.Contains(t, r.stdout, "  rules    0/0 (100%)\n")
+	assert.Contains(t, r.stdout, "  endings  1/2 (50%)  never reached: upset ("+p+":22)\n")
+
+	r = runCLI(t, nil, "test", p)
+	assert.NotContains(t, r.stdout, "never reached", "only with --coverage")
+}

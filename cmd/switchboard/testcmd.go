@@ -17,6 +17,7 @@ func cmdTest(env *cliEnv, args []string) int {
 	verbose := fs.Bool("v", false, "print every test and the transcript of passing tests too")
 	runPat := fs.String("run", "", "run only tests whose name matches this regular expression")
 	timeout := fs.Duration("timeout", defaultTestTimeout, "stop the tests of one scenario after this long (they fail as stopped)")
+	coverage := fs.Bool("coverage", false, "after each scenario's tests, report the nodes, edges, rules and endings they exercised, and list what none did")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -59,13 +60,18 @@ func cmdTest(env *cliEnv, args []string) int {
 			continue
 		}
 		scPass, scFail := 0, 0
+		cov := engine.NewCoverage(sc)
 		deadline := time.Now().Add(*timeout)
 		stop := func() bool { return time.Now().After(deadline) }
 		for _, c := range cases {
 			if filter != nil && !filter.MatchString(c.Name) {
 				continue
 			}
-			res := engine.RunTestUntil(sc, c, false, stop)
+			res := engine.RunTestUntil(sc, c, *coverage, stop)
+			cov.Add(res.Transcript)
+			if *coverage {
+				res.Transcript = untraced(res.Transcript)
+			}
 			if res.Passed() {
 				scPass++
 				if *verbose {
@@ -87,6 +93,9 @@ func cmdTest(env *cliEnv, args []string) int {
 			status = "FAIL"
 		}
 		fmt.Fprintf(env.stdout, "%s %-20s %d passed, %d failed\n", status, sc.ID, scPass, scFail)
+		if *coverage {
+			fmt.Fprint(env.stdout, cov.Report())
+		}
 		passed += scPass
 		failed += scFail
 	}
@@ -99,6 +108,18 @@ func cmdTest(env *cliEnv, args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// untraced drops the trace and enter outputs a coverage run adds, so transcripts print
+// as in a plain run.
+func untraced(outs []engine.Output) []engine.Output {
+	var kept []engine.Output
+	for _, o := range outs {
+		if o.Type != engine.OutTrace && o.Type != engine.OutEnter {
+			kept = append(kept, o)
+		}
+	}
+	return kept
 }
 
 func indent(s, prefix string) string {
