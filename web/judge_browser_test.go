@@ -144,6 +144,7 @@ func TestBrowserHangUpMidLineEndsAtOnce(t *testing.T) {
 	assert.Equal(t, "You hung up.", eval[string](p, `document.querySelector("#transcript li:last-child span:last-child").textContent`), "nothing after the hang-up")
 	assert.Equal(t, "You hung up", eval[string](p, `document.getElementById("outcome").textContent`))
 	assert.Equal(t, "✗ Not passed", eval[string](p, `document.getElementById("verdict").textContent`))
+	assert.Contains(t, eval[string](p, `document.getElementById("end-text").textContent`), "You never said anything to the customer.", "why the call cannot pass")
 
 	// The debrief's Try this call again: the same scenario, the same name, at once.
 	p.Do("open the debrief", chromedp.Click(chromedp.ID("debrief-link")))

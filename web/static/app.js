@@ -550,13 +550,14 @@
     if (answerAt !== null) meta.push("call time " + SB.clock(Math.max(0, m.at - answerAt)));
     if (m.hints !== undefined || hints) meta.push(hintText(m.hints !== undefined ? m.hints : hints));
     $("end-meta").textContent = meta.join(" · ");
-    $("end-text").textContent = m.text || "";
+    $("end-text").textContent = (m.note ? m.note + " " : "") + (m.text || ""); // note: why the call cannot pass
     $("last-line").hidden = !m.last_line;
     $("last-line").textContent = m.last_line ? done.persona + "’s last words: “" + m.last_line + "”" : "";
 
     const tk = $("takeaways");
     tk.replaceChildren();
     for (const f of SB.takeaways(m.feedback)) tk.append(el("li", "", f.text + SB.times(f.count)));
+    $("takeaways-h").textContent = tk.children.length === 3 ? "Three takeaways" : "Takeaways";
     if (!tk.children.length) tk.append(el("li", "", m.passed ? "Nothing to remark on: keep doing what you did." : "The coach had no remarks on this call."));
 
     const tbody = document.querySelector("#scores tbody");

@@ -39,7 +39,7 @@
       $("d-outcome").textContent = SB.endingTitle(end);
       $("d-verdict").textContent = (end.passed ? "✓ Passed" : "✗ Not passed") + (noneAssessed ? " — not assessed" : " — overall " + Math.round(end.overall * 100) + "%");
       $("d-verdict").className = "verdict " + (end.passed ? "passed" : "failed");
-      $("d-end-text").textContent = end.text || "";
+      $("d-end-text").textContent = (end.note ? end.note + " " : "") + (end.text || "");
       $("d-last-line").hidden = !end.last_line;
       $("d-last-line").textContent = end.last_line ? rec.customer + "’s last words: “" + end.last_line + "”" : "";
     } else {
@@ -58,6 +58,7 @@
     const tk = $("d-takeaways");
     for (const f of SB.takeaways(rec.fired)) tk.append(el("li", "", f.text + SB.times(f.count)));
     if (!tk.children.length) tk.append(el("li", "", "The coach had no remarks on this call."));
+    $("d-takeaways-h").textContent = tk.children.length === 3 ? "Three takeaways" : "Takeaways";
 
     chart(scores);
     timeline(rec);
