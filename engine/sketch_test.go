@@ -1,13 +1,17 @@
 package engine_test
 
 import (
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/scenarios"
 )
 
 func TestDrawValidScenario(t *testing.T) {
@@ -148,4 +152,36 @@ func TestDrawAfterYAMLSyntaxErrors(t *testing.T) {
 	require.Len(t, sk.Diags, 1, sk.Diags.Error())
 	assert.Contains(t, sk.Diags[0].Message, "YAML syntax")
 	assert.Equal(t, 8, sk.Diags[0].Line)
+}
+
+// YAML repairs never crash and never loop: each of the shipped scenarios, with a
+// deterministic random slip (a character deleted or inserted: a space, a tab, a quote, a
+// colon, a brace, a dash), still gives a sketch and diagnostics at real positions.
+func TestYAMLRepairsOnRandomSlips(t *testing.T) {
+	paths, err := engine.FindScenarios(scenarios.FS, scenarios.Root)
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(7, 11))
+	inserts := []string{" ", "\t", "'", `"`, ": ", "{", "}", "- ", "\n", ","}
+	for _, p := range paths {
+		data, err := fs.ReadFile(scenarios.FS, p)
+		require.NoError(t, err)
+		lines := strings.Count(string(data), "\n") + 1
+		for range 15 {
+			b := []byte(string(data))
+			at := rng.IntN(len(b))
+			if rng.IntN(2) == 0 {
+				b = append(b[:at:at], b[at+1:]...)
+			} else {
+				ins := inserts[rng.IntN(len(inserts))]
+				b = append(b[:at:at], append([]byte(ins), b[at:]...)...)
+			}
+			sk := engine.DrawWith(scenarios.FS, p, b, engine.LoadOptions{Packs: scenarios.Packs})
+			for _, d := range sk.Diags {
+				require.Positive(t, d.Line, d.String())
+				require.Positive(t, d.Col, d.String())
+				require.LessOrEqual(t, d.Line, lines+2, d.String())
+			}
+			require.LessOrEqual(t, len(sk.Diags), 200)
+		}
+	}
 }
