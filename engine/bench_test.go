@@ -211,7 +211,7 @@ func BenchmarkApply(b *testing.B) {
 			events, i := 0, 0
 			for b.Loop() {
 				call := recorded[i%calls]
-				s := alwaysSession(b, sc, uint64(i%calls*7919+1), "Robin")
+				s := sc.NewSession(uint64(i%calls*7919+1), "Robin") // the mode randomCall played in
 				out = s.Start(out[:0])
 				for _, ev := range call {
 					var err error
