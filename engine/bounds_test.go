@@ -92,7 +92,7 @@ func TestEventWorkBudget(t *testing.T) {
 	c := newCall(t, sc)
 	start := time.Now()
 	outs := c.do(say(1000, "hello"))
-	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Less(t, time.Since(start), 15*time.Second, "unbounded, these rules run for minutes (generous for -race on a loaded machine)")
 	errs := ofType(outs, engine.OutError)
 	require.NotEmpty(t, errs)
 	assert.Contains(t, errs[0].Text, fmt.Sprintf("more than %d steps", engine.MaxEventWork))
