@@ -86,6 +86,7 @@ func TestBrowserTour(t *testing.T) {
 			assert.Equal(t, "Dana Whitfield · The broken kettle", eval[string](p, `document.getElementById("phone-text").textContent`))
 			assert.Equal(t, "DW", eval[string](p, `document.getElementById("avatar").textContent`))
 			assert.False(t, eval[bool](p, visible("dock")), "no reply box or Hang up while it rings")
+			assert.True(t, eval[bool](p, `document.getElementById("brief-box").open`), "the brief is open while it rings")
 			state("2-ringing")
 
 			p.Do("answer", chromedp.Click(chromedp.ID("answer")))
@@ -93,6 +94,7 @@ func TestBrowserTour(t *testing.T) {
 				document.querySelector("#transcript .customer .words").textContent.split(" ").length >= 3`)
 			assert.Equal(t, "Dana Whitfield is speaking…", eval[string](p, `document.getElementById("state-text").textContent`))
 			assert.False(t, eval[bool](p, visible("suggest")), "no suggestions while the customer speaks")
+			assert.False(t, eval[bool](p, `document.getElementById("brief-box").open`), "the brief folds away once answered")
 			state("3-speaking")
 
 			p.Wait("your turn", `document.getElementById("state").dataset.state === "turn"`)

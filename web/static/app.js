@@ -320,6 +320,7 @@
     $("phone").hidden = !on;
     if (on) {
       setState("ringing", "Ringing");
+      $("brief-box").open = true; // read the brief while it rings; it folds away on answering
       setInputEnabled(false);
       $("dock").hidden = true;
       $("answer").focus();
@@ -417,6 +418,7 @@
       answered = true;
       answerAt = m.at;
       ringing(false);
+      $("brief-box").open = false;
       transcriptItem("event", m.at).append(el("span", "", "You answered the phone."));
       setState("turn", "Your turn");
       $("dock").hidden = false;
