@@ -144,7 +144,7 @@ func TestRulesApplyInOrderAndChoicesFollowMood(t *testing.T) {
 	assert.InDelta(t, 0.7, c.s.Mood(), 1e-9)
 	assert.Equal(t, 1.0, c.s.Scores()["care"])
 
-	outs = c.do(say(9000, "Here's your money back"))
+	c.do(say(9000, "Here's your money back"))
 	assert.True(t, c.s.Ended())
 	end := c.s.End()
 	assert.Equal(t, "refunded", end.Ending)

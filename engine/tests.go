@@ -2,7 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"io/fs"
 	"math"
 	"regexp"
 	"slices"
@@ -343,12 +342,6 @@ func TestPath(scenarioPath string) string {
 		}
 	}
 	return scenarioPath + ".test.yaml"
-}
-
-// Exists reports whether fsys has the file.
-func fileExists(fsys fs.FS, name string) bool {
-	_, err := fs.Stat(fsys, name)
-	return err == nil
 }
 
 // ScenarioPathOf returns the scenario a test file belongs to (x.test.yaml → x.yaml), and

@@ -117,7 +117,6 @@ type client struct {
 	closed chan int // the close code, once
 	mu     sync.Mutex
 	all    []srvMsg
-	n      int
 }
 
 func (ts *testServer) dial(t *testing.T, path string, hdr http.Header) *client {

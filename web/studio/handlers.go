@@ -62,18 +62,6 @@ func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
 	return true
 }
 
-func isTestPath(p string) bool {
-	return strings.HasSuffix(p, ".test.yaml") || strings.HasSuffix(p, ".test.yml")
-}
-
-// scenarioPathOf returns the scenario a test file belongs to.
-func scenarioPathOf(tp string) string {
-	if t, ok := strings.CutSuffix(tp, ".test.yaml"); ok {
-		return t + ".yaml"
-	}
-	return strings.TrimSuffix(tp, ".test.yml") + ".yml"
-}
-
 // scenarioFor compiles the scenario at p (or the one a test file at p belongs to), from
 // src when given (the editor's unsaved text) or else from the folder.
 func (s *Studio) scenarioFor(p string, src *string) (*engine.Scenario, engine.Diagnostics) {
