@@ -594,14 +594,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusBadRequest, codeBadRequest, "this endpoint needs a websocket upgrade")
 		return
 	}
-	var after int64
-	if a := r.URL.Query().Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			WriteError(w, http.StatusBadRequest, codeBadRequest, "after must be a whole number ≥ 0")
-			return
-		}
-		after = n
+	after, ok := afterParam(w, r)
+	if !ok {
+		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -670,4 +665,19 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// afterParam reads a websocket's after=N (the last seq the client has; 0 when absent),
+// answering 400 when it is not a whole number ≥ 0.
+func afterParam(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	a := r.URL.Query().Get("after")
+	if a == "" {
+		return 0, true
+	}
+	n, err := strconv.ParseInt(a, 10, 64)
+	if err != nil || n < 0 {
+		WriteError(w, http.StatusBadRequest, codeBadRequest, "after must be a whole number ≥ 0")
+		return 0, false
+	}
+	return n, true
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -349,14 +348,9 @@ func (s *Server) ServeSupervisor(w http.ResponseWriter, r *http.Request, id stri
 		WriteError(w, http.StatusBadRequest, codeBadRequest, "this endpoint needs a websocket upgrade")
 		return
 	}
-	var after int64
-	if a := r.URL.Query().Get("after"); a != "" {
-		n, err := strconv.ParseInt(a, 10, 64)
-		if err != nil || n < 0 {
-			WriteError(w, http.StatusBadRequest, codeBadRequest, "after must be a whole number ≥ 0")
-			return
-		}
-		after = n
+	after, ok := afterParam(w, r)
+	if !ok {
+		return
 	}
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
