@@ -40,6 +40,7 @@ func init() {
 		{"play", "roleplay a call in the terminal, on the real clock", cmdPlay},
 		{"graph", "print a scenario's graph as Graphviz dot or Mermaid", cmdGraph},
 		{"report", "print the debrief of a recorded call (--json for the record)", cmdReport},
+		{"replay", "replay recorded calls against an edited scenario: which would change", cmdReplay},
 		{"export", "print the xAPI statements of finished calls (export xapi)", cmdExport},
 		{"loadgen", "load-test a server with simulated trainees, beside a websocket echo baseline", cmdLoadgen},
 	}
