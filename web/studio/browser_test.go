@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
@@ -203,7 +204,8 @@ func TestBrowserLargeGraphLayout(t *testing.T) {
 	for i := range 3 {
 		fmt.Fprintf(&b, "  end%d:\n    end: {title: End, outcome: %s}\n", i, []string{"resolved", "lost", "escalated"}[i])
 	}
-	b.WriteString("intents:\n  \"yes\": [\"yes\"]\n  skip: [\"skip\"]\n")
+	b.WriteString("intents:\n  \"yes\": [\"yes\"]\n  skip: [\"skip\"]\n  rude: [\"shut up\"]\n")
+	b.WriteString("rules:\n  - id: rude\n    when: said(\"rude\")\n    to: end1\n")
 	require.NoError(t, e.lib.Save("big.yaml", []byte(b.String()), ""))
 	ent, _ := e.lib.Entry("big.yaml")
 	require.False(t, ent.Draft, "%v", ent.Diags)
@@ -220,9 +222,72 @@ func TestBrowserLargeGraphLayout(t *testing.T) {
 		}
 		return n; })()`)
 	assert.Zero(t, overlaps, "no two nodes overlap")
+	eval[bool](p, browsertest.TrackErrors)
+
+	// A large graph is fitted to its box on first draw: every node and the rules badge are
+	// inside the box, and ids stay readable (at least 9 px on screen).
+	inside := `(() => {
+		const b = document.getElementById("graph").getBoundingClientRect();
+		return [...document.querySelectorAll("#graph .node rect, #graph .badge rect")].every((x) => {
+			const r = x.getBoundingClientRect();
+			return r.left >= b.left - 0.5 && r.right <= b.right + 0.5 && r.top >= b.top - 0.5 && r.bottom <= b.bottom + 0.5; }); })()`
+	assert.True(t, eval[bool](p, inside), "the first draw of a large graph fits it in view")
+	assert.True(t, eval[bool](p, `document.querySelector("#graph svg").classList.contains("far")`), "zoomed out: the far style is on")
+	assert.Zero(t, eval[int](p, `[...document.querySelectorAll("#graph .edge text")].filter((x) => x.getBoundingClientRect().width > 0).length`), "edge labels are hidden when zoomed out")
+
+	// The global rule that moves the call is a dashed edge from the rules badge.
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll('#graph .edge.rule[data-to="end1"]').length`), "the global rule is drawn as an edge")
+	assert.Equal(t, "7 4", eval[string](p, `getComputedStyle(document.querySelector("#graph .edge.rule path")).strokeDasharray.replace(/px|,/g, "")`))
+	p.Shot("studio-8-large-graph-fitted")
+
+	// Zoomed out to 0.3, labels are hidden and node ids are still 9 px.
+	zoomTo := func(k float64) {
+		eval[bool](p, fmt.Sprintf(`(() => { const g = document.getElementById("graph"); while (Number(g.dataset.zoom) < %g) document.getElementById("zoom-in").click(); return true; })()`, k))
+	}
+	zoomTo(0.3)
+	assert.True(t, eval[bool](p, `document.querySelector("#graph svg").classList.contains("far")`), "still zoomed out")
+	assert.GreaterOrEqual(t, eval[float64](p, `Math.min(...[...document.querySelectorAll("#graph .node text.id")].map((x) => x.getBoundingClientRect().height))`), 9.0, "node ids keep a readable size")
+	p.Shot("studio-8-large-graph-far")
+
+	// Zoom in, then Fit brings the whole graph back.
+	zoomTo(1)
+	assert.False(t, eval[bool](p, inside), "zoomed in, the graph is larger than its box")
+	assert.False(t, eval[bool](p, `document.querySelector("#graph svg").classList.contains("far")`), "zoomed in: labels are shown")
+	p.Shot("studio-8-large-graph-zoomed")
+	p.Do("fit", chromedp.Click(chromedp.ID("zoom-fit")))
+	assert.True(t, eval[bool](p, inside), "Fit brings every node into view")
+
+	// Drag with the mouse pans the view; a drag is not a click on a node.
+	at := func() [2]float64 {
+		r := eval[[]float64](p, `(() => { const r = document.querySelector('#graph .node[data-node="n30"] rect').getBoundingClientRect(); return [r.left, r.top]; })()`)
+		return [2]float64{r[0], r[1]}
+	}
+	zoomTo(0.5)
+	before := at()
+	line := eval[int](p, cm+`.getCursor().line`)
+	gb := eval[[]float64](p, `(() => { const r = document.getElementById("graph").getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	held := func(p *input.DispatchMouseEventParams) {
+		p.Button, p.Buttons, p.ClickCount = input.MouseButtonLeft, 1, 1
+	} // the left button is down
+	p.Do("drag", chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, gb[0], gb[1], held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, gb[0]-60, gb[1]-20, held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, gb[0]-150, gb[1]-40, held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, gb[0]-150, gb[1]-40, held))
+	after := at()
+	assert.InDelta(t, before[0]-150, after[0], 1, "the drag moved the view left by 150 px")
+	assert.InDelta(t, before[1]-40, after[1], 1, "and up by 40 px")
+	assert.Equal(t, line, eval[int](p, cm+`.getCursor().line`), "a drag does not jump to a node's source")
+	p.Shot("studio-8-large-graph-dragged")
+
+	// Arrow keys pan when the graph has focus.
+	p.Do("focus the graph and press Right", chromedp.Focus(chromedp.ID("graph")), chromedp.KeyEvent(kb.ArrowRight))
+	assert.InDelta(t, after[0]-60, at()[0], 1, "ArrowRight moves the view 60 px")
+
+	p.Do("fit", chromedp.Click(chromedp.ID("zoom-fit")))
 	p.Do("click a node", chromedp.Click(chromedp.CSS(`#graph .node[data-node="n30"]`)))
 	assert.Equal(t, strings.Count(b.String()[:strings.Index(b.String(), "  n30:")], "\n"), eval[int](p, cm+`.getCursor().line`), "the click jumps to the node's source")
 	p.Shot("studio-8-large-graph")
+	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
 }
 
 // Try a reply: a designer types a sentence and sees each intent it means, the words that

@@ -135,7 +135,7 @@
   });
 
   const files = {}; // "scenario" | "tests" → {path, doc, base, clean, exists}
-  let cm, current = "scenario", sketch = null, diags = [], paths = null, zoom = 1;
+  let cm, current = "scenario", sketch = null, diags = [], paths = null;
 
   async function openEditor(scenarioPath) {
     $("editor-view").hidden = false;
@@ -175,8 +175,7 @@
     $("disk-theirs").addEventListener("click", () => loadFromDisk(true));
     $("disk-mine").addEventListener("click", () => { files[current].base = files[current].diskHash; $("disk-banner").hidden = true; updateState(); });
     for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => showPanel(b.dataset.panel));
-    $("zoom-in").addEventListener("click", () => { zoom = Math.min(zoom * 1.25, 3); drawGraph(); });
-    $("zoom-out").addEventListener("click", () => { zoom = Math.max(zoom / 1.25, 0.3); drawGraph(); });
+    setupGraphView();
     $("run-tests").addEventListener("click", runTests);
     $("try-form").addEventListener("submit", tryReply);
     setupPlay();
@@ -329,6 +328,95 @@
   const clip = (s, n) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
   let currentNode = "";
 
+  // --- Graph view: zoom, pan, fit ------------------------------------------------------
+  // The layout is drawn once in graph units inside <g class="view">; the view maps it to the
+  // screen: screen = graph × k + (x, y). Below FAR_ZOOM edge labels and the second line of
+  // each node are hidden and node ids grow so they stay at least MIN_ID_PX on screen, up to
+  // ID_MAX_UNITS (what fits the node's box: from zoom MIN_ID_PX/ID_MAX_UNITS = 0.3 down, an
+  // id fills its box and shrinks with it).
+  const RULES_BADGE = "\u0000rules", FIT_ABOVE_NODES = 12, FAR_ZOOM = 0.6, MIN_ID_PX = 9, ID_MAX_UNITS = 30,
+    MIN_ZOOM = 0.01, MAX_ZOOM = 3, PAN_STEP = 60, DRAG_SLOP = 4;
+  let view = null, fittedFor = "", graphSize = { w: 100, h: 100 };
+
+  function applyView() {
+    const box = $("graph"), layer = box.querySelector("g.view");
+    if (!layer || !view) return;
+    layer.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
+    const far = view.k < FAR_ZOOM;
+    layer.ownerSVGElement.classList.toggle("far", far);
+    const fs = far ? Math.min(MIN_ID_PX / view.k, ID_MAX_UNITS) : 13;
+    for (const t of layer.querySelectorAll("text.id")) {
+      const w = Number(t.dataset.w) - 12;
+      t.style.fontSize = far ? fs + "px" : "";
+      t.setAttribute("y", far ? String(21 + fs * 0.35) : "17");
+      t.setAttribute("x", far ? "6" : "10");
+      // squeeze a long id into its box rather than spill over its neighbours
+      if (far && t.getComputedTextLength() > w) { t.setAttribute("textLength", String(w)); t.setAttribute("lengthAdjust", "spacingAndGlyphs"); } else t.removeAttribute("textLength");
+    }
+    box.dataset.zoom = view.k.toFixed(3);
+  }
+
+  function fitView() {
+    const r = $("graph").getBoundingClientRect(), pad = 12;
+    const bw = Math.max(r.width, 50), bh = Math.max(r.height, 50);
+    const k = Math.max(MIN_ZOOM, Math.min((bw - 2 * pad) / graphSize.w, (bh - 2 * pad) / graphSize.h, 1));
+    view = { k, x: (bw - graphSize.w * k) / 2, y: (bh - graphSize.h * k) / 2 };
+    applyView();
+  }
+
+  function zoomAt(f, cx, cy) {
+    if (!view) return;
+    const r = $("graph").getBoundingClientRect();
+    if (cx === undefined) { cx = r.width / 2; cy = r.height / 2; }
+    const k = Math.min(MAX_ZOOM, Math.max(MIN_ZOOM, view.k * f));
+    view = { k, x: cx - (cx - view.x) * k / view.k, y: cy - (cy - view.y) * k / view.k };
+    applyView();
+  }
+
+  function panBy(dx, dy) { if (!view) return; view.x += dx; view.y += dy; applyView(); }
+
+  function setupGraphView() {
+    const box = $("graph");
+    $("zoom-in").addEventListener("click", () => zoomAt(1.25));
+    $("zoom-out").addEventListener("click", () => zoomAt(1 / 1.25));
+    $("zoom-fit").addEventListener("click", fitView);
+    // Drag anywhere (a node too) to pan; a drag is not a click.
+    let drag = null, dragged = false;
+    box.addEventListener("pointerdown", (ev) => {
+      if (ev.button !== 0) return;
+      drag = { id: ev.pointerId, x: ev.clientX, y: ev.clientY, moved: false };
+      dragged = false;
+    });
+    box.addEventListener("pointermove", (ev) => {
+      if (!drag || ev.pointerId !== drag.id) return;
+      const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
+      if (!drag.moved && Math.hypot(dx, dy) < DRAG_SLOP) return;
+      if (!drag.moved) { drag.moved = true; box.setPointerCapture(ev.pointerId); box.classList.add("dragging"); }
+      drag.x = ev.clientX; drag.y = ev.clientY;
+      panBy(dx, dy);
+    });
+    const end = (ev) => {
+      if (!drag || ev.pointerId !== drag.id) return;
+      dragged = drag.moved; drag = null; box.classList.remove("dragging");
+    };
+    box.addEventListener("pointerup", end);
+    box.addEventListener("pointercancel", end);
+    box.addEventListener("click", (ev) => { if (dragged) { ev.stopPropagation(); ev.preventDefault(); dragged = false; } }, true);
+    box.addEventListener("wheel", (ev) => {
+      if (!view) return;
+      ev.preventDefault();
+      const r = box.getBoundingClientRect();
+      zoomAt(Math.exp(-ev.deltaY * 0.0015), ev.clientX - r.left, ev.clientY - r.top);
+    }, { passive: false });
+    box.addEventListener("keydown", (ev) => {
+      const moves = { ArrowLeft: [PAN_STEP, 0], ArrowRight: [-PAN_STEP, 0], ArrowUp: [0, PAN_STEP], ArrowDown: [0, -PAN_STEP] };
+      if (moves[ev.key]) { ev.preventDefault(); panBy(...moves[ev.key]); }
+      else if (ev.key === "+" || ev.key === "=") { ev.preventDefault(); zoomAt(1.25); }
+      else if (ev.key === "-") { ev.preventDefault(); zoomAt(1 / 1.25); }
+      else if (ev.key === "0") { ev.preventDefault(); fitView(); }
+    });
+  }
+
   function drawGraph() {
     const box = $("graph");
     if (!sketch) return;
@@ -344,15 +432,31 @@
       const label = clip(e.label, 30);
       g.setEdge(e.from, e.to, { label, width: label.length * 6.6 + 6, height: 14, labelpos: "c", data: e }, "e" + i);
     });
+    // Global rules that move the call: dashed edges from one "global rules" badge, which
+    // stands for "from any node" (a rule fires wherever the call is).
+    const moving = sketch.rules.filter((r) => r.to && g.hasNode(r.to));
+    if (moving.length) {
+      g.setNode(RULES_BADGE, { width: 118, height: 42, data: { kind: "rules" }, sub: moving.length + (moving.length === 1 ? " rule moves" : " rules move") });
+      moving.forEach((r, i) => {
+        const label = clip("rule " + r.id, 30);
+        g.setEdge(RULES_BADGE, r.to, { label, width: label.length * 6.6 + 6, height: 14, labelpos: "c",
+          data: { from: "global rules", to: r.to, rule: true, label: "rule " + r.id + ": " + r.when + " (fires from any node)" } }, "r" + i);
+      });
+    }
     dagre.layout(g);
     const gw = g.graph().width || 100, gh = g.graph().height || 100;
-    const root = svg("svg", { width: gw * zoom, height: gh * zoom, viewBox: "0 0 " + gw + " " + gh, role: "img",
-      "aria-label": "Graph of " + sketch.nodes.length + " nodes and " + sketch.edges.length + " transitions" });
+    graphSize = { w: gw, h: gh };
+    const root = svg("svg", { width: "100%", height: "100%", role: "img",
+      "aria-label": "Graph of " + sketch.nodes.length + " nodes and " + sketch.edges.length + " transitions" + (moving.length ? " and " + moving.length + " global rules that move the call" : "") });
     const defs = svg("defs");
     const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
     marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#57606a" }));
-    defs.append(marker);
+    const rmarker = svg("marker", { id: "arrow-rule", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
+    rmarker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#8250df" }));
+    defs.append(marker, rmarker);
     root.append(defs);
+    const layer = svg("g", { class: "view" });
+    root.append(layer);
     const edgeCount = {};
     if (paths) for (const e of paths.edges) edgeCount[e.from + "\u0000" + e.to] = e.calls;
     const maxCalls = paths ? Math.max(1, ...Object.values(paths.nodes)) : 1;
@@ -361,11 +465,12 @@
       const cls = ["edge"];
       if (e.data.timer) cls.push("timer");
       if (e.data.broken) cls.push("broken");
+      if (e.data.rule) cls.push("rule");
       const grp = svg("g", { class: cls.join(" "), "data-from": e.data.from, "data-to": e.data.to });
       const pts = e.points;
       let d = "M" + pts[0].x + "," + pts[0].y;
       for (let i = 1; i < pts.length; i++) d += " L" + pts[i].x + "," + pts[i].y;
-      const p = svg("path", { d, "marker-end": "url(#arrow)" });
+      const p = svg("path", { d, "marker-end": e.data.rule ? "url(#arrow-rule)" : "url(#arrow)" });
       const c = edgeCount[e.data.from + "\u0000" + e.data.to];
       if (paths) p.setAttribute("stroke-width", String(1 + 6 * (c || 0) / maxCalls));
       const title = svg("title");
@@ -376,11 +481,24 @@
         t.textContent = e.label + (paths ? "  ×" + (c || 0) : "");
         grp.append(t);
       }
-      root.append(grp);
+      layer.append(grp);
     }
     for (const id of g.nodes()) {
       const n = g.node(id);
       const data = n.data;
+      if (data.kind === "rules") {
+        const badge = svg("g", { class: "badge", transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")",
+          tabindex: "0", role: "button", "aria-label": "Global rules: they can fire from any node; go to their list" });
+        const title = svg("title"); title.textContent = "Global rules fire from any node; the dashed arrows are the ones that move the call";
+        const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width }); t1.textContent = "⚙ global rules";
+        const t2 = svg("text", { x: 10, y: 33, class: "sub" }); t2.textContent = n.sub;
+        badge.append(title, svg("rect", { width: n.width, height: n.height, rx: 14 }), t1, t2);
+        const go = () => $("rules").scrollIntoView({ block: "nearest" });
+        badge.addEventListener("click", go);
+        badge.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
+        layer.append(badge);
+        continue;
+      }
       const cls = ["node", data.kind];
       if (data.outcome) cls.push(data.outcome);
       if (data.start) cls.push("start");
@@ -394,7 +512,7 @@
       const title = svg("title");
       title.textContent = id + (data.unreachable ? " — never reached from the start" : "") + (data.dead_end ? " — not an ending and no way out" : "") + (data.say ? "\n" + data.say : "");
       grp.append(title, svg("rect", { width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
-      const t1 = svg("text", { x: 10, y: 17 }); t1.textContent = id;
+      const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width }); t1.textContent = id;
       const t2 = svg("text", { x: 10, y: 33, class: "sub" });
       t2.textContent = data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub;
       grp.append(t1, t2);
@@ -406,9 +524,16 @@
       const go = () => { jump(files.scenario.path, data.line, data.col); if (paths) listCalls(id); };
       grp.addEventListener("click", go);
       grp.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
-      root.append(grp);
+      layer.append(grp);
     }
     box.replaceChildren(root);
+    // The view (zoom and pan) survives redraws while editing; a new scenario's first
+    // large graph is fitted to the box.
+    const key = sketch.id + "\u0000" + files.scenario.path;
+    if (!view || fittedFor !== key) {
+      fittedFor = key;
+      if (sketch.nodes.length > FIT_ABOVE_NODES) fitView(); else { view = { k: 1, x: 0, y: 0 }; applyView(); }
+    } else applyView();
     const rules = $("rules");
     rules.replaceChildren();
     for (const r of sketch.rules) {
