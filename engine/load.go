@@ -58,6 +58,10 @@ type LoadOptions struct {
 	// scenario lives. Callers pass the embedded library's rules folder; nil: includes by
 	// name are an error.
 	Packs fs.FS
+	// Lenient accepts a file written before a newer requirement (today: an ending's
+	// title), with defaults standing in, as LoadSources does for recorded calls. It is for
+	// serving scenarios published before an upgrade; lint and the studio never use it.
+	Lenient bool
 }
 
 // ShippedPrefix starts the source path of a pack included by name, as recorded in
@@ -78,7 +82,7 @@ func load(fsys fs.FS, name string, recorded bool, opts LoadOptions) (*Scenario, 
 		diags = append(diags, Diagnostic{Path: name, Line: 1, Col: 1, Message: fmt.Sprintf("cannot read: %v", unwrapPathErr(err))})
 		return nil, diags
 	}
-	l := &loader{fsys: fsys, packs: opts.Packs, diags: &diags, recorded: recorded}
+	l := &loader{fsys: fsys, packs: opts.Packs, diags: &diags, recorded: recorded || opts.Lenient}
 	sc := l.load(name, data)
 	diags.Sort()
 	if diags.HasErrors() {
@@ -104,7 +108,7 @@ func LoadBytes(fsys fs.FS, name string, data []byte, diags *Diagnostics) *Scenar
 
 // LoadBytesWith is LoadBytes with options.
 func LoadBytesWith(fsys fs.FS, name string, data []byte, diags *Diagnostics, opts LoadOptions) *Scenario {
-	l := &loader{fsys: fsys, packs: opts.Packs, diags: diags}
+	l := &loader{fsys: fsys, packs: opts.Packs, diags: diags, recorded: opts.Lenient}
 	return l.load(name, data)
 }
 

@@ -657,7 +657,23 @@ func (l *Library) lastPassing(p string) *engine.Scenario {
 			return sc
 		}
 	}
-	return nil
+	// A file published before a newer requirement (an ending's title) keeps being offered
+	// after an upgrade, with defaults standing in, until a designer fixes it: the studio
+	// and lint show the errors meanwhile.
+	data, err := l.root.ReadFile(p)
+	if err != nil {
+		return nil
+	}
+	lenient := LoadOptions
+	lenient.Lenient = true
+	var diags engine.Diagnostics
+	sc := engine.LoadBytesWith(l.fsys, p, data, &diags, lenient)
+	if diags.HasErrors() {
+		return nil
+	}
+	sc.Warnings = diags.Warnings()
+	l.log.Warn("scenario written for an older version: trainees get it with default ending titles until it passes lint", "path", p)
+	return sc
 }
 
 // testJob is a scenario whose tests are to be run: its entry (with the scenario that

@@ -220,3 +220,22 @@ func TestDraftOnDiskAtStartUsesLastRevision(t *testing.T) {
 	require.NotNil(t, e2.Published)
 	assert.Equal(t, e.PublishedHash, e2.PublishedHash)
 }
+
+// A data folder seeded by an older version holds endings without titles, which lint now
+// requires: after the upgrade trainees still get the scenario (default titles stand in),
+// while the studio shows the errors to fix.
+func TestScenariosFromBeforeAnUpgradeAreStillOffered(t *testing.T) {
+	dir := t.TempDir()
+	old := "id: old\ntitle: Old\nbrief: B\nstart: talk\nnodes:\n  talk:\n    say: Hi.\n    transitions: [{when: 'true', to: all_done}]\n  all_done:\n    end: {outcome: resolved}\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "old.yaml"), []byte(old), 0o644))
+	l, err := library.Open(dir, filepath.Join(t.TempDir(), "revisions"), nil)
+	require.NoError(t, err)
+	l.WaitForTests()
+	e, ok := l.Entry("old.yaml")
+	require.True(t, ok)
+	assert.True(t, e.Draft, "lint's errors are shown")
+	assert.Contains(t, e.Diags.Error(), "ending all_done needs a title")
+	require.NotNil(t, e.Published, "but trainees keep the scenario")
+	assert.Equal(t, "All done", e.Published.Node("all_done").End.Title)
+	assert.Len(t, l.Published(), 1)
+}
