@@ -54,18 +54,20 @@ const (
 
 // Output is one thing a session tells the world. Only the fields of its Type are set.
 type Output struct {
-	Type     OutputType    `json:"type"`
-	At       int64         `json:"at"`
-	Node     string        `json:"node,omitempty"`
-	Text     string        `json:"text,omitempty"`
-	Words    int           `json:"words,omitempty"`
-	Duration int64         `json:"duration,omitempty"` // ms, for lines
-	Spoken   int           `json:"spoken,omitempty"`   // words spoken before a cut
-	Choice   *int          `json:"choice,omitempty"`   // for trainee: the reply picked, absent when typed
-	Choices  []ChoiceShown `json:"choices,omitempty"`
-	Rule     string        `json:"rule,omitempty"`
-	Mood     *float64      `json:"mood,omitempty"`
-	Intents  []string      `json:"intents,omitempty"` // for trainee: the intents matched
+	Type     OutputType `json:"type"`
+	At       int64      `json:"at"`
+	Node     string     `json:"node,omitempty"`
+	Text     string     `json:"text,omitempty"`
+	Words    int        `json:"words,omitempty"`
+	Duration int64      `json:"duration,omitempty"` // ms, for lines
+	Spoken   int        `json:"spoken,omitempty"`   // words spoken before a cut
+	// Emotion is, for line, the line's emotion tag (one of Emotions), when it has one.
+	Emotion string        `json:"emotion,omitempty"`
+	Choice  *int          `json:"choice,omitempty"` // for trainee: the reply picked, absent when typed
+	Choices []ChoiceShown `json:"choices,omitempty"`
+	Rule    string        `json:"rule,omitempty"`
+	Mood    *float64      `json:"mood,omitempty"`
+	Intents []string      `json:"intents,omitempty"` // for trainee: the intents matched
 	// Understood is, for a trainee's message, each intent matched with the words it was
 	// understood from ("apology: so sorry"), in the order of Intents.
 	Understood []Understood `json:"understood,omitempty"`

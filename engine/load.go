@@ -24,7 +24,7 @@ var (
 	PersonaKeys    = []string{"name", "wpm", "mood", "voice"}
 	AxisKeys       = []string{"weight", "start", "max"}
 	NodeKeys       = []string{"say", "choices", "model", "transitions", "hangup", "ring", "end", "return"}
-	LineKeys       = []string{"when", "text"}
+	LineKeys       = []string{"when", "text", "wpm", "emotion"}
 	ChoiceKeys     = []string{"text", "when"}
 	EndKeys        = []string{"outcome", "title", "text"}
 	TransitionKeys = []string{"when", "after", "to", "set", "score", "feedback"}
@@ -928,6 +928,22 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 			case "text":
 				lv.Text, _ = l.template(r, f.value, "text")
 				hasText = true
+			case "wpm":
+				if v, ok := r.number(f.value, "wpm"); ok {
+					if v < 60 || v > 400 || v != float64(int(v)) {
+						r.errorf(f.value, "a line's wpm must be a whole number from 60 to 400")
+					} else {
+						lv.WPM = int(v)
+					}
+				}
+			case "emotion":
+				if e, ok := r.str(f.value, "emotion"); ok {
+					if slices.Contains(Emotions, e) {
+						lv.Emotion = e
+					} else {
+						r.errorf(f.value, "emotion %q must be one of %s%s", e, strings.Join(Emotions, ", "), didYouMean(e, Emotions))
+					}
+				}
 			}
 		}
 		if !hasText {

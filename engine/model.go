@@ -208,11 +208,20 @@ type Node struct {
 // are evaluated as soon as the call enters it.
 func (n *Node) Router() bool { return len(n.Lines) == 0 && !n.Ring && n.End == nil }
 
+// Emotions are the emotion tags a line variant may carry (`emotion:`), in documented
+// order. The tag is passed to the voice and shown in the transcript and debrief; it does
+// not change the rules.
+var Emotions = []string{"neutral", "warm", "annoyed", "angry", "anxious", "relieved", "sad"}
+
 // LineVariant is one variant of a customer line.
 type LineVariant struct {
 	When    *vm.Program // nil: always
 	WhenSrc string
 	Text    Template
+	// WPM is this line's pace in words per minute (60–400); 0 means the persona's.
+	WPM int
+	// Emotion is one of Emotions, or "" when the line has none.
+	Emotion string
 }
 
 // Choice is one suggested reply.

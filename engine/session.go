@@ -47,6 +47,7 @@ type Session struct {
 	lineStart  int64
 	lineEnd    int64
 	lineWords  int
+	lineWPM    int // the pace of the current line: its own wpm or the persona's
 	quietSince int64
 	ringStart  int64
 	ringing    float64
@@ -286,7 +287,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	// not interrupt; saying something or hanging up does.
 	interrupted := false
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
-		spoken := int((ev.At - s.lineStart) * int64(s.sc.Persona.WPM) / 60000)
+		spoken := int((ev.At - s.lineStart) * int64(s.lineWPM) / 60000)
 		spoken = min(max(spoken, 0), s.lineWords)
 		interrupted = true
 		s.lineEnd = ev.At
@@ -673,10 +674,14 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			}
 			text := lv.Text.render(s.sc, s)
 			words := lv.Text.wordCount(text)
-			dur := int64(words) * 60000 / int64(s.sc.Persona.WPM)
-			s.lineStart, s.lineEnd, s.lineWords = s.now, s.now+dur, words
+			wpm := s.sc.Persona.WPM
+			if lv.WPM > 0 {
+				wpm = lv.WPM
+			}
+			dur := int64(words) * 60000 / int64(wpm)
+			s.lineStart, s.lineEnd, s.lineWords, s.lineWPM = s.now, s.now+dur, words, wpm
 			s.quietSince = s.lineEnd
-			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur})
+			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur, Emotion: lv.Emotion})
 			break
 		}
 		if len(n.Choices) > 0 {

@@ -123,6 +123,9 @@ func (m *lineStartMsg) appendJSON(b []byte) []byte {
 	// Durations and word counts are whole numbers, so this is finite; 'g' with the
 	// shortest precision round-trips exactly.
 	b = strconv.AppendFloat(b, m.MsPerWord, 'g', -1, 64)
+	if m.Emotion != "" {
+		b = appendStringField(b, "emotion", m.Emotion)
+	}
 	return append(b, '}')
 }
 

@@ -33,6 +33,7 @@ func TestHandEncodedMessagesMatchEncodingJSON(t *testing.T) {
 		sameAsEncodingJSON(t, &cutMsg{header: h, Node: s, Spoken: 2, Words: 9})
 		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 7, Duration: 2625, MsPerWord: 375})
 		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 3, Duration: 1000, MsPerWord: 1000.0 / 3})
+		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 3, Duration: 1000, MsPerWord: 1000.0 / 3, Emotion: "anxious"})
 		sameAsEncodingJSON(t, &traineeMsg{header: h, ID: s, Event: "say", Text: s, Flags: []string{}})
 		sameAsEncodingJSON(t, &traineeMsg{header: h, ID: "x", Event: "choose", Text: s, Choice: &two, Flags: []string{"interrupted", s}})
 	}
@@ -50,7 +51,7 @@ func FuzzHandEncodedMessages(f *testing.F) {
 		if k != 0 {
 			ms = float64(n) / float64(k)
 		}
-		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: s, Text: s, Words: k, Duration: n, MsPerWord: ms})
+		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: s, Text: s, Words: k, Duration: n, MsPerWord: ms, Emotion: s})
 		sameAsEncodingJSON(t, &traineeMsg{header: h, ID: s, Event: s, Text: s, Choice: &k, Flags: []string{s}})
 	})
 }

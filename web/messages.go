@@ -171,6 +171,8 @@ type lineStartMsg struct {
 	Words     int     `json:"words"`
 	Duration  int64   `json:"duration_ms"`
 	MsPerWord float64 `json:"ms_per_word"`
+	// Emotion is the line's emotion tag (engine.Emotions), absent when it has none.
+	Emotion string `json:"emotion,omitempty"`
 }
 
 type wordMsg struct {

@@ -36,6 +36,7 @@ type srvMsg struct {
 	Words    int             `json:"words"`
 	Duration int64           `json:"duration_ms"`
 	MsPer    float64         `json:"ms_per_word"`
+	Emotion  string          `json:"emotion"`
 	Index    int             `json:"index"`
 	Spoken   int             `json:"spoken"`
 	ID       string          `json:"id"`
@@ -276,6 +277,7 @@ func TestFullCallToAnEnding(t *testing.T) {
 	assert.Equal(t, 10, line.Words)
 	assert.Equal(t, int64(2000), line.Duration)
 	assert.InDelta(t, 200, line.MsPer, 0.001)
+	assert.Equal(t, "annoyed", line.Emotion, "the line's emotion tag is passed to the browser")
 	// The words arrive one by one at the persona's pace, on the real clock.
 	began := time.Now()
 	end := c.until("line_end")
@@ -384,6 +386,7 @@ func TestLateAnswerAndSilenceTimer(t *testing.T) {
 	// Nothing said for 800 ms after the line: the customer nudges.
 	nudge := c.until("line_start")
 	assert.Equal(t, "nudge", nudge.Node)
+	assert.Empty(t, nudge.Emotion, "a line without a tag sends none")
 	assert.Equal(t, line.At+800, nudge.At, "the silence timer fires at its deadline on the call clock")
 }
 

@@ -167,7 +167,7 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 		case engine.OutLine:
 			st.heldChoices = nil // a new line: the previous node's suggestions are moot
 			words := strings.Fields(o.Text)
-			m := lineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration}
+			m := lineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration, Emotion: o.Emotion}
 			if len(words) > 0 {
 				m.MsPerWord = float64(o.Duration) / float64(len(words))
 			}
