@@ -328,3 +328,33 @@ func TestBrowserTryAReply(t *testing.T) {
 	p.Shot("studio-10-try-unsaved")
 	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
 }
+
+// The shipped slow-clerk scenario's two global rules that move the call are drawn as dashed
+// edges from the "global rules" badge to their targets.
+func TestBrowserGlobalRuleEdges(t *testing.T) {
+	e := newEnv(t)
+	p := &page{T: t, Ctx: browsertest.New(t, 1400, 950)}
+	p.Do("open slow-clerk", chromedp.Navigate(e.url+"/studio/?edit=slow-clerk.yaml&key="+url.QueryEscape(designerKey)))
+	eval[bool](p, browsertest.TrackErrors)
+	p.Wait("the graph", `document.querySelectorAll("#graph .node").length > 5`)
+	p.Wait("the rules badge", `document.querySelector("#graph .badge") !== null`)
+	assert.Equal(t, []string{"cut_off", "walked"}, eval[[]string](p, `[...document.querySelectorAll("#graph .edge.rule")].map((g) => g.dataset.to).sort()`))
+	assert.Equal(t, []string{"rule talked-over", "rule too-slow"}, eval[[]string](p, `[...document.querySelectorAll("#graph .edge.rule text")].map((x) => x.textContent).sort()`))
+	p.Do("fit", chromedp.Click(chromedp.ID("zoom-fit")))
+	p.Shot("studio-11-global-rule-edges")
+
+	// Zoomed in and dragged so the badge is in the middle, the dashed edges and their labels read.
+	eval[bool](p, `(() => { const g = document.getElementById("graph"); while (Number(g.dataset.zoom) < 1) document.getElementById("zoom-in").click(); return true; })()`)
+	c := eval[[]float64](p, `(() => { const b = document.getElementById("graph").getBoundingClientRect(), r = document.querySelector("#graph .badge rect").getBoundingClientRect();
+		return [b.left + b.width / 2, b.top + b.height / 2, r.left + r.width / 2, r.top + r.height / 2]; })()`)
+	held := func(p *input.DispatchMouseEventParams) {
+		p.Button, p.Buttons, p.ClickCount = input.MouseButtonLeft, 1, 1
+	}
+	p.Do("drag the badge to the middle", chromedp.MouseEvent(input.DispatchMouseEventTypeMousePressed, c[2], c[3], held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, (c[0]+c[2])/2, (c[1]+c[3])/2, held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseMoved, c[0], c[1], held),
+		chromedp.MouseEvent(input.DispatchMouseEventTypeMouseReleased, c[0], c[1], held))
+	assert.InDelta(t, c[0], eval[float64](p, `(() => { const r = document.querySelector("#graph .badge rect").getBoundingClientRect(); return r.left + r.width / 2; })()`), 1, "the badge followed the drag")
+	p.Shot("studio-11-global-rule-edges-zoomed")
+	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
+}
