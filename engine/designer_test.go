@@ -288,3 +288,23 @@ func TestCoverageOfSubFlowScenario(t *testing.T) {
 		"still_there → resume": true, "still_there → gave_up": true}, names(cov.Edges))
 	assert.Contains(t, cov.Report(), "endings  2/3 (66%)  never reached: overpromised (testdata/subflow/parcel.yaml:22)")
 }
+
+// Global rules that move the call are exported as arrows from one "global rules" note: dotted
+// in dot, dashed in Mermaid (issue 15, item 7: checked, not changed).
+func TestGraphExportDrawsGlobalRulesThatMove(t *testing.T) {
+	sc, diags := engine.LoadFile("../scenarios/slow-clerk.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	dot, mermaid := sc.Dot(), sc.Mermaid()
+	assert.Contains(t, dot, `"rules" [shape=note, label="global rules\n`)
+	assert.Contains(t, dot, `"rules" -> "cut_off" [label="rule talked-over: `)
+	assert.Contains(t, dot, `"rules" -> "walked" [label="rule too-slow: `)
+	assert.Contains(t, mermaid, `rules[/global rules/] -.->|"rule talked-over: `)
+	assert.Contains(t, mermaid, `| n_walked`)
+	var moving []string
+	for _, e := range sc.Edges() {
+		if e.Rule {
+			moving = append(moving, e.To)
+		}
+	}
+	assert.Equal(t, []string{"cut_off", "walked"}, moving, "only the rules with a to are edges")
+}
