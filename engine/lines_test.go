@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -71,4 +72,102 @@ func TestLinePaceAndEmotion(t *testing.T) {
 			assert.Empty(t, next[0].Emotion)
 		})
 	}
+}
+
+// sequenceYAML loops on node a; its sequence is filled in per test. The variant "C."
+// holds only once the trainee has said "more".
+const sequenceYAML = `id: seq
+title: Sequences
+brief: Line variants chosen by sequence.
+persona: {name: Sam, wpm: 60}
+vars: {more: false}
+rules:
+  - {id: more, when: 'text contains "more"', set: {more: true}}
+start: a
+nodes:
+  a:
+    sequence: %s
+    say:
+      - A.
+      - B.
+      - {when: more, text: C.}
+    transitions:
+      - {when: 'text contains "bye"', to: z}
+      - {when: 'event == "say"', to: a}
+  z:
+    end: {outcome: lost, title: Done}
+`
+
+// sequenceLines plays a call with seed and returns the lines said at node a, one per
+// visit: the first on entering, then one after each reply.
+func sequenceLines(t *testing.T, sc *engine.Scenario, seed uint64, replies []string) []string {
+	t.Helper()
+	s := sc.NewSession(seed, "Ann")
+	outs := s.Start(nil)
+	at := int64(0)
+	for _, r := range replies {
+		at += 5000
+		var err error
+		outs, err = s.Apply(say(at, r), outs)
+		require.NoError(t, err)
+	}
+	var got []string
+	for _, o := range ofType(outs, engine.OutLine) {
+		got = append(got, o.Text)
+	}
+	return got
+}
+
+func loadSequence(t *testing.T, seq string) *engine.Scenario {
+	t.Helper()
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(os.DirFS("testdata"), "seq.yaml", []byte(fmt.Sprintf(sequenceYAML, seq)), &diags)
+	require.Empty(t, diags, diags.Error())
+	return sc
+}
+
+func TestLineSequences(t *testing.T) {
+	five := []string{"ok", "ok", "ok", "ok", "ok"}
+	for _, tc := range []struct {
+		seq     string
+		replies []string
+		want    []string
+	}{
+		{"first", five, []string{"A.", "A.", "A.", "A.", "A.", "A."}},
+		{"cycle", five, []string{"A.", "B.", "A.", "B.", "A.", "B."}},
+		{"once", five, []string{"A.", "B.", "B.", "B.", "B.", "B."}},
+		// C. joins the variants whose when holds from the third visit: the sequence
+		// counts visits over the variants that hold on each visit.
+		{"cycle", []string{"ok", "more", "ok", "ok"}, []string{"A.", "B.", "C.", "A.", "B."}},
+		{"once", []string{"ok", "more", "ok", "ok"}, []string{"A.", "B.", "C.", "C.", "C."}},
+	} {
+		t.Run(tc.seq, func(t *testing.T) {
+			sc := loadSequence(t, tc.seq)
+			assert.Equal(t, tc.want, sequenceLines(t, sc, 42, tc.replies))
+		})
+	}
+}
+
+func TestLineShuffleIsFixedBySeed(t *testing.T) {
+	sc := loadSequence(t, "shuffle")
+	replies := make([]string, 30)
+	for i := range replies {
+		replies[i] = "ok"
+	}
+	seen := map[string]bool{}
+	differ := false
+	first := sequenceLines(t, sc, 1, replies)
+	for seed := uint64(1); seed <= 20; seed++ {
+		got := sequenceLines(t, sc, seed, replies)
+		require.Len(t, got, 31)
+		assert.Equal(t, got, sequenceLines(t, sc, seed, replies), "seed %d replays the same lines", seed)
+		for _, l := range got {
+			seen[l] = true
+		}
+		if seed > 1 && !assert.ObjectsAreEqual(first, got) {
+			differ = true
+		}
+	}
+	assert.Equal(t, map[string]bool{"A.": true, "B.": true}, seen, "only the variants that hold, both drawn")
+	assert.True(t, differ, "different seeds give different orders")
 }

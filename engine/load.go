@@ -23,7 +23,7 @@ var (
 	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
 	PersonaKeys    = []string{"name", "wpm", "mood", "voice"}
 	AxisKeys       = []string{"weight", "start", "max"}
-	NodeKeys       = []string{"say", "choices", "model", "transitions", "hangup", "ring", "end", "return"}
+	NodeKeys       = []string{"say", "sequence", "choices", "model", "transitions", "hangup", "ring", "end", "return"}
 	LineKeys       = []string{"when", "text", "wpm", "emotion"}
 	ChoiceKeys     = []string{"text", "when"}
 	EndKeys        = []string{"outcome", "title", "text"}
@@ -811,10 +811,25 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 	if !ok {
 		return
 	}
+	var seqAt *yaml.Node // the node's sequence, checked once say has been read
+	defer func() {
+		if seqAt != nil && len(nd.Lines) == 0 {
+			r.errorf(seqAt, "node %s has a sequence but no say lines to choose from", nd.ID)
+		}
+	}()
 	for _, p := range pairs {
 		switch p.key {
 		case "say":
 			l.say(r, nd, p.value)
+		case "sequence":
+			seqAt = p.value
+			if q, ok := r.str(p.value, "sequence"); ok {
+				if slices.Contains(Sequences, q) {
+					nd.Sequence = q
+				} else {
+					r.errorf(p.value, "sequence %q must be one of %s%s", q, strings.Join(Sequences, ", "), didYouMean(q, Sequences))
+				}
+			}
 		case "choices":
 			l.choices(r, nd, p.value)
 		case "return":

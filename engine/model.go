@@ -177,9 +177,12 @@ type SourceFile struct {
 
 // Node is one state of the scenario graph.
 type Node struct {
-	ID          string
-	Index       int
-	Lines       []LineVariant
+	ID    string
+	Index int
+	Lines []LineVariant
+	// Sequence is how a line is chosen among the variants whose when holds (one of
+	// Sequences; "" is "first").
+	Sequence    string
 	Choices     []Choice
 	Transitions []*Transition // when-transitions, in order
 	Timers      []*Transition // after-transitions, shortest first (stable)
@@ -212,6 +215,13 @@ func (n *Node) Router() bool { return len(n.Lines) == 0 && !n.Ring && n.End == n
 // order. The tag is passed to the voice and shown in the transcript and debrief; it does
 // not change the rules.
 var Emotions = []string{"neutral", "warm", "annoyed", "angry", "anxious", "relieved", "sad"}
+
+// Sequences are the ways a node's `sequence:` chooses among the line variants whose
+// when holds, on each visit: "first" (the first of them; the default), "cycle" (the
+// next one each visit, round and round), "once" (the next one each visit, then the last
+// one again on every later visit) and "shuffle" (one drawn from the call's seed, the node
+// and the visit: the same seed gives the same lines).
+var Sequences = []string{"first", "cycle", "once", "shuffle"}
 
 // LineVariant is one variant of a customer line.
 type LineVariant struct {

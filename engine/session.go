@@ -509,11 +509,8 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		out = append(out, Output{Type: OutEnter, At: at, Node: n.ID})
 	}
 	last := ""
-	for _, lv := range n.Lines {
-		if lv.When == nil || s.test(sc, lv.When, lv.WhenSrc, "", -1, &out) {
-			last = lv.Text.render(s.sc, s)
-			break
-		}
+	if lv := s.pickLine(sc, n, &out); lv != nil {
+		last = lv.Text.render(s.sc, s)
 	}
 	return s.finish(at, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), last, out)
 }
@@ -549,6 +546,39 @@ func (s *Session) choicesOutput(sc *scratch, n *Node) Output {
 		shown[k] = ChoiceShown{Index: ci, Text: n.Choices[ci].Text.render(s.sc, s)}
 	}
 	return Output{Type: OutChoices, At: max(s.now, s.lineEnd), Node: n.ID, Choices: shown}
+}
+
+// lineSalt keeps a shuffled line's draw apart from the same visit's choice order.
+const lineSalt = 0x6c696e6573 // "lines"
+
+// pickLine is the line variant said on this visit of n (already counted in s.visits), by
+// the node's sequence among the variants whose when holds; nil when none holds.
+func (s *Session) pickLine(sc *scratch, n *Node, out *[]Output) *LineVariant {
+	var held []int
+	for i := range n.Lines {
+		lv := &n.Lines[i]
+		if lv.When != nil && !s.test(sc, lv.When, lv.WhenSrc, "", -1, out) {
+			continue
+		}
+		if n.Sequence == "" || n.Sequence == "first" {
+			return lv
+		}
+		held = append(held, i)
+	}
+	if len(held) == 0 {
+		return nil
+	}
+	visit := max(int(s.visits[n.Index]), 1) - 1 // 0 on the first visit
+	k := 0
+	switch n.Sequence {
+	case "cycle":
+		k = visit % len(held)
+	case "once":
+		k = min(visit, len(held)-1)
+	case "shuffle":
+		k = int(shuffleSeed(s.seed^lineSalt, n.Index, visit) % uint64(len(held)))
+	}
+	return &n.Lines[held[k]]
 }
 
 // shuffleSeed derives the choice order's seed from the call's seed, the node and its visit.
@@ -668,10 +698,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			s.ringStart, s.answered, s.ringing = s.now, false, 0
 			out = append(out, Output{Type: OutRing, At: s.now, Node: n.ID})
 		}
-		for _, lv := range n.Lines {
-			if lv.When != nil && !s.test(sc, lv.When, lv.WhenSrc, "", -1, &out) {
-				continue
-			}
+		if lv := s.pickLine(sc, n, &out); lv != nil {
 			text := lv.Text.render(s.sc, s)
 			words := lv.Text.wordCount(text)
 			wpm := s.sc.Persona.WPM
@@ -682,7 +709,6 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			s.lineStart, s.lineEnd, s.lineWords, s.lineWPM = s.now, s.now+dur, words, wpm
 			s.quietSince = s.lineEnd
 			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur, Emotion: lv.Emotion})
-			break
 		}
 		if len(n.Choices) > 0 {
 			for ci, c := range n.Choices {
