@@ -110,6 +110,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("POST /api/studio/play", s.api(design, s.handlePlay))
 	m.Handle("POST /api/studio/record", s.api(design, s.handleRecord))
 	m.Handle("GET /api/studio/paths/{id}", s.api(look, s.handlePaths))
+	m.Handle("POST /api/studio/impact", s.api(look, s.handleImpact))
 	m.Handle("GET /api/studio/calls/{id}/debrief", s.api(look, s.handleDebrief))
 	m.Handle("GET /api/studio/events", s.api(look, s.handleEvents))
 	m.Handle("/api/studio/", s.api(look, func(w http.ResponseWriter, r *http.Request) {

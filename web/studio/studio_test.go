@@ -645,3 +645,95 @@ func TestUnderstandEndpoint(t *testing.T) {
 	assert.Equal(t, "scenario_errors", er.Error.Code)
 	assert.Equal(t, 401, e.call("POST", "/api/studio/understand", "", map[string]string{"path": "cheese-shop.yaml", "text": "sorry"}, nil))
 }
+
+// The Impact panel replays the recorded calls of a scenario against the editor's text and
+// lists the calls that would end or score differently.
+func TestImpact(t *testing.T) {
+	e := newEnv(t)
+	require.Equal(t, 201, e.call("POST", "/api/studio/scenarios", designerKey, map[string]string{"id": "parcel"}, nil))
+	play := func(reply map[string]any) {
+		var started struct{ WS string }
+		require.Equal(t, 201, e.call("POST", "/api/calls", "", map[string]string{"scenario": "parcel", "trainee": "Kim"}, &started))
+		c := e.dial(t, started.WS)
+		c.send(map[string]any{"type": "answer"})
+		c.send(map[string]any{"type": "hint"})
+		c.until("choices")
+		c.send(reply)
+		c.until("end")
+	}
+	play(map[string]any{"type": "choose", "index": 0})
+	play(map[string]any{"type": "say", "text": "What?"})
+	play(map[string]any{"type": "choose", "index": 0})
+	saved, ok := e.lib.File("parcel.yaml")
+	require.True(t, ok)
+	type result struct {
+		Scenario string
+		Calls    []struct {
+			ID, Trainee string
+			Created     time.Time
+			Changes     []string
+		}
+		Replayed, Changed, Skipped, Limit int
+		Diagnostics                       []map[string]any
+	}
+	impact := func(src string, secret string) (int, result) {
+		var res result
+		code := e.call("POST", "/api/studio/impact", secret, map[string]any{"path": "parcel.yaml", "source": src}, &res)
+		return code, res
+	}
+	var res result
+	require.Eventually(t, func() bool {
+		_, res = impact(string(saved), supervisorKey)
+		return res.Replayed == 3
+	}, waitFor, 20*time.Millisecond)
+	assert.Equal(t, 0, res.Changed, "the saved text changes nothing")
+	for _, c := range res.Calls {
+		assert.Empty(t, c.Changes, c.ID)
+		assert.Equal(t, "Kim", c.Trainee)
+		assert.False(t, c.Created.IsZero())
+	}
+	assert.Equal(t, studio.MaxImpactCalls, res.Limit)
+
+	// Halving the courtesy points changes the two helped calls' scores, not the ending.
+	edited := strings.Replace(string(saved), "score: {courtesy: 2}", "score: {courtesy: 1}", 1)
+	require.NotEqual(t, string(saved), edited)
+	code, res := impact(edited, designerKey)
+	require.Equal(t, 200, code)
+	assert.Equal(t, "parcel", res.Scenario)
+	assert.Equal(t, 3, res.Replayed)
+	assert.Equal(t, 2, res.Changed)
+	changed := 0
+	for _, c := range res.Calls {
+		if len(c.Changes) > 0 {
+			changed++
+			assert.Contains(t, c.Changes, "courtesy 2/2 → 1/2", c.ID)
+		}
+	}
+	assert.Equal(t, 2, changed)
+
+	// Understanding "What?" as help changes the rude call's ending.
+	edited = strings.Replace(string(saved), `help: ["i can",`, `help: ["what", "i can",`, 1)
+	require.NotEqual(t, string(saved), edited)
+	code, res = impact(edited, supervisorKey)
+	require.Equal(t, 200, code, "%v", res.Diagnostics)
+	require.Equal(t, 1, res.Changed)
+	for _, c := range res.Calls {
+		if len(c.Changes) > 0 {
+			assert.Contains(t, c.Changes, "ending annoyed → thanks")
+			assert.Contains(t, c.Changes, "outcome lost → resolved")
+		}
+	}
+
+	// The file is unchanged on disk: impact only looks.
+	now, _ := e.lib.File("parcel.yaml")
+	assert.Equal(t, string(saved), string(now))
+
+	// A source with errors gets its diagnostics, not a replay.
+	code, res = impact("id: parcel\nnodes: [", designerKey)
+	assert.Equal(t, 422, code)
+	assert.NotEmpty(t, res.Diagnostics)
+
+	// Access: no secret, no impact.
+	code, _ = impact(string(saved), "")
+	assert.Equal(t, 401, code)
+}
