@@ -358,3 +358,36 @@ func TestBrowserGlobalRuleEdges(t *testing.T) {
 	p.Shot("studio-11-global-rule-edges-zoomed")
 	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
 }
+
+// Impact: with three recorded calls of parcel, a designer edits the intents in the editor
+// (unsaved), runs Impact and sees the one call whose ending would change, linked to its
+// debrief.
+func TestBrowserImpact(t *testing.T) {
+	e := newEnv(t)
+	recordParcelCalls(t, e)
+	p := &page{T: t, Ctx: browsertest.New(t, 1400, 950)}
+	p.Do("open parcel", chromedp.Navigate(e.url+"/studio/?edit=parcel.yaml&key="+url.QueryEscape(designerKey)))
+	eval[bool](p, browsertest.TrackErrors)
+	p.Wait("the editor", `document.querySelector(".CodeMirror") !== null && document.querySelectorAll("#graph .node").length === 5`)
+	p.Do("open Impact", chromedp.Click(chromedp.CSS(`[data-panel="impact"]`)))
+	p.Wait("the panel", browsertest.Visible("run-impact"))
+
+	// The saved text changes nothing (the calls may still be being written: run until 3).
+	p.Wait("three calls, none changed", `(() => { if (!window.__ran || Date.now() - window.__ran > 300) { window.__ran = Date.now(); document.getElementById("run-impact").click(); }
+		return document.getElementById("impact-summary").textContent === "3 calls replayed: 0 would change."; })()`)
+	assert.Equal(t, 0, eval[int](p, `document.querySelectorAll("#impact-calls li.changed").length`))
+
+	// Understanding "What?" as help: the rude call now ends at thanks.
+	assert.True(t, eval[bool](p, `(() => { const v = `+cm+`.getValue(); `+cm+`.setValue(v.replace('help: ["i can",', 'help: ["what", "i can",')); return `+cm+`.getValue() !== v; })()`), "the editor's intents changed")
+	p.Do("run", chromedp.Click(chromedp.ID("run-impact")))
+	p.Wait("one call changes", `document.getElementById("impact-summary").textContent === "3 calls replayed: 1 would change."`)
+	rows := eval[[]string](p, `[...document.querySelectorAll("#impact-calls > li.changed")].map((li) => li.textContent)`)
+	require.Len(t, rows, 1)
+	assert.Contains(t, rows[0], "Kim")
+	assert.Contains(t, rows[0], "ending annoyed → thanks")
+	assert.Contains(t, rows[0], "outcome lost → resolved")
+	assert.True(t, strings.HasPrefix(eval[string](p, `document.querySelector("#impact-calls a").getAttribute("href")`), "/debrief.html#id="), "linked to the debrief")
+	assert.Contains(t, eval[string](p, `document.getElementById("file-state").textContent`), "unsaved")
+	p.Shot("studio-12-impact")
+	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
+}

@@ -646,10 +646,10 @@ func TestUnderstandEndpoint(t *testing.T) {
 	assert.Equal(t, 401, e.call("POST", "/api/studio/understand", "", map[string]string{"path": "cheese-shop.yaml", "text": "sorry"}, nil))
 }
 
-// The Impact panel replays the recorded calls of a scenario against the editor's text and
-// lists the calls that would end or score differently.
-func TestImpact(t *testing.T) {
-	e := newEnv(t)
+// recordParcelCalls creates the scenario parcel from the template and records three calls
+// by Kim: two helpful answers (ending thanks) and one "What?" (ending annoyed).
+func recordParcelCalls(t *testing.T, e *env) {
+	t.Helper()
 	require.Equal(t, 201, e.call("POST", "/api/studio/scenarios", designerKey, map[string]string{"id": "parcel"}, nil))
 	play := func(reply map[string]any) {
 		var started struct{ WS string }
@@ -664,6 +664,13 @@ func TestImpact(t *testing.T) {
 	play(map[string]any{"type": "choose", "index": 0})
 	play(map[string]any{"type": "say", "text": "What?"})
 	play(map[string]any{"type": "choose", "index": 0})
+}
+
+// The Impact panel replays the recorded calls of a scenario against the editor's text and
+// lists the calls that would end or score differently.
+func TestImpact(t *testing.T) {
+	e := newEnv(t)
+	recordParcelCalls(t, e)
 	saved, ok := e.lib.File("parcel.yaml")
 	require.True(t, ok)
 	type result struct {

@@ -181,6 +181,7 @@
     setupPlay();
     setupRevisions();
     setupPaths();
+    $("run-impact").addEventListener("click", runImpact);
     window.addEventListener("beforeunload", (ev) => { if (dirty("scenario") || dirty("tests")) { ev.preventDefault(); ev.returnValue = ""; } });
     onChange = () => { loadFromDisk(false); if (!$("panel-revisions").hidden) loadRevisions(); };
     updateState();
@@ -317,7 +318,7 @@
 
   function showPanel(name) {
     for (const b of document.querySelectorAll("[data-panel]")) b.setAttribute("aria-selected", String(b.dataset.panel === name));
-    for (const p of ["graph", "tests", "try", "play", "revisions", "paths"]) $("panel-" + p).hidden = p !== name;
+    for (const p of ["graph", "tests", "try", "play", "revisions", "paths", "impact"]) $("panel-" + p).hidden = p !== name;
     if (name === "try") $("try-text").focus();
     if (name === "revisions") loadRevisions();
     if (name === "paths" || name === "play") { $("panel-graph").hidden = false; } // the graph stays in view
@@ -854,6 +855,32 @@
         " ended at " + c.ending + " (" + c.outcome + ", " + Math.round(c.overall * 100) + "%)");
     }));
     showPanel("paths");
+  }
+
+  // --- Impact of a change ------------------------------------------------------------
+  async function runImpact() {
+    showPanel("impact");
+    const list = $("impact-calls");
+    list.replaceChildren();
+    $("impact-summary").textContent = "Replaying…";
+    let res;
+    try {
+      res = await api("POST", "/api/studio/impact", { path: files.scenario.path, source: files.scenario.doc.getValue() });
+    } catch (e) {
+      $("impact-summary").textContent = "The calls could not be replayed: " + e.message;
+      if (e.data && e.data.diagnostics) for (const d of e.data.diagnostics) list.append(el("li", { class: "fail", text: d.path + ":" + d.line + ":" + d.col + ": " + d.message }));
+      return;
+    }
+    $("impact-summary").textContent = res.replayed + " calls replayed: " + res.changed + " would change" +
+      (res.skipped ? " (" + res.skipped + " could not be replayed)" : "") +
+      (res.replayed + res.skipped >= res.limit ? " — only the newest " + res.limit + " calls are checked" : "") + ".";
+    for (const c of res.calls) {
+      if (!c.changes.length) continue;
+      const ul = el("ul");
+      for (const ch of c.changes) ul.append(el("li", { text: ch }));
+      list.append(el("li", { class: "changed" },
+        el("a", { href: "/debrief.html#id=" + encodeURIComponent(c.id), target: "_blank", text: (c.trainee || "trainee") + " — " + new Date(c.created).toLocaleString() }), ul));
+    }
   }
 
   init();
