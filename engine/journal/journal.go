@@ -3,7 +3,8 @@
 // and deterministic, so outputs are never stored, only re-derived).
 //
 // A Journal is safe for concurrent use by many goroutines. Implementations: Memory (this
-// package, for tests) and the SQLite journal in web/sqlitejournal (the embedded default).
+// package, for tests), the SQLite journal in web/sqlitejournal (the embedded default) and
+// the PostgreSQL journal in web/pgjournal (several instances sharing one database).
 package journal
 
 import (

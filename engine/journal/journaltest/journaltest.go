@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"CancelledContext", testCancelled},
 		{"Outbox", testOutbox},
 		{"Notes", testNotes},
+		{"SharedSources", testSharedSources},
+		{"LongText", testLongText},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,8 +72,21 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 	}
 	t.Run("Close", func(t *testing.T) {
 		j := open(t)
-		require.NoError(t, j.Create(context.Background(), newCall("c1", base)))
+		ctx := context.Background()
+		require.NoError(t, j.Create(ctx, newCall("c1", base)))
 		require.NoError(t, j.Close())
+		// After Close every method fails with an error; none panics or hangs.
+		err := within(t, 10*time.Second, "Create after Close", func() error { return j.Create(ctx, newCall("c2", base)) })
+		require.Error(t, err, "Create after Close")
+		err = within(t, 10*time.Second, "Append after Close", func() error {
+			return j.Append(ctx, "c1", journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventAnswer}})
+		})
+		require.Error(t, err, "Append after Close")
+		err = within(t, 10*time.Second, "Finish after Close", func() error { return j.Finish(ctx, "c1", newResult()) })
+		require.Error(t, err, "Finish after Close")
+		err = within(t, 10*time.Second, "Load after Close", func() error { _, _, _, err := j.Load(ctx, "c1"); return err })
+		require.Error(t, err, "Load after Close")
+		_ = j.Close() // closing twice is harmless (its error, if any, is the implementation's)
 	})
 }
 
@@ -89,11 +105,12 @@ func newCall(id string, created time.Time) journal.Call {
 			{Path: "rules/common.yaml", Data: []byte{0, 1, 2, 0xff, 0xfe, '\r', '\n', 0x80, 0}}, // not UTF-8
 			{Path: "empty.yaml", Data: []byte{}},
 		},
-		Seed:      math.MaxUint64 - 1, // does not fit an int64
-		Trainee:   "trainee-ada",
-		Coach:     true,
-		Created:   created,
-		TokenHash: "th:" + id + ":2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
+		Seed:        math.MaxUint64 - 1, // does not fit an int64
+		Trainee:     "trainee-ada",
+		Coach:       true,
+		Suggestions: string(engine.SuggestOnRequest),
+		Created:     created,
+		TokenHash:   "th:" + id + ":2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae",
 	}
 }
 
@@ -668,6 +685,10 @@ func testOutbox(t *testing.T, j journal.Journal) {
 	assert.Equal(t, 1, due[0].Attempts)
 	assert.Equal(t, "LRS answered 503", due[0].LastError)
 	assert.True(t, due[0].Due.Equal(t0.Add(time.Minute)))
+	require.NoError(t, o.Enqueue(ctx, "b", t0), "enqueueing a sent call again changes nothing")
+	due, err = o.Due(ctx, t0.Add(time.Hour), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"a"}, ids(due), "a sent call is never due again; limit 0 means the default")
 	assert.ErrorIs(t, o.Sent(ctx, "nope", t0), journal.ErrNotFound)
 	assert.ErrorIs(t, o.Retry(ctx, "nope", t0, ""), journal.ErrNotFound)
 }
@@ -696,6 +717,9 @@ func testNotes(t *testing.T, j journal.Journal) {
 		assert.True(t, want.Created.Equal(got[i].Created), "created %v, got %v", want.Created, got[i].Created)
 	}
 	assert.ErrorIs(t, n.AddNote(ctx, "nope", first), journal.ErrNotFound)
+	unknown, err := n.Notes(ctx, "nope")
+	require.NoError(t, err, "an unknown call has no notes")
+	assert.Empty(t, unknown)
 	for _, bad := range []journal.Note{{At: 0, Text: ""}, {At: -1, Text: "x"}, {Text: string(make([]byte, journal.MaxNoteBytes+1))}, {Text: "\xff"}} {
 		assert.ErrorIs(t, n.AddNote(ctx, "c", bad), journal.ErrBadNote, "%q", bad.Text)
 	}
@@ -703,4 +727,40 @@ func testNotes(t *testing.T, j journal.Journal) {
 		require.NoError(t, n.AddNote(ctx, "c", first))
 	}
 	assert.ErrorIs(t, n.AddNote(ctx, "c", first), journal.ErrTooManyNotes)
+}
+
+// testSharedSources: calls that played the same sources (an implementation may store them
+// once) and calls with other sources each load their own, and a call without sources loads
+// none.
+func testSharedSources(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	a, b := newCall("same-a", base), newCall("same-b", base.Add(time.Second))
+	other := newCall("other", base)
+	other.Sources = []engine.SourceFile{{Path: "scenarios/angry-refund.yaml", Data: []byte("id: angry-refund\ntitle: \"y\"\n")}}
+	none := newCall("none", base)
+	none.Sources = nil
+	for _, c := range []journal.Call{a, b, other, none} {
+		require.NoError(t, j.Create(ctx, c))
+	}
+	require.NoError(t, j.Finish(ctx, "same-a", newResult()), "finishing one call leaves the shared sources alone")
+	for _, c := range []journal.Call{a, b, other, none} {
+		got, _, _, err := j.Load(ctx, c.ID)
+		require.NoError(t, err)
+		sameCall(t, c, got, c.ID)
+	}
+}
+
+// testLongText: a long say (64 KiB, beyond any message limit the server allows) and a
+// long title round-trip exactly.
+func testLongText(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	c := newCall("long", base)
+	c.Title = strings.Repeat("é", 4096)
+	require.NoError(t, j.Create(ctx, c))
+	e := journal.Entry{Seq: 1, ClientID: strings.Repeat("k", 200), Event: engine.Event{Type: engine.EventSay, At: 1, Text: strings.Repeat("word ", 64<<10/5)}}
+	require.NoError(t, j.Append(ctx, "long", e))
+	got, es, _, err := j.Load(ctx, "long")
+	require.NoError(t, err)
+	sameCall(t, c, got)
+	require.Equal(t, []journal.Entry{e}, es)
 }
