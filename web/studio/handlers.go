@@ -109,6 +109,9 @@ type testsResponse struct {
 	Results     []testResult       `json:"results"`
 	Passed      int                `json:"passed"`
 	Failed      int                `json:"failed"`
+	// Coverage is what the cases run exercised together: nodes, edges, global rules and
+	// endings (engine.Coverage, as `switchboard test --coverage`); nil when none ran.
+	Coverage *engine.Coverage `json:"coverage,omitempty"`
 }
 
 func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
@@ -150,8 +153,10 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 	// No lock is held here; the run stops at library.TestTimeout or when the client goes.
 	deadline := time.Now().Add(library.TestTimeout)
 	stop := func() bool { return time.Now().After(deadline) || r.Context().Err() != nil }
+	res.Coverage = engine.NewCoverage(sc)
 	for _, c := range cases {
 		tr := engine.RunTestUntil(sc, c, true, stop)
+		res.Coverage.Add(tr.Transcript)
 		item := testResult{Name: c.Name, Line: c.Line, Passed: tr.Passed(), Failures: tr.Failures, Transcript: []string{}}
 		if item.Failures == nil {
 			item.Failures = []string{}

@@ -136,6 +136,8 @@
 
   const files = {}; // "scenario" | "tests" → {path, doc, base, clean, exists}
   let cm, current = "scenario", sketch = null, diags = [], paths = null;
+  // coverage: what the last test run exercised (engine.Coverage) and the scenario text it ran on.
+  let coverage = null;
 
   async function openEditor(scenarioPath) {
     $("editor-view").hidden = false;
@@ -177,6 +179,7 @@
     for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => showPanel(b.dataset.panel));
     setupGraphView();
     $("run-tests").addEventListener("click", runTests);
+    $("cov-hide").addEventListener("click", () => { coverage = null; showCoverage(); drawGraph(); });
     $("try-form").addEventListener("submit", tryReply);
     setupPlay();
     setupRevisions();
@@ -227,6 +230,7 @@
     if (key !== current || text !== files[key].doc.getValue()) return; // switched or typed meanwhile: a newer check follows
     diags = res.diagnostics || [];
     if (res.sketch) { sketch = res.sketch; drawGraph(); fillNodes(); }
+    if (key === "scenario") updateCoverageStale();
     showDiagnostics();
     updateState();
     const marks = diags.filter((d) => d.path === files[key].path).map((d) => {
@@ -321,7 +325,7 @@
     for (const p of ["graph", "tests", "try", "play", "revisions", "paths", "impact"]) $("panel-" + p).hidden = p !== name;
     if (name === "try") $("try-text").focus();
     if (name === "revisions") loadRevisions();
-    if (name === "paths" || name === "play") { $("panel-graph").hidden = false; } // the graph stays in view
+    if (name === "paths" || name === "play" || name === "tests") { $("panel-graph").hidden = false; } // the graph stays in view
     if (name === "graph") $("panel-graph").hidden = false;
   }
 
@@ -354,6 +358,9 @@
       // squeeze a long id into its box rather than spill over its neighbours
       if (far && t.getComputedTextLength() > w) { t.setAttribute("textLength", String(w)); t.setAttribute("lengthAdjust", "spacingAndGlyphs"); } else t.removeAttribute("textLength");
     }
+    // ✓/✗ coverage marks grow with the ids when zoomed out, so they stay visible.
+    const ms = far ? Math.min(Math.max(MIN_ID_PX / view.k / 13, 1), 2.5) : 1;
+    for (const m of layer.querySelectorAll("g.covmark")) m.setAttribute("transform", "translate(" + m.parentNode.querySelector("rect").getAttribute("width") + ",0) scale(" + ms + ")");
     box.dataset.zoom = view.k.toFixed(3);
   }
 
@@ -441,7 +448,7 @@
       moving.forEach((r, i) => {
         const label = clip("rule " + r.id, 30);
         g.setEdge(RULES_BADGE, r.to, { label, width: label.length * 6.6 + 6, height: 14, labelpos: "c",
-          data: { from: "global rules", to: r.to, rule: true, label: "rule " + r.id + ": " + r.when + " (fires from any node)" } }, "r" + i);
+          data: { from: "global rules", to: r.to, rule: true, id: r.id, label: "rule " + r.id + ": " + r.when + " (fires from any node)" } }, "r" + i);
       });
     }
     dagre.layout(g);
@@ -454,19 +461,30 @@
     marker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#57606a" }));
     const rmarker = svg("marker", { id: "arrow-rule", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
     rmarker.append(svg("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#8250df" }));
-    defs.append(marker, rmarker);
+    const hatch = svg("pattern", { id: "hatch", width: "8", height: "8", patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" });
+    hatch.append(svg("rect", { width: "3", height: "8", fill: "#6e7781", "fill-opacity": ".28" }));
+    defs.append(marker, rmarker, hatch);
     root.append(defs);
     const layer = svg("g", { class: "view" });
     root.append(layer);
     const edgeCount = {};
     if (paths) for (const e of paths.edges) edgeCount[e.from + "\u0000" + e.to] = e.calls;
     const maxCalls = paths ? Math.max(1, ...Object.values(paths.nodes)) : 1;
+    const cov = coverageMaps();
+    root.classList.toggle("coverage", !!cov);
     for (const ed of g.edges()) {
       const e = g.edge(ed);
       const cls = ["edge"];
       if (e.data.timer) cls.push("timer");
       if (e.data.broken) cls.push("broken");
       if (e.data.rule) cls.push("rule");
+      // Coverage: an edge is covered when a test moved the call along it (a global rule's
+      // edge when the rule fired). Marked by ✓/✗ in its label and title, not only by colour.
+      let covered;
+      if (cov) {
+        covered = e.data.rule ? cov.rule[e.data.id] : cov.edge[e.data.from + " → " + e.data.to];
+        if (covered !== undefined) cls.push(covered ? "cov-yes" : "cov-no");
+      }
       const grp = svg("g", { class: cls.join(" "), "data-from": e.data.from, "data-to": e.data.to });
       const pts = e.points;
       let d = "M" + pts[0].x + "," + pts[0].y;
@@ -475,11 +493,12 @@
       const c = edgeCount[e.data.from + "\u0000" + e.data.to];
       if (paths) p.setAttribute("stroke-width", String(1 + 6 * (c || 0) / maxCalls));
       const title = svg("title");
-      title.textContent = e.data.label + (e.data.broken ? " (does not compile)" : "") + (c ? " — taken by " + c + " calls" : "");
+      title.textContent = e.data.label + (e.data.broken ? " (does not compile)" : "") + (c ? " — taken by " + c + " calls" : "") +
+        (covered === true ? " — covered by the tests" : covered === false ? " — not covered by any test" : "");
       grp.append(title, p);
       if (e.label) {
         const t = svg("text", { x: e.x, y: e.y + 4, "text-anchor": "middle" });
-        t.textContent = e.label + (paths ? "  ×" + (c || 0) : "");
+        t.textContent = (covered === true ? "✓ " : covered === false ? "✗ " : "") + e.label + (paths ? "  ×" + (c || 0) : "");
         grp.append(t);
       }
       layer.append(grp);
@@ -507,16 +526,29 @@
       if (data.dead_end) cls.push("deadend");
       if (id === currentNode) cls.push("current");
       if (paths && !paths.nodes[id]) cls.push("unused");
+      const covered = cov ? cov.node[id] : undefined;
+      if (covered !== undefined) cls.push(covered ? "cov-yes" : "cov-no");
+      const covText = covered === true ? ", covered by the tests" : covered === false ? ", not covered by any test" : "";
       const grp = svg("g", { class: cls.join(" "), transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")",
         tabindex: "0", role: "button", "data-node": id,
-        "aria-label": "Node " + id + ", " + (data.outcome || data.kind) + (data.unreachable ? ", unreachable" : "") + (data.dead_end ? ", dead end" : "") + ": go to its source" });
+        "aria-label": "Node " + id + ", " + (data.outcome || data.kind) + (data.unreachable ? ", unreachable" : "") + (data.dead_end ? ", dead end" : "") + covText + ": go to its source" });
       const title = svg("title");
-      title.textContent = id + (data.unreachable ? " — never reached from the start" : "") + (data.dead_end ? " — not an ending and no way out" : "") + (data.say ? "\n" + data.say : "");
+      title.textContent = id + (data.unreachable ? " — never reached from the start" : "") + (data.dead_end ? " — not an ending and no way out" : "") +
+        (covText ? " —" + covText.slice(1) : "") + (data.say ? "\n" + data.say : "");
       grp.append(title, svg("rect", { width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
+      if (covered === false) grp.append(svg("rect", { class: "hatch", width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
       const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width }); t1.textContent = id;
       const t2 = svg("text", { x: 10, y: 33, class: "sub" });
       t2.textContent = data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub;
       grp.append(t1, t2);
+      if (covered !== undefined) {
+        // A ✓ or ✗ mark on the node's corner: coverage reads without colour too.
+        const mark = svg("g", { class: "covmark", transform: "translate(" + n.width + ",0)" });
+        const glyph = svg("text", { "text-anchor": "middle", y: "4.5" });
+        glyph.textContent = covered ? "✓" : "✗";
+        mark.append(svg("circle", { r: "9" }), glyph);
+        grp.append(mark);
+      }
       if (paths) {
         const cnt = svg("text", { x: n.width - 6, y: -4, "text-anchor": "end", class: "count" });
         cnt.textContent = (paths.nodes[id] || 0) + " calls" + (paths.endings[id] ? "" : "");
@@ -538,8 +570,10 @@
     const rules = $("rules");
     rules.replaceChildren();
     for (const r of sketch.rules) {
+      const rc = cov ? cov.rule[r.id] : undefined;
       const li = el("li", {}, el("strong", { text: r.id }), ": ", el("code", { text: r.when }),
-        r.to ? " → " + r.to : "", el("span", { class: "hint", text: " (" + r.path + ":" + r.line + ")" }));
+        r.to ? " → " + r.to : "", el("span", { class: "hint", text: " (" + r.path + ":" + r.line + ")" }),
+        rc === undefined ? null : el("span", { class: "rulecov " + (rc ? "cov-yes" : "cov-no"), text: rc ? " ✓ fired in the tests" : " ✗ never fired in the tests" }));
       if (r.path === files.scenario.path) { li.style.cursor = "pointer"; li.addEventListener("click", () => jump(r.path, r.line, r.col)); }
       rules.append(li);
     }
@@ -595,10 +629,14 @@
       res = await api("POST", "/api/studio/tests", { path: files.scenario.path, source: files.scenario.doc.getValue(), tests: files.tests.doc.getValue() });
     } catch (e) {
       $("tests-summary").textContent = "The tests could not run: " + e.message;
+      coverage = null; showCoverage(); drawGraph();
       if (e.data && e.data.diagnostics) for (const d of e.data.diagnostics) list.append(el("li", { class: "fail" }, d.path + ":" + d.line + ":" + d.col + ": " + d.message));
       return;
     }
     $("tests-summary").textContent = res.passed + " passed, " + res.failed + " failed";
+    coverage = res.coverage ? Object.assign({ text: files.scenario.doc.getValue() }, res.coverage) : null;
+    showCoverage();
+    drawGraph();
     for (const t of res.results) {
       const li = el("li", { class: t.passed ? "pass" : "fail" },
         el("span", { class: "verdict", text: t.passed ? "✓ pass" : "✗ FAIL" }), " ",
@@ -613,6 +651,59 @@
       li.append(det);
       list.append(li);
     }
+  }
+
+  // --- Coverage ----------------------------------------------------------------------
+  // The kinds a coverage report counts, in the order the summary names them.
+  const COVER_KINDS = [["nodes", "nodes", "node", "never entered"], ["edges", "transitions", "transition", "never taken"],
+    ["endings", "endings", "ending", "never reached"], ["rules", "rules", "rule", "never fired"]];
+
+  function coverageSummary(c) {
+    return COVER_KINDS.map(([k, plural]) => c[k].filter((i) => i.covered).length + "/" + c[k].length + " " + plural).join(", ");
+  }
+
+  // showCoverage fills the Tests panel's coverage section (summary, then each item no test
+  // exercised, linked to its line) and the bar above the graph.
+  function showCoverage() {
+    const on = !!coverage;
+    $("coverage").hidden = !on;
+    $("cov-bar").hidden = !on;
+    $("cov-legend").hidden = !on;
+    if (!on) return;
+    const sum = coverageSummary(coverage);
+    $("cov-summary").textContent = "The tests exercise " + sum + ".";
+    $("cov-bar-text").textContent = "Coverage: " + sum;
+    const ul = $("cov-missed");
+    ul.replaceChildren();
+    for (const [k, , one, never] of COVER_KINDS) {
+      for (const it of coverage[k]) {
+        if (it.covered) continue;
+        const what = el("span", {}, el("span", { class: "kind", text: one + " " }), el("code", { text: it.name }), " — " + never + " ");
+        const pos = el("span", { class: "pos", text: it.path + ":" + it.line });
+        const local = it.path === files.scenario.path;
+        ul.append(el("li", { "data-kind": k, "data-name": it.name }, local
+          ? el("button", { type: "button", title: "Go to line " + it.line, onclick: () => jump(it.path, it.line, 1) }, what, pos)
+          : el("span", {}, what, pos)));
+      }
+    }
+    $("cov-missed-h").hidden = !ul.children.length;
+    if (!ul.children.length) ul.append(el("li", { class: "all", text: "Everything is covered." }));
+    updateCoverageStale();
+  }
+
+  function updateCoverageStale() {
+    if (coverage) $("cov-stale").hidden = coverage.text === files.scenario.doc.getValue();
+  }
+
+  // coverageMaps indexes the coverage report for the graph: node and ending ids, "from → to"
+  // edges, rule ids → covered.
+  function coverageMaps() {
+    if (!coverage) return null;
+    const m = { node: {}, edge: {}, rule: {} };
+    for (const it of coverage.nodes.concat(coverage.endings)) m.node[it.name] = it.covered;
+    for (const it of coverage.edges) m.edge[it.name] = it.covered;
+    for (const it of coverage.rules) m.rule[it.name] = it.covered;
+    return m;
   }
 
   // --- Play with the lid open --------------------------------------------------------
