@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// IsScenarioFile reports whether a path names a scenario (not a test file or a rule pack).
+// IsScenarioFile reports whether a path names a scenario (not a test file, a rule pack or
+// a track: files in folders named rules or tracks are not scenarios).
 func IsScenarioFile(p string) bool {
 	base := path.Base(p)
 	if !strings.HasSuffix(base, ".yaml") && !strings.HasSuffix(base, ".yml") {
@@ -16,11 +17,12 @@ func IsScenarioFile(p string) bool {
 	if strings.HasSuffix(base, ".test.yaml") || strings.HasSuffix(base, ".test.yml") {
 		return false
 	}
-	return !slices.Contains(strings.Split(path.Dir(p), "/"), "rules")
+	dirs := strings.Split(path.Dir(p), "/")
+	return !slices.Contains(dirs, "rules") && !slices.Contains(dirs, "tracks")
 }
 
 // FindScenarios lists the scenario files under root in fsys, sorted. Rule packs (files in a
-// folder named rules) and test files are skipped.
+// folder named rules), tracks (a folder named tracks) and test files are skipped.
 func FindScenarios(fsys fs.FS, root string) ([]string, error) {
 	var out []string
 	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
@@ -28,7 +30,7 @@ func FindScenarios(fsys fs.FS, root string) ([]string, error) {
 			return err
 		}
 		if d.IsDir() {
-			if p != root && (d.Name() == "rules" || strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			if p != root && (d.Name() == "rules" || d.Name() == "tracks" || strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
 				return fs.SkipDir
 			}
 			return nil

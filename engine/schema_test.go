@@ -103,7 +103,7 @@ func TestSchemaAcceptsTheLibrary(t *testing.T) {
 	scenario, pack := compileSchema(t, ""), compileSchema(t, "#/$defs/pack")
 	n := 0
 	err := fs.WalkDir(scenarios.FS, scenarios.Root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".test.yaml") {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".yaml") || strings.HasSuffix(p, ".test.yaml") || strings.Contains(p, "/tracks/") { // tracks: docs/track.schema.json, tested in engine/track
 			return err
 		}
 		data, err := fs.ReadFile(scenarios.FS, p)

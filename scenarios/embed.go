@@ -1,5 +1,6 @@
 // Package scenarios holds Switchboard's shipped scenario library: the scenarios, their
-// tests and the shared rule packs, embedded into the binary. FS is read-only and safe for
+// tests, the shared rule packs and the training tracks (tracks/, see docs/tracks.md),
+// embedded into the binary. FS is read-only and safe for
 // concurrent use.
 package scenarios
 
@@ -8,7 +9,7 @@ import (
 	"io/fs"
 )
 
-//go:embed *.yaml rules/*.yaml
+//go:embed *.yaml rules/*.yaml tracks/*.yaml
 var files embed.FS
 
 // Root is the folder name the library's paths start with, as in a source checkout.

@@ -82,7 +82,24 @@ func TestUsageAndUnknownCommand(t *testing.T) {
 func TestLintLibraryIsClean(t *testing.T) {
 	r := runCLI(t, nil, "lint")
 	assert.Equal(t, 0, r.code, r.stdout)
-	assert.Contains(t, r.stderr, "8 scenarios checked: 0 errors, 0 warnings")
+	assert.Contains(t, r.stderr, "8 scenarios and 2 tracks checked: 0 errors, 0 warnings")
+}
+
+func TestLintChecksTracks(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "quick.yaml", quickScenario)
+	tp := writeFile(t, dir, "tracks/first.yaml", "id: first\ntitle: First\nsteps:\n  - scenario: quik\n  - {scenario: quick, unlock: {after: [later]}}\n  - {id: later, scenario: quick}\n")
+	r := runCLI(t, nil, "lint", dir)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, tp+`:4:15: unknown scenario "quik" (did you mean "quick"?)`)
+	assert.Contains(t, r.stdout, tp+`:5:40: step "later" comes later in the track (step 3 of 3)`)
+	assert.Contains(t, r.stderr, "1 scenario and 1 track checked: 2 errors")
+
+	// A lone track file is checked against the scenarios of the folder above tracks/.
+	r = runCLI(t, nil, "lint", tp)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, `unknown scenario "quik" (did you mean "quick"?)`)
+	assert.Contains(t, r.stderr, "1 track checked: 2 errors")
 }
 
 func TestLintReportsEveryProblem(t *testing.T) {
