@@ -181,10 +181,12 @@ func (s corpusScore) report(t *testing.T, name string) {
 func TestUnderstandingCorpus(t *testing.T) {
 	main := scoreCorpus(t, readCorpus(t, "testdata/understanding/*.txt"))
 	held := scoreCorpus(t, readCorpus(t, "testdata/understanding/heldout/*.txt"))
+	held2 := scoreCorpus(t, readCorpus(t, "testdata/understanding/heldout2/*.txt"))
 	main.report(t, "corpus")
 	held.report(t, "held-out")
+	held2.report(t, "held-out 2")
 	if testing.Verbose() {
-		for _, f := range main.failures {
+		for _, f := range append(main.failures, held2.failures...) {
 			t.Log(f)
 		}
 	}
