@@ -33,6 +33,26 @@ var expansions = map[string]string{
 	"asap": "as soon as possible", "atm": "at the moment",
 	"rn": "right now", "fyi": "for your information", "cya": "see you", "gd": "good",
 	"gr8": "great", "2day": "today", "2moro": "tomorrow", "nvm": "never mind",
+	// More chat spellings (issue 12, held-out 2): none is an English word of the list.
+	"btw": "by the way", "tbh": "to be honest", "imo": "in my opinion", "imho": "in my opinion",
+	"ppl": "people", "thnx": "thanks", "thanx": "thanks", "thnks": "thanks", "tnx": "thanks",
+	"thankyou": "thank you", "thnk": "thank", "dunno": "do not know", "lemme": "let me",
+	"gimme": "give me", "wat": "what", "ofc": "of course", "defo": "definitely", "def": "definitely",
+	"prolly": "probably", "obvs": "obviously", "tonite": "tonight", "2nite": "tonight",
+	"kinda": "kind of", "sorta": "sort of", "hv": "have", "jst": "just", "rly": "really",
+	"wk": "week", "wks": "weeks", "yr": "year", "yrs": "years", "wud": "would", "shud": "should",
+	"cud": "could", "alot": "a lot", "plse": "please", "pleeease": "please", "pleease": "please",
+	"bcoz": "because", "becoz": "because", "becuz": "because", "bcos": "because", "coulda": "could have",
+	"woulda": "would have", "shoulda": "should have", "appt": "appointment", "acc": "account",
+	"txt": "text", "yw": "you are welcome", "aight": "alright",
+	"mo": "moment", "asec": "a second",
+	"dnt": "do not", "mightve": "might have",
+	"hes": "he is", "shes": "she is", "wheres": "where is", "hows": "how is", "whos": "who is",
+	"howd": "how would",
+	"yall": "you all", "cmon": "come on", "gotcha": "got you", "omw": "on my way",
+	"brb": "be right back", "hmmm": "hmm", "umm": "um",
+	"ummm": "um", "uhm": "um", "errr": "erm", "okey": "okay", "okie": "okay", "okk": "okay",
+	"tyvm": "thank you very much", "thanku": "thank you", "thankyu": "thank you",
 }
 
 // apostrophe suffixes, for words typed with one.
@@ -140,27 +160,142 @@ func expand(ws []word) []Token {
 			if idVerbs[next] {
 				t = "i would"
 			}
-		case "your":
+		case "your", "ur":
+			t = "your"
 			if youreAfter[next] {
 				t = "you are"
 			}
+		case "prob", "probs":
+			t = "probably"
+			if prev == "no" {
+				t = "problem" // "no probs"
+			}
 		default:
+			if d, unit, ok := digitUnit(t); ok {
+				t = d + " " + unit // "15secs", "2mins"
+				break
+			}
 			if e, ok := rewrites[t]; ok {
 				t = e
 			}
 		}
 		emit(t, i, w.clause)
 	}
-	// "twenty four" -> "24".
+	// "twenty four" -> "24", "twenty eighth" -> "28th".
 	for i := 0; i+1 < len(out); i++ {
 		if tens[out[i].Word] && out[i+1].Clause == out[i].Clause {
 			if u, ok := units[out[i+1].Word]; ok {
 				out[i].Word = out[i].Word[:1] + string(rune('0'+u))
 				out = append(out[:i+1], out[i+2:]...)
+			} else if o, ok := unitOrdinals[out[i+1].Word]; ok {
+				out[i].Word = out[i].Word[:1] + o
+				out = append(out[:i+1], out[i+2:]...)
 			}
 		}
 	}
+	return composeHundreds(out)
+}
+
+// unitOrdinals are the ordinals after a tens word ("twenty eighth" is "28th").
+var unitOrdinals = map[string]string{"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th",
+	"fifth": "5th", "sixth": "6th", "seventh": "7th", "eighth": "8th", "ninth": "9th"}
+
+// timeUnits may be typed glued to a number ("15secs", "2mins", "3hrs").
+var timeUnits = map[string]string{"s": "seconds", "sec": "second", "secs": "seconds", "second": "second",
+	"seconds": "seconds", "m": "minutes", "min": "minute", "mins": "minutes", "minute": "minute",
+	"minutes": "minutes", "hr": "hour", "hrs": "hours", "hour": "hour", "hours": "hours", "h": "hours",
+	"day": "day", "days": "days", "wk": "week", "wks": "weeks", "week": "week", "weeks": "weeks",
+	"quid": "quid", "pounds": "pounds", "p": "pence", "k": "1000"}
+
+// digitUnit splits a number typed glued to a unit: "15secs" is "15" and "seconds".
+func digitUnit(t string) (string, string, bool) {
+	if t == "" || !isDigitByte(t[0]) {
+		return "", "", false
+	}
+	i := 0
+	for i < len(t) && (isDigitByte(t[i]) || t[i] == '.') {
+		i++
+	}
+	u, ok := timeUnits[t[i:]]
+	if !ok || i == len(t) {
+		return "", "", false
+	}
+	return t[:i], u, true
+}
+
+// numberValue is the value of a number token below 1000 ("7", "24", "one"), or -1.
+func numberValue(w string) int {
+	if w == "one" {
+		return 1
+	}
+	if w == "" || len(w) > 3 {
+		return -1
+	}
+	v := 0
+	for i := 0; i < len(w); i++ {
+		if !isDigitByte(w[i]) {
+			return -1
+		}
+		v = v*10 + int(w[i]-'0')
+	}
+	return v
+}
+
+// composeHundreds reads "four hundred and twenty" as "420", "a hundred" as "100" and "two
+// thousand" as "2000": a count (or "a") before "hundred"/"thousand", and a number below
+// 100 after it, with or without "and".
+func composeHundreds(out []Token) []Token {
+	return compose(compose(out, "100"), "1000")
+}
+
+// compose reads a count before the multiplier word mw, and a number after it.
+func compose(out []Token, mw string) []Token {
+	mult := 100
+	if mw == "1000" {
+		mult = 1000
+	}
+	for i := 0; i+1 < len(out); i++ {
+		if out[i+1].Word != mw {
+			continue
+		}
+		if out[i+1].Clause != out[i].Clause {
+			continue
+		}
+		n := numberValue(out[i].Word)
+		if out[i].Word == "a" {
+			n = 1
+		}
+		if n < 1 || n > 99 && mult == 100 {
+			continue
+		}
+		v, j := n*mult, i+2
+		k := j
+		if k < len(out) && out[k].Word == "and" && out[k].Clause == out[i].Clause {
+			k++
+		}
+		if k < len(out) && out[k].Clause == out[i].Clause {
+			if r := numberValue(out[k].Word); r >= 0 && r < mult && (r < 100 || mult == 1000) {
+				v, j = v+r, k+1
+			}
+		}
+		out[i].Word = itoa(v)
+		out = append(out[:i+1], out[j:]...)
+	}
 	return out
+}
+
+func itoa(v int) string {
+	if v == 0 {
+		return "0"
+	}
+	var b [12]byte
+	i := len(b)
+	for v > 0 {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return string(b[i:])
 }
 
 // expandApostrophe rewrites a word typed with an apostrophe.

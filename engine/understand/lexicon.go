@@ -53,6 +53,8 @@ const (
 type pattern struct {
 	kind patKind
 	s    string
+	w    string // patStem: the canonical word the phrase was written with
+	opt  bool   // an article inside a phrase: the text may leave it out
 }
 
 func (p pattern) matches(t *Token) bool {
@@ -117,7 +119,22 @@ type Lexicon struct {
 // sorry" matches "so sorry"); at most MaxFillers in a row.
 var fillers = set("really", "actually", "just", "quite", "very", "totally", "truly", "terribly",
 	"awfully", "extremely", "honestly", "definitely", "genuinely", "deeply", "sincerely",
-	"incredibly", "um", "uh", "erm", "hmm", "literally", "completely", "absolutely", "simply")
+	"incredibly", "um", "uh", "erm", "hmm", "literally", "completely", "absolutely", "simply",
+	"so", "now", "right", "please", "quickly", "also", "too", "kindly", "gladly", "happily",
+	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "the", "a",
+	"an", "your", "my", "our", "this", "that")
+
+// articles inside a phrase may be left out by the text ("hold power button" matches "hold the
+// power button").
+var articles = set("the", "a", "an")
+
+// twoLetterParts are the two-letter words a compound may be split into ("on line").
+var twoLetterParts = set("on", "in", "up", "to", "at", "by", "no", "be", "do", "go", "me", "we", "it",
+	"us", "of", "or", "if", "as", "is", "an", "so", "my")
+
+// MaxVariants is how many spellings of a phrase with its compounds split or joined are
+// matched besides the phrase as written.
+const MaxVariants = 4
 
 // stemPrefix is how many first letters of a stem the prefix filter compares.
 const stemPrefix = 3
@@ -141,6 +158,10 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 			}
 			p.intent = i
 			lx.add(p)
+			for _, v := range compoundVariants(p) {
+				lx.addWords(v)
+				lx.add(v)
+			}
 		}
 		for j, src := range sp.Except {
 			p, msg := lx.compilePhrase(src)
@@ -193,6 +214,63 @@ func lexWords(m map[string]string) map[string]bool {
 	return out
 }
 
+// compoundVariants returns p spelled with a compound word split ("online" as "on line")
+// or two neighbouring words joined into one English word ("log in" as "login", "turn off"
+// as "turnoff"), at most MaxVariants.
+func compoundVariants(p phrase) []phrase {
+	var out []phrase
+	with := func(at, drop int, pats ...pattern) {
+		if len(out) >= MaxVariants {
+			return
+		}
+		v := p
+		v.pats = append(append(append([]pattern(nil), p.pats[:at]...), pats...), p.pats[at+drop:]...)
+		out = append(out, v)
+	}
+	part := func(x string) bool { return len(x) >= 3 && IsWord(x) || twoLetterParts[x] }
+	for i, pat := range p.pats {
+		if pat.kind != patStem || len(pat.w) < 5 || !asciiLetters(pat.w) {
+			continue
+		}
+		for cut := 2; cut <= len(pat.w)-2; cut++ {
+			a, b := pat.w[:cut], pat.w[cut:]
+			if part(a) && part(b) {
+				with(i, 1, pattern{kind: patStem, s: Stem(a), w: a}, pattern{kind: patStem, s: Stem(b), w: b})
+			}
+		}
+	}
+	for i := 0; i+1 < len(p.pats); i++ {
+		a, b := p.pats[i], p.pats[i+1]
+		if a.kind != patStem || b.kind != patStem || a.w == "" || b.w == "" {
+			continue
+		}
+		if j := a.w + b.w; len(j) >= 5 && asciiLetters(j) && IsWord(j) {
+			with(i, 2, pattern{kind: patStem, s: Stem(j), w: j})
+		}
+	}
+	for k := range out {
+		markArticles(out[k].pats)
+	}
+	return out
+}
+
+// markArticles marks the articles inside a phrase (not its first or last word) optional.
+func markArticles(pats []pattern) {
+	for n := range pats {
+		pats[n].opt = n > 0 && n < len(pats)-1 && pats[n].kind == patStem && articles[pats[n].w]
+	}
+}
+
+// addWords adds a variant's words to the vocabulary.
+func (lx *Lexicon) addWords(p phrase) {
+	for _, pat := range p.pats {
+		if pat.kind == patStem && pat.w != "" {
+			lx.vocab[pat.w] = pat.s
+			lx.vocabSt[pat.s] = true
+		}
+	}
+}
+
 func (lx *Lexicon) add(p phrase) {
 	id := int32(len(lx.phrases))
 	lx.phrases = append(lx.phrases, p)
@@ -220,7 +298,7 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 			return
 		}
 		for _, t := range canonical(strings.Join(run, " ")) {
-			p.pats = append(p.pats, pattern{kind: patStem, s: t.Stem})
+			p.pats = append(p.pats, pattern{kind: patStem, s: t.Stem, w: t.Word})
 			lx.vocab[t.Word] = t.Stem
 			lx.vocabSt[t.Stem] = true
 		}
@@ -253,6 +331,7 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 	if len(p.pats) == 0 {
 		return p, fmt.Sprintf("phrase %q has no words to match", src)
 	}
+	markArticles(p.pats)
 	for _, pat := range p.pats {
 		if pat.kind == patStem && negFirst[pat.s] && !pseudoOnly[pat.s] {
 			p.ownTrigger = true
@@ -309,7 +388,7 @@ func (lx *Lexicon) Analyze(text string) *Text {
 			continue
 		}
 		prefixed := lx.prefixes[w[:min(len(w), stemPrefix)]]
-		if len(w) < TypoMinTypedLetters && !prefixed || IsWord(w) {
+		if len(w) < ShortTypoLetters && !prefixed || IsWord(w) {
 			continue // no stem pattern can match it and it is no typo
 		}
 		if fix := lx.typos.correct(w); fix != "" {
@@ -330,8 +409,13 @@ func (p *phrase) matchAt(ts []Token, i int) int {
 	k := i
 	for n, pat := range p.pats {
 		if n > 0 {
+			from := k
 			for skipped := 0; k < len(ts) && !pat.matches(&ts[k]) && fillers[ts[k].Word] && skipped < MaxFillers; skipped++ {
 				k++
+			}
+			if pat.opt && (k >= len(ts) || !pat.matches(&ts[k])) {
+				k = from // an article the text left out
+				continue
 			}
 		}
 		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause && !p.except {

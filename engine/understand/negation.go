@@ -23,7 +23,7 @@ const (
 var triggers = [][]string{
 	{"not"}, {"no"}, {"never"}, {"without"}, {"nothing"}, {"nobody"}, {"neither"}, {"nor"},
 	{"instead", "of"}, {"rather", "than"}, {"skip"}, {"skipping"}, {"forget"}, {"forget", "about"},
-	{"none", "of"},
+	{"none", "of"}, {"never", "mind"},
 }
 
 // pseudoTriggers start with a trigger word but negate nothing.
@@ -31,8 +31,17 @@ var pseudoTriggers = [][]string{
 	{"no", "problem"}, {"no", "problems"}, {"not", "a", "problem"}, {"no", "worries"}, {"no", "worry"},
 	{"no", "doubt"}, {"no", "matter"}, {"not", "at", "all"},
 	{"no", "sorry"}, {"if", "not"}, {"or", "not"}, {"no", "thanks"}, {"no", "thank"}, {"no", "rush"},
-	{"no", "pressure"}, {"no", "hurry"}, {"never", "mind"}, {"no", "wonder"}, {"not", "to", "worry"},
+	{"no", "pressure"}, {"no", "hurry"}, {"no", "wonder"}, {"not", "to", "worry"},
 	{"nothing", "else"}, {"no", "bother"}, {"no", "trouble"}, {"no", "idea"}, {"not", "sure"},
+	{"not", "mind"}, {"not", "only"}, {"no", "question"}, {"no", "fuss"}, {"not", "bad"},
+	{"no", "stress"}, {"nothing", "but"}, {"not", "least"}, {"no", "sweat"}, {"never", "been", "better"},
+}
+
+// pseudoAfter are pseudo-triggers that start one word before their trigger: "i cant wait",
+// "couldnt be happier".
+var pseudoAfter = [][]string{
+	{"can", "not", "wait"}, {"could", "not", "wait"}, {"can", "not", "thank"},
+	{"could", "not", "be", "happier"}, {"could", "not", "agree"},
 }
 
 // negFirst holds the first words of triggers and pseudo-triggers.
@@ -100,6 +109,18 @@ var scopeEnds = set("but", "however", "although", "though", "yet", "except", "be
 // newSubject after "and" starts a new clause ("i won't wrap it and i'll be quick").
 var newSubject = set("i", "we", "you", "they", "it", "he", "she", "that", "this", "there", "let", "your", "my", "our")
 
+// subjects are pronouns that are only ever subjects: one of them after the trigger's first
+// following word starts a new clause typed without a comma ("no need for my supervisor ill
+// sort a car", "never mind the ticket i can fix it"), unless a thought or a saying carries
+// the negation into it ("i dont think we have any", "never said we had it") or it stands
+// right after the trigger ("no way im refunding").
+var subjects = set("i", "we", "they", "he", "she")
+
+// carriers carry a negation over a new subject: thinking and saying verbs (neg-raising).
+var carriers = set("think", "thought", "believe", "suppose", "expect", "reckon", "guess", "imagine",
+	"say", "said", "saying", "mean", "meant", "suggest", "suggesting", "tell", "told", "claim",
+	"claiming", "that", "if", "whether", "know", "sure", "promise", "way")
+
 func seqAt(ts []Token, i int, seq []string, stem bool) bool {
 	if i+len(seq) > len(ts) {
 		return false
@@ -131,6 +152,15 @@ func scope(ts []Token) {
 				break
 			}
 		}
+		if !pseudo && i > 0 {
+			for _, p := range pseudoAfter {
+				if seqAt(ts, i-1, p, false) {
+					pseudo = true
+					i += len(p) - 2
+					break
+				}
+			}
+		}
 		if pseudo {
 			continue
 		}
@@ -155,6 +185,9 @@ func scope(ts []Token) {
 				break
 			}
 			if t.Word == "and" && k+1 < len(ts) && newSubject[ts[k+1].Word] {
+				break
+			}
+			if subjects[t.Word] && k > i+n && !carriers[ts[k-1].Word] {
 				break
 			}
 			if t.Neg == 0 {

@@ -83,7 +83,19 @@ func TestContractionsBothWays(t *testing.T) {
 		{"fifteen seconds", "15 seconds", "15 secs", "fifteen secs"},
 		{"twenty four", "24"},
 		{"one moment", "1 moment"},
-		{"no problem", "np"},
+		{"no problem", "np", "no probs", "no prob"},
+		{"four hundred and twenty", "420", "four hundred twenty"},
+		{"two thousand four hundred", "2400", "2,400", "twenty four hundred", "£2,400"},
+		{"a hundred and eighty six pounds", "186 pounds", "one hundred and eighty six pounds"},
+		{"the twenty eighth", "the 28th"},
+		{"15 seconds", "15secs", "15 secs", "fifteen seconds"},
+		{"2 minutes", "2mins", "two mins"},
+		{"by the way", "btw"},
+		{"you are right", "ur right"},
+		{"let me check", "lemme check"},
+		{"thanks", "thx", "thnx", "thanx"},
+		{"i do not know", "idk", "i dunno"},
+		{"kind of", "kinda"},
 	} {
 		want := words(group[0])
 		for _, s := range group[1:] {
@@ -120,6 +132,10 @@ func TestWordForms(t *testing.T) {
 		}
 	}
 	assert.NotEqual(t, Stem("sorry"), Stem("story"))
+	// An ordinal reads as its number.
+	assert.Equal(t, Stem("28"), Stem("28th"))
+	assert.Equal(t, Stem("1"), Stem("1st"))
+	assert.Equal(t, "second", words("second"), "a lone ordinal word stays a word (second is also a unit)")
 }
 
 func TestOneEdit(t *testing.T) {
@@ -159,6 +175,64 @@ func TestTypos(t *testing.T) {
 		{"stores", []string{"shop"}},  // a word form, not a typo
 		{"sorr", []string{"apology"}}, // four letters typed, five in the lexicon
 		{"sor", nil},                  // too short to correct
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+	// Four-letter lexicon words, short typed words, and which of several candidates wins.
+	lx = compile(t, map[string][]string{
+		"calm":  {"calm down"},
+		"oos":   {"out of", "dont have any", "no brie"},
+		"speed": {"ring it up"},
+		"delay": {"sign up"},
+		"sent":  {"its sent"},
+		"reset": {"hold the power button"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"plz calm donw", []string{"calm"}},              // swap in a 4-letter word
+		{"we ran otu of it", []string{"oos"}},            // 3 letters typed: a swap
+		{"sorry we dont hve any", []string{"oos"}},       // 3 letters typed: one letter added
+		{"no bree today", []string{"oos"}},               // bree is no word: read as brie
+		{"ill rign it up", []string{"speed"}},            // ring (a swap) wins over sign (a change)
+		{"yep its snet", []string{"sent"}},               // a swap
+		{"hold teh power buton", []string{"reset"}},      // two typos in one phrase
+		{"we ran ouz of it", nil},                        // 3 letters typed: a changed letter is no typo
+		{"calm dawn", nil},                               // dawn is a word
+		{"the signs are up", nil},                        // a word form is no typo
+		{"hold the power button now", []string{"reset"}}, // as written
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestCompoundsArticlesFillers: compounds split or joined, articles left out, filler
+// between phrase words.
+func TestCompoundsArticlesFillers(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"online": {"check online"},
+		"login":  {"log in"},
+		"off":    {"turn off"},
+		"reset":  {"hold the power button"},
+		"reset2": {"press power button"},
+		"sorry":  {"im sorry"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"you can check on line", []string{"online"}},
+		{"you can check online", []string{"online"}},
+		{"just login again", []string{"login"}},
+		{"just log in again", []string{"login"}},
+		{"turnoff the laptop", []string{"off"}},
+		{"hold power button", []string{"reset"}},       // the article left out
+		{"hold down the power button", nil},            // a word that is no filler
+		{"press the power button", []string{"reset2"}}, // an article is filler
+		{"im so very sorry", []string{"sorry"}},        // two fillers
+		{"im so very very sorry", nil},                 // three are too many
+		{"i am really so sorry", []string{"sorry"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
@@ -215,6 +289,17 @@ func TestNegation(t *testing.T) {
 		{"im not sure we have any", nil},
 		{"i dont think we have any", []string{"oos"}},
 		{"not unfortunately", nil},
+		// Pseudo-negations: the intent after them counts.
+		{"no problem, sorry for the delay", []string{"apology", "decline_ok"}},
+		{"not only sorry but embarrassed", []string{"apology"}},
+		{"no probs, im sorry", []string{"apology", "decline_ok"}},
+		// A subject pronoun starts a new clause typed without a comma.
+		{"no need for wrapping ill be quick, sorry", []string{"apology"}},
+		{"never mind the ribbon i can upgrade you", []string{"upsell"}},
+		{"never mind the ribbon", nil}, // never mind X dismisses X
+		{"no way im apologising", []string{"notsorry"}},
+		{"i dont think we have any", []string{"oos"}}, // a thought carries it over
+		{"never said sorry we had it", []string{"notsorry"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}

@@ -3,16 +3,22 @@ package understand
 // Step 5: typos. A typed word that is not a lexicon word, not a real English word (the
 // embedded list) and at least TypoMinTypedLetters long is read as a lexicon word of at
 // least TypoMinLetters letters one edit away (a letter added, dropped, changed, or two
-// neighbours swapped) when exactly one such word exists. So "apologse" reads as
-// "apologise" and "wraping" as "wrapping", but "story" is never read as "sorry": it is a
-// word.
+// neighbours swapped: Damerau) when exactly one such word exists. So "apologse" reads as
+// "apologise", "wraping" as "wrapping" and "donw" as "down", but "story" is never read as
+// "sorry": it is a word. A typed word of ShortTypoLetters letters is corrected only by
+// swapping two neighbours ("teh" is "the", "otu" is "out") or adding one letter ("hve" is
+// "have"): a changed letter in a three-letter word is too often another word.
 
 // Typo limits.
 const (
-	// TypoMinLetters is the shortest lexicon word a typo is corrected to.
-	TypoMinLetters = 5
-	// TypoMinTypedLetters is the shortest typed word that is corrected.
+	// TypoMinLetters is the shortest lexicon word a typo of four or more letters is
+	// corrected to.
+	TypoMinLetters = 4
+	// TypoMinTypedLetters is the shortest typed word corrected by any one edit.
 	TypoMinTypedLetters = 4
+	// ShortTypoLetters is the length of the short typed words corrected only by a swap of
+	// neighbours or one added letter.
+	ShortTypoLetters = 3
 )
 
 // typoIndex finds lexicon words one edit from a typed word (symmetric deletion: two words
@@ -32,7 +38,7 @@ func newTypoIndex(vocab map[string]bool) typoIndex {
 		ti.byDelete[k] = append(ti.byDelete[k], w)
 	}
 	for w := range vocab {
-		if !asciiLetters(w) || len(w) < TypoMinLetters {
+		if !asciiLetters(w) || len(w) < ShortTypoLetters {
 			continue
 		}
 		add(w, w)
@@ -52,38 +58,68 @@ func asciiLetters(w string) bool {
 	return w != ""
 }
 
-// correct returns the only vocabulary word one edit from w, or "".
+// correct returns the vocabulary word one edit from w, or "". When several are, a swap
+// of two neighbours wins over other edits ("rign" is "ring", not "sign"), then a word that
+// keeps the typed first letter; a tie left is no correction.
 func (ti *typoIndex) correct(w string) string {
-	if len(w) < TypoMinTypedLetters || len(ti.byDelete) == 0 || !asciiLetters(w) {
+	if len(w) < ShortTypoLetters || len(ti.byDelete) == 0 || !asciiLetters(w) {
 		return ""
 	}
-	found := ""
-	consider := func(cands []string) bool {
+	short := len(w) < TypoMinTypedLetters
+	var found [4]string
+	n := 0
+	consider := func(cands []string) {
 		for _, c := range cands {
-			if c == found || !oneEdit(w, c) {
+			if !oneEdit(w, c) {
 				continue
 			}
-			if found != "" {
-				return false // ambiguous
+			if short && !(len(c) == len(w) && !substitution(w, c) || len(c) == len(w)+1) ||
+				!short && len(c) < TypoMinLetters {
+				continue
 			}
-			found = c
+			dup := false
+			for _, f := range found[:min(n, len(found))] {
+				dup = dup || f == c
+			}
+			if !dup {
+				if n < len(found) {
+					found[n] = c
+				}
+				n++
+			}
 		}
-		return true
 	}
-	if !consider(ti.byDelete[w]) {
-		return ""
-	}
+	consider(ti.byDelete[w])
 	var buf [64]byte
 	if len(w) > len(buf) {
 		return ""
 	}
 	for i := range len(w) {
 		k := append(append(buf[:0], w[:i]...), w[i+1:]...)
-		if !consider(ti.byDelete[string(k)]) {
-			return ""
-		}
+		consider(ti.byDelete[string(k)])
 	}
-	return found
+	switch {
+	case n == 1:
+		return found[0]
+	case n == 0 || n > len(found):
+		return ""
+	}
+	pick := func(ok func(c string) bool) (string, bool) {
+		got, m := "", 0
+		for _, c := range found[:n] {
+			if ok(c) {
+				got, m = c, m+1
+			}
+		}
+		return got, m == 1
+	}
+	if c, ok := pick(func(c string) bool { return len(c) == len(w) && !substitution(w, c) }); ok {
+		return c
+	}
+	if c, ok := pick(func(c string) bool { return c[0] == w[0] }); ok {
+		return c
+	}
+	return ""
 }
 
 // oneEdit reports whether a and b differ by exactly one insertion, deletion, substitution
@@ -118,4 +154,16 @@ func deletes(long, short string) bool {
 		i++
 	}
 	return long[i+1:] == short[i:]
+}
+
+// substitution reports whether a and b (of one length, one edit apart) differ in one letter
+// rather than by a swap of neighbours.
+func substitution(a, b string) bool {
+	d := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			d++
+		}
+	}
+	return d == 1
 }

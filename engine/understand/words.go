@@ -65,7 +65,16 @@ var britishIze = []string{"apologis", "realis", "recognis", "organis", "prioriti
 	"familiaris", "memoris", "optimis", "penalis", "reorganis", "visualis", "idealis"}
 
 func stemWord(w string) string {
-	if len(w) <= 2 || w[0] >= '0' && w[0] <= '9' {
+	if w != "" && isDigitByte(w[0]) {
+		// An ordinal reads as its number: "28th" matches "28" and "twenty eighth".
+		for _, suf := range []string{"st", "nd", "rd", "th"} {
+			if n, ok := strings.CutSuffix(w, suf); ok && n != "" && strings.Trim(n, "0123456789") == "" {
+				return n
+			}
+		}
+		return w
+	}
+	if len(w) <= 2 {
 		return w
 	}
 	for _, b := range britishIze {
