@@ -18,10 +18,12 @@ import (
 	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
 	"github.com/switchboard-sim/switchboard/scenarios"
 	"github.com/switchboard-sim/switchboard/web"
 	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/pgjournal"
 	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
 	"github.com/switchboard-sim/switchboard/web/studio"
 	"github.com/switchboard-sim/switchboard/web/xapisend"
@@ -52,6 +54,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
+	database := fs.String("database", "", "keep the call journal in PostgreSQL: postgres://user:password@host:port/dbname\n(default: SQLite in DATA/"+journalFile+"); prefer the environment variable, which keeps the\npassword out of the process list [SWITCHBOARD_DATABASE]")
 	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
 	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
@@ -98,9 +101,12 @@ func cmdServe(env *cliEnv, args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	db, err := openJournal(ctx, *data)
+	db, where, err := openStore(ctx, *database, *data)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		if errors.Is(err, errBadDatabase) || errors.Is(err, pgjournal.ErrBadURL) {
+			return 2
+		}
 		return 1
 	}
 	defer db.Close()
@@ -151,7 +157,7 @@ func cmdServe(env *cliEnv, args []string) int {
 			log.Error("recovering open calls", "err", err, "open_calls_recovered", recovered)
 			return
 		}
-		log.Info("journal", "path", db.Path(), "open_calls_recovered", recovered)
+		log.Info("journal", "at", where, "open_calls_recovered", recovered)
 	}()
 	fmt.Fprintf(env.stdout, "Switchboard is ready on http://%s/ (%d scenarios). Press Ctrl+C to stop.\n", ln.Addr(), len(scs))
 	// The link with the secret is printed once, when the secret was just generated; later
@@ -194,6 +200,43 @@ const defaultDataDir = "switchboard-data"
 
 // journalFile is the journal's file name inside the data folder.
 const journalFile = "switchboard.db"
+
+// store is what serve needs of a journal adapter; web/sqlitejournal and web/pgjournal
+// both provide it.
+type store interface {
+	journal.Journal
+	journal.Outbox
+	journal.Notes
+	SetCommitObserver(func(writes int, took time.Duration))
+}
+
+var (
+	_ store = (*sqlitejournal.DB)(nil)
+	_ store = (*pgjournal.DB)(nil)
+)
+
+// errBadDatabase: --database is neither empty nor a PostgreSQL URL.
+var errBadDatabase = errors.New("want a PostgreSQL URL, postgres://user:password@host:port/dbname (or nothing, for SQLite in the data folder)")
+
+// openStore opens the journal: in PostgreSQL when database is a postgres:// URL, else the
+// SQLite file in the data folder. where says which, for the log (never with a password).
+func openStore(ctx context.Context, database, data string) (store, string, error) {
+	if database == "" {
+		db, err := openJournal(ctx, data)
+		if err != nil {
+			return nil, "", err
+		}
+		return db, db.Path(), nil
+	}
+	if !strings.HasPrefix(database, "postgres://") && !strings.HasPrefix(database, "postgresql://") {
+		return nil, "", fmt.Errorf("--database %s: %w", pgjournal.Redact(database), errBadDatabase)
+	}
+	db, err := pgjournal.Open(ctx, database)
+	if err != nil {
+		return nil, "", fmt.Errorf("--database: %w", err)
+	}
+	return db, db.URL(), nil
+}
 
 // openJournal opens (creating it if needed) the SQLite journal in the data folder.
 func openJournal(ctx context.Context, dir string) (*sqlitejournal.DB, error) {

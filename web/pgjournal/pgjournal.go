@@ -289,8 +289,13 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// CommitObserver is told about each committed batch: how many writes it held (including
+// those refused by their checks) and how long BEGIN … COMMIT took. The same type as
+// web/sqlitejournal's.
+type CommitObserver = func(writes int, took time.Duration)
+
 // SetCommitObserver has fn told about every committed batch (nil to stop); for metrics.
-func (d *DB) SetCommitObserver(fn func(writes int, took time.Duration)) {
+func (d *DB) SetCommitObserver(fn CommitObserver) {
 	if fn == nil {
 		d.wr.observer.Store(nil)
 		return

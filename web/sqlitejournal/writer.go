@@ -53,8 +53,9 @@ const (
 )
 
 // CommitObserver is told about each committed batch: how many writes it held (including
-// those refused by their checks) and how long BEGIN … COMMIT took.
-type CommitObserver func(writes int, took time.Duration)
+// those refused by their checks) and how long BEGIN … COMMIT took. (An alias, so that the
+// SQLite and PostgreSQL journals have the same SetCommitObserver method.)
+type CommitObserver = func(writes int, took time.Duration)
 
 // writer owns the write connection and its prepared statements.
 type writer struct {
