@@ -61,6 +61,11 @@ type Output struct {
 	Words    int        `json:"words,omitempty"`
 	Duration int64      `json:"duration,omitempty"` // ms, for lines
 	Spoken   int        `json:"spoken,omitempty"`   // words spoken before a cut
+	// WPM is, for line, the line's own pace when it has one (0: the persona's wpm).
+	WPM int `json:"wpm,omitempty"`
+	// Pauses are, for line, the pauses inside it ({pause D}), in order; Duration
+	// includes them.
+	Pauses []Pause `json:"pauses,omitempty"`
 	// Emotion is, for line, the line's emotion tag (one of Emotions), when it has one.
 	Emotion string        `json:"emotion,omitempty"`
 	Choice  *int          `json:"choice,omitempty"` // for trainee: the reply picked, absent when typed

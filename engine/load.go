@@ -13,6 +13,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/expr-lang/expr/vm"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -759,12 +760,36 @@ func (l *loader) sets(r *reader, n *yaml.Node, t *Transition) {
 }
 
 func (l *loader) template(r *reader, n *yaml.Node, what string) (Template, bool) {
+	return l.templateSyntax(r, n, what, false)
+}
+
+// lineTemplate reads a customer line's text: a template that may hold pauses and
+// conditionals, whose conditions are compiled here against the typed environment.
+func (l *loader) lineTemplate(r *reader, n *yaml.Node, what string) (Template, bool) {
+	return l.templateSyntax(r, n, what, true)
+}
+
+func (l *loader) templateSyntax(r *reader, n *yaml.Node, what string, line bool) (Template, bool) {
 	s, ok := r.str(n, what)
 	if !ok {
 		return Template{}, false
 	}
 	s = strings.TrimRight(s, " \t\r\n") // folded and literal blocks end with a newline
-	t, errs := parseTemplate(s, func(name string) (int, bool) {
+	condErrs := false
+	syn := templateSyntax{line: line, cond: func(src string, off int) *vm.Program {
+		prog, errs := l.ec.compile(src, 0, true)
+		if len(errs) > 0 {
+			condErrs = true
+			shift := utf8.RuneCountInString(s[:off])
+			for i := range errs {
+				errs[i].offset += shift
+			}
+			l.exprAt(r, n, s, errs)
+			return nil
+		}
+		return prog
+	}}
+	t, errs := parseTemplateSyntax(s, func(name string) (int, bool) {
 		switch name {
 		case "name":
 			return refPersona, true
@@ -773,7 +798,7 @@ func (l *loader) template(r *reader, n *yaml.Node, what string) (Template, bool)
 		}
 		i, ok := l.sc.varIndex[name]
 		return i, ok
-	})
+	}, syn)
 	for _, e := range errs {
 		msg := e.msg
 		if strings.HasPrefix(msg, "unknown placeholder") {
@@ -790,7 +815,7 @@ func (l *loader) template(r *reader, n *yaml.Node, what string) (Template, bool)
 		}
 		*r.diags = append(*r.diags, Diagnostic{Path: r.path, Line: line, Col: col, Message: msg})
 	}
-	return t, len(errs) == 0
+	return t, len(errs) == 0 && !condErrs
 }
 
 func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
@@ -909,7 +934,7 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 	// A line whose text has an error is kept (as far as it was read): the node still
 	// has a line, so it is not also reported as a router (a knock-on error).
 	if n.Kind == yaml.ScalarNode {
-		t, _ := l.template(r, n, "say")
+		t, _ := l.lineTemplate(r, n, "say")
 		nd.Lines = append(nd.Lines, LineVariant{Text: t})
 		return
 	}
@@ -923,7 +948,7 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 	}
 	for _, it := range items {
 		if it.Kind == yaml.ScalarNode {
-			t, _ := l.template(r, it, "a line")
+			t, _ := l.lineTemplate(r, it, "a line")
 			nd.Lines = append(nd.Lines, LineVariant{Text: t})
 			continue
 		}
@@ -941,7 +966,7 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 					lv.When, lv.WhenSrc = t.When, src
 				}
 			case "text":
-				lv.Text, _ = l.template(r, f.value, "text")
+				lv.Text, _ = l.lineTemplate(r, f.value, "text")
 				hasText = true
 			case "wpm":
 				if v, ok := r.number(f.value, "wpm"); ok {

@@ -48,6 +48,7 @@ type Session struct {
 	lineEnd    int64
 	lineWords  int
 	lineWPM    int // the pace of the current line: its own wpm or the persona's
+	linePauses []Pause
 	quietSince int64
 	ringStart  int64
 	ringing    float64
@@ -287,8 +288,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	// not interrupt; saying something or hanging up does.
 	interrupted := false
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
-		spoken := int((ev.At - s.lineStart) * int64(s.lineWPM) / 60000)
-		spoken = min(max(spoken, 0), s.lineWords)
+		spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
 		interrupted = true
 		s.lineEnd = ev.At
 		out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
@@ -491,6 +491,27 @@ func (s *Session) back(out []Output) (int, []Output) {
 	return to, out
 }
 
+// spokenAt is how many words of a line of words words at wpm, with pauses, were spoken
+// elapsed ms after it started: floor(speech × wpm / 60000), where speech is the time
+// spent speaking (elapsed less the pauses already passed). During a pause the customer
+// has said exactly the words before it.
+func spokenAt(elapsed int64, wpm, words int, pauses []Pause) int {
+	w := int64(wpm)
+	var paused int64
+	for _, p := range pauses {
+		at := int64(p.After) * 60000 // the pause starts when speech × wpm reaches this
+		if (elapsed-paused)*w <= at {
+			break
+		}
+		if (elapsed-paused-p.MS)*w < at {
+			return min(p.After, words)
+		}
+		paused += p.MS
+	}
+	spoken := int((elapsed - paused) * w / 60000)
+	return min(max(spoken, 0), words)
+}
+
 // hangup ends the call at once because the trainee hung up: in the ending the node maps a
 // hang-up to (its last line is recorded, never spoken), or the built-in hangup ending.
 func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Output {
@@ -510,7 +531,7 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 	}
 	last := ""
 	if lv := s.pickLine(sc, n, &out); lv != nil {
-		last = lv.Text.render(s.sc, s)
+		last, _ = lv.Text.renderLine(sc, s, &out)
 	}
 	return s.finish(at, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), last, out)
 }
@@ -699,16 +720,20 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			out = append(out, Output{Type: OutRing, At: s.now, Node: n.ID})
 		}
 		if lv := s.pickLine(sc, n, &out); lv != nil {
-			text := lv.Text.render(s.sc, s)
+			text, pauses := lv.Text.renderLine(sc, s, &out)
 			words := lv.Text.wordCount(text)
 			wpm := s.sc.Persona.WPM
 			if lv.WPM > 0 {
 				wpm = lv.WPM
 			}
 			dur := int64(words) * 60000 / int64(wpm)
-			s.lineStart, s.lineEnd, s.lineWords, s.lineWPM = s.now, s.now+dur, words, wpm
+			for _, p := range pauses {
+				dur += p.MS
+			}
+			s.lineStart, s.lineEnd, s.lineWords, s.lineWPM, s.linePauses = s.now, s.now+dur, words, wpm, pauses
 			s.quietSince = s.lineEnd
-			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur, Emotion: lv.Emotion})
+			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur,
+				WPM: lv.WPM, Pauses: pauses, Emotion: lv.Emotion})
 		}
 		if len(n.Choices) > 0 {
 			for ci, c := range n.Choices {

@@ -2,11 +2,15 @@ package engine
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/expr-lang/expr/vm"
 )
 
 // intentSet is a bit set over a scenario's intents (at most MaxIntents).
@@ -97,7 +101,8 @@ func jaccard(a, b []uint32) float64 {
 	return float64(inter) / float64(union)
 }
 
-// Template is text with {placeholders}.
+// Template is text with {placeholders}. A customer line's template may also hold
+// pauses ({pause 1.5s}) and conditional text ({if honest: Thanks.|I see.}).
 type Template struct {
 	parts []tmplPart
 	words int // words of a static template, counted once at load; -1 when it has placeholders
@@ -105,19 +110,45 @@ type Template struct {
 
 type tmplPart struct {
 	lit string
-	ref int // refNone, refPersona, refTrainee or a var index (>= 0)
+	ref int // refNone, refPersona, refTrainee, refPause, refIf or a var index (>= 0)
+	// src is a pause's or a conditional's source as written, braces included.
+	src   string
+	pause int64 // refPause: the pause in ms
+	// refIf: the condition and the two branches.
+	cond       *vm.Program
+	condSrc    string
+	then, els_ *Template
 }
 
 const (
 	refNone    = -1
 	refPersona = -2
 	refTrainee = -3
+	refPause   = -4
+	refIf      = -5
 )
+
+// Limits on the markup inside a customer line.
+const (
+	// MaxPauseMS is the longest single {pause D} in a line.
+	MaxPauseMS = 10_000
+	// MaxLinePauses is how many {pause D} one line's text may hold (in all its branches).
+	MaxLinePauses = 16
+	// MaxTextNesting is how deep {if …} conditionals may nest inside one another.
+	MaxTextNesting = 4
+)
+
+// Pause is a silence inside a customer line: after After words (from the line's start)
+// the customer is silent for MS milliseconds before going on.
+type Pause struct {
+	After int   `json:"after"`
+	MS    int64 `json:"ms"`
+}
 
 // Empty reports whether the template has no text at all.
 func (t Template) Empty() bool { return len(t.parts) == 0 }
 
-// Static reports whether the template has no placeholders.
+// Static reports whether the template has no placeholders, pauses or conditionals.
 func (t Template) Static() bool {
 	for _, p := range t.parts {
 		if p.ref != refNone {
@@ -125,6 +156,16 @@ func (t Template) Static() bool {
 		}
 	}
 	return true
+}
+
+// marked reports whether the template holds a pause or a conditional (at any depth).
+func (t Template) marked() bool {
+	for _, p := range t.parts {
+		if p.ref == refPause || p.ref == refIf {
+			return true
+		}
+	}
+	return false
 }
 
 // Source returns the template as written, with placeholders in braces.
@@ -138,6 +179,8 @@ func (t Template) Source(sc *Scenario) string {
 			b.WriteString("{name}")
 		case refTrainee:
 			b.WriteString("{trainee}")
+		case refPause, refIf:
+			b.WriteString(p.src)
 		default:
 			b.WriteString("{" + sc.Vars[p.ref].Name + "}")
 		}
@@ -145,11 +188,56 @@ func (t Template) Source(sc *Scenario) string {
 	return b.String()
 }
 
+// templateSyntax says what a template may hold beyond placeholders.
+type templateSyntax struct {
+	// line: pauses and conditionals are allowed (a customer line).
+	line bool
+	// cond compiles a conditional's condition, which starts at byte offset off of the
+	// template's source; it reports its own errors and returns nil on error.
+	cond func(src string, off int) *vm.Program
+}
+
 // parseTemplate splits s into literal text and placeholders. lookup resolves a name to a
 // ref; unknown names are returned as errors with their byte offset.
 func parseTemplate(s string, lookup func(string) (int, bool)) (Template, []templateError) {
+	return parseTemplateSyntax(s, lookup, templateSyntax{})
+}
+
+// parseTemplateSyntax is parseTemplate with the pauses and conditionals syn allows.
+func parseTemplateSyntax(s string, lookup func(string) (int, bool), syn templateSyntax) (Template, []templateError) {
+	p := &tmplParser{s: s, lookup: lookup, syn: syn}
+	t, _ := p.parse(0, 0)
+	if p.pauses > MaxLinePauses {
+		p.errs = append(p.errs, templateError{0, fmt.Sprintf("a line may hold at most %d pauses; this one has %d", MaxLinePauses, p.pauses)})
+	}
+	return t, p.errs
+}
+
+type tmplParser struct {
+	s      string
+	lookup func(string) (int, bool)
+	syn    templateSyntax
+	errs   []templateError
+	pauses int
+}
+
+func (p *tmplParser) errorf(off int, format string, args ...any) {
+	p.errs = append(p.errs, templateError{off, fmt.Sprintf(format, args...)})
+}
+
+// directive reports whether the placeholder starting at s[i] ('{') is the keyword kw
+// followed by whitespace: {pause 1s}, {if cond: …}.
+func (p *tmplParser) directive(i int, kw string) bool {
+	rest := p.s[i+1:]
+	return strings.HasPrefix(rest, kw) && len(rest) > len(kw) && (rest[len(kw)] == ' ' || rest[len(kw)] == '\t')
+}
+
+// parse reads a template from s[i:]. At depth 0 it reads to the end; inside a
+// conditional's branch (depth > 0) it stops at a '|' or '}' of that branch, whose offset
+// it returns (len(s) when the text ended first).
+func (p *tmplParser) parse(i, depth int) (Template, int) {
+	s := p.s
 	var t Template
-	var errs []templateError
 	var lit strings.Builder
 	flush := func() {
 		if lit.Len() > 0 {
@@ -157,27 +245,61 @@ func parseTemplate(s string, lookup func(string) (int, bool)) (Template, []templ
 			lit.Reset()
 		}
 	}
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		switch {
+		case depth > 0 && c == '|' && i+1 < len(s) && s[i+1] == '|':
+			lit.WriteByte('|')
+			i += 2
+		case depth > 0 && (c == '|' || c == '}'):
+			flush()
+			t.finish()
+			return t, i
 		case c == '{' && i+1 < len(s) && s[i+1] == '{':
 			lit.WriteByte('{')
 			i += 2
 		case c == '}' && i+1 < len(s) && s[i+1] == '}':
 			lit.WriteByte('}')
 			i += 2
+		case c == '{' && p.directive(i, "pause"):
+			end := strings.IndexByte(s[i:], '}')
+			if end < 0 {
+				p.errorf(i, "unclosed {pause …}: write it {pause 1.5s}")
+				i = len(s)
+				continue
+			}
+			p.pauses++
+			part := tmplPart{ref: refPause, src: s[i : i+end+1]}
+			if !p.syn.line {
+				p.errorf(i, "{pause …} is only allowed in a customer's line (say)")
+			} else if ms, ok := pauseMS(strings.TrimSpace(s[i+len("{pause") : i+end])); !ok {
+				p.errorf(i, "%s: a pause is a duration from 1ms to %ds, such as {pause 500ms} or {pause 1.5s}", part.src, MaxPauseMS/1000)
+			} else {
+				part.pause = ms
+				flush()
+				t.parts = append(t.parts, part)
+			}
+			i += end + 1
+		case c == '{' && p.directive(i, "if"):
+			flush()
+			var part tmplPart
+			var ok bool
+			part, i, ok = p.conditional(i, depth)
+			if ok {
+				t.parts = append(t.parts, part)
+			}
 		case c == '{':
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				errs = append(errs, templateError{i, "unclosed '{' (write {{ for a literal brace)"})
+				p.errorf(i, "unclosed '{' (write {{ for a literal brace)")
 				lit.WriteString(s[i:])
 				i = len(s)
 				continue
 			}
 			name := strings.TrimSpace(s[i+1 : i+end])
-			ref, ok := lookup(name)
+			ref, ok := p.lookup(name)
 			if !ok {
-				errs = append(errs, templateError{i, fmt.Sprintf("unknown placeholder {%s}", name)})
+				p.errorf(i, "unknown placeholder {%s}", name)
 			} else {
 				flush()
 				t.parts = append(t.parts, tmplPart{ref: ref})
@@ -190,6 +312,12 @@ func parseTemplate(s string, lookup func(string) (int, bool)) (Template, []templ
 		}
 	}
 	flush()
+	t.finish()
+	return t, len(s)
+}
+
+// finish counts a static template's words.
+func (t *Template) finish() {
 	t.words = -1
 	if t.Static() {
 		t.words = 0
@@ -197,7 +325,137 @@ func parseTemplate(s string, lookup func(string) (int, bool)) (Template, []templ
 			t.words += countWords(p.lit)
 		}
 	}
-	return t, errs
+}
+
+// conditional reads {if COND: THEN|ELSE} starting at s[i]; it returns the part, the
+// offset after it and whether it is sound.
+func (p *tmplParser) conditional(i, depth int) (tmplPart, int, bool) {
+	s := p.s
+	start := i
+	condStart := i + len("{if") + 1
+	colon := condEnd(s, condStart)
+	if colon < 0 || s[colon] != ':' {
+		p.errorf(start, "a conditional needs a ':' after its condition: {if honest: Thanks.|I see.}")
+		// Skip to its end so the rest of the line is still read.
+		if end := strings.IndexByte(s[start:], '}'); end >= 0 {
+			return tmplPart{}, start + end + 1, false
+		}
+		return tmplPart{}, len(s), false
+	}
+	ok := true
+	if !p.syn.line {
+		p.errorf(start, "{if …} is only allowed in a customer's line (say)")
+		ok = false
+	}
+	if depth+1 > MaxTextNesting {
+		p.errorf(start, "conditionals nest at most %d deep", MaxTextNesting)
+		ok = false
+	}
+	// Keep the offsets of a condition relative to the template: leading spaces are
+	// skipped so that an error points at the expression itself.
+	cs := condStart
+	for cs < colon && (s[cs] == ' ' || s[cs] == '\t') {
+		cs++
+	}
+	part := tmplPart{ref: refIf, condSrc: strings.TrimSpace(s[cs:colon])}
+	if ok && p.syn.cond != nil {
+		part.cond = p.syn.cond(s[cs:colon], cs)
+		ok = part.cond != nil
+	}
+	then, at := p.parse(colon+1, depth+1)
+	then.trimSpace()
+	part.then = &then
+	if at < len(s) && s[at] == '|' {
+		els, at2 := p.parse(at+1, depth+1)
+		els.trimSpace()
+		part.els_ = &els
+		at = at2
+		if at < len(s) && s[at] == '|' {
+			p.errorf(at, "a conditional has two branches, {if COND: THEN|ELSE}; write || for a literal |")
+			ok = false
+			for at < len(s) && s[at] != '}' {
+				at++
+			}
+		}
+	}
+	if at >= len(s) {
+		p.errorf(start, "unclosed {if …}: end it with }")
+		return tmplPart{}, len(s), false
+	}
+	part.src = s[start : at+1]
+	return part, at + 1, ok
+}
+
+// trimSpace removes the space just inside a branch ({if a: Yes. | No.}).
+func (t *Template) trimSpace() {
+	if n := len(t.parts); n > 0 {
+		if t.parts[0].ref == refNone {
+			t.parts[0].lit = strings.TrimLeft(t.parts[0].lit, " \t\n")
+		}
+		if t.parts[n-1].ref == refNone {
+			t.parts[n-1].lit = strings.TrimRight(t.parts[n-1].lit, " \t\n")
+		}
+		t.parts = slices.DeleteFunc(t.parts, func(p tmplPart) bool { return p.ref == refNone && p.lit == "" })
+	}
+	t.finish()
+}
+
+// condEnd is the offset of the ':' that ends a conditional's condition starting at s[i]:
+// the first one outside quotes, brackets and a ternary's "? :"; or of a '}' (or -1) when
+// the placeholder ends first.
+func condEnd(s string, i int) int {
+	depth, ternary := 0, 0
+	for ; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\'', '`':
+			j := i + 1
+			for j < len(s) && s[j] != c {
+				if s[j] == '\\' && c != '`' {
+					j++
+				}
+				j++
+			}
+			i = j
+		case '(', '[':
+			depth++
+		case ')', ']':
+			depth--
+		case '{':
+			depth++
+		case '}':
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case '?':
+			if depth == 0 && i+1 < len(s) && s[i+1] != '?' && s[i+1] != '.' && s[i+1] != ':' {
+				ternary++
+			} else if i+1 < len(s) && (s[i+1] == '?' || s[i+1] == ':') {
+				i++ // ?? and ?: are operators without a ':' of their own
+			}
+		case ':':
+			if depth == 0 {
+				if ternary == 0 {
+					return i
+				}
+				ternary--
+			}
+		}
+	}
+	return -1
+}
+
+// pauseMS reads a pause's duration: "1.5s", "500ms" or a bare number of seconds.
+func pauseMS(v string) (int64, bool) {
+	var ms int64
+	if f, err := strconv.ParseFloat(v, 64); err == nil {
+		ms = int64(math.Round(f * 1000))
+	} else if d, err := time.ParseDuration(v); err == nil {
+		ms = d.Milliseconds()
+	} else {
+		return 0, false
+	}
+	return ms, ms >= 1 && ms <= MaxPauseMS
 }
 
 // wordCount returns the words of text, the template rendered: counted at load when the
@@ -214,7 +472,8 @@ type templateError struct {
 	msg    string
 }
 
-// render writes the template with the session's values.
+// render writes the template with the session's values. It is for texts without pauses
+// and conditionals (only a customer line has them: see renderLine).
 func (t Template) render(sc *Scenario, s *Session) string {
 	switch {
 	case len(t.parts) == 0:
@@ -231,11 +490,52 @@ func (t Template) render(sc *Scenario, s *Session) string {
 			b.WriteString(sc.Persona.Name)
 		case refTrainee:
 			b.WriteString(s.trainee)
+		case refPause, refIf:
+			// not in these texts (the loader refuses them)
 		default:
 			b.WriteString(formatValue(s.vars[p.ref]))
 		}
 	}
 	return b.String()
+}
+
+// renderLine writes a customer line: its text, and the pauses in it. A line with pauses
+// or conditionals has its whitespace collapsed to single spaces (a pause always falls
+// between two words), so that a branch left empty leaves no double space. A condition
+// that fails at run time counts as false and is reported, like a guard.
+func (t Template) renderLine(sc *scratch, s *Session, out *[]Output) (string, []Pause) {
+	if !t.marked() {
+		return t.render(s.sc, s), nil
+	}
+	var buf []byte
+	var pauses []Pause
+	t.renderInto(sc, s, out, &buf, &pauses)
+	text := strings.Join(strings.Fields(string(buf)), " ")
+	return text, pauses
+}
+
+func (t Template) renderInto(sc *scratch, s *Session, out *[]Output, buf *[]byte, pauses *[]Pause) {
+	for _, p := range t.parts {
+		switch p.ref {
+		case refNone:
+			*buf = append(*buf, p.lit...)
+		case refPersona:
+			*buf = append(*buf, s.sc.Persona.Name...)
+		case refTrainee:
+			*buf = append(*buf, s.trainee...)
+		case refPause:
+			*buf = append(*buf, ' ')
+			*pauses = append(*pauses, Pause{After: countWords(string(*buf)), MS: p.pause})
+		case refIf:
+			if s.test(sc, p.cond, p.condSrc, "", -1, out) {
+				p.then.renderInto(sc, s, out, buf, pauses)
+			} else if p.els_ != nil {
+				p.els_.renderInto(sc, s, out, buf, pauses)
+			}
+		default:
+			*buf = append(*buf, formatValue(s.vars[p.ref])...)
+		}
+	}
 }
 
 func formatValue(v any) string {
