@@ -18,6 +18,9 @@ func (o Output) Describe() string {
 	case OutRing:
 		return "☎ the phone rings"
 	case OutLine:
+		if o.Emotion != "" {
+			return "customer (" + o.Emotion + "): " + o.Text
+		}
 		return "customer: " + o.Text
 	case OutCut:
 		return fmt.Sprintf("✂ customer cut off after %d words", o.Spoken)

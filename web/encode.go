@@ -126,6 +126,20 @@ func (m *lineStartMsg) appendJSON(b []byte) []byte {
 	if m.Emotion != "" {
 		b = appendStringField(b, "emotion", m.Emotion)
 	}
+	if len(m.Pauses) > 0 {
+		b = append(b, `,"pauses":[`...)
+		for i, p := range m.Pauses {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"after":`...)
+			b = strconv.AppendInt(b, int64(p.After), 10)
+			b = append(b, `,"ms":`...)
+			b = strconv.AppendInt(b, p.MS, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
 	return append(b, '}')
 }
 

@@ -6,6 +6,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
 )
 
 // sameAsEncodingJSON checks that m's hand encoding is valid JSON that decodes to exactly
@@ -34,6 +36,9 @@ func TestHandEncodedMessagesMatchEncodingJSON(t *testing.T) {
 		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 7, Duration: 2625, MsPerWord: 375})
 		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 3, Duration: 1000, MsPerWord: 1000.0 / 3})
 		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 3, Duration: 1000, MsPerWord: 1000.0 / 3, Emotion: "anxious"})
+		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 3, Duration: 2500, MsPerWord: 1000.0 / 3, Pauses: []engine.Pause{{After: 1, MS: 1500}}})
+		sameAsEncodingJSON(t, &lineStartMsg{header: h, Node: "n", Text: s, Words: 3, Duration: 2500, MsPerWord: 1000.0 / 3, Emotion: "sad",
+			Pauses: []engine.Pause{{After: 0, MS: 500}, {After: 3, MS: 1000}}})
 		sameAsEncodingJSON(t, &traineeMsg{header: h, ID: s, Event: "say", Text: s, Flags: []string{}})
 		sameAsEncodingJSON(t, &traineeMsg{header: h, ID: "x", Event: "choose", Text: s, Choice: &two, Flags: []string{"interrupted", s}})
 	}

@@ -173,6 +173,8 @@ type lineStartMsg struct {
 	MsPerWord float64 `json:"ms_per_word"`
 	// Emotion is the line's emotion tag (engine.Emotions), absent when it has none.
 	Emotion string `json:"emotion,omitempty"`
+	// Pauses are the silences inside the line, absent when it has none.
+	Pauses []engine.Pause `json:"pauses,omitempty"`
 }
 
 type wordMsg struct {

@@ -38,7 +38,9 @@ type paced struct {
 	words  []string
 	start  int64
 	dur    int64
-	next   int // index of the next word to send
+	next   int            // index of the next word to send
+	wpm    int64          // the line's pace: its own wpm or the persona's
+	pauses []engine.Pause // the pauses inside the line ({pause D})
 }
 
 func newStream(wpm int, coach bool, emit func(int64, []byte)) *stream {
@@ -46,9 +48,16 @@ func newStream(wpm int, coach bool, emit func(int64, []byte)) *stream {
 }
 
 // wordAt is when word k of the current line starts: the first instant at which the
-// engine counts k words as spoken, so a cut at time t has sent exactly words 0..spoken.
+// engine counts k words as spoken, so a cut at time t has sent exactly words 0..spoken,
+// held back by the pauses before it (a pause after word k-1 holds word k).
 func (st *stream) wordAt(k int) int64 {
-	return st.line.start + (int64(k)*msPerMinute+st.wpm-1)/st.wpm
+	at := st.line.start + (int64(k)*msPerMinute+st.line.wpm-1)/st.line.wpm
+	for _, p := range st.line.pauses {
+		if p.After <= k {
+			at += p.MS
+		}
+	}
+	return at
 }
 
 // fastJSONCap is the initial buffer of a hand-encoded message: most fit.
@@ -167,12 +176,19 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 		case engine.OutLine:
 			st.heldChoices = nil // a new line: the previous node's suggestions are moot
 			words := strings.Fields(o.Text)
-			m := lineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration, Emotion: o.Emotion}
+			m := lineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration, Emotion: o.Emotion, Pauses: o.Pauses}
 			if len(words) > 0 {
-				m.MsPerWord = float64(o.Duration) / float64(len(words))
+				speaking := o.Duration // the pace of speech: the pauses are not words
+				for _, p := range o.Pauses {
+					speaking -= p.MS
+				}
+				m.MsPerWord = float64(speaking) / float64(len(words))
 			}
 			st.send("line_start", o.At, &m, &m.header)
-			st.line = paced{active: true, node: o.Node, words: words, start: o.At, dur: o.Duration}
+			st.line = paced{active: true, node: o.Node, words: words, start: o.At, dur: o.Duration, wpm: st.wpm, pauses: o.Pauses}
+			if o.WPM > 0 {
+				st.line.wpm = int64(o.WPM)
+			}
 			st.advance(o.At)
 		case engine.OutCut:
 			m := cutMsg{Node: o.Node, Spoken: o.Spoken, Words: len(st.line.words)}

@@ -59,6 +59,8 @@ type Item struct {
 	Choice   *int     `json:"choice,omitempty"` // a suggested reply picked, absent when typed
 	Flags    []string `json:"flags,omitempty"`  // "interrupted", "repeated"
 	Duration int64    `json:"duration_ms,omitempty"`
+	// Emotion is, for a customer line, its emotion tag (engine.Emotions), when it has one.
+	Emotion string `json:"emotion,omitempty"`
 	// Lost lists, for a trainee's message, the points it cost by axis.
 	Lost []engine.AxisDelta `json:"lost,omitempty"`
 	// Model is, for a trainee's message that lost points or made a rule fire, what a
@@ -169,7 +171,7 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 		case engine.OutRing:
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: "The phone rings.", Node: o.Node})
 		case engine.OutLine:
-			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "customer", Text: o.Text, Words: o.Words, Node: o.Node, Duration: o.Duration})
+			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "customer", Text: o.Text, Words: o.Words, Node: o.Node, Duration: o.Duration, Emotion: o.Emotion})
 		case engine.OutCut:
 			r.cut(o)
 		case engine.OutTrainee:

@@ -131,10 +131,14 @@ func (r *Record) WriteText(w io.Writer) error {
 func (r *Record) describe(it Item) string {
 	switch it.Who {
 	case "customer":
-		if it.Cut {
-			return fmt.Sprintf("%s: %s — [cut off after %d of %d words]", r.Customer, it.Text, it.Spoken, it.Words)
+		who := r.Customer
+		if it.Emotion != "" {
+			who += " (" + it.Emotion + ")"
 		}
-		return r.Customer + ": " + it.Text
+		if it.Cut {
+			return fmt.Sprintf("%s: %s — [cut off after %d of %d words]", who, it.Text, it.Spoken, it.Words)
+		}
+		return who + ": " + it.Text
 	case "trainee":
 		s := "You: " + it.Text
 		if it.Choice != nil {

@@ -11,6 +11,18 @@
   const RECONNECT_MS = [250, 500, 1000, 2000, 4000, 8000];
   const HANGUP_CONFIRM_MS = 4000; // how long "Hang up anyway?" waits for the second press
   const SPEECH_WPM = 180; // words per minute of a speech voice at rate 1
+  // EMOTION_VOICE varies the voice by a line's emotion tag (docs/tour.md): rate multiplies
+  // the rate derived from the line's pace (kept within ±15% so voice and words stay close),
+  // pitch multiplies the persona's pitch (1 when it has none).
+  const EMOTION_VOICE = {
+    neutral: { rate: 1, pitch: 1 },
+    warm: { rate: 0.95, pitch: 1.05 },
+    annoyed: { rate: 1.08, pitch: 0.95 },
+    angry: { rate: 1.15, pitch: 0.85 },
+    anxious: { rate: 1.12, pitch: 1.15 },
+    relieved: { rate: 0.95, pitch: 1.1 },
+    sad: { rate: 0.85, pitch: 0.85 },
+  };
   const MAX_KEYED_CHOICES = 9; // number keys 1…9 pick suggested replies
   const MODE_LABELS = {
     never: ["Off", "you answer in your own words"],
@@ -688,7 +700,10 @@
     for (let i = 0; i < 3; i++) tone([480, 620], i * 0.5, 0.25, 0.06);
   }
 
+  let speechTimer = 0; // the rest of a line waiting out a {pause}
+
   function stopSpeech() {
+    clearTimeout(speechTimer);
     if (window.speechSynthesis) { try { speechSynthesis.cancel(); } catch (_) { /* no voice: nothing to stop */ } }
   }
 
@@ -720,25 +735,61 @@
     return pool[h % pool.length];
   }
 
-  // speak reads the customer's line at the persona's pace. Boundary events mark the word
-  // being spoken, so voice and text stay in step; where the browser has no voice it is
-  // silent and everything else works.
+  // speechChunks splits a line at its pauses (line_start's pauses: after N words, ms):
+  // each chunk is the text to say, its offset in the line and the silence before it.
+  function speechChunks(text, pauses) {
+    if (!pauses || !pauses.length) return [{ text, offset: 0, pause: 0 }];
+    const words = text.split(/\s+/).filter(Boolean);
+    const chunks = [];
+    let from = 0, offset = 0, wait = 0;
+    for (const p of pauses) {
+      if (p.after > from) {
+        const t = words.slice(from, p.after).join(" ");
+        chunks.push({ text: t, offset, pause: wait });
+        offset += t.length + 1;
+        from = p.after;
+        wait = 0;
+      }
+      wait += p.ms;
+    }
+    if (from < words.length) chunks.push({ text: words.slice(from).join(" "), offset, pause: wait });
+    return chunks;
+  }
+
+  // speak reads the customer's line at its pace (ms_per_word, the persona's or the line's
+  // own wpm), coloured by its emotion (EMOTION_VOICE), silent through its pauses. Boundary
+  // events mark the word being spoken, so voice and text stay in step; where the browser
+  // has no voice it is silent and everything else works.
   function speak(m) {
     if (!$("voice").checked || !window.speechSynthesis || !window.SpeechSynthesisUtterance) return;
     try {
-      speechSynthesis.cancel();
-      const u = new SpeechSynthesisUtterance(m.text);
-      u.rate = speechRate(call.wpm);
+      stopSpeech();
+      const wpm = m.ms_per_word > 0 ? Math.round(60000 / m.ms_per_word) : call.wpm;
+      const feel = EMOTION_VOICE[m.emotion] || EMOTION_VOICE.neutral;
+      const rate = Math.min(2, Math.max(0.5, Math.round(speechRate(wpm) * feel.rate * 100) / 100));
       const hint = call.voice || {};
-      if (typeof hint.pitch === "number") u.pitch = Math.min(2, Math.max(0, hint.pitch));
+      const base = typeof hint.pitch === "number" ? hint.pitch : 1;
+      const pitch = Math.min(2, Math.max(0, Math.round(base * feel.pitch * 100) / 100));
       const v = pickVoice(call.persona, hint);
-      if (v) { u.voice = v; u.lang = v.lang; } else u.lang = document.documentElement.lang || "en";
       const current = line;
-      u.onboundary = (e) => {
-        if (e.name && e.name !== "word") return;
-        if (current && current === line) current.li.dataset.spoken = String(e.charIndex);
+      const chunks = speechChunks(m.text, m.pauses);
+      let k = 0;
+      const say = () => {
+        if (current !== line || k >= chunks.length) return;
+        const c = chunks[k++];
+        const u = new SpeechSynthesisUtterance(c.text);
+        u.rate = rate;
+        u.pitch = pitch;
+        if (v) { u.voice = v; u.lang = v.lang; } else u.lang = document.documentElement.lang || "en";
+        u.onboundary = (e) => {
+          if (e.name && e.name !== "word") return;
+          if (current && current === line) current.li.dataset.spoken = String(c.offset + e.charIndex);
+        };
+        if (k < chunks.length) u.onend = () => { speechTimer = setTimeout(say, chunks[k].pause); };
+        speechSynthesis.speak(u);
       };
-      speechSynthesis.speak(u);
+      if (chunks[0].pause) speechTimer = setTimeout(say, chunks[0].pause);
+      else say();
     } catch (_) { /* speech is a nicety: the words still stream */ }
   }
 

@@ -87,7 +87,7 @@
         tr.append(li);
         continue;
       }
-      if (it.who === "customer") li.append(el("span", "who", rec.customer));
+      if (it.who === "customer") li.append(el("span", "who", rec.customer + (it.emotion ? " (" + it.emotion + ")" : "")));
       if (it.who === "trainee") li.append(el("span", "who", "You"));
       li.append(el("span", "text", it.text));
       if (it.cut) {

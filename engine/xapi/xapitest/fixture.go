@@ -44,7 +44,7 @@ nodes:
       - {when: 'said("refund")', to: done, score: {care: 1}}
       - {when: 'event == "say"', to: again}
   again:
-    say: So what will you do?
+    say: [{text: "So what will you do?", emotion: annoyed}]
     transitions:
       - {when: 'said("refund")', to: done, score: {care: 1}}
       - {when: 'event == "say"', to: again}
