@@ -30,6 +30,7 @@ type memCall struct {
 	clients map[string]struct{} // client ids recorded for this call
 	result  *Result
 	notes   []Note // supervisors' notes (Notes)
+	lease   *Lease // the call's owner (Leases), nil until one takes it
 }
 
 // NewMemory returns an empty in-memory journal.
@@ -73,6 +74,11 @@ func (m *Memory) Append(ctx context.Context, callID string, e Entry) error {
 		return fmt.Errorf("journal: append to call %q: %w", callID, err)
 	}
 	defer m.mu.Unlock()
+	return m.appendLocked(callID, e)
+}
+
+// appendLocked is Append with the lock held.
+func (m *Memory) appendLocked(callID string, e Entry) error {
 	mc, ok := m.calls[callID]
 	if !ok {
 		return fmt.Errorf("journal: append to call %q: %w", callID, ErrNotFound)
@@ -101,6 +107,11 @@ func (m *Memory) Finish(ctx context.Context, callID string, r Result) error {
 		return fmt.Errorf("journal: finish call %q: %w", callID, err)
 	}
 	defer m.mu.Unlock()
+	return m.finishLocked(callID, r)
+}
+
+// finishLocked is Finish with the lock held.
+func (m *Memory) finishLocked(callID string, r Result) error {
 	mc, ok := m.calls[callID]
 	if !ok {
 		return fmt.Errorf("journal: finish call %q: %w", callID, ErrNotFound)

@@ -116,6 +116,14 @@ var migrations = []string{
 		created timestamptz NOT NULL,
 		PRIMARY KEY (call_id, n)
 	);`,
+	// 2: call ownership (journal.Leases): one row per call an instance has owned.
+	`CREATE TABLE call_leases (
+		call_id text COLLATE "C" NOT NULL PRIMARY KEY REFERENCES calls (id) ON DELETE CASCADE,
+		owner   text COLLATE "C" NOT NULL,          -- the instance's id
+		epoch   bigint NOT NULL CHECK (epoch >= 1), -- +1 at every takeover: the fencing token
+		expires timestamptz NOT NULL
+	);
+	CREATE INDEX call_leases_by_owner ON call_leases (owner);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
@@ -365,33 +373,37 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 // journal.ErrNotFound, ErrDuplicate (the client id is already recorded for the call),
 // ErrFinished, ErrSeqGap (e.Seq is not one more than the last).
 func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
-	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error { return appendEntry(ctx, tx, callID, e) })
+	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error { return appendEntry(ctx, tx, callID, nil, e) })
 	if err != nil {
 		return fmt.Errorf("pgjournal: append seq %d to call %q: %w", e.Seq, callID, err)
 	}
 	return nil
 }
 
-// appendEntry checks and inserts one entry inside the writer's transaction. The call's row
-// is locked first, and the checks run in the next statement: in READ COMMITTED each
-// statement takes a new snapshot, so they see every entry committed before the lock was
-// granted, by any instance. (One statement that locked and counted would count with the
-// snapshot it started with.) Both statements go in one round trip.
-func appendEntry(ctx context.Context, tx pgx.Tx, callID string, e journal.Entry) error {
+// appendEntry checks and inserts one entry inside the writer's transaction, fenced by l
+// when it is not nil. The call's row is locked first, and the checks run in the next
+// statement: in READ COMMITTED each statement takes a new snapshot, so they see every
+// entry and lease committed before the lock was granted, by any instance. (One statement
+// that locked and counted would count with the snapshot it started with.) Both statements
+// go in one round trip.
+func appendEntry(ctx context.Context, tx pgx.Tx, callID string, l *journal.Lease, e journal.Entry) error {
 	var finished, duplicate bool
 	var last int64
+	var owner *string
+	var epoch *int64
 	b := &pgx.Batch{}
 	b.Queue(`SELECT 1 FROM calls WHERE id = $1 FOR NO KEY UPDATE`, callID)
 	b.Queue(`SELECT
 			c.result IS NOT NULL,
 			(SELECT coalesce(max(seq), 0) FROM entries WHERE call_id = c.id),
-			$2 <> '' AND EXISTS (SELECT 1 FROM entries WHERE call_id = c.id AND client_id = $2)
-		FROM calls c WHERE c.id = $1`, callID, e.ClientID)
+			$2 <> '' AND EXISTS (SELECT 1 FROM entries WHERE call_id = c.id AND client_id = $2),
+			l.owner, l.epoch
+		FROM calls c LEFT JOIN call_leases l ON l.call_id = c.id WHERE c.id = $1`, callID, e.ClientID)
 	br := tx.SendBatch(ctx, b)
 	var one int
 	err := br.QueryRow().Scan(&one)
 	if err == nil {
-		err = br.QueryRow().Scan(&finished, &last, &duplicate)
+		err = br.QueryRow().Scan(&finished, &last, &duplicate, &owner, &epoch)
 	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
@@ -401,6 +413,8 @@ func appendEntry(ctx context.Context, tx pgx.Tx, callID string, e journal.Entry)
 		return journal.ErrNotFound
 	case err != nil:
 		return err
+	case l != nil && !holds(l, owner, epoch):
+		return journal.ErrFenced
 	case duplicate:
 		return fmt.Errorf("client id %q: %w", e.ClientID, journal.ErrDuplicate)
 	case finished:

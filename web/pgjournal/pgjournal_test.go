@@ -258,3 +258,54 @@ func TestTwoInstancesSameCall(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, es, 20)
 }
+
+// TestStaleOwnerFencedAcrossInstances: two instances (two DBs on one schema). Instance A
+// owns a call and stalls past its lease while it has appends in flight; B takes the call
+// over. A's appends racing B's takeover either commit before it or are refused with
+// ErrFenced; after the takeover nothing of A's lands, and the entries have no gap.
+func TestStaleOwnerFencedAcrossInstances(t *testing.T) {
+	t.Parallel()
+	a, u := openSchema(t)
+	defer a.Close()
+	b, err := Open(ctx, u)
+	require.NoError(t, err)
+	defer b.Close()
+	t0 := time.Date(2026, 12, 4, 21, 0, 0, 0, time.UTC)
+	require.NoError(t, a.Create(ctx, journal.Call{ID: "c", Created: t0}))
+	la, err := a.Acquire(ctx, "c", "a", t0, time.Second)
+	require.NoError(t, err)
+
+	// A appends as fast as it can while B takes over at t0+2s.
+	var wg sync.WaitGroup
+	var aWrote []int64
+	var aErr error
+	wrote3 := make(chan struct{})
+	var once sync.Once
+	wg.Go(func() {
+		defer once.Do(func() { close(wrote3) }) // also when A fails early
+		for seq := int64(1); ; seq++ {
+			err := a.AppendLeased(ctx, la, journal.Entry{Seq: seq, ClientID: fmt.Sprint("a", seq), Event: engine.Event{Type: engine.EventSay, At: seq}})
+			if err != nil {
+				aErr = err
+				return
+			}
+			aWrote = append(aWrote, seq)
+			if seq == 3 {
+				once.Do(func() { close(wrote3) })
+			}
+		}
+	})
+	<-wrote3 // A is writing
+	lb, err := b.Acquire(ctx, "c", "b", t0.Add(2*time.Second), time.Second)
+	require.NoError(t, err)
+	wg.Wait()
+	require.ErrorIs(t, aErr, journal.ErrFenced, "A stops at the fence")
+
+	_, es, _, err := b.Load(ctx, "c")
+	require.NoError(t, err)
+	require.Len(t, es, len(aWrote), "every append A was told succeeded is there, nothing else")
+	next := int64(len(es)) + 1
+	require.NoError(t, b.AppendLeased(ctx, lb, journal.Entry{Seq: next, ClientID: "b1", Event: engine.Event{Type: engine.EventSay, At: next}}))
+	require.ErrorIs(t, a.AppendLeased(ctx, la, journal.Entry{Seq: next + 1, Event: engine.Event{Type: engine.EventHangup}}), journal.ErrFenced)
+	t.Logf("A wrote %d entries before B took over", len(aWrote))
+}

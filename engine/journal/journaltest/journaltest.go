@@ -61,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"Notes", testNotes},
 		{"SharedSources", testSharedSources},
 		{"LongText", testLongText},
+		{"Leases", testLeases},
+		{"LeaseTakeoverRace", testLeaseRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -763,4 +765,149 @@ func testLongText(t *testing.T, j journal.Journal) {
 	require.NoError(t, err)
 	sameCall(t, c, got)
 	require.Equal(t, []journal.Entry{e}, es)
+}
+
+// testLeases checks call ownership, when the journal has it: acquire, renew, takeover
+// after expiry with a new epoch, and above all that a stale owner's writes are refused
+// (ErrFenced) and leave nothing behind.
+func testLeases(t *testing.T, j journal.Journal) {
+	ls, ok := j.(journal.Leases)
+	if !ok {
+		t.Skip("this journal has no call ownership")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	const ttl = 10 * time.Second
+	require.NoError(t, j.Create(ctx, newCall("c", base)))
+	require.NoError(t, j.Create(ctx, newCall("free", base.Add(-time.Minute))))
+	say := func(seq int64, cid string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: cid, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "x"}}
+	}
+
+	la, err := ls.Acquire(ctx, "c", "instance-a", t0, ttl)
+	require.NoError(t, err)
+	assert.Equal(t, "c", la.CallID)
+	assert.Equal(t, "instance-a", la.Owner)
+	assert.Equal(t, int64(1), la.Epoch)
+	assert.True(t, la.Expires.Equal(t0.Add(ttl)), "expires %v", la.Expires)
+
+	_, err = ls.Acquire(ctx, "c", "instance-b", t0.Add(5*time.Second), ttl)
+	require.ErrorIs(t, err, journal.ErrLeased, "a live lease is not taken")
+	again, err := ls.Acquire(ctx, "c", "instance-a", t0.Add(5*time.Second), ttl)
+	require.NoError(t, err, "the owner renews")
+	assert.Equal(t, int64(1), again.Epoch, "a renewal keeps the epoch")
+	require.NoError(t, ls.AppendLeased(ctx, la, say(1, "m1")))
+
+	unowned, err := ls.Unowned(ctx, t0.Add(5*time.Second), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"free"}, unowned, "a call without a lease is unowned; a live lease is not")
+	unowned, err = ls.Unowned(ctx, t0.Add(15*time.Second), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c", "free"}, unowned, "an expired lease is unowned, newest first")
+
+	// instance-a stalls past its lease; instance-b takes the call over.
+	lb, err := ls.Acquire(ctx, "c", "instance-b", t0.Add(15*time.Second), ttl)
+	require.NoError(t, err, "an expired lease is taken over")
+	assert.Equal(t, int64(2), lb.Epoch, "a takeover increments the epoch")
+
+	// The stale owner can no longer write, whatever it tries.
+	require.ErrorIs(t, ls.AppendLeased(ctx, la, say(2, "m2")), journal.ErrFenced, "stale owner's append")
+	require.ErrorIs(t, ls.AppendLeased(ctx, la, say(2, "m1")), journal.ErrFenced, "stale owner's retry: fenced before the duplicate check")
+	require.ErrorIs(t, ls.FinishLeased(ctx, la, newResult()), journal.ErrFenced, "stale owner's finish")
+	n, err := ls.Renew(ctx, "instance-a", t0.Add(16*time.Second), ttl)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "the stale owner has nothing to renew")
+	_, err = ls.Acquire(ctx, "c", "instance-a", t0.Add(16*time.Second), ttl)
+	require.ErrorIs(t, err, journal.ErrLeased, "nor can it take the call back while b's lease lives")
+	require.NoError(t, ls.Release(ctx, la), "releasing a stale lease changes nothing")
+	_, err = ls.Acquire(ctx, "c", "instance-a", t0.Add(16*time.Second), ttl)
+	require.ErrorIs(t, err, journal.ErrLeased, "b still owns the call after a's stale release")
+	_, es, res, err := j.Load(ctx, "c")
+	require.NoError(t, err)
+	require.Equal(t, []journal.Entry{say(1, "m1")}, es, "the stale owner wrote nothing")
+	require.Nil(t, res)
+
+	// The new owner writes and renews.
+	require.NoError(t, ls.AppendLeased(ctx, lb, say(2, "m2")))
+	require.ErrorIs(t, ls.AppendLeased(ctx, lb, say(3, "m1")), journal.ErrDuplicate, "the usual checks run after the fence")
+	require.ErrorIs(t, ls.AppendLeased(ctx, lb, say(5, "m5")), journal.ErrSeqGap)
+	n, err = ls.Renew(ctx, "instance-b", t0.Add(20*time.Second), ttl)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	unowned, err = ls.Unowned(ctx, t0.Add(29*time.Second), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"free"}, unowned, "renewed until t0+30s")
+
+	// Releasing hands the call over at once (a draining instance), with a new epoch.
+	require.NoError(t, ls.Release(ctx, lb))
+	la3, err := ls.Acquire(ctx, "c", "instance-a", t0.Add(21*time.Second), ttl)
+	require.NoError(t, err, "a released lease is free")
+	assert.Equal(t, int64(3), la3.Epoch)
+	require.ErrorIs(t, ls.FinishLeased(ctx, lb, newResult()), journal.ErrFenced, "b released it")
+	want := newResult()
+	require.NoError(t, ls.FinishLeased(ctx, la3, want))
+	_, es, res, err = j.Load(ctx, "c")
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	sameResult(t, &want, res)
+	_, err = ls.Acquire(ctx, "c", "instance-b", t0.Add(time.Hour), ttl)
+	require.ErrorIs(t, err, journal.ErrFinished, "a finished call has no owner to take")
+	n, err = ls.Renew(ctx, "instance-a", t0.Add(22*time.Second), ttl)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "finished calls are not renewed")
+	unowned, err = ls.Unowned(ctx, t0.Add(time.Hour), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"free"}, unowned, "finished calls are never unowned")
+
+	// Unknown calls.
+	_, err = ls.Acquire(ctx, "nope", "instance-a", t0, ttl)
+	require.ErrorIs(t, err, journal.ErrNotFound)
+	require.ErrorIs(t, ls.AppendLeased(ctx, journal.Lease{CallID: "nope", Owner: "instance-a", Epoch: 1}, say(1, "")), journal.ErrNotFound)
+	// A lease never taken fences too.
+	require.ErrorIs(t, ls.AppendLeased(ctx, journal.Lease{CallID: "free", Owner: "instance-a", Epoch: 1}, say(1, "")), journal.ErrFenced)
+}
+
+// testLeaseRace: instances racing to take over one expired lease: exactly one wins, and
+// only the winner can write.
+func testLeaseRace(t *testing.T, j journal.Journal) {
+	ls, ok := j.(journal.Leases)
+	if !ok {
+		t.Skip("this journal has no call ownership")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	require.NoError(t, j.Create(ctx, newCall("c", base)))
+	_, err := ls.Acquire(ctx, "c", "dead", t0, time.Second)
+	require.NoError(t, err)
+	const n = 8
+	leases := make([]journal.Lease, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			leases[i], errs[i] = ls.Acquire(ctx, "c", fmt.Sprint("instance-", i), t0.Add(time.Minute), 10*time.Second)
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		if err == nil {
+			require.Equal(t, -1, won, "two winners: %d and %d", won, i)
+			won = i
+			continue
+		}
+		require.ErrorIs(t, err, journal.ErrLeased, "instance %d", i)
+	}
+	require.GreaterOrEqual(t, won, 0, "one instance must win: %v", errs)
+	assert.Equal(t, int64(2), leases[won].Epoch)
+	for i := range n {
+		e := journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventAnswer}}
+		l := journal.Lease{CallID: "c", Owner: fmt.Sprint("instance-", i), Epoch: 2}
+		err := ls.AppendLeased(ctx, l, e)
+		if i == won {
+			require.NoError(t, err)
+		} else {
+			require.ErrorIs(t, err, journal.ErrFenced, "instance %d", i)
+		}
+	}
 }
