@@ -364,7 +364,10 @@ func (l *Library) saveLocked(p string, data []byte, base string) ([]testJob, err
 		return nil, nil
 	}
 	if err == nil {
-		if err := l.keepRevision(p, cur); err != nil {
+		l.mu.RLock()
+		e := l.entries[p]
+		l.mu.RUnlock()
+		if err := l.keepRevision(p, cur, e); err != nil {
 			return nil, err
 		}
 	}
@@ -532,7 +535,7 @@ func (l *Library) rescanLocked() ([]testJob, error) {
 		}
 		if ok {
 			// Changed by someone: keep what it was (the studio's Save already did).
-			if err := l.keepRevision(p, ob); err != nil {
+			if err := l.keepRevision(p, ob, oldEntries[p]); err != nil {
 				l.log.Warn("keeping a revision", "path", p, "err", err)
 			}
 		}
