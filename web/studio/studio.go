@@ -104,6 +104,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("PUT /api/studio/files/{path...}", s.api(design, s.handleSave))
 	m.Handle("GET /api/studio/revisions/{path...}", s.api(look, s.handleRevisions))
 	m.Handle("POST /api/studio/restore", s.api(design, s.handleRestore))
+	m.Handle("POST /api/studio/diff", s.api(look, s.handleDiff))
 	m.Handle("POST /api/studio/check", s.api(look, s.handleCheck))
 	m.Handle("POST /api/studio/tests", s.api(design, s.handleTests))
 	m.Handle("POST /api/studio/understand", s.api(look, s.handleUnderstand))
@@ -374,12 +375,12 @@ func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
 		web.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 		return
 	}
-	revs, err := s.lib.Revisions(p)
+	res, err := s.revisionList(p)
 	if err != nil {
 		s.libError(w, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"path": p, "revisions": revs})
+	web.WriteJSON(w, http.StatusOK, res)
 }
 
 type restoreRequest struct {

@@ -882,15 +882,22 @@
   }
 
   // --- Revisions ---------------------------------------------------------------------
-  let viewing = null;
+  // Each version is marked "passed lint" or "N lint errors" (what lint said while it was the
+  // current file) and "live" (the bytes trainees get now); opening one shows a line diff
+  // from the server (POST /api/studio/diff): to the editor's text, or from the revision
+  // before it; or its text.
+  let viewing = null, revMode = "editor", revSaved = {};
+  // revName names a side of a diff for people: "revision ID" becomes the version's date.
+  const revName = (side) => side.replace(/^revision (\d+)$/, (m, id) => revSaved[id] ? "the version replaced " + new Date(revSaved[id]).toLocaleString() : m);
   function setupRevisions() {
     $("rev-close").addEventListener("click", () => { $("rev-view").hidden = true; viewing = null; });
+    for (const b of document.querySelectorAll("[data-rev-mode]")) b.addEventListener("click", () => { revMode = b.dataset.revMode; showRevision(); });
     $("rev-restore").addEventListener("click", async () => {
       if (!viewing) return;
       const f = files[current];
       if (dirty(current) && !confirm("Restoring replaces your unsaved changes. Go on?")) return;
       try {
-        const r = await api("POST", "/api/studio/restore", { path: f.path, id: viewing, base: f.base || "" });
+        const r = await api("POST", "/api/studio/restore", { path: f.path, id: viewing.id, base: f.base || "" });
         f.doc.setValue(r.source); f.base = r.hash; f.exists = true; f.clean = f.doc.changeGeneration();
         $("rev-view").hidden = true;
         loadRevisions();
@@ -899,23 +906,67 @@
     });
   }
 
+  // revMarks are a version's marks, in words (not only colour).
+  function revMarks(v) {
+    const out = [];
+    if (v.lint === "passed") out.push(el("span", { class: "badge ok rev-lint", text: "✓ passed lint" }));
+    else if (v.lint === "errors") out.push(el("span", { class: "badge err rev-lint", text: "✗ " + v.errors + (v.errors === 1 ? " lint error" : " lint errors") }));
+    if (v.live) out.push(el("span", { class: "badge live rev-live", title: "Trainees get this version now", text: "● live" }));
+    return out;
+  }
+
   async function loadRevisions() {
     const f = files[current];
     const ul = $("revisions");
     let r;
     try { r = await api("GET", "/api/studio/revisions/" + enc(f.path)); } catch (e) { ul.replaceChildren(el("li", { text: e.message })); return; }
     ul.replaceChildren();
+    revSaved = {};
+    for (const v of r.revisions) revSaved[v.id] = v.saved;
+    if (r.current) ul.append(el("li", { class: "rev-current" }, el("span", { text: "The saved file " }), ...revMarks(r.current)));
     if (!r.revisions.length) ul.append(el("li", { text: "No earlier versions of " + f.path + " yet." }));
     for (const v of r.revisions) {
-      ul.append(el("li", {}, el("a", { href: "#", text: new Date(v.saved).toLocaleString(), onclick: async (ev) => {
+      ul.append(el("li", { "data-rev": v.id }, el("a", { href: "#", text: new Date(v.saved).toLocaleString(), onclick: (ev) => {
         ev.preventDefault();
-        const d = await api("GET", "/api/studio/revisions/" + enc(f.path) + "?id=" + encodeURIComponent(v.id));
-        viewing = v.id;
-        $("rev-title").textContent = f.path + " as it was until " + new Date(v.saved).toLocaleString();
-        $("rev-source").textContent = d.source;
-        $("rev-view").hidden = false;
-      } }), el("span", { class: "hint", text: " " + v.size + " bytes" })));
+        viewing = v;
+        showRevision();
+      } }), " ", ...revMarks(v), el("span", { class: "hint", text: " " + v.size + " bytes" })));
     }
+  }
+
+  async function showRevision() {
+    if (!viewing) return;
+    const f = files[current], v = viewing;
+    for (const b of document.querySelectorAll("[data-rev-mode]")) b.setAttribute("aria-pressed", String(b.dataset.revMode === revMode));
+    $("rev-title").textContent = f.path + " as it was until " + new Date(v.saved).toLocaleString();
+    $("rev-view").hidden = false;
+    const table = $("rev-diff"), pre = $("rev-source"), sum = $("rev-diff-summary");
+    if (revMode === "source") {
+      const d = await api("GET", "/api/studio/revisions/" + enc(f.path) + "?id=" + encodeURIComponent(v.id));
+      table.hidden = true; pre.hidden = false; sum.textContent = "";
+      pre.textContent = d.source;
+      return;
+    }
+    const body = { path: f.path, id: v.id, against: revMode };
+    if (revMode === "editor") body.source = f.doc.getValue();
+    let d;
+    try { d = await api("POST", "/api/studio/diff", body); } catch (e) { sum.textContent = e.message; table.hidden = true; pre.hidden = true; return; }
+    if (viewing !== v) return;
+    pre.hidden = true;
+    sum.textContent = "From " + revName(d.old) + " to " + revName(d.new) + ": " + (d.hunks.length
+      ? "+" + d.added + " line" + (d.added === 1 ? "" : "s") + ", −" + d.removed + " line" + (d.removed === 1 ? "" : "s") + "." : "no changes.") +
+      (d.exact ? "" : " More lines differ than the diff compares one by one: the middle is shown as replaced.");
+    const tb = table.querySelector("tbody");
+    tb.replaceChildren();
+    for (const h of d.hunks) {
+      tb.append(el("tr", { class: "hunk" }, el("td", { colspan: "4", text: "@@ −" + h.old_start + "," + h.old_lines + " +" + h.new_start + "," + h.new_lines + " @@" })));
+      for (const l of h.lines) {
+        const cls = l.op === "+" ? "add" : l.op === "-" ? "del" : "same";
+        tb.append(el("tr", { class: cls }, el("td", { class: "n", text: l.old ? String(l.old) : "" }), el("td", { class: "n", text: l.new ? String(l.new) : "" }),
+          el("td", { class: "op", text: l.op === "-" ? "−" : l.op }), el("td", { class: "t", text: l.text })));
+      }
+    }
+    table.hidden = !d.hunks.length;
   }
 
   // --- Paths taken -------------------------------------------------------------------
