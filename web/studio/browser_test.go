@@ -179,6 +179,8 @@ func TestBrowserStudio(t *testing.T) {
 	p.Do("open revisions", chromedp.Click(chromedp.CSS(`[data-panel="revisions"]`)))
 	p.Wait("two revisions", `document.querySelectorAll("#revisions li a").length === 2`)
 	p.Do("view one", chromedp.Click(chromedp.CSS(`#revisions li a`)))
+	p.Wait("its diff to the editor", `document.getElementById("rev-diff").textContent.includes("Brilliant, thanks a lot.")`)
+	p.Do("its text", chromedp.Click(chromedp.CSS(`[data-rev-mode="source"]`)))
 	p.Wait("its source", `document.getElementById("rev-source").textContent.includes("The parcel that went astray")`)
 	p.Shot("studio-7-revisions")
 
