@@ -1,13 +1,15 @@
-// Package web is Switchboard's HTTP and websocket server and its embedded browser client.
+// Package web is Switchboard's browser client: the trainee's pages and the floor board's,
+// embedded in the binary (static/), served with strict security headers.
 //
-// A Server offers the scenario library over a small JSON API (POST /api/calls starts a
-// call) and runs each live call in one goroutine that owns its engine session: client
-// messages, timers and reconnects reach that goroutine through a channel, it commits every
-// accepted input to the journal before sending what the input caused, and it paces the
-// customer's words at the persona's speed. Each websocket connection has one reader and
-// one writer goroutine (gorilla's chat pattern) with a bounded send queue, so a slow client
-// is dropped instead of stalling its call. The wire protocol is docs/protocol.md.
+// The server around it is split by concern, with imports pointing one way, toward
+// engine:
 //
-// A Server and its Handler are safe for concurrent use by many goroutines; Options must not
-// change after New.
+//   - web/api: the HTTP API (server, routes, handlers, body reading, origin check, errors);
+//   - web/live: the live calls, each an actor with its subscribers;
+//   - web/protocol: the wire protocol (messages, encoding, error codes);
+//   - web/access: call tokens, roles, secrets and sign-in sessions;
+//   - web/storage/sqlitejournal: the journal on disk;
+//   - web/studio, web/library: the designers' studio and the scenario folder.
+//
+// Everything in this package is safe for concurrent use.
 package web

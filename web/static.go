@@ -15,8 +15,8 @@ var staticFiles embed.FS
 // no framing. The studio's pages use the same policy.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; media-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
 
-// staticHandler serves the embedded browser client with strict security headers.
-func staticHandler() http.Handler {
+// StaticHandler serves the embedded browser client with strict security headers.
+func StaticHandler() http.Handler {
 	sub, err := fs.Sub(staticFiles, "static")
 	if err != nil { // the embedded folder is part of the binary; this cannot fail
 		panic("web: embedded static files: " + err.Error())
@@ -35,6 +35,17 @@ func staticHandler() http.Handler {
 		SetSecurityHeaders(w.Header())
 		w.Header().Set("Cache-Control", "no-cache")
 		files.ServeHTTP(w, r)
+	})
+}
+
+// SupervisePage serves the floor board's page (static/supervise.html); its scripts are
+// public files like the trainee's. The caller checks who may see it.
+func SupervisePage() http.Handler {
+	files := StaticHandler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2 := r.Clone(r.Context())
+		r2.URL.Path = "/supervise.html"
+		files.ServeHTTP(w, r2)
 	})
 }
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/switchboard-sim/switchboard/web/pgjournal"
-	"github.com/switchboard-sim/switchboard/web/pgjournal/pgtest"
+	"github.com/switchboard-sim/switchboard/web/storage/pgjournal"
+	"github.com/switchboard-sim/switchboard/web/storage/pgjournal/pgtest"
 )
 
 // TestServeOnPostgres takes a call over the documented protocol on a server whose journal

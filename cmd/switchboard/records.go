@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
-	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
+	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 )
 
 // openExistingJournal opens the journal in dir for reading records; unlike serve it does

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/engine/xapi/xapitest"
-	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
+	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 )
 
 // switchboard replay lists the recorded calls an edit would change, and only those.

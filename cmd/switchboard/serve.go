@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,10 +23,9 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
 	"github.com/switchboard-sim/switchboard/scenarios"
-	"github.com/switchboard-sim/switchboard/web"
 	"github.com/switchboard-sim/switchboard/web/library"
-	"github.com/switchboard-sim/switchboard/web/pgjournal"
-	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
+	"github.com/switchboard-sim/switchboard/web/storage/pgjournal"
+	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 	"github.com/switchboard-sim/switchboard/web/studio"
 	"github.com/switchboard-sim/switchboard/web/xapisend"
 )
@@ -50,7 +51,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	dir := fs.String("scenarios", "", "the scenario folder trainees play and the studio edits (default: DATA/scenarios,\nfilled with the shipped library on first start) [SWITCHBOARD_SCENARIOS]")
 	origins := fs.String("origins", "", "comma-separated origins (scheme://host[:port]) allowed to start calls and connect;\nempty means the server's own host [SWITCHBOARD_ORIGINS]")
 	coach := fs.Bool("coach", false, "coach mode by default: show rule feedback during the call [SWITCHBOARD_COACH]")
-	maxCalls := fs.Int("max-calls", web.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
+	maxCalls := fs.Int("max-calls", api.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
@@ -85,13 +86,13 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 1
 	}
 	scs := lib.Published()
-	secrets, created, err := studio.LoadSecrets(*data, studio.Secrets{Designer: *designerSecret, Supervisor: *supervisorSecret})
+	secrets, created, err := access.LoadSecrets(*data, access.Secrets{Designer: *designerSecret, Supervisor: *supervisorSecret})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: studio access: %v\n", err)
 		return 2
 	}
 	if created {
-		log.Info("studio: created access secrets", "file", filepath.Join(*data, studio.SecretsFile))
+		log.Info("studio: created access secrets", "file", filepath.Join(*data, access.SecretsFile))
 	}
 	var allowed []string
 	for _, o := range strings.Split(*origins, ",") {
@@ -122,7 +123,7 @@ func cmdServe(env *cliEnv, args []string) int {
 		go sender.Run(ctx)
 		log.Info("reporting finished calls to an LRS", "endpoint", *lrsEndpoint)
 	}
-	srv, err := web.New(web.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db,
+	srv, err := api.New(api.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db,
 		HomePage: *baseURL, OnFinish: onFinish})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
@@ -168,7 +169,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	case *designerSecret != "":
 		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret you set: --designer-secret or %s)\n", ln.Addr(), envName("designer-secret"))
 	default:
-		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret in %s)\n", ln.Addr(), filepath.Join(*data, studio.SecretsFile))
+		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret in %s)\n", ln.Addr(), filepath.Join(*data, access.SecretsFile))
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "scenarios", len(scs), "coach", *coach)
 
@@ -201,7 +202,7 @@ const defaultDataDir = "switchboard-data"
 // journalFile is the journal's file name inside the data folder.
 const journalFile = "switchboard.db"
 
-// store is what serve needs of a journal adapter; web/sqlitejournal and web/pgjournal
+// store is what serve needs of a journal adapter; web/storage/sqlitejournal and web/storage/pgjournal
 // both provide it.
 type store interface {
 	journal.Journal

@@ -387,7 +387,7 @@ func startCall(t *testing.T, base, body string) started {
 // 800 ms after the greeting when the trainee says nothing).
 func liveScenarioDir(t *testing.T) string {
 	dir := t.TempDir()
-	data, err := os.ReadFile("../../web/testdata/live.yaml")
+	data, err := os.ReadFile("../../web/api/testdata/live.yaml")
 	require.NoError(t, err)
 	writeFile(t, dir, "live.yaml", string(data))
 	return dir

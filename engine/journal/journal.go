@@ -3,8 +3,9 @@
 // and deterministic, so outputs are never stored, only re-derived).
 //
 // A Journal is safe for concurrent use by many goroutines. Implementations: Memory (this
-// package, for tests), the SQLite journal in web/sqlitejournal (the embedded default) and
-// the PostgreSQL journal in web/pgjournal (several instances sharing one database).
+// package, for tests), the SQLite journal in web/storage/sqlitejournal (the embedded
+// default) and the PostgreSQL journal in web/storage/pgjournal (several instances sharing
+// one database).
 package journal
 
 import (

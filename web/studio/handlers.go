@@ -12,8 +12,10 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/live"
 )
 
 type checkRequest struct {
@@ -37,7 +39,7 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if _, isTest := engine.ScenarioPathOf(req.Path); isTest {
 		sc, diags := s.scenarioFor(req.Path, req.Scenario)
 		if sc == nil {
-			web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: engine.Diagnostics{{Path: req.Path, Line: 1, Col: 1,
+			api.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: engine.Diagnostics{{Path: req.Path, Line: 1, Col: 1,
 				Message: fmt.Sprintf("the tests cannot be checked: the scenario has %d error(s)", len(diags.Errors()))}}})
 			return
 		}
@@ -47,11 +49,11 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 		if td == nil {
 			td = engine.Diagnostics{}
 		}
-		web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: td})
+		api.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: td})
 		return
 	}
 	sk := engine.DrawWith(s.lib.FS(), req.Path, []byte(req.Source), library.LoadOptions)
-	web.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
+	api.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
 }
 
 func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
@@ -127,7 +129,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
 		res.Diagnostics = diags
-		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
+		api.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	var data []byte
@@ -137,7 +139,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		data = b
 	} else {
 		res.Diagnostics = engine.Diagnostics{{Path: tp, Line: 1, Col: 1, Message: "this scenario has no test file yet: record a test from a call, or write " + tp}}
-		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
+		api.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	var td engine.Diagnostics
@@ -147,7 +149,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		res.Diagnostics = td
 	}
 	if td.HasErrors() {
-		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
+		api.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	// No lock is held here; the run stops at library.TestTimeout or when the client goes.
@@ -171,7 +173,7 @@ func (s *Studio) handleTests(w http.ResponseWriter, r *http.Request) {
 		}
 		res.Results = append(res.Results, item)
 	}
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }
 
 type playRequest struct {
@@ -188,17 +190,17 @@ func (s *Studio) handlePlay(w http.ResponseWriter, r *http.Request) {
 	}
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
-		web.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "scenario_errors",
+		api.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "scenario_errors",
 			"message": fmt.Sprintf("fix the scenario's %d error(s) before playing it", len(diags.Errors()))}, "diagnostics": diags})
 		return
 	}
-	started, err := s.calls.StartDebugCall(r.Context(), web.DebugCall{Scenario: sc, Node: req.Node, Vars: req.Vars})
+	started, err := s.calls.Floor().StartDebugCall(r.Context(), live.DebugCall{Scenario: sc, Node: req.Node, Vars: req.Vars})
 	if err != nil {
-		web.WriteError(w, http.StatusBadRequest, "bad_start", err.Error())
+		api.WriteError(w, http.StatusBadRequest, "bad_start", err.Error())
 		return
 	}
 	s.log.Info("studio: debug call", "scenario", sc.ID, "node", req.Node, "call", started.ID)
-	web.WriteJSON(w, http.StatusCreated, started)
+	api.WriteJSON(w, http.StatusCreated, started)
 }
 
 type recordRequest struct {
@@ -214,53 +216,53 @@ func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || len(req.Name) > maxTestName || strings.ContainsAny(req.Name, "\n\r") {
-		web.WriteError(w, http.StatusBadRequest, "bad_name", fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
+		api.WriteError(w, http.StatusBadRequest, "bad_name", fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
 	defer cancel()
-	test, err := s.calls.RecordTest(ctx, req.ID, req.Token, req.Name)
+	test, err := s.calls.Floor().RecordTest(ctx, req.ID, req.Token, req.Name)
 	if err != nil {
 		status := http.StatusNotFound
-		if errors.Is(err, web.ErrNotRecordable) {
+		if errors.Is(err, live.ErrNotRecordable) {
 			status = http.StatusUnprocessableEntity
 		}
-		web.WriteError(w, status, "not_recordable", err.Error())
+		api.WriteError(w, status, "not_recordable", err.Error())
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]string{"test": test})
+	api.WriteJSON(w, http.StatusOK, map[string]string{"test": test})
 }
 
 func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 	if s.journal == nil {
-		web.WriteError(w, http.StatusNotFound, "not_found", "no calls are recorded")
+		api.WriteError(w, http.StatusNotFound, "not_found", "no calls are recorded")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
 	defer cancel()
 	c, entries, res, err := s.journal.Load(ctx, r.PathValue("id"))
 	if errors.Is(err, journal.ErrNotFound) {
-		web.WriteError(w, http.StatusNotFound, "not_found", "no such call")
+		api.WriteError(w, http.StatusNotFound, "not_found", "no such call")
 		return
 	}
 	if err != nil {
 		s.log.Error("studio: loading a call", "err", err)
-		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
 		return
 	}
 	rec, err := debrief.Build(c, entries, res)
 	if err != nil {
-		web.WriteError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
+		api.WriteError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
 		return
 	}
 	notes, err := journal.NotesOf(ctx, s.journal, c.ID)
 	if err != nil {
 		s.log.Error("studio: loading a call's notes", "err", err)
-		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
 		return
 	}
 	rec.Notes = append(rec.Notes, notes...)
-	web.WriteJSON(w, http.StatusOK, rec)
+	api.WriteJSON(w, http.StatusOK, rec)
 }
 
 // handleEvents streams library changes (server-sent events): the studio reloads what
@@ -268,7 +270,7 @@ func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 func (s *Studio) handleEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		web.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		api.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
 		return
 	}
 	ch, stop := s.lib.Subscribe()
@@ -326,16 +328,16 @@ func (s *Studio) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, http.StatusForbidden, "Sign in from the studio's own page.")
 		return
 	}
-	if !s.throttle.allow(r) {
+	if !s.throttle.Allow(r) {
 		s.log.Warn("studio: sign-in throttled", "remote", r.RemoteAddr)
 		s.signInPage(w, http.StatusTooManyRequests, "Too many sign-in attempts from here: wait a minute and try again.")
 		return
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(web.BodyTimeout))
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(api.BodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	secret := strings.TrimSpace(r.PostFormValue("secret"))
-	role := s.secrets.roleOf(secret)
-	if role == RoleNone {
+	role := s.secrets.RoleOf(secret)
+	if role == access.RoleNone {
 		s.log.Warn("studio: sign-in refused", "remote", r.RemoteAddr)
 		s.signInPage(w, http.StatusUnauthorized, "That secret is not right.")
 		return
@@ -380,16 +382,16 @@ func (s *Studio) handleUnderstand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(req.Text) == "" {
-		web.WriteError(w, http.StatusBadRequest, "empty_text", "type a reply to try")
+		api.WriteError(w, http.StatusBadRequest, "empty_text", "type a reply to try")
 		return
 	}
 	if len(req.Text) > MaxTryBytes {
-		web.WriteError(w, http.StatusBadRequest, "text_too_long", fmt.Sprintf("a reply is at most %d bytes", MaxTryBytes))
+		api.WriteError(w, http.StatusBadRequest, "text_too_long", fmt.Sprintf("a reply is at most %d bytes", MaxTryBytes))
 		return
 	}
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
-		web.WriteError(w, http.StatusUnprocessableEntity, "scenario_errors",
+		api.WriteError(w, http.StatusUnprocessableEntity, "scenario_errors",
 			fmt.Sprintf("the scenario has %d error(s); fix them to try a reply", len(diags.Errors())))
 		return
 	}
@@ -399,5 +401,5 @@ func (s *Studio) handleUnderstand(w http.ResponseWriter, r *http.Request) {
 			res.Matched = append(res.Matched, im.Intent)
 		}
 	}
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }

@@ -14,7 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/studio"
 )
 
@@ -72,7 +73,7 @@ func TestSavePathEdgeCasesAnswerClearly(t *testing.T) {
 		{"over 1 MiB", "big.yaml", strings.Repeat("#", 1<<20+1), 413, "too_large"},
 		{"through a symlink", "evil/x.yaml", "id: x", 400, "outside"},
 	} {
-		var res web.APIError
+		var res api.APIError
 		status := e.call("PUT", "/api/studio/files/"+tc.path, designerKey, map[string]string{"source": tc.source, "base": ""}, &res)
 		assert.Equal(t, tc.status, status, tc.name)
 		assert.Equal(t, tc.code, res.Error.Code, tc.name)
@@ -107,7 +108,7 @@ func signInCookie(t *testing.T, e *env) *http.Cookie {
 	resp.Body.Close()
 	require.Equal(t, http.StatusSeeOther, resp.StatusCode)
 	for _, c := range resp.Cookies() {
-		if c.Name == studio.CookieName {
+		if c.Name == access.CookieName {
 			return c
 		}
 	}
@@ -173,7 +174,7 @@ func TestOriginCheckComparesSchemeHostAndPort(t *testing.T) {
 func TestSignInIsThrottled(t *testing.T) {
 	e := newEnv(t)
 	statuses := []int{}
-	for range studio.SignInBurst + 1 {
+	for range access.SignInBurst + 1 {
 		resp, err := http.PostForm(e.url+"/studio/sign-in", url.Values{"secret": {"wrong-guess-0123456789"}})
 		require.NoError(t, err)
 		resp.Body.Close()
@@ -197,7 +198,7 @@ func TestSignInIsThrottled(t *testing.T) {
 func TestSecureCookieBehindAnHTTPSBaseURL(t *testing.T) {
 	e := newEnv(t)
 	st, err := studio.New(studio.Options{Library: e.lib, Calls: e.srv, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Secrets: studio.Secrets{Designer: designerKey, Supervisor: supervisorKey}, BaseURL: "https://training.example"})
+		Secrets: access.Secrets{Designer: designerKey, Supervisor: supervisorKey}, BaseURL: "https://training.example"})
 	require.NoError(t, err)
 	rec := httptest.NewRecorder()
 	st.ServeHTTP(rec, httptest.NewRequest("GET", "http://10.0.0.5:8080/studio/?key="+url.QueryEscape(designerKey), nil))

@@ -7,7 +7,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/api"
 )
 
 // MaxImpactCalls is how many recorded calls of a scenario (the newest) the Impact panel
@@ -51,12 +51,12 @@ func (s *Studio) handleImpact(w http.ResponseWriter, r *http.Request) {
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
 		res.Diagnostics = diags
-		web.WriteJSON(w, http.StatusUnprocessableEntity, res)
+		api.WriteJSON(w, http.StatusUnprocessableEntity, res)
 		return
 	}
 	res.Scenario = sc.ID
 	if s.journal == nil {
-		web.WriteJSON(w, http.StatusOK, res)
+		api.WriteJSON(w, http.StatusOK, res)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
@@ -64,7 +64,7 @@ func (s *Studio) handleImpact(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{ScenarioID: sc.ID, Limit: MaxImpactCalls})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
 		return
 	}
 	compiled := map[string]*engine.Scenario{} // by hash: versions are few
@@ -101,5 +101,5 @@ func (s *Studio) handleImpact(w http.ResponseWriter, r *http.Request) {
 		res.Replayed++
 		res.Calls = append(res.Calls, impactCall{ID: info.ID, Trainee: info.Trainee, Created: info.Created, Changes: changes})
 	}
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }

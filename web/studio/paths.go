@@ -8,7 +8,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/api"
 )
 
 // maxPathCalls is how many recorded calls (the newest) the paths-taken overlay replays.
@@ -48,7 +48,7 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 	res := pathsResponse{Scenario: id, Calls: []pathCall{}, Nodes: map[string]int{}, Edges: []edgeCount{},
 		Endings: map[string]int{}, ByNode: map[string][]int{}}
 	if s.journal == nil {
-		web.WriteJSON(w, http.StatusOK, res)
+		api.WriteJSON(w, http.StatusOK, res)
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
@@ -57,7 +57,7 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{ScenarioID: id, Open: &finished, Limit: maxPathCalls})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
 		return
 	}
 	compiled := map[string]*engine.Scenario{} // by hash: versions are few
@@ -120,5 +120,5 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 		}
 		return res.Edges[i].To < res.Edges[j].To
 	})
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }

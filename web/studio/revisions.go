@@ -5,7 +5,7 @@ import (
 	"net/http"
 
 	"github.com/switchboard-sim/switchboard/engine"
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
 )
 
@@ -106,11 +106,11 @@ func (s *Studio) handleDiff(w http.ResponseWriter, r *http.Request) {
 	switch req.Against {
 	case "editor":
 		if req.Source == nil {
-			web.WriteError(w, http.StatusBadRequest, "bad_request", `"against": "editor" needs the editor's text as "source"`)
+			api.WriteError(w, http.StatusBadRequest, "bad_request", `"against": "editor" needs the editor's text as "source"`)
 			return
 		}
 		if len(*req.Source) > engine.MaxFileBytes {
-			web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "the text is over the file size limit")
+			api.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "the text is over the file size limit")
 			return
 		}
 		oldText, newText = string(rev), *req.Source
@@ -138,7 +138,7 @@ func (s *Studio) handleDiff(w http.ResponseWriter, r *http.Request) {
 		}
 		newText, res.New = string(rev), "revision "+req.ID
 	default:
-		web.WriteError(w, http.StatusBadRequest, "bad_request", `"against" is "editor", "file" or "previous"`)
+		api.WriteError(w, http.StatusBadRequest, "bad_request", `"against" is "editor", "file" or "previous"`)
 		return
 	}
 	lines, exact := lineDiff(oldText, newText)
@@ -154,5 +154,5 @@ func (s *Studio) handleDiff(w http.ResponseWriter, r *http.Request) {
 	if h := hunks(lines, diffContext); h != nil {
 		res.Hunks = h
 	}
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }

@@ -25,6 +25,8 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
 )
 
@@ -42,9 +44,9 @@ var staticFiles embed.FS
 // Options configure a Studio.
 type Options struct {
 	Library *library.Library
-	Calls   *web.Server     // plays debug calls
+	Calls   *api.Server     // plays debug calls
 	Journal journal.Journal // recorded calls, for paths taken and debriefs (may be nil)
-	Secrets Secrets
+	Secrets access.Secrets
 	Logger  *slog.Logger
 	// BaseURL is the server's public URL ("" when not set). When it is https, session
 	// cookies are Secure (behind a TLS-terminating proxy the server itself sees http), and
@@ -55,13 +57,13 @@ type Options struct {
 // Studio is the studio's HTTP handler. See the package doc.
 type Studio struct {
 	lib      *library.Library
-	calls    *web.Server
+	calls    *api.Server
 	journal  journal.Journal
-	secrets  Secrets
+	secrets  access.Secrets
 	log      *slog.Logger
 	mux      *http.ServeMux
-	sessions *sessionStore
-	throttle *throttle
+	sessions *access.Sessions
+	throttle *access.Throttle
 	secure   bool     // Secure cookies
 	origin   *url.URL // the public origin, from BaseURL (nil: none)
 }
@@ -71,11 +73,11 @@ func New(o Options) (*Studio, error) {
 	if o.Library == nil || o.Calls == nil {
 		return nil, errors.New("studio: a library and a call server are needed")
 	}
-	if len(o.Secrets.Designer) < MinSecretLen || len(o.Secrets.Supervisor) < MinSecretLen {
+	if len(o.Secrets.Designer) < access.MinSecretLen || len(o.Secrets.Supervisor) < access.MinSecretLen {
 		return nil, errors.New("studio: both secrets are needed")
 	}
 	s := &Studio{lib: o.Library, calls: o.Calls, journal: o.Journal, secrets: o.Secrets, log: o.Logger,
-		sessions: newSessionStore(), throttle: newThrottle()}
+		sessions: access.NewSessions(), throttle: access.NewThrottle()}
 	if o.BaseURL != "" {
 		u, err := url.Parse(o.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -96,7 +98,7 @@ func New(o Options) (*Studio, error) {
 	s.lib.OnChange(publish)
 	publish()
 	m := http.NewServeMux()
-	look, design := RoleSupervisor, RoleDesigner
+	look, design := access.RoleSupervisor, access.RoleDesigner
 	m.Handle("GET /api/studio/me", s.api(look, s.handleMe))
 	m.Handle("GET /api/studio/scenarios", s.api(look, s.handleList))
 	m.Handle("POST /api/studio/scenarios", s.api(design, s.handleNew))
@@ -115,7 +117,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("GET /api/studio/calls/{id}/debrief", s.api(look, s.handleDebrief))
 	m.Handle("GET /api/studio/events", s.api(look, s.handleEvents))
 	m.Handle("/api/studio/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
-		web.WriteError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
+		api.WriteError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
 	}))
 	s.registerSupervise(m)
 	m.HandleFunc("GET /studio/sign-in", s.handleSignInPage)
@@ -161,19 +163,19 @@ type ctxKey struct{}
 
 // api wraps an API handler: the role is checked (401 without a valid secret, 403 when it
 // is not enough) and so is the origin of requests that change things.
-func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
+func (s *Studio) api(need access.Role, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		role := s.requestRole(r)
 		switch {
-		case role == RoleNone:
+		case role == access.RoleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard studio"`)
-			web.WriteError(w, http.StatusUnauthorized, "unauthorized", "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
+			api.WriteError(w, http.StatusUnauthorized, "unauthorized", "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
 			return
 		case role < need:
-			web.WriteError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
+			api.WriteError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
 			return
 		case r.Method != http.MethodGet && !s.sameOrigin(r, false):
-			web.WriteError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
+			api.WriteError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, role)))
@@ -185,12 +187,12 @@ func (s *Studio) api(need Role, h http.HandlerFunc) http.Handler {
 func (s *Studio) page(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if key := r.URL.Query().Get("key"); key != "" {
-			if !s.throttle.allow(r) {
+			if !s.throttle.Allow(r) {
 				s.signInPage(w, http.StatusTooManyRequests, "Too many sign-in attempts from here: wait a minute and try again.")
 				return
 			}
-			role := s.secrets.roleOf(key)
-			if role == RoleNone {
+			role := s.secrets.RoleOf(key)
+			if role == access.RoleNone {
 				s.signInPage(w, http.StatusUnauthorized, "That link is not valid (any more). Paste the current secret, or ask for a new link.")
 				return
 			}
@@ -202,7 +204,7 @@ func (s *Studio) page(h http.Handler) http.Handler {
 			http.Redirect(w, r, u.String(), http.StatusSeeOther)
 			return
 		}
-		if s.requestRole(r) == RoleNone {
+		if s.requestRole(r) == access.RoleNone {
 			s.signInPage(w, http.StatusUnauthorized, "")
 			return
 		}
@@ -211,33 +213,33 @@ func (s *Studio) page(h http.Handler) http.Handler {
 	})
 }
 
-func role(r *http.Request) Role {
-	v, _ := r.Context().Value(ctxKey{}).(Role)
+func role(r *http.Request) access.Role {
+	v, _ := r.Context().Value(ctxKey{}).(access.Role)
 	return v
 }
 
 // readJSON decodes a JSON request body into v, answering the client itself on failure.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		web.WriteError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
+		api.WriteError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
 		return false
 	}
-	body, err := web.ReadBody(w, r, maxBodyBytes, 0)
+	body, err := api.ReadBody(w, r, maxBodyBytes, 0)
 	switch {
-	case errors.Is(err, web.ErrBodyTooLarge):
-		web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
+	case errors.Is(err, api.ErrBodyTooLarge):
+		api.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
 		return false
-	case errors.Is(err, web.ErrBodyTimeout):
-		web.WriteError(w, http.StatusRequestTimeout, "timeout", err.Error())
+	case errors.Is(err, api.ErrBodyTimeout):
+		api.WriteError(w, http.StatusRequestTimeout, "timeout", err.Error())
 		return false
 	case err != nil:
-		web.WriteError(w, http.StatusBadRequest, "bad_json", err.Error())
+		api.WriteError(w, http.StatusBadRequest, "bad_json", err.Error())
 		return false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		web.WriteError(w, http.StatusBadRequest, "bad_json", "the request is not the expected JSON: "+err.Error())
+		api.WriteError(w, http.StatusBadRequest, "bad_json", "the request is not the expected JSON: "+err.Error())
 		return false
 	}
 	return true
@@ -247,10 +249,10 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 // folder is on the server (to edit it with other tools); supervisors never see server paths.
 func (s *Studio) handleMe(w http.ResponseWriter, r *http.Request) {
 	me := map[string]string{"role": role(r).String()}
-	if role(r) == RoleDesigner {
+	if role(r) == access.RoleDesigner {
 		me["folder"] = s.lib.Dir()
 	}
-	web.WriteJSON(w, http.StatusOK, me)
+	api.WriteJSON(w, http.StatusOK, me)
 }
 
 // listItem is an entry as the library page shows it.
@@ -264,7 +266,7 @@ func (s *Studio) handleList(w http.ResponseWriter, r *http.Request) {
 	for _, e := range s.lib.Entries() {
 		items = append(items, listItem{Entry: e, Live: e.Published != nil})
 	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"generation": s.lib.Generation(), "scenarios": items})
+	api.WriteJSON(w, http.StatusOK, map[string]any{"generation": s.lib.Generation(), "scenarios": items})
 }
 
 type newRequest struct {
@@ -283,28 +285,28 @@ func (s *Studio) handleNew(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.log.Info("studio: new scenario", "path", p)
-	web.WriteJSON(w, http.StatusCreated, map[string]string{"path": p})
+	api.WriteJSON(w, http.StatusCreated, map[string]string{"path": p})
 }
 
 // libError answers with the right status for a library error.
 func (s *Studio) libError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, library.ErrConflict):
-		web.WriteError(w, http.StatusConflict, "conflict", err.Error()+": reload it (your text stays in the editor) and save again")
+		api.WriteError(w, http.StatusConflict, "conflict", err.Error()+": reload it (your text stays in the editor) and save again")
 	case errors.Is(err, library.ErrExists):
-		web.WriteError(w, http.StatusConflict, "exists", err.Error())
+		api.WriteError(w, http.StatusConflict, "exists", err.Error())
 	case errors.Is(err, library.ErrBadPath):
-		web.WriteError(w, http.StatusBadRequest, "bad_path", err.Error())
+		api.WriteError(w, http.StatusBadRequest, "bad_path", err.Error())
 	case errors.Is(err, library.ErrOutside):
-		web.WriteError(w, http.StatusBadRequest, "outside", err.Error())
+		api.WriteError(w, http.StatusBadRequest, "outside", err.Error())
 	case errors.Is(err, library.ErrTooLarge):
-		web.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		api.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
 	case errors.Is(err, library.ErrNotFound):
-		web.WriteError(w, http.StatusNotFound, "not_found", err.Error())
+		api.WriteError(w, http.StatusNotFound, "not_found", err.Error())
 	default:
 		// The details (which may name server paths) go to the log only.
 		s.log.Error("studio: library", "err", err)
-		web.WriteError(w, http.StatusInternalServerError, "storage", "the file could not be written; the server's log has the details")
+		api.WriteError(w, http.StatusInternalServerError, "storage", "the file could not be written; the server's log has the details")
 	}
 }
 
@@ -324,10 +326,10 @@ func (s *Studio) handleGetFile(w http.ResponseWriter, r *http.Request) {
 	}
 	b, ok := s.lib.File(p)
 	if !ok {
-		web.WriteJSON(w, http.StatusOK, fileInfo{Path: p})
+		api.WriteJSON(w, http.StatusOK, fileInfo{Path: p})
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+	api.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 }
 
 type saveRequest struct {
@@ -361,7 +363,7 @@ func (s *Studio) handleSave(w http.ResponseWriter, r *http.Request) {
 		res.Entry = e
 	}
 	s.log.Info("studio: saved", "path", p)
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }
 
 func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
@@ -372,7 +374,7 @@ func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
 			s.libError(w, err)
 			return
 		}
-		web.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+		api.WriteJSON(w, http.StatusOK, fileInfo{Path: p, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 		return
 	}
 	res, err := s.revisionList(p)
@@ -380,7 +382,7 @@ func (s *Studio) handleRevisions(w http.ResponseWriter, r *http.Request) {
 		s.libError(w, err)
 		return
 	}
-	web.WriteJSON(w, http.StatusOK, res)
+	api.WriteJSON(w, http.StatusOK, res)
 }
 
 type restoreRequest struct {
@@ -400,5 +402,5 @@ func (s *Studio) handleRestore(w http.ResponseWriter, r *http.Request) {
 	}
 	b, _ := s.lib.File(req.Path)
 	s.log.Info("studio: restored a revision", "path", req.Path, "revision", req.ID)
-	web.WriteJSON(w, http.StatusOK, fileInfo{Path: req.Path, Exists: true, Source: string(b), Hash: library.HashOf(b)})
+	api.WriteJSON(w, http.StatusOK, fileInfo{Path: req.Path, Exists: true, Source: string(b), Hash: library.HashOf(b)})
 }

@@ -22,7 +22,8 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/scenarios"
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
 	"github.com/switchboard-sim/switchboard/web/studio"
 )
@@ -39,7 +40,7 @@ type env struct {
 	url  string
 	dir  string // the scenario folder
 	lib  *library.Library
-	srv  *web.Server
+	srv  *api.Server
 	jr   journal.Journal
 	stop context.CancelFunc
 }
@@ -55,10 +56,10 @@ func newEnv(t *testing.T) *env {
 	require.NoError(t, err)
 	lib.WaitForTests() // Open runs them in the background
 	jr := journal.NewMemory()
-	srv, err := web.New(web.Options{Journal: jr, Logger: log})
+	srv, err := api.New(api.Options{Journal: jr, Logger: log})
 	require.NoError(t, err)
 	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: jr, Logger: log,
-		Secrets: studio.Secrets{Designer: designerKey, Supervisor: supervisorKey}})
+		Secrets: access.Secrets{Designer: designerKey, Supervisor: supervisorKey}})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	go lib.Watch(ctx)
@@ -153,7 +154,7 @@ func TestAccessControl(t *testing.T) {
 	assert.Equal(t, "/studio/?edit=boutique.yaml", resp.Header.Get("Location"))
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
-		if c.Name == studio.CookieName {
+		if c.Name == access.CookieName {
 			cookie = c
 		}
 	}
@@ -575,29 +576,29 @@ func TestPathsTaken(t *testing.T) {
 
 func TestLoadSecrets(t *testing.T) {
 	dir := t.TempDir()
-	s, created, err := studio.LoadSecrets(dir, studio.Secrets{})
+	s, created, err := access.LoadSecrets(dir, access.Secrets{})
 	require.NoError(t, err)
 	assert.True(t, created)
-	assert.GreaterOrEqual(t, len(s.Designer), studio.MinSecretLen)
+	assert.GreaterOrEqual(t, len(s.Designer), access.MinSecretLen)
 	assert.NotEqual(t, s.Designer, s.Supervisor)
-	info, err := os.Stat(filepath.Join(dir, studio.SecretsFile))
+	info, err := os.Stat(filepath.Join(dir, access.SecretsFile))
 	require.NoError(t, err)
 	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "only the owner may read the secrets")
 
-	again, created, err := studio.LoadSecrets(dir, studio.Secrets{})
+	again, created, err := access.LoadSecrets(dir, access.Secrets{})
 	require.NoError(t, err)
 	assert.False(t, created)
 	assert.Equal(t, s, again, "the same secrets after a restart")
 
-	over, _, err := studio.LoadSecrets(dir, studio.Secrets{Designer: "a-designer-secret-set-by-flag"})
+	over, _, err := access.LoadSecrets(dir, access.Secrets{Designer: "a-designer-secret-set-by-flag"})
 	require.NoError(t, err)
 	assert.Equal(t, "a-designer-secret-set-by-flag", over.Designer)
 	assert.Equal(t, s.Supervisor, over.Supervisor)
 
-	_, _, err = studio.LoadSecrets(dir, studio.Secrets{Designer: "short"})
+	_, _, err = access.LoadSecrets(dir, access.Secrets{Designer: "short"})
 	assert.ErrorContains(t, err, "at least 16")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, studio.SecretsFile), []byte("{"), 0o600))
-	_, _, err = studio.LoadSecrets(dir, studio.Secrets{})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, access.SecretsFile), []byte("{"), 0o600))
+	_, _, err = access.LoadSecrets(dir, access.Secrets{})
 	assert.ErrorContains(t, err, "damaged")
 }
 

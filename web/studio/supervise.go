@@ -12,6 +12,9 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
+	"github.com/switchboard-sim/switchboard/web/live"
 )
 
 // The supervisors' floor (issue 16), behind the studio's roles: the supervisor secret (or
@@ -34,7 +37,7 @@ func supervisePath(p string) bool {
 
 // registerSupervise adds the floor's routes.
 func (s *Studio) registerSupervise(m *http.ServeMux) {
-	look := RoleSupervisor
+	look := access.RoleSupervisor
 	m.Handle("GET /supervise", s.page(web.SupervisePage()))
 	m.Handle("GET /api/supervise/floor", s.api(look, s.handleFloor))
 	m.Handle("GET /ws/supervise/{id}", s.api(look, func(w http.ResponseWriter, r *http.Request) {
@@ -43,14 +46,14 @@ func (s *Studio) registerSupervise(m *http.ServeMux) {
 	m.Handle("GET /api/supervise/calls", s.api(look, s.handleReview))
 	m.Handle("POST /api/supervise/calls/{id}/notes", s.api(look, s.handleAddNote))
 	m.Handle("/api/supervise/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
-		web.WriteError(w, http.StatusNotFound, "not_found", "no such supervisor endpoint: "+r.Method+" "+r.URL.Path)
+		api.WriteError(w, http.StatusNotFound, "not_found", "no such supervisor endpoint: "+r.Method+" "+r.URL.Path)
 	}))
 }
 
 // floorEvent is one message of the floor stream.
 type floorEvent struct {
-	Now   time.Time       `json:"now"`
-	Calls []web.FloorCall `json:"calls"`
+	Now   time.Time        `json:"now"`
+	Calls []live.FloorCall `json:"calls"`
 	// Thresholds of the alerts, for the page to explain them.
 	SilenceMS int64   `json:"silence_ms"`
 	TimerMS   int64   `json:"timer_ms"`
@@ -62,17 +65,17 @@ type floorEvent struct {
 func (s *Studio) handleFloor(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		web.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		api.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
 		return
 	}
-	watch := web.ParseWatch(r.URL.Query().Get("watch"))
+	watch := live.ParseWatch(r.URL.Query().Get("watch"))
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
 	send := func(ctx context.Context) bool {
 		now := time.Now()
-		b, err := json.Marshal(floorEvent{Now: now, Calls: s.calls.Floor(now, watch),
-			SilenceMS: web.FloorSilence.Milliseconds(), TimerMS: web.FloorTimerWarn.Milliseconds(), BadMood: web.FloorBadMood})
+		b, err := json.Marshal(floorEvent{Now: now, Calls: s.calls.Floor().Board(now, watch),
+			SilenceMS: live.FloorSilence.Milliseconds(), TimerMS: live.FloorTimerWarn.Milliseconds(), BadMood: live.FloorBadMood})
 		if err != nil {
 			return false
 		}
@@ -114,7 +117,7 @@ type reviewRow struct {
 // included). Open calls are listed unless an outcome or a result is asked for.
 func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 	if s.journal == nil {
-		web.WriteJSON(w, http.StatusOK, []reviewRow{})
+		api.WriteJSON(w, http.StatusOK, []reviewRow{})
 		return
 	}
 	q := r.URL.Query()
@@ -126,7 +129,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(d.name); v != "" {
 			t, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				web.WriteError(w, http.StatusBadRequest, "bad_request", d.name+" must be a date, YYYY-MM-DD")
+				api.WriteError(w, http.StatusBadRequest, "bad_request", d.name+" must be a date, YYYY-MM-DD")
 				return
 			}
 			*d.t = t
@@ -136,7 +139,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("passed"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			web.WriteError(w, http.StatusBadRequest, "bad_request", "passed must be true or false")
+			api.WriteError(w, http.StatusBadRequest, "bad_request", "passed must be true or false")
 			return
 		}
 		passed = &b
@@ -147,7 +150,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{Trainee: q.Get("trainee"), ScenarioID: q.Get("scenario"), Limit: ReviewScan})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the calls could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the calls could not be read")
 		return
 	}
 	rows := []reviewRow{}
@@ -170,7 +173,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	web.WriteJSON(w, http.StatusOK, rows)
+	api.WriteJSON(w, http.StatusOK, rows)
 }
 
 // noteRequest is the body of POST /api/supervise/calls/{id}/notes.
@@ -184,7 +187,7 @@ type noteRequest struct {
 func (s *Studio) handleAddNote(w http.ResponseWriter, r *http.Request) {
 	notes, ok := s.journal.(journal.Notes)
 	if s.journal == nil || !ok {
-		web.WriteError(w, http.StatusNotImplemented, "not_supported", "this server's journal keeps no notes")
+		api.WriteError(w, http.StatusNotImplemented, "not_supported", "this server's journal keeps no notes")
 		return
 	}
 	var req noteRequest
@@ -197,15 +200,15 @@ func (s *Studio) handleAddNote(w http.ResponseWriter, r *http.Request) {
 	err := notes.AddNote(ctx, r.PathValue("id"), n)
 	switch {
 	case errors.Is(err, journal.ErrNotFound):
-		web.WriteError(w, http.StatusNotFound, "not_found", "no such call")
+		api.WriteError(w, http.StatusNotFound, "not_found", "no such call")
 	case errors.Is(err, journal.ErrBadNote):
-		web.WriteError(w, http.StatusBadRequest, "bad_request", journal.ErrBadNote.Error())
+		api.WriteError(w, http.StatusBadRequest, "bad_request", journal.ErrBadNote.Error())
 	case errors.Is(err, journal.ErrTooManyNotes):
-		web.WriteError(w, http.StatusConflict, "too_many_notes", journal.ErrTooManyNotes.Error())
+		api.WriteError(w, http.StatusConflict, "too_many_notes", journal.ErrTooManyNotes.Error())
 	case err != nil:
 		s.log.Error("studio: adding a note", "err", err)
-		web.WriteError(w, http.StatusServiceUnavailable, "storage", "the note could not be saved; try again in a moment")
+		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the note could not be saved; try again in a moment")
 	default:
-		web.WriteJSON(w, http.StatusCreated, n)
+		api.WriteJSON(w, http.StatusCreated, n)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/live"
 )
 
 // dialAs opens a websocket with a secret ("" for none) and returns the handshake status.
@@ -74,7 +74,7 @@ func TestSupervisorAccess(t *testing.T) {
 	for sc.Scan() {
 		if data, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
 			var ev struct {
-				Calls []web.FloorCall `json:"calls"`
+				Calls []live.FloorCall `json:"calls"`
 			}
 			require.NoError(t, json.Unmarshal([]byte(data), &ev))
 			require.Len(t, ev.Calls, 1)

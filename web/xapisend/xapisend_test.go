@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/engine/xapi/xapitest"
-	"github.com/switchboard-sim/switchboard/web/sqlitejournal"
+	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 )
 
 func TestOutboxSurvivesAnLRSThatIsDown(t *testing.T) {

@@ -1,0 +1,53 @@
+package api
+
+import (
+	"github.com/switchboard-sim/switchboard/web/live"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus metrics, in a registry of its own (several servers
+// may live in one process, as in tests). GET /metrics serves them in the text format.
+type metrics struct {
+	reg    *prometheus.Registry
+	live   *live.Metrics // the calls' counters
+	commit prometheus.Histogram
+	batch  prometheus.Histogram
+}
+
+// latencyBuckets span 100 µs to ~3 s.
+var latencyBuckets = prometheus.ExponentialBuckets(0.0001, 2, 16)
+
+func newMetrics(s *Server) *metrics {
+	m := &metrics{
+		reg:  prometheus.NewRegistry(),
+		live: live.NewMetrics(latencyBuckets),
+		commit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_commit_seconds",
+			Help: "Journal transactions (group commit), BEGIN to COMMIT.", Buckets: latencyBuckets}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_batch_writes",
+			Help: "Writes committed per journal transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+	}
+	m.reg.MustRegister(m.live.MessagesIn, m.live.MessagesOut, m.live.Errors, m.live.Turn, m.commit, m.batch,
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_live_calls",
+			Help: "Calls held in memory (open calls; studio calls until 10 minutes after their end)."},
+			func() float64 { return float64(s.LiveCalls()) }),
+		collectors.NewGoCollector(),                                       // go_goroutines, memory, GC
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), // RSS, CPU, open fds
+	)
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{ErrorLog: nil})
+}
+
+// ObserveCommit records one journal commit: how many writes it held and how long it took.
+// serve wires it to the SQLite journal's commit observer.
+func (s *Server) ObserveCommit(writes int, took time.Duration) {
+	s.metrics.batch.Observe(float64(writes))
+	s.metrics.commit.Observe(took.Seconds())
+}

@@ -1,0 +1,617 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/switchboard-sim/switchboard/web/protocol"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Lifetimes of calls in memory.
+const (
+	callIdleTimeout = 10 * time.Minute // an open call with no connection this long is hung up
+	// endedKeep is how long an ended debug call (from the studio) stays in memory, so that
+	// the designer can record it as a test. A trainee's call leaves memory as soon as it
+	// has ended and its result is in the journal; a reconnect to it is served from the
+	// journal (Server.replayEnded).
+	endedKeep    = 10 * time.Minute
+	storageRetry = time.Second // after a journal write failed, timers wait this long
+)
+
+// Limits of a live call's connections (docs/protocol.md).
+const (
+	sendQueueLen     = 64     // messages queued for one connection before it counts as too slow
+	inboxLen         = 16     // client messages queued for one call
+	RateLimit        = 5      // client messages per second per connection...
+	RateBurst        = 10     // ...with bursts up to this many
+	msPerMinute      = 60_000 // for words-per-minute pacing
+	rateNoticeMillis = 1000   // at most one rate_limited error per second while over the limit
+)
+
+// Messages to a call's goroutine.
+type (
+	// inMsg is a decoded client message.
+	inMsg struct {
+		conn    *conn
+		msg     protocol.ClientMsg
+		arrived time.Time
+	}
+	// localError is a client frame refused before reaching the call; close, when set,
+	// closes the connection after the error.
+	localError struct {
+		conn              *conn
+		arrived           time.Time
+		code, message, id string
+		close             int
+	}
+	// attachMsg makes conn the call's trainee connection, or adds it to the supervisors
+	// listening (conn.supervisor), replaying messages with seq > after.
+	attachMsg struct {
+		conn  *conn
+		after int64
+	}
+	// detachMsg says conn's reader has stopped.
+	detachMsg struct{ conn *conn }
+)
+
+// call is one live call. Its goroutine (run) owns the session, the streams and the
+// connections; everything else talks to it through post.
+//
+// A call has several audiences, each with its own projection of the call's record: the
+// trainee (one connection, conn: today's view through the coach filter, the only one that
+// can act for the trainee) and any number of supervisors listening (subs: every message,
+// never coach-filtered, with scores and the whisperers' ids; see supervise.go). A newer
+// trainee connection replaces the older one (close 4000); a supervisor never replaces
+// anybody.
+type call struct {
+	srv     *Floor
+	id      string
+	info    journal.Call
+	sc      *engine.Scenario
+	jr      journal.Journal // nil for debug calls: they are not recorded
+	debug   *DebugCall      // nil for trainees' calls
+	log     *slog.Logger
+	inbox   chan any
+	done    chan struct{} // closed when run returns
+	created time.Time     // the call clock's zero
+
+	// Owned by run.
+	sess *engine.Session
+	st   *stream
+	// sent is the seq of the last message sent. Messages are not kept: the stream is
+	// deterministic, so framesBetween re-derives any of them from the entries.
+	sent int64
+	// tap, when set, sees every message as it is sent (replays and tests).
+	tap        func(seq int64, frame []byte)
+	acks       map[string]int64
+	entries    []journal.Entry
+	conn       *conn               // the trainee's connection, if any
+	subs       map[*conn]struct{}  // supervisors listening
+	sup        *stream             // the supervisors' projection; nil while nobody listens
+	supSent    int64               // the last seq of the supervisors' projection sent
+	whispered  map[string]struct{} // client ids of the whispers recorded (retries are dropped)
+	floor      floorState          // what the floor board last saw (supervise.go)
+	clock      int64               // the call clock's latest reading, ms
+	idleSince  time.Time           // when the call last had no connection
+	endedAt    time.Time
+	finished   bool      // the journal knows the result
+	storageBad time.Time // when a journal write last failed
+	outs       []engine.Output
+	all        []engine.Output // debug calls: every output, to record the call as a test
+}
+
+// newCall builds a call's state and starts its session; run must be started after.
+func newCall(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Time, jr journal.Journal, debug *DebugCall) *call {
+	c := &call{
+		srv: srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
+		log:   srv.log.With("call", info.ID, "scenario", sc.ID),
+		inbox: make(chan any, inboxLen), done: make(chan struct{}),
+		acks: map[string]int64{}, idleSince: created,
+		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{},
+	}
+	c.reset()
+	return c
+}
+
+// reset starts the session and stream afresh; messages up to c.sent are not sent again,
+// so a rebuild that re-emits them must produce the same ones (see rebuild).
+func (c *call) reset() {
+	c.sess = c.info.Session(c.sc)
+	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
+	if c.sup != nil {
+		c.sup = c.newSupStream(c.emitSup)
+	}
+	if c.debug == nil {
+		c.outs = c.sess.Start(c.outs[:0])
+		c.st.outputs(c.outs, nil, 0)
+		if c.sup != nil {
+			c.sup.outputs(c.outs, nil, 0)
+		}
+		return
+	}
+	c.sess.SetTrace(true)
+	_ = c.sess.SetSuggestions(engine.SuggestAlways) // designers see every choice; cannot fail before Start
+	if c.debug.Node == "" {
+		c.outs = c.sess.Start(c.outs[:0])
+	} else {
+		var err error
+		// StartDebugCall checked the node and vars on a session of its own.
+		if c.outs, err = c.sess.StartAt(c.debug.Node, c.debug.Vars, c.outs[:0]); err != nil {
+			c.log.Error("starting a debug call", "err", err)
+		}
+	}
+	c.all = append(c.all[:0], c.outs...)
+	c.st.outputs(c.outs, nil, 0)
+	c.st.sendDebug(c.sess, c.outs, 0)
+}
+
+// emit sends a frame to the connection, if any.
+func (c *call) emit(seq int64, frame []byte) {
+	if seq <= c.sent { // re-emitted by a rebuild
+		return
+	}
+	c.sent = seq
+	if c.srv != nil && c.tap == nil {
+		c.srv.metrics.MessagesOut.Inc()
+	}
+	if c.tap != nil {
+		c.tap(seq, frame)
+	}
+	if c.conn != nil && !c.conn.queue(frame) {
+		c.dropConn()
+	}
+}
+
+// framesBetween re-derives the messages this call sent with after < seq <= upto.
+func (c *call) framesBetween(after, upto int64) [][]byte {
+	return replayFrames(c.srv, c.info, c.sc, c.created, c.debug, c.log, c.entries, c.clock, after, upto)
+}
+
+// replayFrames rebuilds a call from its entries on a fresh session and stream, advanced to
+// clock, and returns the messages with after < seq <= upto. The stream is deterministic
+// (see stream), so these are byte for byte the messages the live call sent: reconnects are
+// served this way instead of keeping every frame for the call's lifetime. It costs one
+// engine step per entry (about two microseconds).
+func replayFrames(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Time, debug *DebugCall,
+	log *slog.Logger, entries []journal.Entry, clock, after, upto int64) [][]byte {
+	var out [][]byte
+	sh := &call{srv: srv, id: info.ID, info: info, sc: sc, created: created, debug: debug, log: log, acks: map[string]int64{},
+		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{}}
+	sh.tap = func(seq int64, f []byte) {
+		if seq > after && seq <= upto {
+			out = append(out, f)
+		}
+	}
+	sh.reset()
+	if err := sh.replay(entries); err != nil { // cannot happen: these entries applied before
+		log.Error("replaying a call to resend its messages failed", "err", err)
+	}
+	sh.st.advance(clock)
+	return out
+}
+
+// replayEnded returns the messages of an ended call after seq after, from its entries.
+func replayEnded(srv *Floor, info journal.Call, sc *engine.Scenario, entries []journal.Entry, after int64) [][]byte {
+	return replayFrames(srv, info, sc, info.Created, nil, srv.log.With("call", info.ID), entries, math.MaxInt64, after, math.MaxInt64)
+}
+
+func (c *call) dropConn() {
+	c.conn = nil
+	c.idleSince = time.Now()
+}
+
+// post hands a message to the call's goroutine; it gives up once the call is gone.
+func (c *call) post(m any) bool {
+	select {
+	case c.inbox <- m:
+		return true
+	case <-c.done:
+		return false
+	}
+}
+
+// now reads the call clock, which never goes backwards.
+func (c *call) now(t time.Time) int64 {
+	c.clock = max(c.clock, t.Sub(c.created).Milliseconds())
+	return c.clock
+}
+
+// replay applies journaled entries (when recovering a call) without journaling them.
+func (c *call) replay(entries []journal.Entry) error {
+	for _, e := range entries {
+		if err := c.applyEntry(e); err != nil {
+			return fmt.Errorf("replaying entry %d (%s at %d ms): %w", e.Seq, e.Event.Type, e.Event.At, err)
+		}
+		c.entries = append(c.entries, e)
+		c.clock = max(c.clock, e.Event.At)
+	}
+	return nil
+}
+
+// applyEntry applies one committed event to the session and sends its messages.
+func (c *call) applyEntry(e journal.Entry) error {
+	c.advance(e.Event.At)
+	outs, err := c.sess.Apply(e.Event, c.outs[:0])
+	if err != nil {
+		return err
+	}
+	c.outs = outs
+	c.sendOutputs(outs, e)
+	return nil
+}
+
+// sendOutputs sends the messages of one entry's outputs and remembers its acknowledgement.
+func (c *call) sendOutputs(outs []engine.Output, e journal.Entry) {
+	a := entryAck(e)
+	seq := c.st.outputs(outs, a, e.Event.At)
+	if c.sup != nil {
+		c.sup.outputs(outs, a, e.Event.At)
+	}
+	if c.debug != nil {
+		c.all = append(c.all, outs...)
+		c.st.sendDebug(c.sess, outs, e.Event.At)
+	}
+	switch {
+	case e.Event.Type == engine.EventWhisper:
+		c.whispered[e.ClientID] = struct{}{}
+	case e.ClientID != "":
+		c.acks[e.ClientID] = seq
+	}
+}
+
+// entryAck describes the input of an entry for the streams (nil for a timer).
+func entryAck(e journal.Entry) *ack {
+	if e.Event.Type == engine.EventTimeout {
+		return nil
+	}
+	return &ack{id: e.ClientID, event: string(e.Event.Type)}
+}
+
+// step applies a new event: the session first (which may refuse it, unchanged), then the
+// journal, and only then are its messages sent. When the journal fails the session is
+// rebuilt from the entries that were committed, so nothing unrecorded is ever shown.
+func (c *call) step(ev engine.Event, clientID string) error {
+	e := journal.Entry{Seq: int64(len(c.entries)) + 1, ClientID: clientID, Event: ev}
+	c.advance(ev.At)
+	outs, err := c.sess.Apply(ev, c.outs[:0])
+	if err != nil {
+		return err
+	}
+	c.outs = outs
+	if j := c.jr; j != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		werr := j.Append(ctx, c.id, e)
+		cancel()
+		if werr != nil {
+			c.storageBad = time.Now()
+			c.log.Error("journal append failed; the input is not applied", "err", werr)
+			c.rebuild()
+			return ErrStorage
+		}
+	}
+	c.storageBad = time.Time{}
+	c.entries = append(c.entries, e)
+	c.sendOutputs(outs, e)
+	return nil
+}
+
+// rebuild recreates the session from the committed entries (after a failed journal
+// write), re-deriving the frames already sent without sending them again.
+func (c *call) rebuild() {
+	clock := c.clock
+	c.acks = map[string]int64{}
+	c.whispered = map[string]struct{}{}
+	entries := c.entries
+	c.entries = nil
+	c.reset()
+	if err := c.replay(entries); err != nil { // cannot happen: these entries applied before
+		c.log.Error("rebuilding a call from its entries failed", "err", err)
+	}
+	c.advance(clock)
+	c.clock = clock
+}
+
+// tick fires the session's timers that are due at or before t, then sends the words due.
+func (c *call) tick(t int64) {
+	for !c.sess.Ended() {
+		d, ok := c.sess.NextDeadline()
+		if !ok || d > t {
+			break
+		}
+		if !c.storageBad.IsZero() && time.Since(c.storageBad) < storageRetry {
+			return
+		}
+		if err := c.step(engine.Event{Type: engine.EventTimeout, At: d}, ""); err != nil {
+			return
+		}
+	}
+	c.advance(t)
+}
+
+// advance sends the words due at or before t in every projection.
+func (c *call) advance(t int64) {
+	c.st.advance(t)
+	if c.sup != nil {
+		c.sup.advance(t)
+	}
+}
+
+// afterStep closes the connection and records the result once the call has ended.
+func (c *call) afterStep(now time.Time) {
+	if c.sess.Ended() && !c.finished && c.jr != nil {
+		r := journal.Result{Ended: now, End: *c.sess.End(), Fired: firedRules(c.st.feedback), Elapsed: c.sess.Now()}
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		if err := c.jr.Finish(ctx, c.id, r); err != nil && !errors.Is(err, journal.ErrFinished) {
+			c.log.Error("journal finish failed", "err", err)
+		} else {
+			c.finished = true
+			if c.srv.onFinish != nil {
+				c.srv.onFinish(c.id)
+			}
+		}
+		cancel()
+	}
+	if c.st.ended() && c.endedAt.IsZero() {
+		c.endedAt = now
+		e := c.sess.End()
+		c.log.Info("call ended", "ending", e.Ending, "outcome", e.Outcome, "passed", e.Passed, "elapsed_ms", c.sess.Now())
+		if c.conn != nil {
+			c.conn.finish(websocket.CloseNormalClosure, "the call has ended")
+			c.conn = nil
+			c.idleSince = now
+		}
+		c.dropSubs(websocket.CloseNormalClosure, "the call has ended")
+	}
+}
+
+func firedRules(fb []protocol.Feedback) []string {
+	fired := []string{}
+	for _, f := range fb {
+		if f.Rule != "" {
+			fired = append(fired, f.Rule)
+		}
+	}
+	return fired
+}
+
+// wake returns when the call next has something to do by itself.
+func (c *call) wake() time.Time {
+	var at int64 = -1
+	if d, ok := c.st.due(); ok {
+		at = d
+	}
+	if d, ok := c.sess.NextDeadline(); ok && !c.sess.Ended() && (at < 0 || d < at) {
+		at = d
+	}
+	var w time.Time
+	if at >= 0 {
+		w = c.created.Add(time.Duration(at) * time.Millisecond)
+		if !c.storageBad.IsZero() {
+			w = maxTime(w, c.storageBad.Add(storageRetry))
+		}
+	}
+	if c.conn == nil {
+		limit := c.idleSince.Add(callIdleTimeout)
+		switch {
+		case c.endedAt.IsZero():
+		case c.debug != nil:
+			limit = c.endedAt.Add(endedKeep)
+		case !c.finished: // the result could not be recorded yet: try again soon
+			limit = time.Now().Add(storageRetry)
+		default:
+			limit = time.Now()
+		}
+		if w.IsZero() || limit.Before(w) {
+			w = limit
+		}
+	}
+	return w
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// run is the call's goroutine. It returns when the call is discarded or the server stops.
+func (c *call) run(ctx context.Context) {
+	defer func() {
+		if c.conn != nil {
+			c.conn.finish(websocket.CloseGoingAway, "the server is stopping")
+		}
+		c.dropSubs(websocket.CloseGoingAway, "the server is stopping")
+		c.srv.remove(c)
+		close(c.done)
+	}()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		c.tick(c.now(now))
+		c.afterStep(now)
+		if c.discard(now) {
+			return
+		}
+		if c.conn != nil && !c.conn.flush() {
+			c.dropConn()
+		}
+		c.flushSubs()
+		c.publish(now)
+		w := c.wake()
+		if w.IsZero() {
+			w = now.Add(time.Hour)
+		}
+		timer.Reset(max(w.Sub(now), 0))
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case m := <-c.inbox:
+			c.handle(m)
+		}
+	}
+}
+
+// discard reports whether the call should leave memory now: ended and kept long enough,
+// or open with nobody connected for too long (then it is hung up, so its record closes).
+func (c *call) discard(now time.Time) bool {
+	if c.conn != nil {
+		return false
+	}
+	if !c.endedAt.IsZero() {
+		if c.debug != nil {
+			return now.Sub(c.endedAt) >= endedKeep
+		}
+		// Released at once; a reconnect is served from the journal. A call whose result
+		// is not recorded yet stays until it is (afterStep retries).
+		return c.finished || c.jr == nil
+	}
+	if now.Sub(c.idleSince) < callIdleTimeout {
+		return false
+	}
+	if !c.sess.Ended() {
+		c.log.Info("hanging up a call nobody is connected to", "idle", callIdleTimeout)
+		if err := c.step(engine.Event{Type: engine.EventHangup, At: c.now(now)}, ""); err != nil {
+			return false // try again later; the journal still has the call open
+		}
+		c.afterStep(now)
+	}
+	return true
+}
+
+func (c *call) handle(m any) {
+	switch m := m.(type) {
+	case attachMsg:
+		c.attach(m)
+	case detachMsg:
+		if c.conn == m.conn {
+			c.conn.finish(0, "")
+			c.dropConn()
+		}
+		if _, ok := c.subs[m.conn]; ok {
+			m.conn.finish(0, "")
+			c.dropSub(m.conn)
+		}
+	case localError:
+		if _, ok := c.subs[m.conn]; ok {
+			c.subError(m)
+			return
+		}
+		if c.conn != m.conn {
+			return
+		}
+		at := c.now(m.arrived)
+		c.srv.metrics.Errors.WithLabelValues(m.code).Inc()
+		if !c.conn.queue(protocol.ErrorFrame(at, m.code, m.message, m.id)) {
+			c.dropConn()
+			return
+		}
+		if m.close != 0 {
+			c.conn.finish(m.close, m.message)
+			c.dropConn()
+		}
+	case inMsg:
+		c.input(m)
+	case recordMsg:
+		m.reply <- c.record(m.name)
+	}
+}
+
+func (c *call) attach(m attachMsg) {
+	if m.conn.supervisor {
+		c.attachSub(m)
+		return
+	}
+	if c.conn != nil {
+		c.conn.finish(protocol.CloseReplaced, "replaced by a newer connection")
+	}
+	k := m.conn
+	after := min(max(m.after, 0), c.sent)
+	if after < c.sent {
+		k.backlog = c.framesBetween(after, c.sent)
+	}
+	c.log.Info("connected", "replayed", len(k.backlog))
+	close(k.ready)
+	if !c.endedAt.IsZero() {
+		k.finish(websocket.CloseNormalClosure, "the call has ended")
+		c.idleSince = time.Now()
+		return
+	}
+	c.conn = k
+}
+
+// input handles a client message: timers due before it fire first, a retried id gets its
+// recorded acknowledgement again, and the rest goes to the session.
+func (c *call) input(m inMsg) {
+	if m.conn.supervisor {
+		c.supervisorInput(m)
+		return
+	}
+	if c.conn != m.conn {
+		return // from a replaced connection
+	}
+	at := c.now(m.arrived)
+	c.tick(at)
+	c.afterStep(time.Now())
+	if seq, ok := c.acks[m.msg.ID]; ok {
+		if f := c.framesBetween(seq-1, seq); len(f) == 1 && c.conn != nil && !c.conn.queue(f[0]) {
+			c.dropConn()
+		}
+		return
+	}
+	refuse := func(code, msg string) {
+		c.srv.metrics.Errors.WithLabelValues(code).Inc()
+		if c.conn != nil && !c.conn.queue(protocol.ErrorFrame(at, code, msg, m.msg.ID)) {
+			c.dropConn()
+		}
+	}
+	if c.sess.Ended() {
+		refuse(protocol.CodeNotAllowed, "the call has ended")
+		return
+	}
+	if m.msg.Type == protocol.TypeWhisper {
+		refuse(protocol.CodeNotAllowed, "only a supervisor listening to the call can whisper")
+		return
+	}
+	ev := engine.Event{Type: engine.EventType(m.msg.Type), At: at}
+	if m.msg.Text != nil {
+		ev.Text = *m.msg.Text
+	}
+	if m.msg.Index != nil {
+		ev.Index = *m.msg.Index
+	}
+	if err := c.step(ev, m.msg.ID); err != nil {
+		if errors.Is(err, ErrStorage) {
+			refuse(protocol.CodeStorage, err.Error())
+			return
+		}
+		refuse(protocol.CodeNotAllowed, notAllowedText(err))
+		return
+	}
+	c.srv.metrics.Turn.Observe(time.Since(m.arrived).Seconds())
+	c.afterStep(time.Now())
+}
+
+// notAllowedText words an engine refusal for the trainee.
+func notAllowedText(err error) string {
+	switch {
+	case errors.Is(err, engine.ErrNotRinging):
+		return "the phone is not ringing"
+	case errors.Is(err, engine.ErrNotAnswered):
+		return "answer the phone first"
+	case errors.Is(err, engine.ErrBadChoice):
+		return "that suggested reply is not offered now"
+	case errors.Is(err, engine.ErrEnded):
+		return "the call has ended"
+	}
+	return err.Error()
+}

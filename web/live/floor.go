@@ -1,0 +1,232 @@
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/xapi"
+	"github.com/switchboard-sim/switchboard/web/access"
+)
+
+// Defaults and limits of the live calls.
+const (
+	DefaultMaxCalls = 1000            // live calls held in memory at once
+	storageTimeout  = 5 * time.Second // one journal write
+)
+
+// Errors of Floor.Start.
+var (
+	// ErrStopping: the floor is shutting down.
+	ErrStopping = errors.New("the server is stopping; try again in a moment")
+	// ErrFull: the floor holds MaxCalls live calls.
+	ErrFull = errors.New("the server is at its limit of live calls; try again later")
+	// ErrStorage: the journal could not record the call or an input.
+	ErrStorage = errors.New("the call could not be saved; try again in a moment")
+)
+
+// Options configure a Floor.
+type Options struct {
+	// Journal records calls; nil keeps them in memory (journal.NewMemory: lost on restart).
+	Journal journal.Journal
+	// MaxCalls bounds the live calls (0 means DefaultMaxCalls).
+	MaxCalls int
+	// Logger receives the floor's logs (nil means slog.Default()).
+	Logger *slog.Logger
+	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
+	// the id of each call once its result is in the journal.
+	OnFinish func(callID string)
+	// Offered returns the scenario offered now under an id (nil when none): a recovered
+	// call whose recorded hash matches it shares it instead of compiling its sources again.
+	Offered func(id string) *engine.Scenario
+	// Metrics receives the calls' counters (nil: counters nobody reads).
+	Metrics *Metrics
+}
+
+// Metrics are the live layer's Prometheus metrics; the HTTP API registers them.
+type Metrics struct {
+	MessagesIn  prometheus.Counter     // websocket messages received from clients
+	MessagesOut prometheus.Counter     // protocol messages sent to trainees
+	Errors      *prometheus.CounterVec // error messages sent on websockets, by "code"
+	Turn        prometheus.Histogram   // a client input's arrival to its outputs queued, seconds
+}
+
+// NewMetrics makes the live layer's metrics (not registered anywhere).
+func NewMetrics(latencyBuckets []float64) *Metrics {
+	return &Metrics{
+		MessagesIn: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_messages_in_total",
+			Help: "Websocket messages received from clients."}),
+		MessagesOut: prometheus.NewCounter(prometheus.CounterOpts{Name: "switchboard_messages_out_total",
+			Help: "Protocol messages sent to clients (several may share one websocket message)."}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchboard_errors_total",
+			Help: "Error messages sent to clients on their websocket, by code (docs/protocol.md)."}, []string{"code"}),
+		Turn: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_turn_seconds",
+			Help:    "From a client input's arrival to its outputs being handed to the connection, journal commit included.",
+			Buckets: latencyBuckets}),
+	}
+}
+
+// Floor holds the live calls: it starts them, recovers them from the journal, attaches
+// the trainees' and supervisors' websockets to them and lists them for the floor board.
+// Its methods are safe for concurrent use; each call is owned by one goroutine, each
+// websocket has one reader and one writer goroutine.
+type Floor struct {
+	journal  journal.Journal
+	onFinish func(callID string)
+	offered  func(id string) *engine.Scenario
+	maxCalls int
+	log      *slog.Logger
+	metrics  *Metrics
+	ctx      context.Context // cancelled by Shutdown: stops every call
+	cancel   context.CancelFunc
+
+	mu       sync.Mutex
+	calls    map[string]*call
+	reserved int // slots taken by calls being started (journal write in flight), under mu
+	stopping bool
+	running  sync.WaitGroup // call goroutines and connection writers
+
+	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
+}
+
+// New makes an empty floor.
+func New(opts Options) *Floor {
+	s := &Floor{journal: opts.Journal, onFinish: opts.OnFinish, offered: opts.Offered, maxCalls: opts.MaxCalls,
+		log: opts.Logger, metrics: opts.Metrics, calls: map[string]*call{}}
+	if s.maxCalls <= 0 {
+		s.maxCalls = DefaultMaxCalls
+	}
+	if s.journal == nil {
+		s.journal = journal.NewMemory()
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.offered == nil {
+		s.offered = func(string) *engine.Scenario { return nil }
+	}
+	if s.metrics == nil {
+		s.metrics = NewMetrics(prometheus.DefBuckets)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	return s
+}
+
+// Journal returns the journal the floor records calls in.
+func (s *Floor) Journal() journal.Journal { return s.journal }
+
+// Stopping reports whether Shutdown was called.
+func (s *Floor) Stopping() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopping
+}
+
+// Shutdown stops taking calls, closes every websocket with 1001 (the journal already
+// holds every accepted input) and waits, at most until ctx is done, for the goroutines.
+func (s *Floor) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	s.stopping = true
+	s.mu.Unlock()
+	s.cancel()
+	done := make(chan struct{})
+	go func() { s.running.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("waiting for calls to stop: %w", ctx.Err())
+	}
+}
+
+// LiveCalls returns how many calls are in memory.
+func (s *Floor) LiveCalls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.calls)
+}
+
+func (s *Floor) remove(c *call) {
+	s.mu.Lock()
+	if s.calls[c.id] == c {
+		delete(s.calls, c.id)
+	}
+	s.mu.Unlock()
+	s.running.Done()
+}
+
+// Started tells a client how to join a call it started (the answer to POST /api/calls).
+type Started struct {
+	ID    string `json:"id"`
+	Token string `json:"token"`
+	WS    string `json:"ws"`
+	Coach bool   `json:"coach"`
+	// Suggestions is the call's suggestion mode.
+	Suggestions engine.SuggestionMode `json:"suggestions"`
+}
+
+// Start records a new call in the journal (not a debug call: those are never recorded)
+// and starts its goroutine. Its errors are ErrStopping, ErrFull and ErrStorage.
+func (s *Floor) Start(ctx context.Context, info journal.Call, sc *engine.Scenario) (Started, error) {
+	return s.start(ctx, info, sc, nil)
+}
+
+func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenario, debug *DebugCall) (Started, error) {
+	token, hash := access.NewCallToken()
+	info.TokenHash = hash
+	s.mu.Lock()
+	switch {
+	case s.stopping:
+		s.mu.Unlock()
+		return Started{}, ErrStopping
+	case len(s.calls)+s.reserved >= s.maxCalls:
+		s.mu.Unlock()
+		return Started{}, ErrFull
+	}
+	// The slot is reserved under the lock, before the journal write: concurrent starts
+	// cannot all pass the check while the first ones are still being written.
+	s.reserved++
+	s.running.Add(1) // released by the call's goroutine or below
+	s.mu.Unlock()
+	jr := s.journal
+	if debug != nil {
+		jr = nil
+	}
+	if jr != nil {
+		ctx, cancel := context.WithTimeout(ctx, storageTimeout)
+		err := jr.Create(ctx, info)
+		cancel()
+		if err != nil {
+			s.mu.Lock()
+			s.reserved--
+			s.mu.Unlock()
+			s.running.Done()
+			s.log.Error("journal create failed", "err", err)
+			return Started{}, ErrStorage
+		}
+	}
+	c := newCall(s, info, sc, info.Created, jr, debug)
+	s.mu.Lock()
+	s.reserved--
+	s.calls[c.id] = c
+	s.mu.Unlock()
+	go c.run(s.ctx)
+	c.log.Info("call started", "coach", info.Coach, "debug", debug != nil)
+	return Started{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach, Suggestions: info.Mode()}, nil
+}
+
+// NewCallID returns a random (version 4) UUID: call ids are xAPI registrations.
+func NewCallID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	return xapi.FormatUUID(u)
+}

@@ -1,0 +1,245 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"github.com/switchboard-sim/switchboard/web/protocol"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// recoverBatch is how many open calls Recover brings back between two progress reports.
+const recoverBatch = 256
+
+// Errors of recoverCall.
+var (
+	errCallEnded = errors.New("the call has ended")
+	errFull      = errors.New("the server holds as many calls as it may")
+	errStopping  = errors.New("the server is stopping")
+)
+
+// scenarioCache shares one compiled scenario among the recovered and replayed calls that
+// recorded the same sources (by hash), instead of compiling them once per call.
+type scenarioCache struct {
+	mu     sync.Mutex
+	byHash map[string]*engine.Scenario
+}
+
+// scenarioFor returns the compiled scenario a recorded call was played with: the offered
+// one when its hash matches, else one rebuilt from the recorded sources (and cached).
+func (s *Floor) scenarioFor(info journal.Call) (*engine.Scenario, error) {
+	if sc := s.offered(info.ScenarioID); sc != nil && sc.Hash == info.Hash && info.Hash != "" {
+		return sc, nil
+	}
+	s.scCache.mu.Lock()
+	sc := s.scCache.byHash[info.Hash]
+	s.scCache.mu.Unlock()
+	if sc != nil && info.Hash != "" {
+		return sc, nil
+	}
+	sc, diags := engine.LoadSources(info.Sources)
+	if diags.HasErrors() {
+		return nil, fmt.Errorf("rebuilding its scenario: %s", diags.Error())
+	}
+	if info.Hash != "" && sc.Hash == info.Hash {
+		s.scCache.mu.Lock()
+		if s.scCache.byHash == nil {
+			s.scCache.byHash = map[string]*engine.Scenario{}
+		}
+		s.scCache.byHash[info.Hash] = sc
+		s.scCache.mu.Unlock()
+	}
+	return sc, nil
+}
+
+// Recover brings back every open call the journal holds (after a restart or a crash), up
+// to MaxCalls: each is rebuilt from its entries; timers that fell due while the server was
+// down fire at once. It works through the calls in batches of recoverBatch, logging its
+// progress, and the server may serve meanwhile: a client that reconnects to a call not yet
+// reached has it recovered on the spot (handleWS). It returns how many calls came back.
+func (s *Floor) Recover(ctx context.Context) (int, error) {
+	if s.journal == nil {
+		return 0, nil
+	}
+	open := true
+	sums, err := s.journal.List(ctx, journal.Filter{Open: &open, Limit: s.maxCalls})
+	if err != nil {
+		return 0, fmt.Errorf("listing open calls: %w", err)
+	}
+	ids := make([]string, len(sums))
+	for i, sum := range sums {
+		ids[i] = sum.ID
+	}
+	sums = nil //nolint:ineffassign // let the listing's sources go before the calls load
+	began := time.Now()
+	n := 0
+	for i, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		_, fresh, err := s.recoverCall(ctx, id)
+		switch {
+		case errors.Is(err, errFull) || errors.Is(err, errStopping):
+			s.log.Warn("not recovering the remaining open calls", "reason", err, "left", len(ids)-i)
+			return n, nil
+		case err != nil:
+			s.log.Error("cannot recover an open call", "call", id, "err", err)
+		case fresh:
+			n++
+		}
+		if (i+1)%recoverBatch == 0 {
+			s.log.Info("recovering open calls", "done", i+1, "of", len(ids), "elapsed", time.Since(began).Round(time.Millisecond))
+		}
+	}
+	return n, nil
+}
+
+// recoverCall brings the open call id back into memory, unless it already is; fresh tells
+// that this call did it. errCallEnded if the journal says the call has ended.
+func (s *Floor) recoverCall(ctx context.Context, id string) (c *call, fresh bool, err error) {
+	s.mu.Lock()
+	c = s.calls[id]
+	s.mu.Unlock()
+	if c != nil {
+		return c, false, nil
+	}
+	info, entries, res, err := s.journal.Load(ctx, id)
+	if err != nil {
+		return nil, false, err
+	}
+	if res != nil {
+		return nil, false, errCallEnded
+	}
+	sc, err := s.scenarioFor(info)
+	if err != nil {
+		return nil, false, err
+	}
+	info.Sources = sc.Sources // the same bytes (same hash), shared
+	c = newCall(s, info, sc, info.Created, s.journal, nil)
+	if err := c.replay(entries); err != nil {
+		return nil, false, fmt.Errorf("replaying it: %w", err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.calls[id] != nil:
+		return s.calls[id], false, nil
+	case s.stopping:
+		return nil, false, errStopping
+	case len(s.calls)+s.reserved >= s.maxCalls:
+		return nil, false, errFull
+	}
+	s.calls[id] = c
+	s.running.Add(1)
+	go c.run(s.ctx)
+	return c, true, nil
+}
+
+// endedCall is a call that has left memory, loaded from the journal to replay it to a
+// client that reconnects.
+type endedCall struct {
+	info    journal.Call
+	sc      *engine.Scenario
+	entries []journal.Entry
+}
+
+// findCall looks a call up for a websocket: in memory, else in the journal, where an open
+// one (not yet recovered) is recovered now and an ended one is returned for a replay.
+func (s *Floor) findCall(ctx context.Context, id string) (*call, *endedCall) {
+	s.mu.Lock()
+	c := s.calls[id]
+	s.mu.Unlock()
+	if c != nil || s.journal == nil {
+		return c, nil
+	}
+	c, _, err := s.recoverCall(ctx, id)
+	if err == nil {
+		return c, nil
+	}
+	if !errors.Is(err, errCallEnded) {
+		if !errors.Is(err, journal.ErrNotFound) {
+			s.log.Warn("a reconnect to a call not in memory", "call", id, "err", err)
+		}
+		return nil, nil
+	}
+	info, entries, _, err := s.journal.Load(ctx, id)
+	if err != nil {
+		return nil, nil
+	}
+	sc, err := s.scenarioFor(info)
+	if err != nil {
+		s.log.Error("cannot replay an ended call", "call", id, "err", err)
+		return nil, nil
+	}
+	return nil, &endedCall{info: info, sc: sc, entries: entries}
+}
+
+// serveEnded sends an ended call's messages after seq after, re-derived from its journal
+// entries, then closes with 1000, as a reconnect to a call in memory would.
+func (s *Floor) serveEnded(ws *websocket.Conn, e *endedCall, after int64) {
+	log := s.log.With("call", e.info.ID)
+	k := newConn(ws, nil, log)
+	k.backlog = replayEnded(s, e.info, e.sc, e.entries, after)
+	log.Info("connected to an ended call", "replayed", len(k.backlog))
+	close(k.ready)
+	k.finish(websocket.CloseNormalClosure, "the call has ended")
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		_ = ws.Close()
+		return
+	}
+	s.running.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.running.Done()
+		k.writeLoop()
+	}()
+	// Read until the writer closes the socket, so the client's close is answered.
+	ws.SetReadLimit(protocol.MaxFrameBytes)
+	_ = ws.SetReadDeadline(time.Now().Add(pongWait))
+	for {
+		if _, _, err := ws.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// Found is a call looked up for a trainee's websocket: live in memory, or ended and
+// loaded from the journal for a replay.
+type Found struct {
+	c     *call
+	ended *endedCall
+}
+
+// TokenHash is the hash of the call's token, to check the client's (access.CallTokenOK).
+func (f Found) TokenHash() string {
+	if f.c != nil {
+		return f.c.info.TokenHash
+	}
+	return f.ended.info.TokenHash
+}
+
+// Find looks call id up for a trainee's websocket: in memory, else in the journal, where
+// an open call not yet recovered is recovered now and an ended one is loaded for a replay.
+func (s *Floor) Find(ctx context.Context, id string) (Found, bool) {
+	c, e := s.findCall(ctx, id)
+	return Found{c: c, ended: e}, c != nil || e != nil
+}
+
+// Serve attaches the trainee's websocket to a call found by Find and reads it until it
+// closes: the call's messages after seq after, then the live call (a newer trainee
+// connection replaces this one with close 4000). An ended call's messages are replayed,
+// then the websocket closes with 1000.
+func (s *Floor) Serve(ws *websocket.Conn, f Found, after int64) {
+	if f.ended != nil {
+		s.serveEnded(ws, f.ended, after)
+		return
+	}
+	s.attachConn(ws, f.c, after, false)
+}

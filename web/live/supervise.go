@@ -1,0 +1,371 @@
+package live
+
+import (
+	"errors"
+	"github.com/switchboard-sim/switchboard/web/protocol"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+// Supervisors: a call's second audience. A supervisor's connection (ServeSupervisor) gets
+// the supervisors' projection of the call — everything the trainee sees plus every rule
+// feedback whatever the coach setting, score changes and whispers with their ids — and
+// may send only whisper messages. The floor board (Floor) lists the live calls with alerts.
+// Who may supervise is decided by the caller (the studio's roles); this file only serves.
+
+// Floor board thresholds (docs/protocol.md, "Floor board"). A live call raises an alert
+// when one of them is crossed.
+const (
+	// FloorSilence is how long nobody has said anything (the customer is not speaking and
+	// the trainee has not replied) before the board flags the call.
+	FloorSilence = 20 * time.Second
+	// FloorTimerWarn is how close the call's next timer (a customer who gives up, hangs
+	// up or prompts) must be for the board to flag it.
+	FloorTimerWarn = 10 * time.Second
+	// FloorBadMood is the customer's mood (-1 furious .. 1 delighted) at or below which the
+	// board flags the call as going badly.
+	FloorBadMood = -0.5
+	// MaxWatchRules bounds the rules a floor request may watch.
+	MaxWatchRules = 50
+)
+
+// whisperIDPrefix starts the journal's client id of a whisper, so that a supervisor's
+// message ids never collide with the trainee's.
+const whisperIDPrefix = "whisper:"
+
+// newSupStream makes a stream of the supervisors' projection.
+func (c *call) newSupStream(emit func(int64, []byte)) *stream {
+	st := newStream(c.sc.Persona.WPM, true, emit)
+	st.full = true
+	return st
+}
+
+// supProjection rebuilds the supervisors' projection of the call so far from its entries
+// (the same session and stream, fed the same inputs, give the same messages): the frames
+// a new supervisor catches up with, and the stream positioned at the call's clock.
+func (c *call) supProjection() ([][]byte, *stream) {
+	var frames [][]byte
+	st := c.newSupStream(func(_ int64, f []byte) { frames = append(frames, f) })
+	sess := c.info.Session(c.sc)
+	outs := sess.Start(nil)
+	st.outputs(outs, nil, 0)
+	for _, e := range c.entries {
+		st.advance(e.Event.At)
+		var err error
+		if outs, err = sess.Apply(e.Event, outs[:0]); err != nil { // applied before: cannot happen
+			c.log.Error("rebuilding the supervisors' view failed", "entry", e.Seq, "err", err)
+			break
+		}
+		st.outputs(outs, entryAck(e), e.Event.At)
+	}
+	st.advance(c.clock)
+	return frames, st
+}
+
+// emitSup sends a frame of the supervisors' projection to every supervisor listening.
+func (c *call) emitSup(seq int64, frame []byte) {
+	if seq <= c.supSent { // re-emitted by a rebuild
+		return
+	}
+	c.supSent = seq
+	for k := range c.subs {
+		if !k.queue(frame) {
+			c.dropSub(k)
+		}
+	}
+}
+
+// attachSub adds a supervisor, who first catches up with the messages after m.after.
+func (c *call) attachSub(m attachMsg) {
+	k := m.conn
+	frames, st := c.supProjection()
+	after := min(max(m.after, 0), int64(len(frames)))
+	k.backlog = frames[after:len(frames):len(frames)]
+	replayed := len(k.backlog)
+	close(k.ready)
+	if !c.endedAt.IsZero() {
+		k.finish(websocket.CloseNormalClosure, "the call has ended")
+		return
+	}
+	if c.sup == nil {
+		st.emit = c.emitSup
+		c.sup, c.supSent = st, st.seq
+	}
+	c.subs[k] = struct{}{}
+	c.log.Info("supervisor listening", "replayed", replayed, "listeners", len(c.subs))
+}
+
+// dropSub forgets a supervisor; with nobody left, the projection stops.
+func (c *call) dropSub(k *conn) {
+	delete(c.subs, k)
+	if len(c.subs) == 0 {
+		c.sup = nil
+	}
+}
+
+// dropSubs closes every supervisor's connection with code.
+func (c *call) dropSubs(code int, reason string) {
+	for k := range c.subs {
+		k.finish(code, reason)
+	}
+	clear(c.subs)
+	c.sup = nil
+}
+
+// flushSubs hands each supervisor the frames of the current step.
+func (c *call) flushSubs() {
+	for k := range c.subs {
+		if !k.flush() {
+			c.dropSub(k)
+		}
+	}
+}
+
+// subError sends a connection-local error to a supervisor.
+func (c *call) subError(m localError) {
+	if !m.conn.queue(protocol.ErrorFrame(c.now(m.arrived), m.code, m.message, m.id)) {
+		c.dropSub(m.conn)
+		return
+	}
+	if m.close != 0 {
+		m.conn.finish(m.close, m.message)
+		c.dropSub(m.conn)
+	}
+}
+
+// supervisorInput handles a supervisor's message: a whisper is journaled like every input
+// and shown to the trainee and the supervisors; anything else is refused, since only the
+// trainee's connection acts for the trainee.
+func (c *call) supervisorInput(m inMsg) {
+	k := m.conn
+	if _, ok := c.subs[k]; !ok {
+		return
+	}
+	at := c.now(m.arrived)
+	c.tick(at)
+	c.afterStep(time.Now())
+	refuse := func(code, msg string) {
+		if !k.queue(protocol.ErrorFrame(at, code, msg, m.msg.ID)) {
+			c.dropSub(k)
+		}
+	}
+	if m.msg.Type != protocol.TypeWhisper {
+		refuse(protocol.CodeNotAllowed, "a supervisor can only whisper: only the trainee's connection acts for the trainee")
+		return
+	}
+	id := whisperIDPrefix + m.msg.ID
+	if _, dup := c.whispered[id]; dup {
+		return // a retry: the whisper message already carries its id
+	}
+	if c.sess.Ended() {
+		refuse(protocol.CodeNotAllowed, "the call has ended")
+		return
+	}
+	if err := c.step(engine.Event{Type: engine.EventWhisper, At: at, Text: *m.msg.Text}, id); err != nil {
+		if errors.Is(err, ErrStorage) {
+			refuse(protocol.CodeStorage, err.Error())
+			return
+		}
+		refuse(protocol.CodeNotAllowed, notAllowedText(err))
+		return
+	}
+	c.afterStep(time.Now())
+}
+
+// FloorCall is one live call as the floor board shows it (GET /api/supervise/floor).
+type FloorCall struct {
+	ID         string    `json:"id"`
+	Trainee    string    `json:"trainee"`
+	ScenarioID string    `json:"scenario_id"`
+	Title      string    `json:"title"`
+	Started    time.Time `json:"started"`
+	Node       string    `json:"node"`
+	Elapsed    int64     `json:"elapsed_ms"`
+	Mood       float64   `json:"mood"`
+	// Fired lists the rules that fired so far, in order (a rule firing twice is listed twice).
+	Fired    []string `json:"fired"`
+	Whispers int      `json:"whispers"`
+	Speaking bool     `json:"speaking"` // the customer is speaking
+	// Silence is how long nothing has been said, while the customer is not speaking.
+	Silence int64 `json:"silence_ms"`
+	// TimerIn is how long until the call's next timer fires; absent when none is set.
+	TimerIn   *int64 `json:"timer_in_ms,omitempty"`
+	Connected bool   `json:"connected"` // the trainee's page is connected
+	Listeners int    `json:"listeners"` // supervisors listening
+	Ended     bool   `json:"ended"`
+	Outcome   string `json:"outcome,omitempty"`
+	Passed    bool   `json:"passed,omitempty"`
+	// Alerts say why the call needs a look: "rule:ID" (a watched rule fired), "silence",
+	// "timer" (the customer may give up soon) and "mood".
+	Alerts []string `json:"alerts"`
+}
+
+// floorSnap is what a call's goroutine publishes for the board after each step.
+type floorSnap struct {
+	FloorCall
+	clock    int64 // the call clock when published
+	at       time.Time
+	spoke    int64 // call-clock time of the last thing said
+	deadline int64 // the next timer, -1 for none
+}
+
+// floorState is the call goroutine's side of the board: the published snapshot and what
+// it was made from, so that an unchanged call publishes nothing.
+type floorState struct {
+	snap    atomic.Pointer[floorSnap]
+	version [5]int64
+}
+
+// publish makes a new board snapshot when the call changed. Call goroutine only.
+func (c *call) publish(now time.Time) {
+	if c.debug != nil {
+		return
+	}
+	v := [5]int64{int64(len(c.entries)), c.st.seq, int64(len(c.subs)), 0, 0}
+	if c.conn != nil {
+		v[3] = 1
+	}
+	if !c.endedAt.IsZero() {
+		v[4] = 1
+	}
+	if v == c.floor.version && c.floor.snap.Load() != nil {
+		return
+	}
+	c.floor.version = v
+	fc := FloorCall{ID: c.id, Trainee: c.info.Trainee, ScenarioID: c.info.ScenarioID, Title: c.info.Title,
+		Started: c.created, Node: c.sess.Node(), Mood: c.sess.Mood(), Fired: firedRules(c.st.feedback),
+		Whispers: len(c.whispered), Speaking: c.st.line.active, Connected: c.conn != nil, Listeners: len(c.subs)}
+	deadline := int64(-1)
+	if d, ok := c.sess.NextDeadline(); ok {
+		deadline = d
+	}
+	if e := c.sess.End(); e != nil {
+		fc.Ended, fc.Outcome, fc.Passed = true, e.Outcome, e.Passed
+	}
+	c.floor.snap.Store(&floorSnap{FloorCall: fc, clock: c.clock, at: now, spoke: c.st.spoke, deadline: deadline})
+}
+
+// Board lists the live trainees' calls, oldest first, as of now, with their alerts; watch
+// names the rules whose firing raises an alert.
+func (s *Floor) Board(now time.Time, watch []string) []FloorCall {
+	s.mu.Lock()
+	snaps := make([]*floorSnap, 0, len(s.calls))
+	for _, c := range s.calls {
+		if p := c.floor.snap.Load(); p != nil {
+			snaps = append(snaps, p)
+		}
+	}
+	s.mu.Unlock()
+	out := make([]FloorCall, 0, len(snaps))
+	for _, p := range snaps {
+		fc := p.FloorCall
+		clock := p.clock
+		if !fc.Ended {
+			clock = max(clock, now.Sub(fc.Started).Milliseconds())
+		}
+		fc.Elapsed = clock
+		fc.Alerts = []string{}
+		for _, r := range fc.Fired {
+			if slices.Contains(watch, r) && !slices.Contains(fc.Alerts, "rule:"+r) {
+				fc.Alerts = append(fc.Alerts, "rule:"+r)
+			}
+		}
+		if !fc.Ended {
+			if !fc.Speaking {
+				fc.Silence = max(clock-p.spoke, 0)
+				if fc.Silence >= FloorSilence.Milliseconds() {
+					fc.Alerts = append(fc.Alerts, "silence")
+				}
+			}
+			if p.deadline >= 0 {
+				in := max(p.deadline-clock, 0)
+				fc.TimerIn = &in
+				if in <= FloorTimerWarn.Milliseconds() {
+					fc.Alerts = append(fc.Alerts, "timer")
+				}
+			}
+			if fc.Mood <= FloorBadMood {
+				fc.Alerts = append(fc.Alerts, "mood")
+			}
+		}
+		out = append(out, fc)
+	}
+	slices.SortFunc(out, func(a, b FloorCall) int {
+		if c := a.Started.Compare(b.Started); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out
+}
+
+// ParseWatch reads a comma-separated list of rule ids (the floor's "watch" parameter).
+func ParseWatch(v string) []string {
+	var out []string
+	for _, r := range strings.Split(v, ",") {
+		if r = strings.TrimSpace(r); r != "" && len(out) < MaxWatchRules {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Listenable reports whether call id is live and may be listened to (not a debug call).
+func (s *Floor) Listenable(id string) bool {
+	s.mu.Lock()
+	c := s.calls[id]
+	s.mu.Unlock()
+	return c != nil && c.debug == nil
+}
+
+// Listen attaches a supervisor's websocket to live call id, sending the supervisors'
+// projection after seq after, and reads it until it closes. The caller has checked who
+// may supervise. A call that is gone closes the websocket with 1001.
+func (s *Floor) Listen(ws *websocket.Conn, id string, after int64) {
+	s.mu.Lock()
+	c := s.calls[id]
+	s.mu.Unlock()
+	if c == nil || c.debug != nil {
+		closeGone(ws)
+		return
+	}
+	s.attachConn(ws, c, after, true)
+}
+
+func closeGone(ws *websocket.Conn) {
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the call is gone"), time.Now().Add(writeWait))
+	_ = ws.Close()
+}
+
+// attachConn attaches a websocket to call c (as the trainee's or a supervisor's) and
+// reads it until it closes.
+func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor bool) {
+	k := newConn(ws, c, c.log)
+	k.supervisor = supervisor
+	s.mu.Lock()
+	if s.stopping {
+		s.mu.Unlock()
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the server is stopping"), time.Now().Add(writeWait))
+		_ = ws.Close()
+		return
+	}
+	s.running.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.running.Done()
+		k.writeLoop()
+	}()
+	if !c.post(attachMsg{conn: k, after: after}) {
+		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the call is gone"), time.Now().Add(writeWait))
+		_ = ws.Close()
+		close(k.ready)
+		close(k.send)
+		return
+	}
+	k.readLoop()
+}

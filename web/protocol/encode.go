@@ -1,0 +1,164 @@
+package protocol
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// The messages sent most often (a word per word spoken, and those around each reply) are
+// encoded by hand: encoding/json's reflection cost a few microseconds per message, which
+// is most of the server's share of the reply latency (docs/performance.md). The output is
+// JSON that encoding/json decodes to the same values (encode_test.go checks this, with a
+// fuzz test); the other messages use encoding/json.
+
+// fastJSON is implemented by messages that encode themselves.
+type FastJSON interface {
+	AppendJSON(b []byte) []byte
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json
+// does; U+2028 and U+2029 are escaped so the text is also safe inside JavaScript.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendHeader opens a message object with its header fields.
+func appendHeader(b []byte, h *Header) []byte {
+	b = append(b, `{"seq":`...)
+	b = strconv.AppendInt(b, h.Seq, 10)
+	b = append(b, `,"type":`...)
+	b = appendString(b, h.Type)
+	b = append(b, `,"at":`...)
+	return strconv.AppendInt(b, h.At, 10)
+}
+
+func appendStringField(b []byte, key, v string) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return appendString(b, v)
+}
+
+func appendIntField(b []byte, key string, v int64) []byte {
+	b = append(b, ',', '"')
+	b = append(b, key...)
+	b = append(b, '"', ':')
+	return strconv.AppendInt(b, v, 10)
+}
+
+func (m *WordMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendIntField(b, "index", int64(m.Index))
+	b = appendStringField(b, "text", m.Text)
+	return append(b, '}')
+}
+
+func (m *LineEndMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendStringField(b, "node", m.Node)
+	return append(b, '}')
+}
+
+func (m *CutMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendStringField(b, "node", m.Node)
+	b = appendIntField(b, "spoken", int64(m.Spoken))
+	b = appendIntField(b, "words", int64(m.Words))
+	return append(b, '}')
+}
+
+func (m *LineStartMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendStringField(b, "node", m.Node)
+	b = appendStringField(b, "text", m.Text)
+	b = appendIntField(b, "words", int64(m.Words))
+	b = appendIntField(b, "duration_ms", m.Duration)
+	b = append(b, `,"ms_per_word":`...)
+	// Durations and word counts are whole numbers, so this is finite; 'g' with the
+	// shortest precision round-trips exactly.
+	b = strconv.AppendFloat(b, m.MsPerWord, 'g', -1, 64)
+	if m.Emotion != "" {
+		b = appendStringField(b, "emotion", m.Emotion)
+	}
+	if len(m.Pauses) > 0 {
+		b = append(b, `,"pauses":[`...)
+		for i, p := range m.Pauses {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"after":`...)
+			b = strconv.AppendInt(b, int64(p.After), 10)
+			b = append(b, `,"ms":`...)
+			b = strconv.AppendInt(b, p.MS, 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	return append(b, '}')
+}
+
+func (m *TraineeMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendStringField(b, "id", m.ID)
+	b = appendStringField(b, "event", m.Event)
+	if m.Text != "" {
+		b = appendStringField(b, "text", m.Text)
+	}
+	if m.Choice != nil {
+		b = appendIntField(b, "choice", int64(*m.Choice))
+	}
+	b = append(b, `,"flags":[`...)
+	for i, f := range m.Flags {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f)
+	}
+	return append(b, ']', '}')
+}

@@ -1,0 +1,84 @@
+package studio
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/web/access"
+)
+
+// requestRole returns the role a request carries: "Authorization: Bearer SECRET" (for
+// scripts) or the session cookie.
+func (s *Studio) requestRole(r *http.Request) access.Role {
+	if a, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.secrets.RoleOf(strings.TrimSpace(a))
+	}
+	if c, err := r.Cookie(access.CookieName); err == nil {
+		return s.sessions.Role(c.Value, time.Now())
+	}
+	return access.RoleNone
+}
+
+// signIn starts a session for role and sets its cookie: HttpOnly, SameSite=Lax, and
+// Secure behind TLS or when the server's public URL is https.
+func (s *Studio) signIn(w http.ResponseWriter, r *http.Request, role access.Role) {
+	id := s.sessions.Create(role, time.Now())
+	http.SetCookie(w, &http.Cookie{Name: access.CookieName, Value: id, Path: "/", MaxAge: int(access.SessionAge / time.Second),
+		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// signOut revokes the request's session and clears its cookie.
+func (s *Studio) signOut(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(access.CookieName); err == nil {
+		s.sessions.Revoke(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: access.CookieName, Value: "", Path: "/", MaxAge: -1,
+		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+}
+
+// sameOrigin reports whether a request comes from the studio's own origin: scheme, host
+// and port all match the request's own (its Host, http or https as it arrived) or the
+// server's public URL (BaseURL, for a TLS-terminating proxy). A request without Origin passes when Sec-Fetch-Site does not say
+// otherwise (scripts and old browsers); strict refuses it unless Sec-Fetch-Site says
+// same-origin.
+func (s *Studio) sameOrigin(r *http.Request, strict bool) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		site := r.Header.Get("Sec-Fetch-Site")
+		if strict {
+			return site == "same-origin"
+		}
+		return o == "" && (site == "" || site == "same-origin" || site == "none")
+	}
+	u, err := url.Parse(o)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	for _, want := range []*url.URL{{Scheme: scheme, Host: r.Host}, s.origin} {
+		if want != nil && strings.EqualFold(u.Scheme, want.Scheme) && strings.EqualFold(hostPort(u), hostPort(want)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hostPort returns u's host with its port, the scheme's default port made explicit.
+func hostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		switch strings.ToLower(u.Scheme) {
+		case "https", "wss":
+			port = "443"
+		default:
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
