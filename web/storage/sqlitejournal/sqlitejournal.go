@@ -115,6 +115,49 @@ var migrations = []string{
 		data TEXT NOT NULL              -- JSON array of engine.SourceFile, as calls.sources
 	) STRICT;
 	ALTER TABLE calls ADD COLUMN sources_key TEXT NOT NULL DEFAULT '';`,
+	// 6: accounts (web/accounts): teams, accounts, invites, sign-in sessions, and which
+	// account made which call. Tokens are stored as hex SHA-256 only.
+	`CREATE TABLE teams (
+		id      TEXT NOT NULL PRIMARY KEY,
+		name    TEXT NOT NULL,
+		track   TEXT NOT NULL DEFAULT '',
+		created TEXT NOT NULL
+	) STRICT;
+	CREATE TABLE accounts (
+		id            TEXT NOT NULL PRIMARY KEY,
+		login         TEXT NOT NULL UNIQUE,
+		name          TEXT NOT NULL,
+		role          TEXT NOT NULL CHECK (role IN ('trainee', 'supervisor')),
+		team          TEXT NOT NULL DEFAULT '',
+		password_hash TEXT NOT NULL,
+		created       TEXT NOT NULL
+	) STRICT;
+	CREATE INDEX accounts_by_team ON accounts (team, name);
+	CREATE TABLE invites (
+		token_hash TEXT NOT NULL PRIMARY KEY,
+		role       TEXT NOT NULL,
+		team       TEXT NOT NULL DEFAULT '',
+		created_by TEXT NOT NULL,
+		created    TEXT NOT NULL,
+		expires    TEXT NOT NULL,
+		used       TEXT,              -- NULL while unused
+		used_by    TEXT NOT NULL DEFAULT ''
+	) STRICT;
+	CREATE TABLE sessions (
+		token_hash TEXT NOT NULL PRIMARY KEY,
+		account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		created    TEXT NOT NULL,
+		expires    TEXT NOT NULL
+	) STRICT;
+	CREATE INDEX sessions_by_account ON sessions (account_id);
+	CREATE TABLE call_links (
+		call_id    TEXT NOT NULL PRIMARY KEY,
+		account_id TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		track      TEXT NOT NULL DEFAULT '',
+		step       TEXT NOT NULL DEFAULT '',
+		created    TEXT NOT NULL
+	) STRICT;
+	CREATE INDEX call_links_by_account ON call_links (account_id, created);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.

@@ -1,0 +1,266 @@
+package accounts
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine/debrief"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/track"
+)
+
+// callResult is one linked call as the trainee's history shows it.
+type callResult struct {
+	ID       string    `json:"id"`
+	Scenario string    `json:"scenario"`
+	Title    string    `json:"title"`
+	Track    string    `json:"track,omitempty"`
+	Step     string    `json:"step,omitempty"`
+	Created  time.Time `json:"created"`
+	Open     bool      `json:"open"`
+	Overall  float64   `json:"overall"`
+	Passed   bool      `json:"passed"`
+	Note     string    `json:"note,omitempty"`
+}
+
+// history loads the linked calls of the given accounts from the journal, by account,
+// oldest first. A linked call missing from the journal is logged and skipped.
+func (h *Handler) history(ctx context.Context, ids ...string) (map[string][]callResult, error) {
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	links, err := h.svc.store.CallLinks(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]callResult{}
+	for _, l := range links {
+		c, _, res, err := h.o.Journal.Load(ctx, l.CallID)
+		if errors.Is(err, journal.ErrNotFound) {
+			h.log.Warn("accounts: a linked call is not in the journal", "call", l.CallID)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		cr := callResult{ID: c.ID, Scenario: c.ScenarioID, Title: c.Title, Track: l.Track, Step: l.Step, Created: c.Created, Open: res == nil}
+		if res != nil {
+			cr.Overall, cr.Passed, cr.Note = res.End.Overall, res.End.Passed, res.End.Note
+		}
+		out[l.AccountID] = append(out[l.AccountID], cr)
+	}
+	return out, nil
+}
+
+// results turns accounts' finished calls into track results for trackID: a call taken
+// as a step of this track counts for that step, any other for every step of its
+// scenario (docs/tracks.md).
+func (h *Handler) results(ctx context.Context, accountID, trackID string) (map[string][]track.Result, error) {
+	hist, err := h.history(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return toResults(hist, trackID), nil
+}
+
+func toResults(hist map[string][]callResult, trackID string) map[string][]track.Result {
+	out := map[string][]track.Result{}
+	for id, calls := range hist {
+		for _, c := range calls {
+			if c.Open {
+				continue
+			}
+			r := track.Result{Scenario: c.Scenario, Overall: c.Overall, Void: c.Note != ""}
+			if c.Track == trackID {
+				r.Step = c.Step
+			}
+			out[id] = append(out[id], r)
+		}
+	}
+	return out
+}
+
+func (h *Handler) handleMyCalls(w http.ResponseWriter, r *http.Request, a who) {
+	hist, err := h.history(r.Context(), a.acc.ID)
+	if err != nil {
+		h.storeFailed(w, "reading your calls", err)
+		return
+	}
+	calls := hist[a.acc.ID]
+	if calls == nil {
+		calls = []callResult{}
+	}
+	writeJSON(w, http.StatusOK, calls)
+}
+
+// handleMyDebrief serves the debrief of one of the trainee's own calls, on any device
+// (no call token needed); another account's call is "not found", as if it did not exist.
+func (h *Handler) handleMyDebrief(w http.ResponseWriter, r *http.Request, a who) {
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	id := r.PathValue("id")
+	l, err := h.svc.store.CallLink(ctx, id)
+	if errors.Is(err, ErrNotFound) || (err == nil && l.AccountID != a.acc.ID) {
+		writeError(w, http.StatusNotFound, "not_found", "no such call among yours")
+		return
+	}
+	if err != nil {
+		h.storeFailed(w, "reading the call", err)
+		return
+	}
+	c, entries, res, err := h.o.Journal.Load(ctx, id)
+	if err != nil {
+		h.storeFailed(w, "reading the call", err)
+		return
+	}
+	rec, err := debrief.Build(c, entries, res)
+	if err != nil {
+		h.log.Error("accounts: rebuilding a call record", "call", id, "err", err)
+		writeError(w, http.StatusInternalServerError, "record_failed", "the call record could not be rebuilt")
+		return
+	}
+	notes, err := journal.NotesOf(ctx, h.o.Journal, id)
+	if err != nil {
+		h.storeFailed(w, "reading the call's notes", err)
+		return
+	}
+	rec.Notes = append(rec.Notes, notes...)
+	writeJSON(w, http.StatusOK, rec)
+}
+
+// trackView is a track with a trainee's progress on it.
+type trackView struct {
+	*track.Track
+	Assigned bool           `json:"assigned"`
+	Progress track.Progress `json:"progress"`
+}
+
+// handleTracks lists the tracks (no progress): public, like the scenario list.
+func (h *Handler) handleTracks(w http.ResponseWriter, r *http.Request) {
+	ts := h.o.Tracks()
+	if ts == nil {
+		ts = []*track.Track{}
+	}
+	writeJSON(w, http.StatusOK, ts)
+}
+
+// handleMyTracks lists every track with the trainee's progress, the team's assigned
+// track first.
+func (h *Handler) handleMyTracks(w http.ResponseWriter, r *http.Request, a who) {
+	hist, err := h.history(r.Context(), a.acc.ID)
+	if err != nil {
+		h.storeFailed(w, "reading your progress", err)
+		return
+	}
+	assigned := h.view(r.Context(), a.acc).Track
+	out := []trackView{}
+	for _, t := range h.o.Tracks() {
+		v := trackView{Track: t, Assigned: t.ID == assigned, Progress: track.Evaluate(t, toResults(hist, t.ID)[a.acc.ID])}
+		if v.Assigned {
+			out = append([]trackView{v}, out...)
+		} else {
+			out = append(out, v)
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// matrixRow is one trainee's line of the team matrix.
+type matrixRow struct {
+	Account  string         `json:"account"`
+	Name     string         `json:"name"`
+	Login    string         `json:"login"`
+	Progress track.Progress `json:"progress"`
+}
+
+// handleMatrix serves the team matrix for the team's track (or ?track=ID): one row per
+// trainee, one cell per step with the best score, attempts and state. ?format=csv
+// downloads it as CSV.
+func (h *Handler) handleMatrix(w http.ResponseWriter, r *http.Request, _ who) {
+	ctx := r.Context()
+	team, err := h.svc.store.Team(ctx, r.PathValue("id"))
+	if errors.Is(err, ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "no such team")
+		return
+	}
+	if err != nil {
+		h.storeFailed(w, "reading the team", err)
+		return
+	}
+	trackID := r.URL.Query().Get("track")
+	if trackID == "" {
+		trackID = team.Track
+	}
+	t := h.trackByID(trackID)
+	if t == nil {
+		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("the team has no track assigned, and no track has the id %q", trackID))
+		return
+	}
+	members, err := h.svc.store.Accounts(ctx, team.ID)
+	if err != nil {
+		h.storeFailed(w, "reading the team", err)
+		return
+	}
+	var ids []string
+	for _, m := range members {
+		if m.Role == RoleTrainee {
+			ids = append(ids, m.ID)
+		}
+	}
+	hist, err := h.history(ctx, ids...)
+	if err != nil {
+		h.storeFailed(w, "reading the team's calls", err)
+		return
+	}
+	res := toResults(hist, t.ID)
+	rows := []matrixRow{}
+	for _, m := range members {
+		if m.Role != RoleTrainee {
+			continue
+		}
+		rows = append(rows, matrixRow{Account: m.ID, Name: m.Name, Login: m.Login, Progress: track.Evaluate(t, res[m.ID])})
+	}
+	if r.URL.Query().Get("format") == "csv" {
+		writeMatrixCSV(w, team, t, rows)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"team": team, "track": t, "rows": rows})
+}
+
+// writeMatrixCSV writes one line per trainee and step: the CSV a spreadsheet opens.
+// Cells that begin with = + - @ are prefixed with ' so a spreadsheet never runs them.
+func writeMatrixCSV(w http.ResponseWriter, team Team, t *track.Track, rows []matrixRow) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.csv"`, safeName(team.Name), t.ID))
+	w.Header().Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	_ = cw.Write([]string{"trainee", "login", "track", "step", "scenario", "state", "best", "attempts", "passed"})
+	for _, row := range rows {
+		for i, sp := range row.Progress.Steps {
+			_ = cw.Write([]string{cell(row.Name), cell(row.Login), t.ID, sp.ID, t.Steps[i].Scenario, string(sp.State),
+				strconv.FormatFloat(sp.Best, 'f', 2, 64), strconv.Itoa(sp.Attempts), strconv.FormatBool(sp.State == track.StatePassed)})
+		}
+	}
+	cw.Flush()
+}
+
+func cell(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' || s[0] == '\r') {
+		return "'" + s
+	}
+	return s
+}
+
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			b[i] = '-'
+		}
+	}
+	return string(b)
+}
