@@ -62,6 +62,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	lrsPassword := fs.String("lrs-password", "", "LRS basic-auth password; prefer the environment variable [SWITCHBOARD_LRS_PASSWORD]")
 	designerSecret := fs.String("designer-secret", "", "the studio's designer secret (default: generated into DATA/access.json on first start);\nprefer the environment variable [SWITCHBOARD_DESIGNER_SECRET]")
 	supervisorSecret := fs.String("supervisor-secret", "", "the studio's supervisor secret (look, not change); prefer the environment variable\n[SWITCHBOARD_SUPERVISOR_SECRET]")
+	anonymous := fs.Bool("anonymous", true, "allow calls without an account (a typed name, as a single user); --anonymous=false for a team\ndeployment where trainees sign in (docs/tracks.md) [SWITCHBOARD_ANONYMOUS]")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
 	}
@@ -141,7 +142,8 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 1
 	}
 	db.SetCommitObserver(srv.ObserveCommit)
-	handler := st.Mount(srv.Handler())
+	acc := newAccounts(db, lib, secrets, *anonymous, *baseURL, log)
+	handler := st.Mount(acc.Mount(srv.Handler()))
 	if *pprofOn {
 		handler = withPprof(handler)
 		log.Warn("profiler on at /debug/pprof/ (--pprof)")

@@ -181,6 +181,9 @@
     prepareSound();
     const req = { scenario: settings.scenario, trainee: settings.trainee || "", coach: !!settings.coach };
     if (settings.suggestions) req.suggestions = settings.suggestions;
+    // A step of a track (from "My track", /account/track.html): the server links the call
+    // to the signed-in trainee's step, and refuses a step that is still locked.
+    if (settings.track && settings.step) { req.track = settings.track; req.step = settings.step; }
     let r, body;
     try {
       r = await fetch("/api/calls", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(req) });
@@ -200,7 +203,8 @@
       wpm: persona.wpm || 0, voice: persona.voice || null,
       suggestions: body.suggestions || req.suggestions || s.suggestions || "always",
       trainee: req.trainee, lastSeq: 0, outbox: [], quiet: [] };
-    lastStart = { scenario: call.scenario, trainee: call.trainee, coach: call.coach, suggestions: call.suggestions };
+    lastStart = { scenario: call.scenario, trainee: call.trainee, coach: call.coach, suggestions: call.suggestions,
+      track: req.track, step: req.step };
     save();
     SB.remember({ id: call.id, token: call.token, title: call.title, scenario: call.scenario, suggestions: call.suggestions,
       coach: call.coach, trainee: call.trainee, started: new Date().toISOString() });
@@ -865,7 +869,8 @@
       const input = document.querySelector('input[name="scenario"][value="' + CSS.escape(p.get("again")) + '"]');
       if (input) { input.checked = true; modes(null, p.get("suggestions")); }
       $("coach").checked = p.get("coach") === "1";
-      startCall(Object.assign(formSettings(), { scenario: p.get("again"), suggestions: p.get("suggestions") || undefined }));
+      startCall(Object.assign(formSettings(), { scenario: p.get("again"), suggestions: p.get("suggestions") || undefined,
+        track: p.get("track") || undefined, step: p.get("step") || undefined }));
     });
   }
 })();

@@ -8,9 +8,11 @@
   const SB = window.SB;
   const el = SB.el, svg = SB.svg, clock = SB.clock;
 
-  async function fetchRecord(id, token) {
-    // Without a token, the studio's API serves designers and supervisors (signed in by cookie).
+  async function fetchRecord(id, token, own) {
+    // Without a token, the studio's API serves designers and supervisors (signed in by cookie);
+    // own (#mine=1, from /account/track.html) is a signed-in trainee's own call, on any device.
     const url = token ? "/api/calls/" + encodeURIComponent(id) + "/debrief?token=" + encodeURIComponent(token)
+      : own ? "/api/me/calls/" + encodeURIComponent(id) + "/debrief"
       : "/api/studio/calls/" + encodeURIComponent(id) + "/debrief";
     const r = await fetch(url);
     const body = await r.json().catch(() => null);
@@ -25,7 +27,7 @@
     const id = p.get("id"), token = p.get("token");
     if (!id) { fail("This link is missing the call id."); return; }
     let rec;
-    try { rec = await fetchRecord(id, token); } catch (e) { fail("Could not load the debrief: " + e.message); return; }
+    try { rec = await fetchRecord(id, token, p.get("mine") === "1"); } catch (e) { fail("Could not load the debrief: " + e.message); return; }
     $("loading").hidden = true;
     document.title = "Switchboard — debrief: " + rec.title;
     $("d-title").textContent = "Debrief: " + rec.title;
