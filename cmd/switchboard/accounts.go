@@ -7,16 +7,16 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/track"
+	"github.com/switchboard-sim/switchboard/web/access"
 	"github.com/switchboard-sim/switchboard/web/accounts"
 	"github.com/switchboard-sim/switchboard/web/library"
-	"github.com/switchboard-sim/switchboard/web/studio"
 )
 
 // newAccounts makes the accounts handler: accounts are kept in the journal when it can
 // hold them (SQLite), in memory otherwise (PostgreSQL: not yet, said in the log); the
 // tracks are the library folder's tracks/, checked against its published scenarios and
 // reloaded whenever the library changes.
-func newAccounts(db store, lib *library.Library, secrets studio.Secrets, anonymous bool, baseURL string, log *slog.Logger) *accounts.Handler {
+func newAccounts(db store, lib *library.Library, secrets access.Secrets, anonymous bool, baseURL string, log *slog.Logger) *accounts.Handler {
 	st, ok := db.(accounts.Store)
 	if !ok {
 		st = accounts.NewMemory()

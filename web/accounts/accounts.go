@@ -2,7 +2,7 @@
 // expire, revocable sign-in sessions with throttled sign-in, and the link from a
 // trainee's calls to their account, so their history follows them across devices.
 //
-// Storage is behind Store: NewMemory for tests, the SQLite journal (web/sqlitejournal)
+// Storage is behind Store: NewMemory for tests, the SQLite journal (web/storage/sqlitejournal)
 // in production. Passwords are hashed with argon2id (golang.org/x/crypto/argon2); invite
 // and session tokens are random and stored only as SHA-256 hashes. Every rule about time
 // takes the time from the Service's clock, so tests use a fake one.
