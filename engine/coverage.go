@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -131,4 +132,33 @@ func (c *Coverage) Report() string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// EndingsNoTestReaches runs a scenario's test cases (cases, from the test file testPath)
+// and returns a warning at each ending of sc that no test's call reached, as lint and the
+// studio report it: "ending walked_out is reached by no test". Endings no call can reach
+// are left out (lint reports them as errors already), and so are a pack's endings the
+// scenario never enters. stop is asked as by RunTestUntil; when it stops a test, what the
+// tests reach is unknown and nothing is returned.
+func EndingsNoTestReaches(sc *Scenario, cases []TestCase, testPath string, stop func() bool) Diagnostics {
+	cov := NewCoverage(sc)
+	for _, c := range cases {
+		res := RunTestUntil(sc, c, true, stop)
+		if slices.Contains(res.Failures, StoppedFailure) {
+			return nil
+		}
+		cov.Add(res.Transcript)
+	}
+	reached := sc.reachable()
+	var diags Diagnostics
+	for _, it := range cov.Endings {
+		i, ok := sc.nodeIndex[it.Name]
+		if it.Covered || !ok || !reached[i] {
+			continue
+		}
+		n := sc.Nodes[i]
+		diags = append(diags, Diagnostic{Path: it.Path, Line: n.Line, Col: n.Col, Severity: SeverityWarning,
+			Message: fmt.Sprintf("ending %s is reached by no test (none in %s ends there)", n.ID, testPath)})
+	}
+	return diags
 }

@@ -221,3 +221,43 @@ func strconvQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// TestEndingsNoTestReaches: lint's warning at each ending no test of the scenario reaches,
+// at the ending's position; none when every ending is reached, or when a test was stopped.
+func TestEndingsNoTestReaches(t *testing.T) {
+	sc, diags := engine.Load(os.DirFS("testdata"), "ok/basic.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	all, tdiags := engine.LoadTests(os.DirFS("testdata"), "ok/basic.test.yaml", sc)
+	require.False(t, tdiags.HasErrors(), tdiags.Error())
+	byName := map[string]engine.TestCase{}
+	for _, c := range all {
+		byName[c.Name] = c
+	}
+	never := func() bool { return false }
+	for _, tc := range []struct {
+		name  string
+		cases []string
+		want  string
+	}{
+		{"every ending reached", []string{"honest", "interrupt", "missed"}, ""},
+		{"one test", []string{"honest"}, "ok/basic.yaml:26:3: warning: ending bad is reached by no test (none in ok/basic.test.yaml ends there)\n" +
+			"ok/basic.yaml:29:3: warning: ending missed is reached by no test (none in ok/basic.test.yaml ends there)"},
+		{"no tests", nil, "ok/basic.yaml:23:3: warning: ending good is reached by no test (none in ok/basic.test.yaml ends there)\n" +
+			"ok/basic.yaml:26:3: warning: ending bad is reached by no test (none in ok/basic.test.yaml ends there)\n" +
+			"ok/basic.yaml:29:3: warning: ending missed is reached by no test (none in ok/basic.test.yaml ends there)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var cases []engine.TestCase
+			for _, n := range tc.cases {
+				cases = append(cases, byName[n])
+			}
+			got := engine.EndingsNoTestReaches(sc, cases, "ok/basic.test.yaml", never)
+			assert.Equal(t, tc.want, got.Error())
+			for _, d := range got {
+				assert.Equal(t, engine.SeverityWarning, d.Severity, "a warning, never an error")
+			}
+		})
+	}
+	stopped := engine.EndingsNoTestReaches(sc, []engine.TestCase{byName["honest"]}, "ok/basic.test.yaml", func() bool { return true })
+	assert.Empty(t, stopped, "a stopped test says nothing about what the tests reach")
+}

@@ -7,6 +7,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/track"
@@ -14,7 +15,7 @@ import (
 )
 
 func cmdLint(env *cliEnv, args []string) int {
-	fs := newFlags(env, "lint", "[PATH...]", "Check scenarios, their test files and training tracks. Every problem is printed as\npath:line:col: message. PATH is a scenario file, a track file (in a folder named\ntracks), a folder of scenarios (its tracks/ folder is checked too), or the id of a\nshipped scenario; with no PATH the shipped library and its tracks are checked.\nExit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
+	fs := newFlags(env, "lint", "[PATH...]", "Check scenarios, their test files and training tracks. Every problem is printed as\npath:line:col: message. PATH is a scenario file, a track file (in a folder named\ntracks), a folder of scenarios (its tracks/ folder is checked too), or the id of a\nshipped scenario; with no PATH the shipped library and its tracks are checked.\nWhen a scenario has a test file, its tests are run and each ending none reaches is a warning.\nExit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
 	quiet := fs.Bool("q", false, "print only errors, not warnings or the summary")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
@@ -56,8 +57,13 @@ func cmdLint(env *cliEnv, args []string) int {
 		catalogAdd(cat, t.path, sc)
 		if sc != nil {
 			if tp, ok := t.testPath(); ok {
-				_, tdiags := engine.LoadTests(t.fsys, tp, sc)
+				cases, tdiags := engine.LoadTests(t.fsys, tp, sc)
 				diags = append(diags, tdiags...)
+				if !diags.HasErrors() {
+					// Warn at each ending no test reaches (the tests run as in switchboard test).
+					deadline := time.Now().Add(defaultTestTimeout)
+					diags = append(diags, engine.EndingsNoTestReaches(sc, cases, tp, func() bool { return time.Now().After(deadline) })...)
+				}
 			}
 		}
 		report(diags)

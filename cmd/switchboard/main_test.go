@@ -125,6 +125,31 @@ func TestLintChecksTestFiles(t *testing.T) {
 	assert.Contains(t, r.stdout, `quick.test.yaml:3:20: "fien" is not an ending of quick (did you mean "fine"?)`)
 }
 
+// TestLintWarnsAboutEndingsNoTestReaches: with a test file beside the scenario, lint runs
+// its tests and warns at each ending none reaches; a warning does not fail lint.
+func TestLintWarnsAboutEndingsNoTestReaches(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "quick.yaml", quickScenario)
+	writeFile(t, dir, "quick.test.yaml", "- name: t\n  steps: [{answer: 1s}, listen, {say: sorry}]\n  expect: {ending: fine}\n")
+	r := runCLI(t, nil, "lint", p)
+	assert.Equal(t, 0, r.code, "warnings do not fail lint")
+	assert.Equal(t, p+":22:3: warning: ending upset is reached by no test (none in "+filepath.Join(dir, "quick.test.yaml")+" ends there)\n", r.stdout)
+	assert.Contains(t, r.stderr, "1 scenario checked: 0 errors, 1 warning")
+
+	writeFile(t, dir, "quick.test.yaml", "- name: t\n  steps: [{answer: 1s}, listen, {say: sorry}]\n  expect: {ending: fine}\n"+
+		"- name: u\n  steps: [{answer: 1s}, listen, {say: whatever}]\n  expect: {ending: upset}\n")
+	r = runCLI(t, nil, "lint", p)
+	assert.Equal(t, 0, r.code)
+	assert.Empty(t, r.stdout)
+	assert.Contains(t, r.stderr, "1 scenario checked: 0 errors, 0 warnings")
+
+	// Without a test file there is nothing to warn about.
+	require.NoError(t, os.Remove(filepath.Join(dir, "quick.test.yaml")))
+	r = runCLI(t, nil, "lint", p)
+	assert.Equal(t, 0, r.code)
+	assert.Empty(t, r.stdout)
+}
+
 func TestTestCommand(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFile(t, dir, "quick.yaml", quickScenario)

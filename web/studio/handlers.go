@@ -53,7 +53,35 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sk := engine.DrawWith(s.lib.FS(), req.Path, []byte(req.Source), library.LoadOptions)
+	if !sk.Diags.HasErrors() {
+		if untested := s.untestedEndings(req.Path, req.Source); len(untested) > 0 {
+			sk.Diags = append(sk.Diags, untested...)
+			sk.Diags.Sort()
+		}
+	}
 	api.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
+}
+
+// untestedEndings warns at each ending that no test in the scenario's saved test file
+// reaches (engine.EndingsNoTestReaches, as switchboard lint does); nothing when the
+// scenario has errors, has no test file, or its test file has errors.
+func (s *Studio) untestedEndings(p, src string) engine.Diagnostics {
+	tp := engine.TestPath(p)
+	data, ok := s.lib.File(tp)
+	if !ok {
+		return nil
+	}
+	sc, _ := s.scenarioFor(p, &src)
+	if sc == nil {
+		return nil
+	}
+	var td engine.Diagnostics
+	cases := engine.ParseTests(tp, data, sc, &td)
+	if td.HasErrors() {
+		return nil
+	}
+	deadline := time.Now().Add(library.TestTimeout)
+	return engine.EndingsNoTestReaches(sc, cases, tp, func() bool { return time.Now().After(deadline) })
 }
 
 func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
