@@ -47,3 +47,19 @@ func TestCheckWarnsAboutEndingsNoTestReaches(t *testing.T) {
 		assert.Equal(t, 3, d.Col)
 	}
 }
+
+// dropTestCase saves the test file at path (through the studio, as a designer would)
+// without the test case called name, which must be in it.
+func dropTestCase(t *testing.T, e *env, path, name string) {
+	t.Helper()
+	var f fileInfo
+	require.Equal(t, 200, e.call("GET", "/api/studio/files/"+path, designerKey, nil, &f))
+	start := strings.Index(f.Source, "- name: "+name+"\n")
+	require.GreaterOrEqual(t, start, 0, "no test case %q in %s", name, path)
+	end := len(f.Source)
+	if i := strings.Index(f.Source[start+1:], "\n- name: "); i >= 0 {
+		end = start + 1 + i + 1
+	}
+	src := strings.TrimRight(f.Source[:start]+f.Source[end:], "\n") + "\n"
+	require.Equal(t, 200, e.call("PUT", "/api/studio/files/"+path, designerKey, map[string]string{"source": src, "base": f.Hash}, nil))
+}
