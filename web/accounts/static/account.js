@@ -97,7 +97,7 @@
         const li = el("li", "step step-" + sp.state);
         li.dataset.step = s.id;
         li.dataset.state = sp.state;
-        li.append(el("strong", "", s.title), el("span", "state", " — " + STATE[sp.state]));
+        li.append(el("strong", "", s.title), el("span", "state", STATE[sp.state]));
         const facts = [];
         if (sp.attempts) facts.push("best " + pct(sp.best) + " of " + pct(s.pass) + " needed, " + sp.attempts + (sp.attempts === 1 ? " call" : " calls"));
         else facts.push(pct(s.pass) + " to pass");
