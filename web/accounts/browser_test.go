@@ -108,7 +108,9 @@ steps:
 
 	// The supervisor's matrix before the pass (asked with the secret, as a script would).
 	matrix := func() []string {
-		var m struct{ Rows []struct{ Progress track.Progress } }
+		var m struct {
+			Rows []struct{ Progress track.Progress }
+		}
 		code, b := e.script(supervisorSecret).do("GET", "/api/teams/"+teamID+"/matrix", nil)
 		require.Equal(t, http.StatusOK, code)
 		require.NoError(t, json.Unmarshal(b, &m))
