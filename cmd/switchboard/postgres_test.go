@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,35 +17,53 @@ import (
 	"github.com/switchboard-sim/switchboard/web/storage/pgjournal/pgtest"
 )
 
-// TestServeOnPostgres takes a call over the documented protocol on a server whose journal
-// is in PostgreSQL (--database through its environment twin), kills the server with
-// kill -9 mid-call, and finishes the call on a new server that shares nothing with the
-// first but the database (another data folder): the call's record lives in PostgreSQL.
+// TestServeOnPostgres: two `switchboard serve` processes share one PostgreSQL database
+// (--database through its environment twin), each with its own data folder. A trainee
+// takes a call on A over the documented protocol; B refuses it while A lives (503
+// owned_elsewhere). A is killed with kill -9 right after the greeting; the trainee's
+// reconnects to B succeed once A's lease has expired, and the call is finished on B: the
+// journal holds every input once. Then B is stopped with SIGTERM holding a call, and
+// releases its lease (draining).
 func TestServeOnPostgres(t *testing.T) {
 	dbURL := pgtest.Schema(t)
 	scen := liveScenarioDir(t)
-	env := []string{"SWITCHBOARD_DATABASE=" + dbURL}
-	p := startServe(t, env, "--data", t.TempDir(), "--scenarios", scen)
-	call := startCall(t, p.url, `{"scenario":"live","trainee":"Kim"}`)
-	c := dialCall(t, p.url, call.WS, 0)
+	env := []string{"SWITCHBOARD_DATABASE=" + dbURL, "SWITCHBOARD_LEASE_TTL=2s"}
+	a := startServe(t, env, "--data", t.TempDir(), "--scenarios", scen)
+	b := startServe(t, env, "--data", t.TempDir(), "--scenarios", scen)
+	a.waitLog("open_calls_recovered=0")
+	assert.Contains(t, a.logs(), pgjournal.Redact(dbURL), "the log says where the journal is")
+	assert.Contains(t, a.logs(), "call ownership")
+
+	call := startCall(t, a.url, `{"scenario":"live","trainee":"Kim"}`)
+	c := dialCall(t, a.url, call.WS, 0)
 	c.until("ring", "")
 	c.send(`{"type":"answer","id":"a1"}`)
 	c.until("trainee", "")
 	c.until("line_end", "greet")
 	before := c.got
-	require.NoError(t, p.cmd.Process.Signal(syscall.SIGKILL))
-	<-p.done
+	status, body := tryDial(t, b.url, call.WS)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "B refuses a call A owns")
+	assert.Contains(t, body, "owned_elsewhere")
 
-	p2 := startServe(t, env, "--data", t.TempDir(), "--scenarios", scen)
-	p2.waitLog("open_calls_recovered=1")
-	assert.Contains(t, p2.logs(), pgjournal.Redact(dbURL), "the log says where the journal is")
-	c2 := dialCall(t, p2.url, call.WS, before[len(before)-1].Seq)
+	require.NoError(t, a.cmd.Process.Signal(syscall.SIGKILL))
+	<-a.done
+	killed := time.Now()
+	for {
+		status, body = tryDial(t, b.url, call.WS)
+		if status == http.StatusSwitchingProtocols {
+			break
+		}
+		require.Equal(t, http.StatusServiceUnavailable, status, body)
+		require.Less(t, time.Since(killed), 20*time.Second, "B never took the call over")
+		time.Sleep(100 * time.Millisecond) // a browser's reconnect backoff
+	}
+	t.Logf("B took the call over %v after A was killed (lease TTL 2s)", time.Since(killed).Round(time.Millisecond))
+	c2 := dialCall(t, b.url, call.WS, before[len(before)-1].Seq)
 	c2.until("line_start", "nudge")
 	c2.send(`{"type":"say","id":"s1","text":"I am sorry, you will get a refund."}`)
 	c2.send(`{"type":"say","id":"s1","text":"I am sorry, you will get a refund."}`) // a retry
 	assert.Equal(t, "refunded", c2.until("end", "").Ending)
 	assert.Equal(t, websocket.CloseNormalClosure, c2.closeCode())
-	assert.Equal(t, 0, p2.stop(syscall.SIGTERM), p2.logs())
 
 	// The journal in PostgreSQL holds the whole call once: answer, say (the retry applied
 	// once), and its result.
@@ -62,6 +82,32 @@ func TestServeOnPostgres(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]int{"a1": 1, "s1": 1}, ids)
+
+	// Draining: SIGTERM with a live call releases its lease.
+	other := startCall(t, b.url, `{"scenario":"live"}`)
+	c3 := dialCall(t, b.url, other.WS, 0)
+	c3.until("ring", "")
+	assert.Equal(t, 0, b.stop(syscall.SIGTERM), b.logs())
+	assert.Equal(t, websocket.CloseGoingAway, c3.closeCode())
+	assert.Contains(t, b.logs(), "released call leases")
+	unowned, err := db.Unowned(context.Background(), time.Now(), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{other.ID}, unowned, "the drained call is free for the others at once")
+}
+
+// tryDial opens a websocket to path and returns the HTTP status (101 when it opened) and
+// the body of a refusal.
+func tryDial(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+path+"&after=0", nil)
+	if err == nil {
+		ws.Close()
+		return resp.StatusCode, ""
+	}
+	require.NotNil(t, resp, "dial: %v", err)
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
 
 // TestServeDatabaseErrors: a wrong or unreachable --database is a clear error, never a

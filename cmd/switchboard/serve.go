@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,6 +26,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/xapi"
 	"github.com/switchboard-sim/switchboard/scenarios"
 	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/live"
 	"github.com/switchboard-sim/switchboard/web/storage/pgjournal"
 	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 	"github.com/switchboard-sim/switchboard/web/studio"
@@ -56,6 +59,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
 	database := fs.String("database", "", "keep the call journal in PostgreSQL: postgres://user:password@host:port/dbname\n(default: SQLite in DATA/"+journalFile+"); prefer the environment variable, which keeps the\npassword out of the process list [SWITCHBOARD_DATABASE]")
+	leaseTTL := fs.Duration("lease-ttl", live.DefaultLeaseTTL, "with --database: how long an instance's hold on its calls lasts without renewal (renewed\nevery third of it); a killed instance's calls are taken over after about this long [SWITCHBOARD_LEASE_TTL]")
 	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
 	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
@@ -124,12 +128,22 @@ func cmdServe(env *cliEnv, args []string) int {
 		go sender.Run(ctx)
 		log.Info("reporting finished calls to an LRS", "endpoint", *lrsEndpoint)
 	}
+	var own *live.Ownership
+	if *database != "" {
+		if *leaseTTL < minLeaseTTL {
+			fmt.Fprintf(env.stderr, "switchboard serve: --lease-ttl %v: want at least %v\n", *leaseTTL, minLeaseTTL)
+			return 2
+		}
+		own = &live.Ownership{Instance: instanceName(), TTL: *leaseTTL}
+		log.Info("call ownership: this instance owns its calls through leases in the database", "instance", own.Instance, "lease_ttl", own.TTL)
+	}
 	srv, err := api.New(api.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db,
-		HomePage: *baseURL, OnFinish: onFinish})
+		HomePage: *baseURL, OnFinish: onFinish, Ownership: own})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 2
 	}
+	go srv.KeepLeases(ctx)
 	go lib.Watch(ctx)
 	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log, BaseURL: *baseURL})
 	if err != nil {
@@ -193,6 +207,13 @@ func cmdServe(env *cliEnv, args []string) int {
 		log.Error("stopping the HTTP server", "err", err)
 		code = 1
 	}
+	// Draining: the other instances take this one's calls over as soon as their trainees
+	// reconnect, instead of after the leases expire.
+	if n, err := srv.ReleaseLeases(sctx); err != nil {
+		log.Error("releasing call leases", "err", err, "released", n)
+	} else if n > 0 {
+		log.Info("released call leases", "calls", n)
+	}
 	log.Info("stopped")
 	return code
 }
@@ -217,6 +238,22 @@ var (
 	_ store = (*sqlitejournal.DB)(nil)
 	_ store = (*pgjournal.DB)(nil)
 )
+
+// minLeaseTTL is the shortest --lease-ttl: renewals every third of it must be able to
+// reach the database in time.
+const minLeaseTTL = time.Second
+
+// instanceName names this instance among those sharing a database: host, process id and
+// a random suffix (a restarted process is a new owner).
+func instanceName() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "switchboard"
+	}
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
 
 // errBadDatabase: --database is neither empty nor a PostgreSQL URL.
 var errBadDatabase = errors.New("want a PostgreSQL URL, postgres://user:password@host:port/dbname (or nothing, for SQLite in the data folder)")

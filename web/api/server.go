@@ -68,6 +68,10 @@ type Options struct {
 	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
 	// the id of each call once its result is in the journal.
 	OnFinish func(callID string)
+	// Ownership, when set, has the server own its calls through leases in the journal,
+	// which must implement journal.Leases: for several instances sharing one journal
+	// (PostgreSQL; see live.Ownership). Run KeepLeases beside the server.
+	Ownership *live.Ownership
 }
 
 // Server serves the browser client, the JSON API and the call websockets; the live calls
@@ -165,9 +169,16 @@ func New(opts Options) (*Server, error) {
 		}
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
 	}
+	var owned *live.Owned
+	if opts.Ownership != nil {
+		var err error
+		if owned, err = live.NewOwned(s.journal, *opts.Ownership); err != nil {
+			return nil, err
+		}
+	}
 	s.metrics = newMetrics(s)
 	s.floor = live.New(live.Options{Journal: s.journal, MaxCalls: opts.MaxCalls, Logger: s.log, OnFinish: opts.OnFinish,
-		Metrics: s.metrics.live, Offered: func(id string) *engine.Scenario { return s.cat.Load().byID[id] }})
+		Metrics: s.metrics.live, Offered: func(id string) *engine.Scenario { return s.cat.Load().byID[id] }, Owned: owned})
 	if err := s.SetScenarios(opts.Scenarios); err != nil {
 		return nil, err
 	}
@@ -184,6 +195,14 @@ func New(opts Options) (*Server, error) {
 // Shutdown stops taking calls, closes every websocket with 1001 (the journal already
 // holds every accepted input) and waits, at most until ctx is done, for the goroutines.
 func (s *Server) Shutdown(ctx context.Context) error { return s.floor.Shutdown(ctx) }
+
+// KeepLeases renews this instance's call leases until ctx ends (with Options.Ownership;
+// otherwise it returns at once).
+func (s *Server) KeepLeases(ctx context.Context) { s.floor.KeepLeases(ctx) }
+
+// ReleaseLeases gives up this instance's call leases after Shutdown (draining), so that
+// the other instances take its calls over at once; it returns how many.
+func (s *Server) ReleaseLeases(ctx context.Context) (int, error) { return s.floor.ReleaseLeases(ctx) }
 
 // LiveCalls returns how many calls are in memory.
 func (s *Server) LiveCalls() int { return s.floor.LiveCalls() }
@@ -494,6 +513,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return
 	case !access.CallTokenOK(r.URL.Query().Get("token"), found.TokenHash()):
 		WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "missing or wrong call token")
+		return
+	case found.OwnedElsewhere():
+		WriteError(w, http.StatusServiceUnavailable, protocol.CodeOwnedElsewhere, "another instance runs this call; reconnect in a moment")
 		return
 	case !websocket.IsWebSocketUpgrade(r):
 		WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, "this endpoint needs a websocket upgrade")

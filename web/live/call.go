@@ -76,6 +76,7 @@ type call struct {
 	info    journal.Call
 	sc      *engine.Scenario
 	jr      journal.Journal // nil for debug calls: they are not recorded
+	moved   bool            // another instance took the call over (Ownership): leave memory
 	debug   *DebugCall      // nil for trainees' calls
 	log     *slog.Logger
 	inbox   chan any
@@ -289,6 +290,12 @@ func (c *call) step(ev engine.Event, clientID string) error {
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 		werr := j.Append(ctx, c.id, e)
 		cancel()
+		if errors.Is(werr, journal.ErrFenced) || errors.Is(werr, journal.ErrLeased) {
+			// Another instance took the call over (Ownership): it leaves this one.
+			c.log.Warn("another instance took the call over; dropping it here", "err", werr)
+			c.moved = true
+			return ErrStorage
+		}
 		if werr != nil {
 			c.storageBad = time.Now()
 			c.log.Error("journal append failed; the input is not applied", "err", werr)
@@ -348,9 +355,14 @@ func (c *call) afterStep(now time.Time) {
 	if c.sess.Ended() && !c.finished && c.jr != nil {
 		r := journal.Result{Ended: now, End: *c.sess.End(), Fired: firedRules(c.st.feedback), Elapsed: c.sess.Now()}
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
-		if err := c.jr.Finish(ctx, c.id, r); err != nil && !errors.Is(err, journal.ErrFinished) {
+		err := c.jr.Finish(ctx, c.id, r)
+		switch {
+		case errors.Is(err, journal.ErrFenced) || errors.Is(err, journal.ErrLeased):
+			c.log.Warn("another instance took the call over before its result was recorded; dropping it here", "err", err)
+			c.moved = true
+		case err != nil && !errors.Is(err, journal.ErrFinished):
 			c.log.Error("journal finish failed", "err", err)
-		} else {
+		default:
 			c.finished = true
 			if c.srv.onFinish != nil {
 				c.srv.onFinish(c.id)
@@ -425,10 +437,14 @@ func maxTime(a, b time.Time) time.Time {
 // run is the call's goroutine. It returns when the call is discarded or the server stops.
 func (c *call) run(ctx context.Context) {
 	defer func() {
-		if c.conn != nil {
-			c.conn.finish(websocket.CloseGoingAway, "the server is stopping")
+		reason := "the server is stopping"
+		if c.moved {
+			reason = "the call moved to another instance; reconnect"
 		}
-		c.dropSubs(websocket.CloseGoingAway, "the server is stopping")
+		if c.conn != nil {
+			c.conn.finish(websocket.CloseGoingAway, reason)
+		}
+		c.dropSubs(websocket.CloseGoingAway, reason)
 		c.srv.remove(c)
 		close(c.done)
 	}()
@@ -464,6 +480,9 @@ func (c *call) run(ctx context.Context) {
 // discard reports whether the call should leave memory now: ended and kept long enough,
 // or open with nobody connected for too long (then it is hung up, so its record closes).
 func (c *call) discard(now time.Time) bool {
+	if c.moved {
+		return true
+	}
 	if c.conn != nil {
 		return false
 	}

@@ -48,6 +48,10 @@ type Options struct {
 	Offered func(id string) *engine.Scenario
 	// Metrics receives the calls' counters (nil: counters nobody reads).
 	Metrics *Metrics
+	// Owned, when set, is Journal wrapped by NewOwned: the floor owns its calls through
+	// leases, for several instances sharing one journal (see ownership.go). It replaces
+	// Journal. Run KeepLeases beside the floor.
+	Owned *Owned
 }
 
 // Metrics are the live layer's Prometheus metrics; the HTTP API registers them.
@@ -94,6 +98,7 @@ type Floor struct {
 	running  sync.WaitGroup // call goroutines and connection writers
 
 	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
+	own     *Owned        // call ownership (Options.Owned); nil for one instance
 }
 
 // New makes an empty floor.
@@ -105,6 +110,9 @@ func New(opts Options) *Floor {
 	}
 	if s.journal == nil {
 		s.journal = journal.NewMemory()
+	}
+	if opts.Owned != nil {
+		s.own, s.journal = opts.Owned, opts.Owned
 	}
 	if s.log == nil {
 		s.log = slog.Default()

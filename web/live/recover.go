@@ -66,16 +66,10 @@ func (s *Floor) Recover(ctx context.Context) (int, error) {
 	if s.journal == nil {
 		return 0, nil
 	}
-	open := true
-	sums, err := s.journal.List(ctx, journal.Filter{Open: &open, Limit: s.maxCalls})
+	ids, err := s.openToRecover(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("listing open calls: %w", err)
 	}
-	ids := make([]string, len(sums))
-	for i, sum := range sums {
-		ids[i] = sum.ID
-	}
-	sums = nil //nolint:ineffassign // let the listing's sources go before the calls load
 	began := time.Now()
 	n := 0
 	for i, id := range ids {
@@ -87,6 +81,8 @@ func (s *Floor) Recover(ctx context.Context) (int, error) {
 		case errors.Is(err, errFull) || errors.Is(err, errStopping):
 			s.log.Warn("not recovering the remaining open calls", "reason", err, "left", len(ids)-i)
 			return n, nil
+		case errors.Is(err, journal.ErrLeased) || errors.Is(err, journal.ErrFinished):
+			s.log.Debug("not recovering a call another instance took", "call", id, "err", err)
 		case err != nil:
 			s.log.Error("cannot recover an open call", "call", id, "err", err)
 		case fresh:
@@ -107,6 +103,17 @@ func (s *Floor) recoverCall(ctx context.Context, id string) (c *call, fresh bool
 	s.mu.Unlock()
 	if c != nil {
 		return c, false, nil
+	}
+	if s.own != nil {
+		// Take the call's lease first: refused while another instance's lease lives.
+		if err := s.own.claim(ctx, id); err != nil {
+			return nil, false, err
+		}
+		defer func() {
+			if !fresh && err != nil {
+				s.own.drop(id) // it expires by itself; another instance may take it then
+			}
+		}()
 	}
 	info, entries, res, err := s.journal.Load(ctx, id)
 	if err != nil {
@@ -150,33 +157,42 @@ type endedCall struct {
 
 // findCall looks a call up for a websocket: in memory, else in the journal, where an open
 // one (not yet recovered) is recovered now and an ended one is returned for a replay.
-func (s *Floor) findCall(ctx context.Context, id string) (*call, *endedCall) {
+// elsewhere is the call when another live instance owns it (Ownership), for its token.
+func (s *Floor) findCall(ctx context.Context, id string) (c *call, ended *endedCall, elsewhere *journal.Call) {
 	s.mu.Lock()
-	c := s.calls[id]
+	c = s.calls[id]
 	s.mu.Unlock()
 	if c != nil || s.journal == nil {
-		return c, nil
+		return c, nil, nil
 	}
 	c, _, err := s.recoverCall(ctx, id)
 	if err == nil {
-		return c, nil
+		return c, nil, nil
 	}
-	if !errors.Is(err, errCallEnded) {
+	if errors.Is(err, journal.ErrLeased) {
+		s.log.Info("a reconnect to a call another instance owns", "call", id, "err", err)
+		info, _, _, err := s.journal.Load(ctx, id)
+		if err != nil {
+			return nil, nil, nil
+		}
+		return nil, nil, &info
+	}
+	if !errors.Is(err, errCallEnded) && !errors.Is(err, journal.ErrFinished) {
 		if !errors.Is(err, journal.ErrNotFound) {
 			s.log.Warn("a reconnect to a call not in memory", "call", id, "err", err)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	info, entries, _, err := s.journal.Load(ctx, id)
 	if err != nil {
-		return nil, nil
+		return nil, nil, nil
 	}
 	sc, err := s.scenarioFor(info)
 	if err != nil {
 		s.log.Error("cannot replay an ended call", "call", id, "err", err)
-		return nil, nil
+		return nil, nil, nil
 	}
-	return nil, &endedCall{info: info, sc: sc, entries: entries}
+	return nil, &endedCall{info: info, sc: sc, entries: entries}, nil
 }
 
 // serveEnded sends an ended call's messages after seq after, re-derived from its journal
@@ -213,23 +229,32 @@ func (s *Floor) serveEnded(ws *websocket.Conn, e *endedCall, after int64) {
 // Found is a call looked up for a trainee's websocket: live in memory, or ended and
 // loaded from the journal for a replay.
 type Found struct {
-	c     *call
-	ended *endedCall
+	c         *call
+	ended     *endedCall
+	elsewhere *journal.Call // another live instance runs the call (Ownership)
 }
 
 // TokenHash is the hash of the call's token, to check the client's (access.CallTokenOK).
 func (f Found) TokenHash() string {
-	if f.c != nil {
+	switch {
+	case f.c != nil:
 		return f.c.info.TokenHash
+	case f.ended != nil:
+		return f.ended.info.TokenHash
 	}
-	return f.ended.info.TokenHash
+	return f.elsewhere.TokenHash
 }
+
+// OwnedElsewhere reports that another live instance runs the call: it cannot be served
+// here until that instance's lease expires (answer protocol.CodeOwnedElsewhere).
+func (f Found) OwnedElsewhere() bool { return f.elsewhere != nil }
 
 // Find looks call id up for a trainee's websocket: in memory, else in the journal, where
 // an open call not yet recovered is recovered now and an ended one is loaded for a replay.
+// With ownership, a call another live instance runs is found too: OwnedElsewhere.
 func (s *Floor) Find(ctx context.Context, id string) (Found, bool) {
-	c, e := s.findCall(ctx, id)
-	return Found{c: c, ended: e}, c != nil || e != nil
+	c, e, o := s.findCall(ctx, id)
+	return Found{c: c, ended: e, elsewhere: o}, c != nil || e != nil || o != nil
 }
 
 // Serve attaches the trainee's websocket to a call found by Find and reads it until it

@@ -24,4 +24,7 @@ const (
 	CodeTimeout          = "timeout"
 	CodeCallOpen         = "call_open"
 	CodeRecordFailed     = "record_failed"
+	// CodeOwnedElsewhere: several instances share the journal and another live one runs
+	// the call (its lease has not expired); reconnect in a moment.
+	CodeOwnedElsewhere = "owned_elsewhere"
 )

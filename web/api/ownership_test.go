@@ -1,0 +1,147 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
+)
+
+// fakeClock is an instance's wall clock for leases, moved by hand.
+type fakeClock struct{ offset atomic.Int64 }
+
+func (f *fakeClock) now() time.Time          { return time.Now().Add(time.Duration(f.offset.Load())) }
+func (f *fakeClock) advance(d time.Duration) { f.offset.Add(int64(d)) }
+
+// ownedServer is a test server that owns its calls in j as instance name.
+func ownedServer(t *testing.T, j journal.Journal, name string) (*testServer, *fakeClock) {
+	t.Helper()
+	clock := &fakeClock{}
+	ts := newTestServer(t, Options{Journal: j, Ownership: &live.Ownership{Instance: name, TTL: time.Minute, Now: clock.now}})
+	return ts, clock
+}
+
+// refusedWS dials path on ts, expects the upgrade to be refused, and returns the status
+// and error code.
+func refusedWS(t *testing.T, ts *testServer, path string) (int, string) {
+	t.Helper()
+	_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(path), nil)
+	require.Error(t, err)
+	require.NotNil(t, resp)
+	defer resp.Body.Close()
+	var e APIError
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
+	return resp.StatusCode, e.Error.Code
+}
+
+// TestOwnershipLiveAndDeadOwner: two instances share a journal. While A's lease lives, B
+// neither recovers A's call at start nor serves it to a reconnecting trainee (503
+// owned_elsewhere, after the token check). Once A's lease has expired (A stopped renewing:
+// B's clock is moved past it), B takes the call over on the trainee's reconnect and
+// finishes it; A, which still had the call in memory, is refused its next write (fenced),
+// drops the call and tells its trainee to reconnect (1001). The journal holds every input
+// once.
+func TestOwnershipLiveAndDeadOwner(t *testing.T) {
+	j := journal.NewMemory()
+	a, _ := ownedServer(t, j, "a")
+	b, bClock := ownedServer(t, j, "b")
+
+	r := a.start(t, `{"scenario":"live"}`)
+	ca := a.dial(t, r.WS, nil)
+	ca.until("ring")
+	ca.send(map[string]any{"type": "answer", "id": "a1"})
+	ca.until("line_end")
+
+	n, err := b.Recover(context.Background())
+	require.NoError(t, err)
+	assert.Zero(t, n, "B does not recover a call A owns")
+	status, code := refusedWS(t, b, r.WS)
+	assert.Equal(t, http.StatusServiceUnavailable, status)
+	assert.Equal(t, protocol.CodeOwnedElsewhere, code)
+	status, code = refusedWS(t, b, "/ws/calls/"+r.ID+"?token=wrong")
+	assert.Equal(t, http.StatusUnauthorized, status, "the token is checked before saying who owns the call")
+	assert.Equal(t, protocol.CodeUnauthorized, code)
+	assert.Zero(t, b.LiveCalls())
+
+	// A stops renewing (as if killed); B's clock passes A's lease.
+	bClock.advance(2 * time.Minute)
+	cb := b.dial(t, r.WS+"&after=0", nil)
+	cb.until("line_end")
+	assert.Equal(t, 1, b.LiveCalls(), "B took the call over")
+
+	// A still holds the call in memory: its next write is fenced and the call leaves A.
+	ca.send(map[string]any{"type": "say", "id": "stale", "text": "I'm sorry, here is a refund."})
+	assert.Equal(t, websocket.CloseGoingAway, ca.closeCode(), "A's trainee is told to reconnect")
+	deadline := time.Now().Add(waitFor)
+	for a.LiveCalls() != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Zero(t, a.LiveCalls(), "A dropped the call")
+
+	cb.send(map[string]any{"type": "say", "id": "s1", "text": "I'm sorry, here is a refund."})
+	end := cb.until("end")
+	assert.Contains(t, string(end.Raw), `"refunded"`)
+	assert.Equal(t, websocket.CloseNormalClosure, cb.closeCode())
+
+	_, entries, res, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	require.NotNil(t, res, "B recorded the result")
+	ids := map[string]int{}
+	for _, e := range entries {
+		if e.ClientID != "" {
+			ids[e.ClientID]++
+		}
+	}
+	assert.Equal(t, map[string]int{"a1": 1, "s1": 1}, ids, "A's stale write is not in the journal")
+}
+
+// TestOwnershipDrain: an instance that stops (Shutdown) and releases its leases has its
+// calls taken over by another at once, without waiting for the leases to expire.
+func TestOwnershipDrain(t *testing.T) {
+	j := journal.NewMemory()
+	a, _ := ownedServer(t, j, "a")
+	b, _ := ownedServer(t, j, "b")
+	r := a.start(t, `{"scenario":"live"}`)
+	ca := a.dial(t, r.WS, nil)
+	ca.until("ring")
+	ca.send(map[string]any{"type": "answer", "id": "a1"})
+	ca.until("line_end")
+
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	require.NoError(t, a.Shutdown(ctx))
+	assert.Equal(t, websocket.CloseGoingAway, ca.closeCode())
+	released, err := a.ReleaseLeases(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, released)
+
+	n, err := b.Recover(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "B recovers the released call at once")
+	cb := b.dial(t, r.WS+"&after=0", nil)
+	cb.send(map[string]any{"type": "hangup", "id": "h"})
+	assert.True(t, strings.Contains(string(cb.until("end").Raw), `"hangup"`))
+}
+
+// TestOwnershipNeedsLeases: a journal without leases cannot be shared.
+func TestOwnershipNeedsLeases(t *testing.T) {
+	_, err := New(Options{Journal: noLeases{journal.NewMemory()}, Ownership: &live.Ownership{Instance: "a"}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "has no leases")
+	_, err = New(Options{Journal: journal.NewMemory(), Ownership: &live.Ownership{}})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "empty instance name")
+}
+
+type noLeases struct{ journal.Journal }
