@@ -121,7 +121,7 @@ var fillers = set("really", "actually", "just", "quite", "very", "totally", "tru
 	"awfully", "extremely", "honestly", "definitely", "genuinely", "deeply", "sincerely",
 	"incredibly", "um", "uh", "erm", "hmm", "literally", "completely", "absolutely", "simply",
 	"so", "now", "right", "please", "quickly", "also", "too", "kindly", "gladly", "happily",
-	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "the", "a",
+	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "already", "the", "a",
 	"an", "your", "my", "our", "this", "that")
 
 // articles inside a phrase may be left out by the text ("hold power button" matches "hold the
@@ -157,11 +157,7 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 				continue
 			}
 			p.intent = i
-			lx.add(p)
-			for _, v := range compoundVariants(p) {
-				lx.addWords(v)
-				lx.add(v)
-			}
+			lx.addWithVariants(p)
 		}
 		for j, src := range sp.Except {
 			p, msg := lx.compilePhrase(src)
@@ -174,7 +170,7 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 			}
 			p.intent, p.except = i, true
 			lx.excepted[i], lx.hasExcept = true, true
-			lx.add(p)
+			lx.addWithVariants(p)
 		}
 	}
 	for _, tr := range triggers {
@@ -254,11 +250,67 @@ func compoundVariants(p phrase) []phrase {
 	return out
 }
 
+// MaxSwapVariants is how many spellings of a phrase with a word's neighbouring letters
+// swapped into another English word are matched ("calm down" as "clam down").
+const MaxSwapVariants = 4
+
+// swapVariants returns p with one word of at least TypoMinLetters letters written with two
+// neighbouring letters swapped, when that makes another English word ("calm" → "clam",
+// "form" → "from"): a typo the word list cannot catch, read as the phrase only inside a
+// phrase of two or more words whose other words are there as written. The swapped word
+// matches only in that exact form.
+func swapVariants(p phrase) []phrase {
+	if len(p.pats) < 2 {
+		return nil
+	}
+	var out []phrase
+	for i, pat := range p.pats {
+		if pat.kind != patStem || len(pat.w) < TypoMinLetters || !asciiLetters(pat.w) || pat.opt {
+			continue
+		}
+		for k := 0; k+1 < len(pat.w) && len(out) < MaxSwapVariants; k++ {
+			if pat.w[k] == pat.w[k+1] {
+				continue
+			}
+			b := []byte(pat.w)
+			b[k], b[k+1] = b[k+1], b[k]
+			if sw := string(b); IsWord(sw) {
+				v := p
+				v.pats = append([]pattern(nil), p.pats...)
+				v.pats[i] = pattern{kind: patExact, s: sw}
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
 // markArticles marks the articles inside a phrase (not its first or last word) optional.
 func markArticles(pats []pattern) {
 	for n := range pats {
 		pats[n].opt = n > 0 && n < len(pats)-1 && pats[n].kind == patStem && articles[pats[n].w]
 	}
+}
+
+// addWithVariants adds p and its spellings with synonyms swapped in and compounds split
+// or joined.
+func (lx *Lexicon) addWithVariants(p phrase) {
+	lx.add(p)
+	for _, v := range append(append(synonymVariants(p), compoundVariants(p)...), swapVariants(p)...) {
+		v.ownTrigger = hasOwnTrigger(v.pats)
+		lx.addWords(v)
+		lx.add(v)
+	}
+}
+
+// hasOwnTrigger reports whether a phrase contains a negation trigger ("dont have").
+func hasOwnTrigger(pats []pattern) bool {
+	for _, pat := range pats {
+		if pat.kind == patStem && negFirst[pat.s] && !pseudoOnly[pat.s] {
+			return true
+		}
+	}
+	return false
 }
 
 // addWords adds a variant's words to the vocabulary.
@@ -332,11 +384,7 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 		return p, fmt.Sprintf("phrase %q has no words to match", src)
 	}
 	markArticles(p.pats)
-	for _, pat := range p.pats {
-		if pat.kind == patStem && negFirst[pat.s] && !pseudoOnly[pat.s] {
-			p.ownTrigger = true
-		}
-	}
+	p.ownTrigger = hasOwnTrigger(p.pats)
 	return p, ""
 }
 

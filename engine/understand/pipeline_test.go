@@ -412,3 +412,61 @@ func TestNegFirstSwitch(t *testing.T) {
 		assert.True(t, mayStartNegation(w), "mayStartNegation misses %q", w)
 	}
 }
+
+// TestSynonyms: a phrase written with one member of a built-in group matches the others;
+// words with other senses are in no group.
+func TestSynonyms(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"transfer": {"put you through to my manager"},
+		"off":      {"turn it off"},
+		"honest":   {"unfortunately not"},
+		"refund":   {"refund it today"},
+		"stall":    {"one moment"},
+		"calm":     {"calm down"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"ill put you through to my supervisor", []string{"transfer"}},
+		{"let me transfer you to my manager", []string{"transfer"}},
+		{"ill put u through to my team leader", []string{"transfer"}},
+		{"switch it off", []string{"off"}},
+		{"shut it down please", []string{"off"}},
+		{"sadly not", []string{"honest"}},
+		{"ill reimburse it today", []string{"refund"}},
+		{"itll take a minute", nil}, // a minute is a duration, one moment a stall: no group
+		{"please settle down", []string{"calm"}},
+		{"turn it on", nil},
+		{"i wont put you through to my manager", nil}, // variants are negated like the phrase
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+	for _, g := range SynonymGroups {
+		for _, m := range g {
+			assert.NotContains(t, []string{"get", "check", "look", "sort", "delay", "now"}, m, "a word with other senses")
+		}
+	}
+}
+
+// TestSwapVariants: a word typed with two neighbours swapped into another English word is
+// read as the phrase word only inside a phrase of two or more words.
+func TestSwapVariants(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"calm":  {"calm down"},
+		"form":  {"fill in the form"},
+		"sorry": {"sorry"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"please clam down", []string{"calm"}},
+		{"just fill in the from", []string{"form"}},
+		{"a clam", nil},                  // alone, clam is a clam
+		{"let me tell you a story", nil}, // story is no swap of sorry, and one-word phrases never swap
+		{"calm down", []string{"calm"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
