@@ -121,7 +121,8 @@ var fillers = set("really", "actually", "just", "quite", "very", "totally", "tru
 	"awfully", "extremely", "honestly", "definitely", "genuinely", "deeply", "sincerely",
 	"incredibly", "um", "uh", "erm", "hmm", "literally", "completely", "absolutely", "simply",
 	"so", "now", "right", "please", "quickly", "also", "too", "kindly", "gladly", "happily",
-	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "already", "the", "a",
+	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "already", "quick", "little",
+	"brief", "the", "a",
 	"an", "your", "my", "our", "this", "that")
 
 // articles inside a phrase may be left out by the text ("hold power button" matches "hold the
@@ -484,6 +485,26 @@ func saidNegation(ts []Token, tr int) bool {
 	return false
 }
 
+// reportedSubjects start a reported clause after a saying ("said we had it").
+var reportedSubjects = set("we", "they", "he", "she", "you", "it", "there", "that")
+
+// reportedClause reports whether the trigger at tr negates a saying whose reported clause,
+// with its own subject, holds the phrase at i ("never said we had it"; not "never said
+// sorry", where the phrase is what was said).
+func reportedClause(ts []Token, tr, i int) bool {
+	for k := tr + 1; k < len(ts) && k <= tr+2 && k < i; k++ {
+		if sayVerbs[ts[k].Word] {
+			for j := k + 1; j < i; j++ {
+				if reportedSubjects[ts[j].Word] {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	return false
+}
+
 // Hit is one phrase found in a message.
 type Hit struct {
 	Intent     int
@@ -514,6 +535,16 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 			return
 		}
 		negBy := ""
+		if p.negated && ts[i].Neg > 0 && reportedClause(ts, ts[i].Neg-1, i) {
+			// "i never said we had it" denies a saying, not having: a "~" phrase does
+			// not count, and neither does the plain phrase.
+			if !all {
+				return
+			}
+			h.Blocked, h.By = "not negated", ""
+			fn(h)
+			return
+		}
 		if ts[i].Neg > 0 && (!p.ownTrigger || saidNegation(ts, ts[i].Neg-1)) {
 			// A phrase that says its own negation ("dont have", "no ribbon") is a
 			// negative statement already: only a negated saying ("im not saying",

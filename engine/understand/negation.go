@@ -13,7 +13,8 @@ package understand
 
 // Negation limits.
 const (
-	// NegScopeWords is how many tokens after a trigger it can negate.
+	// NegScopeWords is how many words after a trigger it can negate, not counting
+	// scopeFree words.
 	NegScopeWords = 6
 	// PostScopeWords is how many tokens before a post-trigger it can negate.
 	PostScopeWords = 4
@@ -109,6 +110,11 @@ var scopeEnds = set("but", "however", "although", "though", "yet", "except", "be
 // newSubject after "and" starts a new clause ("i won't wrap it and i'll be quick").
 var newSubject = set("i", "we", "you", "they", "it", "he", "she", "that", "this", "there", "let", "your", "my", "our")
 
+// scopeFree words do not count towards NegScopeWords: articles, "to", "be", "going" and
+// object pronouns ("not going to make you log a ticket" reaches "ticket").
+var scopeFree = set("a", "an", "the", "to", "be", "going", "any", "some", "my", "your", "our", "his",
+	"her", "their", "it", "you", "me", "us", "them")
+
 // subjects are pronouns that are only ever subjects: one of them after the trigger's first
 // following word starts a new clause typed without a comma ("no need for my supervisor ill
 // sort a car", "never mind the ticket i can fix it"), unless a thought or a saying carries
@@ -173,8 +179,14 @@ func scope(ts []Token) {
 		if n == 0 {
 			continue
 		}
-		for k := i + n; k < len(ts) && k < i+n+NegScopeWords; k++ {
+		counted := 0
+		for k := i + n; k < len(ts); k++ {
 			t := &ts[k]
+			if !scopeFree[t.Word] {
+				if counted++; counted > NegScopeWords {
+					break
+				}
+			}
 			if t.Clause != ts[i].Clause {
 				break
 			}

@@ -135,6 +135,10 @@ func TestWordForms(t *testing.T) {
 	// An ordinal reads as its number.
 	assert.Equal(t, Stem("28"), Stem("28th"))
 	assert.Equal(t, Stem("1"), Stem("1st"))
+	for irregular, verb := range map[string]string{"had": "have", "has": "have", "ran": "run", "sold": "sell", "told": "tell"} {
+		assert.Equal(t, Stem(verb), Stem(irregular), "%s reads as %s", irregular, verb)
+	}
+	assert.NotEqual(t, Stem("do"), Stem("done"), "done is a word of its own")
 	assert.Equal(t, "second", words("second"), "a lone ordinal word stays a word (second is also a unit)")
 }
 
@@ -180,27 +184,31 @@ func TestTypos(t *testing.T) {
 	}
 	// Four-letter lexicon words, short typed words, and which of several candidates wins.
 	lx = compile(t, map[string][]string{
-		"calm":  {"calm down"},
-		"oos":   {"out of", "dont have any", "no brie"},
-		"speed": {"ring it up"},
-		"delay": {"sign up"},
-		"sent":  {"its sent"},
-		"reset": {"hold the power button"},
+		"calm":    {"calm down"},
+		"oos":     {"out of", "dont have any", "no brie"},
+		"speed":   {"ring it up"},
+		"delay":   {"sign up"},
+		"sent":    {"its sent"},
+		"apology": {"sorry", "sort it"},
+		"reset":   {"hold the power button"},
 	})
 	for _, c := range []struct {
 		text string
 		want []string
 	}{
-		{"plz calm donw", []string{"calm"}},              // swap in a 4-letter word
-		{"we ran otu of it", []string{"oos"}},            // 3 letters typed: a swap
-		{"sorry we dont hve any", []string{"oos"}},       // 3 letters typed: one letter added
-		{"no bree today", []string{"oos"}},               // bree is no word: read as brie
-		{"ill rign it up", []string{"speed"}},            // ring (a swap) wins over sign (a change)
-		{"yep its snet", []string{"sent"}},               // a swap
-		{"hold teh power buton", []string{"reset"}},      // two typos in one phrase
-		{"we ran ouz of it", nil},                        // 3 letters typed: a changed letter is no typo
-		{"calm dawn", nil},                               // dawn is a word
-		{"the signs are up", nil},                        // a word form is no typo
+		{"plz calm donw", []string{"calm"}},                   // swap in a 4-letter word
+		{"we ran otu of it", []string{"oos"}},                 // 3 letters typed: a swap
+		{"sorry we dont hve any", []string{"apology", "oos"}}, // 3 letters typed: one letter added
+		{"no bree today", []string{"oos"}},                    // bree is no word: read as brie
+		{"ill rign it up", []string{"speed"}},                 // ring (a swap) wins over sign (a change)
+		{"im realy sory", []string{"apology"}},                // sorry (a doubled letter) wins over sort
+		{"yep its snet", []string{"sent"}},                    // a swap
+		{"hold teh power buton", []string{"reset"}},           // two typos in one phrase
+		{"we ran ouz of it", nil},                             // 3 letters typed: a changed letter is no typo
+		{"calm dawn", nil},                                    // dawn is a word
+		{"the signs are up", nil},                             // a word form is no typo
+		{"we never had any", nil},
+		{"we ran out of it", []string{"oos"}},
 		{"hold the power button now", []string{"reset"}}, // as written
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
@@ -247,7 +255,9 @@ func TestNegation(t *testing.T) {
 		"oos":        {"dont have", "out of stock", "~have any"},
 		"decline_ok": {"no problem", "no worries"},
 		"notsorry":   {"~sorry", "~apologise"},
-		"guarantee":  {"not a guarantee"},
+		"guarantee":  {"not a guarantee", "~guarantee"},
+		"refund":     {"refund"},
+		"ticket":     {"log a ticket"},
 	})
 	for _, c := range []struct {
 		text string
@@ -300,6 +310,18 @@ func TestNegation(t *testing.T) {
 		{"no way im apologising", []string{"notsorry"}},
 		{"i dont think we have any", []string{"oos"}}, // a thought carries it over
 		{"never said sorry we had it", []string{"notsorry"}},
+		{"i never said we had any", nil}, // a denied saying is no "~have any"
+		{"no problem, ill refund it", []string{"decline_ok", "refund"}},
+		{"no problem ill refund it", []string{"decline_ok", "refund"}},
+		{"no worries, refunding it now", []string{"decline_ok", "refund"}},
+		{"no way im refunding that", nil},
+		{"nothing to apologise for", []string{"notsorry"}},
+		{"no need to apologise, ill refund it", []string{"notsorry", "refund"}},
+		{"not really sorry", []string{"notsorry"}},
+		{"i wouldnt call it a guarantee", []string{"guarantee"}},
+		{"im not going to make you log a ticket", nil}, // articles, to, going, you: not counted
+		{"if you dont mind waiting ill refund it", []string{"refund"}},
+		{"i cant wait to refund you", []string{"refund"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
@@ -330,7 +352,8 @@ func TestPatternsAndExceptions(t *testing.T) {
 		{"ringing it up now", []string{"on_it"}},
 		{"just one moment", nil},
 		{"just a moment", []string{"stall"}},
-		{"just a very quick moment", nil},
+		{"just a very quick moment", []string{"stall"}}, // two fillers
+		{"just a very very quick moment", nil},          // three are too many
 		{"so very very sorry", []string{"apology"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)

@@ -59,8 +59,9 @@ func asciiLetters(w string) bool {
 }
 
 // correct returns the vocabulary word one edit from w, or "". When several are, a swap
-// of two neighbours wins over other edits ("rign" is "ring", not "sign"), then a word that
-// keeps the typed first letter; a tie left is no correction.
+// of two neighbours wins over other edits ("rign" is "ring", not "sign"), then a doubled
+// letter typed once ("sory" is "sorry", not "sort"), then a word that keeps the typed first
+// letter; a tie left is no correction.
 func (ti *typoIndex) correct(w string) string {
 	if len(w) < ShortTypoLetters || len(ti.byDelete) == 0 || !asciiLetters(w) {
 		return ""
@@ -116,6 +117,9 @@ func (ti *typoIndex) correct(w string) string {
 	if c, ok := pick(func(c string) bool { return len(c) == len(w) && !substitution(w, c) }); ok {
 		return c
 	}
+	if c, ok := pick(func(c string) bool { return doubled(w, c) }); ok {
+		return c
+	}
 	if c, ok := pick(func(c string) bool { return c[0] == w[0] }); ok {
 		return c
 	}
@@ -166,4 +170,17 @@ func substitution(a, b string) bool {
 		}
 	}
 	return d == 1
+}
+
+// doubled reports whether c is w with one of its letters typed twice ("sory" → "sorry").
+func doubled(w, c string) bool {
+	if len(c) != len(w)+1 || !deletes(c, w) {
+		return false
+	}
+	for i := 0; i+1 < len(c); i++ {
+		if c[i] == c[i+1] && c[:i]+c[i+1:] == w {
+			return true
+		}
+	}
+	return false
 }

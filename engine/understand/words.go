@@ -85,11 +85,32 @@ func stemWord(w string) string {
 			break
 		}
 	}
+	// Irregular past forms the stemmer leaves apart read as their verb ("never had any" is
+	// "have any", "ran out" is "run out"); forms that are words of their own in a call
+	// ("done", "gone", "found", "left", "got", "came": "it came in" is no "come in") are kept.
 	switch w { // irregular forms the stemmer leaves apart
 	case "apology", "apologies":
 		return english.Stem("apologize", false)
 	case "bought":
 		return "buy"
+	case "had", "has":
+		return "have"
+	case "sold":
+		return "sell"
+	case "brought":
+		return "bring"
+	case "thought":
+		return "think"
+	case "told":
+		return "tell"
+	case "took":
+		return "take"
+	case "gave":
+		return "give"
+	case "made":
+		return "make"
+	case "ran":
+		return "run"
 	case "sent":
 		return "sent"
 	}
