@@ -12,16 +12,11 @@ import (
 	"github.com/switchboard-sim/switchboard/web/library"
 )
 
-// newAccounts makes the accounts handler: accounts are kept in the journal when it can
-// hold them (SQLite), in memory otherwise (PostgreSQL: not yet, said in the log); the
-// tracks are the library folder's tracks/, checked against its published scenarios and
+// newAccounts makes the accounts handler: accounts are kept in the journal's database
+// (SQLite, or PostgreSQL shared by every instance); the tracks are the library folder's tracks/, checked against its published scenarios and
 // reloaded whenever the library changes.
 func newAccounts(db store, lib *library.Library, secrets access.Secrets, anonymous bool, baseURL string, log *slog.Logger) *accounts.Handler {
-	st, ok := db.(accounts.Store)
-	if !ok {
-		st = accounts.NewMemory()
-		log.Warn("accounts are kept in memory with --database (PostgreSQL storage for accounts is not written yet): they are lost on restart")
-	}
+	var st accounts.Store = db
 	var tracks atomic.Pointer[[]*track.Track]
 	load := func() {
 		ts, diags := track.LoadAll(engine.OSFS{}, lib.Dir(), track.CatalogOf(lib.Published()))

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/accounts"
 	"github.com/switchboard-sim/switchboard/web/api"
 	"log/slog"
 	"net"
@@ -231,6 +232,7 @@ type store interface {
 	journal.Journal
 	journal.Outbox
 	journal.Notes
+	accounts.Store
 	SetCommitObserver(func(writes int, took time.Duration))
 }
 

@@ -124,6 +124,50 @@ var migrations = []string{
 		expires timestamptz NOT NULL
 	);
 	CREATE INDEX call_leases_by_owner ON call_leases (owner);`,
+	// 3: accounts (web/accounts), as in the SQLite journal's schema 6: teams, accounts,
+	// invites, sign-in sessions, and which account made which call. Tokens are stored as
+	// hex SHA-256 only.
+	`CREATE TABLE teams (
+		id      text COLLATE "C" NOT NULL PRIMARY KEY,
+		name    text COLLATE "C" NOT NULL,
+		track   text NOT NULL DEFAULT '',
+		created timestamptz NOT NULL
+	);
+	CREATE TABLE accounts (
+		id            text COLLATE "C" NOT NULL PRIMARY KEY,
+		login         text COLLATE "C" NOT NULL UNIQUE,
+		name          text COLLATE "C" NOT NULL,
+		role          text NOT NULL CHECK (role IN ('trainee', 'supervisor')),
+		team          text COLLATE "C" NOT NULL DEFAULT '',
+		password_hash text NOT NULL,
+		created       timestamptz NOT NULL
+	);
+	CREATE INDEX accounts_by_team ON accounts (team, name);
+	CREATE TABLE invites (
+		token_hash text COLLATE "C" NOT NULL PRIMARY KEY,
+		role       text NOT NULL,
+		team       text NOT NULL DEFAULT '',
+		created_by text NOT NULL,
+		created    timestamptz NOT NULL,
+		expires    timestamptz NOT NULL,
+		used       timestamptz,          -- NULL while unused
+		used_by    text NOT NULL DEFAULT ''
+	);
+	CREATE TABLE sessions (
+		token_hash text COLLATE "C" NOT NULL PRIMARY KEY,
+		account_id text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		created    timestamptz NOT NULL,
+		expires    timestamptz NOT NULL
+	);
+	CREATE INDEX sessions_by_account ON sessions (account_id);
+	CREATE TABLE call_links (
+		call_id    text COLLATE "C" NOT NULL PRIMARY KEY,
+		account_id text COLLATE "C" NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+		track      text NOT NULL DEFAULT '',
+		step       text NOT NULL DEFAULT '',
+		created    timestamptz NOT NULL
+	);
+	CREATE INDEX call_links_by_account ON call_links (account_id, created);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.

@@ -15,6 +15,8 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/journal/journaltest"
+	"github.com/switchboard-sim/switchboard/web/accounts"
+	"github.com/switchboard-sim/switchboard/web/accounts/accountstest"
 	"github.com/switchboard-sim/switchboard/web/storage/pgjournal/pgtest"
 )
 
@@ -308,4 +310,13 @@ func TestStaleOwnerFencedAcrossInstances(t *testing.T) {
 	require.NoError(t, b.AppendLeased(ctx, lb, journal.Entry{Seq: next, ClientID: "b1", Event: engine.Event{Type: engine.EventSay, At: next}}))
 	require.ErrorIs(t, a.AppendLeased(ctx, la, journal.Entry{Seq: next + 1, Event: engine.Event{Type: engine.EventHangup}}), journal.ErrFenced)
 	t.Logf("A wrote %d entries before B took over", len(aWrote))
+}
+
+func TestAccountsStore(t *testing.T) {
+	t.Parallel()
+	accountstest.Run(t, func(t *testing.T) accounts.Store {
+		d, _ := openSchema(t)
+		t.Cleanup(func() { d.Close() })
+		return d
+	})
 }
