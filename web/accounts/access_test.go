@@ -54,6 +54,7 @@ func TestAccessControl(t *testing.T) {
 		{"GET", "/api/teams/" + teamID + "/matrix", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
 		{"GET", "/api/teams/" + teamID + "/matrix?format=csv", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
 		{"POST", "/api/invites", map[string]string{"role": "trainee"}, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 201, "secret": 201, "wrong secret": 401}},
+		{"GET", "/api/me/tracks/basics/xapi", nil, want{"nobody": 401, "ann": 200, "bob": 200, "supervisor": 200, "secret": 401, "wrong secret": 401}},
 		{"GET", "/api/tracks", nil, all(200)},
 		{"GET", "/api/invites/nope", nil, all(404)},
 	} {

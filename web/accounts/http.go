@@ -46,7 +46,8 @@ type HandlerOptions struct {
 	Anonymous bool
 	// Secure marks the cookie Secure (the server is reached over https).
 	Secure bool
-	// BaseURL is the public URL invite links start with ("" means the request's host).
+	// BaseURL is the public URL invite links start with ("" means the request's host); it
+	// also names accounts and activities in xAPI statements ("" means xapi.DefaultHomePage).
 	BaseURL string
 	Logger  *slog.Logger
 }
@@ -90,6 +91,7 @@ func (h *Handler) Mount(next http.Handler) http.Handler {
 	m.HandleFunc("GET /api/me/calls", h.signedIn(h.handleMyCalls))
 	m.HandleFunc("GET /api/me/calls/{id}/debrief", h.signedIn(h.handleMyDebrief))
 	m.HandleFunc("GET /api/me/tracks", h.signedIn(h.handleMyTracks))
+	m.HandleFunc("GET /api/me/tracks/{id}/xapi", h.signedIn(h.handleMyTrackXAPI))
 	m.HandleFunc("GET /api/tracks", h.handleTracks)
 	m.Handle("POST /api/calls", h.startCall(next))
 	m.Handle("GET /account/", pages())

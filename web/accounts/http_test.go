@@ -398,6 +398,16 @@ func TestTrackProgressAndMatrix(t *testing.T) {
 	assert.Equal(t, track.StateDone, annRow.Steps[1].State)
 	assert.True(t, annRow.Complete)
 
+	var sts []struct {
+		Verb   struct{ ID string }
+		Object struct{ ID string }
+	}
+	ann.json("GET", "/api/me/tracks/basics/xapi", nil, http.StatusOK, &sts)
+	require.Len(t, sts, 3, "passed, failed (done), satisfied")
+	assert.Equal(t, "http://adlnet.gov/expapi/verbs/passed", sts[0].Verb.ID)
+	assert.Equal(t, "http://adlnet.gov/expapi/verbs/failed", sts[1].Verb.ID)
+	assert.Equal(t, "https://w3id.org/xapi/adl/verbs/satisfied", sts[2].Verb.ID)
+
 	code, body = e.script(supervisorSecret).do("GET", "/api/teams/"+teamID+"/matrix?format=csv", nil)
 	require.Equal(t, http.StatusOK, code)
 	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/track"
+	"github.com/switchboard-sim/switchboard/engine/xapi"
 )
 
 // callResult is one linked call as the trainee's history shows it.
@@ -263,4 +264,26 @@ func safeName(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// handleMyTrackXAPI serves the xAPI statements of the trainee's standing on a track
+// (engine/xapi.TrackStatements: passed or failed per step taken, satisfied when the track
+// is complete), for a learning record store.
+func (h *Handler) handleMyTrackXAPI(w http.ResponseWriter, r *http.Request, a who) {
+	t := h.trackByID(r.PathValue("id"))
+	if t == nil {
+		writeError(w, http.StatusNotFound, "not_found", "no such track")
+		return
+	}
+	res, err := h.results(r.Context(), a.acc.ID, t.ID)
+	if err != nil {
+		h.storeFailed(w, "reading your progress", err)
+		return
+	}
+	sts := xapi.TrackStatements(t, track.Evaluate(t, res[a.acc.ID]), xapi.Learner{ID: a.acc.ID, Name: a.acc.Name}, h.svc.Now(), h.o.BaseURL)
+	if sts == nil {
+		sts = []xapi.Statement{}
+	}
+	w.Header().Set("X-Experience-API-Version", xapi.Version)
+	writeJSON(w, http.StatusOK, sts)
 }
