@@ -269,6 +269,20 @@ func TestPlayInterruptAndHangUp(t *testing.T) {
 	assert.NotContains(t, r.stdout, ") Sorry about that.", "the cut-off node's choices are not shown")
 }
 
+// TestPlayHoldsWordsThroughAPause: the terminal prints a line's words at its pace and
+// holds them through a {pause}: a reply sent during the pause cuts the line after the
+// words before it. "Hi {pause 3s} there." at 400 wpm: "there." is due at 3.15 s (at 1.65 s
+// if the pause were spread over the words); the reply comes 2.2 s into the line.
+func TestPlayHoldsWordsThroughAPause(t *testing.T) {
+	paused := strings.Replace(quickScenario, "say: Hi there.", `say: "Hi {pause 3s} there."`, 1)
+	p := writeFile(t, t.TempDir(), "quick.yaml", paused)
+	in := &slowReader{lines: []string{"", "whatever"}, pause: 2200 * time.Millisecond}
+	r := runCLI(t, in, "play", p)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "Quinn: Hi — (cut off)")
+	assert.NotContains(t, r.stdout, "Quinn: Hi there", "the second word waits for the pause")
+}
+
 // A scenario outside the library includes the shipped packs by name, and a test of it sees
 // the pack's rules fire.
 func TestLintAndTestIncludeShippedPackByName(t *testing.T) {

@@ -63,6 +63,8 @@ type player struct {
 	words     []string
 	lineStart int64
 	msPerWord int64
+	lineDur   int64          // the current line's duration, its pauses included
+	pauses    []engine.Pause // the pauses inside the current line
 	printed   int
 	pending   []engine.Output // shown once the current line has been spoken
 	choices   []engine.ChoiceShown
@@ -113,7 +115,7 @@ func (p *player) play(seed uint64, trainee string) {
 	}
 	// Let the customer finish their last line at their pace before the debrief.
 	for p.printed < len(p.words) {
-		due := p.lineStart + int64(p.printed)*p.msPerWord
+		due := p.wordAt(p.printed)
 		time.Sleep(time.Duration(max(due-p.now(), 0)) * time.Millisecond)
 		p.tick()
 	}
@@ -126,9 +128,9 @@ func (p *player) nextWake() (int64, bool) {
 	var at int64
 	ok := false
 	if p.printed < len(p.words) {
-		at, ok = p.lineStart+int64(p.printed)*p.msPerWord, true
+		at, ok = p.wordAt(p.printed), true
 	} else if p.words != nil || len(p.pending) > 0 { // the line's end: finish it off
-		at, ok = p.lineStart+int64(len(p.words))*p.msPerWord, true
+		at, ok = p.lineStart+p.lineDur, true
 	}
 	if d, has := p.s.NextDeadline(); has && (!ok || d < at) {
 		at, ok = d, true
@@ -136,13 +138,25 @@ func (p *player) nextWake() (int64, bool) {
 	return at, ok
 }
 
+// wordAt is when word k of the current line is printed: at the line's pace, held back by
+// the pauses before it ({pause D}).
+func (p *player) wordAt(k int) int64 {
+	at := p.lineStart + int64(k)*p.msPerWord
+	for _, pa := range p.pauses {
+		if pa.After <= k {
+			at += pa.MS
+		}
+	}
+	return at
+}
+
 func (p *player) tick() {
 	now := p.now()
-	for p.printed < len(p.words) && p.lineStart+int64(p.printed)*p.msPerWord <= now {
+	for p.printed < len(p.words) && p.wordAt(p.printed) <= now {
 		fmt.Fprint(p.env.stdout, p.words[p.printed]+" ")
 		p.printed++
 	}
-	if p.printed == len(p.words) && p.lineStart+int64(len(p.words))*p.msPerWord <= now {
+	if p.printed == len(p.words) && p.lineStart+p.lineDur <= now {
 		p.flushLine()
 	}
 	if d, ok := p.s.NextDeadline(); ok && d <= now {
@@ -207,7 +221,12 @@ func (p *player) show(outs []engine.Output) {
 			p.flushLine()
 			p.words = strings.Fields(o.Text)
 			p.lineStart, p.printed = o.At, 0
-			p.msPerWord = o.Duration / int64(max(o.Words, 1))
+			p.lineDur, p.pauses = o.Duration, o.Pauses
+			speaking := o.Duration
+			for _, pa := range o.Pauses {
+				speaking -= pa.MS
+			}
+			p.msPerWord = speaking / int64(max(o.Words, 1))
 			fmt.Fprintf(p.env.stdout, "%s: ", p.personaName())
 		case engine.OutCut:
 			fmt.Fprintln(p.env.stdout, "— (cut off)")
