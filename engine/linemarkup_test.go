@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"testing"
@@ -67,6 +68,7 @@ func TestLinePauses(t *testing.T) {
 			assert.Equal(t, "Well... I suppose so.", line[0].Text, "the pause is not in the text")
 			assert.Equal(t, 4, line[0].Words)
 			assert.Equal(t, []engine.Pause{{After: 1, MS: 1500}}, line[0].Pauses)
+			assert.Equal(t, "customer: Well... {pause 1.5s} I suppose so.", line[0].Describe(), "transcripts show the pause")
 			assert.Equal(t, int64(5500), line[0].Duration, "4 words at 60 wpm and a 1.5 s pause")
 			outs := c.do(say(tc.after, "ok"))
 			cuts := ofType(outs, engine.OutCut)
@@ -260,4 +262,28 @@ func TestEndingsNoTestReaches(t *testing.T) {
 	}
 	stopped := engine.EndingsNoTestReaches(sc, []engine.TestCase{byName["honest"]}, "ok/basic.test.yaml", func() bool { return true })
 	assert.Empty(t, stopped, "a stopped test says nothing about what the tests reach")
+}
+
+// TestLineMarkupReplayIsExact: random calls of a scenario with pauses and conditional text
+// (replies landing before, during and after the pauses) replay to the same outputs.
+func TestLineMarkupReplayIsExact(t *testing.T) {
+	sc := loadMarkup(t)
+	cuts := 0
+	for i := range 300 {
+		seed := uint64(i*104729 + 3)
+		events, outs := randomCall(sc, seed, rand.New(rand.NewPCG(seed, 7)))
+		want, err := json.Marshal(outs)
+		require.NoError(t, err)
+		s := sc.NewSession(seed, "Robin")
+		replayed := s.Start(nil)
+		for _, ev := range events {
+			replayed, err = s.Apply(ev, replayed)
+			require.NoError(t, err)
+		}
+		got, err := json.Marshal(replayed)
+		require.NoError(t, err)
+		require.Equal(t, string(want), string(got), "seed %d", seed)
+		cuts += len(ofType(outs, engine.OutCut))
+	}
+	assert.Positive(t, cuts, "some replies interrupt a line")
 }

@@ -18,10 +18,14 @@ func (o Output) Describe() string {
 	case OutRing:
 		return "☎ the phone rings"
 	case OutLine:
-		if o.Emotion != "" {
-			return "customer (" + o.Emotion + "): " + o.Text
+		text := o.Text
+		if len(o.Pauses) > 0 {
+			text = withPauses(o.Text, o.Pauses)
 		}
-		return "customer: " + o.Text
+		if o.Emotion != "" {
+			return "customer (" + o.Emotion + "): " + text
+		}
+		return "customer: " + text
 	case OutCut:
 		return fmt.Sprintf("✂ customer cut off after %d words", o.Spoken)
 	case OutChoices:
@@ -95,6 +99,28 @@ func FormatTranscript(outs []Output) string {
 	var b strings.Builder
 	for _, o := range outs {
 		fmt.Fprintf(&b, "%9s  %s\n", FormatTime(o.At), o.Describe())
+	}
+	return b.String()
+}
+
+// withPauses writes a line's pauses into its text where they fall, as {pause D}.
+func withPauses(text string, pauses []Pause) string {
+	words := strings.Fields(text)
+	var b strings.Builder
+	k := 0
+	for i := 0; i <= len(words); i++ {
+		for ; k < len(pauses) && pauses[k].After == i; k++ {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString("{pause " + FormatDuration(pauses[k].MS) + "}")
+		}
+		if i < len(words) {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(words[i])
+		}
 	}
 	return b.String()
 }
