@@ -345,8 +345,14 @@ func TestBrowserGlobalRuleEdges(t *testing.T) {
 	p.Do("fit", chromedp.Click(chromedp.ID("zoom-fit")))
 	p.Shot("studio-11-global-rule-edges")
 
-	// Zoomed in and dragged so the badge is in the middle, the dashed edges and their labels read.
-	eval[bool](p, `(() => { const g = document.getElementById("graph"); while (Number(g.dataset.zoom) < 1) document.getElementById("zoom-in").click(); return true; })()`)
+	// Zoomed in with the wheel around the badge (which stays under the pointer) and dragged
+	// so the badge is in the middle, the dashed edges and their labels read.
+	eval[bool](p, `(() => { const g = document.getElementById("graph");
+		while (Number(g.dataset.zoom) < 1) {
+			const r = document.querySelector("#graph .badge rect").getBoundingClientRect();
+			g.dispatchEvent(new WheelEvent("wheel", {deltaY: -100, clientX: r.left + r.width / 2, clientY: r.top + r.height / 2, bubbles: true, cancelable: true}));
+		}
+		return true; })()`)
 	c := eval[[]float64](p, `(() => { const b = document.getElementById("graph").getBoundingClientRect(), r = document.querySelector("#graph .badge rect").getBoundingClientRect();
 		return [b.left + b.width / 2, b.top + b.height / 2, r.left + r.width / 2, r.top + r.height / 2]; })()`)
 	held := func(p *input.DispatchMouseEventParams) {

@@ -337,32 +337,50 @@
   // The layout is drawn once in graph units inside <g class="view">; the view maps it to the
   // screen: screen = graph × k + (x, y). Below FAR_ZOOM edge labels and the second line of
   // each node are hidden and node ids grow so they stay at least MIN_ID_PX on screen, up to
-  // ID_MAX_UNITS (what fits the node's box: from zoom MIN_ID_PX/ID_MAX_UNITS = 0.3 down, an
-  // id fills its box and shrinks with it).
-  const RULES_BADGE = "\u0000rules", FIT_ABOVE_NODES = 12, FAR_ZOOM = 0.6, MIN_ID_PX = 9, ID_MAX_UNITS = 30,
-    MIN_ZOOM = 0.01, MAX_ZOOM = 3, PAN_STEP = 60, DRAG_SLOP = 4;
-  let view = null, fittedFor = "", graphSize = { w: 100, h: 100 };
+  // ID_MAX_UNITS (what fits the node's box: from zoom MIN_ID_PX/ID_MAX_UNITS ≈ 0.31 down, an
+  // id fills its box and shrinks with it). An id too long for its box at that size is
+  // shortened with "…" (the full id shows on hover and focus, and in the find box).
+  // FIND_ZOOM is the least zoom a found node is shown at.
+  const RULES_BADGE = "\u0000rules", FIT_ABOVE_NODES = 12, FAR_ZOOM = 0.6, MIN_ID_PX = 10, ID_MAX_UNITS = 32,
+    MIN_ZOOM = 0.01, MAX_ZOOM = 3, PAN_STEP = 60, DRAG_SLOP = 4, FIND_ZOOM = 1;
+  let view = null, fittedFor = "", graphSize = { w: 100, h: 100 }, rankdir = "LR";
+  const ROTATE_GAIN = 1.15, LARGE_MIN_W = 100, WIDE_MIN_W = 220;
+  let minW = 0;
 
   function applyView() {
     const box = $("graph"), layer = box.querySelector("g.view");
     if (!layer || !view) return;
+    hideTip(); // it would no longer be over its node
     layer.setAttribute("transform", "translate(" + view.x + "," + view.y + ") scale(" + view.k + ")");
     const far = view.k < FAR_ZOOM;
     layer.ownerSVGElement.classList.toggle("far", far);
     const fs = far ? Math.min(MIN_ID_PX / view.k, ID_MAX_UNITS) : 13;
     for (const t of layer.querySelectorAll("text.id")) {
-      const w = Number(t.dataset.w) - 12;
+      const w = Number(t.dataset.w) - 12, full = t.dataset.full;
       t.style.fontSize = far ? fs + "px" : "";
       t.setAttribute("y", far ? String(21 + fs * 0.35) : "17");
       t.setAttribute("x", far ? "6" : "10");
-      // squeeze a long id into its box rather than spill over its neighbours
-      if (far && t.getComputedTextLength() > w) { t.setAttribute("textLength", String(w)); t.setAttribute("lengthAdjust", "spacingAndGlyphs"); } else t.removeAttribute("textLength");
+      // Shorten a long id to what fits its box, keeping its start and its end around a
+      // "…" (ids often differ only at the end: ask_1, ask_2), rather than squeeze or spill it.
+      t.textContent = full;
+      if (far && t.getComputedTextLength() > w) {
+        let lo = 1, hi = full.length - 1;
+        while (lo < hi) {
+          const mid = Math.ceil((lo + hi) / 2);
+          t.textContent = shorten(full, mid);
+          if (t.getComputedTextLength() <= w) lo = mid; else hi = mid - 1;
+        }
+        t.textContent = shorten(full, lo);
+      }
     }
     // ✓/✗ coverage marks grow with the ids when zoomed out, so they stay visible.
     const ms = far ? Math.min(Math.max(MIN_ID_PX / view.k / 13, 1), 2.5) : 1;
     for (const m of layer.querySelectorAll("g.covmark")) m.setAttribute("transform", "translate(" + m.parentNode.querySelector("rect").getAttribute("width") + ",0) scale(" + ms + ")");
     box.dataset.zoom = view.k.toFixed(3);
   }
+
+  // shorten keeps n characters of s: its start and its end around a "…".
+  const shorten = (s, n) => s.slice(0, Math.ceil(n / 2)) + "…" + s.slice(s.length - Math.floor(n / 2));
 
   function fitView() {
     const r = $("graph").getBoundingClientRect(), pad = 12;
@@ -383,13 +401,66 @@
 
   function panBy(dx, dy) { if (!view) return; view.x += dx; view.y += dy; applyView(); }
 
+  // --- Large graphs: the full label on hover and focus, and find a node -------------
+  // showTip shows a node's full id and line over it (ids are shortened when zoomed out,
+  // and the second line hidden); the node's accessible name already says the same.
+  function showTip(grp) {
+    const tip = $("graph-tip"), data = grp.__data;
+    if (!data || (drag && drag.moved)) return;
+    const status = [];
+    if (data.unreachable) status.push("unreachable");
+    if (data.dead_end) status.push("dead end");
+    if (grp.classList.contains("cov-yes")) status.push("✓ covered by the tests");
+    if (grp.classList.contains("cov-no")) status.push("✗ not covered by any test");
+    tip.replaceChildren(el("b", { text: data.id }), " ", el("span", { class: "kind", text: data.outcome || data.kind }),
+      ...[data.say ? el("div", { text: data.say }) : null, status.length ? el("div", { class: "status", text: status.join(" · ") }) : null].filter(Boolean));
+    tip.hidden = false;
+    const r = grp.querySelector("rect").getBoundingClientRect(), t = tip.getBoundingClientRect();
+    let x = r.left + r.width / 2 - t.width / 2, y = r.top - t.height - 6;
+    if (y < 4) y = r.bottom + 6;
+    x = Math.max(4, Math.min(x, innerWidth - t.width - 4));
+    tip.style.left = x + "px";
+    tip.style.top = y + "px";
+  }
+  const hideTip = () => { $("graph-tip").hidden = true; };
+
+  // findNode centres the node whose id is (or, failing that, contains) the text, at a
+  // readable zoom (at least FIND_ZOOM), marks it "found" and focuses it.
+  function findNode(text) {
+    const q = text.trim().toLowerCase();
+    $("find-msg").textContent = "";
+    if (!q || !sketch) return;
+    const ids = sketch.nodes.map((n) => n.id);
+    const id = ids.find((x) => x.toLowerCase() === q) || ids.find((x) => x.toLowerCase().includes(q));
+    if (!id) { $("find-msg").textContent = "No node matches “" + text.trim() + "”."; return; }
+    const grp = $("graph").querySelector('.node[data-node="' + CSS.escape(id) + '"]');
+    if (!grp) return;
+    found = id;
+    for (const g of $("graph").querySelectorAll(".node.found")) g.classList.remove("found");
+    grp.classList.add("found");
+    const b = $("graph").getBoundingClientRect(), rect = grp.querySelector("rect");
+    const k = Math.min(MAX_ZOOM, Math.max(view.k, FIND_ZOOM));
+    const m = /translate\(([-\d.e]+),([-\d.e]+)\)/.exec(grp.getAttribute("transform"));
+    const cx = Number(m[1]) + Number(rect.getAttribute("width")) / 2, cy = Number(m[2]) + Number(rect.getAttribute("height")) / 2;
+    view = { k, x: b.width / 2 - cx * k, y: b.height / 2 - cy * k };
+    applyView();
+    grp.focus({ preventScroll: true });
+  }
+  let found = "", drag = null, dragged = false;
+
   function setupGraphView() {
     const box = $("graph");
+    $("find-form").addEventListener("submit", (ev) => { ev.preventDefault(); findNode($("node-find").value); });
+    box.addEventListener("pointerover", (ev) => { const g = ev.target.closest && ev.target.closest(".node"); if (g) showTip(g); });
+    box.addEventListener("pointerout", (ev) => { const g = ev.target.closest && ev.target.closest(".node"); if (g && !g.contains(ev.relatedTarget)) hideTip(); });
+    box.addEventListener("focusin", (ev) => { const g = ev.target.closest && ev.target.closest(".node"); if (g) showTip(g); else hideTip(); });
+    box.addEventListener("focusout", hideTip);
+    box.addEventListener("wheel", hideTip, { passive: true });
     $("zoom-in").addEventListener("click", () => zoomAt(1.25));
     $("zoom-out").addEventListener("click", () => zoomAt(1 / 1.25));
     $("zoom-fit").addEventListener("click", fitView);
     // Drag anywhere (a node too) to pan; a drag is not a click.
-    let drag = null, dragged = false;
+    dragged = false;
     box.addEventListener("pointerdown", (ev) => {
       if (ev.button !== 0) return;
       drag = { id: ev.pointerId, x: ev.clientX, y: ev.clientY, moved: false };
@@ -399,7 +470,7 @@
       if (!drag || ev.pointerId !== drag.id) return;
       const dx = ev.clientX - drag.x, dy = ev.clientY - drag.y;
       if (!drag.moved && Math.hypot(dx, dy) < DRAG_SLOP) return;
-      if (!drag.moved) { drag.moved = true; box.setPointerCapture(ev.pointerId); box.classList.add("dragging"); }
+      if (!drag.moved) { drag.moved = true; box.setPointerCapture(ev.pointerId); box.classList.add("dragging"); hideTip(); }
       drag.x = ev.clientX; drag.y = ev.clientY;
       panBy(dx, dy);
     });
@@ -425,15 +496,17 @@
     });
   }
 
-  function drawGraph() {
-    const box = $("graph");
-    if (!sketch) return;
+  // layoutGraph lays the sketch out with dagre, ranks from left to right ("LR") or top to
+  // bottom ("TB").
+  function layoutGraph(rankdir, minW) {
     const g = new dagre.graphlib.Graph({ multigraph: true });
-    g.setGraph({ rankdir: "LR", nodesep: 22, ranksep: 70, edgesep: 12, marginx: 12, marginy: 12 });
+    g.setGraph({ rankdir, nodesep: 22, ranksep: 70, edgesep: 12, marginx: 12, marginy: 12 });
     g.setDefaultEdgeLabel(() => ({}));
     for (const n of sketch.nodes) {
       const sub = n.kind === "ending" ? n.outcome : n.kind === "ring" ? "☎ rings" : n.kind === "router" ? "router" : clip(n.say || "", 26);
-      const w = Math.max(n.id.length * 7.6, sub.length * 6.3) + 22;
+      // In a large graph every node is at least LARGE_MIN_W wide, so a short id (end_1)
+      // still reads when the graph is fitted and zoomed out.
+      const w = Math.max(n.id.length * 7.6, sub.length * 6.3, minW) + 22;
       g.setNode(n.id, { width: w, height: 42, data: n, sub });
     }
     sketch.edges.forEach((e, i) => {
@@ -452,6 +525,41 @@
       });
     }
     dagre.layout(g);
+    return { g, moving };
+  }
+
+  // fitZoom is the zoom at which a laid-out graph fits the graph box.
+  function fitZoom(g) {
+    const r = $("graph").getBoundingClientRect(), pad = 12;
+    const bw = Math.max(r.width, 50), bh = Math.max(r.height, 50);
+    return Math.min((bw - 2 * pad) / (g.graph().width || 100), (bh - 2 * pad) / (g.graph().height || 100), 1);
+  }
+
+  function drawGraph() {
+    const box = $("graph");
+    if (!sketch) return;
+    // A large graph is laid out in the direction in which, fitted to the box, it is drawn
+    // largest (so its ids read best): left to right, or top to bottom when that fits more
+    // than ROTATE_GAIN times larger. Top to bottom, nodes are then made as wide as the box
+    // allows (up to WIDE_MIN_W) without shrinking the fit, so long ids keep more of their
+    // letters. Chosen when a scenario is first drawn and kept while editing, so the picture
+    // does not flip under the designer.
+    const key = sketch.id + "\u0000" + files.scenario.path;
+    const large = sketch.nodes.length > FIT_ABOVE_NODES;
+    if (fittedFor !== key) { rankdir = "LR"; minW = large ? LARGE_MIN_W : 0; }
+    let { g, moving } = layoutGraph(rankdir, minW);
+    if (fittedFor !== key && large) {
+      const tb = layoutGraph("TB", minW), klr = fitZoom(g), ktb = fitZoom(tb.g);
+      box.dataset.fits = "LR " + klr.toFixed(3) + ", TB " + ktb.toFixed(3);
+      if (ktb > ROTATE_GAIN * klr) {
+        rankdir = "TB"; g = tb.g; moving = tb.moving;
+        for (const w of [WIDE_MIN_W, (WIDE_MIN_W + LARGE_MIN_W) / 2]) {
+          const wide = layoutGraph("TB", w);
+          if (fitZoom(wide.g) >= 0.97 * ktb) { minW = w; g = wide.g; moving = wide.moving; break; }
+        }
+      }
+    }
+    box.dataset.rankdir = rankdir;
     const gw = g.graph().width || 100, gh = g.graph().height || 100;
     graphSize = { w: gw, h: gh };
     const root = svg("svg", { width: "100%", height: "100%", role: "img",
@@ -510,7 +618,7 @@
         const badge = svg("g", { class: "badge", transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")",
           tabindex: "0", role: "button", "aria-label": "Global rules: they can fire from any node; go to their list" });
         const title = svg("title"); title.textContent = "Global rules fire from any node; the dashed arrows are the ones that move the call";
-        const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width }); t1.textContent = "⚙ global rules";
+        const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width, "data-full": "⚙ global rules" }); t1.textContent = "⚙ global rules";
         const t2 = svg("text", { x: 10, y: 33, class: "sub" }); t2.textContent = n.sub;
         badge.append(title, svg("rect", { width: n.width, height: n.height, rx: 14 }), t1, t2);
         const go = () => $("rules").scrollIntoView({ block: "nearest" });
@@ -525,6 +633,7 @@
       if (data.unreachable) cls.push("unreachable");
       if (data.dead_end) cls.push("deadend");
       if (id === currentNode) cls.push("current");
+      if (id === found) cls.push("found");
       if (paths && !paths.nodes[id]) cls.push("unused");
       const covered = cov ? cov.node[id] : undefined;
       if (covered !== undefined) cls.push(covered ? "cov-yes" : "cov-no");
@@ -537,7 +646,7 @@
         (covText ? " —" + covText.slice(1) : "") + (data.say ? "\n" + data.say : "");
       grp.append(title, svg("rect", { width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
       if (covered === false) grp.append(svg("rect", { class: "hatch", width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
-      const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width }); t1.textContent = id;
+      const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width, "data-full": id }); t1.textContent = id;
       const t2 = svg("text", { x: 10, y: 33, class: "sub" });
       t2.textContent = data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub;
       grp.append(t1, t2);
@@ -554,15 +663,17 @@
         cnt.textContent = (paths.nodes[id] || 0) + " calls" + (paths.endings[id] ? "" : "");
         grp.append(cnt);
       }
+      grp.__data = data;
       const go = () => { jump(files.scenario.path, data.line, data.col); if (paths) listCalls(id); };
       grp.addEventListener("click", go);
       grp.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
       layer.append(grp);
     }
+    hideTip();
     box.replaceChildren(root);
+    $("node-ids").replaceChildren(...sketch.nodes.map((n) => el("option", { value: n.id })));
     // The view (zoom and pan) survives redraws while editing; a new scenario's first
     // large graph is fitted to the box.
-    const key = sketch.id + "\u0000" + files.scenario.path;
     if (!view || fittedFor !== key) {
       fittedFor = key;
       if (sketch.nodes.length > FIT_ABOVE_NODES) fitView(); else { view = { k: 1, x: 0, y: 0 }; applyView(); }
