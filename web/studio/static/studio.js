@@ -179,6 +179,7 @@
     for (const b of document.querySelectorAll("[data-panel]")) b.addEventListener("click", () => showPanel(b.dataset.panel));
     setupGraphView();
     $("run-tests").addEventListener("click", runTests);
+    $("graph-stale-go").addEventListener("click", () => { if (staleError) jump(staleError.path, staleError.line, staleError.col); });
     $("cov-hide").addEventListener("click", () => { coverage = null; showCoverage(); drawGraph(); });
     $("try-form").addEventListener("submit", tryReply);
     setupPlay();
@@ -229,7 +230,7 @@
     try { res = await api("POST", "/api/studio/check", body); } catch (e) { done([]); return; }
     if (key !== current || text !== files[key].doc.getValue()) return; // switched or typed meanwhile: a newer check follows
     diags = res.diagnostics || [];
-    if (res.sketch) { sketch = res.sketch; drawGraph(); fillNodes(); }
+    if (res.sketch) showSketch(res.sketch);
     if (key === "scenario") updateCoverageStale();
     showDiagnostics();
     updateState();
@@ -240,6 +241,28 @@
         message: d.message, severity: d.severity };
     });
     done(marks);
+  }
+
+  // showSketch draws a checked text's graph. When the text cannot be read as a scenario at
+  // all (a YAML error the repairs cannot get round leaves no nodes), the last graph that
+  // could be drawn stays, under a banner naming the error, instead of an empty box.
+  let staleError = null;
+  function showSketch(next) {
+    const errs = (next.diagnostics || []).filter((d) => d.severity === "error" && d.path === files.scenario.path);
+    if (!next.nodes.length && errs.length && sketch && sketch.nodes.length) {
+      staleError = errs[0];
+      $("graph-stale-text").textContent = "The graph shows the last version that could be drawn: the text cannot be read as a scenario (" +
+        staleError.path + ":" + staleError.line + ":" + staleError.col + ": " + staleError.message + ").";
+      $("graph-stale").hidden = false;
+      $("graph").classList.add("stale");
+      return;
+    }
+    staleError = null;
+    $("graph-stale").hidden = true;
+    $("graph").classList.remove("stale");
+    sketch = next;
+    drawGraph();
+    fillNodes();
   }
 
   function wordEnd(editor, line, ch) {
