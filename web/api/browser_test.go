@@ -179,6 +179,8 @@ func TestBrowserReloadMidCallThenDebriefAndHistory(t *testing.T) {
 	lines := eval[[]string](p, `[...document.querySelectorAll("#d-transcript li")].map((li) => li.textContent)`)
 	require.NotEmpty(t, lines)
 	assert.Contains(t, strings.Join(lines, "\n"), "YouSo sorry, here is a refund.")
+	assert.Equal(t, []string{"Pat (annoyed)", "Pat", "Pat"}, eval[[]string](p, `[...document.querySelectorAll("#d-transcript .customer .who")].map((e) => e.textContent)`),
+		"the annoyed greeting shows its emotion beside the customer's name")
 	assert.Equal(t, []string{"understood as refund: 'refund'; apology: 'sorry'"},
 		eval[[]string](p, `[...document.querySelectorAll("#d-transcript .understood")].map((e) => e.textContent)`),
 		"the debrief says what the reply was understood as")
