@@ -81,7 +81,7 @@ func TestBrowserVoice(t *testing.T) {
 		assert.Contains(t, []string{"Stub Alice", "Stub Bob"}, u.Voice, "an English voice")
 		assert.Equal(t, spoken[0].Voice, u.Voice, "the same voice for the same persona")
 		assert.Equal(t, "", u.Shown, "speech starts with the line, before its first word shows")
-		assert.InDelta(t, lines[i], u.At, 50, "spoken the moment the line starts (ms)")
+		assert.InDelta(t, lines[i], u.At, 250, "spoken when the line starts (ms; slack for a loaded machine)")
 	}
 	assert.NotEmpty(t, eval[string](p, `document.querySelector("#transcript .customer").dataset.spoken || ""`), "word boundaries follow the display")
 
