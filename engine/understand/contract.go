@@ -52,7 +52,7 @@ var expansions = map[string]string{
 	"yall": "you all", "cmon": "come on", "gotcha": "got you", "omw": "on my way",
 	"brb": "be right back", "hmmm": "hmm", "umm": "um",
 	"ummm": "um", "uhm": "um", "errr": "erm", "okey": "okay", "okie": "okay", "okk": "okay",
-	"tyvm": "thank you very much", "thanku": "thank you", "thankyu": "thank you",
+	"tyvm": "thank you very much", "iam": "i am", "thanku": "thank you", "thankyu": "thank you",
 }
 
 // apostrophe suffixes, for words typed with one.
@@ -86,6 +86,59 @@ var idVerbs = set("have", "be", "like", "love", "need", "say", "suggest", "recom
 // youreAfter may follow "your" meaning "you're" ("your welcome", "your right").
 var youreAfter = set("welcome", "right", "correct", "absolutely", "totally", "quite", "not", "so",
 	"very", "being", "going", "looking", "all", "now", "in", "on", "booked")
+
+// weVerbs may follow "well" at the start of a clause meaning "we'll" ("well sort it").
+var weVerbs = set("get", "be", "sort", "send", "have", "do", "call", "need", "fix", "refund", "look",
+	"check", "see", "make", "take", "put", "give", "let", "try", "ring", "email", "arrange", "cover",
+	"bring", "pay", "issue", "process", "transfer", "update", "change", "move", "just", "definitely",
+	"also", "never", "not", "contact", "book", "find", "replace", "reimburse", "waive", "upgrade")
+
+// unstretch undoes letters held down for emphasis: a run of three or more of one letter is
+// typed twice, or once when that makes an English word and twice does not ("sooooo" is
+// "so", "sorryyyy" is "sorry", "pleeease" is "please", "nooo" is "no").
+func unstretch(t string) string {
+	run := false
+	for i := 2; i < len(t); i++ {
+		if t[i] == t[i-1] && t[i] == t[i-2] && t[i] >= 'a' && t[i] <= 'z' {
+			run = true
+			break
+		}
+	}
+	if !run {
+		return t
+	}
+	squeeze := func(to int) string {
+		b := make([]byte, 0, len(t))
+		for i := 0; i < len(t); {
+			j := i
+			for j < len(t) && t[j] == t[i] {
+				j++
+			}
+			n := j - i
+			if n >= 3 && t[i] >= 'a' && t[i] <= 'z' {
+				n = to
+			}
+			for range n {
+				b = append(b, t[i])
+			}
+			i = j
+		}
+		return string(b)
+	}
+	known := func(w string) bool {
+		_, ok := rewrites[w]
+		return ok || shortWords[w] || IsWord(w)
+	}
+	two, one := squeeze(2), squeeze(1)
+	if !known(two) && known(one) {
+		return one
+	}
+	return two
+}
+
+// shortWords are the one- and two-letter words a stretched word may be ("sooo" is "so").
+var shortWords = set("so", "no", "oh", "ok", "hi", "go", "do", "we", "me", "ah", "eh", "uh", "um", "a", "i",
+	"yo", "ha", "aw", "ow", "oi")
 
 // numbers are number words written as digits, so "fifteen seconds" is "15 seconds". "one"
 // stays a word ("one moment", "no one") and "1" is written "one".
@@ -147,6 +200,7 @@ func expand(ws []word) []Token {
 			emit(expandApostrophe(t), i, w.clause)
 			continue
 		}
+		t = unstretch(t)
 		switch t {
 		case "were":
 			if prev == "" || clauseOpeners[prev] {
@@ -164,6 +218,10 @@ func expand(ws []word) []Token {
 			t = "your"
 			if youreAfter[next] {
 				t = "you are"
+			}
+		case "well":
+			if prev == "" && weVerbs[next] {
+				t = "we will" // "well get back to you"
 			}
 		case "prob", "probs":
 			t = "probably"

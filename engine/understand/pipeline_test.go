@@ -96,6 +96,12 @@ func TestContractionsBothWays(t *testing.T) {
 		{"thanks", "thx", "thnx", "thanx"},
 		{"i do not know", "idk", "i dunno"},
 		{"kind of", "kinda"},
+		{"so sorry", "sooooo sorry", "so sorryyyy", "sooo sorryyy"},
+		{"please", "pleeeease", "pleaseee"},
+		{"no", "noooo"},
+		{"hmm", "hmmmmm"},
+		{"we will get back to you", "well get back to you", "we'll get back to you"},
+		{"i am sorry", "iam sorry"},
 	} {
 		want := words(group[0])
 		for _, s := range group[1:] {
@@ -111,6 +117,10 @@ func TestContractionsBothWays(t *testing.T) {
 		{"your booking id", "your booking id"},
 		{"your booking", "your booking"},
 		{"the customer's car", "the customer car"},
+		{"well, thats odd", "well that is odd"},
+		{"all is well", "all is well"},
+		{"the coffee", "the coffee"}, // a double letter is no stretch
+		{"zzzz", "zz"},
 	} {
 		assert.Equal(t, c.want, words(c.in), "%q", c.in)
 	}
