@@ -29,8 +29,9 @@ type Leases interface {
 	// Renew extends every lease of owner on open calls to now+ttl and returns how many,
 	// even those that expired, as long as nobody took them over (same epoch).
 	Renew(ctx context.Context, owner string, now time.Time, ttl time.Duration) (int, error)
-	// Release gives up l (it expires at once), so that another instance may take the call
-	// without waiting; nothing happens when l is no longer the call's lease.
+	// Release gives up l (it expires at once and has no owner any more, so the owner's
+	// Renew does not bring it back), so that another instance may take the call without
+	// waiting; nothing happens when l is no longer the call's lease.
 	Release(ctx context.Context, l Lease) error
 	// AppendLeased is Append fenced by l. The checks run in this order: ErrNotFound,
 	// ErrFenced, then Append's (ErrDuplicate, ErrFinished, ErrSeqGap).
@@ -118,7 +119,7 @@ func (m *Memory) Release(ctx context.Context, l Lease) error {
 	}
 	defer m.mu.Unlock()
 	if mc, ok := m.calls[l.CallID]; ok && mc.lease != nil && mc.lease.Owner == l.Owner && mc.lease.Epoch == l.Epoch {
-		mc.lease.Expires = time.Time{}
+		mc.lease.Owner, mc.lease.Expires = "", time.Time{}
 	}
 	return nil
 }

@@ -145,3 +145,31 @@ func TestOwnershipNeedsLeases(t *testing.T) {
 }
 
 type noLeases struct{ journal.Journal }
+
+// TestOwnershipFullServerReleases: an instance that claims a call it then cannot hold (it
+// is at --max-calls) gives the lease back at once, so another instance may take the call
+// (its renewals would otherwise keep it forever).
+func TestOwnershipFullServerReleases(t *testing.T) {
+	j := journal.NewMemory()
+	a, _ := ownedServer(t, j, "a")
+	r1 := a.start(t, `{"scenario":"live"}`)
+	r2 := a.start(t, `{"scenario":"live"}`)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	require.NoError(t, a.Shutdown(ctx))
+	_, err := a.ReleaseLeases(ctx)
+	require.NoError(t, err)
+
+	clock := &fakeClock{}
+	b := newTestServer(t, Options{Journal: j, MaxCalls: 1, Ownership: &live.Ownership{Instance: "b", TTL: time.Minute, Now: clock.now}})
+	n, err := b.Recover(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "B holds one call")
+	unowned, err := j.Unowned(ctx, time.Now(), 0)
+	require.NoError(t, err)
+	require.Len(t, unowned, 1, "the call B could not hold is free again")
+	assert.Contains(t, []string{r1.ID, r2.ID}, unowned[0])
+	renewed, err := j.Renew(ctx, "b", time.Now(), time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, 1, renewed, "B renews only the call it runs")
+}

@@ -98,6 +98,18 @@ func (o *Owned) lease(ctx context.Context, callID string) (journal.Lease, error)
 	return o.lease(ctx, callID)
 }
 
+// release gives up callID's lease, if held: the instance claimed the call but will not
+// run it (it could not be recovered here), and must not keep renewing the lease.
+func (o *Owned) release(ctx context.Context, callID string) {
+	o.mu.Lock()
+	l, ok := o.held[callID]
+	delete(o.held, callID)
+	o.mu.Unlock()
+	if ok {
+		_ = o.leases.Release(ctx, l) // on failure it is renewed until this instance stops
+	}
+}
+
 // drop forgets callID's lease (after it was fenced, or the call finished).
 func (o *Owned) drop(callID string) {
 	o.mu.Lock()

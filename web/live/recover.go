@@ -111,7 +111,7 @@ func (s *Floor) recoverCall(ctx context.Context, id string) (c *call, fresh bool
 		}
 		defer func() {
 			if !fresh && err != nil {
-				s.own.drop(id) // it expires by itself; another instance may take it then
+				s.own.release(ctx, id) // not run here: free for another instance at once
 			}
 		}()
 	}

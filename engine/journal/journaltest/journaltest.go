@@ -838,8 +838,12 @@ func testLeases(t *testing.T, j journal.Journal) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"free"}, unowned, "renewed until t0+30s")
 
-	// Releasing hands the call over at once (a draining instance), with a new epoch.
+	// Releasing hands the call over at once (a draining instance), with a new epoch; the
+	// releasing owner's renewals do not bring it back.
 	require.NoError(t, ls.Release(ctx, lb))
+	n, err = ls.Renew(ctx, "instance-b", t0.Add(21*time.Second), ttl)
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "a released lease is not renewed")
 	la3, err := ls.Acquire(ctx, "c", "instance-a", t0.Add(21*time.Second), ttl)
 	require.NoError(t, err, "a released lease is free")
 	assert.Equal(t, int64(3), la3.Epoch)

@@ -106,7 +106,7 @@ func (d *DB) Renew(ctx context.Context, owner string, now time.Time, ttl time.Du
 // Release implements journal.Leases.
 func (d *DB) Release(ctx context.Context, l journal.Lease) error {
 	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `UPDATE call_leases SET expires = $4 WHERE call_id = $1 AND owner = $2 AND epoch = $3`,
+		_, err := tx.Exec(ctx, `UPDATE call_leases SET owner = '', expires = $4 WHERE call_id = $1 AND owner = $2 AND epoch = $3`,
 			l.CallID, l.Owner, l.Epoch, time.Time{})
 		return err
 	})

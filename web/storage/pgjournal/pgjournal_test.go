@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -319,4 +320,51 @@ func TestAccountsStore(t *testing.T) {
 		t.Cleanup(func() { d.Close() })
 		return d
 	})
+}
+
+// BenchmarkGroupCommit: concurrent calls each appending in turn, every append returning
+// after the commit that holds it; one-per-tx commits each write alone, group is the
+// journal as shipped. See docs/performance.md.
+func BenchmarkGroupCommit(b *testing.B) {
+	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
+	for _, mode := range []struct {
+		name     string
+		maxBatch int
+	}{{"one-per-tx", 1}, {"group", MaxBatch}} {
+		for _, calls := range []int{16, 256} {
+			b.Run(fmt.Sprintf("%s/calls=%d", mode.name, calls), func(b *testing.B) {
+				d, err := open(ctx, pgtest.Schema(b), mode.maxBatch)
+				require.NoError(b, err)
+				defer d.Close()
+				var batches, writes atomic.Int64
+				d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
+				for c := range calls {
+					require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c), Created: time.Now()}))
+				}
+				batches.Store(0)
+				writes.Store(0)
+				var next atomic.Int64 // total appends handed out
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for c := range calls {
+					wg.Go(func() {
+						id := fmt.Sprint("bench-", c)
+						for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
+							e := ev
+							e.At = seq
+							if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: fmt.Sprint(seq), Event: e}); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+				if n := batches.Load(); n > 0 {
+					b.ReportMetric(float64(writes.Load())/float64(n), "events/commit")
+				}
+			})
+		}
+	}
 }
