@@ -803,7 +803,14 @@ func (l *loader) templateSyntax(r *reader, n *yaml.Node, what string, line bool)
 		msg := e.msg
 		if strings.HasPrefix(msg, "unknown placeholder") {
 			name := strings.TrimSuffix(strings.TrimPrefix(msg, "unknown placeholder {"), "}")
-			msg += didYouMean(name, append(sortedKeys(l.sc.varIndex), "name", "trainee"))
+			switch {
+			case line && (name == "pause" || strings.HasPrefix(name, "pause") && strings.ContainsRune("0123456789.", rune(name[5]))):
+				msg += ": a pause is written {pause 1.5s}, with a space before the duration"
+			case strings.HasPrefix(name, "if") && len(name) > 2 && !isIdentRune(rune(name[2])) && line:
+				msg += ": conditional text is written {if COND: THEN|ELSE}, with a space after if"
+			default:
+				msg += didYouMean(name, append(sortedKeys(l.sc.varIndex), "name", "trainee"))
+			}
 		}
 		col := n.Column + utf8.RuneCountInString(s[:e.offset])
 		if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
@@ -1134,4 +1141,9 @@ func (s sourceFS) ReadFile(name string) ([]byte, error) {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
 	}
 	return append([]byte(nil), data...), nil
+}
+
+// isIdentRune reports whether r may continue an identifier.
+func isIdentRune(r rune) bool {
+	return r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
