@@ -113,6 +113,7 @@ type Lexicon struct {
 	typos     typoIndex
 	excepted  []bool // per intent: has exceptions
 	hasExcept bool
+	seen      map[string]bool // signatures of the phrases added, while compiling
 }
 
 // fillers may stand between two words of a phrase without breaking the match ("so very
@@ -200,6 +201,7 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 	for st := range lx.vocabSt {
 		lx.prefixes[st[:min(len(st), stemPrefix)]] = true
 	}
+	lx.seen = nil
 	return lx, errs
 }
 
@@ -295,13 +297,28 @@ func markArticles(pats []pattern) {
 
 // addWithVariants adds p and its spellings with synonyms swapped in and compounds split
 // or joined.
+// A variant that spells a phrase the intent already has (same words, same kind) is not
+// added again: it would only be visited twice.
 func (lx *Lexicon) addWithVariants(p phrase) {
 	lx.add(p)
 	for _, v := range append(append(synonymVariants(p), compoundVariants(p)...), swapVariants(p)...) {
+		if lx.seen[signature(v)] {
+			continue
+		}
 		v.ownTrigger = hasOwnTrigger(v.pats)
 		lx.addWords(v)
 		lx.add(v)
 	}
+}
+
+// signature identifies a phrase's words, kind and intent.
+func signature(p phrase) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%t/%t", p.intent, p.except, p.negated)
+	for _, pat := range p.pats {
+		fmt.Fprintf(&b, "/%d:%s:%t", pat.kind, pat.s, pat.opt)
+	}
+	return b.String()
 }
 
 // hasOwnTrigger reports whether a phrase contains a negation trigger ("dont have").
@@ -325,6 +342,10 @@ func (lx *Lexicon) addWords(p phrase) {
 }
 
 func (lx *Lexicon) add(p phrase) {
+	if lx.seen == nil {
+		lx.seen = map[string]bool{}
+	}
+	lx.seen[signature(p)] = true
 	id := int32(len(lx.phrases))
 	lx.phrases = append(lx.phrases, p)
 	switch f := p.pats[0]; f.kind {
