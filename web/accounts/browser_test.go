@@ -73,7 +73,7 @@ steps:
 	p.Do("open the invite", chromedp.Navigate(srv.URL+"/account/invite.html#"+invite))
 	browsertest.Eval[bool](p, browsertest.TrackErrors)
 	p.Wait("the invite is checked", `document.getElementById("invite-about").textContent.includes("Kettle cohort")`)
-	p.Shot("accounts-1-invite")
+	p.ShotAndAxe("accounts-1-invite")
 	p.Do("sign up", chromedp.SendKeys("#name", "Ann Trainee"), chromedp.SendKeys("#login", "ann"),
 		chromedp.SendKeys("#password", password), chromedp.Click(`#invite-form button[type=submit]`))
 	p.Wait("my track", `location.pathname === "/account/track.html" && document.querySelectorAll(".step").length === 2`)
@@ -130,7 +130,7 @@ steps:
 	assert.Equal(t, "passed,open", eval(stepStates), "the second step unlocked")
 	assert.Contains(t, eval(`document.querySelector('.step[data-step="live2"] a').textContent`), "next")
 	p.Wait("both calls in my history", `document.querySelectorAll("#calls li a").length === 2`)
-	p.Shot("accounts-3-track-unlocked")
+	p.ShotAndAxe("accounts-3-track-unlocked")
 
 	// My own debrief opens without the call's token.
 	p.Do("open a debrief", chromedp.Click(`#calls li a`))
@@ -150,6 +150,6 @@ steps:
 	assert.Equal(t, "passed,open", cells)
 	assert.Contains(t, eval(`document.querySelector('table.matrix tr[data-account="ann"] td').textContent`), "best 100% · 2×")
 	assert.NotEmpty(t, eval(`document.getElementById("csv").getAttribute("href")`))
-	p.Shot("accounts-4-matrix")
+	p.ShotAndAxe("accounts-4-matrix")
 	assert.Empty(t, browsertest.Eval[[]string](p, `window.__errors`), "uncaught errors on the pages")
 }
