@@ -52,7 +52,12 @@ var expansions = map[string]string{
 	"yall": "you all", "cmon": "come on", "gotcha": "got you", "omw": "on my way",
 	"brb": "be right back", "hmmm": "hmm", "umm": "um",
 	"ummm": "um", "uhm": "um", "errr": "erm", "okey": "okay", "okie": "okay", "okk": "okay",
-	"tyvm": "thank you very much", "iam": "i am", "thanku": "thank you", "thankyu": "thank you",
+	"tyvm": "thank you very much", "iam": "i am",
+	// Misspelled contractions.
+	"havnt": "have not", "havint": "have not", "dosent": "does not", "dosnt": "does not",
+	"doesent": "does not", "didint": "did not", "dident": "did not", "isint": "is not",
+	"arnt": "are not", "wasent": "was not", "cudnt": "could not", "wudnt": "would not",
+	"cannt": "can not", "wount": "will not", "iv": "i have", "ima": "i am going to", "thanku": "thank you", "thankyu": "thank you",
 }
 
 // apostrophe suffixes, for words typed with one.

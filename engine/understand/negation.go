@@ -167,6 +167,15 @@ func scope(ts []Token) {
 				}
 			}
 		}
+		if !pseudo && ts[i].Word == "not" && i > 0 && (ts[i-1].Word == "can" || ts[i-1].Word == "could") {
+			// "i cant apologise enough", "cant thank you enough": emphasis, not negation.
+			for k := i + 1; k < len(ts) && k <= i+4 && ts[k].Clause == ts[i].Clause; k++ {
+				if ts[k].Word == "enough" {
+					pseudo = true
+					break
+				}
+			}
+		}
 		if pseudo {
 			continue
 		}

@@ -96,6 +96,8 @@ func TestContractionsBothWays(t *testing.T) {
 		{"thanks", "thx", "thnx", "thanx"},
 		{"i do not know", "idk", "i dunno"},
 		{"kind of", "kinda"},
+		{"have not", "havnt", "haven't"},
+		{"does not", "dosent", "doesn't"},
 		{"so sorry", "sooooo sorry", "so sorryyyy", "sooo sorryyy"},
 		{"please", "pleeeease", "pleaseee"},
 		{"no", "noooo"},
@@ -283,7 +285,10 @@ func TestNegation(t *testing.T) {
 		{"without the ribbon then", nil},
 		{"never said sorry", []string{"notsorry"}},
 		{"im not really sorry", []string{"notsorry"}},
-		{"i can't apologise enough", []string{"notsorry"}}, // a known limit: an idiom
+		{"i can't apologise enough", []string{"apology"}}, // cant ... enough: emphasis
+		{"cant say sorry enough, we dont have any", []string{"apology", "oos"}},
+		{"i cant apologise", []string{"notsorry"}},
+		{"we havnt got any", nil},
 		{"not sorry. sorry!", []string{"apology", "notsorry"}},
 		{"im not able to do that but im sorry", []string{"apology"}},
 		{"i wont wrap it and ill be quick", nil},
