@@ -83,6 +83,18 @@ func TestServeOnPostgres(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int{"a1": 1, "s1": 1}, ids)
 
+	// The records commands read the same database (--database through its environment
+	// twin; no data folder needed).
+	var out, errb strings.Builder
+	code := run(&cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errb, getenv: func(k string) string {
+		if k == "SWITCHBOARD_DATABASE" {
+			return dbURL
+		}
+		return ""
+	}}, []string{"report", "--data", t.TempDir(), call.ID})
+	require.Equal(t, 0, code, errb.String())
+	assert.Contains(t, out.String(), "refund", "switchboard report prints the call's debrief from PostgreSQL")
+
 	// Draining: SIGTERM with a live call releases its lease.
 	other := startCall(t, b.url, `{"scenario":"live"}`)
 	c3 := dialCall(t, b.url, other.WS, 0)

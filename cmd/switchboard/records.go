@@ -12,18 +12,28 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
-	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 )
 
-// openExistingJournal opens the journal in dir for reading records; unlike serve it does
-// not create one.
-func openExistingJournal(ctx context.Context, dir string) (*sqlitejournal.DB, error) {
+// openExistingJournal opens the journal for reading records: PostgreSQL when database is
+// a URL, else the SQLite journal in dir, which unlike serve it does not create.
+func openExistingJournal(ctx context.Context, dir, database string) (store, error) {
+	if database != "" {
+		db, _, err := openStore(ctx, database, dir)
+		return db, err
+	}
 	path := filepath.Join(dir, journalFile)
 	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("no call journal at %s (give the folder switchboard serve used with --data)", path)
+		return nil, fmt.Errorf("no call journal at %s (give the folder switchboard serve used with --data, or its --database)", path)
 	}
-	return openJournal(ctx, dir)
+	db, err := openJournal(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	return db, nil
 }
+
+// databaseFlagHelp is the help of the --database flag of the commands that read records.
+const databaseFlagHelp = "read the calls from PostgreSQL, as switchboard serve --database (default: SQLite in\nDATA/" + journalFile + ") [SWITCHBOARD_DATABASE]"
 
 // loadRecord finds a call by id (or a unique prefix of it) and builds its debrief.
 func loadRecord(ctx context.Context, j journal.Journal, id string) (*debrief.Record, error) {
@@ -68,6 +78,7 @@ func loadRecord(ctx context.Context, j journal.Journal, id string) (*debrief.Rec
 func cmdReport(env *cliEnv, args []string) int {
 	fs := newFlags(env, "report", "CALL", "Print the debrief of a recorded call: transcript with timestamps (cut-off lines\nmarked), the rules that fired and when, scores, and the rules that never fired.\nCALL is a call id (or its first characters); `switchboard report --list` lists calls.")
 	data := fs.String("data", defaultDataDir, "the data folder of switchboard serve [SWITCHBOARD_DATA]")
+	database := fs.String("database", "", databaseFlagHelp)
 	asJSON := fs.Bool("json", false, "print the record as JSON instead")
 	list := fs.Bool("list", false, "list the recorded calls, newest first")
 	if code, ok := parseFlags(fs, env, args); !ok {
@@ -82,7 +93,7 @@ func cmdReport(env *cliEnv, args []string) int {
 		return 2
 	}
 	ctx := context.Background()
-	db, err := openExistingJournal(ctx, *data)
+	db, err := openExistingJournal(ctx, *data, *database)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard report: %v\n", err)
 		return 1
@@ -125,6 +136,7 @@ func cmdReport(env *cliEnv, args []string) int {
 func cmdExport(env *cliEnv, args []string) int {
 	fs := newFlags(env, "export", "xapi [CALL...]", "Print the xAPI statements of finished calls as a JSON array: every finished call,\nor the CALLs given. Import them into a learning record store, or configure\nswitchboard serve --lrs-endpoint to send them as calls end.")
 	data := fs.String("data", defaultDataDir, "the data folder of switchboard serve [SWITCHBOARD_DATA]")
+	database := fs.String("database", "", databaseFlagHelp)
 	baseURL := fs.String("base-url", "", "the server's public URL for activity ids and accounts (default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
@@ -138,7 +150,7 @@ func cmdExport(env *cliEnv, args []string) int {
 		return 2
 	}
 	ctx := context.Background()
-	db, err := openExistingJournal(ctx, *data)
+	db, err := openExistingJournal(ctx, *data, *database)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard export: %v\n", err)
 		return 1

@@ -15,6 +15,7 @@ const replayDefaultLimit = 500
 func cmdReplay(env *cliEnv, args []string) int {
 	fs := newFlags(env, "replay", "SCENARIO", "Before publishing an edit, replay the calls recorded for a scenario against the\nedited version and list every call that would now end differently or score\ndifferently (or whose inputs the new version refuses). Replay is exact: the same\ninputs on the same scenario give the same call, so every difference comes from the\nedit. SCENARIO is the edited file (or a shipped id); calls are matched by its id.\nExit status: 0 nothing changes, 1 some call changes, 2 usage or errors.")
 	data := fs.String("data", defaultDataDir, "the data folder of switchboard serve [SWITCHBOARD_DATA]")
+	database := fs.String("database", "", databaseFlagHelp)
 	limit := fs.Int("limit", replayDefaultLimit, "replay at most this many of the newest recorded calls")
 	all := fs.Bool("all", false, "also list the calls that do not change")
 	if code, ok := parseFlags(fs, env, args); !ok {
@@ -33,7 +34,7 @@ func cmdReplay(env *cliEnv, args []string) int {
 		return code
 	}
 	ctx := context.Background()
-	j, err := openExistingJournal(ctx, *data)
+	j, err := openExistingJournal(ctx, *data, *database)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard replay: %v\n", err)
 		return 2
