@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"os"
 	"time"
+
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // BodyTimeout is how long a client has to send a request body once its headers arrived
@@ -51,4 +54,40 @@ func ReadBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.
 		_ = rc.SetReadDeadline(time.Time{})
 	}
 	return body, nil
+}
+
+// ReadJSONBody reads the body of a JSON request for a handler, answering the client itself
+// when it cannot: 415 unsupported_media_type unless the content type is application/json,
+// 413 too_large over limit bytes, 408 timeout when it does not arrive within timeout (0
+// means BodyTimeout), 400 bad_json when it cannot be read. It reports whether the handler
+// may go on with the body.
+func ReadJSONBody(w http.ResponseWriter, r *http.Request, limit int64, timeout time.Duration) ([]byte, bool) {
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		WriteError(w, http.StatusUnsupportedMediaType, protocol.CodeMediaType, "send the request as application/json")
+		return nil, false
+	}
+	body, err := ReadBody(w, r, limit, timeout)
+	switch {
+	case errors.Is(err, ErrBodyTooLarge):
+		WriteError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, fmt.Sprintf("the request body is over %s", sizeText(limit)))
+		return nil, false
+	case errors.Is(err, ErrBodyTimeout):
+		WriteError(w, http.StatusRequestTimeout, protocol.CodeTimeout, err.Error())
+		return nil, false
+	case err != nil:
+		WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, err.Error())
+		return nil, false
+	}
+	return body, true
+}
+
+// sizeText writes a byte count as people read it: "16 KiB", "2 MiB", "2112 KiB", "100 bytes".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

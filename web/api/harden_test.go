@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"io"
 	"net"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // slowJournal takes a while to create a call, like a busy disk: it widens the window
@@ -50,7 +50,7 @@ func TestMaxCallsUnderConcurrency(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(`{"scenario":"live"}`))
+			resp, err := ts.client.Post(ts.url+"/api/calls", "application/json", strings.NewReader(`{"scenario":"live"}`))
 			if !assert.NoError(t, err) {
 				return
 			}
@@ -86,7 +86,7 @@ func TestInvalidUTF8TraineeIsRefused(t *testing.T) {
 		"newline":        `{"scenario":"live","trainee":"Ad\na"}`,
 		"RLO":            `{"scenario":"live","trainee":"\u202eAda"}`,
 	} {
-		resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(body))
+		resp, err := ts.client.Post(ts.url+"/api/calls", "application/json", strings.NewReader(body))
 		require.NoError(t, err)
 		var e APIError
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&e))
@@ -141,7 +141,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	c.until("error")
 	ts.ObserveCommit(3, 2*time.Millisecond)
 
-	resp, err := http.Get(ts.http.URL + "/metrics")
+	resp, err := ts.client.Get(ts.url + "/metrics")
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusOK, resp.StatusCode)
@@ -185,10 +185,10 @@ func TestDefaultOriginCheckComparesSchemeHostAndPort(t *testing.T) {
 		"http://training.example":            http.StatusForbidden,
 		"https://training.example.evil.test": http.StatusForbidden,
 	} {
-		req, _ := http.NewRequest(http.MethodPost, ts.http.URL+"/api/calls", strings.NewReader(`{"scenario":"live"}`))
+		req, _ := http.NewRequest(http.MethodPost, ts.url+"/api/calls", strings.NewReader(`{"scenario":"live"}`))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", origin)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := ts.client.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()
 		assert.Equal(t, want, resp.StatusCode, origin)

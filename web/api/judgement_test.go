@@ -100,7 +100,7 @@ func TestHintsOnRequestOverTheWire(t *testing.T) {
 		assert.NotEqual(t, "choices", m.Type)
 	}
 	for _, body := range []string{`{"scenario":"live","suggestions":"sometimes"}`, `{"scenario":"live","suggestions":7}`} {
-		resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(body))
+		resp, err := ts.client.Post(ts.url+"/api/calls", "application/json", strings.NewReader(body))
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, body)
 		resp.Body.Close()

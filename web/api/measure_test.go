@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/switchboard-sim/switchboard/web/live"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"net/http"
 	"os"
 	"sort"
@@ -20,6 +18,8 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/scenarios"
+	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // TestMeasureJudgement plays every shipped scenario through the real server (HTTP API and

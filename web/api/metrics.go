@@ -1,13 +1,14 @@
 package api
 
 import (
-	"github.com/switchboard-sim/switchboard/web/live"
 	"net/http"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/switchboard-sim/switchboard/web/live"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own (several servers

@@ -3,13 +3,13 @@ package api
 import (
 	"context"
 	"errors"
-	"github.com/switchboard-sim/switchboard/web/access"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"net/http"
 
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // record loads a call's debrief for a request that carries the call's token, or writes

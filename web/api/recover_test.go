@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"github.com/switchboard-sim/switchboard/web/live"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/live"
 )
 
 // TestRecoveryInBatchesAndOnDemand: a restarted server serves before recovery has reached

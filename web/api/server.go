@@ -8,12 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/switchboard-sim/switchboard/web"
-	"github.com/switchboard-sim/switchboard/web/access"
-	"github.com/switchboard-sim/switchboard/web/live"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -30,6 +25,10 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // Defaults and limits of the server.
@@ -65,6 +64,8 @@ type Options struct {
 	HomePage string
 	// BodyTimeout bounds how long a request body may take to arrive (0 means BodyTimeout).
 	BodyTimeout time.Duration
+	// Clock is the live calls' time source (nil means the wall clock; see live.Clock).
+	Clock live.Clock
 	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
 	// the id of each call once its result is in the journal.
 	OnFinish func(callID string)
@@ -82,6 +83,7 @@ type Server struct {
 	coach       bool
 	journal     journal.Journal
 	homePage    string
+	home        *url.URL // homePage parsed, nil when unset or not a URL
 	bodyTimeout time.Duration
 	log         *slog.Logger
 	upgrader    websocket.Upgrader
@@ -169,6 +171,9 @@ func New(opts Options) (*Server, error) {
 		}
 		s.origins = append(s.origins, u.Scheme+"://"+u.Host)
 	}
+	if h, err := url.Parse(s.homePage); s.homePage != "" && err == nil && h.Host != "" {
+		s.home = h
+	}
 	var owned *live.Owned
 	if opts.Ownership != nil {
 		var err error
@@ -178,7 +183,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.metrics = newMetrics(s)
 	s.floor = live.New(live.Options{Journal: s.journal, MaxCalls: opts.MaxCalls, Logger: s.log, OnFinish: opts.OnFinish,
-		Metrics: s.metrics.live, Offered: func(id string) *engine.Scenario { return s.cat.Load().byID[id] }, Owned: owned})
+		Metrics: s.metrics.live, Clock: opts.Clock, Offered: func(id string) *engine.Scenario { return s.cat.Load().byID[id] }, Owned: owned})
 	if err := s.SetScenarios(opts.Scenarios); err != nil {
 		return nil, err
 	}
@@ -299,9 +304,8 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 }
 
 // originOK reports whether a request's Origin may use the API: none (not a browser),
-// one of the configured origins, or by default the request's own origin — same scheme
-// (https when it came over TLS), host and port — or that of the public base URL
-// (HomePage, for a TLS-terminating proxy).
+// one of the configured origins, or by default the request's own origin or that of the
+// public base URL (HomePage, for a TLS-terminating proxy): see OwnOrigin.
 func (s *Server) originOK(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
@@ -310,7 +314,15 @@ func (s *Server) originOK(r *http.Request) bool {
 	if len(s.origins) > 0 {
 		return slices.Contains(s.origins, strings.TrimSuffix(o, "/"))
 	}
-	u, err := url.Parse(o)
+	return OwnOrigin(r, o, s.home)
+}
+
+// OwnOrigin reports whether origin (an Origin header's value) is the request's own —
+// same scheme (https when it came over TLS), host and port, a scheme's default port made
+// explicit — or that of one of also (public base URLs; nil ones are skipped). It is the one
+// origin check of every endpoint, the studio's included.
+func OwnOrigin(r *http.Request, origin string, also ...*url.URL) bool {
+	u, err := url.Parse(origin)
 	if err != nil || u.Host == "" {
 		return false
 	}
@@ -321,8 +333,8 @@ func (s *Server) originOK(r *http.Request) bool {
 	if sameOrigin(u, &url.URL{Scheme: scheme, Host: r.Host}) {
 		return true
 	}
-	if s.homePage != "" {
-		if h, err := url.Parse(s.homePage); err == nil && h.Host != "" && sameOrigin(u, h) {
+	for _, a := range also {
+		if a != nil && a.Host != "" && sameOrigin(u, a) {
 			return true
 		}
 	}
@@ -392,20 +404,8 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusForbidden, protocol.CodeBadOrigin, "this origin may not start calls")
 		return
 	}
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		WriteError(w, http.StatusUnsupportedMediaType, protocol.CodeMediaType, "send the request as application/json")
-		return
-	}
-	body, err := ReadBody(w, r, maxBodyBytes, s.bodyTimeout)
-	switch {
-	case errors.Is(err, ErrBodyTooLarge):
-		WriteError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLong, "the request body is over 16 KiB")
-		return
-	case errors.Is(err, ErrBodyTimeout):
-		WriteError(w, http.StatusRequestTimeout, protocol.CodeTimeout, err.Error())
-		return
-	case err != nil:
-		WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, err.Error())
+	body, ok := ReadJSONBody(w, r, maxBodyBytes, s.bodyTimeout)
+	if !ok {
 		return
 	}
 	req, err := parseStartRequest(body)
@@ -433,7 +433,7 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	}
 	info := journal.Call{
 		ID: live.NewCallID(), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
-		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: time.Now().UTC(),
+		Seed: randomSeed(), Trainee: req.Trainee, Coach: coach, Created: s.floor.Clock().Now().UTC(),
 		Suggestions: string(mode),
 	}
 	res, err := s.floor.Start(r.Context(), info, sc)
@@ -460,38 +460,15 @@ func joinModes(ms []engine.SuggestionMode) string {
 	return strings.Join(names, ", ")
 }
 
+// didYouMean suggests the offered scenario id closest to id (engine.DidYouMean: the
+// same suggestions designers get from the checker).
 func (s *Server) didYouMean(id string) string {
-	best, bestD := "", len(id)/2+2
-	for _, sc := range s.cat.Load().list {
-		if d := editDistance(id, sc.ID); d < bestD {
-			best, bestD = sc.ID, d
-		}
+	list := s.cat.Load().list
+	ids := make([]string, len(list))
+	for i, sc := range list {
+		ids[i] = sc.ID
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-// editDistance is the Levenshtein distance between two short strings.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	return engine.DidYouMean(id, ids)
 }
 
 func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {

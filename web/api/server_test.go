@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"github.com/switchboard-sim/switchboard/web/live"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +22,8 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // waitFor bounds every wait for a server message in these tests.
@@ -61,10 +62,30 @@ type srvMsg struct {
 	Raw      json.RawMessage     `json:"-"`
 }
 
-// testServer runs a Server with the live test scenario on a loopback httptest server.
+// testServer runs a Server with the live test scenario on a loopback httptest server
+// (newTestServer) or an in-memory network (newMemTestServer, inside a synctest bubble).
 type testServer struct {
 	*Server
-	http *httptest.Server
+	http   *httptest.Server // nil on the in-memory network
+	url    string           // the server's base URL
+	client *http.Client     // an HTTP client that reaches it
+	dialer *websocket.Dialer
+	serve  *handlerSwitch // what the test server serves: the Server's Handler unless changed
+}
+
+// handlerSwitch is an http.Handler that a test may replace while serving.
+type handlerSwitch struct{ h atomic.Pointer[http.Handler] }
+
+func newHandlerSwitch(h http.Handler) *handlerSwitch {
+	s := &handlerSwitch{}
+	s.h.Store(&h)
+	return s
+}
+
+func (s *handlerSwitch) set(h http.Handler) { s.h.Store(&h) }
+
+func (s *handlerSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
 }
 
 func loadLive(t testing.TB) *engine.Scenario {
@@ -76,15 +97,10 @@ func loadLive(t testing.TB) *engine.Scenario {
 
 func newTestServer(t *testing.T, opts Options) *testServer {
 	t.Helper()
-	if opts.Scenarios == nil {
-		opts.Scenarios = []*engine.Scenario{loadLive(t)}
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	s, err := New(opts)
-	require.NoError(t, err)
-	ts := &testServer{Server: s, http: httptest.NewServer(s.Handler())}
+	s := newServer(t, opts)
+	serve := newHandlerSwitch(s.Handler())
+	hs := httptest.NewServer(serve)
+	ts := &testServer{Server: s, http: hs, url: hs.URL, client: hs.Client(), dialer: websocket.DefaultDialer, serve: serve}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 		defer cancel()
@@ -94,10 +110,25 @@ func newTestServer(t *testing.T, opts Options) *testServer {
 	return ts
 }
 
+// newServer makes a Server for a test: the live test scenario unless opts name others,
+// and a quiet logger.
+func newServer(t *testing.T, opts Options) *Server {
+	t.Helper()
+	if opts.Scenarios == nil {
+		opts.Scenarios = []*engine.Scenario{loadLive(t)}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	s, err := New(opts)
+	require.NoError(t, err)
+	return s
+}
+
 // start begins a call over the HTTP API.
 func (ts *testServer) start(t *testing.T, body string) live.Started {
 	t.Helper()
-	resp, err := http.Post(ts.http.URL+"/api/calls", "application/json", strings.NewReader(body))
+	resp, err := ts.client.Post(ts.url+"/api/calls", "application/json", strings.NewReader(body))
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	require.Equal(t, http.StatusCreated, resp.StatusCode)
@@ -109,7 +140,7 @@ func (ts *testServer) start(t *testing.T, body string) live.Started {
 }
 
 func (ts *testServer) wsURL(path string) string {
-	return "ws" + strings.TrimPrefix(ts.http.URL, "http") + path
+	return "ws" + strings.TrimPrefix(ts.url, "http") + path
 }
 
 // client is a websocket test client that collects every message it receives.
@@ -124,7 +155,7 @@ type client struct {
 
 func (ts *testServer) dial(t *testing.T, path string, hdr http.Header) *client {
 	t.Helper()
-	ws, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(path), hdr)
+	ws, resp, err := ts.dialer.Dial(ts.wsURL(path), hdr)
 	require.NoError(t, err)
 	resp.Body.Close()
 	c := &client{t: t, ws: ws, msgs: make(chan srvMsg, 4096), closed: make(chan int, 1)}
@@ -587,7 +618,7 @@ func TestUpgradeRefusals(t *testing.T) {
 		if tc.origin != "" {
 			hdr.Set("Origin", tc.origin)
 		}
-		_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(tc.path), hdr)
+		_, resp, err := ts.dialer.Dial(ts.wsURL(tc.path), hdr)
 		require.Error(t, err, tc.name)
 		require.NotNil(t, resp, tc.name)
 		assert.Equal(t, tc.status, resp.StatusCode, tc.name)
@@ -597,12 +628,12 @@ func TestUpgradeRefusals(t *testing.T) {
 		resp.Body.Close()
 	}
 	// A plain GET is not an upgrade.
-	resp, err := http.Get(ts.http.URL + good)
+	resp, err := ts.client.Get(ts.url + good)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
 	resp.Body.Close()
 	// The same origin is allowed.
-	hdr := http.Header{"Origin": {ts.http.URL}}
+	hdr := http.Header{"Origin": {ts.url}}
 	c := ts.dial(t, good, hdr)
 	c.until("ring")
 }
@@ -610,7 +641,7 @@ func TestUpgradeRefusals(t *testing.T) {
 func TestConfiguredOrigins(t *testing.T) {
 	ts := newTestServer(t, Options{Origins: []string{"https://training.example"}})
 	r := ts.start(t, `{"scenario":"live"}`)
-	_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(r.WS), http.Header{"Origin": {ts.http.URL}})
+	_, resp, err := ts.dialer.Dial(ts.wsURL(r.WS), http.Header{"Origin": {ts.url}})
 	require.Error(t, err)
 	assert.Equal(t, http.StatusForbidden, resp.StatusCode, "only the configured origins")
 	c := ts.dial(t, r.WS, http.Header{"Origin": {"https://training.example"}})
@@ -623,14 +654,14 @@ func TestConfiguredOrigins(t *testing.T) {
 func TestHTTPAPIErrors(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	post := func(ct, body string, hdr map[string]string) (*http.Response, APIError) {
-		req, _ := http.NewRequest(http.MethodPost, ts.http.URL+"/api/calls", strings.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, ts.url+"/api/calls", strings.NewReader(body))
 		if ct != "" {
 			req.Header.Set("Content-Type", ct)
 		}
 		for k, v := range hdr {
 			req.Header.Set(k, v)
 		}
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := ts.client.Do(req)
 		require.NoError(t, err)
 		defer resp.Body.Close()
 		var e APIError
@@ -646,7 +677,7 @@ func TestHTTPAPIErrors(t *testing.T) {
 		{"unknown scenario", "application/json", `{"scenario":"lve"}`, nil, 404, protocol.CodeUnknownScenario},
 		{"not JSON", "application/json", `{"scenario":`, nil, 400, protocol.CodeBadJSON},
 		{"wrong media type", "text/plain", `{"scenario":"live"}`, nil, 415, protocol.CodeMediaType},
-		{"too big", "application/json", `{"scenario":"live","trainee":"` + strings.Repeat("a", maxBodyBytes) + `"}`, nil, 413, protocol.CodeTooLong},
+		{"too big", "application/json", `{"scenario":"live","trainee":"` + strings.Repeat("a", maxBodyBytes) + `"}`, nil, 413, protocol.CodeTooLarge},
 		{"long name", "application/json", `{"scenario":"live","trainee":"` + strings.Repeat("é", 65) + `"}`, nil, 400, protocol.CodeBadJSON},
 		{"foreign origin", "application/json", `{"scenario":"live"}`, map[string]string{"Origin": "https://evil.example"}, 403, protocol.CodeBadOrigin},
 	}
@@ -659,12 +690,12 @@ func TestHTTPAPIErrors(t *testing.T) {
 	_, e := post("application/json", `{"scenario":"lve"}`, nil)
 	assert.Contains(t, e.Error.Message, `did you mean "live"?`)
 
-	resp, err := http.Get(ts.http.URL + "/api/calls")
+	resp, err := ts.client.Get(ts.url + "/api/calls")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 	assert.Equal(t, "POST", resp.Header.Get("Allow"))
 	resp.Body.Close()
-	resp, err = http.Get(ts.http.URL + "/api/nothing")
+	resp, err = ts.client.Get(ts.url + "/api/nothing")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
 	resp.Body.Close()
@@ -672,7 +703,7 @@ func TestHTTPAPIErrors(t *testing.T) {
 
 func TestScenarioListHealthAndStaticHeaders(t *testing.T) {
 	ts := newTestServer(t, Options{})
-	resp, err := http.Get(ts.http.URL + "/api/scenarios")
+	resp, err := ts.client.Get(ts.url + "/api/scenarios")
 	require.NoError(t, err)
 	var list []scenarioInfo
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&list))
@@ -683,12 +714,12 @@ func TestScenarioListHealthAndStaticHeaders(t *testing.T) {
 		Suggestions: engine.SuggestAlways, SuggestionModes: []engine.SuggestionMode{engine.SuggestNever, engine.SuggestOnRequest, engine.SuggestAlways}}, list[0])
 
 	for _, p := range []string{"/livez", "/readyz", "/healthz"} {
-		resp, err := http.Get(ts.http.URL + p)
+		resp, err := ts.client.Get(ts.url + p)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusOK, resp.StatusCode, p)
 		resp.Body.Close()
 	}
-	resp, err = http.Get(ts.http.URL + "/")
+	resp, err = ts.client.Get(ts.url + "/")
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -709,7 +740,7 @@ func TestShutdownClosesLiveCallsWith1001(t *testing.T) {
 	defer cancel()
 	require.NoError(t, ts.Shutdown(ctx))
 	assert.Equal(t, websocket.CloseGoingAway, c.closeCode())
-	resp, err := http.Get(ts.http.URL + "/readyz")
+	resp, err := ts.client.Get(ts.url + "/readyz")
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
 	resp.Body.Close()
@@ -723,7 +754,7 @@ func TestShutdownClosesLiveCallsWith1001(t *testing.T) {
 func TestOneStepIsOneWebsocketMessage(t *testing.T) {
 	ts := newTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
-	ws, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(r.WS), nil)
+	ws, resp, err := ts.dialer.Dial(ts.wsURL(r.WS), nil)
 	require.NoError(t, err)
 	resp.Body.Close()
 	defer ws.Close()

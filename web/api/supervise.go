@@ -1,10 +1,11 @@
 package api
 
 import (
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"net/http"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // ServeSupervisor serves a supervisor's websocket to live call id (the {id} of the

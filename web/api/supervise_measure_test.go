@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/switchboard-sim/switchboard/web/live"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/live"
 )
 
 // TestMeasureListeners measures whether supervisors listening slow the trainees down:

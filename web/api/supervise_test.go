@@ -3,8 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"github.com/switchboard-sim/switchboard/web/live"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"net/http"
 	"testing"
 	"time"
@@ -16,19 +14,25 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // superviseServer is a test server that also serves supervisors at /ws/supervise/{id}
 // without any access check (the studio checks roles; see web/studio).
 func superviseServer(t *testing.T, opts Options) *testServer {
 	t.Helper()
-	ts := newTestServer(t, opts)
+	return withSupervisors(newTestServer(t, opts))
+}
+
+// withSupervisors makes ts also serve supervisors at /ws/supervise/{id}.
+func withSupervisors(ts *testServer) *testServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/supervise/{id}", func(w http.ResponseWriter, r *http.Request) {
 		ts.ServeSupervisor(w, r, r.PathValue("id"))
 	})
 	mux.Handle("/", ts.Handler())
-	ts.http.Config.Handler = mux
+	ts.serve.set(mux)
 	return ts
 }
 
@@ -143,7 +147,7 @@ func TestTraineeAndTwoSupervisorsOnOneCall(t *testing.T) {
 	assert.Equal(t, "offer the refund", whispers[0].Event.Text)
 
 	// The debrief shows them as coaching.
-	resp, err := http.Get(ts.http.URL + "/api/calls/" + r.ID + "/debrief?token=" + r.Token)
+	resp, err := ts.client.Get(ts.url + "/api/calls/" + r.ID + "/debrief?token=" + r.Token)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var rec debrief.Record
@@ -162,7 +166,7 @@ func TestSupervisorRefusals(t *testing.T) {
 		{"/ws/supervise/nope", http.StatusNotFound},
 		{"/ws/supervise/" + r.ID + "?after=-1", http.StatusBadRequest},
 	} {
-		_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(tc.path), nil)
+		_, resp, err := ts.dialer.Dial(ts.wsURL(tc.path), nil)
 		require.Error(t, err, tc.path)
 		require.NotNil(t, resp, tc.path)
 		assert.Equal(t, tc.status, resp.StatusCode, tc.path)
@@ -170,7 +174,7 @@ func TestSupervisorRefusals(t *testing.T) {
 	}
 	// The trainee's token does not make a supervisor, nor a supervisor a trainee: the
 	// trainee's endpoint still wants the call token.
-	_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL("/ws/calls/"+r.ID), nil)
+	_, resp, err := ts.dialer.Dial(ts.wsURL("/ws/calls/"+r.ID), nil)
 	require.Error(t, err)
 	assert.Equal(t, http.StatusUnauthorized, resp.StatusCode)
 	resp.Body.Close()
@@ -234,8 +238,55 @@ func TestFloorListsLiveCallsWithAlerts(t *testing.T) {
 	assert.Equal(t, []string{"apology"}, fl[0].Fired)
 	assert.Equal(t, []string{}, ts.Floor().Board(time.Now(), []string{"other"})[0].Alerts, "an unwatched rule raises nothing")
 	trainee.until("end")
-	// A trainee's ended call leaves memory once its result is recorded, and the board.
-	require.Eventually(t, func() bool { return len(ts.Floor().Board(time.Now(), nil)) == 0 }, waitFor, 10*time.Millisecond)
+	// A trainee's ended call leaves memory once its result is recorded; the board shows
+	// it ended, with its outcome, for FloorEndedKeep, then no more.
+	require.Eventually(t, func() bool { return ts.LiveCalls() == 0 }, waitFor, 10*time.Millisecond)
+	fl = ts.Floor().Board(time.Now(), nil)
+	require.Len(t, fl, 1, "the ended call is still on the board")
+	assert.True(t, fl[0].Ended)
+	assert.Equal(t, "resolved", fl[0].Outcome)
+	require.NotNil(t, fl[0].EndedAt)
+	assert.Equal(t, []string{}, fl[0].Alerts, "an ended call raises no alert")
+	assert.Len(t, ts.Floor().Board(fl[0].EndedAt.Add(live.FloorEndedKeep-time.Second), nil), 1)
+	assert.Empty(t, ts.Floor().Board(fl[0].EndedAt.Add(live.FloorEndedKeep), nil), "gone FloorEndedKeep after its end")
+	assert.Empty(t, ts.Floor().Board(time.Now(), nil), "and it stays gone")
+}
+
+func TestDebugCallsAreOnTheBoardAndCanBeListenedTo(t *testing.T) {
+	ts := superviseServer(t, Options{})
+	started, err := ts.Floor().StartDebugCall(context.Background(), live.DebugCall{Scenario: loadLive(t)})
+	require.NoError(t, err)
+	var fc live.FloorCall
+	require.Eventually(t, func() bool {
+		fl := ts.Floor().Board(time.Now(), nil)
+		if len(fl) != 1 {
+			return false
+		}
+		fc = fl[0]
+		return true
+	}, waitFor, 10*time.Millisecond)
+	assert.True(t, fc.Debug, "marked as a debug call")
+	assert.Equal(t, started.ID, fc.ID)
+	assert.Equal(t, engine.TestTrainee, fc.Trainee)
+
+	designer := ts.dial(t, started.WS, nil)
+	designer.until("ring")
+	sup := ts.dial(t, "/ws/supervise/"+started.ID, nil)
+	sup.until("ring")
+	designer.send(map[string]any{"type": "answer", "id": "a"})
+	assert.Equal(t, "answer", sup.until("trainee").Event, "the supervisor follows the debug call")
+	sup.send(map[string]any{"type": "answer", "id": "x"})
+	assert.Equal(t, protocol.CodeNotAllowed, sup.until("error").Code, "and cannot act for the designer")
+	designer.send(map[string]any{"type": "hangup", "id": "h"})
+	designer.until("end")
+	sup.until("end")
+	require.Eventually(t, func() bool {
+		fl := ts.Floor().Board(time.Now(), nil)
+		return len(fl) == 1 && fl[0].Ended && fl[0].EndedAt != nil
+	}, waitFor, 10*time.Millisecond)
+	fl := ts.Floor().Board(time.Now(), nil)
+	assert.Empty(t, ts.Floor().Board(fl[0].EndedAt.Add(live.FloorEndedKeep), nil),
+		"an ended debug call leaves the board after FloorEndedKeep though the studio keeps it longer")
 }
 
 func TestParseWatch(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"log/slog"
 	"math"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // Lifetimes of calls in memory.
@@ -124,33 +124,37 @@ func newCall(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Ti
 // reset starts the session and stream afresh; messages up to c.sent are not sent again,
 // so a rebuild that re-emits them must produce the same ones (see rebuild).
 func (c *call) reset() {
-	c.sess = c.info.Session(c.sc)
+	c.sess, c.outs = c.startSession(c.outs[:0])
 	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
+	c.st.outputs(c.outs, nil, 0)
 	if c.sup != nil {
 		c.sup = c.newSupStream(c.emitSup)
+		c.sup.outputs(c.outs, nil, 0)
 	}
+	if c.debug != nil {
+		c.all = append(c.all[:0], c.outs...)
+		c.st.sendDebug(c.sess, c.outs, 0)
+	}
+}
+
+// startSession starts a new session of the call, as its first one started: a debug call
+// traces every guard, offers every suggestion and may start at a node with vars set.
+func (c *call) startSession(outs []engine.Output) (*engine.Session, []engine.Output) {
+	sess := c.info.Session(c.sc)
 	if c.debug == nil {
-		c.outs = c.sess.Start(c.outs[:0])
-		c.st.outputs(c.outs, nil, 0)
-		if c.sup != nil {
-			c.sup.outputs(c.outs, nil, 0)
-		}
-		return
+		return sess, sess.Start(outs)
 	}
-	c.sess.SetTrace(true)
-	_ = c.sess.SetSuggestions(engine.SuggestAlways) // designers see every choice; cannot fail before Start
+	sess.SetTrace(true)
+	_ = sess.SetSuggestions(engine.SuggestAlways) // designers see every choice; cannot fail before Start
 	if c.debug.Node == "" {
-		c.outs = c.sess.Start(c.outs[:0])
-	} else {
-		var err error
-		// StartDebugCall checked the node and vars on a session of its own.
-		if c.outs, err = c.sess.StartAt(c.debug.Node, c.debug.Vars, c.outs[:0]); err != nil {
-			c.log.Error("starting a debug call", "err", err)
-		}
+		return sess, sess.Start(outs)
 	}
-	c.all = append(c.all[:0], c.outs...)
-	c.st.outputs(c.outs, nil, 0)
-	c.st.sendDebug(c.sess, c.outs, 0)
+	// StartDebugCall checked the node and vars on a session of its own.
+	outs, err := sess.StartAt(c.debug.Node, c.debug.Vars, outs)
+	if err != nil {
+		c.log.Error("starting a debug call", "err", err)
+	}
+	return sess, outs
 }
 
 // emit sends a frame to the connection, if any.
@@ -205,7 +209,7 @@ func replayEnded(srv *Floor, info journal.Call, sc *engine.Scenario, entries []j
 
 func (c *call) dropConn() {
 	c.conn = nil
-	c.idleSince = time.Now()
+	c.idleSince = c.srv.clock.Now()
 }
 
 // post hands a message to the call's goroutine; it gives up once the call is gone.
@@ -297,7 +301,7 @@ func (c *call) step(ev engine.Event, clientID string) error {
 			return ErrStorage
 		}
 		if werr != nil {
-			c.storageBad = time.Now()
+			c.storageBad = c.srv.clock.Now()
 			c.log.Error("journal append failed; the input is not applied", "err", werr)
 			c.rebuild()
 			return ErrStorage
@@ -332,7 +336,7 @@ func (c *call) tick(t int64) {
 		if !ok || d > t {
 			break
 		}
-		if !c.storageBad.IsZero() && time.Since(c.storageBad) < storageRetry {
+		if !c.storageBad.IsZero() && c.srv.clock.Now().Sub(c.storageBad) < storageRetry {
 			return
 		}
 		if err := c.step(engine.Event{Type: engine.EventTimeout, At: d}, ""); err != nil {
@@ -416,9 +420,9 @@ func (c *call) wake() time.Time {
 		case c.debug != nil:
 			limit = c.endedAt.Add(endedKeep)
 		case !c.finished: // the result could not be recorded yet: try again soon
-			limit = time.Now().Add(storageRetry)
+			limit = c.srv.clock.Now().Add(storageRetry)
 		default:
-			limit = time.Now()
+			limit = c.srv.clock.Now()
 		}
 		if w.IsZero() || limit.Before(w) {
 			w = limit
@@ -445,13 +449,14 @@ func (c *call) run(ctx context.Context) {
 			c.conn.finish(websocket.CloseGoingAway, reason)
 		}
 		c.dropSubs(websocket.CloseGoingAway, reason)
+		c.publish(c.srv.clock.Now()) // the last snapshot: an ended call stays on the board a while
 		c.srv.remove(c)
 		close(c.done)
 	}()
-	timer := time.NewTimer(time.Hour)
+	timer := c.srv.clock.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
-		now := time.Now()
+		now := c.srv.clock.Now()
 		c.tick(c.now(now))
 		c.afterStep(now)
 		if c.discard(now) {
@@ -470,7 +475,7 @@ func (c *call) run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-timer.C():
 		case m := <-c.inbox:
 			c.handle(m)
 		}
@@ -562,7 +567,7 @@ func (c *call) attach(m attachMsg) {
 	close(k.ready)
 	if !c.endedAt.IsZero() {
 		k.finish(websocket.CloseNormalClosure, "the call has ended")
-		c.idleSince = time.Now()
+		c.idleSince = c.srv.clock.Now()
 		return
 	}
 	c.conn = k
@@ -580,7 +585,7 @@ func (c *call) input(m inMsg) {
 	}
 	at := c.now(m.arrived)
 	c.tick(at)
-	c.afterStep(time.Now())
+	c.afterStep(c.srv.clock.Now())
 	if seq, ok := c.acks[m.msg.ID]; ok {
 		if f := c.framesBetween(seq-1, seq); len(f) == 1 && c.conn != nil && !c.conn.queue(f[0]) {
 			c.dropConn()
@@ -616,8 +621,8 @@ func (c *call) input(m inMsg) {
 		refuse(protocol.CodeNotAllowed, notAllowedText(err))
 		return
 	}
-	c.srv.metrics.Turn.Observe(time.Since(m.arrived).Seconds())
-	c.afterStep(time.Now())
+	c.srv.metrics.Turn.Observe(c.srv.clock.Now().Sub(m.arrived).Seconds())
+	c.afterStep(c.srv.clock.Now())
 }
 
 // notAllowedText words an engine refusal for the trainee.

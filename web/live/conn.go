@@ -2,12 +2,13 @@ package live
 
 import (
 	"errors"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"log/slog"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/time/rate"
+
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // Timeouts of a websocket connection (docs/protocol.md, "Keep-alive").
@@ -190,7 +191,7 @@ func (k *conn) readLoop() {
 	var lastNotice time.Time
 	for {
 		kind, data, err := k.ws.ReadMessage()
-		arrived := time.Now()
+		arrived := k.call.srv.clock.Now()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
 				k.log.Info("closing a connection that sent an oversized frame", "limit", protocol.MaxFrameBytes)

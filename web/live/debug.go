@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/switchboard-sim/switchboard/web/access"
-	"github.com/switchboard-sim/switchboard/web/protocol"
-	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // DebugCall asks for a call "with the lid open", as the studio plays one: any scenario
@@ -37,7 +36,7 @@ func (s *Floor) StartDebugCall(ctx context.Context, d DebugCall) (Started, error
 	}
 	sc := d.Scenario
 	info := journal.Call{ID: NewCallID(), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
-		Seed: engine.TestSeed, Trainee: engine.TestTrainee, Coach: true, Created: time.Now().UTC()}
+		Seed: engine.TestSeed, Trainee: engine.TestTrainee, Coach: true, Created: s.clock.Now().UTC()}
 	return s.start(ctx, info, sc, &d)
 }
 

@@ -52,6 +52,8 @@ type Options struct {
 	// leases, for several instances sharing one journal (see ownership.go). It replaces
 	// Journal. Run KeepLeases beside the floor.
 	Owned *Owned
+	// Clock is the calls' time source (nil means RealClock).
+	Clock Clock
 }
 
 // Metrics are the live layer's Prometheus metrics; the HTTP API registers them.
@@ -88,6 +90,7 @@ type Floor struct {
 	maxCalls int
 	log      *slog.Logger
 	metrics  *Metrics
+	clock    Clock
 	ctx      context.Context // cancelled by Shutdown: stops every call
 	cancel   context.CancelFunc
 
@@ -99,12 +102,15 @@ type Floor struct {
 
 	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
 	own     *Owned        // call ownership (Options.Owned); nil for one instance
+	// recent holds the last board snapshot of calls that ended and left memory, until
+	// FloorEndedKeep after their end (pruned by Board). Under mu.
+	recent map[string]*floorSnap
 }
 
 // New makes an empty floor.
 func New(opts Options) *Floor {
 	s := &Floor{journal: opts.Journal, onFinish: opts.OnFinish, offered: opts.Offered, maxCalls: opts.MaxCalls,
-		log: opts.Logger, metrics: opts.Metrics, calls: map[string]*call{}}
+		log: opts.Logger, metrics: opts.Metrics, clock: opts.Clock, calls: map[string]*call{}, recent: map[string]*floorSnap{}}
 	if s.maxCalls <= 0 {
 		s.maxCalls = DefaultMaxCalls
 	}
@@ -120,12 +126,18 @@ func New(opts Options) *Floor {
 	if s.offered == nil {
 		s.offered = func(string) *engine.Scenario { return nil }
 	}
+	if s.clock == nil {
+		s.clock = RealClock{}
+	}
 	if s.metrics == nil {
 		s.metrics = NewMetrics(prometheus.DefBuckets)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
+
+// Clock returns the floor's time source.
+func (s *Floor) Clock() Clock { return s.clock }
 
 // Journal returns the journal the floor records calls in.
 func (s *Floor) Journal() journal.Journal { return s.journal }
@@ -165,6 +177,7 @@ func (s *Floor) remove(c *call) {
 	s.mu.Lock()
 	if s.calls[c.id] == c {
 		delete(s.calls, c.id)
+		s.keepOnBoard(c)
 	}
 	s.mu.Unlock()
 	s.running.Done()

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // recoverBatch is how many open calls Recover brings back between two progress reports.

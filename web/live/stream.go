@@ -2,10 +2,10 @@ package live
 
 import (
 	"encoding/json"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"strings"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // stream turns a session's outputs into protocol messages and paces the customer's lines

@@ -2,7 +2,6 @@ package live
 
 import (
 	"errors"
-	"github.com/switchboard-sim/switchboard/web/protocol"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // Supervisors: a call's second audience. A supervisor's connection (ServeSupervisor) gets
@@ -30,6 +30,9 @@ const (
 	// FloorBadMood is the customer's mood (-1 furious .. 1 delighted) at or below which the
 	// board flags the call as going badly.
 	FloorBadMood = -0.5
+	// FloorEndedKeep is how long an ended call stays on the board, marked ended with its
+	// outcome, before it leaves it.
+	FloorEndedKeep = 60 * time.Second
 	// MaxWatchRules bounds the rules a floor request may watch.
 	MaxWatchRules = 50
 )
@@ -51,8 +54,7 @@ func (c *call) newSupStream(emit func(int64, []byte)) *stream {
 func (c *call) supProjection() ([][]byte, *stream) {
 	var frames [][]byte
 	st := c.newSupStream(func(_ int64, f []byte) { frames = append(frames, f) })
-	sess := c.info.Session(c.sc)
-	outs := sess.Start(nil)
+	sess, outs := c.startSession(nil)
 	st.outputs(outs, nil, 0)
 	for _, e := range c.entries {
 		st.advance(e.Event.At)
@@ -148,7 +150,7 @@ func (c *call) supervisorInput(m inMsg) {
 	}
 	at := c.now(m.arrived)
 	c.tick(at)
-	c.afterStep(time.Now())
+	c.afterStep(c.srv.clock.Now())
 	refuse := func(code, msg string) {
 		if !k.queue(protocol.ErrorFrame(at, code, msg, m.msg.ID)) {
 			c.dropSub(k)
@@ -174,7 +176,7 @@ func (c *call) supervisorInput(m inMsg) {
 		refuse(protocol.CodeNotAllowed, notAllowedText(err))
 		return
 	}
-	c.afterStep(time.Now())
+	c.afterStep(c.srv.clock.Now())
 }
 
 // FloorCall is one live call as the floor board shows it (GET /api/supervise/floor).
@@ -198,8 +200,13 @@ type FloorCall struct {
 	Connected bool   `json:"connected"` // the trainee's page is connected
 	Listeners int    `json:"listeners"` // supervisors listening
 	Ended     bool   `json:"ended"`
-	Outcome   string `json:"outcome,omitempty"`
-	Passed    bool   `json:"passed,omitempty"`
+	// EndedAt is when the call ended (absent while it is live); it leaves the board
+	// FloorEndedKeep later.
+	EndedAt *time.Time `json:"ended_at,omitempty"`
+	// Debug marks a designer's debug call played from the studio (trainee "Test").
+	Debug   bool   `json:"debug,omitempty"`
+	Outcome string `json:"outcome,omitempty"`
+	Passed  bool   `json:"passed,omitempty"`
 	// Alerts say why the call needs a look: "rule:ID" (a watched rule fired), "silence",
 	// "timer" (the customer may give up soon) and "mood".
 	Alerts []string `json:"alerts"`
@@ -223,9 +230,6 @@ type floorState struct {
 
 // publish makes a new board snapshot when the call changed. Call goroutine only.
 func (c *call) publish(now time.Time) {
-	if c.debug != nil {
-		return
-	}
 	v := [5]int64{int64(len(c.entries)), c.st.seq, int64(len(c.subs)), 0, 0}
 	if c.conn != nil {
 		v[3] = 1
@@ -239,24 +243,38 @@ func (c *call) publish(now time.Time) {
 	c.floor.version = v
 	fc := FloorCall{ID: c.id, Trainee: c.info.Trainee, ScenarioID: c.info.ScenarioID, Title: c.info.Title,
 		Started: c.created, Node: c.sess.Node(), Mood: c.sess.Mood(), Fired: firedRules(c.st.feedback),
-		Whispers: len(c.whispered), Speaking: c.st.line.active, Connected: c.conn != nil, Listeners: len(c.subs)}
+		Whispers: len(c.whispered), Speaking: c.st.line.active, Connected: c.conn != nil, Listeners: len(c.subs),
+		Debug: c.debug != nil}
 	deadline := int64(-1)
 	if d, ok := c.sess.NextDeadline(); ok {
 		deadline = d
 	}
 	if e := c.sess.End(); e != nil {
 		fc.Ended, fc.Outcome, fc.Passed = true, e.Outcome, e.Passed
+		if !c.endedAt.IsZero() {
+			at := c.endedAt
+			fc.EndedAt = &at
+		}
 	}
 	c.floor.snap.Store(&floorSnap{FloorCall: fc, clock: c.clock, at: now, spoke: c.st.spoke, deadline: deadline})
 }
 
-// Board lists the live trainees' calls, oldest first, as of now, with their alerts; watch
-// names the rules whose firing raises an alert.
+// Board lists the calls on the floor, oldest first, as of now, with their alerts: the live
+// calls (trainees' and the studio's debug calls, marked Debug), and the calls that ended
+// less than FloorEndedKeep ago, marked Ended with their outcome. watch names the rules
+// whose firing raises an alert.
 func (s *Floor) Board(now time.Time, watch []string) []FloorCall {
 	s.mu.Lock()
-	snaps := make([]*floorSnap, 0, len(s.calls))
+	snaps := make([]*floorSnap, 0, len(s.calls)+len(s.recent))
 	for _, c := range s.calls {
-		if p := c.floor.snap.Load(); p != nil {
+		if p := c.floor.snap.Load(); p != nil && !s.gone(p, now) {
+			snaps = append(snaps, p)
+		}
+	}
+	for id, p := range s.recent {
+		if s.gone(p, now) {
+			delete(s.recent, id)
+		} else if s.calls[id] == nil {
 			snaps = append(snaps, p)
 		}
 	}
@@ -315,12 +333,13 @@ func ParseWatch(v string) []string {
 	return out
 }
 
-// Listenable reports whether call id is live and may be listened to (not a debug call).
+// Listenable reports whether call id is live and may be listened to: a trainee's call or
+// a designer's debug call from the studio.
 func (s *Floor) Listenable(id string) bool {
 	s.mu.Lock()
 	c := s.calls[id]
 	s.mu.Unlock()
-	return c != nil && c.debug == nil
+	return c != nil
 }
 
 // Listen attaches a supervisor's websocket to live call id, sending the supervisors'
@@ -330,7 +349,7 @@ func (s *Floor) Listen(ws *websocket.Conn, id string, after int64) {
 	s.mu.Lock()
 	c := s.calls[id]
 	s.mu.Unlock()
-	if c == nil || c.debug != nil {
+	if c == nil {
 		closeGone(ws)
 		return
 	}
@@ -368,4 +387,28 @@ func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor 
 		return
 	}
 	k.readLoop()
+}
+
+// gone reports whether an ended call has been on the board for FloorEndedKeep.
+func (s *Floor) gone(p *floorSnap, now time.Time) bool {
+	return p.EndedAt != nil && now.Sub(*p.EndedAt) >= FloorEndedKeep
+}
+
+// keepOnBoard keeps the last board snapshot of a call leaving memory, when it has ended,
+// so that the board shows it ended for FloorEndedKeep. Under s.mu.
+func (s *Floor) keepOnBoard(c *call) {
+	p := c.floor.snap.Load()
+	if p == nil || p.EndedAt == nil {
+		return
+	}
+	if len(s.recent) >= s.maxCalls { // bounded like the live calls: the oldest goes first
+		var oldest string
+		for id, q := range s.recent {
+			if oldest == "" || q.EndedAt.Before(*s.recent[oldest].EndedAt) {
+				oldest = id
+			}
+		}
+		delete(s.recent, oldest)
+	}
+	s.recent[c.id] = p
 }

@@ -42,7 +42,10 @@
       tr.dataset.id = c.id;
       if (c.alerts.length) tr.classList.add("alert");
       if (c.ended) tr.classList.add("ended");
-      tr.append(el("td", "", c.trainee || "(no name)"), el("td", "", c.title), el("td", "", c.node),
+      if (c.debug) tr.classList.add("debug");
+      const who = el("td", "", c.trainee || "(no name)");
+      if (c.debug) who.append(" ", el("span", "badge", "studio debug"));
+      tr.append(who, el("td", "", c.title), el("td", "", c.node),
         el("td", "", clock(c.elapsed_ms) + (c.ended ? " (ended: " + c.outcome + ")" : "")),
         el("td", "", c.mood.toFixed(1)), el("td", "", c.fired.join(", ")));
       const al = el("td", "alerts");

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
 	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 type checkRequest struct {
@@ -218,13 +219,13 @@ func (s *Studio) handlePlay(w http.ResponseWriter, r *http.Request) {
 	}
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
-		api.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": "scenario_errors",
+		api.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"error": map[string]string{"code": protocol.CodeScenarioErrors,
 			"message": fmt.Sprintf("fix the scenario's %d error(s) before playing it", len(diags.Errors()))}, "diagnostics": diags})
 		return
 	}
 	started, err := s.calls.Floor().StartDebugCall(r.Context(), live.DebugCall{Scenario: sc, Node: req.Node, Vars: req.Vars})
 	if err != nil {
-		api.WriteError(w, http.StatusBadRequest, "bad_start", err.Error())
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadStart, err.Error())
 		return
 	}
 	s.log.Info("studio: debug call", "scenario", sc.ID, "node", req.Node, "call", started.ID)
@@ -244,7 +245,7 @@ func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Name = strings.TrimSpace(req.Name)
 	if req.Name == "" || len(req.Name) > maxTestName || strings.ContainsAny(req.Name, "\n\r") {
-		api.WriteError(w, http.StatusBadRequest, "bad_name", fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadName, fmt.Sprintf("give the test a name of one line, at most %d characters", maxTestName))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
@@ -255,7 +256,7 @@ func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, live.ErrNotRecordable) {
 			status = http.StatusUnprocessableEntity
 		}
-		api.WriteError(w, status, "not_recordable", err.Error())
+		api.WriteError(w, status, protocol.CodeNotRecordable, err.Error())
 		return
 	}
 	api.WriteJSON(w, http.StatusOK, map[string]string{"test": test})
@@ -263,30 +264,30 @@ func (s *Studio) handleRecord(w http.ResponseWriter, r *http.Request) {
 
 func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 	if s.journal == nil {
-		api.WriteError(w, http.StatusNotFound, "not_found", "no calls are recorded")
+		api.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no calls are recorded")
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), storageTimeout)
 	defer cancel()
 	c, entries, res, err := s.journal.Load(ctx, r.PathValue("id"))
 	if errors.Is(err, journal.ErrNotFound) {
-		api.WriteError(w, http.StatusNotFound, "not_found", "no such call")
+		api.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such call")
 		return
 	}
 	if err != nil {
 		s.log.Error("studio: loading a call", "err", err)
-		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the call could not be read")
 		return
 	}
 	rec, err := debrief.Build(c, entries, res)
 	if err != nil {
-		api.WriteError(w, http.StatusUnprocessableEntity, "scenario", err.Error())
+		api.WriteError(w, http.StatusInternalServerError, protocol.CodeRecordFailed, "the call record could not be rebuilt: "+err.Error())
 		return
 	}
 	notes, err := journal.NotesOf(ctx, s.journal, c.ID)
 	if err != nil {
 		s.log.Error("studio: loading a call's notes", "err", err)
-		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the call could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the call could not be read")
 		return
 	}
 	rec.Notes = append(rec.Notes, notes...)
@@ -298,7 +299,7 @@ func (s *Studio) handleDebrief(w http.ResponseWriter, r *http.Request) {
 func (s *Studio) handleEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		api.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		api.WriteError(w, http.StatusInternalServerError, protocol.CodeInternal, "streaming is not supported here")
 		return
 	}
 	ch, stop := s.lib.Subscribe()
@@ -410,16 +411,16 @@ func (s *Studio) handleUnderstand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if strings.TrimSpace(req.Text) == "" {
-		api.WriteError(w, http.StatusBadRequest, "empty_text", "type a reply to try")
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeEmptyText, "type a reply to try")
 		return
 	}
 	if len(req.Text) > MaxTryBytes {
-		api.WriteError(w, http.StatusBadRequest, "text_too_long", fmt.Sprintf("a reply is at most %d bytes", MaxTryBytes))
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeTooLong, fmt.Sprintf("a reply is at most %d bytes", MaxTryBytes))
 		return
 	}
 	sc, diags := s.scenarioFor(req.Path, req.Source)
 	if sc == nil {
-		api.WriteError(w, http.StatusUnprocessableEntity, "scenario_errors",
+		api.WriteError(w, http.StatusUnprocessableEntity, protocol.CodeScenarioErrors,
 			fmt.Sprintf("the scenario has %d error(s); fix them to try a reply", len(diags.Errors())))
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web/api"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // MaxImpactCalls is how many recorded calls of a scenario (the newest) the Impact panel
@@ -64,7 +65,7 @@ func (s *Studio) handleImpact(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{ScenarioID: sc.ID, Limit: MaxImpactCalls})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the recorded calls could not be read")
 		return
 	}
 	compiled := map[string]*engine.Scenario{} // by hash: versions are few

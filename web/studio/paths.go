@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web/api"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // maxPathCalls is how many recorded calls (the newest) the paths-taken overlay replays.
@@ -57,7 +58,7 @@ func (s *Studio) handlePaths(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{ScenarioID: id, Open: &finished, Limit: maxPathCalls})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the recorded calls could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the recorded calls could not be read")
 		return
 	}
 	compiled := map[string]*engine.Scenario{} // by hash: versions are few

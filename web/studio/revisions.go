@@ -7,6 +7,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // revisionItem is a revision as the Revisions panel lists it: the library's record (with
@@ -106,11 +107,11 @@ func (s *Studio) handleDiff(w http.ResponseWriter, r *http.Request) {
 	switch req.Against {
 	case "editor":
 		if req.Source == nil {
-			api.WriteError(w, http.StatusBadRequest, "bad_request", `"against": "editor" needs the editor's text as "source"`)
+			api.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, `"against": "editor" needs the editor's text as "source"`)
 			return
 		}
 		if len(*req.Source) > engine.MaxFileBytes {
-			api.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", "the text is over the file size limit")
+			api.WriteError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, "the text is over the file size limit")
 			return
 		}
 		oldText, newText = string(rev), *req.Source
@@ -138,7 +139,7 @@ func (s *Studio) handleDiff(w http.ResponseWriter, r *http.Request) {
 		}
 		newText, res.New = string(rev), "revision "+req.ID
 	default:
-		api.WriteError(w, http.StatusBadRequest, "bad_request", `"against" is "editor", "file" or "previous"`)
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, `"against" is "editor", "file" or "previous"`)
 		return
 	}
 	lines, exact := lineDiff(oldText, newText)

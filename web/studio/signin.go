@@ -1,13 +1,12 @@
 package studio
 
 import (
-	"net"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
 	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/api"
 )
 
 // requestRole returns the role a request carries: "Authorization: Bearer SECRET" (for
@@ -53,32 +52,5 @@ func (s *Studio) sameOrigin(r *http.Request, strict bool) bool {
 		}
 		return o == "" && (site == "" || site == "same-origin" || site == "none")
 	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	for _, want := range []*url.URL{{Scheme: scheme, Host: r.Host}, s.origin} {
-		if want != nil && strings.EqualFold(u.Scheme, want.Scheme) && strings.EqualFold(hostPort(u), hostPort(want)) {
-			return true
-		}
-	}
-	return false
-}
-
-// hostPort returns u's host with its port, the scheme's default port made explicit.
-func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		switch strings.ToLower(u.Scheme) {
-		case "https", "wss":
-			port = "443"
-		default:
-			port = "80"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return api.OwnOrigin(r, o, s.origin)
 }

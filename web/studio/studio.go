@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -28,6 +27,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/access"
 	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // Limits and timings of the studio API.
@@ -117,7 +117,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("GET /api/studio/calls/{id}/debrief", s.api(look, s.handleDebrief))
 	m.Handle("GET /api/studio/events", s.api(look, s.handleEvents))
 	m.Handle("/api/studio/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
-		api.WriteError(w, http.StatusNotFound, "not_found", "no such studio endpoint: "+r.Method+" "+r.URL.Path)
+		api.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such studio endpoint: "+r.Method+" "+r.URL.Path)
 	}))
 	s.registerSupervise(m)
 	m.HandleFunc("GET /studio/sign-in", s.handleSignInPage)
@@ -169,13 +169,13 @@ func (s *Studio) api(need access.Role, h http.HandlerFunc) http.Handler {
 		switch {
 		case role == access.RoleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="switchboard studio"`)
-			api.WriteError(w, http.StatusUnauthorized, "unauthorized", "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
+			api.WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "the studio needs the designer link or a secret (sign in at /studio/sign-in)")
 			return
 		case role < need:
-			api.WriteError(w, http.StatusForbidden, "forbidden", "this needs the designer role; the supervisor secret can only look")
+			api.WriteError(w, http.StatusForbidden, protocol.CodeForbidden, "this needs the designer role; the supervisor secret can only look")
 			return
 		case r.Method != http.MethodGet && !s.sameOrigin(r, false):
-			api.WriteError(w, http.StatusForbidden, "bad_origin", "this origin may not change the studio")
+			api.WriteError(w, http.StatusForbidden, protocol.CodeBadOrigin, "this origin may not change the studio")
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, role)))
@@ -220,26 +220,14 @@ func role(r *http.Request) access.Role {
 
 // readJSON decodes a JSON request body into v, answering the client itself on failure.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		api.WriteError(w, http.StatusUnsupportedMediaType, "media_type", "send the request as application/json")
-		return false
-	}
-	body, err := api.ReadBody(w, r, maxBodyBytes, 0)
-	switch {
-	case errors.Is(err, api.ErrBodyTooLarge):
-		api.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("the request is over %d bytes", maxBodyBytes))
-		return false
-	case errors.Is(err, api.ErrBodyTimeout):
-		api.WriteError(w, http.StatusRequestTimeout, "timeout", err.Error())
-		return false
-	case err != nil:
-		api.WriteError(w, http.StatusBadRequest, "bad_json", err.Error())
+	body, ok := api.ReadJSONBody(w, r, maxBodyBytes, 0)
+	if !ok {
 		return false
 	}
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		api.WriteError(w, http.StatusBadRequest, "bad_json", "the request is not the expected JSON: "+err.Error())
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, "the request is not the expected JSON: "+err.Error())
 		return false
 	}
 	return true
@@ -292,21 +280,21 @@ func (s *Studio) handleNew(w http.ResponseWriter, r *http.Request) {
 func (s *Studio) libError(w http.ResponseWriter, err error) {
 	switch {
 	case errors.Is(err, library.ErrConflict):
-		api.WriteError(w, http.StatusConflict, "conflict", err.Error()+": reload it (your text stays in the editor) and save again")
+		api.WriteError(w, http.StatusConflict, protocol.CodeConflict, err.Error()+": reload it (your text stays in the editor) and save again")
 	case errors.Is(err, library.ErrExists):
-		api.WriteError(w, http.StatusConflict, "exists", err.Error())
+		api.WriteError(w, http.StatusConflict, protocol.CodeExists, err.Error())
 	case errors.Is(err, library.ErrBadPath):
-		api.WriteError(w, http.StatusBadRequest, "bad_path", err.Error())
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadPath, err.Error())
 	case errors.Is(err, library.ErrOutside):
-		api.WriteError(w, http.StatusBadRequest, "outside", err.Error())
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeOutside, err.Error())
 	case errors.Is(err, library.ErrTooLarge):
-		api.WriteError(w, http.StatusRequestEntityTooLarge, "too_large", err.Error())
+		api.WriteError(w, http.StatusRequestEntityTooLarge, protocol.CodeTooLarge, err.Error())
 	case errors.Is(err, library.ErrNotFound):
-		api.WriteError(w, http.StatusNotFound, "not_found", err.Error())
+		api.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, err.Error())
 	default:
 		// The details (which may name server paths) go to the log only.
 		s.log.Error("studio: library", "err", err)
-		api.WriteError(w, http.StatusInternalServerError, "storage", "the file could not be written; the server's log has the details")
+		api.WriteError(w, http.StatusInternalServerError, protocol.CodeStorage, "the file could not be written; the server's log has the details")
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/access"
 	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // The supervisors' floor (issue 16), behind the studio's roles: the supervisor secret (or
@@ -46,7 +47,7 @@ func (s *Studio) registerSupervise(m *http.ServeMux) {
 	m.Handle("GET /api/supervise/calls", s.api(look, s.handleReview))
 	m.Handle("POST /api/supervise/calls/{id}/notes", s.api(look, s.handleAddNote))
 	m.Handle("/api/supervise/", s.api(look, func(w http.ResponseWriter, r *http.Request) {
-		api.WriteError(w, http.StatusNotFound, "not_found", "no such supervisor endpoint: "+r.Method+" "+r.URL.Path)
+		api.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such supervisor endpoint: "+r.Method+" "+r.URL.Path)
 	}))
 }
 
@@ -65,7 +66,7 @@ type floorEvent struct {
 func (s *Studio) handleFloor(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		api.WriteError(w, http.StatusInternalServerError, "internal", "streaming is not supported here")
+		api.WriteError(w, http.StatusInternalServerError, protocol.CodeInternal, "streaming is not supported here")
 		return
 	}
 	watch := live.ParseWatch(r.URL.Query().Get("watch"))
@@ -129,7 +130,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 		if v := q.Get(d.name); v != "" {
 			t, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				api.WriteError(w, http.StatusBadRequest, "bad_request", d.name+" must be a date, YYYY-MM-DD")
+				api.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, d.name+" must be a date, YYYY-MM-DD")
 				return
 			}
 			*d.t = t
@@ -139,7 +140,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 	if v := q.Get("passed"); v != "" {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			api.WriteError(w, http.StatusBadRequest, "bad_request", "passed must be true or false")
+			api.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, "passed must be true or false")
 			return
 		}
 		passed = &b
@@ -150,7 +151,7 @@ func (s *Studio) handleReview(w http.ResponseWriter, r *http.Request) {
 	sums, err := s.journal.List(ctx, journal.Filter{Trainee: q.Get("trainee"), ScenarioID: q.Get("scenario"), Limit: ReviewScan})
 	if err != nil {
 		s.log.Error("studio: listing calls", "err", err)
-		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the calls could not be read")
+		api.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the calls could not be read")
 		return
 	}
 	rows := []reviewRow{}
@@ -187,7 +188,7 @@ type noteRequest struct {
 func (s *Studio) handleAddNote(w http.ResponseWriter, r *http.Request) {
 	notes, ok := s.journal.(journal.Notes)
 	if s.journal == nil || !ok {
-		api.WriteError(w, http.StatusNotImplemented, "not_supported", "this server's journal keeps no notes")
+		api.WriteError(w, http.StatusNotImplemented, protocol.CodeNotSupported, "this server's journal keeps no notes")
 		return
 	}
 	var req noteRequest
@@ -200,14 +201,14 @@ func (s *Studio) handleAddNote(w http.ResponseWriter, r *http.Request) {
 	err := notes.AddNote(ctx, r.PathValue("id"), n)
 	switch {
 	case errors.Is(err, journal.ErrNotFound):
-		api.WriteError(w, http.StatusNotFound, "not_found", "no such call")
+		api.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such call")
 	case errors.Is(err, journal.ErrBadNote):
-		api.WriteError(w, http.StatusBadRequest, "bad_request", journal.ErrBadNote.Error())
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, journal.ErrBadNote.Error())
 	case errors.Is(err, journal.ErrTooManyNotes):
-		api.WriteError(w, http.StatusConflict, "too_many_notes", journal.ErrTooManyNotes.Error())
+		api.WriteError(w, http.StatusConflict, protocol.CodeTooManyNotes, journal.ErrTooManyNotes.Error())
 	case err != nil:
 		s.log.Error("studio: adding a note", "err", err)
-		api.WriteError(w, http.StatusServiceUnavailable, "storage", "the note could not be saved; try again in a moment")
+		api.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the note could not be saved; try again in a moment")
 	default:
 		api.WriteJSON(w, http.StatusCreated, n)
 	}
