@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -14,8 +15,10 @@ import (
 // Typing is talking: a trainee who starts composing right after the customer's line is
 // not nudged by the node's 800 ms silence timer while composing (testdata/live.yaml
 // holds timers for compose_limit: 2s).
-func TestTypingHoldsTheSilenceTimer(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestTypingHoldsTheSilenceTimer(t *testing.T) { synctest.Test(t, testTypingHoldsTheSilenceTimer) }
+
+func testTypingHoldsTheSilenceTimer(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live","trainee":"Ada"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -53,8 +56,10 @@ func TestTypingHoldsTheSilenceTimer(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(began), 1500*time.Millisecond)
 }
 
-func TestHintsOnRequestOverTheWire(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestHintsOnRequestOverTheWire(t *testing.T) { synctest.Test(t, testHintsOnRequestOverTheWire) }
+
+func testHintsOnRequestOverTheWire(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live","suggestions":"on_request"}`)
 	assert.Equal(t, "on_request", string(r.Suggestions))
 	c := ts.dial(t, r.WS, nil)
@@ -108,7 +113,11 @@ func TestHintsOnRequestOverTheWire(t *testing.T) {
 }
 
 func TestHangupEndsTheCallAtOnceOverTheWire(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testHangupEndsTheCallAtOnceOverTheWire)
+}
+
+func testHangupEndsTheCallAtOnceOverTheWire(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")

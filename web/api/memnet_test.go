@@ -91,3 +91,9 @@ func newMemTestServer(t *testing.T, opts Options) *testServer {
 	})
 	return ts
 }
+
+// superviseMemServer is superviseServer on the in-memory network (see newMemTestServer).
+func superviseMemServer(t *testing.T, opts Options) *testServer {
+	t.Helper()
+	return withSupervisors(newMemTestServer(t, opts))
+}

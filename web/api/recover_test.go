@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,8 +19,12 @@ import (
 // others whatever their number (no fixed cap), and a reconnect replays exactly what the
 // first server sent.
 func TestRecoveryInBatchesAndOnDemand(t *testing.T) {
+	synctest.Test(t, testRecoveryInBatchesAndOnDemand)
+}
+
+func testRecoveryInBatchesAndOnDemand(t *testing.T) {
 	j := journal.NewMemory()
-	first := newTestServer(t, Options{Journal: j})
+	first := newMemTestServer(t, Options{Journal: j})
 	const calls = 5
 	var rs []live.Started
 	var seen []*client
@@ -38,7 +43,7 @@ func TestRecoveryInBatchesAndOnDemand(t *testing.T) {
 		require.Equal(t, websocket.CloseGoingAway, c.closeCode())
 	}
 
-	second := newTestServer(t, Options{Journal: j})
+	second := newMemTestServer(t, Options{Journal: j})
 	require.Zero(t, second.LiveCalls())
 	// Before Recover: the trainee of call 2 reconnects and gets everything again.
 	c := second.dial(t, rs[2].WS, nil)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -290,8 +291,10 @@ func (c *client) checkSeqs(from int64) {
 	}
 }
 
-func TestFullCallToAnEnding(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestFullCallToAnEnding(t *testing.T) { synctest.Test(t, testFullCallToAnEnding) }
+
+func testFullCallToAnEnding(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live","trainee":"Ada","coach":true}`)
 	assert.True(t, r.Coach)
 	c := ts.dial(t, r.WS, nil)
@@ -361,7 +364,11 @@ func TestFullCallToAnEnding(t *testing.T) {
 }
 
 func TestInterruptionCutsAtTheWordReached(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testInterruptionCutsAtTheWordReached)
+}
+
+func testInterruptionCutsAtTheWordReached(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live","coach":true}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -406,8 +413,10 @@ func TestInterruptionCutsAtTheWordReached(t *testing.T) {
 	assert.Equal(t, "greet_again", next.Node)
 }
 
-func TestLateAnswerAndSilenceTimer(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestLateAnswerAndSilenceTimer(t *testing.T) { synctest.Test(t, testLateAnswerAndSilenceTimer) }
+
+func testLateAnswerAndSilenceTimer(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live","coach":true}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -424,7 +433,11 @@ func TestLateAnswerAndSilenceTimer(t *testing.T) {
 }
 
 func TestEndingOnHangupAndEndedCallsRefuseInput(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testEndingOnHangupAndEndedCallsRefuseInput)
+}
+
+func testEndingOnHangupAndEndedCallsRefuseInput(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -452,7 +465,11 @@ func TestEndingOnHangupAndEndedCallsRefuseInput(t *testing.T) {
 }
 
 func TestBadInputKeepsTheConnectionUsable(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testBadInputKeepsTheConnectionUsable)
+}
+
+func testBadInputKeepsTheConnectionUsable(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -495,8 +512,10 @@ func TestBadInputKeepsTheConnectionUsable(t *testing.T) {
 	c.checkSeqs(1)
 }
 
-func TestRateLimit(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestRateLimit(t *testing.T) { synctest.Test(t, testRateLimit) }
+
+func testRateLimit(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -524,8 +543,10 @@ func TestRateLimit(t *testing.T) {
 	assert.Equal(t, "bye", c.until("trainee").ID)
 }
 
-func TestInvalidUTF8ClosesWith1007(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestInvalidUTF8ClosesWith1007(t *testing.T) { synctest.Test(t, testInvalidUTF8ClosesWith1007) }
+
+func testInvalidUTF8ClosesWith1007(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -543,7 +564,11 @@ func TestInvalidUTF8ClosesWith1007(t *testing.T) {
 }
 
 func TestOversizedFrameClosesWith1009(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testOversizedFrameClosesWith1009)
+}
+
+func testOversizedFrameClosesWith1009(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -551,8 +576,10 @@ func TestOversizedFrameClosesWith1009(t *testing.T) {
 	assert.Equal(t, websocket.CloseMessageTooBig, c.closeCode())
 }
 
-func TestRetriedMessageIsAppliedOnce(t *testing.T) {
-	ts := newTestServer(t, Options{})
+func TestRetriedMessageIsAppliedOnce(t *testing.T) { synctest.Test(t, testRetriedMessageIsAppliedOnce) }
+
+func testRetriedMessageIsAppliedOnce(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -572,7 +599,11 @@ func TestRetriedMessageIsAppliedOnce(t *testing.T) {
 }
 
 func TestReconnectReplaysWhatWasMissedAndReplaces(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testReconnectReplaysWhatWasMissedAndReplaces)
+}
+
+func testReconnectReplaysWhatWasMissedAndReplaces(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -729,8 +760,12 @@ func TestScenarioListHealthAndStaticHeaders(t *testing.T) {
 }
 
 func TestShutdownClosesLiveCallsWith1001(t *testing.T) {
+	synctest.Test(t, testShutdownClosesLiveCallsWith1001)
+}
+
+func testShutdownClosesLiveCallsWith1001(t *testing.T) {
 	j := journal.NewMemory()
-	ts := newTestServer(t, Options{Journal: j})
+	ts := newMemTestServer(t, Options{Journal: j})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")
@@ -752,7 +787,11 @@ func TestShutdownClosesLiveCallsWith1001(t *testing.T) {
 }
 
 func TestOneStepIsOneWebsocketMessage(t *testing.T) {
-	ts := newTestServer(t, Options{})
+	synctest.Test(t, testOneStepIsOneWebsocketMessage)
+}
+
+func testOneStepIsOneWebsocketMessage(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	ws, resp, err := ts.dialer.Dial(ts.wsURL(r.WS), nil)
 	require.NoError(t, err)
@@ -798,8 +837,12 @@ func (f *failingJournal) Append(ctx context.Context, id string, e journal.Entry)
 }
 
 func TestAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
+	synctest.Test(t, testAWriteErrorRefusesTheInputAndLosesNothing)
+}
+
+func testAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 	j := &failingJournal{Memory: journal.NewMemory()}
-	ts := newTestServer(t, Options{Journal: j})
+	ts := newMemTestServer(t, Options{Journal: j})
 	r := ts.start(t, `{"scenario":"live"}`)
 	c := ts.dial(t, r.WS, nil)
 	c.until("ring")

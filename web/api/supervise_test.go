@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -63,8 +64,12 @@ func (c *client) raws() []string {
 }
 
 func TestTraineeAndTwoSupervisorsOnOneCall(t *testing.T) {
+	synctest.Test(t, testTraineeAndTwoSupervisorsOnOneCall)
+}
+
+func testTraineeAndTwoSupervisorsOnOneCall(t *testing.T) {
 	jr := journal.NewMemory()
-	ts := superviseServer(t, Options{Journal: jr})
+	ts := superviseMemServer(t, Options{Journal: jr})
 	// Coach off: the trainee sees no feedback live; supervisors see it all the same.
 	r := ts.start(t, `{"scenario":"live","trainee":"Ada","coach":false}`)
 	trainee := ts.dial(t, r.WS, nil)
@@ -156,8 +161,10 @@ func TestTraineeAndTwoSupervisorsOnOneCall(t *testing.T) {
 	assert.Equal(t, "offer the refund", rec.Coached[0].Text)
 }
 
-func TestSupervisorRefusals(t *testing.T) {
-	ts := superviseServer(t, Options{})
+func TestSupervisorRefusals(t *testing.T) { synctest.Test(t, testSupervisorRefusals) }
+
+func testSupervisorRefusals(t *testing.T) {
+	ts := superviseMemServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	for _, tc := range []struct {
 		path   string
@@ -181,7 +188,11 @@ func TestSupervisorRefusals(t *testing.T) {
 }
 
 func TestTheTraineeIsReplacedOnlyByTheTrainee(t *testing.T) {
-	ts := superviseServer(t, Options{})
+	synctest.Test(t, testTheTraineeIsReplacedOnlyByTheTrainee)
+}
+
+func testTheTraineeIsReplacedOnlyByTheTrainee(t *testing.T) {
+	ts := superviseMemServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live"}`)
 	trainee := ts.dial(t, r.WS, nil)
 	trainee.until("ring")
@@ -197,7 +208,11 @@ func TestTheTraineeIsReplacedOnlyByTheTrainee(t *testing.T) {
 }
 
 func TestFloorListsLiveCallsWithAlerts(t *testing.T) {
-	ts := superviseServer(t, Options{})
+	synctest.Test(t, testFloorListsLiveCallsWithAlerts)
+}
+
+func testFloorListsLiveCallsWithAlerts(t *testing.T) {
+	ts := superviseMemServer(t, Options{})
 	r := ts.start(t, `{"scenario":"live","trainee":"Ada"}`)
 	trainee := ts.dial(t, r.WS, nil)
 	trainee.until("ring")
@@ -253,7 +268,11 @@ func TestFloorListsLiveCallsWithAlerts(t *testing.T) {
 }
 
 func TestDebugCallsAreOnTheBoardAndCanBeListenedTo(t *testing.T) {
-	ts := superviseServer(t, Options{})
+	synctest.Test(t, testDebugCallsAreOnTheBoardAndCanBeListenedTo)
+}
+
+func testDebugCallsAreOnTheBoardAndCanBeListenedTo(t *testing.T) {
+	ts := superviseMemServer(t, Options{})
 	started, err := ts.Floor().StartDebugCall(context.Background(), live.DebugCall{Scenario: loadLive(t)})
 	require.NoError(t, err)
 	var fc live.FloorCall
@@ -302,8 +321,12 @@ func TestParseWatch(t *testing.T) {
 // A whisper the journal could not save is refused and shown to nobody; the call is rebuilt
 // from what was saved, and neither the trainee nor the supervisors get a message twice.
 func TestAWhisperThatCannotBeSavedIsShownToNobody(t *testing.T) {
+	synctest.Test(t, testAWhisperThatCannotBeSavedIsShownToNobody)
+}
+
+func testAWhisperThatCannotBeSavedIsShownToNobody(t *testing.T) {
 	j := &failingJournal{Memory: journal.NewMemory()}
-	ts := superviseServer(t, Options{Journal: j})
+	ts := superviseMemServer(t, Options{Journal: j})
 	r := ts.start(t, `{"scenario":"live"}`)
 	trainee := ts.dial(t, r.WS, nil)
 	trainee.until("ring")
