@@ -17,6 +17,8 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/track"
+	"github.com/switchboard-sim/switchboard/web/httpjson"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // HTTP limits.
@@ -151,7 +153,7 @@ func (h *Handler) signedIn(f actorHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		a, ok := h.actor(r)
 		if !ok || a.secret {
-			writeError(w, http.StatusUnauthorized, "unauthorized", "sign in first")
+			httpjson.WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "sign in first")
 			return
 		}
 		f(w, r, a)
@@ -165,54 +167,42 @@ func (h *Handler) supervisor(f actorHandler) http.HandlerFunc {
 		a, ok := h.actor(r)
 		switch {
 		case !ok:
-			writeError(w, http.StatusUnauthorized, "unauthorized", "sign in as a supervisor first")
+			httpjson.WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "sign in as a supervisor first")
 			return
 		case !a.supervisor():
-			writeError(w, http.StatusForbidden, "forbidden", "only supervisors may do this")
+			httpjson.WriteError(w, http.StatusForbidden, protocol.CodeForbidden, "only supervisors may do this")
 			return
-		case r.Method != http.MethodGet && !sameOrigin(r):
-			writeError(w, http.StatusForbidden, "bad_origin", "this origin may not change accounts")
+		case r.Method != http.MethodGet && !h.sameOrigin(r):
+			httpjson.WriteError(w, http.StatusForbidden, protocol.CodeBadOrigin, "this origin may not change accounts")
 			return
 		}
 		f(w, r, a)
 	}
 }
 
-// sameOrigin: a request without Origin (a script) or from the request's own host.
-func sameOrigin(r *http.Request) bool {
+// sameOrigin: a request without Origin (a script) or from the server's own origin
+// (httpjson.OwnOrigin: the request's scheme, host and port, or those of BaseURL).
+func (h *Handler) sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
 	}
-	u, err := url.Parse(o)
-	return err == nil && strings.EqualFold(u.Host, r.Host)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// writeError answers in the API's error format: {"error": {"code", "message"}}.
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	type e struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
+	base, err := url.Parse(h.o.BaseURL)
+	if err != nil || h.o.BaseURL == "" {
+		base = nil
 	}
-	writeJSON(w, status, map[string]e{"error": {code, msg}})
+	return httpjson.OwnOrigin(r, o, base)
 }
 
-// readJSON decodes a small JSON body into v, answering 400 itself on failure.
+// readJSON decodes a small JSON body into v (httpjson.ReadJSONBody: application/json, at most
+// maxBody bytes, within httpjson.BodyTimeout), answering the client itself on failure.
 func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
-	if err != nil {
-		writeError(w, http.StatusRequestEntityTooLarge, "too_long", fmt.Sprintf("the request body is over %d bytes", maxBody))
+	body, ok := httpjson.ReadJSONBody(w, r, maxBody, 0)
+	if !ok {
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_json", "the body must be JSON: "+err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, "the body must be JSON: "+err.Error())
 		return false
 	}
 	return true
@@ -220,7 +210,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 
 func (h *Handler) storeFailed(w http.ResponseWriter, what string, err error) {
 	h.log.Error("accounts: "+what, "err", err)
-	writeError(w, http.StatusServiceUnavailable, "storage", what+" failed; try again in a moment")
+	httpjson.WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, what+" failed; try again in a moment")
 }
 
 func clientIP(r *http.Request) string {
@@ -255,8 +245,8 @@ func (h *Handler) view(ctx context.Context, a Account) accountView {
 }
 
 func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		writeError(w, http.StatusForbidden, "bad_origin", "this origin may not sign in")
+	if !h.sameOrigin(r) {
+		httpjson.WriteError(w, http.StatusForbidden, protocol.CodeBadOrigin, "this origin may not sign in")
 		return
 	}
 	var req struct{ Login, Password string }
@@ -269,17 +259,17 @@ func (h *Handler) handleSignIn(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, ErrThrottled):
 		w.Header().Set("Retry-After", "30")
-		writeError(w, http.StatusTooManyRequests, "throttled", err.Error())
+		httpjson.WriteError(w, http.StatusTooManyRequests, protocol.CodeRateLimited, err.Error())
 		return
 	case errors.Is(err, ErrBadCredential):
-		writeError(w, http.StatusUnauthorized, "bad_credentials", err.Error())
+		httpjson.WriteError(w, http.StatusUnauthorized, protocol.CodeBadCredentials, err.Error())
 		return
 	case err != nil:
 		h.storeFailed(w, "signing in", err)
 		return
 	}
 	h.setCookie(w, r, token, int(SessionTTL/time.Second))
-	writeJSON(w, http.StatusOK, h.view(ctx, acc))
+	httpjson.WriteJSON(w, http.StatusOK, h.view(ctx, acc))
 }
 
 func (h *Handler) handleSignOut(w http.ResponseWriter, r *http.Request) {
@@ -290,17 +280,17 @@ func (h *Handler) handleSignOut(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.setCookie(w, r, "", -1)
-	writeJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
+	httpjson.WriteJSON(w, http.StatusOK, map[string]bool{"signed_out": true})
 }
 
 func (h *Handler) handleMe(w http.ResponseWriter, r *http.Request, a who) {
-	writeJSON(w, http.StatusOK, h.view(r.Context(), a.acc))
+	httpjson.WriteJSON(w, http.StatusOK, h.view(r.Context(), a.acc))
 }
 
 // handleRevokeMine signs the account out everywhere, this browser included.
 func (h *Handler) handleRevokeMine(w http.ResponseWriter, r *http.Request, a who) {
-	if !sameOrigin(r) {
-		writeError(w, http.StatusForbidden, "bad_origin", "this origin may not change accounts")
+	if !h.sameOrigin(r) {
+		httpjson.WriteError(w, http.StatusForbidden, protocol.CodeBadOrigin, "this origin may not change accounts")
 		return
 	}
 	n, err := h.svc.RevokeSessions(r.Context(), a.acc.ID)
@@ -309,7 +299,7 @@ func (h *Handler) handleRevokeMine(w http.ResponseWriter, r *http.Request, a who
 		return
 	}
 	h.setCookie(w, r, "", -1)
-	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	httpjson.WriteJSON(w, http.StatusOK, map[string]int{"revoked": n})
 }
 
 func (h *Handler) handleRevoke(w http.ResponseWriter, r *http.Request, a who) {
@@ -318,7 +308,7 @@ func (h *Handler) handleRevoke(w http.ResponseWriter, r *http.Request, a who) {
 		h.storeFailed(w, "revoking sessions", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	httpjson.WriteJSON(w, http.StatusOK, map[string]int{"revoked": n})
 }
 
 func (h *Handler) inviteError(w http.ResponseWriter, err error) bool {
@@ -326,9 +316,9 @@ func (h *Handler) inviteError(w http.ResponseWriter, err error) bool {
 	case err == nil:
 		return false
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such invite; check the link")
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such invite; check the link")
 	case errors.Is(err, ErrInviteUsed), errors.Is(err, ErrInviteExpired):
-		writeError(w, http.StatusGone, "invite_gone", err.Error())
+		httpjson.WriteError(w, http.StatusGone, protocol.CodeInviteGone, err.Error())
 	default:
 		h.storeFailed(w, "reading the invite", err)
 	}
@@ -346,13 +336,13 @@ func (h *Handler) handleInvite(w http.ResponseWriter, r *http.Request) {
 			out["team_name"] = t.Name
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.WriteJSON(w, http.StatusOK, out)
 }
 
 // handleAccept creates the account of an invite and signs it in.
 func (h *Handler) handleAccept(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		writeError(w, http.StatusForbidden, "bad_origin", "this origin may not sign up")
+	if !h.sameOrigin(r) {
+		httpjson.WriteError(w, http.StatusForbidden, protocol.CodeBadOrigin, "this origin may not sign up")
 		return
 	}
 	var req struct{ Login, Name, Password string }
@@ -365,10 +355,10 @@ func (h *Handler) handleAccept(w http.ResponseWriter, r *http.Request) {
 	var ie *InputError
 	switch {
 	case errors.As(err, &ie):
-		writeError(w, http.StatusBadRequest, "bad_request", ie.Msg)
+		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, ie.Msg)
 		return
 	case errors.Is(err, ErrExists):
-		writeError(w, http.StatusConflict, "login_taken", "that login is taken; choose another")
+		httpjson.WriteError(w, http.StatusConflict, protocol.CodeExists, "that login is taken; choose another")
 		return
 	case h.inviteError(w, err):
 		return
@@ -379,7 +369,7 @@ func (h *Handler) handleAccept(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.setCookie(w, r, token, int(SessionTTL/time.Second))
-	writeJSON(w, http.StatusCreated, h.view(ctx, acc))
+	httpjson.WriteJSON(w, http.StatusCreated, h.view(ctx, acc))
 }
 
 func (h *Handler) handleCreateInvite(w http.ResponseWriter, r *http.Request, a who) {
@@ -391,12 +381,12 @@ func (h *Handler) handleCreateInvite(w http.ResponseWriter, r *http.Request, a w
 		req.Role = RoleTrainee
 	}
 	if req.Role != RoleTrainee && req.Role != RoleSupervisor {
-		writeError(w, http.StatusBadRequest, "bad_request", "role must be trainee or supervisor")
+		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, "role must be trainee or supervisor")
 		return
 	}
 	if req.Team != "" {
 		if _, err := h.svc.store.Team(r.Context(), req.Team); errors.Is(err, ErrNotFound) {
-			writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no team has the id %q", req.Team))
+			httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, fmt.Sprintf("no team has the id %q", req.Team))
 			return
 		}
 	}
@@ -413,7 +403,7 @@ func (h *Handler) handleCreateInvite(w http.ResponseWriter, r *http.Request, a w
 		}
 		base = scheme + "://" + r.Host
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"token": token, "link": base + "/account/invite.html#" + token,
+	httpjson.WriteJSON(w, http.StatusCreated, map[string]any{"token": token, "link": base + "/account/invite.html#" + token,
 		"role": inv.Role, "team": inv.Team, "expires": inv.Expires})
 }
 
@@ -426,7 +416,7 @@ func (h *Handler) handleTeams(w http.ResponseWriter, r *http.Request, _ who) {
 	if ts == nil {
 		ts = []Team{}
 	}
-	writeJSON(w, http.StatusOK, ts)
+	httpjson.WriteJSON(w, http.StatusOK, ts)
 }
 
 func (h *Handler) trackByID(id string) *track.Track {
@@ -446,7 +436,7 @@ func (h *Handler) checkTrack(w http.ResponseWriter, id string) bool {
 	for _, t := range h.o.Tracks() {
 		ids = append(ids, t.ID)
 	}
-	writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no track has the id %q (tracks: %s)", id, strings.Join(ids, ", ")))
+	httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, fmt.Sprintf("no track has the id %q (tracks: %s)", id, strings.Join(ids, ", ")))
 	return false
 }
 
@@ -458,13 +448,13 @@ func (h *Handler) handleCreateTeam(w http.ResponseWriter, r *http.Request, _ who
 	t, err := h.svc.CreateTeam(r.Context(), req.Name, req.Track)
 	if err != nil {
 		if _, nameErr := CheckName(req.Name, MaxTeamNameLen); nameErr != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", nameErr.Error())
+			httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, nameErr.Error())
 			return
 		}
 		h.storeFailed(w, "creating the team", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, t)
+	httpjson.WriteJSON(w, http.StatusCreated, t)
 }
 
 func (h *Handler) handleSetTrack(w http.ResponseWriter, r *http.Request, _ who) {
@@ -475,11 +465,11 @@ func (h *Handler) handleSetTrack(w http.ResponseWriter, r *http.Request, _ who) 
 	err := h.svc.store.SetTeamTrack(r.Context(), r.PathValue("id"), req.Track)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "no such team")
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such team")
 	case err != nil:
 		h.storeFailed(w, "assigning the track", err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]string{"team": r.PathValue("id"), "track": req.Track})
+		httpjson.WriteJSON(w, http.StatusOK, map[string]string{"team": r.PathValue("id"), "track": req.Track})
 	}
 }
 
@@ -507,15 +497,14 @@ func (h *Handler) startCall(next http.Handler) http.Handler {
 		a, ok := h.actor(r)
 		if !ok || a.secret {
 			if !h.o.Anonymous {
-				writeError(w, http.StatusUnauthorized, "unauthorized", "sign in to take a call (this server does not allow anonymous practice)")
+				httpjson.WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "sign in to take a call (this server does not allow anonymous practice)")
 				return
 			}
 			next.ServeHTTP(w, r)
 			return
 		}
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 16<<10))
-		if err != nil {
-			writeError(w, http.StatusRequestEntityTooLarge, "too_long", "the request body is over 16 KiB")
+		body, ok := httpjson.ReadJSONBody(w, r, 16<<10, 0) // POST /api/calls's limits
+		if !ok {
 			return
 		}
 		var req map[string]any
@@ -571,16 +560,16 @@ func cloneWithBody(r *http.Request, body []byte) *http.Request {
 func (h *Handler) checkStep(w http.ResponseWriter, r *http.Request, acc Account, trackID, stepID, scenario string) bool {
 	t := h.trackByID(trackID)
 	if t == nil {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no track has the id %q", trackID))
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, fmt.Sprintf("no track has the id %q", trackID))
 		return false
 	}
 	i, ok := t.Step(stepID)
 	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("track %q has no step %q", trackID, stepID))
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, fmt.Sprintf("track %q has no step %q", trackID, stepID))
 		return false
 	}
 	if t.Steps[i].Scenario != scenario {
-		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("step %q is the scenario %q, not %q", stepID, t.Steps[i].Scenario, scenario))
+		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, fmt.Sprintf("step %q is the scenario %q, not %q", stepID, t.Steps[i].Scenario, scenario))
 		return false
 	}
 	results, err := h.results(r.Context(), acc.ID, t.ID)
@@ -590,7 +579,7 @@ func (h *Handler) checkStep(w http.ResponseWriter, r *http.Request, acc Account,
 	}
 	p := track.Evaluate(t, results[acc.ID])
 	if sp := p.Steps[i]; sp.State == track.StateLocked {
-		writeError(w, http.StatusForbidden, "step_locked", fmt.Sprintf("this step is still locked: it waits for %s", strings.Join(sp.WaitingFor, " and ")))
+		httpjson.WriteError(w, http.StatusForbidden, protocol.CodeStepLocked, fmt.Sprintf("this step is still locked: it waits for %s", strings.Join(sp.WaitingFor, " and ")))
 		return false
 	}
 	return true

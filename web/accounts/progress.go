@@ -13,6 +13,8 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/track"
 	"github.com/switchboard-sim/switchboard/engine/xapi"
+	"github.com/switchboard-sim/switchboard/web/httpjson"
+	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
 // callResult is one linked call as the trainee's history shows it.
@@ -95,7 +97,7 @@ func (h *Handler) handleMyCalls(w http.ResponseWriter, r *http.Request, a who) {
 	if calls == nil {
 		calls = []callResult{}
 	}
-	writeJSON(w, http.StatusOK, calls)
+	httpjson.WriteJSON(w, http.StatusOK, calls)
 }
 
 // handleMyDebrief serves the debrief of one of the trainee's own calls, on any device
@@ -106,7 +108,7 @@ func (h *Handler) handleMyDebrief(w http.ResponseWriter, r *http.Request, a who)
 	id := r.PathValue("id")
 	l, err := h.svc.store.CallLink(ctx, id)
 	if errors.Is(err, ErrNotFound) || (err == nil && l.AccountID != a.acc.ID) {
-		writeError(w, http.StatusNotFound, "not_found", "no such call among yours")
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such call among yours")
 		return
 	}
 	if err != nil {
@@ -121,7 +123,7 @@ func (h *Handler) handleMyDebrief(w http.ResponseWriter, r *http.Request, a who)
 	rec, err := debrief.Build(c, entries, res)
 	if err != nil {
 		h.log.Error("accounts: rebuilding a call record", "call", id, "err", err)
-		writeError(w, http.StatusInternalServerError, "record_failed", "the call record could not be rebuilt")
+		httpjson.WriteError(w, http.StatusInternalServerError, protocol.CodeRecordFailed, "the call record could not be rebuilt")
 		return
 	}
 	notes, err := journal.NotesOf(ctx, h.o.Journal, id)
@@ -130,7 +132,7 @@ func (h *Handler) handleMyDebrief(w http.ResponseWriter, r *http.Request, a who)
 		return
 	}
 	rec.Notes = append(rec.Notes, notes...)
-	writeJSON(w, http.StatusOK, rec)
+	httpjson.WriteJSON(w, http.StatusOK, rec)
 }
 
 // trackView is a track with a trainee's progress on it.
@@ -146,7 +148,7 @@ func (h *Handler) handleTracks(w http.ResponseWriter, r *http.Request) {
 	if ts == nil {
 		ts = []*track.Track{}
 	}
-	writeJSON(w, http.StatusOK, ts)
+	httpjson.WriteJSON(w, http.StatusOK, ts)
 }
 
 // handleMyTracks lists every track with the trainee's progress, the team's assigned
@@ -167,7 +169,7 @@ func (h *Handler) handleMyTracks(w http.ResponseWriter, r *http.Request, a who) 
 			out = append(out, v)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.WriteJSON(w, http.StatusOK, out)
 }
 
 // matrixRow is one trainee's line of the team matrix.
@@ -185,7 +187,7 @@ func (h *Handler) handleMatrix(w http.ResponseWriter, r *http.Request, _ who) {
 	ctx := r.Context()
 	team, err := h.svc.store.Team(ctx, r.PathValue("id"))
 	if errors.Is(err, ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "no such team")
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such team")
 		return
 	}
 	if err != nil {
@@ -198,7 +200,7 @@ func (h *Handler) handleMatrix(w http.ResponseWriter, r *http.Request, _ who) {
 	}
 	t := h.trackByID(trackID)
 	if t == nil {
-		writeError(w, http.StatusNotFound, "not_found", fmt.Sprintf("the team has no track assigned, and no track has the id %q", trackID))
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, fmt.Sprintf("the team has no track assigned, and no track has the id %q", trackID))
 		return
 	}
 	members, err := h.svc.store.Accounts(ctx, team.ID)
@@ -229,7 +231,7 @@ func (h *Handler) handleMatrix(w http.ResponseWriter, r *http.Request, _ who) {
 		writeMatrixCSV(w, team, t, rows)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"team": team, "track": t, "rows": rows})
+	httpjson.WriteJSON(w, http.StatusOK, map[string]any{"team": team, "track": t, "rows": rows})
 }
 
 // writeMatrixCSV writes one line per trainee and step: the CSV a spreadsheet opens.
@@ -272,7 +274,7 @@ func safeName(s string) string {
 func (h *Handler) handleMyTrackXAPI(w http.ResponseWriter, r *http.Request, a who) {
 	t := h.trackByID(r.PathValue("id"))
 	if t == nil {
-		writeError(w, http.StatusNotFound, "not_found", "no such track")
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such track")
 		return
 	}
 	res, err := h.results(r.Context(), a.acc.ID, t.ID)
@@ -285,5 +287,5 @@ func (h *Handler) handleMyTrackXAPI(w http.ResponseWriter, r *http.Request, a wh
 		sts = []xapi.Statement{}
 	}
 	w.Header().Set("X-Experience-API-Version", xapi.Version)
-	writeJSON(w, http.StatusOK, sts)
+	httpjson.WriteJSON(w, http.StatusOK, sts)
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web"
 	"github.com/switchboard-sim/switchboard/web/access"
+	"github.com/switchboard-sim/switchboard/web/httpjson"
 	"github.com/switchboard-sim/switchboard/web/live"
 	"github.com/switchboard-sim/switchboard/web/protocol"
 )
@@ -314,47 +315,7 @@ func (s *Server) originOK(r *http.Request) bool {
 	if len(s.origins) > 0 {
 		return slices.Contains(s.origins, strings.TrimSuffix(o, "/"))
 	}
-	return OwnOrigin(r, o, s.home)
-}
-
-// OwnOrigin reports whether origin (an Origin header's value) is the request's own —
-// same scheme (https when it came over TLS), host and port, a scheme's default port made
-// explicit — or that of one of also (public base URLs; nil ones are skipped). It is the one
-// origin check of every endpoint, the studio's included.
-func OwnOrigin(r *http.Request, origin string, also ...*url.URL) bool {
-	u, err := url.Parse(origin)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	if sameOrigin(u, &url.URL{Scheme: scheme, Host: r.Host}) {
-		return true
-	}
-	for _, a := range also {
-		if a != nil && a.Host != "" && sameOrigin(u, a) {
-			return true
-		}
-	}
-	return false
-}
-
-// sameOrigin compares scheme, host and port (a scheme's default port made explicit).
-func sameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(explicitPort(a), explicitPort(b))
-}
-
-func explicitPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = "80"
-		if s := strings.ToLower(u.Scheme); s == "https" || s == "wss" {
-			port = "443"
-		}
-	}
-	return net.JoinHostPort(u.Hostname(), port)
+	return httpjson.OwnOrigin(r, o, s.home)
 }
 
 // startRequest is the body of POST /api/calls.
@@ -515,29 +476,6 @@ var randomSeed = func() uint64 {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return binary.LittleEndian.Uint64(b[:])
-}
-
-// APIError is the body of every HTTP error of Switchboard's JSON APIs.
-type APIError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-// WriteError answers with status and an APIError of the given code and message.
-func WriteError(w http.ResponseWriter, status int, code, message string) {
-	var e APIError
-	e.Error.Code, e.Error.Message = code, message
-	WriteJSON(w, status, e)
-}
-
-// WriteJSON answers with status and v as JSON, never cached.
-func WriteJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
 }
 
 // afterParam reads a websocket's after=N (the last seq the client has; 0 when absent),

@@ -7,8 +7,10 @@ import "net/http"
 // studio's alike. docs/protocol.md ("Error codes") lists them with their HTTP statuses;
 // the same condition always has the same code. Codes renamed to make one vocabulary (the
 // old name went out of use at that version, see docs/protocol.md): the studio's "storage"
-// is CodeStorage, its "media_type" CodeMediaType, its "text_too_long" CodeTooLong, and a
-// body over its limit is CodeTooLarge everywhere (POST /api/calls said "too_long").
+// is CodeStorage, its "media_type" CodeMediaType, its "text_too_long" CodeTooLong, a body
+// over its limit is CodeTooLarge everywhere (POST /api/calls and the accounts API said
+// "too_long"), and the accounts API's "storage", "throttled" and "login_taken" are
+// CodeStorage, CodeRateLimited and CodeExists.
 const (
 	// Malformed or refused input.
 	CodeBadJSON          = "bad_json"               // 400 / websocket: not JSON of the expected shape
@@ -27,9 +29,10 @@ const (
 	CodeMethodNotAllowed = "method_not_allowed"     // 405 (the Allow header says which)
 
 	// Who may do it.
-	CodeUnauthorized = "unauthorized" // 401: a missing or wrong token or secret
-	CodeForbidden    = "forbidden"    // 403: the role does not allow it
-	CodeBadOrigin    = "bad_origin"   // 403: the Origin header is not allowed
+	CodeUnauthorized   = "unauthorized"    // 401: a missing or wrong token, secret or session
+	CodeBadCredentials = "bad_credentials" // 401: a login and password that do not match
+	CodeForbidden      = "forbidden"       // 403: the role does not allow it
+	CodeBadOrigin      = "bad_origin"      // 403: the Origin header is not allowed
 
 	// What it is about.
 	CodeNotFound        = "not_found"        // 404: no such endpoint, file, call or record
@@ -37,10 +40,12 @@ const (
 	CodeUnknownCall     = "unknown_call"     // 404: no such (live) call
 	CodeScenarioErrors  = "scenario_errors"  // 422: the scenario has errors (diagnostics attached)
 	CodeNotRecordable   = "not_recordable"   // 404 / 422: a call that cannot become a test
+	CodeInviteGone      = "invite_gone"      // 410: an invite that was used or has expired
+	CodeStepLocked      = "step_locked"      // 403: a track step that is not unlocked yet
 
 	// The state of things.
 	CodeNotAllowed   = "not_allowed"    // websocket: the call refuses the message now
-	CodeRateLimited  = "rate_limited"   // websocket: over the message rate
+	CodeRateLimited  = "rate_limited"   // 429 / websocket: over the message or sign-in rate
 	CodeConflict     = "conflict"       // 409: the file changed since it was loaded
 	CodeExists       = "exists"         // 409: it exists already
 	CodeCallOpen     = "call_open"      // 409: the call has not ended yet
@@ -76,6 +81,9 @@ var Statuses = map[string][]int{
 	CodeTimeout:          {http.StatusRequestTimeout},
 	CodeMethodNotAllowed: {http.StatusMethodNotAllowed},
 	CodeUnauthorized:     {http.StatusUnauthorized},
+	CodeBadCredentials:   {http.StatusUnauthorized},
+	CodeInviteGone:       {http.StatusGone},
+	CodeStepLocked:       {http.StatusForbidden},
 	CodeForbidden:        {http.StatusForbidden},
 	CodeBadOrigin:        {http.StatusForbidden},
 	CodeNotFound:         {http.StatusNotFound},
@@ -84,7 +92,7 @@ var Statuses = map[string][]int{
 	CodeScenarioErrors:   {http.StatusUnprocessableEntity},
 	CodeNotRecordable:    {http.StatusUnprocessableEntity, http.StatusNotFound},
 	CodeNotAllowed:       nil,
-	CodeRateLimited:      nil,
+	CodeRateLimited:      {http.StatusTooManyRequests},
 	CodeConflict:         {http.StatusConflict},
 	CodeExists:           {http.StatusConflict},
 	CodeCallOpen:         {http.StatusConflict},

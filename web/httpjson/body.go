@@ -1,12 +1,16 @@
-package api
+package httpjson
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/switchboard-sim/switchboard/web/protocol"
@@ -90,4 +94,67 @@ func sizeText(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// APIError is the body of every HTTP error of Switchboard's JSON APIs.
+type APIError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+// WriteError answers with status and an APIError of the given code and message.
+func WriteError(w http.ResponseWriter, status int, code, message string) {
+	var e APIError
+	e.Error.Code, e.Error.Message = code, message
+	WriteJSON(w, status, e)
+}
+
+// WriteJSON answers with status and v as JSON, never cached.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// OwnOrigin reports whether origin (an Origin header's value) is the request's own —
+// same scheme (https when it came over TLS), host and port, a scheme's default port made
+// explicit — or that of one of also (public base URLs; nil ones are skipped). It is the one
+// origin check of every endpoint, the studio's included.
+func OwnOrigin(r *http.Request, origin string, also ...*url.URL) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	if sameOrigin(u, &url.URL{Scheme: scheme, Host: r.Host}) {
+		return true
+	}
+	for _, a := range also {
+		if a != nil && a.Host != "" && sameOrigin(u, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameOrigin compares scheme, host and port (a scheme's default port made explicit).
+func sameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(explicitPort(a), explicitPort(b))
+}
+
+func explicitPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if s := strings.ToLower(u.Scheme); s == "https" || s == "wss" {
+			port = "443"
+		}
+	}
+	return net.JoinHostPort(u.Hostname(), port)
 }
