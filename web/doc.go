@@ -4,7 +4,8 @@
 // The server around it is split by concern, with imports pointing one way, toward
 // engine:
 //
-//   - web/api: the HTTP API (server, routes, handlers, body reading, origin check, errors);
+//   - web/api: the trainee's HTTP API (server, routes, handlers);
+//   - web/httpjson: what every JSON endpoint shares (errors, bodies, the origin check);
 //   - web/live: the live calls, each an actor with its subscribers;
 //   - web/protocol: the wire protocol (messages, encoding, error codes);
 //   - web/access: call tokens, roles, secrets and sign-in sessions;
