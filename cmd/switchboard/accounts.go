@@ -36,6 +36,6 @@ func newAccounts(db store, lib *library.Library, secrets access.Secrets, anonymo
 		Service: accounts.NewService(st, accounts.Options{}),
 		Journal: db, Secrets: []string{secrets.Designer, secrets.Supervisor}, Anonymous: anonymous,
 		Secure: strings.HasPrefix(baseURL, "https://"), BaseURL: baseURL, Logger: log,
-		Tracks: func() []*track.Track { return *tracks.Load() },
+		Tracks: func() []*track.Track { return *tracks.Load() }, Scenarios: lib.Published,
 	})
 }

@@ -55,13 +55,17 @@ func TestAccessControl(t *testing.T) {
 		{"GET", "/api/teams/" + teamID + "/matrix?format=csv", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
 		{"POST", "/api/invites", map[string]string{"role": "trainee"}, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 201, "secret": 201, "wrong secret": 401}},
 		{"GET", "/api/me/tracks/basics/xapi", nil, want{"nobody": 401, "ann": 200, "bob": 200, "supervisor": 200, "secret": 401, "wrong secret": 401}},
+		{"GET", "/api/me/progress", nil, want{"nobody": 401, "ann": 200, "bob": 200, "supervisor": 200, "secret": 401, "wrong secret": 401}},
+		{"GET", "/api/teams/" + teamID + "/progress", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
+		{"GET", "/api/teams/" + teamID + "/progress?format=csv", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
+		{"GET", "/api/teams/nope/progress", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 404, "secret": 404, "wrong secret": 401}},
 		{"GET", "/api/tracks", nil, all(200)},
 		{"GET", "/api/invites/nope", nil, all(404)},
 	} {
 		for name, c := range callers {
 			code, body := c.do(tc.method, tc.path, tc.body)
 			assert.Equal(t, tc.want[name], code, "%s %s as %s: %s", tc.method, tc.path, name, body)
-			if tc.path == "/api/me/calls" && code == 200 {
+			if (tc.path == "/api/me/calls" || tc.path == "/api/me/progress") && code == 200 {
 				if other, ok := map[string]string{"ann": bobCall, "bob": annCall}[name]; ok {
 					assert.NotContains(t, string(body), `"`+other+`"`, "%s sees only their own calls", name)
 					own := map[string]string{"ann": annCall, "bob": bobCall}[name]

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/track"
 	"github.com/switchboard-sim/switchboard/web/httpjson"
@@ -39,6 +40,9 @@ type HandlerOptions struct {
 	Journal journal.Journal
 	// Tracks returns the tracks offered now (nil: none).
 	Tracks func() []*track.Track
+	// Scenarios returns the published scenarios (nil: none); a weak skill's practice
+	// scenario is the one whose scores weight that axis most.
+	Scenarios func() []*engine.Scenario
 	// Secrets are the studio's secrets: a request with "Authorization: Bearer SECRET"
 	// acts as a supervisor, so supervisors and designers keep working before they have
 	// accounts (and create the first invites).
@@ -71,6 +75,9 @@ func NewHandler(o HandlerOptions) *Handler {
 	if h.o.Tracks == nil {
 		h.o.Tracks = func() []*track.Track { return nil }
 	}
+	if h.o.Scenarios == nil {
+		h.o.Scenarios = func() []*engine.Scenario { return nil }
+	}
 	return h
 }
 
@@ -93,6 +100,8 @@ func (h *Handler) Mount(next http.Handler) http.Handler {
 	m.HandleFunc("GET /api/me/calls", h.signedIn(h.handleMyCalls))
 	m.HandleFunc("GET /api/me/calls/{id}/debrief", h.signedIn(h.handleMyDebrief))
 	m.HandleFunc("GET /api/me/tracks", h.signedIn(h.handleMyTracks))
+	m.HandleFunc("GET /api/me/progress", h.signedIn(h.handleMyProgress))
+	m.HandleFunc("GET /api/teams/{id}/progress", h.supervisor(h.handleTeamProgress))
 	m.HandleFunc("GET /api/me/tracks/{id}/xapi", h.signedIn(h.handleMyTrackXAPI))
 	m.HandleFunc("GET /api/tracks", h.handleTracks)
 	m.Handle("POST /api/calls", h.startCall(next))

@@ -112,7 +112,10 @@ func newEnv(t *testing.T, anonymous bool) *env {
 	mux.Handle("POST /api/calls", calls)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	h := accounts.NewHandler(accounts.HandlerOptions{Service: e.svc, Journal: e.jr, Secrets: []string{supervisorSecret},
-		Anonymous: anonymous, Tracks: func() []*track.Track { return []*track.Track{e.track} }})
+		Anonymous: anonymous, Tracks: func() []*track.Track { return []*track.Track{e.track} },
+		Scenarios: func() []*engine.Scenario {
+			return []*engine.Scenario{shipped(t, "cheese-shop"), shipped(t, "gift-wrap")}
+		}})
 	e.srv = httptest.NewServer(h.Mount(mux))
 	t.Cleanup(e.srv.Close)
 	return e
@@ -189,6 +192,17 @@ func (e *env) team(name string) string {
 // finish ends a call with an overall score.
 func (e *env) finish(id string, overall float64) {
 	require.NoError(e.t, e.jr.Finish(context.Background(), id, journal.Result{Ended: e.clock.Now(), End: engine.EndInfo{Overall: overall, Passed: overall >= 0.8}}))
+}
+
+// finishScored ends a call with axis scores (axis → normalized; every axis assessed) and
+// the global rules that fired.
+func (e *env) finishScored(id string, overall float64, scores map[string]float64, fired ...string) {
+	var as []engine.AxisScore
+	for a, v := range scores {
+		as = append(as, engine.AxisScore{Axis: a, Normalized: v, Weight: 1, Assessed: true})
+	}
+	require.NoError(e.t, e.jr.Finish(context.Background(), id, journal.Result{Ended: e.clock.Now(), Fired: fired,
+		End: engine.EndInfo{Overall: overall, Passed: overall >= 0.8, Scores: as}}))
 }
 
 func (c *client) call(scenario, step string) string {

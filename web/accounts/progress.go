@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/engine/track"
@@ -29,6 +30,10 @@ type callResult struct {
 	Overall  float64   `json:"overall"`
 	Passed   bool      `json:"passed"`
 	Note     string    `json:"note,omitempty"`
+	// Scores and Fired are the finished call's axis scores and the global rules that
+	// fired, for the progress views; not part of the history listing.
+	Scores []engine.AxisScore `json:"-"`
+	Fired  []string           `json:"-"`
 }
 
 // history loads the linked calls of the given accounts from the journal, by account,
@@ -53,6 +58,7 @@ func (h *Handler) history(ctx context.Context, ids ...string) (map[string][]call
 		cr := callResult{ID: c.ID, Scenario: c.ScenarioID, Title: c.Title, Track: l.Track, Step: l.Step, Created: c.Created, Open: res == nil}
 		if res != nil {
 			cr.Overall, cr.Passed, cr.Note = res.End.Overall, res.End.Passed, res.End.Note
+			cr.Scores, cr.Fired = res.End.Scores, res.Fired
 		}
 		out[l.AccountID] = append(out[l.AccountID], cr)
 	}
