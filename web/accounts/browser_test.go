@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -49,7 +51,8 @@ steps:
 	require.NoError(t, err)
 	svc := accounts.NewService(accounts.NewMemory(), accounts.Options{Argon2: cheap})
 	h := accounts.NewHandler(accounts.HandlerOptions{Service: svc, Journal: jr, Secrets: []string{supervisorSecret},
-		Anonymous: false, Logger: quiet, Tracks: func() []*track.Track { return []*track.Track{tr} }})
+		Anonymous: false, Logger: quiet, Tracks: func() []*track.Track { return []*track.Track{tr} },
+		Scenarios: func() []*engine.Scenario { return scs }})
 	srv := httptest.NewServer(h.Mount(calls.Handler()))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -83,8 +86,8 @@ steps:
 	assert.Equal(t, 0, browsertest.Eval[int](p, `document.querySelectorAll('.step[data-step="live2"] a').length`), "a locked step cannot be taken")
 	p.Shot("accounts-2-track-start")
 
-	takeAndEnd := func(pass bool) {
-		p.Do("take the first step", chromedp.Click(`.step[data-step="live"] a`))
+	takeAndEnd := func(step string, pass bool) {
+		p.Do("take the step "+step, chromedp.Click(`.step[data-step="`+step+`"] a`))
 		p.Wait("the phone rings", visible("phone"))
 		p.Do("answer", chromedp.Click("#answer"))
 		p.Wait("the customer speaks", `document.querySelector("#transcript .customer .words") !== null`)
@@ -100,7 +103,7 @@ steps:
 		p.Wait("the end view", visible("endview"))
 	}
 
-	takeAndEnd(false)
+	takeAndEnd("live", false)
 	assert.Equal(t, "✗ Not passed", eval(`document.getElementById("verdict").textContent`))
 	p.Do("back to my track", chromedp.Navigate(srv.URL+"/account/track.html"))
 	p.Wait("my track", `document.querySelectorAll(".step").length === 2`)
@@ -123,13 +126,22 @@ steps:
 	}
 	assert.Equal(t, []string{"failed", "locked"}, matrix())
 
-	takeAndEnd(true)
+	takeAndEnd("live", true)
 	assert.Equal(t, "✓ Passed", eval(`document.getElementById("verdict").textContent`))
 	p.Do("back to my track", chromedp.Navigate(srv.URL+"/account/track.html"))
 	p.Wait("my track", `document.querySelectorAll(".step").length === 2`)
 	assert.Equal(t, "passed,open", eval(stepStates), "the second step unlocked")
 	assert.Contains(t, eval(`document.querySelector('.step[data-step="live2"] a').textContent`), "next")
 	p.Wait("both calls in my history", `document.querySelectorAll("#calls li a").length === 2`)
+	// Scores over time: an SVG with a titled point per call and axis, the table fallback,
+	// and the weakest skill with the scenario that practises it.
+	// The hung-up call said nothing: it is void and enters no score.
+	p.Wait("the chart", `document.querySelectorAll('svg.chart g[data-axis="care"] circle').length === 1`)
+	assert.Contains(t, eval(`document.querySelector("svg.chart title").textContent`), "over 1 call")
+	assert.Contains(t, eval(`document.querySelector('svg.chart g[data-axis="care"] circle title').textContent`), "care: ")
+	assert.Equal(t, 2, browsertest.Eval[int](p, `document.querySelectorAll("table.scores tr").length`), "a header and a row per counted call")
+	assert.Contains(t, eval(`document.querySelector("#weakest li").textContent`), "practise it with")
+	assert.Zero(t, browsertest.Eval[int](p, `document.querySelectorAll('a[href^="/account/completion.html"]').length`), "no completion page before the track is complete")
 	p.ShotAndAxe("accounts-3-track-unlocked")
 
 	// My own debrief opens without the call's token.
@@ -137,8 +149,32 @@ steps:
 	p.Wait("the debrief", `document.getElementById("d-title") && document.getElementById("d-title").textContent.startsWith("Debrief")`)
 	assert.Equal(t, "✓ Passed", eval(`document.getElementById("d-verdict").textContent.slice(0, 8)`))
 
+	// The second step passed completes the track: the printable completion page.
+	p.Do("back to my track", chromedp.Navigate(srv.URL+"/account/track.html"))
+	p.Wait("my track", `document.querySelectorAll(".step").length === 2`)
+	takeAndEnd("live2", true)
+	p.Do("back to my track", chromedp.Navigate(srv.URL+"/account/track.html"))
+	p.Wait("the completion link", `document.querySelector('a[href="/account/completion.html#track=first"]') !== null`)
+	p.Do("open the completion page", chromedp.Click(`a[href="/account/completion.html#track=first"]`))
+	p.Wait("the completion page", `!document.getElementById("cert").hidden`)
+	assert.Equal(t, "Ann Trainee", eval(`document.getElementById("cert-name").textContent`))
+	assert.Equal(t, "First calls", eval(`document.getElementById("cert-track").textContent`))
+	assert.Equal(t, 2, browsertest.Eval[int](p, `document.querySelectorAll("#cert-steps tr").length`))
+	p.ShotAndAxe("accounts-5-completion")
+	media := func(m string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+			return err
+		})
+	}
+	p.Do("print media", media("print"))
+	assert.Equal(t, "none", eval(`getComputedStyle(document.querySelector("header.top")).display`), "no navigation on paper")
+	assert.Equal(t, "none", eval(`getComputedStyle(document.getElementById("print").parentElement).display`))
+	p.Shot("accounts-6-completion-print")
+	p.Do("screen media", media(""))
+
 	// The supervisor signs in (in this browser, after the trainee signs out) and sees the matrix.
-	assert.Equal(t, []string{"passed", "open"}, matrix())
+	assert.Equal(t, []string{"passed", "passed"}, matrix())
 	p.Do("the account page", chromedp.Navigate(srv.URL+"/account/"))
 	p.Wait("signed in", visible("signed-in"))
 	p.Do("sign out", chromedp.Click("#sign-out"))
@@ -146,10 +182,14 @@ steps:
 	p.Do("sign in as the supervisor", chromedp.SendKeys("#login", "sue"), chromedp.SendKeys("#password", password),
 		chromedp.Click(`#sign-in-form button[type=submit]`))
 	p.Wait("the matrix", `location.pathname === "/account/team.html" && document.querySelector("table.matrix tr[data-account]") !== null`)
-	cells := eval(`[...document.querySelectorAll('table.matrix tr[data-account="ann"] td')].map((c) => c.dataset.state).join(",")`)
-	assert.Equal(t, "passed,open", cells)
-	assert.Contains(t, eval(`document.querySelector('table.matrix tr[data-account="ann"] td').textContent`), "best 100% · 2×")
+	cells := eval(`[...document.querySelectorAll('#matrix table.matrix tr[data-account="ann"] td')].map((c) => c.dataset.state).join(",")`)
+	assert.Equal(t, "passed,passed", cells)
+	assert.Contains(t, eval(`document.querySelector('#matrix table.matrix tr[data-account="ann"] td').textContent`), "best 100% · 2×")
 	assert.NotEmpty(t, eval(`document.getElementById("csv").getAttribute("href")`))
+	p.Wait("the team's progress", `document.querySelector("table.weeks tr th") !== null && document.querySelector('#team-progress li[data-axis="care"]') !== null`)
+	assert.Contains(t, eval(`document.querySelector('table.rules tr[data-account="ann"]').textContent`), "Ann Trainee")
+	assert.Equal(t, 2, browsertest.Eval[int](p, `document.querySelectorAll("table.weeks tr").length`), "one week of calls")
+	assert.Contains(t, eval(`document.getElementById("progress-csv").getAttribute("href")`), "/progress?format=csv")
 	p.ShotAndAxe("accounts-4-matrix")
 	assert.Empty(t, browsertest.Eval[[]string](p, `window.__errors`), "uncaught errors on the pages")
 }
