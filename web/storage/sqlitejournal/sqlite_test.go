@@ -462,31 +462,42 @@ func BenchmarkAppend(b *testing.B) {
 
 // BenchmarkGroupCommit measures committed events/s with many calls appending at once, as a
 // live server does: each of `calls` goroutines appends to its own call, and an append
-// returns only after its commit (synchronous=FULL). "one-per-tx" limits the writer to one
-// write per transaction (the journal before group commit, but with prepared statements);
-// "group" is the default. Compare the two from the same run: the ratio is what matters on a
-// shared machine.
+// returns only after its commit (synchronous=FULL). Writers compared in the same run:
+// "one-per-tx" limits the writer to one write per transaction (the journal before group
+// commit, with prepared statements); "group-inline-ckpt" is group commit with SQLite's
+// default checkpointing (wal_autocheckpoint = 1,000 pages, run inside the COMMIT that
+// crosses it: the journal before checkpoint.go); "group" is the journal as shipped. The
+// ratios are what matter on a shared machine. BenchmarkFsync, run alongside, gives the
+// disk's fsync latency.
 func BenchmarkGroupCommit(b *testing.B) {
 	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
 	for _, mode := range []struct {
-		name     string
-		maxBatch int
-	}{{"one-per-tx", 1}, {"group", MaxBatch}} {
-		for _, calls := range []int{16, 256, 2048} {
+		name string
+		o    options
+	}{
+		{"one-per-tx", options{maxBatch: 1, autoCheckpoint: 1000}},
+		{"group-inline-ckpt", options{maxBatch: MaxBatch, autoCheckpoint: 1000}},
+		{"group", defaultOptions},
+	} {
+		for _, calls := range []int{16, 256, 2048, 10000} {
 			b.Run(fmt.Sprintf("%s/calls=%d", mode.name, calls), func(b *testing.B) {
-				d, err := open(ctx, filepath.Join(benchDir(b), "journal.db"), mode.maxBatch)
+				d, err := open(ctx, filepath.Join(benchDir(b), "journal.db"), mode.o)
 				require.NoError(b, err)
 				defer d.Close()
 				var batches, writes atomic.Int64
 				d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
-				for c := range calls {
-					require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
+				var wg sync.WaitGroup
+				for c := range calls { // concurrently: they share commits
+					wg.Go(func() {
+						require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
+					})
 				}
+				wg.Wait()
 				batches.Store(0)
 				writes.Store(0)
 				var next atomic.Int64 // total appends handed out
+				wchar := writtenBytes()
 				b.ResetTimer()
-				var wg sync.WaitGroup
 				for c := range calls {
 					wg.Go(func() {
 						id := fmt.Sprint("bench-", c)
@@ -505,9 +516,78 @@ func BenchmarkGroupCommit(b *testing.B) {
 				if n := batches.Load(); n > 0 {
 					b.ReportMetric(float64(writes.Load())/float64(n), "events/commit")
 				}
+				if wchar >= 0 { // noise-free: what the disk has to take per event
+					b.ReportMetric(float64(writtenBytes()-wchar)/float64(b.N), "written-B/event")
+				}
 			})
 		}
 	}
+}
+
+// writtenBytes is the bytes this process has written so far (wchar of /proc/self/io:
+// write and pwrite calls, WAL and checkpoints included), or -1 where there is no such file.
+func writtenBytes() int64 {
+	data, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// BenchmarkFsync measures the disk under the benchmarks: one 4 KiB write and fsync per
+// op, in the folder the journal benchmarks use (SWITCHBOARD_BENCH_DIR).
+func BenchmarkFsync(b *testing.B) {
+	f, err := os.Create(filepath.Join(benchDir(b), "fsync"))
+	require.NoError(b, err)
+	defer f.Close()
+	buf := make([]byte, 4096)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := f.WriteAt(buf, int64(i%256)*4096); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Sync(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "µs/fsync")
+}
+
+// TestBackgroundCheckpoint: after commits the checkpointer copies the WAL into the main
+// file (only a checkpoint grows it: the writer's own bound, WALCheckpointPages, is far
+// away), without any write waiting for it.
+func TestBackgroundCheckpoint(t *testing.T) {
+	d := openTemp(t)
+	defer d.Close()
+	require.NotNil(t, d.ck)
+	var pages int
+	require.NoError(t, d.wr.conn.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&pages))
+	assert.Equal(t, WALCheckpointPages, pages)
+	size := func() int64 {
+		fi, err := os.Stat(d.Path())
+		require.NoError(t, err)
+		return fi.Size()
+	}
+	before := size()
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "ck"}))
+	text := strings.Repeat("a long enough line ", 50) // ~1 KB an entry: ~200 KB in all
+	for seq := int64(1); seq <= 200; seq++ {
+		require.NoError(t, d.Append(ctx, "ck", journal.Entry{Seq: seq, Event: engine.Event{Type: engine.EventSay, At: seq, Text: text}}))
+	}
+	require.Eventually(t, func() bool { return size() > before+150_000 }, 10*time.Second, 10*time.Millisecond,
+		"the entries reach the main file without a checkpoint on the commit path")
+	assert.Positive(t, d.ck.runs.Load())
+	_, es, _, err := d.Load(ctx, "ck")
+	require.NoError(t, err)
+	assert.Len(t, es, 200)
 }
 
 // TestGroupCommitBatches checks that concurrent appends share transactions, and that each

@@ -10,7 +10,9 @@
 // (Load, List) use a small pool of read-only connections and, thanks to WAL, never wait for
 // a writer. A write has been made durable when it returns nil: the file is opened with
 // synchronous=FULL, so the commit has been fsynced and survives a crash of the process
-// (kill -9) or of the machine. WAL means one host: several instances need PostgreSQL.
+// (kill -9) or of the machine. (NORMAL would skip that fsync: still safe against kill -9,
+// since the OS has the WAL's pages, but a power loss could undo acknowledged writes; we
+// keep FULL.) Checkpoints run off the commit path (checkpoint.go). WAL means one host: several instances need PostgreSQL.
 //
 // Open checks the file (PRAGMA quick_check) and its schema version (PRAGMA user_version),
 // applies pending migrations, and refuses a file that is not SQLite, is damaged, belongs to
@@ -178,6 +180,7 @@ type DB struct {
 	w    *sql.DB // one connection, owned by wr once Open returns
 	r    *sql.DB // read-only pool
 	wr   *writer // group commit on w's connection
+	ck   *checkpointer
 
 	closeOnce sync.Once
 	closeErr  error
@@ -189,12 +192,24 @@ var _ journal.Journal = (*DB)(nil)
 // and migrates it to SchemaVersion. The error wraps ErrCorrupt, ErrForeign or ErrTooNew
 // when the file cannot be used as it is.
 func Open(ctx context.Context, path string) (*DB, error) {
-	return open(ctx, path, MaxBatch)
+	return open(ctx, path, defaultOptions)
 }
 
-// open is Open with the largest batch the writer commits at once (1: one transaction per
-// write, as before group commit; benchmarks compare the two).
-func open(ctx context.Context, path string, maxBatch int) (*DB, error) {
+// options are the writer's settings; benchmarks compare variants in the same run.
+type options struct {
+	maxBatch int // largest batch committed at once (1: one transaction per write)
+	// autoCheckpoint is SQLite's wal_autocheckpoint (pages): the commit that takes the WAL
+	// past it checkpoints, on the writer's connection, before it is acknowledged.
+	autoCheckpoint int
+	// background starts the checkpointer goroutine (checkpoint.go) on its own connection.
+	background bool
+}
+
+// defaultOptions are the journal as shipped.
+var defaultOptions = options{maxBatch: MaxBatch, autoCheckpoint: WALCheckpointPages, background: true}
+
+// open is Open with options o.
+func open(ctx context.Context, path string, o options) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("sqlitejournal: open: empty path")
 	}
@@ -217,6 +232,7 @@ func open(ctx context.Context, path string, maxBatch int) (*DB, error) {
 			"foreign_keys(ON)",
 			"journal_mode(WAL)",
 			"synchronous(FULL)",
+			fmt.Sprintf("wal_autocheckpoint(%d)", o.autoCheckpoint),
 		},
 		"_txlock": {"immediate"},
 	}))
@@ -232,7 +248,7 @@ func open(ctx context.Context, path string, maxBatch int) (*DB, error) {
 		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, err)
 	}
 
-	d.wr, err = startWriter(ctx, d.w, maxBatch)
+	d.wr, err = startWriter(ctx, d.w, o.maxBatch)
 	if err != nil {
 		d.w.Close()
 		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, classify(err))
@@ -256,6 +272,15 @@ func open(ctx context.Context, path string, maxBatch int) (*DB, error) {
 		d.wr.close()
 		d.w.Close()
 		return nil, fmt.Errorf("sqlitejournal: open %s for reading: %w", abs, err)
+	}
+	if o.background {
+		d.ck, err = startCheckpointer(ctx, abs, d.wr)
+		if err != nil {
+			d.r.Close()
+			d.wr.close()
+			d.w.Close()
+			return nil, fmt.Errorf("sqlitejournal: open %s for checkpoints: %w", abs, err)
+		}
 	}
 	return d, nil
 }
@@ -413,7 +438,11 @@ func (d *DB) Path() string { return d.path }
 // file. Closing twice is harmless.
 func (d *DB) Close() error {
 	d.closeOnce.Do(func() {
-		d.closeErr = errors.Join(d.wr.close(), d.r.Close(), d.w.Close())
+		var ckErr error
+		if d.ck != nil {
+			ckErr = d.ck.close()
+		}
+		d.closeErr = errors.Join(d.wr.close(), ckErr, d.r.Close(), d.w.Close())
 		if d.closeErr != nil {
 			d.closeErr = fmt.Errorf("sqlitejournal: close %s: %w", d.path, d.closeErr)
 		}

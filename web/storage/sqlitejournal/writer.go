@@ -67,6 +67,8 @@ type writer struct {
 	closed  bool
 	reqs    chan *request
 	stopped chan struct{}
+	// committed gets a value (if it has room) after each commit, for the checkpointer.
+	committed chan struct{}
 
 	observer atomic.Pointer[CommitObserver]
 }
@@ -83,6 +85,8 @@ func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error)
 		maxBatch: maxBatch,
 		reqs:     make(chan *request, writeQueue),
 		stopped:  make(chan struct{}),
+
+		committed: make(chan struct{}, 1),
 	}
 	go w.run()
 	return w, nil
@@ -253,6 +257,10 @@ func (w *writer) commit(batch []*request, errs *[]error) {
 		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
 		fail(fmt.Errorf("commit: %w", err))
 		return
+	}
+	select {
+	case w.committed <- struct{}{}:
+	default:
 	}
 	if o := w.observer.Load(); o != nil {
 		(*o)(live, time.Since(start))
