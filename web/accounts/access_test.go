@@ -59,6 +59,7 @@ func TestAccessControl(t *testing.T) {
 		{"GET", "/api/teams/" + teamID + "/progress", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
 		{"GET", "/api/teams/" + teamID + "/progress?format=csv", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
 		{"GET", "/api/teams/nope/progress", nil, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 404, "secret": 404, "wrong secret": 401}},
+		{"PUT", "/api/accounts/" + annID + "/track", map[string]string{"track": "basics"}, want{"nobody": 401, "ann": 403, "bob": 403, "supervisor": 200, "secret": 200, "wrong secret": 401}},
 		{"GET", "/api/tracks", nil, all(200)},
 		{"GET", "/api/invites/nope", nil, all(404)},
 	} {

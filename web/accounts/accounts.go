@@ -61,7 +61,10 @@ type Account struct {
 	Name  string `json:"name"`  // shown to supervisors and in records
 	Role  string `json:"role"`
 	// Team is the id of the account's team, "" for none.
-	Team         string    `json:"team,omitempty"`
+	Team string `json:"team,omitempty"`
+	// Track is a track assigned to this trainee alone, overriding the team's; "" for the
+	// team's.
+	Track        string    `json:"track,omitempty"`
 	PasswordHash string    `json:"-"`
 	Created      time.Time `json:"created"`
 }
@@ -128,6 +131,9 @@ type Store interface {
 	AccountByLogin(ctx context.Context, login string) (Account, error)
 	// Accounts lists the accounts of a team ("" lists every account), by name.
 	Accounts(ctx context.Context, team string) ([]Account, error)
+	// SetAccountTrack assigns a track to one account, overriding its team's ("" clears
+	// it); ErrNotFound.
+	SetAccountTrack(ctx context.Context, accountID, track string) error
 
 	CreateSession(ctx context.Context, s Session) error
 	// Session returns a session by its token hash; ErrNotFound when unknown or revoked.

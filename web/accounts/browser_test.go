@@ -191,5 +191,14 @@ steps:
 	assert.Equal(t, 2, browsertest.Eval[int](p, `document.querySelectorAll("table.weeks tr").length`), "one week of calls")
 	assert.Contains(t, eval(`document.getElementById("progress-csv").getAttribute("href")`), "/progress?format=csv")
 	p.ShotAndAxe("accounts-4-matrix")
+
+	// One trainee gets her own track, on the Teams page.
+	p.Do("assign Ann's own track", chromedp.SetValue("#assign-track", "first"), chromedp.Click(`#assign button[type=submit]`))
+	p.Wait("assigned", `document.getElementById("assign-done").textContent === "Assigned." && document.querySelector('#matrix tr[data-account="ann"] th .hint') !== null`)
+	assert.Equal(t, "own track: First calls", eval(`document.querySelector('#matrix tr[data-account="ann"] th .hint').textContent`))
+	acc, err := svc.Store().AccountByLogin(context.Background(), "ann")
+	require.NoError(t, err)
+	assert.Equal(t, "first", acc.Track)
+	p.Shot("accounts-7-assigned")
 	assert.Empty(t, browsertest.Eval[[]string](p, `window.__errors`), "uncaught errors on the pages")
 }

@@ -97,6 +97,7 @@ func (h *Handler) Mount(next http.Handler) http.Handler {
 	m.HandleFunc("PUT /api/teams/{id}/track", h.supervisor(h.handleSetTrack))
 	m.HandleFunc("GET /api/teams/{id}/matrix", h.supervisor(h.handleMatrix))
 	m.HandleFunc("POST /api/accounts/{id}/revoke", h.supervisor(h.handleRevoke))
+	m.HandleFunc("PUT /api/accounts/{id}/track", h.supervisor(h.handleSetAccountTrack))
 	m.HandleFunc("GET /api/me/calls", h.signedIn(h.handleMyCalls))
 	m.HandleFunc("GET /api/me/calls/{id}/debrief", h.signedIn(h.handleMyDebrief))
 	m.HandleFunc("GET /api/me/tracks", h.signedIn(h.handleMyTracks))
@@ -249,6 +250,9 @@ func (h *Handler) view(ctx context.Context, a Account) accountView {
 		if t, err := h.svc.store.Team(ctx, a.Team); err == nil {
 			v.TeamName, v.Track = t.Name, t.Track
 		}
+	}
+	if a.Track != "" {
+		v.Track = a.Track // the trainee's own track overrides the team's
 	}
 	return v
 }
@@ -479,6 +483,34 @@ func (h *Handler) handleSetTrack(w http.ResponseWriter, r *http.Request, _ who) 
 		h.storeFailed(w, "assigning the track", err)
 	default:
 		httpjson.WriteJSON(w, http.StatusOK, map[string]string{"team": r.PathValue("id"), "track": req.Track})
+	}
+}
+
+// handleSetAccountTrack assigns a track to one trainee, overriding their team's ("" goes
+// back to the team's): PUT /api/accounts/{id}/track {"track"}.
+func (h *Handler) handleSetAccountTrack(w http.ResponseWriter, r *http.Request, _ who) {
+	var req struct{ Track string }
+	if !readJSON(w, r, &req) || !h.checkTrack(w, req.Track) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), storeTimeout)
+	defer cancel()
+	id := r.PathValue("id")
+	acc, err := h.svc.store.Account(ctx, id)
+	if err == nil && acc.Role != RoleTrainee {
+		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, "only a trainee's track can be assigned; a supervisor has none")
+		return
+	}
+	if err == nil {
+		err = h.svc.store.SetAccountTrack(ctx, id, req.Track)
+	}
+	switch {
+	case errors.Is(err, ErrNotFound):
+		httpjson.WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such account")
+	case err != nil:
+		h.storeFailed(w, "assigning the track", err)
+	default:
+		httpjson.WriteJSON(w, http.StatusOK, map[string]string{"account": id, "track": req.Track})
 	}
 }
 

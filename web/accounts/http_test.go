@@ -54,6 +54,7 @@ type env struct {
 	svc   *accounts.Service
 	jr    *journal.Memory
 	track *track.Track
+	more  []*track.Track // further tracks offered, under mu
 	n     int
 	mu    sync.Mutex
 }
@@ -112,7 +113,11 @@ func newEnv(t *testing.T, anonymous bool) *env {
 	mux.Handle("POST /api/calls", calls)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	h := accounts.NewHandler(accounts.HandlerOptions{Service: e.svc, Journal: e.jr, Secrets: []string{supervisorSecret},
-		Anonymous: anonymous, Tracks: func() []*track.Track { return []*track.Track{e.track} },
+		Anonymous: anonymous, Tracks: func() []*track.Track {
+			e.mu.Lock()
+			defer e.mu.Unlock()
+			return append([]*track.Track{e.track}, e.more...)
+		},
 		Scenarios: func() []*engine.Scenario {
 			return []*engine.Scenario{shipped(t, "cheese-shop"), shipped(t, "gift-wrap")}
 		}})

@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/track"
 	"github.com/switchboard-sim/switchboard/web/accounts"
 )
 
@@ -144,4 +145,67 @@ func TestTeamProgress(t *testing.T) {
 	assert.Contains(t, recs, []string{"rule", "'=Bob", "bob", "silence", "", "1"})
 	assert.Contains(t, recs, []string{"week", "", "", "2026-W50", "0.90", "1"})
 	assert.NotContains(t, string(body), "rude")
+}
+
+// TestAssignTrackToTrainee: a supervisor gives one trainee their own track, which
+// overrides the team's for them only, and clears it again.
+func TestAssignTrackToTrainee(t *testing.T) {
+	e := newEnv(t, true)
+	var diags engine.Diagnostics
+	gift := track.LoadBytes("tracks/gift.yaml", []byte("id: gift-first\ntitle: Gift first\nsteps:\n  - {scenario: gift-wrap}\n"),
+		track.Catalog{"gift-wrap": {ID: "gift-wrap", Title: "Gift", Pass: 0.8}}, &diags)
+	require.Empty(t, diags)
+	e.mu.Lock()
+	e.more = []*track.Track{gift}
+	e.mu.Unlock()
+	teamID := e.team("Cohort")
+	ann, annID := e.signUp(e.invite(accounts.RoleTrainee, teamID), "ann", "Ann")
+	bob, _ := e.signUp(e.invite(accounts.RoleTrainee, teamID), "bob", "Bob")
+	_, supID := e.signUp(e.invite(accounts.RoleSupervisor, ""), "sue", "Sue")
+	sup := e.script(supervisorSecret)
+
+	assigned := func(c *client) (me string, first string) {
+		var m struct{ Track string }
+		c.json("GET", "/api/account/me", nil, http.StatusOK, &m)
+		var ts []struct {
+			ID       string
+			Assigned bool
+		}
+		c.json("GET", "/api/me/tracks", nil, http.StatusOK, &ts)
+		require.Len(t, ts, 2)
+		if ts[0].Assigned {
+			first = ts[0].ID
+		}
+		return m.Track, first
+	}
+	me, first := assigned(ann)
+	assert.Equal(t, "basics", me, "the team's track")
+	assert.Equal(t, "basics", first)
+
+	sup.json("PUT", "/api/accounts/"+annID+"/track", map[string]string{"track": "gift-first"}, http.StatusOK, nil)
+	me, first = assigned(ann)
+	assert.Equal(t, "gift-first", me, "her own track overrides the team's")
+	assert.Equal(t, "gift-first", first)
+	me, _ = assigned(bob)
+	assert.Equal(t, "basics", me, "only hers")
+	var m struct {
+		Rows []struct{ Login, Track string }
+	}
+	sup.json("GET", "/api/teams/"+teamID+"/matrix", nil, http.StatusOK, &m)
+	for _, r := range m.Rows {
+		assert.Equal(t, map[string]string{"ann": "gift-first", "bob": ""}[r.Login], r.Track, r.Login)
+	}
+
+	code, body := sup.do("PUT", "/api/accounts/"+annID+"/track", map[string]string{"track": "gift-frist"})
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Contains(t, string(body), `no track has the id \"gift-frist\"`)
+	code, _ = sup.do("PUT", "/api/accounts/nobody/track", map[string]string{"track": "basics"})
+	assert.Equal(t, http.StatusNotFound, code)
+	code, body = sup.do("PUT", "/api/accounts/"+supID+"/track", map[string]string{"track": "basics"})
+	assert.Equal(t, http.StatusBadRequest, code, "a supervisor has no track")
+	assert.Contains(t, string(body), "only a trainee")
+
+	sup.json("PUT", "/api/accounts/"+annID+"/track", map[string]string{"track": ""}, http.StatusOK, nil)
+	me, _ = assigned(ann)
+	assert.Equal(t, "basics", me, "cleared: the team's track again")
 }

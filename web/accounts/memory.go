@@ -36,6 +36,19 @@ func (m *Memory) CreateTeam(_ context.Context, t Team) error {
 	return nil
 }
 
+// SetAccountTrack implements Store.
+func (m *Memory) SetAccountTrack(_ context.Context, id, track string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.accounts[id]
+	if !ok {
+		return ErrNotFound
+	}
+	a.Track = track
+	m.accounts[id] = a
+	return nil
+}
+
 // SetTeamTrack implements Store.
 func (m *Memory) SetTeamTrack(_ context.Context, id, track string) error {
 	m.mu.Lock()

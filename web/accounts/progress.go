@@ -180,9 +180,12 @@ func (h *Handler) handleMyTracks(w http.ResponseWriter, r *http.Request, a who) 
 
 // matrixRow is one trainee's line of the team matrix.
 type matrixRow struct {
-	Account  string         `json:"account"`
-	Name     string         `json:"name"`
-	Login    string         `json:"login"`
+	Account string `json:"account"`
+	Name    string `json:"name"`
+	Login   string `json:"login"`
+	// Track is the trainee's own assigned track when they have one (it overrides the
+	// team's; the matrix still shows the team's track, or ?track=).
+	Track    string         `json:"track,omitempty"`
 	Progress track.Progress `json:"progress"`
 }
 
@@ -231,7 +234,7 @@ func (h *Handler) handleMatrix(w http.ResponseWriter, r *http.Request, _ who) {
 		if m.Role != RoleTrainee {
 			continue
 		}
-		rows = append(rows, matrixRow{Account: m.ID, Name: m.Name, Login: m.Login, Progress: track.Evaluate(t, res[m.ID])})
+		rows = append(rows, matrixRow{Account: m.ID, Name: m.Name, Login: m.Login, Track: m.Track, Progress: track.Evaluate(t, res[m.ID])})
 	}
 	if r.URL.Query().Get("format") == "csv" {
 		writeMatrixCSV(w, team, t, rows)

@@ -242,7 +242,19 @@
     if (!acc || acc.role !== "supervisor") { $("need").hidden = false; $("main-team").hidden = true; return; }
     const [teams, tracks] = await Promise.all([api("GET", "/api/teams"), api("GET", "/api/tracks")]);
     const sel = $("team"), tsel = $("new-team-track");
-    for (const t of tracks) { const o = el("option", "", t.title); o.value = t.id; tsel.append(o); }
+    for (const t of tracks) {
+      const o = el("option", "", t.title); o.value = t.id; tsel.append(o);
+      const o2 = el("option", "", t.title); o2.value = t.id; $("assign-track").append(o2);
+    }
+    $("assign").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      $("assign-done").textContent = "";
+      try {
+        await api("PUT", "/api/accounts/" + encodeURIComponent($("assign-trainee").value) + "/track", { track: $("assign-track").value });
+        $("assign-done").textContent = "Assigned.";
+        matrix();
+      } catch (err) { $("team-error").textContent = err.message; }
+    });
     for (const t of teams) { const o = el("option", "", t.name); o.value = t.id; sel.append(o); }
     $("new-team").addEventListener("submit", async (e) => {
       e.preventDefault();
@@ -271,7 +283,9 @@
       for (const row of m.rows) {
         const tr = el("tr");
         tr.dataset.account = row.login;
-        tr.append(el("th", "", row.name));
+        const th = el("th", "", row.name);
+        if (row.track) th.append(el("div", "hint", "own track: " + ((tracks.find((t) => t.id === row.track) || {}).title || row.track)));
+        tr.append(th);
         row.progress.steps.forEach((sp) => {
           const td = el("td", "cell-" + sp.state, STATE[sp.state] + (sp.attempts ? " · best " + pct(sp.best) + " · " + sp.attempts + "×" : ""));
           td.dataset.state = sp.state;
@@ -280,6 +294,11 @@
         table.append(tr);
       }
       box.append(el("p", "hint", m.track.title), table);
+      const who = $("assign-trainee"), keep = who.value;
+      who.textContent = "";
+      for (const row of m.rows) { const o = el("option", "", row.name + " (" + row.login + ")"); o.value = row.account; who.append(o); }
+      if (keep) who.value = keep;
+      $("assign").hidden = !m.rows.length;
       if (!m.rows.length) box.append(el("p", "", "No trainees in this team yet: make an invite."));
     }
     async function progress() {

@@ -50,6 +50,11 @@ func (d *DB) CreateTeam(ctx context.Context, t accounts.Team) error {
 		t.ID, t.Name, t.Track, t.Created)
 }
 
+// SetAccountTrack implements accounts.Store.
+func (d *DB) SetAccountTrack(ctx context.Context, id, track string) error {
+	return d.writeOne(ctx, "assign a track to an account", true, `UPDATE accounts SET track = $2 WHERE id = $1`, id, track)
+}
+
 // SetTeamTrack implements accounts.Store.
 func (d *DB) SetTeamTrack(ctx context.Context, id, track string) error {
 	return d.writeOne(ctx, "assign a track", true, `UPDATE teams SET track = $2 WHERE id = $1`, id, track)
@@ -120,8 +125,8 @@ func (d *DB) AcceptInvite(ctx context.Context, hash string, acc accounts.Account
 			}
 			return accounts.ErrNotFound
 		}
-		_, err = tx.Exec(ctx, `INSERT INTO accounts (id, login, name, role, team, password_hash, created) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.PasswordHash, acc.Created)
+		_, err = tx.Exec(ctx, `INSERT INTO accounts (id, login, name, role, team, track, password_hash, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+			acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.Track, acc.PasswordHash, acc.Created)
 		return err // a failure aborts the transaction: the invite stays unused
 	})
 	switch {
@@ -136,15 +141,15 @@ func (d *DB) AcceptInvite(ctx context.Context, hash string, acc accounts.Account
 // CreateAccount implements accounts.Store.
 func (d *DB) CreateAccount(ctx context.Context, acc accounts.Account) error {
 	return d.writeOne(ctx, "create account", false,
-		`INSERT INTO accounts (id, login, name, role, team, password_hash, created) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.PasswordHash, acc.Created)
+		`INSERT INTO accounts (id, login, name, role, team, track, password_hash, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.Track, acc.PasswordHash, acc.Created)
 }
 
-const accountCols = `id, login, name, role, team, password_hash, created`
+const accountCols = `id, login, name, role, team, track, password_hash, created`
 
 func scanAccount(row pgx.Row) (accounts.Account, error) {
 	var a accounts.Account
-	err := row.Scan(&a.ID, &a.Login, &a.Name, &a.Role, &a.Team, &a.PasswordHash, &a.Created)
+	err := row.Scan(&a.ID, &a.Login, &a.Name, &a.Role, &a.Team, &a.Track, &a.PasswordHash, &a.Created)
 	a.Created = a.Created.UTC()
 	return a, err
 }

@@ -168,6 +168,9 @@ var migrations = []string{
 		created    timestamptz NOT NULL
 	);
 	CREATE INDEX call_links_by_account ON call_links (account_id, created);`,
+	// 4: a track assigned to one trainee, overriding the team's (web/accounts), as in the
+	// SQLite journal's schema 7.
+	`ALTER TABLE accounts ADD COLUMN track text NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.

@@ -53,6 +53,11 @@ func (d *DB) CreateTeam(ctx context.Context, t accounts.Team) error {
 		t.ID, t.Name, t.Track, formatTime(t.Created))
 }
 
+// SetAccountTrack implements accounts.Store.
+func (d *DB) SetAccountTrack(ctx context.Context, id, track string) error {
+	return d.writeOne(ctx, "assign a track to an account", true, `UPDATE accounts SET track = ? WHERE id = ?`, track, id)
+}
+
 // SetTeamTrack implements accounts.Store.
 func (d *DB) SetTeamTrack(ctx context.Context, id, track string) error {
 	return d.writeOne(ctx, "assign a track", true, `UPDATE teams SET track = ? WHERE id = ?`, track, id)
@@ -150,8 +155,8 @@ func (d *DB) AcceptInvite(ctx context.Context, hash string, acc accounts.Account
 		if _, err := w.exec(`SAVEPOINT accept_invite`); err != nil {
 			return err
 		}
-		_, err = w.exec(`INSERT INTO accounts (id, login, name, role, team, password_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.PasswordHash, formatTime(acc.Created))
+		_, err = w.exec(`INSERT INTO accounts (id, login, name, role, team, track, password_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.Track, acc.PasswordHash, formatTime(acc.Created))
 		if err == nil {
 			_, err = w.exec(`UPDATE invites SET used = ?, used_by = ? WHERE token_hash = ?`, formatTime(now), acc.ID, hash)
 		}
@@ -177,16 +182,16 @@ func (d *DB) AcceptInvite(ctx context.Context, hash string, acc accounts.Account
 // CreateAccount implements accounts.Store.
 func (d *DB) CreateAccount(ctx context.Context, acc accounts.Account) error {
 	return d.writeOne(ctx, "create account", false,
-		`INSERT INTO accounts (id, login, name, role, team, password_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.PasswordHash, formatTime(acc.Created))
+		`INSERT INTO accounts (id, login, name, role, team, track, password_hash, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		acc.ID, acc.Login, acc.Name, acc.Role, acc.Team, acc.Track, acc.PasswordHash, formatTime(acc.Created))
 }
 
-const accountCols = `id, login, name, role, team, password_hash, created`
+const accountCols = `id, login, name, role, team, track, password_hash, created`
 
 func scanAccount(sc interface{ Scan(...any) error }) (accounts.Account, error) {
 	var a accounts.Account
 	var created string
-	if err := sc.Scan(&a.ID, &a.Login, &a.Name, &a.Role, &a.Team, &a.PasswordHash, &created); err != nil {
+	if err := sc.Scan(&a.ID, &a.Login, &a.Name, &a.Role, &a.Team, &a.Track, &a.PasswordHash, &created); err != nil {
 		return a, err
 	}
 	var err error

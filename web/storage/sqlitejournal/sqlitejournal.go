@@ -160,6 +160,8 @@ var migrations = []string{
 		created    TEXT NOT NULL
 	) STRICT;
 	CREATE INDEX call_links_by_account ON call_links (account_id, created);`,
+	// 7: a track assigned to one trainee, overriding the team's (web/accounts).
+	`ALTER TABLE accounts ADD COLUMN track TEXT NOT NULL DEFAULT '';`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
