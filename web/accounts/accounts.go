@@ -34,6 +34,9 @@ const (
 	InviteTTL = 7 * 24 * time.Hour
 	// SessionTTL is how long a sign-in lasts.
 	SessionTTL = 30 * 24 * time.Hour
+	// SweepEvery is how often, at most, a sign-in also removes the expired sessions from
+	// the store (Service.SweepSessions).
+	SweepEvery = time.Hour
 	// MaxLoginLen and MaxNameLen bound a login (an e-mail address or a user name) and a
 	// display name, in characters.
 	MaxLoginLen = 100
@@ -141,6 +144,9 @@ type Store interface {
 	DeleteSession(ctx context.Context, tokenHash string) error
 	// DeleteSessions revokes every session of an account and returns how many.
 	DeleteSessions(ctx context.Context, accountID string) (int, error)
+	// DeleteExpiredSessions removes every session that has expired at now (Expires not
+	// after now) and returns how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 
 	// LinkCall records whose a call is; ErrExists when the call is already linked.
 	LinkCall(ctx context.Context, l CallLink) error

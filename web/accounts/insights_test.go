@@ -209,3 +209,16 @@ func TestAssignTrackToTrainee(t *testing.T) {
 	me, _ = assigned(ann)
 	assert.Equal(t, "basics", me, "cleared: the team's track again")
 }
+
+// TestSignInSweepsExpiredSessions: a sign-in removes the sessions that have expired
+// (at most once every SweepEvery), so the store does not keep them forever.
+func TestSignInSweepsExpiredSessions(t *testing.T) {
+	e := newEnv(t, true)
+	e.signUp(e.invite(accounts.RoleTrainee, ""), "ann", "Ann") // session 1
+	e.browser().json("POST", "/api/account/sign-in", map[string]string{"login": "ann", "password": password}, http.StatusOK, nil)
+	e.clock.t = e.clock.t.Add(accounts.SessionTTL + 2*time.Hour) // both expired
+	e.browser().json("POST", "/api/account/sign-in", map[string]string{"login": "ann", "password": password}, http.StatusOK, nil)
+	n, err := e.svc.Store().DeleteExpiredSessions(t.Context(), e.clock.Now().Add(2*accounts.SessionTTL))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "only the new session was left: the sign-in swept the two expired ones")
+}

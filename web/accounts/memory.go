@@ -224,6 +224,20 @@ func (m *Memory) DeleteSessions(_ context.Context, accountID string) (int, error
 	return n, nil
 }
 
+// DeleteExpiredSessions implements Store.
+func (m *Memory) DeleteExpiredSessions(_ context.Context, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k, s := range m.sessions {
+		if !now.Before(s.Expires) {
+			delete(m.sessions, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
 // LinkCall implements Store.
 func (m *Memory) LinkCall(_ context.Context, l CallLink) error {
 	m.mu.Lock()

@@ -38,9 +38,10 @@ type Service struct {
 	// long as a wrong password and does not tell which logins exist.
 	dummy string
 
-	mu      sync.Mutex
-	byIP    map[string]*rate.Limiter
-	byLogin map[string]*rate.Limiter
+	mu        sync.Mutex
+	lastSweep time.Time // when SignIn last swept expired sessions, under mu
+	byIP      map[string]*rate.Limiter
+	byLogin   map[string]*rate.Limiter
 }
 
 // NewService returns a service over store.
@@ -197,7 +198,28 @@ func (s *Service) SignIn(ctx context.Context, login, password, ip string) (strin
 	if err != nil {
 		return "", Account{}, err
 	}
+	s.mu.Lock()
+	due := s.lastSweep.IsZero() || !s.Now().Before(s.lastSweep.Add(SweepEvery))
+	if due {
+		s.lastSweep = s.Now()
+	}
+	s.mu.Unlock()
+	if due {
+		// Best effort: a failed sweep is retried at a later sign-in and never stops this one.
+		_, _ = s.SweepSessions(ctx)
+	}
 	return token, acc, nil
+}
+
+// SweepSessions removes the sessions that have expired from the store (they are refused
+// anyway; this keeps the table small) and returns how many. SignIn calls it at most
+// once every SweepEvery.
+func (s *Service) SweepSessions(ctx context.Context) (int, error) {
+	n, err := s.store.DeleteExpiredSessions(ctx, s.Now())
+	if err != nil {
+		return 0, fmt.Errorf("sweeping expired sessions: %w", err)
+	}
+	return n, nil
 }
 
 // NewSession starts a session for an account (after sign-in, or on accepting an invite)

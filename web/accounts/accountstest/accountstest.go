@@ -151,6 +151,25 @@ func Run(t *testing.T, newStore func(t *testing.T) accounts.Store) {
 		_, err = st.Session(ctx, "s3")
 		assert.NoError(t, err, "another account's session is untouched")
 	})
+	t.Run("expired sessions are swept", func(t *testing.T) {
+		st := newStore(t)
+		require.NoError(t, st.CreateAccount(ctx, acc("a1", "ann", "")))
+		for i, h := range []string{"old", "edge", "live"} {
+			require.NoError(t, st.CreateSession(ctx, accounts.Session{TokenHash: h, AccountID: "a1", Created: t0, Expires: t0.Add(time.Duration(i) * time.Hour)}))
+		}
+		n, err := st.DeleteExpiredSessions(ctx, t0.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Equal(t, 2, n, "expired before now, and exactly at now")
+		for _, h := range []string{"old", "edge"} {
+			_, err = st.Session(ctx, h)
+			assert.ErrorIs(t, err, accounts.ErrNotFound, h)
+		}
+		_, err = st.Session(ctx, "live")
+		assert.NoError(t, err)
+		n, err = st.DeleteExpiredSessions(ctx, t0.Add(time.Hour))
+		require.NoError(t, err)
+		assert.Zero(t, n)
+	})
 	t.Run("call links", func(t *testing.T) {
 		st := newStore(t)
 		require.NoError(t, st.CreateAccount(ctx, acc("a1", "ann", "")))

@@ -213,6 +213,20 @@ func (d *DB) DeleteSessions(ctx context.Context, accountID string) (int, error) 
 	return int(n), nil
 }
 
+// DeleteExpiredSessions implements accounts.Store.
+func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM sessions WHERE expires <= $1`, now)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, accountsErr("sweep expired sessions", err)
+	}
+	return int(n), nil
+}
+
 // LinkCall implements accounts.Store.
 func (d *DB) LinkCall(ctx context.Context, l accounts.CallLink) error {
 	return d.writeOne(ctx, "link call", false, `INSERT INTO call_links (call_id, account_id, track, step, created) VALUES ($1, $2, $3, $4, $5)`,

@@ -284,6 +284,24 @@ func (d *DB) DeleteSessions(ctx context.Context, accountID string) (int, error) 
 	return int(n), nil
 }
 
+// DeleteExpiredSessions implements accounts.Store. Times are stored fixed-width in UTC,
+// so text order is time order.
+func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	var n int64
+	err := d.wr.do(ctx, func(w *writer) error {
+		res, err := w.exec(`DELETE FROM sessions WHERE expires <= ?`, formatTime(now))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlitejournal: sweep expired sessions: %w", classify(err))
+	}
+	return int(n), nil
+}
+
 // LinkCall implements accounts.Store.
 func (d *DB) LinkCall(ctx context.Context, l accounts.CallLink) error {
 	return d.writeOne(ctx, "link call", false, `INSERT INTO call_links (call_id, account_id, track, step, created) VALUES (?, ?, ?, ?, ?)`,
