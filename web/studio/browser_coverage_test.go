@@ -54,8 +54,7 @@ func TestBrowserCoverageOverlay(t *testing.T) {
 	assert.Equal(t, 3, eval[int](p, `document.querySelectorAll("#rules .rulecov.cov-yes").length`))
 	assert.Contains(t, eval[string](p, `document.getElementById("rules").textContent`), "long-silence: (event == \"say\" || event == \"choose\") && silence > 12 (rules/time.yaml:10) ✗ never fired in the tests")
 	p.Do("fit", chromedp.Click(chromedp.ID("zoom-fit")))
-	p.Shot("studio-13-coverage")
-	p.ShotScreen("studio-13-coverage-screen")
+	p.ShotAndAxe("studio-13-coverage") // and -screen: no axe-core violation with the overlay on
 	// Zoomed in around "pressed": the marks and labels read.
 	eval[bool](p, `(() => { const g = document.getElementById("graph"); while (Number(g.dataset.zoom) < 0.9) document.getElementById("zoom-in").click(); return true; })()`)
 	c := eval[[]float64](p, `(() => { const b = document.getElementById("graph").getBoundingClientRect(), r = document.querySelector('#graph .node[data-node="pressed"] rect').getBoundingClientRect();

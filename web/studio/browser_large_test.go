@@ -88,8 +88,7 @@ func TestBrowserFortyNodesReadable(t *testing.T) {
 		seen[l] = true
 	}
 	assert.Contains(t, eval[[]string](p, `[...document.querySelectorAll("#graph .node text.id")].map((x) => x.textContent)`), "recap_2", "short ids are whole")
-	p.Shot("studio-15-forty-fitted")
-	p.ShotScreen("studio-15-forty-fitted-screen")
+	p.ShotAndAxe("studio-15-forty-fitted") // and -screen; shortened ids are hidden from the accessible name, which has the full one
 
 	// Hover: the full id and line over the node.
 	c := eval[[]float64](p, `(() => { const r = document.querySelector('#graph .node[data-node="escalate_to_supervisor_desk_2"] rect').getBoundingClientRect(); return [r.left + r.width / 2, r.top + r.height / 2]; })()`)
@@ -118,6 +117,9 @@ func TestBrowserFortyNodesReadable(t *testing.T) {
 	assert.Equal(t, "offer_refund_3", eval[string](p, `document.querySelector('#graph .node[data-node="offer_refund_3"] text.id').textContent`))
 	assert.True(t, eval[bool](p, `getComputedStyle(document.querySelector('#graph .node[data-node="offer_refund_3"] .sub')).display !== "none"`), "zoomed in: the second line shows")
 	p.ShotScreen("studio-15-forty-found")
+	if v := p.Axe(); len(v) > 0 {
+		t.Errorf("axe-core violations with the find box used:\n  %s", strings.Join(v, "\n  "))
+	}
 
 	// A part of an id finds the first node containing it; nothing found says so.
 	eval[bool](p, `(document.getElementById("node-find").value = "HOLD_MUSIC") !== ""`)

@@ -43,7 +43,7 @@ func TestBrowserRevisionDiff(t *testing.T) {
 	assert.Equal(t, []string{"−  name: Edwin", "+  name: Edwina", "+nonsense_key: 1"}, eval[[]string](p, `[...document.querySelectorAll("#rev-diff tr.add, #rev-diff tr.del")].map((r) => r.querySelector(".op").textContent + r.querySelector(".t").textContent)`))
 	assert.Equal(t, 2, eval[int](p, `document.querySelectorAll("#rev-diff tr.hunk").length`), "two changes far apart: two hunks")
 	assert.Equal(t, 8+4, eval[int](p, `document.querySelectorAll("#rev-diff tbody tr:not(.hunk)").length`), "3 lines of context each side of a changed line, none after the last line: %v", eval[[]string](p, `[...document.querySelectorAll("#rev-diff tbody tr")].map((r) => r.textContent)`))
-	p.Shot("studio-14-revision-diff")
+	p.ShotAndAxe("studio-14-revision-diff")
 
 	p.Do("what it changed", chromedp.Click(chromedp.CSS(`[data-rev-mode="previous"]`)))
 	p.Wait("the previous diff", `document.querySelector('[data-rev-mode="previous"]').getAttribute("aria-pressed") === "true" && document.getElementById("rev-diff").textContent.includes("Revised")`)

@@ -156,6 +156,11 @@
       },
     });
     cm.getWrapperElement().setAttribute("aria-label", "Scenario source");
+    cm.getInputField().setAttribute("aria-label", "Source of the file shown");
+    // Its scroller is focusable, and focusing it (Shift+Tab from below) puts the cursor in
+    // the text: a scrollable region keyboard users can reach.
+    cm.getScrollerElement().setAttribute("tabindex", "0");
+    cm.getScrollerElement().addEventListener("focus", () => cm.focus());
     for (const [key, p] of [["scenario", scenarioPath], ["tests", testPath]]) {
       let f = { exists: false, source: "", hash: "" };
       try { f = await api("GET", "/api/studio/files/" + enc(p)); } catch (e) { $("fatal").textContent = e.message; }
@@ -167,6 +172,7 @@
     $("tab-scenario").addEventListener("click", () => switchFile("scenario"));
     $("tab-tests").addEventListener("click", () => switchFile("tests"));
     document.title = scenarioPath + " · Switchboard studio";
+    $("edit-h").textContent = "Editing " + scenarioPath;
     cm.swapDoc(files.scenario.doc);
     cm.performLint();
     cm.on("changes", updateState);
@@ -395,6 +401,10 @@
         }
         t.textContent = shorten(full, lo);
       }
+      // The accessible name holds the full id; a shortened one is said first, so the name
+      // contains what is shown (WCAG 2.5.3, label in name: voice users say what they see).
+      const g = t.parentNode, name = g.dataset.name;
+      if (name) g.setAttribute("aria-label", (t.textContent !== full ? t.textContent + ": " : "") + name);
     }
     // ✓/✗ coverage marks grow with the ids when zoomed out, so they stay visible.
     const ms = far ? Math.min(Math.max(MIN_ID_PX / view.k / 13, 1), 2.5) : 1;
@@ -585,7 +595,8 @@
     box.dataset.rankdir = rankdir;
     const gw = g.graph().width || 100, gh = g.graph().height || 100;
     graphSize = { w: gw, h: gh };
-    const root = svg("svg", { width: "100%", height: "100%", role: "img",
+    // role group, not img: its nodes are buttons, which an image could not hold.
+    const root = svg("svg", { width: "100%", height: "100%", role: "group",
       "aria-label": "Graph of " + sketch.nodes.length + " nodes and " + sketch.edges.length + " transitions" + (moving.length ? " and " + moving.length + " global rules that move the call" : "") });
     const defs = svg("defs");
     const marker = svg("marker", { id: "arrow", viewBox: "0 0 10 10", refX: "9", refY: "5", markerWidth: "7", markerHeight: "7", orient: "auto-start-reverse" });
@@ -664,6 +675,12 @@
       const grp = svg("g", { class: cls.join(" "), transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")",
         tabindex: "0", role: "button", "data-node": id,
         "aria-label": "Node " + id + ", " + (data.outcome || data.kind) + (data.unreachable ? ", unreachable" : "") + (data.dead_end ? ", dead end" : "") + covText + ": go to its source" });
+      // what the node shows, in its name too (label in name): its second line
+      {
+        const kind = data.outcome || data.kind, shown = data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub;
+        // id then second line, as shown, then what kind of node: the name contains the text
+        grp.dataset.name = "Node " + id + (shown ? " " + shown : "") + " (" + kind + covText + "): go to its source";
+      }
       const title = svg("title");
       title.textContent = id + (data.unreachable ? " — never reached from the start" : "") + (data.dead_end ? " — not an ending and no way out" : "") +
         (covText ? " —" + covText.slice(1) : "") + (data.say ? "\n" + data.say : "");
@@ -671,7 +688,8 @@
       if (covered === false) grp.append(svg("rect", { class: "hatch", width: n.width, height: n.height, rx: data.kind === "ending" ? 12 : 5 }));
       const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width, "data-full": id }); t1.textContent = id;
       const t2 = svg("text", { x: 10, y: 33, class: "sub" });
-      t2.textContent = data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub;
+      // (a leading space, not drawn, so the node's text reads "id line" to assistive tools)
+      t2.textContent = " " + (data.unreachable ? "unreachable" : data.dead_end ? "dead end" : n.sub);
       grp.append(t1, t2);
       if (covered !== undefined) {
         // A ✓ or ✗ mark on the node's corner: coverage reads without colour too.
