@@ -80,6 +80,11 @@ const testTemplate = `- name: helpful answer resolves the call
     - answer: 2s
     - say: Hello! Let me look that up for you.
   expect: {ending: thanks, passed: true}
+- name: an unclear answer loses the customer
+  steps:
+    - answer: 2s
+    - say: What?
+  expect: {ending: annoyed, outcome: lost}
 - name: nobody answers
   steps:
     - wait: 31s

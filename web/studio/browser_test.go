@@ -114,7 +114,7 @@ func TestBrowserStudio(t *testing.T) {
 
 	// Run the tests.
 	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
-	p.Wait("the results", `document.getElementById("tests-summary").textContent === "2 passed, 0 failed"`)
+	p.Wait("the results", `document.getElementById("tests-summary").textContent === "3 passed, 0 failed"`)
 	p.Shot("studio-5-tests")
 
 	// Change the title and save with Ctrl+S: the file on disk has it.
@@ -158,7 +158,7 @@ func TestBrowserStudio(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#record-form button[type=submit]`)))
 	p.Wait("the test file has it", `document.getElementById("tab-tests").getAttribute("aria-selected") === "true" && `+cm+`.getValue().includes("an unhelpful answer loses the customer")`)
 	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
-	p.Wait("three pass", `document.getElementById("tests-summary").textContent === "3 passed, 0 failed"`)
+	p.Wait("four pass", `document.getElementById("tests-summary").textContent === "4 passed, 0 failed"`)
 	p.Do("save the tests", chromedp.Click(chromedp.ID("save")))
 	p.Wait("saved", `document.getElementById("file-state").textContent === "saved"`)
 	tests, err := os.ReadFile(filepath.Join(e.dir, "lost-parcel.test.yaml"))
