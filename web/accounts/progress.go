@@ -37,7 +37,8 @@ type callResult struct {
 }
 
 // history loads the linked calls of the given accounts from the journal, by account,
-// oldest first. A linked call missing from the journal is logged and skipped.
+// oldest first, reading the calls in one query when the journal can
+// (journal.SummariesOf). A linked call missing from the journal is logged and skipped.
 func (h *Handler) history(ctx context.Context, ids ...string) (map[string][]callResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
 	defer cancel()
@@ -45,16 +46,26 @@ func (h *Handler) history(ctx context.Context, ids ...string) (map[string][]call
 	if err != nil {
 		return nil, err
 	}
+	callIDs := make([]string, len(links))
+	for i, l := range links {
+		callIDs[i] = l.CallID
+	}
+	sums, err := journal.SummariesOf(ctx, h.o.Journal, callIDs) // one query, not one Load per call
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]journal.Summary, len(sums))
+	for _, s := range sums {
+		byID[s.ID] = s
+	}
 	out := map[string][]callResult{}
 	for _, l := range links {
-		c, _, res, err := h.o.Journal.Load(ctx, l.CallID)
-		if errors.Is(err, journal.ErrNotFound) {
+		s, ok := byID[l.CallID]
+		if !ok {
 			h.log.Warn("accounts: a linked call is not in the journal", "call", l.CallID)
 			continue
 		}
-		if err != nil {
-			return nil, err
-		}
+		c, res := s.Call, s.Result
 		cr := callResult{ID: c.ID, Scenario: c.ScenarioID, Title: c.Title, Track: l.Track, Step: l.Step, Created: c.Created, Open: res == nil}
 		if res != nil {
 			cr.Overall, cr.Passed, cr.Note = res.End.Overall, res.End.Passed, res.End.Note

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"CancelledContext", testCancelled},
 		{"Outbox", testOutbox},
 		{"Notes", testNotes},
+		{"Summaries", testSummaries},
 		{"SharedSources", testSharedSources},
 		{"LongText", testLongText},
 		{"Leases", testLeases},
@@ -694,6 +695,46 @@ func testOutbox(t *testing.T, j journal.Journal) {
 	assert.ErrorIs(t, o.Sent(ctx, "nope", t0), journal.ErrNotFound)
 	assert.ErrorIs(t, o.Retry(ctx, "nope", t0, ""), journal.ErrNotFound)
 }
+
+func testSummaries(t *testing.T, j journal.Journal) {
+	ctx := context.Background()
+	ids := []string{"a", "b", "c"}
+	for i, id := range ids {
+		require.NoError(t, j.Create(ctx, newCall(id, base.Add(time.Duration(i)*time.Minute))))
+	}
+	res := journal.Result{Ended: base.Add(time.Hour), Fired: []string{"interrupting"}, End: engine.EndInfo{Ending: "ok", Overall: 0.75, Passed: true,
+		Scores: []engine.AxisScore{{Axis: "care", Points: 1, Max: 2, Normalized: 0.5, Weight: 1, Assessed: true}}}}
+	require.NoError(t, j.Finish(ctx, "b", res))
+	check := func(got []journal.Summary) {
+		t.Helper()
+		byID := map[string]journal.Summary{}
+		for _, s := range got {
+			byID[s.ID] = s
+		}
+		require.Len(t, got, 2, "unknown ids left out, a repeated id once")
+		require.Contains(t, byID, "a")
+		require.Contains(t, byID, "b")
+		sameCall(t, newCall("a", base), byID["a"].Call)
+		assert.Nil(t, byID["a"].Result, "open")
+		require.NotNil(t, byID["b"].Result)
+		assert.Equal(t, res.End, byID["b"].Result.End)
+		assert.Equal(t, res.Fired, byID["b"].Result.Fired)
+	}
+	got, err := journal.SummariesOf(ctx, j, []string{"a", "nope", "b", "a"})
+	require.NoError(t, err)
+	check(got)
+	if _, ok := j.(journal.Summarizer); ok {
+		got, err = journal.SummariesOf(ctx, loadOnly{j}, []string{"a", "nope", "b", "a"})
+		require.NoError(t, err)
+		check(got)
+	}
+	none, err := journal.SummariesOf(ctx, j, nil)
+	require.NoError(t, err)
+	assert.Empty(t, none)
+}
+
+// loadOnly hides a journal's Summarizer, to test SummariesOf's one-Load-per-call path.
+type loadOnly struct{ journal.Journal }
 
 func testNotes(t *testing.T, j journal.Journal) {
 	n, ok := j.(journal.Notes)

@@ -520,6 +520,30 @@ func (d *DB) Finish(ctx context.Context, callID string, r journal.Result) error 
 	return nil
 }
 
+// Summaries implements journal.Summarizer: the calls with the given ids in one query.
+func (d *DB) Summaries(ctx context.Context, ids []string) ([]journal.Summary, error) {
+	out := []journal.Summary{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := d.pool.Query(ctx, `SELECT `+callColumns+` FROM `+callTables+` WHERE c.id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("pgjournal: summaries: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c, r, err := scanCall(rows)
+		if err != nil {
+			return nil, fmt.Errorf("pgjournal: summaries: %w", err)
+		}
+		out = append(out, journal.Summary{Call: c, Result: r})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("pgjournal: summaries: %w", err)
+	}
+	return out, nil
+}
+
 // callColumns are the columns scanCall reads, in order, from callTables.
 const callColumns = `c.id, c.scenario_id, c.title, c.hash, s.data, c.seed, c.trainee, c.coach,
 	c.created, c.token_hash, c.result, c.suggestions`

@@ -30,6 +30,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -720,6 +721,43 @@ func (d *DB) List(ctx context.Context, f journal.Filter) ([]journal.Summary, err
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlitejournal: list calls: %w", err)
+	}
+	return out, nil
+}
+
+// summaryBatch bounds the ids in one Summaries query (SQLite allows 32,766 parameters).
+const summaryBatch = 500
+
+// Summaries implements journal.Summarizer: the calls with the given ids, summaryBatch
+// at a time, in one query each.
+func (d *DB) Summaries(ctx context.Context, ids []string) ([]journal.Summary, error) {
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	out := make([]journal.Summary, 0, len(ids))
+	for len(ids) > 0 {
+		batch := ids[:min(len(ids), summaryBatch)]
+		ids = ids[len(batch):]
+		args := make([]any, len(batch))
+		for i, id := range batch {
+			args[i] = id
+		}
+		q := `SELECT ` + callColumns + ` FROM ` + callTables + ` WHERE c.id IN (?` + strings.Repeat(`, ?`, len(batch)-1) + `)`
+		rows, err := d.r.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlitejournal: summaries: %w", err)
+		}
+		for rows.Next() {
+			c, r, err := scanCall(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlitejournal: summaries: %w", err)
+			}
+			out = append(out, journal.Summary{Call: c, Result: r})
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sqlitejournal: summaries: %w", err)
+		}
 	}
 	return out, nil
 }
