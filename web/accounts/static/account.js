@@ -86,7 +86,7 @@
     for (const t of tracks) {
       const sec = el("section", "track");
       sec.dataset.track = t.id;
-      sec.append(el("h2", "", t.title + (t.assigned ? " — your team's track" : "")));
+      sec.append(el("h2", "", t.title + (t.assigned ? " — assigned to you" : "")));
       if (t.description) sec.append(el("p", "tagline", t.description));
       const p = t.progress;
       sec.append(el("p", "hint", p.passed + " of " + t.steps.length + " steps passed · about " + mins(t.length_ms) +
