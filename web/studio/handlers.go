@@ -37,6 +37,10 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 	if !readJSON(w, r, &req) || !s.validPath(w, req.Path) {
 		return
 	}
+	if isTrack, _ := trackPath(req.Path); isTrack {
+		api.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: s.checkTrack(req.Path, []byte(req.Source))})
+		return
+	}
 	if _, isTest := engine.ScenarioPathOf(req.Path); isTest {
 		sc, diags := s.scenarioFor(req.Path, req.Scenario)
 		if sc == nil {
@@ -85,8 +89,14 @@ func (s *Studio) untestedEndings(p, src string) engine.Diagnostics {
 	return engine.EndingsNoTestReaches(sc, cases, tp, func() bool { return time.Now().After(deadline) })
 }
 
+// validPath answers 400 for a path the studio may not read or write: one CheckPath
+// refuses, or one under a folder named tracks that is not tracks/NAME.yaml.
 func (s *Studio) validPath(w http.ResponseWriter, p string) bool {
-	if err := library.CheckPath(p); err != nil {
+	err := library.CheckPath(p)
+	if err == nil {
+		_, err = trackPath(p)
+	}
+	if err != nil {
 		s.libError(w, err)
 		return false
 	}

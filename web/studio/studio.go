@@ -102,6 +102,7 @@ func New(o Options) (*Studio, error) {
 	m.Handle("GET /api/studio/me", s.api(look, s.handleMe))
 	m.Handle("GET /api/studio/scenarios", s.api(look, s.handleList))
 	m.Handle("POST /api/studio/scenarios", s.api(design, s.handleNew))
+	m.Handle("GET /api/studio/tracks", s.api(look, s.handleTracks))
 	m.Handle("GET /api/studio/files/{path...}", s.api(look, s.handleGetFile))
 	m.Handle("PUT /api/studio/files/{path...}", s.api(design, s.handleSave))
 	m.Handle("GET /api/studio/revisions/{path...}", s.api(look, s.handleRevisions))
@@ -308,8 +309,7 @@ type fileInfo struct {
 
 func (s *Studio) handleGetFile(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
-	if err := library.CheckPath(p); err != nil {
-		s.libError(w, err)
+	if !s.validPath(w, p) {
 		return
 	}
 	b, ok := s.lib.File(p)
@@ -330,12 +330,14 @@ type saveResponse struct {
 	Path  string         `json:"path"`
 	Hash  string         `json:"hash"`
 	Entry *library.Entry `json:"entry,omitempty"`
+	// Track is the saved track with its lint (a file under tracks/ only).
+	Track *trackItem `json:"track,omitempty"`
 }
 
 func (s *Studio) handleSave(w http.ResponseWriter, r *http.Request) {
 	p := r.PathValue("path")
 	var req saveRequest
-	if !readJSON(w, r, &req) {
+	if !s.validPath(w, p) || !readJSON(w, r, &req) {
 		return
 	}
 	if err := s.lib.Save(p, []byte(req.Source), req.Base); err != nil {
@@ -349,6 +351,10 @@ func (s *Studio) handleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	if e, ok := s.lib.Entry(sp); ok {
 		res.Entry = e
+	}
+	if isTrack, _ := trackPath(p); isTrack {
+		it := s.trackItemOf(p, []byte(req.Source))
+		res.Track = &it
 	}
 	s.log.Info("studio: saved", "path", p)
 	api.WriteJSON(w, http.StatusOK, res)
