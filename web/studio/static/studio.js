@@ -106,6 +106,29 @@
         lint, el("td", {}, tests), el("td", {}, pub)));
     }
     if (!data.scenarios.length) rows.append(el("tr", {}, el("td", { colspan: "4", text: "No scenarios yet: create one below." })));
+    await loadTracks();
+  }
+
+  const lintBadges = (t) => {
+    const td = el("td");
+    if (t.errors) td.append(el("span", { class: "badge err", text: t.errors + (t.errors === 1 ? " error" : " errors") }));
+    if (t.warnings) td.append(el("span", { class: "badge warn", text: t.warnings + (t.warnings === 1 ? " warning" : " warnings") }));
+    if (!t.errors && !t.warnings) td.append(el("span", { class: "badge ok", text: "clean" }));
+    return td;
+  };
+
+  async function loadTracks() {
+    let data;
+    try { data = await api("GET", "/api/studio/tracks"); } catch (e) { $("fatal").textContent = e.message; return; }
+    const rows = $("track-rows");
+    rows.replaceChildren();
+    for (const t of data.tracks) {
+      rows.append(el("tr", { "data-path": t.path },
+        el("td", {}, el("a", { href: "/studio/?edit=" + encodeURIComponent(t.path), text: t.title || t.id || t.path }),
+          el("div", { class: "path", text: t.path })),
+        el("td", { text: String(t.steps) }), lintBadges(t)));
+    }
+    if (!data.tracks.length) rows.append(el("tr", {}, el("td", { colspan: "3", text: "No tracks yet: save a file tracks/NAME.yaml (see docs/tracks.md)." })));
   }
 
   // --- Editor ------------------------------------------------------------------------
@@ -136,11 +159,17 @@
 
   const files = {}; // "scenario" | "tests" → {path, doc, base, clean, exists}
   let cm, current = "scenario", sketch = null, diags = [], paths = null;
+  // A track (tracks/NAME.yaml) opens alone, in files.scenario: no test file, no graph;
+  // the check endpoint lints it with the track loader.
+  const isTrackPath = (p) => /^tracks\/[^/]+\.ya?ml$/.test(p);
+  let isTrack = false, fileKeys = ["scenario", "tests"];
   // coverage: what the last test run exercised (engine.Coverage) and the scenario text it ran on.
   let coverage = null;
 
   async function openEditor(scenarioPath) {
     $("editor-view").hidden = false;
+    isTrack = isTrackPath(scenarioPath);
+    if (isTrack) { fileKeys = ["scenario"]; document.body.classList.add("track-mode"); }
     const testPath = scenarioPath.replace(/\.ya?ml$/, (m) => ".test" + m);
     cm = CodeMirror($("editor"), {
       mode: "switchboard-yaml", lineNumbers: true, indentUnit: 2, tabSize: 2, indentWithTabs: false, styleActiveLine: true,
@@ -155,20 +184,21 @@
         "Shift-Ctrl-F": "replace", "Shift-Cmd-F": "replace",
       },
     });
-    cm.getWrapperElement().setAttribute("aria-label", "Scenario source");
+    cm.getWrapperElement().setAttribute("aria-label", isTrack ? "Track source" : "Scenario source");
     cm.getInputField().setAttribute("aria-label", "Source of the file shown");
     // Its scroller is focusable, and focusing it (Shift+Tab from below) puts the cursor in
     // the text: a scrollable region keyboard users can reach.
     cm.getScrollerElement().setAttribute("tabindex", "0");
     cm.getScrollerElement().addEventListener("focus", () => cm.focus());
-    for (const [key, p] of [["scenario", scenarioPath], ["tests", testPath]]) {
+    for (const [key, p] of [["scenario", scenarioPath], ["tests", testPath]].filter(([k]) => fileKeys.includes(k))) {
       let f = { exists: false, source: "", hash: "" };
       try { f = await api("GET", "/api/studio/files/" + enc(p)); } catch (e) { $("fatal").textContent = e.message; }
       const doc = CodeMirror.Doc(f.source, "switchboard-yaml");
       files[key] = { path: p, doc, base: f.hash, exists: f.exists, clean: doc.changeGeneration() };
     }
     $("tab-scenario").textContent = scenarioPath;
-    $("tab-tests").textContent = testPath + (files.tests.exists ? "" : " (new)");
+    if (isTrack) $("tab-tests").hidden = true;
+    else $("tab-tests").textContent = testPath + (files.tests.exists ? "" : " (new)");
     $("tab-scenario").addEventListener("click", () => switchFile("scenario"));
     $("tab-tests").addEventListener("click", () => switchFile("tests"));
     document.title = scenarioPath + " · Switchboard studio";
@@ -192,7 +222,11 @@
     setupRevisions();
     setupPaths();
     $("run-impact").addEventListener("click", runImpact);
-    window.addEventListener("beforeunload", (ev) => { if (dirty("scenario") || dirty("tests")) { ev.preventDefault(); ev.returnValue = ""; } });
+    if (isTrack) { // of the panels only the revisions apply to a track
+      for (const b of document.querySelectorAll("[data-panel]")) b.hidden = b.dataset.panel !== "revisions";
+      showPanel("revisions");
+    }
+    window.addEventListener("beforeunload", (ev) => { if (fileKeys.some(dirty)) { ev.preventDefault(); ev.returnValue = ""; } });
     onChange = () => { loadFromDisk(false); if (!$("panel-revisions").hidden) loadRevisions(); };
     updateState();
     cm.focus();
@@ -218,9 +252,10 @@
     s.className = "state";
     if (dirty(current)) { s.textContent = "unsaved changes"; s.classList.add("dirty"); }
     else if (!f.exists) { s.textContent = "new file, not saved yet"; s.classList.add("dirty"); }
+    else if (errs && isTrack) { s.textContent = "saved with errors: the server leaves this track out until they are fixed"; s.classList.add("draft"); }
     else if (errs && current === "scenario") { s.textContent = "saved as a draft: trainees keep the last version that passed"; s.classList.add("draft"); }
     else s.textContent = "saved";
-    for (const key of ["scenario", "tests"]) {
+    for (const key of fileKeys) {
       const tab = $("tab-" + key);
       tab.textContent = files[key].path + (dirty(key) ? " •" : "") + (files[key].exists ? "" : " (new)");
     }
@@ -292,7 +327,7 @@
   }
 
   function jump(path, line, col) {
-    if (files.tests.path === path && current !== "tests") switchFile("tests");
+    if (files.tests && files.tests.path === path && current !== "tests") switchFile("tests");
     else if (files.scenario.path === path && current !== "scenario") switchFile("scenario");
     const pos = CodeMirror.Pos(Math.max(line - 1, 0), Math.max(col - 1, 0));
     cm.setCursor(pos);
@@ -328,7 +363,7 @@
   // loadFromDisk brings in the file as it is on disk after a change there: silently when
   // the editor has nothing unsaved, else (unless forced) the banner asks.
   async function loadFromDisk(force) {
-    for (const key of ["scenario", "tests"]) {
+    for (const key of fileKeys) {
       const f = files[key];
       let d;
       try { d = await api("GET", "/api/studio/files/" + enc(f.path)); } catch (_) { continue; }
@@ -771,7 +806,7 @@
   }
 
   async function runTests() {
-    if (role !== "designer") return;
+    if (role !== "designer" || isTrack) return;
     showPanel("tests");
     $("tests-summary").textContent = "Running…";
     const list = $("tests-results");
