@@ -75,3 +75,36 @@ func TestServeTeamSetUp(t *testing.T) {
 	assert.Equal(t, "ignored-phone", calls[0].Step)
 	assert.Equal(t, http.StatusOK, do(browser, "GET", "/api/account/me", false, nil, nil), "the first browser's session survives the restart")
 }
+
+// TestServeStudioSavesATrack: a track saved in the studio is what trainees get at once —
+// the server reloads its tracks whenever the library changes.
+func TestServeStudioSavesATrack(t *testing.T) {
+	const designer = "a-designer-secret-for-tests"
+	p := startServe(t, []string{"SWITCHBOARD_DESIGNER_SECRET=" + designer}, "--data", filepath.Join(t.TempDir(), "data"))
+	tracks := func() []string {
+		t.Helper()
+		resp, err := http.Get(p.url + "/api/tracks")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var ts []struct{ ID string }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&ts))
+		var ids []string
+		for _, tr := range ts {
+			ids = append(ids, tr.ID)
+		}
+		return ids
+	}
+	require.Len(t, tracks(), 2)
+
+	body, _ := json.Marshal(map[string]string{"source": "id: quick-start\ntitle: Quick start\nsteps:\n  - scenario: ignored-phone\n", "base": ""})
+	req, err := http.NewRequest("PUT", p.url+"/api/studio/files/tracks/quick-start.yaml", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+designer)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, tracks(), "quick-start", "the saved track is served without a restart")
+	assert.Equal(t, 0, p.stop(syscall.SIGTERM))
+}
