@@ -90,6 +90,9 @@ type Server struct {
 	upgrader    websocket.Upgrader
 	floor       *live.Floor
 	metrics     *metrics
+	// beforeServe, when set (tests only), runs between a trainee websocket's upgrade and
+	// its attachment to the call: a test holds it to play a slow handler.
+	beforeServe func(*http.Request)
 }
 
 // catalog is the set of scenarios offered to trainees at one moment. It is never changed:
@@ -466,6 +469,9 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	ws, err := s.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered the client
+	}
+	if s.beforeServe != nil {
+		s.beforeServe(r)
 	}
 	s.floor.Serve(ws, found, after)
 }

@@ -598,6 +598,35 @@ func testRetriedMessageIsAppliedOnce(t *testing.T) {
 	}
 }
 
+// TestAnOlderConnectionNeverReplacesANewerOne: a trainee's first connection is accepted
+// (101) but its handler is slow to attach it; the client gives up on it and connects
+// again, and the second is attached first. When the first finally reaches the call it is
+// closed as replaced (4000): the newer connection keeps the call and can act.
+func TestAnOlderConnectionNeverReplacesANewerOne(t *testing.T) {
+	synctest.Test(t, testAnOlderConnectionNeverReplacesANewerOne)
+}
+
+func testAnOlderConnectionNeverReplacesANewerOne(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
+	r := ts.start(t, `{"scenario":"live"}`)
+	hold := make(chan struct{})
+	var first atomic.Bool
+	ts.beforeServe = func(*http.Request) {
+		if first.CompareAndSwap(false, true) {
+			<-hold
+		}
+	}
+	old := ts.dial(t, r.WS, nil) // upgraded, then held before it is attached
+	newer := ts.dial(t, r.WS, nil)
+	newer.until("ring")
+	close(hold)
+	assert.Equal(t, protocol.CloseReplaced, old.closeCode(), "the older connection is refused")
+	newer.send(map[string]any{"type": "answer", "id": "a"})
+	newer.until("line_end")
+	newer.send(map[string]any{"type": "say", "id": "s", "text": "sorry, here is a refund"})
+	newer.until("end")
+}
+
 func TestReconnectReplaysWhatWasMissedAndReplaces(t *testing.T) {
 	synctest.Test(t, testReconnectReplaysWhatWasMissedAndReplaces)
 }

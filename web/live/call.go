@@ -555,10 +555,17 @@ func (c *call) attach(m attachMsg) {
 		c.attachSub(m)
 		return
 	}
+	k := m.conn
+	if c.conn != nil && c.conn.arrival > k.arrival {
+		// An older request reached the call after a newer one (its handler was slower):
+		// the newer connection keeps the call, and this one is closed as replaced.
+		close(k.ready)
+		k.finish(protocol.CloseReplaced, "replaced by a newer connection")
+		return
+	}
 	if c.conn != nil {
 		c.conn.finish(protocol.CloseReplaced, "replaced by a newer connection")
 	}
-	k := m.conn
 	after := min(max(m.after, 0), c.sent)
 	if after < c.sent {
 		k.backlog = c.framesBetween(after, c.sent)

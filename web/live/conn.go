@@ -29,8 +29,11 @@ type conn struct {
 	// supervisor marks a supervisor listening: it gets the supervisors' projection and
 	// may only whisper. Set before the connection is attached, never changed.
 	supervisor bool
-	send       chan []byte   // frames to write; closed by the call goroutine to end the writer
-	ready      chan struct{} // closed by the call goroutine once backlog is set
+	// arrival orders a trainee's connections to one call (Found.arrival): an older one
+	// never replaces a newer one. Set before the connection is attached, never changed.
+	arrival uint64
+	send    chan []byte   // frames to write; closed by the call goroutine to end the writer
+	ready   chan struct{} // closed by the call goroutine once backlog is set
 
 	// Set by the call goroutine before ready is closed, read by the writer after.
 	backlog [][]byte

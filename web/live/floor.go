@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -93,6 +94,10 @@ type Floor struct {
 	clock    Clock
 	ctx      context.Context // cancelled by Shutdown: stops every call
 	cancel   context.CancelFunc
+
+	// arrivals numbers trainee connections in the order their requests were looked up
+	// (Find), before the upgrade is answered: see Found and call.attach.
+	arrivals atomic.Uint64
 
 	mu       sync.Mutex
 	calls    map[string]*call

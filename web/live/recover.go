@@ -232,6 +232,10 @@ type Found struct {
 	c         *call
 	ended     *endedCall
 	elsewhere *journal.Call // another live instance runs the call (Ownership)
+	// arrival orders the trainee's connections to the call: taken when the request was
+	// looked up, before its upgrade was answered, so a client that opens a second
+	// connection after the first was accepted always holds a later number.
+	arrival uint64
 }
 
 // TokenHash is the hash of the call's token, to check the client's (access.CallTokenOK).
@@ -254,7 +258,7 @@ func (f Found) OwnedElsewhere() bool { return f.elsewhere != nil }
 // With ownership, a call another live instance runs is found too: OwnedElsewhere.
 func (s *Floor) Find(ctx context.Context, id string) (Found, bool) {
 	c, e, o := s.findCall(ctx, id)
-	return Found{c: c, ended: e, elsewhere: o}, c != nil || e != nil || o != nil
+	return Found{c: c, ended: e, elsewhere: o, arrival: s.arrivals.Add(1)}, c != nil || e != nil || o != nil
 }
 
 // Serve attaches the trainee's websocket to a call found by Find and reads it until it
@@ -266,5 +270,5 @@ func (s *Floor) Serve(ws *websocket.Conn, f Found, after int64) {
 		s.serveEnded(ws, f.ended, after)
 		return
 	}
-	s.attachConn(ws, f.c, after, false)
+	s.attachConn(ws, f.c, after, false, f.arrival)
 }

@@ -254,7 +254,7 @@ func (s *Floor) Listen(ws *websocket.Conn, id string, after int64) {
 		closeGone(ws)
 		return
 	}
-	s.attachConn(ws, c, after, true)
+	s.attachConn(ws, c, after, true, 0)
 }
 
 func closeGone(ws *websocket.Conn) {
@@ -263,10 +263,11 @@ func closeGone(ws *websocket.Conn) {
 }
 
 // attachConn attaches a websocket to call c (as the trainee's or a supervisor's) and
-// reads it until it closes.
-func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor bool) {
+// reads it until it closes. arrival orders the trainee's connections (Found.arrival).
+func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor bool, arrival uint64) {
 	k := newConn(ws, c, c.log)
 	k.supervisor = supervisor
+	k.arrival = arrival
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
