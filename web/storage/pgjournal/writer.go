@@ -2,14 +2,14 @@ package pgjournal
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-sim/switchboard/web/storage/groupcommit"
 )
 
 // Group commit, as in web/storage/sqlitejournal. Every write is a request to one writer goroutine,
@@ -39,35 +39,13 @@ const batchTimeout = 30 * time.Second
 // maxRetries bounds the reruns of a batch after deadlocks or serialization failures.
 const maxRetries = 3
 
-// errClosed is returned by writes after Close.
-var errClosed = errors.New("journal is closed")
-
 // op is one write: it runs inside the batch's transaction.
 type op func(ctx context.Context, tx pgx.Tx) error
 
-// request is a write waiting for the writer.
-type request struct {
-	ctx   context.Context
-	op    op
-	state atomic.Int32 // reqPending → reqTaken (by the writer) or reqAbandoned (by the caller)
-	done  chan error   // buffered: the writer never blocks on it
-}
-
-const (
-	reqPending int32 = iota
-	reqTaken
-	reqAbandoned
-)
-
 // writer runs the batches.
 type writer struct {
-	pool     *pgxpool.Pool
-	maxBatch int
-
-	mu      sync.RWMutex // held for reading while sending to reqs; for writing to close it
-	closed  bool
-	reqs    chan *request
-	stopped chan struct{}
+	pool *pgxpool.Pool
+	q    *groupcommit.Queue[op]
 
 	observer atomic.Pointer[func(writes int, took time.Duration)]
 }
@@ -76,100 +54,22 @@ func startWriter(_ context.Context, pool *pgxpool.Pool, maxBatch int) (*writer, 
 	if maxBatch < 1 {
 		return nil, fmt.Errorf("batch size %d < 1", maxBatch)
 	}
-	w := &writer{
-		pool:     pool,
-		maxBatch: maxBatch,
-		reqs:     make(chan *request, writeQueue),
-		stopped:  make(chan struct{}),
-	}
-	go w.run()
+	w := &writer{pool: pool}
+	w.q = groupcommit.Start(maxBatch, writeQueue, w.commit)
 	return w, nil
 }
 
-// do submits o and waits for the commit that makes it durable. If ctx ends before the
-// writer takes the request, nothing is written and ctx's error is returned; once taken, the
-// request is committed (or refused) and do waits for that outcome, so a nil error always
-// means durable and a non-nil one never hides a write.
-func (w *writer) do(ctx context.Context, o op) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	r := &request{ctx: ctx, op: o, done: make(chan error, 1)}
-	w.mu.RLock()
-	if w.closed {
-		w.mu.RUnlock()
-		return errClosed
-	}
-	select {
-	case w.reqs <- r:
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		return ctx.Err()
-	}
-	w.mu.RUnlock()
-	select {
-	case err := <-r.done:
-		return err
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(reqPending, reqAbandoned) {
-			return ctx.Err()
-		}
-		return <-r.done // taken: its outcome is on its way
-	}
-}
+// do submits o and waits for the commit that makes it durable (groupcommit.Queue.Do: a
+// nil error always means durable, and a non-nil one never hides a write).
+func (w *writer) do(ctx context.Context, o op) error { return w.q.Do(ctx, o) }
 
 // close stops taking requests and lets the writer finish those queued.
-func (w *writer) close() {
-	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		close(w.reqs)
-	}
-	w.mu.Unlock()
-	<-w.stopped
-}
+func (w *writer) close() { w.q.Close() }
 
-// run is the writer goroutine.
-func (w *writer) run() {
-	defer close(w.stopped)
-	batch := make([]*request, 0, w.maxBatch)
-	for first := range w.reqs {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < w.maxBatch {
-			select {
-			case r, ok := <-w.reqs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		w.commit(batch)
-		clear(batch)
-	}
-}
-
-// commit takes the batch's requests, runs them in one transaction and answers each.
-func (w *writer) commit(batch []*request) {
+// commit runs the batch in one transaction (the queue's Commit) and sets each write's
+// outcome in errs, running the batch again without a write whose statement failed.
+func (w *writer) commit(live []op, errs []error) {
 	start := time.Now()
-	live := batch[:0:0]
-	for _, r := range batch {
-		if !r.state.CompareAndSwap(reqPending, reqTaken) {
-			continue // abandoned by its caller
-		}
-		if err := r.ctx.Err(); err != nil {
-			r.done <- err
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
-	errs := make([]error, len(live))
 	skip := make([]bool, len(live)) // answered already (its statement failed)
 	retries := 0
 	for {
@@ -181,20 +81,16 @@ func (w *writer) commit(batch []*request) {
 					(*o)(len(live), time.Since(start))
 				}
 			}
-			for i, r := range live {
-				r.done <- errs[i]
-			}
 			return
 		case failed >= 0 && !retryable(err):
 			errs[failed], skip[failed] = err, true // run the others again without it
 		case retryable(err) && retries < maxRetries:
 			retries++
 		default:
-			for i, r := range live {
+			for i := range live {
 				if !skip[i] {
 					errs[i] = err
 				}
-				r.done <- errs[i]
 			}
 			return
 		}
@@ -205,7 +101,7 @@ func (w *writer) commit(batch []*request) {
 // the transaction committed (errs then holds each request's outcome: nil or the refusal of its
 // checks), or the error that rolled it back and the index of the request whose statement
 // failed (-1 when no single request is to blame: begin, commit, a lost connection).
-func (w *writer) try(live []*request, errs []error, skip []bool) (failed, wrote int, err error) {
+func (w *writer) try(live []op, errs []error, skip []bool) (failed, wrote int, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	tx, err := w.pool.Begin(ctx)
@@ -213,11 +109,11 @@ func (w *writer) try(live []*request, errs []error, skip []bool) (failed, wrote 
 		return -1, 0, fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	for i, r := range live {
+	for i, o := range live {
 		if skip[i] {
 			continue
 		}
-		errs[i] = r.op(ctx, tx)
+		errs[i] = o(ctx, tx)
 		if errs[i] == nil {
 			wrote++
 			continue

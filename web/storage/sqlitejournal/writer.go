@@ -5,9 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/switchboard-sim/switchboard/web/storage/groupcommit"
 )
 
 // Group commit. Every write (Create, Append, Finish, the outbox's) is a request to one
@@ -32,25 +33,8 @@ const MaxBatch = 1024
 // writeQueue is the number of writes that may wait for the writer before callers block.
 const writeQueue = 4096
 
-// errClosed is returned by writes after Close.
-var errClosed = errors.New("journal is closed")
-
 // op is one write: it runs on the writer's connection inside the batch's transaction.
 type op func(w *writer) error
-
-// request is a write waiting for the writer.
-type request struct {
-	ctx   context.Context
-	op    op
-	state atomic.Int32 // reqPending → reqTaken (by the writer) or reqAbandoned (by the caller)
-	done  chan error   // buffered: the writer never blocks on it
-}
-
-const (
-	reqPending int32 = iota
-	reqTaken
-	reqAbandoned
-)
 
 // CommitObserver is told about each committed batch: how many writes it held (including
 // those refused by their checks) and how long BEGIN … COMMIT took. (An alias, so that the
@@ -59,14 +43,9 @@ type CommitObserver = func(writes int, took time.Duration)
 
 // writer owns the write connection and its prepared statements.
 type writer struct {
-	conn     *sql.Conn
-	stmts    map[string]*sql.Stmt
-	maxBatch int
-
-	mu      sync.RWMutex // held for reading while sending to reqs; for writing to close it
-	closed  bool
-	reqs    chan *request
-	stopped chan struct{}
+	conn  *sql.Conn
+	stmts map[string]*sql.Stmt
+	q     *groupcommit.Queue[op]
 	// committed gets a value (if it has room) after each commit, for the checkpointer.
 	committed chan struct{}
 
@@ -80,15 +59,11 @@ func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error)
 		return nil, err
 	}
 	w := &writer{
-		conn:     conn,
-		stmts:    make(map[string]*sql.Stmt),
-		maxBatch: maxBatch,
-		reqs:     make(chan *request, writeQueue),
-		stopped:  make(chan struct{}),
-
+		conn:      conn,
+		stmts:     make(map[string]*sql.Stmt),
 		committed: make(chan struct{}, 1),
 	}
-	go w.run()
+	w.q = groupcommit.Start(maxBatch, writeQueue, w.commit)
 	return w, nil
 }
 
@@ -124,48 +99,14 @@ func (w *writer) queryRow(query string, args ...any) (*sql.Row, error) {
 	return s.QueryRow(args...), nil
 }
 
-// do submits o and waits for the commit that makes it durable. If ctx ends before the
-// writer takes the request, nothing is written and ctx's error is returned; once taken, the
-// request is committed (or refused) and do waits for that outcome, so a nil error always
-// means durable and a non-nil one never hides a write.
-func (w *writer) do(ctx context.Context, o op) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	r := &request{ctx: ctx, op: o, done: make(chan error, 1)}
-	w.mu.RLock()
-	if w.closed {
-		w.mu.RUnlock()
-		return errClosed
-	}
-	select {
-	case w.reqs <- r:
-	case <-ctx.Done():
-		w.mu.RUnlock()
-		return ctx.Err()
-	}
-	w.mu.RUnlock()
-	select {
-	case err := <-r.done:
-		return err
-	case <-ctx.Done():
-		if r.state.CompareAndSwap(reqPending, reqAbandoned) {
-			return ctx.Err()
-		}
-		return <-r.done // taken: its outcome is on its way
-	}
-}
+// do submits o and waits for the commit that makes it durable (groupcommit.Queue.Do: a
+// nil error always means durable, and a non-nil one never hides a write).
+func (w *writer) do(ctx context.Context, o op) error { return w.q.Do(ctx, o) }
 
 // close stops taking requests, lets the writer finish those queued, and closes the
 // statements and the connection.
 func (w *writer) close() error {
-	w.mu.Lock()
-	if !w.closed {
-		w.closed = true
-		close(w.reqs)
-	}
-	w.mu.Unlock()
-	<-w.stopped
+	w.q.Close()
 	var errs []error
 	for _, s := range w.stmts {
 		errs = append(errs, s.Close())
@@ -174,61 +115,15 @@ func (w *writer) close() error {
 	return errors.Join(errs...)
 }
 
-// run is the writer goroutine.
-func (w *writer) run() {
-	defer close(w.stopped)
-	batch := make([]*request, 0, w.maxBatch)
-	errs := make([]error, 0, w.maxBatch)
-	for first := range w.reqs {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < w.maxBatch {
-			select {
-			case r, ok := <-w.reqs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r)
-			default:
-				break fill
-			}
-		}
-		errs = errs[:0]
-		w.commit(batch, &errs)
-		for i, r := range batch {
-			if r != nil {
-				r.done <- errs[i]
-			}
-		}
-		clear(batch)
-	}
-}
-
-// commit runs the batch in one transaction; errs gets one error per request. Requests
-// their callers abandoned are set to nil in batch and skipped.
-func (w *writer) commit(batch []*request, errs *[]error) {
+// commit runs the batch in one transaction (the queue's Commit): errs gets each write's
+// outcome.
+func (w *writer) commit(ops []op, errs []error) {
 	start := time.Now()
 	ctx := context.Background()
-	live := 0
-	for i, r := range batch {
-		if !r.state.CompareAndSwap(reqPending, reqTaken) || r.ctx.Err() != nil {
-			if r.state.Load() == reqTaken { // taken but its context ended: refuse it
-				r.done <- r.ctx.Err()
-			}
-			batch[i] = nil
-			*errs = append(*errs, nil)
-			continue
-		}
-		live++
-		*errs = append(*errs, nil)
-	}
-	if live == 0 {
-		return
-	}
 	fail := func(err error) {
-		for i := range batch {
-			if batch[i] != nil && (*errs)[i] == nil {
-				(*errs)[i] = err
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
 			}
 		}
 	}
@@ -237,12 +132,9 @@ func (w *writer) commit(batch []*request, errs *[]error) {
 		return
 	}
 	ok := 0
-	for i, r := range batch {
-		if r == nil {
-			continue
-		}
-		if err := r.op(w); err != nil {
-			(*errs)[i] = err
+	for i, o := range ops {
+		if err := o(w); err != nil {
+			errs[i] = err
 			continue
 		}
 		ok++
@@ -263,6 +155,6 @@ func (w *writer) commit(batch []*request, errs *[]error) {
 	default:
 	}
 	if o := w.observer.Load(); o != nil {
-		(*o)(live, time.Since(start))
+		(*o)(len(ops), time.Since(start))
 	}
 }
