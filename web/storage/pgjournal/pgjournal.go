@@ -171,6 +171,13 @@ var migrations = []string{
 	// 4: a track assigned to one trainee, overriding the team's (web/accounts), as in the
 	// SQLite journal's schema 7.
 	`ALTER TABLE accounts ADD COLUMN track text NOT NULL DEFAULT '';`,
+	// 5: settings every instance shares (settings.go): the studio's secrets, the peers'
+	// token. A value is written once (the first instance to need it) and then only read.
+	`CREATE TABLE settings (
+		key     text COLLATE "C" NOT NULL PRIMARY KEY,
+		value   text NOT NULL,
+		created timestamptz NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
