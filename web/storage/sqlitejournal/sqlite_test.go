@@ -656,8 +656,8 @@ func TestSourcesStoredOnce(t *testing.T) {
 		assert.Equal(t, want, c.Sources)
 	}
 	// A row written by schema 3: sources inline, no key.
-	_, err := d.wr.conn.ExecContext(ctx, `INSERT INTO calls (id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash)
-		VALUES ('old', 's', 't', 'h', '[{"path":"o.yaml","data":"aWQ6IG8K"}]', 1, 'x', 0, '2026-01-01T00:00:00.000000000Z', '')`)
+	_, err := d.wr.conn.ExecContext(ctx, `INSERT INTO calls (id, scenario_id, title, hash, sources, seed, trainee, coach, created, token_hash, n)
+		VALUES ('old', 's', 't', 'h', '[{"path":"o.yaml","data":"aWQ6IG8K"}]', 1, 'x', 0, '2026-01-01T00:00:00.000000000Z', '', 1000)`)
 	require.NoError(t, err)
 	c, _, _, err := d.Load(ctx, "old")
 	require.NoError(t, err)
@@ -665,4 +665,126 @@ func TestSourcesStoredOnce(t *testing.T) {
 	list, err := d.List(ctx, journal.Filter{})
 	require.NoError(t, err)
 	require.Len(t, list, 5)
+}
+
+// TestMigrateEntriesToAppendOrder builds a file at schema 7 (entries keyed by the call's
+// text id) with the released migration steps, fills it the way that schema's journal did,
+// and opens it: every call loads with the same entries in order, appends carry on after
+// each call's last seq with the duplicate, gap and finished checks intact, and new calls
+// get numbers after the old ones.
+func TestMigrateEntriesToAppendOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v7.db")
+	old, err := sql.Open("sqlite", dsn(path, nil))
+	require.NoError(t, err)
+	for v := range 7 {
+		_, err := old.Exec(migrations[v])
+		require.NoError(t, err, "step %d", v+1)
+	}
+	_, err = old.Exec(fmt.Sprintf("PRAGMA application_id = %d; PRAGMA user_version = 7", applicationID))
+	require.NoError(t, err)
+	_, err = old.Exec(`INSERT INTO sources (key, data) VALUES ('k', '[{"path":"a.yaml","data":"aWQ6IGEK"}]')`)
+	require.NoError(t, err)
+	ids := []string{"zeta", "alpha", "mid", "empty", "done"}
+	for i, id := range ids {
+		var result any
+		if id == "done" {
+			result = `{"ending":"x","outcome":"won","ended":"2026-01-01T00:01:00Z"}`
+		}
+		_, err := old.Exec(`INSERT INTO calls (id, scenario_id, title, hash, sources, sources_key, seed, trainee, coach, created, token_hash, result)
+			VALUES (?, 's', 't', 'h', '', 'k', ?, 'x', 0, ?, '', ?)`, id, i, fmt.Sprintf("2026-01-01T00:00:0%d.000000000Z", i), result)
+		require.NoError(t, err)
+	}
+	want := map[string][]journal.Entry{}
+	// Interleaved, as live calls write them; some entries have no client id.
+	for seq := int64(1); seq <= 40; seq++ {
+		for _, id := range []string{"zeta", "alpha", "mid", "done"} {
+			if id == "mid" && seq > 7 {
+				continue
+			}
+			e := journal.Entry{Seq: seq, ClientID: fmt.Sprint("c", seq), Event: engine.Event{Type: engine.EventSay, At: seq * 100, Text: id + " says " + strconv.FormatInt(seq, 10), Index: int(seq % 3)}}
+			if seq%5 == 0 {
+				e.ClientID = ""
+				e.Event = engine.Event{Type: engine.EventTimeout, At: seq * 100}
+			}
+			var cid any
+			if e.ClientID != "" {
+				cid = e.ClientID
+			}
+			_, err := old.Exec(`INSERT INTO entries (call_id, seq, client_id, type, at, text, idx) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+				id, e.Seq, cid, string(e.Event.Type), e.Event.At, e.Event.Text, e.Event.Index)
+			require.NoError(t, err)
+			want[id] = append(want[id], e)
+		}
+	}
+	require.NoError(t, old.Close())
+
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	var v int
+	require.NoError(t, d.r.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v))
+	require.Equal(t, SchemaVersion, v)
+	for _, id := range ids {
+		c, es, r, err := d.Load(ctx, id)
+		require.NoError(t, err, id)
+		assert.Equal(t, id, c.ID)
+		assert.Equal(t, []engine.SourceFile{{Path: "a.yaml", Data: []byte("id: a\n")}}, c.Sources)
+		assert.Equal(t, want[id], es, id)
+		assert.Equal(t, id == "done", r != nil, id)
+	}
+	// Appends carry on from each call's last seq.
+	next := func(seq int64, client string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: client, Event: engine.Event{Type: engine.EventSay, At: seq * 100, Text: "more"}}
+	}
+	require.NoError(t, d.Append(ctx, "zeta", next(41, "new")))
+	require.NoError(t, d.Append(ctx, "mid", next(8, "c9")))
+	require.NoError(t, d.Append(ctx, "empty", next(1, "c1")))
+	require.ErrorIs(t, d.Append(ctx, "alpha", next(41, "c3")), journal.ErrDuplicate, "a client id recorded before the migration")
+	require.ErrorIs(t, d.Append(ctx, "alpha", next(40, "other")), journal.ErrSeqGap)
+	require.ErrorIs(t, d.Append(ctx, "alpha", next(42, "other")), journal.ErrSeqGap)
+	require.ErrorIs(t, d.Append(ctx, "done", next(41, "other")), journal.ErrFinished)
+	require.ErrorIs(t, d.Append(ctx, "nobody", next(1, "other")), journal.ErrNotFound)
+	_, es, _, err := d.Load(ctx, "zeta")
+	require.NoError(t, err)
+	assert.Equal(t, append(want["zeta"], next(41, "new")), es)
+
+	// A new call is numbered after the old ones and works like them.
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "new", Created: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}))
+	require.NoError(t, d.Append(ctx, "new", next(1, "c1")))
+	var n, maxOld int64
+	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT n FROM calls WHERE id = 'new'").Scan(&n))
+	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT max(n) FROM calls WHERE id != 'new'").Scan(&maxOld))
+	assert.Equal(t, maxOld+1, n)
+
+	// The file is consistent: no dangling reference, no damaged index.
+	var check string
+	require.NoError(t, d.r.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&check))
+	assert.Equal(t, "ok", check)
+	rows, err := d.r.QueryContext(ctx, "PRAGMA foreign_key_check")
+	require.NoError(t, err)
+	assert.False(t, rows.Next(), "foreign_key_check finds nothing")
+	require.NoError(t, rows.Close())
+}
+
+// TestEntriesSafetyNets: the schema itself refuses what appendEntry's checks refuse, so a
+// bug there cannot record a gap or a duplicate client id.
+func TestEntriesSafetyNets(t *testing.T) {
+	d := openTemp(t)
+	defer d.Close()
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: 1, ClientID: "c1", Event: engine.Event{Type: engine.EventAnswer}}))
+	var n int64
+	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT n FROM calls WHERE id = 'a'").Scan(&n))
+	ins := func(seq int64, client any) error {
+		_, err := d.wr.conn.ExecContext(ctx, `INSERT INTO entries (call, seq, client_id, type, at, text, idx) VALUES (?, ?, ?, 'say', 0, '', 0)`, n, seq, client)
+		return err
+	}
+	assert.ErrorContains(t, ins(3, "c3"), "not one more than the call's last", "a gap")
+	assert.ErrorContains(t, ins(1, "c9"), "not one more than the call's last", "a repeated seq")
+	assert.ErrorContains(t, ins(2, "c1"), "UNIQUE", "a repeated client id")
+	require.NoError(t, ins(2, nil))
+	require.NoError(t, ins(3, nil), "entries without a client id may repeat NULL")
+	var head int64
+	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT seq FROM heads WHERE call = ?", n).Scan(&head))
+	assert.Equal(t, int64(3), head)
 }
