@@ -118,7 +118,7 @@ func (d *DB) Release(ctx context.Context, l journal.Lease) error {
 
 // AppendLeased implements journal.Leases.
 func (d *DB) AppendLeased(ctx context.Context, l journal.Lease, e journal.Entry) error {
-	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error { return appendEntry(ctx, tx, l.CallID, &l, e) })
+	err := d.wr.doAppend(ctx, &appendOp{callID: l.CallID, lease: &l, entry: e})
 	if err != nil {
 		return fmt.Errorf("pgjournal: append seq %d to call %q (epoch %d): %w", e.Seq, l.CallID, l.Epoch, err)
 	}

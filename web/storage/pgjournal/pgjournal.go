@@ -427,7 +427,7 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 // journal.ErrNotFound, ErrDuplicate (the client id is already recorded for the call),
 // ErrFinished, ErrSeqGap (e.Seq is not one more than the last).
 func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
-	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error { return appendEntry(ctx, tx, callID, nil, e) })
+	err := d.wr.doAppend(ctx, &appendOp{callID: callID, entry: e})
 	if err != nil {
 		return fmt.Errorf("pgjournal: append seq %d to call %q: %w", e.Seq, callID, err)
 	}

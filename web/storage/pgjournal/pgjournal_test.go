@@ -330,12 +330,14 @@ func BenchmarkGroupCommit(b *testing.B) {
 	for _, mode := range []struct {
 		name     string
 		maxBatch int
-	}{{"one-per-tx", 1}, {"group", MaxBatch}} {
-		for _, calls := range []int{16, 256} {
+		serial   bool
+	}{{"one-per-tx", 1, true}, {"group-serial", MaxBatch, true}, {"group", MaxBatch, false}} {
+		for _, calls := range []int{16, 256, 2048} {
 			b.Run(fmt.Sprintf("%s/calls=%d", mode.name, calls), func(b *testing.B) {
 				d, err := open(ctx, pgtest.Schema(b), mode.maxBatch)
 				require.NoError(b, err)
 				defer d.Close()
+				d.wr.serialAppends = mode.serial
 				var batches, writes atomic.Int64
 				d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
 				for c := range calls {
