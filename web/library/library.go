@@ -7,6 +7,12 @@
 // is kept as a revision outside the folder, whether the studio or another editor changed
 // it. Watch notices edits made on disk within a second.
 //
+// With several instances (serve --database), OpenShared makes the folder a mirror of a
+// store they share (libstore.Store, in PostgreSQL): saves go to the store first and fail
+// with ErrConflict when another instance changed the file meanwhile; other instances'
+// changes reach the folder within SharedApplyWithin; revisions live in the store. See
+// shared.go.
+//
 // A *Library is safe for concurrent use.
 package library
 
@@ -122,33 +128,24 @@ type Library struct {
 	gen      uint64
 	subs     map[chan struct{}]struct{}
 	onChange []func()
+
+	shared *sharing // nil for a folder of its own (see shared.go)
 }
 
 // Open scans dir (which must exist) and keeps revisions in revDir (created if missing).
 func Open(dir, revDir string, log *slog.Logger) (*Library, error) {
-	if log == nil {
-		log = slog.Default()
-	}
-	info, err := os.Stat(dir)
+	l, err := newLibrary(dir, log)
 	if err != nil {
-		return nil, fmt.Errorf("scenario folder: %w", err)
-	}
-	if !info.IsDir() {
-		return nil, fmt.Errorf("scenario folder: %s is not a folder", dir)
+		return nil, err
 	}
 	if err := os.MkdirAll(revDir, 0o755); err != nil {
 		return nil, fmt.Errorf("revisions folder: %w", err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		return nil, fmt.Errorf("scenario folder: %w", err)
 	}
 	revRoot, err := os.OpenRoot(revDir)
 	if err != nil {
 		return nil, fmt.Errorf("revisions folder: %w", err)
 	}
-	l := &Library{dir: dir, root: root, revDir: revDir, revRoot: revRoot, fsys: folderFS{root}, log: log,
-		files: map[string][]byte{}, entries: map[string]*Entry{}, subs: map[chan struct{}]struct{}{}}
+	l.revDir, l.revRoot = revDir, revRoot
 	l.saveMu.Lock()
 	jobs, err := l.rescanLocked()
 	l.saveMu.Unlock()
@@ -350,6 +347,9 @@ func (l *Library) Save(p string, data []byte, base string) error {
 }
 
 func (l *Library) saveLocked(p string, data []byte, base string) ([]testJob, error) {
+	if l.shared != nil {
+		return l.saveSharedLocked(p, data, base)
+	}
 	cur, err := l.root.ReadFile(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -518,6 +518,9 @@ func (l *Library) rescanLocked() ([]testJob, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the scenario folder: %w", err)
 	}
+	if l.shared != nil {
+		l.pushLocked(files)
+	}
 
 	l.mu.RLock()
 	old, oldEntries := l.files, l.entries
@@ -533,8 +536,9 @@ func (l *Library) rescanLocked() ([]testJob, error) {
 		if !engine.IsScenarioFile(p) && !isTestFile(p) {
 			packsChanged = true
 		}
-		if ok {
-			// Changed by someone: keep what it was (the studio's Save already did).
+		if ok && l.shared == nil {
+			// Changed by someone: keep what it was (the studio's Save already did; with a
+			// shared library, the store keeps revisions).
 			if err := l.keepRevision(p, ob, oldEntries[p]); err != nil {
 				l.log.Warn("keeping a revision", "path", p, "err", err)
 			}
@@ -640,15 +644,16 @@ func (l *Library) build(p string, data []byte, prev *Entry, files map[string][]b
 // lastPassing looks through the newest revisions of p for one that passes lint: the
 // version trainees get when the server starts with a draft on disk.
 func (l *Library) lastPassing(p string) *engine.Scenario {
-	ids, err := l.revIDs(p)
+	revs, err := l.Revisions(p)
 	if err != nil {
 		return nil
 	}
-	for i, id := range ids {
+	for i, rv := range revs {
 		if i == revisionsSearched {
 			break
 		}
-		data, err := os.ReadFile(filepath.Join(l.revFolder(p), revName(id)))
+		id := rv.ID
+		data, err := l.Revision(p, id)
 		if err != nil {
 			continue
 		}

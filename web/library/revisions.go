@@ -145,6 +145,9 @@ func (l *Library) Revisions(p string) ([]Revision, error) {
 	if err := CheckPath(p); err != nil {
 		return nil, err
 	}
+	if l.shared != nil {
+		return l.sharedRevisions(p)
+	}
 	ids, err := l.revIDs(p)
 	if err != nil {
 		return nil, err
@@ -166,6 +169,9 @@ func (l *Library) Revisions(p string) ([]Revision, error) {
 func (l *Library) Revision(p, id string) ([]byte, error) {
 	if err := CheckPath(p); err != nil {
 		return nil, err
+	}
+	if l.shared != nil {
+		return l.sharedRevision(p, id)
 	}
 	if _, err := strconv.ParseUint(id, 10, 64); err != nil {
 		return nil, fmt.Errorf("%w: revision %q", ErrNotFound, id)

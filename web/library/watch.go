@@ -22,8 +22,13 @@ const (
 
 // Watch rescans the folder when files in it change, until ctx is done. Edits show up
 // within settle (plus the scan) of the last write. Where the operating system cannot
-// watch the folder it polls every pollEvery instead.
+// watch the folder it polls every pollEvery instead. A shared library (OpenShared) also
+// follows the store: changes made on other instances reach the folder within
+// SharedApplyWithin.
 func (l *Library) Watch(ctx context.Context) {
+	if l.shared != nil {
+		go l.follow(ctx)
+	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		l.log.Warn("cannot watch the scenario folder; polling it instead", "err", err)

@@ -178,6 +178,36 @@ var migrations = []string{
 		value   text NOT NULL,
 		created timestamptz NOT NULL
 	);`,
+	// 6: the scenario library every instance mirrors into its folder (library.go): its
+	// files (a deleted one stays as a tombstone), their replaced versions, and the studio's
+	// sign-in sessions (ids as hex SHA-256 only).
+	`CREATE TABLE library_files (
+		path     text COLLATE "C" NOT NULL PRIMARY KEY,
+		content  bytea,                      -- NULL for a tombstone
+		hash     text NOT NULL,              -- hex SHA-256 of content; '' for a tombstone
+		deleted  boolean NOT NULL,
+		modified timestamptz NOT NULL,
+		author   text NOT NULL,              -- instance (and role) that wrote it
+		version  bigint NOT NULL UNIQUE CHECK (version >= 1)
+	);
+	CREATE TABLE library_revisions (
+		id      bigserial PRIMARY KEY,       -- newer revisions have higher ids
+		path    text COLLATE "C" NOT NULL,
+		content bytea NOT NULL,
+		hash    text NOT NULL,
+		saved   timestamptz NOT NULL,
+		author  text NOT NULL,
+		lint    text NOT NULL DEFAULT '',   -- 'passed', 'errors' or '' (unknown)
+		errors  integer NOT NULL DEFAULT 0
+	);
+	CREATE INDEX library_revisions_by_path ON library_revisions (path, id DESC);
+	CREATE TABLE studio_sessions (
+		token_hash text COLLATE "C" NOT NULL PRIMARY KEY,
+		role       text NOT NULL,
+		created    timestamptz NOT NULL,
+		expires    timestamptz NOT NULL
+	);
+	CREATE INDEX studio_sessions_by_expiry ON studio_sessions (expires);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
