@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ const (
 	loadAnswerMin  = time.Second      // and answers after 1–3 s of ringing
 	loadAnswerSpan = 2 * time.Second
 	loadProgress   = 2 * time.Second // progress line period
+	// loadMaxInstances bounds --instances: servers loadgen starts on one PostgreSQL.
+	loadMaxInstances = 8
 )
 
 // loadReplies are the simulated trainees' messages.
@@ -58,13 +61,17 @@ Each trainee starts a call, answers after 1-3 s of ringing, then says something 
 a call that ends is replaced by a new one. A level ramps up to N trainees, holds them for the
 steady window, and reports: calls held, errors by kind, turn latency (say sent -> first word
 of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and open files
-(read from /proc), then the same for the echo. Loopback only. Without --url it starts
-'switchboard serve' (this binary) itself, with its journal in --data.`)
+(read from /proc; with several servers, summed), then the same for the echo. Loopback
+only. Without --url it starts 'switchboard serve' (this binary) itself, with its journal in
+--data, or --instances servers sharing the PostgreSQL database --database; trainee i plays
+on server i mod N.`)
 	levelsFlag := fs.String("levels", "100,1000", "comma-separated numbers of simultaneous trainees (at most 19,900 each, 8 levels)")
 	ramp := fs.Duration("ramp", 10*time.Second, "time to connect a level's trainees")
 	steady := fs.Duration("steady", 30*time.Second, "measured window once a level is connected")
-	target := fs.String("url", "", "a running server (loopback), e.g. http://127.0.0.1:8080; needs --pid for its RSS and CPU")
-	pid := fs.Int("pid", 0, "the running server's process id (with --url)")
+	target := fs.String("url", "", "running servers (loopback), comma-separated, e.g. http://127.0.0.1:8080; needs --pid for their RSS and CPU")
+	pidFlag := fs.String("pid", "", "the running servers' process ids, comma-separated, in --url's order")
+	instances := fs.Int("instances", 1, "servers to start (without --url); more than one needs --database")
+	database := fs.String("database", "", "PostgreSQL URL for the servers loadgen starts (default: SQLite in --data)")
 	scenario := fs.String("scenario", "cheese-shop", "the scenario the trainees play")
 	data := fs.String("data", "", "journal folder of the server loadgen starts (default: a temporary folder, removed after)")
 	echo := fs.Bool("echo", true, "also run the echo baseline at each level")
@@ -100,16 +107,41 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 	case *replyMin < 100*time.Millisecond || *replyMax < *replyMin:
 		fmt.Fprintln(env.stderr, "switchboard loadgen: want 100ms <= --reply-min <= --reply-max")
 		return 2
-	case (*target == "") != (*pid == 0):
+	case (*target == "") != (*pidFlag == ""):
 		fmt.Fprintln(env.stderr, "switchboard loadgen: --url and --pid go together")
 		return 2
+	case *instances < 1 || *instances > loadMaxInstances:
+		fmt.Fprintf(env.stderr, "switchboard loadgen: --instances must be from 1 to %d\n", loadMaxInstances)
+		return 2
+	case *instances > 1 && *database == "":
+		fmt.Fprintln(env.stderr, "switchboard loadgen: several --instances share a journal only on PostgreSQL: give --database")
+		return 2
+	case *target != "" && (*instances > 1 || *database != ""):
+		fmt.Fprintln(env.stderr, "switchboard loadgen: --instances and --database are for the servers loadgen starts, not with --url")
+		return 2
+	}
+	var targets []string
+	var pids []int
+	if *target != "" {
+		targets = strings.Split(*target, ",")
+		for _, f := range strings.Split(*pidFlag, ",") {
+			p, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || p < 1 {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: --pid: %q is not a process id\n", f)
+				return 2
+			}
+			pids = append(pids, p)
+		}
+		if len(pids) != len(targets) {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: %d --url but %d --pid\n", len(targets), len(pids))
+			return 2
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	maxLevel := slices.Max(levels)
-	var ours *child
-	if *target == "" {
+	if targets == nil {
 		dir := *data
 		if dir == "" {
 			tmp, err := os.MkdirTemp("", "switchboard-loadgen")
@@ -120,23 +152,38 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 			defer os.RemoveAll(tmp)
 			dir = tmp
 		}
-		var err error
-		ours, err = startChild(ctx, "Switchboard is ready on ", "serve", "--addr", "127.0.0.1:0", "--data", dir,
-			"--max-calls", strconv.Itoa(maxLevel+maxLevel/10+10), "--log-level", "warn")
-		if err != nil {
-			fmt.Fprintf(env.stderr, "switchboard loadgen: starting the server: %v\n", err)
-			return 1
+		perServer := maxLevel / *instances
+		for i := range *instances {
+			sdir := dir
+			if *instances > 1 {
+				sdir = filepath.Join(dir, fmt.Sprint("server-", i+1))
+			}
+			args := []string{"serve", "--addr", "127.0.0.1:0", "--data", sdir,
+				"--max-calls", strconv.Itoa(perServer + perServer/10 + 10), "--log-level", "warn"}
+			if *database != "" {
+				args = append(args, "--database", *database)
+			}
+			ours, err := startChild(ctx, "Switchboard is ready on ", args...)
+			if err != nil {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: starting server %d: %v\n", i+1, err)
+				return 1
+			}
+			defer ours.stop()
+			targets, pids = append(targets, ours.url), append(pids, ours.pid)
 		}
-		defer ours.stop()
-		*target, *pid = ours.url, ours.pid
 	}
-	base, err := url.Parse(strings.TrimSuffix(*target, "/"))
-	if err != nil || base.Scheme != "http" || !isLoopback(base.Hostname()) {
-		fmt.Fprintf(env.stderr, "switchboard loadgen: --url must be http:// on a loopback address, got %q\n", *target)
-		return 2
+	var bases []*url.URL
+	for _, t := range targets {
+		base, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(t), "/"))
+		if err != nil || base.Scheme != "http" || !isLoopback(base.Hostname()) {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: --url must be http:// on a loopback address, got %q\n", t)
+			return 2
+		}
+		bases = append(bases, base)
 	}
 	var echoChild *child
 	if *echo {
+		var err error
 		echoChild, err = startChild(ctx, "echo on ", "loadgen", "--echo-serve", "127.0.0.1:0")
 		if err != nil {
 			fmt.Fprintf(env.stderr, "switchboard loadgen: starting the echo server: %v\n", err)
@@ -145,20 +192,20 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 		defer echoChild.stop()
 	}
 
-	fmt.Fprintf(env.stdout, "loadgen: server %s (pid %d), scenario %s, levels %v, ramp %v, steady %v\n",
-		base, *pid, *scenario, levels, *ramp, *steady)
+	fmt.Fprintf(env.stdout, "loadgen: servers %v (pids %v), scenario %s, levels %v, ramp %v, steady %v\n",
+		bases, pids, *scenario, levels, *ramp, *steady)
 	var rows []levelResult
 	for _, n := range levels {
 		if ctx.Err() != nil {
 			break
 		}
-		r := runLevel(ctx, env.stdout, "ours", n, *ramp, *steady, *pid, func(rnd *rand.Rand, st *levelStats) trainee {
-			return &callTrainee{base: base, scenario: *scenario, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
+		r := runLevel(ctx, env.stdout, "ours", n, *ramp, *steady, pids, func(i int, rnd *rand.Rand, st *levelStats) trainee {
+			return &callTrainee{base: bases[i%len(bases)], scenario: *scenario, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
 		})
 		rows = append(rows, r)
 		if echoChild != nil && ctx.Err() == nil {
 			eu, _ := url.Parse(echoChild.url)
-			rows = append(rows, runLevel(ctx, env.stdout, "echo", n, *ramp, *steady, echoChild.pid, func(rnd *rand.Rand, st *levelStats) trainee {
+			rows = append(rows, runLevel(ctx, env.stdout, "echo", n, *ramp, *steady, []int{echoChild.pid}, func(_ int, rnd *rand.Rand, st *levelStats) trainee {
 				return &echoTrainee{base: eu, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
 			}))
 		}
@@ -314,6 +361,20 @@ type procSample struct {
 	valid bool
 }
 
+// readProcs sums readProc over pids (when is the last one's; valid if all are).
+func readProcs(pids []int) procSample {
+	var sum procSample
+	for i, pid := range pids {
+		p := readProc(pid)
+		sum.rss += p.rss
+		sum.cpu += p.cpu
+		sum.fds += p.fds
+		sum.when = p.when
+		sum.valid = p.valid && (i == 0 || sum.valid)
+	}
+	return sum
+}
+
 func readProc(pid int) procSample {
 	s := procSample{when: time.Now()}
 	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
@@ -366,17 +427,17 @@ type levelResult struct {
 }
 
 // runLevel ramps n trainees up over ramp, measures for steady, and stops them.
-func runLevel(ctx context.Context, out io.Writer, kind string, n int, ramp, steady time.Duration, pid int,
-	mk func(*rand.Rand, *levelStats) trainee) levelResult {
+func runLevel(ctx context.Context, out io.Writer, kind string, n int, ramp, steady time.Duration, pids []int,
+	mk func(int, *rand.Rand, *levelStats) trainee) levelResult {
 	st := &levelStats{errs: map[string]int{}}
-	idle := readProc(pid)
+	idle := readProcs(pids)
 	lctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	began := time.Now()
 	progress := time.NewTicker(loadProgress)
 	defer progress.Stop()
 	line := func(phase string) {
-		p := readProc(pid)
+		p := readProcs(pids)
 		st.mu.Lock()
 		nerr := 0
 		for _, v := range st.errs {
@@ -404,12 +465,12 @@ func runLevel(ctx context.Context, out io.Writer, kind string, n int, ramp, stea
 		if ctx.Err() != nil {
 			break
 		}
-		t := mk(rand.New(rand.NewPCG(uint64(n), uint64(i))), st)
+		t := mk(i, rand.New(rand.NewPCG(uint64(n), uint64(i))), st)
 		wg.Go(func() { t.run(lctx) })
 	}
 	// Steady window.
 	st.measuring.Store(true)
-	start := readProc(pid)
+	start := readProcs(pids)
 	end := time.After(steady)
 	minHeld := int64(n)
 steadyLoop:
@@ -425,7 +486,7 @@ steadyLoop:
 		}
 	}
 	st.measuring.Store(false)
-	fin := readProc(pid)
+	fin := readProcs(pids)
 	minHeld = min(minHeld, st.connected.Load())
 	cancel()
 	wg.Wait()

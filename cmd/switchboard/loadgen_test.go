@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/web/storage/pgjournal/pgtest"
 )
 
 func TestLoadgenFlagErrors(t *testing.T) {
@@ -23,6 +25,11 @@ func TestLoadgenFlagErrors(t *testing.T) {
 		{[]string{"--url", "http://example.org", "--pid", "1"}, "loopback"},
 		{[]string{"extra"}, "no arguments expected"},
 		{[]string{"--reply-min", "2s", "--reply-max", "1s"}, "--reply-min <= --reply-max"},
+		{[]string{"--instances", "2"}, "give --database"},
+		{[]string{"--instances", "9", "--database", "postgres://x"}, "--instances must be from 1 to 8"},
+		{[]string{"--url", "http://127.0.0.1:1,http://127.0.0.1:2", "--pid", "1"}, "2 --url but 1 --pid"},
+		{[]string{"--url", "http://127.0.0.1:1", "--pid", "one"}, `"one" is not a process id`},
+		{[]string{"--url", "http://127.0.0.1:1", "--pid", "1", "--database", "postgres://x"}, "not with --url"},
 	} {
 		r := runCLI(t, nil, append([]string{"loadgen"}, tc.args...)...)
 		assert.Equal(t, 2, r.code, "%v", tc.args)
@@ -46,4 +53,25 @@ func TestLoadgenSmallRun(t *testing.T) {
 		assert.Equal(t, "none", strings.TrimSpace(row[4]), "%s: errors", kind)
 	}
 	assert.Contains(t, text, "steady", "progress lines")
+}
+
+// TestLoadgenInstancesOnPostgres: loadgen starts two servers sharing one PostgreSQL
+// database and spreads its trainees over both; all are held, turns are measured, and the
+// servers' resources are summed.
+func TestLoadgenInstancesOnPostgres(t *testing.T) {
+	db := pgtest.Schema(t)
+	bin := binary(t)
+	out, err := exec.Command(bin, "loadgen", "--instances", "2", "--database", db, "--levels", "4",
+		"--ramp", "1s", "--steady", "6s", "--reply-min", "1s", "--reply-max", "2s", "--echo=false").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	text := string(out)
+	servers := regexp.MustCompile(`loadgen: servers \[(\S+) (\S+)\] \(pids \[(\d+) (\d+)\]\)`).FindStringSubmatch(text)
+	require.NotNil(t, servers, "two servers in:\n%s", text)
+	assert.NotEqual(t, servers[1], servers[2])
+	row := regexp.MustCompile(`(?m)^\| ours \| 4 \| (\d+) \| \d+ \| (\d+) \|.*\| ([^|]*) \|$`).FindStringSubmatch(text)
+	require.NotNil(t, row, "no row in:\n%s", text)
+	assert.Equal(t, "4", row[1], "all 4 held")
+	assert.NotEqual(t, "0", row[2], "turns measured")
+	assert.Equal(t, "none", strings.TrimSpace(row[3]), "errors")
+	assert.NotContains(t, text, "| echo |", "no echo rows with --echo=false")
 }
