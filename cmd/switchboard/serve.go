@@ -60,7 +60,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
 	database := fs.String("database", "", "keep the call journal in PostgreSQL: postgres://user:password@host:port/dbname\n(default: SQLite in DATA/"+journalFile+"); prefer the environment variable, which keeps the\npassword out of the process list [SWITCHBOARD_DATABASE]")
-	leaseTTL := fs.Duration("lease-ttl", live.DefaultLeaseTTL, "with --database: how long an instance's hold on its calls lasts without renewal (renewed\nevery third of it); a killed instance's calls are taken over after about this long [SWITCHBOARD_LEASE_TTL]")
+	leaseTTL := fs.Duration("lease-ttl", live.DefaultLeaseTTL, "with --database: how long an instance's hold on its calls lasts without renewal (renewed\nevery third of it); a killed instance's calls are adopted by the others after about this long, and\neach instance looks for such calls every third of it [SWITCHBOARD_LEASE_TTL]")
 	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
 	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
@@ -145,6 +145,7 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 2
 	}
 	go srv.KeepLeases(ctx)
+	go srv.AdoptOrphans(ctx) // calls of instances that died or drained, even if nobody reconnects to them
 	go lib.Watch(ctx)
 	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log, BaseURL: *baseURL})
 	if err != nil {

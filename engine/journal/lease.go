@@ -21,6 +21,11 @@ import (
 // clocks should agree to well within the lease's time to live, or calls are taken over
 // early (never unsafely). Every method is safe for concurrent use.
 type Leases interface {
+	// CreateLeased is Create and Acquire in one step: the call is recorded with owner's
+	// lease (epoch 1, until now+ttl), so that no other instance ever sees it open without
+	// an owner (Unowned would list it, and an adoption sweep take it, while its creator
+	// was still setting it up). ErrExists when the id is taken; nothing changes then.
+	CreateLeased(ctx context.Context, c Call, owner string, now time.Time, ttl time.Duration) (Lease, error)
 	// Acquire takes callID's lease for owner until now+ttl: when the call has no lease,
 	// when owner holds it already (a renewal: same epoch), or when the lease expired at or
 	// before now (a takeover: the epoch goes up by one). ErrLeased when another owner's
@@ -74,6 +79,23 @@ func DecideAcquire(cur *Lease, callID, owner string, now time.Time, ttl time.Dur
 }
 
 var _ Leases = (*Memory)(nil)
+
+// CreateLeased implements Leases.
+func (m *Memory) CreateLeased(ctx context.Context, c Call, owner string, now time.Time, ttl time.Duration) (Lease, error) {
+	if err := m.lock(ctx); err != nil {
+		return Lease{}, fmt.Errorf("journal: create call %q: %w", c.ID, err)
+	}
+	defer m.mu.Unlock()
+	if _, ok := m.calls[c.ID]; ok {
+		return Lease{}, fmt.Errorf("journal: create call %q: %w", c.ID, ErrExists)
+	}
+	l, err := DecideAcquire(nil, c.ID, owner, now, ttl)
+	if err != nil { // cannot happen: nobody holds a call that did not exist
+		return Lease{}, fmt.Errorf("journal: create call %q: %w", c.ID, err)
+	}
+	m.calls[c.ID] = &memCall{call: cloneCall(c), clients: make(map[string]struct{}), lease: &l}
+	return l, nil
+}
 
 // Acquire implements Leases.
 func (m *Memory) Acquire(ctx context.Context, callID, owner string, now time.Time, ttl time.Duration) (Lease, error) {

@@ -32,7 +32,7 @@ func newMetrics(s *Server) *metrics {
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_batch_writes",
 			Help: "Writes committed per journal transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 	}
-	m.reg.MustRegister(m.live.MessagesIn, m.live.MessagesOut, m.live.Errors, m.live.Turn, m.commit, m.batch,
+	m.reg.MustRegister(m.live.MessagesIn, m.live.MessagesOut, m.live.Errors, m.live.Turn, m.live.Recovered, m.commit, m.batch,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_live_calls",
 			Help: "Calls held in memory (open calls; studio calls until 10 minutes after their end)."},
 			func() float64 { return float64(s.LiveCalls()) }),

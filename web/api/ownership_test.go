@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -79,6 +81,7 @@ func TestOwnershipLiveAndDeadOwner(t *testing.T) {
 	cb := b.dial(t, r.WS+"&after=0", nil)
 	cb.until("line_end")
 	assert.Equal(t, 1, b.LiveCalls(), "B took the call over")
+	assert.Equal(t, 1.0, metricValue(t, b, `switchboard_calls_recovered_total{via="reconnect"}`))
 
 	// A still holds the call in memory: its next write is fenced and the call leaves A.
 	ca.send(map[string]any{"type": "say", "id": "stale", "text": "I'm sorry, here is a refund."})
@@ -129,6 +132,7 @@ func TestOwnershipDrain(t *testing.T) {
 	n, err := b.Recover(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "B recovers the released call at once")
+	assert.Equal(t, 1.0, metricValue(t, b, `switchboard_calls_recovered_total{via="start"}`))
 	cb := b.dial(t, r.WS+"&after=0", nil)
 	cb.send(map[string]any{"type": "hangup", "id": "h"})
 	assert.True(t, strings.Contains(string(cb.until("end").Raw), `"hangup"`))
@@ -172,4 +176,23 @@ func TestOwnershipFullServerReleases(t *testing.T) {
 	renewed, err := j.Renew(ctx, "b", time.Now(), time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, 1, renewed, "B renews only the call it runs")
+}
+
+// metricValue reads one series from ts's /metrics.
+func metricValue(t *testing.T, ts *testServer, series string) float64 {
+	t.Helper()
+	resp, err := ts.client.Get(ts.url + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			require.NoError(t, err, line)
+			return v
+		}
+	}
+	t.Fatalf("no series %s in:\n%s", series, body)
+	return 0
 }

@@ -72,7 +72,7 @@ type Options struct {
 	OnFinish func(callID string)
 	// Ownership, when set, has the server own its calls through leases in the journal,
 	// which must implement journal.Leases: for several instances sharing one journal
-	// (PostgreSQL; see live.Ownership). Run KeepLeases beside the server.
+	// (PostgreSQL; see live.Ownership). Run KeepLeases and AdoptOrphans beside the server.
 	Ownership *live.Ownership
 }
 
@@ -208,6 +208,11 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.floor.Shutdown(c
 // KeepLeases renews this instance's call leases until ctx ends (with Options.Ownership;
 // otherwise it returns at once).
 func (s *Server) KeepLeases(ctx context.Context) { s.floor.KeepLeases(ctx) }
+
+// AdoptOrphans takes over, every third of the lease TTL, the open calls of instances that
+// died or drained, until ctx ends (with Options.Ownership; otherwise it returns at once).
+// See live.Floor.AdoptOrphans.
+func (s *Server) AdoptOrphans(ctx context.Context) { s.floor.AdoptOrphans(ctx) }
 
 // ReleaseLeases gives up this instance's call leases after Shutdown (draining), so that
 // the other instances take its calls over at once; it returns how many.

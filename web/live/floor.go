@@ -51,7 +51,7 @@ type Options struct {
 	Metrics *Metrics
 	// Owned, when set, is Journal wrapped by NewOwned: the floor owns its calls through
 	// leases, for several instances sharing one journal (see ownership.go). It replaces
-	// Journal. Run KeepLeases beside the floor.
+	// Journal. Run KeepLeases and AdoptOrphans beside the floor.
 	Owned *Owned
 	// Clock is the calls' time source (nil means RealClock).
 	Clock Clock
@@ -63,6 +63,9 @@ type Metrics struct {
 	MessagesOut prometheus.Counter     // protocol messages sent to trainees
 	Errors      *prometheus.CounterVec // error messages sent on websockets, by "code"
 	Turn        prometheus.Histogram   // a client input's arrival to its outputs queued, seconds
+	// Recovered counts calls brought back into memory from the journal, by "via": start
+	// (Recover), sweep (adopted from a dead or drained instance) or reconnect.
+	Recovered *prometheus.CounterVec
 }
 
 // NewMetrics makes the live layer's metrics (not registered anywhere).
@@ -77,6 +80,9 @@ func NewMetrics(latencyBuckets []float64) *Metrics {
 		Turn: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_turn_seconds",
 			Help:    "From a client input's arrival to its outputs being handed to the connection, journal commit included.",
 			Buckets: latencyBuckets}),
+		Recovered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchboard_calls_recovered_total",
+			Help: "Open calls brought back into memory from the journal, by how: at start, by the adoption sweep (from a dead or drained instance) or on a trainee's reconnect."},
+			[]string{"via"}),
 	}
 }
 
@@ -107,6 +113,9 @@ type Floor struct {
 
 	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
 	own     *Owned        // call ownership (Options.Owned); nil for one instance
+	// unrecoverable holds the calls that failed to be rebuilt here (errBroken), which the
+	// adoption sweep skips. Under mu.
+	unrecoverable map[string]bool
 	// recent holds the last board snapshot of calls that ended and left memory, until
 	// FloorEndedKeep after their end (pruned by Board). Under mu.
 	recent map[string]*floorSnap

@@ -21,6 +21,7 @@ var (
 	errCallEnded = errors.New("the call has ended")
 	errFull      = errors.New("the server holds as many calls as it may")
 	errStopping  = errors.New("the server is stopping")
+	errBroken    = errors.New("the call cannot be rebuilt from its journal")
 )
 
 // scenarioCache shares one compiled scenario among the recovered and replayed calls that
@@ -58,10 +59,11 @@ func (s *Floor) scenarioFor(info journal.Call) (*engine.Scenario, error) {
 }
 
 // Recover brings back every open call the journal holds (after a restart or a crash), up
-// to MaxCalls: each is rebuilt from its entries; timers that fell due while the server was
-// down fire at once. It works through the calls in batches of recoverBatch, logging its
-// progress, and the server may serve meanwhile: a client that reconnects to a call not yet
-// reached has it recovered on the spot (handleWS). It returns how many calls came back.
+// to MaxCalls (with ownership: those no live lease holds): each is rebuilt from its
+// entries; timers that fell due while the server was down fire at once. It works through
+// the calls recoverWorkers at a time, logging its progress every recoverBatch calls, and
+// the server may serve meanwhile: a client that reconnects to a call not yet reached has
+// it recovered on the spot (handleWS). It returns how many calls came back.
 func (s *Floor) Recover(ctx context.Context) (int, error) {
 	if s.journal == nil {
 		return 0, nil
@@ -71,33 +73,22 @@ func (s *Floor) Recover(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("listing open calls: %w", err)
 	}
 	began := time.Now()
-	n := 0
-	for i, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return n, err
-		}
-		_, fresh, err := s.recoverCall(ctx, id)
-		switch {
-		case errors.Is(err, errFull) || errors.Is(err, errStopping):
-			s.log.Warn("not recovering the remaining open calls", "reason", err, "left", len(ids)-i)
-			return n, nil
-		case errors.Is(err, journal.ErrLeased) || errors.Is(err, journal.ErrFinished):
-			s.log.Debug("not recovering a call another instance took", "call", id, "err", err)
-		case err != nil:
-			s.log.Error("cannot recover an open call", "call", id, "err", err)
-		case fresh:
-			n++
-		}
-		if (i+1)%recoverBatch == 0 {
-			s.log.Info("recovering open calls", "done", i+1, "of", len(ids), "elapsed", time.Since(began).Round(time.Millisecond))
-		}
+	t := s.recoverAll(ctx, ids, viaStart, func(done int) {
+		s.log.Info("recovering open calls", "done", done, "of", len(ids), "elapsed", time.Since(began).Round(time.Millisecond))
+	})
+	if t.stop != nil {
+		s.log.Warn("not recovering the remaining open calls", "reason", t.stop, "left", t.left)
+	} else if t.done < len(ids) {
+		return t.fresh, ctx.Err()
 	}
-	return n, nil
+	return t.fresh, nil
 }
 
 // recoverCall brings the open call id back into memory, unless it already is; fresh tells
 // that this call did it. errCallEnded if the journal says the call has ended.
-func (s *Floor) recoverCall(ctx context.Context, id string) (c *call, fresh bool, err error) {
+// via says why, for the metrics (viaStart, viaSweep, viaReconnect). A call whose scenario
+// cannot be rebuilt or whose entries do not replay fails with errBroken.
+func (s *Floor) recoverCall(ctx context.Context, id, via string) (c *call, fresh bool, err error) {
 	s.mu.Lock()
 	c = s.calls[id]
 	s.mu.Unlock()
@@ -124,13 +115,17 @@ func (s *Floor) recoverCall(ctx context.Context, id string) (c *call, fresh bool
 	}
 	sc, err := s.scenarioFor(info)
 	if err != nil {
-		return nil, false, err
+		return nil, false, fmt.Errorf("%w: %w", errBroken, err)
 	}
 	info.Sources = sc.Sources // the same bytes (same hash), shared
 	c = newCall(s, info, sc, info.Created, s.journal, nil)
 	if err := c.replay(entries); err != nil {
-		return nil, false, fmt.Errorf("replaying it: %w", err)
+		return nil, false, fmt.Errorf("%w: replaying it: %w", errBroken, err)
 	}
+	// Nobody is connected to the call here yet: the idle limit (callIdleTimeout) counts
+	// from now, not from the call's start, so that a long call recovered or adopted is not
+	// hung up before its trainee had a chance to reconnect.
+	c.idleSince = s.clock.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
@@ -144,6 +139,7 @@ func (s *Floor) recoverCall(ctx context.Context, id string) (c *call, fresh bool
 	s.calls[id] = c
 	s.running.Add(1)
 	go c.run(s.ctx)
+	s.metrics.Recovered.WithLabelValues(via).Inc()
 	return c, true, nil
 }
 
@@ -165,7 +161,7 @@ func (s *Floor) findCall(ctx context.Context, id string) (c *call, ended *endedC
 	if c != nil || s.journal == nil {
 		return c, nil, nil
 	}
-	c, _, err := s.recoverCall(ctx, id)
+	c, _, err := s.recoverCall(ctx, id, viaReconnect)
 	if err == nil {
 		return c, nil, nil
 	}

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"LongText", testLongText},
 		{"Leases", testLeases},
 		{"LeaseTakeoverRace", testLeaseRace},
+		{"CreateLeased", testCreateLeased},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -955,4 +956,46 @@ func testLeaseRace(t *testing.T, j journal.Journal) {
 			require.ErrorIs(t, err, journal.ErrFenced, "instance %d", i)
 		}
 	}
+}
+
+// testCreateLeased: a call created with its lease is never unowned, not even for a
+// moment; it round-trips like a created call; an id taken is ErrExists and changes nothing.
+func testCreateLeased(t *testing.T, j journal.Journal) {
+	ls, ok := j.(journal.Leases)
+	if !ok {
+		t.Skip("this journal has no call ownership")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	const ttl = 10 * time.Second
+	c := newCall("c", base)
+	l, err := ls.CreateLeased(ctx, c, "instance-a", t0, ttl)
+	require.NoError(t, err)
+	assert.Equal(t, journal.Lease{CallID: "c", Owner: "instance-a", Epoch: 1, Expires: l.Expires}, l)
+	assert.True(t, l.Expires.Equal(t0.Add(ttl)), "expires %v", l.Expires)
+	got, es, res, err := j.Load(ctx, "c")
+	require.NoError(t, err)
+	sameCall(t, c, got)
+	assert.Empty(t, es)
+	assert.Nil(t, res)
+	unowned, err := ls.Unowned(ctx, t0.Add(ttl-time.Microsecond), 0)
+	require.NoError(t, err)
+	assert.Empty(t, unowned, "owned from its creation")
+	_, err = ls.Acquire(ctx, "c", "instance-b", t0.Add(time.Second), ttl)
+	require.ErrorIs(t, err, journal.ErrLeased)
+	require.NoError(t, ls.AppendLeased(ctx, l, journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventAnswer, At: 5}}),
+		"the lease fences writes like an acquired one")
+
+	other := newCall("c", base.Add(time.Hour))
+	other.Trainee = "someone else"
+	_, err = ls.CreateLeased(ctx, other, "instance-b", t0.Add(time.Hour), ttl)
+	require.ErrorIs(t, err, journal.ErrExists)
+	got, _, _, err = j.Load(ctx, "c")
+	require.NoError(t, err)
+	sameCall(t, c, got, "unchanged")
+	require.NoError(t, ls.AppendLeased(ctx, l, journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventHangup, At: 6}}),
+		"the first owner's lease is unchanged")
+	unowned, err = ls.Unowned(ctx, t0.Add(ttl), 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c"}, unowned, "it expires like any lease")
 }

@@ -56,6 +56,31 @@ func lockedLease(ctx context.Context, tx pgx.Tx, callID string) (finished bool, 
 	return finished, cur, nil
 }
 
+// CreateLeased implements journal.Leases: the call and its lease are inserted in one
+// transaction.
+func (d *DB) CreateLeased(ctx context.Context, c journal.Call, owner string, now time.Time, ttl time.Duration) (journal.Lease, error) {
+	l, err := journal.DecideAcquire(nil, c.ID, owner, now, ttl)
+	if err != nil { // cannot happen: nobody holds a call that does not exist yet
+		return journal.Lease{}, fmt.Errorf("pgjournal: create call %q: %w", c.ID, err)
+	}
+	l.Expires = l.Expires.Truncate(time.Microsecond) // what timestamptz keeps
+	ins, err := insertCall(c)
+	if err == nil {
+		err = d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+			if err := ins(ctx, tx); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO call_leases (call_id, owner, epoch, expires) VALUES ($1, $2, $3, $4)`,
+				l.CallID, l.Owner, l.Epoch, l.Expires)
+			return err
+		})
+	}
+	if err != nil {
+		return journal.Lease{}, fmt.Errorf("pgjournal: create call %q for %q: %w", c.ID, owner, err)
+	}
+	return l, nil
+}
+
 // Acquire implements journal.Leases.
 func (d *DB) Acquire(ctx context.Context, callID, owner string, now time.Time, ttl time.Duration) (journal.Lease, error) {
 	var got journal.Lease

@@ -421,13 +421,26 @@ func pgCode(err error) string {
 
 // Create records a new call: journal.ErrExists if the id is taken.
 func (d *DB) Create(ctx context.Context, c journal.Call) error {
+	ins, err := insertCall(c)
+	if err == nil {
+		err = d.wr.do(ctx, ins)
+	}
+	if err != nil {
+		return fmt.Errorf("pgjournal: create call %q: %w", c.ID, err)
+	}
+	return nil
+}
+
+// insertCall returns the write that records a new call (journal.ErrExists when the id is
+// taken).
+func insertCall(c journal.Call) (func(ctx context.Context, tx pgx.Tx) error, error) {
 	sources, err := json.Marshal(c.Sources)
 	if err != nil {
-		return fmt.Errorf("pgjournal: create call %q: encode sources: %w", c.ID, err)
+		return nil, fmt.Errorf("encode sources: %w", err)
 	}
 	sum := sha256.Sum256(sources)
 	key := hex.EncodeToString(sum[:])
-	err = d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+	return func(ctx context.Context, tx pgx.Tx) error {
 		// The sources are stored once per content.
 		if _, err := tx.Exec(ctx, `INSERT INTO sources (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
 			key, sources); err != nil {
@@ -445,11 +458,7 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 			return journal.ErrExists
 		}
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("pgjournal: create call %q: %w", c.ID, err)
-	}
-	return nil
+	}, nil
 }
 
 // Append records the next entry of an open call, committed with the other writes waiting

@@ -1,0 +1,199 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// Adoption of orphaned calls, for several instances sharing one journal (Ownership). An
+// instance that dies (kill -9) stops renewing its leases; one that drains (SIGTERM)
+// releases them. Either way its open calls are orphans: recorded, open, and held by no
+// live lease. Every instance with ownership sweeps for orphans every TTL/3 (AdoptOrphans)
+// and adopts them: it takes each one's lease (the journal's row lock makes exactly one
+// instance win; the others get journal.ErrLeased and skip the call quietly) and recovers
+// it into its floor, where its timers run as if it had never moved: the customer gives
+// up, hangs up, the call ends with a result. So a call continues within about TTL + TTL/3
+// of its owner's death even when nobody reconnects to it; a trainee who does reconnect,
+// to whichever instance, is served by the rules of ownership (ownership.go).
+
+// recoverWorkers is how many calls Recover and an adoption sweep bring back at once: each
+// costs a lease transaction and a journal read, which overlap (group commit).
+const recoverWorkers = 4
+
+// How a call came back into memory from the journal: the label "via" of
+// switchboard_calls_recovered_total.
+const (
+	viaStart     = "start"     // Recover, at start
+	viaSweep     = "sweep"     // the adoption sweep
+	viaReconnect = "reconnect" // a trainee reconnected to a call not in memory
+)
+
+// AdoptOrphans runs the adoption sweep (adoptOnce) until ctx ends, every TTL/3 give or
+// take a quarter at random, so that instances started together do not sweep in step. It
+// does nothing without Options.Owned. Run it beside KeepLeases.
+func (s *Floor) AdoptOrphans(ctx context.Context) {
+	if s.own == nil {
+		return
+	}
+	t := time.NewTimer(s.sweepPause())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, err := s.adoptOnce(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("looking for orphaned calls", "instance", s.own.owner, "err", err)
+		}
+		t.Reset(s.sweepPause())
+	}
+}
+
+// sweepPause is the pause before the next adoption sweep: TTL/3 ± 25%.
+func (s *Floor) sweepPause() time.Duration {
+	p := s.own.ttl / 3
+	return p*3/4 + rand.N(p/2+1)
+}
+
+// adoptOnce is one adoption sweep: it lists the orphans (journal.Leases.Unowned, at most as
+// many as the floor has room for under MaxCalls), in random order so that instances
+// sweeping at the same moment mostly take different calls, and recovers each one whose
+// lease it wins. It returns how many calls it adopted.
+func (s *Floor) adoptOnce(ctx context.Context) (int, error) {
+	if s.own == nil || s.Stopping() {
+		return 0, nil
+	}
+	room := s.room()
+	if room <= 0 {
+		return 0, nil
+	}
+	lctx, cancel := context.WithTimeout(ctx, storageTimeout)
+	ids, err := s.own.leases.Unowned(lctx, s.own.now(), room)
+	cancel()
+	if err != nil {
+		return 0, err
+	}
+	ids = s.skipUnrecoverable(ids)
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	began := time.Now()
+	t := s.recoverAll(ctx, ids, viaSweep, nil)
+	if t.fresh > 0 || t.failed > 0 {
+		s.log.Info("adopted orphaned calls", "instance", s.own.owner, "adopted", t.fresh, "orphans", len(ids),
+			"taken_by_others", t.taken, "failed", t.failed, "took", time.Since(began).Round(time.Millisecond))
+	}
+	if t.stop != nil {
+		s.log.Warn("not adopting the remaining orphaned calls", "reason", t.stop, "left", t.left)
+	}
+	return t.fresh, nil
+}
+
+// room is how many more calls the floor may hold.
+func (s *Floor) room() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxCalls - len(s.calls) - s.reserved
+}
+
+// skipUnrecoverable drops the calls this floor failed to rebuild before (errBroken: a
+// scenario that no longer compiles, entries that do not replay): a sweep would otherwise claim,
+// fail and release them every TTL/3, logging the same error each time. They stay open in
+// the journal, and a reconnect still tries them.
+func (s *Floor) skipUnrecoverable(ids []string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.unrecoverable) == 0 {
+		return ids
+	}
+	out := ids[:0]
+	for _, id := range ids {
+		if !s.unrecoverable[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// recoverTally counts what recoverAll did.
+type recoverTally struct {
+	done   int   // tried
+	fresh  int   // recovered by this call of recoverAll
+	taken  int   // another instance holds the call, or it ended meanwhile
+	failed int   // could not be recovered (logged)
+	stop   error // errFull or errStopping: the remaining calls were not tried
+	left   int   // how many were not tried
+}
+
+// recoverAll brings the calls ids back into memory (recoverCall), recoverWorkers at a
+// time, until they are done or the floor is full or stopping. progress, when set, is
+// called (under a lock) after every recoverBatch calls with how many are done.
+func (s *Floor) recoverAll(ctx context.Context, ids []string, via string, progress func(done int)) recoverTally {
+	var (
+		mu   sync.Mutex
+		t    recoverTally
+		next int
+		wg   sync.WaitGroup
+	)
+	for range min(recoverWorkers, len(ids)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if t.stop != nil || ctx.Err() != nil || next == len(ids) {
+					mu.Unlock()
+					return
+				}
+				id := ids[next]
+				next++
+				mu.Unlock()
+				_, fresh, err := s.recoverCall(ctx, id, via)
+				mu.Lock()
+				switch {
+				case errors.Is(err, errFull) || errors.Is(err, errStopping):
+					if t.stop == nil {
+						t.stop, t.left = err, len(ids)-next+1
+					}
+				case errors.Is(err, journal.ErrLeased) || errors.Is(err, journal.ErrFinished) || errors.Is(err, errCallEnded):
+					t.taken++
+					s.log.Debug("not recovering a call another instance took", "call", id, "err", err)
+				case err != nil && ctx.Err() == nil:
+					t.failed++
+					s.log.Error("cannot recover an open call", "call", id, "via", via, "err", err)
+					if errors.Is(err, errBroken) {
+						s.markUnrecoverable(id)
+					}
+				case fresh:
+					t.fresh++
+				}
+				t.done++
+				if progress != nil && t.done%recoverBatch == 0 {
+					progress(t.done)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return t
+}
+
+// maxUnrecoverable bounds the calls remembered as unrecoverable (skipUnrecoverable).
+const maxUnrecoverable = 10_000
+
+func (s *Floor) markUnrecoverable(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.unrecoverable == nil {
+		s.unrecoverable = map[string]bool{}
+	}
+	if len(s.unrecoverable) < maxUnrecoverable {
+		s.unrecoverable[id] = true
+	}
+}
