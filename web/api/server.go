@@ -363,6 +363,17 @@ func parseStartRequest(body []byte) (startRequest, error) {
 	return req, nil
 }
 
+// Retry-After of POST /api/calls's 503s (docs/protocol.md): how long a client should
+// wait before starting a call again.
+const (
+	// RetryAfterBusy answers busy: the journal catches up within a few commits once new
+	// calls stop joining its queue.
+	RetryAfterBusy = 2 * time.Second
+	// RetryAfterFull answers too_many_calls: a slot frees when a call ends, which takes
+	// minutes, so ask for a longer pause.
+	RetryAfterFull = 30 * time.Second
+)
+
 func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -411,7 +422,12 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeShutdown, err.Error())
 		return
 	case errors.Is(err, live.ErrFull):
+		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfterFull/time.Second)))
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeTooManyCalls, err.Error())
+		return
+	case errors.Is(err, live.ErrBusy):
+		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfterBusy/time.Second)))
+		WriteError(w, http.StatusServiceUnavailable, protocol.CodeBusy, err.Error())
 		return
 	case err != nil:
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, err.Error())

@@ -21,6 +21,16 @@ import (
 const (
 	DefaultMaxCalls = 1000            // live calls held in memory at once
 	storageTimeout  = 5 * time.Second // one journal write
+	// BusyBacklog is the admission limit: while this many journal writes (or more) wait
+	// for the journal's writer (journal.Backlogger: group commit, one batch holds up to
+	// 1,024), a new call is refused at once with ErrBusy instead of queueing behind them.
+	// The running calls' inputs keep the journal to themselves until it catches up.
+	BusyBacklog = 1024
+	// CreateTimeout bounds how long a new call waits for the journal to record it; past
+	// it the start is refused with ErrBusy (nothing was recorded). It is shorter than
+	// storageTimeout: a new call waits behind running calls' inputs (the low lane of
+	// web/storage/groupcommit), and its trainee can simply try again.
+	CreateTimeout = 2 * time.Second
 )
 
 // Errors of Floor.Start.
@@ -31,6 +41,9 @@ var (
 	ErrFull = errors.New("the server is at its limit of live calls; try again later")
 	// ErrStorage: the journal could not record the call or an input.
 	ErrStorage = errors.New("the call could not be saved; try again in a moment")
+	// ErrBusy: the journal is behind (BusyBacklog writes waiting, or the new call was not
+	// recorded within CreateTimeout); nothing was recorded.
+	ErrBusy = errors.New("the server is busy saving running calls; try again in a moment")
 )
 
 // Options configure a Floor.
@@ -92,6 +105,7 @@ func NewMetrics(latencyBuckets []float64) *Metrics {
 // websocket has one reader and one writer goroutine.
 type Floor struct {
 	journal  journal.Journal
+	backlog  journal.Backlogger // the journal's write queue, when it has one (admission)
 	onFinish func(callID string)
 	offered  func(id string) *engine.Scenario
 	maxCalls int
@@ -133,6 +147,9 @@ func New(opts Options) *Floor {
 	}
 	if opts.Owned != nil {
 		s.own, s.journal = opts.Owned, opts.Owned
+		s.backlog, _ = opts.Owned.Journal.(journal.Backlogger)
+	} else {
+		s.backlog, _ = s.journal.(journal.Backlogger)
 	}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -208,7 +225,7 @@ type Started struct {
 }
 
 // Start records a new call in the journal (not a debug call: those are never recorded)
-// and starts its goroutine. Its errors are ErrStopping, ErrFull and ErrStorage.
+// and starts its goroutine. Its errors are ErrStopping, ErrFull, ErrBusy and ErrStorage.
 func (s *Floor) Start(ctx context.Context, info journal.Call, sc *engine.Scenario) (Started, error) {
 	return s.start(ctx, info, sc, nil)
 }
@@ -224,6 +241,9 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	case len(s.calls)+s.reserved >= s.maxCalls:
 		s.mu.Unlock()
 		return Started{}, ErrFull
+	case debug == nil && s.backlog != nil && s.backlog.Backlog() >= BusyBacklog:
+		s.mu.Unlock()
+		return Started{}, ErrBusy
 	}
 	// The slot is reserved under the lock, before the journal write: concurrent starts
 	// cannot all pass the check while the first ones are still being written.
@@ -235,14 +255,19 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 		jr = nil
 	}
 	if jr != nil {
-		ctx, cancel := context.WithTimeout(ctx, storageTimeout)
-		err := jr.Create(ctx, info)
+		cctx, cancel := context.WithTimeout(ctx, CreateTimeout)
+		err := jr.Create(cctx, info)
+		timedOut := cctx.Err() != nil && ctx.Err() == nil
 		cancel()
 		if err != nil {
 			s.mu.Lock()
 			s.reserved--
 			s.mu.Unlock()
 			s.running.Done()
+			if timedOut && errors.Is(err, context.DeadlineExceeded) {
+				s.log.Warn("journal too slow to record a new call", "timeout", CreateTimeout)
+				return Started{}, ErrBusy
+			}
 			s.log.Error("journal create failed", "err", err)
 			return Started{}, ErrStorage
 		}

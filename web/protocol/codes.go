@@ -57,6 +57,7 @@ const (
 	CodeInternal     = "internal"       // 500: a bug or an unsupported environment
 	CodeNotSupported = "not_supported"  // 501: this server's journal cannot do it
 	CodeTooManyCalls = "too_many_calls" // 503: the live-call limit is reached
+	CodeBusy         = "busy"           // 503: the journal is behind; a new call is refused for now
 	CodeShutdown     = "shutting_down"  // 503: the server is stopping
 	// CodeOwnedElsewhere: several instances share the journal and another live one runs
 	// the call (its lease has not expired); reconnect in a moment.
@@ -102,6 +103,7 @@ var Statuses = map[string][]int{
 	CodeInternal:         {http.StatusInternalServerError},
 	CodeNotSupported:     {http.StatusNotImplemented},
 	CodeTooManyCalls:     {http.StatusServiceUnavailable},
+	CodeBusy:             {http.StatusServiceUnavailable},
 	CodeShutdown:         {http.StatusServiceUnavailable},
 	CodeOwnedElsewhere:   {http.StatusServiceUnavailable},
 }

@@ -5,6 +5,11 @@
 // outcome. A write is acknowledged after the commit that made it durable, never before;
 // while one batch commits the next one queues, so the writes per commit grow with the load.
 //
+// Writes come in two lanes: Do (inputs of running calls, their ends: what a trainee is
+// waiting for) and DoLow (new calls). A batch takes every normal write waiting before any
+// low one, so when the journal falls behind, running calls go first and new calls wait;
+// Backlog tells how far behind it is, for admission control (web/live).
+//
 // A Queue is safe for concurrent use: Do may be called from any number of goroutines, and
 // Close from any one of them. The commit function runs on the queue's goroutine only.
 package groupcommit
@@ -42,10 +47,15 @@ type Queue[Op any] struct {
 	commit   Commit[Op]
 	maxBatch int
 
-	mu      sync.RWMutex // held for reading while sending to reqs; for writing to close it
+	mu      sync.RWMutex // held for reading while sending to reqs or low; for writing to close them
 	closed  bool
-	reqs    chan *request[Op]
+	reqs    chan *request[Op] // normal lane
+	low     chan *request[Op] // low lane: taken only after every waiting normal write
 	stopped chan struct{}
+
+	// backlog counts writes submitted and not yet taken by the queue's goroutine,
+	// including callers still blocked sending to a full lane.
+	backlog atomic.Int64
 }
 
 // Start starts a queue whose batches hold at most maxBatch writes (at least 1), with room
@@ -55,6 +65,7 @@ func Start[Op any](maxBatch, queueLen int, commit Commit[Op]) *Queue[Op] {
 		commit:   commit,
 		maxBatch: max(maxBatch, 1),
 		reqs:     make(chan *request[Op], queueLen),
+		low:      make(chan *request[Op], queueLen),
 		stopped:  make(chan struct{}),
 	}
 	go q.run()
@@ -65,19 +76,37 @@ func Start[Op any](maxBatch, queueLen int, commit Commit[Op]) *Queue[Op] {
 // queue takes the write, nothing is written and ctx's error is returned; once taken, the
 // write is committed (or refused) and Do waits for that outcome, so a nil error always
 // means durable and a non-nil one never hides a write.
-func (q *Queue[Op]) Do(ctx context.Context, op Op) error {
+func (q *Queue[Op]) Do(ctx context.Context, op Op) error { return q.do(ctx, op, false) }
+
+// DoLow is Do in the low lane: the write joins a batch only when every normal write
+// waiting at the time has joined it (room permitting). For work that can wait, such as
+// starting a new call, so that it never delays the inputs of calls already running.
+func (q *Queue[Op]) DoLow(ctx context.Context, op Op) error { return q.do(ctx, op, true) }
+
+// Backlog returns how many writes, of both lanes, are waiting for the queue's goroutine
+// to take them (those being committed excluded). A backlog above a batch's size means a
+// write submitted now waits for more than one commit.
+func (q *Queue[Op]) Backlog() int { return int(q.backlog.Load()) }
+
+func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	r := &request[Op]{ctx: ctx, op: op, done: make(chan error, 1)}
+	lane := q.reqs
+	if low {
+		lane = q.low
+	}
 	q.mu.RLock()
 	if q.closed {
 		q.mu.RUnlock()
 		return ErrClosed
 	}
+	q.backlog.Add(1)
 	select {
-	case q.reqs <- r:
+	case lane <- r:
 	case <-ctx.Done():
+		q.backlog.Add(-1)
 		q.mu.RUnlock()
 		return ctx.Err()
 	}
@@ -99,6 +128,7 @@ func (q *Queue[Op]) Close() {
 	if !q.closed {
 		q.closed = true
 		close(q.reqs)
+		close(q.low)
 	}
 	q.mu.Unlock()
 	<-q.stopped
@@ -110,20 +140,30 @@ func (q *Queue[Op]) run() {
 	batch := make([]*request[Op], 0, q.maxBatch)
 	ops := make([]Op, 0, q.maxBatch)
 	errs := make([]error, 0, q.maxBatch)
-	for first := range q.reqs {
-		batch = append(batch[:0], first)
-	fill:
-		for len(batch) < q.maxBatch {
+	high, low := q.reqs, q.low // nil once closed and drained
+	for high != nil || low != nil {
+		// Every normal write waiting, then low ones while there is room; when none is
+		// waiting, the first of either lane.
+		batch, high = fill(batch[:0], high, q.maxBatch)
+		if len(batch) == 0 {
 			select {
-			case r, ok := <-q.reqs:
+			case r, ok := <-high:
 				if !ok {
-					break fill
+					high = nil
+					continue
 				}
 				batch = append(batch, r)
-			default:
-				break fill
+			case r, ok := <-low:
+				if !ok {
+					low = nil
+					continue
+				}
+				batch = append(batch, r)
 			}
+			batch, high = fill(batch, high, q.maxBatch)
 		}
+		batch, low = fill(batch, low, q.maxBatch)
+		q.backlog.Add(-int64(len(batch)))
 		// Take the writes still wanted: an abandoned one is skipped, and one taken
 		// after its context ended is refused with that error.
 		live := batch[:0]
@@ -150,6 +190,22 @@ func (q *Queue[Op]) run() {
 			clear(ops)
 		}
 		clear(batch[:cap(batch)])
-		batch = batch[:0]
 	}
+}
+
+// fill appends the requests waiting in lane to batch, up to max, without blocking; it
+// returns lane, or nil if lane is closed and drained.
+func fill[Op any](batch []*request[Op], lane chan *request[Op], max int) ([]*request[Op], chan *request[Op]) {
+	for len(batch) < max && lane != nil {
+		select {
+		case r, ok := <-lane:
+			if !ok {
+				return batch, nil
+			}
+			batch = append(batch, r)
+		default:
+			return batch, lane
+		}
+	}
+	return batch, lane
 }

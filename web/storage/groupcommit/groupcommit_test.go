@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"testing/synctest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,4 +108,95 @@ func TestClose(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	assert.ErrorIs(t, q.Do(ctx, 3), context.Canceled, "an ended context is refused before anything else")
+}
+
+// TestLowLaneWaitsForNormalWrites: when writes of both lanes are waiting, a batch takes
+// every normal write before any low one, and low ones fill the room that is left; Backlog
+// counts the writes waiting, of both lanes, until the queue takes them.
+func TestLowLaneWaitsForNormalWrites(t *testing.T) {
+	synctest.Test(t, testLowLane)
+}
+
+func testLowLane(t *testing.T) {
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	var mu sync.Mutex
+	var batches [][]int
+	q := groupcommit.Start(4, 64, func(ops []int, errs []error) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-gate
+		mu.Lock()
+		batches = append(batches, append([]int(nil), ops...))
+		mu.Unlock()
+	})
+	defer q.Close()
+
+	first := make(chan error, 1)
+	go func() { first <- q.Do(context.Background(), 0) }() // holds the writer at the gate
+	<-entered
+	require.Equal(t, 0, q.Backlog(), "the write being committed is not waiting")
+	var wg sync.WaitGroup
+	// Low writes (100+) first, then normal ones: each waits in its lane.
+	for i := range 3 {
+		wg.Go(func() { assert.NoError(t, q.DoLow(context.Background(), 100+i)) })
+	}
+	synctest.Wait() // every goroutine of the bubble is blocked
+	require.Equal(t, 3, q.Backlog())
+	for i := range 3 {
+		wg.Go(func() { assert.NoError(t, q.Do(context.Background(), 1+i)) })
+	}
+	synctest.Wait() // every goroutine of the bubble is blocked
+	require.Equal(t, 6, q.Backlog())
+	close(gate)
+	wg.Wait()
+	require.NoError(t, <-first)
+	assert.Equal(t, 0, q.Backlog())
+
+	mu.Lock()
+	defer mu.Unlock()
+	require.Len(t, batches, 3, "%v", batches)
+	assert.Equal(t, []int{0}, batches[0])
+	// Batch 2: the three normal writes, in any order, then one low write (room for 4).
+	require.Len(t, batches[1], 4)
+	assert.ElementsMatch(t, []int{1, 2, 3}, batches[1][:3])
+	assert.GreaterOrEqual(t, batches[1][3], 100)
+	require.Len(t, batches[2], 2)
+	for _, op := range batches[2] {
+		assert.GreaterOrEqual(t, op, 100)
+	}
+}
+
+// TestBacklogForgetsAbandonedSends: a caller that gives up while its lane is full is no
+// longer counted.
+func TestBacklogForgetsAbandonedSends(t *testing.T) {
+	synctest.Test(t, testBacklogAbandoned)
+}
+
+func testBacklogAbandoned(t *testing.T) {
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	q := groupcommit.Start(1, 1, func(ops []int, errs []error) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		<-gate
+	})
+	defer q.Close()
+	go func() { _ = q.Do(context.Background(), 0) }()
+	<-entered
+	go func() { _ = q.Do(context.Background(), 1) }() // fills the lane (length 1)
+	synctest.Wait()                                   // every goroutine of the bubble is blocked
+	require.Equal(t, 1, q.Backlog())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- q.Do(ctx, 2) }() // blocked sending
+	synctest.Wait()                      // every goroutine of the bubble is blocked
+	require.Equal(t, 2, q.Backlog())
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, 1, q.Backlog())
+	close(gate)
+	synctest.Wait()
 }

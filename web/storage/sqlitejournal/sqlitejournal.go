@@ -231,7 +231,10 @@ type DB struct {
 	closeErr  error
 }
 
-var _ journal.Journal = (*DB)(nil)
+var (
+	_ journal.Journal    = (*DB)(nil)
+	_ journal.Backlogger = (*DB)(nil)
+)
 
 // Open opens the journal at path, creating the file and its parent folders if missing,
 // and migrates it to SchemaVersion. The error wraps ErrCorrupt, ErrForeign or ErrTooNew
@@ -495,7 +498,11 @@ func (d *DB) Close() error {
 	return d.closeErr
 }
 
-// Create records a new call: journal.ErrExists if the id is taken.
+// Backlog implements journal.Backlogger: the writes waiting for the writer.
+func (d *DB) Backlog() int { return d.wr.q.Backlog() }
+
+// Create records a new call: journal.ErrExists if the id is taken. It waits in the write
+// queue's low lane: the inputs of running calls go first.
 func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	if err := checkTime(c.Created); err != nil {
 		return fmt.Errorf("sqlitejournal: create call %q: created: %w", c.ID, err)
@@ -506,7 +513,7 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	}
 	sum := sha256.Sum256(sources)
 	key := hex.EncodeToString(sum[:])
-	err = d.wr.do(ctx, func(w *writer) error {
+	err = d.wr.doLow(ctx, func(w *writer) error {
 		// The sources are stored once per content: when they are there already this
 		// finds them and writes nothing.
 		if _, err := w.exec(`INSERT INTO sources (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,

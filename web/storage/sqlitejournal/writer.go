@@ -103,6 +103,10 @@ func (w *writer) queryRow(query string, args ...any) (*sql.Row, error) {
 // nil error always means durable, and a non-nil one never hides a write).
 func (w *writer) do(ctx context.Context, o op) error { return w.q.Do(ctx, o) }
 
+// doLow is do in the queue's low lane (new calls): it joins a batch after every write
+// of running calls waiting at the time.
+func (w *writer) doLow(ctx context.Context, o op) error { return w.q.DoLow(ctx, o) }
+
 // close stops taking requests, lets the writer finish those queued, and closes the
 // statements and the connection.
 func (w *writer) close() error {
