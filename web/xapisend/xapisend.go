@@ -2,7 +2,10 @@
 // statements, through the journal's outbox: a call is enqueued when it ends and stays due
 // until the LRS has accepted its statements, with growing pauses between attempts. An LRS
 // that is slow or down never blocks a call and never loses a report; a report sent twice
-// is harmless because statement ids are stable.
+// is harmless because statement ids are stable. Several instances' senders may share one
+// outbox (PostgreSQL): each round claims the reports it sends (journal.Outbox.Due), so two
+// senders do not send the same report at the same time, and a sender that dies leaves its
+// claimed reports to the others once journal.OutboxClaim has passed.
 //
 // A Sender's Notify is safe for concurrent use; Run is called once.
 package xapisend
@@ -28,7 +31,8 @@ import (
 // Timing of the sender.
 const (
 	DefaultPoll    = 5 * time.Second  // how often due reports are looked for without a notice
-	requestTimeout = 15 * time.Second // one POST to the LRS
+	requestTimeout = 15 * time.Second // one POST to the LRS (at most: a Config.Client's shorter timeout counts)
+	loadAllowance  = 5 * time.Second  // reading a call from the journal to build its statements
 	firstRetry     = 2 * time.Second  // pause after the first failure; doubles each time
 	maxRetry       = 10 * time.Minute // longest pause between attempts
 	batchCalls     = 20               // calls reported per round
@@ -50,8 +54,12 @@ type Config struct {
 
 // Sender sends reports.
 type Sender struct {
-	cfg    Config
-	wake   chan struct{}
+	cfg  Config
+	wake chan struct{}
+	// budget is how long after claiming a batch (journal.Outbox.Due) a send may still
+	// start: the claim lasts journal.OutboxClaim, and a send must end before it lapses,
+	// or another instance's sender may send the same report at the same time.
+	budget time.Duration
 	mu     sync.Mutex
 	queued []string // notified, not yet in the outbox
 }
@@ -74,7 +82,11 @@ func New(cfg Config) (*Sender, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Sender{cfg: cfg, wake: make(chan struct{}, 1)}, nil
+	timeout := cfg.Client.Timeout
+	if timeout <= 0 || timeout > requestTimeout {
+		timeout = requestTimeout
+	}
+	return &Sender{cfg: cfg, wake: make(chan struct{}, 1), budget: journal.OutboxClaim - timeout - loadAllowance}, nil
 }
 
 // Notify tells the sender a call has ended. It never blocks.
@@ -119,14 +131,21 @@ func (s *Sender) Round(ctx context.Context, now time.Time) int {
 			break
 		}
 	}
-	due, err := s.cfg.Outbox.Due(ctx, now, batchCalls)
+	due, err := s.cfg.Outbox.Due(ctx, now, batchCalls) // claimed for journal.OutboxClaim
 	if err != nil {
 		s.cfg.Logger.Error("xapi: cannot read the outbox", "err", err)
 		return 0
 	}
+	claimed := time.Now()
 	sent := 0
-	for _, it := range due {
+	for i, it := range due {
 		if ctx.Err() != nil {
+			return sent
+		}
+		if time.Since(claimed) > s.budget {
+			// Their claim lapses before a send could end: leave them to the next round
+			// (of this sender or another), once the claim has lapsed.
+			s.cfg.Logger.Warn("xapi: reports left for a later round (the LRS is slow)", "left", len(due)-i)
 			return sent
 		}
 		if err := s.send(ctx, it.CallID); err != nil {

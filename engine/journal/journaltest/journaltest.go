@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"ConcurrentSameCall", testConcurrentSameCall},
 		{"CancelledContext", testCancelled},
 		{"Outbox", testOutbox},
+		{"OutboxClaims", testOutboxClaims},
 		{"Notes", testNotes},
 		{"Summaries", testSummaries},
 		{"SharedSources", testSharedSources},
@@ -651,7 +652,8 @@ func testCancelled(t *testing.T, j journal.Journal) {
 }
 
 // testOutbox checks the journal's Outbox, when it has one: enqueue is idempotent, Due
-// returns what is due oldest first, Retry postpones, Sent removes for good.
+// returns what is due oldest first and claims it (not due again until OutboxClaim has
+// passed), Retry postpones, Sent removes for good.
 func testOutbox(t *testing.T, j journal.Journal) {
 	o, ok := j.(journal.Outbox)
 	if !ok {
@@ -659,6 +661,7 @@ func testOutbox(t *testing.T, j journal.Journal) {
 	}
 	ctx := context.Background()
 	t0 := base.UTC()
+	claim := journal.OutboxClaim
 	require.NoError(t, o.Enqueue(ctx, "b", t0.Add(time.Second)))
 	require.NoError(t, o.Enqueue(ctx, "a", t0))
 	require.NoError(t, o.Enqueue(ctx, "a", t0.Add(time.Hour)), "enqueueing again changes nothing")
@@ -668,33 +671,105 @@ func testOutbox(t *testing.T, j journal.Journal) {
 		}
 		return out
 	}
-	due, err := o.Due(ctx, t0.Add(time.Second), 10)
+	due, err := o.Due(ctx, t0, 10)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a", "b"}, ids(due))
-	due, err = o.Due(ctx, t0, 10)
-	require.NoError(t, err)
-	assert.Equal(t, []string{"a"}, ids(due), "b is not due yet")
-
-	require.NoError(t, o.Retry(ctx, "a", t0.Add(time.Minute), "LRS answered 503"))
+	require.Equal(t, []string{"a"}, ids(due), "b is not due yet")
+	assert.True(t, due[0].Due.Equal(t0), "the due time before the claim: %v", due[0].Due)
+	assert.Zero(t, due[0].Attempts)
 	due, err = o.Due(ctx, t0.Add(time.Second), 10)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"b"}, ids(due), "a retried is due later")
-	due, err = o.Due(ctx, t0.Add(time.Minute), 1)
+	assert.Equal(t, []string{"b"}, ids(due), "a is claimed")
+	due, err = o.Due(ctx, t0.Add(time.Second), 10)
 	require.NoError(t, err)
-	require.Len(t, due, 1, "limit")
-	require.NoError(t, o.Sent(ctx, "b", t0.Add(time.Minute)))
-	due, err = o.Due(ctx, t0.Add(time.Hour), 10)
+	assert.Empty(t, due, "both are claimed")
+
+	require.NoError(t, o.Retry(ctx, "a", t0.Add(time.Minute), "LRS answered 503"))
+	due, err = o.Due(ctx, t0.Add(time.Minute-time.Second), 10)
+	require.NoError(t, err)
+	assert.Empty(t, due, "a retried is due later")
+	due, err = o.Due(ctx, t0.Add(time.Minute), 10)
 	require.NoError(t, err)
 	require.Equal(t, []string{"a"}, ids(due))
 	assert.Equal(t, 1, due[0].Attempts)
 	assert.Equal(t, "LRS answered 503", due[0].LastError)
 	assert.True(t, due[0].Due.Equal(t0.Add(time.Minute)))
-	require.NoError(t, o.Enqueue(ctx, "b", t0), "enqueueing a sent call again changes nothing")
-	due, err = o.Due(ctx, t0.Add(time.Hour), 0)
+
+	require.NoError(t, o.Sent(ctx, "b", t0.Add(time.Minute)))
+	due, err = o.Due(ctx, t0.Add(time.Hour), 10)
 	require.NoError(t, err)
-	assert.Equal(t, []string{"a"}, ids(due), "a sent call is never due again; limit 0 means the default")
+	require.Equal(t, []string{"a"}, ids(due), "a's claim lapsed (its sender died): due again; b was sent")
+	assert.True(t, due[0].Due.Equal(t0.Add(time.Minute+claim)), "due when its claim lapsed: %v", due[0].Due)
+
+	require.NoError(t, o.Enqueue(ctx, "c", t0))
+	require.NoError(t, o.Enqueue(ctx, "d", t0))
+	require.NoError(t, o.Enqueue(ctx, "b", t0), "enqueueing a sent call again changes nothing")
+	late := t0.Add(2 * time.Hour)
+	due, err = o.Due(ctx, late, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"c"}, ids(due), "limit")
+	due, err = o.Due(ctx, late, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"d", "a"}, ids(due), "oldest first; a sent call is never due again; limit 0 means the default")
 	assert.ErrorIs(t, o.Sent(ctx, "nope", t0), journal.ErrNotFound)
 	assert.ErrorIs(t, o.Retry(ctx, "nope", t0, ""), journal.ErrNotFound)
+}
+
+// testOutboxClaims: senders claiming at the same time (instances sharing the outbox) get
+// disjoint calls, together all of those due; a claimed call is due again, to anyone, once
+// OutboxClaim has passed without Sent or Retry.
+func testOutboxClaims(t *testing.T, j journal.Journal) {
+	o, ok := j.(journal.Outbox)
+	if !ok {
+		t.Skip("this journal has no outbox")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	const n, senders, batch = 60, 4, 4
+	for i := range n {
+		require.NoError(t, o.Enqueue(ctx, fmt.Sprintf("call-%02d", i), t0.Add(time.Duration(i)*time.Millisecond)))
+	}
+	now := t0.Add(time.Second)
+	got := make([][]string, senders)
+	errs := make([]error, senders)
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Go(func() {
+			for {
+				due, err := o.Due(ctx, now, batch)
+				if err != nil {
+					errs[s] = err
+					return
+				}
+				if len(due) == 0 {
+					return
+				}
+				for _, it := range due {
+					got[s] = append(got[s], it.CallID)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for s := range senders {
+		require.NoError(t, errs[s], "sender %d", s)
+		for _, id := range got[s] {
+			seen[id]++
+			assert.Equal(t, 1, seen[id], "%s claimed twice", id)
+		}
+	}
+	assert.Len(t, seen, n, "every call due was claimed by one sender")
+	due, err := o.Due(ctx, now, 0)
+	require.NoError(t, err)
+	assert.Empty(t, due, "all claimed")
+	due, err = o.Due(ctx, now.Add(journal.OutboxClaim-time.Millisecond), 0)
+	require.NoError(t, err)
+	assert.Empty(t, due, "claimed until now+OutboxClaim")
+	require.NoError(t, o.Sent(ctx, "call-00", now))
+	require.NoError(t, o.Retry(ctx, "call-01", now.Add(time.Hour), "refused"))
+	due, err = o.Due(ctx, now.Add(journal.OutboxClaim), 0)
+	require.NoError(t, err)
+	assert.Len(t, due, n-2, "unfinished claims lapse; the sent and the retried calls are not due")
 }
 
 func testSummaries(t *testing.T, j journal.Journal) {

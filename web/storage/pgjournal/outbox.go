@@ -3,6 +3,8 @@ package pgjournal
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,13 +24,19 @@ func (d *DB) Enqueue(ctx context.Context, callID string, now time.Time) error {
 	return nil
 }
 
-// Due implements journal.Outbox.
+// Due implements journal.Outbox: one statement selects the calls due with FOR UPDATE SKIP
+// LOCKED (rows another instance is claiming at that moment are skipped, not waited for)
+// and moves their next attempt journal.OutboxClaim ahead, so that instances sharing the
+// outbox claim disjoint calls.
 func (d *DB) Due(ctx context.Context, now time.Time, limit int) ([]journal.OutboxItem, error) {
 	if limit <= 0 {
 		limit = journal.DefaultLimit
 	}
-	rows, err := d.pool.Query(ctx, `SELECT call_id, attempts, last_error, due FROM outbox
-		WHERE sent IS NULL AND due <= $1 ORDER BY due, call_id LIMIT $2`, now, limit)
+	rows, err := d.pool.Query(ctx, `WITH c AS (
+			SELECT call_id, due FROM outbox WHERE sent IS NULL AND due <= $1
+			ORDER BY due, call_id LIMIT $2 FOR UPDATE SKIP LOCKED)
+		UPDATE outbox o SET due = $3 FROM c WHERE o.call_id = c.call_id
+		RETURNING o.call_id, o.attempts, o.last_error, c.due`, now, limit, now.Add(journal.OutboxClaim))
 	if err != nil {
 		return nil, fmt.Errorf("pgjournal: outbox: %w", err)
 	}
@@ -40,6 +48,12 @@ func (d *DB) Due(ctx context.Context, now time.Time, limit int) ([]journal.Outbo
 	if err != nil {
 		return nil, fmt.Errorf("pgjournal: outbox: %w", err)
 	}
+	slices.SortFunc(items, func(a, b journal.OutboxItem) int {
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+		return strings.Compare(a.CallID, b.CallID)
+	})
 	return items, nil
 }
 

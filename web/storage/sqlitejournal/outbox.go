@@ -22,31 +22,50 @@ func (d *DB) Enqueue(ctx context.Context, callID string, now time.Time) error {
 	return nil
 }
 
-// Due implements journal.Outbox.
+// Due implements journal.Outbox: the calls due are read and claimed (their next attempt
+// moved journal.OutboxClaim ahead) in one write transaction.
 func (d *DB) Due(ctx context.Context, now time.Time, limit int) ([]journal.OutboxItem, error) {
 	if limit <= 0 {
 		limit = journal.DefaultLimit
 	}
-	rows, err := d.r.QueryContext(ctx, `SELECT call_id, attempts, last_error, due FROM outbox
-		WHERE sent IS NULL AND due <= ? ORDER BY due, call_id LIMIT ?`, formatTime(now), limit)
-	if err != nil {
-		return nil, fmt.Errorf("sqlitejournal: outbox: %w", classify(err))
-	}
-	defer rows.Close()
 	var items []journal.OutboxItem
-	for rows.Next() {
-		var it journal.OutboxItem
-		var due string
-		if err := rows.Scan(&it.CallID, &it.Attempts, &it.LastError, &due); err != nil {
-			return nil, fmt.Errorf("sqlitejournal: outbox: %w", err)
+	err := d.wr.do(ctx, func(w *writer) error {
+		items = items[:0]
+		s, err := w.stmt(`SELECT call_id, attempts, last_error, due FROM outbox
+			WHERE sent IS NULL AND due <= ? ORDER BY due, call_id LIMIT ?`)
+		if err != nil {
+			return classify(err)
 		}
-		if it.Due, err = time.Parse(timeLayout, due); err != nil {
-			return nil, fmt.Errorf("sqlitejournal: outbox: due %q: %w", due, err)
+		rows, err := s.Query(formatTime(now), limit)
+		if err != nil {
+			return classify(err)
 		}
-		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlitejournal: outbox: %w", classify(err))
+		defer rows.Close()
+		for rows.Next() {
+			var it journal.OutboxItem
+			var due string
+			if err := rows.Scan(&it.CallID, &it.Attempts, &it.LastError, &due); err != nil {
+				return err
+			}
+			if it.Due, err = time.Parse(timeLayout, due); err != nil {
+				return fmt.Errorf("due %q: %w", due, err)
+			}
+			items = append(items, it)
+		}
+		if err := rows.Err(); err != nil {
+			return classify(err)
+		}
+		if len(items) == 0 {
+			return nil
+		}
+		// The same rows as the SELECT: the writer's connection is the only one writing.
+		_, err = w.exec(`UPDATE outbox SET due = ? WHERE call_id IN (SELECT call_id FROM outbox
+			WHERE sent IS NULL AND due <= ? ORDER BY due, call_id LIMIT ?)`,
+			formatTime(now.Add(journal.OutboxClaim)), formatTime(now), limit)
+		return classify(err)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("sqlitejournal: outbox: %w", err)
 	}
 	return items, nil
 }
