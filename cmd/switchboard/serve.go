@@ -27,6 +27,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/accounts"
 	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/library"
+	"github.com/switchboard-sim/switchboard/web/library/libstore"
 	"github.com/switchboard-sim/switchboard/web/live"
 	"github.com/switchboard-sim/switchboard/web/storage/pgjournal"
 	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
@@ -58,15 +59,15 @@ func cmdServe(env *cliEnv, args []string) int {
 	maxCalls := fs.Int("max-calls", api.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
-	data := fs.String("data", defaultDataDir, "folder for the call journal (created if missing) [SWITCHBOARD_DATA]")
-	database := fs.String("database", "", "keep the call journal in PostgreSQL: postgres://user:password@host:port/dbname\n(default: SQLite in DATA/"+journalFile+"); prefer the environment variable, which keeps the\npassword out of the process list [SWITCHBOARD_DATABASE]")
+	data := fs.String("data", defaultDataDir, "folder for the call journal, revisions and access secrets (created if missing; with\n--database only the scenario folder's mirror) [SWITCHBOARD_DATA]")
+	database := fs.String("database", "", "share PostgreSQL with other instances: postgres://user:password@host:port/dbname\n(default: SQLite in DATA/"+journalFile+"). It then holds the call journal, accounts, the\nscenario library and its revisions (mirrored into the scenario folder; a save on one\ninstance reaches the others within a second), the studio's secrets and sessions; prefer\nthe environment variable, which keeps the password out of the process list [SWITCHBOARD_DATABASE]")
 	leaseTTL := fs.Duration("lease-ttl", live.DefaultLeaseTTL, "with --database: how long an instance's hold on its calls lasts without renewal (renewed\nevery third of it); a killed instance's calls are adopted by the others after about this long, and\neach instance looks for such calls every third of it [SWITCHBOARD_LEASE_TTL]")
 	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
 	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
 	lrsPassword := fs.String("lrs-password", "", "LRS basic-auth password; prefer the environment variable [SWITCHBOARD_LRS_PASSWORD]")
-	designerSecret := fs.String("designer-secret", "", "the studio's designer secret (default: generated into DATA/access.json on first start);\nprefer the environment variable [SWITCHBOARD_DESIGNER_SECRET]")
-	supervisorSecret := fs.String("supervisor-secret", "", "the studio's supervisor secret (look, not change); prefer the environment variable\n[SWITCHBOARD_SUPERVISOR_SECRET]")
+	designerSecret := fs.String("designer-secret", "", "the studio's designer secret (default: generated into DATA/access.json on first start;\nwith --database, generated once into the database and shared by every instance; a secret\ngiven here is stored there for all); prefer the environment variable [SWITCHBOARD_DESIGNER_SECRET]")
+	supervisorSecret := fs.String("supervisor-secret", "", "the studio's supervisor secret (look, not change; kept like the designer's); prefer the\nenvironment variable [SWITCHBOARD_SUPERVISOR_SECRET]")
 	anonymous := fs.Bool("anonymous", true, "allow calls without an account (a typed name, as a single user); --anonymous=false for a team\ndeployment where trainees sign in (docs/tracks.md) [SWITCHBOARD_ANONYMOUS]")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
@@ -86,26 +87,6 @@ func cmdServe(env *cliEnv, args []string) int {
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: lvl}))
 
-	lib, err := openLibrary(*dir, *data, log)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
-		return 1
-	}
-	scs := lib.Published()
-	secrets, created, err := access.LoadSecrets(*data, access.Secrets{Designer: *designerSecret, Supervisor: *supervisorSecret})
-	if err != nil {
-		fmt.Fprintf(env.stderr, "switchboard serve: studio access: %v\n", err)
-		return 2
-	}
-	if created {
-		log.Info("studio: created access secrets", "file", filepath.Join(*data, access.SecretsFile))
-	}
-	var allowed []string
-	for _, o := range strings.Split(*origins, ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			allowed = append(allowed, o)
-		}
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	db, where, err := openStore(ctx, *database, *data)
@@ -117,6 +98,44 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 1
 	}
 	defer db.Close()
+	// With PostgreSQL, what every instance must agree on lives there too: the scenario
+	// library (mirrored into this instance's folder), the studio's secrets and sessions.
+	pg, _ := db.(*pgjournal.DB)
+	instance := instanceName()
+	var shared libstore.Store
+	if pg != nil {
+		shared = pg
+	}
+	lib, err := openLibrary(*dir, *data, log, shared, instance)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 1
+	}
+	scs := lib.Published()
+	override := access.Secrets{Designer: *designerSecret, Supervisor: *supervisorSecret}
+	var secrets access.Secrets
+	var created bool
+	if pg != nil {
+		secrets, created, err = access.LoadSharedSecrets(ctx, pg, override)
+	} else {
+		secrets, created, err = access.LoadSecrets(*data, override)
+	}
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: studio access: %v\n", err)
+		return 2
+	}
+	switch {
+	case created && pg != nil:
+		log.Info("studio: created access secrets, shared by every instance on the database", "setting", access.DesignerSecretKey)
+	case created:
+		log.Info("studio: created access secrets", "file", filepath.Join(*data, access.SecretsFile))
+	}
+	var allowed []string
+	for _, o := range strings.Split(*origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			allowed = append(allowed, o)
+		}
+	}
 	var onFinish func(string)
 	if *lrsEndpoint != "" {
 		sender, err := xapisend.New(xapisend.Config{Endpoint: *lrsEndpoint, User: *lrsUser, Password: *lrsPassword,
@@ -135,7 +154,7 @@ func cmdServe(env *cliEnv, args []string) int {
 			fmt.Fprintf(env.stderr, "switchboard serve: --lease-ttl %v: want at least %v\n", *leaseTTL, minLeaseTTL)
 			return 2
 		}
-		own = &live.Ownership{Instance: instanceName(), TTL: *leaseTTL}
+		own = &live.Ownership{Instance: instance, TTL: *leaseTTL}
 		log.Info("call ownership: this instance owns its calls through leases in the database", "instance", own.Instance, "lease_ttl", own.TTL)
 	}
 	srv, err := api.New(api.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db,
@@ -147,7 +166,11 @@ func cmdServe(env *cliEnv, args []string) int {
 	go srv.KeepLeases(ctx)
 	go srv.AdoptOrphans(ctx) // calls of instances that died or drained, even if nobody reconnects to them
 	go lib.Watch(ctx)
-	st, err := studio.New(studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log, BaseURL: *baseURL})
+	sopts := studio.Options{Library: lib, Calls: srv, Journal: db, Secrets: secrets, Logger: log, BaseURL: *baseURL}
+	if pg != nil {
+		sopts.Sessions = pg // a supervisor signed in on one instance is signed in on all
+	}
+	st, err := studio.New(sopts)
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
@@ -186,6 +209,8 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/?key=%s\n", ln.Addr(), url.QueryEscape(secrets.Designer))
 	case *designerSecret != "":
 		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret you set: --designer-secret or %s)\n", ln.Addr(), envName("designer-secret"))
+	case pg != nil:
+		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret shared by the instances: the database's settings, key %s)\n", ln.Addr(), access.DesignerSecretKey)
 	default:
 		fmt.Fprintf(env.stdout, "Designers' studio: http://%s/studio/ (sign in with the designer secret in %s)\n", ln.Addr(), filepath.Join(*data, access.SecretsFile))
 	}
@@ -319,7 +344,9 @@ func lookupEnv(env *cliEnv, name string) (string, bool) {
 
 // openLibrary opens the scenario folder: dir, or DATA/scenarios (filled with the shipped
 // library on first start). Scenarios with errors are drafts, logged with their diagnostics.
-func openLibrary(dir, data string, log *slog.Logger) (*library.Library, error) {
+// With shared (PostgreSQL), the folder mirrors the library every instance shares, and
+// revisions live in the database.
+func openLibrary(dir, data string, log *slog.Logger, shared libstore.Store, instance string) (*library.Library, error) {
 	flagName := "--scenarios"
 	if dir == "" {
 		flagName = "--data"
@@ -332,7 +359,13 @@ func openLibrary(dir, data string, log *slog.Logger) (*library.Library, error) {
 			log.Info("copied the shipped scenarios into the scenario folder", "folder", dir)
 		}
 	}
-	lib, err := library.Open(dir, filepath.Join(data, revisionsFolder), log)
+	var lib *library.Library
+	var err error
+	if shared != nil {
+		lib, err = library.OpenShared(dir, shared, instance, log)
+	} else {
+		lib, err = library.Open(dir, filepath.Join(data, revisionsFolder), log)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", flagName, err)
 	}

@@ -381,7 +381,9 @@ func (s *Studio) handleSignIn(w http.ResponseWriter, r *http.Request) {
 		s.signInPage(w, http.StatusUnauthorized, "That secret is not right.")
 		return
 	}
-	s.signIn(w, r, role)
+	if !s.signIn(w, r, role) {
+		return
+	}
 	http.Redirect(w, r, "/studio/", http.StatusSeeOther)
 }
 

@@ -22,17 +22,26 @@ func (s *Studio) requestRole(r *http.Request) access.Role {
 }
 
 // signIn starts a session for role and sets its cookie: HttpOnly, SameSite=Lax, and
-// Secure behind TLS or when the server's public URL is https.
-func (s *Studio) signIn(w http.ResponseWriter, r *http.Request, role access.Role) {
-	id := s.sessions.Create(role, time.Now())
+// Secure behind TLS or when the server's public URL is https. When the session cannot be
+// stored (a shared store that is down) it answers 503 and returns false.
+func (s *Studio) signIn(w http.ResponseWriter, r *http.Request, role access.Role) bool {
+	id, err := s.sessions.Create(role, time.Now())
+	if err != nil {
+		s.log.Error("studio: sign-in", "err", err)
+		s.signInPage(w, http.StatusServiceUnavailable, "Signing in is not possible right now (the database does not answer). Try again in a minute.")
+		return false
+	}
 	http.SetCookie(w, &http.Cookie{Name: access.CookieName, Value: id, Path: "/", MaxAge: int(access.SessionAge / time.Second),
 		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})
+	return true
 }
 
 // signOut revokes the request's session and clears its cookie.
 func (s *Studio) signOut(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(access.CookieName); err == nil {
-		s.sessions.Revoke(c.Value)
+		if err := s.sessions.Revoke(c.Value); err != nil {
+			s.log.Error("studio: sign-out", "err", err) // the cookie is cleared below all the same
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: access.CookieName, Value: "", Path: "/", MaxAge: -1,
 		HttpOnly: true, Secure: s.secure || r.TLS != nil, SameSite: http.SameSiteLaxMode})

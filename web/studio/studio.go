@@ -52,6 +52,9 @@ type Options struct {
 	// cookies are Secure (behind a TLS-terminating proxy the server itself sees http), and
 	// its origin is accepted as the studio's own.
 	BaseURL string
+	// Sessions, when set, keeps sign-in sessions where every instance sees them
+	// (PostgreSQL); otherwise they live in this process's memory.
+	Sessions access.SessionStore
 }
 
 // Studio is the studio's HTTP handler. See the package doc.
@@ -78,6 +81,9 @@ func New(o Options) (*Studio, error) {
 	}
 	s := &Studio{lib: o.Library, calls: o.Calls, journal: o.Journal, secrets: o.Secrets, log: o.Logger,
 		sessions: access.NewSessions(), throttle: access.NewThrottle()}
+	if o.Sessions != nil {
+		s.sessions = access.NewSharedSessions(o.Sessions)
+	}
 	if o.BaseURL != "" {
 		u, err := url.Parse(o.BaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -197,7 +203,9 @@ func (s *Studio) page(h http.Handler) http.Handler {
 				s.signInPage(w, http.StatusUnauthorized, "That link is not valid (any more). Paste the current secret, or ask for a new link.")
 				return
 			}
-			s.signIn(w, r, role)
+			if !s.signIn(w, r, role) {
+				return
+			}
 			q := r.URL.Query()
 			q.Del("key")
 			u := *r.URL

@@ -6,8 +6,10 @@ import (
 
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/switchboard-sim/switchboard/web/access"
 	"github.com/switchboard-sim/switchboard/web/library/libstore"
 	"github.com/switchboard-sim/switchboard/web/library/libstore/libstoretest"
 	"github.com/switchboard-sim/switchboard/web/storage/pgjournal/pgtest"
@@ -51,4 +53,60 @@ func TestLibraryNotifyIgnoresOtherSchemas(t *testing.T) {
 		t.Fatal("a change in another schema was announced")
 	case <-time.After(300 * time.Millisecond):
 	}
+}
+
+// TestStudioSessionsShared: a studio session created through one DB is recognised
+// through another (two instances), until it expires or either revokes it; only the hash
+// of the id is stored.
+func TestStudioSessionsShared(t *testing.T) {
+	t.Parallel()
+	a, u := openSchema(t)
+	b, err := Open(ctx, u)
+	require.NoError(t, err)
+	defer b.Close()
+	sa, sb := access.NewSharedSessions(a), access.NewSharedSessions(b)
+	now := time.Now()
+	id, err := sa.Create(access.RoleSupervisor, now)
+	require.NoError(t, err)
+	assert.Equal(t, access.RoleSupervisor, sb.Role(id, now), "signed in on A, recognised by B")
+	assert.Equal(t, access.RoleNone, sb.Role(id+"x", now))
+	assert.Equal(t, access.RoleNone, sb.Role(id, now.Add(access.SessionAge+time.Second)), "expired")
+	var n int
+	require.NoError(t, a.pool.QueryRow(ctx, `SELECT count(*) FROM studio_sessions WHERE token_hash = $1`, id).Scan(&n))
+	assert.Zero(t, n, "the id itself is never stored")
+	d, err := sb.Create(access.RoleDesigner, now)
+	require.NoError(t, err)
+	assert.Equal(t, access.RoleDesigner, sa.Role(d, now))
+	require.NoError(t, sb.Revoke(id))
+	assert.Equal(t, access.RoleNone, sa.Role(id, now), "signed out on B: signed out on A")
+	assert.Equal(t, access.RoleDesigner, sa.Role(d, now), "other sessions stay")
+}
+
+// TestSharedSecrets: the studio's secrets are created once for every instance, and a
+// secret given on the command line replaces the stored one.
+func TestSharedSecrets(t *testing.T) {
+	t.Parallel()
+	a, u := openSchema(t)
+	b, err := Open(ctx, u)
+	require.NoError(t, err)
+	defer b.Close()
+	sa, createdA, err := access.LoadSharedSecrets(ctx, a, access.Secrets{})
+	require.NoError(t, err)
+	sb, createdB, err := access.LoadSharedSecrets(ctx, b, access.Secrets{})
+	require.NoError(t, err)
+	assert.True(t, createdA)
+	assert.False(t, createdB)
+	assert.Equal(t, sa, sb)
+	assert.GreaterOrEqual(t, len(sa.Designer), access.MinSecretLen)
+	assert.NotEqual(t, sa.Designer, sa.Supervisor)
+	over := access.Secrets{Designer: "a-designer-secret-from-a-flag"}
+	sc, _, err := access.LoadSharedSecrets(ctx, b, over)
+	require.NoError(t, err)
+	assert.Equal(t, over.Designer, sc.Designer)
+	assert.Equal(t, sa.Supervisor, sc.Supervisor)
+	sd, _, err := access.LoadSharedSecrets(ctx, a, access.Secrets{})
+	require.NoError(t, err)
+	assert.Equal(t, sc, sd, "the flag's secret is stored for the others")
+	_, _, err = access.LoadSharedSecrets(ctx, a, access.Secrets{Designer: "short"})
+	assert.Error(t, err)
 }
