@@ -26,7 +26,7 @@ import (
 // A designer saves a new scenario through B's studio API; C offers it within a second
 // (the delay is logged) and a trainee plays it on C. A draft with errors saved on B
 // reaches C's studio but trainees on C keep the published version; a save on C based on
-// the version B replaced is a conflict.
+// the version B replaced is a conflict. A track saved on B is served by C.
 func TestServeSharesLibraryOnPostgres(t *testing.T) {
 	dbURL := pgtest.Schema(t)
 	env := []string{"SWITCHBOARD_DATABASE=" + dbURL}
@@ -161,6 +161,25 @@ func TestServeSharesLibraryOnPostgres(t *testing.T) {
 	require.Equal(t, http.StatusOK, studioReq(t, "GET", c.url+"/api/studio/revisions/team/shared-live.yaml", designer, nil, &revs))
 	require.NotEmpty(t, revs.Revisions)
 	assert.Equal(t, saved.Hash, revs.Revisions[0].Hash)
+
+	// Tracks are files of the library: one saved on B is served by C.
+	require.Equal(t, http.StatusOK, studioReq(t, "PUT", b.url+"/api/studio/files/tracks/shared-track.yaml", designer,
+		map[string]string{"source": "id: shared-track\ntitle: Shared track\nsteps:\n  - scenario: shared-live\n", "base": ""}, nil))
+	trackSaved := time.Now()
+	for {
+		var ts []struct{ ID string }
+		require.Equal(t, http.StatusOK, getJSON(t, c.url+"/api/tracks", &ts))
+		found := false
+		for _, tr := range ts {
+			found = found || tr.ID == "shared-track"
+		}
+		if found {
+			break
+		}
+		require.Less(t, time.Since(trackSaved), library.SharedApplyWithin, "C did not serve the track saved on B within a second")
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Logf("track saved on B, served by C %v after the save returned", time.Since(trackSaved).Round(time.Millisecond))
 
 	assert.Equal(t, 0, c.stop(syscall.SIGTERM), c.logs())
 	assert.Equal(t, 0, b.stop(syscall.SIGTERM), b.logs())

@@ -490,12 +490,14 @@ func (l *Library) Rescan() error {
 // Symbolic links are never followed: the walk is of the folder's os.Root.
 func (l *Library) rescanLocked() ([]testJob, error) {
 	files := map[string][]byte{}
+	var unreadable []string // files and folders that could not be read: not removed, for a shared library
 	err := fs.WalkDir(l.root.FS(), ".", func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if rel == "." {
 				return err
 			}
 			l.log.Warn("scenario folder: skipping", "path", rel, "err", err)
+			unreadable = append(unreadable, rel)
 			return nil
 		}
 		if d.IsDir() {
@@ -510,6 +512,7 @@ func (l *Library) rescanLocked() ([]testJob, error) {
 		b, err := l.root.ReadFile(rel)
 		if err != nil {
 			l.log.Warn("scenario folder: cannot read", "path", rel, "err", err)
+			unreadable = append(unreadable, rel)
 			return nil
 		}
 		files[rel] = b
@@ -519,7 +522,7 @@ func (l *Library) rescanLocked() ([]testJob, error) {
 		return nil, fmt.Errorf("reading the scenario folder: %w", err)
 	}
 	if l.shared != nil {
-		l.pushLocked(files)
+		l.pushLocked(files, unreadable)
 	}
 
 	l.mu.RLock()

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/switchboard-sim/switchboard/web/library/libstore"
@@ -178,10 +179,12 @@ func (l *Library) pullLocked() error {
 }
 
 // pushLocked uploads the folder's changes (files as just scanned) that the store does not
-// have: edits and new files, and tombstones for removed ones. A conflict leaves the file
-// to the next pull (the store wins; pullLocked keeps the local version as a revision);
-// another error leaves it for the next sync.
-func (l *Library) pushLocked(files map[string][]byte) {
+// have: edits and new files, and tombstones for removed ones — but never for a file that
+// could not be read, or that is in a folder that could not be (unreadable): a permission
+// problem on one instance must not delete files for all. A conflict leaves the file to the
+// next pull (the store wins; pullLocked keeps the local version as a revision); another
+// error leaves it for the next sync.
+func (l *Library) pushLocked(files map[string][]byte, unreadable []string) {
 	sh := l.shared
 	ctx, cancel := storeCtx()
 	defer cancel()
@@ -212,7 +215,7 @@ func (l *Library) pushLocked(files map[string][]byte) {
 		}
 	}
 	for p, base := range sh.synced {
-		if _, ok := files[p]; ok {
+		if _, ok := files[p]; ok || under(p, unreadable) {
 			continue
 		}
 		_, err := sh.store.PutLibraryFile(ctx, libstore.File{Path: p, Deleted: true, By: sh.by + " (folder)"}, base, l.replacedLint(p, base))
@@ -325,4 +328,14 @@ func newLibrary(dir string, log *slog.Logger) (*Library, error) {
 	}
 	return &Library{dir: dir, root: root, fsys: folderFS{root}, log: log,
 		files: map[string][]byte{}, entries: map[string]*Entry{}, subs: map[chan struct{}]struct{}{}}, nil
+}
+
+// under reports whether p is one of dirs or inside one of them.
+func under(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if p == d || strings.HasPrefix(p, d+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -224,3 +224,23 @@ func openSharedNoWatch(t *testing.T, store libstore.Store, name string) (*librar
 	t.Cleanup(l.WaitForTests)
 	return l, dir
 }
+
+// TestSharedLibraryUnreadableIsNotDeleted: a folder this instance cannot read (a
+// permission problem) does not delete its files for every instance.
+func TestSharedLibraryUnreadableIsNotDeleted(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads every folder")
+	}
+	store := libstore.NewMemory()
+	a, adir := openSharedNoWatch(t, store, "a")
+	_, ok := a.File("rules/listening.yaml")
+	require.True(t, ok)
+	require.NoError(t, os.Chmod(filepath.Join(adir, "rules"), 0o000))
+	t.Cleanup(func() { _ = os.Chmod(filepath.Join(adir, "rules"), 0o755) })
+	require.NoError(t, a.Rescan())
+	files, err := store.LibraryChanges(context.Background(), 0)
+	require.NoError(t, err)
+	for _, f := range files {
+		assert.False(t, f.Deleted, "%s was deleted for every instance", f.Path)
+	}
+}

@@ -110,3 +110,41 @@ func TestSharedSecrets(t *testing.T) {
 	_, _, err = access.LoadSharedSecrets(ctx, a, access.Secrets{Designer: "short"})
 	assert.Error(t, err)
 }
+
+// TestLibraryListenReconnects: when the listening connection dies (a database restart,
+// a network cut; here pg_terminate_backend), ListenLibrary reconnects, reports that
+// changes may have been missed, and goes on announcing changes.
+func TestLibraryListenReconnects(t *testing.T) {
+	t.Parallel()
+	u := pgtest.Schema(t)
+	const app = "switchboard-listen-reconnect-test" // to kill this test's listener only
+	a, err := Open(ctx, u+"&application_name="+app)
+	require.NoError(t, err)
+	defer a.Close()
+	calls := make(chan struct{}, 100)
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = a.ListenLibrary(cctx, func() { calls <- struct{}{} }) }()
+	defer func() { cancel(); <-done }()
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-calls:
+		case <-time.After(10 * time.Second):
+			t.Fatal(what)
+		}
+	}
+	wait("no call after connecting")
+	_, err = a.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1 AND application_name = $2`,
+		"LISTEN "+LibraryChannel, app)
+	require.NoError(t, err)
+	begin := time.Now()
+	wait("no call after reconnecting")
+	t.Logf("reconnected and reported after %v", time.Since(begin).Round(time.Millisecond))
+	for len(calls) > 0 {
+		<-calls
+	}
+	_, err = a.PutLibraryFile(ctx, libstore.File{Path: "after.yaml", Content: []byte("x")}, "", libstore.Lint{})
+	require.NoError(t, err)
+	wait("a change after the reconnection was not announced")
+}
