@@ -50,6 +50,9 @@ const (
 	storeTimeout = 10 * time.Second
 )
 
+// sharedPoll is SharedPollEvery; tests shorten it.
+var sharedPoll = SharedPollEvery
+
 // sharing is the state of a shared library, guarded by the library's saveMu.
 type sharing struct {
 	store libstore.Store
@@ -59,6 +62,7 @@ type sharing struct {
 	synced  map[string]string
 	version int64         // the store's version applied so far
 	wake    chan struct{} // a sync is needed (a conflict: the store has something newer)
+	poll    time.Duration // SharedPollEvery
 }
 
 // OpenShared opens dir as a mirror of store (see the sharing notes above): it applies the
@@ -69,7 +73,8 @@ func OpenShared(dir string, store libstore.Store, instance string, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
-	l.shared = &sharing{store: store, by: instance, synced: map[string]string{}, wake: make(chan struct{}, 1)}
+	l.shared = &sharing{store: store, by: instance, synced: map[string]string{}, wake: make(chan struct{}, 1),
+		poll: sharedPoll}
 	l.saveMu.Lock()
 	err = l.pullLocked()
 	var jobs []testJob
@@ -255,7 +260,10 @@ func (l *Library) Sync() error {
 func (l *Library) follow(ctx context.Context) {
 	sh := l.shared
 	changed := make(chan struct{}, 1)
+	listening := make(chan struct{})
+	defer func() { <-listening }()
 	go func() {
+		defer close(listening)
 		_ = sh.store.ListenLibrary(ctx, func() {
 			select {
 			case changed <- struct{}{}:
@@ -263,7 +271,7 @@ func (l *Library) follow(ctx context.Context) {
 			}
 		})
 	}()
-	t := time.NewTicker(SharedPollEvery)
+	t := time.NewTicker(sh.poll)
 	defer t.Stop()
 	for {
 		select {

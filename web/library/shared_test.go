@@ -244,3 +244,29 @@ func TestSharedLibraryUnreadableIsNotDeleted(t *testing.T) {
 		assert.False(t, f.Deleted, "%s was deleted for every instance", f.Path)
 	}
 }
+
+// deafStore never announces changes: only the poll can find them.
+type deafStore struct{ *libstore.Memory }
+
+func (deafStore) ListenLibrary(ctx context.Context, _ func()) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestSharedLibraryPollsWhenNotificationsAreLost: with no notification at all (a lost
+// listening connection), changes still arrive, at the next poll.
+func TestSharedLibraryPollsWhenNotificationsAreLost(t *testing.T) {
+	const poll = 200 * time.Millisecond
+	defer library.SetSharedPoll(poll)()
+	store := deafStore{libstore.NewMemory()}
+	a, _ := openShared(t, store, "a")
+	b, _ := openShared(t, store, "b")
+	e, _ := a.Entry("boutique.yaml")
+	edited := strings.Replace(string(e.Source), "title: ", "title: Polled ", 1)
+	require.NoError(t, a.Save("boutique.yaml", []byte(edited), e.Hash))
+	took := withinD(t, 3*poll+library.SharedApplyWithin, "B polled the change", func() bool {
+		e, _ := b.Entry("boutique.yaml")
+		return e.Hash == library.HashOf([]byte(edited))
+	})
+	t.Logf("without notifications, B had the change after %v (poll every %v)", took, poll)
+}

@@ -27,7 +27,9 @@ const (
 // SharedApplyWithin.
 func (l *Library) Watch(ctx context.Context) {
 	if l.shared != nil {
-		go l.follow(ctx)
+		following := make(chan struct{})
+		go func() { defer close(following); l.follow(ctx) }()
+		defer func() { <-following }()
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {

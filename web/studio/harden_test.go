@@ -1,6 +1,8 @@
 package studio_test
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -9,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -218,4 +222,77 @@ func TestSecureCookieBehindAnHTTPSBaseURL(t *testing.T) {
 	rec = httptest.NewRecorder()
 	st.ServeHTTP(rec, req)
 	assert.Equal(t, http.StatusForbidden, rec.Code, "not its scheme")
+}
+
+// sessionStore is an access.SessionStore in memory that can be made to fail.
+type sessionStore struct {
+	mu    sync.Mutex
+	down  bool
+	roles map[string]string
+}
+
+func (s *sessionStore) CreateStudioSession(_ context.Context, h, role string, _, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return errors.New("connection refused")
+	}
+	s.roles[h] = role
+	return nil
+}
+
+func (s *sessionStore) StudioSessionRole(_ context.Context, h string, _ time.Time) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.down {
+		return "", errors.New("connection refused")
+	}
+	return s.roles[h], nil
+}
+
+func (s *sessionStore) RevokeStudioSession(_ context.Context, h string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.roles, h)
+	return nil
+}
+
+// TestSharedSessions: with a shared session store (PostgreSQL with several instances), a
+// session started on one studio is recognised by another; while the store is down,
+// sign-in answers 503 and a session cookie carries no role (fail closed).
+func TestSharedSessions(t *testing.T) {
+	e := newEnv(t)
+	store := &sessionStore{roles: map[string]string{}}
+	mk := func() *studio.Studio {
+		st, err := studio.New(studio.Options{Library: e.lib, Calls: e.srv, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Secrets: access.Secrets{Designer: designerKey, Supervisor: supervisorKey}, Sessions: store})
+		require.NoError(t, err)
+		return st
+	}
+	a, b := mk(), mk()
+	rec := httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest("GET", "/studio/?key="+url.QueryEscape(supervisorKey), nil))
+	require.Equal(t, http.StatusSeeOther, rec.Code)
+	cookies := rec.Result().Cookies()
+	require.Len(t, cookies, 1)
+	me := func(st *studio.Studio) int {
+		req := httptest.NewRequest("GET", "/api/studio/me", nil)
+		req.AddCookie(cookies[0])
+		rec := httptest.NewRecorder()
+		st.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	assert.Equal(t, http.StatusOK, me(b), "signed in on A, recognised by B")
+	store.mu.Lock()
+	store.down = true
+	store.mu.Unlock()
+	assert.Equal(t, http.StatusUnauthorized, me(b), "no role while the store is down")
+	rec = httptest.NewRecorder()
+	a.ServeHTTP(rec, httptest.NewRequest("GET", "/studio/?key="+url.QueryEscape(designerKey), nil))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
+	assert.Empty(t, rec.Result().Cookies(), "no cookie for a session that was not stored")
+	store.mu.Lock()
+	store.down = false
+	store.mu.Unlock()
+	assert.Equal(t, http.StatusOK, me(a))
 }
