@@ -257,10 +257,11 @@ func (s *Floor) Find(ctx context.Context, id string) (Found, bool) {
 	return Found{c: c, ended: e, elsewhere: o, arrival: s.arrivals.Add(1)}, c != nil || e != nil || o != nil
 }
 
-// Serve attaches the trainee's websocket to a call found by Find and reads it until it
-// closes: the call's messages after seq after, then the live call (a newer trainee
-// connection replaces this one with close 4000). An ended call's messages are replayed,
-// then the websocket closes with 1000.
+// Serve attaches the trainee's websocket to a call found by Find and returns; goroutines
+// of the call's read and write it until it closes: the call's messages after seq after,
+// then the live call (a newer trainee connection replaces this one with close 4000). An
+// ended call's messages are replayed, then the websocket closes with 1000 (before Serve
+// returns).
 func (s *Floor) Serve(ws *websocket.Conn, f Found, after int64) {
 	if f.ended != nil {
 		s.serveEnded(ws, f.ended, after)

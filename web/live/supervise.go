@@ -244,7 +244,8 @@ func (s *Floor) Listenable(id string) bool {
 }
 
 // Listen attaches a supervisor's websocket to live call id, sending the supervisors'
-// projection after seq after, and reads it until it closes. The caller has checked who
+// projection after seq after, and returns; goroutines of the call's read and write it
+// until it closes. The caller has checked who
 // may supervise. A call that is gone closes the websocket with 1001.
 func (s *Floor) Listen(ws *websocket.Conn, id string, after int64) {
 	s.mu.Lock()
@@ -263,7 +264,14 @@ func closeGone(ws *websocket.Conn) {
 }
 
 // attachConn attaches a websocket to call c (as the trainee's or a supervisor's) and
-// reads it until it closes. arrival orders the trainee's connections (Found.arrival).
+// returns: the connection's reader and writer run on goroutines of their own until it
+// closes. arrival orders the trainee's connections (Found.arrival).
+//
+// The reader does not run on the caller's goroutine (the HTTP handler's) on purpose:
+// while a handler runs, net/http keeps its connection's state — a 4 KiB read buffer, a
+// 4 KiB write buffer, the request and its headers — and the handler's deep stack, though
+// the websocket uses none of them after the upgrade. Returning frees ~12 KiB per live
+// call (docs/performance.md, "Memory per call").
 func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor bool, arrival uint64) {
 	k := newConn(ws, c, c.log)
 	k.supervisor = supervisor
@@ -275,7 +283,7 @@ func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor 
 		_ = ws.Close()
 		return
 	}
-	s.running.Add(1)
+	s.running.Add(2) // the writer and the reader
 	s.mu.Unlock()
 	go func() {
 		defer s.running.Done()
@@ -286,9 +294,13 @@ func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor 
 		_ = ws.Close()
 		close(k.ready)
 		close(k.send)
+		s.running.Done()
 		return
 	}
-	k.readLoop()
+	go func() {
+		defer s.running.Done()
+		k.readLoop()
+	}()
 }
 
 // gone reports whether an ended call has been on the board for FloorEndedKeep.
