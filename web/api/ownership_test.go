@@ -3,12 +3,15 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -38,7 +41,7 @@ func ownedServer(t *testing.T, j journal.Journal, name string) (*testServer, *fa
 // and error code.
 func refusedWS(t *testing.T, ts *testServer, path string) (int, string) {
 	t.Helper()
-	_, resp, err := websocket.DefaultDialer.Dial(ts.wsURL(path), nil)
+	_, resp, err := ts.dialer.Dial(ts.wsURL(path), nil)
 	require.Error(t, err)
 	require.NotNil(t, resp)
 	defer resp.Body.Close()
@@ -195,4 +198,87 @@ func metricValue(t *testing.T, ts *testServer, series string) float64 {
 	}
 	t.Fatalf("no series %s in:\n%s", series, body)
 	return 0
+}
+
+// TestOwnershipAdoptedCallGoesOnForItsTrainee: three instances share a journal (on the
+// bubble's fake clock). A dies during a call, nobody reconnecting: within a TTL and a
+// sweep, B or C adopts the call, and its timer (the customer's "Hello? Are you there?",
+// due while nobody held the call) fires there at its deadline. The trainee then comes
+// back: the instance that did not adopt it answers 503 owned_elsewhere (its owner lives),
+// the adopter serves it after the last seq the trainee saw, and the call ends there. The
+// journal holds every input once.
+func TestOwnershipAdoptedCallGoesOnForItsTrainee(t *testing.T) {
+	synctest.Test(t, testOwnershipAdoptedCallGoesOnForItsTrainee)
+}
+
+func testOwnershipAdoptedCallGoesOnForItsTrainee(t *testing.T) {
+	const ttl = 3 * time.Second
+	j := journal.NewMemory()
+	servers := map[string]*testServer{}
+	stops := map[string]context.CancelFunc{}
+	var running sync.WaitGroup
+	for _, name := range []string{"a", "b", "c"} {
+		ts := newMemTestServer(t, Options{Journal: j, Ownership: &live.Ownership{Instance: name, TTL: ttl}})
+		ctx, cancel := context.WithCancel(context.Background())
+		running.Go(func() { ts.KeepLeases(ctx) })
+		running.Go(func() { ts.AdoptOrphans(ctx) })
+		servers[name], stops[name] = ts, cancel
+	}
+	t.Cleanup(func() {
+		for _, stop := range stops {
+			stop()
+		}
+		running.Wait()
+	})
+	a, b, c := servers["a"], servers["b"], servers["c"]
+
+	r := a.start(t, `{"scenario":"live"}`)
+	ca := a.dial(t, r.WS, nil)
+	ca.until("ring")
+	ca.send(map[string]any{"type": "answer", "id": "a1"})
+	greetEnd := ca.until("line_end")
+	last := greetEnd.Seq
+
+	// A dies: it stops renewing, and its calls stop without writing anything more.
+	stops["a"]()
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	require.NoError(t, a.Shutdown(ctx))
+	assert.Equal(t, websocket.CloseGoingAway, ca.closeCode())
+	died := time.Now()
+	for b.LiveCalls()+c.LiveCalls() == 0 {
+		require.Less(t, time.Since(died), ttl+ttl/3*5/4+time.Second, "nobody adopted the call")
+		time.Sleep(50 * time.Millisecond)
+	}
+	owner, other := b, c
+	if c.LiveCalls() == 1 {
+		owner, other = c, b
+	}
+	assert.Equal(t, 1, owner.LiveCalls()+other.LiveCalls(), "one instance adopted it")
+	assert.Equal(t, 1.0, metricValue(t, owner, `switchboard_calls_recovered_total{via="sweep"}`))
+
+	status, code := refusedWS(t, other, r.WS+fmt.Sprintf("&after=%d", last))
+	assert.Equal(t, http.StatusServiceUnavailable, status, "the adopter lives: not the other's to take")
+	assert.Equal(t, protocol.CodeOwnedElsewhere, code)
+
+	cb := owner.dial(t, r.WS+fmt.Sprintf("&after=%d", last), nil)
+	nudge := cb.until("line_start")
+	assert.Equal(t, "nudge", nudge.Node, "the timer that fell due while nobody held the call fired on the adopter")
+	assert.Equal(t, greetEnd.At+800, nudge.At, "at its deadline on the call clock")
+	cb.send(map[string]any{"type": "say", "id": "s1", "text": "I'm sorry, here is a refund."})
+	assert.Contains(t, string(cb.until("end").Raw), `"refunded"`)
+	assert.Equal(t, websocket.CloseNormalClosure, cb.closeCode())
+	cb.checkSeqs(last + 1)
+
+	_, entries, res, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	require.NotNil(t, res)
+	ids := map[string]int{}
+	for i, e := range entries {
+		assert.Equal(t, int64(i+1), e.Seq)
+		if e.ClientID != "" {
+			ids[e.ClientID]++
+		}
+	}
+	assert.Equal(t, map[string]int{"a1": 1, "s1": 1}, ids)
 }
