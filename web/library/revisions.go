@@ -25,6 +25,9 @@ type Revision struct {
 	// file, or a revision kept before lint results were recorded).
 	Lint   string `json:"lint,omitempty"`
 	Errors int    `json:"errors,omitempty"`
+	// By names who wrote this version, with a shared library (OpenShared): the instance,
+	// and "(studio)" or "(folder)" for how; "" otherwise.
+	By string `json:"by,omitempty"`
 }
 
 // The lint marks of a Revision.

@@ -298,7 +298,7 @@ func (l *Library) sharedRevisions(p string) ([]Revision, error) {
 	out := make([]Revision, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, Revision{ID: strconv.FormatInt(r.ID, 10), Saved: r.Saved, Size: r.Size, Hash: r.Hash,
-			Lint: r.Lint.Lint, Errors: r.Errors})
+			Lint: r.Lint.Lint, Errors: r.Errors, By: r.By})
 	}
 	return out, nil
 }

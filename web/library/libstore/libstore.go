@@ -58,6 +58,7 @@ type Revision struct {
 	Saved time.Time
 	Size  int
 	Hash  string
+	By    string // who wrote this version (File.By when it was current)
 	Lint
 }
 
@@ -72,7 +73,8 @@ type Store interface {
 	// stored file's hash is still base ("" meaning absent or deleted), and returns the new
 	// version. Otherwise it returns ErrConflict and changes nothing, except that storing
 	// the very content that is stored already succeeds without a change (version 0). The
-	// replaced content, if any, becomes the newest revision (with replaced's verdict)
+	// replaced content, if any, becomes the newest revision (with replaced's verdict and
+	// its own author)
 	// unless it equals the newest one; at most MaxRevisions are kept. A successful change
 	// is announced to every Listen.
 	PutLibraryFile(ctx context.Context, f File, base string, replaced Lint) (version int64, err error)

@@ -79,7 +79,7 @@ func (m *Memory) PutLibraryFile(_ context.Context, f File, base string, replaced
 		return 0, fmt.Errorf("libstore: put %s: %w", f.Path, ErrConflict)
 	}
 	if live {
-		m.keepLocked(f.Path, cur.Content, f.By, replaced, false)
+		m.keepLocked(f.Path, cur.Content, cur.By, replaced, false)
 	}
 	m.version++
 	nf := File{Path: f.Path, Deleted: f.Deleted, Hash: newHash, Modified: time.Now().UTC(), By: f.By, Version: m.version}
@@ -100,7 +100,7 @@ func (m *Memory) PutLibraryFile(_ context.Context, f File, base string, replaced
 }
 
 // keepLocked adds a revision: unless it equals the newest one (any one, with anyHash).
-func (m *Memory) keepLocked(p string, data []byte, _ string, lint Lint, anyHash bool) {
+func (m *Memory) keepLocked(p string, data []byte, by string, lint Lint, anyHash bool) {
 	h := hashOf(data)
 	revs := m.revs[p]
 	for i, r := range revs {
@@ -109,7 +109,7 @@ func (m *Memory) keepLocked(p string, data []byte, _ string, lint Lint, anyHash 
 		}
 	}
 	m.revID++
-	r := memRev{Revision: Revision{ID: m.revID, Saved: time.Now().UTC(), Size: len(data), Hash: h, Lint: lint}, data: bytes.Clone(data)}
+	r := memRev{Revision: Revision{ID: m.revID, Saved: time.Now().UTC(), Size: len(data), Hash: h, By: by, Lint: lint}, data: bytes.Clone(data)}
 	revs = append([]memRev{r}, revs...)
 	if len(revs) > MaxRevisions {
 		revs = revs[:MaxRevisions]

@@ -89,9 +89,9 @@ func (d *DB) PutLibraryFile(ctx context.Context, f libstore.File, base string, r
 	var version int64
 	err := d.libraryTx(ctx, func(tx pgx.Tx) error {
 		var cur []byte
-		var curHash string
+		var curHash, curBy string
 		var deleted bool
-		err := tx.QueryRow(ctx, `SELECT content, hash, deleted FROM library_files WHERE path = $1`, f.Path).Scan(&cur, &curHash, &deleted)
+		err := tx.QueryRow(ctx, `SELECT content, hash, deleted, author FROM library_files WHERE path = $1`, f.Path).Scan(&cur, &curHash, &deleted, &curBy)
 		live := err == nil && !deleted
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
@@ -108,7 +108,7 @@ func (d *DB) PutLibraryFile(ctx context.Context, f libstore.File, base string, r
 			return libstore.ErrConflict
 		}
 		if live {
-			if err := keepRevision(ctx, tx, f.Path, cur, f.By, replaced, false); err != nil {
+			if err := keepRevision(ctx, tx, f.Path, cur, curBy, replaced, false); err != nil {
 				return err
 			}
 		}
@@ -179,14 +179,14 @@ func (d *DB) KeepLibraryRevision(ctx context.Context, p string, data []byte, by 
 
 // LibraryRevisions implements libstore.Store.
 func (d *DB) LibraryRevisions(ctx context.Context, p string) ([]libstore.Revision, error) {
-	rows, err := d.pool.Query(ctx, `SELECT id, saved, length(content), hash, lint, errors
+	rows, err := d.pool.Query(ctx, `SELECT id, saved, length(content), hash, author, lint, errors
 		FROM library_revisions WHERE path = $1 ORDER BY id DESC`, p)
 	if err != nil {
 		return nil, fmt.Errorf("pgjournal: revisions of %s: %w", p, err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (libstore.Revision, error) {
 		var rv libstore.Revision
-		err := r.Scan(&rv.ID, &rv.Saved, &rv.Size, &rv.Hash, &rv.Lint.Lint, &rv.Errors)
+		err := r.Scan(&rv.ID, &rv.Saved, &rv.Size, &rv.Hash, &rv.By, &rv.Lint.Lint, &rv.Errors)
 		rv.Saved = rv.Saved.UTC()
 		return rv, err
 	})

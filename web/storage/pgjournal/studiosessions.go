@@ -13,13 +13,15 @@ import (
 
 // The studio's sign-in sessions (access.SessionStore), shared by every instance: a
 // supervisor signed in on one instance is recognised by all. Only the hash of a session
-// id is stored. A revocation also sweeps expired sessions.
+// id is stored. A sign-in and a revocation also sweep expired sessions.
 
 var _ access.SessionStore = (*DB)(nil)
 
 // CreateStudioSession implements access.SessionStore.
 func (d *DB) CreateStudioSession(ctx context.Context, idHash, role string, created, expires time.Time) error {
-	if _, err := d.pool.Exec(ctx, `INSERT INTO studio_sessions (token_hash, role, created, expires) VALUES ($1, $2, $3, $4)`,
+	// Sign-ins are rare (and throttled): each sweeps the expired sessions too.
+	if _, err := d.pool.Exec(ctx, `WITH swept AS (DELETE FROM studio_sessions WHERE expires <= $3)
+		INSERT INTO studio_sessions (token_hash, role, created, expires) VALUES ($1, $2, $3, $4)`,
 		idHash, role, created, expires); err != nil {
 		return fmt.Errorf("pgjournal: create studio session: %w", err)
 	}

@@ -87,6 +87,7 @@ func putAndChanges(t *testing.T, open func(t *testing.T) (a, b libstore.Store)) 
 	require.Len(t, revs, 1)
 	assert.Equal(t, hashOf([]byte("id: one\n")), revs[0].Hash)
 	assert.Equal(t, len("id: one\n"), revs[0].Size)
+	assert.Equal(t, "test", revs[0].By, "the replaced version's author")
 	data, err := a.LibraryRevision(ctx, "one.yaml", revs[0].ID)
 	require.NoError(t, err)
 	assert.Equal(t, "id: one\n", string(data))
@@ -98,13 +99,14 @@ func putAndChanges(t *testing.T, open func(t *testing.T) (a, b libstore.Store)) 
 	require.NoError(t, err)
 	assert.Empty(t, empty)
 
-	_, err = a.PutLibraryFile(ctx, libstore.File{Path: "two.yaml", Content: []byte("id: two\nbroken: [\n")},
+	_, err = a.PutLibraryFile(ctx, libstore.File{Path: "two.yaml", Content: []byte("id: two\nbroken: [\n"), By: "other"},
 		hashOf([]byte("id: two\n")), libstore.Lint{Lint: "errors", Errors: 2})
 	require.NoError(t, err)
 	revs, err = b.LibraryRevisions(ctx, "two.yaml")
 	require.NoError(t, err)
 	require.Len(t, revs, 1)
 	assert.Equal(t, libstore.Lint{Lint: "errors", Errors: 2}, revs[0].Lint)
+	assert.Equal(t, "test", revs[0].By, "written by test, replaced by other")
 }
 
 func conflictByHash(t *testing.T, open func(t *testing.T) (a, b libstore.Store)) {
