@@ -34,12 +34,16 @@ func openShared(t *testing.T, store libstore.Store, name string) (*library.Libra
 	return l, dir
 }
 
-// within waits until cond holds, failing after library.SharedApplyWithin; it returns how
-// long it took.
+// within waits until cond holds, failing after eventually; it returns how long it took.
+// The promise (library.SharedApplyWithin) is checked where a scenario is published; the
+// other steps check what arrives, with room for a loaded machine under -race.
 func within(t *testing.T, what string, cond func() bool) time.Duration {
 	t.Helper()
-	return withinD(t, library.SharedApplyWithin, what, cond)
+	return withinD(t, eventually, what, cond)
 }
+
+// eventually bounds the steps of these tests that check what arrives rather than when.
+const eventually = 5 * time.Second
 
 func withinD(t *testing.T, d time.Duration, what string, cond func() bool) time.Duration {
 	t.Helper()
@@ -67,7 +71,7 @@ func TestSharedLibraryPublishesEverywhere(t *testing.T) {
 	p, err := a.NewScenario(newScenario, "Fresh")
 	require.NoError(t, err)
 	saved := time.Since(begin)
-	took := within(t, "B offers the scenario A created", func() bool {
+	took := withinD(t, library.SharedApplyWithin, "B offers the scenario A created", func() bool {
 		e, ok := b.Entry(p)
 		return ok && e.Published != nil && e.Published.ID == newScenario
 	})
@@ -166,15 +170,15 @@ func TestSharedLibraryDiskEdits(t *testing.T) {
 	edited := strings.Replace(string(e.Source), "title: ", "title: Edited ", 1)
 	require.NoError(t, os.WriteFile(filepath.Join(bdir, "gift-wrap.yaml"), []byte(edited), 0o644))
 	// An edit on disk waits for the watcher to settle (100 ms) and is linted on B before
-	// it is uploaded: allow twice the time of a studio save.
-	took := withinD(t, 2*library.SharedApplyWithin, "A has B's disk edit", func() bool {
+	// it is uploaded.
+	took := within(t, "A has B's disk edit", func() bool {
 		e, _ := a.Entry("gift-wrap.yaml")
 		return e.Hash == library.HashOf([]byte(edited))
 	})
 	t.Logf("edited in B's folder, seen by A after %v", took)
 
 	require.NoError(t, os.Remove(filepath.Join(adir, "hard-sell.yaml")))
-	withinD(t, 2*library.SharedApplyWithin, "B removes what A's folder lost", func() bool {
+	within(t, "B removes what A's folder lost", func() bool {
 		_, ok := b.Entry("hard-sell.yaml")
 		return !ok
 	})
@@ -264,7 +268,7 @@ func TestSharedLibraryPollsWhenNotificationsAreLost(t *testing.T) {
 	e, _ := a.Entry("boutique.yaml")
 	edited := strings.Replace(string(e.Source), "title: ", "title: Polled ", 1)
 	require.NoError(t, a.Save("boutique.yaml", []byte(edited), e.Hash))
-	took := withinD(t, 3*poll+library.SharedApplyWithin, "B polled the change", func() bool {
+	took := within(t, "B polled the change", func() bool {
 		e, _ := b.Entry("boutique.yaml")
 		return e.Hash == library.HashOf([]byte(edited))
 	})
