@@ -133,6 +133,37 @@ type Floor struct {
 	// recent holds the last board snapshot of calls that ended and left memory, until
 	// FloorEndedKeep after their end (pruned by Board). Under mu.
 	recent map[string]*floorSnap
+
+	// slowCreates counts the new calls refused because the journal was too slow to
+	// record them, logged at most once per slowCreateLogEvery (a ramp can refuse
+	// thousands a second; one line each would bury the log).
+	slowCreates struct {
+		sync.Mutex
+		n      int
+		logged time.Time
+	}
+}
+
+// slowCreateLogEvery is how often, at most, the floor logs the new calls it refused
+// because the journal was too slow to record them (with their count since the last line).
+const slowCreateLogEvery = 10 * time.Second
+
+// noteSlowCreate counts a new call refused because the journal was too slow, and logs
+// the count at most once per slowCreateLogEvery.
+func (s *Floor) noteSlowCreate() {
+	now := s.clock.Now()
+	sc := &s.slowCreates
+	sc.Lock()
+	sc.n++
+	if !sc.logged.IsZero() && now.Sub(sc.logged) < slowCreateLogEvery {
+		sc.Unlock()
+		return
+	}
+	n := sc.n
+	sc.n, sc.logged = 0, now
+	sc.Unlock()
+	s.log.Warn("journal too slow to record new calls: refused as busy", "timeout", CreateTimeout, "refused", n,
+		"since_last_line", slowCreateLogEvery)
 }
 
 // New makes an empty floor.
@@ -265,7 +296,7 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 			s.mu.Unlock()
 			s.running.Done()
 			if timedOut && errors.Is(err, context.DeadlineExceeded) {
-				s.log.Warn("journal too slow to record a new call", "timeout", CreateTimeout)
+				s.noteSlowCreate()
 				return Started{}, ErrBusy
 			}
 			s.log.Error("journal create failed", "err", err)
