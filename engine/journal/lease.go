@@ -46,6 +46,12 @@ type Leases interface {
 	// Unowned returns up to limit (0: DefaultLimit) open calls that no live lease holds at
 	// now, newest first: the calls an instance may recover.
 	Unowned(ctx context.Context, now time.Time, limit int) ([]string, error)
+	// Adopt takes over, for owner until now+ttl, up to limit (0: DefaultLimit) of the calls
+	// Unowned would list, in one step, and returns their leases: each one's epoch goes up
+	// by one (1 for a call that never had a lease), as with Acquire. A call another
+	// instance is taking or writing at that moment is skipped, not waited for, so instances
+	// adopting at the same time get disjoint calls without queueing behind each other.
+	Adopt(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]Lease, error)
 }
 
 // Lease is an owner's claim on a call, valid until Expires unless renewed.
@@ -206,6 +212,32 @@ func (m *Memory) Unowned(ctx context.Context, now time.Time, limit int) ([]strin
 		if len(out) == limit {
 			break
 		}
+	}
+	return out, nil
+}
+
+// Adopt implements Leases.
+func (m *Memory) Adopt(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]Lease, error) {
+	ids, err := m.Unowned(ctx, now, limit)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return nil, fmt.Errorf("journal: adopt calls: %w", err)
+	}
+	defer m.mu.Unlock()
+	var out []Lease
+	for _, id := range ids {
+		mc, ok := m.calls[id]
+		if !ok || mc.result != nil || (mc.lease != nil && mc.lease.Expires.After(now)) {
+			continue // finished or taken meanwhile
+		}
+		l := Lease{CallID: id, Owner: owner, Epoch: 1, Expires: now.Add(ttl)}
+		if mc.lease != nil { // even owner's own expired lease: a takeover all the same
+			l.Epoch = mc.lease.Epoch + 1
+		}
+		mc.lease = &l
+		out = append(out, l)
 	}
 	return out, nil
 }

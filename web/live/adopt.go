@@ -14,18 +14,17 @@ import (
 // instance that dies (kill -9) stops renewing its leases; one that drains (SIGTERM)
 // releases them. Either way its open calls are orphans: recorded, open, and held by no
 // live lease. Every instance with ownership sweeps for orphans every TTL/3 (AdoptOrphans)
-// and adopts them: it takes each one's lease (the journal's row lock makes exactly one
-// instance win; the others get journal.ErrLeased and skip the call quietly) and recovers
-// it into its floor, where its timers run as if it had never moved: the customer gives
-// up, hangs up, the call ends with a result. So a call continues within about TTL + TTL/3
-// of its owner's death even when nobody reconnects to it; a trainee who does reconnect,
-// to whichever instance, is served by the rules of ownership (ownership.go).
+// and adopts them: it takes their leases in one step (journal.Leases.Adopt: the calls'
+// row locks make exactly one instance get each call, and calls another instance is taking
+// are skipped, not waited for) and recovers each into its floor, where its timers run as
+// if it had never moved: the customer gives up, hangs up, the call ends with a result. So
+// a call continues within about TTL + TTL/3 of its owner's death even when nobody
+// reconnects to it; a trainee who does reconnect, to whichever instance, is served by the
+// rules of ownership (ownership.go).
 
 // recoverWorkers is how many calls Recover and an adoption sweep bring back at once: each
-// costs a lease transaction and a journal read, which overlap (the leases of many calls
-// share one group commit). Measured with three race-built instances on PostgreSQL
-// (TestThreeInstancesTakeOverAKilledOne): 4 workers took A's 100 calls over 4.4 s after a
-// kill -9 with a 2 s TTL, 16 workers 3.2 s.
+// costs a journal read (and, at start or on a reconnect, a lease transaction; the leases
+// of many calls share one group commit).
 const recoverWorkers = 16
 
 // How a call came back into memory from the journal: the label "via" of
@@ -64,10 +63,10 @@ func (s *Floor) sweepPause() time.Duration {
 	return p*3/4 + rand.N(p/2+1)
 }
 
-// adoptOnce is one adoption sweep: it lists the orphans (journal.Leases.Unowned, at most as
-// many as the floor has room for under MaxCalls), in random order so that instances
-// sweeping at the same moment mostly take different calls, and recovers each one whose
-// lease it wins. It returns how many calls it adopted.
+// adoptOnce is one adoption sweep: it takes over, in one step (journal.Leases.Adopt), as
+// many orphans as the floor has room for under MaxCalls — instances sweeping at the same
+// moment get disjoint calls, without queueing behind each other's row locks — and
+// recovers each of them. It returns how many calls it adopted.
 func (s *Floor) adoptOnce(ctx context.Context) (int, error) {
 	if s.own == nil || s.Stopping() {
 		return 0, nil
@@ -76,22 +75,28 @@ func (s *Floor) adoptOnce(ctx context.Context) (int, error) {
 	if room <= 0 {
 		return 0, nil
 	}
+	began := time.Now()
 	lctx, cancel := context.WithTimeout(ctx, storageTimeout)
-	ids, err := s.own.leases.Unowned(lctx, s.own.now(), room)
+	leases, err := s.own.leases.Adopt(lctx, s.own.owner, s.own.now(), s.own.ttl, room)
 	cancel()
 	if err != nil {
 		return 0, err
 	}
-	ids = s.skipUnrecoverable(ids)
-	if len(ids) == 0 {
+	if len(leases) == 0 {
 		return 0, nil
 	}
-	rand.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
-	began := time.Now()
+	ids := make([]string, 0, len(leases))
+	s.own.mu.Lock()
+	for _, l := range leases {
+		s.own.held[l.CallID] = l
+		ids = append(ids, l.CallID)
+	}
+	s.own.mu.Unlock()
+	ids = s.releaseUnrecoverable(ctx, ids)
 	t := s.recoverAll(ctx, ids, viaSweep, nil)
 	if t.fresh > 0 || t.failed > 0 {
-		s.log.Info("adopted orphaned calls", "instance", s.own.owner, "adopted", t.fresh, "orphans", len(ids),
-			"taken_by_others", t.taken, "failed", t.failed, "took", time.Since(began).Round(time.Millisecond))
+		s.log.Info("adopted orphaned calls", "instance", s.own.owner, "adopted", t.fresh, "leased", len(leases),
+			"failed", t.failed, "took", time.Since(began).Round(time.Millisecond))
 	}
 	if t.stop != nil {
 		s.log.Warn("not adopting the remaining orphaned calls", "reason", t.stop, "left", t.left)
@@ -106,21 +111,25 @@ func (s *Floor) room() int {
 	return s.maxCalls - len(s.calls) - s.reserved
 }
 
-// skipUnrecoverable drops the calls this floor failed to rebuild before (errBroken: a
-// scenario that no longer compiles, entries that do not replay): a sweep would otherwise claim,
-// fail and release them every TTL/3, logging the same error each time. They stay open in
+// releaseUnrecoverable gives back at once, without trying them again, the leases of the
+// calls this floor failed to rebuild before (errBroken: a scenario that no longer
+// compiles, entries that do not replay), and returns the other ids: a sweep would
+// otherwise fail on them every TTL/3, logging the same error each time. They stay open in
 // the journal, and a reconnect still tries them.
-func (s *Floor) skipUnrecoverable(ids []string) []string {
+func (s *Floor) releaseUnrecoverable(ctx context.Context, ids []string) []string {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.unrecoverable) == 0 {
-		return ids
-	}
+	var broken []string
 	out := ids[:0]
 	for _, id := range ids {
-		if !s.unrecoverable[id] {
+		if s.unrecoverable[id] {
+			broken = append(broken, id)
+		} else {
 			out = append(out, id)
 		}
+	}
+	s.mu.Unlock()
+	for _, id := range broken {
+		s.own.release(ctx, id)
 	}
 	return out
 }
@@ -187,7 +196,7 @@ func (s *Floor) recoverAll(ctx context.Context, ids []string, via string, progre
 	return t
 }
 
-// maxUnrecoverable bounds the calls remembered as unrecoverable (skipUnrecoverable).
+// maxUnrecoverable bounds the calls remembered as unrecoverable (releaseUnrecoverable).
 const maxUnrecoverable = 10_000
 
 func (s *Floor) markUnrecoverable(id string) {

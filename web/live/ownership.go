@@ -89,6 +89,14 @@ func (o *Owned) claim(ctx context.Context, callID string) error {
 	return nil
 }
 
+// holds reports whether this instance holds a lease on callID.
+func (o *Owned) holds(callID string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.held[callID]
+	return ok
+}
+
 // lease returns the lease held on callID, claiming it when none is held.
 func (o *Owned) lease(ctx context.Context, callID string) (journal.Lease, error) {
 	o.mu.Lock()

@@ -96,9 +96,12 @@ func (s *Floor) recoverCall(ctx context.Context, id, via string) (c *call, fresh
 		return c, false, nil
 	}
 	if s.own != nil {
-		// Take the call's lease first: refused while another instance's lease lives.
-		if err := s.own.claim(ctx, id); err != nil {
-			return nil, false, err
+		// Take the call's lease first (unless the adoption sweep just did): refused while
+		// another instance's lease lives.
+		if !s.own.holds(id) {
+			if err := s.own.claim(ctx, id); err != nil {
+				return nil, false, err
+			}
 		}
 		defer func() {
 			if !fresh && err != nil {

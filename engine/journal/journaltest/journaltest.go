@@ -66,6 +66,8 @@ func Run(t *testing.T, open func(t *testing.T) journal.Journal) {
 		{"Leases", testLeases},
 		{"LeaseTakeoverRace", testLeaseRace},
 		{"CreateLeased", testCreateLeased},
+		{"Adopt", testAdopt},
+		{"AdoptRace", testAdoptRace},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -1073,4 +1075,119 @@ func testCreateLeased(t *testing.T, j journal.Journal) {
 	unowned, err = ls.Unowned(ctx, t0.Add(ttl), 0)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"c"}, unowned, "it expires like any lease")
+}
+
+// testAdopt: Adopt takes over, in one step, exactly the calls Unowned lists: expired
+// leases (epoch + 1, the adopter's own expired lease too), calls without a lease (epoch
+// 1); never a live lease or a finished call. The leases it returns fence like acquired
+// ones, and the previous owners' are refused.
+func testAdopt(t *testing.T, j journal.Journal) {
+	ls, ok := j.(journal.Leases)
+	if !ok {
+		t.Skip("this journal has no call ownership")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	const ttl = 10 * time.Second
+	later := t0.Add(time.Minute)
+	for i, id := range []string{"expired", "none", "own", "live", "done"} {
+		require.NoError(t, j.Create(ctx, newCall(id, base.Add(time.Duration(i)*time.Second))))
+	}
+	dead, err := ls.Acquire(ctx, "expired", "dead", t0, ttl)
+	require.NoError(t, err)
+	ownOld, err := ls.Acquire(ctx, "own", "adopter", t0, ttl)
+	require.NoError(t, err)
+	_, err = ls.Acquire(ctx, "live", "other", later, ttl)
+	require.NoError(t, err)
+	require.NoError(t, j.Finish(ctx, "done", newResult()))
+
+	got, err := ls.Adopt(ctx, "adopter", later, ttl, 0)
+	require.NoError(t, err)
+	byID := map[string]journal.Lease{}
+	for _, l := range got {
+		byID[l.CallID] = l
+		assert.Equal(t, "adopter", l.Owner)
+		assert.True(t, l.Expires.Equal(later.Add(ttl)), "expires %v", l.Expires)
+	}
+	require.Len(t, byID, 3, "%v", got)
+	assert.Equal(t, int64(2), byID["expired"].Epoch, "a takeover")
+	assert.Equal(t, int64(1), byID["none"].Epoch, "a first lease")
+	assert.Equal(t, int64(2), byID["own"].Epoch, "its own expired lease is taken over too")
+
+	e := journal.Entry{Seq: 1, ClientID: "x", Event: engine.Event{Type: engine.EventAnswer, At: 1}}
+	require.ErrorIs(t, ls.AppendLeased(ctx, dead, e), journal.ErrFenced, "the dead owner is fenced")
+	require.ErrorIs(t, ls.AppendLeased(ctx, ownOld, e), journal.ErrFenced, "so is the adopter's own stale lease")
+	for _, id := range []string{"expired", "none", "own"} {
+		require.NoError(t, ls.AppendLeased(ctx, byID[id], e), id)
+	}
+	_, err = ls.Acquire(ctx, "expired", "dead", later, ttl)
+	require.ErrorIs(t, err, journal.ErrLeased)
+	unowned, err := ls.Unowned(ctx, later, 0)
+	require.NoError(t, err)
+	assert.Empty(t, unowned)
+	again, err := ls.Adopt(ctx, "someone", later, ttl, 0)
+	require.NoError(t, err)
+	assert.Empty(t, again, "nothing left to adopt")
+	n, err := ls.Renew(ctx, "adopter", later.Add(time.Second), ttl)
+	require.NoError(t, err)
+	assert.Equal(t, 3, n, "the adopter renews what it adopted")
+
+	// Once they expire, a limit bounds the next adoption; newest first.
+	got, err = ls.Adopt(ctx, "next", later.Add(time.Hour), ttl, 2)
+	require.NoError(t, err)
+	var ids []string
+	for _, l := range got {
+		ids = append(ids, l.CallID)
+	}
+	slices.Sort(ids)
+	assert.Equal(t, []string{"live", "own"}, ids, "the two newest")
+}
+
+// testAdoptRace: instances adopting at the same moment get disjoint calls, together every
+// orphan once.
+func testAdoptRace(t *testing.T, j journal.Journal) {
+	ls, ok := j.(journal.Leases)
+	if !ok {
+		t.Skip("this journal has no call ownership")
+	}
+	ctx := context.Background()
+	t0 := base.UTC()
+	const n, adopters = 40, 4
+	for i := range n {
+		id := fmt.Sprintf("c%02d", i)
+		require.NoError(t, j.Create(ctx, newCall(id, base.Add(time.Duration(i)*time.Millisecond))))
+		_, err := ls.Acquire(ctx, id, "dead", t0, time.Second)
+		require.NoError(t, err)
+	}
+	got := make([][]journal.Lease, adopters)
+	errs := make([]error, adopters)
+	var wg sync.WaitGroup
+	for a := range adopters {
+		wg.Go(func() {
+			for {
+				taken, err := ls.Adopt(ctx, fmt.Sprint("instance-", a), t0.Add(time.Minute), 10*time.Second, 3)
+				if err != nil {
+					errs[a] = err
+					return
+				}
+				if len(taken) == 0 {
+					return
+				}
+				got[a] = append(got[a], taken...)
+			}
+		})
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for a := range adopters {
+		require.NoError(t, errs[a], "adopter %d", a)
+		for _, l := range got[a] {
+			seen[l.CallID]++
+			assert.Equal(t, 1, seen[l.CallID], "%s adopted twice", l.CallID)
+			assert.Equal(t, int64(2), l.Epoch)
+			require.NoError(t, ls.AppendLeased(ctx, l, journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventAnswer, At: 1}}),
+				"%s: the adopter's lease holds", l.CallID)
+		}
+	}
+	assert.Len(t, seen, n, "every orphan adopted")
 }

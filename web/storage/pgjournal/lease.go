@@ -194,3 +194,43 @@ func (d *DB) Unowned(ctx context.Context, now time.Time, limit int) ([]string, e
 	}
 	return ids, nil
 }
+
+// Adopt implements journal.Leases in one statement: it locks the orphans' call rows with
+// SKIP LOCKED (rows another instance is adopting, acquiring or writing to are skipped, not
+// waited for), as every lease operation and fenced write locks the call's row first, and
+// inserts or takes over their leases; the ON CONFLICT clause checks again, on the lease as
+// it is when locked, that it has expired.
+func (d *DB) Adopt(ctx context.Context, owner string, now time.Time, ttl time.Duration, limit int) ([]journal.Lease, error) {
+	if limit <= 0 {
+		limit = journal.DefaultLimit
+	}
+	expires := now.Add(ttl).Truncate(time.Microsecond) // what timestamptz keeps
+	var out []journal.Lease
+	err := d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error {
+		out = out[:0]
+		rows, err := tx.Query(ctx, `WITH o AS (
+				SELECT c.id FROM calls c LEFT JOIN call_leases l ON l.call_id = c.id
+				WHERE c.result IS NULL AND (l.call_id IS NULL OR l.expires <= $1)
+				ORDER BY c.created DESC, c.id LIMIT $2
+				FOR NO KEY UPDATE OF c SKIP LOCKED)
+			INSERT INTO call_leases AS l (call_id, owner, epoch, expires)
+			SELECT o.id, $3, 1, $4 FROM o
+			ON CONFLICT (call_id) DO UPDATE SET owner = excluded.owner, epoch = l.epoch + 1, expires = excluded.expires
+				WHERE l.expires <= $1
+			RETURNING l.call_id, l.epoch`, now, limit, owner, expires)
+		if err != nil {
+			return err
+		}
+		leases, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (journal.Lease, error) {
+			l := journal.Lease{Owner: owner, Expires: expires}
+			err := row.Scan(&l.CallID, &l.Epoch)
+			return l, err
+		})
+		out = leases
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgjournal: adopt calls for %q: %w", owner, err)
+	}
+	return out, nil
+}
