@@ -208,6 +208,14 @@ var migrations = []string{
 		expires    timestamptz NOT NULL
 	);
 	CREATE INDEX studio_sessions_by_expiry ON studio_sessions (expires);`,
+	// 7: the live instances and the URL each advertises to the others (peers.go,
+	// web/peers): registered at start, seen every heartbeat, removed when stopping.
+	`CREATE TABLE instances (
+		name    text COLLATE "C" NOT NULL PRIMARY KEY,
+		url     text NOT NULL,
+		started timestamptz NOT NULL,
+		seen    timestamptz NOT NULL
+	);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
