@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/library"
 	"github.com/switchboard-sim/switchboard/web/library/libstore"
 	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/peers"
 	"github.com/switchboard-sim/switchboard/web/storage/pgjournal"
 	"github.com/switchboard-sim/switchboard/web/storage/sqlitejournal"
 	"github.com/switchboard-sim/switchboard/web/studio"
@@ -62,6 +63,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	data := fs.String("data", defaultDataDir, "folder for the call journal, revisions and access secrets (created if missing; with\n--database only the scenario folder's mirror) [SWITCHBOARD_DATA]")
 	database := fs.String("database", "", "share PostgreSQL with other instances: postgres://user:password@host:port/dbname\n(default: SQLite in DATA/"+journalFile+"). It then holds the call journal, accounts, the\nscenario library and its revisions (mirrored into the scenario folder; a save on one\ninstance reaches the others within a second), the studio's secrets and sessions; prefer\nthe environment variable, which keeps the password out of the process list [SWITCHBOARD_DATABASE]")
 	leaseTTL := fs.Duration("lease-ttl", live.DefaultLeaseTTL, "with --database: how long an instance's hold on its calls lasts without renewal (renewed\nevery third of it); a killed instance's calls are adopted by the others after about this long, and\neach instance looks for such calls every third of it [SWITCHBOARD_LEASE_TTL]")
+	advertise := fs.String("advertise-url", "", "with --database: the URL the other instances reach this one at, http://host:port (they\nforward trainees' and supervisors' websockets to the instance that runs the call); default:\nthe listen address, with 127.0.0.1 for 0.0.0.0 — which only works on one host, so set it when\nthe instances run on different hosts [SWITCHBOARD_ADVERTISE_URL]")
 	baseURL := fs.String("base-url", "", "the server's public URL, naming activities and accounts in xAPI statements\n(default "+xapi.DefaultHomePage+") [SWITCHBOARD_BASE_URL]")
 	lrsEndpoint := fs.String("lrs-endpoint", "", "send xAPI statements of finished calls to this LRS (e.g. https://lrs.example.org/xapi)\n[SWITCHBOARD_LRS_ENDPOINT]")
 	lrsUser := fs.String("lrs-user", "", "LRS basic-auth user [SWITCHBOARD_LRS_USER]")
@@ -79,6 +81,12 @@ func cmdServe(env *cliEnv, args []string) int {
 	if fs.NArg() != 0 {
 		fmt.Fprintf(env.stderr, "switchboard serve: unexpected argument %q (use --scenarios DIR for a folder)\n", fs.Arg(0))
 		return 2
+	}
+	if *advertise != "" {
+		if _, err := peers.ParseURL(*advertise); err != nil {
+			fmt.Fprintf(env.stderr, "switchboard serve: --advertise-url %v\n", err)
+			return 2
+		}
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
@@ -157,12 +165,33 @@ func cmdServe(env *cliEnv, args []string) int {
 		own = &live.Ownership{Instance: instance, TTL: *leaseTTL}
 		log.Info("call ownership: this instance owns its calls through leases in the database", "instance", own.Instance, "lease_ttl", own.TTL)
 	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+		return 1
+	}
+	defer ln.Close() // when serve returns before serving; Serve closes it otherwise
+	var pe *peers.Peers
+	if own != nil {
+		ps, ok := db.(peerStore)
+		if !ok {
+			fmt.Fprintf(env.stderr, "switchboard serve: the journal (%T) keeps no registry of instances\n", db)
+			return 1
+		}
+		if pe, err = startPeers(ctx, ps, own, *advertise, ln.Addr(), log); err != nil {
+			fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
+			return 1
+		}
+	} else if *advertise != "" {
+		log.Warn("--advertise-url is only used with --database (several instances): ignored")
+	}
 	srv, err := api.New(api.Options{Scenarios: scs, Origins: allowed, Coach: *coach, MaxCalls: *maxCalls, Logger: log, Journal: db,
-		HomePage: *baseURL, OnFinish: onFinish, Ownership: own})
+		HomePage: *baseURL, OnFinish: onFinish, Ownership: own, Peers: pe})
 	if err != nil {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 2
 	}
+	go pe.Run(ctx)
 	go srv.KeepLeases(ctx)
 	go srv.AdoptOrphans(ctx) // calls of instances that died or drained, even if nobody reconnects to them
 	go lib.Watch(ctx)
@@ -175,11 +204,6 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		fmt.Fprintf(env.stderr, "switchboard serve: %v\n", err)
-		return 1
-	}
 	db.SetCommitObserver(srv.ObserveCommit)
 	acc := newAccounts(db, lib, secrets, *anonymous, *baseURL, log)
 	handler := st.Mount(acc.Mount(srv.Handler()))
@@ -187,6 +211,9 @@ func cmdServe(env *cliEnv, args []string) int {
 		handler = withPprof(handler)
 		log.Warn("profiler on at /debug/pprof/ (--pprof)")
 	}
+	// Requests that claim to come from a peer instance must carry the peers' token (also
+	// without peers: then they are refused).
+	handler = pe.Guard(handler)
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
@@ -241,8 +268,60 @@ func cmdServe(env *cliEnv, args []string) int {
 	} else if n > 0 {
 		log.Info("released call leases", "calls", n)
 	}
+	if err := pe.Leave(sctx); err != nil {
+		log.Error("leaving the instances' registry", "err", err)
+	}
 	log.Info("stopped")
 	return code
+}
+
+// peerStore is what the peers need of the database: the registry of instances and the
+// shared settings (web/storage/pgjournal).
+type peerStore interface {
+	peers.Registry
+	Setting(ctx context.Context, key string, create func() (string, error)) (string, error)
+}
+
+var _ peerStore = (*pgjournal.DB)(nil)
+
+// startPeers sets this instance up to reach the others sharing the database and to be
+// reached by them: the peers' token (created once in the database's settings, never
+// logged), the advertised URL (advertise, or one made from the listen address), and its
+// row in the registry of instances.
+func startPeers(ctx context.Context, db peerStore, own *live.Ownership, advertise string, addr net.Addr, log *slog.Logger) (*peers.Peers, error) {
+	tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	token, err := db.Setting(tctx, peers.TokenSetting, peers.NewToken)
+	if err != nil {
+		return nil, fmt.Errorf("the peers' token: %w", err)
+	}
+	if advertise == "" {
+		advertise = defaultAdvertise(addr)
+	}
+	p, err := peers.New(peers.Config{Registry: db, Name: own.Instance, URL: advertise, Token: token, TTL: own.TTL, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Register(tctx); err != nil {
+		return nil, err
+	}
+	log.Info("peers: other instances reach this one at its advertised URL", "instance", p.Name(), "advertise_url", p.URL())
+	return p, nil
+}
+
+// defaultAdvertise is the advertised URL made from the listen address: http://host:port,
+// with 127.0.0.1 for an unspecified address (0.0.0.0, ::), which works only when every
+// instance runs on this host.
+func defaultAdvertise(addr net.Addr) string {
+	ta, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return "http://" + addr.String()
+	}
+	ip := ta.IP
+	if ip == nil || ip.IsUnspecified() { // Go listens on both IPv4 and IPv6 there
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return "http://" + net.JoinHostPort(ip.String(), fmt.Sprint(ta.Port))
 }
 
 // defaultDataDir is where serve keeps its journal when --data is not given: a folder in

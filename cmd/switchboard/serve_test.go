@@ -303,6 +303,11 @@ func dialCall(t *testing.T, base, path string, after int64) *wsClient {
 	ws, resp, err := websocket.DefaultDialer.Dial(u, nil)
 	require.NoError(t, err)
 	resp.Body.Close()
+	return readWS(t, ws)
+}
+
+// readWS reads ws's messages in the background.
+func readWS(t *testing.T, ws *websocket.Conn) *wsClient {
 	c := &wsClient{t: t, ws: ws, msgs: make(chan wsMsg, 1024), closed: make(chan int, 1)}
 	go func() {
 		defer close(c.msgs)

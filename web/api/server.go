@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/access"
 	"github.com/switchboard-sim/switchboard/web/httpjson"
 	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/peers"
 	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
@@ -74,6 +75,10 @@ type Options struct {
 	// which must implement journal.Leases: for several instances sharing one journal
 	// (PostgreSQL; see live.Ownership). Run KeepLeases and AdoptOrphans beside the server.
 	Ownership *live.Ownership
+	// Peers, when set (with Ownership), are the other instances sharing the journal: a
+	// trainee's or supervisor's websocket to a call another live instance owns is
+	// forwarded there, and the floor board lists every instance's calls (see Board).
+	Peers *peers.Peers
 }
 
 // Server serves the browser client, the JSON API and the call websockets; the live calls
@@ -90,6 +95,7 @@ type Server struct {
 	upgrader    websocket.Upgrader
 	floor       *live.Floor
 	metrics     *metrics
+	peers       *peers.Peers // nil: one instance
 	// beforeServe, when set (tests only), runs between a trainee websocket's upgrade and
 	// its attachment to the call: a test holds it to play a slow handler.
 	beforeServe func(*http.Request)
@@ -161,6 +167,7 @@ func New(opts Options) (*Server, error) {
 		homePage:    opts.HomePage,
 		bodyTimeout: opts.BodyTimeout,
 		log:         opts.Logger,
+		peers:       opts.Peers,
 	}
 	if s.journal == nil {
 		s.journal = journal.NewMemory()
@@ -239,6 +246,7 @@ func (s *Server) Handler() http.Handler {
 		WriteError(w, http.StatusNotFound, protocol.CodeNotFound, "no such API endpoint: "+r.URL.Path)
 	})
 	mux.HandleFunc("GET /ws/calls/{id}", s.handleWS)
+	mux.HandleFunc("GET /api/peer/board", s.handlePeerBoard)
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, r *http.Request) {
 		WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -477,7 +485,10 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "missing or wrong call token")
 		return
 	case found.OwnedElsewhere():
-		WriteError(w, http.StatusServiceUnavailable, protocol.CodeOwnedElsewhere, "another instance runs this call; reconnect in a moment")
+		// To the live owner (unless this request was forwarded already: never twice).
+		s.peers.Forward(w, r, r.PathValue("id"), "", func(w http.ResponseWriter, r *http.Request) {
+			WriteError(w, http.StatusServiceUnavailable, protocol.CodeOwnedElsewhere, "another instance runs this call; reconnect in a moment")
+		})
 		return
 	case !websocket.IsWebSocketUpgrade(r):
 		WriteError(w, http.StatusBadRequest, protocol.CodeBadRequest, "this endpoint needs a websocket upgrade")

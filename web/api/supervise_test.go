@@ -30,7 +30,7 @@ func superviseServer(t *testing.T, opts Options) *testServer {
 func withSupervisors(ts *testServer) *testServer {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/supervise/{id}", func(w http.ResponseWriter, r *http.Request) {
-		ts.ServeSupervisor(w, r, r.PathValue("id"))
+		ts.ServeSupervisor(w, r, r.PathValue("id"), "supervisor")
 	})
 	mux.Handle("/", ts.Handler())
 	ts.serve.set(mux)

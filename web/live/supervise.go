@@ -105,9 +105,12 @@ type FloorCall struct {
 	// FloorEndedKeep later.
 	EndedAt *time.Time `json:"ended_at,omitempty"`
 	// Debug marks a designer's debug call played from the studio (trainee "Test").
-	Debug   bool   `json:"debug,omitempty"`
-	Outcome string `json:"outcome,omitempty"`
-	Passed  bool   `json:"passed,omitempty"`
+	Debug bool `json:"debug,omitempty"`
+	// Instance names the instance that runs the call, with several instances (PostgreSQL
+	// and peers; set by the API's merged board, empty with one instance).
+	Instance string `json:"instance,omitempty"`
+	Outcome  string `json:"outcome,omitempty"`
+	Passed   bool   `json:"passed,omitempty"`
 	// Alerts say why the call needs a look: "rule:ID" (a watched rule fired), "silence",
 	// "timer" (the customer may give up soon) and "mood".
 	Alerts []string `json:"alerts"`

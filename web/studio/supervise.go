@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-sim/switchboard/web/access"
 	"github.com/switchboard-sim/switchboard/web/api"
 	"github.com/switchboard-sim/switchboard/web/live"
+	"github.com/switchboard-sim/switchboard/web/peers"
 	"github.com/switchboard-sim/switchboard/web/protocol"
 )
 
@@ -41,8 +42,8 @@ func (s *Studio) registerSupervise(m *http.ServeMux) {
 	look := access.RoleSupervisor
 	m.Handle("GET /supervise", s.page(web.SupervisePage()))
 	m.Handle("GET /api/supervise/floor", s.api(look, s.handleFloor))
-	m.Handle("GET /ws/supervise/{id}", s.api(look, func(w http.ResponseWriter, r *http.Request) {
-		s.calls.ServeSupervisor(w, r, r.PathValue("id"))
+	m.Handle("GET /ws/supervise/{id}", s.peerOr(look, func(w http.ResponseWriter, r *http.Request) {
+		s.calls.ServeSupervisor(w, r, r.PathValue("id"), role(r).String())
 	}))
 	m.Handle("GET /api/supervise/calls", s.api(look, s.handleReview))
 	m.Handle("POST /api/supervise/calls/{id}/notes", s.api(look, s.handleAddNote))
@@ -51,10 +52,40 @@ func (s *Studio) registerSupervise(m *http.ServeMux) {
 	}))
 }
 
+// peerOr is s.api for a request from a person, and for a request a peer instance
+// forwarded (peers.Guard checked its token) the role the peer vouches for: a supervisor
+// signed in on another instance listening to a call this instance runs.
+func (s *Studio) peerOr(need access.Role, h http.HandlerFunc) http.Handler {
+	person := s.api(need, h)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !peers.Forwarded(r) {
+			person.ServeHTTP(w, r)
+			return
+		}
+		var rl access.Role
+		switch peers.Role(r) {
+		case access.RoleSupervisor.String():
+			rl = access.RoleSupervisor
+		case access.RoleDesigner.String():
+			rl = access.RoleDesigner
+		}
+		if rl < need {
+			api.WriteError(w, http.StatusForbidden, protocol.CodeForbidden, "the forwarding instance vouches for no role that may do this")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, rl)))
+	})
+}
+
 // floorEvent is one message of the floor stream.
 type floorEvent struct {
 	Now   time.Time        `json:"now"`
 	Calls []live.FloorCall `json:"calls"`
+	// Instance names the instance that answered, and Instances every instance asked
+	// (with several instances on PostgreSQL; absent with one): its calls, or why they are
+	// missing (it did not answer in time).
+	Instance  string               `json:"instance,omitempty"`
+	Instances []api.InstanceStatus `json:"instances,omitempty"`
 	// Thresholds of the alerts, for the page to explain them.
 	SilenceMS int64   `json:"silence_ms"`
 	TimerMS   int64   `json:"timer_ms"`
@@ -75,7 +106,8 @@ func (s *Studio) handleFloor(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	send := func(ctx context.Context) bool {
 		now := time.Now()
-		b, err := json.Marshal(floorEvent{Now: now, Calls: s.calls.Floor().Board(now, watch),
+		board := s.calls.Board(ctx, now, watch)
+		b, err := json.Marshal(floorEvent{Now: now, Calls: board.Calls, Instance: board.Instance, Instances: board.Instances,
 			SilenceMS: live.FloorSilence.Milliseconds(), TimerMS: live.FloorTimerWarn.Milliseconds(), BadMood: live.FloorBadMood})
 		if err != nil {
 			return false
