@@ -20,9 +20,10 @@ import (
 // start (Recover) an instance recovers only the open calls whose lease has expired, and
 // then adopts, every TTL/3, the calls of instances that died or drained (AdoptOrphans, in
 // adopt.go), whether or not anybody reconnects to them. A trainee who reconnects to an
-// instance that does not own their call is answered 503 owned_elsewhere while the owner's
-// lease lives; once it has expired (the owner died) that instance takes the call over.
-// See docs/deploy.md.
+// instance that does not own their call is found OwnedElsewhere while the owner's lease
+// lives (the API forwards them to the owner, web/peers, or answers 503 owned_elsewhere when
+// it cannot be reached); once it has expired (the owner died) that instance takes the
+// call over. See docs/deploy.md.
 
 // DefaultLeaseTTL is a call lease's time to live when Ownership.TTL is 0. An instance
 // renews its leases every TTL/3, so it keeps its calls through a stall (of itself or of

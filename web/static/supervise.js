@@ -35,7 +35,15 @@
     const body = $("calls-body");
     body.replaceChildren();
     const live = ev.calls.filter((c) => !c.ended).length;
-    $("board-status").textContent = live + (live === 1 ? " live call" : " live calls") + " · updated " + new Date(ev.now).toLocaleTimeString();
+    let status = live + (live === 1 ? " live call" : " live calls") + " · updated " + new Date(ev.now).toLocaleTimeString();
+    // Several instances (PostgreSQL): say how many, and which did not answer this time.
+    const insts = ev.instances || [];
+    if (insts.length > 1) {
+      status += " · " + insts.length + " instances";
+      const silent = insts.filter((i) => i.error).map((i) => i.name + " (" + i.error + ")");
+      if (silent.length) status += " · not shown: " + silent.join(", ");
+    }
+    $("board-status").textContent = status;
     $("no-calls").hidden = ev.calls.length > 0;
     for (const c of ev.calls) {
       const tr = el("tr");
@@ -45,6 +53,7 @@
       if (c.debug) tr.classList.add("debug");
       const who = el("td", "", c.trainee || "(no name)");
       if (c.debug) who.append(" ", el("span", "badge", "studio debug"));
+      if (c.instance && insts.length > 1) who.append(" ", el("span", "badge instance", "on " + c.instance));
       tr.append(who, el("td", "", c.title), el("td", "", c.node),
         el("td", "", clock(c.elapsed_ms) + (c.ended ? " (ended: " + c.outcome + ")" : "")),
         el("td", "", c.mood.toFixed(1)), el("td", "", c.fired.join(", ")));
