@@ -76,14 +76,29 @@ func (s *Floor) adoptOnce(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	began := time.Now()
-	lctx, cancel := context.WithTimeout(ctx, storageTimeout)
-	leases, err := s.own.leases.Adopt(lctx, s.own.owner, s.own.now(), s.own.ttl, room)
-	cancel()
-	if err != nil {
+	ids, err := s.adopt(ctx, room)
+	if err != nil || len(ids) == 0 {
 		return 0, err
 	}
-	if len(leases) == 0 {
-		return 0, nil
+	t := s.recoverAll(ctx, ids, viaSweep, nil)
+	if t.fresh > 0 || t.failed > 0 {
+		s.log.Info("adopted orphaned calls", "instance", s.own.owner, "adopted", t.fresh, "leased", len(ids),
+			"failed", t.failed, "took", time.Since(began).Round(time.Millisecond))
+	}
+	if t.stop != nil {
+		s.log.Warn("not adopting the remaining orphaned calls", "reason", t.stop, "left", t.left)
+	}
+	return t.fresh, nil
+}
+
+// adopt takes over up to limit orphans (journal.Leases.Adopt) and returns their ids, the
+// leases held; those this floor could not rebuild before are released again at once.
+func (s *Floor) adopt(ctx context.Context, limit int) ([]string, error) {
+	lctx, cancel := context.WithTimeout(ctx, storageTimeout)
+	leases, err := s.own.leases.Adopt(lctx, s.own.owner, s.own.now(), s.own.ttl, limit)
+	cancel()
+	if err != nil {
+		return nil, err
 	}
 	ids := make([]string, 0, len(leases))
 	s.own.mu.Lock()
@@ -92,16 +107,7 @@ func (s *Floor) adoptOnce(ctx context.Context) (int, error) {
 		ids = append(ids, l.CallID)
 	}
 	s.own.mu.Unlock()
-	ids = s.releaseUnrecoverable(ctx, ids)
-	t := s.recoverAll(ctx, ids, viaSweep, nil)
-	if t.fresh > 0 || t.failed > 0 {
-		s.log.Info("adopted orphaned calls", "instance", s.own.owner, "adopted", t.fresh, "leased", len(leases),
-			"failed", t.failed, "took", time.Since(began).Round(time.Millisecond))
-	}
-	if t.stop != nil {
-		s.log.Warn("not adopting the remaining orphaned calls", "reason", t.stop, "left", t.left)
-	}
-	return t.fresh, nil
+	return s.releaseUnrecoverable(ctx, ids), nil
 }
 
 // room is how many more calls the floor may hold.
@@ -193,6 +199,20 @@ func (s *Floor) recoverAll(ctx context.Context, ids []string, via string, progre
 		})
 	}
 	wg.Wait()
+	if s.own != nil {
+		// Calls not tried (the floor filled up or is stopping) whose leases the floor holds
+		// already (adopt): give them back, or they would be renewed and never run.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storageTimeout)
+		defer cancel()
+		for _, id := range ids[next:] {
+			s.mu.Lock()
+			running := s.calls[id] != nil
+			s.mu.Unlock()
+			if !running && s.own.holds(id) {
+				s.own.release(rctx, id)
+			}
+		}
+	}
 	return t
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -276,4 +277,40 @@ func TestCreatedCallIsNeverUnowned(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, unowned)
 	}
+}
+
+// TestRecoverAdoptsNoMoreThanItRuns: at start, an instance with room for fewer calls than
+// there are orphans keeps the leases only of the calls it runs; the others are free for
+// another instance at once (not renewed by this one for ever).
+func TestRecoverAdoptsNoMoreThanItRuns(t *testing.T) {
+	sc := testScenario(t, "echo")
+	j := journal.NewMemory()
+	ctx := context.Background()
+	const orphans = 40
+	for i := range orphans {
+		info := journal.Call{ID: fmt.Sprintf("o%02d", i), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,
+			Created: time.Now().Add(time.Duration(i) * time.Millisecond).UTC()}
+		_, err := j.CreateLeased(ctx, info, "dead", time.Now().Add(-time.Minute), time.Second)
+		require.NoError(t, err)
+	}
+	own, err := NewOwned(j, Ownership{Instance: "b", TTL: time.Minute})
+	require.NoError(t, err)
+	f := New(Options{Journal: j, Owned: own, MaxCalls: 30, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	defer func() { require.NoError(t, f.Shutdown(ctx)) }()
+	info := journal.Call{ID: NewCallID(), ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources, Created: time.Now().UTC()}
+	for range 10 {
+		info.ID = NewCallID()
+		_, err := f.Start(ctx, info, sc)
+		require.NoError(t, err)
+	}
+	n, err := f.Recover(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 20, n, "room for 20 more")
+	assert.Equal(t, 30, f.LiveCalls())
+	unowned, err := j.Unowned(ctx, time.Now(), 0)
+	require.NoError(t, err)
+	assert.Len(t, unowned, orphans-20, "the orphans it could not run are free")
+	renewed, err := j.Renew(ctx, "b", time.Now(), time.Minute)
+	require.NoError(t, err)
+	assert.Equal(t, 30, renewed, "it holds leases only on the calls it runs")
 }

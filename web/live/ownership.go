@@ -234,10 +234,11 @@ func (s *Floor) ReleaseLeases(ctx context.Context) (int, error) {
 }
 
 // openToRecover lists the open calls Recover brings back: all of them, or with ownership
-// those whose lease expired.
+// those whose lease expired, which it takes over at once (adopt: in one step, skipping
+// calls another instance is taking at the same moment).
 func (s *Floor) openToRecover(ctx context.Context) ([]string, error) {
 	if s.own != nil {
-		return s.own.leases.Unowned(ctx, s.own.now(), s.maxCalls)
+		return s.adopt(ctx, s.maxCalls)
 	}
 	open := true
 	sums, err := s.journal.List(ctx, journal.Filter{Open: &open, Limit: s.maxCalls})
