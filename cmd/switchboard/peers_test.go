@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -171,6 +172,14 @@ func TestServeForwardsToTheLiveOwner(t *testing.T) {
 		resp.Body.Close()
 		assert.Equal(t, http.StatusUnauthorized, resp.StatusCode, "%v", hd)
 	}
+	// A third instance advertising A's URL (the default on several hosts) is warned about
+	// and left out of the board, instead of doubling A's calls there.
+	third := startServe(t, env, "--data", t.TempDir(), "--scenarios", scen, "--advertise-url", a.url)
+	third.waitLog("another live instance advertises the same URL")
+	ev = readFloor(t, a.url, auth, func(floorEvent) bool { return true })
+	assert.Len(t, ev.Instances, 2, "C is not asked: %+v", ev.Instances)
+	assert.Equal(t, 0, third.stop(syscall.SIGTERM))
+
 	db, err := pgjournal.Open(context.Background(), dbURL)
 	require.NoError(t, err)
 	defer db.Close()

@@ -306,6 +306,16 @@ func startPeers(ctx context.Context, db peerStore, own *live.Ownership, advertis
 		return nil, err
 	}
 	log.Info("peers: other instances reach this one at its advertised URL", "instance", p.Name(), "advertise_url", p.URL())
+	// Two live instances advertising one URL (the default on several hosts) cannot reach
+	// each other: what is forwarded to one reaches the other, which answers 503.
+	if others, err := p.Others(tctx); err == nil {
+		for _, o := range others {
+			if o.URL == p.URL() {
+				log.Warn("peers: another live instance advertises the same URL: set --advertise-url to an address the other instances reach this one at",
+					"advertise_url", p.URL(), "other_instance", o.Name)
+			}
+		}
+	}
 	return p, nil
 }
 

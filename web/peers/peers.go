@@ -61,6 +61,11 @@ const (
 	dialTimeout = 2 * time.Second
 	// headerTimeout bounds a forwarded request's wait for the owner's response headers.
 	headerTimeout = 10 * time.Second
+	// TCP keep-alive of the connections to peers: probes after 15 s idle, every 5 s, 3
+	// unanswered ones close the connection (and a websocket forwarded over it).
+	keepAliveIdle     = 15 * time.Second
+	keepAliveInterval = 5 * time.Second
+	keepAliveCount    = 3
 	// maxGetBytes bounds a peer's answer to GetAll.
 	maxGetBytes = 8 << 20
 )
@@ -165,8 +170,11 @@ func New(c Config) (*Peers, error) {
 	}
 	if p.transport == nil {
 		p.transport = &http.Transport{
-			Proxy:                 nil, // peers are reached directly, never through an outbound proxy
-			DialContext:           (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+			Proxy: nil, // peers are reached directly, never through an outbound proxy
+			// TCP keep-alive probes find an owner whose host vanished within about 30 s
+			// (a forwarded websocket has no deadline of its own here).
+			DialContext: (&net.Dialer{Timeout: dialTimeout, KeepAliveConfig: net.KeepAliveConfig{
+				Enable: true, Idle: keepAliveIdle, Interval: keepAliveInterval, Count: keepAliveCount}}).DialContext,
 			ResponseHeaderTimeout: headerTimeout,
 			MaxIdleConnsPerHost:   8,
 			IdleConnTimeout:       90 * time.Second,
@@ -365,11 +373,17 @@ type Reply struct {
 
 // GetAll asks every other live instance for pathQuery (a path with its query) at once,
 // as this instance's peer, and waits for each at most GetTimeout; replies come in the
-// order of the instances' names. An instance that does not answer in time has Err set.
+// order of the instances' names. An instance that does not answer in time has Err set. An
+// instance that advertises this one's URL is skipped (misconfigured: the question would
+// come back here).
 func (p *Peers) GetAll(ctx context.Context, pathQuery string) ([]Reply, error) {
 	others, err := p.Others(ctx)
-	if err != nil || len(others) == 0 {
+	if err != nil {
 		return nil, err
+	}
+	others = slices.DeleteFunc(others, func(i Instance) bool { return i.URL == p.self.URL })
+	if len(others) == 0 {
+		return nil, nil
 	}
 	out := make([]Reply, len(others))
 	var wg sync.WaitGroup
