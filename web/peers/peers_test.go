@@ -410,3 +410,30 @@ func TestLeaveAndStale(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "https://sb-1.internal:8080", u)
 }
+
+// TestRunHeartbeats: Run refreshes the instance's row every TTL/3 until its context ends.
+func TestRunHeartbeats(t *testing.T) {
+	t.Parallel()
+	reg := newMem()
+	p, err := New(Config{Registry: reg, Name: "a", URL: "http://127.0.0.1:1", Token: testToken, TTL: 30 * time.Millisecond})
+	require.NoError(t, err)
+	require.NoError(t, p.Register(context.Background()))
+	seen := func() time.Time {
+		reg.mu.Lock()
+		defer reg.mu.Unlock()
+		return reg.insts["a"].Seen
+	}
+	first := seen()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	require.Eventually(t, func() bool { return seen().After(first) }, 5*time.Second, 5*time.Millisecond, "a heartbeat")
+	cancel()
+	<-done
+	require.NoError(t, p.Leave(context.Background()))
+	others, err := New(Config{Registry: reg, Name: "b", URL: "http://127.0.0.1:2", Token: testToken, TTL: time.Second})
+	require.NoError(t, err)
+	got, err := others.Others(context.Background())
+	require.NoError(t, err)
+	assert.Empty(t, got, "a left")
+}
