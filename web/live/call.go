@@ -559,7 +559,7 @@ func (c *call) attach(m attachMsg) {
 	if c.conn != nil && c.conn.arrival > k.arrival {
 		// An older request reached the call after a newer one (its handler was slower):
 		// the newer connection keeps the call, and this one is closed as replaced.
-		close(k.ready)
+		k.start()
 		k.finish(protocol.CloseReplaced, "replaced by a newer connection")
 		return
 	}
@@ -571,7 +571,7 @@ func (c *call) attach(m attachMsg) {
 		k.backlog = c.framesBetween(after, c.sent)
 	}
 	c.log.Info("connected", "replayed", len(k.backlog))
-	close(k.ready)
+	k.start()
 	if !c.endedAt.IsZero() {
 		k.finish(websocket.CloseNormalClosure, "the call has ended")
 		c.idleSince = c.srv.clock.Now()

@@ -3,6 +3,7 @@ package live
 import (
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -19,38 +20,87 @@ const (
 )
 
 // conn is one websocket connection to a call, in gorilla's chat pattern: one reader
-// goroutine (readLoop) and one writer goroutine (writeLoop). Only the call's goroutine
-// queues frames and closes the queue, so a slow client can never stall the call: when
-// its queue is full it is dropped (close 1008).
+// goroutine (readLoop) and one writer (writeLoop). Only the call's goroutine queues frames
+// and ends the queue, so a slow client can never stall the call: when its queue is full it
+// is dropped (close 1008).
+//
+// The writer is a goroutine only while it has something to write: the call's goroutine
+// starts one when it queues a step and none is running, and it ends when the queue is
+// empty. An idle call (most of the time: a word every few hundred milliseconds while the
+// customer speaks, then seconds of silence) holds no writer stack; pings go out from a
+// timer (WriteControl may run beside a write). See docs/performance.md, "Memory per call".
 type conn struct {
 	ws   *websocket.Conn
 	call *call
 	log  *slog.Logger
+	// running is the floor's count of goroutines; a writer counts in it while it runs.
+	running *sync.WaitGroup
 	// supervisor marks a supervisor listening: it gets the supervisors' projection and
 	// may only whisper. Set before the connection is attached, never changed.
 	supervisor bool
 	// arrival orders a trainee's connections to one call (Found.arrival): an older one
 	// never replaces a newer one. Set before the connection is attached, never changed.
 	arrival uint64
-	send    chan []byte   // frames to write; closed by the call goroutine to end the writer
-	ready   chan struct{} // closed by the call goroutine once backlog is set
 
-	// Set by the call goroutine before ready is closed, read by the writer after.
+	// backlog is set by the call goroutine before start, then read by the writer.
 	backlog [][]byte
 
+	mu        sync.Mutex // guards the fields below (call goroutine, writer, ping timer)
+	ready     bool       // start was called: the backlog is set
+	outq      [][]byte   // websocket messages for the writer, at most sendQueueLen
+	writing   bool       // a writer goroutine runs
+	ending    bool       // no more messages: after the queue, the close frame, then the socket
+	shut      bool       // the socket is closed (or failed): nothing more is written
+	closeCode int
+	closeMsg  string
+	ping      *time.Timer
+
 	// Owned by the call goroutine.
-	pending     [][]byte // frames of the current step, queued together by flush
-	closeCode   int
-	closeReason string
-	closed      bool
+	pending [][]byte // frames of the current step, queued together by flush
+	closed  bool
 }
 
 // maxBatchBytes bounds one websocket message made of several protocol messages (when a
 // backlog is replayed; a step's messages always go together).
 const maxBatchBytes = 32 << 10
 
-func newConn(ws *websocket.Conn, c *call, log *slog.Logger) *conn {
-	return &conn{ws: ws, call: c, log: log, send: make(chan []byte, sendQueueLen), ready: make(chan struct{})}
+func newConn(ws *websocket.Conn, c *call, log *slog.Logger, running *sync.WaitGroup) *conn {
+	return &conn{ws: ws, call: c, log: log, running: running}
+}
+
+// start lets the writer run once the backlog is set (a replay from after). Call goroutine
+// only, once.
+func (k *conn) start() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.ready = true
+	if !k.shut {
+		k.ping = time.AfterFunc(pingPeriod, k.sendPing)
+	}
+	k.kickLocked()
+}
+
+// kickLocked starts a writer if there is something to write and none runs. Under k.mu.
+func (k *conn) kickLocked() {
+	if !k.ready || k.writing || k.shut || (len(k.backlog) == 0 && len(k.outq) == 0 && !k.ending) {
+		return
+	}
+	k.writing = true
+	k.running.Add(1) // from a goroutine the floor counts (the call's), or under its lock
+	go k.writeLoop()
+}
+
+// sendPing pings the client (from the ping timer) and re-arms the timer.
+func (k *conn) sendPing() {
+	if err := k.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
+		_ = k.ws.Close() // the reader sees it and detaches the connection
+		return
+	}
+	k.mu.Lock()
+	if !k.shut {
+		k.ping.Reset(pingPeriod)
+	}
+	k.mu.Unlock()
 }
 
 // queue adds a frame to those of the current step; it reports false when the connection
@@ -77,17 +127,35 @@ func (k *conn) flush() bool {
 	batch := joinFrames(k.pending)
 	clear(k.pending)
 	k.pending = k.pending[:0]
-	select {
-	case k.send <- batch:
+	k.mu.Lock()
+	if k.shut { // a write failed: the reader is about to detach the connection
+		k.mu.Unlock()
 		return true
-	default:
-		k.log.Warn("dropping a client too slow to read", "queued", sendQueueLen)
-		k.closed = true
-		// Close at once: the writer may be blocked on this very client.
-		_ = k.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "too slow to read"), time.Now().Add(writeWait))
-		_ = k.ws.Close()
-		close(k.send)
-		return false
+	}
+	if len(k.outq) < sendQueueLen {
+		k.outq = append(k.outq, batch)
+		k.kickLocked()
+		k.mu.Unlock()
+		return true
+	}
+	k.shutLocked()
+	k.mu.Unlock()
+	k.log.Warn("dropping a client too slow to read", "queued", sendQueueLen)
+	k.closed = true
+	// Close at once: the writer may be blocked on this very client.
+	_ = k.ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.ClosePolicyViolation, "too slow to read"), time.Now().Add(writeWait))
+	_ = k.ws.Close()
+	return false
+}
+
+// shutLocked marks the connection as finished with: no writer starts again, the queue
+// and the pings go. Under k.mu.
+func (k *conn) shutLocked() {
+	k.shut = true
+	clear(k.outq)
+	k.outq, k.backlog = nil, nil
+	if k.ping != nil {
+		k.ping.Stop()
 	}
 }
 
@@ -111,65 +179,74 @@ func joinFrames(frames [][]byte) []byte {
 }
 
 // finish flushes the step's frames and lets the writer send what is queued, then a close
-// frame with code. Call goroutine only.
+// frame with code (none when 0), then close the socket. Call goroutine only.
 func (k *conn) finish(code int, reason string) {
 	if !k.flush() {
 		return
 	}
 	k.closed = true
-	k.closeCode, k.closeReason = code, reason
-	close(k.send)
+	k.mu.Lock()
+	k.ending = true
+	k.closeCode, k.closeMsg = code, reason
+	k.kickLocked()
+	k.mu.Unlock()
 }
 
-// writeLoop writes the backlog, then queued frames, and pings; it returns when the queue
-// is closed or a write fails.
+// writeLoop is the writer: it writes the backlog, then the queued messages (those queued
+// meanwhile go in the same websocket message: a burst costs one write), and returns when
+// nothing is left — after the close frame and closing the socket once the queue has
+// ended, or at once when a write fails.
 func (k *conn) writeLoop() {
-	ping := time.NewTicker(pingPeriod)
-	defer func() {
-		ping.Stop()
-		_ = k.ws.Close()
-	}()
-	<-k.ready
-	for len(k.backlog) > 0 {
-		n, size := 0, 0
-		for n < len(k.backlog) && (n == 0 || size+len(k.backlog[n]) < maxBatchBytes) {
-			size += len(k.backlog[n]) + 1
-			n++
-		}
-		if err := k.write(joinFrames(k.backlog[:n])); err != nil {
+	defer k.running.Done()
+	k.mu.Lock()
+	for {
+		var frames [][]byte
+		switch {
+		case len(k.backlog) > 0:
+			n, size := 0, 0
+			for n < len(k.backlog) && (n == 0 || size+len(k.backlog[n]) < maxBatchBytes) {
+				size += len(k.backlog[n]) + 1
+				n++
+			}
+			frames = k.backlog[:n]
+			k.backlog = k.backlog[n:]
+		case len(k.outq) > 0:
+			n, size := 1, len(k.outq[0])
+			for n < len(k.outq) && size < maxBatchBytes {
+				size += len(k.outq[n]) + 1
+				n++
+			}
+			frames = append(frames, k.outq[:n]...)
+			m := copy(k.outq, k.outq[n:])
+			clear(k.outq[m:])
+			k.outq = k.outq[:m]
+		case k.ending && !k.shut:
+			code, reason := k.closeCode, k.closeMsg
+			k.shutLocked()
+			k.mu.Unlock()
+			if code != 0 {
+				_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
+				_ = k.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
+				// Give the client a moment to answer the close before the socket goes.
+				_ = k.ws.SetReadDeadline(time.Now().Add(time.Second))
+			}
+			_ = k.ws.Close()
+			return
+		default: // nothing to write (or shut): the next flush starts a writer again
+			k.writing = false
+			k.mu.Unlock()
 			return
 		}
-		k.backlog = k.backlog[n:]
-	}
-	k.backlog = nil
-	for {
-		select {
-		case f, ok := <-k.send:
-			if !ok {
-				if k.closeCode != 0 {
-					_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
-					_ = k.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(k.closeCode, k.closeReason))
-					// Give the client a moment to answer the close before the socket goes.
-					_ = k.ws.SetReadDeadline(time.Now().Add(time.Second))
-				}
-				return
-			}
-			// Messages queued meanwhile go in the same websocket message (gorilla's chat
-			// pattern): a burst costs one write.
-			batch := [][]byte{f}
-			for n, size := len(k.send), len(f); n > 0 && size < maxBatchBytes; n-- {
-				g := <-k.send
-				batch = append(batch, g)
-				size += len(g) + 1
-			}
-			if err := k.write(joinFrames(batch)); err != nil {
-				return
-			}
-		case <-ping.C:
-			if err := k.ws.WriteControl(websocket.PingMessage, nil, time.Now().Add(writeWait)); err != nil {
-				return
-			}
+		k.mu.Unlock()
+		if err := k.write(joinFrames(frames)); err != nil {
+			k.mu.Lock()
+			k.shutLocked()
+			k.writing = false
+			k.mu.Unlock()
+			_ = k.ws.Close()
+			return
 		}
+		k.mu.Lock()
 	}
 }
 

@@ -65,7 +65,7 @@ func (c *call) attachSub(m attachMsg) {
 	after := min(max(m.after, 0), int64(len(frames)))
 	k.backlog = frames[after:len(frames):len(frames)]
 	replayed := len(k.backlog)
-	close(k.ready)
+	k.start()
 	if !c.endedAt.IsZero() {
 		k.finish(websocket.CloseNormalClosure, "the call has ended")
 		return

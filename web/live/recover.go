@@ -198,23 +198,20 @@ func (s *Floor) findCall(ctx context.Context, id string) (c *call, ended *endedC
 // entries, then closes with 1000, as a reconnect to a call in memory would.
 func (s *Floor) serveEnded(ws *websocket.Conn, e *endedCall, after int64) {
 	log := s.log.With("call", e.info.ID)
-	k := newConn(ws, nil, log)
+	k := newConn(ws, nil, log, &s.running)
 	k.backlog = replayEnded(s, e.info, e.sc, e.entries, after)
 	log.Info("connected to an ended call", "replayed", len(k.backlog))
-	close(k.ready)
-	k.finish(websocket.CloseNormalClosure, "the call has ended")
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
 		_ = ws.Close()
 		return
 	}
-	s.running.Add(1)
+	// Under the floor's lock, so that the writer counts in s.running before Shutdown
+	// can wait for it.
+	k.start()
+	k.finish(websocket.CloseNormalClosure, "the call has ended")
 	s.mu.Unlock()
-	go func() {
-		defer s.running.Done()
-		k.writeLoop()
-	}()
 	// Read until the writer closes the socket, so the client's close is answered.
 	ws.SetReadLimit(protocol.MaxFrameBytes)
 	_ = ws.SetReadDeadline(time.Now().Add(pongWait))

@@ -267,8 +267,9 @@ func closeGone(ws *websocket.Conn) {
 }
 
 // attachConn attaches a websocket to call c (as the trainee's or a supervisor's) and
-// returns: the connection's reader and writer run on goroutines of their own until it
-// closes. arrival orders the trainee's connections (Found.arrival).
+// returns: the connection's reader runs on a goroutine of its own until it closes, its
+// writer whenever it has something to write (conn). arrival orders the trainee's
+// connections (Found.arrival).
 //
 // The reader does not run on the caller's goroutine (the HTTP handler's) on purpose:
 // while a handler runs, net/http keeps its connection's state — a 4 KiB read buffer, a
@@ -276,7 +277,7 @@ func closeGone(ws *websocket.Conn) {
 // the websocket uses none of them after the upgrade. Returning frees ~12 KiB per live
 // call (docs/performance.md, "Memory per call").
 func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor bool, arrival uint64) {
-	k := newConn(ws, c, c.log)
+	k := newConn(ws, c, c.log, &s.running)
 	k.supervisor = supervisor
 	k.arrival = arrival
 	s.mu.Lock()
@@ -286,17 +287,11 @@ func (s *Floor) attachConn(ws *websocket.Conn, c *call, after int64, supervisor 
 		_ = ws.Close()
 		return
 	}
-	s.running.Add(2) // the writer and the reader
+	s.running.Add(1) // the reader (the writer counts itself while it runs)
 	s.mu.Unlock()
-	go func() {
-		defer s.running.Done()
-		k.writeLoop()
-	}()
 	if !c.post(attachMsg{conn: k, after: after}) {
 		_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseGoingAway, "the call is gone"), time.Now().Add(writeWait))
 		_ = ws.Close()
-		close(k.ready)
-		close(k.send)
 		s.running.Done()
 		return
 	}
