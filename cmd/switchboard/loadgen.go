@@ -562,10 +562,26 @@ func (t *callTrainee) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		if err := t.call(ctx); err != nil && ctx.Err() == nil {
 			t.st.fail(err.Error())
-			sleepCtx(ctx, time.Second) // do not hammer a server that refuses
+			// Do not hammer a server that refuses: wait a second, or what its Retry-After
+			// asks plus up to half again (so refused trainees do not all come back at once).
+			wait := time.Second
+			var r *startRefused
+			if errors.As(err, &r) && r.retry > 0 {
+				wait = r.retry + time.Duration(t.rnd.Int64N(int64(r.retry)/2+1))
+			}
+			sleepCtx(ctx, wait)
 		}
 	}
 }
+
+// startRefused is a call start the server answered with an error status (its text is
+// the error's kind) and, for 503s, a Retry-After.
+type startRefused struct {
+	kind  string
+	retry time.Duration
+}
+
+func (e *startRefused) Error() string { return e.kind }
 
 func sleepCtx(ctx context.Context, d time.Duration) {
 	select {
@@ -592,7 +608,11 @@ func (t *callTrainee) call(ctx context.Context) error {
 	_ = json.NewDecoder(resp.Body).Decode(&started)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("start: HTTP %d %s", resp.StatusCode, started.Error.Code)
+		r := &startRefused{kind: fmt.Sprintf("start: HTTP %d %s", resp.StatusCode, started.Error.Code)}
+		if sec, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && sec > 0 {
+			r.retry = time.Duration(sec) * time.Second
+		}
+		return r
 	}
 	t.st.calls.Add(1)
 	ws, _, err := loadDialer.DialContext(ctx, "ws://"+t.base.Host+started.WS, nil)
