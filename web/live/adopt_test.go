@@ -63,7 +63,12 @@ type instance struct {
 
 func newInstance(t *testing.T, j journal.Journal, name string, maxCalls int) *instance {
 	t.Helper()
-	own, err := NewOwned(j, Ownership{Instance: name, TTL: testTTL})
+	return newInstanceTTL(t, j, name, maxCalls, testTTL)
+}
+
+func newInstanceTTL(t *testing.T, j journal.Journal, name string, maxCalls int, ttl time.Duration) *instance {
+	t.Helper()
+	own, err := NewOwned(j, Ownership{Instance: name, TTL: ttl})
 	require.NoError(t, err)
 	in := &instance{t: t, logs: &logBuf{}}
 	in.floor = New(Options{Journal: j, Owned: own, MaxCalls: maxCalls,
@@ -313,4 +318,35 @@ func TestRecoverAdoptsNoMoreThanItRuns(t *testing.T) {
 	renewed, err := j.Renew(ctx, "b", time.Now(), time.Minute)
 	require.NoError(t, err)
 	assert.Equal(t, 30, renewed, "it holds leases only on the calls it runs")
+}
+
+// TestAdoptionWindowWithTheDefaultTTL: with DefaultLeaseTTL (6 s), a killed instance's
+// call is adopted 4 to 8.5 s after the kill, wherever the kill falls between two of its
+// renewals (docs/deploy.md).
+func TestAdoptionWindowWithTheDefaultTTL(t *testing.T) {
+	sc := testScenario(t, "echo")
+	var lo, hi time.Duration
+	for _, offset := range []time.Duration{0, 500 * time.Millisecond, time.Second, 1500 * time.Millisecond, 1900 * time.Millisecond} {
+		synctest.Test(t, func(t *testing.T) {
+			j := journal.NewMemory()
+			a := newInstanceTTL(t, j, "a", 0, DefaultLeaseTTL)
+			b := newInstanceTTL(t, j, "b", 0, DefaultLeaseTTL)
+			startCalls(t, a, sc, 1)
+			time.Sleep(5*DefaultLeaseTTL/3 + offset) // a few renewals, then offset after the last
+			a.kill()
+			killed := time.Now()
+			for b.floor.LiveCalls() == 0 {
+				require.Less(t, time.Since(killed), 2*DefaultLeaseTTL)
+				time.Sleep(10 * time.Millisecond)
+			}
+			took := time.Since(killed)
+			if lo == 0 || took < lo {
+				lo = took
+			}
+			hi = max(hi, took)
+			assert.GreaterOrEqual(t, took, 4*time.Second, "offset %v", offset)
+			assert.LessOrEqual(t, took, 8500*time.Millisecond+10*time.Millisecond, "offset %v", offset)
+		})
+	}
+	t.Logf("with the default TTL (%v), adopted %v to %v after the kill", DefaultLeaseTTL, lo, hi)
 }
