@@ -431,7 +431,7 @@ func pgCode(err error) string {
 func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	ins, err := insertCall(c)
 	if err == nil {
-		err = d.wr.do(ctx, ins)
+		err = d.wr.doLow(ctx, ins) // behind the running calls' writes
 	}
 	if err != nil {
 		return fmt.Errorf("pgjournal: create call %q: %w", c.ID, err)
