@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -17,13 +21,32 @@ import (
 )
 
 // killCalls is how many calls TestServeKill9AtLoad holds when it kills the server (fewer
-// under the race detector, which is ~10 times slower). The 10,000-call version is a
-// documented command (docs/performance.md), not a CI test.
-func killCalls() int {
+// under the race detector, which is ~10 times slower). SWITCHBOARD_KILL_CALLS sets it: the
+// 10,000-call version is a documented command (docs/performance.md), not a CI test.
+func killCalls(t *testing.T) int {
+	if v := os.Getenv("SWITCHBOARD_KILL_CALLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "SWITCHBOARD_KILL_CALLS")
+		require.True(t, n >= 1 && n <= 19_000, "SWITCHBOARD_KILL_CALLS from 1 to 19,000")
+		return n
+	}
 	if raceEnabled {
 		return 60
 	}
 	return 200
+}
+
+// killPace is the time between two messages of one call in TestServeKill9AtLoad
+// (SWITCHBOARD_KILL_PACE, default 300 ms: under the 5 messages/s limit; at 10,000 calls
+// give a few seconds, like a person).
+func killPace(t *testing.T) time.Duration {
+	if v := os.Getenv("SWITCHBOARD_KILL_PACE"); v != "" {
+		d, err := time.ParseDuration(v)
+		require.NoError(t, err, "SWITCHBOARD_KILL_PACE")
+		require.GreaterOrEqual(t, d, 200*time.Millisecond, "SWITCHBOARD_KILL_PACE")
+		return d
+	}
+	return 300 * time.Millisecond
 }
 
 // loadCall is one trainee of TestServeKill9AtLoad: it keeps saying things (never the
@@ -36,6 +59,43 @@ type loadCall struct {
 	acked map[string]bool
 	sent  int
 	err   error
+}
+
+// killStarters is how many goroutines start TestServeKill9AtLoad's calls.
+const killStarters = 16
+
+// openLoadCall starts a call, opens its websocket and answers, retrying while the server
+// answers 503 busy (admission control during the ramp).
+func openLoadCall(base string) (*loadCall, error) {
+	var s started
+	for try := 0; ; try++ {
+		resp, err := http.Post(base+"/api/calls", "application/json", strings.NewReader(`{"scenario":"live","trainee":"Load"}`))
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode == http.StatusServiceUnavailable && try < 20 {
+			resp.Body.Close()
+			time.Sleep(500 * time.Millisecond)
+			continue
+		}
+		err = json.NewDecoder(resp.Body).Decode(&s)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || err != nil {
+			return nil, fmt.Errorf("start: HTTP %d (%v)", resp.StatusCode, err)
+		}
+		break
+	}
+	ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(base, "http")+s.WS, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp.Body.Close()
+	c := &loadCall{s: s, ws: ws, acked: map[string]bool{}}
+	if err := ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"answer","id":"a"}`)); err != nil {
+		ws.Close()
+		return nil, err
+	}
+	return c, nil
 }
 
 func (c *loadCall) read() {
@@ -60,8 +120,9 @@ func (c *loadCall) read() {
 	}
 }
 
-func (c *loadCall) say(stop <-chan struct{}) {
-	tick := time.NewTicker(300 * time.Millisecond) // under the 5 messages/s limit
+func (c *loadCall) say(stop <-chan struct{}, pace time.Duration) {
+	time.Sleep(time.Duration(rand.Int64N(int64(pace)))) // calls out of step
+	tick := time.NewTicker(pace)
 	defer tick.Stop()
 	for {
 		select {
@@ -83,27 +144,46 @@ func (c *loadCall) say(stop <-chan struct{}) {
 // messages, restarts it, and checks that every message acknowledged before the kill is in
 // each call's replay, with seqs that have no gap.
 func TestServeKill9AtLoad(t *testing.T) {
-	n := killCalls()
+	n, pace := killCalls(t), killPace(t)
+	began := time.Now()
 	data := t.TempDir()
 	args := []string{"--data", data, "--scenarios", liveScenarioDir(t), "--max-calls", fmt.Sprint(n + 10), "--log-level", "warn"}
 	p := startServe(t, nil, args...)
 	calls := make([]*loadCall, n)
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	for i := range calls {
-		s := startCall(t, p.url, `{"scenario":"live","trainee":"Load"}`)
-		ws, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(p.url, "http")+s.WS, nil)
-		require.NoError(t, err, "call %d", i)
-		resp.Body.Close()
-		t.Cleanup(func() { ws.Close() })
-		c := &loadCall{s: s, ws: ws, acked: map[string]bool{}}
-		calls[i] = c
-		go c.read()
-		require.NoError(t, ws.WriteMessage(websocket.TextMessage, []byte(`{"type":"answer","id":"a"}`)))
-		wg.Go(func() { c.say(stop) })
+	// Start the calls from a few workers (10,000 one after the other take minutes).
+	var next atomic.Int64
+	errs := make(chan error, killStarters)
+	var starters sync.WaitGroup
+	for range killStarters {
+		starters.Go(func() {
+			for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+				c, err := openLoadCall(p.url)
+				if err != nil {
+					errs <- fmt.Errorf("call %d: %w", i, err)
+					return
+				}
+				calls[i] = c
+				go c.read()
+				wg.Go(func() { c.say(stop, pace) })
+			}
+		})
 	}
+	starters.Wait()
+	close(errs)
+	for _, c := range calls {
+		if c != nil {
+			t.Cleanup(func() { c.ws.Close() })
+		}
+	}
+	if err, failed := <-errs; failed {
+		close(stop)
+		require.NoError(t, err)
+	}
+	t.Logf("%d calls started in %v", n, time.Since(began).Round(time.Millisecond))
 	// Let every call get a few messages acknowledged, then kill while they keep coming.
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30*time.Second + 4*pace)
 	for _, c := range calls {
 		for {
 			c.mu.Lock()
@@ -131,7 +211,9 @@ func TestServeKill9AtLoad(t *testing.T) {
 	}
 	require.Greater(t, total, 3*n-1, "each call had messages acknowledged before the kill")
 
+	restarted := time.Now()
 	p2 := startServe(t, nil, args...)
+	t.Logf("restarted in %v", time.Since(restarted).Round(time.Millisecond))
 	for i, c := range calls {
 		got, err := replayed(p2.url, c.s.WS)
 		require.NoError(t, err, "call %d", i)
@@ -139,7 +221,8 @@ func TestServeKill9AtLoad(t *testing.T) {
 			assert.True(t, got[id], "call %d: %s was acknowledged before the kill but is not in the journal", i, id)
 		}
 	}
-	t.Logf("%d calls, %d acknowledged messages before the kill, all recovered", n, total)
+	t.Logf("%d calls, %d acknowledged messages before the kill, all recovered (replays checked %v after the restart)",
+		n, total, time.Since(restarted).Round(time.Millisecond))
 	assert.Equal(t, 0, p2.stop(syscall.SIGTERM))
 }
 
