@@ -29,9 +29,11 @@ sb_pg_bin() {
 sb_pg_free_port() {
   # Ask the kernel for a free port on loopback (python3 is not guaranteed: use bash's /dev/tcp
   # to probe from a random start instead).
+  # Below Linux's ephemeral range (32768-60999 by default): the tests' own outgoing
+  # connections take ports there, and a port a client holds can make the bind fail.
   local p tries=0
   while [ $tries -lt 200 ]; do
-    p=$(( 20000 + (RANDOM % 30000) ))
+    p=$(( 20000 + (RANDOM % 12000) ))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return 0
@@ -70,17 +72,26 @@ sb_pg_start() {
     SB_PG_AS="runuser -u postgres --"
     user=postgres
   fi
-  local port
-  port=$(sb_pg_free_port) || { echo "ci: no free port for PostgreSQL" >&2; return 1; }
+  local port attempt
   $SB_PG_AS "$SB_PG_BIN/initdb" -D "$SB_PG_DIR/data" -U "$user" --auth=trust -E UTF8 --locale=C.UTF-8 >"$SB_PG_DIR/initdb.log" 2>&1 \
     || $SB_PG_AS "$SB_PG_BIN/initdb" -D "$SB_PG_DIR/data" -U "$user" --auth=trust -E UTF8 --locale=C >"$SB_PG_DIR/initdb.log" 2>&1 \
     || { cat "$SB_PG_DIR/initdb.log" >&2; return 1; }
   # Loopback TCP only; no Unix socket (its default folder may not exist or be writable).
-  if ! $SB_PG_AS "$SB_PG_BIN/pg_ctl" -D "$SB_PG_DIR/data" -l "$SB_PG_DIR/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=200" start >/dev/null; then
-    cat "$SB_PG_DIR/server.log" >&2
-    return 1
-  fi
+  # A port free when probed can be taken before the server binds it (another cluster
+  # starting at the same time): try up to 5 ports.
+  for attempt in 1 2 3 4 5; do
+    port=$(sb_pg_free_port) || { echo "ci: no free port for PostgreSQL" >&2; return 1; }
+    if $SB_PG_AS "$SB_PG_BIN/pg_ctl" -D "$SB_PG_DIR/data" -l "$SB_PG_DIR/server.log" -w -t 60 \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=200" start >/dev/null; then
+      break
+    fi
+    if [ $attempt = 5 ]; then
+      cat "$SB_PG_DIR/server.log" >&2
+      return 1
+    fi
+    echo "ci: PostgreSQL did not start on port $port (taken?); trying another" >&2
+    sleep 1
+  done
   trap sb_pg_stop EXIT
   if command -v psql >/dev/null 2>&1 || [ -x "$SB_PG_BIN/psql" ]; then
     local psql
