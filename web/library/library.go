@@ -120,6 +120,10 @@ type Library struct {
 
 	testing sync.WaitGroup // test runs in the background
 
+	// readFails, when set (tests only), makes the rescan's read of a path fail as a
+	// permission problem would: root reads everything, so chmod cannot simulate one.
+	readFails func(rel string) error
+
 	saveMu sync.Mutex // serialises writes, scans and storing test results (never held while tests run)
 
 	mu       sync.RWMutex
@@ -509,7 +513,13 @@ func (l *Library) rescanLocked() ([]testJob, error) {
 		if CheckPath(rel) != nil || !d.Type().IsRegular() {
 			return nil
 		}
-		b, err := l.root.ReadFile(rel)
+		var b []byte
+		if l.readFails != nil {
+			err = l.readFails(rel)
+		}
+		if err == nil {
+			b, err = l.root.ReadFile(rel)
+		}
 		if err != nil {
 			l.log.Warn("scenario folder: cannot read", "path", rel, "err", err)
 			unreadable = append(unreadable, rel)

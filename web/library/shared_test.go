@@ -230,23 +230,29 @@ func openSharedNoWatch(t *testing.T, store libstore.Store, name string) (*librar
 }
 
 // TestSharedLibraryUnreadableIsNotDeleted: a folder this instance cannot read (a
-// permission problem) does not delete its files for every instance.
+// permission problem) does not delete its files for every instance. As another user the
+// folder is made unreadable with chmod; root reads everything, so there the reads fail
+// through the library's test hook instead.
 func TestSharedLibraryUnreadableIsNotDeleted(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root reads every folder")
-	}
 	store := libstore.NewMemory()
 	a, adir := openSharedNoWatch(t, store, "a")
 	_, ok := a.File("rules/listening.yaml")
 	require.True(t, ok)
-	require.NoError(t, os.Chmod(filepath.Join(adir, "rules"), 0o000))
-	t.Cleanup(func() { _ = os.Chmod(filepath.Join(adir, "rules"), 0o755) })
+	if os.Geteuid() == 0 {
+		library.SetReadFailure(a, "rules/")
+	} else {
+		require.NoError(t, os.Chmod(filepath.Join(adir, "rules"), 0o000))
+		t.Cleanup(func() { _ = os.Chmod(filepath.Join(adir, "rules"), 0o755) })
+	}
 	require.NoError(t, a.Rescan())
 	files, err := store.LibraryChanges(context.Background(), 0)
 	require.NoError(t, err)
+	sawRules := false
 	for _, f := range files {
 		assert.False(t, f.Deleted, "%s was deleted for every instance", f.Path)
+		sawRules = sawRules || strings.HasPrefix(f.Path, "rules/")
 	}
+	assert.True(t, sawRules, "the store still has the unreadable folder's files")
 }
 
 // deafStore never announces changes: only the poll can find them.
