@@ -40,6 +40,10 @@ const (
 	loadMaxInstances = 8
 )
 
+// loadEndedRefusal is the message of the not_allowed error that answers a message sent
+// after the call ended (web/live: notAllowedText of engine.ErrEnded).
+const loadEndedRefusal = "the call has ended"
+
 // loadReplies are the simulated trainees' messages.
 var loadReplies = []string{
 	"Hello, thanks for calling, how can I help you today?",
@@ -327,6 +331,7 @@ type levelStats struct {
 	connected atomic.Int64 // trainees with an open websocket now
 	calls     atomic.Int64 // calls started
 	turns     atomic.Int64
+	crossed   atomic.Int64 // says refused because the call's end crossed them (not errors)
 	mu        sync.Mutex
 	errs      map[string]int
 	lat       []time.Duration // turn latencies in the steady window
@@ -423,6 +428,7 @@ type levelResult struct {
 	rssIdle, rss   int64
 	cpuPct         float64
 	fds            int
+	crossed        int64
 	interruptedCtx bool
 }
 
@@ -491,6 +497,7 @@ steadyLoop:
 	cancel()
 	wg.Wait()
 	r := levelResult{kind: kind, level: n, held: minHeld, calls: st.calls.Load(), rssIdle: idle.rss, rss: fin.rss, fds: fin.fds,
+		crossed:        st.crossed.Load(),
 		interruptedCtx: ctx.Err() != nil}
 	if fin.valid && start.valid {
 		r.cpuPct = 100 * (fin.cpu - start.cpu) / fin.when.Sub(start.when).Seconds()
@@ -513,8 +520,8 @@ steadyLoop:
 
 func printTable(w io.Writer, rows []levelResult) {
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| server | level | held (min) | calls started | turns | p50 | p90 | p99 | max | RSS idle → loaded | bytes/conn | CPU | fds | errors |")
-	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	fmt.Fprintln(w, "| server | level | held (min) | calls started | turns | p50 | p90 | p99 | max | RSS idle → loaded | bytes/conn | CPU | fds | says crossing the end | errors |")
+	fmt.Fprintln(w, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
 	for _, r := range rows {
 		var errs []string
 		for k, v := range r.errs {
@@ -528,9 +535,9 @@ func printTable(w io.Writer, rows []levelResult) {
 		if r.held > 0 {
 			per = fmt.Sprintf("%.1f KiB", float64(r.rss-r.rssIdle)/float64(r.held)/1024)
 		}
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %.0f → %.0f MB | %s | %.0f%% | %d | %s |\n",
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %d | %s | %s | %s | %s | %.0f → %.0f MB | %s | %.0f%% | %d | %d | %s |\n",
 			r.kind, r.level, r.held, r.calls, r.turns, ms(r.p50), ms(r.p90), ms(r.p99), ms(r.max),
-			float64(r.rssIdle)/(1<<20), float64(r.rss)/(1<<20), per, r.cpuPct, r.fds, strings.Join(errs, ", "))
+			float64(r.rssIdle)/(1<<20), float64(r.rss)/(1<<20), per, r.cpuPct, r.fds, r.crossed, strings.Join(errs, ", "))
 	}
 }
 
@@ -627,6 +634,7 @@ func (t *callTrainee) call(ctx context.Context) error {
 	type event struct {
 		typ  string
 		code string
+		msg  string
 		at   time.Time
 	}
 	events := make(chan event, 64)
@@ -642,11 +650,12 @@ func (t *callTrainee) call(ctx context.Context) error {
 			now := time.Now()
 			for _, f := range bytes.Split(data, []byte{'\n'}) {
 				var m struct {
-					Type string `json:"type"`
-					Code string `json:"code"`
+					Type    string `json:"type"`
+					Code    string `json:"code"`
+					Message string `json:"message"`
 				}
 				if json.Unmarshal(f, &m) == nil {
-					events <- event{m.Type, m.Code, now}
+					events <- event{m.Type, m.Code, m.Message, now}
 				}
 			}
 		}
@@ -657,6 +666,7 @@ func (t *callTrainee) call(ctx context.Context) error {
 	}
 	next := time.Now().Add(loadAnswerMin + time.Duration(t.rnd.Int64N(int64(loadAnswerSpan))))
 	answered := false
+	ended := false       // the call's end arrived: the trainee stops talking
 	var saidAt time.Time // a say waiting for its first word
 	msg := 0
 	timer := time.NewTimer(time.Until(next))
@@ -683,11 +693,23 @@ func (t *callTrainee) call(ctx context.Context) error {
 					saidAt = time.Time{}
 				}
 			case "error":
+				if e.code == "not_allowed" && (ended || e.msg == loadEndedRefusal) {
+					// A say sent while the call was ending (the customer's last line
+					// still streaming, or the end on its way): what a person typing at
+					// that moment gets too, not a failure of the server.
+					t.st.crossed.Add(1)
+					continue
+				}
 				t.st.fail("server error: " + e.code)
 			case "end":
 				saidAt = time.Time{}
+				ended = true
 			}
 		case <-timer.C:
+			if ended {
+				timer.Reset(t.pace.next(t.rnd)) // wait for the server to close the call
+				continue
+			}
 			if !saidAt.IsZero() && time.Since(saidAt) > loadTurnWait {
 				t.st.fail("turn: no word within 10s")
 				saidAt = time.Time{}
