@@ -63,7 +63,9 @@ with a bare gorilla websocket echo server driven the same way, and prints a tabl
 Each trainee starts a call, answers after 1-3 s of ringing, then says something every 5-15 s
 (--reply-min, --reply-max);
 a call that ends is replaced by a new one. A level ramps up to N trainees, holds them for the
-steady window, and reports: calls held, errors by kind, turn latency (say sent -> first word
+steady window, and reports: calls held, errors by kind (a say refused because its call had
+just ended, as the customer's last line streams, is counted apart: a person typing then gets
+the same), turn latency (say sent -> first word
 of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and open files
 (read from /proc; with several servers, summed), then the same for the echo. Loopback
 only. Without --url it starts 'switchboard serve' (this binary) itself, with its journal in
