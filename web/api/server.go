@@ -68,7 +68,7 @@ type Options struct {
 	BodyTimeout time.Duration
 	// Clock is the live calls' time source (nil means the wall clock; see live.Clock).
 	Clock live.Clock
-	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
+	// OnFinish, when set, is called (under the call's lock, so it must not block) with
 	// the id of each call once its result is in the journal.
 	OnFinish func(callID string)
 	// Ownership, when set, has the server own its calls through leases in the journal,

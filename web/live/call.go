@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -28,14 +29,13 @@ const (
 // Limits of a live call's connections (docs/protocol.md).
 const (
 	sendQueueLen     = 64     // messages queued for one connection before it counts as too slow
-	inboxLen         = 16     // client messages queued for one call
 	RateLimit        = 5      // client messages per second per connection...
 	RateBurst        = 10     // ...with bursts up to this many
 	msPerMinute      = 60_000 // for words-per-minute pacing
 	rateNoticeMillis = 1000   // at most one rate_limited error per second while over the limit
 )
 
-// Messages to a call's goroutine.
+// Messages to a call (call.post).
 type (
 	// inMsg is a decoded client message.
 	inMsg struct {
@@ -61,8 +61,12 @@ type (
 	detachMsg struct{ conn *conn }
 )
 
-// call is one live call. Its goroutine (run) owns the session, the streams and the
-// connections; everything else talks to it through post.
+// call is one live call. It has no goroutine of its own: whoever has something for it —
+// a connection's reader with a client message, the call's timer when words or the
+// session's timers fall due, a reconnect, the floor stopping — hands it over with post,
+// which handles it under the call's lock (mu) and then settles the call (timers, words,
+// the end, the board, the next wake-up). The fields marked "owned by the call" are only
+// touched under mu ("under the call's lock" in this package's comments). See docs/performance.md, "One goroutine per call fewer".
 //
 // A call has several audiences, each with its own projection of the call's record: the
 // trainee (one connection, conn: today's view through the coach filter, the only one that
@@ -79,11 +83,20 @@ type call struct {
 	moved   bool            // another instance took the call over (Ownership): leave memory
 	debug   *DebugCall      // nil for trainees' calls
 	log     *slog.Logger
-	inbox   chan any
-	done    chan struct{} // closed when run returns
-	created time.Time     // the call clock's zero
+	created time.Time // the call clock's zero
 
-	// Owned by run.
+	// mu is held while the call handles something (post). Everything below is owned by
+	// whoever holds it.
+	mu sync.Mutex
+	// gone: the call left memory (or the floor stopped it); post refuses from then on.
+	gone bool
+	// timer wakes the call when it next has something to do by itself (wake); nil until
+	// first needed.
+	timer Timer
+	// kicked are the connections whose writer this post started: post runs them once it
+	// has let go of mu (conn.kickLocked).
+	kicked []*conn
+
 	sess *engine.Session
 	st   *stream
 	// sent is the seq of the last message sent. Messages are not kept: the stream is
@@ -112,8 +125,7 @@ type call struct {
 func newCall(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Time, jr journal.Journal, debug *DebugCall) *call {
 	c := &call{
 		srv: srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
-		log:   srv.log.With("call", info.ID, "scenario", sc.ID),
-		inbox: make(chan any, inboxLen), done: make(chan struct{}),
+		log:  srv.log.With("call", info.ID, "scenario", sc.ID),
 		acks: map[string]int64{}, idleSince: created,
 		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{},
 	}
@@ -212,15 +224,36 @@ func (c *call) dropConn() {
 	c.idleSince = c.srv.clock.Now()
 }
 
-// post hands a message to the call's goroutine; it gives up once the call is gone.
+// post hands m to the call (nil only wakes it): it is handled under the call's lock, then
+// the call settles (settle). The connections' writers the step started run after the lock
+// is released: the last one on this goroutine (one goroutine hand-off fewer per word and
+// per turn), any other on a goroutine of its own, so that a slow supervisor never delays
+// the trainee's words. It reports false, doing nothing, once the call is gone.
 func (c *call) post(m any) bool {
-	select {
-	case c.inbox <- m:
-		return true
-	case <-c.done:
+	c.mu.Lock()
+	if c.gone {
+		c.mu.Unlock()
 		return false
 	}
+	if m != nil {
+		c.handle(m)
+	}
+	c.settle()
+	kicked := c.kicked
+	c.kicked = nil
+	c.mu.Unlock()
+	for i, k := range kicked {
+		if i == len(kicked)-1 {
+			k.writeLoop()
+		} else {
+			go k.writeLoop()
+		}
+	}
+	return true
 }
+
+// wakeUp is the call timer's function.
+func (c *call) wakeUp() { c.post(nil) }
 
 // now reads the call clock, which never goes backwards.
 func (c *call) now(t time.Time) int64 {
@@ -438,48 +471,59 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// run is the call's goroutine. It returns when the call is discarded or the server stops.
-func (c *call) run(ctx context.Context) {
-	defer func() {
-		reason := "the server is stopping"
-		if c.moved {
-			reason = "the call moved to another instance; reconnect"
-		}
-		if c.conn != nil {
-			c.conn.finish(websocket.CloseGoingAway, reason)
-		}
-		c.dropSubs(websocket.CloseGoingAway, reason)
-		c.publish(c.srv.clock.Now()) // the last snapshot: an ended call stays on the board a while
-		c.srv.remove(c)
-		close(c.done)
-	}()
-	timer := c.srv.clock.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		now := c.srv.clock.Now()
-		c.tick(c.now(now))
-		c.afterStep(now)
-		if c.discard(now) {
-			return
-		}
-		if c.conn != nil && !c.conn.flush() {
-			c.dropConn()
-		}
-		c.flushSubs()
-		c.publish(now)
-		w := c.wake()
-		if w.IsZero() {
-			w = now.Add(time.Hour)
-		}
-		timer.Reset(max(w.Sub(now), 0))
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C():
-		case m := <-c.inbox:
-			c.handle(m)
-		}
+// settle follows everything the call handles: it fires the timers and sends the words
+// due, records the end, leaves memory when the call is over (or the floor stops), hands
+// the step's messages to the connections, publishes the board snapshot and arms the
+// timer for the next thing the call does by itself. Under c.mu.
+func (c *call) settle() {
+	now := c.srv.clock.Now()
+	if c.srv.halted.Load() { // the floor is stopping (Shutdown wakes every call)
+		c.leave()
+		return
 	}
+	c.tick(c.now(now))
+	c.afterStep(now)
+	if c.discard(now) {
+		c.leave()
+		return
+	}
+	if c.conn != nil && !c.conn.flush() {
+		c.dropConn()
+	}
+	c.flushSubs()
+	c.publish(now)
+	w := c.wake()
+	switch {
+	case w.IsZero():
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+	case c.timer == nil:
+		c.timer = c.srv.clock.AfterFunc(max(w.Sub(now), 0), c.wakeUp)
+	default:
+		c.timer.Reset(max(w.Sub(now), 0))
+	}
+}
+
+// leave takes the call out of memory: its connections close with 1001 (the call is not
+// over: the server stops, or another instance took it), its last board snapshot stays a
+// while, and post refuses from then on. Under c.mu.
+func (c *call) leave() {
+	reason := "the server is stopping"
+	if c.moved {
+		reason = "the call moved to another instance; reconnect"
+	}
+	if c.conn != nil {
+		c.conn.finish(websocket.CloseGoingAway, reason)
+		c.conn = nil
+	}
+	c.dropSubs(websocket.CloseGoingAway, reason)
+	c.publish(c.srv.clock.Now()) // the last snapshot: an ended call stays on the board a while
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+	c.gone = true
+	c.srv.remove(c)
 }
 
 // discard reports whether the call should leave memory now: ended and kept long enough,

@@ -10,32 +10,24 @@ import "time"
 type Clock interface {
 	// Now returns the current time.
 	Now() time.Time
-	// NewTimer returns a timer that fires once after d, like time.NewTimer.
-	NewTimer(d time.Duration) Timer
+	// AfterFunc calls f on a goroutine of its own after d, like time.AfterFunc.
+	AfterFunc(d time.Duration, f func()) Timer
 }
 
-// Timer is a Clock's one-shot timer, like *time.Timer.
+// Timer is a Clock's timer made by AfterFunc, like the *time.Timer of time.AfterFunc.
 type Timer interface {
-	// C delivers the time when the timer fires.
-	C() <-chan time.Time
-	// Reset makes the timer fire after d (see time.Timer.Reset).
+	// Reset makes the timer call its function after d (see time.Timer.Reset).
 	Reset(d time.Duration) bool
 	// Stop stops the timer (see time.Timer.Stop).
 	Stop() bool
 }
 
-// RealClock is the wall clock: time.Now and time.NewTimer. Inside a testing/synctest
+// RealClock is the wall clock: time.Now and time.AfterFunc. Inside a testing/synctest
 // bubble these are the bubble's fake clock, so tests need no other Clock.
 type RealClock struct{}
 
 // Now returns time.Now().
 func (RealClock) Now() time.Time { return time.Now() }
 
-// NewTimer returns a time.Timer.
-func (RealClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
-
-type realTimer struct{ t *time.Timer }
-
-func (r realTimer) C() <-chan time.Time        { return r.t.C }
-func (r realTimer) Reset(d time.Duration) bool { return r.t.Reset(d) }
-func (r realTimer) Stop() bool                 { return r.t.Stop() }
+// AfterFunc returns time.AfterFunc(d, f).
+func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }

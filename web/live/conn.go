@@ -20,14 +20,16 @@ const (
 )
 
 // conn is one websocket connection to a call, in gorilla's chat pattern: one reader
-// goroutine (readLoop) and one writer (writeLoop). Only the call's goroutine queues frames
-// and ends the queue, so a slow client can never stall the call: when its queue is full it
-// is dropped (close 1008).
+// goroutine (readLoop) and at most one writer at a time (writeLoop). Only the call (under
+// its lock) queues frames and ends the queue, and it never writes to the socket itself, so
+// a slow client can never stall the call: when its queue is full it is dropped (close
+// 1008).
 //
-// The writer is a goroutine only while it has something to write: the call's goroutine
-// starts one when it queues a step and none is running, and it ends when the queue is
-// empty. An idle call (most of the time: a word every few hundred milliseconds while the
-// customer speaks, then seconds of silence) holds no writer stack; pings go out from a
+// The writer runs only while it has something to write: a post that queues a step when no
+// writer runs starts one, which the post runs on its own goroutine once it has let go of
+// the call's lock (call.post); the writer drains the queue (a burst is still one websocket
+// write) and ends. An idle call (most of the time: a word every few hundred milliseconds
+// while the customer speaks, then seconds of silence) holds no writer; pings go out from a
 // timer (WriteControl may run beside a write). See docs/performance.md, "Memory per call".
 type conn struct {
 	ws   *websocket.Conn
@@ -42,10 +44,10 @@ type conn struct {
 	// never replaces a newer one. Set before the connection is attached, never changed.
 	arrival uint64
 
-	// backlog is set by the call goroutine before start, then read by the writer.
+	// backlog is set under the call's lock before start, then read by the writer.
 	backlog [][]byte
 
-	mu        sync.Mutex // guards the fields below (call goroutine, writer, ping timer)
+	mu        sync.Mutex // guards the fields below (the call, the writer, the ping timer)
 	ready     bool       // start was called: the backlog is set
 	outq      [][]byte   // websocket messages for the writer, at most sendQueueLen
 	writing   bool       // a writer goroutine runs
@@ -55,7 +57,7 @@ type conn struct {
 	closeMsg  string
 	ping      *time.Timer
 
-	// Owned by the call goroutine.
+	// Owned by the call (under its lock).
 	pending [][]byte // frames of the current step, queued together by flush
 	closed  bool
 }
@@ -68,8 +70,8 @@ func newConn(ws *websocket.Conn, c *call, log *slog.Logger, running *sync.WaitGr
 	return &conn{ws: ws, call: c, log: log, running: running}
 }
 
-// start lets the writer run once the backlog is set (a replay from after). Call goroutine
-// only, once.
+// start lets the writer run once the backlog is set (a replay from after). Under the call's
+// lock, once.
 func (k *conn) start() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -86,7 +88,12 @@ func (k *conn) kickLocked() {
 		return
 	}
 	k.writing = true
-	k.running.Add(1) // from a goroutine the floor counts (the call's), or under its lock
+	k.running.Add(1) // under the call's lock (the call counts in running), or the floor's
+	if k.call != nil {
+		// The call's post runs it once it lets go of the call's lock.
+		k.call.kicked = append(k.call.kicked, k)
+		return
+	}
 	go k.writeLoop()
 }
 
@@ -104,7 +111,7 @@ func (k *conn) sendPing() {
 }
 
 // queue adds a frame to those of the current step; it reports false when the connection
-// is closed. Call goroutine only.
+// is closed. Under the call's lock.
 func (k *conn) queue(frame []byte) bool {
 	if k.closed {
 		return false
@@ -179,7 +186,7 @@ func joinFrames(frames [][]byte) []byte {
 }
 
 // finish flushes the step's frames and lets the writer send what is queued, then a close
-// frame with code (none when 0), then close the socket. Call goroutine only.
+// frame with code (none when 0), then close the socket. Under the call's lock.
 func (k *conn) finish(code int, reason string) {
 	if !k.flush() {
 		return

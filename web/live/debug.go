@@ -40,7 +40,7 @@ func (s *Floor) StartDebugCall(ctx context.Context, d DebugCall) (Started, error
 	return s.start(ctx, info, sc, &d)
 }
 
-// recordMsg asks a debug call's goroutine for the call written as a test case.
+// recordMsg asks a debug call for the call written as a test case.
 type recordMsg struct {
 	name  string
 	reply chan recordResult
@@ -79,7 +79,7 @@ func (s *Floor) RecordTest(ctx context.Context, id, token, name string) (string,
 	}
 }
 
-// record runs on the call's goroutine.
+// record runs under the call's lock.
 func (c *call) record(name string) recordResult {
 	if c.debug.Node != "" {
 		return recordResult{err: fmt.Errorf("%w: it started from node %s, and tests start at the scenario's start", ErrNotRecordable, c.debug.Node)}

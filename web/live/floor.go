@@ -54,7 +54,7 @@ type Options struct {
 	MaxCalls int
 	// Logger receives the floor's logs (nil means slog.Default()).
 	Logger *slog.Logger
-	// OnFinish, when set, is called (from the call's goroutine, so it must not block) with
+	// OnFinish, when set, is called (under the call's lock, so it must not block) with
 	// the id of each call once its result is in the journal.
 	OnFinish func(callID string)
 	// Offered returns the scenario offered now under an id (nil when none): a recovered
@@ -101,8 +101,8 @@ func NewMetrics(latencyBuckets []float64) *Metrics {
 
 // Floor holds the live calls: it starts them, recovers them from the journal, attaches
 // the trainees' and supervisors' websockets to them and lists them for the floor board.
-// Its methods are safe for concurrent use; each call is owned by one goroutine, each
-// websocket has one reader and one writer goroutine.
+// Its methods are safe for concurrent use; each call is guarded by its own lock (call.post),
+// each websocket has one reader goroutine and at most one writer at a time.
 type Floor struct {
 	journal  journal.Journal
 	backlog  journal.Backlogger // the journal's write queue, when it has one (admission)
@@ -112,8 +112,8 @@ type Floor struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	clock    Clock
-	ctx      context.Context // cancelled by Shutdown: stops every call
-	cancel   context.CancelFunc
+	// halted is set by Shutdown: every call leaves memory at its next settle.
+	halted atomic.Bool
 
 	// arrivals numbers trainee connections in the order their requests were looked up
 	// (Find), before the upgrade is answered: see Found and call.attach.
@@ -123,7 +123,7 @@ type Floor struct {
 	calls    map[string]*call
 	reserved int // slots taken by calls being started (journal write in flight), under mu
 	stopping bool
-	running  sync.WaitGroup // call goroutines and connection writers
+	running  sync.WaitGroup // calls in memory, connection readers and writers
 
 	scCache scenarioCache // scenarios of recovered and replayed calls, by hash
 	own     *Owned        // call ownership (Options.Owned); nil for one instance
@@ -194,7 +194,6 @@ func New(opts Options) *Floor {
 	if s.metrics == nil {
 		s.metrics = NewMetrics(prometheus.DefBuckets)
 	}
-	s.ctx, s.cancel = context.WithCancel(context.Background())
 	return s
 }
 
@@ -217,7 +216,18 @@ func (s *Floor) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.stopping = true
 	s.mu.Unlock()
-	s.cancel()
+	s.halted.Store(true)
+	// Calls have no goroutine of their own: wake each one, and it leaves (call.settle).
+	// A call added after this snapshot sees halted on its first settle.
+	s.mu.Lock()
+	calls := make([]*call, 0, len(s.calls))
+	for _, c := range s.calls {
+		calls = append(calls, c)
+	}
+	s.mu.Unlock()
+	for _, c := range calls {
+		go c.post(nil)
+	}
 	done := make(chan struct{})
 	go func() { s.running.Wait(); close(done) }()
 	select {
@@ -256,7 +266,7 @@ type Started struct {
 }
 
 // Start records a new call in the journal (not a debug call: those are never recorded)
-// and starts its goroutine. Its errors are ErrStopping, ErrFull, ErrBusy and ErrStorage.
+// and settles it once (its timer armed). Its errors are ErrStopping, ErrFull, ErrBusy and ErrStorage.
 func (s *Floor) Start(ctx context.Context, info journal.Call, sc *engine.Scenario) (Started, error) {
 	return s.start(ctx, info, sc, nil)
 }
@@ -279,7 +289,7 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	// The slot is reserved under the lock, before the journal write: concurrent starts
 	// cannot all pass the check while the first ones are still being written.
 	s.reserved++
-	s.running.Add(1) // released by the call's goroutine or below
+	s.running.Add(1) // released when the call leaves memory (call.leave), or below
 	s.mu.Unlock()
 	jr := s.journal
 	if debug != nil {
@@ -308,7 +318,7 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	s.reserved--
 	s.calls[c.id] = c
 	s.mu.Unlock()
-	go c.run(s.ctx)
+	c.post(nil) // its first settle arms its timer (the phone rings)
 	c.log.Info("call started", "coach", info.Coach, "debug", debug != nil)
 	return Started{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach, Suggestions: info.Mode()}, nil
 }

@@ -15,7 +15,7 @@ import (
 //     coach-filtered, with score changes and the whisperers' ids, through call.sup, which
 //     exists only while somebody listens. They may only whisper.
 //
-// Everything here runs on the call's goroutine.
+// Everything here runs under the call's lock.
 
 // newSupStream makes a stream of the supervisors' projection.
 func (c *call) newSupStream(emit func(int64, []byte)) *stream {

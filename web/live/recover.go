@@ -130,18 +130,21 @@ func (s *Floor) recoverCall(ctx context.Context, id, via string) (c *call, fresh
 	// hung up before its trainee had a chance to reconnect.
 	c.idleSince = s.clock.Now()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	switch {
 	case s.calls[id] != nil:
+		defer s.mu.Unlock()
 		return s.calls[id], false, nil
 	case s.stopping:
+		s.mu.Unlock()
 		return nil, false, errStopping
 	case len(s.calls)+s.reserved >= s.maxCalls:
+		s.mu.Unlock()
 		return nil, false, errFull
 	}
 	s.calls[id] = c
-	s.running.Add(1)
-	go c.run(s.ctx)
+	s.running.Add(1) // released when the call leaves memory (call.leave)
+	s.mu.Unlock()
+	c.post(nil) // its first settle: timers due while it was away fire, its timer is armed
 	s.metrics.Recovered.WithLabelValues(via).Inc()
 	return c, true, nil
 }

@@ -11,7 +11,7 @@ import (
 // stream turns a session's outputs into protocol messages and paces the customer's lines
 // word by word. It is deterministic: the same outputs and the same advance times give the
 // same messages with the same seq, which is what lets a call be rebuilt from its journal.
-// A stream belongs to one call goroutine.
+// A stream belongs to one call and is used under its lock.
 type stream struct {
 	wpm   int64
 	coach bool

@@ -116,7 +116,7 @@ type FloorCall struct {
 	Alerts []string `json:"alerts"`
 }
 
-// floorSnap is what a call's goroutine publishes for the board after each step.
+// floorSnap is what a call publishes for the board after each step.
 type floorSnap struct {
 	FloorCall
 	clock    int64 // the call clock when published
@@ -125,14 +125,14 @@ type floorSnap struct {
 	deadline int64 // the next timer, -1 for none
 }
 
-// floorState is the call goroutine's side of the board: the published snapshot and what
+// floorState is the call's side of the board: the published snapshot and what
 // it was made from, so that an unchanged call publishes nothing.
 type floorState struct {
 	snap    atomic.Pointer[floorSnap]
 	version [5]int64
 }
 
-// publish makes a new board snapshot when the call changed. Call goroutine only.
+// publish makes a new board snapshot when the call changed. Under the call's lock.
 func (c *call) publish(now time.Time) {
 	v := [5]int64{int64(len(c.entries)), c.st.seq, int64(len(c.subs)), 0, 0}
 	if c.conn != nil {
