@@ -631,107 +631,178 @@ func (t *callTrainee) call(ctx context.Context) error {
 	t.st.connected.Add(1)
 	defer t.st.connected.Add(-1)
 	defer ws.Close()
-	go func() { <-ctx.Done(); _ = ws.Close() }()
+	stop := context.AfterFunc(ctx, func() { _ = ws.Close() })
+	defer stop()
+	return t.play(ws)
+}
 
-	type event struct {
-		typ  string
-		code string
-		msg  string
-		at   time.Time
-	}
-	events := make(chan event, 64)
-	readErr := make(chan error, 1)
-	go func() {
-		for {
-			_, data, err := ws.ReadMessage()
-			if err != nil {
-				readErr <- err
-				close(events)
-				return
+// playing is the state of a trainee's call, shared by the connection's reader (the
+// trainee's goroutine) and its timer (which speaks).
+type playing struct {
+	mu       sync.Mutex
+	saidAt   time.Time // a say waiting for its first word
+	answered bool
+	ended    bool // the call's end arrived: the trainee stops talking
+	closed   bool // the call is over here: the timer does nothing more
+	msg      int
+	sendErr  error
+	// speaking is held by the timer's function while it runs, so that play returns only
+	// once no write is in flight (the trainee's rnd is not shared between goroutines).
+	speaking sync.Mutex
+	timer    *time.Timer
+}
+
+// play reads the call's messages on this goroutine and speaks from a timer: one goroutine
+// per simulated trainee, and none switched to per word, so that the generator's own cost
+// per word (it shares the machine with the server it measures) stays small.
+func (t *callTrainee) play(ws *websocket.Conn) error {
+	p := &playing{}
+	p.timer = time.AfterFunc(loadAnswerMin+time.Duration(t.rnd.Int64N(int64(loadAnswerSpan))), func() { t.speak(ws, p) })
+	defer func() {
+		p.mu.Lock()
+		p.closed = true
+		p.timer.Stop()
+		p.mu.Unlock()
+		p.speaking.Lock() // wait for a speak in flight
+		p.speaking.Unlock()
+	}()
+	var buf bytes.Buffer
+	for {
+		_, r, err := ws.NextReader()
+		if err == nil {
+			buf.Reset()
+			_, err = buf.ReadFrom(r)
+		}
+		if err != nil {
+			p.mu.Lock()
+			sendErr := p.sendErr
+			p.mu.Unlock()
+			switch {
+			case websocket.IsCloseError(err, websocket.CloseNormalClosure):
+				return nil // the call ended
+			case sendErr != nil:
+				return sendErr
 			}
-			now := time.Now()
-			for _, f := range bytes.Split(data, []byte{'\n'}) {
+			return errors.New("connection: " + errKind(err))
+		}
+		now := time.Now()
+		for data := buf.Bytes(); len(data) > 0; {
+			f := data
+			if i := bytes.IndexByte(data, '\n'); i >= 0 {
+				f, data = data[:i], data[i+1:]
+			} else {
+				data = nil
+			}
+			switch frameType(f) {
+			case frameWord:
+				p.mu.Lock()
+				if !p.saidAt.IsZero() {
+					t.st.turn(now.Sub(p.saidAt))
+					p.saidAt = time.Time{}
+				}
+				p.mu.Unlock()
+			case frameError:
 				var m struct {
-					Type    string `json:"type"`
 					Code    string `json:"code"`
 					Message string `json:"message"`
 				}
-				if json.Unmarshal(f, &m) == nil {
-					events <- event{m.Type, m.Code, m.Message, now}
-				}
-			}
-		}
-	}()
-	send := func(v string) error {
-		_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
-		return ws.WriteMessage(websocket.TextMessage, []byte(v))
-	}
-	next := time.Now().Add(loadAnswerMin + time.Duration(t.rnd.Int64N(int64(loadAnswerSpan))))
-	answered := false
-	ended := false       // the call's end arrived: the trainee stops talking
-	var saidAt time.Time // a say waiting for its first word
-	msg := 0
-	timer := time.NewTimer(time.Until(next))
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case e, ok := <-events:
-			if !ok {
-				err := <-readErr
-				if websocket.IsCloseError(err, websocket.CloseNormalClosure) {
-					return nil // the call ended
-				}
-				if ctx.Err() != nil {
-					return nil
-				}
-				return errors.New("connection: " + errKind(err))
-			}
-			switch e.typ {
-			case "word":
-				if !saidAt.IsZero() {
-					t.st.turn(e.at.Sub(saidAt))
-					saidAt = time.Time{}
-				}
-			case "error":
-				if e.code == "not_allowed" && (ended || e.msg == loadEndedRefusal) {
+				_ = json.Unmarshal(f, &m)
+				p.mu.Lock()
+				ended := p.ended
+				p.mu.Unlock()
+				if m.Code == "not_allowed" && (ended || m.Message == loadEndedRefusal) {
 					// A say sent while the call was ending (the customer's last line
 					// still streaming, or the end on its way): what a person typing at
 					// that moment gets too, not a failure of the server.
 					t.st.crossed.Add(1)
 					continue
 				}
-				t.st.fail("server error: " + e.code)
-			case "end":
-				saidAt = time.Time{}
-				ended = true
+				t.st.fail("server error: " + m.Code)
+			case frameEnd:
+				p.mu.Lock()
+				p.saidAt = time.Time{}
+				p.ended = true
+				p.mu.Unlock()
 			}
-		case <-timer.C:
-			if ended {
-				timer.Reset(t.pace.next(t.rnd)) // wait for the server to close the call
-				continue
-			}
-			if !saidAt.IsZero() && time.Since(saidAt) > loadTurnWait {
-				t.st.fail("turn: no word within 10s")
-				saidAt = time.Time{}
-			}
-			msg++
-			var err error
-			if !answered {
-				err = send(fmt.Sprintf(`{"type":"answer","id":"m%d"}`, msg))
-				answered = true
-			} else {
-				text := loadReplies[t.rnd.IntN(len(loadReplies))]
-				saidAt = time.Now()
-				err = send(fmt.Sprintf(`{"type":"say","id":"m%d","text":%q}`, msg, text))
-			}
-			if err != nil {
-				return errors.New("send: " + errKind(err))
-			}
-			timer.Reset(t.pace.next(t.rnd))
 		}
 	}
+}
+
+// speak is the trainee's timer: it answers the phone, then says something every
+// 5–15 s until the call ends.
+func (t *callTrainee) speak(ws *websocket.Conn, p *playing) {
+	p.speaking.Lock()
+	defer p.speaking.Unlock()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	if p.ended { // wait for the server to close the call
+		p.timer.Reset(t.pace.next(t.rnd))
+		p.mu.Unlock()
+		return
+	}
+	if !p.saidAt.IsZero() && time.Since(p.saidAt) > loadTurnWait {
+		t.st.fail("turn: no word within 10s")
+		p.saidAt = time.Time{}
+	}
+	p.msg++
+	var frame []byte
+	if !p.answered {
+		frame = fmt.Appendf(nil, `{"type":"answer","id":"m%d"}`, p.msg)
+		p.answered = true
+	} else {
+		text := loadReplies[t.rnd.IntN(len(loadReplies))]
+		p.saidAt = time.Now()
+		frame = fmt.Appendf(nil, `{"type":"say","id":"m%d","text":%q}`, p.msg, text)
+	}
+	p.mu.Unlock()
+	_ = ws.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		p.mu.Lock()
+		p.sendErr = errors.New("send: " + errKind(err))
+		p.mu.Unlock()
+		_ = ws.Close() // the reader sees it and returns the error
+		return
+	}
+	p.mu.Lock()
+	if !p.closed {
+		p.timer.Reset(t.pace.next(t.rnd))
+	}
+	p.mu.Unlock()
+}
+
+// Kinds of server messages the trainee looks at (frameType).
+const (
+	frameOther = iota
+	frameWord
+	frameError
+	frameEnd
+)
+
+// frameType returns the kind of a server message from its "type" without decoding it
+// (the server writes it as the second field: {"seq":N,"type":"…",…}).
+func frameType(f []byte) int {
+	const key = `"type":"`
+	i := bytes.Index(f, []byte(key))
+	if i < 0 {
+		return frameOther
+	}
+	f = f[i+len(key):]
+	j := bytes.IndexByte(f, '"')
+	if j < 0 {
+		return frameOther
+	}
+	switch string(f[:j]) { // compared in place, not allocated
+	case "word":
+		return frameWord
+	case "error":
+		return frameError
+	case "end":
+		return frameEnd
+	}
+	return frameOther
 }
 
 // echoTrainee drives the echo server the same way: connect, then a message every 5-15 s.

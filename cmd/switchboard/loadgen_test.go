@@ -75,3 +75,23 @@ func TestLoadgenInstancesOnPostgres(t *testing.T) {
 	assert.Equal(t, "none", strings.TrimSpace(row[3]), "errors")
 	assert.NotContains(t, text, "| echo |", "no echo rows with --echo=false")
 }
+
+func TestLoadgenFrameType(t *testing.T) {
+	for _, tc := range []struct {
+		frame string
+		want  int
+	}{
+		{`{"seq":3,"type":"word","at":1200,"index":0,"text":"Hello"}`, frameWord},
+		{`{"seq":9,"type":"error","at":0,"code":"not_allowed","message":"the call has ended"}`, frameError},
+		{`{"seq":40,"type":"end","at":90000,"feedback":[]}`, frameEnd},
+		{`{"seq":4,"type":"line_start","at":1200,"text":"a \"type\":\"word\" inside"}`, frameOther},
+		{`{"seq":5,"type":"word_count"}`, frameOther},
+		{`{"seq":5,"type":"wor`, frameOther},
+		{`not json`, frameOther},
+		{``, frameOther},
+	} {
+		if got := frameType([]byte(tc.frame)); got != tc.want {
+			t.Errorf("frameType(%s) = %d, want %d", tc.frame, got, tc.want)
+		}
+	}
+}
