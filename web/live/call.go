@@ -115,9 +115,8 @@ type call struct {
 	clock      int64               // the call clock's latest reading, ms
 	idleSince  time.Time           // when the call last had no connection
 	endedAt    time.Time
-	finished   bool      // the journal knows the result
-	storageBad time.Time // when a journal write last failed
-	outs       []engine.Output
+	finished   bool            // the journal knows the result
+	storageBad time.Time       // when a journal write last failed
 	all        []engine.Output // debug calls: every output, to record the call as a test
 }
 
@@ -136,17 +135,39 @@ func newCall(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Ti
 // reset starts the session and stream afresh; messages up to c.sent are not sent again,
 // so a rebuild that re-emits them must produce the same ones (see rebuild).
 func (c *call) reset() {
-	c.sess, c.outs = c.startSession(c.outs[:0])
+	buf := takeOuts()
+	var outs []engine.Output
+	c.sess, outs = c.startSession(*buf)
+	defer giveOuts(buf, outs)
 	c.st = newStream(c.sc.Persona.WPM, c.info.Coach, c.emit)
-	c.st.outputs(c.outs, nil, 0)
+	c.st.outputs(outs, nil, 0)
 	if c.sup != nil {
 		c.sup = c.newSupStream(c.emitSup)
-		c.sup.outputs(c.outs, nil, 0)
+		c.sup.outputs(outs, nil, 0)
 	}
 	if c.debug != nil {
-		c.all = append(c.all[:0], c.outs...)
-		c.st.sendDebug(c.sess, c.outs, 0)
+		c.all = append(c.all[:0], outs...)
+		c.st.sendDebug(c.sess, outs, 0)
 	}
+}
+
+// outsPool holds the slices a step's outputs are made in. A call needs one only while a
+// step runs, and at ~336 bytes an output a slice kept by each call between its steps cost
+// several KiB per live call (docs/performance.md, "Memory per call").
+var outsPool = sync.Pool{New: func() any { s := make([]engine.Output, 0, outsCap); return &s }}
+
+// outsCap is the starting capacity of a pooled outputs slice: most steps fit.
+const outsCap = 16
+
+// takeOuts returns an empty slice for a step's outputs; giveOuts gives it back.
+func takeOuts() *[]engine.Output { return outsPool.Get().(*[]engine.Output) }
+
+// giveOuts returns a step's outputs slice (grown or not) to the pool, without keeping what
+// the outputs point to alive.
+func giveOuts(buf *[]engine.Output, outs []engine.Output) {
+	clear(outs)
+	*buf = outs[:0]
+	outsPool.Put(buf)
 }
 
 // startSession starts a new session of the call, as its first one started: a debug call
@@ -252,8 +273,11 @@ func (c *call) post(m any) bool {
 	return true
 }
 
-// wakeUp is the call timer's function.
-func (c *call) wakeUp() { c.post(nil) }
+// wakeUp is the call timer's function: a helper settles the call (see helpers).
+func (c *call) wakeUp() { c.srv.helpers.run(c.settleNow) }
+
+// settleNow settles the call (post with nothing to hand over).
+func (c *call) settleNow() { c.post(nil) }
 
 // now reads the call clock, which never goes backwards.
 func (c *call) now(t time.Time) int64 {
@@ -276,11 +300,12 @@ func (c *call) replay(entries []journal.Entry) error {
 // applyEntry applies one committed event to the session and sends its messages.
 func (c *call) applyEntry(e journal.Entry) error {
 	c.advance(e.Event.At)
-	outs, err := c.sess.Apply(e.Event, c.outs[:0])
+	buf := takeOuts()
+	outs, err := c.sess.Apply(e.Event, *buf)
+	defer giveOuts(buf, outs)
 	if err != nil {
 		return err
 	}
-	c.outs = outs
 	c.sendOutputs(outs, e)
 	return nil
 }
@@ -318,11 +343,12 @@ func entryAck(e journal.Entry) *ack {
 func (c *call) step(ev engine.Event, clientID string) error {
 	e := journal.Entry{Seq: int64(len(c.entries)) + 1, ClientID: clientID, Event: ev}
 	c.advance(ev.At)
-	outs, err := c.sess.Apply(ev, c.outs[:0])
+	buf := takeOuts()
+	outs, err := c.sess.Apply(ev, *buf)
+	defer giveOuts(buf, outs)
 	if err != nil {
 		return err
 	}
-	c.outs = outs
 	if j := c.jr; j != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 		werr := j.Append(ctx, c.id, e)

@@ -269,8 +269,11 @@ func (k *conn) write(f []byte) error {
 // readLoop reads client frames, refuses bad ones with a connection-local error, and hands
 // good ones, stamped with their arrival time, to the call. It returns when the connection
 // fails or closes, after telling the call.
+//
+// What a frame causes — decoding it, the call's step with the engine and the journal's
+// commit, the writes — runs on a helper (helpers.aside), not on the reader's goroutine.
 func (k *conn) readLoop() {
-	defer k.call.post(detachMsg{conn: k})
+	defer k.call.srv.helpers.aside(func() { k.call.post(detachMsg{conn: k}) })
 	k.ws.SetReadLimit(protocol.MaxFrameBytes)
 	_ = k.ws.SetReadDeadline(time.Now().Add(pongWait))
 	k.ws.SetPongHandler(func(string) error { return k.ws.SetReadDeadline(time.Now().Add(pongWait)) })
@@ -287,30 +290,46 @@ func (k *conn) readLoop() {
 		}
 		_ = k.ws.SetReadDeadline(arrived.Add(pongWait))
 		k.call.srv.metrics.MessagesIn.Inc()
-		if !limiter.AllowN(arrived, 1) {
-			if arrived.Sub(lastNotice) >= rateNoticeMillis*time.Millisecond {
-				lastNotice = arrived
-				k.call.post(localError{conn: k, arrived: arrived, code: protocol.CodeRateLimited, message: "too many messages: at most 5 per second (bursts of 10)", id: peekID(data)})
+		limited := !limiter.AllowN(arrived, 1)
+		if limited {
+			if arrived.Sub(lastNotice) < rateNoticeMillis*time.Millisecond {
+				continue
 			}
-			continue
+			lastNotice = arrived
 		}
-		if kind != websocket.TextMessage {
-			k.call.post(localError{conn: k, arrived: arrived, code: protocol.CodeBadJSON, message: "binary frames are not accepted; send JSON text"})
-			continue
+		more := true
+		k.call.srv.helpers.aside(func() { more = k.handleFrame(kind, data, arrived, limited) })
+		if !more {
+			return
 		}
-		m, derr := protocol.DecodeClient(data)
-		if derr != nil {
-			e := localError{conn: k, arrived: arrived, code: derr.Code, message: derr.Message, id: derr.ID}
-			if derr.Code == protocol.CodeBadUTF8 {
-				e.close = websocket.CloseInvalidFramePayloadData
-				k.call.post(e)
-				return
-			}
-			k.call.post(e)
-			continue
-		}
-		k.call.post(inMsg{conn: k, msg: m, arrived: arrived})
 	}
+}
+
+// handleFrame decodes a client frame and hands it to the call (or a connection-local
+// error when it is refused, or the rate notice when limited); it reports false when the
+// connection must stop reading.
+func (k *conn) handleFrame(kind int, data []byte, arrived time.Time, limited bool) bool {
+	switch {
+	case limited:
+		k.call.post(localError{conn: k, arrived: arrived, code: protocol.CodeRateLimited, message: "too many messages: at most 5 per second (bursts of 10)", id: peekID(data)})
+		return true
+	case kind != websocket.TextMessage:
+		k.call.post(localError{conn: k, arrived: arrived, code: protocol.CodeBadJSON, message: "binary frames are not accepted; send JSON text"})
+		return true
+	}
+	m, derr := protocol.DecodeClient(data)
+	if derr != nil {
+		e := localError{conn: k, arrived: arrived, code: derr.Code, message: derr.Message, id: derr.ID}
+		if derr.Code == protocol.CodeBadUTF8 {
+			e.close = websocket.CloseInvalidFramePayloadData
+			k.call.post(e)
+			return false
+		}
+		k.call.post(e)
+		return true
+	}
+	k.call.post(inMsg{conn: k, msg: m, arrived: arrived})
+	return true
 }
 
 // peekID returns the id of a frame if it has a valid one, for error messages.

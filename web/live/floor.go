@@ -112,6 +112,7 @@ type Floor struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	clock    Clock
+	helpers  *helpers // run what client frames and call timers cause
 	// halted is set by Shutdown: every call leaves memory at its next settle.
 	halted atomic.Bool
 
@@ -169,7 +170,8 @@ func (s *Floor) noteSlowCreate() {
 // New makes an empty floor.
 func New(opts Options) *Floor {
 	s := &Floor{journal: opts.Journal, onFinish: opts.OnFinish, offered: opts.Offered, maxCalls: opts.MaxCalls,
-		log: opts.Logger, metrics: opts.Metrics, clock: opts.Clock, calls: map[string]*call{}, recent: map[string]*floorSnap{}}
+		log: opts.Logger, metrics: opts.Metrics, clock: opts.Clock, calls: map[string]*call{}, recent: map[string]*floorSnap{},
+		helpers: newHelpers()}
 	if s.maxCalls <= 0 {
 		s.maxCalls = DefaultMaxCalls
 	}
@@ -217,6 +219,7 @@ func (s *Floor) Shutdown(ctx context.Context) error {
 	s.stopping = true
 	s.mu.Unlock()
 	s.halted.Store(true)
+	s.helpers.close()
 	// Calls have no goroutine of their own: wake each one, and it leaves (call.settle).
 	// A call added after this snapshot sees halted on its first settle.
 	s.mu.Lock()
