@@ -659,12 +659,12 @@ func (t *callTrainee) play(ws *websocket.Conn) error {
 	p := &playing{}
 	p.timer = time.AfterFunc(loadAnswerMin+time.Duration(t.rnd.Int64N(int64(loadAnswerSpan))), func() { t.speak(ws, p) })
 	defer func() {
+		p.speaking.Lock() // waits for a speak in flight; none starts after
+		defer p.speaking.Unlock()
 		p.mu.Lock()
 		p.closed = true
 		p.timer.Stop()
 		p.mu.Unlock()
-		p.speaking.Lock() // wait for a speak in flight
-		p.speaking.Unlock()
 	}()
 	var buf bytes.Buffer
 	for {
