@@ -65,8 +65,9 @@ type (
 // a connection's reader with a client message, the call's timer when words or the
 // session's timers fall due, a reconnect, the floor stopping — hands it over with post,
 // which handles it under the call's lock (mu) and then settles the call (timers, words,
-// the end, the board, the next wake-up). The fields marked "owned by the call" are only
-// touched under mu ("under the call's lock" in this package's comments). See docs/performance.md, "One goroutine per call fewer".
+// the end, the board, the next wake-up). Its state is only touched under mu ("under the
+// call's lock" in this package's comments). See docs/performance.md, "No goroutine per
+// call".
 //
 // A call has several audiences, each with its own projection of the call's record: the
 // trainee (one connection, conn: today's view through the coach filter, the only one that
