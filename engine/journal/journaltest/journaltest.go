@@ -657,10 +657,7 @@ func testCancelled(t *testing.T, j journal.Journal) {
 // returns what is due oldest first and claims it (not due again until OutboxClaim has
 // passed), Retry postpones, Sent removes for good.
 func testOutbox(t *testing.T, j journal.Journal) {
-	o, ok := j.(journal.Outbox)
-	if !ok {
-		t.Skip("this journal has no outbox")
-	}
+	o := need[journal.Outbox](t, j, "an outbox")
 	ctx := context.Background()
 	t0 := base.UTC()
 	claim := journal.OutboxClaim
@@ -720,10 +717,7 @@ func testOutbox(t *testing.T, j journal.Journal) {
 // disjoint calls, together all of those due; a claimed call is due again, to anyone, once
 // OutboxClaim has passed without Sent or Retry.
 func testOutboxClaims(t *testing.T, j journal.Journal) {
-	o, ok := j.(journal.Outbox)
-	if !ok {
-		t.Skip("this journal has no outbox")
-	}
+	o := need[journal.Outbox](t, j, "an outbox")
 	ctx := context.Background()
 	t0 := base.UTC()
 	const n, senders, batch = 60, 4, 4
@@ -815,10 +809,7 @@ func testSummaries(t *testing.T, j journal.Journal) {
 type loadOnly struct{ journal.Journal }
 
 func testNotes(t *testing.T, j journal.Journal) {
-	n, ok := j.(journal.Notes)
-	if !ok {
-		t.Skip("this journal keeps no notes")
-	}
+	n := need[journal.Notes](t, j, "notes")
 	ctx := context.Background()
 	require.NoError(t, j.Create(ctx, newCall("c", base)))
 	none, err := n.Notes(ctx, "c")
@@ -890,10 +881,7 @@ func testLongText(t *testing.T, j journal.Journal) {
 // after expiry with a new epoch, and above all that a stale owner's writes are refused
 // (ErrFenced) and leave nothing behind.
 func testLeases(t *testing.T, j journal.Journal) {
-	ls, ok := j.(journal.Leases)
-	if !ok {
-		t.Skip("this journal has no call ownership")
-	}
+	ls := need[journal.Leases](t, j, "call ownership")
 	ctx := context.Background()
 	t0 := base.UTC()
 	const ttl = 10 * time.Second
@@ -993,10 +981,7 @@ func testLeases(t *testing.T, j journal.Journal) {
 // testLeaseRace: instances racing to take over one expired lease: exactly one wins, and
 // only the winner can write.
 func testLeaseRace(t *testing.T, j journal.Journal) {
-	ls, ok := j.(journal.Leases)
-	if !ok {
-		t.Skip("this journal has no call ownership")
-	}
+	ls := need[journal.Leases](t, j, "call ownership")
 	ctx := context.Background()
 	t0 := base.UTC()
 	require.NoError(t, j.Create(ctx, newCall("c", base)))
@@ -1038,10 +1023,7 @@ func testLeaseRace(t *testing.T, j journal.Journal) {
 // testCreateLeased: a call created with its lease is never unowned, not even for a
 // moment; it round-trips like a created call; an id taken is ErrExists and changes nothing.
 func testCreateLeased(t *testing.T, j journal.Journal) {
-	ls, ok := j.(journal.Leases)
-	if !ok {
-		t.Skip("this journal has no call ownership")
-	}
+	ls := need[journal.Leases](t, j, "call ownership")
 	ctx := context.Background()
 	t0 := base.UTC()
 	const ttl = 10 * time.Second
@@ -1082,10 +1064,7 @@ func testCreateLeased(t *testing.T, j journal.Journal) {
 // 1); never a live lease or a finished call. The leases it returns fence like acquired
 // ones, and the previous owners' are refused.
 func testAdopt(t *testing.T, j journal.Journal) {
-	ls, ok := j.(journal.Leases)
-	if !ok {
-		t.Skip("this journal has no call ownership")
-	}
+	ls := need[journal.Leases](t, j, "call ownership")
 	ctx := context.Background()
 	t0 := base.UTC()
 	const ttl = 10 * time.Second
@@ -1146,10 +1125,7 @@ func testAdopt(t *testing.T, j journal.Journal) {
 // testAdoptRace: instances adopting at the same moment get disjoint calls, together every
 // orphan once.
 func testAdoptRace(t *testing.T, j journal.Journal) {
-	ls, ok := j.(journal.Leases)
-	if !ok {
-		t.Skip("this journal has no call ownership")
-	}
+	ls := need[journal.Leases](t, j, "call ownership")
 	ctx := context.Background()
 	t0 := base.UTC()
 	const n, adopters = 40, 4
@@ -1190,4 +1166,15 @@ func testAdoptRace(t *testing.T, j journal.Journal) {
 		}
 	}
 	assert.Len(t, seen, n, "every orphan adopted")
+}
+
+// need returns j as the capability C, or skips the test (a journal may lack an optional
+// capability: the memory journal has no outbox, and only some have call ownership).
+func need[C any](t *testing.T, j journal.Journal, what string) C {
+	t.Helper()
+	c, ok := j.(C)
+	if !ok {
+		t.Skipf("this journal has no %s", what)
+	}
+	return c
 }
