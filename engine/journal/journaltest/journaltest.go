@@ -657,7 +657,7 @@ func testCancelled(t *testing.T, j journal.Journal) {
 // returns what is due oldest first and claims it (not due again until OutboxClaim has
 // passed), Retry postpones, Sent removes for good.
 func testOutbox(t *testing.T, j journal.Journal) {
-	o := need[journal.Outbox](t, j, "an outbox")
+	o := need[journal.Outbox](t, j, "outbox")
 	ctx := context.Background()
 	t0 := base.UTC()
 	claim := journal.OutboxClaim
@@ -717,7 +717,7 @@ func testOutbox(t *testing.T, j journal.Journal) {
 // disjoint calls, together all of those due; a claimed call is due again, to anyone, once
 // OutboxClaim has passed without Sent or Retry.
 func testOutboxClaims(t *testing.T, j journal.Journal) {
-	o := need[journal.Outbox](t, j, "an outbox")
+	o := need[journal.Outbox](t, j, "outbox")
 	ctx := context.Background()
 	t0 := base.UTC()
 	const n, senders, batch = 60, 4, 4
