@@ -199,6 +199,46 @@ func TestTwoHandles(t *testing.T) {
 	}
 }
 
+// TestWriterMemoryNeverStale: the writer remembers open calls to skip Append's checks
+// (writer.go), so another handle's writes to the same file must make it check again:
+// here b finishes and appends to calls that a remembers as open at a known seq.
+func TestWriterMemoryNeverStale(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	a, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer a.Close()
+	b, err := Open(ctx, path)
+	require.NoError(t, err)
+	defer b.Close()
+	say := func(seq int64, client string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: client, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello"}}
+	}
+	for _, id := range []string{"finished-elsewhere", "appended-elsewhere"} {
+		require.NoError(t, a.Create(ctx, journal.Call{ID: id}))
+		require.NoError(t, a.Append(ctx, id, say(1, "c1")))
+		require.NoError(t, a.Append(ctx, id, say(2, "c2"))) // a remembers: open, last 2
+	}
+
+	require.NoError(t, b.Finish(ctx, "finished-elsewhere", journal.Result{Ended: time.Now()}))
+	require.ErrorIs(t, a.Append(ctx, "finished-elsewhere", say(3, "c3")), journal.ErrFinished)
+	require.ErrorIs(t, a.Append(ctx, "finished-elsewhere", say(3, "c2")), journal.ErrDuplicate,
+		"a retry of a recorded input is a duplicate even once the call is finished")
+
+	require.NoError(t, b.Append(ctx, "appended-elsewhere", say(3, "c3")))
+	require.ErrorIs(t, a.Append(ctx, "appended-elsewhere", say(3, "c3")), journal.ErrDuplicate)
+	require.ErrorIs(t, a.Append(ctx, "appended-elsewhere", say(3, "other")), journal.ErrSeqGap)
+	require.NoError(t, a.Append(ctx, "appended-elsewhere", say(4, "c4")))
+	require.ErrorIs(t, a.Append(ctx, "appended-elsewhere", say(5, "c4")), journal.ErrDuplicate,
+		"the memory's shortcut still refuses a duplicate client id")
+	require.ErrorIs(t, a.Append(ctx, "appended-elsewhere", say(7, "c7")), journal.ErrSeqGap)
+
+	require.NoError(t, a.Finish(ctx, "appended-elsewhere", journal.Result{Ended: time.Now()}))
+	require.ErrorIs(t, a.Append(ctx, "appended-elsewhere", say(5, "c5")), journal.ErrFinished)
+	_, es, _, err := b.Load(ctx, "appended-elsewhere")
+	require.NoError(t, err)
+	require.Len(t, es, 4)
+}
+
 // filledFile returns the path of a closed journal holding enough data to span many pages.
 func filledFile(t *testing.T) string {
 	t.Helper()

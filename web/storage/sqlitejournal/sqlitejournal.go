@@ -552,10 +552,26 @@ func (d *DB) append(ctx context.Context, callID string, e journal.Entry) error {
 	return d.wr.do(ctx, func(w *writer) error { return appendEntry(w, callID, e) })
 }
 
-// appendEntry checks and inserts one entry inside the writer's transaction: three index
-// seeks (the call by id, its head, the client id among its entries), then one INSERT that
-// writes the entry at the end of the table, its index entry and (by trigger) the head.
+// appendEntry checks and inserts one entry inside the writer's transaction. When the
+// writer remembers the call and e is its next entry, that is one INSERT (its constraints
+// and trigger still check the call, the seq and the client id); otherwise the full checks
+// run first: three index seeks (the call by id, its head, the client id among its
+// entries), then the INSERT that writes the entry at the end of the table, its index entry
+// and (by trigger) the head.
 func appendEntry(w *writer, callID string, e journal.Entry) error {
+	if c, ok := w.calls[callID]; ok && e.Seq == c.last+1 {
+		err := insertEntry(w, c.n, e)
+		if err == nil {
+			w.remember(callID, openCall{n: c.n, last: e.Seq})
+			return nil
+		}
+		if code(err) == sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+			// The call exists and the memory says open: a duplicate comes first.
+			return fmt.Errorf("client id %q: %w", e.ClientID, journal.ErrDuplicate)
+		}
+		// Anything else: the memory was wrong (it must not be); the full checks say why.
+		delete(w.calls, callID)
+	}
 	var (
 		n, last             int64
 		finished, duplicate bool
@@ -576,17 +592,10 @@ func appendEntry(w *writer, callID string, e journal.Entry) error {
 	case finished:
 		return journal.ErrFinished
 	case e.Seq != last+1:
+		w.remember(callID, openCall{n: n, last: last})
 		return fmt.Errorf("last is %d: %w", last, journal.ErrSeqGap)
 	}
-	var clientID any // NULL when empty: UNIQUE lets NULLs repeat
-	if e.ClientID != "" {
-		clientID = e.ClientID
-	}
-	// One statement: the trigger entries_head moves the call's head with it.
-	_, err = w.exec(`INSERT INTO entries (call, seq, client_id, type, at, text, idx)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		n, e.Seq, clientID, string(e.Event.Type), e.Event.At, e.Event.Text, int64(e.Event.Index))
-	if err != nil {
+	if err := insertEntry(w, n, e); err != nil {
 		// The checks above make these impossible; map them anyway.
 		switch code(err) {
 		case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_TRIGGER:
@@ -598,7 +607,21 @@ func appendEntry(w *writer, callID string, e journal.Entry) error {
 		}
 		return err
 	}
+	w.remember(callID, openCall{n: n, last: e.Seq})
 	return nil
+}
+
+// insertEntry inserts e as an entry of call number n: one statement, whose trigger
+// entries_head refuses a gap and moves the call's head.
+func insertEntry(w *writer, n int64, e journal.Entry) error {
+	var clientID any // NULL when empty: UNIQUE lets NULLs repeat
+	if e.ClientID != "" {
+		clientID = e.ClientID
+	}
+	_, err := w.exec(`INSERT INTO entries (call, seq, client_id, type, at, text, idx)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		n, e.Seq, clientID, string(e.Event.Type), e.Event.At, e.Event.Text, int64(e.Event.Index))
+	return err
 }
 
 // Finish marks a call as ended with its result: journal.ErrNotFound or ErrFinished.
@@ -631,6 +654,7 @@ func (d *DB) finish(ctx context.Context, callID string, r journal.Result) error 
 		case finished:
 			return journal.ErrFinished
 		}
+		delete(w.calls, callID) // a finished call takes the full checks
 		_, err = w.exec(`UPDATE calls SET result = ?, ended = ? WHERE id = ?`,
 			string(result), formatTime(r.Ended), callID)
 		return err

@@ -26,6 +26,14 @@ import (
 // the others'. If the commit itself fails, every request of the batch gets that error.
 //
 // Statements are prepared once on the write connection and reused.
+//
+// The writer remembers, for the open calls it has written to, what Append checks before
+// it inserts (calls below): an Append that the memory says is the call's next entry is
+// one INSERT instead of a SELECT and an INSERT. The memory is only a shortcut: the INSERT
+// still runs every constraint (the trigger refuses a gap, the unique index a duplicate),
+// anything the memory does not vouch for takes the full checks, and the memory is dropped
+// whenever it could be stale: a failed batch, or a commit by another connection to the
+// file (PRAGMA data_version, read at each BEGIN).
 
 // MaxBatch is the largest number of writes committed in one transaction.
 const MaxBatch = 1024
@@ -41,11 +49,24 @@ type op func(w *writer) error
 // SQLite and PostgreSQL journals have the same SetCommitObserver method.)
 type CommitObserver = func(writes int, took time.Duration)
 
+// maxRemembered bounds the writer's memory of open calls (about 100 bytes each): past
+// it the memory starts again from empty, and calls are re-read on their next Append.
+const maxRemembered = 1 << 16
+
+// openCall is what the writer remembers of an open call: its number and last seq.
+type openCall struct {
+	n, last int64
+}
+
 // writer owns the write connection and its prepared statements.
 type writer struct {
 	conn  *sql.Conn
 	stmts map[string]*sql.Stmt
-	q     *groupcommit.Queue[op]
+	// calls remembers open calls by id, only on the writer goroutine; dataVersion is the
+	// file's PRAGMA data_version when calls was last known to be true.
+	calls       map[string]openCall
+	dataVersion int64
+	q           *groupcommit.Queue[op]
 	// committed gets a value (if it has room) after each commit, for the checkpointer.
 	committed chan struct{}
 
@@ -61,6 +82,7 @@ func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error)
 	w := &writer{
 		conn:      conn,
 		stmts:     make(map[string]*sql.Stmt),
+		calls:     make(map[string]openCall),
 		committed: make(chan struct{}, 1),
 	}
 	w.q = groupcommit.Start(maxBatch, writeQueue, w.commit)
@@ -119,6 +141,18 @@ func (w *writer) close() error {
 	return errors.Join(errs...)
 }
 
+// remember records an open call's number and last seq, after a write the current
+// transaction holds (a failed commit forgets it again).
+func (w *writer) remember(callID string, c openCall) {
+	if len(w.calls) >= maxRemembered {
+		w.forget()
+	}
+	w.calls[callID] = c
+}
+
+// forget drops the memory of open calls: the next Append of each re-reads its call.
+func (w *writer) forget() { clear(w.calls) }
+
 // commit runs the batch in one transaction (the queue's Commit): errs gets each write's
 // outcome.
 func (w *writer) commit(ops []op, errs []error) {
@@ -135,6 +169,13 @@ func (w *writer) commit(ops []op, errs []error) {
 		fail(fmt.Errorf("begin: %w", err))
 		return
 	}
+	// With the write lock held, nobody else can commit until we do: if another
+	// connection committed since our last batch, what we remember may be stale.
+	var version int64
+	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil || version != w.dataVersion {
+		w.forget()
+		w.dataVersion = version
+	}
 	ok := 0
 	for i, o := range ops {
 		if err := o(w); err != nil {
@@ -145,12 +186,14 @@ func (w *writer) commit(ops []op, errs []error) {
 	}
 	if ok == 0 { // nothing written: no need for an fsync
 		if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			w.forget()
 			fail(fmt.Errorf("rollback: %w", err))
 		}
 		return
 	}
 	if _, err := w.conn.ExecContext(ctx, "COMMIT"); err != nil {
 		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		w.forget() // the batch's writes are undone: so is what they taught us
 		fail(fmt.Errorf("commit: %w", err))
 		return
 	}
