@@ -112,7 +112,7 @@ type Floor struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	clock    Clock
-	helpers  *helpers // run what client frames and call timers cause
+	helpers  *helpers // run what client frames cause
 	// halted is set by Shutdown: every call leaves memory at its next settle.
 	halted atomic.Bool
 

@@ -5,16 +5,16 @@ import (
 	"time"
 )
 
-// helpers is an elastic pool of goroutines that do the work of client frames and call
-// timers (aside, call.wakeUp): a task goes to an idle helper if there is one, else to a
-// new goroutine, which stays as a helper once done. A helper ends at its first idle moment
-// after helperLife, so an idle floor holds none, and every helper ends at its next idle
-// moment once the floor stops (stop).
+// helpers is an elastic pool of goroutines that do the work of client frames (aside): a
+// task goes to an idle helper if there is one, else to a new goroutine, which stays as a
+// helper once done. A helper ends at its first idle moment after helperLife, so an idle
+// floor holds none, and every helper ends at its next idle moment once the floor stops
+// (stop).
 //
 // Why a pool: that work goes deep (the engine's step, JSON, the journal, websocket
 // writes), and a goroutine started for each task would grow its stack from the start size
 // every time, copying it at each doubling; a helper keeps the stack it grew. Why not the
-// reader (or the timer's own goroutine): see aside.
+// reader: see aside. (A call's timer settles it on its own goroutine: see call.wakeUp.)
 type helpers struct {
 	work chan func()   // unbuffered: a send succeeds only when a helper waits
 	stop chan struct{} // closed by Floor.Shutdown
