@@ -437,6 +437,8 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfterBusy/time.Second)))
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeBusy, err.Error())
 		return
+	case err != nil && r.Context().Err() != nil:
+		return // the client went away: nobody reads an answer, and it is not a server error
 	case err != nil:
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, err.Error())
 		return

@@ -269,7 +269,8 @@ type Started struct {
 }
 
 // Start records a new call in the journal (not a debug call: those are never recorded)
-// and settles it once (its timer armed). Its errors are ErrStopping, ErrFull, ErrBusy and ErrStorage.
+// and settles it once (its timer armed). Its errors are ErrStopping, ErrFull, ErrBusy and
+// ErrStorage, or ctx's error when ctx ends before the call is recorded (nothing is).
 func (s *Floor) Start(ctx context.Context, info journal.Call, sc *engine.Scenario) (Started, error) {
 	return s.start(ctx, info, sc, nil)
 }
@@ -311,6 +312,12 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 			if timedOut && errors.Is(err, context.DeadlineExceeded) {
 				s.noteSlowCreate()
 				return Started{}, ErrBusy
+			}
+			if ctx.Err() != nil {
+				// The trainee's request went away (closed tab, client stopping) while
+				// the call waited to be recorded: nothing is wrong with the journal.
+				s.log.Info("call start abandoned by its client before it was recorded", "err", err)
+				return Started{}, fmt.Errorf("start abandoned: %w", ctx.Err())
 			}
 			s.log.Error("journal create failed", "err", err)
 			return Started{}, ErrStorage
