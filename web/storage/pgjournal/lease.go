@@ -64,7 +64,7 @@ func (d *DB) CreateLeased(ctx context.Context, c journal.Call, owner string, now
 		return journal.Lease{}, fmt.Errorf("pgjournal: create call %q: %w", c.ID, err)
 	}
 	l.Expires = l.Expires.Truncate(time.Microsecond) // what timestamptz keeps
-	ins, err := insertCall(c)
+	ins, err := d.insertCall(c)
 	if err == nil {
 		err = d.wr.do(ctx, func(ctx context.Context, tx pgx.Tx) error {
 			if err := ins(ctx, tx); err != nil {

@@ -25,8 +25,6 @@ package pgjournal
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +40,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/storage/sources"
 )
 
 // Errors Open returns, wrapped with details; check them with errors.Is.
@@ -234,6 +233,8 @@ type DB struct {
 	pool *pgxpool.Pool
 	wr   *writer
 	url  string // redacted
+
+	sources sources.Cache // insertCall's encodings of scenario sources
 
 	closeOnce sync.Once
 }
@@ -429,7 +430,7 @@ func pgCode(err error) string {
 
 // Create records a new call: journal.ErrExists if the id is taken.
 func (d *DB) Create(ctx context.Context, c journal.Call) error {
-	ins, err := insertCall(c)
+	ins, err := d.insertCall(c)
 	if err == nil {
 		err = d.wr.doLow(ctx, ins) // behind the running calls' writes
 	}
@@ -441,13 +442,12 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 
 // insertCall returns the write that records a new call (journal.ErrExists when the id is
 // taken).
-func insertCall(c journal.Call) (func(ctx context.Context, tx pgx.Tx) error, error) {
-	sources, err := json.Marshal(c.Sources)
+func (d *DB) insertCall(c journal.Call) (func(ctx context.Context, tx pgx.Tx) error, error) {
+	src, err := d.sources.Encode(c.Sources)
 	if err != nil {
-		return nil, fmt.Errorf("encode sources: %w", err)
+		return nil, err
 	}
-	sum := sha256.Sum256(sources)
-	key := hex.EncodeToString(sum[:])
+	key, sources := src.Key, src.Data
 	return func(ctx context.Context, tx pgx.Tx) error {
 		// The sources are stored once per content.
 		if _, err := tx.Exec(ctx, `INSERT INTO sources (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,

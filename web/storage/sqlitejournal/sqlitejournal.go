@@ -21,9 +21,7 @@ package sqlitejournal
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,6 +38,7 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/storage/sources"
 )
 
 // Errors Open returns, wrapped with details; check them with errors.Is.
@@ -226,6 +225,8 @@ type DB struct {
 	r    *sql.DB // read-only pool
 	wr   *writer // group commit on w's connection
 	ck   *checkpointer
+
+	sources sources.Cache // Create's encodings of scenario sources
 
 	closeOnce sync.Once
 	closeErr  error
@@ -507,18 +508,21 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	if err := checkTime(c.Created); err != nil {
 		return fmt.Errorf("sqlitejournal: create call %q: created: %w", c.ID, err)
 	}
-	sources, err := json.Marshal(c.Sources)
+	src, err := d.sources.Encode(c.Sources)
 	if err != nil {
-		return fmt.Errorf("sqlitejournal: create call %q: encode sources: %w", c.ID, err)
+		return fmt.Errorf("sqlitejournal: create call %q: %w", c.ID, err)
 	}
-	sum := sha256.Sum256(sources)
-	key := hex.EncodeToString(sum[:])
+	key := src.Key
 	err = d.wr.doLow(ctx, func(w *writer) error {
 		// The sources are stored once per content: when they are there already this
-		// finds them and writes nothing.
-		if _, err := w.exec(`INSERT INTO sources (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
-			key, string(sources)); err != nil {
-			return err
+		// finds them and writes nothing, and when the writer knows they are, it does not
+		// even look.
+		if _, ok := w.storedSources[key]; !ok {
+			if _, err := w.exec(`INSERT INTO sources (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+				key, string(src.Data)); err != nil {
+				return err
+			}
+			w.storedSources[key] = struct{}{}
 		}
 		// The call's number: one more than the last (calls_by_n finds it at once).
 		_, err := w.exec(`INSERT INTO calls

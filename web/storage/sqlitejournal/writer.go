@@ -29,7 +29,8 @@ import (
 //
 // The writer remembers, for the open calls it has written to, what Append checks before
 // it inserts (calls below): an Append that the memory says is the call's next entry is
-// one INSERT instead of a SELECT and an INSERT. The memory is only a shortcut: the INSERT
+// one INSERT instead of a SELECT and an INSERT. It also remembers which scenario sources
+// are stored, so that a new call of a known scenario does not pass its ~20 KB again. The memory is only a shortcut: the INSERT
 // still runs every constraint (the trigger refuses a gap, the unique index a duplicate),
 // anything the memory does not vouch for takes the full checks, and the memory is dropped
 // whenever it could be stale: a failed batch, or a commit by another connection to the
@@ -66,7 +67,10 @@ type writer struct {
 	// file's PRAGMA data_version when calls was last known to be true.
 	calls       map[string]openCall
 	dataVersion int64
-	q           *groupcommit.Queue[op]
+	// storedSources holds the keys of sources rows known to be in the file (Create
+	// skips their INSERT); forgotten with calls.
+	storedSources map[string]struct{}
+	q             *groupcommit.Queue[op]
 	// committed gets a value (if it has room) after each commit, for the checkpointer.
 	committed chan struct{}
 
@@ -80,10 +84,12 @@ func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error)
 		return nil, err
 	}
 	w := &writer{
-		conn:      conn,
-		stmts:     make(map[string]*sql.Stmt),
-		calls:     make(map[string]openCall),
-		committed: make(chan struct{}, 1),
+		conn:  conn,
+		stmts: make(map[string]*sql.Stmt),
+		calls: make(map[string]openCall),
+
+		storedSources: make(map[string]struct{}),
+		committed:     make(chan struct{}, 1),
 	}
 	w.q = groupcommit.Start(maxBatch, writeQueue, w.commit)
 	return w, nil
@@ -150,8 +156,12 @@ func (w *writer) remember(callID string, c openCall) {
 	w.calls[callID] = c
 }
 
-// forget drops the memory of open calls: the next Append of each re-reads its call.
-func (w *writer) forget() { clear(w.calls) }
+// forget drops the memory of open calls and stored sources: the next Append of each call
+// re-reads it, and the next Create of each sources inserts them if missing.
+func (w *writer) forget() {
+	clear(w.calls)
+	clear(w.storedSources)
+}
 
 // commit runs the batch in one transaction (the queue's Commit): errs gets each write's
 // outcome.
