@@ -24,11 +24,23 @@ import (
 type busyJournal struct {
 	*journal.Memory
 	backlog    atomic.Int64
+	pace       atomic.Int64 // time per waiting write, for BacklogWait
 	slowCreate atomic.Bool
 	creates    atomic.Int64 // Create calls that reached the journal
 }
 
 func (j *busyJournal) Backlog() int { return int(j.backlog.Load()) }
+
+func (j *busyJournal) BacklogWait() time.Duration {
+	return time.Duration(j.backlog.Load() * j.pace.Load())
+}
+
+// behind sets a backlog of n writes that would take wait to commit.
+func (j *busyJournal) behind(n int, wait time.Duration) {
+	j.backlog.Store(int64(n))
+	n = max(n, 1)
+	j.pace.Store((int64(wait) + int64(n) - 1) / int64(n)) // rounded up: n·pace ≥ wait
+}
 
 func (j *busyJournal) Create(ctx context.Context, c journal.Call) error {
 	j.creates.Add(1)
@@ -55,9 +67,11 @@ func (ts *testServer) postCall(t *testing.T) (status int, code, retryAfter strin
 	return resp.StatusCode, body.Error.Code, resp.Header.Get("Retry-After")
 }
 
-// TestAdmissionWhenTheJournalIsBehind: while BusyBacklog writes wait for the journal, a
-// new call is refused at once with 503 busy and Retry-After, without reaching the journal,
-// and a running call's inputs still go through; below the limit calls start again. A new
+// TestAdmissionWhenTheJournalIsBehind: while BusyBacklog writes wait for the journal and
+// would take BusyWait to commit, a new call is refused at once with 503 busy and
+// Retry-After, without reaching the journal, and a running call's inputs still go
+// through; below either limit calls start again, and past BusyBacklogMax writes they are
+// refused whatever the pace. A new
 // call the journal does not take within CreateTimeout (fake clock) is refused the same way,
 // after exactly that long, with nothing recorded.
 func TestAdmissionWhenTheJournalIsBehind(t *testing.T) {
@@ -72,7 +86,7 @@ func testAdmissionWhenTheJournalIsBehind(t *testing.T) {
 	c.until("ring")
 	require.Equal(t, int64(1), j.creates.Load())
 
-	j.backlog.Store(live.BusyBacklog)
+	j.behind(live.BusyBacklog, live.BusyWait)
 	start := time.Now()
 	status, code, retry := ts.postCall(t)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
@@ -85,9 +99,16 @@ func testAdmissionWhenTheJournalIsBehind(t *testing.T) {
 	c.send(map[string]any{"type": "answer", "id": "a"})
 	assert.Equal(t, "a", c.until("trainee").ID)
 
-	j.backlog.Store(live.BusyBacklog - 1)
+	j.behind(live.BusyBacklog-1, 10*live.BusyWait)
 	status, _, _ = ts.postCall(t)
-	assert.Equal(t, http.StatusCreated, status, "below the limit calls start again")
+	assert.Equal(t, http.StatusCreated, status, "below the backlog limit calls start")
+	j.behind(live.BusyBacklogMax-1, live.BusyWait-10*time.Millisecond)
+	status, _, _ = ts.postCall(t)
+	assert.Equal(t, http.StatusCreated, status, "a long backlog that commits within BusyWait is no reason")
+	j.behind(live.BusyBacklogMax, live.BusyWait/10)
+	status, code, _ = ts.postCall(t)
+	assert.Equal(t, http.StatusServiceUnavailable, status, "past BusyBacklogMax, whatever the pace")
+	assert.Equal(t, protocol.CodeBusy, code)
 
 	// A journal that does not take the new call in time.
 	j.backlog.Store(0)
@@ -100,8 +121,8 @@ func testAdmissionWhenTheJournalIsBehind(t *testing.T) {
 	assert.Equal(t, live.CreateTimeout, time.Since(start), "refused after CreateTimeout of fake time")
 	list, err := j.List(context.Background(), journal.Filter{})
 	require.NoError(t, err)
-	assert.Len(t, list, 2, "nothing recorded for the refused calls")
-	assert.Equal(t, 2, ts.floor.LiveCalls(), "its slot was given back")
+	assert.Len(t, list, 3, "nothing recorded for the refused calls")
+	assert.Equal(t, 3, ts.floor.LiveCalls(), "its slot was given back")
 }
 
 // TestTooManyCallsSaysWhenToRetry: the live-call limit answers 503 too_many_calls with

@@ -21,11 +21,19 @@ import (
 const (
 	DefaultMaxCalls = 1000            // live calls held in memory at once
 	storageTimeout  = 5 * time.Second // one journal write
-	// BusyBacklog is the admission limit: while this many journal writes (or more) wait
-	// for the journal's writer (journal.Backlogger: group commit, one batch holds up to
-	// 1,024), a new call is refused at once with ErrBusy instead of queueing behind them.
-	// The running calls' inputs keep the journal to themselves until it catches up.
+	// BusyBacklog and BusyWait are the admission limit: while this many journal writes
+	// (or more) wait for the journal's writer (journal.Backlogger: group commit, one batch
+	// holds up to 1,024) and, at the pace of its recent commits, they would take BusyWait
+	// or more to commit, a new call is refused at once with ErrBusy instead of queueing
+	// behind them. The running calls' inputs keep the journal to themselves until it
+	// catches up. A backlog alone is no reason: a journal that commits 1,024 writes in a
+	// few milliseconds is not behind.
 	BusyBacklog = 1024
+	// BusyWait is a fifth of storageTimeout, the most an input may wait for its commit.
+	BusyWait = time.Second
+	// BusyBacklogMax refuses new calls whatever the pace: the journals' queues hold 4,096
+	// writes a lane before their callers block.
+	BusyBacklogMax = 4 * BusyBacklog
 	// CreateTimeout bounds how long a new call waits for the journal to record it; past
 	// it the start is refused with ErrBusy (nothing was recorded). It is shorter than
 	// storageTimeout: a new call waits behind running calls' inputs (the low lane of
@@ -41,8 +49,8 @@ var (
 	ErrFull = errors.New("the server is at its limit of live calls; try again later")
 	// ErrStorage: the journal could not record the call or an input.
 	ErrStorage = errors.New("the call could not be saved; try again in a moment")
-	// ErrBusy: the journal is behind (BusyBacklog writes waiting, or the new call was not
-	// recorded within CreateTimeout); nothing was recorded.
+	// ErrBusy: the journal is behind (see BusyBacklog, or the new call was not recorded
+	// within CreateTimeout); nothing was recorded.
 	ErrBusy = errors.New("the server is busy saving running calls; try again in a moment")
 )
 
@@ -286,7 +294,7 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	case len(s.calls)+s.reserved >= s.maxCalls:
 		s.mu.Unlock()
 		return Started{}, ErrFull
-	case debug == nil && s.backlog != nil && s.backlog.Backlog() >= BusyBacklog:
+	case debug == nil && s.journalBehind():
 		s.mu.Unlock()
 		return Started{}, ErrBusy
 	}
@@ -331,6 +339,16 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	c.post(nil) // its first settle arms its timer (the phone rings)
 	c.log.Info("call started", "coach", info.Coach, "debug", debug != nil)
 	return Started{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach, Suggestions: info.Mode()}, nil
+}
+
+// journalBehind reports whether the journal is too far behind to take a new call (see
+// BusyBacklog).
+func (s *Floor) journalBehind() bool {
+	if s.backlog == nil {
+		return false
+	}
+	n := s.backlog.Backlog()
+	return n >= BusyBacklogMax || n >= BusyBacklog && s.backlog.BacklogWait() >= BusyWait
 }
 
 // NewCallID returns a random (version 4) UUID: call ids are xAPI registrations.

@@ -8,7 +8,7 @@
 // Writes come in two lanes: Do (inputs of running calls, their ends: what a trainee is
 // waiting for) and DoLow (new calls). A batch takes every normal write waiting before any
 // low one, so when the journal falls behind, running calls go first and new calls wait;
-// Backlog tells how far behind it is, for admission control (web/live).
+// Backlog and BacklogWait tell how far behind it is, for admission control (web/live).
 //
 // A Queue is safe for concurrent use: Do may be called from any number of goroutines, and
 // Close from any one of them. The commit function runs on the queue's goroutine only.
@@ -19,6 +19,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // ErrClosed is returned by Do after Close.
@@ -56,7 +57,16 @@ type Queue[Op any] struct {
 	// backlog counts writes submitted and not yet taken by the queue's goroutine,
 	// including callers still blocked sending to a full lane.
 	backlog atomic.Int64
+	// pace is the recent wall time per committed write, in nanoseconds (see BacklogWait);
+	// tookSum and writesSum, its decaying sums, belong to the queue's goroutine.
+	pace               atomic.Int64
+	tookSum, writesSum float64
 }
+
+// paceDecay is the weight the pace's sums keep at each batch: the pace reflects about the
+// last ten batches, which is milliseconds when the journal keeps up and seconds when it
+// falls behind.
+const paceDecay = 0.9
 
 // Start starts a queue whose batches hold at most maxBatch writes (at least 1), with room
 // for queueLen waiting writes before callers block.
@@ -87,6 +97,22 @@ func (q *Queue[Op]) DoLow(ctx context.Context, op Op) error { return q.do(ctx, o
 // to take them (those being committed excluded). A backlog above a batch's size means a
 // write submitted now waits for more than one commit.
 func (q *Queue[Op]) Backlog() int { return int(q.backlog.Load()) }
+
+// BacklogWait estimates how long the writes waiting now will take to be committed: the
+// backlog times the recent wall time per committed write (the commits' own time, from
+// taking a batch to answering it, over about the last ten batches, weighted by their
+// writes). Wall time, not CPU: a writer that waits for a CPU or a disk drains slower, and
+// the estimate says so.
+func (q *Queue[Op]) BacklogWait() time.Duration {
+	return time.Duration(q.backlog.Load() * q.pace.Load())
+}
+
+// notePace adds a batch of n writes that took took to the pace.
+func (q *Queue[Op]) notePace(n int, took time.Duration) {
+	q.tookSum = q.tookSum*paceDecay + float64(took)
+	q.writesSum = q.writesSum*paceDecay + float64(n)
+	q.pace.Store(int64(q.tookSum / q.writesSum))
+}
 
 func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	if err := ctx.Err(); err != nil {
@@ -178,6 +204,7 @@ func (q *Queue[Op]) run() {
 			live = append(live, r)
 		}
 		if len(live) > 0 {
+			started := time.Now()
 			ops, errs = ops[:0], errs[:0]
 			for _, r := range live {
 				ops = append(ops, r.op)
@@ -188,6 +215,7 @@ func (q *Queue[Op]) run() {
 				r.done <- errs[i]
 			}
 			clear(ops)
+			q.notePace(len(live), time.Since(started))
 		}
 		clear(batch[:cap(batch)])
 	}

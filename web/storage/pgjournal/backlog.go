@@ -2,6 +2,7 @@ package pgjournal
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -10,6 +11,10 @@ import (
 
 // Backlog implements journal.Backlogger: the writes waiting for the writer.
 func (d *DB) Backlog() int { return d.wr.q.Backlog() }
+
+// BacklogWait implements journal.Backlogger: how long the waiting writes will take to
+// commit, at the recent commits' pace (groupcommit.Queue.BacklogWait).
+func (d *DB) BacklogWait() time.Duration { return d.wr.q.BacklogWait() }
 
 var _ journal.Backlogger = (*DB)(nil)
 

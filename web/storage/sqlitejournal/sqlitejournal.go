@@ -502,6 +502,10 @@ func (d *DB) Close() error {
 // Backlog implements journal.Backlogger: the writes waiting for the writer.
 func (d *DB) Backlog() int { return d.wr.q.Backlog() }
 
+// BacklogWait implements journal.Backlogger: how long the waiting writes will take to
+// commit, at the recent commits' pace (groupcommit.Queue.BacklogWait).
+func (d *DB) BacklogWait() time.Duration { return d.wr.q.BacklogWait() }
+
 // Create records a new call: journal.ErrExists if the id is taken. It waits in the write
 // queue's low lane: the inputs of running calls go first.
 func (d *DB) Create(ctx context.Context, c journal.Call) error {
