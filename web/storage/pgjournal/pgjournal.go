@@ -447,11 +447,11 @@ func (d *DB) insertCall(c journal.Call) (func(ctx context.Context, tx pgx.Tx) er
 	if err != nil {
 		return nil, err
 	}
-	key, sources := src.Key, src.Data
+	key := src.Key
 	return func(ctx context.Context, tx pgx.Tx) error {
 		// The sources are stored once per content.
 		if _, err := tx.Exec(ctx, `INSERT INTO sources (key, data) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
-			key, sources); err != nil {
+			key, src.Data); err != nil {
 			return err
 		}
 		tag, err := tx.Exec(ctx, `INSERT INTO calls
