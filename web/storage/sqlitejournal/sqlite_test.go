@@ -172,15 +172,23 @@ func childAppends(path string) {
 	}
 }
 
-// TestTwoHandles writes through two DBs on the same file, as two processes would.
-func TestTwoHandles(t *testing.T) {
+// twoHandles opens two DBs on one new file, as two processes would, closed at the end of
+// the test.
+func twoHandles(t *testing.T) (a, b *DB) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "journal.db")
 	a, err := Open(ctx, path)
 	require.NoError(t, err)
-	defer a.Close()
-	b, err := Open(ctx, path)
+	t.Cleanup(func() { a.Close() })
+	b, err = Open(ctx, path)
 	require.NoError(t, err)
-	defer b.Close()
+	t.Cleanup(func() { b.Close() })
+	return a, b
+}
+
+// TestTwoHandles writes through two DBs on the same file, as two processes would.
+func TestTwoHandles(t *testing.T) {
+	a, b := twoHandles(t)
 	var wg sync.WaitGroup
 	for i, d := range []*DB{a, b, a, b} {
 		wg.Go(func() {
@@ -203,13 +211,7 @@ func TestTwoHandles(t *testing.T) {
 // (writer.go), so another handle's writes to the same file must make it check again:
 // here b finishes and appends to calls that a remembers as open at a known seq.
 func TestWriterMemoryNeverStale(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "journal.db")
-	a, err := Open(ctx, path)
-	require.NoError(t, err)
-	defer a.Close()
-	b, err := Open(ctx, path)
-	require.NoError(t, err)
-	defer b.Close()
+	a, b := twoHandles(t)
 	say := func(seq int64, client string) journal.Entry {
 		return journal.Entry{Seq: seq, ClientID: client, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello"}}
 	}
