@@ -204,62 +204,58 @@ func testBacklogAbandoned(t *testing.T) {
 }
 
 // TestBacklogWait: the estimate is the backlog times the recent wall time per committed
-// write, from the commits' own duration (fake clock): batches of up to 10 writes taking
-// 20 ms make about 2 ms a write, and a writer ten times slower raises the estimate.
+// write, from the commits' own duration (fake clock): batches of 10 writes taking 20 ms
+// make about 2 ms a write, and a writer ten times slower raises the estimate. Every batch
+// is formed while the writer is held at a gate, so the batches are the same every run.
 func TestBacklogWait(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var hold atomic.Bool
 		var took atomic.Int64
-		took.Store(int64(20 * time.Millisecond))
 		gate := make(chan struct{})
 		q := groupcommit.Start(10, 200, func(ops []int, errs []error) {
-			if hold.Load() {
-				<-gate
-			}
+			<-gate
 			time.Sleep(time.Duration(took.Load()))
 		})
 		defer q.Close()
 		assert.Zero(t, q.BacklogWait(), "nothing waits")
 
-		// flow commits n writes submitted at once, in batches of up to 10.
-		flow := func(n int) {
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Go(func() { _ = q.Do(context.Background(), i) })
-			}
-			wg.Wait()
-		}
-		// backlog holds the writer at the gate with one write and queues n more behind it;
-		// release lets them all through.
-		var held sync.WaitGroup
-		backlog := func(n int) {
-			hold.Store(true)
-			held.Go(func() { _ = q.Do(context.Background(), -1) })
+		// queue holds the writer at the gate with one write and queues n more behind
+		// it: the batches are then 1, 10, 10, … writes.
+		var wg sync.WaitGroup
+		queue := func(n int) {
+			wg.Go(func() { _ = q.Do(context.Background(), -1) })
 			synctest.Wait()
 			for i := range n {
-				held.Go(func() { _ = q.Do(context.Background(), i) })
+				wg.Go(func() { _ = q.Do(context.Background(), i) })
 			}
 			synctest.Wait()
 			require.Equal(t, n, q.Backlog())
 		}
-		release := func() {
-			hold.Store(false)
-			gate <- struct{}{}
-			held.Wait()
+		// commit lets the n writes queued and the held one through.
+		commit := func(n int) {
+			for range 1 + (n+9)/10 {
+				gate <- struct{}{}
+			}
+			wg.Wait()
+			assert.Zero(t, q.Backlog())
 			assert.Zero(t, q.BacklogWait(), "nothing waits")
 		}
 
-		flow(100)
-		backlog(50)
+		took.Store(int64(20 * time.Millisecond))
+		queue(100)
+		commit(100)
+		queue(50)
 		wait := q.BacklogWait()
 		assert.GreaterOrEqual(t, wait, 50*2*time.Millisecond, "50 writes at ~2 ms each")
-		assert.Less(t, wait, 50*4*time.Millisecond, "50 writes at ~2 ms each")
-		release()
+		assert.Less(t, wait, 50*3*time.Millisecond, "50 writes at ~2 ms each")
+		commit(50)
 
 		took.Store(int64(200 * time.Millisecond)) // the writer slows down tenfold
-		flow(100)
-		backlog(50)
-		assert.GreaterOrEqual(t, q.BacklogWait(), 50*15*time.Millisecond, "the estimate follows the slower writer")
-		release()
+		queue(100)
+		commit(100)
+		queue(50)
+		wait = q.BacklogWait()
+		assert.GreaterOrEqual(t, wait, 50*15*time.Millisecond, "the estimate follows the slower writer")
+		assert.Less(t, wait, 50*25*time.Millisecond)
+		commit(50)
 	})
 }
