@@ -46,14 +46,16 @@ func TestOpenSettings(t *testing.T) {
 	require.Equal(t, path, d.Path())
 
 	var mode string
-	var sync, fk, version, appID int
+	var sync, fk, version, appID, temp int
 	wc := d.wr.conn // the writer's connection, idle between batches
 	require.NoError(t, wc.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode))
 	require.NoError(t, wc.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&sync))
 	require.NoError(t, wc.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk))
 	require.NoError(t, wc.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version))
 	require.NoError(t, wc.QueryRowContext(ctx, "PRAGMA application_id").Scan(&appID))
+	require.NoError(t, wc.QueryRowContext(ctx, "PRAGMA temp_store").Scan(&temp))
 	assert.Equal(t, "wal", mode)
+	assert.Equal(t, 2, temp, "temp_store=MEMORY: statement journals never spill to a file")
 	assert.Equal(t, 2, sync, "synchronous=FULL")
 	assert.Equal(t, 1, fk, "foreign_keys=ON")
 	assert.Equal(t, SchemaVersion, version)
