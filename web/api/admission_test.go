@@ -91,7 +91,7 @@ func testAdmissionWhenTheJournalIsBehind(t *testing.T) {
 	status, code, retry := ts.postCall(t)
 	assert.Equal(t, http.StatusServiceUnavailable, status)
 	assert.Equal(t, protocol.CodeBusy, code)
-	assert.Equal(t, "2", retry, "Retry-After: RetryAfterBusy")
+	assert.Equal(t, "3", retry, "Retry-After: RetryAfterBusy plus the journal's 1 s of backlog")
 	assert.Equal(t, time.Duration(0), time.Since(start), "refused at once (fake clock)")
 	assert.Equal(t, int64(1), j.creates.Load(), "the refused call never reached the journal")
 
@@ -123,6 +123,24 @@ func testAdmissionWhenTheJournalIsBehind(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 3, "nothing recorded for the refused calls")
 	assert.Equal(t, 3, ts.floor.LiveCalls(), "its slot was given back")
+}
+
+// TestRetryAfterBusy: a busy answer's Retry-After grows with the journal's backlog, from
+// RetryAfterBusy up to RetryAfterFull.
+func TestRetryAfterBusy(t *testing.T) {
+	for _, tc := range []struct {
+		wait time.Duration
+		want int
+	}{
+		{0, 2},
+		{400 * time.Millisecond, 2},
+		{time.Second, 3},
+		{2600 * time.Millisecond, 5},
+		{27 * time.Second, 29},
+		{time.Hour, 30},
+	} {
+		assert.Equal(t, tc.want, retryAfterBusy(tc.wait), "backlog of %v", tc.wait)
+	}
 }
 
 // TestTooManyCallsSaysWhenToRetry: the live-call limit answers 503 too_many_calls with

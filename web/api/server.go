@@ -374,13 +374,23 @@ func parseStartRequest(body []byte) (startRequest, error) {
 // Retry-After of POST /api/calls's 503s (docs/protocol.md): how long a client should
 // wait before starting a call again.
 const (
-	// RetryAfterBusy answers busy: the journal catches up within a few commits once new
-	// calls stop joining its queue.
+	// RetryAfterBusy is the least Retry-After of a busy answer: the journal catches up
+	// within a few commits once new calls stop joining its queue. The answer adds the
+	// journal's estimated backlog (live.Floor.JournalWait), up to RetryAfterFull, so that
+	// refused clients come back more slowly the further behind it is: thousands of
+	// trainees retrying every 2 seconds are themselves load on a saturated server.
 	RetryAfterBusy = 2 * time.Second
 	// RetryAfterFull answers too_many_calls: a slot frees when a call ends, which takes
 	// minutes, so ask for a longer pause.
 	RetryAfterFull = 30 * time.Second
 )
+
+// retryAfterBusy is a busy answer's Retry-After in seconds when the journal's backlog
+// would take wait to commit (see RetryAfterBusy).
+func retryAfterBusy(wait time.Duration) int {
+	d := min(RetryAfterBusy+wait.Round(time.Second), RetryAfterFull)
+	return int(d / time.Second)
+}
 
 func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
@@ -434,7 +444,7 @@ func (s *Server) handleCalls(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeTooManyCalls, err.Error())
 		return
 	case errors.Is(err, live.ErrBusy):
-		w.Header().Set("Retry-After", strconv.Itoa(int(RetryAfterBusy/time.Second)))
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterBusy(s.floor.JournalWait())))
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeBusy, err.Error())
 		return
 	case err != nil && r.Context().Err() != nil:

@@ -341,6 +341,15 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	return Started{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach, Suggestions: info.Mode()}, nil
 }
 
+// JournalWait estimates how long the journal's waiting writes will take to commit
+// (journal.Backlogger.BacklogWait); 0 for a journal without a write queue.
+func (s *Floor) JournalWait() time.Duration {
+	if s.backlog == nil {
+		return 0
+	}
+	return s.backlog.BacklogWait()
+}
+
 // journalBehind reports whether the journal is too far behind to take a new call (see
 // BusyBacklog).
 func (s *Floor) journalBehind() bool {
