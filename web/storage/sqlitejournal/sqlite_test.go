@@ -859,3 +859,20 @@ func TestEntriesSafetyNets(t *testing.T) {
 	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT seq FROM heads WHERE call = ?", n).Scan(&head))
 	assert.Equal(t, int64(3), head)
 }
+
+// TestSourcesAfterARolledBackCreate: a Create refused after it stored its sources (the id
+// is taken) in a batch where nothing else succeeded is rolled back with them, so the
+// writer must not remember those sources as stored: the next call of the scenario gets
+// them back on Load.
+func TestSourcesAfterARolledBackCreate(t *testing.T) {
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "journal.db"))
+	require.NoError(t, err)
+	defer d.Close()
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a", Created: time.Now()}))
+	src := []engine.SourceFile{{Path: "s.yaml", Data: []byte("id: s\n")}}
+	require.ErrorIs(t, d.Create(ctx, journal.Call{ID: "a", Created: time.Now(), Sources: src}), journal.ErrExists)
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "b", Created: time.Now(), Sources: src}))
+	c, _, _, err := d.Load(ctx, "b")
+	require.NoError(t, err)
+	assert.Equal(t, src, c.Sources)
+}

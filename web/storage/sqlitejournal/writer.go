@@ -30,11 +30,12 @@ import (
 // The writer remembers, for the open calls it has written to, what Append checks before
 // it inserts (calls below): an Append that the memory says is the call's next entry is
 // one INSERT instead of a SELECT and an INSERT. It also remembers which scenario sources
-// are stored, so that a new call of a known scenario does not pass its ~20 KB again. The memory is only a shortcut: the INSERT
-// still runs every constraint (the trigger refuses a gap, the unique index a duplicate),
-// anything the memory does not vouch for takes the full checks, and the memory is dropped
-// whenever it could be stale: a failed batch, or a commit by another connection to the
-// file (PRAGMA data_version, read at each BEGIN).
+// are stored, so that a new call of a known scenario does not pass its ~20 KB again. The
+// memory is only a shortcut: the INSERT still runs every constraint (the trigger refuses
+// a gap, the unique index a duplicate), anything the memory does not vouch for takes the
+// full checks, and the memory is dropped whenever it could be stale: a failed commit, a
+// rolled-back batch, or a commit by another connection to the file (PRAGMA data_version,
+// read at each BEGIN).
 
 // MaxBatch is the largest number of writes committed in one transaction.
 const MaxBatch = 1024
@@ -84,10 +85,9 @@ func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error)
 		return nil, err
 	}
 	w := &writer{
-		conn:  conn,
-		stmts: make(map[string]*sql.Stmt),
-		calls: make(map[string]openCall),
-
+		conn:          conn,
+		stmts:         make(map[string]*sql.Stmt),
+		calls:         make(map[string]openCall),
 		storedSources: make(map[string]struct{}),
 		committed:     make(chan struct{}, 1),
 	}
@@ -182,7 +182,11 @@ func (w *writer) commit(ops []op, errs []error) {
 	// With the write lock held, nobody else can commit until we do: if another
 	// connection committed since our last batch, what we remember may be stale.
 	var version int64
-	if err := w.conn.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil || version != w.dataVersion {
+	row, err := w.queryRow("PRAGMA data_version")
+	if err == nil {
+		err = row.Scan(&version)
+	}
+	if err != nil || version != w.dataVersion {
 		w.forget()
 		w.dataVersion = version
 	}
@@ -194,9 +198,11 @@ func (w *writer) commit(ops []op, errs []error) {
 		}
 		ok++
 	}
-	if ok == 0 { // nothing written: no need for an fsync
+	if ok == 0 { // nothing acknowledged: no need for an fsync
+		// A refused write may have made a change before it failed (a Create stores its
+		// sources, then finds its id taken): the rollback undoes it, so forget.
+		w.forget()
 		if _, err := w.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-			w.forget()
 			fail(fmt.Errorf("rollback: %w", err))
 		}
 		return
