@@ -277,7 +277,7 @@ func (c *call) post(m any) bool {
 // wakeUp is the call timer's function. It settles the call on the timer's own goroutine,
 // which ends with it, so the stack it grew is not kept (unlike a reader's: see
 // helpers.aside). Handing it to a helper instead cost a second goroutine hand-off per
-// word: 70-75% of the CPU against 67% at 10,000 calls (docs/performance.md).
+// word: 70-75% of the CPU against 63-68% at 10,000 calls (docs/performance.md).
 func (c *call) wakeUp() { c.settleNow() }
 
 // settleNow settles the call (post with nothing to hand over).
