@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"fmt"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -566,6 +567,94 @@ func BenchmarkGroupCommit(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkGroupCommitBusyCPU is BenchmarkGroupCommit/group with 10,000 appenders on a
+// saturated CPU, as the journal's writer is at 19,000 live calls (docs/performance.md,
+// "Why 19,000 calls vary"): busy=N adds N goroutines that each, again and again, sleep
+// 5–15 ms and then compute for busyWork (like a call's word timer firing), asking
+// N·busyWork/10 ms of CPU in all: busy=0 is the quiet machine, busy=750 about 1.5 cores
+// of work more than GOMAXPROCS=2 can give. The writer competes with them for Go's run
+// queues; events/s and wall-µs/event show what that costs it.
+func BenchmarkGroupCommitBusyCPU(b *testing.B) {
+	const calls = 10000
+	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
+	for _, busy := range []int{0, 750} {
+		for _, maxBatch := range []int{64, MaxBatch} {
+			b.Run(fmt.Sprintf("busy=%d/batch=%d", busy, maxBatch), func(b *testing.B) {
+				o := defaultOptions
+				o.maxBatch = maxBatch
+				d, err := open(ctx, filepath.Join(benchDir(b), "journal.db"), o)
+				require.NoError(b, err)
+				defer d.Close()
+				var batches, writes atomic.Int64
+				d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
+				var wg sync.WaitGroup
+				for c := range calls {
+					wg.Go(func() {
+						require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
+					})
+				}
+				wg.Wait()
+				stop := make(chan struct{})
+				var noise sync.WaitGroup
+				var sink atomic.Uint64
+				for i := range busy {
+					noise.Go(func() {
+						rnd := mrand.New(mrand.NewPCG(uint64(i), 1))
+						for {
+							select {
+							case <-stop:
+								return
+							case <-time.After(5*time.Millisecond + time.Duration(rnd.Int64N(int64(10*time.Millisecond)))):
+							}
+							sink.Add(burn(busyWork))
+						}
+					})
+				}
+				batches.Store(0)
+				writes.Store(0)
+				var next atomic.Int64
+				b.ResetTimer()
+				for c := range calls {
+					wg.Go(func() {
+						id := fmt.Sprint("bench-", c)
+						for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
+							e := ev
+							e.At = seq
+							if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: e}); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					})
+				}
+				wg.Wait()
+				b.StopTimer()
+				close(stop)
+				noise.Wait()
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+				b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N), "wall-µs/event")
+				if n := batches.Load(); n > 0 {
+					b.ReportMetric(float64(writes.Load())/float64(n), "events/commit")
+				}
+			})
+		}
+	}
+}
+
+// busyWork is the CPU one wake-up of BenchmarkGroupCommitBusyCPU's noise asks for.
+const busyWork = 40 * time.Microsecond
+
+// burn computes for about d and returns a value the compiler cannot drop.
+func burn(d time.Duration) uint64 {
+	x := uint64(1)
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for range 200 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+	}
+	return x
 }
 
 // BenchmarkCreate measures recording new calls of one scenario from 64 goroutines, as a
