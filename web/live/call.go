@@ -62,7 +62,7 @@ type (
 )
 
 // call is one live call. It has no goroutine of its own: whoever has something for it —
-// a connection's reader with a client message, the call's timer when words or the
+// a connection's reader with a client message, the floor's wake-up queue when words or the
 // session's timers fall due, a reconnect, the floor stopping — hands it over with post,
 // which handles it under the call's lock (mu) and then settles the call (timers, words,
 // the end, the board, the next wake-up). Its state is only touched under mu ("under the
@@ -91,9 +91,11 @@ type call struct {
 	mu sync.Mutex
 	// gone: the call left memory (or the floor stopped it); post refuses from then on.
 	gone bool
-	// timer wakes the call when it next has something to do by itself (wake); nil until
-	// first needed.
-	timer Timer
+	// wakeAt and wakeIdx place the call in the floor's wake-up queue (Floor.wakes: when it
+	// next has something to do by itself, see wake; wakeIdx is -1 when it has nothing).
+	// Guarded by the queue's lock.
+	wakeAt  time.Time
+	wakeIdx int
 	// kicked are the connections whose writer this post started: post runs them once it
 	// has let go of mu (conn.kickLocked).
 	kicked []*conn
@@ -124,7 +126,8 @@ type call struct {
 // newCall builds a call's state and starts its session; run must be started after.
 func newCall(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Time, jr journal.Journal, debug *DebugCall) *call {
 	c := &call{
-		srv: srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
+		wakeIdx: -1,
+		srv:     srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
 		log:  srv.log.With("call", info.ID, "scenario", sc.ID),
 		acks: map[string]int64{}, idleSince: created,
 		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{},
@@ -274,10 +277,8 @@ func (c *call) post(m any) bool {
 	return true
 }
 
-// wakeUp is the call timer's function. It settles the call on the timer's own goroutine,
-// which ends with it, so the stack it grew is not kept (unlike a reader's: see
-// helpers.aside). Handing it to a helper instead cost a second goroutine hand-off per
-// word: 70-75% of the CPU against 63-68% at 10,000 calls (docs/performance.md).
+// wakeUp settles the call when it falls due in the floor's wake-up queue, on one of the
+// queue's wakers (wakeQueue).
 func (c *call) wakeUp() { c.settleNow() }
 
 // settleNow settles the call (post with nothing to hand over).
@@ -522,17 +523,7 @@ func (c *call) settle() {
 	}
 	c.flushSubs()
 	c.publish(now)
-	w := c.wake()
-	switch {
-	case w.IsZero():
-		if c.timer != nil {
-			c.timer.Stop()
-		}
-	case c.timer == nil:
-		c.timer = c.srv.clock.AfterFunc(max(w.Sub(now), 0), c.wakeUp)
-	default:
-		c.timer.Reset(max(w.Sub(now), 0))
-	}
+	c.srv.wakes.set(c, c.wake())
 }
 
 // leave takes the call out of memory: its connections close with 1001 (the call is not
@@ -549,9 +540,7 @@ func (c *call) leave() {
 	}
 	c.dropSubs(websocket.CloseGoingAway, reason)
 	c.publish(c.srv.clock.Now()) // the last snapshot: an ended call stays on the board a while
-	if c.timer != nil {
-		c.timer.Stop()
-	}
+	c.srv.wakes.set(c, time.Time{})
 	c.gone = true
 	c.srv.remove(c)
 }

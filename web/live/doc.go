@@ -3,8 +3,9 @@
 // and lists them for the floor board.
 //
 // Each call is an actor without a goroutine of its own: whoever has something for it (a
-// connection's reader with a client message, the call's timer, a reconnect) hands it over
-// with call.post, which handles it under the call's lock and then settles the call. It
+// connection's reader with a client message, the floor's wake-up queue, a reconnect) hands
+// it over with call.post, which handles it under the call's lock and then settles the
+// call. It
 // commits every accepted input to the journal before sending what the input caused, and it
 // paces the customer's words at the persona's speed. A call has a hub of subscribers, each
 // with its own projection of the call's record: the trainee (the coach-filtered view; the

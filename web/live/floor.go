@@ -120,7 +120,8 @@ type Floor struct {
 	log      *slog.Logger
 	metrics  *Metrics
 	clock    Clock
-	helpers  *helpers // run what client frames cause
+	helpers  *helpers   // run what client frames cause
+	wakes    *wakeQueue // wakes calls when their words, timers or idle limits fall due
 	// halted is set by Shutdown: every call leaves memory at its next settle.
 	halted atomic.Bool
 
@@ -201,6 +202,7 @@ func New(opts Options) *Floor {
 	if s.clock == nil {
 		s.clock = RealClock{}
 	}
+	s.wakes = newWakeQueue(s.clock)
 	if s.metrics == nil {
 		s.metrics = NewMetrics(prometheus.DefBuckets)
 	}
@@ -277,7 +279,7 @@ type Started struct {
 }
 
 // Start records a new call in the journal (not a debug call: those are never recorded)
-// and settles it once (its timer armed). Its errors are ErrStopping, ErrFull, ErrBusy and
+// and settles it once (its wake-up set). Its errors are ErrStopping, ErrFull, ErrBusy and
 // ErrStorage, or ctx's error when ctx ends before the call is recorded (nothing is).
 func (s *Floor) Start(ctx context.Context, info journal.Call, sc *engine.Scenario) (Started, error) {
 	return s.start(ctx, info, sc, nil)
@@ -336,7 +338,7 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 	s.reserved--
 	s.calls[c.id] = c
 	s.mu.Unlock()
-	c.post(nil) // its first settle arms its timer (the phone rings)
+	c.post(nil) // its first settle sets its wake-up (the phone rings)
 	c.log.Info("call started", "coach", info.Coach, "debug", debug != nil)
 	return Started{ID: c.id, Token: token, WS: "/ws/calls/" + c.id + "?token=" + token, Coach: info.Coach, Suggestions: info.Mode()}, nil
 }

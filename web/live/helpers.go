@@ -14,7 +14,7 @@ import (
 // Why a pool: that work goes deep (the engine's step, JSON, the journal, websocket
 // writes), and a goroutine started for each task would grow its stack from the start size
 // every time, copying it at each doubling; a helper keeps the stack it grew. Why not the
-// reader: see aside. (A call's timer settles it on its own goroutine: see call.wakeUp.)
+// reader: see aside. (A call's wake-ups run on the wake-up queue's few goroutines: see wakeQueue.)
 type helpers struct {
 	work chan func()   // unbuffered: a send succeeds only when a helper waits
 	stop chan struct{} // closed by Floor.Shutdown

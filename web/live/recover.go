@@ -144,7 +144,7 @@ func (s *Floor) recoverCall(ctx context.Context, id, via string) (c *call, fresh
 	s.calls[id] = c
 	s.running.Add(1) // released when the call leaves memory (call.leave)
 	s.mu.Unlock()
-	c.post(nil) // its first settle: timers due while it was away fire, its timer is armed
+	c.post(nil) // its first settle: timers due while it was away fire, its wake-up is set
 	s.metrics.Recovered.WithLabelValues(via).Inc()
 	return c, true, nil
 }

@@ -1,0 +1,142 @@
+package live
+
+import (
+	"container/heap"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// wakeQueue runs the calls' wake-ups (call.wake: words due, the session's timers, an idle
+// call to hang up or let go): one heap of calls by wake time, one clock timer armed for the
+// earliest, and at most maxWakers goroutines (wakers) settling the calls that are due, in
+// the order they fell due.
+//
+// Why not a timer per call, each firing on a goroutine of its own as time.AfterFunc does:
+// at 19,000 calls that made ~18,000 goroutines a second, 1,100 of them waiting for a CPU at
+// any moment, and the journal's writer — which every input and new call waits for —
+// queued behind them in Go's run queues (docs/performance.md, "Why 19,000 calls vary").
+// With a few wakers, the words that are late wait in this heap, in due order, instead of
+// in the scheduler's queues ahead of the writer.
+//
+// A waker settles a call as its timer did (call.post: the step's writes run on the same
+// goroutine once the call's lock is released), so a wake-up that blocks holds a waker:
+// one that journals a timer's event waits for the commit (at most storageTimeout), a
+// write to a client whose socket is full waits for it (at most writeWait, then the
+// connection fails). maxWakers of those at once delay every call's wake-ups until one
+// ends. Safe for concurrent use.
+type wakeQueue struct {
+	clock Clock
+	max   int
+	wake  func(*call) // (*call).wakeUp; tests record instead
+
+	mu     sync.Mutex
+	h      wakeHeap
+	timer  Timer     // fires wake at armed; nil until first needed
+	armed  time.Time // when the timer fires; zero when it is not armed
+	wakers int       // goroutines running due wake-ups
+}
+
+// maxWakers bounds the goroutines settling due calls: twice the CPUs the Go scheduler
+// uses, at least 4.
+func maxWakers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
+func newWakeQueue(clock Clock) *wakeQueue {
+	return &wakeQueue{clock: clock, max: maxWakers(), wake: (*call).wakeUp}
+}
+
+// wakeHeap orders calls by wake time; each call knows its index (call.wakeIdx).
+type wakeHeap []*call
+
+func (h wakeHeap) Len() int           { return len(h) }
+func (h wakeHeap) Less(i, j int) bool { return h[i].wakeAt.Before(h[j].wakeAt) }
+func (h wakeHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].wakeIdx, h[j].wakeIdx = i, j
+}
+func (h *wakeHeap) Push(x any) {
+	c := x.(*call)
+	c.wakeIdx = len(*h)
+	*h = append(*h, c)
+}
+func (h *wakeHeap) Pop() any {
+	old := *h
+	c := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	c.wakeIdx = -1
+	return c
+}
+
+// set makes c wake at at, replacing its previous wake time; a zero at means never.
+func (q *wakeQueue) set(c *call, at time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if at.IsZero() {
+		if c.wakeIdx >= 0 {
+			heap.Remove(&q.h, c.wakeIdx)
+		}
+		return
+	}
+	c.wakeAt = at
+	if c.wakeIdx >= 0 {
+		heap.Fix(&q.h, c.wakeIdx)
+	} else {
+		heap.Push(&q.h, c)
+	}
+	q.armLocked()
+}
+
+// armLocked arms the timer for the earliest wake-up, unless wakers run (the last to end
+// arms it) or it is armed early enough already. Under q.mu.
+func (q *wakeQueue) armLocked() {
+	if len(q.h) == 0 || q.wakers > 0 {
+		return
+	}
+	first := q.h[0].wakeAt
+	if !q.armed.IsZero() && !first.Before(q.armed) {
+		return
+	}
+	d := max(first.Sub(q.clock.Now()), 0)
+	if q.timer == nil {
+		q.timer = q.clock.AfterFunc(d, q.fire)
+	} else {
+		q.timer.Reset(d)
+	}
+	q.armed = first
+}
+
+// fire is the timer's function: its goroutine becomes a waker.
+func (q *wakeQueue) fire() {
+	q.mu.Lock()
+	q.armed = time.Time{}
+	if q.wakers >= q.max {
+		q.mu.Unlock()
+		return
+	}
+	q.wakers++
+	q.mu.Unlock()
+	q.run()
+}
+
+// run is a waker: it settles due calls, earliest first, starting another waker while more
+// are due and fewer than max run, and ends when none is due.
+func (q *wakeQueue) run() {
+	for {
+		q.mu.Lock()
+		now := q.clock.Now()
+		if len(q.h) == 0 || q.h[0].wakeAt.After(now) {
+			q.wakers--
+			q.armLocked()
+			q.mu.Unlock()
+			return
+		}
+		c := heap.Pop(&q.h).(*call)
+		if len(q.h) > 0 && !q.h[0].wakeAt.After(now) && q.wakers < q.max {
+			q.wakers++
+			go q.run()
+		}
+		q.mu.Unlock()
+		q.wake(c)
+	}
+}
