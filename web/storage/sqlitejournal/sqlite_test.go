@@ -483,23 +483,8 @@ func BenchmarkAppend(b *testing.B) {
 			for c := range calls {
 				require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
 			}
-			var next atomic.Int64 // total appends handed out
 			b.ResetTimer()
-			var wg sync.WaitGroup
-			for c := range calls {
-				wg.Go(func() {
-					id := fmt.Sprint("bench-", c)
-					for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
-						e := ev
-						e.At = seq
-						if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: e}); err != nil {
-							b.Error(err)
-							return
-						}
-					}
-				})
-			}
-			wg.Wait()
+			appendFromEach(b, d, calls)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
 	}
@@ -515,7 +500,6 @@ func BenchmarkAppend(b *testing.B) {
 // ratios are what matter on a shared machine. BenchmarkFsync, run alongside, gives the
 // disk's fsync latency.
 func BenchmarkGroupCommit(b *testing.B) {
-	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
 	for _, mode := range []struct {
 		name string
 		o    options
@@ -531,32 +515,12 @@ func BenchmarkGroupCommit(b *testing.B) {
 				defer d.Close()
 				var batches, writes atomic.Int64
 				d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
-				var wg sync.WaitGroup
-				for c := range calls { // concurrently: they share commits
-					wg.Go(func() {
-						require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
-					})
-				}
-				wg.Wait()
+				createCalls(b, d, calls)
 				batches.Store(0)
 				writes.Store(0)
-				var next atomic.Int64 // total appends handed out
 				wchar := writtenBytes()
 				b.ResetTimer()
-				for c := range calls {
-					wg.Go(func() {
-						id := fmt.Sprint("bench-", c)
-						for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
-							e := ev
-							e.At = seq
-							if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: e}); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
+				appendFromEach(b, d, calls)
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 				if n := batches.Load(); n > 0 {
 					b.ReportMetric(float64(writes.Load())/float64(n), "events/commit")
@@ -578,7 +542,6 @@ func BenchmarkGroupCommit(b *testing.B) {
 // queues; events/s and wall-µs/event show what that costs it.
 func BenchmarkGroupCommitBusyCPU(b *testing.B) {
 	const calls = 10000
-	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
 	for _, busy := range []int{0, 750} {
 		for _, maxBatch := range []int{64, MaxBatch} {
 			b.Run(fmt.Sprintf("busy=%d/batch=%d", busy, maxBatch), func(b *testing.B) {
@@ -589,13 +552,7 @@ func BenchmarkGroupCommitBusyCPU(b *testing.B) {
 				defer d.Close()
 				var batches, writes atomic.Int64
 				d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
-				var wg sync.WaitGroup
-				for c := range calls {
-					wg.Go(func() {
-						require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
-					})
-				}
-				wg.Wait()
+				createCalls(b, d, calls)
 				stop := make(chan struct{})
 				var noise sync.WaitGroup
 				var sink atomic.Uint64
@@ -614,22 +571,8 @@ func BenchmarkGroupCommitBusyCPU(b *testing.B) {
 				}
 				batches.Store(0)
 				writes.Store(0)
-				var next atomic.Int64
 				b.ResetTimer()
-				for c := range calls {
-					wg.Go(func() {
-						id := fmt.Sprint("bench-", c)
-						for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
-							e := ev
-							e.At = seq
-							if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: e}); err != nil {
-								b.Error(err)
-								return
-							}
-						}
-					})
-				}
-				wg.Wait()
+				appendFromEach(b, d, calls)
 				b.StopTimer()
 				close(stop)
 				noise.Wait()
@@ -641,6 +584,41 @@ func BenchmarkGroupCommitBusyCPU(b *testing.B) {
 			})
 		}
 	}
+}
+
+// createCalls creates the calls bench-0 … bench-(calls-1), concurrently (they share
+// commits).
+func createCalls(b *testing.B, d *DB, calls int) {
+	var wg sync.WaitGroup
+	for c := range calls {
+		wg.Go(func() {
+			require.NoError(b, d.Create(ctx, journal.Call{ID: fmt.Sprint("bench-", c)}))
+		})
+	}
+	wg.Wait()
+}
+
+// appendFromEach appends b.N entries to the calls bench-0 … bench-(calls-1), each call's
+// from a goroutine of its own, one after another, as the calls of a floor do; they share
+// commits.
+func appendFromEach(b *testing.B, d *DB, calls int) {
+	ev := engine.Event{Type: engine.EventSay, Text: "I understand, let me check the refund for you."}
+	var next atomic.Int64 // total appends handed out
+	var wg sync.WaitGroup
+	for c := range calls {
+		wg.Go(func() {
+			id := fmt.Sprint("bench-", c)
+			for seq := int64(1); next.Add(1) <= int64(b.N); seq++ {
+				e := ev
+				e.At = seq
+				if err := d.Append(ctx, id, journal.Entry{Seq: seq, ClientID: strconv.FormatInt(seq, 10), Event: e}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 // busyWork is the CPU one wake-up of BenchmarkGroupCommitBusyCPU's noise asks for.
