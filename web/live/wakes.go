@@ -87,10 +87,11 @@ func (q *wakeQueue) set(c *call, at time.Time) {
 	q.armLocked()
 }
 
-// armLocked arms the timer for the earliest wake-up, unless wakers run (the last to end
-// arms it) or it is armed early enough already. Under q.mu.
+// armLocked arms the timer for the earliest wake-up, unless maxWakers run (the first to
+// end arms it) or it is armed early enough already. It arms it while fewer wakers run,
+// too: they may be blocked in a wake-up, and the timer then starts another. Under q.mu.
 func (q *wakeQueue) armLocked() {
-	if len(q.h) == 0 || q.wakers > 0 {
+	if len(q.h) == 0 || q.wakers >= q.max {
 		return
 	}
 	first := q.h[0].wakeAt
@@ -136,6 +137,7 @@ func (q *wakeQueue) run() {
 			q.wakers++
 			go q.run()
 		}
+		q.armLocked() // for the next one, in case this wake-up blocks
 		q.mu.Unlock()
 		q.wake(c)
 	}

@@ -115,3 +115,42 @@ func TestWakeQueueBoundsItsGoroutines(t *testing.T) {
 		q.mu.Unlock()
 	})
 }
+
+// TestWakeQueueBlockedWakeUpDelaysNoOther: a wake-up that blocks (a journal commit, a full
+// socket) holds one waker, and the calls that fall due meanwhile are woken on time by the
+// others.
+func TestWakeQueueBlockedWakeUpDelaysNoOther(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := newWakeQueue(RealClock{})
+		stuck := newWakeCall()
+		release := make(chan struct{})
+		var mu sync.Mutex
+		woken := map[*call]time.Time{}
+		q.wake = func(c *call) {
+			if c == stuck {
+				<-release
+				return
+			}
+			mu.Lock()
+			woken[c] = time.Now()
+			mu.Unlock()
+		}
+		t0 := time.Now()
+		q.set(stuck, t0.Add(10*time.Millisecond))
+		later := map[*call]time.Time{}
+		for i := range 50 {
+			c := newWakeCall()
+			later[c] = t0.Add(time.Duration(20+10*i) * time.Millisecond)
+			q.set(c, later[c])
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		for c, at := range later {
+			assert.Equal(t, at, woken[c], "woken on time while another wake-up is blocked")
+		}
+		mu.Unlock()
+		close(release)
+		synctest.Wait()
+	})
+}
