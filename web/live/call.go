@@ -123,14 +123,15 @@ type call struct {
 	all        []engine.Output // debug calls: every output, to record the call as a test
 }
 
-// newCall builds a call's state and starts its session; run must be started after.
+// newCall builds a call's state and starts its session; its first post (nil) settles it
+// and sets its wake-up.
 func newCall(srv *Floor, info journal.Call, sc *engine.Scenario, created time.Time, jr journal.Journal, debug *DebugCall) *call {
 	c := &call{
-		wakeIdx: -1,
-		srv:     srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
+		srv: srv, id: info.ID, info: info, sc: sc, created: created, jr: jr, debug: debug,
 		log:  srv.log.With("call", info.ID, "scenario", sc.ID),
 		acks: map[string]int64{}, idleSince: created,
 		subs: map[*conn]struct{}{}, whispered: map[string]struct{}{},
+		wakeIdx: -1, // not in the floor's wake-up queue yet
 	}
 	c.reset()
 	return c
