@@ -114,6 +114,23 @@ func (q *Queue[Op]) notePace(n int, took time.Duration) {
 	q.pace.Store(int64(q.tookSum / q.writesSum))
 }
 
+// Submit queues op in the normal lane without waiting for its commit: the caller is not
+// told its outcome (the commit function sees it like any other write). It blocks only
+// while the lane is full, and returns ErrClosed after Close. For writes whose durability
+// is ensured elsewhere (the SQLite journal's acknowledgement log), which must still be
+// applied in the order they were submitted.
+func (q *Queue[Op]) Submit(op Op) error {
+	r := &request[Op]{ctx: context.Background(), op: op}
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.closed {
+		return ErrClosed
+	}
+	q.backlog.Add(1)
+	q.reqs <- r
+	return nil
+}
+
 func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -198,7 +215,7 @@ func (q *Queue[Op]) run() {
 				continue
 			}
 			if err := r.ctx.Err(); err != nil {
-				r.done <- err
+				r.done <- err // never for Submit's requests: their context never ends
 				continue
 			}
 			live = append(live, r)
@@ -212,7 +229,9 @@ func (q *Queue[Op]) run() {
 			}
 			q.commit(ops, errs)
 			for i, r := range live {
-				r.done <- errs[i]
+				if r.done != nil { // nil: submitted without waiting (Submit)
+					r.done <- errs[i]
+				}
 			}
 			clear(ops)
 			q.notePace(len(live), time.Since(started))

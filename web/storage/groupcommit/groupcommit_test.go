@@ -259,3 +259,35 @@ func TestBacklogWait(t *testing.T) {
 		commit(50)
 	})
 }
+
+// TestSubmitDoesNotWait: Submit returns before the write is committed; submitted writes
+// are committed in order with the others, counted in Backlog until taken, and refused
+// with ErrClosed after Close.
+func TestSubmitDoesNotWait(t *testing.T) {
+	gate := make(chan struct{})
+	var mu sync.Mutex
+	var order []int
+	q := groupcommit.Start(4, 16, func(ops []int, errs []error) {
+		<-gate
+		mu.Lock()
+		order = append(order, ops...)
+		mu.Unlock()
+		for i := range errs {
+			errs[i] = errors.New("refused") // nobody is told: Submit's callers do not wait
+		}
+	})
+	for i := range 6 {
+		require.NoError(t, q.Submit(i)) // returns with the writer held at the gate
+	}
+	assert.Positive(t, q.Backlog())
+	done := make(chan error, 1)
+	go func() { done <- q.Do(context.Background(), 6) }()
+	close(gate)
+	require.EqualError(t, <-done, "refused")
+	q.Close()
+	assert.ErrorIs(t, q.Submit(7), groupcommit.ErrClosed)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []int{0, 1, 2, 3, 4, 5, 6}, order)
+	assert.Zero(t, q.Backlog())
+}
