@@ -176,14 +176,19 @@ func childAppends(path string) {
 }
 
 // twoHandles opens two DBs on one new file, as two processes would, closed at the end of
-// the test.
+// the test: a takes the acknowledgement log, b (which cannot) writes to SQLite directly.
 func twoHandles(t *testing.T) (a, b *DB) {
+	return twoHandlesWith(t, defaultOptions)
+}
+
+// twoHandlesWith is twoHandles with options o.
+func twoHandlesWith(t *testing.T, o options) (a, b *DB) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "journal.db")
-	a, err := Open(ctx, path)
+	a, err := open(ctx, path, o)
 	require.NoError(t, err)
 	t.Cleanup(func() { a.Close() })
-	b, err = Open(ctx, path)
+	b, err = open(ctx, path, o)
 	require.NoError(t, err)
 	t.Cleanup(func() { b.Close() })
 	return a, b
@@ -203,6 +208,8 @@ func TestTwoHandles(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	require.Nil(t, b.fr, "the second handle cannot take the log")
+	settle(t, a) // b sees what a acknowledged once SQLite has it
 	for i := range 4 {
 		_, es, _, err := b.Load(ctx, fmt.Sprint("h", i))
 		require.NoError(t, err)
@@ -212,9 +219,12 @@ func TestTwoHandles(t *testing.T) {
 
 // TestWriterMemoryNeverStale: the writer remembers open calls to skip Append's checks
 // (writer.go), so another handle's writes to the same file must make it check again:
-// here b finishes and appends to calls that a remembers as open at a known seq.
+// here b finishes and appends to calls that a remembers as open at a known seq. (Both
+// write to SQLite directly: with the acknowledgement log, one process writes calls.)
 func TestWriterMemoryNeverStale(t *testing.T) {
-	a, b := twoHandles(t)
+	o := defaultOptions
+	o.direct = true
+	a, b := twoHandlesWith(t, o)
 	say := func(seq int64, client string) journal.Entry {
 		return journal.Entry{Seq: seq, ClientID: client, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello"}}
 	}
@@ -738,6 +748,7 @@ func TestGroupCommitBatches(t *testing.T) {
 	for c := range calls {
 		require.NoError(t, d.Create(ctx, journal.Call{ID: fmt.Sprint("g", c)}))
 	}
+	settle(t, d)
 	d.SetCommitObserver(func(n int, _ time.Duration) { batches.Add(1); writes.Add(int64(n)) })
 	var wg sync.WaitGroup
 	for c := range calls {
@@ -786,6 +797,7 @@ func TestSourcesStoredOnce(t *testing.T) {
 		require.NoError(t, d.Create(ctx, journal.Call{ID: fmt.Sprint("c", i), Sources: src}))
 	}
 	var n int
+	settle(t, d)
 	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT count(*) FROM sources").Scan(&n))
 	assert.Equal(t, 2, n)
 	for i, want := range [][]engine.SourceFile{a, a, b, a} {
@@ -890,6 +902,7 @@ func TestMigrateEntriesToAppendOrder(t *testing.T) {
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "new", Created: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)}))
 	require.NoError(t, d.Append(ctx, "new", next(1, "c1")))
 	var n, maxOld int64
+	settle(t, d)
 	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT n FROM calls WHERE id = 'new'").Scan(&n))
 	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT max(n) FROM calls WHERE id != 'new'").Scan(&maxOld))
 	assert.Equal(t, maxOld+1, n)
@@ -912,6 +925,7 @@ func TestEntriesSafetyNets(t *testing.T) {
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
 	require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: 1, ClientID: "c1", Event: engine.Event{Type: engine.EventAnswer}}))
 	var n int64
+	settle(t, d)
 	require.NoError(t, d.r.QueryRowContext(ctx, "SELECT n FROM calls WHERE id = 'a'").Scan(&n))
 	ins := func(seq int64, client any) error {
 		_, err := d.wr.conn.ExecContext(ctx, `INSERT INTO entries (call, seq, client_id, type, at, text, idx) VALUES (?, ?, ?, 'say', 0, '', 0)`, n, seq, client)
@@ -942,4 +956,11 @@ func TestSourcesAfterARolledBackCreate(t *testing.T) {
 	c, _, _, err := d.Load(ctx, "b")
 	require.NoError(t, err)
 	assert.Equal(t, src, c.Sources)
+}
+
+// settle waits until SQLite has applied every write d acknowledged (through the
+// acknowledgement log), for tests that read the file with SQL of their own.
+func settle(t *testing.T, d *DB) {
+	t.Helper()
+	require.NoError(t, d.caughtUp(ctx))
 }

@@ -1,18 +1,28 @@
 // Package sqlitejournal stores Switchboard's call journal (engine/journal.Journal) in one
 // SQLite file, through the pure-Go driver modernc.org/sqlite (no cgo).
 //
-// A *DB is safe for concurrent use by many goroutines. Writes (Create, Append, Finish and
-// the outbox's) go to one writer goroutine that owns the single write connection and
-// commits them in groups: every write waiting when a transaction starts joins it, and each
-// is acknowledged only after that transaction commits (see writer.go). Transactions begin
-// IMMEDIATE, so a second process using the same file waits on busy_timeout instead of
-// failing half-way; reads
-// (Load, List) use a small pool of read-only connections and, thanks to WAL, never wait for
-// a writer. A write has been made durable when it returns nil: the file is opened with
-// synchronous=FULL, so the commit has been fsynced and survives a crash of the process
-// (kill -9) or of the machine. (NORMAL would skip that fsync: still safe against kill -9,
-// since the OS has the WAL's pages, but a power loss could undo acknowledged writes; we
-// keep FULL.) Checkpoints run off the commit path (checkpoint.go). WAL means one host: several instances need PostgreSQL.
+// A *DB is safe for concurrent use by many goroutines. A call's writes (Create, Append,
+// Finish) are acknowledged from an append-only log next to the file, the acknowledgement
+// log (acklog.go, front.go): one goroutine checks each batch of them exactly as SQLite's
+// constraints would, appends the batch to the log with one write and one fsync, and
+// answers; SQLite applies them behind it, in the same order, on the writer goroutine that
+// owns the single write connection and commits in groups (writer.go). What a trainee waits
+// for is therefore one fsync of a few kilobytes, whatever SQLite is doing; reads (Load,
+// List, Summaries) wait until SQLite has the writes they must see, and Open applies what a
+// crash left in the log. Other writes (the outbox's, notes, accounts) go to the writer
+// directly and are acknowledged after its commit. Only one process writes through the log
+// (a lock file): another one that opens the same file (a CLI command while a server runs)
+// writes to SQLite directly and sees a server's writes once SQLite has applied them,
+// typically within milliseconds; it must not write calls the server has open (no command
+// does).
+//
+// Transactions begin IMMEDIATE, so a second process using the same file waits on
+// busy_timeout instead of failing half-way; reads use a small pool of read-only
+// connections and, thanks to WAL, never wait for a writer. The file is opened with
+// synchronous=FULL, so each commit has been fsynced and survives a crash of the process
+// (kill -9) or of the machine; the log's segments are removed only once SQLite has
+// committed every record in them. Checkpoints run off the commit path (checkpoint.go).
+// WAL means one host: several instances need PostgreSQL.
 //
 // Open checks the file (PRAGMA quick_check) and its schema version (PRAGMA user_version),
 // applies pending migrations, and refuses a file that is not SQLite, is damaged, belongs to
@@ -204,6 +214,13 @@ var migrations = []string{
 			WHERE (SELECT seq FROM heads WHERE call = NEW.call) IS NOT NEW.seq - 1;
 		UPDATE heads SET seq = NEW.seq WHERE call = NEW.call;
 	END;`,
+	// 9: the acknowledgement log's position (acklog.go): the last record applied to this
+	// file, committed with the records it applies.
+	`CREATE TABLE ack_log (
+		id      INTEGER NOT NULL PRIMARY KEY CHECK (id = 1),
+		applied INTEGER NOT NULL CHECK (applied >= 0)
+	) STRICT;
+	INSERT INTO ack_log (id, applied) VALUES (1, 0);`,
 }
 
 // SchemaVersion is the schema version this binary writes and understands.
@@ -225,6 +242,10 @@ type DB struct {
 	r    *sql.DB // read-only pool
 	wr   *writer // group commit on w's connection
 	ck   *checkpointer
+	// fr is the acknowledgement log's front (front.go), nil when writes go to wr directly
+	// (another process holds the log, or options.direct); lock holds the log's lock.
+	fr   *front
+	lock *os.File
 
 	sources sources.Cache // Create's encodings of scenario sources
 
@@ -252,6 +273,9 @@ type options struct {
 	autoCheckpoint int
 	// background starts the checkpointer goroutine (checkpoint.go) on its own connection.
 	background bool
+	// direct sends a call's writes to SQLite's writer, acknowledged after its commit,
+	// instead of through the acknowledgement log (acklog.go).
+	direct bool
 }
 
 // defaultOptions are the journal as shipped.
@@ -303,7 +327,11 @@ func open(ctx context.Context, path string, o options) (*DB, error) {
 		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, err)
 	}
 
-	d.wr, err = startWriter(ctx, d.w, o.maxBatch)
+	queueLen := writeQueue
+	if !o.direct {
+		queueLen = applyQueue
+	}
+	d.wr, err = startWriter(ctx, d.w, o.maxBatch, queueLen)
 	if err != nil {
 		d.w.Close()
 		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, classify(err))
@@ -328,9 +356,18 @@ func open(ctx context.Context, path string, o options) (*DB, error) {
 		d.w.Close()
 		return nil, fmt.Errorf("sqlitejournal: open %s for reading: %w", abs, err)
 	}
+	if !o.direct {
+		if err := d.startLog(ctx); err != nil {
+			d.r.Close()
+			d.wr.close()
+			d.w.Close()
+			return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, err)
+		}
+	}
 	if o.background {
 		d.ck, err = startCheckpointer(ctx, abs, d.wr)
 		if err != nil {
+			d.closeLog()
 			d.r.Close()
 			d.wr.close()
 			d.w.Close()
@@ -497,7 +534,11 @@ func (d *DB) Close() error {
 		if d.ck != nil {
 			ckErr = d.ck.close()
 		}
-		d.closeErr = errors.Join(d.wr.close(), ckErr, d.r.Close(), d.w.Close())
+		if d.fr != nil {
+			d.fr.close() // every write it acknowledged is with the writer
+		}
+		wrErr := d.wr.close()
+		d.closeErr = errors.Join(wrErr, ckErr, d.closeLog(), d.r.Close(), d.w.Close())
 		if d.closeErr != nil {
 			d.closeErr = fmt.Errorf("sqlitejournal: close %s: %w", d.path, d.closeErr)
 		}
@@ -505,12 +546,39 @@ func (d *DB) Close() error {
 	return d.closeErr
 }
 
-// Backlog implements journal.Backlogger: the writes waiting for the writer.
-func (d *DB) Backlog() int { return d.wr.q.Backlog() }
+// Backlog implements journal.Backlogger: the writes waiting to be acknowledged. With the
+// acknowledgement log, that is the front's queue, plus the writes acknowledged and not yet
+// applied to SQLite past applyLagFree of them: a lag that costs the running calls nothing
+// (their writes are acknowledged from the log), but that new calls must not grow further
+// (it is memory, and the time reads wait for).
+func (d *DB) Backlog() int {
+	if d.fr == nil {
+		return d.wr.q.Backlog()
+	}
+	return d.fr.q.Backlog() + max(0, d.wr.q.Backlog()-applyLagFree)
+}
 
-// BacklogWait implements journal.Backlogger: how long the waiting writes will take to
-// commit, at the recent commits' pace (groupcommit.Queue.BacklogWait).
-func (d *DB) BacklogWait() time.Duration { return d.wr.q.BacklogWait() }
+// ApplyLag returns how many writes were acknowledged from the acknowledgement log and are
+// not yet applied to SQLite (0 without the log).
+func (d *DB) ApplyLag() int {
+	if d.fr == nil {
+		return 0
+	}
+	return int(d.fr.acked() - min(d.fr.acked(), d.wr.appliedLSN()))
+}
+
+// BacklogWait implements journal.Backlogger: how long the writes counted by Backlog will
+// take, at the recent commits' pace (groupcommit.Queue.BacklogWait).
+func (d *DB) BacklogWait() time.Duration {
+	if d.fr == nil {
+		return d.wr.q.BacklogWait()
+	}
+	t := d.fr.q.BacklogWait()
+	if lag := d.wr.q.Backlog(); lag > applyLagFree {
+		t += d.wr.q.BacklogWait() * time.Duration(lag-applyLagFree) / time.Duration(lag)
+	}
+	return t
+}
 
 // Create records a new call: journal.ErrExists if the id is taken. It waits in the write
 // queue's low lane: the inputs of running calls go first.
@@ -522,26 +590,11 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	if err != nil {
 		return fmt.Errorf("sqlitejournal: create call %q: %w", c.ID, err)
 	}
-	key := src.Key
-	err = d.wr.doLow(ctx, func(w *writer) error {
-		// The sources are stored once per content: when they are there already this
-		// finds them and writes nothing, and when the writer knows they are, it does not
-		// even look.
-		if _, ok := w.storedSources[key]; !ok {
-			if _, err := w.exec(`INSERT INTO sources (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
-				key, string(src.Data)); err != nil {
-				return err
-			}
-			w.storedSources[key] = struct{}{}
-		}
-		// The call's number: one more than the last (calls_by_n finds it at once).
-		_, err := w.exec(`INSERT INTO calls
-		(id, scenario_id, title, hash, sources, sources_key, seed, trainee, coach, created, token_hash, suggestions, n)
-		VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(n), 0) + 1 FROM calls))`,
-			c.ID, c.ScenarioID, c.Title, c.Hash, key, int64(c.Seed), c.Trainee, c.Coach,
-			formatTime(c.Created), c.TokenHash, c.Suggestions)
-		return err
-	})
+	if d.fr != nil {
+		err = d.fr.do(ctx, &frontOp{op: opCreate, callID: c.ID, call: c, src: src}, true)
+	} else {
+		err = d.wr.doLow(ctx, func(w *writer) error { return createCall(w, src.Key, src.Data, c) })
+	}
 	if err != nil {
 		if code(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			err = journal.ErrExists
@@ -563,7 +616,32 @@ func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
 }
 
 func (d *DB) append(ctx context.Context, callID string, e journal.Entry) error {
+	if d.fr != nil {
+		return d.fr.do(ctx, &frontOp{op: opAppend, callID: callID, entry: e}, false)
+	}
 	return d.wr.do(ctx, func(w *writer) error { return appendEntry(w, callID, e) })
+}
+
+// createCall inserts a new call, and its sources (data, keyed key) unless they are known
+// to be stored: the writer remembers the keys it stored, and a nil data says the
+// acknowledgement log applied them before (a record that left them out).
+func createCall(w *writer, key string, data []byte, c journal.Call) error {
+	// The sources are stored once per content: when they are there already this finds
+	// them and writes nothing, and when the writer knows they are, it does not even look.
+	if _, ok := w.storedSources[key]; !ok && data != nil {
+		if _, err := w.exec(`INSERT INTO sources (key, data) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`,
+			key, string(data)); err != nil {
+			return err
+		}
+		w.storedSources[key] = struct{}{}
+	}
+	// The call's number: one more than the last (calls_by_n finds it at once).
+	_, err := w.exec(`INSERT INTO calls
+		(id, scenario_id, title, hash, sources, sources_key, seed, trainee, coach, created, token_hash, suggestions, n)
+		VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(n), 0) + 1 FROM calls))`,
+		c.ID, c.ScenarioID, c.Title, c.Hash, key, int64(c.Seed), c.Trainee, c.Coach,
+		formatTime(c.Created), c.TokenHash, c.Suggestions)
+	return err
 }
 
 // appendEntry checks and inserts one entry inside the writer's transaction. When the
@@ -654,25 +732,30 @@ func (d *DB) finish(ctx context.Context, callID string, r journal.Result) error 
 	if err != nil {
 		return fmt.Errorf("encode result: %w", err)
 	}
-	return d.wr.do(ctx, func(w *writer) error {
-		var finished bool
-		row, err := w.queryRow(`SELECT result IS NOT NULL FROM calls WHERE id = ?`, callID)
-		if err == nil {
-			err = row.Scan(&finished)
-		}
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return journal.ErrNotFound
-		case err != nil:
-			return err
-		case finished:
-			return journal.ErrFinished
-		}
-		delete(w.calls, callID) // a finished call takes the full checks
-		_, err = w.exec(`UPDATE calls SET result = ?, ended = ? WHERE id = ?`,
-			string(result), formatTime(r.Ended), callID)
+	if d.fr != nil {
+		return d.fr.do(ctx, &frontOp{op: opFinish, callID: callID, result: string(result), ended: formatTime(r.Ended)}, false)
+	}
+	return d.wr.do(ctx, func(w *writer) error { return finishCall(w, callID, string(result), formatTime(r.Ended)) })
+}
+
+// finishCall marks a call as ended with result (JSON of journal.Result) at ended.
+func finishCall(w *writer, callID, result, ended string) error {
+	var finished bool
+	row, err := w.queryRow(`SELECT result IS NOT NULL FROM calls WHERE id = ?`, callID)
+	if err == nil {
+		err = row.Scan(&finished)
+	}
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return journal.ErrNotFound
+	case err != nil:
 		return err
-	})
+	case finished:
+		return journal.ErrFinished
+	}
+	delete(w.calls, callID) // a finished call takes the full checks
+	_, err = w.exec(`UPDATE calls SET result = ?, ended = ? WHERE id = ?`, result, ended, callID)
+	return err
 }
 
 // callColumns are the columns scanCall reads, in order, from callTables.
@@ -727,6 +810,11 @@ func (d *DB) Load(ctx context.Context, callID string) (journal.Call, []journal.E
 }
 
 func (d *DB) load(ctx context.Context, callID string) (journal.Call, []journal.Entry, *journal.Result, error) {
+	if d.fr != nil {
+		if err := d.wr.waitApplied(ctx, d.fr.callLSN(callID)); err != nil {
+			return journal.Call{}, nil, nil, err
+		}
+	}
 	tx, err := d.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return journal.Call{}, nil, nil, err
@@ -790,6 +878,9 @@ func (d *DB) List(ctx context.Context, f journal.Filter) ([]journal.Summary, err
 	if limit <= 0 {
 		limit = journal.DefaultLimit
 	}
+	if err := d.caughtUp(ctx); err != nil {
+		return nil, fmt.Errorf("sqlitejournal: list calls: %w", err)
+	}
 	q := `SELECT ` + callColumns + ` FROM ` + callTables
 	if len(where) > 0 {
 		q += ` WHERE ` + strings.Join(where, " AND ")
@@ -822,6 +913,9 @@ const summaryBatch = 500
 // Summaries implements journal.Summarizer: the calls with the given ids, summaryBatch
 // at a time, in one query each.
 func (d *DB) Summaries(ctx context.Context, ids []string) ([]journal.Summary, error) {
+	if err := d.caughtUp(ctx); err != nil {
+		return nil, fmt.Errorf("sqlitejournal: summaries: %w", err)
+	}
 	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
 	out := make([]journal.Summary, 0, len(ids))
 	for len(ids) > 0 {
@@ -851,6 +945,14 @@ func (d *DB) Summaries(ctx context.Context, ids []string) ([]journal.Summary, er
 		}
 	}
 	return out, nil
+}
+
+// caughtUp returns once SQLite has applied every write acknowledged so far.
+func (d *DB) caughtUp(ctx context.Context) error {
+	if d.fr == nil {
+		return nil
+	}
+	return d.wr.waitApplied(ctx, d.fr.acked())
 }
 
 // checkTime refuses times that timeLayout cannot store in order.

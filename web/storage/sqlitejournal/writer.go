@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,10 +78,23 @@ type writer struct {
 	committed chan struct{}
 
 	observer atomic.Pointer[CommitObserver]
+
+	// The acknowledgement log's records applied (acklog.go): batchLSN is the last record
+	// applied in the transaction being built (writer goroutine only); applied, the last
+	// one committed, is published under appliedMu, and appliedCh is closed and replaced
+	// each time it moves. broken holds the error of a commit that failed with records of
+	// the log in it: they stay in the log for the next start, and nothing is applied or
+	// acknowledged after it.
+	logged    bool // the acknowledgement log is on: set before the first batch
+	batchLSN  uint64
+	appliedMu sync.Mutex
+	applied   uint64
+	appliedCh chan struct{}
+	broken    atomic.Pointer[error]
 }
 
 // startWriter takes a connection of db for the writer and starts its goroutine.
-func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error) {
+func startWriter(ctx context.Context, db *sql.DB, maxBatch, queueLen int) (*writer, error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return nil, err
@@ -90,8 +105,9 @@ func startWriter(ctx context.Context, db *sql.DB, maxBatch int) (*writer, error)
 		calls:         make(map[string]openCall),
 		storedSources: make(map[string]struct{}),
 		committed:     make(chan struct{}, 1),
+		appliedCh:     make(chan struct{}),
 	}
-	w.q = groupcommit.Start(maxBatch, writeQueue, w.commit)
+	w.q = groupcommit.Start(maxBatch, queueLen, w.commit)
 	return w, nil
 }
 
@@ -175,8 +191,13 @@ func (w *writer) commit(ops []op, errs []error) {
 			}
 		}
 	}
+	if w.broken.Load() != nil {
+		fail(*w.broken.Load())
+		return
+	}
 	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		fail(fmt.Errorf("begin: %w", err))
+		w.breakIfLogged(err)
 		return
 	}
 	// With the write lock held, nobody else can commit until we do: if another
@@ -198,6 +219,17 @@ func (w *writer) commit(ops []op, errs []error) {
 		}
 		ok++
 	}
+	if w.batchLSN > w.applied {
+		// The log's records applied here: their position commits with them.
+		if _, err := w.exec(`UPDATE ack_log SET applied = ? WHERE id = 1`, int64(w.batchLSN)); err != nil {
+			_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+			w.forget()
+			fail(fmt.Errorf("record the log's position: %w", err))
+			w.breakIfLogged(err)
+			return
+		}
+		ok++ // the position is a change to commit even if every write was refused
+	}
 	if ok == 0 { // nothing acknowledged: no need for an fsync
 		// A refused write may have made a change before it failed (a Create stores its
 		// sources, then finds its id taken): the rollback undoes it, so forget.
@@ -211,7 +243,11 @@ func (w *writer) commit(ops []op, errs []error) {
 		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
 		w.forget() // the batch's writes are undone: so is what they taught us
 		fail(fmt.Errorf("commit: %w", err))
+		w.breakIfLogged(err)
 		return
+	}
+	if w.batchLSN > w.applied {
+		w.publishApplied(w.batchLSN)
 	}
 	select {
 	case w.committed <- struct{}{}:
@@ -219,5 +255,70 @@ func (w *writer) commit(ops []op, errs []error) {
 	}
 	if o := w.observer.Load(); o != nil {
 		(*o)(len(ops), time.Since(start))
+	}
+}
+
+// breakIfLogged stops the writer for good, when the acknowledgement log is on, after a
+// transaction failed with err: the batch may have held records of the log (a BEGIN that
+// fails has not run them yet, so the writer cannot tell), which were acknowledged and must
+// not be skipped by the position a later commit would record. They stay in the log, and
+// the next start applies them (Open).
+func (w *writer) breakIfLogged(err error) {
+	if !w.logged {
+		return
+	}
+	w.batchLSN = w.applied
+	err = fmt.Errorf("the journal could not apply acknowledged writes (they are kept in its log and applied at the next start): %w", err)
+	w.broken.CompareAndSwap(nil, &err)
+	slog.Error("sqlitejournal: writer stopped", "err", err)
+	w.appliedMu.Lock()
+	close(w.appliedCh) // waiters see broken
+	w.appliedCh = make(chan struct{})
+	w.appliedMu.Unlock()
+}
+
+// publishApplied records that the log's records up to lsn are committed, and wakes those
+// waiting for them.
+func (w *writer) publishApplied(lsn uint64) {
+	w.appliedMu.Lock()
+	w.applied = lsn
+	close(w.appliedCh)
+	w.appliedCh = make(chan struct{})
+	w.appliedMu.Unlock()
+}
+
+// appliedLSN returns the last record of the acknowledgement log committed to SQLite.
+func (w *writer) appliedLSN() uint64 {
+	w.appliedMu.Lock()
+	defer w.appliedMu.Unlock()
+	return w.applied
+}
+
+// brokenErr returns the error that stopped the writer, or nil.
+func (w *writer) brokenErr() error {
+	if p := w.broken.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// waitApplied returns once the log's records up to lsn are committed to SQLite, or with
+// ctx's error, or with the error that stopped the writer.
+func (w *writer) waitApplied(ctx context.Context, lsn uint64) error {
+	for {
+		w.appliedMu.Lock()
+		done, ch := w.applied >= lsn, w.appliedCh
+		w.appliedMu.Unlock()
+		if done {
+			return nil
+		}
+		if err := w.brokenErr(); err != nil {
+			return err
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }

@@ -1,0 +1,306 @@
+package sqlitejournal
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+)
+
+// The acknowledgement log. A call's writes (Create, Append, Finish) are acknowledged once
+// they are in this log, an append-only file written with one write and one fsync per
+// batch whatever the batch's size; SQLite applies them behind it, in the same order, in
+// its own group commits (writer.go), off the path a trainee waits on. Each record has a
+// position (LSN, from 1, never reused); the last one SQLite has applied is committed with
+// it (table ack_log), so at the next start Open applies exactly the records after it.
+//
+// The log is a series of segment files next to the journal, <journal>-acklog-<first
+// LSN, 20 digits>: a segment past segmentBytes is closed and the next one starts; a closed
+// segment whose records SQLite has all applied is removed. A segment starts with
+// ackLogMagic; each record is its body's length and CRC-32C (4 bytes each, little-endian),
+// then the body, JSON. A record cut short by a crash (or failing its checksum) ends the
+// segment: it was never acknowledged, since acknowledgement waits for the fsync.
+
+const (
+	ackLogMagic = "SBACKLG1"
+	// segmentBytes is the size past which a segment is closed and a new one started.
+	segmentBytes = 64 << 20
+	// maxRecordBytes bounds a record's body when reading (a call's sources are the largest
+	// part: ~20 KB for the shipped scenarios, the first time a process logs them).
+	maxRecordBytes = 64 << 20
+	recordHeader   = 8
+)
+
+// castagnoli is CRC-32C, the checksum of records.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Operations of a record.
+const (
+	opCreate = "create"
+	opAppend = "append"
+	opFinish = "finish"
+)
+
+// record is one write of a call, as logged.
+type record struct {
+	LSN    uint64 `json:"lsn"`
+	Op     string `json:"op"`
+	CallID string `json:"call_id"`
+	// Create: the call without its sources (Call.Sources is empty), its token's hash
+	// (which Call does not encode), the key of its sources, and their encoding the first
+	// time this process logs them (later records of the same sources leave it out: the
+	// first is applied before them).
+	Call        *journal.Call `json:"call,omitempty"`
+	TokenHash   string        `json:"token_hash,omitempty"`
+	SourcesKey  string        `json:"sources_key,omitempty"`
+	SourcesData []byte        `json:"sources_data,omitempty"`
+	// Append.
+	Entry *journal.Entry `json:"entry,omitempty"`
+	// Finish: the result as SQLite stores it (JSON of journal.Result), and its end time.
+	Result json.RawMessage `json:"result,omitempty"`
+	Ended  string          `json:"ended,omitempty"`
+}
+
+// appendRecord appends r, framed, to buf.
+func appendRecord(buf []byte, r *record) ([]byte, error) {
+	body, err := json.Marshal(r)
+	if err != nil {
+		return buf, fmt.Errorf("encode log record: %w", err)
+	}
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(body)))
+	buf = binary.LittleEndian.AppendUint32(buf, crc32.Checksum(body, castagnoli))
+	return append(buf, body...), nil
+}
+
+// errTorn ends a segment's reading at a record that is incomplete or damaged.
+var errTorn = errors.New("record cut short or damaged")
+
+// decodeRecords calls fn with each record of a segment's content (after its magic), in
+// order. It returns how many bytes held whole records, and errTorn (wrapped, with the
+// offset) if the rest is not a whole record, or fn's error.
+func decodeRecords(data []byte, fn func(r record) error) (int, error) {
+	off := 0
+	for off < len(data) {
+		if len(data)-off < recordHeader {
+			return off, fmt.Errorf("at byte %d: %w", off, errTorn)
+		}
+		n := binary.LittleEndian.Uint32(data[off:])
+		sum := binary.LittleEndian.Uint32(data[off+4:])
+		if n > maxRecordBytes || int(n) > len(data)-off-recordHeader {
+			return off, fmt.Errorf("at byte %d: %w", off, errTorn)
+		}
+		body := data[off+recordHeader : off+recordHeader+int(n)]
+		if crc32.Checksum(body, castagnoli) != sum {
+			return off, fmt.Errorf("at byte %d: checksum: %w", off, errTorn)
+		}
+		var r record
+		if err := json.Unmarshal(body, &r); err != nil || r.LSN == 0 {
+			return off, fmt.Errorf("at byte %d: %w", off, errTorn)
+		}
+		if err := fn(r); err != nil {
+			return off, err
+		}
+		off += recordHeader + int(n)
+	}
+	return off, nil
+}
+
+// segment is one file of the log.
+type segment struct {
+	first uint64 // the LSN of its first record (or of the next one, while empty)
+	path  string
+	last  uint64 // its last record's LSN, once closed (0 while it is the current one)
+}
+
+// segmentPath returns the path of the segment of base starting at first.
+func segmentPath(base string, first uint64) string {
+	return fmt.Sprintf("%s-acklog-%020d", base, first)
+}
+
+// listSegments returns base's segments in LSN order.
+func listSegments(base string) ([]segment, error) {
+	paths, err := filepath.Glob(globEscape(base) + "-acklog-*")
+	if err != nil {
+		return nil, err
+	}
+	var segs []segment
+	for _, p := range paths {
+		suffix := strings.TrimPrefix(p, base+"-acklog-")
+		if len(suffix) != 20 {
+			continue
+		}
+		first, err := strconv.ParseUint(suffix, 10, 64)
+		if err != nil {
+			continue
+		}
+		segs = append(segs, segment{first: first, path: p})
+	}
+	slices.SortFunc(segs, func(a, b segment) int { return compareUint(a.first, b.first) })
+	return segs, nil
+}
+
+func compareUint(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// globEscape escapes the pattern characters of a path for filepath.Glob.
+func globEscape(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// readSegment calls fn with each whole record of the segment at path. torn reports bytes
+// after the last whole record (a write cut short by a crash).
+func readSegment(path string, fn func(r record) error) (torn int, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	if len(data) < len(ackLogMagic) {
+		return len(data), nil // created, cut short before its magic was written
+	}
+	if !bytes.Equal(data[:len(ackLogMagic)], []byte(ackLogMagic)) {
+		return 0, fmt.Errorf("%s is not a Switchboard acknowledgement log (it does not start with %q)", path, ackLogMagic)
+	}
+	data = data[len(ackLogMagic):]
+	n, err := decodeRecords(data, fn)
+	if errors.Is(err, errTorn) {
+		return len(data) - n, nil
+	}
+	return 0, err
+}
+
+// ackLog is the log being written: its current segment and the closed ones not yet
+// removed. Only the front's goroutine uses it.
+type ackLog struct {
+	base   string // the journal's path
+	f      *os.File
+	cur    segment
+	size   int64
+	closed []segment
+}
+
+// startSegment creates the segment starting at first, with its magic, durably (the file
+// and its folder's entry are synced).
+func (l *ackLog) startSegment(first uint64) error {
+	path := segmentPath(l.base, first)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("create log segment: %w", err)
+	}
+	if _, err = f.WriteString(ackLogMagic); err == nil {
+		err = f.Sync()
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(path))
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(path)
+		return fmt.Errorf("create log segment %s: %w", path, err)
+	}
+	l.f, l.cur, l.size = f, segment{first: first, path: path}, int64(len(ackLogMagic))
+	return nil
+}
+
+// write appends buf (whole records) to the current segment and syncs it: once it returns
+// nil the records survive a crash of the process or of the machine. On error the segment
+// is cut back to where it was, so that nothing that was refused is applied at the next
+// start; if even that fails the error says so.
+func (l *ackLog) write(buf []byte) error {
+	_, err := l.f.Write(buf)
+	if err == nil {
+		err = l.f.Sync()
+	}
+	if err != nil {
+		if terr := l.f.Truncate(l.size); terr != nil {
+			return fmt.Errorf("write log segment %s: %w (and cutting it back failed: %v)", l.cur.path, err, terr)
+		}
+		_ = l.f.Sync()
+		return fmt.Errorf("write log segment %s: %w", l.cur.path, err)
+	}
+	l.size += int64(len(buf))
+	return nil
+}
+
+// rotate closes the current segment once it is past segmentBytes (its last record is
+// last) and starts the next one at last+1, then removes the closed segments whose records
+// are all applied (up to applied).
+func (l *ackLog) rotate(last, applied uint64) error {
+	if l.size > segmentBytes {
+		if err := l.f.Close(); err != nil {
+			return fmt.Errorf("close log segment %s: %w", l.cur.path, err)
+		}
+		l.cur.last = last
+		l.closed = append(l.closed, l.cur)
+		l.f = nil
+		if err := l.startSegment(last + 1); err != nil {
+			return err
+		}
+	}
+	for len(l.closed) > 0 && l.closed[0].last <= applied {
+		if err := os.Remove(l.closed[0].path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove applied log segment: %w", err)
+		}
+		l.closed = l.closed[1:]
+	}
+	return nil
+}
+
+// close closes the current segment and, when everything is applied (all), removes every
+// segment: a journal closed cleanly leaves no log.
+func (l *ackLog) close(all bool) error {
+	var err error
+	if l.f != nil {
+		err = l.f.Close()
+		l.f = nil
+	}
+	if !all {
+		return err
+	}
+	for _, s := range append(l.closed, l.cur) {
+		if rerr := os.Remove(s.path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+	}
+	l.closed = nil
+	return err
+}
+
+// syncDir fsyncs a folder, so that a file created in it survives a crash of the machine.
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" { // folders cannot be synced there; NTFS journals its entries
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}

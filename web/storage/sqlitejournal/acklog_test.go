@@ -1,0 +1,286 @@
+package sqlitejournal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/engine/journal/journaltest"
+)
+
+// TestConformanceDirect runs the journal's contract on writes that go to SQLite directly
+// (a process that cannot take the acknowledgement log).
+func TestConformanceDirect(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) journal.Journal {
+		o := defaultOptions
+		o.direct = true
+		d, err := open(ctx, filepath.Join(t.TempDir(), "journal.db"), o)
+		require.NoError(t, err)
+		return d
+	})
+}
+
+func sampleRecords() []record {
+	created := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	return []record{
+		{LSN: 7, Op: opCreate, CallID: "a", Call: &journal.Call{ID: "a", ScenarioID: "s", Created: created},
+			TokenHash: "th", SourcesKey: "k", SourcesData: []byte(`[{"path":"a.yaml"}]`)},
+		{LSN: 8, Op: opAppend, CallID: "a", Entry: &journal.Entry{Seq: 1, ClientID: "c1",
+			Event: engine.Event{Type: engine.EventSay, At: 1200, Text: "hello, \"quoted\" ☎"}}},
+		{LSN: 9, Op: opFinish, CallID: "a", Result: json.RawMessage(`{"elapsed":3}`), Ended: formatTime(created)},
+	}
+}
+
+// TestRecordsRoundTrip: records decode as encoded, and a log cut at any byte, or damaged
+// in any byte, yields exactly the whole, intact records before the cut.
+func TestRecordsRoundTrip(t *testing.T) {
+	recs := sampleRecords()
+	var buf []byte
+	var ends []int
+	for i := range recs {
+		var err error
+		buf, err = appendRecord(buf, &recs[i])
+		require.NoError(t, err)
+		ends = append(ends, len(buf))
+	}
+	var got []record
+	n, err := decodeRecords(buf, func(r record) error { got = append(got, r); return nil })
+	require.NoError(t, err)
+	require.Equal(t, len(buf), n)
+	require.Len(t, got, len(recs))
+	for i := range recs {
+		assert.Equal(t, recs[i].LSN, got[i].LSN)
+		assert.Equal(t, recs[i].Op, got[i].Op)
+	}
+	assert.Equal(t, *recs[1].Entry, *got[1].Entry)
+	assert.Equal(t, recs[0].SourcesData, got[0].SourcesData)
+	assert.JSONEq(t, string(recs[2].Result), string(got[2].Result))
+
+	whole := func(cut int) int {
+		k := 0
+		for _, e := range ends {
+			if e <= cut {
+				k++
+			}
+		}
+		return k
+	}
+	for cut := range len(buf) {
+		k := 0
+		n, err := decodeRecords(buf[:cut], func(record) error { k++; return nil })
+		want := whole(cut)
+		require.Equal(t, want, k, "cut at %d", cut)
+		if want > 0 {
+			require.Equal(t, ends[want-1], n)
+		}
+		if cut != 0 && (want == 0 || ends[want-1] != cut) {
+			require.ErrorIs(t, err, errTorn, "cut at %d", cut)
+		}
+	}
+	for at := range len(buf) {
+		bad := append([]byte(nil), buf...)
+		bad[at] ^= 0x20
+		k := 0
+		_, _ = decodeRecords(bad, func(record) error { k++; return nil })
+		first := 0
+		for first < len(ends) && ends[first] <= at {
+			first++
+		}
+		require.LessOrEqual(t, k, first, "a damaged byte at %d: no record from there on is taken", at)
+	}
+}
+
+// FuzzDecodeRecords: any bytes decode without panicking, into records that were whole.
+func FuzzDecodeRecords(f *testing.F) {
+	var buf []byte
+	for _, r := range sampleRecords() {
+		buf, _ = appendRecord(buf, &r)
+	}
+	f.Add(buf)
+	f.Add(buf[:len(buf)/2])
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		n, err := decodeRecords(data, func(r record) error {
+			if r.LSN == 0 {
+				t.Fatal("a record without an LSN was taken")
+			}
+			return nil
+		})
+		if n < 0 || n > len(data) {
+			t.Fatalf("consumed %d of %d bytes", n, len(data))
+		}
+		if err == nil && n != len(data) {
+			t.Fatalf("no error, but %d of %d bytes consumed", n, len(data))
+		}
+	})
+}
+
+// writeSegment writes records as the segment of base starting at first, then tail bytes
+// (a record cut short).
+func writeSegment(t *testing.T, base string, first uint64, recs []record, tail []byte) {
+	t.Helper()
+	buf := []byte(ackLogMagic)
+	for i := range recs {
+		var err error
+		buf, err = appendRecord(buf, &recs[i])
+		require.NoError(t, err)
+	}
+	require.NoError(t, os.WriteFile(segmentPath(base, first), append(buf, tail...), 0o600))
+}
+
+// TestOpenAppliesTheLog: the writes a crash left in the log, after the file's position,
+// are applied at the next Open, in order; those before it are not applied twice; a record
+// cut short is ignored; and the log's segments are gone once applied.
+func TestOpenAppliesTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	require.NotNil(t, d.fr, "the journal writes through its acknowledgement log")
+	say := func(seq int64) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: fmt.Sprint("c", seq), Event: engine.Event{Type: engine.EventSay, At: seq * 1000, Text: "hi"}}
+	}
+	src := []engine.SourceFile{{Path: "a.yaml", Data: []byte("id: a\n")}}
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a", Sources: src, Created: time.Now()}))
+	require.NoError(t, d.Append(ctx, "a", say(1)))
+	require.NoError(t, d.Close())
+	segs, err := listSegments(path)
+	require.NoError(t, err)
+	require.Empty(t, segs, "a journal closed cleanly leaves no log")
+
+	// What a run killed before SQLite applied its last writes leaves behind.
+	var applied int64
+	var key string
+	d, err = Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, d.r.QueryRowContext(ctx, `SELECT applied FROM ack_log`).Scan(&applied))
+	require.NoError(t, d.r.QueryRowContext(ctx, `SELECT sources_key FROM calls WHERE id = 'a'`).Scan(&key))
+	require.NoError(t, d.Close())
+	require.Positive(t, applied)
+	lsn := uint64(applied)
+	e2, e3 := say(2), say(3)
+	old := say(1)
+	writeSegment(t, path, lsn, []record{
+		{LSN: lsn, Op: opAppend, CallID: "a", Entry: &old}, // applied already: skipped
+		{LSN: lsn + 1, Op: opAppend, CallID: "a", Entry: &e2},
+		{LSN: lsn + 2, Op: opCreate, CallID: "b", Call: &journal.Call{ID: "b", Created: time.Now()}, TokenHash: "tb", SourcesKey: key},
+	}, nil)
+	writeSegment(t, path, lsn+3, []record{
+		{LSN: lsn + 3, Op: opAppend, CallID: "a", Entry: &e3},
+		{LSN: lsn + 4, Op: opFinish, CallID: "a", Result: json.RawMessage(`{"ended":"2026-12-05T09:00:00Z","end":{},"fired":null,"elapsed":3000}`), Ended: formatTime(time.Now())},
+	}, []byte{40, 0, 0, 0, 1, 2}) // a record cut short
+
+	d, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	_, es, res, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, []journal.Entry{say(1), e2, e3}, es)
+	require.NotNil(t, res, "the call's end was applied")
+	b, _, _, err := d.Load(ctx, "b")
+	require.NoError(t, err)
+	assert.Equal(t, src, b.Sources, "a call created from the log shares the stored sources")
+	var tokenHash string
+	require.NoError(t, d.r.QueryRowContext(ctx, `SELECT token_hash FROM calls WHERE id = 'b'`).Scan(&tokenHash))
+	assert.Equal(t, "tb", tokenHash)
+	require.NoError(t, d.Append(ctx, "b", say(1)), "the front knows the calls the log made")
+	require.ErrorIs(t, d.Append(ctx, "a", say(4)), journal.ErrFinished)
+	segs, err = listSegments(path)
+	require.NoError(t, err)
+	require.Len(t, segs, 1, "the applied segments are removed; the new one is open")
+	assert.Greater(t, segs[0].first, lsn+4, "new records never reuse a position")
+}
+
+// TestOpenRefusesAForeignLog: a file named like a segment that is not one stops Open with
+// its path, rather than being taken for a log or removed.
+func TestOpenRefusesAForeignLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
+	seg := segmentPath(path, 1)
+	require.NoError(t, os.WriteFile(seg, []byte("not a log at all"), 0o600))
+	_, err = Open(ctx, path)
+	require.ErrorContains(t, err, seg)
+	require.ErrorContains(t, err, "not a Switchboard acknowledgement log")
+	_, err = os.Stat(seg)
+	require.NoError(t, err, "the file is left as it was")
+}
+
+// TestAcknowledgedWhileSQLiteIsBusy: with SQLite's write lock held by another connection
+// (another process, a long checkpoint), writes are still acknowledged from the log at
+// once; reads wait until SQLite has them, and then see them all.
+func TestAcknowledgedWhileSQLiteIsBusy(t *testing.T) {
+	d := openTemp(t)
+	defer d.Close()
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	settle(t, d)
+
+	db, err := sql.Open("sqlite", dsn(d.path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
+	require.NoError(t, err)
+	defer db.Close()
+	other, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer other.Close()
+	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	start := time.Now()
+	for seq := int64(1); seq <= 20; seq++ {
+		require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: seq, Event: engine.Event{Type: engine.EventTimeout, At: seq}}))
+	}
+	require.Less(t, time.Since(start), 5*time.Second, "acknowledged without SQLite's lock")
+	assert.Equal(t, 20, d.ApplyLag())
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, _, _, err = d.Load(short, "a")
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a read waits for SQLite to have the call's writes")
+
+	_, err = other.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
+	_, es, _, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Len(t, es, 20)
+	assert.Zero(t, d.ApplyLag())
+}
+
+// TestLogSegmentsRotate: a segment past its size is closed and the next one started at
+// the next position; a closed segment is removed once every record in it is applied.
+func TestLogSegmentsRotate(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "journal.db")
+	l := &ackLog{base: base}
+	require.NoError(t, l.startSegment(1))
+	buf, err := appendRecord(nil, &record{LSN: 1, Op: opAppend, CallID: "a", Entry: &journal.Entry{Seq: 1}})
+	require.NoError(t, err)
+	require.NoError(t, l.write(buf))
+	require.NoError(t, l.rotate(1, 0))
+	segs, _ := listSegments(base)
+	require.Len(t, segs, 1, "under the size: no new segment")
+
+	l.size = segmentBytes + 1
+	require.NoError(t, l.rotate(1, 0))
+	segs, _ = listSegments(base)
+	require.Len(t, segs, 2)
+	assert.Equal(t, uint64(2), segs[1].first)
+	require.NoError(t, l.rotate(1, 0))
+	segs, _ = listSegments(base)
+	require.Len(t, segs, 2, "not applied yet: kept")
+	require.NoError(t, l.rotate(1, 1))
+	segs, _ = listSegments(base)
+	require.Len(t, segs, 1, "applied: removed")
+	assert.Equal(t, uint64(2), segs[0].first)
+	require.NoError(t, l.close(true))
+	segs, _ = listSegments(base)
+	require.Empty(t, segs)
+}

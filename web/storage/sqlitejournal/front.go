@@ -1,0 +1,554 @@
+package sqlitejournal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/switchboard-sim/switchboard/engine/journal"
+	"github.com/switchboard-sim/switchboard/web/storage/groupcommit"
+	"github.com/switchboard-sim/switchboard/web/storage/sources"
+)
+
+// The front: a call's writes (Create, Append, Finish) go to the front's goroutine, in
+// group commits like the writer's. For each batch it runs every write's checks, in order,
+// against what it knows of the calls (ErrExists, ErrNotFound, ErrDuplicate, ErrFinished,
+// ErrSeqGap, exactly as the writer's SQL would), appends the writes it accepts to the
+// acknowledgement log with one write and one fsync (acklog.go), hands them to the SQLite
+// writer in the same order, and only then answers each caller. A write that returns nil
+// is durable in the log; SQLite has it a little later. Reads wait for that: Load until
+// SQLite has applied the call's last acknowledged write, List and Summaries until it has
+// applied every write acknowledged before they began.
+//
+// What the front knows of calls: every call this process wrote to, until the call is
+// finished and SQLite has applied its end; a call it does not know is read from SQLite,
+// which then has all its writes. It keeps, per call, the last seq, whether it is finished,
+// its last record's LSN and 64-bit hashes of its entries' client ids (a different client id
+// mistaken for a recorded one has a chance of 2^-64 per pair). That is exact as long as
+// this process is the only one writing calls to the file, which the log's lock ensures for
+// every Switchboard process (one that cannot take it writes to SQLite directly, and no
+// command writes calls while a server runs).
+
+// applyQueue is the number of acknowledged writes that may wait for the SQLite writer
+// before the front blocks (and, behind it, new writes): about a minute of a full floor's
+// inputs.
+const applyQueue = 1 << 16
+
+// applyLagFree is how many acknowledged writes may wait for SQLite before the journal
+// counts them as a backlog for admission (DB.Backlog): about 15 s of the writes of a floor
+// of 19,000 calls, half of applyQueue.
+const applyLagFree = 1 << 15
+
+// frontOp is one write of a call, as the front takes it.
+type frontOp struct {
+	op     string
+	callID string
+	call   journal.Call    // create
+	src    sources.Encoded // create: the call's sources (Data nil when replaying a record that left them out)
+	entry  journal.Entry   // append
+	result string          // finish: JSON of journal.Result
+	ended  string          // finish: formatTime of the end
+
+	// What the caller read of the call in SQLite, when the front did not know it (so
+	// that the front's goroutine does not wait for reads): for append and finish, loaded
+	// says call is set (nil: no such call); for create, absent says no such call was there.
+	loaded bool
+	call0  *frontCall
+	absent bool
+}
+
+// frontCall is what the front knows of a call.
+type frontCall struct {
+	last     int64 // seq of its last entry
+	finished bool
+	lsn      uint64   // its last record's LSN (0: none since this process started)
+	ids      []uint64 // hashes of its entries' client ids
+}
+
+// evict is a finished call to forget once SQLite has applied its end.
+type evict struct {
+	id  string
+	lsn uint64
+}
+
+// front is the acknowledgement log's writer. Its fields are the front goroutine's, except
+// those under mu (read by Load).
+type front struct {
+	r   *sql.DB // read pool: calls the front does not know
+	w   *writer
+	log *ackLog
+	q   *groupcommit.Queue[*frontOp]
+
+	mu    sync.Mutex // guards calls
+	calls map[string]*frontCall
+
+	finished      []evict             // in LSN order
+	loggedSources map[string]struct{} // sources keys logged with their data by this process
+	seed          maphash.Seed
+	next          uint64 // the next record's LSN
+	buf           []byte
+	broken        error // the log failed: every write fails from then on
+	lastAcked     uint64
+	lastMu        sync.Mutex // guards lastAcked for readers
+}
+
+// newFront starts the front, writing records from next on to a new segment of base.
+func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
+	f := &front{r: r, w: w, log: &ackLog{base: base}, calls: map[string]*frontCall{},
+		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next, lastAcked: next - 1}
+	if err := f.log.startSegment(next); err != nil {
+		return nil, err
+	}
+	f.q = groupcommit.Start(MaxBatch, writeQueue, f.commit)
+	return f, nil
+}
+
+// acked returns the LSN of the last write acknowledged.
+func (f *front) acked() uint64 {
+	f.lastMu.Lock()
+	defer f.lastMu.Unlock()
+	return f.lastAcked
+}
+
+// callLSN returns the LSN of the last record of callID this process acknowledged, 0 if
+// none is waiting to be applied that it knows of.
+func (f *front) callLSN(callID string) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c, ok := f.calls[callID]; ok {
+		return c.lsn
+	}
+	return 0
+}
+
+// close stops taking writes, waits for those queued, and leaves the log for the caller
+// (DB.Close closes it once the writer has applied everything).
+func (f *front) close() { f.q.Close() }
+
+// commit is the front's batch (groupcommit.Commit).
+func (f *front) commit(ops []*frontOp, errs []error) {
+	fail := func(err error) {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+	}
+	if f.broken == nil {
+		f.broken = f.w.brokenErr()
+	}
+	if f.broken != nil {
+		fail(f.broken)
+		return
+	}
+	f.forgetApplied()
+	f.buf = f.buf[:0]
+	accepted := make([]int, 0, len(ops))
+	first := f.next
+	f.mu.Lock()
+	for i, o := range ops {
+		refusal, err := f.accept(o, f.next)
+		switch {
+		case err != nil:
+			errs[i] = err
+		case refusal != nil:
+			errs[i] = refusal
+		default:
+			accepted = append(accepted, i)
+			f.next++
+		}
+	}
+	f.mu.Unlock()
+	if len(accepted) == 0 {
+		return
+	}
+	if err := f.log.write(f.buf); err != nil {
+		f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
+		slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
+		for _, i := range accepted {
+			errs[i] = f.broken
+		}
+		return
+	}
+	for n, i := range accepted {
+		o, lsn := ops[i], first+uint64(n)
+		if err := f.w.q.Submit(o.apply(lsn)); err != nil {
+			// Only after Close, which waits for the front first: cannot happen.
+			errs[i] = err
+		}
+	}
+	f.lastMu.Lock()
+	f.lastAcked = f.next - 1
+	f.lastMu.Unlock()
+	if err := f.log.rotate(f.next-1, f.w.appliedLSN()); err != nil {
+		slog.Warn("sqlitejournal: acknowledgement log segment", "err", err)
+	}
+}
+
+// accept runs o's checks against what the front knows, and when they pass, records o's
+// effect there and appends its record (LSN lsn) to f.buf. It returns o's refusal (a
+// journal error), or an error of its own when it could not decide (a read failed).
+// Under f.mu.
+func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
+	rec := record{LSN: lsn, Op: o.op, CallID: o.callID}
+	switch o.op {
+	case opCreate:
+		if _, ok := f.calls[o.callID]; ok {
+			return journal.ErrExists, nil
+		}
+		if !o.absent {
+			found, err := callExists(context.Background(), f.r, o.callID)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				return journal.ErrExists, nil
+			}
+		}
+		call := o.call
+		call.Sources = nil
+		rec.Call, rec.TokenHash, rec.SourcesKey = &call, o.call.TokenHash, o.src.Key
+		_, logged := f.loggedSources[o.src.Key]
+		if !logged {
+			rec.SourcesData = o.src.Data
+		}
+		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
+			return nil, err
+		}
+		f.loggedSources[o.src.Key] = struct{}{}
+		f.calls[o.callID] = &frontCall{lsn: lsn}
+		return nil, nil
+	case opAppend:
+		var c *frontCall
+		if c, err = f.known(o); err != nil {
+			return nil, err
+		}
+		e := o.entry
+		var h uint64
+		switch {
+		case c == nil:
+			return journal.ErrNotFound, nil
+		case e.ClientID != "" && slices.Contains(c.ids, f.hash(e.ClientID)):
+			return fmt.Errorf("client id %q: %w", e.ClientID, journal.ErrDuplicate), nil
+		case c.finished:
+			return journal.ErrFinished, nil
+		case e.Seq != c.last+1:
+			return fmt.Errorf("last is %d: %w", c.last, journal.ErrSeqGap), nil
+		}
+		if e.ClientID != "" {
+			h = f.hash(e.ClientID)
+		}
+		rec.Entry = &e
+		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
+			return nil, err
+		}
+		c.last, c.lsn = e.Seq, lsn
+		if e.ClientID != "" {
+			c.ids = append(c.ids, h)
+		}
+		return nil, nil
+	case opFinish:
+		var c *frontCall
+		if c, err = f.known(o); err != nil {
+			return nil, err
+		}
+		switch {
+		case c == nil:
+			return journal.ErrNotFound, nil
+		case c.finished:
+			return journal.ErrFinished, nil
+		}
+		rec.Result, rec.Ended = []byte(o.result), o.ended
+		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
+			return nil, err
+		}
+		c.finished, c.lsn = true, lsn
+		f.finished = append(f.finished, evict{id: o.callID, lsn: lsn})
+		return nil, nil
+	}
+	return nil, fmt.Errorf("unknown write %q", o.op)
+}
+
+// hash is the hash of a client id kept by the front.
+func (f *front) hash(clientID string) uint64 { return maphash.String(f.seed, clientID) }
+
+// do runs o through the front (low: in the low lane), after reading what it needs of its
+// call from SQLite if the front does not know it.
+func (f *front) do(ctx context.Context, o *frontOp, low bool) error {
+	if err := f.prepare(ctx, o); err != nil {
+		return err
+	}
+	if low {
+		return f.q.DoLow(ctx, o)
+	}
+	return f.q.Do(ctx, o)
+}
+
+// known returns what the front knows of o's call (nil when there is no such call),
+// taking what o's caller read from SQLite, or reading it, when it does not know it. Under
+// f.mu.
+func (f *front) known(o *frontOp) (*frontCall, error) {
+	if c, ok := f.calls[o.callID]; ok {
+		return c, nil
+	}
+	c := o.call0
+	if !o.loaded {
+		var err error
+		if c, err = readCall(context.Background(), f.r, f.seed, o.callID); err != nil {
+			return nil, err
+		}
+	}
+	if c == nil {
+		return nil, nil
+	}
+	f.calls[o.callID] = c
+	if c.finished {
+		f.finished = append(f.finished, evict{id: o.callID}) // forgotten at the next batch
+	}
+	return c, nil
+}
+
+// prepare fills in what o's caller must read of o's call in SQLite when the front does
+// not know it, on the caller's goroutine. A call the front does not know is in SQLite
+// whole (the front forgets a call only once SQLite has applied its end), and a write the
+// front accepts for it in the meantime makes the front know it: what the caller read is
+// then ignored.
+func (f *front) prepare(ctx context.Context, o *frontOp) error {
+	f.mu.Lock()
+	_, ok := f.calls[o.callID]
+	f.mu.Unlock()
+	if ok {
+		return nil
+	}
+	switch o.op {
+	case opCreate:
+		found, err := callExists(ctx, f.r, o.callID)
+		if err != nil {
+			return err
+		}
+		if found {
+			return journal.ErrExists
+		}
+		o.absent = true
+	default:
+		c, err := readCall(ctx, f.r, f.seed, o.callID)
+		if err != nil {
+			return err
+		}
+		o.loaded, o.call0 = true, c
+	}
+	return nil
+}
+
+// callExists reports whether SQLite has a call of that id.
+func callExists(ctx context.Context, r *sql.DB, callID string) (bool, error) {
+	var one int
+	err := r.QueryRowContext(ctx, `SELECT 1 FROM calls WHERE id = ?`, callID).Scan(&one)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	}
+	return false, err
+}
+
+// readCall reads what the front keeps of a call from SQLite (nil: no such call).
+func readCall(ctx context.Context, r *sql.DB, seed maphash.Seed, callID string) (*frontCall, error) {
+	tx, err := r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var (
+		n int64
+		c frontCall
+	)
+	err = tx.QueryRowContext(ctx, `SELECT c.n, c.result IS NOT NULL, h.seq
+		FROM calls c JOIN heads h ON h.call = c.n WHERE c.id = ?`, callID).Scan(&n, &c.finished, &c.last)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT client_id FROM entries WHERE call = ? AND client_id IS NOT NULL`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		c.ids = append(c.ids, maphash.String(seed, id))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// forgetApplied forgets the finished calls whose end SQLite has applied.
+func (f *front) forgetApplied() {
+	if len(f.finished) == 0 {
+		return
+	}
+	applied := f.w.appliedLSN()
+	f.mu.Lock()
+	n := 0
+	for n < len(f.finished) && f.finished[n].lsn <= applied {
+		if c, ok := f.calls[f.finished[n].id]; ok && c.finished {
+			delete(f.calls, f.finished[n].id)
+		}
+		n++
+	}
+	f.mu.Unlock()
+	f.finished = slices.Delete(f.finished, 0, n)
+}
+
+// apply returns the writer's operation for o, the log's record lsn: it applies o and
+// moves the writer's position in the log past it, even when SQLite refuses it (which the
+// front's checks make impossible; it is logged as an error).
+func (o *frontOp) apply(lsn uint64) op {
+	return func(w *writer) error {
+		err := o.run(w)
+		w.batchLSN = lsn
+		if err != nil {
+			slog.Error("sqlitejournal: a write of the acknowledgement log was refused by SQLite",
+				"lsn", lsn, "op", o.op, "call", o.callID, "err", err)
+		}
+		return err
+	}
+}
+
+// run applies o in the writer's transaction.
+func (o *frontOp) run(w *writer) error {
+	switch o.op {
+	case opCreate:
+		return createCall(w, o.src.Key, o.src.Data, o.call)
+	case opAppend:
+		return appendEntry(w, o.callID, o.entry)
+	case opFinish:
+		return finishCall(w, o.callID, o.result, o.ended)
+	}
+	return fmt.Errorf("unknown write %q", o.op)
+}
+
+// opOfRecord returns the write a logged record holds.
+func opOfRecord(r record) (*frontOp, error) {
+	o := &frontOp{op: r.Op, callID: r.CallID, result: string(r.Result), ended: r.Ended}
+	switch r.Op {
+	case opCreate:
+		if r.Call == nil {
+			return nil, fmt.Errorf("record %d: create without its call", r.LSN)
+		}
+		o.call = *r.Call
+		o.call.TokenHash = r.TokenHash
+		o.src = sources.Encoded{Key: r.SourcesKey, Data: r.SourcesData}
+	case opAppend:
+		if r.Entry == nil {
+			return nil, fmt.Errorf("record %d: append without its entry", r.LSN)
+		}
+		o.entry = *r.Entry
+	case opFinish:
+		if len(r.Result) == 0 {
+			return nil, fmt.Errorf("record %d: finish without its result", r.LSN)
+		}
+	default:
+		return nil, fmt.Errorf("record %d: unknown write %q", r.LSN, r.Op)
+	}
+	return o, nil
+}
+
+// startLog takes the acknowledgement log's lock, applies the writes the log holds past the
+// file's position (those a crash left unapplied), removes its segments, and starts the
+// front on a new one. Without the lock (another process has the journal open) it logs so
+// and leaves the writes to the writer, acknowledged after SQLite's commit.
+func (d *DB) startLog(ctx context.Context) error {
+	lock, err := lockLog(d.path + "-acklog.lock")
+	if err != nil {
+		return err
+	}
+	if lock == nil {
+		slog.Info("sqlitejournal: another process has the journal open: writing to SQLite directly", "path", d.path)
+		return nil
+	}
+	fail := func(err error) error {
+		lock.Close()
+		return err
+	}
+	var applied int64
+	if err := d.r.QueryRowContext(ctx, `SELECT applied FROM ack_log WHERE id = 1`).Scan(&applied); err != nil {
+		return fail(fmt.Errorf("read the acknowledgement log's position: %w", classify(err)))
+	}
+	d.wr.appliedMu.Lock()
+	d.wr.applied, d.wr.logged = uint64(applied), true
+	d.wr.appliedMu.Unlock()
+	segs, err := listSegments(d.path)
+	if err != nil {
+		return fail(fmt.Errorf("list the acknowledgement log: %w", err))
+	}
+	last, replayed := uint64(applied), 0
+	for _, s := range segs {
+		torn, err := readSegment(s.path, func(r record) error {
+			if r.LSN <= last { // applied already
+				return nil
+			}
+			o, err := opOfRecord(r)
+			if err != nil {
+				return err
+			}
+			last = r.LSN
+			replayed++
+			return d.wr.q.Submit(o.apply(r.LSN))
+		})
+		if err != nil {
+			return fail(fmt.Errorf("read the acknowledgement log: %w", err))
+		}
+		if torn > 0 {
+			slog.Warn("sqlitejournal: the acknowledgement log ends with a record cut short (a write interrupted by a crash, never acknowledged): ignored",
+				"segment", s.path, "bytes", torn)
+		}
+	}
+	if replayed > 0 {
+		if err := d.wr.do(ctx, func(*writer) error { return nil }); err != nil {
+			return fail(fmt.Errorf("apply the acknowledgement log: %w", err))
+		}
+		if err := d.wr.brokenErr(); err != nil {
+			return fail(err)
+		}
+		slog.Info("sqlitejournal: applied the writes the last run left in the acknowledgement log", "writes", replayed, "path", d.path)
+	}
+	for _, s := range segs {
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fail(fmt.Errorf("remove an applied log segment: %w", err))
+		}
+	}
+	d.fr, err = newFront(d.r, d.wr, d.path, last+1)
+	if err != nil {
+		return fail(err)
+	}
+	d.lock = lock
+	return nil
+}
+
+// closeLog stops the front (if it still runs) and closes the log: when SQLite has applied
+// every write it acknowledged, its segments are removed; otherwise they stay for the next
+// start. Then it lets go of the lock.
+func (d *DB) closeLog() error {
+	if d.fr == nil {
+		return nil
+	}
+	d.fr.close()
+	all := d.wr.brokenErr() == nil && d.wr.appliedLSN() >= d.fr.acked()
+	err := d.fr.log.close(all)
+	return errors.Join(err, d.lock.Close())
+}
