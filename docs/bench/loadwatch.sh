@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # loadwatch.sh: run `switchboard loadgen` at one level against a server started here with
 # the profiler, and every 2 s print the journal's commits in that interval (how many, their
-# mean time, writes per commit), the live calls, and the sizes of the journal file and its
+# mean time, writes per commit), the live calls, the journal's backlog (as admission
+# control counts it), the writes acknowledged and not yet applied to SQLite, and the sizes of the journal file and its
 # WAL; the first time commits average over 100 ms, take a 6 s CPU profile and a goroutine
 # dump. See docs/performance.md, "No goroutine per call".
 #
@@ -28,11 +29,13 @@ sleep 2
     s=$(awk '/^switchboard_journal_commit_seconds_sum/{print $2}' <<<"$m")
     w=$(awk '/^switchboard_journal_batch_writes_sum/{print $2}' <<<"$m")
     live=$(awk '/^switchboard_live_calls /{print $2}' <<<"$m")
+    backlog=$(awk '/^switchboard_journal_backlog_writes /{print $2}' <<<"$m")
+    lag=$(awk '/^switchboard_journal_apply_lag_writes /{print $2}' <<<"$m")
     wal=$(stat -c %s "$data"/*-wal 2>/dev/null | head -1 || true)
     db=$(stat -c %s "$data"/*.db 2>/dev/null | head -1 || true)
     line=$(awk -v c="$c" -v pc="$prev_c" -v s="$s" -v ps="$prev_s" -v w="$w" -v pw="$prev_w" \
       'BEGIN { n = c - pc; if (n > 0) printf "commits %d mean %.2f ms writes/commit %.1f", n, (s - ps) * 1000 / n, (w - pw) / n; else printf "commits 0" }')
-    echo "$(date -u +%T) live $live $line wal ${wal:-0} db ${db:-0}"
+    echo "$(date -u +%T) live $live $line backlog ${backlog:-0} lag ${lag:-0} wal ${wal:-0} db ${db:-0}"
     slow=$(awk -v c="$c" -v pc="$prev_c" -v s="$s" -v ps="$prev_s" 'BEGIN { print (c > pc && (s - ps) * 1000 / (c - pc) > 100) ? 1 : 0 }')
     if [ "$profiled" = 0 ] && [ "$slow" = 1 ]; then
       profiled=1

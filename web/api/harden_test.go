@@ -167,6 +167,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	assert.Equal(t, 1.0, value("switchboard_turn_seconds_count"), "the answer's turn")
 	assert.Equal(t, 1.0, value("switchboard_journal_commit_seconds_count"))
 	assert.Equal(t, 3.0, value("switchboard_journal_batch_writes_sum"))
+	assert.Zero(t, value("switchboard_journal_backlog_writes"), "nothing waits for the journal")
+	assert.Zero(t, value("switchboard_journal_apply_lag_writes"), "an in-memory journal has no log")
 	assert.Greater(t, value("go_goroutines"), 3.0)
 	assert.Contains(t, text, "process_resident_memory_bytes")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web/live"
 )
 
@@ -36,6 +37,22 @@ func newMetrics(s *Server) *metrics {
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_live_calls",
 			Help: "Calls held in memory (open calls; studio calls until 10 minutes after their end)."},
 			func() float64 { return float64(s.LiveCalls()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_journal_backlog_writes",
+			Help: "Journal writes waiting to be acknowledged, as admission control counts them (new calls are refused as busy past 1,024 that would take 1 s, or 4,096)."},
+			func() float64 {
+				if b, ok := s.journal.(journal.Backlogger); ok {
+					return float64(b.Backlog())
+				}
+				return 0
+			}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_journal_apply_lag_writes",
+			Help: "Writes acknowledged from the SQLite journal's acknowledgement log and not yet applied to its database."},
+			func() float64 {
+				if l, ok := s.journal.(interface{ ApplyLag() int }); ok {
+					return float64(l.ApplyLag())
+				}
+				return 0
+			}),
 		collectors.NewGoCollector(),                                       // go_goroutines, memory, GC
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), // RSS, CPU, open fds
 	)
