@@ -27,8 +27,9 @@ import (
 // applied every write acknowledged before they began.
 //
 // What the front knows of calls: every call this process wrote to, until the call is
-// finished and SQLite has applied its end; a call it does not know is read from SQLite,
-// which then has all its writes. It keeps, per call, the last seq, whether it is finished,
+// finished and SQLite has applied its end; a call it does not know is in SQLite whole, and
+// the write's caller reads it there before handing the write over (prepare), so that the
+// front's goroutine does not wait for reads. It keeps, per call, the last seq, whether it is finished,
 // its last record's LSN and 64-bit hashes of its entries' client ids (a different client id
 // mistaken for a recorded one has a chance of 2^-64 per pair). That is exact as long as
 // this process is the only one writing calls to the file, which the log's lock ensures for
