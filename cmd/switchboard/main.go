@@ -98,7 +98,7 @@ func newFlags(env *cliEnv, name, argsUsage, about string) *flag.FlagSet {
 	fs.SetOutput(env.stderr)
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: switchboard %s [flags] %s\n\n%s\n", name, argsUsage, about)
+		fmt.Fprintf(w, "Usage: %s\n\n%s\n", strings.TrimSpace("switchboard "+name+" [flags] "+argsUsage), about)
 		hasFlags := false
 		fs.VisitAll(func(*flag.Flag) { hasFlags = true })
 		if hasFlags {
@@ -114,13 +114,19 @@ func newFlags(env *cliEnv, name, argsUsage, about string) *flag.FlagSet {
 // the command should stop.
 func parseFlags(fs *flag.FlagSet, env *cliEnv, args []string) (int, bool) {
 	var positional []string
+	// The flag package prints the usage itself on --help and on a bad flag (after the
+	// error); we print it once, to stdout for --help and to stderr for an error.
+	usage := fs.Usage
+	fs.Usage = func() {}
+	defer func() { fs.Usage = usage }()
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				fs.SetOutput(env.stdout)
-				fs.Usage()
+				usage()
 				return 0, false
 			}
+			usage()
 			return 2, false
 		}
 		rest := fs.Args()

@@ -72,11 +72,16 @@ func TestUsageAndUnknownCommand(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	r = runCLI(t, nil, "tes")
 	assert.Contains(t, r.stderr, `did you mean "test"?`)
-	for _, cmd := range []string{"lint", "test", "play", "graph"} {
+	for _, cmd := range []string{"lint", "test", "play", "graph", "loadgen"} {
 		r := runCLI(t, nil, cmd, "--help")
 		assert.Equal(t, 0, r.code, cmd)
-		assert.Contains(t, r.stdout, "Usage: switchboard "+cmd, cmd)
+		assert.Equal(t, 1, strings.Count(r.stdout, "Usage: switchboard "+cmd), "%s: the usage once, on stdout", cmd)
+		assert.NotContains(t, r.stderr, "Usage:", cmd)
 	}
+	r = runCLI(t, nil, "lint", "--no-such-flag")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "flag provided but not defined: -no-such-flag")
+	assert.Equal(t, 1, strings.Count(r.stderr, "Usage: switchboard lint"), "a bad flag: the error, then the usage once")
 }
 
 func TestLintLibraryIsClean(t *testing.T) {
