@@ -319,7 +319,11 @@ func (f *front) known(o *frontOp) (*frontCall, error) {
 // not know it, on the caller's goroutine. A call the front does not know is in SQLite
 // whole (the front forgets a call only once SQLite has applied its end), and a write the
 // front accepts for it in the meantime makes the front know it: what the caller read is
-// then ignored.
+// then ignored. One case escapes a Create's check: another Create of the same id, made
+// after the caller looked in the front's memory, whose call then ends and is applied and
+// forgotten before this Create reaches the front (SQLite then refuses this one, and the
+// refusal is logged as an error). Call ids are random UUIDs made by the server
+// (live.NewCallID), so two are never the same.
 func (f *front) prepare(ctx context.Context, o *frontOp) error {
 	f.mu.Lock()
 	_, ok := f.calls[o.callID]
