@@ -246,15 +246,16 @@ func (w *writer) commit(ops []op, errs []error) {
 		w.breakIfLogged(err)
 		return
 	}
-	if w.batchLSN > w.applied {
-		w.publishApplied(w.batchLSN)
-	}
 	select {
 	case w.committed <- struct{}{}:
 	default:
 	}
 	if o := w.observer.Load(); o != nil {
 		(*o)(len(ops), time.Since(start))
+	}
+	// Last: a reader that waited for these writes sees the commit fully accounted for.
+	if w.batchLSN > w.applied {
+		w.publishApplied(w.batchLSN)
 	}
 }
 
