@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web/storage/groupcommit"
@@ -94,15 +95,15 @@ type front struct {
 	seed          maphash.Seed
 	next          uint64 // the next record's LSN
 	buf           []byte
-	broken        error // the log failed: every write fails from then on
-	lastAcked     uint64
-	lastMu        sync.Mutex // guards lastAcked for readers
+	broken        error         // the log failed: every write fails from then on
+	lastAcked     atomic.Uint64 // the last acknowledged write's LSN, read by others
 }
 
 // newFront starts the front, writing records from next on to a new segment of base.
 func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
 	f := &front{r: r, w: w, log: &ackLog{base: base}, calls: map[string]*frontCall{},
-		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next, lastAcked: next - 1}
+		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next}
+	f.lastAcked.Store(next - 1)
 	if err := f.log.startSegment(next); err != nil {
 		return nil, err
 	}
@@ -111,11 +112,7 @@ func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
 }
 
 // acked returns the LSN of the last write acknowledged.
-func (f *front) acked() uint64 {
-	f.lastMu.Lock()
-	defer f.lastMu.Unlock()
-	return f.lastAcked
-}
+func (f *front) acked() uint64 { return f.lastAcked.Load() }
 
 // callLSN returns the LSN of the last record of callID this process acknowledged, 0 if
 // none is waiting to be applied that it knows of.
@@ -184,9 +181,7 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 			errs[i] = err
 		}
 	}
-	f.lastMu.Lock()
-	f.lastAcked = f.next - 1
-	f.lastMu.Unlock()
+	f.lastAcked.Store(f.next - 1)
 	if err := f.log.rotate(f.next-1, f.w.appliedLSN()); err != nil {
 		slog.Warn("sqlitejournal: acknowledgement log segment", "err", err)
 	}

@@ -564,7 +564,8 @@ func (d *DB) ApplyLag() int {
 	if d.fr == nil {
 		return 0
 	}
-	return int(d.fr.acked() - min(d.fr.acked(), d.wr.appliedLSN()))
+	acked := d.fr.acked()
+	return int(acked - min(acked, d.wr.appliedLSN()))
 }
 
 // BacklogWait implements journal.Backlogger: how long the writes counted by Backlog will
