@@ -10,8 +10,16 @@
 // low one, so when the journal falls behind, running calls go first and new calls wait;
 // Backlog and BacklogWait tell how far behind it is, for admission control (web/live).
 //
+// A queue started with StartInline also commits on the caller's goroutine when nothing is
+// waiting: a write that finds the queue idle is committed by its own caller, as a batch of
+// one, with no goroutine hand-off on its way in or out (what a lone write costs in wake-ups
+// is most of its latency on a lightly loaded machine); writes that find others waiting, or
+// a commit running, queue as usual and go in the next batch.
+//
 // A Queue is safe for concurrent use: Do may be called from any number of goroutines, and
-// Close from any one of them. The commit function runs on the queue's goroutine only.
+// Close from any one of them. The commit function is never run twice at once: on the
+// queue's goroutine only (Start), or there and on callers' goroutines, one at a time
+// (StartInline).
 package groupcommit
 
 import (
@@ -47,6 +55,13 @@ type Commit[Op any] func(ops []Op, errs []error)
 type Queue[Op any] struct {
 	commit   Commit[Op]
 	maxBatch int
+	inline   bool // StartInline: an idle queue's caller commits its own write
+
+	// commitMu is held while the commit function runs, and guards the pace's sums and
+	// the inline batch's slices.
+	commitMu   sync.Mutex
+	inlineOps  []Op
+	inlineErrs []error
 
 	mu      sync.RWMutex // held for reading while sending to reqs or low; for writing to close them
 	closed  bool
@@ -61,7 +76,14 @@ type Queue[Op any] struct {
 	// tookSum and writesSum, its decaying sums, belong to the queue's goroutine.
 	pace               atomic.Int64
 	tookSum, writesSum float64
+
+	// poll is Poll's period in nanoseconds (0: the goroutine is woken by each write).
+	poll atomic.Int64
 }
+
+// pollIdle is how many of Poll's periods the queue's goroutine goes on polling with
+// nothing to take before it waits to be woken again.
+const pollIdle = 50
 
 // paceDecay is the weight the pace's sums keep at each batch: the pace reflects about the
 // last ten batches, which is milliseconds when the journal keeps up and seconds when it
@@ -71,7 +93,20 @@ const paceDecay = 0.9
 // Start starts a queue whose batches hold at most maxBatch writes (at least 1), with room
 // for queueLen waiting writes before callers block.
 func Start[Op any](maxBatch, queueLen int, commit Commit[Op]) *Queue[Op] {
+	return start(maxBatch, queueLen, commit, false)
+}
+
+// StartInline is Start, except that a write (Do or DoLow) that finds nothing waiting and
+// no commit running is committed on its caller's goroutine, as a batch of its own. The
+// commit function must then be safe to run on any goroutine, one call at a time (the
+// queue serialises them, with the memory effects of each visible to the next).
+func StartInline[Op any](maxBatch, queueLen int, commit Commit[Op]) *Queue[Op] {
+	return start(maxBatch, queueLen, commit, true)
+}
+
+func start[Op any](maxBatch, queueLen int, commit Commit[Op], inline bool) *Queue[Op] {
 	q := &Queue[Op]{
+		inline:   inline,
 		commit:   commit,
 		maxBatch: max(maxBatch, 1),
 		reqs:     make(chan *request[Op], queueLen),
@@ -107,12 +142,23 @@ func (q *Queue[Op]) BacklogWait() time.Duration {
 	return time.Duration(q.backlog.Load() * q.pace.Load())
 }
 
-// notePace adds a batch of n writes that took took to the pace.
+// notePace adds a batch of n writes that took took to the pace. Under commitMu.
 func (q *Queue[Op]) notePace(n int, took time.Duration) {
 	q.tookSum = q.tookSum*paceDecay + float64(took)
 	q.writesSum = q.writesSum*paceDecay + float64(n)
 	q.pace.Store(int64(q.tookSum / q.writesSum))
 }
+
+// Poll makes the queue's goroutine, while writes keep coming, look for them every period
+// instead of being woken by each one: a submitter then wakes no goroutine (a Submit costs a
+// channel send and nothing more, where waking a parked goroutine can cost a system call
+// and a CPU taken from whoever is waiting for it), the writes of a period go in one batch,
+// and each waits up to one period longer for its commit. After pollIdle periods with
+// nothing to take, the goroutine waits to be woken again, so an idle queue costs nothing.
+// For a queue fed by Submit, whose writes no caller waits on (the SQLite journal's writer
+// behind its acknowledgement log); Do's callers would wait up to a period longer. Zero
+// turns polling off.
+func (q *Queue[Op]) Poll(period time.Duration) { q.poll.Store(int64(period)) }
 
 // Submit queues op in the normal lane without waiting for its commit: the caller is not
 // told its outcome (the commit function sees it like any other write). It blocks only
@@ -134,6 +180,9 @@ func (q *Queue[Op]) Submit(op Op) error {
 func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if q.inline && q.backlog.Load() == 0 && q.commitMu.TryLock() {
+		return q.commitInline(op)
 	}
 	r := &request[Op]{ctx: ctx, op: op, done: make(chan error, 1)}
 	lane := q.reqs
@@ -165,6 +214,25 @@ func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	}
 }
 
+// commitInline commits op on the caller's goroutine, as a batch of one. Under commitMu,
+// which it releases.
+func (q *Queue[Op]) commitInline(op Op) error {
+	defer q.commitMu.Unlock()
+	q.mu.RLock() // Close waits for the commit
+	defer q.mu.RUnlock()
+	if q.closed {
+		return ErrClosed
+	}
+	started := time.Now()
+	q.inlineOps = append(q.inlineOps[:0], op)
+	q.inlineErrs = append(q.inlineErrs[:0], nil)
+	q.commit(q.inlineOps, q.inlineErrs)
+	err := q.inlineErrs[0]
+	clear(q.inlineOps)
+	q.notePace(1, time.Since(started))
+	return err
+}
+
 // Close stops taking writes and returns once those already queued are answered.
 func (q *Queue[Op]) Close() {
 	q.mu.Lock()
@@ -184,10 +252,23 @@ func (q *Queue[Op]) run() {
 	ops := make([]Op, 0, q.maxBatch)
 	errs := make([]error, 0, q.maxBatch)
 	high, low := q.reqs, q.low // nil once closed and drained
+	idle := 0                  // polls in a row that found nothing
 	for high != nil || low != nil {
-		// Every normal write waiting, then low ones while there is room; when none is
-		// waiting, the first of either lane.
-		batch, high = fill(batch[:0], high, q.maxBatch)
+		// A first write: one of the normal lane if any waits, else one of the low lane;
+		// when none waits, the first of either (or, polling, none until the next poll).
+		batch, high = fill(batch[:0], high, 1)
+		if len(batch) == 0 {
+			batch, low = fill(batch, low, 1)
+		}
+		if len(batch) == 0 && high == nil && low == nil {
+			break // closed and drained
+		}
+		if period := time.Duration(q.poll.Load()); len(batch) == 0 && period > 0 && idle < pollIdle {
+			idle++
+			time.Sleep(period)
+			continue
+		}
+		idle = 0
 		if len(batch) == 0 {
 			select {
 			case r, ok := <-high:
@@ -203,8 +284,11 @@ func (q *Queue[Op]) run() {
 				}
 				batch = append(batch, r)
 			}
-			batch, high = fill(batch, high, q.maxBatch)
 		}
+		// Then, once no inline commit runs (those that queued behind one go together),
+		// every normal write waiting, then low ones while there is room.
+		q.commitMu.Lock()
+		batch, high = fill(batch, high, q.maxBatch)
 		batch, low = fill(batch, low, q.maxBatch)
 		q.backlog.Add(-int64(len(batch)))
 		// Take the writes still wanted: an abandoned one is skipped, and one taken
@@ -236,6 +320,7 @@ func (q *Queue[Op]) run() {
 			clear(ops)
 			q.notePace(len(live), time.Since(started))
 		}
+		q.commitMu.Unlock()
 		clear(batch[:cap(batch)])
 	}
 }

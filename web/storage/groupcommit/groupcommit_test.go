@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -290,4 +292,184 @@ func TestSubmitDoesNotWait(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, []int{0, 1, 2, 3, 4, 5, 6}, order)
 	assert.Zero(t, q.Backlog())
+}
+
+// onQueueGoroutine reports whether the caller runs on a queue's own goroutine.
+func onQueueGoroutine() bool {
+	buf := make([]byte, 8<<10)
+	return strings.Contains(string(buf[:runtime.Stack(buf, false)]), "groupcommit.(*Queue[...]).run(")
+}
+
+// TestInlineCommitsAnIdleQueuesWriteOnItsCaller: with StartInline, a write that finds the
+// queue idle is committed on its caller's goroutine, as a batch of one, and its caller
+// gets its outcome; writes that arrive while it commits wait for it and go in the next
+// batch, on the queue's goroutine, in order.
+func TestInlineCommitsAnIdleQueuesWriteOnItsCaller(t *testing.T) {
+	gate, entered := make(chan struct{}), make(chan struct{}, 1)
+	type batch struct {
+		ops    []int
+		inline bool
+	}
+	var mu sync.Mutex
+	var batches []batch
+	q := groupcommit.StartInline(8, 64, func(ops []int, errs []error) {
+		if ops[0] == 0 {
+			entered <- struct{}{}
+			<-gate
+		}
+		mu.Lock()
+		batches = append(batches, batch{append([]int(nil), ops...), !onQueueGoroutine()})
+		mu.Unlock()
+		for i, op := range ops {
+			if op%2 == 1 {
+				errs[i] = fmt.Errorf("odd %d", op)
+			}
+		}
+	})
+	defer q.Close()
+
+	first := make(chan error, 1)
+	go func() { first <- q.Do(context.Background(), 0) }() // committed inline, held at the gate
+	<-entered
+	var wg sync.WaitGroup
+	got := make([]error, 3)
+	for i := range 3 {
+		wg.Go(func() { got[i] = q.Do(context.Background(), i+1) })
+		require.Eventually(t, func() bool { return q.Backlog() == i+1 }, 5*time.Second, time.Millisecond)
+	}
+	close(gate)
+	wg.Wait()
+	require.NoError(t, <-first)
+	assert.EqualError(t, got[0], "odd 1")
+	assert.NoError(t, got[1])
+	assert.EqualError(t, got[2], "odd 3")
+	assert.EqualError(t, q.Do(context.Background(), 5), "odd 5", "an idle queue again: inline")
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []batch{
+		{[]int{0}, true},
+		{[]int{1, 2, 3}, false},
+		{[]int{5}, true},
+	}, batches)
+}
+
+// TestInlineCommitsNeverOverlap: many callers at once on an inline queue; the commit
+// function never runs twice at once, every write is committed exactly once, and each
+// caller's writes are committed in the order it made them.
+func TestInlineCommitsNeverOverlap(t *testing.T) {
+	var running, overlaps atomic.Int32
+	seen := map[int]int{} // writes committed, by value
+	last := map[int]int{} // each caller's last write committed
+	var order []string    // out-of-order commits
+	q := groupcommit.StartInline(16, 64, func(ops []int, errs []error) {
+		if running.Add(1) > 1 {
+			overlaps.Add(1)
+		}
+		defer running.Add(-1)
+		for _, op := range ops { // no lock: the queue serialises commits
+			seen[op]++
+			caller, n := op/1000, op%1000
+			if prev, ok := last[caller]; ok && n != prev+1 {
+				order = append(order, fmt.Sprintf("caller %d: %d after %d", caller, n, prev))
+			}
+			last[caller] = n
+		}
+	})
+	const callers, each = 16, 200
+	var wg sync.WaitGroup
+	for c := range callers {
+		wg.Go(func() {
+			for n := range each {
+				assert.NoError(t, q.Do(context.Background(), c*1000+n))
+			}
+		})
+	}
+	wg.Wait()
+	q.Close()
+	assert.Zero(t, overlaps.Load())
+	assert.Len(t, seen, callers*each)
+	for op, n := range seen {
+		assert.Equal(t, 1, n, "write %d", op)
+	}
+	assert.Empty(t, order)
+}
+
+// TestInlineAfterClose: Close waits for an inline commit in progress, and a write after
+// Close is refused with ErrClosed without running the commit.
+func TestInlineAfterClose(t *testing.T) {
+	gate, entered := make(chan struct{}), make(chan struct{})
+	var commits atomic.Int32
+	q := groupcommit.StartInline(4, 4, func(ops []int, errs []error) {
+		commits.Add(1)
+		if ops[0] == 0 {
+			close(entered)
+			<-gate
+		}
+	})
+	done := make(chan error, 1)
+	go func() { done <- q.Do(context.Background(), 0) }()
+	<-entered
+	closed := make(chan struct{})
+	go func() { q.Close(); close(closed) }()
+	select {
+	case <-closed:
+		t.Fatal("Close returned while a commit was running")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(gate)
+	require.NoError(t, <-done)
+	<-closed
+	assert.ErrorIs(t, q.Do(context.Background(), 1), groupcommit.ErrClosed)
+	assert.ErrorIs(t, q.DoLow(context.Background(), 2), groupcommit.ErrClosed)
+	assert.Equal(t, int32(1), commits.Load())
+}
+
+// TestPollTakesSubmittedWritesEachPeriod: with Poll, writes submitted within one period
+// go in one batch, taken at the next poll; after pollIdle periods with nothing, the queue
+// waits to be woken, and a write then is still committed at once; Close ends the polling.
+// On synctest's fake clock.
+func TestPollTakesSubmittedWritesEachPeriod(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type batch struct {
+			ops []int
+			at  time.Duration
+		}
+		start := time.Now()
+		var mu sync.Mutex
+		var batches []batch
+		q := groupcommit.Start(64, 64, func(ops []int, errs []error) {
+			mu.Lock()
+			batches = append(batches, batch{append([]int(nil), ops...), time.Since(start)})
+			mu.Unlock()
+		})
+		q.Poll(2 * time.Millisecond)
+		require.NoError(t, q.Do(context.Background(), 0)) // wakes it: polling from now on
+		time.Sleep(500 * time.Microsecond)
+		for i := 1; i <= 3; i++ {
+			require.NoError(t, q.Submit(i))
+			time.Sleep(100 * time.Microsecond)
+		}
+		synctest.Wait() // asleep until the poll
+		mu.Lock()
+		assert.Len(t, batches, 1, "the submitted writes wait for the next poll")
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		synctest.Wait()
+
+		time.Sleep(time.Second) // idle: past pollIdle periods, the queue waits to be woken
+		synctest.Wait()
+		idleAt := time.Since(start)
+		require.NoError(t, q.Do(context.Background(), 4))
+		q.Close()
+
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, batches, 3)
+		assert.Equal(t, []int{0}, batches[0].ops)
+		assert.Equal(t, []int{1, 2, 3}, batches[1].ops, "one batch for a period's writes")
+		assert.Equal(t, 2*time.Millisecond, batches[1].at, "taken at the poll")
+		assert.Equal(t, []int{4}, batches[2].ops)
+		assert.Equal(t, idleAt, batches[2].at, "woken at once after polling stopped")
+	})
 }

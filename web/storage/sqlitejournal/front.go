@@ -11,16 +11,19 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
 	"github.com/switchboard-sim/switchboard/web/storage/groupcommit"
 	"github.com/switchboard-sim/switchboard/web/storage/sources"
 )
 
-// The front: a call's writes (Create, Append, Finish) go to the front's goroutine, in
-// group commits like the writer's. For each batch it runs every write's checks, in order,
-// against what it knows of the calls (ErrExists, ErrNotFound, ErrDuplicate, ErrFinished,
-// ErrSeqGap, exactly as the writer's SQL would), appends the writes it accepts to the
+// The front: a call's writes (Create, Append, Finish) go through the front, in group
+// commits like the writer's (groupcommit.StartInline: a write that finds the front idle is
+// committed on its caller's goroutine, with no hand-off; those that find a commit running
+// go together in the next batch, on the front's goroutine). For each batch it runs every
+// write's checks, in order, against what it knows of the calls (ErrExists, ErrNotFound,
+// ErrDuplicate, ErrFinished, ErrSeqGap, exactly as the writer's SQL would), appends the writes it accepts to the
 // acknowledgement log with one write and one fsync (acklog.go), hands them to the SQLite
 // writer in the same order, and only then answers each caller. A write that returns nil
 // is durable in the log; SQLite has it a little later. Reads wait for that: Load until
@@ -29,8 +32,8 @@ import (
 //
 // What the front knows of calls: every call this process wrote to, until the call is
 // finished and SQLite has applied its end; a call it does not know is in SQLite whole, and
-// the write's caller reads it there before handing the write over (prepare), so that the
-// front's goroutine does not wait for reads. It keeps, per call, the last seq, whether it is finished,
+// the write's caller reads it there before handing the write over (prepare), so that a
+// commit does not wait for reads. It keeps, per call, the last seq, whether it is finished,
 // its last record's LSN and 64-bit hashes of its entries' client ids (a different client id
 // mistaken for a recorded one has a chance of 2^-64 per pair). That is exact as long as
 // this process is the only one writing calls to the file, which the log's lock ensures for
@@ -46,6 +49,12 @@ const applyQueue = 1 << 16
 // counts them as a backlog for admission (DB.Backlog): about 15 s of the writes of a floor
 // of 19,000 calls, half of applyQueue.
 const applyLagFree = 1 << 15
+
+// applyPoll is how often SQLite's writer looks for acknowledged writes to apply while they
+// keep coming (groupcommit.Queue.Poll), rather than being woken by each: an input's
+// acknowledgement then wakes no goroutine, and SQLite's commit, a few hundred
+// microseconds of CPU, runs after the reply has gone rather than beside it.
+const applyPoll = 2 * time.Millisecond
 
 // frontOp is one write of a call, as the front takes it.
 type frontOp struct {
@@ -79,8 +88,9 @@ type evict struct {
 	lsn uint64
 }
 
-// front is the acknowledgement log's writer. Its fields are the front goroutine's, except
-// those under mu (read by Load).
+// front is the acknowledgement log's writer. Its fields belong to the commit running (one
+// at a time, on the front's goroutine or a caller's: groupcommit serialises them), except
+// those under mu (read by Load) and lastAcked.
 type front struct {
 	r   *sql.DB // read pool: calls the front does not know
 	w   *writer
@@ -107,7 +117,7 @@ func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
 	if err := f.log.startSegment(next); err != nil {
 		return nil, err
 	}
-	f.q = groupcommit.Start(MaxBatch, writeQueue, f.commit)
+	f.q = groupcommit.StartInline(MaxBatch, writeQueue, f.commit)
 	return f, nil
 }
 
@@ -536,6 +546,7 @@ func (d *DB) startLog(ctx context.Context) error {
 	if err != nil {
 		return fail(err)
 	}
+	d.wr.q.Poll(applyPoll)
 	d.lock = lock
 	return nil
 }

@@ -3,10 +3,11 @@
 //
 // A *DB is safe for concurrent use by many goroutines. A call's writes (Create, Append,
 // Finish) are acknowledged from an append-only log next to the file, the acknowledgement
-// log (acklog.go, front.go): one goroutine checks each batch of them exactly as SQLite's
-// constraints would, appends the batch to the log with one write and one fsync, and
-// answers; SQLite applies them behind it, in the same order, on the writer goroutine that
-// owns the single write connection and commits in groups (writer.go). What a trainee waits
+// log (acklog.go, front.go): each batch of them (a lone write is its own batch, committed
+// on its caller's goroutine) is checked exactly as SQLite's constraints would, appended to
+// the log with one write and one fsync, and answered; SQLite applies them behind it, in
+// the same order, on the writer goroutine that owns the single write connection and
+// commits in groups every few milliseconds (writer.go). What a trainee waits
 // for is therefore one fsync of a few kilobytes, whatever SQLite is doing; reads (Load,
 // List, Summaries) wait until SQLite has the writes they must see, and Open applies what a
 // crash left in the log. Other writes (the outbox's, notes, accounts) go to the writer
