@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -51,8 +52,16 @@ func envName(flagName string) string {
 	return envPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
+// serveGCPercent is Go's garbage-collection target for serve unless GOGC is set: a
+// collection starts once the heap has grown by half of what the last one left live (Go's
+// default, 100, lets it double). A live call keeps about 8 KiB of live heap, and the
+// resident memory the process keeps follows the heap's peaks, so the headroom counts per
+// call: at 5,000 calls 14.4 KiB per call at 50 against 19.5 KiB at 100, with the same CPU
+// and turn latency (docs/performance.md, "Memory per call"). GOGC in the environment wins.
+const serveGCPercent = 50
+
 func cmdServe(env *cliEnv, args []string) int {
-	fs := newFlags(env, "serve", "", "Serve the browser client and live calls. With no flags: the shipped scenarios, on\nhttp://127.0.0.1:8080/. Every flag can also be set by its environment variable\n(shown in brackets); a flag on the command line wins. SIGINT or SIGTERM stops the\nserver gracefully: connected trainees are told to reconnect (websocket close 1001).")
+	fs := newFlags(env, "serve", "", "Serve the browser client and live calls. With no flags: the shipped scenarios, on\nhttp://127.0.0.1:8080/. Every flag can also be set by its environment variable\n(shown in brackets); a flag on the command line wins. SIGINT or SIGTERM stops the\nserver gracefully: connected trainees are told to reconnect (websocket close 1001).\nGo's garbage collector runs at GOGC=50 (less memory per call) unless GOGC is set.")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one) [SWITCHBOARD_ADDR]")
 	dir := fs.String("scenarios", "", "the scenario folder trainees play and the studio edits (default: DATA/scenarios,\nfilled with the shipped library on first start) [SWITCHBOARD_SCENARIOS]")
 	origins := fs.String("origins", "", "comma-separated origins (scheme://host[:port]) allowed to start calls and connect;\nempty means the server's own host [SWITCHBOARD_ORIGINS]")
@@ -94,6 +103,9 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: lvl}))
+	if os.Getenv("GOGC") == "" { // the runtime's own setting, not env's: it read it at start
+		debug.SetGCPercent(serveGCPercent)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

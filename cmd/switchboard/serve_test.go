@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -569,4 +570,40 @@ func TestRecordsOfAFinishedCall(t *testing.T) {
 	r = runCLI(t, nil, "report", "--data", data, "ffffffff")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, `no call "ffffffff"`)
+}
+
+// metricValue reads an unlabelled series from the /metrics of the server at url.
+func metricValue(t *testing.T, url, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, series+" "); ok {
+			v, err := strconv.ParseFloat(rest, 64)
+			require.NoError(t, err, line)
+			return v
+		}
+	}
+	t.Fatalf("no %s in /metrics", series)
+	return 0
+}
+
+// TestServeGCPercent: serve runs Go's collector at serveGCPercent unless GOGC is set, and
+// then at what GOGC says.
+func TestServeGCPercent(t *testing.T) {
+	for _, tc := range []struct {
+		gogc string
+		want float64
+	}{
+		{"", serveGCPercent},
+		{"80", 80},
+	} {
+		t.Run("GOGC="+tc.gogc, func(t *testing.T) {
+			p := startServe(t, []string{"GOGC=" + tc.gogc})
+			assert.Equal(t, tc.want, metricValue(t, p.url, "go_gc_gogc_percent"))
+		})
+	}
 }
