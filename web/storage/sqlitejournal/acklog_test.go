@@ -284,3 +284,46 @@ func TestLogSegmentsRotate(t *testing.T) {
 	segs, _ = listSegments(base)
 	require.Empty(t, segs)
 }
+
+// TestWriterWaitsOutALongLock: another process holds the file's write lock past
+// busy_timeout (here 100 ms) several times over. The writer does not give up (which would
+// fail every later write until a restart): writes are still acknowledged from the log
+// meanwhile, and once the lock is released SQLite applies them all, in order, and the
+// journal goes on as before.
+func TestWriterWaitsOutALongLock(t *testing.T) {
+	o := defaultOptions
+	o.busy = 100 * time.Millisecond
+	d, err := open(ctx, filepath.Join(t.TempDir(), "journal.db"), o)
+	require.NoError(t, err)
+	defer d.Close()
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	settle(t, d)
+
+	db, err := sql.Open("sqlite", dsn(d.path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
+	require.NoError(t, err)
+	defer db.Close()
+	other, err := db.Conn(ctx)
+	require.NoError(t, err)
+	defer other.Close()
+	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+
+	for seq := int64(1); seq <= 5; seq++ {
+		require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: seq, Event: engine.Event{Type: engine.EventTimeout, At: seq}}))
+		time.Sleep(150 * time.Millisecond) // past busy_timeout each time
+	}
+	require.NoError(t, d.wr.brokenErr(), "the writer waits for the lock; it does not stop")
+	assert.Equal(t, 5, d.ApplyLag())
+
+	_, err = other.ExecContext(ctx, "ROLLBACK")
+	require.NoError(t, err)
+	settle(t, d)
+	require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: 6, Event: engine.Event{Type: engine.EventTimeout, At: 6}}))
+	_, es, _, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Len(t, es, 6)
+	for i, e := range es {
+		assert.Equal(t, int64(i+1), e.Seq)
+	}
+	assert.Zero(t, d.ApplyLag())
+}

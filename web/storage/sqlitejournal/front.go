@@ -53,7 +53,9 @@ const applyLagFree = 1 << 15
 // applyPoll is how often SQLite's writer looks for acknowledged writes to apply while they
 // keep coming (groupcommit.Queue.Poll), rather than being woken by each: an input's
 // acknowledgement then wakes no goroutine, and SQLite's commit, a few hundred
-// microseconds of CPU, runs after the reply has gone rather than beside it.
+// microseconds of CPU, runs after the reply has gone rather than beside it. The writes
+// that do wait for SQLite's commit (the outbox's, notes, accounts) wait up to that much
+// longer while polling goes on.
 const applyPoll = 2 * time.Millisecond
 
 // frontOp is one write of a call, as the front takes it.

@@ -31,6 +31,7 @@
 package sqlitejournal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -277,6 +278,8 @@ type options struct {
 	// direct sends a call's writes to SQLite's writer, acknowledged after its commit,
 	// instead of through the acknowledgement log (acklog.go).
 	direct bool
+	// busy is how long a statement waits for a lock another process holds (0: busyTimeout).
+	busy time.Duration
 }
 
 // defaultOptions are the journal as shipped.
@@ -299,7 +302,7 @@ func open(ctx context.Context, path string, o options) (*DB, error) {
 	}
 
 	d := &DB{path: abs}
-	ms := busyTimeout.Milliseconds()
+	ms := cmp.Or(o.busy, busyTimeout).Milliseconds()
 	d.w, err = sql.Open("sqlite", dsn(abs, url.Values{
 		"_pragma": {
 			fmt.Sprintf("busy_timeout(%d)", ms),

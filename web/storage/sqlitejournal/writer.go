@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/switchboard-sim/switchboard/web/storage/groupcommit"
 )
 
@@ -91,6 +93,31 @@ type writer struct {
 	applied   uint64
 	appliedCh chan struct{}
 	broken    atomic.Pointer[error]
+	closing   atomic.Bool // close has begun: begin stops retrying
+}
+
+// busyRetryPause is the pause between two attempts of begin when another process holds
+// the file's write lock (each attempt itself waits busy_timeout for it).
+const busyRetryPause = 100 * time.Millisecond
+
+// begin starts the batch's transaction. With the acknowledgement log on, the batch holds
+// writes already acknowledged, which must be applied, in order, before any later one:
+// while another process holds the file's write lock past busy_timeout (a command in a
+// long transaction, a tool's VACUUM), begin waits and tries again, with a warning each
+// time, instead of failing the batch (which would stop the writer until a restart). The
+// writes wait in the log meanwhile and the apply lag grows (admission control counts
+// it). It gives up on any other error, and once the journal is closing (the writes stay
+// in the log for the next start).
+func (w *writer) begin(ctx context.Context) error {
+	for attempt := 1; ; attempt++ {
+		_, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+		if err == nil || !w.logged || code(err)&0xff != sqlite3.SQLITE_BUSY || w.closing.Load() {
+			return err
+		}
+		slog.Warn("sqlitejournal: another process holds the journal's write lock; acknowledged writes wait in the log, trying again",
+			"attempt", attempt, "err", err)
+		time.Sleep(busyRetryPause)
+	}
 }
 
 // startWriter takes a connection of db for the writer and starts its goroutine.
@@ -154,6 +181,7 @@ func (w *writer) doLow(ctx context.Context, o op) error { return w.q.DoLow(ctx, 
 // close stops taking requests, lets the writer finish those queued, and closes the
 // statements and the connection.
 func (w *writer) close() error {
+	w.closing.Store(true)
 	w.q.Close()
 	var errs []error
 	for _, s := range w.stmts {
@@ -195,7 +223,7 @@ func (w *writer) commit(ops []op, errs []error) {
 		fail(*w.broken.Load())
 		return
 	}
-	if _, err := w.conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if err := w.begin(ctx); err != nil {
 		fail(fmt.Errorf("begin: %w", err))
 		w.breakIfLogged(err)
 		return
