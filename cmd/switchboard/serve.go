@@ -53,15 +53,17 @@ func envName(flagName string) string {
 }
 
 // serveGCPercent is Go's garbage-collection target for serve unless GOGC is set: a
-// collection starts once the heap has grown by half of what the last one left live (Go's
+// collection starts once the heap has grown by 70% of what the last one left live (Go's
 // default, 100, lets it double). A live call keeps about 8 KiB of live heap, and the
 // resident memory the process keeps follows the heap's peaks, so the headroom counts per
-// call: at 5,000 calls 14.4 KiB per call at 50 against 19.5 KiB at 100, with the same CPU
-// and turn latency (docs/performance.md, "Memory per call"). GOGC in the environment wins.
-const serveGCPercent = 50
+// call: at 19,000 calls 20.1–20.4 KiB per call at 70 against 24.7–25.1 KiB at 100. At 50
+// it was no smaller and the collector's CPU, on a saturated machine, made admission
+// control refuse up to 0.15% of new calls (docs/performance.md, "Where a turn's time
+// goes"). GOGC in the environment wins.
+const serveGCPercent = 70
 
 func cmdServe(env *cliEnv, args []string) int {
-	fs := newFlags(env, "serve", "", "Serve the browser client and live calls. With no flags: the shipped scenarios, on\nhttp://127.0.0.1:8080/. Every flag can also be set by its environment variable\n(shown in brackets); a flag on the command line wins. SIGINT or SIGTERM stops the\nserver gracefully: connected trainees are told to reconnect (websocket close 1001).\nGo's garbage collector runs at GOGC=50 (less memory per call) unless GOGC is set.")
+	fs := newFlags(env, "serve", "", "Serve the browser client and live calls. With no flags: the shipped scenarios, on\nhttp://127.0.0.1:8080/. Every flag can also be set by its environment variable\n(shown in brackets); a flag on the command line wins. SIGINT or SIGTERM stops the\nserver gracefully: connected trainees are told to reconnect (websocket close 1001).\nGo's garbage collector runs at GOGC=70 (less memory per call) unless GOGC is set.")
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on, host:port (port 0 picks a free one) [SWITCHBOARD_ADDR]")
 	dir := fs.String("scenarios", "", "the scenario folder trainees play and the studio edits (default: DATA/scenarios,\nfilled with the shipped library on first start) [SWITCHBOARD_SCENARIOS]")
 	origins := fs.String("origins", "", "comma-separated origins (scheme://host[:port]) allowed to start calls and connect;\nempty means the server's own host [SWITCHBOARD_ORIGINS]")
