@@ -227,14 +227,7 @@ func TestAcknowledgedWhileSQLiteIsBusy(t *testing.T) {
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
 	settle(t, d)
 
-	db, err := sql.Open("sqlite", dsn(d.path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
-	require.NoError(t, err)
-	defer db.Close()
-	other, err := db.Conn(ctx)
-	require.NoError(t, err)
-	defer other.Close()
-	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
-	require.NoError(t, err)
+	release := holdWriteLock(t, d.path)
 
 	start := time.Now()
 	for seq := int64(1); seq <= 20; seq++ {
@@ -243,12 +236,11 @@ func TestAcknowledgedWhileSQLiteIsBusy(t *testing.T) {
 	require.Less(t, time.Since(start), 5*time.Second, "acknowledged without SQLite's lock")
 	assert.Equal(t, 20, d.ApplyLag())
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	_, _, _, err = d.Load(short, "a")
+	_, _, _, err := d.Load(short, "a")
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded, "a read waits for SQLite to have the call's writes")
 
-	_, err = other.ExecContext(ctx, "ROLLBACK")
-	require.NoError(t, err)
+	release()
 	_, es, _, err := d.Load(ctx, "a")
 	require.NoError(t, err)
 	require.Len(t, es, 20)
@@ -299,14 +291,7 @@ func TestWriterWaitsOutALongLock(t *testing.T) {
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
 	settle(t, d)
 
-	db, err := sql.Open("sqlite", dsn(d.path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
-	require.NoError(t, err)
-	defer db.Close()
-	other, err := db.Conn(ctx)
-	require.NoError(t, err)
-	defer other.Close()
-	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
-	require.NoError(t, err)
+	release := holdWriteLock(t, d.path)
 
 	for seq := int64(1); seq <= 5; seq++ {
 		require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: seq, Event: engine.Event{Type: engine.EventTimeout, At: seq}}))
@@ -315,8 +300,7 @@ func TestWriterWaitsOutALongLock(t *testing.T) {
 	require.NoError(t, d.wr.brokenErr(), "the writer waits for the lock; it does not stop")
 	assert.Equal(t, 5, d.ApplyLag())
 
-	_, err = other.ExecContext(ctx, "ROLLBACK")
-	require.NoError(t, err)
+	release()
 	settle(t, d)
 	require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: 6, Event: engine.Event{Type: engine.EventTimeout, At: 6}}))
 	_, es, _, err := d.Load(ctx, "a")
@@ -326,4 +310,22 @@ func TestWriterWaitsOutALongLock(t *testing.T) {
 		assert.Equal(t, int64(i+1), e.Seq)
 	}
 	assert.Zero(t, d.ApplyLag())
+}
+
+// holdWriteLock takes the write lock of the SQLite file at path on a connection of its own,
+// as another process would, until release is called.
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	other, err := db.Conn(ctx)
+	require.NoError(t, err)
+	t.Cleanup(func() { other.Close() })
+	_, err = other.ExecContext(ctx, "BEGIN IMMEDIATE")
+	require.NoError(t, err)
+	return func() {
+		_, err := other.ExecContext(ctx, "ROLLBACK")
+		require.NoError(t, err)
+	}
 }
