@@ -286,3 +286,66 @@ func liveHeap() int64 {
 	runtime.ReadMemStats(&ms)
 	return int64(ms.HeapAlloc)
 }
+
+// sayReplies are the load generator's trainee messages (cmd/switchboard, loadReplies).
+var sayReplies = []string{
+	"Hello, thanks for calling, how can I help you today?",
+	"I'm so sorry about that, let me check for you.",
+	"I understand, that must be frustrating.",
+	"We're out of stock at the moment, but I could offer you something similar instead.",
+	"Could you give me your order number please?",
+	"Let me see what I can do for you.",
+	"Thank you for your patience.",
+	"Would you like me to set that aside for you?",
+}
+
+// sayColdSweep is more memory than this machine's CPU caches hold.
+const sayColdSweep = 64 << 20
+
+// BenchmarkSayCold measures the Apply of a typed message in the shipped cheese-shop, as a
+// live call's turns go: "hot" back to back, "cold" with 64 MB swept (outside the timer)
+// before each, as the 5-15 s of other calls' work between two turns of a call evicts the
+// engine's lexicons and rules from the caches (docs/performance.md, "Where a turn's time
+// goes"). A session is restarted every few messages, or when it ends.
+func BenchmarkSayCold(b *testing.B) {
+	sc, diags := engine.Load(scenarios.FS, scenarios.Root+"/cheese-shop.yaml")
+	if sc == nil {
+		b.Fatal(diags.Error())
+	}
+	junk := make([]byte, sayColdSweep)
+	for _, cold := range []bool{false, true} {
+		name := map[bool]string{false: "hot", true: "cold"}[cold]
+		b.Run(name, func(b *testing.B) {
+			out := make([]engine.Output, 0, 256)
+			var s *engine.Session
+			var at int64
+			i, said := 0, 0
+			for b.Loop() {
+				if cold {
+					b.StopTimer()
+					for j := 0; j < len(junk); j += 64 {
+						junk[j]++
+					}
+					b.StartTimer()
+				}
+				if s == nil || s.Ended() || said > 6 {
+					s = sc.NewSession(uint64(i), "Robin")
+					out = s.Start(out[:0])
+					at = 2000
+					var err error
+					if out, err = s.Apply(engine.Event{Type: engine.EventAnswer, At: at}, out[:0]); err != nil {
+						b.Fatal(err)
+					}
+					said = 0
+				}
+				at += 8000
+				var err error
+				if out, err = s.Apply(engine.Event{Type: engine.EventSay, At: at, Text: sayReplies[i%len(sayReplies)]}, out[:0]); err != nil && !errors.Is(err, engine.ErrEnded) {
+					b.Fatal(err)
+				}
+				i++
+				said++
+			}
+		})
+	}
+}

@@ -1,0 +1,97 @@
+//go:build ignore
+
+// fsync.go measures what one small durable write costs on the disk holding DIR, in the
+// ways the acknowledgement log could write (docs/performance.md, "Where a turn's time
+// goes"): appending to a file (its size changes at every write, so the filesystem commits
+// its journal) against overwriting a file written full of zeros beforehand, each followed
+// by fsync, fdatasync, or written with O_DSYNC. Linux only.
+//
+// usage: go run docs/bench/fsync.go [DIR]   (default: the system's temporary folder)
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+const (
+	writes     = 3000
+	recordSize = 700     // about one logged input
+	prealloc   = 4 << 20 // bytes written full of zeros first (more than writes*recordSize)
+)
+
+const (
+	useFsync = iota
+	useFdatasync
+	useODsync
+)
+
+func run(dir, name string, zeroed bool, mode int) error {
+	p := filepath.Join(dir, "fsync-bench-"+name)
+	flags := os.O_CREATE | os.O_RDWR | os.O_TRUNC
+	if mode == useODsync {
+		flags |= syscall.O_DSYNC
+	}
+	f, err := os.OpenFile(p, flags, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(p)
+	defer f.Close()
+	if zeroed {
+		if _, err := f.Write(make([]byte, prealloc)); err != nil {
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			return err
+		}
+	}
+	buf := make([]byte, recordSize)
+	start := time.Now()
+	for i := range writes {
+		if _, err := f.WriteAt(buf, int64(i*recordSize)); err != nil {
+			return err
+		}
+		switch mode {
+		case useFsync:
+			err = f.Sync()
+		case useFdatasync:
+			err = syscall.Fdatasync(int(f.Fd()))
+		}
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("%-22s %6.1f µs per write\n", name, float64(time.Since(start).Microseconds())/writes)
+	return nil
+}
+
+func main() {
+	dir := os.TempDir()
+	if len(os.Args) > 1 {
+		dir = os.Args[1]
+	}
+	for round := 1; round <= 2; round++ {
+		fmt.Printf("round %d, %d writes of %d bytes in %s\n", round, writes, recordSize, dir)
+		for _, c := range []struct {
+			name   string
+			zeroed bool
+			mode   int
+		}{
+			{"append+fsync", false, useFsync},
+			{"append+fdatasync", false, useFdatasync},
+			{"append+O_DSYNC", false, useODsync},
+			{"zeroed+fsync", true, useFsync},
+			{"zeroed+fdatasync", true, useFdatasync},
+			{"zeroed+O_DSYNC", true, useODsync},
+		} {
+			if err := run(dir, c.name, c.zeroed, c.mode); err != nil {
+				fmt.Fprintln(os.Stderr, "fsync.go:", err)
+				os.Exit(1)
+			}
+		}
+	}
+}
