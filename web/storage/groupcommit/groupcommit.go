@@ -73,7 +73,7 @@ type Queue[Op any] struct {
 	// including callers still blocked sending to a full lane.
 	backlog atomic.Int64
 	// pace is the recent wall time per committed write, in nanoseconds (see BacklogWait);
-	// tookSum and writesSum, its decaying sums, belong to the queue's goroutine.
+	// tookSum and writesSum, its decaying sums, are under commitMu.
 	pace               atomic.Int64
 	tookSum, writesSum float64
 
