@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,6 +113,8 @@ func FuzzDecodeRecords(f *testing.F) {
 	f.Add(buf[:len(buf)/2])
 	f.Add([]byte{})
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0})
+	f.Add(append(slices.Clip(buf), make([]byte, 40)...))
+	f.Add(append(append(slices.Clip(buf), make([]byte, 20)...), 1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		n, err := decodeRecords(data, func(r record) error {
 			if r.LSN == 0 {
@@ -125,6 +129,96 @@ func FuzzDecodeRecords(f *testing.F) {
 			t.Fatalf("no error, but %d of %d bytes consumed", n, len(data))
 		}
 	})
+}
+
+// TestZerosAfterTheRecords: the zeros a segment is filled with ahead of its records end
+// them cleanly, and anything else after them is a write cut short: a record cut short
+// over the zeros, or bytes after a stretch of zeros.
+func TestZerosAfterTheRecords(t *testing.T) {
+	recs := sampleRecords()
+	var buf []byte
+	for i := range recs {
+		var err error
+		buf, err = appendRecord(buf, &recs[i])
+		require.NoError(t, err)
+	}
+	last, err := appendRecord(nil, &record{LSN: 10, Op: opAppend, CallID: "a", Entry: &journal.Entry{Seq: 2}})
+	require.NoError(t, err)
+	withTail := func(tail ...[]byte) []byte {
+		return slices.Concat(append([][]byte{buf}, tail...)...)
+	}
+	for _, c := range []struct {
+		name  string
+		data  []byte
+		n     int
+		torn  bool
+		taken int
+	}{
+		{"records then zeros", withTail(make([]byte, 4096)), len(buf) + 4096, false, 3},
+		{"zeros shorter than a header", withTail(make([]byte, 3)), len(buf) + 3, false, 3},
+		{"only zeros", make([]byte, 100), 100, false, 0},
+		{"a record cut short over the zeros", withTail(last[:len(last)-5], make([]byte, 100)), len(buf), true, 3},
+		{"a record's body over zeros, its header lost", withTail(make([]byte, recordHeader), last[recordHeader:], make([]byte, 10)), len(buf), true, 3},
+		{"a byte after the zeros", withTail(make([]byte, 50), []byte{7}, make([]byte, 50)), len(buf), true, 3},
+		{"a whole record after zeros", withTail(make([]byte, 16), last), len(buf), true, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			taken := 0
+			n, err := decodeRecords(c.data, func(record) error { taken++; return nil })
+			assert.Equal(t, c.n, n, "bytes consumed")
+			assert.Equal(t, c.taken, taken, "records taken")
+			if c.torn {
+				assert.ErrorIs(t, err, errTorn)
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
+}
+
+// TestSegmentsAreFilledAhead: a segment is written full of zeros ahead of its records, so
+// that most writes overwrite it in place instead of making the file longer; a write past
+// the zeros writes the next chunk of them first. Reading it back gives every record and no
+// write cut short.
+func TestSegmentsAreFilledAhead(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "journal.db")
+	l := &ackLog{base: base}
+	require.NoError(t, l.startSegment(1))
+	fileSize := func() int64 {
+		st, err := os.Stat(l.cur.path)
+		require.NoError(t, err)
+		return st.Size()
+	}
+	start := int64(len(ackLogMagic)) + zeroChunk
+	require.Equal(t, start, fileSize(), "the magic, then the first chunk of zeros")
+
+	var lsn uint64
+	writeRecords := func(k int) {
+		var buf []byte
+		for range k {
+			lsn++
+			var err error
+			buf, err = appendRecord(buf, &record{LSN: lsn, Op: opAppend, CallID: "a",
+				Entry: &journal.Entry{Seq: int64(lsn), Event: engine.Event{Type: engine.EventSay, At: int64(lsn), Text: strings.Repeat("x", 600)}}})
+			require.NoError(t, err)
+		}
+		require.NoError(t, l.write(buf))
+	}
+	writeRecords(10)
+	assert.Equal(t, start, fileSize(), "written over the zeros: the file is no longer")
+	for l.size <= start {
+		writeRecords(50)
+	}
+	assert.Greater(t, fileSize(), l.size, "zeros ahead of the records again")
+	assert.LessOrEqual(t, fileSize(), l.size+zeroChunk)
+
+	var got []uint64
+	torn, err := readSegment(l.cur.path, func(r record) error { got = append(got, r.LSN); return nil })
+	require.NoError(t, err)
+	assert.Zero(t, torn, "zeros after the records are not a write cut short")
+	require.Len(t, got, int(lsn))
+	assert.Equal(t, lsn, got[len(got)-1])
+	require.NoError(t, l.close(true))
 }
 
 // writeSegment writes records as the segment of base starting at first, then tail bytes
