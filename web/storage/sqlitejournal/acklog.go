@@ -211,7 +211,7 @@ func globEscape(p string) string {
 }
 
 // readSegment calls fn with each whole record of the segment at path. torn reports bytes
-// after the last whole record (a write cut short by a crash).
+// after the last whole record (a write cut short by a crash), up to the zeros after them.
 func readSegment(path string, fn func(r record) error) (torn int, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -226,7 +226,7 @@ func readSegment(path string, fn func(r record) error) (torn int, err error) {
 	data = data[len(ackLogMagic):]
 	n, err := decodeRecords(data, fn)
 	if errors.Is(err, errTorn) {
-		return len(data) - n, nil
+		return len(bytes.TrimRight(data[n:], "\x00")), nil // not the zeros written ahead
 	}
 	return 0, err
 }

@@ -174,6 +174,16 @@ func TestZerosAfterTheRecords(t *testing.T) {
 			}
 		})
 	}
+
+	// Reading a segment, the bytes reported cut short are those of the torn record, not
+	// the zeros after it.
+	base := filepath.Join(t.TempDir(), "journal.db")
+	writeSegment(t, base, 7, recs, slices.Concat(last[:len(last)-5], make([]byte, 5000)))
+	taken := 0
+	torn, err := readSegment(segmentPath(base, 7), func(record) error { taken++; return nil })
+	require.NoError(t, err)
+	assert.Equal(t, 3, taken)
+	assert.Equal(t, len(last)-5, torn)
 }
 
 // TestSegmentsAreFilledAhead: a segment is written full of zeros ahead of its records, so
