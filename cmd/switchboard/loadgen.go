@@ -38,6 +38,10 @@ const (
 	loadProgress   = 2 * time.Second // progress line period
 	// loadMaxInstances bounds --instances: servers loadgen starts on one PostgreSQL.
 	loadMaxInstances = 8
+	// The journal folder's fsync, measured before and after the levels: fsyncProbeWrites
+	// appends of fsyncProbeBytes (about one logged input), each followed by fsync.
+	fsyncProbeWrites = 200
+	fsyncProbeBytes  = 700
 )
 
 // loadEndedRefusal is the message of the not_allowed error that answers a message sent
@@ -67,7 +71,10 @@ steady window, and reports: calls held, errors by kind (a say refused because it
 just ended, as the customer's last line streams, is counted apart: a person typing then gets
 the same), turn latency (say sent -> first word
 of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and open files
-(read from /proc; with several servers, summed), then the same for the echo. Loopback
+(read from /proc; with several servers, summed), then the same for the echo. A last table
+sets each level beside the echo's: the turn's median and their ratio, the echo's median
+plus the fsync of the journal's folder (a 700-byte append then fsync, median of 200,
+measured before and after the levels; not with --database), and memory per call. Loopback
 only. Without --url it starts 'switchboard serve' (this binary) itself, with its journal in
 --data, or --instances servers sharing the PostgreSQL database --database; trainee i plays
 on server i mod N.`)
@@ -79,7 +86,7 @@ on server i mod N.`)
 	instances := fs.Int("instances", 1, "servers to start (without --url); more than one needs --database")
 	database := fs.String("database", "", "PostgreSQL URL for the servers loadgen starts (default: SQLite in --data)")
 	scenario := fs.String("scenario", "cheese-shop", "the scenario the trainees play")
-	data := fs.String("data", "", "journal folder of the server loadgen starts (default: a temporary folder, removed after)")
+	data := fs.String("data", "", "journal folder of the server loadgen starts (default: a temporary folder, removed after); with --url, the folder whose fsync to measure")
 	echo := fs.Bool("echo", true, "also run the echo baseline at each level")
 	replyMin := fs.Duration("reply-min", 5*time.Second, "shortest time between two messages of a trainee")
 	replyMax := fs.Duration("reply-max", 15*time.Second, "longest time between two messages of a trainee")
@@ -147,6 +154,7 @@ on server i mod N.`)
 	defer stop()
 
 	maxLevel := slices.Max(levels)
+	fsyncDir := *data // where the journal's commits go: its fsync is what a disk turn waits for
 	if targets == nil {
 		dir := *data
 		if dir == "" {
@@ -157,6 +165,11 @@ on server i mod N.`)
 			}
 			defer os.RemoveAll(tmp)
 			dir = tmp
+		}
+		if *database == "" {
+			fsyncDir = dir
+		} else {
+			fsyncDir = "" // the journal is PostgreSQL's
 		}
 		perServer := maxLevel / *instances
 		for i := range *instances {
@@ -200,6 +213,21 @@ on server i mod N.`)
 
 	fmt.Fprintf(env.stdout, "loadgen: servers %v (pids %v), scenario %s, levels %v, ramp %v, steady %v\n",
 		bases, pids, *scenario, levels, *ramp, *steady)
+	var fsyncs []time.Duration
+	probeFsync := func() {
+		if fsyncDir == "" {
+			return
+		}
+		d, err := measureFsync(fsyncDir)
+		if err != nil {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: measuring fsync in %s: %v\n", fsyncDir, err)
+			fsyncDir = ""
+			return
+		}
+		fmt.Fprintf(env.stdout, "loadgen: fsync in %s: %s (a %d-byte append, then fsync; median of %d)\n", fsyncDir, us(d), fsyncProbeBytes, fsyncProbeWrites)
+		fsyncs = append(fsyncs, d)
+	}
+	probeFsync()
 	var rows []levelResult
 	for _, n := range levels {
 		if ctx.Err() != nil {
@@ -216,12 +244,78 @@ on server i mod N.`)
 			}))
 		}
 	}
+	probeFsync()
 	printTable(env.stdout, rows)
+	printGoals(env.stdout, rows, fsyncs)
 	if ctx.Err() != nil {
 		return 1
 	}
 	return 0
 }
+
+// measureFsync returns the median time of a small durable write in dir: fsyncProbeWrites
+// appends of fsyncProbeBytes to a new file, each followed by fsync (the file is removed).
+func measureFsync(dir string) (time.Duration, error) {
+	f, err := os.CreateTemp(dir, ".loadgen-fsync-*")
+	if err != nil {
+		return 0, err
+	}
+	defer os.Remove(f.Name())
+	defer f.Close()
+	rec := make([]byte, fsyncProbeBytes)
+	took := make([]time.Duration, 0, fsyncProbeWrites)
+	for range fsyncProbeWrites {
+		t := time.Now()
+		if _, err := f.Write(rec); err != nil {
+			return 0, err
+		}
+		if err := f.Sync(); err != nil {
+			return 0, err
+		}
+		took = append(took, time.Since(t))
+	}
+	slices.Sort(took)
+	return took[len(took)/2], nil
+}
+
+// printGoals sets each level's row beside the echo's at the same level, as issue 18's
+// goals compare them (docs/performance.md): the turn's median and their ratio, the echo's
+// median plus the journal folder's fsync (the slower of the two measurements), and the
+// memory per call.
+func printGoals(w io.Writer, rows []levelResult, fsyncs []time.Duration) {
+	echo := map[int]levelResult{}
+	for _, r := range rows {
+		if r.kind == "echo" {
+			echo[r.level] = r
+		}
+	}
+	var fsync time.Duration
+	if len(fsyncs) > 0 {
+		fsync = slices.Max(fsyncs)
+	}
+	header := false
+	for _, r := range rows {
+		e, ok := echo[r.level]
+		if r.kind != "ours" || !ok || e.p50 <= 0 || r.held == 0 || e.held == 0 {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(w)
+			fmt.Fprintln(w, "| level | turn p50 ours | echo | ours / echo | echo + fsync | bytes/conn ours | echo |")
+			fmt.Fprintln(w, "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+			header = true
+		}
+		withFsync := "—"
+		if fsync > 0 {
+			withFsync = ms(e.p50 + fsync)
+		}
+		perConn := func(x levelResult) float64 { return float64(x.rss-x.rssIdle) / float64(x.held) / 1024 }
+		fmt.Fprintf(w, "| %d | %s | %s | %.1f× | %s | %.1f KiB | %.1f KiB |\n", r.level, ms(r.p50), ms(e.p50),
+			float64(r.p50)/float64(e.p50), withFsync, perConn(r), perConn(e))
+	}
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
 
 func isLoopback(host string) bool {
 	if host == "localhost" {

@@ -3,6 +3,7 @@ package main
 import (
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -53,6 +54,22 @@ func TestLoadgenSmallRun(t *testing.T) {
 		assert.Equal(t, "none", strings.TrimSpace(row[4]), "%s: errors", kind)
 	}
 	assert.Contains(t, text, "steady", "progress lines")
+
+	fsyncs := regexp.MustCompile(`(?m)^loadgen: fsync in \S+: (\d+) µs \(a 700-byte append, then fsync; median of 200\)$`).FindAllStringSubmatch(text, -1)
+	require.Len(t, fsyncs, 2, "the journal folder's fsync, before and after the levels, in:\n%s", text)
+	goals := regexp.MustCompile(`(?m)^\| 3 \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+)× \| ([\d.]+) ms \| [\d.]+ KiB \| [\d.]+ KiB \|$`).FindStringSubmatch(text)
+	require.NotNil(t, goals, "the level beside the echo's, in:\n%s", text)
+	num := func(s string) float64 {
+		f, err := strconv.ParseFloat(s, 64)
+		require.NoError(t, err)
+		return f
+	}
+	ours, echo, ratio, withFsync := num(goals[1]), num(goals[2]), num(goals[3]), num(goals[4])
+	// The times are printed to the hundredth of a millisecond and the ratio to the tenth.
+	lo, hi := (ours-0.005)/(echo+0.005)-0.05, (ours+0.005)/max(echo-0.005, 0.001)+0.05
+	assert.True(t, lo <= ratio && ratio <= hi, "the ratio %v is ours over the echo's (%v to %v)", ratio, lo, hi)
+	slowest := max(num(fsyncs[0][1]), num(fsyncs[1][1])) / 1000
+	assert.InDelta(t, echo+slowest, withFsync, 0.011, "echo + the slower fsync")
 }
 
 // TestLoadgenInstancesOnPostgres: loadgen starts two servers sharing one PostgreSQL
