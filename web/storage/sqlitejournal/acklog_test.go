@@ -381,6 +381,43 @@ func TestLogSegmentsRotate(t *testing.T) {
 	require.Empty(t, segs)
 }
 
+// TestAFullDiskKeepsTheRecordInTheLog: SQLite cannot apply a record of the log because
+// its file may not grow (max_page_count on the writer's connection, as a full disk does).
+// The batch is rolled back and the writer stops, instead of moving the log's position past
+// the record; the segment stays, and the next start applies the record.
+func TestAFullDiskKeepsTheRecordInTheLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := Open(ctx, path)
+	require.NoError(t, err)
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	small := journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventTimeout, At: 1}}
+	require.NoError(t, d.Append(ctx, "a", small))
+	settle(t, d)
+	require.NoError(t, d.wr.do(ctx, func(w *writer) error {
+		var pages int64
+		if err := w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+			return err
+		}
+		_, err := w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
+		return err
+	}))
+
+	big := journal.Entry{Seq: 2, ClientID: "m2", Event: engine.Event{Type: engine.EventSay, At: 2, Text: strings.Repeat("cheese ", 40_000)}}
+	require.NoError(t, d.Append(ctx, "a", big), "acknowledged from the log")
+	require.Eventually(t, func() bool { return d.wr.brokenErr() != nil }, 10*time.Second, 5*time.Millisecond,
+		"the writer stops at the failed batch")
+	assert.ErrorContains(t, d.wr.brokenErr(), "full")
+	assert.Less(t, d.wr.appliedLSN(), d.fr.acked(), "the log's position did not move past the record")
+	_ = d.Close()
+
+	d, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	_, es, _, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, []journal.Entry{small, big}, es, "applied at the next start")
+}
+
 // TestWriterWaitsOutALongLock: another process holds the file's write lock past
 // busy_timeout (here 100 ms) several times over. The writer does not give up (which would
 // fail every later write until a restart): writes are still acknowledged from the log

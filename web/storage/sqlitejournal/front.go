@@ -428,12 +428,14 @@ func (f *front) forgetApplied() {
 
 // apply returns the writer's operation for o, the log's record lsn: it applies o and
 // moves the writer's position in the log past it, even when SQLite refuses it (which the
-// front's checks make impossible; it is logged as an error).
+// front's checks make impossible; it is logged as an error). A failure of SQLite itself
+// (failsTransaction: a full disk, an I/O error) rolls the batch back instead, and the
+// record stays in the log (writer.commit).
 func (o *frontOp) apply(lsn uint64) op {
 	return func(w *writer) error {
 		err := o.run(w)
 		w.batchLSN = lsn
-		if err != nil {
+		if err != nil && !failsTransaction(err) {
 			slog.Error("sqlitejournal: a write of the acknowledgement log was refused by SQLite",
 				"lsn", lsn, "op", o.op, "call", o.callID, "err", err)
 		}

@@ -243,6 +243,16 @@ func (w *writer) commit(ops []op, errs []error) {
 	for i, o := range ops {
 		if err := o(w); err != nil {
 			errs[i] = err
+			if failsTransaction(err) {
+				// The disk is full, an I/O failed, …: SQLite may have rolled the whole
+				// transaction back already, and the batch's other writes (and the log's
+				// position) must not commit without this one.
+				_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+				w.forget()
+				fail(fmt.Errorf("the batch was rolled back: %w", err))
+				w.breakIfLogged(err)
+				return
+			}
 			continue
 		}
 		ok++
@@ -285,6 +295,22 @@ func (w *writer) commit(ops []op, errs []error) {
 	if w.batchLSN > w.applied {
 		w.publishApplied(w.batchLSN)
 	}
+}
+
+// failsTransaction reports whether err, from a write in a batch, is a failure of SQLite or
+// of what is under it (a full disk, an I/O error, memory, a lock, a damaged file) rather
+// than that write's own refusal: SQLite may roll the whole transaction back on such errors
+// (https://sqlite.org/lang_transaction.html, "Response To Errors Within A Transaction"),
+// and a write of the acknowledgement log that met one was not applied, so the log's
+// position must not move past it.
+func failsTransaction(err error) bool {
+	switch code(err) & 0xff {
+	case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_BUSY,
+		sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_INTERRUPT, sqlite3.SQLITE_ABORT, sqlite3.SQLITE_READONLY,
+		sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL:
+		return true
+	}
+	return false
 }
 
 // breakIfLogged stops the writer for good, when the acknowledgement log is on, after a
