@@ -315,7 +315,13 @@ func printGoals(w io.Writer, rows []levelResult, fsyncs []time.Duration) {
 	}
 }
 
-func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond)) }
+// us formats d in microseconds (to the tenth under 10 µs: tmpfs).
+func us(d time.Duration) string {
+	if d < 10*time.Microsecond {
+		return fmt.Sprintf("%.1f µs", float64(d)/float64(time.Microsecond))
+	}
+	return fmt.Sprintf("%.0f µs", float64(d)/float64(time.Microsecond))
+}
 
 func isLoopback(host string) bool {
 	if host == "localhost" {

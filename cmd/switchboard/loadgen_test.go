@@ -55,7 +55,7 @@ func TestLoadgenSmallRun(t *testing.T) {
 	}
 	assert.Contains(t, text, "steady", "progress lines")
 
-	fsyncs := regexp.MustCompile(`(?m)^loadgen: fsync in \S+: (\d+) µs \(a 700-byte append, then fsync; median of 200\)$`).FindAllStringSubmatch(text, -1)
+	fsyncs := regexp.MustCompile(`(?m)^loadgen: fsync in \S+: ([\d.]+) µs \(a 700-byte append, then fsync; median of 200\)$`).FindAllStringSubmatch(text, -1)
 	require.Len(t, fsyncs, 2, "the journal folder's fsync, before and after the levels, in:\n%s", text)
 	goals := regexp.MustCompile(`(?m)^\| 3 \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+)× \| ([\d.]+) ms \| [\d.]+ KiB \| [\d.]+ KiB \|$`).FindStringSubmatch(text)
 	require.NotNil(t, goals, "the level beside the echo's, in:\n%s", text)
