@@ -91,10 +91,9 @@ type call struct {
 	mu sync.Mutex
 	// gone: the call left memory (or the floor stopped it); post refuses from then on.
 	gone bool
-	// wakeAt and wakeIdx place the call in the floor's wake-up queue (Floor.wakes: when it
-	// next has something to do by itself, see wake; wakeIdx is -1 when it has nothing).
-	// Guarded by the queue's lock.
-	wakeAt  time.Time
+	// wakeIdx places the call in the floor's wake-up queue (Floor.wakes, which keeps when
+	// it next has something to do by itself, see wake): -1 when it has nothing. Guarded by
+	// the queue's lock.
 	wakeIdx int
 	// kicked are the connections whose writer this post started: post runs them once it
 	// has let go of mu (conn.kickLocked).

@@ -1,7 +1,6 @@
 package live
 
 import (
-	"container/heap"
 	"runtime"
 	"sync"
 	"time"
@@ -45,25 +44,84 @@ func newWakeQueue(clock Clock) *wakeQueue {
 	return &wakeQueue{clock: clock, max: maxWakers(), wake: (*call).wakeUp}
 }
 
-// wakeHeap orders calls by wake time; each call knows its index (call.wakeIdx).
-type wakeHeap []*call
+// wakeHeap orders calls by wake time, a binary heap whose entries hold the time beside
+// the call: ordering it reads only its own array, not the calls (at 19,000 calls, ~14
+// levels, each comparison through two call pointers was a cache miss or two). Each call
+// knows its index (call.wakeIdx), which a move updates. Its operations are those of
+// container/heap, without the interface calls.
+type wakeHeap []wakeEntry
 
-func (h wakeHeap) Len() int           { return len(h) }
-func (h wakeHeap) Less(i, j int) bool { return h[i].wakeAt.Before(h[j].wakeAt) }
-func (h wakeHeap) Swap(i, j int) {
+// wakeEntry is one call in the heap and when it wakes.
+type wakeEntry struct {
+	at time.Time
+	c  *call
+}
+
+func (h wakeHeap) less(i, j int) bool { return h[i].at.Before(h[j].at) }
+
+func (h wakeHeap) swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
-	h[i].wakeIdx, h[j].wakeIdx = i, j
+	h[i].c.wakeIdx, h[j].c.wakeIdx = i, j
 }
-func (h *wakeHeap) Push(x any) {
-	c := x.(*call)
+
+func (h wakeHeap) up(j int) {
+	for {
+		i := (j - 1) / 2 // parent
+		if i == j || !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
+}
+
+func (h wakeHeap) down(i0, n int) bool {
+	i := i0
+	for {
+		j1 := 2*i + 1
+		if j1 >= n || j1 < 0 { // j1 < 0 after int overflow
+			break
+		}
+		j := j1 // left child
+		if j2 := j1 + 1; j2 < n && h.less(j2, j1) {
+			j = j2 // right child
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+// push adds c, waking at at.
+func (h *wakeHeap) push(c *call, at time.Time) {
 	c.wakeIdx = len(*h)
-	*h = append(*h, c)
+	*h = append(*h, wakeEntry{at: at, c: c})
+	h.up(len(*h) - 1)
 }
-func (h *wakeHeap) Pop() any {
-	old := *h
-	c := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
+
+// fix moves c's entry (at index i) to wake at at instead.
+func (h wakeHeap) fix(i int, at time.Time) {
+	h[i].at = at
+	if !h.down(i, len(h)) {
+		h.up(i)
+	}
+}
+
+// remove takes out the entry at index i.
+func (h *wakeHeap) remove(i int) *call {
+	n := len(*h) - 1
+	if n != i {
+		h.swap(i, n)
+		if !h.down(i, n) {
+			h.up(i)
+		}
+	}
+	c := (*h)[n].c
+	(*h)[n] = wakeEntry{}
+	*h = (*h)[:n]
 	c.wakeIdx = -1
 	return c
 }
@@ -74,15 +132,14 @@ func (q *wakeQueue) set(c *call, at time.Time) {
 	defer q.mu.Unlock()
 	if at.IsZero() {
 		if c.wakeIdx >= 0 {
-			heap.Remove(&q.h, c.wakeIdx)
+			q.h.remove(c.wakeIdx)
 		}
 		return
 	}
-	c.wakeAt = at
 	if c.wakeIdx >= 0 {
-		heap.Fix(&q.h, c.wakeIdx)
+		q.h.fix(c.wakeIdx, at)
 	} else {
-		heap.Push(&q.h, c)
+		q.h.push(c, at)
 	}
 	q.armLocked()
 }
@@ -94,7 +151,7 @@ func (q *wakeQueue) armLocked() {
 	if len(q.h) == 0 || q.wakers >= q.max {
 		return
 	}
-	first := q.h[0].wakeAt
+	first := q.h[0].at
 	if !q.armed.IsZero() && !first.Before(q.armed) {
 		return
 	}
@@ -126,14 +183,14 @@ func (q *wakeQueue) run() {
 	for {
 		q.mu.Lock()
 		now := q.clock.Now()
-		if len(q.h) == 0 || q.h[0].wakeAt.After(now) {
+		if len(q.h) == 0 || q.h[0].at.After(now) {
 			q.wakers--
 			q.armLocked()
 			q.mu.Unlock()
 			return
 		}
-		c := heap.Pop(&q.h).(*call)
-		if len(q.h) > 0 && !q.h[0].wakeAt.After(now) && q.wakers < q.max {
+		c := q.h.remove(0)
+		if len(q.h) > 0 && !q.h[0].at.After(now) && q.wakers < q.max {
 			q.wakers++
 			go q.run()
 		}

@@ -2,6 +2,7 @@ package live
 
 import (
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -64,7 +65,7 @@ func TestWakeQueueWakesEachCallAtItsTime(t *testing.T) {
 				assert.False(t, at[i].Before(at[i-1]), "in time order")
 			}
 		}
-		assert.NotContains(t, calls, removed)
+		assert.False(t, slices.Contains(calls, removed), "the removed call is not woken") // by identity: the calls are alike
 
 		// Set again from its own wake-up.
 		again := newWakeCall()
@@ -153,4 +154,59 @@ func TestWakeQueueBlockedWakeUpDelaysNoOther(t *testing.T) {
 		close(release)
 		synctest.Wait()
 	})
+}
+
+// TestWakeHeapKeepsOrderAndIndexes: random pushes, moves and removals keep the heap
+// ordered by wake time and every call's index pointing at its own entry; taking the root
+// until empty gives the calls in time order.
+func TestWakeHeapKeepsOrderAndIndexes(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	t0 := time.Unix(1_800_000_000, 0)
+	var h wakeHeap
+	in := map[*call]time.Time{}
+	check := func() {
+		t.Helper()
+		require.Len(t, h, len(in))
+		for i, e := range h {
+			require.Equal(t, i, e.c.wakeIdx, "the call's index")
+			require.Equal(t, in[e.c], e.at)
+			if i > 0 {
+				require.False(t, e.at.Before(h[(i-1)/2].at), "not before its parent")
+			}
+		}
+	}
+	var calls []*call
+	for step := range 3000 {
+		at := t0.Add(time.Duration(rnd.IntN(1000)) * time.Millisecond)
+		switch op := rnd.IntN(4); {
+		case op < 2 || len(calls) == 0:
+			c := newWakeCall()
+			h.push(c, at)
+			in[c] = at
+			calls = append(calls, c)
+		case op == 2:
+			c := calls[rnd.IntN(len(calls))]
+			h.fix(c.wakeIdx, at)
+			in[c] = at
+		default:
+			k := rnd.IntN(len(calls))
+			c := calls[k]
+			require.Same(t, c, h.remove(c.wakeIdx))
+			assert.Equal(t, -1, c.wakeIdx)
+			delete(in, c)
+			calls = append(calls[:k], calls[k+1:]...)
+		}
+		if step%97 == 0 {
+			check()
+		}
+	}
+	check()
+	var last time.Time
+	for len(h) > 0 {
+		at := h[0].at
+		c := h.remove(0)
+		require.Equal(t, in[c], at)
+		require.False(t, at.Before(last), "in time order")
+		last = at
+	}
 }
