@@ -219,6 +219,11 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 1
 	}
 	db.SetCommitObserver(srv.ObserveCommit)
+	if l, ok := db.(interface {
+		SetLogCommitObserver(func(writes int, took time.Duration))
+	}); ok { // SQLite: the acknowledgement log's commits, which inputs wait for
+		l.SetLogCommitObserver(srv.ObserveLogCommit)
+	}
 	acc := newAccounts(db, lib, secrets, *anonymous, *baseURL, log)
 	handler := st.Mount(acc.Mount(srv.Handler()))
 	if *pprofOn {

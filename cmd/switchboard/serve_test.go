@@ -593,6 +593,17 @@ func metricValue(t *testing.T, url, series string) float64 {
 
 // TestServeGCPercent: serve runs Go's collector at serveGCPercent unless GOGC is set, and
 // then at what GOGC says.
+// TestServeLogCommitMetrics: with the SQLite journal, /metrics reports the acknowledgement
+// log's commits (which inputs wait for) beside SQLite's: starting a call is one.
+func TestServeLogCommitMetrics(t *testing.T) {
+	p := startServe(t, nil)
+	commits := metricValue(t, p.url, "switchboard_journal_log_commit_seconds_count")
+	writes := metricValue(t, p.url, "switchboard_journal_log_batch_writes_sum")
+	startCall(t, p.url, `{"scenario":"cheese-shop","trainee":"Robin"}`)
+	assert.Greater(t, metricValue(t, p.url, "switchboard_journal_log_commit_seconds_count"), commits)
+	assert.GreaterOrEqual(t, metricValue(t, p.url, "switchboard_journal_log_batch_writes_sum"), writes+1)
+}
+
 func TestServeGCPercent(t *testing.T) {
 	for _, tc := range []struct {
 		gogc string

@@ -140,6 +140,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	c.send(map[string]any{"type": "answer", "id": "again"}) // refused: not ringing
 	c.until("error")
 	ts.ObserveCommit(3, 2*time.Millisecond)
+	ts.ObserveLogCommit(2, 300*time.Microsecond)
+	ts.ObserveLogCommit(5, 400*time.Microsecond)
 
 	resp, err := ts.client.Get(ts.url + "/metrics")
 	require.NoError(t, err)
@@ -167,6 +169,9 @@ func TestMetricsEndpoint(t *testing.T) {
 	assert.Equal(t, 1.0, value("switchboard_turn_seconds_count"), "the answer's turn")
 	assert.Equal(t, 1.0, value("switchboard_journal_commit_seconds_count"))
 	assert.Equal(t, 3.0, value("switchboard_journal_batch_writes_sum"))
+	assert.Equal(t, 2.0, value("switchboard_journal_log_commit_seconds_count"))
+	assert.InDelta(t, 0.0007, value("switchboard_journal_log_commit_seconds_sum"), 1e-9)
+	assert.Equal(t, 7.0, value("switchboard_journal_log_batch_writes_sum"))
 	assert.Zero(t, value("switchboard_journal_backlog_writes"), "nothing waits for the journal")
 	assert.Zero(t, value("switchboard_journal_apply_lag_writes"), "an in-memory journal has no log")
 	assert.Greater(t, value("go_goroutines"), 3.0)

@@ -19,6 +19,9 @@ type metrics struct {
 	live   *live.Metrics // the calls' counters
 	commit prometheus.Histogram
 	batch  prometheus.Histogram
+	// The SQLite journal's acknowledgement log: the commits inputs wait for.
+	logCommit prometheus.Histogram
+	logBatch  prometheus.Histogram
 }
 
 // latencyBuckets span 100 µs to ~3 s.
@@ -29,11 +32,16 @@ func newMetrics(s *Server) *metrics {
 		reg:  prometheus.NewRegistry(),
 		live: live.NewMetrics(latencyBuckets),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_commit_seconds",
-			Help: "Journal transactions (group commit), BEGIN to COMMIT.", Buckets: latencyBuckets}),
+			Help: "Journal transactions (group commit), BEGIN to COMMIT: PostgreSQL's, or SQLite's (behind its acknowledgement log).", Buckets: latencyBuckets}),
 		batch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_batch_writes",
 			Help: "Writes committed per journal transaction.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
+		logCommit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_log_commit_seconds",
+			Help: "SQLite journal: batches written to the acknowledgement log, write to fsync (the commit an input waits for).", Buckets: latencyBuckets}),
+		logBatch: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "switchboard_journal_log_batch_writes",
+			Help: "SQLite journal: writes acknowledged per batch of the acknowledgement log.", Buckets: prometheus.ExponentialBuckets(1, 2, 12)}),
 	}
 	m.reg.MustRegister(m.live.MessagesIn, m.live.MessagesOut, m.live.Errors, m.live.Turn, m.live.Recovered, m.commit, m.batch,
+		m.logCommit, m.logBatch,
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "switchboard_live_calls",
 			Help: "Calls held in memory (open calls; studio calls until 10 minutes after their end)."},
 			func() float64 { return float64(s.LiveCalls()) }),
@@ -68,4 +76,12 @@ func (m *metrics) handler() http.Handler {
 func (s *Server) ObserveCommit(writes int, took time.Duration) {
 	s.metrics.batch.Observe(float64(writes))
 	s.metrics.commit.Observe(took.Seconds())
+}
+
+// ObserveLogCommit records one batch of the SQLite journal's acknowledgement log: how many
+// writes it acknowledged and how long its write and fsync took. serve wires it to the
+// journal's log commit observer.
+func (s *Server) ObserveLogCommit(writes int, took time.Duration) {
+	s.metrics.logBatch.Observe(float64(writes))
+	s.metrics.logCommit.Observe(took.Seconds())
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -469,4 +470,26 @@ func holdWriteLock(t *testing.T, path string) (release func()) {
 		_, err := other.ExecContext(ctx, "ROLLBACK")
 		require.NoError(t, err)
 	}
+}
+
+// TestLogCommitObserver: the observer is told about each batch the log commits, with the
+// writes it acknowledged; nil stops it.
+func TestLogCommitObserver(t *testing.T) {
+	d := openTemp(t)
+	defer d.Close()
+	var mu sync.Mutex
+	var writes []int
+	d.SetLogCommitObserver(func(n int, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		writes = append(writes, n)
+		assert.Positive(t, took)
+	})
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventTimeout, At: 1}}))
+	d.SetLogCommitObserver(nil)
+	require.NoError(t, d.Append(ctx, "a", journal.Entry{Seq: 2, Event: engine.Event{Type: engine.EventTimeout, At: 2}}))
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []int{1, 1}, writes, "one batch each, acknowledged one after the other")
 }

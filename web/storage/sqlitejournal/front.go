@@ -112,6 +112,8 @@ type front struct {
 	buf           []byte
 	broken        error         // the log failed: every write fails from then on
 	lastAcked     atomic.Uint64 // the last acknowledged write's LSN, read by others
+	// observer, when set, is told about each batch written to the log (DB.SetLogCommitObserver).
+	observer atomic.Pointer[CommitObserver]
 }
 
 // newFront starts the front, writing records from next on to a new segment of base.
@@ -181,6 +183,7 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	if len(accepted) == 0 {
 		return
 	}
+	start := time.Now()
 	if err := f.log.write(f.buf); err != nil {
 		f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
 		slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
@@ -197,6 +200,9 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 		}
 	}
 	f.lastAcked.Store(f.next - 1)
+	if o := f.observer.Load(); o != nil {
+		(*o)(len(accepted), time.Since(start))
+	}
 	if err := f.log.rotate(f.next-1, f.w.appliedLSN()); err != nil {
 		slog.Warn("sqlitejournal: acknowledgement log segment", "err", err)
 	}

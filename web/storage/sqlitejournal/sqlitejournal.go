@@ -527,6 +527,21 @@ func (d *DB) SetCommitObserver(fn CommitObserver) {
 	d.wr.observer.Store(&fn)
 }
 
+// SetLogCommitObserver has fn told about every batch the acknowledgement log commits (nil
+// to stop): how many writes it acknowledged, and how long its write and fsync took — the
+// commit an input waits for, where SetCommitObserver's are SQLite's, behind the log. It
+// does nothing when the log is off (another process holds the journal).
+func (d *DB) SetLogCommitObserver(fn CommitObserver) {
+	if d.fr == nil {
+		return
+	}
+	if fn == nil {
+		d.fr.observer.Store(nil)
+		return
+	}
+	d.fr.observer.Store(&fn)
+}
+
 // Path returns the absolute path of the journal's file.
 func (d *DB) Path() string { return d.path }
 
