@@ -240,7 +240,14 @@ type ackLog struct {
 	size   int64 // the current segment's magic and records
 	filled int64 // the current segment's length: its records, then zeros
 	closed []segment
+	// fault, when set (tests), is called before each write: an error fails the write as
+	// a full disk would.
+	fault func() error
 }
+
+// errCutBack is in the error of a write that failed and whose segment could not be cut
+// back to its last whole record: the log cannot be written again.
+var errCutBack = errors.New("cutting the segment back failed")
 
 // startSegment creates the segment starting at first, with its magic and its first
 // zeroChunk of zeros, durably (the file and its folder's entry are synced).
@@ -289,7 +296,10 @@ func fillZeros(f *os.File, from, to int64) error {
 func (l *ackLog) write(buf []byte) error {
 	end, filled := l.size+int64(len(buf)), l.filled
 	var err error
-	if end > filled {
+	if l.fault != nil {
+		err = l.fault()
+	}
+	if err == nil && end > filled {
 		filled = end + zeroChunk
 		err = fillZeros(l.f, end, filled)
 	}
@@ -302,7 +312,7 @@ func (l *ackLog) write(buf []byte) error {
 	if err != nil {
 		l.filled = l.size
 		if terr := l.f.Truncate(l.size); terr != nil {
-			return fmt.Errorf("write log segment %s: %w (and cutting it back failed: %v)", l.cur.path, err, terr)
+			return fmt.Errorf("write log segment %s: %w (and %w: %v)", l.cur.path, err, errCutBack, terr)
 		}
 		_ = l.f.Sync()
 		return fmt.Errorf("write log segment %s: %w", l.cur.path, err)

@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -417,6 +419,127 @@ func TestAFullDiskKeepsTheRecordInTheLog(t *testing.T) {
 	_, es, _, err := d.Load(ctx, "a")
 	require.NoError(t, err)
 	require.Equal(t, []journal.Entry{small, big}, es, "applied at the next start")
+}
+
+// TestAStoppedWriterHeals: SQLite's file cannot grow (max_page_count stands in for a full
+// disk), so the writer stops at the batch that needs a new page, with acknowledged writes
+// in the log behind it, and the journal refuses writes meanwhile. Once the file may grow
+// again the writer applies them from the log by itself, each once and in order, and the
+// journal takes writes again; a restart then finds nothing left to apply twice.
+func TestAStoppedWriterHeals(t *testing.T) {
+	o := defaultOptions
+	o.heal = 20 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := open(ctx, path, o)
+	require.NoError(t, err)
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	want := []journal.Entry{{Seq: 1, Event: engine.Event{Type: engine.EventTimeout, At: 1}}}
+	require.NoError(t, d.Append(ctx, "a", want[0]))
+	settle(t, d)
+	require.NoError(t, d.wr.do(ctx, func(w *writer) error {
+		var pages int64
+		if err := w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+			return err
+		}
+		_, err := w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
+		return err
+	}))
+
+	// Writes are acknowledged from the log until the front sees the writer stopped.
+	seq := int64(2)
+	for ; ; seq++ {
+		e := journal.Entry{Seq: seq, ClientID: fmt.Sprintf("m%d", seq),
+			Event: engine.Event{Type: engine.EventSay, At: seq, Text: strings.Repeat("cheese ", 2_000)}}
+		if err := d.Append(ctx, "a", e); err != nil {
+			assert.ErrorContains(t, err, "full", "refused while the writer is stopped")
+			break
+		}
+		want = append(want, e)
+		require.Less(t, seq, int64(10_000), "the writer never stopped")
+	}
+	require.Error(t, d.wr.brokenErr())
+	require.Greater(t, len(want), 2, "writes were acknowledged into the log past the failure")
+	_, _, _, err = d.Load(ctx, "a")
+	require.Error(t, err, "a read that waits for SQLite says it is stopped")
+	require.Eventually(t, func() bool { return d.wr.healTries.Load() >= 2 }, 10*time.Second, 5*time.Millisecond,
+		"it tries again, and fails while the disk is full")
+	require.Error(t, d.wr.brokenErr())
+
+	// The disk has room again.
+	_, err = d.wr.conn.ExecContext(ctx, "PRAGMA max_page_count = 1073741823")
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return d.wr.brokenErr() == nil }, 10*time.Second, 5*time.Millisecond,
+		"the writer heals on its own")
+	e := journal.Entry{Seq: seq, ClientID: "after", Event: engine.Event{Type: engine.EventSay, At: seq, Text: "back"}}
+	require.NoError(t, d.Append(ctx, "a", e), "writes are taken again")
+	want = append(want, e)
+	settle(t, d)
+	_, es, _, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, want, es, "every acknowledged write, once, in order")
+	assert.Zero(t, d.ApplyLag())
+	require.NoError(t, d.Close())
+
+	d, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	_, es, _, err = d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, want, es, "the position moved past the records applied while healing")
+}
+
+// TestAFullLogHeals: the acknowledgement log cannot be written (the disk is full). The
+// batch is cut back and refused, and so is every write while the disk stays full; once it
+// has room, the log is written again with no restart, and the front's checks still hold:
+// what the refused writes would have changed (a seq, a client id, a call, its sources) is
+// as if they never came.
+func TestAFullLogHeals(t *testing.T) {
+	o := defaultOptions
+	o.heal = 20 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := open(ctx, path, o)
+	require.NoError(t, err)
+	defer d.Close()
+	var full atomic.Bool
+	var tries atomic.Int64
+	d.fr.log.fault = func() error {
+		if full.Load() {
+			tries.Add(1)
+			return &os.PathError{Op: "write", Path: "segment", Err: syscall.ENOSPC}
+		}
+		return nil
+	}
+	say := func(seq int64, id string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: id, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello " + id}}
+	}
+	src := []engine.SourceFile{{Path: "a.yaml", Data: []byte("id: a\n")}}
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a", Sources: src}))
+	want := []journal.Entry{say(1, "m1")}
+	require.NoError(t, d.Append(ctx, "a", want[0]))
+
+	full.Store(true)
+	err = d.Append(ctx, "a", say(2, "m2"))
+	require.ErrorContains(t, err, "no space left on device")
+	require.ErrorContains(t, d.Create(ctx, journal.Call{ID: "b", Sources: src}), "no space left on device")
+	require.Eventually(t, func() bool {
+		_ = d.Append(ctx, "a", say(2, "m2"))
+		return tries.Load() >= 3
+	}, 10*time.Second, 5*time.Millisecond, "it tries the log again while the disk is full, and fails")
+
+	full.Store(false)
+	require.Eventually(t, func() bool { return d.Append(ctx, "a", say(2, "m2")) == nil }, 10*time.Second, 5*time.Millisecond,
+		"writes are taken again once the disk has room")
+	want = append(want, say(2, "m2"))
+	assert.ErrorIs(t, d.Append(ctx, "a", say(3, "m2")), journal.ErrDuplicate, "the front still knows the call's client ids")
+	assert.ErrorIs(t, d.Append(ctx, "a", say(4, "m4")), journal.ErrSeqGap, "and its last seq")
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "b", Sources: src}), "the refused Create left nothing behind")
+	settle(t, d)
+	_, es, _, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Equal(t, want, es)
+	b, _, _, err := d.Load(ctx, "b")
+	require.NoError(t, err)
+	assert.Equal(t, src, b.Sources, "its sources were stored: the refused Create's record did not count as logging them")
 }
 
 // TestWriterWaitsOutALongLock: another process holds the file's write lock past

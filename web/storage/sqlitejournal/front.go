@@ -1,6 +1,7 @@
 package sqlitejournal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/switchboard-sim/switchboard/engine/journal"
@@ -77,6 +79,7 @@ type frontOp struct {
 	loaded bool
 	call0  *frontCall
 	absent bool
+	epoch  uint64 // the front's epoch when the caller looked (f.epoch)
 }
 
 // frontCall is what the front knows of a call.
@@ -110,7 +113,16 @@ type front struct {
 	seed          maphash.Seed
 	next          uint64 // the next record's LSN
 	buf           []byte
-	broken        error         // the log failed: every write fails from then on
+	broken        error         // the log failed and could not be cut back: every write fails from then on
+	// stalled is the error of a log write that failed (and was cut back): writes are
+	// refused until healAt, and until SQLite has applied every write acknowledged before
+	// it; then the front forgets what it knew of calls (its memory holds the failed
+	// batch's effects) and tries again (heal). epoch counts those times: what a caller
+	// read of a call in SQLite before one is read again (prepare, known).
+	stalled   error
+	healAt    time.Time
+	healEvery time.Duration
+	epoch     uint64 // under mu
 	lastAcked     atomic.Uint64 // the last acknowledged write's LSN, read by others
 	// observer, when set, is told about each batch written to the log (DB.SetLogCommitObserver).
 	observer atomic.Pointer[CommitObserver]
@@ -119,7 +131,7 @@ type front struct {
 // newFront starts the front, writing records from next on to a new segment of base.
 func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
 	f := &front{r: r, w: w, log: &ackLog{base: base}, calls: map[string]*frontCall{},
-		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next}
+		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next, healEvery: w.healEvery}
 	f.lastAcked.Store(next - 1)
 	if err := f.log.startSegment(next); err != nil {
 		return nil, err
@@ -155,11 +167,16 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 			}
 		}
 	}
-	if f.broken == nil {
-		f.broken = f.w.brokenErr()
-	}
 	if f.broken != nil {
 		fail(f.broken)
+		return
+	}
+	if err := f.w.brokenErr(); err != nil {
+		fail(err) // until the writer heals (writer.heal)
+		return
+	}
+	if f.stalled != nil && !f.heal() {
+		fail(f.stalled)
 		return
 	}
 	f.forgetApplied()
@@ -185,10 +202,17 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	}
 	start := time.Now()
 	if err := f.log.write(f.buf); err != nil {
-		f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
-		slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
+		f.next = first // nothing of the batch is in the log
+		if errors.Is(err, errCutBack) || !diskFull(err) {
+			f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
+			slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
+		} else {
+			f.stalled = fmt.Errorf("the journal's log could not be written; writes are refused, and tried again every %s: %w", f.healEvery, err)
+			f.healAt = time.Now().Add(f.healEvery)
+			slog.Error("sqlitejournal: acknowledgement log write failed: writes are refused for a while, then tried again", "err", err, "retry", f.healEvery)
+		}
 		for _, i := range accepted {
-			errs[i] = f.broken
+			errs[i] = cmp.Or(f.broken, f.stalled)
 		}
 		return
 	}
@@ -208,6 +232,34 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	}
 }
 
+// diskFull reports whether a write failed for want of space (the disk, or the user's
+// quota, is full): the log is tried again once there may be room. Any other failure of
+// the log (an I/O error) stops it until a restart: a disk that fails that way needs an
+// operator.
+func diskFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+}
+
+// heal reports whether a stalled front may try the log again: once healAt has passed and
+// SQLite has applied every write acknowledged before the failure, it forgets what it knew
+// of calls (the failed batch's checks changed it), which it reads again from SQLite as
+// needed, and clears stalled. The next write to the log is the test: if it fails, the
+// front stalls again.
+func (f *front) heal() bool {
+	if time.Now().Before(f.healAt) || f.w.appliedLSN() < f.next-1 {
+		return false
+	}
+	f.mu.Lock()
+	clear(f.calls)
+	f.epoch++
+	f.mu.Unlock()
+	f.finished = nil
+	clear(f.loggedSources)
+	slog.Info("sqlitejournal: trying the acknowledgement log again", "after", f.stalled)
+	f.stalled = nil
+	return true
+}
+
 // accept runs o's checks against what the front knows, and when they pass, records o's
 // effect there and appends its record (LSN lsn) to f.buf. It returns o's refusal (a
 // journal error), or an error of its own when it could not decide (a read failed).
@@ -219,7 +271,7 @@ func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
 		if _, ok := f.calls[o.callID]; ok {
 			return journal.ErrExists, nil
 		}
-		if !o.absent {
+		if !o.absent || o.epoch != f.epoch {
 			found, err := callExists(context.Background(), f.r, o.callID)
 			if err != nil {
 				return nil, err
@@ -315,7 +367,7 @@ func (f *front) known(o *frontOp) (*frontCall, error) {
 		return c, nil
 	}
 	c := o.call0
-	if !o.loaded {
+	if !o.loaded || o.epoch != f.epoch {
 		var err error
 		if c, err = readCall(context.Background(), f.r, f.seed, o.callID); err != nil {
 			return nil, err
@@ -343,6 +395,7 @@ func (f *front) known(o *frontOp) (*frontCall, error) {
 func (f *front) prepare(ctx context.Context, o *frontOp) error {
 	f.mu.Lock()
 	_, ok := f.calls[o.callID]
+	o.epoch = f.epoch
 	f.mu.Unlock()
 	if ok {
 		return nil
@@ -442,6 +495,9 @@ func (f *front) forgetApplied() {
 // record stays in the log (writer.commit).
 func (o *frontOp) apply(lsn uint64) op {
 	return func(w *writer) error {
+		if lsn <= w.batchLSN {
+			return nil // applied already, from the log, when the writer healed (writer.heal)
+		}
 		err := o.run(w)
 		w.batchLSN = lsn
 		if err != nil && !failsTransaction(err) {
@@ -513,7 +569,7 @@ func (d *DB) startLog(ctx context.Context) error {
 		return fail(fmt.Errorf("read the acknowledgement log's position: %w", classify(err)))
 	}
 	d.wr.appliedMu.Lock()
-	d.wr.applied, d.wr.logged = uint64(applied), true
+	d.wr.applied, d.wr.logged, d.wr.base = uint64(applied), true, d.path
 	d.wr.appliedMu.Unlock()
 	segs, err := listSegments(d.path)
 	if err != nil {
@@ -559,6 +615,8 @@ func (d *DB) startLog(ctx context.Context) error {
 	if err != nil {
 		return fail(err)
 	}
+	acked := d.fr.acked
+	d.wr.acked.Store(&acked)
 	d.wr.q.Poll(applyPoll)
 	d.lock = lock
 	return nil

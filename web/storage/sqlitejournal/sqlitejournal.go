@@ -280,6 +280,8 @@ type options struct {
 	direct bool
 	// busy is how long a statement waits for a lock another process holds (0: busyTimeout).
 	busy time.Duration
+	// heal is how often a stopped writer tries again (0: HealRetry).
+	heal time.Duration
 }
 
 // defaultOptions are the journal as shipped.
@@ -340,6 +342,7 @@ func open(ctx context.Context, path string, o options) (*DB, error) {
 		d.w.Close()
 		return nil, fmt.Errorf("sqlitejournal: open %s: %w", abs, classify(err))
 	}
+	d.wr.healEvery = cmp.Or(o.heal, HealRetry)
 
 	d.r, err = sql.Open("sqlite", dsn(abs, url.Values{
 		"_pragma": {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -94,7 +96,24 @@ type writer struct {
 	appliedCh chan struct{}
 	broken    atomic.Pointer[error]
 	closing   atomic.Bool // close has begun: begin stops retrying
+
+	// Healing a stopped writer (heal): base is the journal's path, where the log's
+	// segments are (set with logged); healEvery the pause between two attempts; healAt,
+	// on the writer goroutine, the time of the next attempt.
+	base      string
+	healEvery time.Duration
+	healAt    time.Time
+	healTries atomic.Int64 // attempts that failed, since the process started
+	// acked, once the front runs, returns the last record it acknowledged: heal applies
+	// no record past it (one being written may yet be cut back and refused).
+	acked atomic.Pointer[func() uint64]
 }
+
+// HealRetry is how often a writer stopped by a failure of SQLite or of the disk under it
+// (a full disk, an I/O error) tries again to apply the acknowledged writes its log holds:
+// once they commit, it runs again, with no restart (docs/deploy.md, "When the disk
+// fails").
+const HealRetry = 5 * time.Second
 
 // busyRetryPause is the pause between two attempts of begin when another process holds
 // the file's write lock (each attempt itself waits busy_timeout for it).
@@ -219,7 +238,7 @@ func (w *writer) commit(ops []op, errs []error) {
 			}
 		}
 	}
-	if w.broken.Load() != nil {
+	if w.broken.Load() != nil && !w.heal(ctx) {
 		fail(*w.broken.Load())
 		return
 	}
@@ -313,23 +332,128 @@ func failsTransaction(err error) bool {
 	return false
 }
 
-// breakIfLogged stops the writer for good, when the acknowledgement log is on, after a
-// transaction failed with err: the batch may have held records of the log (a BEGIN that
-// fails has not run them yet, so the writer cannot tell), which were acknowledged and must
-// not be skipped by the position a later commit would record. They stay in the log, and
-// the next start applies them (Open).
+// breakIfLogged stops the writer, when the acknowledgement log is on, after a transaction
+// failed with err: the batch may have held records of the log (a BEGIN that fails has not
+// run them yet, so the writer cannot tell), which were acknowledged and must not be
+// skipped by the position a later commit would record. They stay in the log; every
+// HealRetry the writer tries to apply them from there (heal), and runs again once they
+// commit. A process stopped meanwhile applies them at its next start (Open).
 func (w *writer) breakIfLogged(err error) {
 	if !w.logged {
 		return
 	}
 	w.batchLSN = w.applied
-	err = fmt.Errorf("the journal could not apply acknowledged writes (they are kept in its log and applied at the next start): %w", err)
-	w.broken.CompareAndSwap(nil, &err)
-	slog.Error("sqlitejournal: writer stopped", "err", err)
+	err = fmt.Errorf("the journal could not apply acknowledged writes (they are kept in its log, and applied once SQLite works again or at the next start): %w", err)
+	if w.broken.CompareAndSwap(nil, &err) {
+		slog.Error("sqlitejournal: writer stopped; it tries again every "+w.healEvery.String(), "err", err)
+		w.healAt = time.Now().Add(w.healEvery)
+		w.nudgeLater()
+	}
 	w.appliedMu.Lock()
 	close(w.appliedCh) // waiters see broken
 	w.appliedCh = make(chan struct{})
 	w.appliedMu.Unlock()
+}
+
+// nudgeLater has the writer's queue run an empty write once healEvery has passed, so that
+// a stopped writer tries to heal even when no write comes (the front refuses them all
+// while it is stopped).
+func (w *writer) nudgeLater() {
+	time.AfterFunc(w.healEvery, func() {
+		_ = w.q.Submit(func(*writer) error { return nil }) // ErrClosed once the journal is closed
+	})
+}
+
+// heal tries, when its time has come, to restart a writer stopped by breakIfLogged: in one
+// transaction it applies the records of the acknowledgement log past the position SQLite
+// has committed, up to the last one the front acknowledged, read from the log's segments
+// as a start does (Open), and moves the position past them. It reports whether the writer runs again. Each record is applied
+// once: a write of the queue whose record it applied is skipped (frontOp.apply), and a
+// record SQLite refuses on its own checks is logged and passed, as always. When SQLite
+// still fails, nothing changes and it tries again healEvery later. Writer goroutine only.
+func (w *writer) heal(ctx context.Context) bool {
+	if !w.logged || w.closing.Load() || time.Now().Before(w.healAt) {
+		return false
+	}
+	w.healAt = time.Now().Add(w.healEvery)
+	applied := w.appliedLSN()
+	n, err := w.applyLog(ctx, applied)
+	if err != nil {
+		w.batchLSN = applied
+		w.forget()
+		w.healTries.Add(1)
+		slog.Warn("sqlitejournal: the writer is still stopped; trying again in "+w.healEvery.String(), "err", err)
+		w.nudgeLater()
+		return false
+	}
+	w.broken.Store(nil)
+	if w.batchLSN > applied {
+		w.publishApplied(w.batchLSN)
+	}
+	slog.Info("sqlitejournal: the writer runs again", "applied_from_log", n, "position", w.batchLSN)
+	return true
+}
+
+// applyLog applies the log's records after applied, and the position past them, in one
+// transaction (see heal). It returns how many records it applied.
+func (w *writer) applyLog(ctx context.Context, applied uint64) (int, error) {
+	w.forget()
+	if err := w.begin(ctx); err != nil {
+		return 0, fmt.Errorf("begin: %w", err)
+	}
+	w.batchLSN = applied
+	n, err := func() (int, error) {
+		segs, err := listSegments(w.base)
+		if err != nil {
+			return 0, fmt.Errorf("list the acknowledgement log: %w", err)
+		}
+		limit := uint64(math.MaxUint64)
+		if acked := w.acked.Load(); acked != nil {
+			limit = (*acked)()
+		}
+		n := 0
+		for _, s := range segs {
+			_, err := readSegment(s.path, func(r record) error {
+				if r.LSN <= w.batchLSN || r.LSN > limit {
+					return nil
+				}
+				if r.LSN != w.batchLSN+1 {
+					return fmt.Errorf("record %d follows %d in the acknowledgement log", r.LSN, w.batchLSN)
+				}
+				o, err := opOfRecord(r)
+				if err != nil {
+					return err
+				}
+				if err := o.apply(r.LSN)(w); err != nil && failsTransaction(err) {
+					return err
+				}
+				n++
+				return nil
+			})
+			if errors.Is(err, os.ErrNotExist) {
+				continue // removed since listed: applied already
+			}
+			if err != nil {
+				return n, fmt.Errorf("apply the acknowledgement log's segment %s: %w", s.path, err)
+			}
+		}
+		if w.batchLSN > applied {
+			if _, err := w.exec(`UPDATE ack_log SET applied = ? WHERE id = 1`, int64(w.batchLSN)); err != nil {
+				return n, fmt.Errorf("record the log's position: %w", err)
+			}
+		}
+		return n, nil
+	}()
+	if err == nil {
+		if _, cerr := w.conn.ExecContext(ctx, "COMMIT"); cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}
+	if err != nil {
+		_, _ = w.conn.ExecContext(ctx, "ROLLBACK")
+		return 0, err
+	}
+	return n, nil
 }
 
 // publishApplied records that the log's records up to lsn are committed, and wakes those
