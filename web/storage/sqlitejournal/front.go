@@ -113,7 +113,7 @@ type front struct {
 	seed          maphash.Seed
 	next          uint64 // the next record's LSN
 	buf           []byte
-	broken        error         // the log failed and could not be cut back: every write fails from then on
+	broken        error // the log failed and could not be cut back: every write fails from then on
 	// stalled is the error of a log write that failed (and was cut back): writes are
 	// refused until healAt, and until SQLite has applied every write acknowledged before
 	// it; then the front forgets what it knew of calls (its memory holds the failed
@@ -122,8 +122,8 @@ type front struct {
 	stalled   error
 	healAt    time.Time
 	healEvery time.Duration
-	epoch     uint64 // under mu
-	lastAcked     atomic.Uint64 // the last acknowledged write's LSN, read by others
+	epoch     uint64        // under mu
+	lastAcked atomic.Uint64 // the last acknowledged write's LSN, read by others
 	// observer, when set, is told about each batch written to the log (DB.SetLogCommitObserver).
 	observer atomic.Pointer[CommitObserver]
 }
