@@ -307,6 +307,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	WriteJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
+// writesRefuser is a journal that can tell that it refuses writes for now while it still
+// answers reads (sqlitejournal.DB, after a full disk).
+type writesRefuser interface{ WritesRefused() error }
+
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	status, code := "ok", http.StatusOK
 	if s.journal != nil {
@@ -315,6 +319,11 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 		if _, err := s.journal.List(ctx, journal.Filter{Limit: 1}); err != nil {
 			s.log.Error("health check: journal", "err", err)
 			status, code = "journal unavailable", http.StatusServiceUnavailable
+		} else if r, ok := s.journal.(writesRefuser); ok {
+			if err := r.WritesRefused(); err != nil {
+				s.log.Error("health check: the journal refuses writes", "err", err)
+				status, code = "journal refusing writes", http.StatusServiceUnavailable
+			}
 		}
 	}
 	WriteJSON(w, code, map[string]any{"status": status, "scenarios": len(s.cat.Load().list), "calls": s.LiveCalls()})

@@ -865,6 +865,41 @@ func (f *failingJournal) Append(ctx context.Context, id string, e journal.Entry)
 	return f.Memory.Append(ctx, id, e)
 }
 
+// WritesRefused says the journal refuses writes while failing is set (sqlitejournal.DB's).
+func (f *failingJournal) WritesRefused() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.failing {
+		return errors.New("the journal's log could not be written: no space left on device")
+	}
+	return nil
+}
+
+// TestHealthzSaysWhenTheJournalRefusesWrites: a journal that still answers reads but
+// refuses writes (a full disk) makes /healthz 503 until it takes them again.
+func TestHealthzSaysWhenTheJournalRefusesWrites(t *testing.T) {
+	j := &failingJournal{Memory: journal.NewMemory()}
+	ts := newTestServer(t, Options{Journal: j})
+	health := func() (int, string) {
+		resp, err := ts.client.Get(ts.url + "/healthz")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var body struct{ Status string }
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return resp.StatusCode, body.Status
+	}
+	code, status := health()
+	assert.Equal(t, http.StatusOK, code)
+	assert.Equal(t, "ok", status)
+	j.setFailing(true)
+	code, status = health()
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Equal(t, "journal refusing writes", status)
+	j.setFailing(false)
+	code, _ = health()
+	assert.Equal(t, http.StatusOK, code, "healthy again once it takes writes")
+}
+
 func TestAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 	synctest.Test(t, testAWriteErrorRefusesTheInputAndLosesNothing)
 }

@@ -458,6 +458,7 @@ func TestAStoppedWriterHeals(t *testing.T) {
 		require.Less(t, seq, int64(10_000), "the writer never stopped")
 	}
 	require.Error(t, d.wr.brokenErr())
+	assert.ErrorContains(t, d.WritesRefused(), "full", "/healthz says so")
 	require.Greater(t, len(want), 2, "writes were acknowledged into the log past the failure")
 	_, _, _, err = d.Load(ctx, "a")
 	require.Error(t, err, "a read that waits for SQLite says it is stopped")
@@ -470,6 +471,7 @@ func TestAStoppedWriterHeals(t *testing.T) {
 	require.NoError(t, err)
 	require.Eventually(t, func() bool { return d.wr.brokenErr() == nil }, 10*time.Second, 5*time.Millisecond,
 		"the writer heals on its own")
+	assert.NoError(t, d.WritesRefused())
 	e := journal.Entry{Seq: seq, ClientID: "after", Event: engine.Event{Type: engine.EventSay, At: seq, Text: "back"}}
 	require.NoError(t, d.Append(ctx, "a", e), "writes are taken again")
 	want = append(want, e)
@@ -517,9 +519,11 @@ func TestAFullLogHeals(t *testing.T) {
 	want := []journal.Entry{say(1, "m1")}
 	require.NoError(t, d.Append(ctx, "a", want[0]))
 
+	require.NoError(t, d.WritesRefused())
 	full.Store(true)
 	err = d.Append(ctx, "a", say(2, "m2"))
 	require.ErrorContains(t, err, "no space left on device")
+	assert.ErrorContains(t, d.WritesRefused(), "no space left on device", "/healthz says so")
 	require.ErrorContains(t, d.Create(ctx, journal.Call{ID: "b", Sources: src}), "no space left on device")
 	require.Eventually(t, func() bool {
 		_ = d.Append(ctx, "a", say(2, "m2"))
@@ -530,6 +534,7 @@ func TestAFullLogHeals(t *testing.T) {
 	require.Eventually(t, func() bool { return d.Append(ctx, "a", say(2, "m2")) == nil }, 10*time.Second, 5*time.Millisecond,
 		"writes are taken again once the disk has room")
 	want = append(want, say(2, "m2"))
+	assert.NoError(t, d.WritesRefused())
 	assert.ErrorIs(t, d.Append(ctx, "a", say(3, "m2")), journal.ErrDuplicate, "the front still knows the call's client ids")
 	assert.ErrorIs(t, d.Append(ctx, "a", say(4, "m4")), journal.ErrSeqGap, "and its last seq")
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "b", Sources: src}), "the refused Create left nothing behind")

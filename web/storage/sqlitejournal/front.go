@@ -122,7 +122,9 @@ type front struct {
 	stalled   error
 	healAt    time.Time
 	healEvery time.Duration
-	epoch     uint64        // under mu
+	epoch     uint64 // under mu
+	// refusing is broken or stalled (nil when neither), for other goroutines (DB.WritesRefused).
+	refusing  atomic.Pointer[error]
 	lastAcked atomic.Uint64 // the last acknowledged write's LSN, read by others
 	// observer, when set, is told about each batch written to the log (DB.SetLogCommitObserver).
 	observer atomic.Pointer[CommitObserver]
@@ -211,8 +213,10 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 			f.healAt = time.Now().Add(f.healEvery)
 			slog.Error("sqlitejournal: acknowledgement log write failed: writes are refused for a while, then tried again", "err", err, "retry", f.healEvery)
 		}
+		refusal := cmp.Or(f.broken, f.stalled)
+		f.refusing.Store(&refusal)
 		for _, i := range accepted {
-			errs[i] = cmp.Or(f.broken, f.stalled)
+			errs[i] = refusal
 		}
 		return
 	}
@@ -257,6 +261,7 @@ func (f *front) heal() bool {
 	clear(f.loggedSources)
 	slog.Info("sqlitejournal: trying the acknowledgement log again", "after", f.stalled)
 	f.stalled = nil
+	f.refusing.Store(nil)
 	return true
 }
 

@@ -627,6 +627,21 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 	return nil
 }
 
+// WritesRefused returns why the journal refuses a call's writes at the moment (its
+// SQLite writer or its acknowledgement log stopped by a failing disk: see HealRetry), or
+// nil when it takes them. /healthz reports it.
+func (d *DB) WritesRefused() error {
+	if err := d.wr.brokenErr(); err != nil {
+		return err
+	}
+	if d.fr != nil {
+		if p := d.fr.refusing.Load(); p != nil {
+			return *p
+		}
+	}
+	return nil
+}
+
 // Append records the next entry of an open call, committed with the other writes waiting
 // at the time (group commit), and returns after that commit. The checks run in
 // this order: journal.ErrNotFound, ErrDuplicate (the client id is already recorded for the
