@@ -366,7 +366,7 @@ func (c *call) step(ev engine.Event, clientID string) error {
 		}
 		if werr != nil {
 			c.storageBad = c.srv.clock.Now()
-			c.log.Error("journal append failed; the input is not applied", "err", werr)
+			c.srv.storageErrs.log(c.log, c.storageBad, "journal append failed; the input is not applied", "err", werr)
 			c.rebuild()
 			return ErrStorage
 		}
@@ -429,7 +429,7 @@ func (c *call) afterStep(now time.Time) {
 			c.log.Warn("another instance took the call over before its result was recorded; dropping it here", "err", err)
 			c.moved = true
 		case err != nil && !errors.Is(err, journal.ErrFinished):
-			c.log.Error("journal finish failed", "err", err)
+			c.srv.storageErrs.log(c.log, now, "journal finish failed", "err", err)
 		default:
 			c.finished = true
 			if c.srv.onFinish != nil {

@@ -122,6 +122,8 @@ type Floor struct {
 	clock    Clock
 	helpers  *helpers   // run what client frames cause
 	wakes    *wakeQueue // wakes calls when their words, timers or idle limits fall due
+	// storageErrs paces the error lines of failed journal writes.
+	storageErrs storageErrors
 	// halted is set by Shutdown: every call leaves memory at its next settle.
 	halted atomic.Bool
 
@@ -329,7 +331,7 @@ func (s *Floor) start(ctx context.Context, info journal.Call, sc *engine.Scenari
 				s.log.Info("call start abandoned by its client before it was recorded", "err", err)
 				return Started{}, fmt.Errorf("start abandoned: %w", ctx.Err())
 			}
-			s.log.Error("journal create failed", "err", err)
+			s.storageErrs.log(s.log, s.clock.Now(), "journal create failed", "err", err)
 			return Started{}, ErrStorage
 		}
 	}
