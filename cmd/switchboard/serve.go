@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -105,6 +106,12 @@ func cmdServe(env *cliEnv, args []string) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(env.stderr, &slog.HandlerOptions{Level: lvl}))
+	if env.stderr == io.Writer(os.Stderr) {
+		// The packages that log on their own (the journals' writers) then log in the same
+		// format, at the same --log-level. Not when a test runs serve in-process: the
+		// default logger is the whole process's.
+		slog.SetDefault(log)
+	}
 	if os.Getenv("GOGC") == "" { // the runtime's own setting, not env's: it read it at start
 		debug.SetGCPercent(serveGCPercent)
 	}
