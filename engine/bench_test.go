@@ -299,44 +299,83 @@ var sayReplies = []string{
 	"Would you like me to set that aside for you?",
 }
 
-// sayColdSweep is more memory than this machine's CPU caches hold.
-const sayColdSweep = 64 << 20
+// sayColdSweep is more memory than this machine's CPU caches hold; sayColdSweepSmall
+// is several times its L2 caches.
+const (
+	sayColdSweep      = 64 << 20
+	sayColdSweepSmall = 16 << 20
+)
+
+// sayOther are messages of another call, said between two turns of the measured one in
+// the "after another" cases.
+var sayOther = []string{
+	"Good morning, what seems to be the trouble with the machine?",
+	"Right, have you tried turning it off and on again?",
+	"Okay, I will send someone over this afternoon.",
+}
 
 // BenchmarkSayCold measures the Apply of a typed message in the shipped cheese-shop, as a
-// live call's turns go: "hot" back to back, "cold" with 64 MB swept (outside the timer)
+// live call's turns go: "hot" back to back, "cold" with memory swept (outside the timer)
 // before each, as the 5-15 s of other calls' work between two turns of a call evicts the
-// engine's lexicons and rules from the caches (docs/performance.md, "Where a turn's time
-// goes"). A session is restarted every few messages, or when it ends.
+// engine's code, lexicons and rules from the caches (docs/performance.md, "Where a turn's
+// time goes"). The "after" cases then apply, still outside the timer, another message in
+// another call, of another scenario (the engine's code and shared tables warm again) or
+// of the same one (its lexicon and rules too): what stays is the cost of the message's
+// own words and of the call's own state. A session is restarted every few messages, or
+// when it ends.
 func BenchmarkSayCold(b *testing.B) {
 	sc, diags := engine.Load(scenarios.FS, scenarios.Root+"/cheese-shop.yaml")
 	if sc == nil {
 		b.Fatal(diags.Error())
 	}
+	other, diags := engine.Load(scenarios.FS, scenarios.Root+"/ignored-phone.yaml")
+	if other == nil {
+		b.Fatal(diags.Error())
+	}
 	junk := make([]byte, sayColdSweep)
-	for _, cold := range []bool{false, true} {
-		name := map[bool]string{false: "hot", true: "cold"}[cold]
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name  string
+		sweep int
+		after *engine.Scenario // a say in another call of this scenario, after the sweep
+	}{
+		{"hot", 0, nil},
+		{"cold", sayColdSweep, nil},
+		{"cold-16MB", sayColdSweepSmall, nil},
+		{"cold-16MB-after-another-scenario", sayColdSweepSmall, other},
+		{"cold-16MB-after-the-same-scenario", sayColdSweepSmall, sc},
+	} {
+		b.Run(c.name, func(b *testing.B) {
 			out := make([]engine.Output, 0, 256)
-			var s *engine.Session
-			var at int64
+			var s, o *engine.Session
+			var at, ato int64
 			i, said := 0, 0
+			start := func(sc *engine.Scenario) (*engine.Session, int64) {
+				s := sc.NewSession(uint64(i), "Robin")
+				out = s.Start(out[:0])
+				var err error
+				if out, err = s.Apply(engine.Event{Type: engine.EventAnswer, At: 2000}, out[:0]); err != nil {
+					b.Fatal(err)
+				}
+				return s, 2000
+			}
 			for b.Loop() {
-				if cold {
+				if s == nil || s.Ended() || said > 6 {
+					s, at = start(sc)
+					said = 0
+				}
+				if c.sweep > 0 {
 					b.StopTimer()
-					for j := 0; j < len(junk); j += 64 {
+					for j := 0; j < c.sweep; j += 64 {
 						junk[j]++
 					}
-					b.StartTimer()
-				}
-				if s == nil || s.Ended() || said > 6 {
-					s = sc.NewSession(uint64(i), "Robin")
-					out = s.Start(out[:0])
-					at = 2000
-					var err error
-					if out, err = s.Apply(engine.Event{Type: engine.EventAnswer, At: at}, out[:0]); err != nil {
-						b.Fatal(err)
+					if c.after != nil {
+						if o == nil || o.Ended() {
+							o, ato = start(c.after)
+						}
+						ato += 8000
+						out, _ = o.Apply(engine.Event{Type: engine.EventSay, At: ato, Text: sayOther[i%len(sayOther)]}, out[:0])
 					}
-					said = 0
+					b.StartTimer()
 				}
 				at += 8000
 				var err error
