@@ -396,14 +396,7 @@ func TestAFullDiskKeepsTheRecordInTheLog(t *testing.T) {
 	small := journal.Entry{Seq: 1, Event: engine.Event{Type: engine.EventTimeout, At: 1}}
 	require.NoError(t, d.Append(ctx, "a", small))
 	settle(t, d)
-	require.NoError(t, d.wr.do(ctx, func(w *writer) error {
-		var pages int64
-		if err := w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
-			return err
-		}
-		_, err := w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
-		return err
-	}))
+	fillDisk(t, d)
 
 	big := journal.Entry{Seq: 2, ClientID: "m2", Event: engine.Event{Type: engine.EventSay, At: 2, Text: strings.Repeat("cheese ", 40_000)}}
 	require.NoError(t, d.Append(ctx, "a", big), "acknowledged from the log")
@@ -436,14 +429,7 @@ func TestAStoppedWriterHeals(t *testing.T) {
 	want := []journal.Entry{{Seq: 1, Event: engine.Event{Type: engine.EventTimeout, At: 1}}}
 	require.NoError(t, d.Append(ctx, "a", want[0]))
 	settle(t, d)
-	require.NoError(t, d.wr.do(ctx, func(w *writer) error {
-		var pages int64
-		if err := w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
-			return err
-		}
-		_, err := w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
-		return err
-	}))
+	fillDisk(t, d)
 
 	// Writes are acknowledged from the log until the front sees the writer stopped.
 	seq := int64(2)
@@ -545,6 +531,20 @@ func TestAFullLogHeals(t *testing.T) {
 	b, _, _, err := d.Load(ctx, "b")
 	require.NoError(t, err)
 	assert.Equal(t, src, b.Sources, "its sources were stored: the refused Create's record did not count as logging them")
+}
+
+// fillDisk stands in for a full disk under d's SQLite file: the file may not grow past
+// the pages it has (max_page_count, a setting of the writer's connection).
+func fillDisk(t *testing.T, d *DB) {
+	t.Helper()
+	require.NoError(t, d.wr.do(ctx, func(w *writer) error {
+		var pages int64
+		if err := w.conn.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+			return err
+		}
+		_, err := w.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", pages))
+		return err
+	}))
 }
 
 // TestWriterWaitsOutALongLock: another process holds the file's write lock past
