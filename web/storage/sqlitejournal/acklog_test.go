@@ -420,11 +420,7 @@ func TestAFullDiskKeepsTheRecordInTheLog(t *testing.T) {
 // again the writer applies them from the log by itself, each once and in order, and the
 // journal takes writes again; a restart then finds nothing left to apply twice.
 func TestAStoppedWriterHeals(t *testing.T) {
-	o := defaultOptions
-	o.heal = 20 * time.Millisecond
-	path := filepath.Join(t.TempDir(), "journal.db")
-	d, err := open(ctx, path, o)
-	require.NoError(t, err)
+	d, path := openHealing(t)
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
 	want := []journal.Entry{{Seq: 1, Event: engine.Event{Type: engine.EventTimeout, At: 1}}}
 	require.NoError(t, d.Append(ctx, "a", want[0]))
@@ -446,7 +442,7 @@ func TestAStoppedWriterHeals(t *testing.T) {
 	require.Error(t, d.wr.brokenErr())
 	assert.ErrorContains(t, d.WritesRefused(), "full", "/healthz says so")
 	require.Greater(t, len(want), 2, "writes were acknowledged into the log past the failure")
-	_, _, _, err = d.Load(ctx, "a")
+	_, _, _, err := d.Load(ctx, "a")
 	require.Error(t, err, "a read that waits for SQLite says it is stopped")
 	require.Eventually(t, func() bool { return d.wr.healTries.Load() >= 2 }, 10*time.Second, 5*time.Millisecond,
 		"it tries again, and fails while the disk is full")
@@ -482,11 +478,7 @@ func TestAStoppedWriterHeals(t *testing.T) {
 // what the refused writes would have changed (a seq, a client id, a call, its sources) is
 // as if they never came.
 func TestAFullLogHeals(t *testing.T) {
-	o := defaultOptions
-	o.heal = 20 * time.Millisecond
-	path := filepath.Join(t.TempDir(), "journal.db")
-	d, err := open(ctx, path, o)
-	require.NoError(t, err)
+	d, _ := openHealing(t)
 	defer d.Close()
 	var full atomic.Bool
 	var tries atomic.Int64
@@ -507,7 +499,7 @@ func TestAFullLogHeals(t *testing.T) {
 
 	require.NoError(t, d.WritesRefused())
 	full.Store(true)
-	err = d.Append(ctx, "a", say(2, "m2"))
+	err := d.Append(ctx, "a", say(2, "m2"))
 	require.ErrorContains(t, err, "no space left on device")
 	assert.ErrorContains(t, d.WritesRefused(), "no space left on device", "/healthz says so")
 	require.ErrorContains(t, d.Create(ctx, journal.Call{ID: "b", Sources: src}), "no space left on device")
@@ -531,6 +523,18 @@ func TestAFullLogHeals(t *testing.T) {
 	b, _, _, err := d.Load(ctx, "b")
 	require.NoError(t, err)
 	assert.Equal(t, src, b.Sources, "its sources were stored: the refused Create's record did not count as logging them")
+}
+
+// openHealing opens a journal in a new folder whose stopped writer and log try again
+// every 20 ms; it returns the journal's path too.
+func openHealing(t *testing.T) (*DB, string) {
+	t.Helper()
+	o := defaultOptions
+	o.heal = 20 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := open(ctx, path, o)
+	require.NoError(t, err)
+	return d, path
 }
 
 // fillDisk stands in for a full disk under d's SQLite file: the file may not grow past
