@@ -617,6 +617,9 @@ func testAnOlderConnectionNeverReplacesANewerOne(t *testing.T) {
 		}
 	}
 	old := ts.dial(t, r.WS, nil) // upgraded, then held before it is attached
+	// The dial returns once the client has the upgrade's answer: let its handler reach
+	// the hold before the newer one comes, or the newer one could be the one held.
+	synctest.Wait()
 	newer := ts.dial(t, r.WS, nil)
 	newer.until("ring")
 	close(hold)
