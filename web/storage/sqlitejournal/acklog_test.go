@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -523,6 +524,120 @@ func TestAFullLogHeals(t *testing.T) {
 	b, _, _, err := d.Load(ctx, "b")
 	require.NoError(t, err)
 	assert.Equal(t, src, b.Sources, "its sources were stored: the refused Create's record did not count as logging them")
+}
+
+// TestHealingUnderConcurrentWrites: calls write concurrently while the log's disk and
+// SQLite's fill and free again and again. Every write the journal acknowledged is there
+// once, in order, and none it refused: a retry of a refused write (same seq, another
+// client id) is always taken once the disk has room, never ErrSeqGap or ErrDuplicate;
+// and a restart finds the same.
+func TestHealingUnderConcurrentWrites(t *testing.T) {
+	o := defaultOptions
+	o.heal = 2 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "journal.db")
+	d, err := open(ctx, path, o)
+	require.NoError(t, err)
+	var logFull atomic.Bool
+	d.fr.log.fault = func() error {
+		if logFull.Load() {
+			return &os.PathError{Op: "write", Path: "segment", Err: syscall.ENOSPC}
+		}
+		return nil
+	}
+	setSQLiteFull := func(full bool) {
+		n := int64(1073741823)
+		if full {
+			require.NoError(t, d.r.QueryRowContext(ctx, "PRAGMA page_count").Scan(&n))
+		}
+		_, err := d.wr.conn.ExecContext(ctx, fmt.Sprintf("PRAGMA max_page_count = %d", n))
+		require.NoError(t, err)
+	}
+
+	const calls, perCall = 6, 20
+	acked := make([][]journal.Entry, calls) // each call's own goroutine's, until wg.Wait
+	var finished atomic.Int32               // calls done
+	var logRefused, sqliteRefused atomic.Int32
+	stopped := func(c chan struct{}) bool {
+		select {
+		case <-c:
+			return true
+		default:
+			return false
+		}
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for c := range calls {
+		id := fmt.Sprint("call-", c)
+		require.NoError(t, d.Create(ctx, journal.Call{ID: id}))
+		wg.Go(func() {
+			defer finished.Add(1)
+			for attempt := 0; len(acked[c]) < perCall || !stopped(stop); attempt++ {
+				seq := int64(len(acked[c]) + 1)
+				e := journal.Entry{Seq: seq, ClientID: fmt.Sprint(id, "-", attempt),
+					Event: engine.Event{Type: engine.EventSay, At: seq, Text: strings.Repeat("word ", 50+attempt%200)}}
+				err := d.Append(ctx, id, e)
+				switch {
+				case err == nil:
+					acked[c] = append(acked[c], e)
+				case errors.Is(err, journal.ErrSeqGap) || errors.Is(err, journal.ErrDuplicate):
+					t.Errorf("call %s: a refused write was kept: %v", id, err)
+					return
+				default:
+					switch {
+					case strings.Contains(err.Error(), "no space left on device"):
+						logRefused.Add(1)
+					case strings.Contains(err.Error(), "full"):
+						sqliteRefused.Add(1)
+					default:
+						t.Errorf("call %s: %v", id, err)
+						return
+					}
+					time.Sleep(time.Millisecond) // refused while the disk is full: try again
+				}
+			}
+		})
+	}
+	go func() {
+		defer close(stop)
+		// Until both have refused writes a few times (at most ~10 s).
+		for i := 0; i < 100 || logRefused.Load() < 5 || sqliteRefused.Load() < 5; i++ {
+			if i > 3000 {
+				t.Error("the disk filled and freed 3,000 times, and the log or SQLite never refused")
+				return
+			}
+			logFull.Store(i%7 == 3)
+			switch i % 20 {
+			case 5:
+				setSQLiteFull(true)
+			case 15:
+				setSQLiteFull(false)
+			}
+			time.Sleep(3 * time.Millisecond)
+		}
+	}()
+	<-stop
+	logFull.Store(false)
+	setSQLiteFull(false)
+	wg.Wait()
+	require.Eventually(t, func() bool { return d.WritesRefused() == nil }, 10*time.Second, 5*time.Millisecond)
+	t.Logf("writes refused: %d by the log, %d while SQLite's writer was stopped", logRefused.Load(), sqliteRefused.Load())
+	assert.Positive(t, logRefused.Load(), "the log refused writes")
+	assert.Positive(t, sqliteRefused.Load(), "SQLite's writer stopped")
+	settle(t, d)
+	check := func(d *DB) {
+		for c := range calls {
+			_, es, _, err := d.Load(ctx, fmt.Sprint("call-", c))
+			require.NoError(t, err)
+			require.Equal(t, acked[c], es, "call-%d: what was acknowledged, once, in order", c)
+		}
+	}
+	check(d)
+	require.NoError(t, d.Close())
+	d, err = Open(ctx, path)
+	require.NoError(t, err)
+	defer d.Close()
+	check(d)
 }
 
 // openHealing opens a journal in a new folder whose stopped writer and log try again

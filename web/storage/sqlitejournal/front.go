@@ -79,7 +79,6 @@ type frontOp struct {
 	loaded bool
 	call0  *frontCall
 	absent bool
-	epoch  uint64 // the front's epoch when the caller looked (f.epoch)
 }
 
 // frontCall is what the front knows of a call.
@@ -114,17 +113,16 @@ type front struct {
 	next          uint64 // the next record's LSN
 	buf           []byte
 	broken        error // the log failed and could not be cut back: every write fails from then on
-	// stalled is the error of a log write that failed (and was cut back): writes are
-	// refused until healAt, and until SQLite has applied every write acknowledged before
-	// it; then the front forgets what it knew of calls (its memory holds the failed
-	// batch's effects) and tries again (heal). epoch counts those times: what a caller
-	// read of a call in SQLite before one is read again (prepare, known).
+	// stalled is the error of a log write that failed for want of space (and was cut
+	// back): writes are refused until healAt, then the log is tried again (heal).
 	stalled   error
 	healAt    time.Time
 	healEvery time.Duration
-	epoch     uint64 // under mu
+	// undo is what the batch being committed changed in calls, loggedSources and
+	// finished, to take back if its log write fails (rollback).
+	undo []frontUndo
 	// refusing is broken or stalled (nil when neither), for other goroutines (DB.WritesRefused).
-	refusing  atomic.Pointer[error]
+	refusing  atomic.Pointer[refusal]
 	lastAcked atomic.Uint64 // the last acknowledged write's LSN, read by others
 	// observer, when set, is told about each batch written to the log (DB.SetLogCommitObserver).
 	observer atomic.Pointer[CommitObserver]
@@ -186,6 +184,8 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	accepted := make([]int, 0, len(ops))
 	first := f.next
 	f.mu.Lock()
+	clear(f.undo)
+	f.undo = f.undo[:0]
 	for i, o := range ops {
 		refusal, err := f.accept(o, f.next)
 		switch {
@@ -204,7 +204,10 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	}
 	start := time.Now()
 	if err := f.log.write(f.buf); err != nil {
-		f.next = first // nothing of the batch is in the log
+		f.next = first // nothing of the batch is in the log, and its checks' effects go
+		f.mu.Lock()
+		f.rollback()
+		f.mu.Unlock()
 		if errors.Is(err, errCutBack) || !diskFull(err) {
 			f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
 			slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
@@ -213,10 +216,13 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 			f.healAt = time.Now().Add(f.healEvery)
 			slog.Error("sqlitejournal: acknowledgement log write failed: writes are refused for a while, then tried again", "err", err, "retry", f.healEvery)
 		}
-		refusal := cmp.Or(f.broken, f.stalled)
-		f.refusing.Store(&refusal)
+		r := &refusal{err: cmp.Or(f.broken, f.stalled)}
+		if f.broken == nil {
+			r.until = f.healAt
+		}
+		f.refusing.Store(r)
 		for _, i := range accepted {
-			errs[i] = refusal
+			errs[i] = r.err
 		}
 		return
 	}
@@ -236,6 +242,22 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	}
 }
 
+// refusal is why the front refuses writes: for good (until zero), or until the time it
+// tries the log again. When no write comes to try it, the front is taken to be writable
+// again from then on: it knows no better until the next write.
+type refusal struct {
+	err   error
+	until time.Time
+}
+
+// current returns the refusal's error while it holds at now, else nil.
+func (r *refusal) current(now time.Time) error {
+	if r == nil || !r.until.IsZero() && !now.Before(r.until) {
+		return nil
+	}
+	return r.err
+}
+
 // diskFull reports whether a write failed for want of space (the disk, or the user's
 // quota, is full): the log is tried again once there may be room. Any other failure of
 // the log (an I/O error) stops it until a restart: a disk that fails that way needs an
@@ -244,25 +266,55 @@ func diskFull(err error) bool {
 	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
-// heal reports whether a stalled front may try the log again: once healAt has passed and
-// SQLite has applied every write acknowledged before the failure, it forgets what it knew
-// of calls (the failed batch's checks changed it), which it reads again from SQLite as
-// needed, and clears stalled. The next write to the log is the test: if it fails, the
-// front stalls again.
+// heal reports whether a stalled front may try the log again: once healAt has passed.
+// The next write to the log is the test: if it fails, the front stalls again.
 func (f *front) heal() bool {
-	if time.Now().Before(f.healAt) || f.w.appliedLSN() < f.next-1 {
+	if time.Now().Before(f.healAt) {
 		return false
 	}
-	f.mu.Lock()
-	clear(f.calls)
-	f.epoch++
-	f.mu.Unlock()
-	f.finished = nil
-	clear(f.loggedSources)
 	slog.Info("sqlitejournal: trying the acknowledgement log again", "after", f.stalled)
 	f.stalled = nil
 	f.refusing.Store(nil)
 	return true
+}
+
+// frontUndo takes back one accepted write's effect on what the front knows: a call it
+// created (with the sources it marked logged), or the state a write changed.
+type frontUndo struct {
+	id      string
+	created bool
+	source  string     // created: the sources key it marked logged, if it did
+	c       *frontCall // otherwise: the call changed, and its state before
+	prev    frontCall
+	evict   *evict // a finish: its entry in finished
+}
+
+// rollback takes back, newest first, the effects of the batch's accepted writes (f.undo)
+// when their log write failed: what the front knows is then as before the batch, so that
+// reads wait for no record that was never written (callLSN) and the writes are checked
+// again as new when they come back. Under f.mu.
+func (f *front) rollback() {
+	for i := len(f.undo) - 1; i >= 0; i-- {
+		u := f.undo[i]
+		if u.created {
+			delete(f.calls, u.id)
+			if u.source != "" {
+				delete(f.loggedSources, u.source)
+			}
+			continue
+		}
+		*u.c = u.prev // ids: the slice as it was (the batch only appended to it)
+		if u.evict != nil {
+			for j := len(f.finished) - 1; j >= 0; j-- {
+				if f.finished[j] == *u.evict {
+					f.finished = slices.Delete(f.finished, j, j+1)
+					break
+				}
+			}
+		}
+	}
+	clear(f.undo)
+	f.undo = f.undo[:0]
 }
 
 // accept runs o's checks against what the front knows, and when they pass, records o's
@@ -276,7 +328,7 @@ func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
 		if _, ok := f.calls[o.callID]; ok {
 			return journal.ErrExists, nil
 		}
-		if !o.absent || o.epoch != f.epoch {
+		if !o.absent {
 			found, err := callExists(context.Background(), f.r, o.callID)
 			if err != nil {
 				return nil, err
@@ -295,8 +347,13 @@ func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
 		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
 			return nil, err
 		}
-		f.loggedSources[o.src.Key] = struct{}{}
+		u := frontUndo{id: o.callID, created: true}
+		if !logged {
+			f.loggedSources[o.src.Key] = struct{}{}
+			u.source = o.src.Key
+		}
 		f.calls[o.callID] = &frontCall{lsn: lsn}
+		f.undo = append(f.undo, u)
 		return nil, nil
 	case opAppend:
 		var c *frontCall
@@ -322,6 +379,7 @@ func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
 		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
 			return nil, err
 		}
+		f.undo = append(f.undo, frontUndo{c: c, prev: *c})
 		c.last, c.lsn = e.Seq, lsn
 		if e.ClientID != "" {
 			c.ids = append(c.ids, h)
@@ -342,8 +400,10 @@ func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
 		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
 			return nil, err
 		}
+		ev := evict{id: o.callID, lsn: lsn}
+		f.undo = append(f.undo, frontUndo{c: c, prev: *c, evict: &ev})
 		c.finished, c.lsn = true, lsn
-		f.finished = append(f.finished, evict{id: o.callID, lsn: lsn})
+		f.finished = append(f.finished, ev)
 		return nil, nil
 	}
 	return nil, fmt.Errorf("unknown write %q", o.op)
@@ -372,7 +432,7 @@ func (f *front) known(o *frontOp) (*frontCall, error) {
 		return c, nil
 	}
 	c := o.call0
-	if !o.loaded || o.epoch != f.epoch {
+	if !o.loaded {
 		var err error
 		if c, err = readCall(context.Background(), f.r, f.seed, o.callID); err != nil {
 			return nil, err
@@ -400,7 +460,6 @@ func (f *front) known(o *frontOp) (*frontCall, error) {
 func (f *front) prepare(ctx context.Context, o *frontOp) error {
 	f.mu.Lock()
 	_, ok := f.calls[o.callID]
-	o.epoch = f.epoch
 	f.mu.Unlock()
 	if ok {
 		return nil

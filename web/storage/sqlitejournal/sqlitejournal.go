@@ -629,15 +629,15 @@ func (d *DB) Create(ctx context.Context, c journal.Call) error {
 
 // WritesRefused returns why the journal refuses a call's writes at the moment (its
 // SQLite writer or its acknowledgement log stopped by a failing disk: see HealRetry), or
-// nil when it takes them. /healthz reports it.
+// nil when it takes them. A log that refused a write for want of space counts as
+// refusing until it tries again (HealRetry later): whether there is room by then only
+// the next write tells. /healthz reports it.
 func (d *DB) WritesRefused() error {
 	if err := d.wr.brokenErr(); err != nil {
 		return err
 	}
 	if d.fr != nil {
-		if p := d.fr.refusing.Load(); p != nil {
-			return *p
-		}
+		return d.fr.refusing.Load().current(time.Now())
 	}
 	return nil
 }
