@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -229,6 +230,41 @@ func readSegment(path string, fn func(r record) error) (torn int, err error) {
 		return len(bytes.TrimRight(data[n:], "\x00")), nil // not the zeros written ahead
 	}
 	return 0, err
+}
+
+// recordsAfter calls fn, in order, with each whole record of the log at base whose LSN is
+// past after and at most upto: the writes a start applies (Open) or a stopped writer
+// applies again (writer.heal). The records must follow each other with no gap; a segment
+// removed since it was listed held applied records only. A segment's torn tail (a write
+// cut short by a crash, never acknowledged) is logged and skipped.
+func recordsAfter(base string, after, upto uint64, fn func(r record) error) error {
+	segs, err := listSegments(base)
+	if err != nil {
+		return fmt.Errorf("list the acknowledgement log: %w", err)
+	}
+	last := after
+	for _, s := range segs {
+		torn, err := readSegment(s.path, func(r record) error {
+			if r.LSN <= last || r.LSN > upto {
+				return nil
+			}
+			if r.LSN != last+1 {
+				return fmt.Errorf("record %d follows %d", r.LSN, last)
+			}
+			last = r.LSN
+			return fn(r)
+		})
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			continue // removed since listed: applied already
+		case err != nil:
+			return fmt.Errorf("read the acknowledgement log's segment %s: %w", s.path, err)
+		case torn > 0:
+			slog.Warn("sqlitejournal: the acknowledgement log ends with a record cut short (a write interrupted by a crash, never acknowledged): ignored",
+				"segment", s.path, "bytes", torn)
+		}
+	}
+	return nil
 }
 
 // ackLog is the log being written: its current segment and the closed ones not yet

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -246,6 +247,31 @@ func writeSegment(t *testing.T, base string, first uint64, recs []record, tail [
 		require.NoError(t, err)
 	}
 	require.NoError(t, os.WriteFile(segmentPath(base, first), append(buf, tail...), 0o600))
+}
+
+// TestRecordsAfterRefusesAGap: the log's records follow each other; one missing (a
+// segment deleted by hand) is an error that names it, not writes skipped in silence.
+func TestRecordsAfterRefusesAGap(t *testing.T) {
+	base := filepath.Join(t.TempDir(), "journal.db")
+	rec := func(lsn uint64) record {
+		return record{LSN: lsn, Op: opAppend, CallID: "a", Entry: &journal.Entry{Seq: int64(lsn)}}
+	}
+	writeSegment(t, base, 1, []record{rec(1), rec(2)}, nil)
+	writeSegment(t, base, 4, []record{rec(4)}, nil)
+	var got []uint64
+	err := recordsAfter(base, 0, math.MaxUint64, func(r record) error {
+		got = append(got, r.LSN)
+		return nil
+	})
+	require.ErrorContains(t, err, "record 4 follows 2")
+	assert.Equal(t, []uint64{1, 2}, got)
+
+	got = nil
+	require.NoError(t, recordsAfter(base, 0, 2, func(r record) error {
+		got = append(got, r.LSN)
+		return nil
+	}), "none past upto is read")
+	assert.Equal(t, []uint64{1, 2}, got)
 }
 
 // TestOpenAppliesTheLog: the writes a crash left in the log, after the file's position,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"sync"
@@ -640,26 +641,17 @@ func (d *DB) startLog(ctx context.Context) error {
 		return fail(fmt.Errorf("list the acknowledgement log: %w", err))
 	}
 	last, replayed := uint64(applied), 0
-	for _, s := range segs {
-		torn, err := readSegment(s.path, func(r record) error {
-			if r.LSN <= last { // applied already
-				return nil
-			}
-			o, err := opOfRecord(r)
-			if err != nil {
-				return err
-			}
-			last = r.LSN
-			replayed++
-			return d.wr.q.Submit(o.apply(r.LSN))
-		})
+	err = recordsAfter(d.path, last, math.MaxUint64, func(r record) error {
+		o, err := opOfRecord(r)
 		if err != nil {
-			return fail(fmt.Errorf("read the acknowledgement log: %w", err))
+			return err
 		}
-		if torn > 0 {
-			slog.Warn("sqlitejournal: the acknowledgement log ends with a record cut short (a write interrupted by a crash, never acknowledged): ignored",
-				"segment", s.path, "bytes", torn)
-		}
+		last = r.LSN
+		replayed++
+		return d.wr.q.Submit(o.apply(r.LSN))
+	})
+	if err != nil {
+		return fail(err)
 	}
 	if replayed > 0 {
 		if err := d.wr.do(ctx, func(*writer) error { return nil }); err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -381,8 +380,8 @@ func (w *writer) heal(ctx context.Context) bool {
 	if err != nil {
 		w.batchLSN = applied
 		w.forget()
-		w.healTries.Add(1)
-		slog.Warn("sqlitejournal: the writer is still stopped; trying again in "+w.healEvery.String(), "err", err)
+		slog.Warn("sqlitejournal: the writer is still stopped; trying again in "+w.healEvery.String(),
+			"failed_tries", w.healTries.Add(1), "err", err)
 		w.nudgeLater()
 		return false
 	}
@@ -403,39 +402,24 @@ func (w *writer) applyLog(ctx context.Context, applied uint64) (int, error) {
 	}
 	w.batchLSN = applied
 	n, err := func() (int, error) {
-		segs, err := listSegments(w.base)
-		if err != nil {
-			return 0, fmt.Errorf("list the acknowledgement log: %w", err)
-		}
 		limit := uint64(math.MaxUint64)
 		if acked := w.acked.Load(); acked != nil {
 			limit = (*acked)()
 		}
 		n := 0
-		for _, s := range segs {
-			_, err := readSegment(s.path, func(r record) error {
-				if r.LSN <= w.batchLSN || r.LSN > limit {
-					return nil
-				}
-				if r.LSN != w.batchLSN+1 {
-					return fmt.Errorf("record %d follows %d in the acknowledgement log", r.LSN, w.batchLSN)
-				}
-				o, err := opOfRecord(r)
-				if err != nil {
-					return err
-				}
-				if err := o.apply(r.LSN)(w); err != nil && failsTransaction(err) {
-					return err
-				}
-				n++
-				return nil
-			})
-			if errors.Is(err, os.ErrNotExist) {
-				continue // removed since listed: applied already
-			}
+		err := recordsAfter(w.base, applied, limit, func(r record) error {
+			o, err := opOfRecord(r)
 			if err != nil {
-				return n, fmt.Errorf("apply the acknowledgement log's segment %s: %w", s.path, err)
+				return err
 			}
+			if err := o.apply(r.LSN)(w); err != nil && failsTransaction(err) {
+				return err
+			}
+			n++
+			return nil
+		})
+		if err != nil {
+			return n, err
 		}
 		if w.batchLSN > applied {
 			if _, err := w.exec(`UPDATE ack_log SET applied = ? WHERE id = 1`, int64(w.batchLSN)); err != nil {
