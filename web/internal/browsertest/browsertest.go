@@ -95,7 +95,10 @@ func (p *Page) Wait(what, cond string) {
 			return
 		}
 		// A navigation replaces the page's JavaScript context under the poll: poll again.
-		navigated := strings.Contains(err.Error(), "navigated or closed") || strings.Contains(err.Error(), "Cannot find context with specified id")
+		// Chrome says so in three ways, depending on when the poll meets the navigation.
+		navigated := strings.Contains(err.Error(), "navigated or closed") ||
+			strings.Contains(err.Error(), "Cannot find context with specified id") ||
+			strings.Contains(err.Error(), "Not attached to an active page")
 		if navigated && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 			continue
