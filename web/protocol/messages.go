@@ -51,13 +51,16 @@ func DecodeClient(data []byte) (ClientMsg, *DecodeError) {
 	if !utf8.Valid(data) {
 		return ClientMsg{}, &DecodeError{Code: CodeBadUTF8, Message: "the message is not valid UTF-8"}
 	}
-	var m ClientMsg
-	if err := json.Unmarshal(data, &m); err != nil {
-		var idOnly struct {
-			ID string `json:"id"`
+	m, ok := decodePlain(data)
+	if !ok {
+		m = ClientMsg{}
+		if err := json.Unmarshal(data, &m); err != nil {
+			var idOnly struct {
+				ID string `json:"id"`
+			}
+			_ = json.Unmarshal(data, &idOnly) // best effort, for the error's id
+			return ClientMsg{}, &DecodeError{Code: CodeBadJSON, Message: "the message is not a JSON object of a known shape: " + err.Error(), ID: validID(idOnly.ID)}
 		}
-		_ = json.Unmarshal(data, &idOnly) // best effort, for the error's id
-		return ClientMsg{}, &DecodeError{Code: CodeBadJSON, Message: "the message is not a JSON object of a known shape: " + err.Error(), ID: validID(idOnly.ID)}
 	}
 	if m.ID == "" || len(m.ID) > MaxClientIDBytes {
 		return ClientMsg{}, &DecodeError{Code: CodeBadJSON, Message: "every message needs an \"id\" of 1 to 64 bytes"}
