@@ -72,7 +72,8 @@ func (st *stream) send(typ string, at int64, m any, h *protocol.Header) int64 {
 	var err error
 	if f, ok := m.(protocol.FastJSON); ok {
 		b = f.AppendJSON(make([]byte, 0, fastJSONCap))
-	} else {
+	}
+	if b == nil {
 		b, err = json.Marshal(m)
 	}
 	if err != nil { // e.g. a NaN from a scenario's arithmetic: say so rather than stall

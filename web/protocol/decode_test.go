@@ -39,7 +39,7 @@ var clientFrames = []struct {
 	{"{\t\"type\":\"say\",\r\n\"id\":\"1\",\"text\":\"héllo ✓ 🙂\u2028\"}", true},
 	{`{}`, true},
 	{`{"type":"say","id":"c1","text":""}`, true},
-	{`{"id":"a","id":"b"}`, true},                        // the last one wins, as in encoding/json
+	{`{"id":"a","id":"b"}`, true},                            // the last one wins, as in encoding/json
 	{`{"type":"say","id":"c1","text":"a","text":"b"}`, true}, // likewise
 	{`{"type":"say","id":"c1","text":"it\u0027s"}`, false},   // an escape
 	{`{"type":"say","id":"c1","text":"say \"no\""}`, false},

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -11,7 +12,9 @@ import (
 // JSON that encoding/json decodes to the same values (encode_test.go checks this, with a
 // fuzz test); the other messages use encoding/json.
 
-// fastJSON is implemented by messages that encode themselves.
+// FastJSON is implemented by messages that encode themselves. AppendJSON returns nil when
+// the message has no JSON encoding (a number that is not finite), as json.Marshal then
+// fails.
 type FastJSON interface {
 	AppendJSON(b []byte) []byte
 }
@@ -159,6 +162,59 @@ func (m *TraineeMsg) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = appendString(b, f)
+	}
+	return append(b, ']', '}')
+}
+
+func (m *MoodMsg) AppendJSON(b []byte) []byte {
+	if math.IsNaN(m.Mood) || math.IsInf(m.Mood, 0) {
+		return nil
+	}
+	b = appendHeader(b, &m.Header)
+	b = append(b, `,"mood":`...)
+	b = appendFloat(b, m.Mood)
+	return append(b, '}')
+}
+
+// appendFloat appends a finite f as encoding/json writes a float64, byte for byte: the
+// shortest form that reads back exactly, in exponent form only below 1e-6 or from 1e21.
+func appendFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' { // e-09 -> e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
+
+func (m *FeedbackMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendStringField(b, "rule", m.Rule)
+	b = appendStringField(b, "text", m.Text)
+	return append(b, '}')
+}
+
+func (m *ChoicesMsg) AppendJSON(b []byte) []byte {
+	b = appendHeader(b, &m.Header)
+	b = appendStringField(b, "node", m.Node)
+	if m.Choices == nil {
+		return append(b, `,"choices":null}`...)
+	}
+	b = append(b, `,"choices":[`...)
+	for i, c := range m.Choices {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"index":`...)
+		b = strconv.AppendInt(b, int64(c.Index), 10)
+		b = appendStringField(b, "text", c.Text)
+		b = append(b, '}')
 	}
 	return append(b, ']', '}')
 }

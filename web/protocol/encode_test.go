@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -41,6 +42,28 @@ func TestHandEncodedMessagesMatchEncodingJSON(t *testing.T) {
 			Pauses: []engine.Pause{{After: 0, MS: 500}, {After: 3, MS: 1000}}})
 		sameAsEncodingJSON(t, &TraineeMsg{Header: h, ID: s, Event: "say", Text: s, Flags: []string{}})
 		sameAsEncodingJSON(t, &TraineeMsg{Header: h, ID: "x", Event: "choose", Text: s, Choice: &two, Flags: []string{"interrupted", s}})
+		sameAsEncodingJSON(t, &FeedbackMsg{Header: h, Rule: s, Text: s})
+		sameAsEncodingJSON(t, &ChoicesMsg{Header: h, Node: s, Choices: []Choice{{Index: 0, Text: s}, {Index: 2, Text: "ok"}}})
+		sameAsEncodingJSON(t, &ChoicesMsg{Header: h, Node: s, Choices: []Choice{}})
+		sameAsEncodingJSON(t, &ChoicesMsg{Header: h, Node: s})
+	}
+	for _, mood := range []float64{0, -1, 1, 0.25, -0.1 + 0.2, 1.0 / 3, 1e-7, -5e-324, 1e-6, 1e21, 1e20, 123456789012345678, -1.5e-10} {
+		m := &MoodMsg{Header: Header{Seq: 1, Type: "mood", At: 5}, Mood: mood}
+		sameAsEncodingJSON(t, m)
+		slow, err := json.Marshal(m)
+		require.NoError(t, err)
+		assert.Equal(t, string(slow), string(m.AppendJSON(nil)), "byte for byte")
+	}
+}
+
+// TestNonFiniteHasNoHandEncoding checks that a message json.Marshal cannot encode has no
+// hand encoding either, so that the sender reports it the same way.
+func TestNonFiniteHasNoHandEncoding(t *testing.T) {
+	for _, mood := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		m := &MoodMsg{Mood: mood}
+		assert.Nil(t, m.AppendJSON(nil))
+		_, err := json.Marshal(m)
+		assert.Error(t, err)
 	}
 }
 
@@ -58,5 +81,13 @@ func FuzzHandEncodedMessages(f *testing.F) {
 		}
 		sameAsEncodingJSON(t, &LineStartMsg{Header: h, Node: s, Text: s, Words: k, Duration: n, MsPerWord: ms, Emotion: s})
 		sameAsEncodingJSON(t, &TraineeMsg{Header: h, ID: s, Event: s, Text: s, Choice: &k, Flags: []string{s}})
+		sameAsEncodingJSON(t, &FeedbackMsg{Header: h, Rule: s, Text: s})
+		sameAsEncodingJSON(t, &ChoicesMsg{Header: h, Node: s, Choices: []Choice{{Index: k, Text: s}}})
+		if !math.IsNaN(ms) && !math.IsInf(ms, 0) {
+			m := &MoodMsg{Header: Header{Seq: n, Type: "mood", At: n}, Mood: ms}
+			slow, err := json.Marshal(m)
+			require.NoError(t, err)
+			assert.Equal(t, string(slow), string(m.AppendJSON(nil)), "byte for byte")
+		}
 	})
 }
