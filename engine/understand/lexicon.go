@@ -98,9 +98,11 @@ type PhraseError struct {
 type Lexicon struct {
 	names   []string
 	phrases []phrase
-	byStem  map[string][]int32 // phrases whose first pattern is a stem
-	byExact map[string][]int32
-	starred [256][]int32      // phrases whose first pattern is a prefix, by the prefix's first byte
+	// The phrases by their first pattern; an exception's index is stored complemented (^i),
+	// so the matcher tells exceptions from the rest without reading the phrase.
+	byStem  map[string][]entry // phrases whose first pattern is a stem
+	byExact map[string][]entry
+	starred [256][]entry      // phrases whose first pattern is a prefix, by the prefix's first byte
 	vocab   map[string]string // lexicon words (canonical) -> stem
 	vocabSt map[string]bool   // lexicon stems
 	// related are the lexicon words and the English words whose stem is a lexicon stem
@@ -147,7 +149,7 @@ const MaxFillers = 2
 // Compile builds the matcher of intents. Phrases that have no words are reported and left
 // out; the rest still compile.
 func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
-	lx := &Lexicon{byStem: map[string][]int32{}, byExact: map[string][]int32{},
+	lx := &Lexicon{byStem: map[string][]entry{}, byExact: map[string][]entry{},
 		vocab: map[string]string{}, vocabSt: map[string]bool{}, excepted: make([]bool, len(specs))}
 	var errs []PhraseError
 	for i, sp := range specs {
@@ -348,13 +350,17 @@ func (lx *Lexicon) add(p phrase) {
 	lx.seen[signature(p)] = true
 	id := int32(len(lx.phrases))
 	lx.phrases = append(lx.phrases, p)
+	if p.except {
+		id = ^id // the matcher's first pass visits only these, its second only the others
+	}
+	e := entry{id: id, needs: needs(p.pats)}
 	switch f := p.pats[0]; f.kind {
 	case patStem:
-		lx.byStem[f.s] = append(lx.byStem[f.s], id)
+		lx.byStem[f.s] = append(lx.byStem[f.s], e)
 	case patExact:
-		lx.byExact[f.s] = append(lx.byExact[f.s], id)
+		lx.byExact[f.s] = append(lx.byExact[f.s], e)
 	default:
-		lx.starred[f.s[0]] = append(lx.starred[f.s[0]], id)
+		lx.starred[f.s[0]] = append(lx.starred[f.s[0]], e)
 	}
 }
 
@@ -474,10 +480,16 @@ func (lx *Lexicon) Analyze(text string) *Text {
 }
 
 // matchAt returns the end of phrase p matched at token i, or -1. A phrase matches within
-// one clause; an exception may span clauses ("sorry, what?").
-func (p *phrase) matchAt(ts []Token, i int) int {
-	k := i
-	for n, pat := range p.pats {
+// one clause; an exception may span clauses ("sorry, what?"). With first, token i is
+// known to match the phrase's first pattern (it was found by its index), and only the
+// rest is matched.
+func (p *phrase) matchAt(ts []Token, i int, first bool) int {
+	k, n0 := i, 0
+	if first {
+		k, n0 = i+1, 1
+	}
+	for n := n0; n < len(p.pats); n++ {
+		pat := p.pats[n]
 		if n > 0 {
 			from := k
 			for skipped := 0; k < len(ts) && !pat.matches(&ts[k]) && fillers[ts[k].Word] && skipped < MaxFillers; skipped++ {
@@ -540,13 +552,27 @@ type Hit struct {
 // hits finds every phrase occurrence of the text, exceptions applied.
 func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 	ts := t.Tokens
-	var exc []Hit
-	visit := func(id int32, i int, pass int) {
-		p := &lx.phrases[id]
-		if p.except != (pass == 0) {
-			return
+	var has wordSet // the stems and words of the text, for the entries' needs
+	for k := range ts {
+		if ts[k].Stem != "" {
+			has.add(ts[k].Stem)
 		}
-		end := p.matchAt(ts, i)
+		has.add(ts[k].Word)
+	}
+	var exc []Hit
+	visit := func(e entry, i int, pass int, first bool) {
+		id := e.id
+		if (id < 0) != (pass == 0) {
+			return // an exception in the second pass, or another phrase in the first
+		}
+		if !has.covers(e.needs) {
+			return // a word the phrase needs is not in the text
+		}
+		if id < 0 {
+			id = ^id
+		}
+		p := &lx.phrases[id]
+		end := p.matchAt(ts, i, first)
 		if end < 0 {
 			return
 		}
@@ -600,17 +626,17 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 		}
 		for i := range ts {
 			if ts[i].Stem != "" {
-				for _, id := range lx.byStem[ts[i].Stem] {
-					visit(id, i, pass)
+				for _, e := range lx.byStem[ts[i].Stem] {
+					visit(e, i, pass, true)
 				}
 			}
 			if len(lx.byExact) > 0 {
-				for _, id := range lx.byExact[ts[i].Word] {
-					visit(id, i, pass)
+				for _, e := range lx.byExact[ts[i].Word] {
+					visit(e, i, pass, true)
 				}
 			}
-			for _, id := range lx.starred[ts[i].Word[0]] {
-				visit(id, i, pass)
+			for _, e := range lx.starred[ts[i].Word[0]] {
+				visit(e, i, pass, false)
 			}
 		}
 	}
@@ -706,3 +732,51 @@ func (t *Text) Typos() []string {
 
 // Intents returns the names of the compiled intents, in declaration order.
 func (lx *Lexicon) Intents() []string { return lx.names }
+
+// entry is a phrase in the lexicon's index: its place in phrases (complemented for an
+// exception) and the words it needs. The matcher reads the entry, which lies with the
+// other phrases of the same first word, and reads the phrase itself only when the text
+// has every word the phrase needs: most candidates are ruled out without touching the
+// phrase or its patterns, which are cold in memory when a call's next message comes.
+type entry struct {
+	id    int32
+	needs wordSet
+}
+
+// wordSet is a 128-bit Bloom filter of words: a word in the set always tests present, a
+// word not in it almost always tests absent.
+type wordSet [2]uint64
+
+func (s *wordSet) add(w string) {
+	h := fnv1a(w)
+	s[h>>6&1] |= 1 << (h & 63)
+}
+
+// covers reports whether every word of need may be in s (false: one of them is not).
+func (s *wordSet) covers(need wordSet) bool {
+	return need[0]&^s[0] == 0 && need[1]&^s[1] == 0
+}
+
+// needs is the set of the words a text must have for a phrase to match: the stems of its
+// stem patterns and the words of its exact ones, except the articles it may leave out
+// (a prefix pattern needs no whole word).
+func needs(pats []pattern) wordSet {
+	var s wordSet
+	for _, p := range pats {
+		if p.opt || p.kind == patPrefix || p.s == "" {
+			continue
+		}
+		s.add(p.s)
+	}
+	return s
+}
+
+// fnv1a is the 32-bit FNV-1a hash of s.
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
+}
