@@ -65,11 +65,11 @@ func TestLoadgenSmallRun(t *testing.T) {
 		return f
 	}
 	ours, echo, ratio, withFsync := num(goals[1]), num(goals[2]), num(goals[3]), num(goals[4])
-	// The times are printed to the hundredth of a millisecond and the ratio to the tenth.
-	lo, hi := (ours-0.005)/(echo+0.005)-0.05, (ours+0.005)/max(echo-0.005, 0.001)+0.05
+	// The times are printed to the microsecond and the ratio to the hundredth.
+	lo, hi := (ours-0.0005)/(echo+0.0005)-0.005, (ours+0.0005)/max(echo-0.0005, 0.0001)+0.005
 	assert.True(t, lo <= ratio && ratio <= hi, "the ratio %v is ours over the echo's (%v to %v)", ratio, lo, hi)
 	slowest := max(num(fsyncs[0][1]), num(fsyncs[1][1])) / 1000
-	assert.InDelta(t, echo+slowest, withFsync, 0.011, "echo + the slower fsync")
+	assert.InDelta(t, echo+slowest, withFsync, 0.0015, "echo + the slower fsync")
 }
 
 // TestLoadgenInstancesOnPostgres: loadgen starts two servers sharing one PostgreSQL
