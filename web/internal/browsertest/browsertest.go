@@ -73,12 +73,24 @@ type Page struct {
 	Ctx context.Context
 }
 
-// Do runs actions with a per-step timeout.
+// Do runs actions, one after another, with a per-step timeout. An action that Chrome
+// refuses because the tab is between two pages ("Not attached to an active page": it did
+// not run) is tried again until the timeout.
 func (p *Page) Do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	p.T.Helper()
 	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
 	defer cancel()
-	require.NoError(p.T, chromedp.Do(ctx, actions...), what)
+	for _, a := range actions {
+		for {
+			err := chromedp.Do(ctx, a)
+			if err != nil && strings.Contains(err.Error(), "Not attached to an active page") && ctx.Err() == nil {
+				time.Sleep(50 * time.Millisecond)
+				continue
+			}
+			require.NoError(p.T, err, what)
+			break
+		}
+	}
 }
 
 // Wait polls a JavaScript condition until it is truthy. A page that navigates meanwhile
