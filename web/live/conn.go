@@ -271,7 +271,7 @@ func (k *conn) write(f []byte) error {
 // fails or closes, after telling the call.
 //
 // What a frame causes — decoding it, the call's step with the engine and the journal's
-// commit, the writes — runs on a helper (helpers.aside), not on the reader's goroutine.
+// commit, the writes — runs on a helper coroutine (helpers.aside), not on the reader's stack.
 func (k *conn) readLoop() {
 	defer k.call.srv.helpers.aside(func() { k.call.post(detachMsg{conn: k}) })
 	k.ws.SetReadLimit(protocol.MaxFrameBytes)
