@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/switchboard-sim/switchboard/engine/understand"
 )
 
 // intentSet is a bit set over a scenario's intents (at most MaxIntents).
@@ -69,12 +71,7 @@ const (
 func wordHashes(ws []string) []uint32 {
 	hs := make([]uint32, 0, len(ws))
 	for _, w := range ws {
-		h := uint32(2166136261) // FNV-1a
-		for i := 0; i < len(w); i++ {
-			h ^= uint32(w[i])
-			h *= 16777619
-		}
-		hs = append(hs, h)
+		hs = append(hs, understand.Hash(w))
 	}
 	slices.Sort(hs)
 	return slices.Compact(hs)

@@ -748,7 +748,7 @@ type entry struct {
 type wordSet [2]uint64
 
 func (s *wordSet) add(w string) {
-	h := fnv1a(w)
+	h := Hash(w)
 	s[h>>6&1] |= 1 << (h & 63)
 }
 
@@ -771,8 +771,8 @@ func needs(pats []pattern) wordSet {
 	return s
 }
 
-// fnv1a is the 32-bit FNV-1a hash of s.
-func fnv1a(s string) uint32 {
+// Hash is the 32-bit FNV-1a hash of s: cheap and stable across runs, for word sets.
+func Hash(s string) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(s); i++ {
 		h ^= uint32(s[i])
