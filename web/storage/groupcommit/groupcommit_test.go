@@ -459,6 +459,10 @@ func TestPollTakesSubmittedWritesEachPeriod(t *testing.T) {
 			batches = append(batches, batch{append([]int(nil), ops...), time.Since(start)})
 			mu.Unlock()
 		})
+		// The queue's goroutine waits to be woken before polling starts: had it looked
+		// after Poll, it would have slept a first period before taking write 0, and the
+		// periods below would start 2 ms later.
+		synctest.Wait()
 		q.Poll(2 * time.Millisecond)
 		require.NoError(t, q.Do(context.Background(), 0)) // wakes it: polling from now on
 		time.Sleep(500 * time.Microsecond)
