@@ -938,3 +938,64 @@ func testAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 	assert.Equal(t, []string{"a", "s"}, ids, "the journal holds each accepted input once")
 	c.checkSeqs(1)
 }
+
+// gatedJournal holds each Finish until released (or for gateWait at most, then noting
+// that it was not released), telling finishing when one begins.
+type gatedJournal struct {
+	*journal.Memory
+	finishing chan string
+	release   chan struct{}
+	timedOut  atomic.Bool
+}
+
+// gateWait bounds a gated Finish: less than any timer of the live test scenario, so that
+// no call wakes (and waits for the call's lock, which synctest cannot see past) meanwhile.
+const gateWait = 100 * time.Millisecond
+
+func (j *gatedJournal) Finish(ctx context.Context, id string, r journal.Result) error {
+	j.finishing <- id
+	select {
+	case <-j.release:
+	case <-time.After(gateWait):
+		j.timedOut.Store(true)
+	}
+	return j.Memory.Finish(ctx, id, r)
+}
+
+func TestTheEndingReplyIsNotHeldForTheResult(t *testing.T) {
+	synctest.Test(t, testTheEndingReplyIsNotHeldForTheResult)
+}
+
+// testTheEndingReplyIsNotHeldForTheResult: the say that ends the call is committed, and
+// the customer's reply to it (the closing line's first word) goes out while the result's
+// own commit is still under way, not after it.
+func testTheEndingReplyIsNotHeldForTheResult(t *testing.T) {
+	j := &gatedJournal{Memory: journal.NewMemory(), finishing: make(chan string, 1), release: make(chan struct{})}
+	ts := newMemTestServer(t, Options{Journal: j})
+	r := ts.start(t, `{"scenario":"live"}`)
+	c := ts.dial(t, r.WS, nil)
+	c.until("ring")
+	c.send(map[string]any{"type": "answer", "id": "a"})
+	c.until("line_end")
+	said := time.Now()
+	c.send(map[string]any{"type": "say", "id": "s", "text": "here is a refund"})
+	line := c.until("line_start")
+	require.Equal(t, "refunded", line.Node)
+	first := c.until("word")
+	assert.Equal(t, "Thank", first.Text)
+	assert.Zero(t, time.Since(said), "the reply came at once (synctest's clock)")
+	select {
+	case id := <-j.finishing:
+		assert.Equal(t, r.ID, id)
+	case <-time.After(waitFor):
+		t.Fatal("the result was not recorded")
+	}
+	close(j.release)
+	assert.False(t, j.timedOut.Load(), "the first word arrived while the result's commit was held")
+	end := c.until("end")
+	assert.Equal(t, "resolved", end.Outcome)
+	_, _, res, err := j.Memory.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	require.NotNil(t, res, "the result is recorded")
+	assert.Equal(t, "resolved", res.End.Outcome)
+}

@@ -105,19 +105,26 @@ type call struct {
 	// deterministic, so framesBetween re-derives any of them from the entries.
 	sent int64
 	// tap, when set, sees every message as it is sent (replays and tests).
-	tap        func(seq int64, frame []byte)
-	acks       map[string]int64
-	entries    []journal.Entry
-	conn       *conn               // the trainee's connection, if any
-	subs       map[*conn]struct{}  // supervisors listening
-	sup        *stream             // the supervisors' projection; nil while nobody listens
-	supSent    int64               // the last seq of the supervisors' projection sent
-	whispered  map[string]struct{} // client ids of the whispers recorded (retries are dropped)
-	floor      floorState          // what the floor board last saw (supervise.go)
-	clock      int64               // the call clock's latest reading, ms
-	idleSince  time.Time           // when the call last had no connection
-	endedAt    time.Time
-	finished   bool            // the journal knows the result
+	tap       func(seq int64, frame []byte)
+	acks      map[string]int64
+	entries   []journal.Entry
+	conn      *conn               // the trainee's connection, if any
+	subs      map[*conn]struct{}  // supervisors listening
+	sup       *stream             // the supervisors' projection; nil while nobody listens
+	supSent   int64               // the last seq of the supervisors' projection sent
+	whispered map[string]struct{} // client ids of the whispers recorded (retries are dropped)
+	floor     floorState          // what the floor board last saw (supervise.go)
+	clock     int64               // the call clock's latest reading, ms
+	idleSince time.Time           // when the call last had no connection
+	endedAt   time.Time
+	finished  bool // the journal knows the result
+	// posts counts the call's posts. finishFrom, once the session has ended in a step
+	// whose messages do not end the stream (the customer's last words are still to come),
+	// is the first post that records the result: the next one, at once (finishSoon makes
+	// it the call's wake-up), so that the step's messages are written first (afterStep).
+	posts      uint64
+	finishFrom uint64
+	finishSoon bool
 	storageBad time.Time       // when a journal write last failed
 	all        []engine.Output // debug calls: every output, to record the call as a test
 }
@@ -260,6 +267,7 @@ func (c *call) post(m any) bool {
 		c.mu.Unlock()
 		return false
 	}
+	c.posts++
 	if m != nil {
 		c.handle(m)
 	}
@@ -419,7 +427,20 @@ func (c *call) advance(t int64) {
 }
 
 // afterStep closes the connection and records the result once the call has ended.
+//
+// The result is recorded by the settle after the one whose step ended the session, unless
+// that step also ends the stream: the step's messages (the customer's reply to the input
+// that ended the call, whose entry is committed already) are written first, rather than
+// after a second commit. A crash in between loses nothing: recovery replays the entries
+// and records the result then. When the step sends the end message too (which the trainee
+// follows to the debrief), the result is recorded first, as it always was.
 func (c *call) afterStep(now time.Time) {
+	if c.sess.Ended() && !c.finished && c.jr != nil && c.finishFrom == 0 && !c.st.ended() {
+		c.finishFrom = c.posts + 1
+	}
+	if c.finishSoon = c.posts < c.finishFrom; c.finishSoon {
+		return
+	}
 	if c.sess.Ended() && !c.finished && c.jr != nil {
 		r := journal.Result{Ended: now, End: *c.sess.End(), Fired: firedRules(c.st.feedback), Elapsed: c.sess.Now()}
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
@@ -476,6 +497,9 @@ func (c *call) wake() time.Time {
 		if !c.storageBad.IsZero() {
 			w = maxTime(w, c.storageBad.Add(storageRetry))
 		}
+	}
+	if c.finishSoon { // the result to record (afterStep)
+		return c.srv.clock.Now()
 	}
 	if c.conn == nil {
 		limit := c.idleSince.Add(callIdleTimeout)
