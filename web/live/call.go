@@ -120,11 +120,10 @@ type call struct {
 	finished  bool // the journal knows the result
 	// posts counts the call's posts. finishFrom, once the session has ended in a step
 	// whose messages do not end the stream (the customer's last words are still to come),
-	// is the first post that records the result: the next one, at once (finishSoon makes
+	// is the first post that records the result: the next one, at once (finishHeld makes
 	// it the call's wake-up), so that the step's messages are written first (afterStep).
 	posts      uint64
 	finishFrom uint64
-	finishSoon bool
 	storageBad time.Time       // when a journal write last failed
 	all        []engine.Output // debug calls: every output, to record the call as a test
 }
@@ -426,6 +425,9 @@ func (c *call) advance(t int64) {
 	}
 }
 
+// finishHeld reports whether recording the result waits for the next post (afterStep).
+func (c *call) finishHeld() bool { return c.posts < c.finishFrom }
+
 // afterStep closes the connection and records the result once the call has ended.
 //
 // The result is recorded by the settle after the one whose step ended the session, unless
@@ -438,7 +440,7 @@ func (c *call) afterStep(now time.Time) {
 	if c.sess.Ended() && !c.finished && c.jr != nil && c.finishFrom == 0 && !c.st.ended() {
 		c.finishFrom = c.posts + 1
 	}
-	if c.finishSoon = c.posts < c.finishFrom; c.finishSoon {
+	if c.finishHeld() {
 		return
 	}
 	if c.sess.Ended() && !c.finished && c.jr != nil {
@@ -484,6 +486,9 @@ func firedRules(fb []protocol.Feedback) []string {
 
 // wake returns when the call next has something to do by itself.
 func (c *call) wake() time.Time {
+	if c.finishHeld() { // the result to record, at once
+		return c.srv.clock.Now()
+	}
 	var at int64 = -1
 	if d, ok := c.st.due(); ok {
 		at = d
@@ -497,9 +502,6 @@ func (c *call) wake() time.Time {
 		if !c.storageBad.IsZero() {
 			w = maxTime(w, c.storageBad.Add(storageRetry))
 		}
-	}
-	if c.finishSoon { // the result to record (afterStep)
-		return c.srv.clock.Now()
 	}
 	if c.conn == nil {
 		limit := c.idleSince.Add(callIdleTimeout)
