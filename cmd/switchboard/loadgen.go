@@ -75,9 +75,12 @@ of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and 
 sets each level beside the echo's: the turn's median and their ratio, the echo's median
 plus the fsync of the journal's folder (a 700-byte append then fsync, median of 200,
 measured before and after the levels; not with --database), and memory per call. Loopback
-only. Without --url it starts 'switchboard serve' (this binary) itself, with its journal in
---data, or --instances servers sharing the PostgreSQL database --database; trainee i plays
-on server i mod N.`)
+only. Without --url it starts 'switchboard serve' (this binary) itself: a fresh server for
+each level, with that level's journal in a folder of its own under --data (level-K-N, the
+Kth level of N trainees), so that each level's memory per call is measured from an idle
+server; or --instances servers sharing the PostgreSQL database --database, started once for
+every level; trainee i plays on server i mod N. The echo server is started fresh for each
+level too.`)
 	levelsFlag := fs.String("levels", "100,1000", "comma-separated numbers of simultaneous trainees (at most 19,900 each, 8 levels)")
 	ramp := fs.Duration("ramp", 10*time.Second, "time to connect a level's trainees")
 	steady := fs.Duration("steady", 30*time.Second, "measured window once a level is connected")
@@ -86,7 +89,7 @@ on server i mod N.`)
 	instances := fs.Int("instances", 1, "servers to start (without --url); more than one needs --database")
 	database := fs.String("database", "", "PostgreSQL URL for the servers loadgen starts (default: SQLite in --data)")
 	scenario := fs.String("scenario", "cheese-shop", "the scenario the trainees play")
-	data := fs.String("data", "", "journal folder of the server loadgen starts (default: a temporary folder, removed after); with --url, the folder whose fsync to measure")
+	data := fs.String("data", "", "folder for the journals of the servers loadgen starts, one folder per level (default: a temporary folder, removed after); with --url, the folder whose fsync to measure")
 	echo := fs.Bool("echo", true, "also run the echo baseline at each level")
 	replyMin := fs.Duration("reply-min", 5*time.Second, "shortest time between two messages of a trainee")
 	replyMax := fs.Duration("reply-max", 15*time.Second, "longest time between two messages of a trainee")
@@ -153,8 +156,8 @@ on server i mod N.`)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	maxLevel := slices.Max(levels)
 	fsyncDir := *data // where the journal's commits go: its fsync is what a disk turn waits for
+	var fleet *loadFleet
 	if targets == nil {
 		dir := *data
 		if dir == "" {
@@ -166,53 +169,35 @@ on server i mod N.`)
 			defer os.RemoveAll(tmp)
 			dir = tmp
 		}
+		fleet = &loadFleet{dir: dir, temporary: *data == "", instances: *instances, database: *database, maxLevel: slices.Max(levels)}
 		if *database == "" {
 			fsyncDir = dir
+			if err := fleet.checkFolders(levels); err != nil {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: %v\n", err)
+				return 2
+			}
+			// The servers make their own folders; the fsync is measured before them.
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: --data: %v\n", err)
+				return 1
+			}
 		} else {
 			fsyncDir = "" // the journal is PostgreSQL's
 		}
-		perServer := maxLevel / *instances
-		for i := range *instances {
-			sdir := dir
-			if *instances > 1 {
-				sdir = filepath.Join(dir, fmt.Sprint("server-", i+1))
+	} else {
+		fleet = &loadFleet{given: true, pids: pids}
+		for _, t := range targets {
+			base, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(t), "/"))
+			if err != nil || base.Scheme != "http" || !isLoopback(base.Hostname()) {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: --url must be http:// on a loopback address, got %q\n", t)
+				return 2
 			}
-			args := []string{"serve", "--addr", "127.0.0.1:0", "--data", sdir,
-				"--max-calls", strconv.Itoa(perServer + perServer/10 + 10), "--log-level", "warn"}
-			if *database != "" {
-				args = append(args, "--database", *database)
-			}
-			ours, err := startChild(ctx, "Switchboard is ready on ", args...)
-			if err != nil {
-				fmt.Fprintf(env.stderr, "switchboard loadgen: starting server %d: %v\n", i+1, err)
-				return 1
-			}
-			defer ours.stop()
-			targets, pids = append(targets, ours.url), append(pids, ours.pid)
+			fleet.bases = append(fleet.bases, base)
 		}
 	}
-	var bases []*url.URL
-	for _, t := range targets {
-		base, err := url.Parse(strings.TrimSuffix(strings.TrimSpace(t), "/"))
-		if err != nil || base.Scheme != "http" || !isLoopback(base.Hostname()) {
-			fmt.Fprintf(env.stderr, "switchboard loadgen: --url must be http:// on a loopback address, got %q\n", t)
-			return 2
-		}
-		bases = append(bases, base)
-	}
-	var echoChild *child
-	if *echo {
-		var err error
-		echoChild, err = startChild(ctx, "echo on ", "loadgen", "--echo-serve", "127.0.0.1:0")
-		if err != nil {
-			fmt.Fprintf(env.stderr, "switchboard loadgen: starting the echo server: %v\n", err)
-			return 1
-		}
-		defer echoChild.stop()
-	}
+	defer fleet.stop()
 
-	fmt.Fprintf(env.stdout, "loadgen: servers %v (pids %v), scenario %s, levels %v, ramp %v, steady %v\n",
-		bases, pids, *scenario, levels, *ramp, *steady)
+	fmt.Fprintf(env.stdout, "loadgen: scenario %s, levels %v, ramp %v, steady %v\n", *scenario, levels, *ramp, *steady)
 	var fsyncs []time.Duration
 	probeFsync := func() {
 		if fsyncDir == "" {
@@ -229,19 +214,34 @@ on server i mod N.`)
 	}
 	probeFsync()
 	var rows []levelResult
-	for _, n := range levels {
+	for k, n := range levels {
 		if ctx.Err() != nil {
 			break
 		}
-		r := runLevel(ctx, env.stdout, "ours", n, *ramp, *steady, pids, func(i int, rnd *rand.Rand, st *levelStats) trainee {
+		if err := fleet.start(ctx, k, n); err != nil {
+			fmt.Fprintf(env.stderr, "switchboard loadgen: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(env.stdout, "loadgen: level %d: servers %v (pids %v)\n", n, fleet.bases, fleet.pids)
+		bases := fleet.bases
+		r := runLevel(ctx, env.stdout, "ours", n, *ramp, *steady, fleet.pids, func(i int, rnd *rand.Rand, st *levelStats) trainee {
 			return &callTrainee{base: bases[i%len(bases)], scenario: *scenario, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
 		})
 		rows = append(rows, r)
-		if echoChild != nil && ctx.Err() == nil {
+		fleet.finish(k, n)
+		if *echo && ctx.Err() == nil {
+			// A fresh echo server each level, like ours: its memory per connection is
+			// measured from an idle process.
+			echoChild, err := startChild(ctx, "echo on ", "loadgen", "--echo-serve", "127.0.0.1:0")
+			if err != nil {
+				fmt.Fprintf(env.stderr, "switchboard loadgen: starting the echo server: %v\n", err)
+				return 1
+			}
 			eu, _ := url.Parse(echoChild.url)
 			rows = append(rows, runLevel(ctx, env.stdout, "echo", n, *ramp, *steady, []int{echoChild.pid}, func(_ int, rnd *rand.Rand, st *levelStats) trainee {
 				return &echoTrainee{base: eu, rnd: rnd, st: st, pace: pace{*replyMin, *replyMax}}
 			}))
+			echoChild.stop()
 		}
 	}
 	probeFsync()
@@ -329,6 +329,99 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// loadFleet is the Switchboard servers a level runs against: those given with --url, or
+// those loadgen starts. On SQLite (the default) it starts fresh servers for each level,
+// with the level's journal in a folder of its own under --data (level-K-N: the Kth level,
+// of N trainees), so that the level's memory per call is measured from an idle process
+// and its journal holds its own calls only; in a temporary --data the folder is removed
+// after the level. On PostgreSQL (--database) the servers it starts serve every level.
+type loadFleet struct {
+	given     bool   // --url: the user's servers
+	dir       string // --data, or loadgen's temporary folder
+	temporary bool   // dir is loadgen's own
+	instances int
+	database  string
+	maxLevel  int // PostgreSQL: the servers are sized for the largest level
+
+	bases    []*url.URL
+	pids     []int
+	children []*child
+}
+
+// levelFolder is the journal folder of the kth level (from 0), of n trainees.
+func levelFolder(dir string, k, n int) string {
+	return filepath.Join(dir, fmt.Sprintf("level-%d-%d", k+1, n))
+}
+
+// checkFolders refuses a --data whose level folders hold an earlier run's journal: a
+// server started on it would recover that run's open calls, and the level would measure
+// them too.
+func (f *loadFleet) checkFolders(levels []int) error {
+	for k, n := range levels {
+		d := levelFolder(f.dir, k, n)
+		if entries, err := os.ReadDir(d); err == nil && len(entries) > 0 {
+			return fmt.Errorf("--data: %s holds a journal from an earlier run; remove it or give another --data", d)
+		}
+	}
+	return nil
+}
+
+// start makes the servers for the kth level, of n trainees, ready.
+func (f *loadFleet) start(ctx context.Context, k, n int) error {
+	if f.given || f.children != nil {
+		return nil
+	}
+	size := n
+	if f.database != "" {
+		size = f.maxLevel
+	}
+	perServer := (size + f.instances - 1) / f.instances
+	for i := range f.instances {
+		args := []string{"serve", "--addr", "127.0.0.1:0",
+			"--max-calls", strconv.Itoa(perServer + perServer/10 + 10), "--log-level", "warn"}
+		if f.database != "" {
+			args = append(args, "--data", filepath.Join(f.dir, fmt.Sprint("server-", i+1)), "--database", f.database)
+		} else {
+			args = append(args, "--data", levelFolder(f.dir, k, n))
+		}
+		c, err := startChild(ctx, "Switchboard is ready on ", args...)
+		if err != nil {
+			return fmt.Errorf("starting server %d: %w", i+1, err)
+		}
+		u, err := url.Parse(c.url)
+		if err != nil {
+			c.stop()
+			return fmt.Errorf("server %d: its URL %q: %w", i+1, c.url, err)
+		}
+		f.children = append(f.children, c)
+		f.bases, f.pids = append(f.bases, u), append(f.pids, c.pid)
+	}
+	return nil
+}
+
+// finish ends the kth level, of n trainees: on SQLite its servers stop (and a temporary
+// journal goes).
+func (f *loadFleet) finish(k, n int) {
+	if f.given || f.database != "" {
+		return
+	}
+	f.stop()
+	if f.temporary {
+		_ = os.RemoveAll(levelFolder(f.dir, k, n))
+	}
+}
+
+// stop stops the servers loadgen started.
+func (f *loadFleet) stop() {
+	if f == nil || f.given {
+		return
+	}
+	for _, c := range f.children {
+		c.stop()
+	}
+	f.children, f.bases, f.pids = nil, nil, nil
 }
 
 // child is a process loadgen started (the server or the echo server).

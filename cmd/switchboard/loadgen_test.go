@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -38,26 +40,44 @@ func TestLoadgenFlagErrors(t *testing.T) {
 	}
 }
 
-// TestLoadgenSmallRun runs the real generator at 3 trainees against the server and the
-// echo it starts, and checks the table: everyone held, turns measured, no errors.
+// TestLoadgenSmallRun runs the real generator at 2 then 3 trainees against the servers
+// and the echo it starts, and checks the table: everyone held, turns measured, no errors;
+// each level on a fresh server with its journal in a folder of its own under --data, which
+// a second run then refuses to reuse.
 func TestLoadgenSmallRun(t *testing.T) {
 	bin := binary(t)
-	out, err := exec.Command(bin, "loadgen", "--levels", "3", "--ramp", "1s", "--steady", "8s",
-		"--reply-min", "1s", "--reply-max", "2s").CombinedOutput()
+	data := filepath.Join(t.TempDir(), "data") // loadgen makes it
+	out, err := exec.Command(bin, "loadgen", "--levels", "2,3", "--ramp", "1s", "--steady", "6s",
+		"--reply-min", "1s", "--reply-max", "2s", "--data", data).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	text := string(out)
-	for _, kind := range []string{"ours", "echo"} {
-		row := regexp.MustCompile(`(?m)^\| ` + kind + ` \| 3 \| (\d+) \| \d+ \| (\d+) \| ([\d.]+) ms \|.*\| ([^|]*) \|$`).FindStringSubmatch(text)
-		require.NotNil(t, row, "no %s row in:\n%s", kind, text)
-		assert.Equal(t, "3", row[1], "%s: all 3 held", kind)
-		assert.NotEqual(t, "0", row[2], "%s: turns measured", kind)
-		assert.Equal(t, "none", strings.TrimSpace(row[4]), "%s: errors", kind)
+	for _, n := range []string{"2", "3"} {
+		for _, kind := range []string{"ours", "echo"} {
+			row := regexp.MustCompile(`(?m)^\| ` + kind + ` \| ` + n + ` \| (\d+) \| \d+ \| (\d+) \| ([\d.]+) ms \|.*\| ([^|]*) \|$`).FindStringSubmatch(text)
+			require.NotNil(t, row, "no %s row at %s in:\n%s", kind, n, text)
+			assert.Equal(t, n, row[1], "%s: all %s held", kind, n)
+			assert.NotEqual(t, "0", row[2], "%s at %s: turns measured", kind, n)
+			assert.Equal(t, "none", strings.TrimSpace(row[4]), "%s at %s: errors", kind, n)
+		}
 	}
 	assert.Contains(t, text, "steady", "progress lines")
 
+	servers := regexp.MustCompile(`(?m)^loadgen: level (\d+): servers \[(\S+)\] \(pids \[(\d+)\]\)$`).FindAllStringSubmatch(text, -1)
+	require.Len(t, servers, 2, "a server line per level in:\n%s", text)
+	assert.Equal(t, []string{"2", "3"}, []string{servers[0][1], servers[1][1]})
+	assert.NotEqual(t, servers[0][3], servers[1][3], "a fresh server for each level")
+	for _, dir := range []string{"level-1-2", "level-2-3"} {
+		entries, err := os.ReadDir(filepath.Join(data, dir))
+		require.NoError(t, err, "the level's journal folder")
+		assert.NotEmpty(t, entries, "%s holds the level's journal", dir)
+	}
+	again := runCLI(t, nil, "loadgen", "--levels", "2,3", "--data", data)
+	assert.Equal(t, 2, again.code, again.stderr)
+	assert.Contains(t, again.stderr, filepath.Join(data, "level-1-2")+" holds a journal from an earlier run")
+
 	fsyncs := regexp.MustCompile(`(?m)^loadgen: fsync in \S+: ([\d.]+) µs \(a 700-byte append, then fsync; median of 200\)$`).FindAllStringSubmatch(text, -1)
 	require.Len(t, fsyncs, 2, "the journal folder's fsync, before and after the levels, in:\n%s", text)
-	goals := regexp.MustCompile(`(?m)^\| 3 \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+)× \| ([\d.]+) ms \| [\d.]+ KiB \| [\d.]+ KiB \|$`).FindStringSubmatch(text)
+	goals := regexp.MustCompile(`(?m)^\| 3 \| ([\d.]+) ms \| ([\d.]+) ms \| ([\d.]+)× \| ([\d.]+) ms \| -?[\d.]+ KiB \| -?[\d.]+ KiB \|$`).FindStringSubmatch(text)
 	require.NotNil(t, goals, "the level beside the echo's, in:\n%s", text)
 	num := func(s string) float64 {
 		f, err := strconv.ParseFloat(s, 64)
@@ -82,7 +102,7 @@ func TestLoadgenInstancesOnPostgres(t *testing.T) {
 		"--ramp", "1s", "--steady", "6s", "--reply-min", "1s", "--reply-max", "2s", "--echo=false").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	text := string(out)
-	servers := regexp.MustCompile(`loadgen: servers \[(\S+) (\S+)\] \(pids \[(\d+) (\d+)\]\)`).FindStringSubmatch(text)
+	servers := regexp.MustCompile(`loadgen: level 4: servers \[(\S+) (\S+)\] \(pids \[(\d+) (\d+)\]\)`).FindStringSubmatch(text)
 	require.NotNil(t, servers, "two servers in:\n%s", text)
 	assert.NotEqual(t, servers[1], servers[2])
 	row := regexp.MustCompile(`(?m)^\| ours \| 4 \| (\d+) \| \d+ \| (\d+) \|.*\| ([^|]*) \|$`).FindStringSubmatch(text)
