@@ -892,38 +892,47 @@ func (t *callTrainee) play(ws *websocket.Conn) error {
 			} else {
 				data = nil
 			}
-			switch frameType(f) {
-			case frameWord:
-				p.mu.Lock()
-				if !p.saidAt.IsZero() {
-					t.st.turn(now.Sub(p.saidAt))
-					p.saidAt = time.Time{}
-				}
-				p.mu.Unlock()
-			case frameError:
-				var m struct {
-					Code    string `json:"code"`
-					Message string `json:"message"`
-				}
-				_ = json.Unmarshal(f, &m)
-				p.mu.Lock()
-				ended := p.ended
-				p.mu.Unlock()
-				if m.Code == "not_allowed" && (ended || m.Message == loadEndedRefusal) {
-					// A say sent while the call was ending (the customer's last line
-					// still streaming, or the end on its way): what a person typing at
-					// that moment gets too, not a failure of the server.
-					t.st.crossed.Add(1)
-					continue
-				}
-				t.st.fail("server error: " + m.Code)
-			case frameEnd:
-				p.mu.Lock()
-				p.saidAt = time.Time{}
-				p.ended = true
-				p.mu.Unlock()
-			}
+			t.frame(p, f, now)
 		}
+	}
+}
+
+// frame handles one protocol message f of the call, received at now: a word ends the turn
+// of a say waiting for one; an error counts as a failure, except the refusal of a say
+// that crossed the call's end, which also ends that say's wait (no answer is coming); the
+// end stops the trainee.
+func (t *callTrainee) frame(p *playing, f []byte, now time.Time) {
+	switch frameType(f) {
+	case frameWord:
+		p.mu.Lock()
+		if !p.saidAt.IsZero() {
+			t.st.turn(now.Sub(p.saidAt))
+			p.saidAt = time.Time{}
+		}
+		p.mu.Unlock()
+	case frameError:
+		var m struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		}
+		_ = json.Unmarshal(f, &m)
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if m.Code != "not_allowed" || !p.ended && m.Message != loadEndedRefusal {
+			t.st.fail("server error: " + m.Code)
+			return
+		}
+		// A say sent while the call was ending (the customer's last line still
+		// streaming, or the end on its way): what a person typing at that moment gets
+		// too, not a failure of the server. No answer is coming, so no turn is measured
+		// (the next word would be the last line's, not an answer).
+		t.st.crossed.Add(1)
+		p.saidAt = time.Time{}
+	case frameEnd:
+		p.mu.Lock()
+		p.saidAt = time.Time{}
+		p.ended = true
+		p.mu.Unlock()
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -130,5 +131,48 @@ func TestLoadgenFrameType(t *testing.T) {
 		if got := frameType([]byte(tc.frame)); got != tc.want {
 			t.Errorf("frameType(%s) = %d, want %d", tc.frame, got, tc.want)
 		}
+	}
+}
+
+// TestLoadgenTurns: the trainee's frames make its turns. A word ends the turn of the say
+// waiting for one; a say refused because it crossed the call's end measures no turn, even
+// when the customer's last line goes on (before, the next word of that line closed it:
+// the 0.37-0.40 s maxima of docs/performance.md's tables); other errors count.
+func TestLoadgenTurns(t *testing.T) {
+	said := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	const (
+		word    = `{"seq":76,"type":"word","at":47986,"index":14,"text":"word."}`
+		refused = `{"seq":0,"type":"error","at":47619,"code":"not_allowed","message":"the call has ended","id":"m6"}`
+		other   = `{"seq":0,"type":"error","at":0,"code":"not_allowed","message":"the call is ringing","id":"m2"}`
+		bad     = `{"seq":0,"type":"error","at":0,"code":"bad_request","message":"unknown type","id":"m3"}`
+		end     = `{"seq":80,"type":"end","at":49000,"feedback":[]}`
+	)
+	for _, tc := range []struct {
+		name    string
+		ended   bool // the call's end arrived before the frames
+		frames  []string
+		turns   []time.Duration // measured, each frame 100 ms after the last
+		crossed int64
+		errs    map[string]int
+	}{
+		{"answered", false, []string{word, word}, []time.Duration{100 * time.Millisecond}, 0, map[string]int{}},
+		{"refused as the call ends, then the last line's words", false, []string{refused, word, word}, nil, 1, map[string]int{}},
+		{"refused after the end", true, []string{other, word}, nil, 1, map[string]int{}},
+		{"refused otherwise", false, []string{other, word}, []time.Duration{200 * time.Millisecond}, 0, map[string]int{"server error: not_allowed": 1}},
+		{"another error", false, []string{bad, word}, []time.Duration{200 * time.Millisecond}, 0, map[string]int{"server error: bad_request": 1}},
+		{"the end", false, []string{end, word}, nil, 0, map[string]int{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &levelStats{errs: map[string]int{}}
+			st.measuring.Store(true)
+			tr := &callTrainee{st: st}
+			p := &playing{saidAt: said, ended: tc.ended}
+			for i, f := range tc.frames {
+				tr.frame(p, []byte(f), said.Add(time.Duration(i+1)*100*time.Millisecond))
+			}
+			assert.Equal(t, tc.turns, st.lat, "turns")
+			assert.Equal(t, tc.crossed, st.crossed.Load(), "says crossing the end")
+			assert.Equal(t, tc.errs, st.errs, "errors")
+		})
 	}
 }
