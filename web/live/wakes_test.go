@@ -210,3 +210,97 @@ func TestWakeHeapKeepsOrderAndIndexes(t *testing.T) {
 		last = at
 	}
 }
+
+// resetClock is the wall clock (the bubble's, in a synctest test), whose timers record a
+// Reset that moves a pending timer earlier.
+type resetClock struct {
+	mu      sync.Mutex
+	earlier int // Resets of a pending timer to an earlier time
+	resets  int
+	timers  int
+}
+
+type resetTimer struct {
+	c       *resetClock
+	t       *time.Timer
+	pending bool
+	at      time.Time
+}
+
+func (c *resetClock) Now() time.Time { return time.Now() }
+
+func (c *resetClock) AfterFunc(d time.Duration, f func()) Timer {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.timers++
+	rt := &resetTimer{c: c, pending: true, at: time.Now().Add(d)}
+	rt.t = time.AfterFunc(d, func() {
+		c.mu.Lock()
+		rt.pending = false
+		c.mu.Unlock()
+		f()
+	})
+	return rt
+}
+
+func (rt *resetTimer) Reset(d time.Duration) bool {
+	rt.c.mu.Lock()
+	defer rt.c.mu.Unlock()
+	rt.c.resets++
+	at := time.Now().Add(d)
+	if rt.pending && at.Before(rt.at) {
+		rt.c.earlier++
+	}
+	rt.pending, rt.at = true, at
+	return rt.t.Reset(d)
+}
+
+func (rt *resetTimer) Stop() bool {
+	rt.c.mu.Lock()
+	defer rt.c.mu.Unlock()
+	rt.pending = false
+	return rt.t.Stop()
+}
+
+// TestWakeQueueNeverMovesAPendingTimerEarlier: wake-ups set earlier than the one the
+// queue's timer is armed for (a reply's first words, while other calls' words are due
+// later) arm a new timer; a pending timer moved earlier would make Go's runtime scan all
+// of its P's timers when it fires. The calls are still woken at their times, in order.
+func TestWakeQueueNeverMovesAPendingTimerEarlier(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := &resetClock{}
+		q := newWakeQueue(clock)
+		var mu sync.Mutex
+		var at []time.Time
+		q.wake = func(*call) {
+			mu.Lock()
+			defer mu.Unlock()
+			at = append(at, time.Now())
+		}
+		t0 := time.Now()
+		// Each call is set earlier than the last: every set moves the earliest wake-up.
+		const n = 50
+		for i := range n {
+			q.set(newWakeCall(), t0.Add(time.Duration(n-i)*10*time.Millisecond))
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+		// Then after the timer has fired: set again, later and earlier.
+		for i := range n {
+			q.set(newWakeCall(), time.Now().Add(time.Duration(1+(i*7)%n)*time.Millisecond))
+		}
+		time.Sleep(time.Second)
+		synctest.Wait()
+
+		mu.Lock()
+		defer mu.Unlock()
+		require.Len(t, at, 2*n, "every call woken")
+		for i := 1; i < n; i++ {
+			assert.Equal(t, t0.Add(time.Duration(i+1)*10*time.Millisecond), at[i], "woken at its time")
+		}
+		clock.mu.Lock()
+		defer clock.mu.Unlock()
+		assert.Zero(t, clock.earlier, "Resets moving a pending timer earlier (of %d Resets, %d timers)", clock.resets, clock.timers)
+		assert.Positive(t, clock.resets, "a fired timer is Reset rather than made anew")
+	})
+}
