@@ -437,13 +437,14 @@ func (c *call) finishHeld() bool { return c.posts < c.finishFrom }
 // and records the result then. When the step sends the end message too (which the trainee
 // follows to the debrief), the result is recorded first, as it always was.
 func (c *call) afterStep(now time.Time) {
-	if c.sess.Ended() && !c.finished && c.jr != nil && c.finishFrom == 0 && !c.st.ended() {
+	unrecorded := c.sess.Ended() && !c.finished && c.jr != nil
+	if unrecorded && c.finishFrom == 0 && !c.st.ended() {
 		c.finishFrom = c.posts + 1
 	}
 	if c.finishHeld() {
 		return
 	}
-	if c.sess.Ended() && !c.finished && c.jr != nil {
+	if unrecorded {
 		r := journal.Result{Ended: now, End: *c.sess.End(), Fired: firedRules(c.st.feedback), Elapsed: c.sess.Now()}
 		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
 		err := c.jr.Finish(ctx, c.id, r)
