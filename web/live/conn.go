@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -17,6 +18,14 @@ const (
 	writeWait  = 10 * time.Second // deadline of every write
 	pongWait   = 30 * time.Second // a connection that sends nothing for this long is dropped
 	pingPeriod = 27 * time.Second // must be less than pongWait
+	// closeGrace is how long a connection stays open after the server's close frame,
+	// waiting for the client's own (RFC 6455, section 7.1.1: the server closes the TCP
+	// connection once both have been sent). Meanwhile the connection is still read, so
+	// whatever the client sent before it saw the close (a say crossing the call's end, a
+	// pong) is read and dropped; closing at once made the client's kernel answer that
+	// with a reset, and a client whose write then failed lost the messages still unread
+	// before the close frame.
+	closeGrace = time.Second
 )
 
 // conn is one websocket connection to a call, in gorilla's chat pattern: one reader
@@ -56,6 +65,11 @@ type conn struct {
 	closeCode int
 	closeMsg  string
 	ping      *time.Timer
+	readDone  bool // the reader has returned
+	// closeBy is when the socket closes if the client has not answered the server's close
+	// frame (Unix nanoseconds; 0 until that frame is sent). Set under mu, read by the
+	// reader without it (readUntil).
+	closeBy atomic.Int64
 
 	// Owned by the call (under its lock).
 	pending [][]byte // frames of the current step, queued together by flush
@@ -201,8 +215,10 @@ func (k *conn) finish(code int, reason string) {
 
 // writeLoop is the writer: it writes the backlog, then the queued messages (those queued
 // meanwhile go in the same websocket message: a burst costs one write), and returns when
-// nothing is left — after the close frame and closing the socket once the queue has
-// ended, or at once when a write fails.
+// nothing is left — once the queue has ended, after the close frame (the reader then
+// closes the socket when the client answers it, within closeGrace: sendClose) or after
+// closing the socket when there is no close frame to send; or at once when a write
+// fails.
 func (k *conn) writeLoop() {
 	defer k.running.Done()
 	k.mu.Lock()
@@ -231,13 +247,9 @@ func (k *conn) writeLoop() {
 			code, reason := k.closeCode, k.closeMsg
 			k.shutLocked()
 			k.mu.Unlock()
-			if code != 0 {
-				_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
-				_ = k.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-				// Give the client a moment to answer the close before the socket goes.
-				_ = k.ws.SetReadDeadline(time.Now().Add(time.Second))
+			if code == 0 || !k.sendClose(code, reason) {
+				_ = k.ws.Close()
 			}
-			_ = k.ws.Close()
 			return
 		default: // nothing to write (or shut): the next flush starts a writer again
 			k.writing = false
@@ -254,6 +266,49 @@ func (k *conn) writeLoop() {
 			return
 		}
 		k.mu.Lock()
+	}
+}
+
+// sendClose writes the close frame with code and leaves the socket to the reader, which
+// reads on until the client's close frame arrives or closeGrace has passed, then closes
+// it. It reports false, leaving the socket to its caller to close, when the write failed
+// or the reader has already returned.
+func (k *conn) sendClose(code int, reason string) bool {
+	_ = k.ws.SetWriteDeadline(time.Now().Add(writeWait))
+	if err := k.ws.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason)); err != nil {
+		return false
+	}
+	by := time.Now().Add(closeGrace)
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.readDone {
+		return false
+	}
+	k.closeBy.Store(by.UnixNano())
+	_ = k.ws.SetReadDeadline(by)
+	return true
+}
+
+// readUntil sets the read deadline to pongWait after from, or to closeBy once the close
+// frame has gone. Reader only. Whichever of sendClose and readUntil sets its deadline
+// last, the deadline ends up no later than closeBy: closeBy is stored before sendClose's
+// deadline and read after this one.
+func (k *conn) readUntil(from time.Time) {
+	_ = k.ws.SetReadDeadline(from.Add(pongWait))
+	if by := k.closeBy.Load(); by != 0 {
+		_ = k.ws.SetReadDeadline(time.Unix(0, by))
+	}
+}
+
+// readerDone records that the reader has returned, and closes the socket if the close
+// frame has gone (sendClose left it to the reader). Reader only, once.
+func (k *conn) readerDone() {
+	k.mu.Lock()
+	k.readDone = true
+	closing := k.closeBy.Load() != 0
+	k.mu.Unlock()
+	if closing {
+		_ = k.ws.Close()
 	}
 }
 
@@ -274,9 +329,10 @@ func (k *conn) write(f []byte) error {
 // commit, the writes — runs on a helper coroutine (helpers.aside), not on the reader's stack.
 func (k *conn) readLoop() {
 	defer k.call.srv.helpers.aside(func() { k.call.post(detachMsg{conn: k}) })
+	defer k.readerDone()
 	k.ws.SetReadLimit(protocol.MaxFrameBytes)
-	_ = k.ws.SetReadDeadline(time.Now().Add(pongWait))
-	k.ws.SetPongHandler(func(string) error { return k.ws.SetReadDeadline(time.Now().Add(pongWait)) })
+	k.readUntil(time.Now())
+	k.ws.SetPongHandler(func(string) error { k.readUntil(time.Now()); return nil })
 	limiter := rate.NewLimiter(RateLimit, RateBurst)
 	var lastNotice time.Time
 	for {
@@ -288,7 +344,7 @@ func (k *conn) readLoop() {
 			}
 			return
 		}
-		_ = k.ws.SetReadDeadline(arrived.Add(pongWait))
+		k.readUntil(arrived)
 		k.call.srv.metrics.MessagesIn.Inc()
 		limited := !limiter.AllowN(arrived, 1)
 		if limited {
