@@ -814,6 +814,9 @@ func (t *callTrainee) call(ctx context.Context) error {
 		} `json:"error"`
 	}
 	_ = json.NewDecoder(resp.Body).Decode(&started)
+	// Read the body to its end, so that the connection goes back to the pool for the
+	// next start, as a browser's would (closing it unread closes the connection).
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		r := &startRefused{kind: fmt.Sprintf("start: HTTP %d %s", resp.StatusCode, started.Error.Code)}
