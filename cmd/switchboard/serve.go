@@ -115,6 +115,14 @@ func cmdServe(env *cliEnv, args []string) int {
 	if os.Getenv("GOGC") == "" { // the runtime's own setting, not env's: it read it at start
 		debug.SetGCPercent(serveGCPercent)
 	}
+	if limit, ok := openFileLimit(); ok {
+		if most := callsWithinFiles(limit); *maxCalls > most {
+			log.Warn(fmt.Sprintf("--max-calls %d is more than this process's open files allow: each live call holds one (its websocket) and the server keeps %d for itself, so calls are capped at %d; raise the limit (ulimit -n, or LimitNOFILE= under systemd) to %d to allow them all",
+				*maxCalls, limit-uint64(most), most, filesForCalls(*maxCalls)),
+				"open_file_limit", limit, "max_calls", most)
+			*maxCalls = most
+		}
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

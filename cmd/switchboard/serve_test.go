@@ -86,7 +86,19 @@ var (
 // startServe runs the binary with serve, extra args and env, and waits for its URL.
 func startServe(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	return startServeCmd(t, exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...), env)
+}
+
+// startServeWithFiles is startServe in a process that may open at most files files.
+func startServeWithFiles(t *testing.T, files int, args ...string) *proc {
+	t.Helper()
+	sh := append([]string{"-c", `ulimit -n "$0" && exec "$@"`, strconv.Itoa(files), binary(t), "serve", "--addr", "127.0.0.1:0"}, args...)
+	return startServeCmd(t, exec.Command("sh", sh...), nil)
+}
+
+// startServeCmd runs cmd, a serve, with env added, and waits for its URL.
+func startServeCmd(t *testing.T, cmd *exec.Cmd, env []string) *proc {
+	t.Helper()
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Dir = t.TempDir()
 	stdout, err := cmd.StdoutPipe()
