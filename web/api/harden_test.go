@@ -132,10 +132,7 @@ func TestSlowBodyIsTimedOut(t *testing.T) {
 // TestMetricsEndpoint scrapes /metrics after a call and checks the series move.
 func TestMetricsEndpoint(t *testing.T) {
 	ts := newTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	_, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("word")
 	c.send(map[string]any{"type": "answer", "id": "again"}) // refused: not ringing
 	c.until("error")

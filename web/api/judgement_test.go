@@ -19,10 +19,7 @@ func TestTypingHoldsTheSilenceTimer(t *testing.T) { synctest.Test(t, testTypingH
 
 func testTypingHoldsTheSilenceTimer(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live","trainee":"Ada"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	r, c := ts.answered(t, `{"scenario":"live","trainee":"Ada"}`)
 	end := c.until("line_end")
 	c.send(map[string]any{"type": "typing", "id": "t1"})
 	ack := c.until("trainee")
@@ -118,10 +115,7 @@ func TestHangupEndsTheCallAtOnceOverTheWire(t *testing.T) {
 
 func testHangupEndsTheCallAtOnceOverTheWire(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	_, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("word")
 	c.send(map[string]any{"type": "hangup", "id": "h"})
 	tr := c.until("trainee")

@@ -140,6 +140,17 @@ func (ts *testServer) start(t *testing.T, body string) live.Started {
 	return r
 }
 
+// answered starts a call with body, connects to it, waits for the ring and answers
+// (client id "a"): the start of most of these tests.
+func (ts *testServer) answered(t *testing.T, body string) (live.Started, *client) {
+	t.Helper()
+	r := ts.start(t, body)
+	c := ts.dial(t, r.WS, nil)
+	c.until("ring")
+	c.send(map[string]any{"type": "answer", "id": "a"})
+	return r, c
+}
+
 func (ts *testServer) wsURL(path string) string {
 	return "ws" + strings.TrimPrefix(ts.url, "http") + path
 }
@@ -369,10 +380,7 @@ func TestInterruptionCutsAtTheWordReached(t *testing.T) {
 
 func testInterruptionCutsAtTheWordReached(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live","coach":true}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	_, c := ts.answered(t, `{"scenario":"live","coach":true}`)
 	line := c.until("line_start")
 	c.until("word")
 	c.until("word")
@@ -438,10 +446,7 @@ func TestEndingOnHangupAndEndedCallsRefuseInput(t *testing.T) {
 
 func testEndingOnHangupAndEndedCallsRefuseInput(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("word")
 	c.send(map[string]any{"type": "hangup", "id": "h"})
 	cut := c.until("cut")
@@ -516,10 +521,7 @@ func TestRateLimit(t *testing.T) { synctest.Test(t, testRateLimit) }
 
 func testRateLimit(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	_, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("trainee")
 	for i := range 30 {
 		c.send(map[string]any{"type": "say", "id": "m" + string(rune('a'+i)), "text": "sorry sorry"})
@@ -580,10 +582,7 @@ func TestRetriedMessageIsAppliedOnce(t *testing.T) { synctest.Test(t, testRetrie
 
 func testRetriedMessageIsAppliedOnce(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	_, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("line_end")
 	c.send(map[string]any{"type": "say", "id": "s1", "text": "what do you mean"})
 	first := c.until("trainee")
@@ -636,10 +635,7 @@ func TestReconnectReplaysWhatWasMissedAndReplaces(t *testing.T) {
 
 func testReconnectReplaysWhatWasMissedAndReplaces(t *testing.T) {
 	ts := newMemTestServer(t, Options{})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
 	w := c.until("word")
 
 	// A second connection with after=seq replaces the first (close 4000) and resumes.
@@ -798,10 +794,7 @@ func TestShutdownClosesLiveCallsWith1001(t *testing.T) {
 func testShutdownClosesLiveCallsWith1001(t *testing.T) {
 	j := journal.NewMemory()
 	ts := newMemTestServer(t, Options{Journal: j})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("trainee")
 	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 	defer cancel()
@@ -910,10 +903,7 @@ func TestAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 func testAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 	j := &failingJournal{Memory: journal.NewMemory()}
 	ts := newMemTestServer(t, Options{Journal: j})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("line_end")
 
 	j.setFailing(true)
@@ -972,10 +962,7 @@ func TestTheEndingReplyIsNotHeldForTheResult(t *testing.T) {
 func testTheEndingReplyIsNotHeldForTheResult(t *testing.T) {
 	j := &gatedJournal{Memory: journal.NewMemory(), finishing: make(chan string, 1), release: make(chan struct{})}
 	ts := newMemTestServer(t, Options{Journal: j})
-	r := ts.start(t, `{"scenario":"live"}`)
-	c := ts.dial(t, r.WS, nil)
-	c.until("ring")
-	c.send(map[string]any{"type": "answer", "id": "a"})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
 	c.until("line_end")
 	said := time.Now()
 	c.send(map[string]any{"type": "say", "id": "s", "text": "here is a refund"})
