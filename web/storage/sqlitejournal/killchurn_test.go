@@ -1,11 +1,8 @@
 package sqlitejournal
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,13 +38,7 @@ func TestKillDuringChurn(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	path := filepath.Join(t.TempDir(), "journal.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringChurn$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SQLITEJOURNAL_CHURN_CHILD="+path)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	path, cmd, sc := startChild(t, "TestKillDuringChurn", "SQLITEJOURNAL_CHURN_CHILD")
 
 	// What the child acknowledged: calls created, their last acknowledged seq, and the
 	// calls whose result was recorded.
@@ -55,7 +46,6 @@ func TestKillDuringChurn(t *testing.T) {
 	lastSeq := map[string]int64{}
 	finished := map[string]bool{}
 	acks := 0
-	sc := bufio.NewScanner(out)
 	for acks < churnAcks && sc.Scan() {
 		f := strings.Fields(sc.Text())
 		require.Len(t, f, 3, "child line %q", sc.Text())

@@ -131,15 +131,9 @@ func TestKillDuringAppends(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	path := filepath.Join(t.TempDir(), "journal.db")
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKillDuringAppends$", "-test.count=1")
-	cmd.Env = append(os.Environ(), "SQLITEJOURNAL_CHILD="+path)
-	out, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = os.Stderr
-	require.NoError(t, cmd.Start())
+	path, cmd, sc := startChild(t, "TestKillDuringAppends", "SQLITEJOURNAL_CHILD")
 	acked := int64(0)
-	sc := bufio.NewScanner(out)
+	var err error
 	for sc.Scan() && acked < 200 {
 		if n, ok := strings.CutPrefix(sc.Text(), "acked "); ok {
 			acked, err = strconv.ParseInt(n, 10, 64)
@@ -160,6 +154,20 @@ func TestKillDuringAppends(t *testing.T) {
 		require.Equal(t, int64(i+1), e.Seq)
 		require.Equal(t, fmt.Sprint("c", e.Seq), e.ClientID)
 	}
+}
+
+// startChild runs this test binary's test (a kill test) as a child process, with envVar
+// set to the path of a new journal, and returns that path, the child and its output.
+func startChild(t *testing.T, test, envVar string) (string, *exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "journal.db")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envVar+"="+path)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	return path, cmd, bufio.NewScanner(out)
 }
 
 func childAppends(path string) {
