@@ -29,7 +29,10 @@ import (
 
 // Limits of the load generator: it is bounded in count and time, and talks to loopback only.
 const (
-	loadMaxCalls   = 19_900           // a process may hold 20,000 open files here (see docs/performance.md)
+	// loadMaxCalls bounds a level: the generator holds a websocket per trainee, and an
+	// HTTP connection for each call being started, within a process's 20,000 open files
+	// here (at 19,900 trainees it ran out of its own: docs/performance.md).
+	loadMaxCalls   = 19_500
 	loadMaxLevels  = 8                // levels in one run
 	loadMaxWindow  = 10 * time.Minute // ramp or steady window
 	loadTurnWait   = 10 * time.Second // a turn whose first word takes longer counts as an error
@@ -81,7 +84,7 @@ Kth level of N trainees), so that each level's memory per call is measured from 
 server; or --instances servers sharing the PostgreSQL database --database, started once for
 every level; trainee i plays on server i mod N. The echo server is started fresh for each
 level too.`)
-	levelsFlag := fs.String("levels", "100,1000", "comma-separated numbers of simultaneous trainees (at most 19,900 each, 8 levels)")
+	levelsFlag := fs.String("levels", "100,1000", "comma-separated numbers of simultaneous trainees (at most 19,500 each, 8 levels)")
 	ramp := fs.Duration("ramp", 10*time.Second, "time to connect a level's trainees")
 	steady := fs.Duration("steady", 30*time.Second, "measured window once a level is connected")
 	target := fs.String("url", "", "running servers (loopback), comma-separated, e.g. http://127.0.0.1:8080; needs --pid for their RSS and CPU")

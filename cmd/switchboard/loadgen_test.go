@@ -21,8 +21,8 @@ func TestLoadgenFlagErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--levels", "0"}, "not a number from 1 to 19900"},
-		{[]string{"--levels", "20000"}, "not a number from 1 to 19900"},
+		{[]string{"--levels", "0"}, "not a number from 1 to 19500"},
+		{[]string{"--levels", "20000"}, "not a number from 1 to 19500"},
 		{[]string{"--levels", "1,2,3,4,5,6,7,8,9"}, "at most 8 levels"},
 		{[]string{"--steady", "11m"}, "--ramp and --steady"},
 		{[]string{"--url", "http://127.0.0.1:1"}, "--url and --pid go together"},
