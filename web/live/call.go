@@ -549,7 +549,7 @@ func (c *call) settle() {
 		c.dropConn()
 	}
 	c.flushSubs()
-	c.publish(now)
+	c.publish()
 	c.srv.wakes.set(c, c.wake())
 }
 
@@ -566,7 +566,7 @@ func (c *call) leave() {
 		c.conn = nil
 	}
 	c.dropSubs(websocket.CloseGoingAway, reason)
-	c.publish(c.srv.clock.Now()) // the last snapshot: an ended call stays on the board a while
+	c.publish() // the last snapshot: an ended call stays on the board a while
 	c.srv.wakes.set(c, time.Time{})
 	c.gone = true
 	c.srv.remove(c)

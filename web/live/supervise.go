@@ -120,7 +120,6 @@ type FloorCall struct {
 type floorSnap struct {
 	FloorCall
 	clock    int64 // the call clock when published
-	at       time.Time
 	spoke    int64 // call-clock time of the last thing said
 	deadline int64 // the next timer, -1 for none
 }
@@ -128,31 +127,42 @@ type floorSnap struct {
 // floorState is the call's side of the board: the published snapshot and what
 // it was made from, so that an unchanged call publishes nothing.
 type floorState struct {
-	snap    atomic.Pointer[floorSnap]
-	version [5]int64
+	snap atomic.Pointer[floorSnap]
+	key  boardKey
 }
 
-// publish makes a new board snapshot when the call changed. Under the call's lock.
-func (c *call) publish(now time.Time) {
-	v := [5]int64{int64(len(c.entries)), c.st.seq, int64(len(c.subs)), 0, 0}
-	if c.conn != nil {
-		v[3] = 1
-	}
-	if !c.endedAt.IsZero() {
-		v[4] = 1
-	}
-	if v == c.floor.version && c.floor.snap.Load() != nil {
-		return
-	}
-	c.floor.version = v
-	fc := FloorCall{ID: c.id, Trainee: c.info.Trainee, ScenarioID: c.info.ScenarioID, Title: c.info.Title,
-		Started: c.created, Node: c.sess.Node(), Mood: c.sess.Mood(), Fired: firedRules(c.st.feedback),
-		Whispers: len(c.whispered), Speaking: c.st.line.active, Connected: c.conn != nil, Listeners: len(c.subs),
-		Debug: c.debug != nil}
+// boardKey is what a call's board snapshot shows, but for the call clock: a step that
+// changes none of it publishes nothing. A word of the customer's line is such a step
+// (it advances the seq and the clock only), and the board reads the clock as at least
+// the time since the call started (Board), so republishing for every word, which made
+// a new snapshot per word and per call, a quarter of the bytes a loaded server
+// allocated, showed nothing new.
+type boardKey struct {
+	entries, feedback, whispers, subs int
+	node                              string
+	mood                              float64
+	speaking, connected, over, ended  bool
+	spoke, deadline                   int64
+}
+
+// publish makes a new board snapshot when what the board shows of the call changed
+// (boardKey). Under the call's lock.
+func (c *call) publish() {
 	deadline := int64(-1)
 	if d, ok := c.sess.NextDeadline(); ok {
 		deadline = d
 	}
+	k := boardKey{entries: len(c.entries), feedback: len(c.st.feedback), whispers: len(c.whispered), subs: len(c.subs),
+		node: c.sess.Node(), mood: c.sess.Mood(), speaking: c.st.line.active, connected: c.conn != nil,
+		over: c.sess.Ended(), ended: !c.endedAt.IsZero(), spoke: c.st.spoke, deadline: deadline}
+	if k == c.floor.key && c.floor.snap.Load() != nil {
+		return
+	}
+	c.floor.key = k
+	fc := FloorCall{ID: c.id, Trainee: c.info.Trainee, ScenarioID: c.info.ScenarioID, Title: c.info.Title,
+		Started: c.created, Node: k.node, Mood: k.mood, Fired: firedRules(c.st.feedback),
+		Whispers: k.whispers, Speaking: k.speaking, Connected: k.connected, Listeners: k.subs,
+		Debug: c.debug != nil}
 	if e := c.sess.End(); e != nil {
 		fc.Ended, fc.Outcome, fc.Passed = true, e.Outcome, e.Passed
 		if !c.endedAt.IsZero() {
@@ -160,7 +170,7 @@ func (c *call) publish(now time.Time) {
 			fc.EndedAt = &at
 		}
 	}
-	c.floor.snap.Store(&floorSnap{FloorCall: fc, clock: c.clock, at: now, spoke: c.st.spoke, deadline: deadline})
+	c.floor.snap.Store(&floorSnap{FloorCall: fc, clock: c.clock, spoke: k.spoke, deadline: deadline})
 }
 
 // Board lists the calls on the floor, oldest first, as of now, with their alerts: the live
