@@ -87,6 +87,15 @@ func (st *stream) send(typ string, at int64, m any, h *protocol.Header) int64 {
 	return st.seq
 }
 
+// sendWord sends word k of the current line, as send would, without making the message
+// an interface value (which moved it to the heap: one allocation per word and per call
+// more than the frame itself).
+func (st *stream) sendWord(at int64, k int) {
+	st.seq++
+	m := protocol.WordMsg{Header: protocol.Header{Seq: st.seq, Type: "word", At: at}, Index: k, Text: st.line.words[k]}
+	st.emit(st.seq, m.AppendJSON(make([]byte, 0, fastJSONCap)))
+}
+
 // due returns when advance next has something to send.
 func (st *stream) due() (int64, bool) {
 	if !st.line.active {
@@ -106,8 +115,7 @@ func (st *stream) advance(t int64) {
 			if at > t {
 				return
 			}
-			m := protocol.WordMsg{Index: k, Text: st.line.words[k]}
-			st.send("word", at, &m, &m.Header)
+			st.sendWord(at, k)
 			st.line.next++
 			continue
 		}
