@@ -40,6 +40,10 @@ const (
 	loadAnswerMin  = time.Second      // and answers after 1–3 s of ringing
 	loadAnswerSpan = 2 * time.Second
 	loadProgress   = 2 * time.Second // progress line period
+	// loadSettle is the longest the generator waits after a ramp for its trainees to
+	// connect before the steady window starts (runLevel); it checks every loadSettlePoll.
+	loadSettle     = 5 * time.Second
+	loadSettlePoll = 50 * time.Millisecond
 	// loadMaxInstances bounds --instances: servers loadgen starts on one PostgreSQL.
 	loadMaxInstances = 8
 	// The journal folder's fsync, measured before and after the levels: fsyncProbeWrites
@@ -69,22 +73,22 @@ func cmdLoadgen(env *cliEnv, args []string) int {
 with a bare gorilla websocket echo server driven the same way, and prints a table by level.
 
 Each trainee starts a call, answers after 1-3 s of ringing, then says something every 5-15 s
-(--reply-min, --reply-max);
-a call that ends is replaced by a new one. A level ramps up to N trainees, holds them for the
-steady window, and reports: calls held, errors by kind (a say refused because its call had
-just ended, as the customer's last line streams, is counted apart: a person typing then gets
-the same), turn latency (say sent -> first word
-of the answer; for the echo, message sent -> echoed), the server's RSS, CPU and open files
-(read from /proc; with several servers, summed), then the same for the echo. A last table
-sets each level beside the echo's: the turn's median and their ratio, the echo's median
-plus the fsync of the journal's folder (a 700-byte append then fsync, median of 200,
-measured before and after the levels; not with --database), and memory per call. Loopback
-only. Without --url it starts 'switchboard serve' (this binary) itself: a fresh server for
-each level, with that level's journal in a folder of its own under --data (level-K-N, the
-Kth level of N trainees), so that each level's memory per call is measured from an idle
-server; or --instances servers sharing the PostgreSQL database --database, started once for
-every level; trainee i plays on server i mod N. The echo server is started fresh for each
-level too.`)
+(--reply-min, --reply-max); a call that ends is replaced by a new one. A level ramps up to N
+trainees, waits up to 5 s for the last of them to connect, holds them for the steady window,
+and reports: calls held, errors by kind (a say refused because its call had just ended, as
+the customer's last line streams, is counted apart: a person typing then gets the same),
+turn latency (say sent -> first word of the answer; for the echo, message sent -> echoed),
+the server's RSS, CPU and open files (read from /proc; with several servers, summed), then
+the same for the echo. A last table sets each level beside the echo's: the turn's median
+and their ratio, the echo's median plus the fsync of the journal's folder (a 700-byte append
+then fsync, median of 200, measured before and after the levels; not with --database), and
+memory per call. Loopback only. Without --url it starts 'switchboard serve' (this binary)
+itself: a fresh server for each level, with that level's journal in a folder of its own
+under --data (level-K-N, the Kth level of N trainees), so that each level's memory per call
+is measured from an idle server; or --instances servers sharing the PostgreSQL database
+--database, started once for every level; trainee i plays on server i mod N. The echo
+server is started fresh for each level too. Calls are started over at most 128 HTTP
+connections per server, as through a proxy; each trainee holds its own websocket.`)
 	levelsFlag := fs.String("levels", "100,1000", "comma-separated numbers of simultaneous trainees (at most 19,500 each, 8 levels)")
 	ramp := fs.Duration("ramp", 10*time.Second, "time to connect a level's trainees")
 	steady := fs.Duration("steady", 30*time.Second, "measured window once a level is connected")
@@ -673,6 +677,23 @@ func runLevel(ctx context.Context, out io.Writer, kind string, n int, ramp, stea
 		t := mk(i, rand.New(rand.NewPCG(uint64(n), uint64(i))), st)
 		wg.Go(func() { t.run(lctx) })
 	}
+	// Settle: the ramp started its last trainees a moment ago. Before the steady window
+	// measures what the server holds, give them up to loadSettle to connect.
+	settle := time.After(loadSettle)
+	poll := time.NewTicker(loadSettlePoll)
+settleLoop:
+	for st.connected.Load() < int64(n) {
+		select {
+		case <-progress.C:
+			line("settle")
+		case <-poll.C:
+		case <-settle:
+			break settleLoop
+		case <-ctx.Done():
+			break settleLoop
+		}
+	}
+	poll.Stop()
 	// Steady window.
 	st.measuring.Store(true)
 	start := readProcs(pids)

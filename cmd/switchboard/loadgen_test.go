@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -175,4 +177,39 @@ func TestLoadgenTurns(t *testing.T) {
 			assert.Equal(t, tc.errs, st.errs, "errors")
 		})
 	}
+}
+
+// slowTrainee connects after delay and stays connected until the level ends.
+type slowTrainee struct {
+	st    *levelStats
+	delay time.Duration
+}
+
+func (t *slowTrainee) run(ctx context.Context) {
+	select {
+	case <-time.After(t.delay):
+	case <-ctx.Done():
+		return
+	}
+	t.st.connected.Add(1)
+	<-ctx.Done()
+	t.st.connected.Add(-1)
+}
+
+// TestLoadgenSteadyWindowWaitsForTheRampsLastTrainees: trainees that take 2.5 s to
+// connect are all held in the steady window, because it starts once they have connected
+// (within loadSettle) and not at the ramp's end, where its first progress tick (2 s after
+// the start) would have found none connected.
+func TestLoadgenSteadyWindowWaitsForTheRampsLastTrainees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes 6 s")
+	}
+	const n = 20
+	var out strings.Builder
+	r := runLevel(context.Background(), &out, "fake", n, 100*time.Millisecond, 3*time.Second, nil,
+		func(_ int, _ *rand.Rand, st *levelStats) trainee {
+			return &slowTrainee{st: st, delay: 2500 * time.Millisecond}
+		})
+	assert.Equal(t, int64(n), r.held, "held in the steady window:\n%s", out.String())
+	assert.Contains(t, out.String(), "settle", "the wait shows on the progress line")
 }
