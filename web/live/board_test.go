@@ -14,7 +14,6 @@ import (
 
 	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/engine/journal"
-	"github.com/switchboard-sim/switchboard/scenarios"
 )
 
 // TestBoardSnapshotIsRemadeOnlyWhenWhatItShowsChanges plays seeded random calls of every
@@ -23,15 +22,11 @@ import (
 // would (boardKey covers everything the board shows), and that a step sending only words
 // makes no new snapshot.
 func TestBoardSnapshotIsRemadeOnlyWhenWhatItShowsChanges(t *testing.T) {
-	paths, err := engine.FindScenarios(scenarios.FS, scenarios.Root)
-	require.NoError(t, err)
 	j := journal.NewMemory()
 	srv := New(Options{Journal: j, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	created := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	steps, wordOnly, remade := 0, 0, 0
-	for _, p := range paths {
-		sc, diags := engine.Load(scenarios.FS, p)
-		require.False(t, diags.HasErrors(), diags.Error())
+	for _, sc := range shippedScenarios(t) {
 		for play := range 6 {
 			id := fmt.Sprintf("%s-%d", sc.ID, play)
 			info := journal.Call{ID: id, ScenarioID: sc.ID, Title: sc.Title, Hash: sc.Hash, Sources: sc.Sources,

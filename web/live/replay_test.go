@@ -24,10 +24,9 @@ var replyTexts = []string{"Hello, how can I help you?", "I'm so sorry about that
 	"No.", "Would you like our premium plan as well?", "Thank you for calling.", "Please hold.",
 	"I understand, that must be frustrating.", "We can refund you today.", "hmm"}
 
-// TestReplayFromJournalIsByteForByte plays seeded random calls of every shipped scenario
-// through the call goroutine's code (session, stream, journal) and checks that a call
-// rebuilt from its journal entries sends exactly the same messages, byte for byte.
-func TestReplayFromJournalIsByteForByte(t *testing.T) {
+// shippedScenarios loads every scenario shipped with the binary.
+func shippedScenarios(t *testing.T) []*engine.Scenario {
+	t.Helper()
 	paths, err := engine.FindScenarios(scenarios.FS, scenarios.Root)
 	require.NoError(t, err)
 	require.NotEmpty(t, paths)
@@ -37,6 +36,14 @@ func TestReplayFromJournalIsByteForByte(t *testing.T) {
 		require.False(t, diags.HasErrors(), diags.Error())
 		scs = append(scs, sc)
 	}
+	return scs
+}
+
+// TestReplayFromJournalIsByteForByte plays seeded random calls of every shipped scenario
+// through the call goroutine's code (session, stream, journal) and checks that a call
+// rebuilt from its journal entries sends exactly the same messages, byte for byte.
+func TestReplayFromJournalIsByteForByte(t *testing.T) {
+	scs := shippedScenarios(t)
 	j := journal.NewMemory()
 	srv := New(Options{Journal: j, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	ctx := context.Background()
