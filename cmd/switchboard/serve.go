@@ -69,7 +69,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	dir := fs.String("scenarios", "", "the scenario folder trainees play and the studio edits (default: DATA/scenarios,\nfilled with the shipped library on first start) [SWITCHBOARD_SCENARIOS]")
 	origins := fs.String("origins", "", "comma-separated origins (scheme://host[:port]) allowed to start calls and connect;\nempty means the server's own host [SWITCHBOARD_ORIGINS]")
 	coach := fs.Bool("coach", false, "coach mode by default: show rule feedback during the call [SWITCHBOARD_COACH]")
-	maxCalls := fs.Int("max-calls", api.DefaultMaxCalls, "most live calls at once [SWITCHBOARD_MAX_CALLS]")
+	maxCalls := fs.Int("max-calls", 0, fmt.Sprintf("most live calls at once; 0: as many as the open-file limit holds, at most %d\n(one file per call; the server keeps up to 256) [SWITCHBOARD_MAX_CALLS]", defaultMaxCalls))
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error [SWITCHBOARD_LOG_LEVEL]")
 	pprofOn := fs.Bool("pprof", false, "serve Go's profiler at /debug/pprof/ (operators only: it exposes internals; keep the port private) [SWITCHBOARD_PPROF]")
 	data := fs.String("data", defaultDataDir, "folder for the call journal, revisions and access secrets (created if missing; with\n--database only the scenario folder's mirror) [SWITCHBOARD_DATA]")
@@ -94,6 +94,10 @@ func cmdServe(env *cliEnv, args []string) int {
 		fmt.Fprintf(env.stderr, "switchboard serve: unexpected argument %q (use --scenarios DIR for a folder)\n", fs.Arg(0))
 		return 2
 	}
+	if *maxCalls < 0 {
+		fmt.Fprintf(env.stderr, "switchboard serve: --max-calls %d: want 0 (as many as the open-file limit holds) or a number of calls\n", *maxCalls)
+		return 2
+	}
 	if *advertise != "" {
 		if _, err := peers.ParseURL(*advertise); err != nil {
 			fmt.Fprintf(env.stderr, "switchboard serve: --advertise-url %v\n", err)
@@ -115,14 +119,15 @@ func cmdServe(env *cliEnv, args []string) int {
 	if os.Getenv("GOGC") == "" { // the runtime's own setting, not env's: it read it at start
 		debug.SetGCPercent(serveGCPercent)
 	}
-	if limit, ok := openFileLimit(); ok {
-		if most := callsWithinFiles(limit); *maxCalls > most {
-			log.Warn(fmt.Sprintf("--max-calls %d is more than this process's open files allow: each live call holds one (its websocket) and the server keeps %d for itself, so calls are capped at %d; raise the limit (ulimit -n, or LimitNOFILE= under systemd) to %d to allow them all",
-				*maxCalls, limit-uint64(most), most, filesForCalls(*maxCalls)),
-				"open_file_limit", limit, "max_calls", most)
-			*maxCalls = most
-		}
+	limit, known := openFileLimit()
+	calls, warning, note := maxCallsFor(*maxCalls, limit, known)
+	switch {
+	case warning != "":
+		log.Warn(warning, "open_file_limit", limit, "max_calls", calls)
+	case note != "":
+		log.Info(note, "open_file_limit", limit, "max_calls", calls)
 	}
+	*maxCalls = calls
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
