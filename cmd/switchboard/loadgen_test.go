@@ -91,8 +91,8 @@ func TestLoadgenSmallRun(t *testing.T) {
 	// The times are printed to the microsecond and the ratio to the hundredth.
 	lo, hi := (ours-0.0005)/(echo+0.0005)-0.005, (ours+0.0005)/max(echo-0.0005, 0.0001)+0.005
 	assert.True(t, lo <= ratio && ratio <= hi, "the ratio %v is ours over the echo's (%v to %v)", ratio, lo, hi)
-	slowest := max(num(fsyncs[0][1]), num(fsyncs[1][1])) / 1000
-	assert.InDelta(t, echo+slowest, withFsync, 0.0015, "echo + the slower fsync")
+	fastest := min(num(fsyncs[0][1]), num(fsyncs[1][1])) / 1000
+	assert.InDelta(t, echo+fastest, withFsync, 0.0015, "echo + the faster fsync")
 }
 
 // TestLoadgenInstancesOnPostgres: loadgen starts two servers sharing one PostgreSQL
@@ -212,4 +212,16 @@ func TestLoadgenSteadyWindowWaitsForTheRampsLastTrainees(t *testing.T) {
 		})
 	assert.Equal(t, int64(n), r.held, "held in the steady window:\n%s", out.String())
 	assert.Contains(t, out.String(), "settle", "the wait shows on the progress line")
+}
+
+// TestLoadgenGoalsAddTheSmallerFsync: the goals table adds the smaller of the fsync
+// probes to the echo's median, so that one slow probe does not stretch the disk goal.
+func TestLoadgenGoalsAddTheSmallerFsync(t *testing.T) {
+	rows := []levelResult{
+		{kind: "ours", level: 5000, held: 5000, p50: 491 * time.Microsecond, rss: 145 << 20, rssIdle: 65 << 20},
+		{kind: "echo", level: 5000, held: 5000, p50: 115 * time.Microsecond, rss: 117 << 20, rssIdle: 17 << 20},
+	}
+	var out strings.Builder
+	printGoals(&out, rows, []time.Duration{452 * time.Microsecond, 174 * time.Microsecond})
+	assert.Contains(t, out.String(), "| 5000 | 0.491 ms | 0.115 ms | 4.27× | 0.289 ms |", out.String())
 }
