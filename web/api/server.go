@@ -35,7 +35,7 @@ import (
 
 // Defaults and limits of the server.
 const (
-	DefaultMaxCalls = live.DefaultMaxCalls // live calls held in memory at once
+	DefaultMaxCalls = live.DefaultMaxCalls // live calls when Options.MaxCalls is 0 (serve sets its own)
 	storageTimeout  = 5 * time.Second      // one journal read
 	wsReadBuffer    = 1024                 // a connection's websocket read buffer (client messages are small)
 	wsWriteBuffer   = 4096                 // websocket write buffers, pooled: held only while writing

@@ -19,7 +19,10 @@ import (
 
 // Defaults and limits of the live calls.
 const (
-	DefaultMaxCalls = 1000            // live calls held in memory at once
+	// DefaultMaxCalls bounds the live calls of a Floor whose Options leave MaxCalls 0 (an
+	// embedded floor, the tests). switchboard serve always sets its own: by default as
+	// many as its open-file limit holds, at most 20,000 (docs/deploy.md).
+	DefaultMaxCalls = 1000
 	storageTimeout  = 5 * time.Second // one journal write
 	// BusyBacklog and BusyWait are the admission limit: while this many journal writes
 	// (or more) wait for the journal's writer (journal.Backlogger: group commit, one batch
