@@ -626,18 +626,26 @@ func TestHealingUnderConcurrentWrites(t *testing.T) {
 	}
 	go func() {
 		defer close(stop)
-		// Until both have refused writes a few times (at most ~10 s).
+		// Until both have refused writes a few times (at most ~10 s). The two faults come
+		// and go together for the first 100 rounds; after that, once SQLite has refused a
+		// few writes, it is no longer filled until the log has too: while SQLite's writer
+		// is stopped every write is refused before it reaches the log, and on a loaded
+		// machine (CI, under -race) its stops could cover every moment the log was full.
+		sqliteFull := false
 		for i := 0; i < 100 || logRefused.Load() < 5 || sqliteRefused.Load() < 5; i++ {
 			if i > 3000 {
 				t.Error("the disk filled and freed 3,000 times, and the log or SQLite never refused")
 				return
 			}
 			logFull.Store(i%7 == 3)
-			switch i % 20 {
-			case 5:
+			logsTurn := i >= 100 && sqliteRefused.Load() >= 5 && logRefused.Load() < 5
+			switch {
+			case i%20 == 5 && !logsTurn:
 				setSQLiteFull(true)
-			case 15:
+				sqliteFull = true
+			case i%20 == 15 && sqliteFull:
 				setSQLiteFull(false)
+				sqliteFull = false
 			}
 			time.Sleep(3 * time.Millisecond)
 		}
