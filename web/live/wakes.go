@@ -8,8 +8,8 @@ import (
 
 // wakeQueue runs the calls' wake-ups (call.wake: words due, the session's timers, an idle
 // call to hang up or let go): one heap of calls by wake time, one clock timer armed for the
-// earliest, and at most maxWakers goroutines (wakers) settling the calls that are due, in
-// the order they fell due.
+// earliest, and goroutines (wakers) settling the calls that are due, in the order they fell
+// due: one, and more, up to maxWakers, only while the calls due wait wakeSpill or longer.
 //
 // Why not a timer per call, each firing on a goroutine of its own as time.AfterFunc does:
 // at 19,000 calls that made ~18,000 goroutines a second, 1,100 of them waiting for a CPU at
@@ -18,12 +18,19 @@ import (
 // With a few wakers, the words that are late wait in this heap, in due order, instead of
 // in the scheduler's queues ahead of the writer.
 //
+// Why one waker while it keeps up: a say's reader is woken by Go's network poller, which
+// a CPU consults when it has nothing else to run. Several wakers writing words kept both
+// of a two-core machine's CPUs busy, and a say that arrived meanwhile waited for one of
+// them (at 10,000 calls, ~90 µs on average); one waker leaves a CPU to the readers
+// (docs/performance.md, "One waker while it keeps up").
+//
 // A waker settles a call as its timer did (call.post: the step's writes run on the same
 // goroutine once the call's lock is released), so a wake-up that blocks holds a waker:
 // one that journals a timer's event waits for the commit (at most storageTimeout), a
 // write to a client whose socket is full waits for it (at most writeWait, then the
-// connection fails). maxWakers of those at once delay every call's wake-ups until one
-// ends. Safe for concurrent use.
+// connection fails). Meanwhile the calls due wait wakeSpill, then another waker starts;
+// maxWakers of those at once delay every call's wake-ups until one ends. Safe for
+// concurrent use.
 type wakeQueue struct {
 	clock Clock
 	max   int
@@ -39,6 +46,11 @@ type wakeQueue struct {
 // maxWakers bounds the goroutines settling due calls: twice the CPUs the Go scheduler
 // uses, at least 4.
 func maxWakers() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
+// wakeSpill is how long the earliest call due may wait while wakers run before another
+// starts beside them: they are blocked, or more is due than one keeps up with. A word
+// is then up to this much late, against the few hundred milliseconds between two.
+const wakeSpill = 2 * time.Millisecond
 
 func newWakeQueue(clock Clock) *wakeQueue {
 	return &wakeQueue{clock: clock, max: maxWakers(), wake: (*call).wakeUp}
@@ -144,14 +156,18 @@ func (q *wakeQueue) set(c *call, at time.Time) {
 	q.armLocked()
 }
 
-// armLocked arms the timer for the earliest wake-up, unless maxWakers run (the first to
-// end arms it) or it is armed early enough already. It arms it while fewer wakers run,
-// too: they may be blocked in a wake-up, and the timer then starts another. Under q.mu.
+// armLocked arms the timer for when another waker may be wanted (wantLocked): the
+// earliest wake-up when no waker runs, wakeSpill after it while some do (they may be
+// blocked in a wake-up: the timer then starts another); not while maxWakers run (the
+// first to end arms it) or when it is armed early enough already. Under q.mu.
 func (q *wakeQueue) armLocked() {
 	if len(q.h) == 0 || q.wakers >= q.max {
 		return
 	}
 	first := q.h[0].at
+	if q.wakers > 0 {
+		first = first.Add(wakeSpill)
+	}
 	if !q.armed.IsZero() && !first.Before(q.armed) {
 		return
 	}
@@ -175,11 +191,24 @@ func (q *wakeQueue) armLocked() {
 	q.armed = first
 }
 
-// fire is the timer's function: its goroutine becomes a waker.
+// wantLocked reports whether another waker should start at now: a call is due, fewer
+// than maxWakers run, and either none runs or the earliest call due has waited wakeSpill.
+// Under q.mu.
+func (q *wakeQueue) wantLocked(now time.Time) bool {
+	if len(q.h) == 0 || q.wakers >= q.max {
+		return false
+	}
+	late := now.Sub(q.h[0].at)
+	return late >= 0 && (q.wakers == 0 || late >= wakeSpill)
+}
+
+// fire is the timer's function: its goroutine becomes a waker if one is wanted;
+// otherwise it arms the timer again.
 func (q *wakeQueue) fire() {
 	q.mu.Lock()
 	q.armed = time.Time{}
-	if q.wakers >= q.max {
+	if !q.wantLocked(q.clock.Now()) {
+		q.armLocked()
 		q.mu.Unlock()
 		return
 	}
@@ -188,8 +217,8 @@ func (q *wakeQueue) fire() {
 	q.run()
 }
 
-// run is a waker: it settles due calls, earliest first, starting another waker while more
-// are due and fewer than max run, and ends when none is due.
+// run is a waker: it settles due calls, earliest first, starting another waker when the
+// earliest still due has waited wakeSpill (wantLocked), and ends when none is due.
 func (q *wakeQueue) run() {
 	for {
 		q.mu.Lock()
@@ -201,7 +230,7 @@ func (q *wakeQueue) run() {
 			return
 		}
 		c := q.h.remove(0)
-		if len(q.h) > 0 && !q.h[0].at.After(now) && q.wakers < q.max {
+		if q.wantLocked(now) {
 			q.wakers++
 			go q.run()
 		}

@@ -118,8 +118,8 @@ func TestWakeQueueBoundsItsGoroutines(t *testing.T) {
 }
 
 // TestWakeQueueBlockedWakeUpDelaysNoOther: a wake-up that blocks (a journal commit, a full
-// socket) holds one waker, and the calls that fall due meanwhile are woken on time by the
-// others.
+// socket) holds one waker; the calls that fall due meanwhile are woken by another once
+// they have waited wakeSpill, and on time again once it ends.
 func TestWakeQueueBlockedWakeUpDelaysNoOther(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		q := newWakeQueue(RealClock{})
@@ -148,11 +148,87 @@ func TestWakeQueueBlockedWakeUpDelaysNoOther(t *testing.T) {
 		synctest.Wait()
 		mu.Lock()
 		for c, at := range later {
-			assert.Equal(t, at, woken[c], "woken on time while another wake-up is blocked")
+			assert.Equal(t, at.Add(wakeSpill), woken[c], "woken wakeSpill late while another wake-up is blocked")
 		}
 		mu.Unlock()
 		close(release)
 		synctest.Wait()
+
+		after := newWakeCall()
+		at := time.Now().Add(10 * time.Millisecond)
+		q.set(after, at)
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		assert.Equal(t, at, woken[after], "on time once the blocked wake-up has ended")
+		mu.Unlock()
+	})
+}
+
+// TestWakeQueueOneWakerWhileItKeepsUp: calls due at random times, whose wake-ups take
+// 50 µs each (a word's write), are all woken by one waker at a time, none more than
+// wakeSpill late; a burst that one waker cannot keep up with (200 calls due at once, 1 ms
+// each) gets more, but only once the calls due have waited wakeSpill, and never more
+// than maxWakers.
+func TestWakeQueueOneWakerWhileItKeepsUp(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		q := newWakeQueue(RealClock{})
+		var mu sync.Mutex
+		var running, most int
+		var second time.Time // when a second wake-up first ran beside another
+		var late time.Duration
+		due := map[*call]time.Time{}
+		took := 50 * time.Microsecond
+		q.wake = func(c *call) {
+			mu.Lock()
+			running++
+			if running > most {
+				most = running
+			}
+			if running == 2 && second.IsZero() {
+				second = time.Now()
+			}
+			late = max(late, time.Since(due[c]))
+			d := took
+			mu.Unlock()
+			time.Sleep(d)
+			mu.Lock()
+			running--
+			mu.Unlock()
+		}
+		t0 := time.Now()
+		rnd := rand.New(rand.NewPCG(3, 4))
+		mu.Lock()
+		for range 2000 {
+			c := newWakeCall()
+			due[c] = t0.Add(time.Duration(rnd.Int64N(int64(time.Second))))
+			q.set(c, due[c])
+		}
+		mu.Unlock()
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		mu.Lock()
+		assert.Equal(t, 1, most, "one waker keeps up")
+		assert.Less(t, late, 2*time.Millisecond, "none is wakeSpill late")
+
+		most, late, took = 0, 0, time.Millisecond
+		t1 := time.Now().Add(10 * time.Millisecond)
+		for range 200 {
+			c := newWakeCall()
+			due[c] = t1
+			q.set(c, t1)
+		}
+		mu.Unlock()
+		time.Sleep(time.Second)
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		assert.Equal(t, q.max, most, "a burst gets every waker")
+		assert.Equal(t, t1.Add(2*time.Millisecond), second, "the second waker starts once the calls due have waited wakeSpill")
+		assert.Less(t, late, 200*time.Millisecond/time.Duration(q.max-1), "the burst is shared")
+		q.mu.Lock()
+		assert.Zero(t, q.wakers, "the wakers ended")
+		q.mu.Unlock()
 	})
 }
 
