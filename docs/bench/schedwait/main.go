@@ -24,6 +24,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 
@@ -82,12 +83,13 @@ type analysis struct {
 	fRun, fSyscall    trace.Time // focus goroutines
 	fWait, fBlock     map[string]trace.Time
 	fWaits            map[string]int
+	fWaitDs           map[string][]trace.Time // each wait, for its percentiles
 }
 
 func newAnalysis(focus string) *analysis {
 	return &analysis{focus: focus, gs: map[trace.GoID]*gor{},
 		runnable: map[string]trace.Time{}, running: map[string]trace.Time{}, created: map[string]int{},
-		fWait: map[string]trace.Time{}, fBlock: map[string]trace.Time{}, fWaits: map[string]int{}}
+		fWait: map[string]trace.Time{}, fBlock: map[string]trace.Time{}, fWaits: map[string]int{}, fWaitDs: map[string][]trace.Time{}}
 }
 
 func (a *analysis) event(ev trace.Event) {
@@ -153,6 +155,7 @@ func (a *analysis) event(ev trace.Event) {
 		case trace.GoRunnable:
 			a.fWait[g.stopped] += d
 			a.fWaits[g.stopped]++
+			a.fWaitDs[g.stopped] = append(a.fWaitDs[g.stopped], d)
 		case trace.GoWaiting:
 			a.fBlock[g.stopped] += d
 		}
@@ -192,8 +195,11 @@ func (a *analysis) report(w io.Writer, top int) {
 	}
 	sort.Slice(keys, func(i, j int) bool { return a.fWait[keys[i]] > a.fWait[keys[j]] })
 	for _, k := range keys {
-		fmt.Fprintf(w, "  waited %8.1f ms runnable, %5d times, mean %7.2f ms, after %s\n",
-			float64(a.fWait[k])/1e6, a.fWaits[k], float64(a.fWait[k])/float64(a.fWaits[k])/1e6, k)
+		ds := a.fWaitDs[k]
+		slices.Sort(ds)
+		fmt.Fprintf(w, "  waited %8.1f ms runnable, %5d times, mean %7.2f ms, p50 %7.3f ms, p90 %7.3f ms, after %s\n",
+			float64(a.fWait[k])/1e6, a.fWaits[k], float64(a.fWait[k])/float64(a.fWaits[k])/1e6,
+			float64(ds[len(ds)/2])/1e6, float64(ds[len(ds)*9/10])/1e6, k)
 	}
 	keys = keys[:0]
 	for k := range a.fBlock {
