@@ -18,10 +18,11 @@ import (
 // With a few wakers, the words that are late wait in this heap, in due order, instead of
 // in the scheduler's queues ahead of the writer.
 //
-// Why one waker while it keeps up: a waker started for every other call due kept a
-// goroutine runnable on average at 10,000 calls, each start waking an idle thread; with
-// one, the median turn was 8–12% shorter at 5,000–10,000 calls (docs/performance.md,
-// "One waker while it keeps up").
+// Why one waker while it keeps up: with a waker started for every other call due, a
+// goroutine was runnable on average at 10,000 calls; with one, the median turn was 5–8%
+// shorter with cheese-shop at 5,000–10,000 calls and 21% with slow-clerk at 10,000
+// (docs/performance.md, "One waker while it keeps up", which also says what the
+// measurements leave open: why).
 //
 // A waker settles a call as its timer did (call.post: the step's writes run on the same
 // goroutine once the call's lock is released), so a wake-up that blocks holds a waker:
