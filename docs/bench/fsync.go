@@ -4,7 +4,9 @@
 // ways the acknowledgement log could write (docs/performance.md, "Where a turn's time
 // goes"): appending to a file (its size changes at every write, so the filesystem commits
 // its journal) against overwriting a file written full of zeros beforehand, each followed
-// by fsync, fdatasync, or written with O_DSYNC. Linux only.
+// by fsync, fdatasync, or written with O_DSYNC. Then what one write and fsync costs after
+// the disk has been left idle for a while, as a lightly loaded server's commits are: each
+// gap is spent asleep, or, to tell the CPU's part from the disk's, busy. Linux only.
 //
 // usage: go run docs/bench/fsync.go [DIR]   (default: the system's temporary folder)
 package main
@@ -13,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 )
@@ -22,6 +25,12 @@ const (
 	recordSize = 700     // about one logged input
 	prealloc   = 4 << 20 // bytes written full of zeros first (more than writes*recordSize)
 )
+
+// gapWrites is how many writes are timed after each idle gap.
+const gapWrites = 100
+
+// gaps are the idle times before each write of the second part.
+var gaps = []time.Duration{0, time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond}
 
 const (
 	useFsync = iota
@@ -94,4 +103,59 @@ func main() {
 			}
 		}
 	}
+	for _, busy := range []bool{false, true} {
+		if err := afterGaps(dir, busy); err != nil {
+			fmt.Fprintln(os.Stderr, "fsync.go:", err)
+			os.Exit(1)
+		}
+	}
+}
+
+// afterGaps times a write and fsync over a file written full of zeros, each after an idle
+// gap (asleep, or spinning when busy), and prints the median and 90th percentile per gap.
+func afterGaps(dir string, busy bool) error {
+	p := filepath.Join(dir, "fsync-bench-gaps")
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(p)
+	defer f.Close()
+	if _, err := f.Write(make([]byte, prealloc)); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	how := "asleep"
+	if busy {
+		how = "busy"
+	}
+	fmt.Printf("zeroed+fsync after an idle gap (%s), %d writes each\n", how, gapWrites)
+	buf := make([]byte, recordSize)
+	off := int64(0)
+	for _, gap := range gaps {
+		took := make([]time.Duration, 0, gapWrites)
+		for range gapWrites {
+			if busy {
+				for until := time.Now().Add(gap); time.Now().Before(until); {
+				}
+			} else {
+				time.Sleep(gap)
+			}
+			start := time.Now()
+			if _, err := f.WriteAt(buf, off); err != nil {
+				return err
+			}
+			if err := f.Sync(); err != nil {
+				return err
+			}
+			took = append(took, time.Since(start))
+			off = (off + recordSize) % (prealloc - recordSize)
+		}
+		slices.Sort(took)
+		fmt.Printf("  gap %-6v p50 %6.1f µs  p90 %6.1f µs\n", gap,
+			float64(took[len(took)/2].Nanoseconds())/1e3, float64(took[len(took)*9/10].Nanoseconds())/1e3)
+	}
+	return nil
 }
