@@ -181,6 +181,11 @@ func (s *Session) Start(out []Output) []Output {
 	return s.enter(sc, s.sc.Start, out)
 }
 
+// Check returns the error Apply would refuse ev with, or nil when Apply would take it,
+// without changing the session: Apply refuses an event for these reasons and no other.
+// A caller can so record an event (start writing it to a journal) before applying it.
+func (s *Session) Check(ev Event) error { return s.validate(ev) }
+
 // Apply applies one event and appends its outputs to out. On error the session is unchanged.
 func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 	if err := s.validate(ev); err != nil {

@@ -2,13 +2,17 @@ package engine_test
 
 import (
 	"encoding/json"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/scenarios"
 )
 
 func loadOK(t testing.TB, name string) *engine.Scenario {
@@ -250,9 +254,11 @@ func TestRejectedEventsLeaveTheSessionUnchanged(t *testing.T) {
 		{choose(100, 0), engine.ErrNotAnswered},
 		{engine.Event{Type: "dance", At: 100}, engine.ErrUnknownEvent},
 	} {
+		assert.ErrorIs(t, c.s.Check(tc.ev), tc.want, "Check says why Apply refuses")
 		_, err := c.s.Apply(tc.ev, nil)
 		assert.ErrorIs(t, err, tc.want)
 	}
+	require.NoError(t, c.s.Check(answer(1000)))
 	c.do(answer(1000))
 	for _, tc := range []struct {
 		ev   engine.Event
@@ -266,11 +272,74 @@ func TestRejectedEventsLeaveTheSessionUnchanged(t *testing.T) {
 		{choose(1100, 9), engine.ErrBadChoice},
 		{choose(1100, -1), engine.ErrBadChoice},
 	} {
+		assert.ErrorIs(t, c.s.Check(tc.ev), tc.want, "%+v", tc.ev)
 		_, err := c.s.Apply(tc.ev, nil)
 		assert.ErrorIs(t, err, tc.want, "%+v", tc.ev)
 	}
 	assert.Equal(t, "greet", c.s.Node())
 	_ = before
+}
+
+// TestCheckIsApplysRefusal plays calls of every shipped scenario with a mix of events,
+// many of them wrong for the moment (a say before the answer, a choice not shown, time
+// going back, anything after the end), and checks that Check accepts exactly what Apply
+// takes and refuses with Apply's error: the live server journals an event it has checked
+// before applying it.
+func TestCheckIsApplysRefusal(t *testing.T) {
+	names, err := fs.Glob(scenarios.FS, scenarios.Root+"/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, names)
+	texts := []string{"hello, how can i help?", "sorry, we dont have any", "   ", "i can offer you something else"}
+	taken, refused := 0, map[string]int{}
+	for _, name := range names {
+		if strings.HasSuffix(name, ".test.yaml") {
+			continue // a scenario's tests, not a scenario
+		}
+		sc, diags := engine.Load(scenarios.FS, name)
+		require.NotNil(t, sc, "%s: %v", name, diags)
+		rnd := rand.New(rand.NewPCG(1, uint64(len(name))))
+		for call := range 60 {
+			s := sc.NewSession(uint64(call), "Robin")
+			s.Start(nil)
+			at := int64(0)
+			for n, after := 0, 0; after < 2 && n < 200; n++ {
+				if s.Ended() {
+					after++ // two events on the ended call, then the next call
+				}
+				at += int64(rnd.IntN(4000)) - 300
+				var ev engine.Event
+				switch k := rnd.IntN(40); {
+				case k == 0:
+					ev = engine.Event{Type: engine.EventHangup, At: at}
+				case k < 7:
+					ev = engine.Event{Type: engine.EventAnswer, At: at}
+				case k < 23:
+					ev = engine.Event{Type: engine.EventSay, At: at, Text: texts[rnd.IntN(len(texts))]}
+				case k < 31:
+					ev = engine.Event{Type: engine.EventChoose, At: at, Index: rnd.IntN(4) - 1}
+				case k < 36:
+					if d, ok := s.NextDeadline(); ok {
+						at = max(at, d)
+					}
+					ev = engine.Event{Type: engine.EventTimeout, At: at}
+				default:
+					ev = engine.Event{Type: engine.EventTyping, At: at}
+				}
+				checked := s.Check(ev)
+				_, applied := s.Apply(ev, nil)
+				require.Equal(t, applied, checked, "%s, call %d: %+v", name, call, ev)
+				if applied == nil {
+					taken++
+				} else {
+					refused[applied.Error()]++
+				}
+			}
+		}
+	}
+	assert.Greater(t, taken, 1000, "events taken (refused: %v)", refused)
+	for _, want := range []error{engine.ErrEnded, engine.ErrNotAnswered, engine.ErrNotRinging, engine.ErrTimeBackward, engine.ErrBadChoice, engine.ErrEmptyText} {
+		assert.Positive(t, refused[want.Error()], "events refused with %q", want)
+	}
 }
 
 func TestWhisper(t *testing.T) {
