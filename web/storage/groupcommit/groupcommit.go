@@ -16,6 +16,10 @@
 // is most of its latency on a lightly loaded machine); writes that find others waiting, or
 // a commit running, queue as usual and go in the next batch.
 //
+// A queue started with StartSplit commits in two halves, begin (the writes) and end (what
+// makes them durable), and Begin lets an idle queue's caller run the first half, do its own
+// work while the disk writes, and run the second when it waits for the outcome.
+//
 // A Queue is safe for concurrent use: Do may be called from any number of goroutines, and
 // Close from any one of them. The commit function is never run twice at once: on the
 // queue's goroutine only (Start), or there and on callers' goroutines, one at a time
@@ -56,6 +60,9 @@ type Queue[Op any] struct {
 	commit   Commit[Op]
 	maxBatch int
 	inline   bool // StartInline: an idle queue's caller commits its own write
+	// begin and end are the commit's halves (StartSplit; nil otherwise): commit runs one
+	// then the other, and Begin runs them apart.
+	begin, end Commit[Op]
 
 	// commitMu is held while the commit function runs, and guards the pace's sums and
 	// the inline batch's slices.
@@ -104,6 +111,21 @@ func StartInline[Op any](maxBatch, queueLen int, commit Commit[Op]) *Queue[Op] {
 	return start(maxBatch, queueLen, commit, true)
 }
 
+// StartSplit is StartInline with the commit function in two halves, run one after the
+// other for every batch: begin, which makes the writes and sets the outcome of those it
+// refuses, and end, which makes the rest durable (or fails them) and returns once every
+// write it reports as done is durable. Begin can run them apart, with its caller's own
+// work between: begin must leave its state for end on the journal's side (the queue runs
+// no other commit between the two).
+func StartSplit[Op any](maxBatch, queueLen int, begin, end Commit[Op]) *Queue[Op] {
+	q := start(maxBatch, queueLen, func(ops []Op, errs []error) {
+		begin(ops, errs)
+		end(ops, errs)
+	}, true)
+	q.begin, q.end = begin, end
+	return q
+}
+
 func start[Op any](maxBatch, queueLen int, commit Commit[Op], inline bool) *Queue[Op] {
 	q := &Queue[Op]{
 		inline:   inline,
@@ -140,6 +162,17 @@ func (q *Queue[Op]) Backlog() int { return int(q.backlog.Load()) }
 // the estimate says so.
 func (q *Queue[Op]) BacklogWait() time.Duration {
 	return time.Duration(q.backlog.Load() * q.pace.Load())
+}
+
+// Idle reports whether nothing waits and no commit runs: a write made now would be
+// committed by its caller (StartInline), or begun at once (Begin), unless another comes
+// first.
+func (q *Queue[Op]) Idle() bool {
+	if q.backlog.Load() != 0 || !q.commitMu.TryLock() {
+		return false
+	}
+	q.commitMu.Unlock()
+	return true
 }
 
 // notePace adds a batch of n writes that took took to the pace. Under commitMu.
@@ -211,6 +244,40 @@ func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 			return ctx.Err()
 		}
 		return <-r.done // taken: its outcome is on its way
+	}
+}
+
+// Begin starts op's write and returns the function that waits for its outcome (Do's),
+// which the caller must call once. On a queue made with StartSplit that is idle (as Do's
+// inline commit finds it), the commit's first half runs now, on the caller's goroutine,
+// and the second when wait is called: the caller's work in between overlaps the disk's
+// (the journal can start writing back before it syncs). Until then the queue is held:
+// writes submitted meanwhile wait for the next batch, and Close for wait. Otherwise wait
+// is Do, run when it is called.
+func (q *Queue[Op]) Begin(ctx context.Context, op Op) (wait func() error) {
+	if q.begin == nil || ctx.Err() != nil || q.backlog.Load() != 0 || !q.commitMu.TryLock() {
+		return func() error { return q.do(ctx, op, false) }
+	}
+	q.mu.RLock() // Close waits for the commit
+	if q.closed {
+		q.mu.RUnlock()
+		q.commitMu.Unlock()
+		return func() error { return ErrClosed }
+	}
+	started := time.Now()
+	q.inlineOps = append(q.inlineOps[:0], op)
+	q.inlineErrs = append(q.inlineErrs[:0], nil)
+	q.begin(q.inlineOps, q.inlineErrs)
+	began := time.Since(started)
+	return func() error {
+		defer q.commitMu.Unlock()
+		defer q.mu.RUnlock()
+		ending := time.Now()
+		q.end(q.inlineOps, q.inlineErrs)
+		err := q.inlineErrs[0]
+		clear(q.inlineOps)
+		q.notePace(1, began+time.Since(ending)) // the commit's own time, not the caller's work
+		return err
 	}
 }
 

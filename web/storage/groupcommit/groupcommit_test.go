@@ -493,3 +493,98 @@ func TestPollTakesSubmittedWritesEachPeriod(t *testing.T) {
 		assert.Equal(t, idleAt, batches[2].at, "woken at once after polling stopped")
 	})
 }
+
+// TestBeginSplitsAnIdleQueuesCommitAroundTheCallersWork: on a queue made with StartSplit,
+// Begin on an idle queue runs the commit's first half on its caller at once and the second
+// when wait is called; writes submitted in between (Do, or another Begin, which then
+// waits like Do) go in the next batch, after it; a refusal by the first half is wait's
+// outcome; and on a busy queue Begin runs nothing until wait.
+func TestBeginSplitsAnIdleQueuesCommitAroundTheCallersWork(t *testing.T) {
+	var mu sync.Mutex
+	var steps []string
+	note := func(half string, ops []int) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps = append(steps, fmt.Sprintf("%s%v", half, ops))
+	}
+	taken := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), steps...)
+	}
+	q := groupcommit.StartSplit(8, 64, func(ops []int, errs []error) {
+		note("begin", ops)
+		for i, op := range ops {
+			if op < 0 {
+				errs[i] = fmt.Errorf("negative %d", op)
+			}
+		}
+	}, func(ops []int, errs []error) {
+		note("end", ops)
+	})
+	defer q.Close()
+	ctx := context.Background()
+
+	wait := q.Begin(ctx, 1)
+	assert.Equal(t, []string{"begin[1]"}, taken(), "the first half ran on Begin")
+	done := make(chan error, 2)
+	go func() { done <- q.Do(ctx, 2) }()
+	require.Eventually(t, func() bool { return q.Backlog() == 1 }, 5*time.Second, time.Millisecond)
+	busy := q.Begin(ctx, 3) // the queue is not idle: nothing runs until its wait
+	go func() { done <- busy() }()
+	require.Eventually(t, func() bool { return q.Backlog() == 2 }, 5*time.Second, time.Millisecond)
+	assert.Equal(t, []string{"begin[1]"}, taken(), "the writes in between wait for the held commit")
+	require.NoError(t, wait())
+	require.NoError(t, <-done)
+	require.NoError(t, <-done)
+	assert.Equal(t, []string{"begin[1]", "end[1]", "begin[2 3]", "end[2 3]"}, taken(),
+		"the held commit ended first; the writes in between went together after it")
+
+	// Idle again (the queue's goroutine lets go of the commit just after answering).
+	var refused error
+	for i := 0; ; i++ {
+		require.Less(t, i, 10_000, "the queue never went idle")
+		before := len(taken())
+		w := q.Begin(ctx, -4)
+		if len(taken()) > before {
+			refused = w()
+			break
+		}
+		assert.EqualError(t, w(), "negative -4")
+	}
+	assert.EqualError(t, refused, "negative -4", "the first half's refusal is wait's outcome")
+	assert.Equal(t, "end[-4]", taken()[len(taken())-1])
+}
+
+// TestBeginWithoutSplitIsDo: on a queue without halves, Begin's wait is Do.
+func TestBeginWithoutSplitIsDo(t *testing.T) {
+	var ran atomic.Int32
+	q := groupcommit.StartInline(8, 64, func(ops []int, errs []error) { ran.Add(int32(len(ops))) })
+	defer q.Close()
+	wait := q.Begin(context.Background(), 1)
+	assert.Zero(t, ran.Load(), "nothing before wait")
+	require.NoError(t, wait())
+	assert.EqualValues(t, 1, ran.Load())
+}
+
+// TestCloseWaitsForABegunCommit: Close returns only after the begun commit's wait, and a
+// Begin after Close fails with ErrClosed.
+func TestCloseWaitsForABegunCommit(t *testing.T) {
+	var ended atomic.Bool
+	q := groupcommit.StartSplit(8, 64, func([]int, []error) {}, func([]int, []error) { ended.Store(true) })
+	wait := q.Begin(context.Background(), 1)
+	closed := make(chan struct{})
+	go func() { q.Close(); close(closed) }()
+	for range 1000 { // give Close every chance to return early
+		runtime.Gosched()
+		select {
+		case <-closed:
+			t.Fatal("Close returned while a commit was held")
+		default:
+		}
+	}
+	require.NoError(t, wait())
+	<-closed
+	assert.True(t, ended.Load())
+	assert.ErrorIs(t, q.Begin(context.Background(), 2)(), groupcommit.ErrClosed)
+}
