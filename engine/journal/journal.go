@@ -108,3 +108,16 @@ type Journal interface {
 	// Close releases the journal's resources.
 	Close() error
 }
+
+// Starter is a Journal that can start an Append before its caller has worked out what the
+// entry causes, so that its disk works meanwhile (web/storage/sqlitejournal).
+type Starter interface {
+	// StartAppend starts Append(ctx, callID, e) and returns the function that waits for
+	// its outcome, Append's error; the caller must call it once, and ctx must not end
+	// before. Until then the journal may hold other writes back, so the caller's work in
+	// between should be short (the engine's step of the entry). Only an entry the caller
+	// will apply may be started: once started it may be committed whatever happens. It
+	// returns nil when starting early would gain nothing (a log on tmpfs): the caller then
+	// calls Append after its work, as usual.
+	StartAppend(ctx context.Context, callID string, e Entry) (wait func() error)
+}

@@ -929,6 +929,110 @@ func testAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 	c.checkSeqs(1)
 }
 
+// startingJournal is a journal.Starter over the memory journal: StartAppend tells started
+// the entry's client id and returns a wait that holds until released (or gateWait at most,
+// then noting that it was not released) and then appends, or fails while failing is set.
+type startingJournal struct {
+	*journal.Memory
+	started  chan string
+	release  chan struct{}
+	failing  atomic.Bool
+	timedOut atomic.Bool
+}
+
+func (j *startingJournal) StartAppend(ctx context.Context, id string, e journal.Entry) func() error {
+	j.started <- e.ClientID
+	return func() error {
+		select {
+		case <-j.release:
+		case <-time.After(gateWait):
+			j.timedOut.Store(true)
+		}
+		if j.failing.Load() {
+			return errors.New("sync journal.log: input/output error")
+		}
+		return j.Memory.Append(ctx, id, e)
+	}
+}
+
+func TestAStartedAppendHoldsTheReplyUntilItIsDurable(t *testing.T) {
+	synctest.Test(t, testAStartedAppendHoldsTheReplyUntilItIsDurable)
+}
+
+// testAStartedAppendHoldsTheReplyUntilItIsDurable: with a journal that starts appends
+// before the engine's step (journal.Starter), an input the engine takes is started, its
+// reply is sent only once the append's wait has returned, and an input the engine refuses
+// is never started.
+func testAStartedAppendHoldsTheReplyUntilItIsDurable(t *testing.T) {
+	j := &startingJournal{Memory: journal.NewMemory(), started: make(chan string, 4), release: make(chan struct{}, 4)}
+	ts := newMemTestServer(t, Options{Journal: j})
+	j.release <- struct{}{} // the answer
+	r, c := ts.answered(t, `{"scenario":"live"}`)
+	require.Equal(t, "a", <-j.started)
+	c.until("line_end")
+
+	c.send(map[string]any{"type": "say", "id": "s", "text": "   "})
+	e := c.until("error")
+	assert.Equal(t, "s", e.ID, "an empty say is refused")
+	select {
+	case id := <-j.started:
+		t.Fatalf("the refused say %q was started", id)
+	default:
+	}
+
+	c.send(map[string]any{"type": "say", "id": "s2", "text": "here is a refund"})
+	require.Equal(t, "s2", <-j.started)
+	assert.Empty(t, c.quiet(gateWait/2), "nothing of the reply before the append is durable")
+	j.release <- struct{}{}
+	tr := c.until("trainee")
+	assert.Equal(t, "s2", tr.ID)
+	assert.Equal(t, "Thank", c.until("word").Text)
+	assert.False(t, j.timedOut.Load(), "the reply came once the wait was released")
+	_, entries, _, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	var ids []string
+	for _, en := range entries {
+		ids = append(ids, en.ClientID)
+	}
+	assert.Equal(t, []string{"a", "s2"}, ids)
+}
+
+func TestAFailedStartedAppendShowsNothing(t *testing.T) {
+	synctest.Test(t, testAFailedStartedAppendShowsNothing)
+}
+
+// testAFailedStartedAppendShowsNothing: when a started append fails, the input is refused
+// with a storage error, nothing it caused is shown, and the same input retried goes
+// through once the journal works again.
+func testAFailedStartedAppendShowsNothing(t *testing.T) {
+	j := &startingJournal{Memory: journal.NewMemory(), started: make(chan string, 4), release: make(chan struct{}, 4)}
+	ts := newMemTestServer(t, Options{Journal: j})
+	j.release <- struct{}{}
+	r, c := ts.answered(t, `{"scenario":"live"}`)
+	<-j.started
+	c.until("line_end")
+
+	j.failing.Store(true)
+	j.release <- struct{}{}
+	c.send(map[string]any{"type": "say", "id": "s", "text": "I'm sorry, here is a refund."})
+	<-j.started
+	e := c.until("error")
+	assert.Equal(t, protocol.CodeStorage, e.Code)
+	assert.Equal(t, "s", e.ID)
+	assert.Empty(t, c.quiet(200*time.Millisecond), "nothing unrecorded is shown")
+
+	j.failing.Store(false)
+	j.release <- struct{}{}
+	c.send(map[string]any{"type": "say", "id": "s", "text": "I'm sorry, here is a refund."})
+	<-j.started
+	assert.Equal(t, "s", c.until("trainee").ID)
+	assert.Equal(t, "refunded", c.until("end").Ending)
+	_, entries, _, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "the answer and the say, once")
+	c.checkSeqs(1)
+}
+
 // gatedJournal holds each Finish until released (or for gateWait at most, then noting
 // that it was not released), telling finishing when one begins.
 type gatedJournal struct {

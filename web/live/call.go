@@ -352,19 +352,51 @@ func entryAck(e journal.Entry) *ack {
 // step applies a new event: the session first (which may refuse it, unchanged), then the
 // journal, and only then are its messages sent. When the journal fails the session is
 // rebuilt from the entries that were committed, so nothing unrecorded is ever shown.
+//
+// With a journal that can start an append early (journal.Starter), an event the session
+// will take is handed to the journal before the engine's step and waited for after it,
+// so that the journal's disk writes while the engine works.
 func (c *call) step(ev engine.Event, clientID string) error {
 	e := journal.Entry{Seq: int64(len(c.entries)) + 1, ClientID: clientID, Event: ev}
 	c.advance(ev.At)
+	var (
+		ctx  context.Context
+		wait func() error // the journal's append, started before the engine's step
+	)
+	if c.jr != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), storageTimeout)
+		defer cancel()
+		if s, ok := c.jr.(journal.Starter); ok && c.sess.Check(ev) == nil {
+			if wait = s.StartAppend(ctx, c.id, e); wait != nil {
+				defer func() {
+					if wait != nil { // Apply panicked: the journal must not stay held
+						_ = wait()
+					}
+				}()
+			}
+		}
+	}
 	buf := takeOuts()
 	outs, err := c.sess.Apply(ev, *buf)
 	defer giveOuts(buf, outs)
-	if err != nil {
+	if err != nil && wait == nil {
 		return err
 	}
 	if j := c.jr; j != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
-		werr := j.Append(ctx, c.id, e)
-		cancel()
+		var werr error
+		if wait != nil {
+			werr, wait = wait(), nil
+		} else {
+			werr = j.Append(ctx, c.id, e)
+		}
+		if err != nil {
+			// Cannot happen: Check is Apply's only refusal, and nothing changed the
+			// session in between. Were it to, the entry would be journaled without
+			// having been applied here.
+			c.log.Error("the engine refused an event it had accepted when checked", "err", err, "seq", e.Seq, "journaled", werr == nil)
+			return err
+		}
 		if errors.Is(werr, journal.ErrFenced) || errors.Is(werr, journal.ErrLeased) {
 			// Another instance took the call over (Ownership): it leaves this one.
 			c.log.Warn("another instance took the call over; dropping it here", "err", werr)

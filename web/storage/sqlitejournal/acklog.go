@@ -324,6 +324,13 @@ type ackLog struct {
 	// fault, when set (tests), is called before each write: an error fails the write as
 	// a full disk would.
 	fault func() error
+	// writeback is set when the log's disk writes back: start then has the kernel begin
+	// writing a batch's records out, so that the disk works while the caller does (see
+	// start). Not on tmpfs, where there is nothing to write back.
+	writeback bool
+	// pendEnd and pendFilled are size and filled once the records start wrote are synced
+	// (finish).
+	pendEnd, pendFilled int64
 }
 
 // errCutBack is in the error of a write that failed and whose segment could not be cut
@@ -375,6 +382,19 @@ func fillZeros(f *os.File, from, to int64) error {
 // is cut back to where it was, so that nothing that was refused is applied at the next
 // start; if even that fails the error says so.
 func (l *ackLog) write(buf []byte) error {
+	if err := l.start(buf); err != nil {
+		return err
+	}
+	return l.finish()
+}
+
+// start is write's first half: it writes buf after the segment's records (over its
+// zeros) and, on a disk that writes back, has the kernel start writing it out, without
+// waiting. finish syncs it; nothing else is written in between. A caller with other work
+// to do (the engine's step of the input being logged) does it between the two: the sync
+// then mostly waits for the disk's flush, the data having gone meanwhile. On error the
+// segment is cut back, as write does, and finish must not be called.
+func (l *ackLog) start(buf []byte) error {
 	end, filled := l.size+int64(len(buf)), l.filled
 	var err error
 	if l.fault != nil {
@@ -387,19 +407,36 @@ func (l *ackLog) write(buf []byte) error {
 	if err == nil {
 		_, err = l.f.WriteAt(buf, l.size)
 	}
-	if err == nil {
-		err = l.f.Sync()
-	}
 	if err != nil {
-		l.filled = l.size
-		if terr := l.f.Truncate(l.size); terr != nil {
-			return fmt.Errorf("write log segment %s: %w (and %w: %v)", l.cur.path, err, errCutBack, terr)
-		}
-		_ = l.f.Sync()
-		return fmt.Errorf("write log segment %s: %w", l.cur.path, err)
+		return l.cutBack(err)
 	}
-	l.size, l.filled = end, filled
+	if l.writeback {
+		startWriteback(l.f, l.size, int64(len(buf)))
+	}
+	l.pendEnd, l.pendFilled = end, filled
 	return nil
+}
+
+// finish is write's second half: it syncs what start wrote. Once it returns nil the
+// records survive a crash of the process or of the machine.
+func (l *ackLog) finish() error {
+	if err := l.f.Sync(); err != nil {
+		return l.cutBack(err)
+	}
+	l.size, l.filled = l.pendEnd, l.pendFilled
+	return nil
+}
+
+// cutBack cuts the segment back to its last synced record after a failed write, so that
+// nothing refused is applied at the next start, and returns the write's error (saying so
+// if even the cut failed).
+func (l *ackLog) cutBack(err error) error {
+	l.filled = l.size
+	if terr := l.f.Truncate(l.size); terr != nil {
+		return fmt.Errorf("write log segment %s: %w (and %w: %v)", l.cur.path, err, errCutBack, terr)
+	}
+	_ = l.f.Sync()
+	return fmt.Errorf("write log segment %s: %w", l.cur.path, err)
 }
 
 // rotate closes the current segment once it is past segmentBytes (its last record is

@@ -774,3 +774,77 @@ func TestLogCommitObserver(t *testing.T) {
 	defer mu.Unlock()
 	assert.Equal(t, []int{1, 1}, writes, "one batch each, acknowledged one after the other")
 }
+
+// startingDB appends through StartAppend, as the live server does on a disk that writes
+// back.
+type startingDB struct{ *DB }
+
+func (s startingDB) Append(ctx context.Context, callID string, e journal.Entry) error {
+	wait := s.StartAppend(ctx, callID, e)
+	if wait == nil {
+		return errors.New("StartAppend did not start on a log that writes back")
+	}
+	return wait()
+}
+
+// openStarting opens a journal whose log starts writing back before it syncs, whatever
+// the test folder's file system (tmpfs does not write back).
+func openStarting(t *testing.T) *DB {
+	d := openTemp(t)
+	require.NotNil(t, d.fr)
+	d.fr.log.writeback = true
+	return d
+}
+
+// TestConformanceStarted runs the journal conformance suite with every append started
+// before it is waited for.
+func TestConformanceStarted(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) journal.Journal { return startingDB{openStarting(t)} })
+}
+
+// TestStartAppendWritesFirstAndAcknowledgesOnWait: on an idle journal StartAppend writes
+// the entry's record to the log at once and acknowledges it only in wait; another write
+// made in between waits for the next batch; a refused entry and a failed log write are
+// wait's outcome, and the failed one leaves nothing in the log.
+func TestStartAppendWritesFirstAndAcknowledgesOnWait(t *testing.T) {
+	d := openStarting(t)
+	defer d.Close()
+	say := func(seq int64, id string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: id, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello " + id}}
+	}
+	logged := func(text string) bool {
+		b, err := os.ReadFile(d.fr.log.cur.path)
+		require.NoError(t, err)
+		return strings.Contains(string(b), text)
+	}
+	for _, id := range []string{"a", "b"} {
+		require.NoError(t, d.Create(ctx, journal.Call{ID: id, Created: time.Now()}))
+	}
+	acked := d.fr.acked()
+	require.Eventually(t, d.fr.q.Idle, 5*time.Second, time.Millisecond)
+	wait := d.StartAppend(ctx, "a", say(1, "m1"))
+	assert.True(t, logged("hello m1"), "the record is in the log before wait")
+	assert.Equal(t, acked, d.fr.acked(), "and not acknowledged")
+	other := make(chan error, 1)
+	go func() { other <- d.Append(ctx, "b", say(1, "n1")) }()
+	require.Eventually(t, func() bool { return d.fr.q.Backlog() == 1 }, 5*time.Second, time.Millisecond)
+	assert.False(t, logged("hello n1"), "a write made meanwhile waits")
+	require.NoError(t, wait())
+	assert.Equal(t, acked+1, d.fr.acked(), "acknowledged by wait")
+	require.NoError(t, <-other)
+
+	// Let the queue go idle, so that the next start writes at once.
+	require.Eventually(t, func() bool { return d.fr.q.Idle() }, 5*time.Second, time.Millisecond)
+	assert.ErrorIs(t, d.StartAppend(ctx, "a", say(2, "m1"))(), journal.ErrDuplicate)
+
+	d.fr.log.fault = func() error { return &os.PathError{Op: "write", Path: "segment", Err: syscall.EIO} }
+	require.Eventually(t, d.fr.q.Idle, 5*time.Second, time.Millisecond)
+	err := d.StartAppend(ctx, "a", say(2, "m2"))()
+	require.ErrorContains(t, err, "input/output error")
+	assert.False(t, logged("hello m2"), "the failed write left nothing in the log")
+
+	settle(t, d)
+	_, es, _, err := d.Load(ctx, "a")
+	require.NoError(t, err)
+	assert.Equal(t, []journal.Entry{say(1, "m1")}, es)
+}

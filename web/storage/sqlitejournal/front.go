@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -22,7 +23,7 @@ import (
 )
 
 // The front: a call's writes (Create, Append, Finish) go through the front, in group
-// commits like the writer's (groupcommit.StartInline: a write that finds the front idle is
+// commits like the writer's (groupcommit.StartSplit: a write that finds the front idle is
 // committed on its caller's goroutine, with no hand-off; those that find a commit running
 // go together in the next batch, on the front's goroutine). For each batch it runs every
 // write's checks, in order, against what it knows of the calls (ErrExists, ErrNotFound,
@@ -32,6 +33,12 @@ import (
 // is durable in the log; SQLite has it a little later. Reads wait for that: Load until
 // SQLite has applied the call's last acknowledged write, List and Summaries until it has
 // applied every write acknowledged before they began.
+//
+// A commit runs in two halves (groupcommit.StartSplit): begin checks the batch and writes
+// it to the log; end syncs it, hands it to SQLite's writer and answers. An append started
+// with DB.StartAppend on an idle front runs begin at once, on a disk that writes back
+// having the kernel start writing the record out, and end when its caller waits, after
+// the engine's step: the disk works while the engine does.
 //
 // What the front knows of calls: every call this process wrote to, until the call is
 // finished and SQLite has applied its end; a call it does not know is in SQLite whole, and
@@ -131,11 +138,16 @@ type front struct {
 	lastAcked atomic.Uint64 // the last acknowledged write's LSN, read by others
 	// observer, when set, is told about each batch written to the log (DB.SetLogCommitObserver).
 	observer atomic.Pointer[CommitObserver]
+	// pending are the indexes of the batch's writes begin wrote to the log for end to
+	// sync (in LSN order from pendingFirst); pendingTook is how long that write took.
+	pending      []int
+	pendingFirst uint64
+	pendingTook  time.Duration
 }
 
 // newFront starts the front, writing records from next on to a new segment of base.
 func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
-	f := &front{r: r, w: w, log: &ackLog{base: base}, calls: map[string]*frontCall{},
+	f := &front{r: r, w: w, log: &ackLog{base: base, writeback: writesBack(filepath.Dir(base))}, calls: map[string]*frontCall{},
 		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next, healEvery: w.healEvery}
 	f.lastAcked.Store(next - 1)
 	var err error
@@ -146,7 +158,7 @@ func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
 		f.exists.Close()
 		return nil, err
 	}
-	f.q = groupcommit.StartInline(MaxBatch, writeQueue, f.commit)
+	f.q = groupcommit.StartSplit(MaxBatch, writeQueue, f.begin, f.end)
 	return f, nil
 }
 
@@ -171,8 +183,11 @@ func (f *front) close() {
 	f.exists.Close()
 }
 
-// commit is the front's batch (groupcommit.Commit).
-func (f *front) commit(ops []*frontOp, errs []error) {
+// begin is the first half of the front's batch (groupcommit.StartSplit): it checks the
+// writes against what the front knows of their calls and writes those it accepts to the
+// log, without syncing; end syncs them and acknowledges them. Between the two the batch's
+// state waits in pending.
+func (f *front) begin(ops []*frontOp, errs []error) {
 	fail := func(err error) {
 		for i := range errs {
 			if errs[i] == nil {
@@ -180,6 +195,7 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 			}
 		}
 	}
+	f.pending = f.pending[:0]
 	if f.broken != nil {
 		fail(f.broken)
 		return
@@ -194,7 +210,6 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	}
 	f.forgetApplied()
 	f.buf = f.buf[:0]
-	accepted := make([]int, 0, len(ops))
 	first := f.next
 	f.mu.Lock()
 	clear(f.undo)
@@ -207,39 +222,35 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 		case refusal != nil:
 			errs[i] = refusal
 		default:
-			accepted = append(accepted, i)
+			f.pending = append(f.pending, i)
 			f.next++
 		}
 	}
 	f.mu.Unlock()
-	if len(accepted) == 0 {
+	if len(f.pending) == 0 {
+		return
+	}
+	f.pendingFirst = first
+	start := time.Now()
+	if err := f.log.start(f.buf); err != nil {
+		f.logFailed(err, errs)
+	}
+	f.pendingTook = time.Since(start)
+}
+
+// end is the second half of the front's batch (see begin): it syncs the records begin
+// wrote, hands them to SQLite's writer and acknowledges them.
+func (f *front) end(ops []*frontOp, errs []error) {
+	if len(f.pending) == 0 {
 		return
 	}
 	start := time.Now()
-	if err := f.log.write(f.buf); err != nil {
-		f.next = first // nothing of the batch is in the log, and its checks' effects go
-		f.mu.Lock()
-		f.rollback()
-		f.mu.Unlock()
-		if errors.Is(err, errCutBack) || !diskFull(err) {
-			f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
-			slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
-		} else {
-			f.stalled = fmt.Errorf("the journal's log could not be written; writes are refused, and tried again every %s: %w", f.healEvery, err)
-			f.healAt = time.Now().Add(f.healEvery)
-			slog.Error("sqlitejournal: acknowledgement log write failed: writes are refused for a while, then tried again", "err", err, "retry", f.healEvery)
-		}
-		r := &refusal{err: cmp.Or(f.broken, f.stalled)}
-		if f.broken == nil {
-			r.until = f.healAt
-		}
-		f.refusing.Store(r)
-		for _, i := range accepted {
-			errs[i] = r.err
-		}
+	if err := f.log.finish(); err != nil {
+		f.logFailed(err, errs)
 		return
 	}
-	for n, i := range accepted {
+	first := f.pendingFirst
+	for n, i := range f.pending {
 		o, lsn := ops[i], first+uint64(n)
 		if err := f.w.q.Submit(o.apply(lsn)); err != nil {
 			// Only after Close, which waits for the front first: cannot happen.
@@ -248,11 +259,41 @@ func (f *front) commit(ops []*frontOp, errs []error) {
 	}
 	f.lastAcked.Store(f.next - 1)
 	if o := f.observer.Load(); o != nil {
-		(*o)(len(accepted), time.Since(start))
+		// The log's own time: its write and its sync, not what the caller did between
+		// (DB.StartAppend).
+		(*o)(len(f.pending), f.pendingTook+time.Since(start))
 	}
+	f.pending = f.pending[:0]
 	if err := f.log.rotate(f.next-1, f.w.appliedLSN()); err != nil {
 		slog.Warn("sqlitejournal: acknowledgement log segment", "err", err)
 	}
+}
+
+// logFailed fails the batch's accepted writes after the log refused them (cut back, as
+// ackLog.write does): nothing of the batch is in the log, its checks' effects are taken
+// back, and the front refuses writes from then on, for good or for a while.
+func (f *front) logFailed(err error, errs []error) {
+	f.next = f.pendingFirst
+	f.mu.Lock()
+	f.rollback()
+	f.mu.Unlock()
+	if errors.Is(err, errCutBack) || !diskFull(err) {
+		f.broken = fmt.Errorf("the journal's log failed; restart the server: %w", err)
+		slog.Error("sqlitejournal: acknowledgement log failed: no write is accepted until a restart", "err", err)
+	} else {
+		f.stalled = fmt.Errorf("the journal's log could not be written; writes are refused, and tried again every %s: %w", f.healEvery, err)
+		f.healAt = time.Now().Add(f.healEvery)
+		slog.Error("sqlitejournal: acknowledgement log write failed: writes are refused for a while, then tried again", "err", err, "retry", f.healEvery)
+	}
+	r := &refusal{err: cmp.Or(f.broken, f.stalled)}
+	if f.broken == nil {
+		r.until = f.healAt
+	}
+	f.refusing.Store(r)
+	for _, i := range f.pending {
+		errs[i] = r.err
+	}
+	f.pending = f.pending[:0]
 }
 
 // refusal is why the front refuses writes: for good (until zero), or until the time it

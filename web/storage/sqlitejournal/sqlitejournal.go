@@ -653,6 +653,29 @@ func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
 	return nil
 }
 
+// StartAppend starts Append (journal.Starter). With the acknowledgement log on a disk
+// that writes back and nothing else waiting to be written, the entry is written to the log
+// now and its disk starts writing it out while the caller applies it; wait syncs it. When
+// other writes wait, wait is Append, run when it is called (holding the log while the
+// caller works would only delay the others). Without a log, or with it on tmpfs (nothing
+// to write back), it returns nil.
+func (d *DB) StartAppend(ctx context.Context, callID string, e journal.Entry) (wait func() error) {
+	if d.fr == nil || !d.fr.log.writeback {
+		return nil
+	}
+	o := &frontOp{op: opAppend, callID: callID, entry: e}
+	if err := d.fr.prepare(ctx, o); err != nil {
+		return func() error { return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err) }
+	}
+	w := d.fr.q.Begin(ctx, o)
+	return func() error {
+		if err := w(); err != nil {
+			return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err)
+		}
+		return nil
+	}
+}
+
 func (d *DB) append(ctx context.Context, callID string, e journal.Entry) error {
 	if d.fr != nil {
 		return d.fr.do(ctx, &frontOp{op: opAppend, callID: callID, entry: e}, false)
