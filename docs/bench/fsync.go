@@ -127,19 +127,12 @@ const work = 40 * time.Microsecond
 // without starting the write-back right after the write, alternately, 300 of each, and
 // prints the median and 90th percentile of each.
 func overlapped(dir string) error {
-	p := filepath.Join(dir, "fsync-bench-overlap")
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	f, err := zeroedFile(filepath.Join(dir, "fsync-bench-overlap"))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(p)
+	defer os.Remove(f.Name())
 	defer f.Close()
-	if _, err := f.Write(make([]byte, prealloc)); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
 	fmt.Printf("write, %v of work, fsync (zeroed file), 300 each\n", work)
 	buf := make([]byte, recordSize)
 	off := int64(0)
@@ -179,19 +172,12 @@ func overlapped(dir string) error {
 // afterGaps times a write and fsync over a file written full of zeros, each after an idle
 // gap (asleep, or spinning when busy), and prints the median and 90th percentile per gap.
 func afterGaps(dir string, busy bool) error {
-	p := filepath.Join(dir, "fsync-bench-gaps")
-	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	f, err := zeroedFile(filepath.Join(dir, "fsync-bench-gaps"))
 	if err != nil {
 		return err
 	}
-	defer os.Remove(p)
+	defer os.Remove(f.Name())
 	defer f.Close()
-	if _, err := f.Write(make([]byte, prealloc)); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
 	how := "asleep"
 	if busy {
 		how = "busy"
@@ -223,4 +209,21 @@ func afterGaps(dir string, busy bool) error {
 			float64(took[len(took)/2].Nanoseconds())/1e3, float64(took[len(took)*9/10].Nanoseconds())/1e3)
 	}
 	return nil
+}
+
+// zeroedFile creates the file at p written full of zeros (prealloc bytes), synced.
+func zeroedFile(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err = f.Write(make([]byte, prealloc)); err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(p)
+		return nil, err
+	}
+	return f, nil
 }
