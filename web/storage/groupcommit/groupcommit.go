@@ -217,6 +217,15 @@ func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	if q.inline && q.backlog.Load() == 0 && q.commitMu.TryLock() {
 		return q.commitInline(op)
 	}
+	r, err := q.submit(ctx, op, low)
+	if err != nil {
+		return err
+	}
+	return q.await(ctx, r)
+}
+
+// submit hands op to the queue's goroutine, in the low lane if low.
+func (q *Queue[Op]) submit(ctx context.Context, op Op, low bool) (*request[Op], error) {
 	r := &request[Op]{ctx: ctx, op: op, done: make(chan error, 1)}
 	lane := q.reqs
 	if low {
@@ -225,7 +234,7 @@ func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	q.mu.RLock()
 	if q.closed {
 		q.mu.RUnlock()
-		return ErrClosed
+		return nil, ErrClosed
 	}
 	q.backlog.Add(1)
 	select {
@@ -233,9 +242,14 @@ func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 	case <-ctx.Done():
 		q.backlog.Add(-1)
 		q.mu.RUnlock()
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	q.mu.RUnlock()
+	return r, nil
+}
+
+// await waits for the outcome of r, submitted with ctx: see Do.
+func (q *Queue[Op]) await(ctx context.Context, r *request[Op]) error {
 	select {
 	case err := <-r.done:
 		return err
@@ -252,11 +266,20 @@ func (q *Queue[Op]) do(ctx context.Context, op Op, low bool) error {
 // inline commit finds it), the commit's first half runs now, on the caller's goroutine,
 // and the second when wait is called: the caller's work in between overlaps the disk's
 // (the journal can start writing back before it syncs). Until then the queue is held:
-// writes submitted meanwhile wait for the next batch, and Close for wait. Otherwise wait
-// is Do, run when it is called.
+// writes submitted meanwhile wait for the next batch, and Close for wait. On a split queue
+// that is busy, the write is handed to the queue's goroutine now, as Do would hand it, so
+// that it joins the next batch even if that starts before wait; wait waits for it. On a
+// queue without halves, wait is Do, run when it is called.
 func (q *Queue[Op]) Begin(ctx context.Context, op Op) (wait func() error) {
-	if q.begin == nil || ctx.Err() != nil || q.backlog.Load() != 0 || !q.commitMu.TryLock() {
+	if q.begin == nil || ctx.Err() != nil {
 		return func() error { return q.do(ctx, op, false) }
+	}
+	if q.backlog.Load() != 0 || !q.commitMu.TryLock() {
+		r, err := q.submit(ctx, op, false)
+		if err != nil {
+			return func() error { return err }
+		}
+		return func() error { return q.await(ctx, r) }
 	}
 	q.mu.RLock() // Close waits for the commit
 	if q.closed {

@@ -530,9 +530,9 @@ func TestBeginSplitsAnIdleQueuesCommitAroundTheCallersWork(t *testing.T) {
 	done := make(chan error, 2)
 	go func() { done <- q.Do(ctx, 2) }()
 	require.Eventually(t, func() bool { return q.Backlog() == 1 }, 5*time.Second, time.Millisecond)
-	busy := q.Begin(ctx, 3) // the queue is not idle: nothing runs until its wait
+	busy := q.Begin(ctx, 3) // the queue is not idle: the write is handed to it at once
+	assert.Equal(t, 2, q.Backlog(), "a busy queue's Begin queues its write before wait")
 	go func() { done <- busy() }()
-	require.Eventually(t, func() bool { return q.Backlog() == 2 }, 5*time.Second, time.Millisecond)
 	assert.Equal(t, []string{"begin[1]"}, taken(), "the writes in between wait for the held commit")
 	require.NoError(t, wait())
 	require.NoError(t, <-done)
@@ -554,6 +554,27 @@ func TestBeginSplitsAnIdleQueuesCommitAroundTheCallersWork(t *testing.T) {
 	}
 	assert.EqualError(t, refused, "negative -4", "the first half's refusal is wait's outcome")
 	assert.Equal(t, "end[-4]", taken()[len(taken())-1])
+}
+
+// TestBeginOnABusyQueueJoinsTheNextBatchBeforeWait: a Begin that finds a commit held
+// hands its write over at once, and the queue commits it as soon as the held commit ends,
+// whether or not its own wait has been called yet.
+func TestBeginOnABusyQueueJoinsTheNextBatchBeforeWait(t *testing.T) {
+	var ended sync.Map
+	q := groupcommit.StartSplit(8, 64, func([]int, []error) {}, func(ops []int, errs []error) {
+		for _, op := range ops {
+			ended.Store(op, true)
+		}
+	})
+	defer q.Close()
+	held := q.Begin(context.Background(), 1)
+	busy := q.Begin(context.Background(), 2)
+	_, ok := ended.Load(2)
+	require.False(t, ok, "not before the held commit ends")
+	require.NoError(t, held())
+	require.Eventually(t, func() bool { _, ok := ended.Load(2); return ok }, 5*time.Second, time.Millisecond,
+		"the queue committed the busy Begin's write without waiting for its wait")
+	require.NoError(t, busy())
 }
 
 // TestBeginWithoutSplitIsDo: on a queue without halves, Begin's wait is Do.

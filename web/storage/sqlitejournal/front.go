@@ -38,7 +38,8 @@ import (
 // it to the log; end syncs it, hands it to SQLite's writer and answers. An append started
 // with DB.StartAppend on an idle front runs begin at once, on a disk that writes back
 // having the kernel start writing the record out, and end when its caller waits, after
-// the engine's step: the disk works while the engine does.
+// the engine's step: the disk works while the engine does. On a busy front it is queued
+// at once, to join the next batch.
 //
 // What the front knows of calls: every call this process wrote to, until the call is
 // finished and SQLite has applied its end; a call it does not know is in SQLite whole, and

@@ -656,9 +656,9 @@ func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
 // StartAppend starts Append (journal.Starter). With the acknowledgement log on a disk
 // that writes back and nothing else waiting to be written, the entry is written to the log
 // now and its disk starts writing it out while the caller applies it; wait syncs it. When
-// other writes wait, wait is Append, run when it is called (holding the log while the
-// caller works would only delay the others). Without a log, or with it on tmpfs (nothing
-// to write back), it returns nil.
+// other writes are under way, the entry is handed to the front's goroutine at once and
+// joins its next batch, even one that starts while the caller works; wait waits for it.
+// Without a log, or with it on tmpfs (nothing to write back), it returns nil.
 func (d *DB) StartAppend(ctx context.Context, callID string, e journal.Entry) (wait func() error) {
 	if d.fr == nil || !d.fr.log.writeback {
 		return nil
