@@ -164,17 +164,6 @@ func (q *Queue[Op]) BacklogWait() time.Duration {
 	return time.Duration(q.backlog.Load() * q.pace.Load())
 }
 
-// Idle reports whether nothing waits and no commit runs: a write made now would be
-// committed by its caller (StartInline), or begun at once (Begin), unless another comes
-// first.
-func (q *Queue[Op]) Idle() bool {
-	if q.backlog.Load() != 0 || !q.commitMu.TryLock() {
-		return false
-	}
-	q.commitMu.Unlock()
-	return true
-}
-
 // notePace adds a batch of n writes that took took to the pace. Under commitMu.
 func (q *Queue[Op]) notePace(n int, took time.Duration) {
 	q.tookSum = q.tookSum*paceDecay + float64(took)

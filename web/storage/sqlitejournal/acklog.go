@@ -376,24 +376,14 @@ func fillZeros(f *os.File, from, to int64) error {
 	return nil
 }
 
-// write appends buf (whole records) to the current segment, over its zeros (writing the
-// next zeroChunk of zeros first when buf reaches past them), and syncs it: once it returns
-// nil the records survive a crash of the process or of the machine. On error the segment
-// is cut back to where it was, so that nothing that was refused is applied at the next
-// start; if even that fails the error says so.
-func (l *ackLog) write(buf []byte) error {
-	if err := l.start(buf); err != nil {
-		return err
-	}
-	return l.finish()
-}
-
-// start is write's first half: it writes buf after the segment's records (over its
-// zeros) and, on a disk that writes back, has the kernel start writing it out, without
-// waiting. finish syncs it; nothing else is written in between. A caller with other work
-// to do (the engine's step of the input being logged) does it between the two: the sync
-// then mostly waits for the disk's flush, the data having gone meanwhile. On error the
-// segment is cut back, as write does, and finish must not be called.
+// start appends buf (whole records) to the current segment, over its zeros (writing the
+// next zeroChunk of zeros first when buf reaches past them), and, on a disk that writes
+// back, has the kernel start writing it out, without waiting. finish syncs it; nothing
+// else is written in between. A caller with other work to do (the engine's step of the
+// input being logged) does it between the two: the sync then mostly waits for the disk's
+// flush, the data having gone meanwhile. On error the segment is cut back to where it
+// was, so that nothing that was refused is applied at the next start (if even that fails
+// the error says so), and finish must not be called.
 func (l *ackLog) start(buf []byte) error {
 	end, filled := l.size+int64(len(buf)), l.filled
 	var err error
@@ -417,8 +407,8 @@ func (l *ackLog) start(buf []byte) error {
 	return nil
 }
 
-// finish is write's second half: it syncs what start wrote. Once it returns nil the
-// records survive a crash of the process or of the machine.
+// finish syncs what start wrote: once it returns nil the records survive a crash of the
+// process or of the machine. On error the segment is cut back, as start's is.
 func (l *ackLog) finish() error {
 	if err := l.f.Sync(); err != nil {
 		return l.cutBack(err)

@@ -271,8 +271,8 @@ func (f *front) end(ops []*frontOp, errs []error) {
 }
 
 // logFailed fails the batch's accepted writes after the log refused them (cut back, as
-// ackLog.write does): nothing of the batch is in the log, its checks' effects are taken
-// back, and the front refuses writes from then on, for good or for a while.
+// ackLog.start and finish do): nothing of the batch is in the log, its checks' effects
+// are taken back, and the front refuses writes from then on, for good or for a while.
 func (f *front) logFailed(err error, errs []error) {
 	f.next = f.pendingFirst
 	f.mu.Lock()

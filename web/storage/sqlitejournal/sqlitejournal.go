@@ -647,10 +647,15 @@ func (d *DB) WritesRefused() error {
 // this order: journal.ErrNotFound, ErrDuplicate (the client id is already recorded for the
 // call), ErrFinished, ErrSeqGap (e.Seq is not one more than the last).
 func (d *DB) Append(ctx context.Context, callID string, e journal.Entry) error {
-	if err := d.append(ctx, callID, e); err != nil {
-		return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err)
+	return appendFailed(callID, e, d.append(ctx, callID, e))
+}
+
+// appendFailed wraps err, an append's failure, with the entry and its call (nil stays nil).
+func appendFailed(callID string, e journal.Entry, err error) error {
+	if err == nil {
+		return nil
 	}
-	return nil
+	return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err)
 }
 
 // StartAppend starts Append (journal.Starter). With the acknowledgement log on a disk
@@ -665,15 +670,10 @@ func (d *DB) StartAppend(ctx context.Context, callID string, e journal.Entry) (w
 	}
 	o := &frontOp{op: opAppend, callID: callID, entry: e}
 	if err := d.fr.prepare(ctx, o); err != nil {
-		return func() error { return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err) }
+		return func() error { return appendFailed(callID, e, err) }
 	}
 	w := d.fr.q.Begin(ctx, o)
-	return func() error {
-		if err := w(); err != nil {
-			return fmt.Errorf("sqlitejournal: append seq %d to call %q: %w", e.Seq, callID, err)
-		}
-		return nil
-	}
+	return func() error { return appendFailed(callID, e, w()) }
 }
 
 func (d *DB) append(ctx context.Context, callID string, e journal.Entry) error {
