@@ -21,6 +21,30 @@ const (
 	EventHint EventType = "hint"
 )
 
+// value is t as the event built-in's value: the known types are constants, so that
+// putting one in an interface allocates nothing.
+func (t EventType) value() any {
+	switch t {
+	case EventAnswer:
+		return string(EventAnswer)
+	case EventSay:
+		return string(EventSay)
+	case EventChoose:
+		return string(EventChoose)
+	case EventHangup:
+		return string(EventHangup)
+	case EventTimeout:
+		return string(EventTimeout)
+	case EventWhisper:
+		return string(EventWhisper)
+	case EventTyping:
+		return string(EventTyping)
+	case EventHint:
+		return string(EventHint)
+	}
+	return string(t)
+}
+
 // Event is one input. At is the time in milliseconds since the session started; events
 // must arrive in non-decreasing At order.
 type Event struct {

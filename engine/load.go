@@ -1036,9 +1036,8 @@ func (l *loader) choices(r *reader, nd *Node, n *yaml.Node) {
 			if len(c.Text.parts) > 0 {
 				text = c.Text.parts[0].lit
 			}
-			ws := Words(text)
 			c.intents, c.understood = l.sc.understand(text, true)
-			c.hashes = wordHashes(ws)
+			c.hashes = wordHashes(text)
 		}
 		nd.Choices = append(nd.Choices, c)
 	}

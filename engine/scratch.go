@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/expr-lang/expr/vm"
+import (
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/switchboard-sim/switchboard/engine/understand"
+)
 
 // scratch is the per-step evaluation state: an expression VM and the environment map.
 // Scenarios pool them, so a live session holds none between steps.
@@ -14,6 +18,8 @@ type scratch struct {
 	// owner is the session whose vars, scores and mood env holds; they are kept in step
 	// as the session changes them, so a scratch that returns to its owner skips reloading.
 	owner *Session
+	// text is the room a trainee's message is analysed in (understand.AnalyzeInto).
+	text understand.Text
 }
 
 func (sc *Scenario) newScratch() *scratch {
@@ -62,7 +68,7 @@ func (s *Session) scratch(ev Event) *scratch {
 	x.meter.reset() // the work budget is per event (MaxEventWork)
 	env, r := x.env, s.sc.reads
 	if r.has(readEvent) {
-		env[envEvent] = string(ev.Type)
+		env[envEvent] = ev.Type.value()
 	}
 	if r.has(readText) {
 		env[envText] = ev.Text
@@ -80,7 +86,7 @@ func (s *Session) scratch(ev Event) *scratch {
 		env[envRepeated] = false
 	}
 	if r.has(readRinging) {
-		env[envRinging] = s.ringingAt(ev.At)
+		setFloat(env, envRinging, s.ringingAt(ev.At))
 	}
 	if r.has(readElapsed) {
 		env[envElapsed] = float64(ev.At) / 1000
@@ -108,6 +114,14 @@ func (s *Session) scratch(ev Event) *scratch {
 		}
 	}
 	return x
+}
+
+// setFloat sets env[k] to v unless it holds v already: a float64 put in an interface is a
+// heap allocation, and most values (a call's ringing time once answered) stay the same.
+func setFloat(env map[string]any, k string, v float64) {
+	if old, ok := env[k].(float64); !ok || old != v {
+		env[k] = v
+	}
 }
 
 func (s *Session) release(x *scratch) {

@@ -350,9 +350,8 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if ev.Type == EventChoose && node.Choices[ev.Index].static {
 			hs = node.Choices[ev.Index].hashes
 		} else {
-			ws := Words(text)
-			said, understood = s.sc.understand(text, true)
-			hs = wordHashes(ws)
+			said, understood = s.sc.understandInto(&sc.text, text, true)
+			hs = wordHashes(text)
 		}
 		if len(hs) >= repeatMinWords {
 			for _, h := range s.history {
@@ -375,7 +374,8 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		}
 		o := Output{Type: OutTrainee, At: ev.At, Node: node.ID, Text: text}
 		if choice >= 0 {
-			o.Choice = &choice
+			c := choice // only a choice's output keeps a pointer: choice stays off the heap
+			o.Choice = &c
 		}
 		if !node.Model.Empty() {
 			o.Model = node.Model.render(s.sc, s)
@@ -415,7 +415,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		env[envRepeated] = repeated
 	}
 	if r.has(readRinging) {
-		env[envRinging] = s.ringingAt(ev.At)
+		setFloat(env, envRinging, s.ringingAt(ev.At))
 	}
 	if r.has(readTurn) {
 		env[envTurn] = s.turn
@@ -646,7 +646,8 @@ func (s *Session) test(sc *scratch, prog *vm.Program, src, rule string, to int, 
 	}
 	b, _ := v.(bool)
 	if s.trace {
-		o := Output{Type: OutTrace, At: s.now, Node: s.Node(), Rule: rule, Text: src, Holds: &b}
+		holds := b // only a trace keeps a pointer: b itself stays off the heap
+		o := Output{Type: OutTrace, At: s.now, Node: s.Node(), Rule: rule, Text: src, Holds: &holds}
 		if to >= 0 {
 			o.To = s.sc.Nodes[to].ID
 		}

@@ -24,22 +24,36 @@ func (s *intentSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 // Words normalises text the way repeated messages are compared: lower-case, apostrophes removed,
 // every other character that is not a letter or digit a word break.
 func Words(text string) []string {
-	buf := make([]byte, 0, len(text)+1)
-	space := true // the last byte written is a break (or nothing was written)
+	var out []string
+	var buf []byte
+	eachWord(text, func(b byte) { buf = append(buf, b) }, func() {
+		out = append(out, string(buf))
+		buf = buf[:0]
+	})
+	return out
+}
+
+// eachWord walks text's words as Words cuts them, feeding each word's bytes (lower-case,
+// UTF-8) to letter and calling end after each word.
+func eachWord(text string, letter func(byte), end func()) {
+	in := false // inside a word
 	for i := 0; i < len(text); {
 		c := text[i]
 		if c < utf8.RuneSelf {
 			i++
 			switch {
 			case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-				buf, space = append(buf, c), false
+				letter(c)
+				in = true
 			case c >= 'A' && c <= 'Z':
-				buf, space = append(buf, c+('a'-'A')), false
+				letter(c + ('a' - 'A'))
+				in = true
 			case c == '\'':
 				// dropped: "don't" == "dont"
 			default:
-				if !space {
-					buf, space = append(buf, ' '), true
+				if in {
+					end()
+					in = false
 				}
 			}
 			continue
@@ -49,14 +63,21 @@ func Words(text string) []string {
 		switch {
 		case r == '’' || r == '‘':
 		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			buf, space = utf8.AppendRune(buf, unicode.ToLower(r)), false
+			var rb [utf8.UTFMax]byte
+			for _, b := range utf8.AppendRune(rb[:0], unicode.ToLower(r)) {
+				letter(b)
+			}
+			in = true
 		default:
-			if !space {
-				buf, space = append(buf, ' '), true
+			if in {
+				end()
+				in = false
 			}
 		}
 	}
-	return strings.Fields(string(buf))
+	if in {
+		end()
+	}
 }
 
 // Repetition detection.
@@ -67,12 +88,15 @@ const (
 	maxMessageBytes = 4096
 )
 
-// wordHashes is the sorted set of distinct word hashes of ws.
-func wordHashes(ws []string) []uint32 {
-	hs := make([]uint32, 0, len(ws))
-	for _, w := range ws {
-		hs = append(hs, understand.Hash(w))
-	}
+// wordHashes is the sorted set of distinct hashes (understand.Hash) of text's Words, made
+// without building the words.
+func wordHashes(text string) []uint32 {
+	hs := make([]uint32, 0, len(text)/4+1)
+	h := understand.HashStart
+	eachWord(text, func(b byte) { h = understand.HashByte(h, b) }, func() {
+		hs = append(hs, h)
+		h = understand.HashStart
+	})
 	slices.Sort(hs)
 	return slices.Compact(hs)
 }
@@ -479,6 +503,7 @@ func (t Template) render(sc *Scenario, s *Session) string {
 		return t.parts[0].lit
 	}
 	var b strings.Builder
+	b.Grow(t.sizeHint(sc, s)) // one allocation, not one per part
 	for _, p := range t.parts {
 		switch p.ref {
 		case refNone:
@@ -495,6 +520,28 @@ func (t Template) render(sc *Scenario, s *Session) string {
 	}
 	return b.String()
 }
+
+// sizeHint is about the length of the template rendered for s (a variable counted as
+// sizeHintValue bytes).
+func (t Template) sizeHint(sc *Scenario, s *Session) int {
+	n := 0
+	for _, p := range t.parts {
+		switch p.ref {
+		case refNone:
+			n += len(p.lit)
+		case refPersona:
+			n += len(sc.Persona.Name)
+		case refTrainee:
+			n += len(s.trainee)
+		default:
+			n += sizeHintValue
+		}
+	}
+	return n
+}
+
+// sizeHintValue is the room sizeHint leaves for a variable's value.
+const sizeHintValue = 16
 
 // renderLine writes a customer line: its text, and the pauses in it. A line with pauses
 // or conditionals has its whitespace collapsed to single spaces (a pause always falls

@@ -198,11 +198,20 @@ func (sc *Scenario) MatchIntents(text string) []string {
 // understand returns the intents text means and, when words is set, what each was
 // understood from (in declaration order).
 func (sc *Scenario) understand(text string, words bool) (intentSet, []Understood) {
+	return sc.understandInto(nil, text, words)
+}
+
+// understandInto is understand analysing text into t (nil: a new Text), whose room it
+// reuses.
+func (sc *Scenario) understandInto(t *understand.Text, text string, words bool) (intentSet, []Understood) {
 	var set intentSet
 	if sc.lexicon == nil {
 		return set, nil
 	}
-	t := sc.lexicon.Analyze(text)
+	if t == nil {
+		t = new(understand.Text)
+	}
+	t = sc.lexicon.AnalyzeInto(t, text)
 	var buf [8]understand.Hit
 	hits := sc.lexicon.MatchInto(t, buf[:0])
 	for _, h := range hits {

@@ -1,11 +1,15 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/switchboard-sim/switchboard/engine/understand"
 )
 
 // referenceWords is the definition countWords must agree with: whitespace-separated words.
@@ -38,4 +42,89 @@ func TestStaticTemplateWordsCountedAtLoad(t *testing.T) {
 	dynamic, _ := parseTemplate("Hello {name}, how are you", lookup)
 	assert.Equal(t, -1, dynamic.words)
 	assert.Equal(t, 6, dynamic.wordCount("Hello Ann Marie, how are you"))
+}
+
+// referenceWordList is Words as it was first written (a lower-cased copy, then
+// strings.Fields): Words and wordHashes, which cut words in one pass, must agree with it.
+func referenceWordList(text string) []string {
+	buf := make([]byte, 0, len(text)+1)
+	space := true
+	for _, r := range strings.ToValidUTF8(text, "\uFFFD") {
+		switch {
+		case r == '\'' || r == '’' || r == '‘':
+		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'):
+			buf, space = append(buf, byte(r)), false
+		case r >= 'A' && r <= 'Z':
+			buf, space = append(buf, byte(r+('a'-'A'))), false
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			buf, space = utf8.AppendRune(buf, unicode.ToLower(r)), false
+		default:
+			if !space {
+				buf, space = append(buf, ' '), true
+			}
+		}
+	}
+	return strings.Fields(string(buf))
+}
+
+// referenceHashes is the sorted set of the hashes of referenceWordList's words.
+func referenceHashes(text string) []uint32 {
+	var hs []uint32
+	for _, w := range referenceWordList(text) {
+		hs = append(hs, understand.Hash(w))
+	}
+	slices.Sort(hs)
+	return slices.Compact(hs)
+}
+
+var wordsCases = []string{
+	"", " ", "Hello, thanks for calling, how can I help you today?",
+	"I'm so sorry about that, let me check for you.", "Don’t SHOUT, please!", "'quoted' words'",
+	"Café au lait, s'il vous plaît", "ÉCOLE naïve", "2,400 items at 2.5", "\xff\xfe bad bytes",
+	"tabs\tand\nnew lines", "emoji 🙂 in between", "sorry sorry sorry", "ΣΊΣΥΦΟΣ", "trailing space ",
+}
+
+func TestWordsAndHashesAgreeWithTheReference(t *testing.T) {
+	for _, s := range wordsCases {
+		want := referenceWordList(s)
+		got := Words(s)
+		if len(want) == 0 {
+			assert.Empty(t, got, "%q", s)
+		} else {
+			assert.Equal(t, want, got, "%q", s)
+		}
+		assert.True(t, slices.Equal(referenceHashes(s), wordHashes(s)), "%q: %v, want %v", s, wordHashes(s), referenceHashes(s))
+	}
+	// A repeated message is one whose hashes are the same set.
+	assert.Equal(t, wordHashes("Sorry, sorry: let me CHECK"), wordHashes("let me check sorry"))
+	assert.Len(t, wordHashes("sorry sorry sorry"), 1)
+}
+
+func FuzzWordsAndHashes(f *testing.F) {
+	for _, s := range wordsCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, got := referenceWordList(s), Words(s)
+		if len(want) != len(got) || len(want) > 0 && !slices.Equal(want, got) {
+			t.Fatalf("Words(%q) = %q, want %q", s, got, want)
+		}
+		if w, g := referenceHashes(s), wordHashes(s); !slices.Equal(w, g) {
+			t.Fatalf("wordHashes(%q) = %v, want %v", s, g, w)
+		}
+	})
+}
+
+var valueSink any
+
+// TestEventTypeValueIsItsName: the event built-in's value is the type's name, and for the
+// known types putting it in the environment allocates nothing.
+func TestEventTypeValueIsItsName(t *testing.T) {
+	for _, et := range []EventType{EventAnswer, EventSay, EventChoose, EventHangup, EventTimeout,
+		EventWhisper, EventTyping, EventHint, "something-else"} {
+		assert.Equal(t, string(et), et.value())
+	}
+	for _, et := range []EventType{EventSay, EventTimeout, EventTyping} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { valueSink = et.value() }), et)
+	}
 }

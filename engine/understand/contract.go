@@ -181,8 +181,10 @@ func set(ws ...string) map[string]bool {
 
 // expand rewrites typed words into canonical tokens; each token remembers the typed word it
 // came from.
-func expand(ws []word) []Token {
-	out := make([]Token, 0, len(ws)+4)
+func expand(ws []word) []Token { return expandInto(make([]Token, 0, len(ws)+4), ws) }
+
+// expandInto is expand appending to out.
+func expandInto(out []Token, ws []word) []Token {
 	emit := func(text string, orig int, clause int) {
 		if strings.IndexByte(text, ' ') < 0 {
 			out = append(out, Token{Word: text, Orig: orig, Clause: clause})

@@ -22,6 +22,8 @@ type Token struct {
 type Text struct {
 	Typed  []string // the words as typed, normalised
 	Tokens []Token
+
+	words []word // split's words, kept for their room (AnalyzeInto)
 }
 
 // Span returns the typed words of tokens [start, end), as the trainee wrote them.
@@ -450,12 +452,21 @@ func canonical(s string) []Token {
 }
 
 // Analyze runs a message through the whole pipeline.
-func (lx *Lexicon) Analyze(text string) *Text {
-	ws := split(Normalize(text))
-	t := &Text{Typed: make([]string, len(ws)), Tokens: expand(ws)}
-	for i, w := range ws {
-		t.Typed[i] = w.text
+func (lx *Lexicon) Analyze(text string) *Text { return lx.AnalyzeInto(new(Text), text) }
+
+// AnalyzeInto is Analyze into t, whose previous contents it replaces, reusing the room of
+// its slices: a caller that analyses message after message with one Text (the engine's
+// pooled evaluation scratch) allocates nothing for them once they have grown. It
+// returns t.
+func (lx *Lexicon) AnalyzeInto(t *Text, text string) *Text {
+	norm := Normalize(text)
+	ws := splitInto(room(t.words, len(norm)/4+1), norm)
+	t.words = ws
+	t.Typed = room(t.Typed, len(ws))
+	for _, w := range ws {
+		t.Typed = append(t.Typed, w.text)
 	}
+	t.Tokens = expandInto(room(t.Tokens, len(ws)+4), ws)
 	for k := range t.Tokens {
 		tok := &t.Tokens[k]
 		w := tok.Word
@@ -477,6 +488,14 @@ func (lx *Lexicon) Analyze(text string) *Text {
 	}
 	scope(t.Tokens)
 	return t
+}
+
+// room returns s emptied, with room for n elements (a new slice when it has less).
+func room[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, 0, n)
+	}
+	return s[:0]
 }
 
 // matchAt returns the end of phrase p matched at token i, or -1. A phrase matches within
@@ -773,10 +792,16 @@ func needs(pats []pattern) wordSet {
 
 // Hash is the 32-bit FNV-1a hash of s: cheap and stable across runs, for word sets.
 func Hash(s string) uint32 {
-	h := uint32(2166136261)
+	h := HashStart
 	for i := 0; i < len(s); i++ {
-		h ^= uint32(s[i])
-		h *= 16777619
+		h = HashByte(h, s[i])
 	}
 	return h
 }
+
+// HashStart is Hash of the empty string; HashByte adds a byte: Hash(s) is HashStart with
+// each byte of s added in turn.
+const HashStart uint32 = 2166136261
+
+// HashByte adds byte b to h (see HashStart).
+func HashByte(h uint32, b byte) uint32 { return (h ^ uint32(b)) * 16777619 }

@@ -69,8 +69,10 @@ func isBoundary(r rune) bool {
 // apostrophes inside it ("don't") and digits grouped across ',' and '.' ("2,400" is "2400",
 // "2.5" stays "2.5"). Sentence punctuation, brackets, quotes, dashes and new lines end a
 // clause; every other character is a plain word break ("long-press" is "long press").
-func split(s string) []word {
-	out := make([]word, 0, len(s)/4+1)
+func split(s string) []word { return splitInto(make([]word, 0, len(s)/4+1), s) }
+
+// splitInto is split appending to out.
+func splitInto(out []word, s string) []word {
 	clause := 0
 	start := -1        // byte offset of the current word
 	var grouped []byte // the current word when digit grouping dropped a separator
