@@ -1,6 +1,7 @@
 package live
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -247,7 +248,7 @@ func TestWakeHeapKeepsOrderAndIndexes(t *testing.T) {
 			require.Equal(t, i, e.c.wakeIdx, "the call's index")
 			require.Equal(t, in[e.c], e.at)
 			if i > 0 {
-				require.False(t, e.at.Before(h[(i-1)/2].at), "not before its parent")
+				require.False(t, e.at.Before(h[(i-1)/wakeArity].at), "not before its parent")
 			}
 		}
 	}
@@ -379,4 +380,41 @@ func TestWakeQueueNeverMovesAPendingTimerEarlier(t *testing.T) {
 		assert.Zero(t, clock.earlier, "Resets moving a pending timer earlier (of %d Resets, %d timers)", clock.resets, clock.timers)
 		assert.Positive(t, clock.resets, "a fired timer is Reset rather than made anew")
 	})
+}
+
+// BenchmarkWakeHeap is the heap's work for one wake-up at a floor of n calls: the earliest
+// call taken out, then put back for its next word or timer 0.1–15 s later. The calls are
+// real call structs. In the "cold" cases 16 MB are swept (outside the timer) before each,
+// as a loaded server's other work evicts the calls from the CPU's caches between two
+// wake-ups.
+func BenchmarkWakeHeap(b *testing.B) {
+	junk := make([]byte, 16<<20)
+	for _, n := range []int{5000, 19000} {
+		for _, cold := range []bool{false, true} {
+			name := fmt.Sprint(n)
+			if cold {
+				name += "-cold"
+			}
+			b.Run(name, func(b *testing.B) {
+				rnd := rand.New(rand.NewPCG(5, 6))
+				t0 := time.Unix(1_800_000_000, 0)
+				var h wakeHeap
+				for range n {
+					h.push(newWakeCall(), t0.Add(time.Duration(rnd.IntN(15_000))*time.Millisecond))
+				}
+				for b.Loop() {
+					if cold {
+						b.StopTimer()
+						for j := 0; j < len(junk); j += 64 {
+							junk[j]++
+						}
+						b.StartTimer()
+					}
+					at := h[0].at
+					c := h.remove(0)
+					h.push(c, at.Add(time.Duration(100+rnd.IntN(14_900))*time.Millisecond))
+				}
+			})
+		}
+	}
 }
