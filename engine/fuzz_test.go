@@ -117,16 +117,3 @@ func FuzzSession(f *testing.F) {
 		}
 	})
 }
-
-// FuzzWords: normalisation never panics and yields lower-case words without separators.
-func FuzzWords(f *testing.F) {
-	f.Add("Don’t SHOUT, please!")
-	f.Add("\xff\xfe")
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, w := range engine.Words(s) {
-			if w == "" {
-				t.Fatal("empty word")
-			}
-		}
-	})
-}

@@ -21,20 +21,9 @@ type intentSet [MaxIntents / 64]uint64
 func (s *intentSet) add(i int)      { s[i/64] |= 1 << (i % 64) }
 func (s *intentSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 
-// Words normalises text the way repeated messages are compared: lower-case, apostrophes removed,
-// every other character that is not a letter or digit a word break.
-func Words(text string) []string {
-	var out []string
-	var buf []byte
-	eachWord(text, func(b byte) { buf = append(buf, b) }, func() {
-		out = append(out, string(buf))
-		buf = buf[:0]
-	})
-	return out
-}
-
-// eachWord walks text's words as Words cuts them, feeding each word's bytes (lower-case,
-// UTF-8) to letter and calling end after each word.
+// eachWord walks text's words the way repeated messages are compared (lower-case,
+// apostrophes removed, every other character that is not a letter or digit a word
+// break), feeding each word's bytes (UTF-8) to letter and calling end after each word.
 func eachWord(text string, letter func(byte), end func()) {
 	in := false // inside a word
 	for i := 0; i < len(text); {
@@ -88,8 +77,8 @@ const (
 	maxMessageBytes = 4096
 )
 
-// wordHashes is the sorted set of distinct hashes (understand.Hash) of text's Words, made
-// without building the words.
+// wordHashes is the sorted set of distinct hashes (understand.Hash) of text's words
+// (eachWord), made without building the words as strings.
 func wordHashes(text string) []uint32 {
 	hs := make([]uint32, 0, len(text)/4+1)
 	h := understand.HashStart

@@ -44,8 +44,9 @@ func TestStaticTemplateWordsCountedAtLoad(t *testing.T) {
 	assert.Equal(t, 6, dynamic.wordCount("Hello Ann Marie, how are you"))
 }
 
-// referenceWordList is Words as it was first written (a lower-cased copy, then
-// strings.Fields): Words and wordHashes, which cut words in one pass, must agree with it.
+// referenceWordList is how repeated messages were first cut into words (a lower-cased
+// copy, then strings.Fields): eachWord and wordHashes, which cut words in one pass, must
+// agree with it.
 func referenceWordList(text string) []string {
 	buf := make([]byte, 0, len(text)+1)
 	space := true
@@ -77,6 +78,17 @@ func referenceHashes(text string) []uint32 {
 	return slices.Compact(hs)
 }
 
+// wordList collects eachWord's words.
+func wordList(text string) []string {
+	var out []string
+	var buf []byte
+	eachWord(text, func(b byte) { buf = append(buf, b) }, func() {
+		out = append(out, string(buf))
+		buf = buf[:0]
+	})
+	return out
+}
+
 var wordsCases = []string{
 	"", " ", "Hello, thanks for calling, how can I help you today?",
 	"I'm so sorry about that, let me check for you.", "Don’t SHOUT, please!", "'quoted' words'",
@@ -84,10 +96,10 @@ var wordsCases = []string{
 	"tabs\tand\nnew lines", "emoji 🙂 in between", "sorry sorry sorry", "ΣΊΣΥΦΟΣ", "trailing space ",
 }
 
-func TestWordsAndHashesAgreeWithTheReference(t *testing.T) {
+func TestWordCutAndHashesAgreeWithTheReference(t *testing.T) {
 	for _, s := range wordsCases {
 		want := referenceWordList(s)
-		got := Words(s)
+		got := wordList(s)
 		if len(want) == 0 {
 			assert.Empty(t, got, "%q", s)
 		} else {
@@ -100,14 +112,19 @@ func TestWordsAndHashesAgreeWithTheReference(t *testing.T) {
 	assert.Len(t, wordHashes("sorry sorry sorry"), 1)
 }
 
-func FuzzWordsAndHashes(f *testing.F) {
+func FuzzWordCutAndHashes(f *testing.F) {
 	for _, s := range wordsCases {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		want, got := referenceWordList(s), Words(s)
+		want, got := referenceWordList(s), wordList(s)
 		if len(want) != len(got) || len(want) > 0 && !slices.Equal(want, got) {
-			t.Fatalf("Words(%q) = %q, want %q", s, got, want)
+			t.Fatalf("eachWord(%q) = %q, want %q", s, got, want)
+		}
+		for _, w := range got {
+			if w == "" {
+				t.Fatalf("eachWord(%q): an empty word", s)
+			}
 		}
 		if w, g := referenceHashes(s), wordHashes(s); !slices.Equal(w, g) {
 			t.Fatalf("wordHashes(%q) = %v, want %v", s, g, w)
