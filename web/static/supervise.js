@@ -31,9 +31,13 @@
     return a;
   }
 
+  // Rows are updated in place, keyed by the call's id, and a row's Listen button is kept:
+  // the board comes once a second, and replacing the table each time took the keyboard
+  // focus off a Listen button and lost a click that straddled an update.
   function render(ev) {
     const body = $("calls-body");
-    body.replaceChildren();
+    const old = new Map();
+    for (const tr of body.children) old.set(tr.dataset.id, tr);
     const live = ev.calls.filter((c) => !c.ended).length;
     let status = live + (live === 1 ? " live call" : " live calls") + " · updated " + new Date(ev.now).toLocaleTimeString();
     // Several instances (PostgreSQL): say how many, and which did not answer this time.
@@ -45,32 +49,46 @@
     }
     $("board-status").textContent = status;
     $("no-calls").hidden = ev.calls.length > 0;
+    let i = 0;
     for (const c of ev.calls) {
-      const tr = el("tr");
-      tr.dataset.id = c.id;
-      if (c.alerts.length) tr.classList.add("alert");
-      if (c.ended) tr.classList.add("ended");
-      if (c.debug) tr.classList.add("debug");
+      let tr = old.get(c.id);
+      old.delete(c.id);
+      if (!tr) {
+        tr = el("tr");
+        tr.dataset.id = c.id;
+      }
+      tr.classList.toggle("alert", c.alerts.length > 0);
+      tr.classList.toggle("ended", !!c.ended);
+      tr.classList.toggle("debug", !!c.debug);
       const who = el("td", "", c.trainee || "(no name)");
       if (c.debug) who.append(" ", el("span", "badge", "studio debug"));
       if (c.instance && insts.length > 1) who.append(" ", el("span", "badge instance", "on " + c.instance));
-      tr.append(who, el("td", "", c.title), el("td", "", c.node),
-        el("td", "", clock(c.elapsed_ms) + (c.ended ? " (ended: " + c.outcome + ")" : "")),
-        el("td", "", c.mood.toFixed(1)), el("td", "", c.fired.join(", ")));
       const al = el("td", "alerts");
       for (const a of c.alerts) al.append(el("span", "", alertText(a, c)));
-      tr.append(al);
-      const td = el("td");
-      if (!c.ended) {
-        const b = el("button", "listen", "Listen");
-        b.type = "button";
+      // The last cell, with the Listen button, stays; the others are made anew.
+      let act = tr.querySelector("td.act");
+      if (!act) act = el("td", "act");
+      let b = act.querySelector("button.listen");
+      if (c.ended) {
+        if (b) b.remove();
+      } else {
+        if (!b) {
+          b = el("button", "listen", "Listen");
+          b.type = "button";
+          act.append(b);
+        }
         b.setAttribute("aria-label", "Listen to " + (c.trainee || "this call"));
-        b.addEventListener("click", () => listen(c));
-        td.append(b);
+        b.onclick = () => listen(c);
       }
-      tr.append(td);
-      body.append(tr);
+      for (const td of [...tr.children]) if (td !== act) td.remove();
+      if (act.parentNode !== tr) tr.append(act);
+      act.before(who, el("td", "", c.title), el("td", "", c.node),
+        el("td", "", clock(c.elapsed_ms) + (c.ended ? " (ended: " + c.outcome + ")" : "")),
+        el("td", "", c.mood.toFixed(1)), el("td", "", c.fired.join(", ")), al);
+      if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
+      i++;
     }
+    for (const tr of old.values()) tr.remove();
   }
 
   // --- Listening and whispering ----------------------------------------------------

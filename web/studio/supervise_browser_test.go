@@ -39,6 +39,13 @@ func TestBrowserSuperviseListenWhisper(t *testing.T) {
 	assert.NotContains(t, eval[string](sup, `location.href`), "key=", "the secret leaves the address bar")
 	sup.ShotAndAxe("supervise-1-board")
 
+	// The board comes once a second: the row and its Listen button are updated in place,
+	// so the button keeps the keyboard focus (and a click is not lost) across an update.
+	sup.Do("focus Listen", chromedp.Focus(chromedp.CSS(`#calls-body tr button.listen`)))
+	eval[bool](sup, `(() => { window.__listenBtn = document.activeElement; window.__status = document.getElementById("board-status").textContent; return true; })()`)
+	sup.Wait("an update of the board", `document.getElementById("board-status").textContent !== window.__status`)
+	assert.True(t, eval[bool](sup, `document.activeElement === window.__listenBtn && document.activeElement.classList.contains("listen") && document.activeElement.isConnected`),
+		"the focused Listen button is the same element after an update")
 	sup.Do("listen", chromedp.Click(chromedp.CSS(`#calls-body tr button.listen`)))
 	sup.Wait("the customer's words", `document.querySelector("#listen-log .customer .text") && document.querySelector("#listen-log .customer .text").textContent.length > 5`)
 	sup.Do("whisper", chromedp.Focus(chromedp.ID("whisper-text")), chromedp.KeyEvent("Tell him the truth about the Manchego."),
