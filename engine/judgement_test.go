@@ -255,3 +255,58 @@ func TestEndingsNeedATitle(t *testing.T) {
 	require.NotNil(t, sc, diags.Error())
 	assert.Equal(t, "Done well", sc.Node("done_well").End.Title)
 }
+
+// TestEarlyWayOutAssessesTheWaysNotTaken: what the trainee says at a node could have taken
+// any of its ways on, so a hand-off checked before the ways that earn points (or a rule
+// that ends the call) does not leave their axes out of the overall score.
+func TestEarlyWayOutAssessesTheWaysNotTaken(t *testing.T) {
+	sc := loadOK(t, "shortcut")
+	for _, c := range []struct {
+		name     string
+		replies  []string
+		ending   string
+		assessed map[string]bool
+		passed   bool
+	}{
+		{"a hand-off at once", []string{"let me get my manager"}, "passed_on",
+			map[string]bool{"care": true, "resolution": true, "courtesy": true}, false},
+		{"an apology, then a hand-off", []string{"im sorry", "let me get my manager"}, "passed_on",
+			map[string]bool{"care": true, "resolution": true, "courtesy": true}, false},
+		{"a rule that ends the call", []string{"whatever"}, "gone",
+			map[string]bool{"care": true, "resolution": true, "courtesy": true}, false},
+		{"the whole job at once", []string{"im sorry, here is a refund"}, "thanks",
+			map[string]bool{"care": true, "resolution": true, "courtesy": true}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := sc.NewSession(1, "Ann")
+			cl := &call{t: t, s: s, outs: s.Start(nil)}
+			cl.do(answer(1000))
+			at := int64(7000)
+			for _, r := range c.replies {
+				cl.do(say(at, r))
+				at += 5000
+			}
+			end := s.End()
+			require.NotNil(t, end)
+			assert.Equal(t, c.ending, end.Ending)
+			assessed := map[string]bool{}
+			for _, a := range end.Scores {
+				assessed[a.Axis] = a.Assessed
+			}
+			assert.Equal(t, c.assessed, assessed)
+			assert.Equal(t, c.passed, end.Passed, "overall %.2f", end.Overall)
+		})
+	}
+
+	// Silent until the node's timer: the replies it was waiting for were a chance too.
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(engine.Event{Type: engine.EventTimeout, At: 21000})
+	d, _ := s.NextDeadline()
+	cl.do(engine.Event{Type: engine.EventTimeout, At: d})
+	require.True(t, s.Ended())
+	for _, a := range s.End().Scores {
+		assert.True(t, a.Assessed, a.Axis)
+	}
+}

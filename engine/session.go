@@ -213,6 +213,12 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		sc := s.scratch(ev)
 		defer s.release(sc)
 		t := s.sc.Nodes[s.node].Timers[0]
+		if t.After > 0 {
+			// The trainee had this long to take any of the node's ways on and did not.
+			s.exposedNode(s.sc.Nodes[s.node])
+		} else {
+			s.exposed(t)
+		}
 		moodBefore := s.mood
 		out = s.applyEffects(sc, t, out)
 		out = s.moodChanged(moodBefore, out)
@@ -434,6 +440,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	moodBefore := s.mood
 	to := -1
 	var taken *Transition
+	if moves {
+		s.exposedNode(node)
+	}
 	for _, r := range s.sc.Rules {
 		s.exposed(r)
 		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &out) {
@@ -445,7 +454,6 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if to < 0 && moves {
 		for _, t := range node.Transitions {
-			s.exposed(t)
 			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				to, taken = t.To, t
@@ -548,6 +556,22 @@ func (s *Session) exposed(t *Transition) {
 		for _, d := range t.Score {
 			s.assessed[d.Axis] = true
 		}
+	}
+}
+
+// exposedNode marks as assessed every axis that n's transitions and timers score, when
+// the step gives the trainee a chance at them: what they said here could have taken any of
+// n's ways on, whichever the first that held, so an early way out (a hand-off, a hang-up
+// node, a shortcut) does not leave the axes of the ways not taken unassessed.
+func (s *Session) exposedNode(n *Node) {
+	if !s.chance {
+		return
+	}
+	for _, t := range n.Transitions {
+		s.exposed(t)
+	}
+	for _, t := range n.Timers {
+		s.exposed(t)
 	}
 }
 
@@ -770,8 +794,8 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		}
 		next := -1
 		moodBefore := s.mood
+		s.exposedNode(n)
 		for _, t := range n.Transitions {
-			s.exposed(t)
 			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				next, out = s.follow(t, out)
@@ -798,8 +822,9 @@ const (
 const HangupTitle = "You hung up"
 
 // finish ends the call with its scores. An axis counts only when the trainee had a chance
-// to show it (assessed): its points changed, or a guard that scores it was checked against
-// the trainee's answer, reply or a timer of the answered call. A call that was never
+// to show it (assessed): its points changed, or a rule that scores it was checked against
+// the trainee's answer, reply or a timer of the answered call, or a transition or timer of
+// a node where they replied (or a timer ran out on them) scores it (exposedNode). A call that was never
 // answered, in which the trainee said nothing, or in which no axis could be assessed
 // cannot pass.
 func (s *Session) finish(at int64, ending, outcome, title, text, last string, out []Output) []Output {
