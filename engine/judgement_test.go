@@ -310,3 +310,24 @@ func TestEarlyWayOutAssessesTheWaysNotTaken(t *testing.T) {
 		assert.True(t, a.Assessed, a.Axis)
 	}
 }
+
+// TestTranscriptShowsScoresAndUnassessedAxes: the transcript that `switchboard test` and
+// `play` print names each score change, and its end line does not show points for an axis
+// the call never assessed.
+func TestTranscriptShowsScoresAndUnassessedAxes(t *testing.T) {
+	s := loadOK(t, "judge").NewSession(1, "Ann")
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	c.do(say(7000, "I'm sorry, I'll refund it"))
+	text := engine.FormatTranscript(c.outs)
+	assert.Contains(t, text, "  score care +2\n")
+	assert.Contains(t, text, "end: thanks (resolved) PASSED, overall 100% [care 2/2, promptness 2/2, ethics not assessed, hints_used 1/1]\n")
+
+	s = loadOK(t, "judge").NewSession(1, "Ann")
+	outs := s.Start(nil)
+	outs, err := s.Apply(engine.Event{Type: engine.EventTimeout, At: 20000}, outs)
+	require.NoError(t, err)
+	text = engine.FormatTranscript(outs)
+	assert.Contains(t, text, "  score promptness -2\n")
+	assert.Contains(t, text, "end: rang_out (lost) FAILED, overall 0% [care not assessed, promptness 0/2, ethics not assessed, hints_used not assessed] "+engine.NoteNotAnswered+"\n")
+}

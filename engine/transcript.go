@@ -87,9 +87,30 @@ func (o Output) Describe() string {
 		}
 		var axes []string
 		for _, a := range e.Scores {
+			if !a.Assessed {
+				axes = append(axes, a.Axis+" not assessed")
+				continue
+			}
 			axes = append(axes, fmt.Sprintf("%s %g/%g", a.Axis, a.Points, a.Max))
 		}
-		return fmt.Sprintf("end: %s (%s) %s, overall %.0f%% [%s]", e.Ending, e.Outcome, verdict, e.Overall*100, strings.Join(axes, ", "))
+		line := fmt.Sprintf("end: %s (%s) %s, overall %.0f%% [%s]", e.Ending, e.Outcome, verdict, e.Overall*100, strings.Join(axes, ", "))
+		if e.Note != "" {
+			line += " " + e.Note
+		}
+		return line
+	case OutScore:
+		if len(o.Deltas) == 0 {
+			return "score"
+		}
+		parts := make([]string, len(o.Deltas))
+		for i, d := range o.Deltas {
+			parts[i] = fmt.Sprintf("%s %+g", d.Axis, d.Delta)
+		}
+		s := "score " + strings.Join(parts, ", ")
+		if o.Rule != "" {
+			s += " (rule " + o.Rule + ")"
+		}
+		return s
 	}
 	return string(o.Type)
 }
