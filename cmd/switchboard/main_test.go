@@ -221,10 +221,10 @@ func (s *slowReader) Read(p []byte) (int, error) {
 
 func TestPlayOnTheRealClock(t *testing.T) {
 	p := writeFile(t, t.TempDir(), "quick.yaml", quickScenario)
-	// Enter answers; "0" picks choice 0 of the node (numbered as tests number them, from 0,
-	// whatever order they are shown in) once the line is spoken (2 words at 400 wpm take
-	// 300 ms).
-	in := &slowReader{lines: []string{"", "/hint", "0"}, pause: 400 * time.Millisecond}
+	// Enter answers; "1" picks the first reply as listed (they are numbered from 1 in the
+	// order shown, which is shuffled per call) once the line is spoken (2 words at 400 wpm
+	// take 300 ms).
+	in := &slowReader{lines: []string{"", "/hint", "1"}, pause: 400 * time.Millisecond}
 	// Suggestions come in an order shuffled per call: find a seed that shows the apology
 	// first.
 	sc, diags := engine.LoadFile(p)
@@ -246,11 +246,27 @@ func TestPlayOnTheRealClock(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Ring ring")
 	assert.Contains(t, r.stdout, "Quinn: Hi there.")
-	assert.Contains(t, r.stdout, "0) Sorry about that.")
-	assert.Contains(t, r.stdout, "1) Whatever.")
-	assert.Contains(t, r.stdout, "Fine (resolved) — PASSED")
-	assert.Contains(t, r.stdout, "Hints used: 1")
-	assert.Contains(t, r.stdout, "you: Sorry about that.")
+	assert.Contains(t, r.stdout, "1) Sorry about that.")
+	assert.Contains(t, r.stdout, "2) Whatever.")
+	assert.Contains(t, r.stdout, "Fine (resolved), PASSED")
+	assert.Contains(t, r.stdout, "1 asked for")
+	assert.Contains(t, r.stdout, "You: Sorry about that.")
+
+	// The same seed lists the apology first: "0" is not a number in the list, so it is
+	// sent as typed text, and "2" picks the second reply listed. The debrief is the one
+	// switchboard report prints: a reply that cost points shows the node's model answer.
+	modelled := strings.Replace(quickScenario, "      - {when: 'true', to: upset}", "      - {when: 'true', to: upset, score: {care: -1}}", 1)
+	modelled = strings.Replace(modelled, "    choices: [", "    model: I'm so sorry about that, Quinn.\n    choices: [", 1)
+	p = writeFile(t, t.TempDir(), "quick.yaml", modelled)
+	for _, c := range []struct{ pick, you string }{{"0", "You: 0"}, {"2", "You: Whatever."}} {
+		in = &slowReader{lines: []string{"", "/hint", c.pick}, pause: 400 * time.Millisecond}
+		r = runCLI(t, in, "play", "--name", "Ann", "--seed", strconv.FormatUint(seed, 10), p)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, c.you)
+		assert.Contains(t, r.stdout, "Upset (lost), NOT PASSED")
+		assert.Contains(t, r.stdout, "lost: care -1")
+		assert.Contains(t, r.stdout, "a strong answer: I'm so sorry about that, Quinn.")
+	}
 }
 
 func TestPlayInterruptAndHangUp(t *testing.T) {

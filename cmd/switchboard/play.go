@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -11,10 +10,11 @@ import (
 	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
+	"github.com/switchboard-sim/switchboard/engine/debrief"
 )
 
 func cmdPlay(env *cliEnv, args []string) int {
-	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a suggested reply's number (as listed: its index in\nthe node's choices, from 0, as in tests) to pick it.\n/hint shows the suggested replies (when the call offers them on request); /hangup hangs\nup. The debrief prints at the end. The terminal cannot see you type, so the time until\nyou press Enter counts as silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
+	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a suggested reply's number as listed (1, 2,\n...; the list is shuffled per call, so the numbers say nothing about the replies) to pick it.\n/hint shows the suggested replies (when the call offers them on request); /hangup hangs\nup. The debrief prints at the end. The terminal cannot see you type, so the time until\nyou press Enter counts as silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
 	name := fs.String("name", "", "your name, as the customer will hear it (default $USER)")
 	coach := fs.Bool("coach", false, "coach mode: show rule feedback as it happens")
 	seed := fs.Uint64("seed", 0, "random seed for the scenario's random() (default: a random one)")
@@ -58,6 +58,8 @@ type player struct {
 	mode  engine.SuggestionMode
 	start time.Time
 	all   []engine.Output
+	steps []debrief.Step // each input and its outputs, for the debrief
+	name  string
 
 	// The line being spoken: its words and when each is due.
 	words     []string
@@ -79,7 +81,7 @@ func (p *player) play(seed uint64, trainee string) {
 	if p.sc.Lesson != "" {
 		fmt.Fprintf(w, "Lesson: %s\n", p.sc.Lesson)
 	}
-	fmt.Fprintf(w, "\nType a reply and press Enter; a suggested reply's number (from 0) picks it; /hint shows them; /hangup hangs up.\n\n")
+	fmt.Fprintf(w, "\nType a reply and press Enter; a suggested reply's number (1, 2, ...) picks it; /hint shows them; /hangup hangs up.\n\n")
 
 	input := make(chan string)
 	go func() {
@@ -92,8 +94,11 @@ func (p *player) play(seed uint64, trainee string) {
 	}()
 
 	p.s = p.sc.NewSession(seed, trainee)
+	p.name = trainee
 	_ = p.s.SetSuggestions(p.mode) // checked in cmdPlay
-	p.show(p.s.Start(nil))
+	start := p.s.Start(nil)
+	p.steps = append(p.steps, debrief.Step{Out: slices.Clone(start)})
+	p.show(start)
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for !p.s.Ended() {
@@ -183,17 +188,14 @@ func (p *player) handle(line string) {
 	case text == "/hint":
 		p.apply(engine.Event{Type: engine.EventHint, At: at})
 	case text == "/help":
-		fmt.Fprintln(p.env.stdout, "  (type a reply, a suggested reply's number (from 0), /hint to see them, /hangup to hang up)")
+		fmt.Fprintln(p.env.stdout, "  (type a reply, a suggested reply's number (1, 2, ...), /hint to see them, /hangup to hang up)")
 	default:
-		// Suggested replies are numbered by their index in the node's choices, from 0,
-		// as tests ({choose: N}) and transcripts number them.
-		if n, err := strconv.Atoi(text); err == nil {
-			for _, c := range p.choices {
-				if c.Index == n {
-					p.apply(engine.Event{Type: engine.EventChoose, At: at, Index: n})
-					return
-				}
-			}
+		// Suggested replies are numbered as listed, from 1: the list is shuffled per
+		// call, so a number says nothing about which reply it is. (Tests and transcripts
+		// use the reply's index in the node's choices instead.)
+		if n, err := strconv.Atoi(text); err == nil && n >= 1 && n <= len(p.choices) {
+			p.apply(engine.Event{Type: engine.EventChoose, At: at, Index: p.choices[n-1].Index})
+			return
 		}
 		p.apply(engine.Event{Type: engine.EventSay, At: at, Text: text})
 	}
@@ -205,6 +207,7 @@ func (p *player) apply(ev engine.Event) {
 		fmt.Fprintf(p.env.stdout, "  (not accepted: %v)\n", err)
 		return
 	}
+	p.steps = append(p.steps, debrief.Step{Event: &ev, Out: slices.Clone(outs)})
 	p.show(outs)
 }
 
@@ -281,8 +284,8 @@ func (p *player) print(o engine.Output) {
 		fmt.Fprintln(w, "☎  Ring ring… (press Enter to answer)")
 	case engine.OutChoices:
 		p.choices = o.Choices
-		for _, c := range o.Choices {
-			fmt.Fprintf(w, "   %d) %s\n", c.Index, c.Text)
+		for i, c := range o.Choices {
+			fmt.Fprintf(w, "   %d) %s\n", i+1, c.Text)
 		}
 	case engine.OutFeedback:
 		if p.coach && o.Text != "" {
@@ -297,60 +300,13 @@ func (p *player) print(o engine.Output) {
 	}
 }
 
-func (p *player) debrief() { writeDebrief(p.env.stdout, p.sc, p.all) }
-
-// writeDebrief prints the end of a call: result, scores, rules fired and the transcript.
-func writeDebrief(w io.Writer, sc *engine.Scenario, outs []engine.Output) {
-	var end *engine.EndInfo
-	for _, o := range outs {
-		if o.Type == engine.OutEnd {
-			end = o.End
-		}
+// debrief prints the call's debrief, as switchboard report prints a recorded call's: the
+// transcript with what each reply was understood as, the points it lost and a strong
+// answer where it cost any, the rules that fired, the scores and the rules that never did.
+func (p *player) debrief() {
+	rec := debrief.Live(p.sc, "(played in the terminal, not recorded)", p.name, p.start, p.steps, p.s.End())
+	fmt.Fprintln(p.env.stdout)
+	if err := rec.WriteText(p.env.stdout); err != nil {
+		fmt.Fprintf(p.env.stderr, "switchboard play: writing the debrief: %v\n", err)
 	}
-	fmt.Fprintf(w, "\nDebrief: %s\n", sc.Title)
-	if end != nil {
-		verdict := "FAILED"
-		if end.Passed {
-			verdict = "PASSED"
-		}
-		fmt.Fprintf(w, "  %s (%s) — %s, overall %.0f%% (pass mark %.0f%%)\n", end.Title, end.Outcome, verdict, end.Overall*100, sc.Pass*100)
-		if end.Note != "" {
-			fmt.Fprintf(w, "  %s\n", end.Note)
-		}
-		if end.LastLine != "" {
-			fmt.Fprintf(w, "  %s's last words: %s\n", sc.Persona.Name, end.LastLine)
-		}
-		if end.Text != "" {
-			fmt.Fprintf(w, "  %s\n", end.Text)
-		}
-		if end.Hints > 0 {
-			fmt.Fprintf(w, "  Hints used: %d\n", end.Hints)
-		}
-		fmt.Fprintln(w, "  Scores:")
-		for _, a := range end.Scores {
-			if !a.Assessed {
-				fmt.Fprintf(w, "    %-12s %s not assessed\n", a.Axis, strings.Repeat("·", 20))
-				continue
-			}
-			bar := int(a.Normalized*20 + 0.5)
-			fmt.Fprintf(w, "    %-12s %s%s %g/%g\n", a.Axis, strings.Repeat("█", bar), strings.Repeat("░", 20-bar), a.Points, a.Max)
-		}
-	}
-	fmt.Fprintln(w, "  What fired:")
-	n := 0
-	for _, o := range outs {
-		if o.Type == engine.OutFeedback && o.Text != "" {
-			label := "transition"
-			if o.Rule != "" {
-				label = o.Rule
-			}
-			fmt.Fprintf(w, "    %9s  %-16s %s\n", engine.FormatTime(o.At), label, o.Text)
-			n++
-		}
-	}
-	if n == 0 {
-		fmt.Fprintln(w, "    nothing: no rule caught a bad habit")
-	}
-	fmt.Fprintln(w, "  Transcript:")
-	fmt.Fprint(w, indent(engine.FormatTranscript(outs), "  "))
 }

@@ -110,15 +110,11 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	if sc == nil || diags.HasErrors() {
 		return nil, fmt.Errorf("%w: %s", ErrScenario, diags.Error())
 	}
-	r := &Record{ID: c.ID, ScenarioID: c.ScenarioID, Title: c.Title, Lesson: sc.Lesson, Trainee: c.Trainee, Customer: sc.Persona.Name,
-		Hash: c.Hash, Started: c.Created, Open: res == nil, Events: len(entries),
-		Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}, Notes: []journal.Note{}}
+	r := newRecord(sc, c.ID, c.ScenarioID, c.Title, c.Trainee, c.Created)
+	r.Hash, r.Open, r.Events = c.Hash, res == nil, len(entries)
 	if res != nil {
 		ended := res.Ended
 		r.Ended = &ended
-	}
-	for _, a := range sc.Axes {
-		r.Axes = append(r.Axes, a.Name)
 	}
 	s := c.Session(sc)
 	out := s.Start(nil)
@@ -132,7 +128,47 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 		r.add(out, &e.Event)
 		r.Elapsed = max(r.Elapsed, e.Event.At)
 	}
-	if end := s.End(); end != nil {
+	r.finish(sc, s.End())
+	return r, nil
+}
+
+// Step is one input of a call and the outputs it caused; Event is nil for the outputs of
+// the call's start.
+type Step struct {
+	Event *engine.Event
+	Out   []engine.Output
+}
+
+// Live builds the debrief of a call played in this process and not recorded in a journal
+// (switchboard play), from its steps in order, the way Build does from a journal. end is
+// the session's End (nil while the call is open).
+func Live(sc *engine.Scenario, id, trainee string, started time.Time, steps []Step, end *engine.EndInfo) *Record {
+	r := newRecord(sc, id, sc.ID, sc.Title, trainee, started)
+	r.Open = true
+	for _, st := range steps {
+		r.add(st.Out, st.Event)
+		if st.Event != nil {
+			r.Events++
+			r.Elapsed = max(r.Elapsed, st.Event.At)
+		}
+	}
+	r.finish(sc, end)
+	return r
+}
+
+// newRecord starts the debrief of a call of sc.
+func newRecord(sc *engine.Scenario, id, scenarioID, title, trainee string, started time.Time) *Record {
+	r := &Record{ID: id, ScenarioID: scenarioID, Title: title, Lesson: sc.Lesson, Trainee: trainee, Customer: sc.Persona.Name,
+		Started: started, Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}, Notes: []journal.Note{}}
+	for _, a := range sc.Axes {
+		r.Axes = append(r.Axes, a.Name)
+	}
+	return r
+}
+
+// finish records the call's end (when it has ended) and the rules that never fired.
+func (r *Record) finish(sc *engine.Scenario, end *engine.EndInfo) {
+	if end != nil {
 		r.End = end
 		r.Open = false
 	}
@@ -143,11 +179,10 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	for _, rule := range sc.Rules {
 		if rule.ID != "" && !fired[rule.ID] {
 			// The names are known; a var placeholder stays as written.
-			fb := strings.NewReplacer("{name}", sc.Persona.Name, "{trainee}", c.Trainee).Replace(rule.Feedback.Source(sc))
+			fb := strings.NewReplacer("{name}", sc.Persona.Name, "{trainee}", r.Trainee).Replace(rule.Feedback.Source(sc))
 			r.Quiet = append(r.Quiet, QuietRule{ID: rule.ID, When: rule.WhenSrc, Feedback: fb})
 		}
 	}
-	return r, nil
 }
 
 // add appends one step's outputs; ev is the input that caused them (nil at the start).
