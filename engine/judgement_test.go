@@ -331,3 +331,53 @@ func TestTranscriptShowsScoresAndUnassessedAxes(t *testing.T) {
 	assert.Contains(t, text, "  score promptness -2\n")
 	assert.Contains(t, text, "end: rang_out (lost) FAILED, overall 0% [care not assessed, promptness 0/2, ethics not assessed, hints_used not assessed] "+engine.NoteNotAnswered+"\n")
 }
+
+// TestAnsweringIsNoChanceAtTheRules: picking up the phone shows promptness (the ring's
+// timer scores it) but is no chance to interrupt, repeat or ask for hints: a call hung up
+// before a word leaves the rules' axes unassessed.
+func TestAnsweringIsNoChanceAtTheRules(t *testing.T) {
+	s := loadOK(t, "judge").NewSession(1, "Ann")
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	c.do(hangup(3000))
+	end := s.End()
+	require.NotNil(t, end)
+	assessed := map[string]bool{}
+	for _, a := range end.Scores {
+		assessed[a.Axis] = a.Assessed
+	}
+	assert.Equal(t, map[string]bool{"care": false, "promptness": true, "ethics": false, "hints_used": false}, assessed)
+	assert.Equal(t, engine.NoteSilent, end.Note)
+}
+
+// TestSilenceIsJudgedWhenTheCustomerGivesUpWaiting: the global rules see a timer that
+// fires while the customer waits for a reply (event "timeout"), with the silence up to it;
+// they score it but do not move the call.
+func TestSilenceIsJudgedWhenTheCustomerGivesUpWaiting(t *testing.T) {
+	sc := loadOK(t, "timeoutrules")
+	for _, c := range []struct {
+		name   string
+		events []engine.Event
+		fired  []string
+		node   string
+	}{
+		// The line "one two three" ends at 4 s; ask's timer is due 15 s later.
+		{"silent until the timer", []engine.Event{{Type: engine.EventTimeout, At: 19000}}, []string{"slow"}, "nudge"},
+		{"typing from 5 s, past the compose limit", []engine.Event{typing(5000), {Type: engine.EventTimeout, At: 35000}}, []string{"long-compose"}, "nudge"},
+		{"a reply in time", []engine.Event{say(10000, "hello")}, nil, "done"},
+		// nudge has only a timer: the customer is not waiting for a reply there.
+		{"silent through a node that waits for nobody", []engine.Event{{Type: engine.EventTimeout, At: 19000}, {Type: engine.EventTimeout, At: 60000}}, []string{"slow"}, "done"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := sc.NewSession(1, "Ann")
+			cl := &call{t: t, s: s, outs: s.Start(nil)}
+			cl.do(answer(1000))
+			var fired []string
+			for _, ev := range c.events {
+				fired = append(fired, engine.FiredRules(cl.do(ev))...)
+			}
+			assert.Equal(t, c.fired, fired)
+			assert.Equal(t, c.node, s.Node())
+		})
+	}
+}

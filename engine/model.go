@@ -211,6 +211,12 @@ type Node struct {
 // are evaluated as soon as the call enters it.
 func (n *Node) Router() bool { return len(n.Lines) == 0 && !n.Ring && n.End == nil }
 
+// awaitsReply reports whether the customer waits for the trainee's reply at n: it speaks
+// a line and has ways on that depend on what the trainee does (not only timers).
+func (n *Node) awaitsReply() bool {
+	return !n.Ring && n.End == nil && len(n.Lines) > 0 && len(n.Transitions) > 0
+}
+
 // Emotions are the emotion tags a line variant may carry (`emotion:`), in documented
 // order. The tag is passed to the voice and shown in the transcript and debrief; it does
 // not change the rules.

@@ -212,14 +212,20 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		s.chance = s.picked
 		sc := s.scratch(ev)
 		defer s.release(sc)
-		t := s.sc.Nodes[s.node].Timers[0]
+		n := s.sc.Nodes[s.node]
+		t := n.Timers[0]
 		if t.After > 0 {
 			// The trainee had this long to take any of the node's ways on and did not.
-			s.exposedNode(s.sc.Nodes[s.node])
+			s.exposedNode(n)
 		} else {
 			s.exposed(t)
 		}
 		moodBefore := s.mood
+		if s.picked && n.awaitsReply() {
+			// The customer gave up waiting for a reply: the global rules judge the
+			// silence (or the composing) that made them.
+			out = s.timeoutRules(sc, ev.At, out)
+		}
 		out = s.applyEffects(sc, t, out)
 		out = s.moodChanged(moodBefore, out)
 		var to int
@@ -444,7 +450,11 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		s.exposedNode(node)
 	}
 	for _, r := range s.sc.Rules {
-		s.exposed(r)
+		if reply {
+			// Only a reply is a chance at the rules: answering the phone is not a chance
+			// to interrupt, repeat or pressure anyone (slow-answer scores when it holds).
+			s.exposed(r)
+		}
 		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &out) {
 			out = s.applyEffects(sc, r, out)
 			if to < 0 && r.To >= 0 && moves {
@@ -547,6 +557,38 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		last, _ = lv.Text.renderLine(sc, s, &out)
 	}
 	return s.finish(at, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), last, out)
+}
+
+// timeoutRules applies the global rules to a timer that fired while the customer waited
+// for the trainee's reply: event is "timeout", silence runs from the end of the customer's
+// line to now (or to the first keystroke when the trainee was composing), composing from
+// that keystroke to now. Rules that hold apply their effects; as for a hint or a hang-up,
+// none moves the call (the timer does). A rule's axes count as assessed only when it
+// scores.
+func (s *Session) timeoutRules(sc *scratch, at int64, out []Output) []Output {
+	from := s.enteredAt
+	if s.lineEnd >= 0 {
+		from = s.lineEnd
+	}
+	until := at
+	composing := 0.0
+	if s.composeStart >= 0 {
+		until = s.composeStart
+		composing = float64(at-s.composeStart) / 1000
+	}
+	env, r := sc.env, s.sc.reads
+	if r.has(readSilence) {
+		env[envSilence] = float64(max(until-from, 0)) / 1000
+	}
+	if r.has(readComposing) {
+		env[envComposing] = composing
+	}
+	for _, rule := range s.sc.Rules {
+		if s.test(sc, rule.When, rule.WhenSrc, rule.ID, rule.To, &out) {
+			out = s.applyEffects(sc, rule, out)
+		}
+	}
+	return out
 }
 
 // exposed marks the axes t scores as assessed when the step gives the trainee a chance at
