@@ -365,6 +365,9 @@ func TestSilenceIsJudgedWhenTheCustomerGivesUpWaiting(t *testing.T) {
 		{"silent until the timer", []engine.Event{{Type: engine.EventTimeout, At: 19000}}, []string{"slow"}, "nudge"},
 		{"typing from 5 s, past the compose limit", []engine.Event{typing(5000), {Type: engine.EventTimeout, At: 35000}}, []string{"long-compose"}, "nudge"},
 		{"a reply in time", []engine.Event{say(10000, "hello")}, nil, "done"},
+		// The keystroke at ask does not carry over to the next line: the silence after
+		// nudge's line (ends at 36 s) counts.
+		{"typing past the limit, then silent at the next line", []engine.Event{typing(5000), {Type: engine.EventTimeout, At: 35000}, say(52000, "hello")}, []string{"long-compose", "slow"}, "done"},
 		// nudge has only a timer: the customer is not waiting for a reply there.
 		{"silent through a node that waits for nobody", []engine.Event{{Type: engine.EventTimeout, At: 19000}, {Type: engine.EventTimeout, At: 60000}}, []string{"slow"}, "done"},
 	} {

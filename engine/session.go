@@ -223,8 +223,10 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		moodBefore := s.mood
 		if s.picked && n.awaitsReply() {
 			// The customer gave up waiting for a reply: the global rules judge the
-			// silence (or the composing) that made them.
+			// silence (or the composing) that made them, and a reply begun for it is
+			// no longer the one being waited for (a client still typing says so again).
 			out = s.timeoutRules(sc, ev.At, out)
+			s.composeStart = -1
 		}
 		out = s.applyEffects(sc, t, out)
 		out = s.moodChanged(moodBefore, out)

@@ -53,6 +53,39 @@ func TestBrowserTypingAtHumanPace(t *testing.T) {
 	t.Logf("typed %d characters in %v", len(reply), typing.Round(time.Millisecond))
 }
 
+// TestBrowserTypingThroughAMoveOn: a caller who gave up waiting (the compose limit passed)
+// asks again while the trainee is still typing. The server starts the composing time
+// afresh for the new line, and the browser, with a reply still in the box, says again
+// that the trainee is typing: the caller waits for it instead of hanging up 2 s later.
+func TestBrowserTypingThroughAMoveOn(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/moveon.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	ts := newTestServer(t, Options{Scenarios: []*engine.Scenario{sc}})
+	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
+	p.Do("open the page", chromedp.Navigate(ts.http.URL+"/"))
+	eval[bool](p, trackErrors)
+	p.Wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length > 0`)
+	p.Do("start", chromedp.Click(chromedp.ID("start")))
+	p.Wait("the phone rings", visible("phone"))
+	p.Do("answer", chromedp.KeyEvent("\r"))
+	p.Wait("the caller has spoken", `document.getElementById("state").dataset.state === "turn" && document.querySelectorAll("#transcript .customer").length === 1`)
+
+	const reply = "im so sorry for the wait, ive put a full refund through for you now"
+	began := time.Now()
+	for _, r := range reply {
+		p.Do("a key", chromedp.KeyEvent(string(r)))
+		time.Sleep(150 * time.Millisecond) // a human's pace, on the real clock: ~10 s in all
+	}
+	typing := time.Since(began)
+	require.Greater(t, typing, 9*time.Second, "longer than greet's hold (6 s) plus again's 2 s")
+	assert.Equal(t, 2, eval[int](p, `document.querySelectorAll("#transcript .customer").length`), "the caller asked again while the trainee typed")
+	assert.False(t, eval[bool](p, visible("endview")), "and waits for the reply still being typed")
+	p.Do("send", chromedp.KeyEvent("\r"))
+	p.Wait("the end", visible("endview"))
+	assert.Equal(t, "Refund given", eval[string](p, `document.getElementById("outcome").textContent`))
+	assert.Empty(t, eval[[]string](p, `window.__errors`))
+}
+
 // pickPhase tells the pick-first loop what to do next: "end", "hint" (the trainee's turn,
 // no hint asked for this line yet), "pick" (suggestions shown) or "" (wait).
 const pickPhase = `(() => {

@@ -318,7 +318,12 @@
     if (typeof m.at === "number" && m.seq > 0) clockBase = performance.now() - m.at;
     switch (m.type) {
       case "ring": ringing(true); break;
-      case "line_start": lineStart(m); break;
+      case "line_start":
+        lineStart(m);
+        // A customer who gave up waiting and moved on starts the composing time again:
+        // a reply still being typed is typed for this line now.
+        if (composing && answered && !ended && !hungUp && $("say").value.trim() !== "") send("typing");
+        break;
       case "word": word(m); break;
       case "line_end": lineEnd(); break;
       case "cut": cut(m); break;
