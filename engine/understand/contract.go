@@ -92,6 +92,10 @@ var idVerbs = set("have", "be", "like", "love", "need", "say", "suggest", "recom
 var youreAfter = set("welcome", "right", "correct", "absolutely", "totally", "quite", "not", "so",
 	"very", "being", "going", "looking", "all", "now", "in", "on", "booked")
 
+// modalOf may stand before "of" meaning "have" ("should of", "could of").
+var modalOf = set("should", "could", "would", "must", "might", "shouldnt", "couldnt", "wouldnt",
+	"mustnt", "shoulda", "coulda")
+
 // weVerbs may follow "well" at the start of a clause meaning "we'll" ("well sort it").
 var weVerbs = set("get", "be", "sort", "send", "have", "do", "call", "need", "fix", "refund", "look",
 	"check", "see", "make", "take", "put", "give", "let", "try", "ring", "email", "arrange", "cover",
@@ -229,6 +233,10 @@ func expandInto(out []Token, ws []word) []Token {
 		case "well":
 			if prev == "" && weVerbs[next] {
 				t = "we will" // "well get back to you"
+			}
+		case "of":
+			if modalOf[prev] && next != "course" {
+				t = "have" // "you should of called", not "could of course"
 			}
 		case "prob", "probs":
 			t = "probably"

@@ -6,8 +6,8 @@ package understand
 // are triggers too) negates the words after it, up to NegScopeWords tokens, stopping at the
 // end of the clause (. , ; : ! ? dashes, brackets, quotes, new lines) or at a scope end
 // ("but", "however", "although", "though", "yet", "except", "because", "since", "while",
-// "whereas", "unless", "so", "and" before a new subject). Pseudo-triggers look like
-// negations but are not ("no problem", "no worries", "no doubt").
+// "whereas", "unless", "so", "and" before a new subject or a new clause). Pseudo-triggers
+// look like negations but are not ("no problem", "no worries", "no doubt", "dont worry").
 // A post-trigger ("not needed", "unnecessary", "not necessary", "not required") negates the
 // words up to PostScopeWords before it in its clause ("an upgrade isn't needed").
 
@@ -36,6 +36,11 @@ var pseudoTriggers = [][]string{
 	{"nothing", "else"}, {"no", "bother"}, {"no", "trouble"}, {"no", "idea"}, {"not", "sure"},
 	{"not", "mind"}, {"not", "only"}, {"no", "question"}, {"no", "fuss"}, {"not", "bad"},
 	{"no", "stress"}, {"nothing", "but"}, {"not", "least"}, {"no", "sweat"}, {"never", "been", "better"},
+	// Reassurance: "dont worry about the taxi its on us", "no need to worry the car is
+	// ready", "without a doubt our mistake".
+	{"not", "worry"}, {"not", "you", "worry"}, {"no", "need", "to", "worry"}, {"nothing", "to", "worry"},
+	{"without", "a", "doubt"}, {"without", "doubt"}, {"never", "fear"}, {"not", "an", "issue"},
+	{"not", "a", "bother"}, {"no", "harm"},
 }
 
 // pseudoAfter are pseudo-triggers that start one word before their trigger: "i cant wait",
@@ -110,6 +115,43 @@ var scopeEnds = set("but", "however", "although", "though", "yet", "except", "be
 // newSubject after "and" starts a new clause ("i won't wrap it and i'll be quick").
 var newSubject = set("i", "we", "you", "they", "it", "he", "she", "that", "this", "there", "let", "your", "my", "our")
 
+// worryAbout reports whether the pseudo-trigger p at i is "not worry about X": that one
+// does negate X ("dont worry about the wrapping" is no wrapping), where "dont worry, ill
+// refund it" and "dont worry the car is ready" reassure.
+func worryAbout(ts []Token, i int, p []string) bool {
+	j := i + len(p)
+	return p[len(p)-1] == "worry" && j < len(ts) && ts[j].Word == "about" && ts[j].Clause == ts[i].Clause
+}
+
+// determiners may start the subject of a new clause after "and" ("i wont upgrade you and
+// the refund is on us").
+var determiners = set("the", "a", "an", "this", "these", "those", "his", "her", "their")
+
+// finiteVerbs after a determiner and up to two more words make that a new clause's subject.
+var finiteVerbs = set("is", "are", "was", "were", "will", "would", "can", "could", "has", "have",
+	"had", "does", "did", "should", "shall", "must", "may", "might")
+
+// relatives between a determiner and a verb make the verb part of the noun phrase ("the
+// premium one that is ...").
+var relatives = set("that", "which", "who", "whose", "where")
+
+// startsClause reports whether a clause with its own subject and verb starts at j: a
+// determiner, at most two more words, then a finite verb, all in one clause.
+func startsClause(ts []Token, j int) bool {
+	if !determiners[ts[j].Word] {
+		return false
+	}
+	for k := j + 1; k < len(ts) && k <= j+3 && ts[k].Clause == ts[j].Clause; k++ {
+		switch {
+		case relatives[ts[k].Word]:
+			return false
+		case finiteVerbs[ts[k].Word]:
+			return k > j+1
+		}
+	}
+	return false
+}
+
 // scopeFree words do not count towards NegScopeWords: articles, "to", "be", "going" and
 // object pronouns ("not going to make you log a ticket" reaches "ticket").
 var scopeFree = set("a", "an", "the", "to", "be", "going", "any", "some", "my", "your", "our", "his",
@@ -152,7 +194,7 @@ func scope(ts []Token) {
 		}
 		pseudo := false
 		for _, p := range pseudoTriggers {
-			if seqAt(ts, i, p, false) {
+			if seqAt(ts, i, p, false) && !worryAbout(ts, i, p) {
 				pseudo = true
 				i += len(p) - 1
 				break
@@ -205,7 +247,7 @@ func scope(ts []Token) {
 			if discourse[t.Word] && k >= i+n+2 {
 				break
 			}
-			if t.Word == "and" && k+1 < len(ts) && newSubject[ts[k+1].Word] {
+			if t.Word == "and" && k+1 < len(ts) && (newSubject[ts[k+1].Word] || startsClause(ts, k+1)) {
 				break
 			}
 			if subjects[t.Word] && k > i+n && !carriers[ts[k-1].Word] {

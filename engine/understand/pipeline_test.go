@@ -78,6 +78,8 @@ func TestContractionsBothWays(t *testing.T) {
 		{"you're right", "youre right", "you are right", "your right", "u r right"},
 		{"that's on us", "thats on us", "that is on us"},
 		{"let's sort it", "lets sort it", "let us sort it"},
+		{"you should have called", "you should of called", "you shouldve called", "you should've called"},
+		{"we could have", "we could of"},
 		{"i'd have to check", "id have to check", "i would have to check"},
 		{"should've", "shouldve", "should have"},
 		{"fifteen seconds", "15 seconds", "15 secs", "fifteen secs"},
@@ -123,6 +125,8 @@ func TestContractionsBothWays(t *testing.T) {
 		{"all is well", "all is well"},
 		{"the coffee", "the coffee"}, // a double letter is no stretch
 		{"zzzz", "zz"},
+		{"i could of course refund it", "i could of course refund it"},
+		{"a cup of tea", "a cup of tea"},
 	} {
 		assert.Equal(t, c.want, words(c.in), "%q", c.in)
 	}
@@ -337,6 +341,21 @@ func TestNegation(t *testing.T) {
 		{"im not going to make you log a ticket", nil}, // articles, to, going, you: not counted
 		{"if you dont mind waiting ill refund it", []string{"refund"}},
 		{"i cant wait to refund you", []string{"refund"}},
+		// Reassurance is no negation.
+		{"dont worry about the wrapping, sorry", []string{"apology"}}, // worry about X: no X
+		{"dont worry ill refund it", []string{"refund"}},
+		{"no need to worry the refund is done", []string{"refund"}},
+		{"nothing to worry about, ill refund it", []string{"refund"}},
+		{"without a doubt im sorry", []string{"apology"}},
+		{"not an issue, ill refund it", []string{"refund"}},
+		{"do not worry ill refund you", []string{"refund"}},
+		{"i dont want to refund it", nil}, // still a negation
+		// "and" before a new clause (a noun and its verb) ends the scope.
+		{"i wont upgrade you and the refund is on us", []string{"refund"}},
+		{"we dont have any and the refund will go through today", []string{"oos", "refund"}},
+		{"i wont give an upgrade or a refund", nil},
+		{"i wont upgrade you and the premium", nil}, // no verb: still negated
+		{"i wont upgrade you and the premium that is", nil},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
