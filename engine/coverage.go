@@ -136,21 +136,30 @@ func (c *Coverage) Report() string {
 
 // EndingsNoTestReaches runs a scenario's test cases (cases, from the test file testPath)
 // and returns a warning at each ending of sc that no test's call reached, as lint and the
-// studio report it: "ending walked_out is reached by no test". Endings no call can reach
-// are left out (lint reports them as errors already), and so are a pack's endings the
-// scenario never enters. stop is asked as by RunTestUntil; when it stops a test, what the
-// tests reach is unknown and nothing is returned.
+// studio report it: "ending walked_out is reached by no test", and one at each test that
+// fails, with its first failure (switchboard test prints the transcript). Endings no call
+// can reach are left out (lint reports them as errors already), and so are a pack's
+// endings the scenario never enters. stop is asked as by RunTestUntil; when it stops a
+// test, what the tests reach is unknown and nothing is returned.
 func EndingsNoTestReaches(sc *Scenario, cases []TestCase, testPath string, stop func() bool) Diagnostics {
 	cov := NewCoverage(sc)
+	var diags Diagnostics
 	for _, c := range cases {
 		res := RunTestUntil(sc, c, true, stop)
 		if slices.Contains(res.Failures, StoppedFailure) {
 			return nil
 		}
+		if !res.Passed() {
+			more := ""
+			if len(res.Failures) > 1 {
+				more = fmt.Sprintf(" (and %d more)", len(res.Failures)-1)
+			}
+			diags = append(diags, Diagnostic{Path: testPath, Line: c.Line, Col: c.Col, Severity: SeverityWarning,
+				Message: fmt.Sprintf("test %q fails: %s%s; switchboard test shows its transcript", c.Name, res.Failures[0], more)})
+		}
 		cov.Add(res.Transcript)
 	}
 	reached := sc.reachable()
-	var diags Diagnostics
 	for _, it := range cov.Endings {
 		i, ok := sc.nodeIndex[it.Name]
 		if it.Covered || !ok || !reached[i] {

@@ -308,3 +308,21 @@ func TestGraphExportDrawsGlobalRulesThatMove(t *testing.T) {
 	}
 	assert.Equal(t, []string{"cut_off", "walked"}, moving, "only the rules with a to are edges")
 }
+
+// A misspelt test step says which one was meant, and a choose the node does not offer
+// says what it does offer.
+func TestTestStepMistakesSayWhatWasMeant(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/ok/basic.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	var got engine.Diagnostics
+	engine.ParseTests("basic.test.yaml", []byte("- name: t\n  steps: [{answer: 1s}, {type: 30s}]\n"), sc, &got)
+	assert.Equal(t, `basic.test.yaml:2:26: unknown key "type" in a step (did you mean "typing"?)`, got.Error())
+
+	got = nil
+	cases := engine.ParseTests("basic.test.yaml", []byte("- name: t\n  steps: [{answer: 1s}, listen, {choose: 9}]\n"), sc, &got)
+	require.False(t, got.HasErrors(), got.Error())
+	res := engine.RunTest(sc, cases[0])
+	require.NotEmpty(t, res.Failures)
+	assert.Contains(t, res.Failures[0], "no such suggested reply (at node")
+	assert.Contains(t, res.Failures[0], "; it offers 0, 1)")
+}

@@ -109,6 +109,15 @@ func (ds Diagnostics) Sort() {
 	})
 }
 
+// commonPrefix is the length of the longest common prefix of a and b, in bytes.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
 // didYouMean returns ` (did you mean "x"?)` when a candidate is close to name, else "".
 func didYouMean(name string, candidates []string) string {
 	best, bestDist := "", 0
@@ -122,7 +131,8 @@ func didYouMean(name string, candidates []string) string {
 		return ""
 	}
 	limit := max(1, min(len(name), len(best))/3)
-	if bestDist > limit && !strings.HasPrefix(best, name) && !strings.HasPrefix(name, best) {
+	if bestDist > limit && !strings.HasPrefix(best, name) && !strings.HasPrefix(name, best) &&
+		!(bestDist <= 3 && commonPrefix(strings.ToLower(name), strings.ToLower(best)) >= 3) {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", best)

@@ -260,6 +260,16 @@ func TestEndingsNoTestReaches(t *testing.T) {
 			}
 		})
 	}
+	// A failing test is a warning at the test, with its first failure.
+	wrong := byName["honest"]
+	bad := "bad"
+	wrong.Name, wrong.Expect.Ending = "honest, expecting the wrong ending", &bad
+	got := engine.EndingsNoTestReaches(sc, []engine.TestCase{wrong, byName["interrupt"], byName["missed"]}, "ok/basic.test.yaml", never)
+	require.Len(t, got, 1, got.Error())
+	assert.Equal(t, engine.SeverityWarning, got[0].Severity)
+	assert.Equal(t, []int{wrong.Line, wrong.Col}, []int{got[0].Line, got[0].Col})
+	assert.Equal(t, `test "honest, expecting the wrong ending" fails: ending: want bad, got good; switchboard test shows its transcript`, got[0].Message)
+
 	stopped := engine.EndingsNoTestReaches(sc, []engine.TestCase{byName["honest"]}, "ok/basic.test.yaml", func() bool { return true })
 	assert.Empty(t, stopped, "a stopped test says nothing about what the tests reach")
 }

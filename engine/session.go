@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -105,6 +106,27 @@ func (s *Session) SetSuggestions(m SuggestionMode) error {
 
 // Suggestions returns the call's suggestion mode.
 func (s *Session) Suggestions() SuggestionMode { return s.mode }
+
+// choicesHint says which suggested replies a choose could pick now, for a test's failure:
+// "it offers 0, 2" or why none.
+func (s *Session) choicesHint() string {
+	n := s.sc.Nodes[s.node]
+	switch {
+	case len(n.Choices) == 0:
+		return "it has no suggested replies"
+	case s.shown == 0 && s.mode == SuggestOnRequest:
+		return fmt.Sprintf("it has %d, offered after a hint", len(n.Choices))
+	case s.shown == 0:
+		return fmt.Sprintf("it has %d, none offered now", len(n.Choices))
+	}
+	var idx []string
+	for i := range n.Choices {
+		if s.shown&(1<<i) != 0 {
+			idx = append(idx, strconv.Itoa(i))
+		}
+	}
+	return "it offers " + strings.Join(idx, ", ")
+}
 
 // Composing reports whether the trainee is composing a reply, and since when.
 func (s *Session) Composing() (bool, int64) { return s.composeStart >= 0, s.composeStart }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -213,7 +214,11 @@ func runTestUntil(sc *Scenario, c TestCase, trace bool, stop func() bool) TestRe
 		var err error
 		outs, err = s.Apply(ev, outs)
 		if err != nil {
-			fail("step %d (%s): %v (at node %s)", i+1, ev.Type, err, s.Node())
+			hint := ""
+			if errors.Is(err, ErrBadChoice) {
+				hint = "; " + s.choicesHint()
+			}
+			fail("step %d (%s): %v (at node %s%s)", i+1, ev.Type, err, s.Node(), hint)
 		}
 	}
 	for i, st := range c.Steps {

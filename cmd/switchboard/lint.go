@@ -15,7 +15,7 @@ import (
 )
 
 func cmdLint(env *cliEnv, args []string) int {
-	fs := newFlags(env, "lint", "[PATH...]", "Check scenarios, their test files and training tracks. Every problem is printed as\npath:line:col: message. PATH is a scenario file, a track file (in a folder named\ntracks), a folder of scenarios (its tracks/ folder is checked too), or the id of a\nshipped scenario; with no PATH the shipped library and its tracks are checked.\nWhen a scenario has a test file, its tests are run and each ending none reaches is a warning.\nExit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
+	fs := newFlags(env, "lint", "[PATH...]", "Check scenarios, their test files and training tracks. Every problem is printed as\npath:line:col: message. PATH is a scenario file, a track file (in a folder named\ntracks), a folder of scenarios (its tracks/ folder is checked too), or the id of a\nshipped scenario; with no PATH the shipped library and its tracks are checked.\nWhen a scenario has a test file, its tests are run: each test that fails and each ending\nnone reaches is a warning (switchboard test shows why a test fails).\nExit status: 0 clean (warnings allowed), 1 errors, 2 usage.")
 	quiet := fs.Bool("q", false, "print only errors, not warnings or the summary")
 	if code, ok := parseFlags(fs, env, args); !ok {
 		return code
