@@ -384,3 +384,29 @@ func TestSilenceIsJudgedWhenTheCustomerGivesUpWaiting(t *testing.T) {
 		})
 	}
 }
+
+// TestHangingUpOnAClosingLineEndsWhereTheCallWasGoing: a hang-up while the customer says a
+// last line on the way to an ending (no reply awaited, one timer straight to the ending)
+// ends there; a hang-up while the customer waits for a reply is the built-in hangup.
+func TestHangingUpOnAClosingLineEndsWhereTheCallWasGoing(t *testing.T) {
+	sc := loadOK(t, "closing")
+	s := sc.NewSession(1, "Ann")
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	c.do(say(5000, "so sorry"))
+	require.Equal(t, "closing", s.Node())
+	c.do(hangup(7000)) // two words into "thank you so much goodbye now"
+	end := s.End()
+	require.NotNil(t, end)
+	assert.Equal(t, "thanked", end.Ending)
+	assert.Equal(t, engine.OutcomeResolved, end.Outcome)
+	assert.True(t, end.Passed)
+
+	s = sc.NewSession(1, "Ann")
+	c = &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	c.do(say(5000, "hmm"))
+	c.do(hangup(9000))
+	assert.Equal(t, engine.HangupEnding, s.End().Ending)
+	assert.False(t, s.End().Passed)
+}

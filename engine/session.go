@@ -565,10 +565,17 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 	if s.lineEnd > at {
 		s.lineEnd = at
 	}
-	if node.Hangup < 0 {
+	target := node.Hangup
+	if t := closingTimer(s.sc, node); target < 0 && t != nil {
+		// The customer was saying a last line on the way to an ending: the call ends there,
+		// as it would have a moment later (the timer's effects apply), not as a hang-up.
+		out = s.applyEffects(sc, t, out)
+		target = t.To
+	}
+	if target < 0 {
 		return s.finish(at, HangupEnding, OutcomeLost, HangupTitle, "The trainee hung up.", "", out)
 	}
-	n := s.sc.Nodes[node.Hangup]
+	n := s.sc.Nodes[target]
 	s.node = n.Index
 	if s.visits[n.Index] < math.MaxUint16 {
 		s.visits[n.Index]++
@@ -581,6 +588,20 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		last, _ = lv.Text.renderLine(sc, s, &out)
 	}
 	return s.finish(at, n.ID, n.End.Outcome, n.End.Title, n.End.Text.render(s.sc, s), last, out)
+}
+
+// closingTimer returns n's timer when n is a closing line: the customer waits for no
+// reply there (no when transitions) and its only timer leads straight to an ending. Nil
+// otherwise.
+func closingTimer(sc *Scenario, n *Node) *Transition {
+	if n.Ring || n.End != nil || len(n.Transitions) > 0 || len(n.Timers) != 1 {
+		return nil
+	}
+	t := n.Timers[0]
+	if t.To < 0 || sc.Nodes[t.To].End == nil {
+		return nil
+	}
+	return t
 }
 
 // timeoutRules applies the global rules to a timer that fired while the customer waited
