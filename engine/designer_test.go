@@ -326,3 +326,23 @@ func TestTestStepMistakesSayWhatWasMeant(t *testing.T) {
 	assert.Contains(t, res.Failures[0], "no such suggested reply (at node")
 	assert.Contains(t, res.Failures[0], "; it offers 0, 1)")
 }
+
+// Listening (or waiting) after the call ended is harmless in a test, as the ending's last
+// line is still being said; a reply after the end fails the test.
+func TestListenAfterTheEnd(t *testing.T) {
+	sc, diags := engine.LoadFile("testdata/ok/basic.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	var got engine.Diagnostics
+	cases := engine.ParseTests("basic.test.yaml", []byte(`- name: listen after the end
+  steps: [{answer: 1s}, hangup, listen, {wait: 2s}]
+  expect: {ending: hangup}
+- name: a reply after the end
+  steps: [{answer: 1s}, hangup, {say: "hello?"}]
+`), sc, &got)
+	require.False(t, got.HasErrors(), got.Error())
+	require.Len(t, cases, 2)
+	assert.Empty(t, engine.RunTest(sc, cases[0]).Failures)
+	res := engine.RunTest(sc, cases[1])
+	require.NotEmpty(t, res.Failures)
+	assert.Contains(t, res.Failures[0], "the call had already ended")
+}
