@@ -945,6 +945,12 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 		nd.Lines = append(nd.Lines, LineVariant{Text: t})
 		return
 	}
+	if n.Kind == yaml.MappingNode {
+		// One variant written without its list: say what to write.
+		r.errorf(n, "say must be a string or a list of variants, not a mapping: write one variant as a list, say: [{text: ..., emotion: ...}]")
+		nd.Lines = append(nd.Lines, LineVariant{})
+		return
+	}
 	items, ok := r.list(n, "say")
 	if !ok {
 		nd.Lines = append(nd.Lines, LineVariant{})

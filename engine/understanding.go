@@ -123,6 +123,11 @@ func (l *loader) compileIntents() {
 		if src.r == nil {
 			continue
 		}
+		for _, w := range understand.CheckPhrases(in.Phrases) {
+			if w.Index < len(src.phrases) {
+				src.r.warnf(src.phrases[w.Index], "%s", w.Msg)
+			}
+		}
 		for j, ex := range in.Examples {
 			if why := sc.exampleFails(i, ex, true); why != "" {
 				src.r.warnf(src.examples[j], "example %q is not understood as %s: %s", ex, in.Name, why)

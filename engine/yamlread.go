@@ -128,7 +128,13 @@ func (r *reader) mapping(n *yaml.Node, what string, allowed []string) ([]pair, b
 		}
 		seen[k.Value] = true
 		if allowed != nil && !contains(allowed, k.Value) {
-			r.errorf(k, "unknown key %q in %s%s", k.Value, what, didYouMean(k.Value, allowed))
+			hint := didYouMean(k.Value, allowed)
+			if hint == "" && n.Style&yaml.FlowStyle != 0 && v.Tag == "!!null" && v.Value == "" && i >= 2 {
+				// {title: Lost, but found, outcome: lost}: the comma ended the value.
+				hint = fmt.Sprintf(" (a comma inside a value in {...} starts a new key: quote the value of %s, e.g. %s: \"...\")",
+					n.Content[i-2].Value, n.Content[i-2].Value)
+			}
+			r.errorf(k, "unknown key %q in %s%s", k.Value, what, hint)
 			continue
 		}
 		pairs = append(pairs, pair{key: k.Value, keyN: k, value: v})
