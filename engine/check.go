@@ -150,6 +150,10 @@ func (l *loader) checkGraph(r *reader, top decl) {
 			rd(n).errorf(nodeAt(n), "node %s returns, but the call can reach it without entering a sub-flow (to: >…), so it has nowhere to return to", n.ID)
 		}
 	}
+	l.checkSubflowsReturn(rd, nodeAt)
+	if endingReached { // else that is the one error to report
+		l.checkWayToAnEnd(rd, nodeAt, reached)
+	}
 	// Routers pass the call on at once: a loop of routers would never stop.
 	const (
 		white = iota
@@ -179,5 +183,100 @@ func (l *loader) checkGraph(r *reader, top decl) {
 		if n.Router() && color[i] == white && visit(i) {
 			break
 		}
+	}
+}
+
+// checkSubflowsReturn reports a sub-flow (to: >id) from which no return: true node can be
+// reached: the call never comes back from it. When the sub-flow can lead back to the
+// node that entered it, every pass nests one more sub-flow (at most MaxCallDepth), an
+// error; otherwise a warning.
+func (l *loader) checkSubflowsReturn(rd func(*Node) *reader, nodeAt func(*Node) *yaml.Node) {
+	sc := l.sc
+	done := map[[2]int]bool{}
+	for _, n := range sc.Nodes {
+		for _, group := range [][]*Transition{n.Transitions, n.Timers} {
+			for _, t := range group {
+				if !t.Call || t.To < 0 || done[[2]int{n.Index, t.To}] {
+					continue
+				}
+				done[[2]int{n.Index, t.To}] = true
+				seen := make([]bool, len(sc.Nodes))
+				seen[t.To] = true
+				queue := []int{t.To}
+				returns, loops := false, false
+				for len(queue) > 0 && !returns {
+					m := sc.Nodes[queue[0]]
+					queue = queue[1:]
+					if m.Return {
+						returns = true
+						break
+					}
+					for _, to := range sc.successors(m) {
+						if to == n.Index {
+							loops = true
+						}
+						if to >= 0 && !seen[to] {
+							seen[to] = true
+							queue = append(queue, to)
+						}
+					}
+				}
+				if returns {
+					continue
+				}
+				at := &yaml.Node{Line: t.Line, Column: t.Col}
+				target := sc.Nodes[t.To].ID
+				if loops {
+					rd(n).errorf(at, "the sub-flow entered at %s never reaches a node with return: true, and leads back to %s: each pass would enter one more sub-flow, until the limit of %d (use to: %s without >, or add a return: true node)", target, n.ID, MaxCallDepth, target)
+				} else {
+					rd(n).warnf(at, "the sub-flow entered at %s never reaches a node with return: true, so the call never comes back to %s (use to: %s without >, or add a return: true node)", target, n.ID, target)
+				}
+			}
+		}
+	}
+}
+
+// checkWayToAnEnd warns at the nodes the call can reach but never leave for an ending: a
+// loop of timers, or of nodes that only lead to each other (a global rule with a to: is a
+// way out from any node).
+func (l *loader) checkWayToAnEnd(rd func(*Node) *reader, nodeAt func(*Node) *yaml.Node, reached []bool) {
+	sc := l.sc
+	for _, rs := range [][]*Transition{sc.Rules, sc.sketchRules} {
+		for _, t := range rs {
+			if t.To >= 0 || t.guess >= 0 {
+				return // a rule can move the call from anywhere: nothing to say
+			}
+		}
+	}
+	// Reverse edges; exits are endings and return nodes (the call goes back to a caller).
+	pred := make([][]int, len(sc.Nodes))
+	exit := make([]bool, len(sc.Nodes))
+	var queue []int
+	for _, n := range sc.Nodes {
+		for _, to := range sc.successors(n) {
+			if to >= 0 {
+				pred[to] = append(pred[to], n.Index)
+			}
+		}
+		if n.End != nil || n.Return || n.broken {
+			exit[n.Index] = true
+			queue = append(queue, n.Index)
+		}
+	}
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		for _, p := range pred[i] {
+			if !exit[p] {
+				exit[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	for _, n := range sc.Nodes {
+		if !reached[n.Index] || exit[n.Index] || len(n.Transitions)+len(n.Timers) == 0 || n.Router() {
+			continue // unreachable nodes, dead ends and router loops are reported already
+		}
+		rd(n).warnf(nodeAt(n), "no ending can be reached from node %s: every way on from it leads only round the same nodes, so the call can end there only by a hang-up", n.ID)
 	}
 }

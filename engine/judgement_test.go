@@ -410,3 +410,27 @@ func TestHangingUpOnAClosingLineEndsWhereTheCallWasGoing(t *testing.T) {
 	assert.Equal(t, engine.HangupEnding, s.End().Ending)
 	assert.False(t, s.End().Passed)
 }
+
+// TestAFailingTimerIsSpent: a timer that cannot move the call (here, one sub-flow too
+// many) reports the error once and is spent until the trainee acts; it does not fire
+// again at the same moment for ever, and the trainee can still end the call.
+func TestAFailingTimerIsSpent(t *testing.T) {
+	sc := loadOK(t, "deepflow")
+	s := sc.NewSession(1, "Ann")
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	errs := 0
+	for i := 0; i < 1000; i++ {
+		d, ok := s.NextDeadline()
+		if !ok {
+			break
+		}
+		errs += len(ofType(c.do(engine.Event{Type: engine.EventTimeout, At: d}), engine.OutError))
+	}
+	_, due := s.NextDeadline()
+	assert.False(t, due, "the failing timer is spent")
+	assert.Equal(t, 1, errs, "the error is reported once")
+	assert.Equal(t, "ask", s.Node())
+	c.do(say(s.Now()+1000, "bye"))
+	assert.Equal(t, "done", s.End().Ending)
+}

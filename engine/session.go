@@ -51,6 +51,9 @@ type Session struct {
 	lineWPM    int // the pace of the current line: its own wpm or the persona's
 	linePauses []Pause
 	quietSince int64
+	// timerSpent is set when the node's timer fired and could not move the call; it holds
+	// the timers until the trainee acts or the call enters a node.
+	timerSpent bool
 	ringStart  int64
 	ringing    float64
 	answered   bool
@@ -183,6 +186,9 @@ func (s *Session) NextDeadline() (int64, bool) {
 	if len(n.Timers) == 0 {
 		return 0, false
 	}
+	if s.timerSpent {
+		return 0, false
+	}
 	d := s.quietSince + n.Timers[0].After
 	if s.composeStart >= 0 {
 		// Composing is talking: the timers wait until the compose limit has passed.
@@ -254,6 +260,10 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		out = s.moodChanged(moodBefore, out)
 		var to int
 		if to, out = s.follow(t, out); to < 0 {
+			// The timer could not move the call (a scenario error, reported): it is spent
+			// until the trainee acts or the call enters a node, or it would fire again at
+			// once, for ever.
+			s.timerSpent = true
 			return out, nil
 		}
 		return s.enter(sc, to, out), nil
@@ -430,7 +440,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		}
 		out = append(out, o)
 	}
-	s.quietSince = ev.At
+	s.quietSince, s.timerSpent = ev.At, false
 
 	sc.said = said
 	// scratch loaded the rest; these differ for a trainee's event (only what is read).
@@ -827,7 +837,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		if s.sc.reads.has(readVisits) {
 			sc.env[envVisits] = int(s.visits[i])
 		}
-		s.enteredAt, s.quietSince = s.now, s.now
+		s.enteredAt, s.quietSince, s.timerSpent = s.now, s.now, false
 		s.shown, s.avail = 0, 0
 		if s.trace {
 			out = append(out, Output{Type: OutEnter, At: s.now, Node: n.ID})
