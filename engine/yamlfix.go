@@ -59,6 +59,12 @@ func diagnoseYAML(lines []string, err error) yamlProblem {
 		}
 	}
 
+	// A list item written without its "- " among items that have one: YAML reads it as a
+	// new key of the block around the list and reports the error far away, at that block.
+	if p, ok := missingDash(lines); ok {
+		return p
+	}
+
 	// A sub-flow target written unquoted (to: >id): YAML reads > as a folded text.
 	for i, l := range lines {
 		if m := subflowRE.FindStringSubmatchIndex(l); m != nil {
@@ -70,8 +76,9 @@ func diagnoseYAML(lines []string, err error) yamlProblem {
 	}
 
 	// A quoted text never closed on its line: YAML reads on into the next lines, and the
-	// error shows up later, wherever the next quote or ": " happens to be.
-	for i := 0; i < min(line, len(lines)); i++ {
+	// error shows up later, wherever the next quote or ": " happens to be (or the parser
+	// names the line before it, where the enclosing block began).
+	for i := 0; i < min(line+1, len(lines)); i++ {
 		if at, q, ok := unclosedQuote(lines[i]); ok {
 			fixed := append([]string(nil), lines...)
 			fixed[i] = lines[i] + string(q) + closers(lines[i][:at])
@@ -424,4 +431,34 @@ func closers(prefix string) string {
 		}
 	}
 	return string(out)
+}
+
+// missingDash finds a line that is not a key, a list item or a comment, indented like a
+// neighbouring "- " item of a list: a list item whose "- " was left out.
+func missingDash(lines []string) (yamlProblem, bool) {
+	neighbour := func(i, step int) (string, bool) {
+		for j := i + step; j >= 0 && j < len(lines); j += step {
+			if contentLine(lines[j]) {
+				return lines[j], true
+			}
+		}
+		return "", false
+	}
+	for i, l := range lines {
+		if !contentLine(l) || dashRE.MatchString(l) || blockKeyRE.MatchString(l) {
+			continue
+		}
+		ind := indentOf(l)
+		for _, step := range []int{-1, 1} {
+			n, ok := neighbour(i, step)
+			if !ok || !dashRE.MatchString(n) || indentOf(n) != ind {
+				continue
+			}
+			fixed := append([]string(nil), lines...)
+			fixed[i] = l[:ind] + "- " + l[ind:]
+			return yamlProblem{line: i + 1, col: ind + 1, fixed: fixed,
+				msg: "this line looks like a list item without its '- ': the items around it start with '- ' (add it)"}, true
+		}
+	}
+	return yamlProblem{}, false
 }
