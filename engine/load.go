@@ -130,6 +130,22 @@ type loader struct {
 	hangups []hangupRef
 	// intentSrcs says where each of sc.Intents was written.
 	intentSrcs []intentSrc
+	// includeFailed is set when an included pack could not be read or parsed: what it
+	// would have declared is then unknown, and not reported again where it is used.
+	includeFailed bool
+}
+
+// unknownNameDiag reports whether d is an error about a name a pack could declare.
+func unknownNameDiag(d Diagnostic) bool {
+	if d.Severity == SeverityWarning {
+		return false
+	}
+	for _, p := range []string{"unknown intent ", "unknown name ", "unknown score axis ", "unknown node ", "unknown var ", "unknown axis "} {
+		if strings.HasPrefix(d.Message, p) || strings.Contains(d.Message, ": "+p) {
+			return true
+		}
+	}
+	return false
 }
 
 type hangupRef struct {
@@ -164,6 +180,14 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	if !ok {
 		return sc
 	}
+	keep := len(*l.diags)
+	defer func() {
+		if l.includeFailed {
+			// One mistake, one error: the intents, vars, axes and nodes a pack that did not
+			// load would have declared are not reported again as unknown wherever used.
+			*l.diags = append((*l.diags)[:keep:keep], slices.DeleteFunc(slices.Clone((*l.diags)[keep:]), unknownNameDiag)...)
+		}
+	}()
 	top := decl{r: r, pairs: map[string]pair{}}
 	for _, p := range pairs {
 		top.pairs[p.key] = p
@@ -391,12 +415,14 @@ func (l *loader) includes(r *reader, name string, n *yaml.Node) []decl {
 					names[i] = strings.TrimSuffix(n, ".yaml")
 				}
 				r.errorf(it, "no shipped pack is called %q%s (shipped: %s)", inc, didYouMean(inc, names), strings.Join(names, ", "))
+				l.includeFailed = true
 				continue
 			}
 		default:
 			data, err = fs.ReadFile(l.fsys, p)
 			if err != nil {
-				r.errorf(it, "cannot read rule pack %q: %v", inc, unwrapPathErr(err))
+				r.errorf(it, "cannot read rule pack %q: %v%s", inc, unwrapPathErr(err), l.packSuggestion(p, inc))
+				l.includeFailed = true
 				continue
 			}
 		}
@@ -409,6 +435,7 @@ func (l *loader) includes(r *reader, name string, n *yaml.Node) []decl {
 		pr := &reader{path: p, diags: l.diags}
 		root := pr.parseYAML(data)
 		if root == nil {
+			l.includeFailed = true
 			continue
 		}
 		pairs, ok := pr.mapping(root, "a rule pack", PackKeys)
@@ -422,6 +449,33 @@ func (l *loader) includes(r *reader, name string, n *yaml.Node) []decl {
 		out = append(out, d)
 	}
 	return out
+}
+
+// packSuggestion says which YAML file beside the missing pack p was likely meant, written
+// as the include would name it: ` (did you mean "rules/airline.yaml"?)`, or "".
+func (l *loader) packSuggestion(p, inc string) string {
+	dir := path.Dir(p)
+	entries, err := fs.ReadDir(l.fsys, dir)
+	if err != nil {
+		return ""
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".yaml") && !strings.HasSuffix(e.Name(), ".test.yaml") {
+			names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+		}
+	}
+	// Compared by file name, without the folder and extension they share.
+	base := strings.TrimSuffix(path.Base(inc), ".yaml")
+	hint := didYouMean(base, names)
+	if hint == "" {
+		return ""
+	}
+	best := strings.TrimSuffix(strings.TrimPrefix(hint, ` (did you mean "`), `"?)`)
+	if dir := path.Dir(inc); dir != "." {
+		best = dir + "/" + best
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best+".yaml")
 }
 
 func (l *loader) vars(r *reader, n *yaml.Node) {
