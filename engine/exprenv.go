@@ -209,7 +209,11 @@ func plainExprMessage(msg string) string {
 	case msg == "unexpected token EOF":
 		return "the expression ends too early: something is missing at its end"
 	case unexpectedTokenRE.MatchString(msg):
-		return fmt.Sprintf("unexpected %q here", unexpectedTokenRE.FindStringSubmatch(msg)[1])
+		tok := unexpectedTokenRE.FindStringSubmatch(msg)[1]
+		if tok == "=" {
+			return `unexpected "=" here (did you mean "==" to compare? set: assigns a var)`
+		}
+		return fmt.Sprintf("unexpected %q here", tok)
 	case mismatchedRE.MatchString(msg):
 		m := mismatchedRE.FindStringSubmatch(msg)
 		return fmt.Sprintf("%s cannot be used between %s and %s", m[1], typeWords(m[2]), typeWords(m[3]))

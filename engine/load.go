@@ -595,6 +595,19 @@ func (l *loader) target(r *reader, n *yaml.Node, id string) int {
 	return -1
 }
 
+// mappingKey returns the key node named key of mapping n, or nil.
+func mappingKey(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i]
+		}
+	}
+	return nil
+}
+
 func pathOr(p, def string) string {
 	if p == "" {
 		return def
@@ -686,6 +699,21 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 	if rule {
 		what, keys = "a rule", RuleKeys
 	}
+	ruleAfter := false
+	if k := mappingKey(n, "after"); rule && k != nil {
+		// One mistake, one error: not also "unknown key after" and "needs a when"; the
+		// rest of the rule (its to:) is read as written.
+		r.errorf(k, "a rule cannot have after: rules are checked at every event of the call; timers belong on a node's transitions (give the rule a when, or move the timer to a node)")
+		ruleAfter = true
+		trimmed := *n
+		trimmed.Content = nil
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i] != k {
+				trimmed.Content = append(trimmed.Content, n.Content[i], n.Content[i+1])
+			}
+		}
+		n = &trimmed
+	}
 	pairs, ok := r.mapping(n, what, keys)
 	if !ok {
 		return nil
@@ -759,7 +787,7 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 		if _, ok := has["id"]; !ok {
 			r.errorf(n, "a rule needs an id")
 		}
-		if _, ok := has["when"]; !ok {
+		if _, ok := has["when"]; !ok && !ruleAfter {
 			r.errorf(n, "a rule needs a when")
 		}
 	} else {
@@ -803,6 +831,10 @@ func (l *loader) sets(r *reader, n *yaml.Node, t *Transition) {
 		prog, errs := l.ec.compile(src, kind, false)
 		if len(errs) > 0 {
 			for i := range errs {
+				if rest, ok := strings.CutPrefix(errs[i].msg, "a condition must be true or false, but this is "); ok {
+					// A bool var's new value is no condition: say what it must give.
+					errs[i].msg = "this must give true or false (" + f.key + " is true/false), but it gives " + rest
+				}
 				errs[i].msg = "set " + f.key + ": " + errs[i].msg
 			}
 			l.exprAt(r, f.value, src, errs)
@@ -933,6 +965,10 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 				if to := l.target(r, p.value, id); to >= 0 {
 					nd.Hangup = to
 					l.hangups = append(l.hangups, hangupRef{at: p.value, to: to})
+				} else if g := l.guessNode(id); g >= 0 {
+					// A misspelt ending counts as the one "did you mean" names, so it is
+					// not also reported as never reached.
+					nd.maybeTo = append(nd.maybeTo, g)
 				}
 			}
 		case "transitions":
