@@ -271,7 +271,9 @@ func TestEndingsNoTestReaches(t *testing.T) {
 	assert.Equal(t, `test "honest, expecting the wrong ending" fails: ending: want bad, got good; switchboard test shows its transcript`, got[0].Message)
 
 	stopped := engine.EndingsNoTestReaches(sc, []engine.TestCase{byName["honest"]}, "ok/basic.test.yaml", func() bool { return true })
-	assert.Empty(t, stopped, "a stopped test says nothing about what the tests reach")
+	require.Len(t, stopped, 1, "a stopped test says nothing about what the tests reach, but says it stopped")
+	assert.Equal(t, engine.SeverityWarning, stopped[0].Severity)
+	assert.Contains(t, stopped[0].Message, `the tests ran out of time at test "honest"`)
 }
 
 // TestLineMarkupReplayIsExact: random calls of a scenario with pauses and conditional text

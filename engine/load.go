@@ -972,9 +972,17 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 				}
 			}
 		case "transitions":
-			items, ok := r.list(p.value, "transitions")
-			if !ok {
-				continue
+			var items []*yaml.Node
+			if p.value.Kind == yaml.MappingNode {
+				// One transition written without its "- ": said once, and read as meant so
+				// the graph checks do not also call the node a dead end.
+				r.errorf(p.value, "transitions must be a list: start each transition with '- ', or write [{when: ..., to: ...}]")
+				items = []*yaml.Node{p.value}
+			} else {
+				var ok bool
+				if items, ok = r.list(p.value, "transitions"); !ok {
+					continue
+				}
 			}
 			for _, it := range items {
 				t := l.transition(r, it, false)
@@ -1049,10 +1057,12 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 	if len(items) == 0 {
 		r.errorf(n, "say has no lines")
 	}
+	always := false // some line is said whatever holds
 	for _, it := range items {
 		if it.Kind == yaml.ScalarNode {
 			t, _ := l.lineTemplate(r, it, "a line")
 			nd.Lines = append(nd.Lines, LineVariant{Text: t})
+			always = true
 			continue
 		}
 		fields, ok := r.mapping(it, "a line variant", LineKeys)
@@ -1092,7 +1102,15 @@ func (l *loader) say(r *reader, nd *Node, n *yaml.Node) {
 		if !hasText {
 			r.errorf(it, "a line variant needs text")
 		}
+		if mappingKey(it, "when") == nil {
+			always = true
+		} else if strings.TrimSpace(lv.WhenSrc) == "true" {
+			always = true
+		}
 		nd.Lines = append(nd.Lines, lv)
+	}
+	if len(items) > 0 && !always {
+		r.warnf(n, "every line of say has a when: on a visit where none holds, the customer says nothing here (end the list with a line without when)")
 	}
 }
 

@@ -372,6 +372,9 @@ func guessIndent(lines []string, i int) int {
 // unclosedQuote finds a quote opened on a line and not closed by its end: its byte offset
 // and the quote character.
 func unclosedQuote(l string) (int, rune, bool) {
+	if !contentLine(l) {
+		return 0, 0, false // a comment's quotes are text
+	}
 	var open rune
 	at := 0
 	for i, c := range l {
