@@ -127,7 +127,8 @@ var fillers = set("really", "actually", "just", "quite", "very", "totally", "tru
 	"incredibly", "um", "uh", "erm", "hmm", "literally", "completely", "absolutely", "simply",
 	"so", "now", "right", "please", "quickly", "also", "too", "kindly", "gladly", "happily",
 	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "already", "quick", "little",
-	"brief", "the", "a",
+	"brief", "usually", "normally", "generally", "typically", "straight", "probably", "even",
+	"the", "a",
 	"an", "your", "my", "our", "this", "that")
 
 // articles inside a phrase may be left out by the text ("hold power button" matches "hold the

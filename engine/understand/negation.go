@@ -1,5 +1,7 @@
 package understand
 
+import "slices"
+
 // Step 6: negation scope, after NegEx (Chapman et al., 2001). A trigger ("not", "no",
 // "never", "without", "nothing", "nobody", "neither", "nor", "instead of", "rather than",
 // "skip", "forget"; contractions are already "not", so "won't", "don't", "can't" and "no need"
@@ -188,8 +190,9 @@ func seqAt(ts []Token, i int, seq []string, stem bool) bool {
 // scope marks the tokens inside a negation: Neg is 1 + the index of the trigger's first
 // token.
 func scope(ts []Token) {
+	var cancelled []int // "not"s that a negation before them cancels ("no way im not refunding")
 	for i := 0; i < len(ts); i++ {
-		if !mayStartNegation(ts[i].Word) {
+		if !mayStartNegation(ts[i].Word) || slices.Contains(cancelled, i) {
 			continue
 		}
 		pseudo := false
@@ -253,11 +256,28 @@ func scope(ts []Token) {
 			if subjects[t.Word] && k > i+n && !carriers[ts[k-1].Word] {
 				break
 			}
+			if t.Word == "not" && !saysBefore(ts, i+n, k) {
+				// A not inside the scope cancels it: what follows is meant ("i cant not
+				// refund this", "theres no way im not refunding it"). A negated saying
+				// is handled apart ("im not saying we dont have it").
+				cancelled = append(cancelled, k)
+				break
+			}
 			if t.Neg == 0 {
 				t.Neg = i + 1
 			}
 		}
 	}
+}
+
+// saysBefore reports whether a saying verb stands in ts[from:to] ("not saying we dont").
+func saysBefore(ts []Token, from, to int) bool {
+	for k := from; k < to; k++ {
+		if sayVerbs[ts[k].Word] {
+			return true
+		}
+	}
+	return false
 }
 
 // postNegated reports whether a post-trigger follows the span ending at end, and where.

@@ -151,7 +151,8 @@ func TestWordForms(t *testing.T) {
 	// An ordinal reads as its number.
 	assert.Equal(t, Stem("28"), Stem("28th"))
 	assert.Equal(t, Stem("1"), Stem("1st"))
-	for irregular, verb := range map[string]string{"had": "have", "has": "have", "ran": "run", "sold": "sell", "told": "tell"} {
+	for irregular, verb := range map[string]string{"had": "have", "has": "have", "ran": "run", "sold": "sell", "told": "tell",
+		"rang": "ring", "rung": "ring", "paid": "pay", "kept": "keep", "wrote": "write", "spoke": "speak", "chose": "choose"} {
 		assert.Equal(t, Stem(verb), Stem(irregular), "%s reads as %s", irregular, verb)
 	}
 	assert.NotEqual(t, Stem("do"), Stem("done"), "done is a word of its own")
@@ -241,11 +242,15 @@ func TestCompoundsArticlesFillers(t *testing.T) {
 		"reset":  {"hold the power button"},
 		"reset2": {"press power button"},
 		"sorry":  {"im sorry"},
+		"ring":   {"ring it up"},
+		"takes":  {"refund will take"},
 	})
 	for _, c := range []struct {
 		text string
 		want []string
 	}{
+		{"ill ring it straight up", []string{"ring"}}, // an adverb is filler
+		{"the refund will usually take 5 days", []string{"takes"}},
 		{"you can check on line", []string{"online"}},
 		{"you can check online", []string{"online"}},
 		{"just login again", []string{"login"}},
@@ -356,6 +361,11 @@ func TestNegation(t *testing.T) {
 		{"i wont give an upgrade or a refund", nil},
 		{"i wont upgrade you and the premium", nil}, // no verb: still negated
 		{"i wont upgrade you and the premium that is", nil},
+		// A not inside a negation cancels it (double negation).
+		{"theres no way im not refunding it today", []string{"refund"}},
+		{"i cant not refund this", []string{"refund"}},
+		{"no way im apologising", []string{"notsorry"}}, // one negation: still negated
+		{"we dont have no refund", []string{"oos"}},     // negative concord (no after not): refund stays negated
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}

@@ -111,6 +111,20 @@ func stemWord(w string) string {
 		return "make"
 	case "ran":
 		return "run"
+	case "rang", "rung":
+		return "ring"
+	case "paid":
+		return "pay"
+	case "kept":
+		return "keep"
+	case "wrote", "written":
+		return "write"
+	case "spoke", "spoken":
+		return "speak"
+	case "knew":
+		return "know"
+	case "chose", "chosen":
+		return "choos"
 	case "sent":
 		return "sent"
 	}
