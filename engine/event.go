@@ -172,7 +172,7 @@ var (
 	ErrInvalidUTF8  = errors.New("the message is not valid UTF-8")
 	ErrNoHints      = errors.New("this call offers no suggested replies")
 	ErrNoHintHere   = errors.New("there are no suggested replies at this point of the call")
-	ErrHintShown    = errors.New("the suggested replies are already shown")
+	ErrHintShown    = errors.New("a hint was already asked for at this turn (the suggested replies show once the customer has finished)")
 )
 
 // MaxMessageBytes is the longest trainee message a session accepts.
