@@ -18,11 +18,11 @@ const pickFirstSeed = 1
 // humanKeyDelay is the pause between two key presses of a human typing at about 60 wpm.
 const humanKeyDelay = 200 * time.Millisecond
 
-// TestBrowserTypingAtHumanPace types a reply key by key, 200 ms apart, to a caller who
-// gives up after 3 s of silence: the reply takes far longer than that to type, and the
-// call still reaches the good ending, because typing is talking.
-func TestBrowserTypingAtHumanPace(t *testing.T) {
-	sc, diags := engine.LoadFile("testdata/patience.yaml")
+// answeredCall serves the scenario file alone, opens the call screen in Chromium, starts
+// a call, answers it and waits for the caller's first line.
+func answeredCall(t *testing.T, file string) *page {
+	t.Helper()
+	sc, diags := engine.LoadFile(file)
 	require.False(t, diags.HasErrors(), diags.Error())
 	ts := newTestServer(t, Options{Scenarios: []*engine.Scenario{sc}})
 	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
@@ -33,6 +33,14 @@ func TestBrowserTypingAtHumanPace(t *testing.T) {
 	p.Wait("the phone rings", visible("phone"))
 	p.Do("answer", chromedp.KeyEvent("\r"))
 	p.Wait("the caller has spoken", `document.getElementById("state").dataset.state === "turn" && document.querySelectorAll("#transcript .customer").length === 1`)
+	return p
+}
+
+// TestBrowserTypingAtHumanPace types a reply key by key, 200 ms apart, to a caller who
+// gives up after 3 s of silence: the reply takes far longer than that to type, and the
+// call still reaches the good ending, because typing is talking.
+func TestBrowserTypingAtHumanPace(t *testing.T) {
+	p := answeredCall(t, "testdata/patience.yaml")
 
 	const reply = "sorry about that, here is a full refund"
 	began := time.Now()
@@ -58,17 +66,7 @@ func TestBrowserTypingAtHumanPace(t *testing.T) {
 // afresh for the new line, and the browser, with a reply still in the box, says again
 // that the trainee is typing: the caller waits for it instead of hanging up 2 s later.
 func TestBrowserTypingThroughAMoveOn(t *testing.T) {
-	sc, diags := engine.LoadFile("testdata/moveon.yaml")
-	require.False(t, diags.HasErrors(), diags.Error())
-	ts := newTestServer(t, Options{Scenarios: []*engine.Scenario{sc}})
-	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
-	p.Do("open the page", chromedp.Navigate(ts.http.URL+"/"))
-	eval[bool](p, trackErrors)
-	p.Wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length > 0`)
-	p.Do("start", chromedp.Click(chromedp.ID("start")))
-	p.Wait("the phone rings", visible("phone"))
-	p.Do("answer", chromedp.KeyEvent("\r"))
-	p.Wait("the caller has spoken", `document.getElementById("state").dataset.state === "turn" && document.querySelectorAll("#transcript .customer").length === 1`)
+	p := answeredCall(t, "testdata/moveon.yaml")
 
 	const reply = "im so sorry for the wait, ive put a full refund through for you now"
 	began := time.Now()
