@@ -36,6 +36,17 @@ func answeredCall(t *testing.T, file string) *page {
 	return p
 }
 
+// typeSlowly types text into the focused reply box key by key, delay apart (a human's
+// pace, on the real clock: the point of these tests), and returns how long it took.
+func typeSlowly(p *page, text string, delay time.Duration) time.Duration {
+	began := time.Now()
+	for _, r := range text {
+		p.Do("a key", chromedp.KeyEvent(string(r)))
+		time.Sleep(delay)
+	}
+	return time.Since(began)
+}
+
 // TestBrowserTypingAtHumanPace types a reply key by key, 200 ms apart, to a caller who
 // gives up after 3 s of silence: the reply takes far longer than that to type, and the
 // call still reaches the good ending, because typing is talking.
@@ -43,12 +54,7 @@ func TestBrowserTypingAtHumanPace(t *testing.T) {
 	p := answeredCall(t, "testdata/patience.yaml")
 
 	const reply = "sorry about that, here is a full refund"
-	began := time.Now()
-	for _, r := range reply {
-		p.Do("a key", chromedp.KeyEvent(string(r)))
-		time.Sleep(humanKeyDelay) // the point of the test: a human's pace, on the real clock
-	}
-	typing := time.Since(began)
+	typing := typeSlowly(p, reply, humanKeyDelay)
 	require.Greater(t, typing, 2*3*time.Second, "the reply took much longer than the caller's 3 s patience")
 	assert.Equal(t, reply, eval[string](p, `document.getElementById("say").value`))
 	assert.False(t, eval[bool](p, visible("endview")), "the call did not end while the trainee was typing")
@@ -69,12 +75,7 @@ func TestBrowserTypingThroughAMoveOn(t *testing.T) {
 	p := answeredCall(t, "testdata/moveon.yaml")
 
 	const reply = "im so sorry for the wait, ive put a full refund through for you now"
-	began := time.Now()
-	for _, r := range reply {
-		p.Do("a key", chromedp.KeyEvent(string(r)))
-		time.Sleep(150 * time.Millisecond) // a human's pace, on the real clock: ~10 s in all
-	}
-	typing := time.Since(began)
+	typing := typeSlowly(p, reply, 150*time.Millisecond) // ~10 s in all
 	require.Greater(t, typing, 9*time.Second, "longer than greet's hold (6 s) plus again's 2 s")
 	assert.Equal(t, 2, eval[int](p, `document.querySelectorAll("#transcript .customer").length`), "the caller asked again while the trainee typed")
 	assert.False(t, eval[bool](p, visible("endview")), "and waits for the reply still being typed")
