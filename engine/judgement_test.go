@@ -434,3 +434,22 @@ func TestAFailingTimerIsSpent(t *testing.T) {
 	c.do(say(s.Now()+1000, "bye"))
 	assert.Equal(t, "done", s.End().Ending)
 }
+
+// TestTypingDoesNotStopTwoLines: typing during the first of two lines in a row does not
+// freeze the customer before the second (that node waits for nobody); the node that waits
+// for the reply holds its timer while the trainee types.
+func TestTypingDoesNotStopTwoLines(t *testing.T) {
+	s := loadOK(t, "twolines").NewSession(1, "Ann")
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000))
+	c.do(typing(2000)) // during "my card was used" (1 s to 5 s)
+	d, ok := s.NextDeadline()
+	require.True(t, ok)
+	assert.Equal(t, int64(5000), d, "the second line follows the first at once")
+	c.do(engine.Event{Type: engine.EventTimeout, At: d})
+	require.Equal(t, "second", s.Node())
+	d, _ = s.NextDeadline()
+	assert.Equal(t, int64(32000), d, "second's 10 s timer waits for the compose limit from the keystroke at 2 s")
+	c.do(say(20000, "ill block it now"))
+	assert.Equal(t, "done", s.End().Ending)
+}

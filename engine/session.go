@@ -190,8 +190,10 @@ func (s *Session) NextDeadline() (int64, bool) {
 		return 0, false
 	}
 	d := s.quietSince + n.Timers[0].After
-	if s.composeStart >= 0 {
-		// Composing is talking: the timers wait until the compose limit has passed.
+	if s.composeStart >= 0 && n.awaitsReply() {
+		// Composing is talking: the timers of a node that waits for a reply wait until the
+		// compose limit has passed. A customer who is saying two things in a row (a node
+		// with only timers) goes on: the reply is for the node that waits for it.
 		d = max(d, s.composeStart+s.sc.ComposeLimit)
 	}
 	return d, true

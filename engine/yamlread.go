@@ -129,6 +129,12 @@ func (r *reader) mapping(n *yaml.Node, what string, allowed []string) ([]pair, b
 		seen[k.Value] = true
 		if allowed != nil && !contains(allowed, k.Value) {
 			hint := didYouMean(k.Value, allowed)
+			if strings.HasPrefix(what, "node ") {
+				switch k.Value {
+				case "emotion", "wpm", "text", "when":
+					hint = fmt.Sprintf(" (%s belongs to a line of say: say: [{text: ..., %s: ...}])", k.Value, k.Value)
+				}
+			}
 			if hint == "" && n.Style&yaml.FlowStyle != 0 && v.Tag == "!!null" && v.Value == "" && i >= 2 {
 				// {title: Lost, but found, outcome: lost}: the comma ended the value.
 				hint = fmt.Sprintf(" (a comma inside a value in {...} starts a new key: quote the value of %s, e.g. %s: \"...\")",

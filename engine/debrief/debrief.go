@@ -63,7 +63,7 @@ type Item struct {
 	Emotion string `json:"emotion,omitempty"`
 	// Lost lists, for a trainee's message, the points it cost by axis.
 	Lost []engine.AxisDelta `json:"lost,omitempty"`
-	// Model is, for a trainee's message that lost points or made a rule fire, what a
+	// Model is, for a trainee's message that lost points or made a rule with feedback fire, what a
 	// strong agent would have said there (the node's model reply), when the scenario
 	// gives one.
 	Model string `json:"model,omitempty"`
@@ -219,7 +219,9 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: HintText, Node: o.Node})
 		case engine.OutFeedback:
 			r.Fired = append(r.Fired, Fired{At: o.At, Rule: o.Rule, Text: o.Text, Node: o.Node})
-			fired = fired || o.Rule != ""
+			// A rule that says something about the reply; one that only moves the
+			// customer's mood (no feedback) is no reason to show a stronger answer.
+			fired = fired || (o.Rule != "" && o.Text != "")
 		case engine.OutScore:
 			for _, d := range o.Deltas {
 				if d.Delta < 0 {

@@ -136,3 +136,51 @@ func TestWhispersAreCoaching(t *testing.T) {
 	assert.Contains(t, text.String(), debrief.CoachedLine(r.Coached[0]))
 	assert.Equal(t, "coached at 0:42: slow down", debrief.CoachedLine(debrief.Coached{At: 42_500, Text: "slow down"}))
 }
+
+// TestModelOnlyWhereAReplyFellShort: the strong answer is shown beside a reply that lost
+// points or made a rule with feedback fire, not beside one that only made a mood-rule fire.
+func TestModelOnlyWhereAReplyFellShort(t *testing.T) {
+	const src = `id: m
+title: M
+brief: b
+persona: {name: Jo, wpm: 60}
+intents: {sorry: ["sorry"], rude: ["whatever"]}
+scores: {care: {max: 1}}
+rules:
+  - {id: warmer, when: 'said("sorry")', set: {mood: mood + 0.2}}
+  - {id: rude, when: 'said("rude")', feedback: That was rude.}
+start: ring
+nodes:
+  ring: {ring: true, transitions: [{when: 'event == "answer"', to: ask}]}
+  ask:
+    say: hello
+    model: I am so sorry.
+    transitions:
+      - {when: 'said("sorry")', to: done, score: {care: 1}}
+      - {when: 'true', to: ask}
+  done: {end: {title: Done, outcome: resolved}}
+`
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(os.DirFS("."), "m.yaml", []byte(src), &diags)
+	require.False(t, diags.HasErrors(), diags.Error())
+	for _, c := range []struct {
+		reply string
+		model bool
+	}{{"so sorry", false}, {"whatever", true}} {
+		s := sc.NewSession(1, "Ann")
+		steps := []debrief.Step{{Out: s.Start(nil)}}
+		for _, ev := range []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 3000, Text: c.reply}} {
+			out, err := s.Apply(ev, nil)
+			require.NoError(t, err)
+			steps = append(steps, debrief.Step{Event: &ev, Out: out})
+		}
+		rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+		var model string
+		for _, it := range rec.Transcript {
+			if it.Who == "trainee" {
+				model = it.Model
+			}
+		}
+		assert.Equal(t, c.model, model != "", "%q: model %q", c.reply, model)
+	}
+}
