@@ -134,14 +134,13 @@ func (c *Coverage) Report() string {
 	return b.String()
 }
 
-// EndingsNoTestReaches runs a scenario's test cases (cases, from the test file testPath)
-// and returns a warning at each ending of sc that no test's call reached, as lint and the
-// studio report it: "ending walked_out is reached by no test", and one at each test that
-// fails, with its first failure (switchboard test prints the transcript). Endings no call
+// CheckTests runs a scenario's test cases (cases, from the test file testPath), as lint
+// and the studio do, and returns a warning at each ending of sc that no test's call
+// reached ("ending walked_out is reached by no test") and one at each test that fails, with its first failure (switchboard test prints the transcript). Endings no call
 // can reach are left out (lint reports them as errors already), and so are a pack's
 // endings the scenario never enters. stop is asked as by RunTestUntil; when it stops a
 // test, what the tests reach is unknown: the one warning says so.
-func EndingsNoTestReaches(sc *Scenario, cases []TestCase, testPath string, stop func() bool) Diagnostics {
+func CheckTests(sc *Scenario, cases []TestCase, testPath string, stop func() bool) Diagnostics {
 	cov := NewCoverage(sc)
 	var diags Diagnostics
 	for _, c := range cases {

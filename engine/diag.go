@@ -118,8 +118,9 @@ func commonPrefix(a, b string) int {
 	return n
 }
 
-// didYouMean returns ` (did you mean "x"?)` when a candidate is close to name, else "".
-func didYouMean(name string, candidates []string) string {
+// closest returns the candidate close enough to name to suggest (by edit distance, a
+// shared start, or the same first three letters within three edits), if any.
+func closest(name string, candidates []string) (string, bool) {
 	best, bestDist := "", 0
 	for _, c := range candidates {
 		d := levenshtein(strings.ToLower(name), strings.ToLower(c))
@@ -128,14 +129,22 @@ func didYouMean(name string, candidates []string) string {
 		}
 	}
 	if best == "" {
-		return ""
+		return "", false
 	}
 	limit := max(1, min(len(name), len(best))/3)
 	if bestDist > limit && !strings.HasPrefix(best, name) && !strings.HasPrefix(name, best) &&
 		!(bestDist <= 3 && commonPrefix(strings.ToLower(name), strings.ToLower(best)) >= 3) {
-		return ""
+		return "", false
 	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
+	return best, true
+}
+
+// didYouMean returns ` (did you mean "x"?)` when a candidate is close to name, else "".
+func didYouMean(name string, candidates []string) string {
+	if best, ok := closest(name, candidates); ok {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	return ""
 }
 
 // levenshtein is the edit distance between a and b, counting a swap of two neighbouring

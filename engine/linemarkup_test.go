@@ -224,9 +224,10 @@ func strconvQuote(s string) string {
 	return string(b)
 }
 
-// TestEndingsNoTestReaches: lint's warning at each ending no test of the scenario reaches,
-// at the ending's position; none when every ending is reached, or when a test was stopped.
-func TestEndingsNoTestReaches(t *testing.T) {
+// TestCheckTests: lint's warning at each ending no test of the scenario reaches, at the
+// ending's position, and at each failing test; none when every ending is reached; one
+// saying so when a test was stopped.
+func TestCheckTests(t *testing.T) {
 	sc, diags := engine.Load(os.DirFS("testdata"), "ok/basic.yaml")
 	require.False(t, diags.HasErrors(), diags.Error())
 	all, tdiags := engine.LoadTests(os.DirFS("testdata"), "ok/basic.test.yaml", sc)
@@ -253,7 +254,7 @@ func TestEndingsNoTestReaches(t *testing.T) {
 			for _, n := range tc.cases {
 				cases = append(cases, byName[n])
 			}
-			got := engine.EndingsNoTestReaches(sc, cases, "ok/basic.test.yaml", never)
+			got := engine.CheckTests(sc, cases, "ok/basic.test.yaml", never)
 			assert.Equal(t, tc.want, got.Error())
 			for _, d := range got {
 				assert.Equal(t, engine.SeverityWarning, d.Severity, "a warning, never an error")
@@ -264,13 +265,13 @@ func TestEndingsNoTestReaches(t *testing.T) {
 	wrong := byName["honest"]
 	bad := "bad"
 	wrong.Name, wrong.Expect.Ending = "honest, expecting the wrong ending", &bad
-	got := engine.EndingsNoTestReaches(sc, []engine.TestCase{wrong, byName["interrupt"], byName["missed"]}, "ok/basic.test.yaml", never)
+	got := engine.CheckTests(sc, []engine.TestCase{wrong, byName["interrupt"], byName["missed"]}, "ok/basic.test.yaml", never)
 	require.Len(t, got, 1, got.Error())
 	assert.Equal(t, engine.SeverityWarning, got[0].Severity)
 	assert.Equal(t, []int{wrong.Line, wrong.Col}, []int{got[0].Line, got[0].Col})
 	assert.Equal(t, `test "honest, expecting the wrong ending" fails: ending: want bad, got good; switchboard test shows its transcript`, got[0].Message)
 
-	stopped := engine.EndingsNoTestReaches(sc, []engine.TestCase{byName["honest"]}, "ok/basic.test.yaml", func() bool { return true })
+	stopped := engine.CheckTests(sc, []engine.TestCase{byName["honest"]}, "ok/basic.test.yaml", func() bool { return true })
 	require.Len(t, stopped, 1, "a stopped test says nothing about what the tests reach, but says it stopped")
 	assert.Equal(t, engine.SeverityWarning, stopped[0].Severity)
 	assert.Contains(t, stopped[0].Message, `the tests ran out of time at test "honest"`)

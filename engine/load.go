@@ -466,12 +466,10 @@ func (l *loader) packSuggestion(p, inc string) string {
 		}
 	}
 	// Compared by file name, without the folder and extension they share.
-	base := strings.TrimSuffix(path.Base(inc), ".yaml")
-	hint := didYouMean(base, names)
-	if hint == "" {
+	best, ok := closest(strings.TrimSuffix(path.Base(inc), ".yaml"), names)
+	if !ok {
 		return ""
 	}
-	best := strings.TrimSuffix(strings.TrimPrefix(hint, ` (did you mean "`), `"?)`)
 	if dir := path.Dir(inc); dir != "." {
 		best = dir + "/" + best
 	}
@@ -617,13 +615,8 @@ func pathOr(p, def string) string {
 
 // guessNode is the node a misspelt id most likely meant, as "did you mean" would say, or -1.
 func (l *loader) guessNode(id string) int {
-	ids := sortedKeys(l.sc.nodeIndex)
-	if hint := didYouMean(id, ids); hint != "" {
-		for _, c := range ids {
-			if hint == fmt.Sprintf(" (did you mean %q?)", c) {
-				return l.sc.nodeIndex[c]
-			}
-		}
+	if best, ok := closest(id, sortedKeys(l.sc.nodeIndex)); ok {
+		return l.sc.nodeIndex[best]
 	}
 	return -1
 }

@@ -922,8 +922,8 @@ const HangupTitle = "You hung up"
 
 // finish ends the call with its scores. An axis counts only when the trainee had a chance
 // to show it (assessed): its points changed, or a rule that scores it was checked against
-// the trainee's answer, reply or a timer of the answered call, or a transition or timer of
-// a node where they replied (or a timer ran out on them) scores it (exposedNode). A call that was never
+// the trainee's reply, or a transition or timer of a node where they replied (or a timer
+// ran out on them) scores it (exposedNode). A call that was never
 // answered, in which the trainee said nothing, or in which no axis could be assessed
 // cannot pass.
 func (s *Session) finish(at int64, ending, outcome, title, text, last string, out []Output) []Output {

@@ -62,7 +62,7 @@ func cmdLint(env *cliEnv, args []string) int {
 				if !diags.HasErrors() {
 					// Warn at each ending no test reaches (the tests run as in switchboard test).
 					deadline := time.Now().Add(defaultTestTimeout)
-					diags = append(diags, engine.EndingsNoTestReaches(sc, cases, tp, func() bool { return time.Now().After(deadline) })...)
+					diags = append(diags, engine.CheckTests(sc, cases, tp, func() bool { return time.Now().After(deadline) })...)
 				}
 			}
 		}

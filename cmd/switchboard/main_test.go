@@ -130,9 +130,9 @@ func TestLintChecksTestFiles(t *testing.T) {
 	assert.Contains(t, r.stdout, `quick.test.yaml:3:20: "fien" is not an ending of quick (did you mean "fine"?)`)
 }
 
-// TestLintWarnsAboutEndingsNoTestReaches: with a test file beside the scenario, lint runs
+// TestLintWarnsAboutCheckTests: with a test file beside the scenario, lint runs
 // its tests and warns at each ending none reaches; a warning does not fail lint.
-func TestLintWarnsAboutEndingsNoTestReaches(t *testing.T) {
+func TestLintWarnsAboutCheckTests(t *testing.T) {
 	dir := t.TempDir()
 	p := writeFile(t, dir, "quick.yaml", quickScenario)
 	writeFile(t, dir, "quick.test.yaml", "- name: t\n  steps: [{answer: 1s}, listen, {say: sorry}]\n  expect: {ending: fine}\n")

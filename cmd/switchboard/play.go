@@ -57,7 +57,6 @@ type player struct {
 	coach bool
 	mode  engine.SuggestionMode
 	start time.Time
-	all   []engine.Output
 	steps []debrief.Step // each input and its outputs, for the debrief
 	name  string
 
@@ -213,7 +212,6 @@ func (p *player) apply(ev engine.Event) {
 
 // show renders outputs: lines start streaming, the rest waits until the line is spoken.
 func (p *player) show(outs []engine.Output) {
-	p.all = append(p.all, outs...)
 	// When the call moves on (a new line, or the end), suggestions held back for the
 	// line that was cut off belong to the node the call left: they are dropped.
 	movesOn := slices.ContainsFunc(outs, func(o engine.Output) bool { return o.Type == engine.OutLine || o.Type == engine.OutEnd })

@@ -36,21 +36,18 @@ func CheckPhrases(phrases []string) []PhraseWarning {
 	var ws []PhraseWarning
 	for i, src := range phrases {
 		s := strings.TrimSpace(src)
-		negated := strings.HasPrefix(s, "~")
-		ts := canonical(strings.TrimSpace(strings.TrimPrefix(s, "~")))
-		if len(ts) == 0 || strings.ContainsAny(s, "*=") {
+		if strings.HasPrefix(s, "~") || strings.ContainsAny(s, "*=") {
+			continue // a negated, prefix or exact phrase says what it means
+		}
+		ts := canonical(s)
+		if len(ts) != 1 {
 			continue
 		}
-		if len(ts) == 1 && !negated {
-			w := ts[0].Word
-			switch {
-			case singleTrigger[w]:
-				ws = append(ws, PhraseWarning{i, fmt.Sprintf("phrase %q is a negation word on its own: it matches every reply with one (\"there is no problem\" too); write what is refused (\"no thanks\") or negated (\"~refund\")", src)})
-				continue
-			case commonWords[w]:
-				ws = append(ws, PhraseWarning{i, fmt.Sprintf("phrase %q is a word nearly every reply has: it would match almost anything; use a longer phrase", src)})
-				continue
-			}
+		switch w := ts[0].Word; {
+		case singleTrigger[w]:
+			ws = append(ws, PhraseWarning{i, fmt.Sprintf("phrase %q is a negation word on its own: it matches every reply with one (\"there is no problem\" too); write what is refused (\"no thanks\") or negated (\"~refund\")", src)})
+		case commonWords[w]:
+			ws = append(ws, PhraseWarning{i, fmt.Sprintf("phrase %q is a word nearly every reply has: it would match almost anything; use a longer phrase", src)})
 		}
 	}
 	return ws

@@ -67,9 +67,9 @@ func (s *Studio) handleCheck(w http.ResponseWriter, r *http.Request) {
 	api.WriteJSON(w, http.StatusOK, checkResponse{Diagnostics: sk.Diags, Sketch: &sk})
 }
 
-// untestedEndings warns at each ending that no test in the scenario's saved test file
-// reaches (engine.EndingsNoTestReaches, as switchboard lint does); nothing when the
-// scenario has errors, has no test file, or its test file has errors.
+// untestedEndings runs the scenario's saved tests as switchboard lint does
+// (engine.CheckTests): a warning at each ending none reaches and at each test that fails;
+// nothing when the scenario has errors, has no test file, or its test file has errors.
 func (s *Studio) untestedEndings(p, src string) engine.Diagnostics {
 	tp := engine.TestPath(p)
 	data, ok := s.lib.File(tp)
@@ -86,7 +86,7 @@ func (s *Studio) untestedEndings(p, src string) engine.Diagnostics {
 		return nil
 	}
 	deadline := time.Now().Add(library.TestTimeout)
-	return engine.EndingsNoTestReaches(sc, cases, tp, func() bool { return time.Now().After(deadline) })
+	return engine.CheckTests(sc, cases, tp, func() bool { return time.Now().After(deadline) })
 }
 
 // validPath answers 400 for a path the studio may not read or write: one CheckPath
