@@ -4,11 +4,12 @@ import "slices"
 
 // Step 6: negation scope, after NegEx (Chapman et al., 2001). A trigger ("not", "no",
 // "never", "without", "nothing", "nobody", "neither", "nor", "instead of", "rather than",
-// "skip", "forget"; contractions are already "not", so "won't", "don't", "can't" and "no need"
+// "skip", "forget", "refuse to"; contractions are already "not", so "won't", "don't", "can't" and "no need"
 // are triggers too) negates the words after it, up to NegScopeWords tokens, stopping at the
 // end of the clause (. , ; : ! ? dashes, brackets, quotes, new lines) or at a scope end
 // ("but", "however", "although", "though", "yet", "except", "because", "since", "while",
-// "whereas", "unless", "so", "and" before a new subject or a new clause). Pseudo-triggers
+// "whereas", "unless", "so", "and" before a new subject or a new clause, a new clause typed
+// without a comma, "for" after a negated charge to the customer). Pseudo-triggers
 // look like negations but are not ("no problem", "no worries", "no doubt", "dont worry").
 // A post-trigger ("not needed", "unnecessary", "not necessary", "not required") negates the
 // words up to PostScopeWords before it in its clause ("an upgrade isn't needed").
@@ -26,7 +27,7 @@ const (
 var triggers = [][]string{
 	{"not"}, {"no"}, {"never"}, {"without"}, {"nothing"}, {"nobody"}, {"neither"}, {"nor"},
 	{"instead", "of"}, {"rather", "than"}, {"skip"}, {"skipping"}, {"forget"}, {"forget", "about"},
-	{"none", "of"}, {"never", "mind"},
+	{"none", "of"}, {"never", "mind"}, {"refuse", "to"}, {"refusing", "to"},
 }
 
 // pseudoTriggers start with a trigger word but negate nothing.
@@ -68,7 +69,7 @@ var negFirst = func() map[string]bool {
 func mayStartNegation(w string) bool {
 	switch w {
 	case "not", "no", "never", "without", "nothing", "nobody", "neither", "nor", "instead", "rather",
-		"skip", "skipping", "forget", "none", "if", "or":
+		"skip", "skipping", "forget", "none", "if", "or", "refuse", "refusing":
 		return negFirst[w]
 	}
 	return false
@@ -88,7 +89,10 @@ var pseudoOnly = func() map[string]bool {
 
 // discourse markers end a negation's scope from the third word on: "i cant upgrade you
 // sorry" is an apology, "im not sorry" is not.
-var discourse = set("sorry", "please", "thanks", "thank", "unfortunately", "sadly", "okay", "apologies")
+// "just" too, where it contrasts ("no suite nonsense just a room at our partner hotel");
+// right after the trigger it is still inside ("i cant just refund it").
+var discourse = set("sorry", "please", "thanks", "thank", "unfortunately", "sadly", "okay", "apologies",
+	"just")
 
 // sayVerbs after a trigger negate even a phrase that carries its own negation ("i didnt
 // mean you cant afford it", "im not saying its not for you").
@@ -137,16 +141,38 @@ var finiteVerbs = set("is", "are", "was", "were", "will", "would", "can", "could
 // premium one that is ...").
 var relatives = set("that", "which", "who", "whose", "where")
 
+// possessives may start a new clause's subject too ("cant give you your room tonight our
+// partner hotel has one").
+var possessives = set("our", "your", "my")
+
+// pronounSubjects followed at once by a finite verb start a new clause ("dont worry about
+// the taxi its on us", "no upgrade needed you will love the room"); "that" and "which"
+// are left out, as they start relative clauses ("nothing that is cheaper").
+var pronounSubjects = set("it", "this", "there", "you")
+
 // startsClause reports whether a clause with its own subject and verb starts at j: a
 // determiner, at most two more words, then a finite verb, all in one clause.
 func startsClause(ts []Token, j int) bool {
-	if !determiners[ts[j].Word] {
+	return startsClauseWith(ts, j, determiners)
+}
+
+// startsNewClause is startsClause without an "and" before it: possessives may start the
+// subject too, and a subject pronoun followed at once by a finite verb is a clause.
+func startsNewClause(ts []Token, j int) bool {
+	if pronounSubjects[ts[j].Word] {
+		return j+1 < len(ts) && ts[j+1].Clause == ts[j].Clause && finiteVerbs[ts[j+1].Word]
+	}
+	return startsClauseWith(ts, j, determiners) || startsClauseWith(ts, j, possessives)
+}
+
+func startsClauseWith(ts []Token, j int, starts map[string]bool) bool {
+	if !starts[ts[j].Word] {
 		return false
 	}
 	for k := j + 1; k < len(ts) && k <= j+3 && ts[k].Clause == ts[j].Clause; k++ {
 		switch {
-		case relatives[ts[k].Word]:
-			return false
+		case relatives[ts[k].Word], subjects[ts[k].Word], pronounSubjects[ts[k].Word]:
+			return false // the verb has a subject of its own ("the taxi its on us")
 		case finiteVerbs[ts[k].Word]:
 			return k > j+1
 		}
@@ -169,7 +195,21 @@ var subjects = set("i", "we", "they", "he", "she")
 // carriers carry a negation over a new subject: thinking and saying verbs (neg-raising).
 var carriers = set("think", "thought", "believe", "suppose", "expect", "reckon", "guess", "imagine",
 	"say", "said", "saying", "mean", "meant", "suggest", "suggesting", "tell", "told", "claim",
-	"claiming", "that", "if", "whether", "know", "sure", "promise", "way")
+	"claiming", "that", "if", "whether", "know", "sure", "promise", "way", "guarantee", "confirm",
+	"see", "check", "feel", "agree", "remember", "recall", "realise", "realize", "realised",
+	"realized", "aware", "hope", "why", "how", "what", "when", "where", "who", "which", "seem",
+	"seems", "find", "found", "hear", "heard", "notice", "noticed", "understand")
+
+// charges: a negated charge to the customer does not negate what it is for ("we wont
+// charge you for the taxi" is a taxi, free; "no charge for the cab"; "it wont cost you a
+// penny for the upgrade").
+var charges = set("charge", "charging", "charged", "cost", "costs", "costing", "fee", "fees",
+	"penny", "cent", "dime", "bill", "billing", "billed")
+
+// payVerbs are charges only when the customer pays: "you", "let you", "have you", or an
+// order to the customer ("dont pay for the taxi"); "we cant pay for a taxi" still
+// negates the taxi.
+var payVerbs = set("pay", "paying", "paid")
 
 func seqAt(ts []Token, i int, seq []string, stem bool) bool {
 	if i+len(seq) > len(ts) {
@@ -256,6 +296,12 @@ func scope(ts []Token) {
 			if subjects[t.Word] && k > i+n && !carriers[ts[k-1].Word] {
 				break
 			}
+			if k > i+n && !carriers[ts[k-1].Word] && startsNewClause(ts, k) {
+				break
+			}
+			if t.Word == "for" && paidFor(ts, i, n, k) {
+				break
+			}
 			if t.Word == "not" && !saysBefore(ts, i+n, k) {
 				// A not inside the scope cancels it: what follows is meant ("i cant not
 				// refund this", "theres no way im not refunding it"). A negated saying
@@ -268,6 +314,35 @@ func scope(ts []Token) {
 			}
 		}
 	}
+}
+
+// paidFor reports whether the scope of the trigger at i (n tokens long) holds, before
+// the "for" at to, a charge to the customer, so what follows is what it is for.
+func paidFor(ts []Token, i, n, to int) bool {
+	for k := i + n; k < to; k++ {
+		w := ts[k].Word
+		if charges[w] {
+			return true
+		}
+		if payVerbs[w] && (ts[k-1].Word == "you" || k >= 2 && ts[k-2].Word == "you" ||
+			i > 0 && ts[i-1].Word == "you" || i >= 2 && ts[i-2].Word == "you" || imperative(ts, i)) {
+			return true
+		}
+	}
+	return false
+}
+
+// imperative reports whether the trigger at i opens an order ("dont", "do not", "never"
+// first in its clause): what it negates is the listener's doing.
+func imperative(ts []Token, i int) bool {
+	first := func(k int) bool { return k == 0 || ts[k-1].Clause != ts[k].Clause }
+	switch ts[i].Word {
+	case "not":
+		return i > 0 && ts[i-1].Word == "do" && first(i-1)
+	case "never":
+		return first(i)
+	}
+	return false
 }
 
 // saysBefore reports whether a saying verb stands in ts[from:to] ("not saying we dont").

@@ -279,6 +279,9 @@ func TestNegation(t *testing.T) {
 		"guarantee":  {"not a guarantee", "~guarantee"},
 		"refund":     {"refund"},
 		"ticket":     {"log a ticket"},
+		"ride":       {"taxi", "cab"},
+		"we_pay":     {"on us"},
+		"partner":    {"partner hotel"},
 	})
 	for _, c := range []struct {
 		text string
@@ -356,7 +359,7 @@ func TestNegation(t *testing.T) {
 		{"do not worry ill refund you", []string{"refund"}},
 		{"i dont want to refund it", nil}, // still a negation
 		// "and" before a new clause (a noun and its verb) ends the scope.
-		{"i wont upgrade you and the refund is on us", []string{"refund"}},
+		{"i wont upgrade you and the refund is on us", []string{"refund", "we_pay"}},
 		{"we dont have any and the refund will go through today", []string{"oos", "refund"}},
 		{"i wont give an upgrade or a refund", nil},
 		{"i wont upgrade you and the premium", nil}, // no verb: still negated
@@ -366,6 +369,31 @@ func TestNegation(t *testing.T) {
 		{"i cant not refund this", []string{"refund"}},
 		{"no way im apologising", []string{"notsorry"}}, // one negation: still negated
 		{"we dont have no refund", []string{"oos"}},     // negative concord (no after not): refund stays negated
+		// A charge to the customer, negated, does not negate what it is for.
+		{"we wont charge you for the taxi", []string{"ride"}},
+		{"you wont pay a penny for the taxi", []string{"ride"}},
+		{"no charge for the cab", []string{"ride"}},
+		{"i will not let you pay for the taxi", []string{"ride"}},
+		{"dont pay for the taxi, its on us", []string{"ride", "we_pay"}},
+		{"we cant pay for a taxi", nil}, // we pay: the taxi is what is refused
+		{"we dont pay for taxis", nil},
+		{"no need for a taxi", nil},
+		{"i refuse to refund it", nil}, // "refuse to" is a trigger
+		{"i refuse to charge you for the cab", []string{"ride"}},
+		// A new clause typed without "and" or a comma: a noun with its verb, or a pronoun
+		// and its verb, ends the scope; "just" contrasts from the third word on.
+		{"cant give you your room tonight our partner hotel has one free", []string{"partner"}},
+		{"without any charge to you the taxi will take you there", []string{"ride"}},
+		{"no upgrade needed it is a great room", nil},
+		{"i cant upgrade you it is full, sorry", []string{"apology"}},
+		{"dont worry about the taxi its on us", []string{"we_pay"}}, // worry about X; "the taxi its": one subject
+		{"no upgrade nonsense just a room at our partner hotel", []string{"partner"}},
+		{"we dont do refunds just vouchers", nil},
+		{"i cant just refund it", nil},                                 // "just" right after the trigger is inside
+		{"i cant guarantee the taxi will come", []string{"guarantee"}}, // a thought carries it over
+		{"i dont know if the taxi is here", nil},
+		{"i dont think the refund is possible", nil},
+		{"we dont have the taxi that was booked", []string{"oos"}}, // a relative clause is inside
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
