@@ -71,6 +71,10 @@ func (sc *Scenario) reachable() []bool {
 // checkGraph finds unreachable nodes, dead ends, router loops and missing endings, and warns
 // about transitions that can never be checked. It runs whatever else is broken: a
 // transition that does not compile still leads where its to: says.
+// DeafPause is the shortest pause after a customer's line, at a node that only a timer
+// moves on, that lint warns about: long enough for a trainee to start replying.
+const DeafPause = 3000 // ms
+
 func (l *loader) checkGraph(r *reader, top decl) {
 	sc := l.sc
 	if len(sc.Nodes) == 0 || sc.Start < 0 {
@@ -103,6 +107,11 @@ func (l *loader) checkGraph(r *reader, top decl) {
 		}
 		if len(n.Transitions) == 0 && len(n.Timers) == 0 && !n.broken && !n.Return {
 			rd(n).errorf(nodeAt(n), "node %s is not an ending and has no way out (add transitions, or end: to make it an ending)", n.ID)
+		}
+		if len(n.Transitions) == 0 && len(n.Timers) > 0 && len(n.Lines) > 0 && !n.Ring && !n.Return &&
+			n.Timers[0].After >= DeafPause {
+			rd(n).warnf(nodeAt(n), "node %s waits %s after its line and only a timer moves it on: a reply typed in that pause is scored by the rules but changes nothing, and the customer talks on as if unheard (add a transition that hears it, e.g. when: 'event == \"say\"', or a pause under %s)",
+				n.ID, FormatDuration(n.Timers[0].After), FormatDuration(DeafPause))
 		}
 		always := false
 		for _, t := range n.Transitions {

@@ -346,3 +346,39 @@ func TestListenAfterTheEnd(t *testing.T) {
 	require.NotEmpty(t, res.Failures)
 	assert.Contains(t, res.Failures[0], "the call had already ended")
 }
+
+// TestLintWarnsOfAPauseNoReplyIsHeardIn: a customer who pauses 5 s at a node only a timer
+// moves on would not hear a reply typed in the pause; two lines in a row (after: 0s) and a
+// node that hears replies are fine.
+func TestLintWarnsOfAPauseNoReplyIsHeardIn(t *testing.T) {
+	src := `id: a
+title: A
+brief: b
+persona: {name: Jo}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: first}
+  first:
+    say: My parcel never came.
+    transitions:
+      - {after: 0s, to: second}
+  second:
+    say: And I paid for next-day delivery.
+    transitions:
+      - {after: 5s, to: third}
+  third:
+    say: Are you still there?
+    transitions:
+      - {when: 'event == "say"', to: done}
+      - {after: 10s, to: done}
+  done:
+    end: {title: Over, outcome: lost}
+`
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(fstest.MapFS{}, "pause.yaml", []byte(src), &diags)
+	require.NotNil(t, sc, diags.Error())
+	assert.Equal(t, `pause.yaml:15:3: warning: node second waits 5s after its line and only a timer moves it on: a reply typed in that pause is scored by the rules but changes nothing, and the customer talks on as if unheard (add a transition that hears it, e.g. when: 'event == "say"', or a pause under 3s)`, diags.Error())
+}
