@@ -382,3 +382,41 @@ nodes:
 	require.NotNil(t, sc, diags.Error())
 	assert.Equal(t, `pause.yaml:15:3: warning: node second waits 5s after its line and only a timer moves it on: a reply typed in that pause is scored by the rules but changes nothing, and the customer talks on as if unheard (add a transition that hears it, e.g. when: 'event == "say"', or a pause under 3s)`, diags.Error())
 }
+
+// The graph exports draw where a hang-up ends the call (a node's hangup:) and label a
+// global rule that enters a sub-flow.
+func TestGraphExportDrawsHangupsAndRuleSubFlows(t *testing.T) {
+	sc, diags := engine.LoadFile("../scenarios/ignored-phone.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	var hangups []string
+	for _, e := range sc.Edges() {
+		if e.Hangup {
+			hangups = append(hangups, e.From+" → "+e.To)
+		}
+	}
+	assert.Contains(t, hangups, "greet → hung_up_on")
+	assert.Contains(t, sc.Dot(), `"greet" -> "hung_up_on" [label="hang-up", style=dotted`)
+	assert.Contains(t, sc.Mermaid(), `n_greet -.->|"hang-up"| n_hung_up_on`)
+
+	sc = loadInline(t, `id: a
+title: A
+brief: b
+persona: {name: Jo}
+start: ask
+rules:
+  - {id: aside, when: 'said("hold")', to: '>holding'}
+intents:
+  hold: ["hold on"]
+nodes:
+  ask:
+    say: Hello?
+    transitions:
+      - {when: 'true', to: done}
+  holding:
+    say: I will wait.
+    return: true
+  done:
+    end: {title: Over, outcome: resolved}
+`)
+	assert.Contains(t, sc.Dot(), `"rules" -> "holding" [label="rule aside: said(\"hold\") (sub-flow)", style=dotted];`)
+}

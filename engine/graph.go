@@ -11,9 +11,11 @@ type Edge struct {
 	Label    string // the guard, "after 20s", or "rule ID"
 	Timer    bool
 	Rule     bool // a global rule's target (From is empty: it can fire anywhere)
+	Hangup   bool // where the trainee's hang-up at From ends the call (the node's hangup:)
 }
 
-// Edges lists the graph's arrows in file order: node transitions, then global rules.
+// Edges lists the graph's arrows in file order: each node's transitions, timers and
+// hang-up ending, then the global rules.
 func (sc *Scenario) Edges() []Edge {
 	var es []Edge
 	for _, n := range sc.Nodes {
@@ -34,10 +36,17 @@ func (sc *Scenario) Edges() []Edge {
 			}
 			es = append(es, Edge{From: n.ID, To: sc.Nodes[t.To].ID, Label: label, Timer: true})
 		}
+		if n.Hangup >= 0 {
+			es = append(es, Edge{From: n.ID, To: sc.Nodes[n.Hangup].ID, Label: "hang-up", Hangup: true})
+		}
 	}
 	for _, r := range sc.Rules {
 		if r.To >= 0 {
-			es = append(es, Edge{To: sc.Nodes[r.To].ID, Label: "rule " + r.ID + ": " + r.WhenSrc, Rule: true})
+			label := "rule " + r.ID + ": " + r.WhenSrc
+			if r.Call {
+				label += " (sub-flow)"
+			}
+			es = append(es, Edge{To: sc.Nodes[r.To].ID, Label: label, Rule: true})
 		}
 	}
 	return es
@@ -72,8 +81,11 @@ func (sc *Scenario) Dot() string {
 			continue
 		}
 		style := ""
-		if e.Timer {
+		switch {
+		case e.Timer:
 			style = ", style=dashed"
+		case e.Hangup:
+			style = ", style=dotted, color=\"#757575\""
 		}
 		fmt.Fprintf(&b, "  %s -> %s [label=%s%s];\n", q(e.From), q(e.To), q(e.Label), style)
 	}
@@ -125,7 +137,7 @@ func (sc *Scenario) Mermaid() string {
 			continue
 		}
 		arrow := "-->"
-		if e.Timer {
+		if e.Timer || e.Hangup {
 			arrow = "-.->"
 		}
 		fmt.Fprintf(&b, "  %s %s|%s| %s\n", id(e.From), arrow, lbl(e.Label), id(e.To))
