@@ -129,7 +129,10 @@ var fillers = set("really", "actually", "just", "quite", "very", "totally", "tru
 	"certainly", "surely", "basically", "seriously", "super", "pretty", "oh", "well", "already", "quick", "little",
 	"brief", "usually", "normally", "generally", "typically", "straight", "probably", "even",
 	"the", "a",
-	"an", "your", "my", "our", "this", "that")
+	"an", "your", "my", "our", "this", "that",
+	// "be" between a modal's negation and what follows ("not able to" matches "wont be
+	// able to", "will refund" matches "will be refunding").
+	"be")
 
 // articles inside a phrase may be left out by the text ("hold power button" matches "hold the
 // power button").

@@ -198,7 +198,10 @@ var carriers = set("think", "thought", "believe", "suppose", "expect", "reckon",
 	"claiming", "that", "if", "whether", "know", "sure", "promise", "way", "guarantee", "confirm",
 	"see", "check", "feel", "agree", "remember", "recall", "realise", "realize", "realised",
 	"realized", "aware", "hope", "why", "how", "what", "when", "where", "who", "which", "seem",
-	"seems", "find", "found", "hear", "heard", "notice", "noticed", "understand")
+	"seems", "find", "found", "hear", "heard", "notice", "noticed", "understand",
+	// A clause with its "that" left out, after an indefinite: "thats not something we are
+	// allowed to do", "there isnt much we can do".
+	"something", "anything", "thing", "things", "much", "everything", "all", "one")
 
 // charges: a negated charge to the customer does not negate what it is for ("we wont
 // charge you for the taxi" is a taxi, free; "no charge for the cab"; "it wont cost you a

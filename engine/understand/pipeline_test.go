@@ -141,6 +141,22 @@ func TestWordForms(t *testing.T) {
 		{"upgrade", "upgraded", "upgrading", "upgrades"},
 		{"charge", "charged", "charging", "charges"},
 		{"realise", "realize", "realised"},
+		// A noun whose Porter2 stem is not its verb's reads as the verb.
+		{"deliver", "delivery", "deliveries", "delivered", "delivering"},
+		{"prescribe", "prescription", "prescriptions", "prescribed"},
+		{"explain", "explanation", "explained"},
+		{"verify", "verification", "verified"},
+		{"receive", "reception", "received"},
+		{"permit", "permission", "permitted"},
+		{"decide", "decision", "decisions"},
+		{"solve", "solution", "solutions"},
+		{"apply", "application", "applied"},
+		{"complain", "complaint", "complaints"},
+		{"choose", "choice", "choices"},
+		{"fail", "failure", "failed"},
+		{"advise", "advice"},
+		{"discover", "discovery"},
+		{"deliveri", "deliverys"}, // not words of the list: stemmed, then mapped alike
 	} {
 		want := Stem(group[0])
 		for _, w := range group[1:] {
@@ -148,6 +164,9 @@ func TestWordForms(t *testing.T) {
 		}
 	}
 	assert.NotEqual(t, Stem("sorry"), Stem("story"))
+	assert.NotEqual(t, Stem("every"), Stem("ever"), "too short to be a derived noun")
+	assert.NotEqual(t, Stem("commission"), Stem("commit"))
+	assert.NotEqual(t, Stem("replication"), Stem("reply"))
 	// An ordinal reads as its number.
 	assert.Equal(t, Stem("28"), Stem("28th"))
 	assert.Equal(t, Stem("1"), Stem("1st"))
@@ -380,6 +399,10 @@ func TestNegation(t *testing.T) {
 		{"no need for a taxi", nil},
 		{"i refuse to refund it", nil}, // "refuse to" is a trigger
 		{"i refuse to charge you for the cab", []string{"ride"}},
+		// A clause whose "that" is left out, after an indefinite, is inside the negation.
+		{"thats not something we are able to refund", nil},
+		{"there isnt much we can refund", nil},
+		{"theres nothing i can do but refund it", []string{"refund"}},
 		// A new clause typed without "and" or a comma: a noun with its verb, or a pronoun
 		// and its verb, ends the scope; "just" contrasts from the third word on.
 		{"cant give you your room tonight our partner hotel has one free", []string{"partner"}},
@@ -420,7 +443,9 @@ func TestPatternsAndExceptions(t *testing.T) {
 		{"my mistakes", []string{"apology"}},
 		{"i've changed it", []string{"done"}},
 		{"ill change it", []string{"on_it"}},
-		{"I'll be changing it", nil},
+		{"I'll be changing it", []string{"on_it"}}, // "be" is a filler
+		{"ill be ringing it up", []string{"on_it"}},
+		{"ill be really truly changing it", nil}, // three fillers are too many
 		{"ringing it up now", []string{"on_it"}},
 		{"just one moment", nil},
 		{"just a moment", []string{"stall"}},

@@ -23,6 +23,40 @@ var wordsGz []byte
 // every real word, and the Snowball stemmer runs only for words outside the list.
 type dictionary struct {
 	stems map[string]string
+	// derived maps the stem of a derived noun to its verb's stem ("deliveri" of delivery,
+	// deliveries -> "deliv" of deliver), for words outside the list (see derivations).
+	derived map[string]string
+}
+
+// derivations are the noun endings whose stem Porter2 leaves apart from their verb's: a
+// word of the list that ends in the first and is, with the second instead, a word of the
+// list too, of at least derivedMinLetters letters, is stemmed as that word
+// ("delivery" as "deliver", "prescription" as "prescribe", "explanation" as "explain",
+// "permission" as "permit"), so a phrase written with either form matches both.
+var derivations = [][2]string{
+	{"ery", "er"}, {"eries", "er"}, {"scription", "scribe"}, {"scriptions", "scribe"},
+	{"ception", "ceive"}, {"anation", "ain"}, {"anations", "ain"}, {"ification", "ify"},
+	{"ifications", "ify"}, {"ission", "it"}, {"issions", "it"}, {"cision", "cide"},
+	{"cisions", "cide"}, {"lution", "lve"}, {"lutions", "lve"},
+}
+
+// derivedMinLetters keeps short words out of derivations ("every" is not "ever").
+const derivedMinLetters = 5
+
+// notDerived are words an ending rule would take for another word's noun ("commission"
+// is not "commit", "battery" not "batter").
+var notDerived = set("commission", "commissions", "battery", "batteries", "bravery", "finery",
+	"greenery", "misery", "miseries", "livery", "liveries", "slippery", "slavery", "summery",
+	"watery", "revolution", "revolutions", "buttery", "butteries", "cookery", "cookeries")
+
+// derivedWords are nouns whose verb no ending rule finds safely ("application" is "apply",
+// but "replication" is not "reply").
+var derivedWords = map[string]string{
+	"application": "apply", "applications": "apply", "advice": "advise", "practice": "practise",
+	"choice": "choose", "choices": "choose", "failure": "fail", "failures": "fail",
+	"arrival": "arrive", "referral": "refer", "referrals": "refer", "complaint": "complain",
+	"complaints": "complain", "departure": "depart", "pronunciation": "pronounce",
+	"payment": "pay", "payments": "pay", "signature": "sign",
 }
 
 var dict = sync.OnceValue(func() *dictionary {
@@ -35,10 +69,35 @@ var dict = sync.OnceValue(func() *dictionary {
 		panic("understand: embedded word list: " + err.Error())
 	}
 	text := string(data)
-	d := &dictionary{stems: make(map[string]string, 70000)}
+	d := &dictionary{stems: make(map[string]string, 70000), derived: map[string]string{}}
 	for w := range strings.SplitSeq(text, "\n") {
 		if w != "" {
 			d.stems[w] = stemWord(w)
+		}
+	}
+	for w, st := range d.stems {
+		if notDerived[w] {
+			continue
+		}
+		for _, dv := range derivations {
+			rest, ok := strings.CutSuffix(w, dv[0])
+			if !ok || len(rest)+len(dv[1]) < derivedMinLetters {
+				continue
+			}
+			if base, ok := d.stems[rest+dv[1]]; ok && base != st {
+				d.derived[st] = base
+			}
+			break
+		}
+	}
+	for w, verb := range derivedWords {
+		if st, base := stemWord(w), stemWord(verb); st != base {
+			d.derived[st] = base
+		}
+	}
+	for w, st := range d.stems {
+		if base, ok := d.derived[st]; ok {
+			d.stems[w] = base
 		}
 	}
 	return d
@@ -52,10 +111,15 @@ func IsWord(w string) bool {
 
 // Stem returns the stem a word is matched by.
 func Stem(w string) string {
-	if s, ok := dict().stems[w]; ok {
+	d := dict()
+	if s, ok := d.stems[w]; ok {
 		return s
 	}
-	return stemWord(w)
+	s := stemWord(w)
+	if base, ok := d.derived[s]; ok {
+		return base
+	}
+	return s
 }
 
 // britishIze are stems whose British -is- spelling is written -iz- before stemming.
