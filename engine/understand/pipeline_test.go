@@ -543,6 +543,8 @@ func TestSynonyms(t *testing.T) {
 		"refund":   {"refund it today"},
 		"stall":    {"one moment"},
 		"calm":     {"calm down"},
+		"moved":    {"due date moved"},
+		"escalate": {"customer care will call"},
 	})
 	for _, c := range []struct {
 		text string
@@ -559,6 +561,9 @@ func TestSynonyms(t *testing.T) {
 		{"please settle down", []string{"calm"}},
 		{"turn it on", nil},
 		{"i wont put you through to my manager", nil}, // variants are negated like the phrase
+		// Members with a noun read as its verb ("payment", "complaints") match as stemmed.
+		{"your payment date moved to the 28th", []string{"moved"}},
+		{"the complaint team will call you", []string{"escalate"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}

@@ -1,5 +1,7 @@
 package understand
 
+import "sync"
+
 // Synonyms: groups of words and phrases that mean the same in a customer call. A phrase
 // written with one member of a group also matches text that says it with any other member
 // ("put you through to my manager" matches "put you through to my supervisor"; "turn it
@@ -67,7 +69,8 @@ type synonymIndex struct {
 	first  map[string][]synMember
 }
 
-var synonyms = func() synonymIndex {
+// synonyms is built on first use (a lexicon's compiling), with the word list's stems.
+var synonyms = sync.OnceValue(func() synonymIndex {
 	si := synonymIndex{first: map[string][]synMember{}}
 	for g, members := range SynonymGroups {
 		var ms []synMember
@@ -82,15 +85,14 @@ var synonyms = func() synonymIndex {
 		si.groups = append(si.groups, ms)
 	}
 	return si
-}()
+})
 
-// canonicalWords runs steps 1–4 on s and returns each word with its stem. It needs no
-// dictionary: synonyms are compiled at package start, before the word list is loaded, so
-// stems come from the stemmer alone (as a phrase's do).
+// canonicalWords runs steps 1–4 on s and returns each word with its stem, as a phrase's
+// words are stemmed (so "payment date" is stemmed as "pay date").
 func canonicalWords(s string) [][2]string {
 	var out [][2]string
-	for _, t := range expand(split(Normalize(s))) {
-		out = append(out, [2]string{t.Word, stemWord(t.Word)})
+	for _, t := range canonical(s) {
+		out = append(out, [2]string{t.Word, t.Stem})
 	}
 	return out
 }
@@ -103,11 +105,11 @@ func synonymVariants(p phrase) []phrase {
 		if p.pats[i].kind != patStem {
 			continue
 		}
-		for _, m := range synonyms.first[p.pats[i].s] {
+		for _, m := range synonyms().first[p.pats[i].s] {
 			if !stemsAt(p.pats, i, m.pats) {
 				continue
 			}
-			for _, o := range synonyms.groups[m.group] {
+			for _, o := range synonyms().groups[m.group] {
 				if len(out) >= MaxSynonymVariants || samePats(o.pats, m.pats) {
 					continue
 				}
