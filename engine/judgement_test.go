@@ -311,6 +311,64 @@ func TestEarlyWayOutAssessesTheWaysNotTaken(t *testing.T) {
 	}
 }
 
+// TestSilenceShowsOnlyThePointsNotEarned: a trainee who says nothing until the customer
+// gives up has missed what the node's replies would have earned (assessed, at 0), but has
+// not shown the courtesy they could only have lost there: that axis is not assessed, not
+// full marks.
+func TestSilenceShowsOnlyThePointsNotEarned(t *testing.T) {
+	sc := loadInline(t, `id: silent
+title: Silent
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  apology: ["sorry"]
+  rude: ["whatever"]
+scores:
+  care: {max: 1}
+  courtesy: {start: 1, max: 1}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("rude")', to: gone, score: {courtesy: -1}}
+      - {when: 'said("apology")', to: thanks, score: {care: 1}}
+      - {when: 'true', to: gone}
+      - {after: 15s, to: gone}
+  thanks:
+    say: thank you
+    end: {title: Thanks, outcome: resolved}
+  gone:
+    say: bye
+    end: {title: Gone, outcome: lost}
+`)
+	assessed := func(events ...engine.Event) map[string]bool {
+		s := sc.NewSession(1, "Ann")
+		cl := &call{t: t, s: s, outs: s.Start(nil)}
+		cl.do(answer(1000))
+		for _, ev := range events {
+			cl.do(ev)
+		}
+		d, ok := s.NextDeadline()
+		for ok && !s.Ended() {
+			cl.do(engine.Event{Type: engine.EventTimeout, At: d})
+			d, ok = s.NextDeadline()
+		}
+		require.True(t, s.Ended())
+		m := map[string]bool{}
+		for _, a := range s.End().Scores {
+			m[a.Axis] = a.Assessed
+		}
+		return m
+	}
+	assert.Equal(t, map[string]bool{"care": true, "courtesy": false}, assessed(), "silent: care missed, courtesy not shown")
+	assert.Equal(t, map[string]bool{"care": true, "courtesy": true}, assessed(say(6000, "hmm ok")), "a reply: both were a chance")
+}
+
 // TestTranscriptShowsScoresAndUnassessedAxes: the transcript that `switchboard test` and
 // `play` print names each score change, and its end line does not show points for an axis
 // the call never assessed.

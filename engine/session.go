@@ -245,8 +245,10 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 		n := s.sc.Nodes[s.node]
 		t := n.Timers[0]
 		if t.After > 0 {
-			// The trainee had this long to take any of the node's ways on and did not.
-			s.exposedNode(n)
+			// The trainee had this long to take any of the node's ways on and did not:
+			// the points those ways would have earned are missed. An axis they could
+			// only have lost here (ethics kept by saying nothing) is not shown by silence.
+			s.exposedEarnable(n)
 		} else {
 			s.exposed(t)
 		}
@@ -674,6 +676,24 @@ func (s *Session) exposedNode(n *Node) {
 	}
 }
 
+// exposedEarnable marks as assessed the axes that n's transitions and timers could raise,
+// when the step gives the trainee a chance at them: the axes a timer running out shows
+// they did not earn.
+func (s *Session) exposedEarnable(n *Node) {
+	if !s.chance {
+		return
+	}
+	for _, group := range [2][]*Transition{n.Transitions, n.Timers} {
+		for _, t := range group {
+			for _, d := range t.Score {
+				if d.Delta > 0 {
+					s.assessed[d.Axis] = true
+				}
+			}
+		}
+	}
+}
+
 // choicesOutput offers the node's available choices in an order shuffled per call and
 // node visit (stable on replay), timed at the end of the customer's line: suggestions
 // never appear while the customer is still speaking.
@@ -922,8 +942,9 @@ const HangupTitle = "You hung up"
 
 // finish ends the call with its scores. An axis counts only when the trainee had a chance
 // to show it (assessed): its points changed, or a rule that scores it was checked against
-// the trainee's reply, or a transition or timer of a node where they replied (or a timer
-// ran out on them) scores it (exposedNode). A call that was never
+// the trainee's reply, or a transition or timer of a node where they replied scores it
+// (exposedNode), or one of a node where a timer ran out on them could raise it
+// (exposedEarnable). A call that was never
 // answered, in which the trainee said nothing, or in which no axis could be assessed
 // cannot pass.
 func (s *Session) finish(at int64, ending, outcome, title, text, last string, out []Output) []Output {
