@@ -58,7 +58,9 @@ func TestLinePauses(t *testing.T) {
 		{"at the pause's last instant", 2499, true, 1},
 		{"as the pause ends", 2500, true, 1},
 		{"after the pause, one more word", 3500, true, 2},
-		{"just before the end", 5499, true, 3},
+		{"in the last but one word", 4499, true, 2},
+		// The last word (sent at 4.5 s) is being said: a reply finishes the line.
+		{"during the last word the line is finished", 5499, false, 0},
 		{"at the end the line is finished", 5500, false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +80,7 @@ func TestLinePauses(t *testing.T) {
 				assert.Equal(t, []string{"interrupted"}, ofType(outs, engine.OutTrainee)[0].Flags)
 			} else {
 				assert.Empty(t, cuts)
+				assert.Empty(t, ofType(outs, engine.OutTrainee)[0].Flags, "the whole line was sent")
 			}
 		})
 	}

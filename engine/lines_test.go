@@ -48,7 +48,8 @@ func TestLinePaceAndEmotion(t *testing.T) {
 	}{
 		{"own pace sets the duration", 3000, 3000, "angry", false, 0},
 		{"cut counts words at the line's pace", 1500, 3000, "angry", true, 3},
-		{"cut just before the end", 2999, 3000, "angry", true, 5},
+		{"cut in the last but one word", 2499, 3000, "angry", true, 4},
+		{"a reply during the last word is no cut", 2999, 3000, "angry", false, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCall(t, sc)

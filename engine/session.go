@@ -343,10 +343,14 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	// not interrupt; saying something or hanging up does.
 	interrupted := false
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
-		spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
-		interrupted = true
+		if ev.At-s.lineStart < wordStart(s.lineWords-1, s.lineWPM, s.linePauses) {
+			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
+			interrupted = true
+			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
+		}
+		// Else the last word has been sent: the trainee has seen the whole line, and a
+		// reply while it is said is no interruption. The line ends there either way.
 		s.lineEnd = ev.At
-		out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 	}
 	// Silence runs from the end of the customer's line to the moment the trainee started
 	// to answer: the first keystroke of the reply when the client signalled it.
@@ -571,6 +575,20 @@ func spokenAt(elapsed int64, wpm, words int, pauses []Pause) int {
 	}
 	spoken := int((elapsed - paused) * w / 60000)
 	return min(max(spoken, 0), words)
+}
+
+// wordStart is when word k of a line starts, in ms from the line's start: the first
+// instant at which spokenAt counts k words, held back by the pauses before it. The live
+// server sends each word then (web/live: wordAt).
+func wordStart(k, wpm int, pauses []Pause) int64 {
+	w := int64(max(wpm, 1))
+	at := (int64(max(k, 0))*60000 + w - 1) / w
+	for _, p := range pauses {
+		if p.After <= k {
+			at += p.MS
+		}
+	}
+	return at
 }
 
 // hangup ends the call at once because the trainee hung up: in the ending the node maps a

@@ -83,7 +83,9 @@ func TestInterruptionCutsAtTheWordReached(t *testing.T) {
 	}{
 		{"at once", 0, true, 0, 0},
 		{"mid word three", 2500, true, 2, 0},
-		{"just before the end", 5999, true, 5, 0},
+		{"in the last but one word", 4999, true, 4, 0},
+		// The last word was sent at 5 s: a reply while it is said is no interruption.
+		{"during the last word", 5999, false, 0, 0},
 		{"at the end", 6000, false, 0, 0},
 		{"after a pause", 9500, false, 0, 3.5},
 	} {
@@ -104,6 +106,7 @@ func TestInterruptionCutsAtTheWordReached(t *testing.T) {
 				assert.Contains(t, ofType(outs, engine.OutTrainee)[0].Flags, "interrupted")
 			} else {
 				assert.Empty(t, cuts)
+				assert.Empty(t, ofType(outs, engine.OutTrainee)[0].Flags)
 				assert.Equal(t, false, vars["intr"])
 			}
 			assert.InDelta(t, tc.silenceIs, vars["sil"], 1e-9)

@@ -421,6 +421,35 @@ func testInterruptionCutsAtTheWordReached(t *testing.T) {
 	assert.Equal(t, "greet_again", next.Node)
 }
 
+// TestAReplyDuringTheLastWordIsNoInterruption: once the last word was sent, the trainee
+// has seen the whole line; a reply then is not flagged, cuts nothing, and the line's
+// line_end comes before the next line starts.
+func TestAReplyDuringTheLastWordIsNoInterruption(t *testing.T) {
+	synctest.Test(t, testAReplyDuringTheLastWordIsNoInterruption)
+}
+
+func testAReplyDuringTheLastWordIsNoInterruption(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
+	_, c := ts.answered(t, `{"scenario":"live","coach":true}`)
+	line := c.until("line_start")
+	require.Equal(t, 10, line.Words)
+	for w := c.until("word"); w.Index < line.Words-1; w = c.until("word") {
+	}
+	c.send(map[string]any{"type": "say", "id": "s", "text": "Yes yes, what is the problem?"})
+	tr := c.until("trainee")
+	assert.Empty(t, tr.Flags, "the whole line had been sent")
+	end := c.until("line_end")
+	assert.Equal(t, "greet", end.Node)
+	next := c.until("line_start")
+	assert.Equal(t, "greet_again", next.Node)
+	assert.NotContains(t, c.types(), "cut")
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, m := range c.all {
+		assert.NotEqual(t, "interrupting", m.Rule, "no feedback for speaking over the customer")
+	}
+}
+
 func TestLateAnswerAndSilenceTimer(t *testing.T) { synctest.Test(t, testLateAnswerAndSilenceTimer) }
 
 func testLateAnswerAndSilenceTimer(t *testing.T) {

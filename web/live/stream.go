@@ -184,6 +184,13 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			m := protocol.RingMsg{Node: o.Node}
 			st.send("ring", o.At, &m, &m.Header)
 		case engine.OutLine:
+			if st.line.active && st.line.next == len(st.line.words) {
+				// The trainee replied while the last word was said (no cut: the whole line
+				// was sent); it ends as the next line starts.
+				m := protocol.LineEndMsg{Node: st.line.node}
+				st.send("line_end", o.At, &m, &m.Header)
+				st.line.active = false
+			}
 			st.heldChoices = nil // a new line: the previous node's suggestions are moot
 			words := strings.Fields(o.Text)
 			m := protocol.LineStartMsg{Node: o.Node, Text: o.Text, Words: len(words), Duration: o.Duration, Emotion: o.Emotion, Pauses: o.Pauses}
