@@ -97,6 +97,30 @@ type QuietRule struct {
 	ID       string `json:"id"`
 	When     string `json:"when"`
 	Feedback string `json:"feedback,omitempty"` // the feedback it would have given (as written)
+	// Kind is QuietAvoided for a rule whose scores only take points away (a habit the
+	// trainee avoided), QuietMissed for one that adds points (a good move they never
+	// made), "" for a rule that scores nothing.
+	Kind string `json:"kind,omitempty"`
+}
+
+// Kinds of QuietRule.
+const (
+	QuietAvoided = "avoided"
+	QuietMissed  = "missed"
+)
+
+// quietKind tells a rule that only takes points away from one that adds some.
+func quietKind(rule *engine.Transition) string {
+	kind := ""
+	for _, d := range rule.Score {
+		switch {
+		case d.Delta > 0:
+			return QuietMissed
+		case d.Delta < 0:
+			kind = QuietAvoided
+		}
+	}
+	return kind
 }
 
 // ErrScenario is returned when the recorded sources no longer load (they are the exact
@@ -180,7 +204,7 @@ func (r *Record) finish(sc *engine.Scenario, end *engine.EndInfo) {
 		if rule.ID != "" && !fired[rule.ID] {
 			// The names are known; a var placeholder stays as written.
 			fb := strings.NewReplacer("{name}", sc.Persona.Name, "{trainee}", r.Trainee).Replace(rule.Feedback.Source(sc))
-			r.Quiet = append(r.Quiet, QuietRule{ID: rule.ID, When: rule.WhenSrc, Feedback: fb})
+			r.Quiet = append(r.Quiet, QuietRule{ID: rule.ID, When: rule.WhenSrc, Feedback: fb, Kind: quietKind(rule)})
 		}
 	}
 }

@@ -122,11 +122,14 @@ func (r *Record) WriteText(w io.Writer) error {
 		b.WriteString("  none\n")
 	}
 	for _, q := range r.Quiet {
-		fmt.Fprintf(&b, "  %s: %s\n", q.ID, orDash(q.Feedback))
+		fmt.Fprintf(&b, "  %s: %s%s\n", q.ID, orDash(q.Feedback), quietNote[q.Kind])
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// quietNote says what a rule that never fired means, by its kind.
+var quietNote = map[string]string{QuietAvoided: "  (a habit you avoided)", QuietMissed: "  (a good move you never made)"}
 
 func (r *Record) describe(it Item) string {
 	switch it.Who {

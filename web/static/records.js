@@ -76,6 +76,8 @@
     for (const q of rec.quiet) {
       const li = el("li");
       li.append(el("strong", "", q.id), document.createTextNode(q.feedback ? " — " + q.feedback : ""));
+      if (q.kind === "avoided") li.append(el("span", "flag", "a habit you avoided"));
+      if (q.kind === "missed") li.append(el("span", "flag", "a good move you never made"));
       quiet.append(li);
     }
     if (!rec.quiet.length) quiet.append(el("li", "", "Every rule fired."));
