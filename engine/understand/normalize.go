@@ -66,8 +66,8 @@ func isBoundary(r rune) bool {
 }
 
 // split is step 2: it cuts normalised text into words. A word is letters and digits, with
-// apostrophes inside it ("don't") and digits grouped across ',' and '.' ("2,400" is "2400",
-// "2.5" stays "2.5"). Sentence punctuation, brackets, quotes, dashes and new lines end a
+// apostrophes inside it ("don't") and digits grouped across ',', '.' and ':' ("2,400" is
+// "2400", "2.5" stays "2.5", a clock time "06:40" stays "06:40"). Sentence punctuation, brackets, quotes, dashes and new lines end a
 // clause; every other character is a plain word break ("long-press" is "long press").
 func split(s string) []word { return splitInto(make([]word, 0, len(s)/4+1), s) }
 
@@ -109,12 +109,12 @@ func splitInto(out []word, s string) []word {
 			if grouped != nil {
 				grouped = append(grouped, '\'')
 			}
-		case (r == ',' || r == '.') && start >= 0 && isDigitByte(s[i-1]) && i+1 < len(s) && isDigitByte(s[i+1]):
+		case (r == ',' || r == '.' || r == ':') && start >= 0 && isDigitByte(s[i-1]) && i+1 < len(s) && isDigitByte(s[i+1]):
 			if grouped == nil {
 				grouped = append([]byte(nil), s[start:i]...)
 			}
-			if r == '.' {
-				grouped = append(grouped, '.')
+			if r != ',' {
+				grouped = append(grouped, byte(r)) // a decimal point, a clock time's colon
 			} // a thousands separator is dropped
 		default:
 			flush(i)

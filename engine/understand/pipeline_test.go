@@ -47,6 +47,8 @@ func TestSplitWordsAndClauses(t *testing.T) {
 		{"  'quoted'  ", "quoted"},
 		{"line one\nline two", "line one|line two"},
 		{"a — b", "a|b"},
+		{"the 06:40 flight: gone", "the 06:40 flight|gone"}, // a clock time is one word
+		{"note: 6 pm", "note|6 pm"},
 	} {
 		var b strings.Builder
 		for i, w := range split(Normalize(c.in)) {
