@@ -198,7 +198,8 @@ var carriers = set("think", "thought", "believe", "suppose", "expect", "reckon",
 	"claiming", "that", "if", "whether", "know", "sure", "promise", "way", "guarantee", "confirm",
 	"see", "check", "feel", "agree", "remember", "recall", "realise", "realize", "realised",
 	"realized", "aware", "hope", "why", "how", "what", "when", "where", "who", "which", "seem",
-	"seems", "find", "found", "hear", "heard", "notice", "noticed", "understand",
+	"seems", "find", "found", "hear", "heard", "notice", "noticed", "understand", "pretend", "assume", "accept", "admit",
+	"pretending", "act", "acting",
 	// A clause with its "that" left out, after an indefinite: "thats not something we are
 	// allowed to do", "there isnt much we can do".
 	"something", "anything", "thing", "things", "much", "everything", "all", "one")

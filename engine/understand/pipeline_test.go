@@ -416,6 +416,7 @@ func TestNegation(t *testing.T) {
 		{"we dont do refunds just vouchers", nil},
 		{"i cant just refund it", nil},                                 // "just" right after the trigger is inside
 		{"i cant guarantee the taxi will come", []string{"guarantee"}}, // a thought carries it over
+		{"im not going to pretend the refund is coming", nil},
 		{"i dont know if the taxi is here", nil},
 		{"i dont think the refund is possible", nil},
 		{"we dont have the taxi that was booked", []string{"oos"}}, // a relative clause is inside
