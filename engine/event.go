@@ -173,6 +173,7 @@ var (
 	ErrNoHints      = errors.New("this call offers no suggested replies")
 	ErrNoHintHere   = errors.New("there are no suggested replies at this point of the call")
 	ErrHintShown    = errors.New("a hint was already asked for at this turn (the suggested replies show once the customer has finished)")
+	ErrHintsAlways  = errors.New("no need to ask for a hint: this call shows the suggested replies after every line")
 )
 
 // MaxMessageBytes is the longest trainee message a session accepts.

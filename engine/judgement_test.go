@@ -126,7 +126,7 @@ func TestSuggestionModes(t *testing.T) {
 	require.Len(t, ch, 1, "beginner mode: choices after every line")
 	assert.Equal(t, int64(6000), ch[0].At, "never before the line has ended")
 	_, err = c.s.Apply(hint(7000), nil)
-	assert.ErrorIs(t, err, engine.ErrHintShown)
+	assert.ErrorIs(t, err, engine.ErrHintsAlways, "no hint to ask for: they show anyway")
 
 	s := loadOK(t, "judge").NewSession(1, "")
 	assert.Equal(t, engine.SuggestOnRequest, s.Suggestions(), "the scenario's default")

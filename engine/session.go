@@ -320,6 +320,8 @@ func (s *Session) validate(ev Event) error {
 			return ErrNoHints
 		case s.avail == 0:
 			return ErrNoHintHere
+		case s.mode == SuggestAlways:
+			return ErrHintsAlways
 		case s.shown != 0:
 			return ErrHintShown
 		}
