@@ -680,7 +680,9 @@ func (d *DB) startLog(ctx context.Context) error {
 		return err
 	}
 	if lock == nil {
-		slog.Info("sqlitejournal: another process has the journal open: writing to SQLite directly", "path", d.path)
+		// Debug, not Info: the usual case is a command that reads records (report,
+		// replay, export) beside a running server, which has nothing to act on.
+		slog.Debug("sqlitejournal: another process has the journal open: writing to SQLite directly", "path", d.path)
 		return nil
 	}
 	fail := func(err error) error {
