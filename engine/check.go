@@ -71,6 +71,14 @@ func (sc *Scenario) reachable() []bool {
 // checkGraph finds unreachable nodes, dead ends, router loops and missing endings, and warns
 // about transitions that can never be checked. It runs whatever else is broken: a
 // transition that does not compile still leads where its to: says.
+// A model reply should be typeable, at ModelTypingWPM (five characters a word) after
+// ModelStartMS to start, within the scenario's compose limit: lint warns when it is not.
+const (
+	ModelTypingWPM = 40
+	ModelStartMS   = 3000
+	modelMSPerChar = 60000 / (ModelTypingWPM * 5)
+)
+
 // DeafPause is the shortest pause after a customer's line, at a node that only a timer
 // moves on, that lint warns about: long enough for a trainee to start replying.
 const DeafPause = 3000 // ms
@@ -112,6 +120,13 @@ func (l *loader) checkGraph(r *reader, top decl) {
 			n.Timers[0].After >= DeafPause {
 			rd(n).warnf(nodeAt(n), "node %s waits %s after its line and only a timer moves it on: a reply typed in that pause is scored by the rules but changes nothing, and the customer talks on as if unheard (add a transition that hears it, e.g. when: 'event == \"say\"', or a pause under %s)",
 				n.ID, FormatDuration(n.Timers[0].After), FormatDuration(DeafPause))
+		}
+		if n.awaitsReply() && n.modelLine > 0 && !n.Model.Empty() {
+			chars := int64(len([]rune(n.Model.Source(sc))))
+			if typing := ModelStartMS + chars*modelMSPerChar; typing > sc.ComposeLimit {
+				rd(n).warnf(&yaml.Node{Line: n.modelLine, Column: n.modelCol}, "the model reply takes about %s to type at %d wpm (%d characters, after %s to start), more than the compose limit of %s: a trainee typing a reply like it is hurried by the customer's timers (shorten it, or raise compose_limit)",
+					FormatDuration(typing/1000*1000), ModelTypingWPM, chars, FormatDuration(ModelStartMS), FormatDuration(sc.ComposeLimit))
+			}
 		}
 		always := false
 		for _, t := range n.Transitions {

@@ -420,3 +420,36 @@ nodes:
 `)
 	assert.Contains(t, sc.Dot(), `"rules" -> "holding" [label="rule aside: said(\"hold\") (sub-flow)", style=dotted];`)
 }
+
+// TestLintWarnsOfAModelReplyTooLongToType: a model reply that takes longer to type at
+// 40 wpm (after 3 s to start) than the compose limit is a warning at the model.
+func TestLintWarnsOfAModelReplyTooLongToType(t *testing.T) {
+	src := `id: a
+title: A
+brief: b
+persona: {name: Jo}
+compose_limit: 15s
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: My parcel never came.
+    model: I am so sorry your parcel has not arrived. Let me check where it is and send a new one today.
+    transitions:
+      - {when: 'event == "say"', to: short}
+  short:
+    say: Thanks.
+    model: Sorry about that.
+    transitions:
+      - {when: 'event == "say"', to: done}
+  done:
+    end: {title: Over, outcome: resolved}
+`
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(fstest.MapFS{}, "model.yaml", []byte(src), &diags)
+	require.NotNil(t, sc, diags.Error())
+	assert.Equal(t, `model.yaml:14:12: warning: the model reply takes about 30s to type at 40 wpm (93 characters, after 3s to start), more than the compose limit of 15s: a trainee typing a reply like it is hurried by the customer's timers (shorten it, or raise compose_limit)`, diags.Error())
+}

@@ -953,6 +953,7 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 			l.ending(r, nd, p.value)
 		case "model":
 			nd.Model, _ = l.template(r, p.value, "model")
+			nd.modelLine, nd.modelCol = p.value.Line, p.value.Column
 		case "hangup":
 			if id, ok := r.str(p.value, "hangup"); ok {
 				if to := l.target(r, p.value, id); to >= 0 {

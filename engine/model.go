@@ -195,8 +195,10 @@ type Node struct {
 	// the built-in hangup ending.
 	Hangup    int
 	Line, Col int // position of the node's key in its file
-	broken    bool
-	sketch    []*Transition // transitions that failed to compile, kept only for Sketch
+	// modelLine, modelCol: where the model reply is written (lint's warnings point there).
+	modelLine, modelCol int
+	broken              bool
+	sketch              []*Transition // transitions that failed to compile, kept only for Sketch
 	// Return: the node ends a sub-flow; the call goes back to the node that entered it
 	// (to: >id), once its line is spoken (at once when it has none).
 	Return bool
