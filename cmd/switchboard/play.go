@@ -1,9 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 func cmdPlay(env *cliEnv, args []string) int {
-	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a suggested reply's number as listed (1, 2,\n...; the list is shuffled per call, so the numbers say nothing about the replies) to pick it.\n/hint shows the suggested replies (when the call offers them on request); /hangup hangs\nup. The debrief prints at the end. The terminal cannot see you type, so the time until\nyou press Enter counts as silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
+	fs := newFlags(env, "play", "SCENARIO", "Roleplay a call in the terminal, on the real clock. The phone rings until you press\nEnter; the customer's words appear at the persona's pace; typing while they speak\ninterrupts them. Type a reply and press Enter, or a suggested reply's number as listed (1, 2,\n...; the list is shuffled per call, so the numbers say nothing about the replies) to pick it.\n/hint shows the suggested replies (when the call offers them on request); /hangup (or\nCtrl-C) hangs up. The debrief prints at the end. In a terminal your first keystroke of a\nreply counts as starting to answer, as in the browser (what you type shows once the\ncustomer has finished speaking); with input from a pipe each line counts from when it\narrives, so the time before it is silence.\nSCENARIO is the id of a shipped scenario or a path to a scenario file.")
 	name := fs.String("name", "", "your name, as the customer will hear it (default $USER)")
 	coach := fs.Bool("coach", false, "coach mode: show rule feedback as it happens")
 	seed := fs.Uint64("seed", 0, "random seed for the scenario's random() (default: a random one)")
@@ -37,6 +38,11 @@ func cmdPlay(env *cliEnv, args []string) int {
 		*seed = rand.Uint64()
 	}
 	p := &player{env: env, sc: sc, coach: *coach, start: time.Now(), mode: sc.Suggestions}
+	if f, ok := env.stdin.(*os.File); ok {
+		restore, tty := keystrokes(f)
+		defer restore()
+		p.tty = tty
+	}
 	if *mode != "" {
 		m, ok := engine.ParseSuggestionMode(*mode)
 		if !ok || !slices.Contains(sc.AllowedModes(), m) {
@@ -69,12 +75,45 @@ type player struct {
 	printed   int
 	pending   []engine.Output // shown once the current line has been spoken
 	choices   []engine.ChoiceShown
+
+	// From a terminal (tty) play sees each keystroke: input is the reply being typed,
+	// shown after a "> " prompt (promptShown) whenever the customer is not speaking.
+	tty         bool
+	input       string
+	promptShown bool
+}
+
+// w is where play writes: the prompt line, when shown, is cleared first.
+func (p *player) w() io.Writer {
+	if p.promptShown {
+		fmt.Fprint(p.env.stdout, "\r\x1b[K")
+		p.promptShown = false
+	}
+	return p.env.stdout
+}
+
+// drawPrompt shows the reply being typed, in a terminal, while the customer is silent.
+func (p *player) drawPrompt() {
+	if !p.tty || p.s.Ended() || p.words != nil {
+		return
+	}
+	fmt.Fprint(p.w(), "> "+p.input)
+	p.promptShown = true
+}
+
+// typing tells the session the trainee started a reply, when it is one it takes now (not
+// while the phone rings, say).
+func (p *player) typing() {
+	ev := engine.Event{Type: engine.EventTyping, At: p.now()}
+	if p.s.Check(ev) == nil {
+		p.apply(ev)
+	}
 }
 
 func (p *player) now() int64 { return time.Since(p.start).Milliseconds() }
 
 func (p *player) play(seed uint64, trainee string) {
-	w := p.env.stdout
+	w := p.w()
 	fmt.Fprintf(w, "%s\n%s\n", p.sc.Title, strings.Repeat("=", len([]rune(p.sc.Title))))
 	fmt.Fprintf(w, "%s\n", p.sc.Brief)
 	if p.sc.Lesson != "" {
@@ -82,15 +121,8 @@ func (p *player) play(seed uint64, trainee string) {
 	}
 	fmt.Fprintf(w, "\nType a reply and press Enter; a suggested reply's number (1, 2, ...) picks it; /hint shows them; /hangup hangs up.\n\n")
 
-	input := make(chan string)
-	go func() {
-		defer close(input)
-		sc := bufio.NewScanner(p.env.stdin)
-		sc.Buffer(make([]byte, 64<<10), 64<<10)
-		for sc.Scan() {
-			input <- sc.Text()
-		}
-	}()
+	keys := make(chan keyEvent)
+	go readKeys(p.env.stdin, p.tty, keys)
 
 	p.s = p.sc.NewSession(seed, trainee)
 	p.name = trainee
@@ -107,14 +139,31 @@ func (p *player) play(seed uint64, trainee string) {
 		}
 		timer.Reset(time.Duration(max(wake-p.now(), 0)) * time.Millisecond)
 		select {
-		case line, open := <-input:
-			if !open {
+		case k, open := <-keys:
+			switch {
+			case !open:
+				keys = nil
+			case k.kind == keyTyping:
+				p.typing()
+			case k.kind == keyEdit:
+				p.input = k.buf
+			case k.kind == keyLine:
+				if p.tty { // what was sent stays on screen, below the customer's words
+					if p.words != nil {
+						fmt.Fprintln(p.w())
+					}
+					fmt.Fprintln(p.w(), "> "+k.buf)
+				}
+				p.input = ""
+				p.handle(k.buf)
+			case k.kind == keyEOF:
 				p.apply(engine.Event{Type: engine.EventHangup, At: p.now()})
-				continue
 			}
-			p.handle(line)
 		case <-timer.C:
 			p.tick()
+		}
+		if !p.s.Ended() {
+			p.drawPrompt()
 		}
 	}
 	// Let the customer finish their last line at their pace before the debrief.
@@ -157,7 +206,7 @@ func (p *player) wordAt(k int) int64 {
 func (p *player) tick() {
 	now := p.now()
 	for p.printed < len(p.words) && p.wordAt(p.printed) <= now {
-		fmt.Fprint(p.env.stdout, p.words[p.printed]+" ")
+		fmt.Fprint(p.w(), p.words[p.printed]+" ")
 		p.printed++
 	}
 	if p.printed == len(p.words) && p.lineStart+p.lineDur <= now {
@@ -187,7 +236,7 @@ func (p *player) handle(line string) {
 	case text == "/hint":
 		p.apply(engine.Event{Type: engine.EventHint, At: at})
 	case text == "/help":
-		fmt.Fprintln(p.env.stdout, "  (type a reply, a suggested reply's number (1, 2, ...), /hint to see them, /hangup to hang up)")
+		fmt.Fprintln(p.w(), "  (type a reply, a suggested reply's number (1, 2, ...), /hint to see them, /hangup to hang up)")
 	default:
 		// Suggested replies are numbered as listed, from 1: the list is shuffled per
 		// call, so a number says nothing about which reply it is. (Tests and transcripts
@@ -203,11 +252,16 @@ func (p *player) handle(line string) {
 func (p *player) apply(ev engine.Event) {
 	outs, err := p.s.Apply(ev, nil)
 	if err != nil {
-		fmt.Fprintf(p.env.stdout, "  (not accepted: %v)\n", err)
+		fmt.Fprintf(p.w(), "  (not accepted: %v)\n", err)
 		return
 	}
 	p.steps = append(p.steps, debrief.Step{Event: &ev, Out: slices.Clone(outs)})
 	p.show(outs)
+	if p.input != "" && ev.Type != engine.EventTyping && !p.s.Ended() &&
+		slices.ContainsFunc(outs, func(o engine.Output) bool { return o.Type == engine.OutLine }) {
+		// A reply still being typed at a new line: say so again, as the browser does.
+		p.typing()
+	}
 }
 
 // show renders outputs: lines start streaming, the rest waits until the line is spoken.
@@ -228,9 +282,9 @@ func (p *player) show(outs []engine.Output) {
 				speaking -= pa.MS
 			}
 			p.msPerWord = speaking / int64(max(o.Words, 1))
-			fmt.Fprintf(p.env.stdout, "%s: ", p.personaName())
+			fmt.Fprintf(p.w(), "%s: ", p.personaName())
 		case engine.OutCut:
-			fmt.Fprintln(p.env.stdout, "— (cut off)")
+			fmt.Fprintln(p.w(), "— (cut off)")
 			p.words, p.printed = nil, 0
 			if movesOn {
 				p.pending = slices.DeleteFunc(p.pending, func(o engine.Output) bool { return o.Type == engine.OutChoices })
@@ -259,9 +313,9 @@ func (p *player) personaName() string {
 func (p *player) flushLine() {
 	if p.words != nil {
 		for ; p.printed < len(p.words); p.printed++ {
-			fmt.Fprint(p.env.stdout, p.words[p.printed]+" ")
+			fmt.Fprint(p.w(), p.words[p.printed]+" ")
 		}
-		fmt.Fprintln(p.env.stdout)
+		fmt.Fprintln(p.w())
 		p.words, p.printed = nil, 0
 	}
 	p.flushPending()
@@ -276,7 +330,7 @@ func (p *player) flushPending() {
 }
 
 func (p *player) print(o engine.Output) {
-	w := p.env.stdout
+	w := p.w()
 	switch o.Type {
 	case engine.OutRing:
 		fmt.Fprintln(w, "☎  Ring ring… (press Enter to answer)")
@@ -303,7 +357,7 @@ func (p *player) print(o engine.Output) {
 // answer where it cost any, the rules that fired, the scores and the rules that never did.
 func (p *player) debrief() {
 	rec := debrief.Live(p.sc, "(played in the terminal, not recorded)", p.name, p.start, p.steps, p.s.End())
-	fmt.Fprintln(p.env.stdout)
+	fmt.Fprintln(p.w())
 	if err := rec.WriteText(p.env.stdout); err != nil {
 		fmt.Fprintf(p.env.stderr, "switchboard play: writing the debrief: %v\n", err)
 	}
