@@ -383,3 +383,30 @@ func alwaysSession(tb testing.TB, sc *engine.Scenario, seed uint64, trainee stri
 	}
 	return s
 }
+
+// TestTranscriptShowsSuggestionsWhenTheTraineeSeesThem: a node's suggestions, emitted as
+// its line starts, show at the line's end; after a cut, at the cut when the call stays,
+// and not at all when it moved on.
+func TestTranscriptShowsSuggestionsWhenTheTraineeSeesThem(t *testing.T) {
+	line := engine.Output{Type: engine.OutLine, At: 0, Node: "ask", Text: "one two three"}
+	ch := engine.Output{Type: engine.OutChoices, At: 3000, Node: "ask", Choices: []engine.ChoiceShown{{Index: 0, Text: "Sorry."}}}
+	cut := engine.Output{Type: engine.OutCut, At: 1000, Node: "ask", Spoken: 1}
+	you := engine.Output{Type: engine.OutTrainee, At: 1000, Node: "ask", Text: "hi"}
+	later := engine.Output{Type: engine.OutTrainee, At: 5000, Node: "ask", Text: "hi"}
+	next := engine.Output{Type: engine.OutLine, At: 1000, Node: "again", Text: "what"}
+	lines := func(ls ...string) string { return strings.Join(ls, "\n") + "\n" }
+	for _, c := range []struct {
+		name string
+		outs []engine.Output
+		want string
+	}{
+		{"at the end of the line", []engine.Output{line, ch, later},
+			lines("   0.000s  customer: one two three", "   3.000s  choices: [0] Sorry.", "   5.000s  you: hi")},
+		{"at a cut, the call staying", []engine.Output{line, ch, cut, you},
+			lines("   0.000s  customer: one two three", "   1.000s  ✂ customer cut off after 1 words", "   1.000s  you: hi", "   1.000s  choices: [0] Sorry.")},
+		{"not when the call moved on", []engine.Output{line, ch, cut, you, next},
+			lines("   0.000s  customer: one two three", "   1.000s  ✂ customer cut off after 1 words", "   1.000s  you: hi", "   1.000s  customer: what")},
+	} {
+		assert.Equal(t, c.want, engine.FormatTranscript(c.outs), c.name)
+	}
+}

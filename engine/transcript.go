@@ -115,12 +115,45 @@ func (o Output) Describe() string {
 	return string(o.Type)
 }
 
-// FormatTranscript renders outputs one per line with their times.
+// FormatTranscript renders outputs one per line with their times, in the order a trainee
+// sees them: the suggestions a node offers at the end of its line (emitted as the line
+// starts) show when the line ends, or at a cut when the call stays at the node, and not
+// at all when the call moved on before the line ended.
 func FormatTranscript(outs []Output) string {
 	var b strings.Builder
-	for _, o := range outs {
-		fmt.Fprintf(&b, "%9s  %s\n", FormatTime(o.At), o.Describe())
+	write := func(o Output) { fmt.Fprintf(&b, "%9s  %s\n", FormatTime(o.At), o.Describe()) }
+	var held *Output // choices not yet due
+	cut := false     // held was re-timed to a cut of its line
+	flush := func() {
+		if held != nil {
+			write(*held)
+			held, cut = nil, false
+		}
 	}
+	for _, o := range outs {
+		if held != nil {
+			switch {
+			case o.Type == OutLine || o.Type == OutEnd:
+				if o.At < held.At || cut {
+					held, cut = nil, false // the call moved on before the line ended
+				} else {
+					flush()
+				}
+			case o.Type == OutCut && o.Node == held.Node && o.At < held.At:
+				held.At, cut = o.At, true
+			case cut && o.At > held.At, !cut && o.At >= held.At:
+				flush()
+			}
+		}
+		if o.Type == OutChoices {
+			flush()
+			c := o
+			held = &c
+			continue
+		}
+		write(o)
+	}
+	flush()
 	return b.String()
 }
 
