@@ -27,9 +27,9 @@ const (
 var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon", "chat", "question", "mixed"}
 
 // outsideMisreadAtMost pins the outside testers' scenarios (testdata/understanding/outside,
-// 262 replies) at their figure when they were added: a change that reads more of them
+// 362 replies) at their figure when they were added: a change that reads more of them
 // wrong fails; one that reads fewer wrong lowers it.
-const outsideMisreadAtMost = 73
+const outsideMisreadAtMost = 99
 
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {
@@ -108,8 +108,9 @@ func scoreCorpus(t *testing.T, replies []corpusReply) corpusScore {
 		if sc == nil {
 			var diags engine.Diagnostics
 			if own := strings.TrimSuffix(r.file, ".txt") + ".yaml"; fileExists(own) {
-				// An outside tester's scenario, beside its replies.
-				sc, diags = engine.Load(os.DirFS(filepath.Dir(own)), filepath.Base(own))
+				// An outside tester's scenario, beside its replies; it may include the
+				// shipped packs by name.
+				sc, diags = engine.LoadWith(os.DirFS(filepath.Dir(own)), filepath.Base(own), engine.LoadOptions{Packs: scenarios.Packs})
 			} else {
 				sc, diags = engine.Load(scenarios.FS, scenarios.Root+"/"+id+".yaml")
 			}

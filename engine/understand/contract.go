@@ -90,7 +90,9 @@ var idVerbs = set("have", "be", "like", "love", "need", "say", "suggest", "recom
 
 // youreAfter may follow "your" meaning "you're" ("your welcome", "your right").
 var youreAfter = set("welcome", "right", "correct", "absolutely", "totally", "quite", "not", "so",
-	"very", "being", "going", "looking", "all", "now", "in", "on", "booked")
+	"very", "being", "going", "looking", "all", "now", "in", "on", "booked", "away", "here", "there",
+	"still", "sure", "wrong", "a", "an", "the", "safe", "covered", "free", "done", "fine", "good",
+	"great", "gonna", "off", "back", "due", "entitled", "eligible", "abroad", "travelling", "traveling")
 
 // modalOf may stand before "of" meaning "have" ("should of", "could of").
 var modalOf = set("should", "could", "would", "must", "might", "shouldnt", "couldnt", "wouldnt",

@@ -265,6 +265,16 @@ func scope(ts []Token) {
 				}
 			}
 		}
+		if !pseudo && ts[i].Word == "no" && i+1 < len(ts) && ts[i+1].Clause == ts[i].Clause && answerSubjects[ts[i+1].Word] {
+			// "no i cant unblock it until...", "oh no thats awful", "sorry no we dont need
+			// your pin": the answer "no" before a clause with its own subject negates nothing.
+			pseudo = true
+		}
+		if !pseudo && ts[i].Word == "not" && negativeQuestion(ts, i) {
+			// "didnt you make a payment?", "isnt that you at the hotel?": a question that
+			// expects a yes, not a denial.
+			pseudo = true
+		}
 		if pseudo {
 			continue
 		}
@@ -300,7 +310,7 @@ func scope(ts []Token) {
 			if subjects[t.Word] && k > i+n && !carriers[ts[k-1].Word] {
 				break
 			}
-			if k > i+n && !carriers[ts[k-1].Word] && startsNewClause(ts, k) {
+			if k > i+n && !carriers[ts[k-1].Word] && (startsNewClause(ts, k) || whWords[t.Word]) {
 				break
 			}
 			if t.Word == "for" && paidFor(ts, i, n, k) {
@@ -348,6 +358,30 @@ func imperative(ts []Token, i int) bool {
 	}
 	return false
 }
+
+// answerSubjects after "no" make it the answer "no", followed by a clause of its own.
+var answerSubjects = set("i", "we", "you", "they", "he", "she", "it", "this", "that", "there")
+
+// questionAux open a negative question ("didnt you", "isnt that", "cant you").
+var questionAux = set("do", "does", "did", "is", "are", "was", "were", "can", "could", "will",
+	"would", "should", "have", "has", "had")
+
+// questionSubjects follow a negative question's "not".
+var questionSubjects = set("you", "we", "they", "he", "she", "it", "this", "that", "there")
+
+// negativeQuestion reports whether the "not" at i opens a negative question: an auxiliary
+// first in its clause, "not", then a subject ("didnt you make a payment at the hotel").
+func negativeQuestion(ts []Token, i int) bool {
+	if i == 0 || i+1 >= len(ts) || !questionAux[ts[i-1].Word] || !questionSubjects[ts[i+1].Word] ||
+		ts[i+1].Clause != ts[i].Clause {
+		return false
+	}
+	return i == 1 || ts[i-2].Clause != ts[i-1].Clause
+}
+
+// whWords start a new clause inside a negation ("never mind the pin whats your date of
+// birth"), unless a thought or saying before them carries it ("i dont know what").
+var whWords = set("what", "where", "when", "who", "why", "how", "which")
 
 // saysBefore reports whether a saying verb stands in ts[from:to] ("not saying we dont").
 func saysBefore(ts []Token, from, to int) bool {

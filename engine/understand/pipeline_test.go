@@ -96,6 +96,9 @@ func TestContractionsBothWays(t *testing.T) {
 		{"2 minutes", "2mins", "two mins"},
 		{"by the way", "btw"},
 		{"you are right", "ur right"},
+		{"while you are away", "while ur away", "while your away", "while youre away"},
+		{"you are the best", "ur the best"},
+		{"your card", "ur card"},
 		{"let me check", "lemme check"},
 		{"thanks", "thx", "thnx", "thanx"},
 		{"i do not know", "idk", "i dunno"},
@@ -158,6 +161,14 @@ func TestWordForms(t *testing.T) {
 		{"fail", "failure", "failed"},
 		{"advise", "advice"},
 		{"discover", "discovery"},
+		{"take", "taken", "took"},
+		{"give", "given", "gave"},
+		{"freeze", "frozen", "froze"},
+		{"steal", "stolen", "stole"},
+		{"forget", "forgot", "forgotten"},
+		{"show", "shown"},
+		{"know", "known", "knew"},
+		{"begin", "began", "begun"},
 		{"deliveri", "deliverys"}, // not words of the list: stemmed, then mapped alike
 	} {
 		want := Stem(group[0])
@@ -401,6 +412,20 @@ func TestNegation(t *testing.T) {
 		{"no need for a taxi", nil},
 		{"i refuse to refund it", nil}, // "refuse to" is a trigger
 		{"i refuse to charge you for the cab", []string{"ride"}},
+		// The answer "no" before a clause with its own subject negates nothing: what the
+		// clause itself negates stays negated ("no i cant refund it" is no refund).
+		{"no i cant refund it until we check", nil},
+		{"no, i cant refund it", nil},
+		{"no we can refund it today", []string{"refund"}},
+		{"oh no im so sorry", []string{"apology"}},
+		{"no refund today", nil}, // "no" before a noun still negates it
+		// A negative question expects a yes: it denies nothing.
+		{"didnt you ask for a refund?", []string{"refund"}},
+		{"cant you log a ticket online?", []string{"ticket"}},
+		{"you didnt ask for a refund", nil},
+		// A question word starts a new clause inside a negation, unless a thought carries it.
+		{"never mind the ribbon whats the refund", []string{"refund"}},
+		{"i dont know what refund you mean", nil},
 		// A clause whose "that" is left out, after an indefinite, is inside the negation.
 		{"thats not something we are able to refund", nil},
 		{"there isnt much we can refund", nil},

@@ -167,10 +167,22 @@ func stemWord(w string) string {
 		return "think"
 	case "told":
 		return "tell"
-	case "took":
+	case "took", "taken":
 		return "take"
-	case "gave":
+	case "gave", "given":
 		return "give"
+	case "forgot", "forgotten":
+		return "forget"
+	case "froze", "frozen":
+		return "freez"
+	case "stole", "stolen":
+		return "steal"
+	case "shown":
+		return "show"
+	case "known":
+		return "know"
+	case "began", "begun":
+		return "begin"
 	case "made":
 		return "make"
 	case "ran":
