@@ -453,3 +453,36 @@ nodes:
 	require.NotNil(t, sc, diags.Error())
 	assert.Equal(t, `model.yaml:14:12: warning: the model reply takes about 30s to type at 40 wpm (93 characters, after 3s to start), more than the compose limit of 15s: a trainee typing a reply like it is hurried by the customer's timers (shorten it, or raise compose_limit)`, diags.Error())
 }
+
+// TestLintSaysWhatAnExpressionMeant: an event value that never happens, a text left
+// unquoted and yes for true each get an error that says what to write.
+func TestLintSaysWhatAnExpressionMeant(t *testing.T) {
+	src := `id: a
+title: A
+brief: b
+persona: {name: Jo}
+vars: {reason: "", verified: false}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answered"', to: ask}
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: Hello?
+    transitions:
+      - {when: 'event == "typing"', to: done}
+      - {when: 'true', to: done, set: {reason: ring, verified: yes}}
+  done:
+    end: {title: Over, outcome: resolved}
+`
+	var diags engine.Diagnostics
+	engine.LoadBytes(fstest.MapFS{}, "expr.yaml", []byte(src), &diags)
+	text := diags.Error()
+	assert.Contains(t, text, `expr.yaml:11:26: event is never "answered": it is one of answer, say, choose, hint, hangup, timeout (did you mean "answer"?)`)
+	assert.Contains(t, text, `event is never "typing" here: typing only starts the reply's composing time`)
+	assert.Contains(t, text, `unknown name "ring": no var, intent or function has it; to write the text ring, quote it: '"ring"'`)
+	assert.Contains(t, text, `unknown name "yes" (write true or false)`)
+	assert.NotContains(t, text, ":12:", "a known event is fine")
+}

@@ -182,7 +182,7 @@ func fromExprErr(src string, err error, names []string) exprError {
 			e.offset = len([]rune(strings.TrimRight(src, " \t\r\n")))
 		}
 		if m := unknownNameRE.FindStringSubmatch(e.msg); m != nil {
-			e.msg = fmt.Sprintf("unknown name %q%s", m[1], didYouMean(m[1], names))
+			e.msg = unknownName(m[1], names)
 		}
 	}
 	if rest, ok := strings.CutPrefix(e.msg, "expected bool, but got "); ok {
@@ -295,12 +295,55 @@ var functionNames = func() []string {
 	return names
 }()
 
+// unknownName says a name is unknown, with what was likely meant: a close name, true or
+// false for yes and no, or the text in quotes.
+func unknownName(name string, names []string) string {
+	if dym := didYouMean(name, names); dym != "" {
+		return fmt.Sprintf("unknown name %q%s", name, dym)
+	}
+	switch strings.ToLower(name) {
+	case "yes", "no", "on", "off", "y", "n":
+		return fmt.Sprintf("unknown name %q (write true or false)", name)
+	}
+	return fmt.Sprintf("unknown name %q: no var, intent or function has it; to write the text %s, quote it: '\"%s\"'", name, name, name)
+}
+
 func (v *nameChecker) add(n ast.Node, msg string) {
 	v.errs = append(v.errs, exprError{offset: n.Location().From, msg: msg})
 }
 
+// ExprEvents are the values event takes in a rule's or a transition's when.
+var ExprEvents = []string{string(EventAnswer), string(EventSay), string(EventChoose), string(EventHint),
+	string(EventHangup), string(EventTimeout)}
+
+// checkEventValue reports a comparison of event with a text it never has.
+func (v *nameChecker) checkEventValue(n *ast.BinaryNode) {
+	if n.Operator != "==" && n.Operator != "!=" {
+		return
+	}
+	id, lit := n.Left, n.Right
+	if _, ok := id.(*ast.StringNode); ok {
+		id, lit = lit, id
+	}
+	ident, ok := id.(*ast.IdentifierNode)
+	str, ok2 := lit.(*ast.StringNode)
+	if !ok || !ok2 || ident.Value != envEvent || v.declared[envEvent] || slices.Contains(ExprEvents, str.Value) {
+		return
+	}
+	switch str.Value {
+	case string(EventTyping):
+		v.add(str, `event is never "typing" here: typing only starts the reply's composing time (use composing, or silence)`)
+	case string(EventWhisper):
+		v.add(str, `event is never "whisper" here: a supervisor's whisper goes to the trainee, not to the rules`)
+	default:
+		v.add(str, fmt.Sprintf("event is never %q: it is one of %s%s", str.Value, strings.Join(ExprEvents, ", "), didYouMean(str.Value, ExprEvents)))
+	}
+}
+
 func (v *nameChecker) Visit(np *ast.Node) {
 	switch n := (*np).(type) {
+	case *ast.BinaryNode:
+		v.checkEventValue(n)
 	case *ast.IdentifierNode:
 		if v.args[n] {
 			return
@@ -319,7 +362,7 @@ func (v *nameChecker) Visit(np *ast.Node) {
 				if v.callees[n] {
 					v.add(n, fmt.Sprintf("unknown function %s()%s", n.Value, didYouMean(n.Value, functionNames)))
 				} else {
-					v.add(n, fmt.Sprintf("unknown name %q%s", n.Value, didYouMean(n.Value, v.c.names)))
+					v.add(n, unknownName(n.Value, v.c.names))
 				}
 			}
 		}
