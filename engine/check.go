@@ -304,3 +304,18 @@ func (l *loader) checkWayToAnEnd(rd func(*Node) *reader, nodeAt func(*Node) *yam
 		rd(n).warnf(nodeAt(n), "no ending can be reached from node %s: every way on from it leads only round the same nodes, so the call can end there only by a hang-up", n.ID)
 	}
 }
+
+// checkIntentsUsed warns of an intent of the scenario's own (not a pack's) that no
+// expression looks at: replies are read as it, but nothing in the call depends on it.
+func (l *loader) checkIntentsUsed(r *reader) {
+	if r.diags.HasErrors() {
+		return // an expression that did not compile may be the one that uses it
+	}
+	for i, in := range l.sc.Intents {
+		src := l.intentSrcs[i]
+		if src.r != r || src.key == nil || l.ec.usedIntents[in.Name] {
+			continue
+		}
+		r.warnf(src.key, "intent %s is never used: no transition, rule or line looks at it (said(%q) or count(%q)), so replies read as it change nothing in the call", in.Name, in.Name, in.Name)
+	}
+}

@@ -486,3 +486,29 @@ nodes:
 	assert.Contains(t, text, `unknown name "yes" (write true or false)`)
 	assert.NotContains(t, text, ":12:", "a known event is fine")
 }
+
+// TestLintWarnsOfAnIntentNothingLooksAt: an intent no transition, rule or line looks at is
+// a warning at its name; one a guard reads is not.
+func TestLintWarnsOfAnIntentNothingLooksAt(t *testing.T) {
+	src := `id: a
+title: A
+brief: b
+persona: {name: Jo}
+intents:
+  apology: ["sorry"]
+  refund: ["refund"]
+start: ask
+nodes:
+  ask:
+    say: Hello?
+    transitions:
+      - {when: 'said("apology")', to: done}
+      - {when: 'true', to: done}
+  done:
+    end: {title: Over, outcome: resolved}
+`
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(fstest.MapFS{}, "intents.yaml", []byte(src), &diags)
+	require.NotNil(t, sc)
+	assert.Equal(t, `intents.yaml:7:3: warning: intent refund is never used: no transition, rule or line looks at it (said("refund") or count("refund")), so replies read as it change nothing in the call`, diags.Error())
+}

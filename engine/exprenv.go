@@ -98,10 +98,13 @@ type exprCompiler struct {
 	axes    map[string]int
 	opts    []expr.Option
 	used    map[string]bool // every identifier a compiled expression reads
+	// usedIntents are the intents a compiled expression looks at (said, count).
+	usedIntents map[string]bool
 }
 
 func newExprCompiler(vars []Var, intents, nodes, axes map[string]int) *exprCompiler {
-	c := &exprCompiler{env: typeEnv(vars), intents: intents, nodes: nodes, axes: axes, used: map[string]bool{}}
+	c := &exprCompiler{env: typeEnv(vars), intents: intents, nodes: nodes, axes: axes, used: map[string]bool{},
+		usedIntents: map[string]bool{}}
 	for name := range c.env {
 		if !strings.HasPrefix(name, "$") {
 			c.names = append(c.names, name)
@@ -392,6 +395,8 @@ func (v *nameChecker) Visit(np *ast.Node) {
 		}
 		if _, ok := table[s.Value]; !ok {
 			v.add(s, fmt.Sprintf("unknown %s %q%s", what, s.Value, didYouMean(s.Value, sortedKeys(table))))
+		} else if what == "intent" {
+			v.c.usedIntents[s.Value] = true
 		}
 	case *ast.MemberNode:
 		id, ok := n.Node.(*ast.IdentifierNode)

@@ -333,6 +333,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	if sc.Start >= 0 && len(sc.Nodes) > 0 {
 		l.checkGraph(r, top)
 	}
+	l.checkIntentsUsed(r)
 	sc.reads = readsOf(l.ec.used)
 	h := sha256.New()
 	for _, src := range sc.Sources {

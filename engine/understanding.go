@@ -21,6 +21,7 @@ const (
 // intentSrc is where an intent's phrases and tests were written, for diagnostics.
 type intentSrc struct {
 	r                                  *reader
+	key                                *yaml.Node // the intent's name, where it is declared
 	phrases, examples, nots, exceptsNs []*yaml.Node
 }
 
@@ -34,7 +35,7 @@ func (l *loader) intents(r *reader, n *yaml.Node) {
 			continue
 		}
 		in := Intent{Name: p.key}
-		src := intentSrc{r: r}
+		src := intentSrc{r: r, key: p.keyN}
 		what := "intent " + p.key
 		strs := func(n *yaml.Node, what string) ([]string, []*yaml.Node) {
 			items, ok := r.list(n, what)
