@@ -63,7 +63,8 @@ nodes:
     say: Hi, I have a quick question about my order. Can you help?
     choices: ["Hello! Let me look that up for you.", "What?"]
     transitions:
-      - {when: 'said("help")', to: thanks, score: {courtesy: 2}}
+      - {when: 'said("help") && said("greet")', to: thanks, score: {courtesy: 2}}
+      - {when: 'said("help")', to: thanks, score: {courtesy: 1}}
       - {when: 'true', to: annoyed}
   thanks:
     say: Great, thank you so much.

@@ -137,7 +137,7 @@ func TestBrowserStudio(t *testing.T) {
 	p.Wait("the choices", `document.querySelectorAll("#choices button").length === 2`)
 	// Suggestions come in an order shuffled per call: pick the helpful one by its text.
 	p.Do("pick the helpful reply", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#choices button")].find((b) => b.textContent.startsWith("Hello!")).click()`))
-	p.Wait("the guard that fired", `document.getElementById("dbg-trace").textContent.includes('said("help")  → thanks  = true')`)
+	p.Wait("the guard that fired", `document.getElementById("dbg-trace").textContent.includes('said("help") && said("greet")  → thanks  = true')`)
 	assert.Equal(t, "thanks", eval[string](p, `document.getElementById("dbg-node").textContent`))
 	assert.Contains(t, eval[string](p, `document.getElementById("dbg-scores").textContent`), "courtesy2")
 	p.Wait("the end", `document.getElementById("call-status").textContent.startsWith("ended: thanks")`)

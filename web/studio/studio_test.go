@@ -496,7 +496,7 @@ func TestPlayDebugAndRecord(t *testing.T) {
 	trace := dbg["trace"].([]any)
 	require.NotEmpty(t, trace)
 	hit := trace[len(trace)-1].(map[string]any)
-	assert.Equal(t, `said("help")`, hit["when"])
+	assert.Equal(t, `said("help") && said("greet")`, hit["when"])
 	assert.Equal(t, "thanks", hit["to"])
 	assert.Equal(t, true, hit["holds"])
 	assert.Equal(t, 2.0, dbg["scores"].(map[string]any)["courtesy"])
