@@ -212,7 +212,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 		return false
 	}
 	if err := json.Unmarshal(body, v); err != nil {
-		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, "the body must be JSON: "+err.Error())
+		httpjson.WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, "the body must be JSON: "+protocol.JSONProblem(err))
 		return false
 	}
 	return true

@@ -362,7 +362,7 @@ func parseStartRequest(body []byte) (startRequest, error) {
 		return req, errors.New("the request body is not valid UTF-8")
 	}
 	if err := json.Unmarshal(body, &req); err != nil {
-		return req, fmt.Errorf(`the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: %w`, err)
+		return req, fmt.Errorf(`the body must be {"scenario": ID, "trainee": NAME, "coach": BOOL}: %s`, protocol.JSONProblem(err))
 	}
 	req.Trainee = strings.TrimSpace(req.Trainee)
 	// A lone surrogate escape ("\ud800") also decodes to U+FFFD: not a name either.

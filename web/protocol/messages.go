@@ -59,7 +59,7 @@ func DecodeClient(data []byte) (ClientMsg, *DecodeError) {
 				ID string `json:"id"`
 			}
 			_ = json.Unmarshal(data, &idOnly) // best effort, for the error's id
-			return ClientMsg{}, &DecodeError{Code: CodeBadJSON, Message: "the message is not a JSON object of a known shape: " + err.Error(), ID: validID(idOnly.ID)}
+			return ClientMsg{}, &DecodeError{Code: CodeBadJSON, Message: "the message is not a JSON object of a known shape: " + JSONProblem(err), ID: validID(idOnly.ID)}
 		}
 	}
 	if m.ID == "" || len(m.ID) > MaxClientIDBytes {

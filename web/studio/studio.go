@@ -236,7 +236,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, "the request is not the expected JSON: "+err.Error())
+		api.WriteError(w, http.StatusBadRequest, protocol.CodeBadJSON, "the request is not the expected JSON: "+protocol.JSONProblem(err))
 		return false
 	}
 	return true
