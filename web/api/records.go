@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/switchboard-sim/switchboard/engine/debrief"
 	"github.com/switchboard-sim/switchboard/engine/journal"
@@ -26,7 +27,7 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) *debrief.Record 
 		s.log.Error("loading a call record", "err", err)
 		WriteError(w, http.StatusServiceUnavailable, protocol.CodeStorage, "the call record could not be read; try again in a moment")
 		return nil
-	case !access.CallTokenOK(r.URL.Query().Get("token"), info.TokenHash):
+	case !access.CallTokenOK(callToken(r), info.TokenHash):
 		WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "missing or wrong call token")
 		return nil
 	}
@@ -44,6 +45,15 @@ func (s *Server) record(w http.ResponseWriter, r *http.Request) *debrief.Record 
 	}
 	rec.Notes = append(rec.Notes, notes...)
 	return rec
+}
+
+// callToken is the call token a request carries: in an Authorization: Bearer header
+// (kept out of URLs and logs), else in ?token=.
+func callToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); len(h) > len("Bearer ") && strings.EqualFold(h[:len("Bearer ")], "Bearer ") {
+		return strings.TrimSpace(h[len("Bearer "):])
+	}
+	return r.URL.Query().Get("token")
 }
 
 // handleDebrief serves GET /api/calls/{id}/debrief?token=T: the call's debrief.Record.

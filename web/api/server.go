@@ -502,7 +502,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		WriteError(w, http.StatusNotFound, protocol.CodeUnknownCall, "no such call")
 		return
-	case !access.CallTokenOK(r.URL.Query().Get("token"), found.TokenHash()):
+	case !access.CallTokenOK(callToken(r), found.TokenHash()):
 		WriteError(w, http.StatusUnauthorized, protocol.CodeUnauthorized, "missing or wrong call token")
 		return
 	case found.OwnedElsewhere():

@@ -159,6 +159,23 @@ func testTraineeAndTwoSupervisorsOnOneCall(t *testing.T) {
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&rec))
 	require.Len(t, rec.Coached, 2)
 	assert.Equal(t, "offer the refund", rec.Coached[0].Text)
+
+	// The token may come in an Authorization header instead, kept out of the URL; a
+	// wrong one is refused either way.
+	for _, c := range []struct {
+		auth string
+		want int
+	}{{"Bearer " + r.Token, http.StatusOK}, {"bearer " + r.Token, http.StatusOK}, {"Bearer wrong", http.StatusUnauthorized}, {"", http.StatusUnauthorized}} {
+		req, err := http.NewRequest("GET", ts.url+"/api/calls/"+r.ID+"/debrief", nil)
+		require.NoError(t, err)
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := ts.client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, c.want, resp.StatusCode, c.auth)
+	}
 }
 
 func TestSupervisorRefusals(t *testing.T) { synctest.Test(t, testSupervisorRefusals) }
