@@ -43,6 +43,8 @@ type Record struct {
 	Notes  []journal.Note `json:"notes"`
 	Axes   []string       `json:"axes"`
 	Events int            `json:"events"` // inputs recorded
+
+	sc *engine.Scenario // for what each node's ways on offer (Item.Missed)
 }
 
 // Item is one line of the transcript.
@@ -63,7 +65,11 @@ type Item struct {
 	Emotion string `json:"emotion,omitempty"`
 	// Lost lists, for a trainee's message, the points it cost by axis.
 	Lost []engine.AxisDelta `json:"lost,omitempty"`
-	// Model is, for a trainee's message that lost points or made a rule with feedback fire, what a
+	// Missed lists, for a trainee's message, the points a way on from its node offers that
+	// it did not earn, by axis (the most any one of the node's transitions gives, less
+	// what the message earned): "could have earned tone +1 here".
+	Missed []engine.AxisDelta `json:"missed,omitempty"`
+	// Model is, for a trainee's message that lost or missed points or made a rule with feedback fire, what a
 	// strong agent would have said there (the node's model reply), when the scenario
 	// gives one.
 	Model string `json:"model,omitempty"`
@@ -183,7 +189,8 @@ func Live(sc *engine.Scenario, id, trainee string, started time.Time, steps []St
 // newRecord starts the debrief of a call of sc.
 func newRecord(sc *engine.Scenario, id, scenarioID, title, trainee string, started time.Time) *Record {
 	r := &Record{ID: id, ScenarioID: scenarioID, Title: title, Lesson: sc.Lesson, Trainee: trainee, Customer: sc.Persona.Name,
-		Started: started, Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}, Notes: []journal.Note{}}
+		Started: started, Transcript: []Item{}, Fired: []Fired{}, Quiet: []QuietRule{}, Axes: []string{}, Coached: []Coached{}, Notes: []journal.Note{},
+		sc: sc}
 	for _, a := range sc.Axes {
 		r.Axes = append(r.Axes, a.Name)
 	}
@@ -224,7 +231,7 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 	}
 	said := -1 // the trainee's item of this step, if any
 	model, fired := "", false
-	var lost []engine.AxisDelta
+	var lost, earned []engine.AxisDelta
 	for _, o := range out {
 		switch o.Type {
 		case engine.OutRing:
@@ -250,6 +257,8 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 			for _, d := range o.Deltas {
 				if d.Delta < 0 {
 					lost = addDelta(lost, d)
+				} else {
+					earned = addDelta(earned, d)
 				}
 			}
 		case engine.OutEnd:
@@ -259,10 +268,48 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 	if said >= 0 {
 		it := &r.Transcript[said]
 		it.Lost = lost
-		if len(lost) > 0 || fired {
+		it.Missed = r.missed(it.Node, earned)
+		if len(lost) > 0 || len(it.Missed) > 0 || fired {
 			it.Model = model
 		}
 	}
+}
+
+// missed is what the ways on from node offer that a reply there did not earn: per axis,
+// the most one of the node's transitions adds, less what the reply earned.
+func (r *Record) missed(node string, earned []engine.AxisDelta) []engine.AxisDelta {
+	n := r.sc.Node(node)
+	if n == nil {
+		return nil
+	}
+	var best []engine.AxisDelta
+	for _, t := range n.Transitions {
+		for _, d := range t.Score {
+			if d.Delta <= 0 {
+				continue
+			}
+			axis := r.sc.Axes[d.Axis].Name
+			i := slices.IndexFunc(best, func(b engine.AxisDelta) bool { return b.Axis == axis })
+			switch {
+			case i < 0:
+				best = append(best, engine.AxisDelta{Axis: axis, Delta: d.Delta})
+			case d.Delta > best[i].Delta:
+				best[i].Delta = d.Delta
+			}
+		}
+	}
+	var out []engine.AxisDelta
+	for _, b := range best {
+		for _, e := range earned {
+			if e.Axis == b.Axis {
+				b.Delta -= e.Delta
+			}
+		}
+		if b.Delta > 0 {
+			out = append(out, b)
+		}
+	}
+	return out
 }
 
 // HintText is the transcript's note where the trainee asked for a hint.

@@ -42,6 +42,8 @@ func TestBuildFinishedCall(t *testing.T) {
 	assert.Equal(t, 2, cut.Spoken)
 	assert.Equal(t, "Hello, my kettle broke after one day and I want my money back.", cut.Full)
 	assert.Equal(t, []string{"interrupted"}, r.Transcript[3].Flags)
+	assert.Equal(t, []engine.AxisDelta{{Axis: "care", Delta: 1}}, r.Transcript[3].Missed, "the node offered care +1, the reply earned none")
+	assert.Empty(t, r.Transcript[5].Missed, "the apology and refund earned what the node offered")
 	assert.Equal(t, "annoyed", r.Transcript[4].Emotion, "the line's emotion tag is in the transcript")
 	assert.Empty(t, r.Transcript[6].Emotion)
 

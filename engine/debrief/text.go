@@ -65,6 +65,13 @@ func (r *Record) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(&b, "  %s    lost: %s\n", strings.Repeat(" ", len(Clock(it.At))), strings.Join(parts, ", "))
 		}
+		if len(it.Missed) > 0 {
+			var parts []string
+			for _, d := range it.Missed {
+				parts = append(parts, fmt.Sprintf("%s +%g", d.Axis, d.Delta))
+			}
+			fmt.Fprintf(&b, "  %s    not earned here: %s\n", strings.Repeat(" ", len(Clock(it.At))), strings.Join(parts, ", "))
+		}
 		if it.Model != "" {
 			fmt.Fprintf(&b, "  %s    a strong answer: %s\n", strings.Repeat(" ", len(Clock(it.At))), it.Model)
 		}

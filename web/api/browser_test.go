@@ -206,6 +206,27 @@ func TestBrowserDebriefWithoutToken(t *testing.T) {
 	assert.False(t, eval[bool](p, visible("debrief")))
 }
 
+// TestBrowserDebriefShowsPointsNotEarned: a reply that took a way on worth nothing, where
+// another was worth a care point, shows "Not earned here" and the strong answer.
+func TestBrowserDebriefShowsPointsNotEarned(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
+	c.until("line_end")
+	c.send(map[string]any{"type": "say", "id": "s1", "text": "what is the problem exactly"})
+	c.until("trainee")
+	c.send(map[string]any{"type": "hangup", "id": "h1"})
+	c.until("end")
+	p := &page{T: t, Ctx: newBrowser(t, 900, 900)}
+	p.Do("open the debrief", chromedp.Navigate(ts.http.URL+"/debrief.html#id="+r.ID+"&token="+r.Token))
+	p.Wait("the debrief", visible("debrief"))
+	eval[bool](p, trackErrors)
+	assert.Equal(t, []string{"Not earned here: 1 care point"},
+		eval[[]string](p, `[...document.querySelectorAll("#d-transcript .missed")].map((e) => e.textContent)`))
+	assert.Contains(t, eval[[]string](p, `[...document.querySelectorAll("#quiet li")].map((e) => e.textContent)`),
+		"apology — Good apology. (a good move you never made)", "a rule that adds points and never fired")
+	p.Shot("debrief-not-earned")
+}
+
 // recordSends makes the page keep every client message it sends in window.__sent.
 const recordSends = `window.__sent = []; (() => { const send = WebSocket.prototype.send;
 	WebSocket.prototype.send = function (d) { try { window.__sent.push(JSON.parse(d)); } catch (_) {} return send.call(this, d); }; })(); true`

@@ -76,8 +76,8 @@
     for (const q of rec.quiet) {
       const li = el("li");
       li.append(el("strong", "", q.id), document.createTextNode(q.feedback ? " — " + q.feedback : ""));
-      if (q.kind === "avoided") li.append(el("span", "flag", "a habit you avoided"));
-      if (q.kind === "missed") li.append(el("span", "flag", "a good move you never made"));
+      if (q.kind === "avoided") li.append(el("span", "hint", " (a habit you avoided)"));
+      if (q.kind === "missed") li.append(el("span", "hint", " (a good move you never made)"));
       quiet.append(li);
     }
     if (!rec.quiet.length) quiet.append(el("li", "", "Every rule fired."));
@@ -103,6 +103,8 @@
       if (it.choice !== undefined && it.choice !== null) li.append(el("span", "flag", "suggested reply"));
       const lost = lostText(it.lost);
       if (lost) li.append(el("span", "lost", "Lost " + lost));
+      const missed = lostText(it.missed);
+      if (missed) li.append(el("span", "missed", "Not earned here: " + missed));
       if (it.model) li.append(el("span", "model", it.model));
       if (it.understood && it.understood.length) {
         li.append(el("span", "understood", "understood as " + it.understood.map((u) => u.intent + ": '" + u.words + "'").join("; ")));
