@@ -369,6 +369,53 @@ nodes:
 	assert.Equal(t, map[string]bool{"care": true, "courtesy": true}, assessed(say(6000, "hmm ok")), "a reply: both were a chance")
 }
 
+// TestAWayOnThroughARouterIsAChance: a reply that could have led, through a router, to
+// points (the truth out, then an alternative offered) was a chance at them: a trainee who
+// dodges every time is assessed at 0 on that axis, not "not assessed".
+func TestAWayOnThroughARouterIsAChance(t *testing.T) {
+	sc := loadInline(t, `id: dodge
+title: Dodge
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  honest: ["we dont have"]
+  alternative: ["comte"]
+  dodge: ["let me check"]
+scores:
+  honesty: {max: 1}
+  helpfulness: {max: 2}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("honest")', to: truth, score: {honesty: 1}}
+      - {when: 'true', to: gone}
+  truth:
+    transitions:
+      - {when: 'said("alternative")', to: sold, score: {helpfulness: 2}}
+      - {when: 'true', to: sold}
+  sold:
+    say: thanks
+    end: {title: Sold, outcome: resolved}
+  gone:
+    say: bye
+    end: {title: Gone, outcome: lost}
+`)
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(6000, "let me check"))
+	require.True(t, s.Ended())
+	for _, a := range s.End().Scores {
+		assert.True(t, a.Assessed, "%s: the reply could have earned it", a.Axis)
+	}
+}
+
 // TestTranscriptShowsScoresAndUnassessedAxes: the transcript that `switchboard test` and
 // `play` print names each score change, and its end line does not show points for an axis
 // the call never assessed.

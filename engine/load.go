@@ -334,6 +334,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 		l.checkGraph(r, top)
 	}
 	l.checkIntentsUsed(r)
+	sc.computeExposure()
 	sc.reads = readsOf(l.ec.used)
 	h := sha256.New()
 	for _, src := range sc.Sources {

@@ -197,8 +197,12 @@ type Node struct {
 	Line, Col int // position of the node's key in its file
 	// modelLine, modelCol: where the model reply is written (lint's warnings point there).
 	modelLine, modelCol int
-	broken              bool
-	sketch              []*Transition // transitions that failed to compile, kept only for Sketch
+	// exposes are the axes a reply here is a chance at: those any transition or timer of
+	// the node, or of a router one of them leads to (and so on), scores; earnable are
+	// those such a way on could raise (see Session.exposedNode, computeExposure).
+	exposes, earnable []int
+	broken            bool
+	sketch            []*Transition // transitions that failed to compile, kept only for Sketch
 	// Return: the node ends a sub-flow; the call goes back to the node that entered it
 	// (to: >id), once its line is spoken (at once when it has none).
 	Return bool

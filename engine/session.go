@@ -680,35 +680,61 @@ func (s *Session) exposed(t *Transition) {
 	}
 }
 
-// exposedNode marks as assessed every axis that n's transitions and timers score, when
-// the step gives the trainee a chance at them: what they said here could have taken any of
-// n's ways on, whichever the first that held, so an early way out (a hand-off, a hang-up
-// node, a shortcut) does not leave the axes of the ways not taken unassessed.
+// exposedNode marks as assessed every axis that n's transitions and timers score, or
+// those of a router they lead to, when the step gives the trainee a chance at them: what
+// they said here could have taken any of n's ways on, whichever the first that held, so
+// an early way out (a hand-off, a hang-up node, a shortcut) does not leave the axes of the
+// ways not taken unassessed, nor does a way whose points a router after it gives ("the
+// truth is out: did an alternative come with it?").
 func (s *Session) exposedNode(n *Node) {
 	if !s.chance {
 		return
 	}
-	for _, t := range n.Transitions {
-		s.exposed(t)
-	}
-	for _, t := range n.Timers {
-		s.exposed(t)
+	for _, a := range n.exposes {
+		s.assessed[a] = true
 	}
 }
 
-// exposedEarnable marks as assessed the axes that n's transitions and timers could raise,
-// when the step gives the trainee a chance at them: the axes a timer running out shows
-// they did not earn.
+// exposedEarnable marks as assessed the axes that n's ways on (as for exposedNode) could
+// raise, when the step gives the trainee a chance at them: the axes a timer running out
+// shows they did not earn.
 func (s *Session) exposedEarnable(n *Node) {
 	if !s.chance {
 		return
 	}
-	for _, group := range [2][]*Transition{n.Transitions, n.Timers} {
-		for _, t := range group {
-			for _, d := range t.Score {
-				if d.Delta > 0 {
-					s.assessed[d.Axis] = true
+	for _, a := range n.earnable {
+		s.assessed[a] = true
+	}
+}
+
+// computeExposure fills each node's exposes and earnable, once, at load.
+func (sc *Scenario) computeExposure() {
+	for _, n := range sc.Nodes {
+		all := make([]bool, len(sc.Axes))
+		up := make([]bool, len(sc.Axes))
+		seen := make([]bool, len(sc.Nodes))
+		var walk func(n *Node)
+		walk = func(n *Node) {
+			seen[n.Index] = true
+			for _, group := range [2][]*Transition{n.Transitions, n.Timers} {
+				for _, t := range group {
+					for _, d := range t.Score {
+						all[d.Axis] = true
+						up[d.Axis] = up[d.Axis] || d.Delta > 0
+					}
+					if t.To >= 0 && t.To < len(sc.Nodes) && !seen[t.To] && sc.Nodes[t.To].Router() {
+						walk(sc.Nodes[t.To])
+					}
 				}
+			}
+		}
+		walk(n)
+		for a := range sc.Axes {
+			if all[a] {
+				n.exposes = append(n.exposes, a)
+			}
+			if up[a] {
+				n.earnable = append(n.earnable, a)
 			}
 		}
 	}
