@@ -414,6 +414,9 @@ nodes:
 	for _, a := range s.End().Scores {
 		assert.True(t, a.Assessed, "%s: the reply could have earned it", a.Axis)
 	}
+	// What the debrief calls "not earned here" counts the router's points too.
+	assert.Equal(t, []engine.AxisDelta{{Axis: "honesty", Delta: 1}, {Axis: "helpfulness", Delta: 2}}, sc.Offers("ask"))
+	assert.Nil(t, sc.Offers("no-such-node"))
 }
 
 // TestTranscriptShowsScoresAndUnassessedAxes: the transcript that `switchboard test` and

@@ -201,8 +201,10 @@ type Node struct {
 	// the node, or of a router one of them leads to (and so on), scores; earnable are
 	// those such a way on could raise (see Session.exposedNode, computeExposure).
 	exposes, earnable []int
-	broken            bool
-	sketch            []*Transition // transitions that failed to compile, kept only for Sketch
+	// offers is, per axis, the most one of those ways on adds (Scenario.Offers).
+	offers []AxisDelta
+	broken bool
+	sketch []*Transition // transitions that failed to compile, kept only for Sketch
 	// Return: the node ends a sub-flow; the call goes back to the node that entered it
 	// (to: >id), once its line is spoken (at once when it has none).
 	Return bool

@@ -712,6 +712,7 @@ func (sc *Scenario) computeExposure() {
 	for _, n := range sc.Nodes {
 		all := make([]bool, len(sc.Axes))
 		up := make([]bool, len(sc.Axes))
+		best := make([]float64, len(sc.Axes))
 		seen := make([]bool, len(sc.Nodes))
 		var walk func(n *Node)
 		walk = func(n *Node) {
@@ -721,6 +722,7 @@ func (sc *Scenario) computeExposure() {
 					for _, d := range t.Score {
 						all[d.Axis] = true
 						up[d.Axis] = up[d.Axis] || d.Delta > 0
+						best[d.Axis] = max(best[d.Axis], d.Delta)
 					}
 					if t.To >= 0 && t.To < len(sc.Nodes) && !seen[t.To] && sc.Nodes[t.To].Router() {
 						walk(sc.Nodes[t.To])
@@ -735,9 +737,20 @@ func (sc *Scenario) computeExposure() {
 			}
 			if up[a] {
 				n.earnable = append(n.earnable, a)
+				n.offers = append(n.offers, AxisDelta{Axis: sc.Axes[a].Name, Delta: best[a]})
 			}
 		}
 	}
+}
+
+// Offers is, per axis, the most points one way on from node (one of its transitions or
+// timers, or of a router they lead to) adds: what a reply there could have earned. Nil
+// for an unknown node. The slice is shared: do not change it.
+func (sc *Scenario) Offers(node string) []AxisDelta {
+	if n := sc.Node(node); n != nil {
+		return n.offers
+	}
+	return nil
 }
 
 // choicesOutput offers the node's available choices in an order shuffled per call and

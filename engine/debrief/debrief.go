@@ -66,8 +66,8 @@ type Item struct {
 	// Lost lists, for a trainee's message, the points it cost by axis.
 	Lost []engine.AxisDelta `json:"lost,omitempty"`
 	// Missed lists, for a trainee's message, the points a way on from its node offers that
-	// it did not earn, by axis (the most any one of the node's transitions gives, less
-	// what the message earned): "could have earned tone +1 here".
+	// it did not earn, by axis (the most any one of the node's transitions, or of a router
+	// after them, gives, less what the message earned): "could have earned tone +1 here".
 	Missed []engine.AxisDelta `json:"missed,omitempty"`
 	// Model is, for a trainee's message that lost or missed points or made a rule with feedback fire, what a
 	// strong agent would have said there (the node's model reply), when the scenario
@@ -276,30 +276,10 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 }
 
 // missed is what the ways on from node offer that a reply there did not earn: per axis,
-// the most one of the node's transitions adds, less what the reply earned.
+// the most one of them adds (engine.Scenario.Offers), less what the reply earned.
 func (r *Record) missed(node string, earned []engine.AxisDelta) []engine.AxisDelta {
-	n := r.sc.Node(node)
-	if n == nil {
-		return nil
-	}
-	var best []engine.AxisDelta
-	for _, t := range n.Transitions {
-		for _, d := range t.Score {
-			if d.Delta <= 0 {
-				continue
-			}
-			axis := r.sc.Axes[d.Axis].Name
-			i := slices.IndexFunc(best, func(b engine.AxisDelta) bool { return b.Axis == axis })
-			switch {
-			case i < 0:
-				best = append(best, engine.AxisDelta{Axis: axis, Delta: d.Delta})
-			case d.Delta > best[i].Delta:
-				best[i].Delta = d.Delta
-			}
-		}
-	}
 	var out []engine.AxisDelta
-	for _, b := range best {
+	for _, b := range r.sc.Offers(node) {
 		for _, e := range earned {
 			if e.Axis == b.Axis {
 				b.Delta -= e.Delta
