@@ -98,6 +98,10 @@ var youreAfter = set("welcome", "right", "correct", "absolutely", "totally", "qu
 var modalOf = set("should", "could", "would", "must", "might", "shouldnt", "couldnt", "wouldnt",
 	"mustnt", "shoulda", "coulda")
 
+// modalAdverbs may stand between the modal and that "of" ("should never of", "could
+// easily of").
+var modalAdverbs = set("never", "not", "really", "just", "easily", "definitely", "probably", "always")
+
 // weVerbs may follow "well" at the start of a clause meaning "we'll" ("well sort it").
 var weVerbs = set("get", "be", "sort", "send", "have", "do", "call", "need", "fix", "refund", "look",
 	"check", "see", "make", "take", "put", "give", "let", "try", "ring", "email", "arrange", "cover",
@@ -237,7 +241,11 @@ func expandInto(out []Token, ws []word) []Token {
 				t = "we will" // "well get back to you"
 			}
 		case "of":
-			if modalOf[prev] && next != "course" {
+			modal := prev
+			if modalAdverbs[prev] && i >= 2 && ws[i-2].clause == w.clause {
+				modal = ws[i-2].text // "that should never of happened"
+			}
+			if modalOf[modal] && next != "course" {
 				t = "have" // "you should of called", not "could of course"
 			}
 		case "prob", "probs":

@@ -70,3 +70,26 @@ func TestExplainGolden(t *testing.T) {
 	require.NoError(t, err, "missing golden file; run go test ./engine/understand -update")
 	assert.Equal(t, string(want), b.String(), "explanations changed; if intended, run go test ./engine/understand -update")
 }
+
+// TestExplainPlainAndNegatedPhrase: an intent that lists a phrase both plain and with "~"
+// means it either way, and Explain says so whichever comes first (it used to explain a
+// span by the first phrase found there, blocked, and report the intent unmatched).
+func TestExplainPlainAndNegatedPhrase(t *testing.T) {
+	for _, phrases := range [][]string{{"cut you off", "~cut you off"}, {"~cut you off", "cut you off"}} {
+		lx, errs := Compile([]IntentSpec{{Name: "cutoff", Phrases: phrases}, {Name: "other", Phrases: []string{"cut"}}})
+		require.Empty(t, errs)
+		for _, text := range []string{"we will not cut you off", "we will cut you off"} {
+			ex := lx.Explain(text)
+			assert.True(t, ex[0].Matched, "%v: %q", phrases, text)
+			assert.Empty(t, ex[0].Blocked, "%v: %q", phrases, text)
+			require.Len(t, ex[0].Hits, 1)
+			n := 0
+			lx.Match(lx.Analyze(text), func(h Hit) {
+				if h.Intent == 0 {
+					n++
+				}
+			})
+			assert.Equal(t, 1, n, "Match agrees with Explain: %v: %q", phrases, text)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package understand
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -131,8 +132,11 @@ var fillers = set("really", "actually", "just", "quite", "very", "totally", "tru
 	"the", "a",
 	"an", "your", "my", "our", "this", "that",
 	// "be" between a modal's negation and what follows ("not able to" matches "wont be
-	// able to", "will refund" matches "will be refunding").
-	"be")
+	// able to", "will refund" matches "will be refunding"); "being" as in "the system is
+	// being slow"; a perfect's auxiliary before its participle ("we messed up" matches
+	// "weve messed up" and "we have really messed up"). A phrase that has the word itself
+	// still matches it: a filler is skipped only where the phrase's next word is not there.
+	"be", "being", "have", "has", "had")
 
 // articles inside a phrase may be left out by the text ("hold power button" matches "hold the
 // power button").
@@ -716,17 +720,29 @@ func (lx *Lexicon) Explain(text string) []Explanation {
 		out[i].Intent = n
 	}
 	type span struct{ intent, start, end int }
-	seen := map[span]bool{}
+	// seen holds, for each span explained, 1 + its place in Blocked, or 0 when it counts:
+	// another phrase that found the same words explains them only when it counts where
+	// the first did not ("cut you off" and "~cut you off" in one intent).
+	seen := map[span]int{}
 	lx.hits(t, true, func(h Hit) {
-		if k := (span{h.Intent, h.Start, h.End}); seen[k] {
-			return // another phrase found the same words: the first explains them
-		} else {
-			seen[k] = true
-		}
+		k := span{h.Intent, h.Start, h.End}
 		e := &out[h.Intent]
+		b, dup := seen[k]
+		if dup && (b == 0 || h.Blocked != "") {
+			return // another phrase found the same words: the first explains them
+		}
+		if dup { // this one counts where the first was blocked: it replaces it
+			e.Blocked = slices.Delete(e.Blocked, b-1, b)
+			for k2, v := range seen {
+				if k2.intent == h.Intent && v > b {
+					seen[k2] = v - 1
+				}
+			}
+		}
 		f := Found{Phrase: h.Phrase, Words: t.Span(h.Start, h.End)}
 		switch h.Blocked {
 		case "":
+			seen[k] = 0
 			e.Matched = true
 			e.Hits = append(e.Hits, f)
 			return
@@ -738,6 +754,7 @@ func (lx *Lexicon) Explain(text string) []Explanation {
 			f.Reason = fmt.Sprintf("exception %q", h.By)
 		}
 		e.Blocked = append(e.Blocked, f)
+		seen[k] = len(e.Blocked)
 	})
 	return out
 }

@@ -4,7 +4,9 @@ import "slices"
 
 // Step 6: negation scope, after NegEx (Chapman et al., 2001). A trigger ("not", "no",
 // "never", "without", "nothing", "nobody", "neither", "nor", "instead of", "rather than",
-// "skip", "forget", "refuse to"; contractions are already "not", so "won't", "don't", "can't" and "no need"
+// "skip", "forget", "refuse to"; verbs that set something aside, with conditions: "drop",
+// "ditch", "scrap", "scratch", "shelve" before their object, "hold off", "leave ... for
+// now"; contractions are already "not", so "won't", "don't", "can't" and "no need"
 // are triggers too) negates the words after it, up to NegScopeWords tokens, stopping at the
 // end of the clause (. , ; : ! ? dashes, brackets, quotes, new lines) or at a scope end
 // ("but", "however", "although", "though", "yet", "except", "because", "since", "while",
@@ -236,6 +238,13 @@ func seqAt(ts []Token, i int, seq []string, stem bool) bool {
 func scope(ts []Token) {
 	var cancelled []int // "not"s that a negation before them cancels ("no way im not refunding")
 	for i := 0; i < len(ts); i++ {
+		if mayDismiss(ts[i].Word) && !slices.Contains(cancelled, i) {
+			if n, limit := dismissal(ts, i); n > 0 {
+				dismissScope(ts, i, n, limit)
+				i += n - 1
+				continue
+			}
+		}
 		if !mayStartNegation(ts[i].Word) || slices.Contains(cancelled, i) {
 			continue
 		}
@@ -314,6 +323,11 @@ func scope(ts []Token) {
 				break
 			}
 			if t.Word == "for" && paidFor(ts, i, n, k) {
+				break
+			}
+			if limitWords[t.Word] && k+1 < len(ts) && ts[k+1].Word == "than" && ts[k+1].Clause == t.Clause {
+				// "it wont take longer than 5 days", "no later than friday": a limit
+				// that is not passed is a promise; what follows "than" holds.
 				break
 			}
 			if t.Word == "not" && !saysBefore(ts, i+n, k) {
@@ -413,4 +427,96 @@ func postNegated(ts []Token, end int) (int, int) {
 		}
 	}
 	return -1, 0
+}
+
+// limitWords before "than" end a negation's scope: "not more than a week" is at most a
+// week.
+var limitWords = set("more", "longer", "later", "over", "beyond")
+
+// DismissScopeWords is how many words after a dismissing verb it can negate (its object,
+// not counting scopeFree words).
+const DismissScopeWords = 4
+
+// mayDismiss is a fast pre-check for the first words of dismissal.
+func mayDismiss(w string) bool {
+	switch w {
+	case "drop", "dropping", "ditch", "ditching", "scrap", "scrapping", "scratch", "scratching",
+		"shelve", "shelving", "hold", "holding", "leave", "leaving":
+		return true
+	}
+	return false
+}
+
+// dismissObjects may follow a dismissing verb: its object ("drop the upgrade").
+var dismissObjects = set("the", "that", "this", "those", "these", "it", "them", "your", "any", "all", "my", "our")
+
+// dismissParticles after a dismissing verb's object make it another verb: "drop it off",
+// "drop the car back", "drop it in the post", "hold off until".
+var dismissParticles = set("off", "by", "in", "into", "round", "over", "back", "to", "at", "through", "with", "on")
+
+// dismissEnds end a dismissal's scope: "leave the upgrade for now and move your date".
+var dismissEnds = set("and", "then", "for", "now", "so", "please", "aside", "out", "till", "until")
+
+// dismissal reports whether a verb that sets something aside starts at i, as a
+// negation trigger of n tokens: "drop the upgrade", "scratch the wrapping", "ditch the
+// bow", "hold off on the bundle", "leave the upgrade for now", "leave out the ribbon"
+// (what follows is not on offer); limit is where its scope must end at the latest (the
+// "for now" of "leave"), or len(ts). "drop it off", "leave it with me" and "hold the line"
+// set nothing aside.
+func dismissal(ts []Token, i int) (n, limit int) {
+	w := ts[i].Word
+	same := func(k int) bool { return k < len(ts) && ts[k].Clause == ts[i].Clause }
+	switch w {
+	case "hold", "holding":
+		if same(i+1) && ts[i+1].Word == "off" {
+			return 2, len(ts)
+		}
+		return 0, 0
+	case "leave", "leaving":
+		if same(i+1) && ts[i+1].Word == "out" {
+			return 2, len(ts)
+		}
+		// Only with "for now", "out" or "aside" after its object.
+		for k := i + 1; same(k) && k <= i+5; k++ {
+			switch {
+			case ts[k].Word == "for" && same(k+1) && ts[k+1].Word == "now", ts[k].Word == "out", ts[k].Word == "aside":
+				if k == i+1 {
+					return 0, 0
+				}
+				return 1, k
+			case ts[k].Word == "and" || ts[k].Word == "with" || ts[k].Word == "to":
+				return 0, 0
+			}
+		}
+		return 0, 0
+	}
+	if !same(i+1) || !dismissObjects[ts[i+1].Word] {
+		return 0, 0
+	}
+	for k := i + 1; same(k) && k <= i+4; k++ {
+		if dismissParticles[ts[k].Word] {
+			return 0, 0
+		}
+	}
+	return 1, len(ts)
+}
+
+// dismissScope marks the object of the dismissal of n tokens at i as negated, up to
+// limit and DismissScopeWords words, ending at its clause's end or a dismissEnds word.
+func dismissScope(ts []Token, i, n, limit int) {
+	counted := 0
+	for k := i + n; k < len(ts) && k < limit && ts[k].Clause == ts[i].Clause; k++ {
+		t := &ts[k]
+		if dismissEnds[t.Word] || scopeEnds[t.Word] || k > i+n && (subjects[t.Word] || whWords[t.Word]) {
+			break
+		}
+		if !scopeFree[t.Word] {
+			if counted++; counted > DismissScopeWords {
+				break
+			}
+		}
+		if t.Neg == 0 {
+			t.Neg = i + 1
+		}
+	}
 }

@@ -67,7 +67,8 @@ func isBoundary(r rune) bool {
 
 // split is step 2: it cuts normalised text into words. A word is letters and digits, with
 // apostrophes inside it ("don't") and digits grouped across ',', '.' and ':' ("2,400" is
-// "2400", "2.5" stays "2.5", a clock time "06:40" stays "06:40"). Sentence punctuation, brackets, quotes, dashes and new lines end a
+// "2400", "2.5" stays "2.5", a clock time "06:40" stays "06:40"); a currency sign before
+// an amount is read as its unit after it ("£25" is "25 pounds"). Sentence punctuation, brackets, quotes, dashes and new lines end a
 // clause; every other character is a plain word break ("long-press" is "long press").
 func split(s string) []word { return splitInto(make([]word, 0, len(s)/4+1), s) }
 
@@ -76,6 +77,7 @@ func splitInto(out []word, s string) []word {
 	clause := 0
 	start := -1        // byte offset of the current word
 	var grouped []byte // the current word when digit grouping dropped a separator
+	currency := ""     // the unit of a currency sign just before the current word
 	flush := func(end int) {
 		if start < 0 {
 			return
@@ -88,7 +90,11 @@ func splitInto(out []word, s string) []word {
 		w = strings.Trim(w, "'")
 		if w != "" {
 			out = append(out, word{text: w, clause: clause})
+			if currency != "" && isDigitByte(w[0]) {
+				out = append(out, word{text: currency, clause: clause})
+			}
 		}
+		currency = ""
 		start = -1
 	}
 	for i := 0; i < len(s); {
@@ -118,6 +124,9 @@ func splitInto(out []word, s string) []word {
 			} // a thousands separator is dropped
 		default:
 			flush(i)
+			if u := currencies[r]; u != "" && i+size < len(s) && isDigitByte(s[i+size]) {
+				currency = u // "£25" is "25 pounds"
+			}
 			if isBoundary(r) && len(out) > 0 && out[len(out)-1].clause == clause {
 				clause++
 			}
@@ -127,5 +136,9 @@ func splitInto(out []word, s string) []word {
 	flush(len(s))
 	return out
 }
+
+// currencies are the currency signs read as the unit after their amount ("£24.99" is
+// "24.99 pounds", as a person would say it).
+var currencies = map[rune]string{'£': "pounds", '$': "dollars", '€': "euros"}
 
 func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }

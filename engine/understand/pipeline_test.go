@@ -41,7 +41,9 @@ func TestSplitWordsAndClauses(t *testing.T) {
 	}{
 		{"no, sorry", "no|sorry"},
 		{"long-press the power key", "long press the power key"},
-		{"it's £2,400.50 today!", "it's 2400.50 today"},
+		{"it's £2,400.50 today!", "it's 2400.50 pounds today"},
+		{"thats £25 please", "thats 25 pounds please"},
+		{"$5 or €4, a £ sign", "5 dollars or 4 euros|a sign"},
 		{"wait... what? ok", "wait|what|ok"},
 		{"one (two) three", "one|two|three"},
 		{"  'quoted'  ", "quoted"},
@@ -89,7 +91,9 @@ func TestContractionsBothWays(t *testing.T) {
 		{"one moment", "1 moment"},
 		{"no problem", "np", "no probs", "no prob"},
 		{"four hundred and twenty", "420", "four hundred twenty"},
-		{"two thousand four hundred", "2400", "2,400", "twenty four hundred", "£2,400"},
+		{"two thousand four hundred", "2400", "2,400", "twenty four hundred"},
+		{"£2,400", "2400 pounds", "two thousand four hundred pounds", "2,400 pounds"},
+		{"£25 please", "25 pounds please", "twenty five pounds please"},
 		{"a hundred and eighty six pounds", "186 pounds", "one hundred and eighty six pounds"},
 		{"the twenty eighth", "the 28th"},
 		{"15 seconds", "15secs", "15 secs", "fifteen seconds"},
@@ -622,4 +626,65 @@ func TestSwapVariants(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
+}
+
+// TestOutsideRoundFour: what the fourth round of outside testers found (2026-12-06):
+// verbs that set something aside, a limit that is not passed, a perfect's auxiliary
+// inside a phrase, "should never of", currency signs, and a typo one edit from a filler.
+func TestOutsideRoundFour(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"upsell":      {"upgrade", "bundle"},
+		"fuss":        {"wrapping", "ribbon", "bow"},
+		"move":        {"move your date"},
+		"own":         {"we messed up", "should never have happened", "dropped the ball"},
+		"lookup":      {"system is slow"},
+		"refund_date": {"5 days", "a week", "friday"},
+		"speed":       {"25 pounds", "24.99 pounds"},
+		"verify":      {"verify"},
+		"collect":     {"drop it off", "leave it with me"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		// Setting something aside negates it, and only it.
+		{"no problem, ill leave the upgrade for now and move your date", []string{"move"}},
+		{"ill drop the upgrade", nil},
+		{"understood, scratch the wrapping, popping it through now", nil},
+		{"ditch the ribbon", nil},
+		{"ill hold off on the bundle", nil},
+		{"leave out the bow", nil},
+		{"drop the upgrade and move your date", []string{"move"}},
+		{"you can drop it off at the desk", []string{"collect"}}, // a particle: another verb
+		{"leave it with me, the upgrade is yours", []string{"collect", "upsell"}},
+		{"we dropped the ball on the wrapping", []string{"fuss", "own"}},
+		{"theres a scratch on the ribbon", []string{"fuss"}},
+		// A limit that is not passed holds.
+		{"the refund wont take longer than 5 days", []string{"refund_date"}},
+		{"it will take no longer than a week", []string{"refund_date"}},
+		{"theres no way itll take more than a week", []string{"refund_date"}},
+		{"no later than friday", []string{"refund_date"}},
+		{"it wont be 5 days", nil},
+		// A perfect's auxiliary, "being", "should never of".
+		{"apologies, weve messed up", []string{"own"}},
+		{"we have really messed up", []string{"own"}},
+		{"the system is being slow", []string{"lookup"}},
+		{"that should never of happened", []string{"own"}},
+		{"that should of never happened", nil}, // "have never happened": not the phrase's order
+		// Currency signs.
+		{"thats £25 please", []string{"speed"}},
+		{"£24.99 please", []string{"speed"}},
+		// A typo one edit from a filler and from a lexicon word.
+		{"i need to verfy who im speaking to", []string{"verify"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+func TestMayDismissSwitch(t *testing.T) {
+	for _, w := range []string{"drop", "dropping", "ditch", "ditching", "scrap", "scrapping", "scratch",
+		"scratching", "shelve", "shelving", "hold", "holding", "leave", "leaving"} {
+		assert.True(t, mayDismiss(w), w)
+	}
+	assert.False(t, mayDismiss("dropped"), "a past dismissal is a report, not a dismissal")
 }

@@ -61,7 +61,8 @@ func asciiLetters(w string) bool {
 // correct returns the vocabulary word one edit from w, or "". When several are, a swap
 // of two neighbours wins over other edits ("rign" is "ring", not "sign"), then a doubled
 // letter typed once ("sory" is "sorry", not "sort"), then a word that keeps the typed first
-// letter; a tie left is no correction.
+// letter, then such a word that is not a filler ("verfy" is "verify", not "very"); a tie
+// left is no correction.
 func (ti *typoIndex) correct(w string) string {
 	if len(w) < ShortTypoLetters || len(ti.byDelete) == 0 || !asciiLetters(w) {
 		return ""
@@ -121,6 +122,11 @@ func (ti *typoIndex) correct(w string) string {
 		return c
 	}
 	if c, ok := pick(func(c string) bool { return c[0] == w[0] }); ok {
+		return c
+	}
+	// A word that means something beats a filler ("verfy" is "verify", not "very"): a
+	// filler read in its place would be skipped anyway.
+	if c, ok := pick(func(c string) bool { return c[0] == w[0] && !fillers[c] }); ok {
 		return c
 	}
 	return ""
