@@ -24,6 +24,7 @@ const (
 	envChoice      = "choice"
 	envSaid        = "said"
 	envCount       = "count"
+	envSaidLast    = "said_last"
 	envInterrupted = "interrupted"
 	envRinging     = "ringing"
 	envSilence     = "silence"
@@ -40,7 +41,7 @@ const (
 )
 
 // BuiltinNames lists the names the expression environment provides, in documentation order.
-var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envInterrupted,
+var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envSaidLast, envInterrupted,
 	envRinging, envSilence, envElapsed, envTurn, envVisits, envSeen, envMood, envRepeated,
 	envRandom, envScore, envComposing, envHints}
 
@@ -68,6 +69,7 @@ func typeEnv(vars []Var) map[string]any {
 		envChoice:      0,
 		envSaid:        (func(string) bool)(nil),
 		envCount:       (func(string) int)(nil),
+		envSaidLast:    (func(string) bool)(nil),
 		envInterrupted: false,
 		envRinging:     0.0,
 		envSilence:     0.0,
@@ -270,7 +272,7 @@ func (d *declCollector) Visit(n *ast.Node) {
 		d.declared[x.Name] = true
 	case *ast.CallNode:
 		d.callees[x.Callee] = true
-		if id, ok := x.Callee.(*ast.IdentifierNode); ok && (id.Value == envSaid || id.Value == envCount || id.Value == envSeen) {
+		if id, ok := x.Callee.(*ast.IdentifierNode); ok && (id.Value == envSaid || id.Value == envCount || id.Value == envSaidLast || id.Value == envSeen) {
 			for _, a := range x.Arguments {
 				d.args[a] = true
 			}
@@ -288,7 +290,7 @@ type nameChecker struct {
 
 // functionNames are the functions an expression can call, for "did you mean".
 var functionNames = func() []string {
-	names := []string{envSaid, envCount, envSeen, envRandom}
+	names := []string{envSaid, envCount, envSaidLast, envSeen, envRandom}
 	for name := range builtin.Index {
 		if !slices.Contains(disabledBuiltins, name) && !strings.HasPrefix(name, "$") {
 			names = append(names, name)
@@ -377,7 +379,7 @@ func (v *nameChecker) Visit(np *ast.Node) {
 		var table map[string]int
 		var what string
 		switch id.Value {
-		case envSaid, envCount:
+		case envSaid, envCount, envSaidLast:
 			table, what = v.c.intents, "intent"
 		case envSeen:
 			table, what = v.c.nodes, "node"

@@ -561,3 +561,58 @@ func TestTypingDoesNotStopTwoLines(t *testing.T) {
 	c.do(say(20000, "ill block it now"))
 	assert.Equal(t, "done", s.End().Ending)
 }
+
+// TestSaidLastReadsTheReplyBefore: said_last() is what the trainee's previous reply meant:
+// a global rule sees it at the next reply and at a timer, and a router the reply leads
+// through still sees the one before (it runs in the same step). It is how the time pack
+// gives an announced wait ("let me check") 30 s before a silence costs a point.
+func TestSaidLastReadsTheReplyBefore(t *testing.T) {
+	sc := loadInline(t, `id: last
+title: Last
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  wait: ["let me check"]
+  found: ["found it"]
+vars:
+  before: false
+  routed: false
+  timed: false
+rules:
+  - {id: seen-before, when: '(event == "say" || event == "timeout") && said_last("wait")', set: {before: true}}
+  - {id: not-before, when: 'event == "say" && !said_last("wait")', set: {before: false}}
+  - {id: timed, when: 'event == "timeout" && said_last("wait")', set: {timed: true}}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("wait")', to: route}
+      - {when: 'said("found")', to: done}
+      - {after: 20s, to: ask}
+  route:
+    transitions:
+      - {when: 'said_last("wait")', to: ask, set: {routed: true}}
+      - {when: 'true', to: ask}
+  done:
+    say: thanks
+    end: {title: Done, outcome: resolved}
+`)
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(5000, "ok"))
+	assert.Equal(t, false, s.Vars()["before"], "the first reply has none before it")
+	cl.do(say(6000, "let me check"))
+	assert.Equal(t, false, s.Vars()["before"], "a rule reads the reply before, not this one")
+	assert.Equal(t, false, s.Vars()["routed"], "so does a router the reply leads through")
+	cl.do(engine.Event{Type: engine.EventTimeout, At: 40000})
+	assert.Equal(t, true, s.Vars()["timed"], "a timer reads the last reply")
+	cl.do(say(45000, "found it"))
+	assert.Equal(t, true, s.Vars()["before"], "the next reply reads it")
+	require.True(t, s.Ended())
+}

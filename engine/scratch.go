@@ -38,6 +38,10 @@ func (sc *Scenario) newScratch() *scratch {
 		}
 		return 0
 	}
+	x.env[envSaidLast] = func(name string) bool {
+		i, ok := sc.intentIndex[name]
+		return ok && x.sess.lastSaid.has(i)
+	}
 	x.env[envSeen] = func(name string) int {
 		if i, ok := sc.nodeIndex[name]; ok {
 			return int(x.sess.visits[i])

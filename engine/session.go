@@ -22,18 +22,21 @@ type Session struct {
 	rng     uint64
 	trainee string
 
-	node    int
-	vars    []any
-	scores  []float64
-	mood    float64
-	turn    int
-	counts  []uint16 // per intent
-	visits  []uint16 // per node
-	history [][]uint32
-	shown   uint64 // choices offered to the trainee in the current node
-	avail   uint64 // choices of the current node whose when held on entry
-	mode    SuggestionMode
-	hints   int
+	node   int
+	vars   []any
+	scores []float64
+	mood   float64
+	turn   int
+	counts []uint16 // per intent
+	// lastSaid are the intents of the trainee's last message (say or choose) before the
+	// one being applied: said_last().
+	lastSaid intentSet
+	visits   []uint16 // per node
+	history  [][]uint32
+	shown    uint64 // choices offered to the trainee in the current node
+	avail    uint64 // choices of the current node whose when held on entry
+	mode     SuggestionMode
+	hints    int
 
 	// composeStart is when the trainee started composing the reply they have not sent
 	// yet (EventTyping or EventHint); -1 when they are not composing.
@@ -527,6 +530,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if to, out = s.follow(taken, out); to >= 0 {
 			out = s.enter(sc, to, out)
 		}
+	}
+	if reply {
+		s.lastSaid = said // after the routers the reply led through: they read the one before
 	}
 	return out
 }
