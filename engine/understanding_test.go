@@ -26,10 +26,11 @@ const (
 // and mixed are the outside testers' (testdata/understanding/outside).
 var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon", "chat", "question", "mixed"}
 
-// outsideMisreadAtMost pins the outside testers' scenarios (testdata/understanding/outside,
-// 362 replies) at their figure when they were added: a change that reads more of them
-// wrong fails; one that reads fewer wrong lowers it.
-const outsideMisreadAtMost = 99
+// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 642
+// replies, four scenarios of their own and 160 replies to four shipped ones) at their
+// figure when they were added: a change that reads more of them wrong fails; one that
+// reads fewer wrong lowers it.
+const outsideMisreadAtMost = 132
 
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {

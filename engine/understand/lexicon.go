@@ -58,6 +58,9 @@ type pattern struct {
 	s    string
 	w    string // patStem: the canonical word the phrase was written with
 	opt  bool   // an article inside a phrase: the text may leave it out
+	// gap: a particle closing a phrasal verb ("cut off"): the text may put the verb's
+	// object between them ("cut your heating off"), up to MaxParticleGap words.
+	gap bool
 }
 
 func (p pattern) matches(t *Token) bool {
@@ -305,6 +308,49 @@ func markArticles(pats []pattern) {
 	for n := range pats {
 		pats[n].opt = n > 0 && n < len(pats)-1 && pats[n].kind == patStem && articles[pats[n].w]
 	}
+	if n := len(pats) - 1; n > 0 && pats[n].kind == patStem && particles[pats[n].w] &&
+		pats[n-1].kind == patStem && !articles[pats[n-1].w] && !particles[pats[n-1].w] && !objects[pats[n-1].w] {
+		pats[n].gap = true
+	}
+}
+
+// particles close a phrasal verb whose object may stand inside it ("switch your router
+// off", "send an engineer out", "call me back").
+var particles = set("off", "on", "up", "down", "out", "back", "over", "in", "away", "through", "round", "around")
+
+// objects already stand inside a phrase written with one ("turn it off"): no second gap.
+var objects = set("it", "them", "me", "you", "him", "her", "us", "that", "this")
+
+// objectStarts may open the object inside a phrasal verb: a determiner or a pronoun
+// ("switch your router off", "call me back"; not "trying things on", where "things" may be
+// the end of another phrase).
+var objectStarts = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
+	"these", "those", "it", "them", "me", "you", "him", "us", "everything", "all", "some", "any", "one")
+
+// MaxParticleGap is the most words between a phrasal verb and its particle.
+const MaxParticleGap = 3
+
+// gapStops cannot be part of a phrasal verb's object: a clause or another phrase starts
+// there ("turn left and off the motorway" is no "turn off").
+var gapStops = set("and", "but", "or", "then", "so", "not", "no", "never", "if", "when", "because",
+	"to", "for", "with", "from", "at", "by", "of", "is", "are", "was", "were", "will", "would", "can",
+	"could", "should", "i", "we", "they", "he", "she")
+
+// particleAfterGap returns where the particle pat stands after an object starting at k
+// (at most MaxParticleGap words, in clause), or -1.
+func particleAfterGap(ts []Token, k, clause int, pat *pattern) int {
+	for j := k; j < len(ts) && j <= k+MaxParticleGap; j++ {
+		if ts[j].Clause != clause {
+			return -1
+		}
+		if j > k && pat.matches(&ts[j]) {
+			return j
+		}
+		if gapStops[ts[j].Word] || particles[ts[j].Word] || j == k && !objectStarts[ts[j].Word] {
+			return -1
+		}
+	}
+	return -1
 }
 
 // addWithVariants adds p and its spellings with synonyms swapped in and compounds split
@@ -525,6 +571,11 @@ func (p *phrase) matchAt(ts []Token, i int, first bool) int {
 			if pat.opt && (k >= len(ts) || !pat.matches(&ts[k])) {
 				k = from // an article the text left out
 				continue
+			}
+			if pat.gap && k < len(ts) && !pat.matches(&ts[k]) {
+				if j := particleAfterGap(ts, from, ts[i].Clause, &pat); j >= 0 {
+					k = j // "cut your heating off"
+				}
 			}
 		}
 		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause && !p.except {

@@ -688,3 +688,38 @@ func TestMayDismissSwitch(t *testing.T) {
 	}
 	assert.False(t, mayDismiss("dropped"), "a past dismissal is a report, not a dismissal")
 }
+
+// TestPhrasalVerbWithItsObjectInside: "cut off" matches "cut your heating off"; a clause
+// or another phrase in between does not.
+func TestPhrasalVerbWithItsObjectInside(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"cutoff":   {"cut off", "~cut off"},
+		"off":      {"turn off"},
+		"engineer": {"send out"},
+		"callback": {"call back"},
+		"refund":   {"money back"},
+		"written":  {"turn it off"},
+		"assist":   {"try on"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"we will cut your heating off", []string{"cutoff"}},
+		{"we will never cut your heating off", []string{"cutoff"}}, // the "~" form, negated
+		{"switch your router off for a minute", []string{"off"}},   // a synonym of the verb
+		{"ill send an engineer out tomorrow", []string{"engineer"}},
+		{"ill call you back by 5", []string{"callback"}},
+		{"ill call the office back", []string{"callback"}},
+		{"turn it off and on again", []string{"off", "written"}},
+		{"turn left and off the main road", nil},          // "and": another clause
+		{"call the engineer who will come back", nil},     // too far, and "will"
+		{"cut the price, the wrapping is off", nil},       // another clause
+		{"you get your money back", []string{"refund"}},   // no gap needed
+		{"send the form to the office out of hours", nil}, // "to" stops the object
+		{"would you like to try the blue one on", []string{"assist"}},
+		{"there is a dress code for trying things on", nil}, // an object opens with a determiner or pronoun
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
