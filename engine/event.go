@@ -96,7 +96,9 @@ type Output struct {
 	Choices []ChoiceShown `json:"choices,omitempty"`
 	Rule    string        `json:"rule,omitempty"`
 	Mood    *float64      `json:"mood,omitempty"`
-	Intents []string      `json:"intents,omitempty"` // for trainee: the intents matched
+	// MoodBefore is, for mood, the level before the change (transcripts show both).
+	MoodBefore float64  `json:"-"`
+	Intents    []string `json:"intents,omitempty"` // for trainee: the intents matched
 	// Understood is, for a trainee's message, each intent matched with the words it was
 	// understood from ("apology: so sorry"), in the order of Intents.
 	Understood []Understood `json:"understood,omitempty"`

@@ -616,3 +616,33 @@ nodes:
 	assert.Equal(t, true, s.Vars()["before"], "the next reply reads it")
 	require.True(t, s.Ended())
 }
+
+// TestTranscriptShowsTheMoodsChangeAndLevel: a mood line says how far the mood moved and
+// where it is now (it used to show only the level, so a fall to 0 read as "+0.00").
+func TestTranscriptShowsTheMoodsChangeAndLevel(t *testing.T) {
+	sc := loadInline(t, `id: moody
+title: Moody
+brief: b
+persona: {name: Jo, wpm: 60, mood: 0.2}
+intents:
+  dodge: ["let me check"]
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("dodge")', to: gone, set: {mood: mood - 0.2}}
+  gone:
+    say: bye
+    end: {title: Gone, outcome: lost}
+`)
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(6000, "let me check"))
+	assert.Contains(t, engine.FormatTranscript(cl.outs), "  mood -0.20, now +0.00\n")
+}

@@ -841,7 +841,7 @@ func (s *Session) moodChanged(before float64, out []Output) []Output {
 		return out
 	}
 	m := s.mood
-	return append(out, Output{Type: OutMood, At: s.now, Mood: &m})
+	return append(out, Output{Type: OutMood, At: s.now, Mood: &m, MoodBefore: before})
 }
 
 // test evaluates a guard; a run-time failure counts as false and is reported. With tracing

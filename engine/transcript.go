@@ -52,8 +52,8 @@ func (o Output) Describe() string {
 		}
 		return "feedback: " + o.Text
 	case OutMood:
-		if o.Mood != nil {
-			return fmt.Sprintf("mood %+.2f", *o.Mood)
+		if o.Mood != nil { // the change, then the level it leaves (-1 furious .. 1 delighted)
+			return fmt.Sprintf("mood %+.2f, now %+.2f", *o.Mood-o.MoodBefore, *o.Mood)
 		}
 		return "mood"
 	case OutWhisper:

@@ -26,11 +26,11 @@ const (
 // and mixed are the outside testers' (testdata/understanding/outside).
 var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon", "chat", "question", "mixed"}
 
-// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 642
-// replies, four scenarios of their own and 160 replies to four shipped ones) at their
+// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 762
+// replies, five scenarios of their own and 160 replies to four shipped ones) at their
 // figure when they were added: a change that reads more of them wrong fails; one that
 // reads fewer wrong lowers it.
-const outsideMisreadAtMost = 132
+const outsideMisreadAtMost = 155
 
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {

@@ -288,7 +288,7 @@ var timeUnits = map[string]string{"s": "seconds", "sec": "second", "secs": "seco
 	"seconds": "seconds", "m": "minutes", "min": "minute", "mins": "minutes", "minute": "minute",
 	"minutes": "minutes", "hr": "hour", "hrs": "hours", "hour": "hour", "hours": "hours", "h": "hours",
 	"day": "day", "days": "days", "wk": "week", "wks": "weeks", "week": "week", "weeks": "weeks",
-	"quid": "quid", "pounds": "pounds", "p": "pence", "k": "1000"}
+	"quid": "quid", "pounds": "pounds", "p": "pence", "k": "1000", "am": "am", "pm": "pm"}
 
 // digitUnit splits a number typed glued to a unit: "15secs" is "15" and "seconds".
 func digitUnit(t string) (string, string, bool) {

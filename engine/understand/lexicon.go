@@ -198,7 +198,7 @@ func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
 	for w := range fillers {
 		lx.vocab[w] = Stem(w)
 	}
-	for _, tr := range postTriggers {
+	for _, tr := range slices.Concat(postTriggers, subjectPost) {
 		for _, s := range tr {
 			lx.vocabSt[s] = true
 		}
@@ -314,6 +314,60 @@ func markArticles(pats []pattern) {
 	}
 }
 
+// determinerWords open a noun object that may stand on either side of a phrasal verb's
+// particle ("switch the router off", "switch off the router"); a pronoun may not ("switch
+// off it").
+var determinerWords = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
+	"these", "those")
+
+// particleVariants returns p with a phrasal verb's particle moved to the other side of its
+// noun object: "switch the router off" also as "switch off the router", and the other way.
+// The object is the rest of the phrase after a determiner (at most MaxParticleGap words).
+func particleVariants(p phrase) []phrase {
+	ps := p.pats
+	isStem := func(k int, m map[string]bool) bool { return ps[k].kind == patStem && m[ps[k].w] }
+	n := len(ps)
+	var out []pattern
+	switch {
+	case n >= 4 && isStem(n-1, particles):
+		// "switch the router off": verb, determiner, object, particle.
+		for v := 0; v+1 < n-1; v++ {
+			if isStem(v+1, determinerWords) && n-1-(v+1) <= MaxParticleGap && !isStem(v, particles) {
+				out = slices.Concat(ps[:v+1], ps[n-1:], ps[v+1:n-1])
+				break
+			}
+		}
+	case n >= 4:
+		// "switch off the router": verb, particle, determiner, object to the end.
+		for v := 0; v+2 < n; v++ {
+			if isStem(v+1, particles) && isStem(v+2, determinerWords) && n-(v+2) <= MaxParticleGap &&
+				ps[v].kind == patStem && !particles[ps[v].w] {
+				out = slices.Concat(ps[:v+1], ps[v+2:], ps[v+1:v+2])
+				break
+			}
+		}
+	}
+	if out == nil {
+		return nil
+	}
+	v := p
+	v.pats = slices.Clone(out)
+	for k := range v.pats {
+		v.pats[k].opt, v.pats[k].gap = false, false
+	}
+	markArticles(v.pats)
+	return []phrase{v}
+}
+
+// synonymsOf returns the synonym variants of each phrase of ps.
+func synonymsOf(ps []phrase) []phrase {
+	var out []phrase
+	for _, p := range ps {
+		out = append(out, synonymVariants(p)...)
+	}
+	return out
+}
+
 // particles close a phrasal verb whose object may stand inside it ("switch your router
 // off", "send an engineer out", "call me back").
 var particles = set("off", "on", "up", "down", "out", "back", "over", "in", "away", "through", "round", "around")
@@ -321,11 +375,12 @@ var particles = set("off", "on", "up", "down", "out", "back", "over", "in", "awa
 // objects already stand inside a phrase written with one ("turn it off"): no second gap.
 var objects = set("it", "them", "me", "you", "him", "her", "us", "that", "this")
 
-// objectStarts may open the object inside a phrasal verb: a determiner or a pronoun
-// ("switch your router off", "call me back"; not "trying things on", where "things" may be
-// the end of another phrase).
+// objectStarts may open the object inside a phrasal verb: a determiner, "it", "them", or
+// "you" (the customer: "ill call you back"), but not "me" or "us" ("call us back" is the
+// customer calling: the agent's phrase "call back" promises the other way), and not a bare
+// noun ("trying things on", where "things" may end another phrase).
 var objectStarts = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
-	"these", "those", "it", "them", "me", "you", "him", "us", "everything", "all", "some", "any", "one")
+	"these", "those", "it", "them", "you", "everything", "all", "some", "any", "one")
 
 // MaxParticleGap is the most words between a phrasal verb and its particle.
 const MaxParticleGap = 3
@@ -359,7 +414,8 @@ func particleAfterGap(ts []Token, k, clause int, pat *pattern) int {
 // added again: it would only be visited twice.
 func (lx *Lexicon) addWithVariants(p phrase) {
 	lx.add(p)
-	for _, v := range append(append(synonymVariants(p), compoundVariants(p)...), swapVariants(p)...) {
+	pv := particleVariants(p)
+	for _, v := range slices.Concat(synonymVariants(p), compoundVariants(p), swapVariants(p), pv, synonymsOf(pv)) {
 		if lx.seen[signature(v)] {
 			continue
 		}

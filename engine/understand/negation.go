@@ -29,7 +29,7 @@ const (
 var triggers = [][]string{
 	{"not"}, {"no"}, {"never"}, {"without"}, {"nothing"}, {"nobody"}, {"neither"}, {"nor"},
 	{"instead", "of"}, {"rather", "than"}, {"skip"}, {"skipping"}, {"forget"}, {"forget", "about"},
-	{"none", "of"}, {"never", "mind"}, {"refuse", "to"}, {"refusing", "to"},
+	{"none", "of"}, {"never", "mind"}, {"refuse", "to"}, {"refusing", "to"}, {"doubt"},
 }
 
 // pseudoTriggers start with a trigger word but negate nothing.
@@ -71,7 +71,7 @@ var negFirst = func() map[string]bool {
 func mayStartNegation(w string) bool {
 	switch w {
 	case "not", "no", "never", "without", "nothing", "nobody", "neither", "nor", "instead", "rather",
-		"skip", "skipping", "forget", "none", "if", "or", "refuse", "refusing":
+		"skip", "skipping", "forget", "none", "if", "or", "refuse", "refusing", "doubt":
 		return negFirst[w]
 	}
 	return false
@@ -104,7 +104,7 @@ var sayVerbs = set("say", "said", "saying", "mean", "meant", "suggest", "suggest
 // postFirst holds the first stems of post-triggers.
 var postFirst = func() map[string]bool {
 	m := map[string]bool{}
-	for _, t := range postTriggers {
+	for _, t := range slices.Concat(postTriggers, subjectPost) {
 		m[t[0]] = true
 	}
 	return m
@@ -118,7 +118,9 @@ var postTriggers = [][]string{
 
 // scopeEnds end a negation's scope.
 var scopeEnds = set("but", "however", "although", "though", "yet", "except", "because", "since",
-	"while", "whereas", "unless", "otherwise", "anyway", "still", "instead", "so", "then", "whilst")
+	"while", "whereas", "unless", "otherwise", "anyway", "still", "instead", "so", "then", "whilst",
+	// "the engineer cant come till 1pm": not before a time is at that time.
+	"until", "till", "til", "before")
 
 // newSubject after "and" starts a new clause ("i won't wrap it and i'll be quick").
 var newSubject = set("i", "we", "you", "they", "it", "he", "she", "that", "this", "there", "let", "your", "my", "our")
@@ -201,7 +203,7 @@ var carriers = set("think", "thought", "believe", "suppose", "expect", "reckon",
 	"see", "check", "feel", "agree", "remember", "recall", "realise", "realize", "realised",
 	"realized", "aware", "hope", "why", "how", "what", "when", "where", "who", "which", "seem",
 	"seems", "find", "found", "hear", "heard", "notice", "noticed", "understand", "pretend", "assume", "accept", "admit",
-	"pretending", "act", "acting",
+	"pretending", "act", "acting", "doubt",
 	// A clause with its "that" left out, after an indefinite: "thats not something we are
 	// allowed to do", "there isnt much we can do".
 	"something", "anything", "thing", "things", "much", "everything", "all", "one")
@@ -279,6 +281,11 @@ func scope(ts []Token) {
 			// your pin": the answer "no" before a clause with its own subject negates nothing.
 			pseudo = true
 		}
+		if !pseudo && (ts[i].Word == "nobody" || ts[i].Word == "no" && i+1 < len(ts) && ts[i+1].Word == "one") &&
+			i > 0 && questionAux[ts[i-1].Word] && (i == 1 || ts[i-2].Clause != ts[i-1].Clause) {
+			// "did nobody turn up?", "has no one called you back?": a question.
+			pseudo = true
+		}
 		if !pseudo && ts[i].Word == "not" && negativeQuestion(ts, i) {
 			// "didnt you make a payment?", "isnt that you at the hotel?": a question that
 			// expects a yes, not a denial.
@@ -319,7 +326,7 @@ func scope(ts []Token) {
 			if subjects[t.Word] && k > i+n && !carriers[ts[k-1].Word] {
 				break
 			}
-			if k > i+n && !carriers[ts[k-1].Word] && (startsNewClause(ts, k) || whWords[t.Word]) {
+			if k > i+n && !carriers[ts[k-1].Word] && (startsNewClause(ts, k) || whWords[t.Word] && !cleft(ts, k)) {
 				break
 			}
 			if t.Word == "for" && paidFor(ts, i, n, k) {
@@ -328,6 +335,18 @@ func scope(ts []Token) {
 			if limitWords[t.Word] && k+1 < len(ts) && ts[k+1].Word == "than" && ts[k+1].Clause == t.Clause {
 				// "it wont take longer than 5 days", "no later than friday": a limit
 				// that is not passed is a promise; what follows "than" holds.
+				break
+			}
+			if t.Word == "without" && k > i+n {
+				// "she cant return it without a receipt", "i wont send an engineer out
+				// without calling you first": a condition, not a refusal; both halves
+				// are meant (double negation).
+				for j := i + n; j < k; j++ {
+					if ts[j].Neg == i+1 {
+						ts[j].Neg = 0
+					}
+				}
+				cancelled = append(cancelled, k)
 				break
 			}
 			if t.Word == "not" && !saysBefore(ts, i+n, k) {
@@ -380,8 +399,11 @@ var answerSubjects = set("i", "we", "you", "they", "he", "she", "it", "this", "t
 var questionAux = set("do", "does", "did", "is", "are", "was", "were", "can", "could", "will",
 	"would", "should", "have", "has", "had")
 
-// questionSubjects follow a negative question's "not".
-var questionSubjects = set("you", "we", "they", "he", "she", "it", "this", "that", "there")
+// questionSubjects follow a negative question's "not": a pronoun, or a determiner or an
+// indefinite opening a noun subject ("didnt the engineer turn up?", "didnt anyone call?").
+var questionSubjects = set("you", "we", "they", "he", "she", "it", "this", "that", "there",
+	"the", "a", "an", "your", "my", "our", "his", "her", "their", "anyone", "anybody", "someone",
+	"somebody", "everyone", "everybody")
 
 // negativeQuestion reports whether the "not" at i opens a negative question: an auxiliary
 // first in its clause, "not", then a subject ("didnt you make a payment at the hotel").
@@ -391,6 +413,16 @@ func negativeQuestion(ts []Token, i int) bool {
 		return false
 	}
 	return i == 1 || ts[i-2].Clause != ts[i-1].Clause
+}
+
+// cleft reports whether the "who" at k opens the relative clause of a cleft sentence,
+// which the negation still holds ("it wasnt me who gave your room away").
+func cleft(ts []Token, k int) bool {
+	switch ts[k-1].Word {
+	case "me", "us", "him", "them", "i", "we":
+		return ts[k].Word == "who"
+	}
+	return false
 }
 
 // whWords start a new clause inside a negation ("never mind the pin whats your date of
@@ -426,8 +458,39 @@ func postNegated(ts []Token, end int) (int, int) {
 			}
 		}
 	}
+	// A negated predicate right after its subject ("a credit isnt possible", "your router
+	// isnt the problem", "rebooting wont help"): only auxiliaries may stand between.
+	k := end
+	for k < len(ts) && ts[k].Clause == clause && auxBetween[ts[k].Word] {
+		k++
+	}
+	if k < len(ts) && ts[k].Clause == clause && k > end && postFirst[ts[k].Stem] {
+		for _, p := range subjectPost {
+			if seqAt(ts, k, p, true) {
+				return k, len(p)
+			}
+		}
+	}
 	return -1, 0
 }
+
+// subjectPost are negated predicates that deny their subject, as stems: the phrase must
+// end right before them, with only auxiliaries between (auxBetween): "a credit isnt
+// possible", "your router is not the problem", "a dongle isnt an option", "compensation
+// isnt something we offer", "rebooting the router wont help", "outages arent covered".
+// "sorry thats not possible" keeps its apology (its subject is "that").
+var subjectPost = [][]string{
+	{"not", "possibl"}, {"not", "avail"}, {"not", "an", "option"}, {"not", "option"},
+	{"not", "the", "problem"}, {"not", "the", "issu"}, {"not", "a", "problem"}, {"not", "the", "caus"},
+	{"not", "to", "blame"}, {"not", "someth"}, {"not", "allow"}, {"not", "help"},
+	{"not", "go", "to", "help"}, {"not", "cover"}, {"not", "includ"}, {"not", "offer"},
+}
+
+// auxBetween may stand between a subject and its negated predicate.
+var auxBetween = set("is", "are", "was", "were", "be", "been", "will", "would", "can", "could",
+	"does", "do", "did", "has", "have", "had", "should", "really", "just", "actually",
+	"currently", "probably", "definitely", "sadly", "unfortunately", "honestly", "still", "even",
+	"afraid", "am")
 
 // limitWords before "than" end a negation's scope: "not more than a week" is at most a
 // week.

@@ -98,6 +98,16 @@ func splitInto(out []word, s string) []word {
 		start = -1
 	}
 	for i := 0; i < len(s); {
+		if (s[i] == 'a' || s[i] == 'p') && (start < 0 || grouped == nil && allDigits(s[start:i])) && meridiem(s, i) {
+			// "8 a.m." and "8a.m." are "8 am": their full stops end no clause.
+			flush(i)
+			out = append(out, word{text: s[i:i+1] + "m", clause: clause})
+			i += 3
+			if i < len(s) && s[i] == '.' {
+				i++
+			}
+			continue
+		}
 		r, size := rune(s[i]), 1
 		if r >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
@@ -140,5 +150,29 @@ func splitInto(out []word, s string) []word {
 // currencies are the currency signs read as the unit after their amount ("£24.99" is
 // "24.99 pounds", as a person would say it).
 var currencies = map[rune]string{'£': "pounds", '$': "dollars", '€': "euros"}
+
+// meridiem reports whether "a.m" or "p.m" stands at i after a number ("8 a.m.", "8a.m."),
+// not inside a word.
+func meridiem(s string, i int) bool {
+	if !strings.HasPrefix(s[i+1:], ".m") || i+3 < len(s) && isLetterByte(s[i+3]) {
+		return false
+	}
+	j := i - 1
+	for j >= 0 && s[j] == ' ' {
+		j--
+	}
+	return j >= 0 && isDigitByte(s[j])
+}
+
+func allDigits(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if !isDigitByte(w[i]) {
+			return false
+		}
+	}
+	return w != ""
+}
+
+func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' }
 
 func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }

@@ -44,6 +44,8 @@ func TestSplitWordsAndClauses(t *testing.T) {
 		{"it's £2,400.50 today!", "it's 2400.50 pounds today"},
 		{"thats £25 please", "thats 25 pounds please"},
 		{"$5 or €4, a £ sign", "5 dollars or 4 euros|a sign"},
+		{"at 8 a.m. or 5 p.m tomorrow", "at 8 am or 5 pm tomorrow"},
+		{"8a.m., a.m.", "8 am|a|m"},
 		{"wait... what? ok", "wait|what|ok"},
 		{"one (two) three", "one|two|three"},
 		{"  'quoted'  ", "quoted"},
@@ -534,7 +536,7 @@ func sortedKeys(m map[string][]string) []string {
 }
 
 func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"I’m SORRY", "Ｓｏｒｒｙ", "ﬁne", "straße", "2,400.50", "don't—won't", "\xff\xfe", "İstanbul", "ǅ"} {
+	for _, s := range []string{"I’m SORRY", "Ｓｏｒｒｙ", "ﬁne", "straße", "2,400.50", "don't—won't", "\xff\xfe", "İstanbul", "ǅ", "8a.m. or 5 p.m", "£25", "a.m.", "cut your heating off"} {
 		f.Add(s)
 	}
 	lx, _ := Compile([]IntentSpec{{Name: "a", Phrases: []string{"sorry", "~wrap*", "=done"}, Except: []string{"sorry you"}}})
@@ -711,6 +713,7 @@ func TestPhrasalVerbWithItsObjectInside(t *testing.T) {
 		{"ill send an engineer out tomorrow", []string{"engineer"}},
 		{"ill call you back by 5", []string{"callback"}},
 		{"ill call the office back", []string{"callback"}},
+		{"if nobody comes, call us back", nil}, // the customer calling: not the agent's call back
 		{"turn it off and on again", []string{"off", "written"}},
 		{"turn left and off the main road", nil},          // "and": another clause
 		{"call the engineer who will come back", nil},     // too far, and "will"
@@ -722,4 +725,110 @@ func TestPhrasalVerbWithItsObjectInside(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
+}
+
+// TestOutsideRoundFourNegation: the broadband designer's and the held-out tester's
+// negation findings (2026-12-06, night).
+func TestOutsideRoundFourNegation(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"compensation": {"credit", "compensation"},
+		"blame_router": {"your router"},
+		"temp_fix":     {"dongle"},
+		"script":       {"reboot the router"},
+		"apology":      {"sorry"},
+		"engineer":     {"engineer", "send out"},
+		"callback":     {"call you", "calling you"},
+		"time_window":  {"1pm", "friday morning", "thursday"},
+		"returns":      {"return it"},
+		"receipt":      {"receipt"},
+		"own_missed":   {"~turn up"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		// A negated predicate right after its subject denies it.
+		{"a credit isnt possible", nil},
+		{"your router isnt the problem", nil},
+		{"a dongle isnt an option, sorry", []string{"apology"}},
+		{"compensation isnt something we offer", nil},
+		{"rebooting the router wont help", nil},
+		{"sorry thats not possible", []string{"apology"}}, // the subject is "that"
+		{"a credit is possible", []string{"compensation"}},
+		{"so sorry i cant help", []string{"apology"}},
+		// "not ... without": a condition, both halves meant.
+		{"she cant return it without a receipt", []string{"receipt", "returns"}},
+		{"i wont send an engineer out without calling you first", []string{"callback", "engineer"}},
+		{"we dont offer credit without a complaint", []string{"compensation"}},
+		// Not until a time is at that time.
+		{"the engineer cant come till 1pm", []string{"engineer", "time_window"}},
+		{"we cant get one there before friday morning", []string{"time_window"}},
+		// "doubt" negates what it doubts; "no doubt" does not.
+		{"i doubt its your router", nil},
+		{"no doubt its your router", []string{"blame_router"}},
+		// Questions with a noun subject, and "did nobody".
+		{"didnt the engineer turn up?", []string{"engineer"}},
+		{"did nobody turn up?", nil},
+		{"the engineer didnt turn up", []string{"engineer", "own_missed"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestSynonymGroupsStayStrict: "as soon as possible" names no time, so it is no synonym of
+// "right now"; "plugged in" matches "connected" but not "connection".
+func TestSynonymGroupsStayStrict(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"now":   {"right now"},
+		"vague": {"as soon as possible"},
+		"plug":  {"plugged in"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"ill run a line test immediately", []string{"now"}},
+		{"someone will call as soon as possible", []string{"vague"}},
+		{"let me run a line test right now", []string{"now"}},
+		{"is it connected", []string{"plug"}},
+		{"your connection is down at the exchange", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestPhrasalVerbParticleEitherSide: a phrase with a noun object inside a phrasal verb
+// also matches it with the particle first, and the other way round.
+func TestPhrasalVerbParticleEitherSide(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"script": {"switch the router off"},
+		"send":   {"send out an engineer"},
+		"it":     {"turn it off"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"can you switch the router off", []string{"script"}},
+		{"can you switch off the router", []string{"script"}},
+		{"turn off ur router and on again", []string{"script"}}, // a synonym of the verb, too
+		{"ill send out an engineer", []string{"send"}},
+		{"ill send an engineer out", []string{"send"}},
+		{"turn off it", nil}, // a pronoun stays inside
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestCleftSentenceKeepsItsNegation: "it wasnt me who gave your room away" denies giving
+// it away; a question word after the negation still starts a new clause.
+func TestCleftSentenceKeepsItsNegation(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"own": {"gave away your room"},
+		"dob": {"date of birth"},
+	})
+	assert.Nil(t, names(lx, "it wasnt me who gave your room away"))
+	assert.Nil(t, names(lx, "it wasnt us who gave away your room"))
+	assert.Equal(t, []string{"own"}, names(lx, "i gave your room away, sorry"))
+	assert.Equal(t, []string{"dob"}, names(lx, "never mind the pin whats your date of birth"))
 }

@@ -1,6 +1,9 @@
 package understand
 
-import "sync"
+import (
+	"strings"
+	"sync"
+)
 
 // Synonyms: groups of words and phrases that mean the same in a customer call. A phrase
 // written with one member of a group also matches text that says it with any other member
@@ -26,10 +29,13 @@ var SynonymGroups = [][]string{
 	{"turn on", "switch on", "power on", "boot up"},
 	{"turn it on", "switch it on", "power it on", "boot it up"},
 	{"turn it back on", "switch it back on", "power it back on", "start it back up"},
-	{"right away", "straight away", "immediately", "at once", "right now", "as soon as possible", "without delay"},
+	// Not "as soon as possible": that promises no time ("someone will call as soon as
+	// possible" is vague where "right now" is not).
+	{"right away", "straight away", "immediately", "at once", "right now", "without delay"},
 	{"refund", "reimburse", "money back"},
 	{"cable", "lead", "cord"},
-	{"plugged in", "connected", "plugged into"},
+	// "=connected": only that form, so the group does not reach "connection".
+	{"plugged in", "=connected", "plugged into"},
 	{"hold on", "hang on", "hang about"},
 	{"no problem", "no worries", "not a problem", "no bother", "no trouble"},
 	{"thank you", "thanks", "cheers", "ta"},
@@ -57,10 +63,13 @@ var SynonymGroups = [][]string{
 	{"spare", "backup", "loaner"},
 }
 
-// synMember is one member of a synonym group, compiled.
+// synMember is one member of a synonym group, compiled: pats, by stem, find it in a
+// phrase; ins are put in its place in another member's phrase (a "=word" member is
+// put in as that exact form).
 type synMember struct {
 	group int
 	pats  []pattern
+	ins   []pattern
 }
 
 // synonyms indexes the members of SynonymGroups by their first stem.
@@ -76,8 +85,16 @@ var synonyms = sync.OnceValue(func() synonymIndex {
 		var ms []synMember
 		for _, m := range members {
 			sm := synMember{group: g}
-			for _, t := range canonicalWords(m) {
-				sm.pats = append(sm.pats, pattern{kind: patStem, s: t[1], w: t[0]})
+			for f := range strings.FieldsSeq(m) {
+				exact := strings.HasPrefix(f, "=")
+				for _, t := range canonicalWords(strings.TrimPrefix(f, "=")) {
+					sm.pats = append(sm.pats, pattern{kind: patStem, s: t[1], w: t[0]})
+					if exact {
+						sm.ins = append(sm.ins, pattern{kind: patExact, s: t[0]})
+					} else {
+						sm.ins = append(sm.ins, pattern{kind: patStem, s: t[1], w: t[0]})
+					}
+				}
 			}
 			ms = append(ms, sm)
 			si.first[sm.pats[0].s] = append(si.first[sm.pats[0].s], sm)
@@ -114,7 +131,7 @@ func synonymVariants(p phrase) []phrase {
 					continue
 				}
 				v := p
-				v.pats = append(append(append([]pattern(nil), p.pats[:i]...), o.pats...), p.pats[i+len(m.pats):]...)
+				v.pats = append(append(append([]pattern(nil), p.pats[:i]...), o.ins...), p.pats[i+len(m.pats):]...)
 				markArticles(v.pats)
 				out = append(out, v)
 			}
