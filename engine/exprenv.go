@@ -221,7 +221,15 @@ func plainExprMessage(msg string) string {
 		return fmt.Sprintf("unexpected %q here", tok)
 	case mismatchedRE.MatchString(msg):
 		m := mismatchedRE.FindStringSubmatch(msg)
-		return fmt.Sprintf("%s cannot be used between %s and %s", m[1], typeWords(m[2]), typeWords(m[3]))
+		out := fmt.Sprintf("%s cannot be used between %s and %s", m[1], typeWords(m[2]), typeWords(m[3]))
+		switch m[1] {
+		case "and", "or", "&&", "||":
+			if typeWords(m[2]) == "a number" || typeWords(m[3]) == "a number" {
+				// said("refund") and count("refund_date"): a count is no condition.
+				out += `: compare the number to make it one, such as count("intent") > 0`
+			}
+		}
+		return out
 	case expectedRE.MatchString(msg):
 		m := expectedRE.FindStringSubmatch(msg)
 		return fmt.Sprintf("this must give %s, but it gives %s", typeWords(m[1]), typeWords(m[2]))

@@ -521,6 +521,11 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 	}
 	flush()
 	if len(p.pats) == 0 {
+		for r, unit := range currencies {
+			if strings.ContainsRune(src, r) {
+				return p, fmt.Sprintf("phrase %q has no words to match: a currency sign is read as its unit after the amount (\"%c20\" is \"20 %s\"), so write %q", src, r, unit, unit)
+			}
+		}
 		return p, fmt.Sprintf("phrase %q has no words to match", src)
 	}
 	markArticles(p.pats)

@@ -497,6 +497,9 @@ func TestCompileErrors(t *testing.T) {
 	assert.Equal(t, PhraseError{Intent: 0, Index: 1, Msg: `phrase "!!!" has no words to match`}, errs[0])
 	assert.Equal(t, 2, errs[1].Index)
 	assert.True(t, errs[2].Except)
+	_, errs = Compile([]IntentSpec{{Name: "price", Phrases: []string{"£"}}})
+	require.Len(t, errs, 1)
+	assert.Equal(t, `phrase "£" has no words to match: a currency sign is read as its unit after the amount ("£20" is "20 pounds"), so write "pounds"`, errs[0].Msg)
 }
 
 func compile(t *testing.T, intents map[string][]string) *Lexicon {
