@@ -9,9 +9,15 @@ type Result struct {
 	Step string `json:"step,omitempty"`
 	// Overall is the call's overall score, 0..1 (engine.EndInfo.Overall).
 	Overall float64 `json:"overall"`
-	// Void is set when the call could not pass whatever its scores (engine.EndInfo.Note:
-	// never answered, nothing said).
+	// Void is set when the call could not pass whatever its scores: never answered or
+	// nothing said (engine.EndInfo.Note), or a lost outcome (the trainee or the customer
+	// hung up, the customer walked away), as for the call's own verdict.
 	Void bool `json:"void,omitempty"`
+	// Started and Ended are when the call started and ended (Unix milliseconds; 0 when
+	// unknown: the call then counts whenever it was made). A call started before its
+	// step opened (the end of the call that opened it) completes nothing.
+	Started int64 `json:"started,omitempty"`
+	Ended   int64 `json:"ended,omitempty"`
 }
 
 // State is where a trainee stands on one step.
@@ -65,12 +71,36 @@ type Progress struct {
 // step's pass mark and the call was not void. Unlock rules are checked in step order
 // (they only name earlier steps): start is always open, previous opens once the step
 // before is complete, after opens once each named step is passed. A step's calls only
-// complete it once it is unlocked.
+// complete it once it is unlocked: one started before the call that opened the step
+// ended counts in Attempts and Best, and completes nothing.
 func Evaluate(t *Track, results []Result) Progress {
 	p := Progress{Steps: make([]StepProgress, len(t.Steps)), Next: -1}
+	// When each step was completed and passed (the end of the first call that did it;
+	// 0 when that call's time is unknown); -1 while it is not.
+	completedAt := make([]int64, len(t.Steps))
+	passedAt := make([]int64, len(t.Steps))
 	for i, s := range t.Steps {
 		sp := StepProgress{ID: s.ID}
-		passed := false
+		var waiting []string
+		opened := int64(0) // when the step opened
+		switch s.Unlock.Kind {
+		case UnlockPrevious:
+			if i > 0 {
+				if !p.Steps[i-1].Complete {
+					waiting = append(waiting, t.Steps[i-1].ID)
+				}
+				opened = completedAt[i-1]
+			}
+		case UnlockAfter:
+			for _, j := range s.Unlock.After {
+				if p.Steps[j].State != StatePassed {
+					waiting = append(waiting, t.Steps[j].ID)
+				}
+				opened = max(opened, passedAt[j])
+			}
+		}
+		completedAt[i], passedAt[i] = -1, -1
+		counted := 0 // calls made once the step was open
 		for _, r := range results {
 			if r.Scenario != s.Scenario || (r.Step != "" && r.Step != s.ID) {
 				continue
@@ -79,35 +109,36 @@ func Evaluate(t *Track, results []Result) Progress {
 			if r.Overall > sp.Best {
 				sp.Best = r.Overall
 			}
-			if !r.Void && r.Overall >= s.Pass {
-				passed = true
+			if len(waiting) > 0 || r.Started != 0 && r.Started < opened {
+				continue // made while the step was locked
 			}
-		}
-		var waiting []string
-		switch s.Unlock.Kind {
-		case UnlockPrevious:
-			if i > 0 && !p.Steps[i-1].Complete {
-				waiting = append(waiting, t.Steps[i-1].ID)
+			counted++
+			done := max(r.Ended, r.Started)
+			if completedAt[i] < 0 || done < completedAt[i] {
+				completedAt[i] = done
 			}
-		case UnlockAfter:
-			for _, j := range s.Unlock.After {
-				if p.Steps[j].State != StatePassed {
-					waiting = append(waiting, t.Steps[j].ID)
-				}
+			if !r.Void && r.Overall >= s.Pass && (passedAt[i] < 0 || done < passedAt[i]) {
+				passedAt[i] = done
 			}
 		}
 		switch {
 		case len(waiting) > 0:
 			sp.State, sp.WaitingFor = StateLocked, waiting
-		case passed:
+		case passedAt[i] >= 0:
 			sp.State, sp.Complete = StatePassed, true
+			if s.Repeat == RepeatUntilPassed {
+				completedAt[i] = passedAt[i] // only a pass completes it
+			}
 			p.Passed++
-		case sp.Attempts == 0:
+		case counted == 0:
 			sp.State = StateOpen
 		case s.Repeat == RepeatUntilPassed:
 			sp.State = StateFailed
 		default:
 			sp.State, sp.Complete = StateDone, true
+		}
+		if !sp.Complete {
+			completedAt[i] = -1
 		}
 		p.Steps[i] = sp
 	}

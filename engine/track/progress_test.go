@@ -33,6 +33,9 @@ steps:
 func TestEvaluate(t *testing.T) {
 	tr := progressTrack(t)
 	res := func(sc string, overall float64) track.Result { return track.Result{Scenario: sc, Overall: overall} }
+	at := func(sc string, overall float64, started, ended int64) track.Result {
+		return track.Result{Scenario: sc, Overall: overall, Started: started, Ended: ended}
+	}
 	L, O, F, D, P := track.StateLocked, track.StateOpen, track.StateFailed, track.StateDone, track.StatePassed
 	for _, tc := range []struct {
 		name     string
@@ -79,6 +82,29 @@ func TestEvaluate(t *testing.T) {
 		{name: "complete with a once step done but not passed: the after step waits, the retake is next",
 			results: []track.Result{res("cheese-shop", 0.9), res("gift-wrap", 0.1), res("hard-sell", 0.9)},
 			states:  []track.State{P, D, L, P}, next: 1},
+		// With times (ms): a call made while its step was locked completes nothing, even
+		// once the step opens (an outside supervisor saw one count afterwards).
+		{name: "a call started before its step opened completes nothing once it opens",
+			results: []track.Result{at("gift-wrap", 1, 100, 200), at("cheese-shop", 0.9, 300, 400)},
+			states:  []track.State{P, O, L, O}, next: 1},
+		{name: "a call started after the opening call ended completes the step",
+			results: []track.Result{at("cheese-shop", 0.9, 300, 400), at("gift-wrap", 1, 500, 600)},
+			states:  []track.State{P, P, O, O}, next: 2},
+		{name: "an after rule opens at the later of its steps' passes",
+			results: []track.Result{at("cheese-shop", 0.9, 100, 200), at("boutique", 1, 250, 300),
+				at("gift-wrap", 0.9, 350, 400), at("hard-sell", 0.9, 10, 20)},
+			states: []track.State{P, P, O, P}, next: 2},
+		{name: "an after rule opens at the pass of a once step, not at its first call",
+			results: []track.Result{at("cheese-shop", 0.9, 100, 200), at("gift-wrap", 0.1, 300, 400),
+				at("boutique", 1, 500, 600), at("gift-wrap", 0.9, 900, 1000), at("boutique", 0.9, 1100, 1200)},
+			states: []track.State{P, P, P, O}, next: 3},
+		{name: "a call made before an after rule's last pass does not count",
+			results: []track.Result{at("cheese-shop", 0.9, 100, 200), at("gift-wrap", 0.1, 300, 400),
+				at("boutique", 1, 500, 600), at("gift-wrap", 0.9, 900, 1000)},
+			states: []track.State{P, P, O, O}, next: 2},
+		{name: "a step opens at the end of the earliest call that passed the step before",
+			results: []track.Result{at("cheese-shop", 0.9, 100, 200), at("cheese-shop", 0.9, 150, 900)},
+			states:  []track.State{P, O, L, O}, next: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p := track.Evaluate(tr, tc.results)

@@ -438,3 +438,25 @@ func TestTrackProgressAndMatrix(t *testing.T) {
 	assert.Contains(t, string(body), `'=cmd`)
 	assert.False(t, strings.Contains(string(body), "\n=HYPERLINK"))
 }
+
+// TestAHungUpCallPassesNoStep: a call that ended lost (the trainee hung up on the customer
+// after one good line, overall 100%) failed by its own verdict, and passes no track step
+// either (an outside supervisor saw it marked passed in the matrix).
+func TestAHungUpCallPassesNoStep(t *testing.T) {
+	e := newEnv(t, true)
+	teamID := e.team("Cohort 1")
+	ann, _ := e.signUp(e.invite(accounts.RoleTrainee, teamID), "ann", "Ann")
+	id := ann.call("cheese-shop", "cheese-shop")
+	require.NoError(t, e.jr.Finish(context.Background(), id, journal.Result{Ended: e.clock.Now(),
+		End: engine.EndInfo{Ending: "hangup", Outcome: engine.OutcomeLost, Overall: 1, Passed: false}}))
+	var ts []struct{ Progress track.Progress }
+	ann.json("GET", "/api/me/tracks", nil, http.StatusOK, &ts)
+	require.Len(t, ts, 1)
+	assert.Equal(t, track.StateFailed, ts[0].Progress.Steps[0].State)
+	assert.Equal(t, track.StateLocked, ts[0].Progress.Steps[1].State)
+	assert.Equal(t, 1, ts[0].Progress.Steps[0].Attempts)
+
+	e.finish(ann.call("cheese-shop", "cheese-shop"), 0.9)
+	ann.json("GET", "/api/me/tracks", nil, http.StatusOK, &ts)
+	assert.Equal(t, track.StatePassed, ts[0].Progress.Steps[0].State)
+}

@@ -30,6 +30,11 @@ type callResult struct {
 	Overall  float64   `json:"overall"`
 	Passed   bool      `json:"passed"`
 	Note     string    `json:"note,omitempty"`
+	// Lost is set when the call ended in a lost outcome (the customer hung up or walked
+	// away, or the trainee hung up): it passes no track step, whatever its scores.
+	Lost bool `json:"-"`
+	// Ended is when the call ended (zero while open).
+	Ended time.Time `json:"-"`
 	// Scores and Fired are the finished call's axis scores and the global rules that
 	// fired, for the progress views; not part of the history listing.
 	Scores []engine.AxisScore `json:"-"`
@@ -69,6 +74,8 @@ func (h *Handler) history(ctx context.Context, ids ...string) (map[string][]call
 		cr := callResult{ID: c.ID, Scenario: c.ScenarioID, Title: c.Title, Track: l.Track, Step: l.Step, Created: c.Created, Open: res == nil}
 		if res != nil {
 			cr.Overall, cr.Passed, cr.Note = res.End.Overall, res.End.Passed, res.End.Note
+			cr.Lost = res.End.Outcome == engine.OutcomeLost
+			cr.Ended = res.Ended
 			cr.Scores, cr.Fired = res.End.Scores, res.Fired
 		}
 		out[l.AccountID] = append(out[l.AccountID], cr)
@@ -94,7 +101,12 @@ func toResults(hist map[string][]callResult, trackID string) map[string][]track.
 			if c.Open {
 				continue
 			}
-			r := track.Result{Scenario: c.Scenario, Overall: c.Overall, Void: c.Note != ""}
+			// A lost call cannot pass, as the engine's own verdict says (engine.EndInfo.Passed).
+			r := track.Result{Scenario: c.Scenario, Overall: c.Overall, Void: c.Note != "" || c.Lost,
+				Started: c.Created.UnixMilli()}
+			if !c.Ended.IsZero() {
+				r.Ended = c.Ended.UnixMilli()
+			}
 			if c.Track == trackID {
 				r.Step = c.Step
 			}
