@@ -1141,3 +1141,58 @@ func convertVar(kind VarKind, v any) (any, error) {
 	}
 	return f, nil
 }
+
+// clone returns an independent copy of the session: applying events to it changes
+// nothing of s.
+func (s *Session) clone() *Session {
+	c := *s
+	c.vars = slices.Clone(s.vars)
+	c.scores = slices.Clone(s.scores)
+	c.counts = slices.Clone(s.counts)
+	c.visits = slices.Clone(s.visits)
+	c.history = slices.Clone(s.history)
+	c.assessed = slices.Clone(s.assessed)
+	c.linePauses = slices.Clone(s.linePauses)
+	c.returns = slices.Clone(s.returns)
+	c.lastScratch = nil
+	return &c
+}
+
+// ModelEarns reports what the current node's model answer would earn if the trainee sent
+// it instead of ev (a say or a choose, about to be applied): per axis, the points its
+// step adds (global rules, the transition, the routers after it), the way ev is judged
+// (same time, same silence and typing). ok is false when the node has no model answer or
+// ev is no reply. s is left as it was. The debrief measures a reply's "not earned here"
+// against it: the designer's strong answer, not the most any way on could give.
+func (s *Session) ModelEarns(ev Event) (earned []AxisDelta, ok bool) {
+	if s.ended || (ev.Type != EventSay && ev.Type != EventChoose) {
+		return nil, false
+	}
+	node := s.sc.Nodes[s.node]
+	if node.Model.Empty() {
+		return nil, false
+	}
+	c := s.clone()
+	model := Event{Type: EventSay, At: ev.At, Text: node.Model.render(s.sc, s)}
+	outs, err := c.Apply(model, nil)
+	if err != nil {
+		return nil, false
+	}
+	for _, o := range outs {
+		if o.Type != OutScore {
+			continue
+		}
+		for _, d := range o.Deltas {
+			if d.Delta <= 0 {
+				continue
+			}
+			i := slices.IndexFunc(earned, func(e AxisDelta) bool { return e.Axis == d.Axis })
+			if i < 0 {
+				earned = append(earned, d)
+			} else {
+				earned[i].Delta += d.Delta
+			}
+		}
+	}
+	return earned, true
+}

@@ -250,12 +250,17 @@ func (p *player) handle(line string) {
 }
 
 func (p *player) apply(ev engine.Event) {
+	step := debrief.Step{Event: &ev}
+	if earns, ok := p.s.ModelEarns(ev); ok { // before the reply changes the session
+		step.ModelEarns = &earns
+	}
 	outs, err := p.s.Apply(ev, nil)
 	if err != nil {
 		fmt.Fprintf(p.w(), "  (not accepted: %v)\n", err)
 		return
 	}
-	p.steps = append(p.steps, debrief.Step{Event: &ev, Out: slices.Clone(outs)})
+	step.Out = slices.Clone(outs)
+	p.steps = append(p.steps, step)
 	p.show(outs)
 	if p.input != "" && ev.Type != engine.EventTyping && !p.s.Ended() &&
 		slices.ContainsFunc(outs, func(o engine.Output) bool { return o.Type == engine.OutLine }) {

@@ -148,14 +148,18 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 	}
 	s := c.Session(sc)
 	out := s.Start(nil)
-	r.add(out, nil)
+	r.add(out, nil, nil)
 	for _, e := range entries {
 		var err error
+		var model *[]engine.AxisDelta
+		if earns, ok := s.ModelEarns(e.Event); ok {
+			model = &earns
+		}
 		out, err = s.Apply(e.Event, out[:0])
 		if err != nil {
 			return nil, fmt.Errorf("replaying entry %d (%s at %d ms): %w", e.Seq, e.Event.Type, e.Event.At, err)
 		}
-		r.add(out, &e.Event)
+		r.add(out, &e.Event, model)
 		r.Elapsed = max(r.Elapsed, e.Event.At)
 	}
 	r.finish(sc, s.End())
@@ -167,6 +171,10 @@ func Build(c journal.Call, entries []journal.Entry, res *journal.Result) (*Recor
 type Step struct {
 	Event *engine.Event
 	Out   []engine.Output
+	// ModelEarns is, for a reply at a node with a model answer, what that answer would
+	// have earned instead (engine.Session.ModelEarns, asked before the reply was applied);
+	// nil otherwise.
+	ModelEarns *[]engine.AxisDelta
 }
 
 // Live builds the debrief of a call played in this process and not recorded in a journal
@@ -176,7 +184,7 @@ func Live(sc *engine.Scenario, id, trainee string, started time.Time, steps []St
 	r := newRecord(sc, id, sc.ID, sc.Title, trainee, started)
 	r.Open = true
 	for _, st := range steps {
-		r.add(st.Out, st.Event)
+		r.add(st.Out, st.Event, st.ModelEarns)
 		if st.Event != nil {
 			r.Events++
 			r.Elapsed = max(r.Elapsed, st.Event.At)
@@ -217,7 +225,7 @@ func (r *Record) finish(sc *engine.Scenario, end *engine.EndInfo) {
 }
 
 // add appends one step's outputs; ev is the input that caused them (nil at the start).
-func (r *Record) add(out []engine.Output, ev *engine.Event) {
+func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine.AxisDelta) {
 	if ev != nil && (ev.Type == engine.EventAnswer || ev.Type == engine.EventHangup) {
 		if len(out) > 0 && out[0].Type == engine.OutCut { // hanging up on the customer
 			r.cut(out[0])
@@ -268,18 +276,25 @@ func (r *Record) add(out []engine.Output, ev *engine.Event) {
 	if said >= 0 {
 		it := &r.Transcript[said]
 		it.Lost = lost
-		it.Missed = r.missed(it.Node, earned)
+		it.Missed = r.missed(it.Node, earned, modelEarns)
 		if len(lost) > 0 || len(it.Missed) > 0 || fired {
 			it.Model = model
 		}
 	}
 }
 
-// missed is what the ways on from node offer that a reply there did not earn: per axis,
-// the most one of them adds (engine.Scenario.Offers), less what the reply earned.
-func (r *Record) missed(node string, earned []engine.AxisDelta) []engine.AxisDelta {
+// missed is what a reply at node did not earn: per axis, what the node's model answer
+// would have earned there (model, when the node has one), or else the most one of its
+// ways on adds (engine.Scenario.Offers), less what the reply earned. Against the model,
+// a reply as good as the designer's own strong answer misses nothing, though another way
+// on might have given more.
+func (r *Record) missed(node string, earned []engine.AxisDelta, model *[]engine.AxisDelta) []engine.AxisDelta {
 	var out []engine.AxisDelta
-	for _, b := range r.sc.Offers(node) {
+	ref := r.sc.Offers(node)
+	if model != nil {
+		ref = *model
+	}
+	for _, b := range ref {
 		for _, e := range earned {
 			if e.Axis == b.Axis {
 				b.Delta -= e.Delta
@@ -289,6 +304,10 @@ func (r *Record) missed(node string, earned []engine.AxisDelta) []engine.AxisDel
 			out = append(out, b)
 		}
 	}
+	// In the scenario's order of axes, as the scores are shown.
+	slices.SortStableFunc(out, func(a, b engine.AxisDelta) int {
+		return slices.Index(r.Axes, a.Axis) - slices.Index(r.Axes, b.Axis)
+	})
 	return out
 }
 

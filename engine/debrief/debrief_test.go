@@ -42,7 +42,7 @@ func TestBuildFinishedCall(t *testing.T) {
 	assert.Equal(t, 2, cut.Spoken)
 	assert.Equal(t, "Hello, my kettle broke after one day and I want my money back.", cut.Full)
 	assert.Equal(t, []string{"interrupted"}, r.Transcript[3].Flags)
-	assert.Equal(t, []engine.AxisDelta{{Axis: "care", Delta: 1}}, r.Transcript[3].Missed, "the node offered care +1, the reply earned none")
+	assert.Equal(t, []engine.AxisDelta{{Axis: "care", Delta: 2}}, r.Transcript[3].Missed, "the model answer there earns care +2 (the apology rule and the way on), the reply earned none")
 	assert.Empty(t, r.Transcript[5].Missed, "the apology and refund earned what the node offered")
 	assert.Equal(t, "annoyed", r.Transcript[4].Emotion, "the line's emotion tag is in the transcript")
 	assert.Empty(t, r.Transcript[6].Emotion)
@@ -185,4 +185,85 @@ nodes:
 		}
 		assert.Equal(t, c.model, model != "", "%q: model %q", c.reply, model)
 	}
+}
+
+// TestTheModelAnswerMissesNothing: "not earned here" measures a reply against the node's
+// model answer, not against the most any way on gives. An outside supervisor saw a
+// trainee type ignored-phone's model answer word for word and be told "not earned here:
+// helpfulness +1" (a hard reset there gives +2, the model's diagnosis +1), with the same
+// sentence shown as the strong answer.
+func TestTheModelAnswerMissesNothing(t *testing.T) {
+	const src = `id: m
+title: M
+brief: b
+persona: {name: Pat, wpm: 400}
+intents:
+  check: ["is it plugged in"]
+  reset: ["hold the power button"]
+  sorry: ["sorry"]
+scores:
+  help: {max: 2}
+  care: {max: 1}
+rules:
+  - {id: kind, when: 'said("sorry")', score: {care: 1}}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: Hi
+    model: "So sorry. Is it plugged in?"
+    transitions:
+      - {when: 'said("reset")', to: done, score: {help: 2}}
+      - {when: 'said("check")', to: done, score: {help: 1}}
+      - {when: 'true', to: ask}
+  done: {end: {title: Done, outcome: resolved}}
+`
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(os.DirFS("."), "m.yaml", []byte(src), &diags)
+	require.False(t, diags.HasErrors(), diags.Error())
+	for _, c := range []struct {
+		reply  string
+		missed []engine.AxisDelta
+	}{
+		{"So sorry. Is it plugged in?", nil},                                                   // the model itself
+		{"sorry about that, is it plugged in at the wall", nil},                                // as good as the model
+		{"hold the power button for 15 seconds", []engine.AxisDelta{{Axis: "care", Delta: 1}}}, // more help, no care
+		{"whatever", []engine.AxisDelta{{Axis: "help", Delta: 1}, {Axis: "care", Delta: 1}}},
+	} {
+		s := sc.NewSession(1, "Ann")
+		steps := []debrief.Step{{Out: s.Start(nil)}}
+		for _, ev := range []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 3000, Text: c.reply}} {
+			st := debrief.Step{Event: &ev}
+			if earns, ok := s.ModelEarns(ev); ok {
+				st.ModelEarns = &earns
+			}
+			out, err := s.Apply(ev, nil)
+			require.NoError(t, err)
+			st.Out = out
+			steps = append(steps, st)
+		}
+		rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+		var missed []engine.AxisDelta
+		for _, it := range rec.Transcript {
+			if it.Who == "trainee" {
+				missed = it.Missed
+			}
+		}
+		assert.Equal(t, c.missed, missed, "%q", c.reply)
+	}
+	// ModelEarns leaves the session as it was.
+	s := sc.NewSession(1, "Ann")
+	s.Start(nil)
+	_, err := s.Apply(engine.Event{Type: engine.EventAnswer, At: 1000}, nil)
+	require.NoError(t, err)
+	earns, ok := s.ModelEarns(engine.Event{Type: engine.EventSay, At: 3000, Text: "x"})
+	require.True(t, ok)
+	assert.ElementsMatch(t, []engine.AxisDelta{{Axis: "help", Delta: 1}, {Axis: "care", Delta: 1}}, earns)
+	assert.Equal(t, "ask", s.Node())
+	assert.False(t, s.Ended())
+	_, ok = s.ModelEarns(engine.Event{Type: engine.EventTyping, At: 3000})
+	assert.False(t, ok, "only a reply has a model to compare with")
 }
