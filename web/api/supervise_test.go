@@ -389,3 +389,40 @@ func testAWhisperThatCannotBeSavedIsShownToNobody(t *testing.T) {
 	}
 	assert.Equal(t, []string{"a", "whisper:w", "c"}, ids)
 }
+
+// TestFloorCountsNoSilenceWhileTheTraineeTypes: typing is talking on the board too (an
+// outside supervisor saw every trainee typing a long reply flagged "silence").
+func TestFloorCountsNoSilenceWhileTheTraineeTypes(t *testing.T) {
+	synctest.Test(t, testFloorCountsNoSilenceWhileTheTraineeTypes)
+}
+
+func testFloorCountsNoSilenceWhileTheTraineeTypes(t *testing.T) {
+	ts := superviseMemServer(t, Options{})
+	r := ts.start(t, `{"scenario":"live","trainee":"Ada"}`)
+	trainee := ts.dial(t, r.WS, nil)
+	trainee.until("ring")
+	trainee.send(map[string]any{"type": "answer", "id": "a"})
+	trainee.until("line_end")
+	time.Sleep(2 * time.Second)
+	trainee.send(map[string]any{"type": "typing", "id": "t"})
+	trainee.until("trainee")
+	var fc live.FloorCall
+	require.Eventually(t, func() bool {
+		fl := ts.Floor().Board(time.Now(), nil)
+		if len(fl) != 1 || !fl[0].Typing {
+			return false
+		}
+		fc = fl[0]
+		return true
+	}, waitFor, 10*time.Millisecond)
+	assert.False(t, fc.Speaking)
+	// Long after the first keystroke, still typing: the silence stopped when typing began.
+	fl := ts.Floor().Board(time.Now().Add(live.FloorSilence+5*time.Second), nil)
+	require.Len(t, fl, 1)
+	assert.True(t, fl[0].Typing)
+	assert.NotContains(t, fl[0].Alerts, "silence")
+	assert.Positive(t, fl[0].Silence, "the silence from the line's end to the first keystroke")
+	assert.LessOrEqual(t, fl[0].Silence, int64(2000))
+	later := ts.Floor().Board(time.Now().Add(time.Minute), nil)
+	assert.Equal(t, fl[0].Silence, later[0].Silence, "it stops growing while the trainee types")
+}

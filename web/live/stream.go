@@ -81,6 +81,9 @@ func (st *stream) send(typ string, at int64, m any, h *protocol.Header) int64 {
 	}
 	switch typ {
 	case "ring", "line_end", "cut", "trainee", "whisper":
+		if tm, ok := m.(*protocol.TraineeMsg); ok && (tm.Event == protocol.TypeTyping || tm.Event == protocol.TypeHint) {
+			break // a keystroke or a hint asked for says nothing on the line
+		}
 		st.spoke = max(st.spoke, at)
 	}
 	st.emit(st.seq, b)

@@ -94,7 +94,10 @@ type FloorCall struct {
 	Fired    []string `json:"fired"`
 	Whispers int      `json:"whispers"`
 	Speaking bool     `json:"speaking"` // the customer is speaking
-	// Silence is how long nothing has been said, while the customer is not speaking.
+	// Typing: the trainee is composing a reply (their first keystroke has arrived).
+	Typing bool `json:"typing"`
+	// Silence is how long nothing has been said, while the customer is not speaking; up
+	// to the trainee's first keystroke while they type (typing is talking).
 	Silence int64 `json:"silence_ms"`
 	// TimerIn is how long until the call's next timer fires; absent when none is set.
 	TimerIn   *int64 `json:"timer_in_ms,omitempty"`
@@ -122,6 +125,7 @@ type floorSnap struct {
 	clock    int64 // the call clock when published
 	spoke    int64 // call-clock time of the last thing said
 	deadline int64 // the next timer, -1 for none
+	typing   int64 // call-clock time of the first keystroke of the reply being typed, -1 for none
 }
 
 // floorState is the call's side of the board: the published snapshot and what
@@ -142,7 +146,7 @@ type boardKey struct {
 	node                              string
 	mood                              float64
 	speaking, connected, over, ended  bool
-	spoke, deadline                   int64
+	spoke, deadline, typing           int64
 }
 
 // publish makes a new board snapshot when what the board shows of the call changed
@@ -152,16 +156,20 @@ func (c *call) publish() {
 	if d, ok := c.sess.NextDeadline(); ok {
 		deadline = d
 	}
+	typing := int64(-1)
+	if composing, since := c.sess.Composing(); composing && !c.sess.Ended() {
+		typing = since
+	}
 	k := boardKey{entries: len(c.entries), feedback: len(c.st.feedback), whispers: len(c.whispered), subs: len(c.subs),
-		node: c.sess.Node(), mood: c.sess.Mood(), speaking: c.st.line.active, connected: c.conn != nil,
-		over: c.sess.Ended(), ended: !c.endedAt.IsZero(), spoke: c.st.spoke, deadline: deadline}
+		node: c.sess.Node(), mood: c.sess.Mood(), speaking: c.st.line.active && !c.sess.Ended(), connected: c.conn != nil,
+		over: c.sess.Ended(), ended: !c.endedAt.IsZero(), spoke: c.st.spoke, deadline: deadline, typing: typing}
 	if k == c.floor.key && c.floor.snap.Load() != nil {
 		return
 	}
 	c.floor.key = k
 	fc := FloorCall{ID: c.id, Trainee: c.info.Trainee, ScenarioID: c.info.ScenarioID, Title: c.info.Title,
 		Started: c.created, Node: k.node, Mood: k.mood, Fired: firedRules(c.st.feedback),
-		Whispers: k.whispers, Speaking: k.speaking, Connected: k.connected, Listeners: k.subs,
+		Whispers: k.whispers, Speaking: k.speaking, Typing: typing >= 0, Connected: k.connected, Listeners: k.subs,
 		Debug: c.debug != nil}
 	if e := c.sess.End(); e != nil {
 		fc.Ended, fc.Outcome, fc.Passed = true, e.Outcome, e.Passed
@@ -170,7 +178,7 @@ func (c *call) publish() {
 			fc.EndedAt = &at
 		}
 	}
-	c.floor.snap.Store(&floorSnap{FloorCall: fc, clock: c.clock, spoke: k.spoke, deadline: deadline})
+	c.floor.snap.Store(&floorSnap{FloorCall: fc, clock: c.clock, spoke: k.spoke, deadline: deadline, typing: typing})
 }
 
 // Board lists the calls on the floor, oldest first, as of now, with their alerts: the live
@@ -209,7 +217,11 @@ func (s *Floor) Board(now time.Time, watch []string) []FloorCall {
 		}
 		if !fc.Ended {
 			if !fc.Speaking {
-				fc.Silence = max(clock-p.spoke, 0)
+				until := clock
+				if p.typing >= 0 {
+					until = min(clock, p.typing) // typing is talking: the silence ended at the first keystroke
+				}
+				fc.Silence = max(until-p.spoke, 0)
 				if fc.Silence >= FloorSilence.Milliseconds() {
 					fc.Alerts = append(fc.Alerts, "silence")
 				}
