@@ -68,6 +68,7 @@ func cmdLint(env *cliEnv, args []string) int {
 		}
 		report(diags)
 	}
+	firstTrack := map[string]string{} // folder and id -> the first track file with that id
 	for _, tt := range tracks {
 		c := cat
 		if len(targets) == 0 {
@@ -75,7 +76,16 @@ func cmdLint(env *cliEnv, args []string) int {
 			// above tracks/, or the shipped library when it has none.
 			c = folderCatalog(tt)
 		}
-		_, diags := track.Load(tt.fsys, tt.path, c)
+		t, diags := track.Load(tt.fsys, tt.path, c)
+		if t != nil {
+			// Two tracks of one folder with the same id: the server refuses the second.
+			key := path.Dir(tt.path) + "\x00" + t.ID
+			if prev, ok := firstTrack[key]; ok {
+				diags = append(diags, t.DuplicateOf(tt.fsys, prev))
+			} else {
+				firstTrack[key] = tt.path
+			}
+		}
 		report(diags)
 	}
 	if !*quiet {

@@ -105,6 +105,13 @@ func TestLintChecksTracks(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, `unknown scenario "quik" (did you mean "quick"?)`)
 	assert.Contains(t, r.stderr, "1 track checked: 2 errors")
+
+	// Two tracks of one folder with one id: the server refuses the second, so lint does.
+	writeFile(t, dir, "tracks/first.yaml", "id: first\ntitle: First\nsteps:\n  - scenario: quick\n")
+	dup := writeFile(t, dir, "tracks/second.yaml", "title: Second\nid: first\nsteps:\n  - scenario: quick\n")
+	r = runCLI(t, nil, "lint", dir)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, dup+`:2:1: track id "first" is already used by `)
 }
 
 func TestLintReportsEveryProblem(t *testing.T) {

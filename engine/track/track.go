@@ -209,14 +209,20 @@ func LoadAll(fsys fs.FS, root string, cat Catalog) ([]*Track, engine.Diagnostics
 			continue
 		}
 		if prev, ok := first[t.ID]; ok {
-			all = append(all, engine.Diagnostic{Path: p, Line: t.idLine(fsys), Col: 1,
-				Message: fmt.Sprintf("track id %q is already used by %s; each track needs its own id", t.ID, prev)})
+			all = append(all, t.DuplicateOf(fsys, prev))
 			continue
 		}
 		first[t.ID] = p
 		out = append(out, t)
 	}
 	return out, all
+}
+
+// DuplicateOf is the error for a track whose id the track at prev already has, at its
+// id's line.
+func (t *Track) DuplicateOf(fsys fs.FS, prev string) engine.Diagnostic {
+	return engine.Diagnostic{Path: t.Path, Line: t.idLine(fsys), Col: 1,
+		Message: fmt.Sprintf("track id %q is already used by %s; each track needs its own id", t.ID, prev)}
 }
 
 // idLine finds the line of the id key, for the duplicate-id diagnostic.
