@@ -73,6 +73,9 @@ func (f *FileReader) Warnf(n *yaml.Node, format string, args ...any) { f.r.warnf
 // suggestion every diagnostic of the scenario loader uses.
 func DidYouMean(name string, candidates []string) string { return didYouMean(name, candidates) }
 
+// Closest returns the candidate DidYouMean would suggest for name, if any.
+func Closest(name string, candidates []string) (string, bool) { return closest(name, candidates) }
+
 // ValidID reports whether s is a valid scenario id: lower-case letters, digits and '-',
 // starting with a letter or digit. Track ids follow the same rule.
 func ValidID(s string) bool { return scenarioIDRE.MatchString(s) }

@@ -245,6 +245,7 @@ type stepSrc struct {
 	unlockN *yaml.Node // the unlock value, or nil
 	after   []*yaml.Node
 	idN     *yaml.Node
+	unknown bool // its scenario is not in the catalogue (reported where it is named)
 }
 
 // LoadBytes checks a track read from data as if from name, appending problems to diags.
@@ -377,6 +378,7 @@ func readStep(r *engine.FileReader, i int, n *yaml.Node, cat Catalog, src *stepS
 		if id, ok := r.Str(p.Value, what+".scenario"); ok {
 			s.Scenario = id
 			if sc, known = cat[id]; !known {
+				src.unknown = true
 				r.Errorf(p.Value, "unknown scenario %q%s", id, engine.DidYouMean(id, cat.ids()))
 			}
 		}
@@ -500,6 +502,12 @@ func resolveUnlocks(r *engine.FileReader, t *Track, srcs []stepSrc, index map[st
 			j, ok := index[id]
 			switch {
 			case !ok:
+				if c, near := engine.Closest(id, ids); near && srcs[index[c]].unknown && srcs[index[c]].idN == nil {
+					// "after: [ignored-phone]" with step 1's scenario misspelt "ignored-phon":
+					// the misspelling is the mistake, not this reference.
+					r.Errorf(n, "unknown step %q in unlock.after: step %d is %q, whose scenario is unknown; fix its scenario there and this reference works", id, index[c]+1, c)
+					continue
+				}
 				r.Errorf(n, "unknown step %q in unlock.after%s", id, engine.DidYouMean(id, ids))
 			case j == i:
 				r.Errorf(n, "step %q waits for itself, so it can never unlock", id)

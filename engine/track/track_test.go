@@ -172,3 +172,21 @@ func TestIsTrackFile(t *testing.T) {
 	assert.False(t, track.IsTrackFile("scenarios/tracks/a.md"))
 	assert.False(t, engine.IsScenarioFile("scenarios/tracks/a.yaml"), "a track is not a scenario")
 }
+
+// TestAMisspeltScenarioIsTheMistakeNotTheReferenceToIt: with step 1's scenario misspelt
+// "ignored-phon", a correct "after: [ignored-phone]" used to get "did you mean
+// \"ignored-phon\"?", suggesting the typo (an outside supervisor's report).
+func TestAMisspeltScenarioIsTheMistakeNotTheReferenceToIt(t *testing.T) {
+	var diags engine.Diagnostics
+	track.LoadBytes("t.yaml", []byte(`id: t
+title: T
+steps:
+  - scenario: cheese-shp
+  - scenario: gift-wrap
+  - {scenario: boutique, unlock: {after: [cheese-shop]}}
+`), testCatalog, &diags)
+	text := diags.Error()
+	assert.Contains(t, text, `t.yaml:4:15: unknown scenario "cheese-shp" (did you mean "cheese-shop"?)`)
+	assert.Contains(t, text, `t.yaml:6:43: unknown step "cheese-shop" in unlock.after: step 1 is "cheese-shp", whose scenario is unknown; fix its scenario there and this reference works`)
+	assert.NotContains(t, text, `did you mean "cheese-shp"`)
+}
