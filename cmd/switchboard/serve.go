@@ -255,6 +255,7 @@ func cmdServe(env *cliEnv, args []string) int {
 	handler = pe.Guard(handler)
 	hs := &http.Server{Handler: handler, ReadHeaderTimeout: readHeaderTimeout, IdleTimeout: idleTimeout,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	hs.RegisterOnShutdown(st.StopStreams) // an open floor board must not hold the shutdown
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	// Open calls come back in the background, in batches, while the server already serves:

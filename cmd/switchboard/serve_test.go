@@ -630,3 +630,22 @@ func TestServeGCPercent(t *testing.T) {
 		})
 	}
 }
+
+// TestServeStopsWithAFloorBoardOpen: an open floor board (an event stream) ends when the
+// server stops; it held the shutdown for its whole 10-second timeout, which then failed.
+func TestServeStopsWithAFloorBoardOpen(t *testing.T) {
+	p := startServe(t, []string{"SWITCHBOARD_SUPERVISOR_SECRET=supervisor-secret-from-the-environment"})
+	req, _ := http.NewRequest("GET", p.url+"/api/supervise/floor", nil)
+	req.Header.Set("Authorization", "Bearer supervisor-secret-from-the-environment")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	require.NoError(t, err)
+	assert.Equal(t, "event: floor\n", line)
+	start := time.Now()
+	assert.Equal(t, 0, p.stop(syscall.SIGTERM), p.logs())
+	assert.Less(t, time.Since(start), 5*time.Second, "the stream does not hold the shutdown")
+	assert.NotContains(t, p.logs(), "stopping the HTTP server")
+}

@@ -328,6 +328,8 @@ func (s *Studio) handleEvents(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.streams:
+			return
 		case <-ch:
 			send()
 		case <-ping.C:

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard-sim/switchboard/engine"
@@ -69,7 +70,16 @@ type Studio struct {
 	throttle *access.Throttle
 	secure   bool     // Secure cookies
 	origin   *url.URL // the public origin, from BaseURL (nil: none)
+	// streams closes when the server stops (StopStreams): the event streams end then,
+	// rather than hold the HTTP server's shutdown until its timeout.
+	streams  chan struct{}
+	stopOnce sync.Once
 }
+
+// StopStreams ends the studio's event streams (the library's changes, the floor board):
+// call it when the HTTP server starts shutting down (http.Server.RegisterOnShutdown).
+// Safe to call more than once and from any goroutine.
+func (s *Studio) StopStreams() { s.stopOnce.Do(func() { close(s.streams) }) }
 
 // New makes the studio.
 func New(o Options) (*Studio, error) {
@@ -80,7 +90,7 @@ func New(o Options) (*Studio, error) {
 		return nil, errors.New("studio: both secrets are needed")
 	}
 	s := &Studio{lib: o.Library, calls: o.Calls, journal: o.Journal, secrets: o.Secrets, log: o.Logger,
-		sessions: access.NewSessions(), throttle: access.NewThrottle()}
+		sessions: access.NewSessions(), throttle: access.NewThrottle(), streams: make(chan struct{})}
 	if o.Sessions != nil {
 		s.sessions = access.NewSharedSessions(o.Sessions)
 	}

@@ -124,6 +124,8 @@ func (s *Studio) handleFloor(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-s.streams:
+			return
 		case <-tick.C:
 		}
 	}
