@@ -103,7 +103,8 @@ type Track struct {
 	// LengthDeclared tells whether LengthMS was written in the file.
 	LengthDeclared bool   `json:"length_declared"`
 	Steps          []Step `json:"steps"`
-	Path           string `json:"path"`
+	// Path is the track's file (for designers; the trainees' API leaves it out).
+	Path string `json:"path,omitempty"`
 }
 
 // Step is one scenario of a track.

@@ -460,3 +460,17 @@ func TestAHungUpCallPassesNoStep(t *testing.T) {
 	ann.json("GET", "/api/me/tracks", nil, http.StatusOK, &ts)
 	assert.Equal(t, track.StatePassed, ts[0].Progress.Steps[0].State)
 }
+
+// TestTracksDoNotShowServerPaths: the trainees' track listings do not show where the
+// track files are on the server (an outside supervisor saw /tmp/... in GET /api/tracks).
+func TestTracksDoNotShowServerPaths(t *testing.T) {
+	e := newEnv(t, true)
+	teamID := e.team("Cohort 1")
+	ann, _ := e.signUp(e.invite(accounts.RoleTrainee, teamID), "ann", "Ann")
+	for _, path := range []string{"/api/tracks", "/api/me/tracks"} {
+		code, body := ann.do("GET", path, nil)
+		require.Equal(t, http.StatusOK, code, path)
+		assert.Contains(t, string(body), `"basics"`, path)
+		assert.NotContains(t, string(body), `"path"`, path)
+	}
+}

@@ -173,11 +173,18 @@ type trackView struct {
 
 // handleTracks lists the tracks (no progress): public, like the scenario list.
 func (h *Handler) handleTracks(w http.ResponseWriter, r *http.Request) {
-	ts := h.o.Tracks()
-	if ts == nil {
-		ts = []*track.Track{}
+	ts := []*track.Track{}
+	for _, t := range h.o.Tracks() {
+		ts = append(ts, public(t))
 	}
 	httpjson.WriteJSON(w, http.StatusOK, ts)
+}
+
+// public is t as trainees see it: without the path of its file on the server.
+func public(t *track.Track) *track.Track {
+	c := *t
+	c.Path = ""
+	return &c
 }
 
 // handleMyTracks lists every track with the trainee's progress, the team's assigned
@@ -191,7 +198,7 @@ func (h *Handler) handleMyTracks(w http.ResponseWriter, r *http.Request, a who) 
 	assigned := h.view(r.Context(), a.acc).Track
 	out := []trackView{}
 	for _, t := range h.o.Tracks() {
-		v := trackView{Track: t, Assigned: t.ID == assigned, Progress: track.Evaluate(t, toResults(hist, t.ID)[a.acc.ID])}
+		v := trackView{Track: public(t), Assigned: t.ID == assigned, Progress: track.Evaluate(t, toResults(hist, t.ID)[a.acc.ID])}
 		if v.Assigned {
 			out = append([]trackView{v}, out...)
 		} else {
