@@ -613,7 +613,7 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		target = t.To
 	}
 	if target < 0 {
-		return s.finish(at, HangupEnding, OutcomeLost, HangupTitle, "The trainee hung up.", "", out)
+		return s.finish(at, HangupEnding, OutcomeLost, HangupTitle, "You ended the call before it was over.", "", out)
 	}
 	n := s.sc.Nodes[target]
 	s.node = n.Index

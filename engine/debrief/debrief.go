@@ -231,9 +231,9 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 			r.cut(out[0])
 			out = out[1:]
 		}
-		text := "The trainee answered the phone."
+		text := "You answered the phone."
 		if ev.Type == engine.EventHangup {
-			text = "The trainee hung up."
+			text = "You hung up."
 		}
 		r.Transcript = append(r.Transcript, Item{At: ev.At, Who: "call", Text: text})
 	}
@@ -312,7 +312,7 @@ func (r *Record) missed(node string, earned []engine.AxisDelta, model *[]engine.
 }
 
 // HintText is the transcript's note where the trainee asked for a hint.
-const HintText = "The trainee asked for a hint."
+const HintText = "You asked for a hint."
 
 // addDelta adds d to the list, merging a repeated axis.
 func addDelta(list []engine.AxisDelta, d engine.AxisDelta) []engine.AxisDelta {
