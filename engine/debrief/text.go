@@ -128,8 +128,24 @@ func (r *Record) WriteText(w io.Writer) error {
 	if len(r.Quiet) == 0 {
 		b.WriteString("  none\n")
 	}
+	// The good moves never made first, each with what it is for; the habits avoided,
+	// often the same packs' rules on every call, on one line so they do not drown the
+	// lesson.
+	var avoided []string
+	for _, kind := range []string{QuietMissed, ""} {
+		for _, q := range r.Quiet {
+			if q.Kind == kind {
+				fmt.Fprintf(&b, "  %s: %s%s\n", q.ID, orDash(q.Feedback), quietNote[q.Kind])
+			}
+		}
+	}
 	for _, q := range r.Quiet {
-		fmt.Fprintf(&b, "  %s: %s%s\n", q.ID, orDash(q.Feedback), quietNote[q.Kind])
+		if q.Kind == QuietAvoided {
+			avoided = append(avoided, q.ID)
+		}
+	}
+	if len(avoided) > 0 {
+		fmt.Fprintf(&b, "  habits you avoided: %s\n", strings.Join(avoided, ", "))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -224,6 +224,13 @@ func TestBrowserDebriefShowsPointsNotEarned(t *testing.T) {
 		eval[[]string](p, `[...document.querySelectorAll("#d-transcript .missed")].map((e) => e.textContent)`))
 	assert.Contains(t, eval[[]string](p, `[...document.querySelectorAll("#quiet li")].map((e) => e.textContent)`),
 		"apology — Good apology. (a good move you never made)", "a rule that adds points and never fired")
+	// The good moves never made come first; the habits avoided are one item, details folded.
+	top := eval[[]string](p, `[...document.querySelectorAll("#quiet > li")].map((e) => e.textContent)`)
+	require.NotEmpty(t, top)
+	assert.True(t, strings.HasPrefix(top[0], "apology"), "a good move never made first: %q", top)
+	assert.True(t, strings.HasPrefix(top[len(top)-1], "Habits you avoided: speech, shouting"), "the habits avoided last, in one item: %q", top)
+	assert.Equal(t, 1, eval[int](p, `document.querySelectorAll("#quiet > li.avoided").length`))
+	assert.False(t, eval[bool](p, `document.querySelector("#quiet details").open`), "their details are folded")
 	p.Shot("debrief-not-earned")
 }
 

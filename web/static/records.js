@@ -72,12 +72,30 @@
       fired.append(li);
     }
     if (!fired.children.length) fired.append(el("li", "", "No rule fired."));
+    // The good moves never made first, each with what it is for; the habits avoided (often
+    // the same packs' rules on every call) in one item, their details folded, so they do
+    // not drown the lesson.
     const quiet = $("quiet");
-    for (const q of rec.quiet) {
+    const quietItem = (q) => {
       const li = el("li");
       li.append(el("strong", "", q.id), document.createTextNode(q.feedback ? " — " + q.feedback : ""));
       if (q.kind === "avoided") li.append(el("span", "hint", " (a habit you avoided)"));
       if (q.kind === "missed") li.append(el("span", "hint", " (a good move you never made)"));
+      return li;
+    };
+    for (const kind of ["missed", ""]) {
+      for (const q of rec.quiet) if ((q.kind || "") === kind) quiet.append(quietItem(q));
+    }
+    const avoided = rec.quiet.filter((q) => q.kind === "avoided");
+    if (avoided.length) {
+      const li = el("li", "avoided");
+      li.append(el("strong", "", "Habits you avoided"), document.createTextNode(": " + avoided.map((q) => q.id).join(", ")));
+      const det = el("details");
+      det.append(el("summary", "", "What each one watches for"));
+      const ul = el("ul");
+      for (const q of avoided) ul.append(quietItem(q));
+      det.append(ul);
+      li.append(det);
       quiet.append(li);
     }
     if (!rec.quiet.length) quiet.append(el("li", "", "Every rule fired."));
