@@ -459,6 +459,19 @@ func TestAHungUpCallPassesNoStep(t *testing.T) {
 	e.finish(ann.call("cheese-shop", "cheese-shop"), 0.9)
 	ann.json("GET", "/api/me/tracks", nil, http.StatusOK, &ts)
 	assert.Equal(t, track.StatePassed, ts[0].Progress.Steps[0].State)
+
+	// The history says how each call stands against its step's pass mark.
+	var calls []struct {
+		Overall    float64
+		Passed     bool
+		StepPassed *bool `json:"step_passed"`
+	}
+	ann.json("GET", "/api/me/calls", nil, http.StatusOK, &calls)
+	require.Len(t, calls, 2)
+	require.NotNil(t, calls[0].StepPassed)
+	assert.False(t, *calls[0].StepPassed, "the hung-up call passed no step")
+	require.NotNil(t, calls[1].StepPassed)
+	assert.True(t, *calls[1].StepPassed)
 }
 
 // TestTracksDoNotShowServerPaths: the trainees' track listings do not show where the

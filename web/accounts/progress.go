@@ -29,7 +29,10 @@ type callResult struct {
 	Open     bool      `json:"open"`
 	Overall  float64   `json:"overall"`
 	Passed   bool      `json:"passed"`
-	Note     string    `json:"note,omitempty"`
+	// StepPassed is, for a finished call taken as a track step, whether it passed the
+	// step: the step's own pass mark, which may differ from the scenario's (Passed).
+	StepPassed *bool  `json:"step_passed,omitempty"`
+	Note       string `json:"note,omitempty"`
 	// Lost is set when the call ended in a lost outcome (the customer hung up or walked
 	// away, or the trainee hung up): it passes no track step, whatever its scores.
 	Lost bool `json:"-"`
@@ -125,6 +128,22 @@ func (h *Handler) handleMyCalls(w http.ResponseWriter, r *http.Request, a who) {
 	calls := hist[a.acc.ID]
 	if calls == nil {
 		calls = []callResult{}
+	}
+	tracks := map[string]*track.Track{}
+	for _, t := range h.o.Tracks() {
+		tracks[t.ID] = t
+	}
+	for i := range calls {
+		c := &calls[i]
+		t := tracks[c.Track]
+		if c.Open || c.Step == "" || t == nil {
+			continue
+		}
+		if j, ok := t.Step(c.Step); ok {
+			// As track.Evaluate judges it: the step's pass mark, and a call that could pass.
+			passed := c.Note == "" && !c.Lost && c.Overall >= t.Steps[j].Pass
+			c.StepPassed = &passed
+		}
 	}
 	httpjson.WriteJSON(w, http.StatusOK, calls)
 }

@@ -146,7 +146,9 @@
       const a = el("a", "", c.title);
       a.href = "/debrief.html#id=" + encodeURIComponent(c.id) + "&mine=1";
       li.append(a, el("span", "hint", " · " + new Date(c.created).toLocaleString() + " · " +
-        (c.open ? "not finished" : pct(c.overall) + (c.passed ? " ✓" : " ✗")) + (c.step ? " · step " + c.step : "")));
+        (c.open ? "not finished" : pct(c.overall) + (c.passed ? " ✓" : " ✗")) +
+        // A step has its own pass mark: say how the call stands against it.
+        (c.step ? " · step " + c.step + (c.step_passed === undefined ? "" : c.step_passed ? " passed" : " not passed") : "")));
       list.append(li);
     }
     if (!calls.length) list.append(el("li", "hint", "No calls yet."));
