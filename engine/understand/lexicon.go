@@ -375,12 +375,12 @@ var particles = set("off", "on", "up", "down", "out", "back", "over", "in", "awa
 // objects already stand inside a phrase written with one ("turn it off"): no second gap.
 var objects = set("it", "them", "me", "you", "him", "her", "us", "that", "this")
 
-// objectStarts may open the object inside a phrasal verb: a determiner, "it", "them", or
-// "you" (the customer: "ill call you back"), but not "me" or "us" ("call us back" is the
-// customer calling: the agent's phrase "call back" promises the other way), and not a bare
-// noun ("trying things on", where "things" may end another phrase).
+// objectStarts may open the object inside a phrasal verb: a determiner or a pronoun
+// ("switch your router off", "call me back"), not a bare noun ("trying things on", where
+// "things" may end another phrase). Which way a call back goes is the phrase's to say:
+// write "call you back" for the agent's promise, "call us back" for the customer's errand.
 var objectStarts = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
-	"these", "those", "it", "them", "you", "everything", "all", "some", "any", "one")
+	"these", "those", "it", "them", "me", "you", "him", "us", "everything", "all", "some", "any", "one")
 
 // MaxParticleGap is the most words between a phrasal verb and its particle.
 const MaxParticleGap = 3

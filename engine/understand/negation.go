@@ -53,6 +53,8 @@ var pseudoTriggers = [][]string{
 var pseudoAfter = [][]string{
 	{"can", "not", "wait"}, {"could", "not", "wait"}, {"can", "not", "thank"},
 	{"could", "not", "be", "happier"}, {"could", "not", "agree"},
+	// A suggestion: "why not freeze it instead?"
+	{"why", "not"},
 }
 
 // negFirst holds the first words of triggers and pseudo-triggers.
@@ -119,8 +121,9 @@ var postTriggers = [][]string{
 // scopeEnds end a negation's scope.
 var scopeEnds = set("but", "however", "although", "though", "yet", "except", "because", "since",
 	"while", "whereas", "unless", "otherwise", "anyway", "still", "instead", "so", "then", "whilst",
-	// "the engineer cant come till 1pm": not before a time is at that time.
-	"until", "till", "til", "before")
+	// "the engineer cant come till 1pm": not before a time is at that time; "you wont pay
+	// anything after the final payment" has a final payment.
+	"until", "till", "til", "before", "after")
 
 // newSubject after "and" starts a new clause ("i won't wrap it and i'll be quick").
 var newSubject = set("i", "we", "you", "they", "it", "he", "she", "that", "this", "there", "let", "your", "my", "our")
@@ -286,6 +289,10 @@ func scope(ts []Token) {
 			// "did nobody turn up?", "has no one called you back?": a question.
 			pseudo = true
 		}
+		if !pseudo && ts[i].Word == "not" && sureQuestion(ts, i) {
+			// "are you sure you dont want a freeze?": a push, which offers the freeze.
+			pseudo = true
+		}
 		if !pseudo && ts[i].Word == "not" && negativeQuestion(ts, i) {
 			// "didnt you make a payment?", "isnt that you at the hotel?": a question that
 			// expects a yes, not a denial.
@@ -308,6 +315,15 @@ func scope(ts []Token) {
 			t := &ts[k]
 			if !scopeFree[t.Word] {
 				if counted++; counted > NegScopeWords {
+					break
+				}
+				if counted == 1 && t.Clause == ts[i].Clause && (negativeVerbs[t.Word] ||
+					t.Word == "get" && k+1 < len(ts) && ts[k+1].Word == "rid") {
+					// "i cant waive the notice period", "you cant avoid the fee", "we
+					// wont skip the wrapping": not undoing it keeps it; only the verb is
+					// negated (and it negates nothing itself).
+					t.Neg = i + 1
+					cancelled = append(cancelled, k)
 					break
 				}
 			}
@@ -425,6 +441,22 @@ func cleft(ts []Token, k int) bool {
 	return false
 }
 
+// sureQuestion reports whether the "not" at i is in "(are) you sure (that) you/we do
+// not ...", a question that presses what follows rather than denying it.
+func sureQuestion(ts []Token, i int) bool {
+	for k := i - 1; k >= 1 && k >= i-5 && ts[k].Clause == ts[i].Clause; k-- {
+		if ts[k].Word != "sure" || ts[k-1].Word != "you" {
+			continue
+		}
+		start := k - 1
+		if start > 0 && ts[start-1].Word == "are" && ts[start-1].Clause == ts[i].Clause {
+			start--
+		}
+		return start == 0 || ts[start-1].Clause != ts[i].Clause
+	}
+	return false
+}
+
 // whWords start a new clause inside a negation ("never mind the pin whats your date of
 // birth"), unless a thought or saying before them carries it ("i dont know what").
 var whWords = set("what", "where", "when", "who", "why", "how", "which")
@@ -466,7 +498,7 @@ func postNegated(ts []Token, end int) (int, int) {
 	}
 	if k < len(ts) && ts[k].Clause == clause && k > end && postFirst[ts[k].Stem] {
 		for _, p := range subjectPost {
-			if seqAt(ts, k, p, true) {
+			if seqAt(ts, k, p, true) && !undoingDenied(ts, k+len(p)) {
 				return k, len(p)
 			}
 		}
@@ -478,6 +510,7 @@ func postNegated(ts []Token, end int) (int, int) {
 // end right before them, with only auxiliaries between (auxBetween): "a credit isnt
 // possible", "your router is not the problem", "a dongle isnt an option", "compensation
 // isnt something we offer", "rebooting the router wont help", "outages arent covered".
+// "isnt something i can waive" keeps it (negativeVerbs: undoing it is what is denied).
 // "sorry thats not possible" keeps its apology (its subject is "that").
 var subjectPost = [][]string{
 	{"not", "possibl"}, {"not", "avail"}, {"not", "an", "option"}, {"not", "option"},
@@ -486,11 +519,33 @@ var subjectPost = [][]string{
 	{"not", "go", "to", "help"}, {"not", "cover"}, {"not", "includ"}, {"not", "offer"},
 }
 
+// undoingDenied reports whether a negated predicate ending at j goes on with a subject, at
+// most two auxiliaries and a verb that undoes ("isnt something i can waive", "isnt
+// something we could remove"): what is denied is undoing it, so the subject stays.
+func undoingDenied(ts []Token, j int) bool {
+	if j >= len(ts) || ts[j].Clause != ts[j-1].Clause || !answerSubjects[ts[j].Word] {
+		return false
+	}
+	for k := j + 1; k < len(ts) && k <= j+3 && ts[k].Clause == ts[j].Clause; k++ {
+		if negativeVerbs[ts[k].Word] || ts[k].Word == "get" && k+1 < len(ts) && ts[k+1].Word == "rid" {
+			return true
+		}
+		if !auxBetween[ts[k].Word] {
+			return false
+		}
+	}
+	return false
+}
+
 // auxBetween may stand between a subject and its negated predicate.
 var auxBetween = set("is", "are", "was", "were", "be", "been", "will", "would", "can", "could",
 	"does", "do", "did", "has", "have", "had", "should", "really", "just", "actually",
 	"currently", "probably", "definitely", "sadly", "unfortunately", "honestly", "still", "even",
 	"afraid", "am")
+
+// negativeVerbs undo what follows them: negated, they keep it ("cant waive the fee").
+var negativeVerbs = set("avoid", "avoiding", "waive", "waiving", "escape", "bypass", "dodge", "skip",
+	"cancel", "remove", "removing", "drop", "ditch", "scrap", "lift", "lifting")
 
 // limitWords before "than" end a negation's scope: "not more than a week" is at most a
 // week.

@@ -716,7 +716,7 @@ func TestPhrasalVerbWithItsObjectInside(t *testing.T) {
 		{"ill send an engineer out tomorrow", []string{"engineer"}},
 		{"ill call you back by 5", []string{"callback"}},
 		{"ill call the office back", []string{"callback"}},
-		{"if nobody comes, call us back", nil}, // the customer calling: not the agent's call back
+		{"if nobody comes, call us back", []string{"callback"}}, // "call back" names no direction: "call you back" does
 		{"turn it off and on again", []string{"off", "written"}},
 		{"turn left and off the main road", nil},          // "and": another clause
 		{"call the engineer who will come back", nil},     // too far, and "will"
@@ -754,7 +754,9 @@ func TestOutsideRoundFourNegation(t *testing.T) {
 		{"a credit isnt possible", nil},
 		{"your router isnt the problem", nil},
 		{"a dongle isnt an option, sorry", []string{"apology"}},
+		{"compensation isnt offered", nil},
 		{"compensation isnt something we offer", nil},
+		{"the credit isnt something i can remove", []string{"compensation"}}, // undoing it is denied
 		{"rebooting the router wont help", nil},
 		{"sorry thats not possible", []string{"apology"}}, // the subject is "that"
 		{"a credit is possible", []string{"compensation"}},
@@ -834,4 +836,39 @@ func TestCleftSentenceKeepsItsNegation(t *testing.T) {
 	assert.Nil(t, names(lx, "it wasnt us who gave away your room"))
 	assert.Equal(t, []string{"own"}, names(lx, "i gave your room away, sorry"))
 	assert.Equal(t, []string{"dob"}, names(lx, "never mind the pin whats your date of birth"))
+}
+
+// TestOutsideRoundFiveNegation: the gym designer's findings (2026-12-06, night).
+func TestOutsideRoundFiveNegation(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"notice":    {"notice period"},
+		"no_notice": {"~notice period"},
+		"final":     {"final payment"},
+		"freeze":    {"freeze"},
+		"wrap":      {"wrapping"},
+		"unblock":   {"lift the block"},
+		"blocked":   {"block"},
+		"callback":  {"call back"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"i cant waive the notice period", []string{"notice"}},
+		{"the notice period isnt something i can waive", []string{"notice"}},
+		{"the notice period isnt something we offer", []string{"no_notice"}},
+		{"you cant avoid the notice period im afraid", []string{"notice"}},
+		{"i cant get rid of the notice period", []string{"notice"}},
+		{"we wont skip the wrapping", []string{"wrap"}},
+		{"i cant lift the block yet", []string{"blocked"}},
+		{"there is no notice period", []string{"no_notice"}},
+		{"you wont pay anything after the final payment", []string{"final"}},
+		{"why not freeze it instead?", []string{"freeze"}},
+		{"are you sure you dont want a freeze?", []string{"freeze"}},
+		{"you sure you dont want to freeze it", []string{"freeze"}},
+		{"i dont want a freeze", nil},
+		{"youd have to call us back", []string{"callback"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
 }
