@@ -646,3 +646,53 @@ nodes:
 	cl.do(say(6000, "let me check"))
 	assert.Contains(t, engine.FormatTranscript(cl.outs), "  mood -0.20, now +0.00\n")
 }
+
+// TestHangingUpGivesUpTheNodesWaysOn: one good reply, then a hang-up while the customer
+// answers, scored 100% (an outside supervisor's trainee): what the node the trainee hung
+// up at could have earned is missed, as when a customer gives up on a silence.
+func TestHangingUpGivesUpTheNodesWaysOn(t *testing.T) {
+	sc := loadInline(t, `id: hang
+title: Hang
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  hello: ["hello"]
+  fix: ["i will fix it"]
+scores:
+  tone: {max: 1}
+  help: {max: 2}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two
+    transitions:
+      - {when: 'said("hello")', to: problem, score: {tone: 1}}
+  problem:
+    say: my laptop is broken and i need it
+    transitions:
+      - {when: 'said("fix")', to: done, score: {help: 2}}
+  done:
+    say: thanks
+    end: {title: Done, outcome: resolved}
+`)
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(4000, "hello"))
+	cl.do(hangup(6000))
+	end := s.End()
+	require.NotNil(t, end)
+	assert.Equal(t, engine.HangupEnding, end.Ending)
+	assert.False(t, end.Passed)
+	scores := map[string]engine.AxisScore{}
+	for _, a := range end.Scores {
+		scores[a.Axis] = a
+	}
+	assert.True(t, scores["help"].Assessed, "the help the node offered was given up")
+	assert.Equal(t, 0.0, scores["help"].Points)
+	assert.Less(t, end.Overall, 1.0)
+}

@@ -611,6 +611,13 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		// as it would have a moment later (the timer's effects apply), not as a hang-up.
 		out = s.applyEffects(sc, t, out)
 		target = t.To
+	} else if s.picked && s.spoke {
+		// Hanging up gives up the node's ways on, as a silence the customer gave up on
+		// does: the points they could have earned are missed, not "not assessed" (one
+		// good line and a hang-up scored 100%). A call where nothing was said is void
+		// anyway (NoteSilent).
+		s.chance = true
+		s.exposedEarnable(node)
 	}
 	if target < 0 {
 		return s.finish(at, HangupEnding, OutcomeLost, HangupTitle, "You ended the call before it was over.", "", out)
