@@ -162,21 +162,12 @@ nodes:
       - {when: 'true', to: ask}
   done: {end: {title: Done, outcome: resolved}}
 `
-	var diags engine.Diagnostics
-	sc := engine.LoadBytes(os.DirFS("."), "m.yaml", []byte(src), &diags)
-	require.False(t, diags.HasErrors(), diags.Error())
+	sc := loadString(t, src)
 	for _, c := range []struct {
 		reply string
 		model bool
 	}{{"so sorry", false}, {"whatever", true}} {
-		s := sc.NewSession(1, "Ann")
-		steps := []debrief.Step{{Out: s.Start(nil)}}
-		for _, ev := range []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 3000, Text: c.reply}} {
-			out, err := s.Apply(ev, nil)
-			require.NoError(t, err)
-			steps = append(steps, debrief.Step{Event: &ev, Out: out})
-		}
-		rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+		rec := answerAndSay(t, sc, c.reply)
 		var model string
 		for _, it := range rec.Transcript {
 			if it.Who == "trainee" {
@@ -221,9 +212,7 @@ nodes:
       - {when: 'true', to: ask}
   done: {end: {title: Done, outcome: resolved}}
 `
-	var diags engine.Diagnostics
-	sc := engine.LoadBytes(os.DirFS("."), "m.yaml", []byte(src), &diags)
-	require.False(t, diags.HasErrors(), diags.Error())
+	sc := loadString(t, src)
 	for _, c := range []struct {
 		reply  string
 		missed []engine.AxisDelta
@@ -233,19 +222,7 @@ nodes:
 		{"hold the power button for 15 seconds", []engine.AxisDelta{{Axis: "care", Delta: 1}}}, // more help, no care
 		{"whatever", []engine.AxisDelta{{Axis: "help", Delta: 1}, {Axis: "care", Delta: 1}}},
 	} {
-		s := sc.NewSession(1, "Ann")
-		steps := []debrief.Step{{Out: s.Start(nil)}}
-		for _, ev := range []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 3000, Text: c.reply}} {
-			st := debrief.Step{Event: &ev}
-			if earns, ok := s.ModelEarns(ev); ok {
-				st.ModelEarns = &earns
-			}
-			out, err := s.Apply(ev, nil)
-			require.NoError(t, err)
-			st.Out = out
-			steps = append(steps, st)
-		}
-		rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+		rec := answerAndSay(t, sc, c.reply)
 		var missed []engine.AxisDelta
 		for _, it := range rec.Transcript {
 			if it.Who == "trainee" {
@@ -266,4 +243,33 @@ nodes:
 	assert.False(t, s.Ended())
 	_, ok = s.ModelEarns(engine.Event{Type: engine.EventTyping, At: 3000})
 	assert.False(t, ok, "only a reply has a model to compare with")
+}
+
+// loadString loads a scenario written inline.
+func loadString(t *testing.T, src string) *engine.Scenario {
+	t.Helper()
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(os.DirFS("."), "m.yaml", []byte(src), &diags)
+	require.False(t, diags.HasErrors(), diags.Error())
+	return sc
+}
+
+// answerAndSay plays a call of sc as switchboard play does (asking what the model answer
+// would earn before each reply), answering at 1 s and saying reply at 3 s, and returns
+// its debrief.
+func answerAndSay(t *testing.T, sc *engine.Scenario, reply string) *debrief.Record {
+	t.Helper()
+	s := sc.NewSession(1, "Ann")
+	steps := []debrief.Step{{Out: s.Start(nil)}}
+	for _, ev := range []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 3000, Text: reply}} {
+		st := debrief.Step{Event: &ev}
+		if earns, ok := s.ModelEarns(ev); ok {
+			st.ModelEarns = &earns
+		}
+		out, err := s.Apply(ev, nil)
+		require.NoError(t, err)
+		st.Out = out
+		steps = append(steps, st)
+	}
+	return debrief.Live(sc, "x", "Ann", started, steps, s.End())
 }
