@@ -696,3 +696,65 @@ nodes:
 	assert.Equal(t, 0.0, scores["help"].Points)
 	assert.Less(t, end.Overall, 1.0)
 }
+
+// TestATimerWhileTypingJudgesNoSilence: a customer who gave up while the trainee was still
+// typing moves on (the timer's set and way on), but the timer's score and feedback, which
+// judge a silence, do not apply: an outside trainee typing a 58-word honest answer at 40
+// wpm was told "Saying nothing is a dodge" and lost an honesty point.
+func TestATimerWhileTypingJudgesNoSilence(t *testing.T) {
+	src := `id: typer
+title: Typer
+brief: b
+persona: {name: Jo, wpm: 60}
+compose_limit: 20s
+intents:
+  honest: ["we dont have"]
+scores:
+  honesty: {max: 1}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("honest")', to: done, score: {honesty: 1}}
+      - {after: 10s, to: gone, set: {mood: mood - 0.5}, score: {honesty: -1}, feedback: Saying nothing is a dodge.}
+  gone:
+    say: bye
+    end: {title: Gone, outcome: lost}
+  done:
+    say: thanks
+    end: {title: Done, outcome: resolved}
+`
+	for _, c := range []struct {
+		name  string
+		typed bool
+	}{{"silent", false}, {"typing", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			sc := loadInline(t, src)
+			s := sc.NewSession(1, "Ann")
+			cl := &call{t: t, s: s, outs: s.Start(nil)}
+			cl.do(answer(1000))
+			if c.typed {
+				cl.do(typing(5000)) // the line ended at 4 s
+			}
+			d, ok := s.NextDeadline()
+			require.True(t, ok)
+			outs := cl.do(engine.Event{Type: engine.EventTimeout, At: d})
+			require.True(t, s.Ended())
+			assert.Equal(t, "gone", s.End().Ending, "the customer moves on either way")
+			assert.InDelta(t, -0.5, s.Mood(), 1e-9, "the timer's set applies either way")
+			fb := ofType(outs, engine.OutFeedback)
+			if c.typed {
+				assert.Empty(t, fb, "no silence feedback for a trainee who was typing")
+				assert.Empty(t, ofType(outs, engine.OutScore))
+			} else {
+				require.Len(t, fb, 1)
+				assert.Equal(t, "Saying nothing is a dodge.", fb[0].Text)
+			}
+		})
+	}
+}

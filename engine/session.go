@@ -256,14 +256,25 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 			s.exposed(t)
 		}
 		moodBefore := s.mood
+		typing := false
 		if s.picked && n.awaitsReply() {
 			// The customer gave up waiting for a reply: the global rules judge the
 			// silence (or the composing) that made them, and a reply begun for it is
 			// no longer the one being waited for (a client still typing says so again).
 			out = s.timeoutRules(sc, ev.At, out)
+			typing = s.composeStart >= 0
 			s.composeStart = -1
 		}
-		out = s.applyEffects(sc, t, out)
+		if typing {
+			// The trainee was typing until the compose limit: the customer's patience ran
+			// out (the timer's set and its way on), but the timer's score and feedback
+			// judge a silence, which this was not (the time pack's typed-too-long judges
+			// the typing). "Saying nothing is a dodge" was told to a trainee typing the
+			// honest answer.
+			out = s.applySets(sc, t, out)
+		} else {
+			out = s.applyEffects(sc, t, out)
+		}
 		out = s.moodChanged(moodBefore, out)
 		var to int
 		if to, out = s.follow(t, out); to < 0 {
@@ -878,6 +889,25 @@ func (s *Session) SetTrace(on bool) { s.trace = on }
 
 // applyEffects applies a transition's set, score and feedback.
 func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Output {
+	out = s.applySets(sc, t, out)
+	if len(t.Score) > 0 {
+		o := Output{Type: OutScore, At: s.now, Node: s.Node(), Rule: t.ID}
+		for _, d := range t.Score {
+			s.scores[d.Axis] += d.Delta
+			s.assessed[d.Axis] = true
+			sc.score[s.sc.Axes[d.Axis].Name] = s.scores[d.Axis]
+			o.Deltas = append(o.Deltas, AxisDelta{Axis: s.sc.Axes[d.Axis].Name, Delta: d.Delta})
+		}
+		out = append(out, o)
+	}
+	if t.ID != "" || !t.Feedback.Empty() {
+		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback.render(s.sc, s)})
+	}
+	return out
+}
+
+// applySets applies a transition's or rule's set, in order.
+func (s *Session) applySets(sc *scratch, t *Transition, out []Output) []Output {
 	for _, a := range t.Sets {
 		v, err := sc.vm.Run(a.Prog, sc.env)
 		if err != nil {
@@ -903,19 +933,6 @@ func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Outpu
 		}
 		s.vars[a.Var] = v
 		sc.env[s.sc.Vars[a.Var].Name] = v
-	}
-	if len(t.Score) > 0 {
-		o := Output{Type: OutScore, At: s.now, Node: s.Node(), Rule: t.ID}
-		for _, d := range t.Score {
-			s.scores[d.Axis] += d.Delta
-			s.assessed[d.Axis] = true
-			sc.score[s.sc.Axes[d.Axis].Name] = s.scores[d.Axis]
-			o.Deltas = append(o.Deltas, AxisDelta{Axis: s.sc.Axes[d.Axis].Name, Delta: d.Delta})
-		}
-		out = append(out, o)
-	}
-	if t.ID != "" || !t.Feedback.Empty() {
-		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback.render(s.sc, s)})
 	}
 	return out
 }
