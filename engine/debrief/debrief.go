@@ -44,7 +44,8 @@ type Record struct {
 	Axes   []string       `json:"axes"`
 	Events int            `json:"events"` // inputs recorded
 
-	sc *engine.Scenario // for what each node's ways on offer (Item.Missed)
+	sc     *engine.Scenario // for what each node's ways on offer (Item.Missed)
+	typing bool             // the trainee is typing a reply (while the record is built)
 }
 
 // Item is one line of the transcript.
@@ -231,11 +232,24 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 			r.cut(out[0])
 			out = out[1:]
 		}
-		text := "You answered the phone."
+		text := answeredText
 		if ev.Type == engine.EventHangup {
 			text = "You hung up."
 		}
 		r.Transcript = append(r.Transcript, Item{At: ev.At, Who: "call", Text: text})
+	}
+	if ev != nil {
+		switch ev.Type {
+		case engine.EventTimeout:
+			r.gaveUp(out, ev.At)
+			if len(out) > 0 { // a timer that moved the call (not a stale one)
+				r.typing = false
+			}
+		case engine.EventTyping:
+			r.typing = true
+		case engine.EventSay, engine.EventChoose, engine.EventHangup:
+			r.typing = false
+		}
 	}
 	said := -1 // the trainee's item of this step, if any
 	model, fired := "", false
@@ -310,6 +324,50 @@ func (r *Record) missed(node string, earned []engine.AxisDelta, model *[]engine.
 	})
 	return out
 }
+
+// gaveUp explains a call the customer ended by waiting no longer for a reply, when the
+// scenario's timer said nothing itself: the trainee sees why the call ended, and after how
+// long (an outside trainee who said "bear with me" and looked for 25 s lost the call with
+// no word of why).
+func (r *Record) gaveUp(out []engine.Output, at int64) {
+	ended, said := false, false
+	for _, o := range out {
+		switch o.Type {
+		case engine.OutEnd: // the call ends in this step
+			ended = ended || o.End != nil && o.End.Outcome == engine.OutcomeLost
+		case engine.OutLine: // or the customer's last words lead to an ending
+			if n := r.sc.Node(o.Node); n != nil && n.End != nil && n.End.Outcome == engine.OutcomeLost {
+				ended = true
+			}
+		case engine.OutFeedback:
+			said = said || o.Text != ""
+		}
+	}
+	if !ended || said {
+		return
+	}
+	answered, lineEnd := false, int64(-1)
+	for _, it := range r.Transcript {
+		switch {
+		case it.Who == "call" && it.Text == answeredText:
+			answered = true
+		case it.Who == "customer":
+			lineEnd = it.At + it.Duration
+		}
+	}
+	if !answered || lineEnd < 0 || at <= lineEnd {
+		return
+	}
+	secs := (at - lineEnd + 500) / 1000
+	text := fmt.Sprintf("%s gave up waiting for your reply after %d seconds of silence.", r.Customer, secs)
+	if r.typing {
+		text = fmt.Sprintf("%s gave up waiting after %d seconds, while you were still typing: send something shorter first.", r.Customer, secs)
+	}
+	r.Fired = append(r.Fired, Fired{At: at, Text: text})
+}
+
+// answeredText is the transcript's note where the trainee answered the phone.
+const answeredText = "You answered the phone."
 
 // HintText is the transcript's note where the trainee asked for a hint.
 const HintText = "You asked for a hint."

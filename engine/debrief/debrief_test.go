@@ -273,3 +273,59 @@ func answerAndSay(t *testing.T, sc *engine.Scenario, reply string) *debrief.Reco
 	}
 	return debrief.Live(sc, "x", "Ann", started, steps, s.End())
 }
+
+// TestTheDebriefSaysWhyTheCustomerGaveUp: a call ended by the customer's own timer, which
+// says nothing, gets a line saying she gave up waiting and after how long (an outside
+// trainee lost a call after "bear with me" and 25 s of looking, with no word of why).
+func TestTheDebriefSaysWhyTheCustomerGaveUp(t *testing.T) {
+	sc := loadString(t, `id: g
+title: G
+brief: b
+persona: {name: Pat, wpm: 60}
+intents:
+  fix: ["done"]
+start: ring
+nodes:
+  ring: {ring: true, transitions: [{when: 'event == "answer"', to: ask}]}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {after: 20s, to: gone}
+  gone:
+    say: Forget it.
+    end: {title: Gone, outcome: lost}
+  done: {end: {title: Done, outcome: resolved}}
+`)
+	for _, c := range []struct {
+		name string
+		evs  []engine.Event
+		want string
+	}{
+		{"silent", []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventTimeout, At: 24000}},
+			"Pat gave up waiting for your reply after 20 seconds of silence."},
+		{"typing", []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventTyping, At: 5000}, {Type: engine.EventTimeout, At: 50000}},
+			"Pat gave up waiting after 46 seconds, while you were still typing: send something shorter first."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := sc.NewSession(1, "Ann")
+			steps := []debrief.Step{{Out: s.Start(nil)}}
+			for _, ev := range c.evs {
+				out, err := s.Apply(ev, nil)
+				require.NoError(t, err)
+				steps = append(steps, debrief.Step{Event: &ev, Out: out})
+			}
+			for !s.Ended() { // her last words, then the end
+				d, ok := s.NextDeadline()
+				require.True(t, ok)
+				ev := engine.Event{Type: engine.EventTimeout, At: d}
+				out, err := s.Apply(ev, nil)
+				require.NoError(t, err)
+				steps = append(steps, debrief.Step{Event: &ev, Out: out})
+			}
+			rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+			require.NotEmpty(t, rec.Fired)
+			assert.Equal(t, c.want, rec.Fired[len(rec.Fired)-1].Text)
+		})
+	}
+}
