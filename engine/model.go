@@ -225,6 +225,11 @@ func (n *Node) awaitsReply() bool {
 	return !n.Ring && n.End == nil && len(n.Lines) > 0 && len(n.Transitions) > 0
 }
 
+// AwaitsReply reports whether the customer waits for the trainee's reply at the node
+// once its line is said (a node with a line and a when transition): a timer that fires
+// there is the customer giving up on a silence.
+func (n *Node) AwaitsReply() bool { return n.awaitsReply() }
+
 // Emotions are the emotion tags a line variant may carry (`emotion:`), in documented
 // order. The tag is passed to the voice and shown in the transcript and debrief; it does
 // not change the rules.

@@ -346,17 +346,19 @@ func (r *Record) gaveUp(out []engine.Output, at int64) {
 	if !ended || said {
 		return
 	}
-	answered, lineEnd := false, int64(-1)
+	answered, lineEnd, waited := false, int64(-1), false
 	for _, it := range r.Transcript {
 		switch {
 		case it.Who == "call" && it.Text == answeredText:
 			answered = true
 		case it.Who == "customer":
 			lineEnd = it.At + it.Duration
+			n := r.sc.Node(it.Node)
+			waited = n != nil && n.AwaitsReply()
 		}
 	}
-	if !answered || lineEnd < 0 || at <= lineEnd {
-		return
+	if !answered || !waited || lineEnd < 0 || at <= lineEnd {
+		return // not a customer waiting for a reply: her own words led to the end
 	}
 	secs := (at - lineEnd + 500) / 1000
 	text := fmt.Sprintf("%s gave up waiting for your reply after %d seconds of silence.", r.Customer, secs)

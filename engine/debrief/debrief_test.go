@@ -329,3 +329,49 @@ nodes:
 		})
 	}
 }
+
+// TestNoGivingUpWhereTheCustomerWaitedForNothing: a customer's own monologue leading to a
+// lost ending is no giving up on a reply.
+func TestNoGivingUpWhereTheCustomerWaitedForNothing(t *testing.T) {
+	sc := loadString(t, `id: g
+title: G
+brief: b
+persona: {name: Pat, wpm: 60}
+intents:
+  rude: ["whatever"]
+start: ring
+nodes:
+  ring: {ring: true, transitions: [{when: 'event == "answer"', to: ask}]}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("rude")', to: angry}
+  angry:
+    say: That is it then.
+    transitions:
+      - {after: 3s, to: gone}
+  gone:
+    say: Bye.
+    end: {title: Gone, outcome: lost}
+`)
+	s := sc.NewSession(1, "Ann")
+	steps := []debrief.Step{{Out: s.Start(nil)}}
+	evs := []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 5000, Text: "whatever"}}
+	for i := 0; i < len(evs) || !s.Ended(); i++ {
+		var ev engine.Event
+		if i < len(evs) {
+			ev = evs[i]
+		} else {
+			d, ok := s.NextDeadline()
+			require.True(t, ok)
+			ev = engine.Event{Type: engine.EventTimeout, At: d}
+		}
+		out, err := s.Apply(ev, nil)
+		require.NoError(t, err)
+		steps = append(steps, debrief.Step{Event: &ev, Out: out})
+	}
+	rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+	for _, f := range rec.Fired {
+		assert.NotContains(t, f.Text, "gave up waiting")
+	}
+}
