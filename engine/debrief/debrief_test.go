@@ -308,22 +308,7 @@ nodes:
 			"Pat gave up waiting after 46 seconds, while you were still typing: send something shorter first."},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s := sc.NewSession(1, "Ann")
-			steps := []debrief.Step{{Out: s.Start(nil)}}
-			for _, ev := range c.evs {
-				out, err := s.Apply(ev, nil)
-				require.NoError(t, err)
-				steps = append(steps, debrief.Step{Event: &ev, Out: out})
-			}
-			for !s.Ended() { // her last words, then the end
-				d, ok := s.NextDeadline()
-				require.True(t, ok)
-				ev := engine.Event{Type: engine.EventTimeout, At: d}
-				out, err := s.Apply(ev, nil)
-				require.NoError(t, err)
-				steps = append(steps, debrief.Step{Event: &ev, Out: out})
-			}
-			rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
+			rec := playToTheEnd(t, sc, c.evs)
 			require.NotEmpty(t, rec.Fired)
 			assert.Equal(t, c.want, rec.Fired[len(rec.Fired)-1].Text)
 		})
@@ -354,24 +339,30 @@ nodes:
     say: Bye.
     end: {title: Gone, outcome: lost}
 `)
+	rec := playToTheEnd(t, sc, []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 5000, Text: "whatever"}})
+	for _, f := range rec.Fired {
+		assert.NotContains(t, f.Text, "gave up waiting")
+	}
+}
+
+// playToTheEnd applies evs to a new call of sc, then its timers until it ends, and
+// returns the debrief.
+func playToTheEnd(t *testing.T, sc *engine.Scenario, evs []engine.Event) *debrief.Record {
+	t.Helper()
 	s := sc.NewSession(1, "Ann")
 	steps := []debrief.Step{{Out: s.Start(nil)}}
-	evs := []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventSay, At: 5000, Text: "whatever"}}
 	for i := 0; i < len(evs) || !s.Ended(); i++ {
-		var ev engine.Event
+		ev := engine.Event{Type: engine.EventTimeout}
 		if i < len(evs) {
 			ev = evs[i]
 		} else {
 			d, ok := s.NextDeadline()
-			require.True(t, ok)
-			ev = engine.Event{Type: engine.EventTimeout, At: d}
+			require.True(t, ok, "the call neither ends nor has a timer")
+			ev.At = d
 		}
 		out, err := s.Apply(ev, nil)
 		require.NoError(t, err)
 		steps = append(steps, debrief.Step{Event: &ev, Out: out})
 	}
-	rec := debrief.Live(sc, "x", "Ann", started, steps, s.End())
-	for _, f := range rec.Fired {
-		assert.NotContains(t, f.Text, "gave up waiting")
-	}
+	return debrief.Live(sc, "x", "Ann", started, steps, s.End())
 }
