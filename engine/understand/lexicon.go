@@ -317,8 +317,15 @@ func markArticles(pats []pattern) {
 // determinerWords open a noun object that may stand on either side of a phrasal verb's
 // particle ("switch the router off", "switch off the router"); a pronoun may not ("switch
 // off it").
-var determinerWords = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
-	"these", "those")
+var determinerWords = func() map[string]bool {
+	m := set("that")
+	for _, s := range []map[string]bool{determiners, possessives} {
+		for w := range s {
+			m[w] = true
+		}
+	}
+	return m
+}()
 
 // particleVariants returns p with a phrasal verb's particle moved to the other side of its
 // noun object: "switch the router off" also as "switch off the router", and the other way.
@@ -831,33 +838,29 @@ func (lx *Lexicon) Explain(text string) []Explanation {
 	for i, n := range lx.names {
 		out[i].Intent = n
 	}
+	// Each span of words is explained once: by the first phrase found there that counts,
+	// else by the first found ("cut you off" and "~cut you off" in one intent both find
+	// "we will not cut you off": the second counts, and it is the explanation).
 	type span struct{ intent, start, end int }
-	// seen holds, for each span explained, 1 + its place in Blocked, or 0 when it counts:
-	// another phrase that found the same words explains them only when it counts where
-	// the first did not ("cut you off" and "~cut you off" in one intent).
-	seen := map[span]int{}
+	var order []span
+	first := map[span]Hit{}
 	lx.hits(t, true, func(h Hit) {
 		k := span{h.Intent, h.Start, h.End}
-		e := &out[h.Intent]
-		b, dup := seen[k]
-		if dup && (b == 0 || h.Blocked != "") {
-			return // another phrase found the same words: the first explains them
+		if prev, ok := first[k]; !ok {
+			order = append(order, k)
+			first[k] = h
+		} else if prev.Blocked != "" && h.Blocked == "" {
+			first[k] = h
 		}
-		if dup { // this one counts where the first was blocked: it replaces it
-			e.Blocked = slices.Delete(e.Blocked, b-1, b)
-			for k2, v := range seen {
-				if k2.intent == h.Intent && v > b {
-					seen[k2] = v - 1
-				}
-			}
-		}
+	})
+	for _, k := range order {
+		h, e := first[k], &out[k.intent]
 		f := Found{Phrase: h.Phrase, Words: t.Span(h.Start, h.End)}
 		switch h.Blocked {
 		case "":
-			seen[k] = 0
 			e.Matched = true
 			e.Hits = append(e.Hits, f)
-			return
+			continue
 		case "negated":
 			f.Reason = fmt.Sprintf("negated by %q", h.By)
 		case "not negated":
@@ -866,8 +869,7 @@ func (lx *Lexicon) Explain(text string) []Explanation {
 			f.Reason = fmt.Sprintf("exception %q", h.By)
 		}
 		e.Blocked = append(e.Blocked, f)
-		seen[k] = len(e.Blocked)
-	})
+	}
 	return out
 }
 
