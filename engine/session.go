@@ -627,8 +627,7 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		// does: the points they could have earned are missed, not "not assessed" (one
 		// good line and a hang-up scored 100%). A call where nothing was said is void
 		// anyway (NoteSilent).
-		s.chance = true
-		s.exposedEarnable(node)
+		s.assessEarnable(node)
 	}
 	if target < 0 {
 		return s.finish(at, HangupEnding, OutcomeLost, HangupTitle, "You ended the call before it was over.", "", out)
@@ -723,9 +722,13 @@ func (s *Session) exposedNode(n *Node) {
 // raise, when the step gives the trainee a chance at them: the axes a timer running out
 // shows they did not earn.
 func (s *Session) exposedEarnable(n *Node) {
-	if !s.chance {
-		return
+	if s.chance {
+		s.assessEarnable(n)
 	}
+}
+
+// assessEarnable marks as assessed the axes that n's ways on could raise.
+func (s *Session) assessEarnable(n *Node) {
 	for _, a := range n.earnable {
 		s.assessed[a] = true
 	}
