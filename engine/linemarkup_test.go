@@ -72,7 +72,7 @@ func TestLinePauses(t *testing.T) {
 			assert.Equal(t, []engine.Pause{{After: 1, MS: 1500}}, line[0].Pauses)
 			assert.Equal(t, "customer: Well... {pause 1.5s} I suppose so.", line[0].Describe(), "transcripts show the pause")
 			assert.Equal(t, int64(5500), line[0].Duration, "4 words at 60 wpm and a 1.5 s pause")
-			outs := c.do(say(tc.after, "ok"))
+			outs := c.do(say(tc.after, "let me check that"))
 			cuts := ofType(outs, engine.OutCut)
 			if tc.cut {
 				require.Len(t, cuts, 1)

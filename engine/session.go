@@ -349,6 +349,10 @@ func (s *Session) validate(ev Event) error {
 // traineeEvent handles answer, say, choose and hangup.
 func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	node := s.sc.Nodes[s.node]
+	if flag := s.asideFlag(ev); flag != "" {
+		return s.aside(ev, flag, out)
+	}
+	speaking := s.speakingAt(ev.At)
 	sc := s.scratch(ev)
 	defer s.release(sc)
 
@@ -359,7 +363,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	// not interrupt; saying something or hanging up does.
 	interrupted := false
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
-		if ev.At-s.lineStart < wordStart(s.lineWords-1, s.lineWPM, s.linePauses) {
+		if speaking {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
 			interrupted = true
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
@@ -457,10 +461,10 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		}
 		o.Understood = understood
 		if interrupted {
-			o.Flags = append(o.Flags, "interrupted")
+			o.Flags = append(o.Flags, FlagInterrupted)
 		}
 		if repeated {
-			o.Flags = append(o.Flags, "repeated")
+			o.Flags = append(o.Flags, FlagRepeated)
 		}
 		out = append(out, o)
 	}
@@ -1192,7 +1196,7 @@ func (s *Session) clone() *Session {
 // ev is no reply. s is left as it was. The debrief measures a reply's "not earned here"
 // against it: the designer's strong answer, not the most any way on could give.
 func (s *Session) ModelEarns(ev Event) (earned []AxisDelta, ok bool) {
-	if s.ended || (ev.Type != EventSay && ev.Type != EventChoose) {
+	if s.ended || (ev.Type != EventSay && ev.Type != EventChoose) || s.asideFlag(ev) != "" {
 		return nil, false
 	}
 	node := s.sc.Nodes[s.node]

@@ -89,7 +89,7 @@ func TestBrowserVoice(t *testing.T) {
 	p.Wait("the nudge ends", `document.getElementById("state").dataset.state === "turn" && document.querySelectorAll("#transcript .customer").length === 2`)
 	paste(p, "what?")
 	p.Wait("the next line starts", `window.__speech.filter((s) => s.text).length === 3 && document.querySelectorAll("#transcript .customer").length === 3`)
-	paste(p, "hm")
+	paste(p, "what do you mean")
 	p.Wait("the cut", `document.querySelectorAll("#transcript .customer")[2].classList.contains("cut")`)
 	assert.True(t, eval[bool](p, `(() => { const s = window.__speech, third = s.indexOf(s.filter((x) => x.text)[2]); return s[third + 1] && s[third + 1].cancel === true; })()`), "a cut stops the voice")
 	eval[bool](p, `document.getElementById("hangup").click(); document.getElementById("hangup").click(); true`)

@@ -461,7 +461,7 @@
     }
     const li = transcriptItem("trainee", m.at);
     li.append(el("span", "who", "You"), el("span", "text", m.text));
-    for (const f of m.flags || []) li.append(el("span", "flag", f === "interrupted" ? "spoke over the customer" : f));
+    for (const f of m.flags || []) li.append(el("span", "flag", FLAG_TEXT[f] || f));
     if (m.choice !== undefined && m.choice !== null) li.append(el("span", "flag", "suggested reply"));
     clearChoices();
     pendingChoices = null;

@@ -2,6 +2,8 @@
 // Plain JavaScript, no build step, no third-party code. Everything from the server is
 // rendered with textContent, never as HTML.
 "use strict";
+// How a trainee message's flags read (docs/protocol.md).
+const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged"};
 
 (function () {
   const HISTORY_KEY = "switchboard.history"; // calls taken in this browser, newest first

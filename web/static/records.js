@@ -117,7 +117,7 @@
         li.append(el("span", "cutmark", "cut off after " + (it.spoken || 0) + " of " + it.words + " words"));
         li.append(el("span", "full", "Full line: " + it.full));
       }
-      for (const f of it.flags || []) li.append(el("span", "flag", f === "interrupted" ? "spoke over the customer" : f));
+      for (const f of it.flags || []) li.append(el("span", "flag", FLAG_TEXT[f] || f));
       if (it.choice !== undefined && it.choice !== null) li.append(el("span", "flag", "suggested reply"));
       const lost = lostText(it.lost);
       if (lost) li.append(el("span", "lost", "Lost " + lost));

@@ -1,0 +1,127 @@
+package engine_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+func TestIsCorrection(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"*refund", true},
+		{"* refund", true},
+		{"refund*", true},
+		{"  *the refund  ", true},
+		{"*i meant the full refund", false}, // five words: a reply like any other
+		{"*", true},
+		{"refund", false},
+		{"the *new* one is ready", false},
+		{"so*rry", false},
+	} {
+		assert.Equal(t, tc.want, engine.IsCorrection(tc.text), "%q", tc.text)
+	}
+}
+
+func TestIsBackchannel(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"mm", true},
+		{"Mmm...", true},
+		{"mm-hmm", true},
+		{"ok", true},
+		{"OK.", true},
+		{"okkk", true},
+		{"i see", true},
+		{"I see!", true},
+		{"right, go on", true},
+		{"i'm listening", true},
+		{"uh huh", true},
+		{"yeah", true},
+		{"no", false}, // disagreement is a reply
+		{"ok let me check", false},
+		{"sorry", false},
+		{"i see what you mean, let me check the system for you", false},
+	} {
+		assert.Equal(t, tc.want, engine.IsBackchannel(tc.text), "%q", tc.text)
+	}
+}
+
+// An aside is recorded and judged by nothing: the customer's line goes on, no rule is
+// checked (the semantics scenario's "measure" rule records every say), and the timers
+// and the node stay as they were.
+func TestAsidesAreNotJudged(t *testing.T) {
+	sc := loadOK(t, "semantics")
+	for _, tc := range []struct {
+		name string
+		at   int64 // ms after the line started (6 words at 60 wpm: 6 s)
+		text string
+		flag string
+	}{
+		{"a correction while the customer talks", 2500, "*sorry", engine.FlagCorrection},
+		{"a correction after the line", 9000, "sorry*", engine.FlagCorrection},
+		{"a listening noise while the customer talks", 2500, "mm hmm", engine.FlagBackchannel},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCall(t, sc)
+			c.do(answer(1000))
+			deadline, hasDeadline := c.s.NextDeadline()
+			sil := c.s.Vars()["sil"] // the answer's
+			outs := c.do(say(1000+tc.at, tc.text))
+			require.Len(t, outs, 1, "only the trainee's message: no cut, no rule, no transition")
+			assert.Equal(t, engine.OutTrainee, outs[0].Type)
+			assert.Equal(t, []string{tc.flag}, outs[0].Flags)
+			assert.Empty(t, outs[0].Intents, "an aside is not understood")
+			assert.Equal(t, "greet", c.s.Node())
+			assert.Equal(t, sil, c.s.Vars()["sil"], "no rule saw it")
+			d, ok := c.s.NextDeadline()
+			assert.Equal(t, hasDeadline, ok)
+			assert.Equal(t, deadline, d, "the customer's timers are unchanged")
+
+			// The reply after it is judged as usual, its silence from the line's end.
+			outs = c.do(say(1000+9500, "so sorry about that"))
+			assert.NotEmpty(t, ofType(outs, engine.OutScore))
+			assert.InDelta(t, 3.5, c.s.Vars()["sil"], 1e-9, "the silence ran on from the line's end (7 s)")
+		})
+	}
+}
+
+// "ok" once the customer has finished is a reply (an answer to a question), and while
+// the customer's last word is being said too: only a noise that would interrupt is an
+// aside.
+func TestABackchannelAfterTheLineIsAReply(t *testing.T) {
+	sc := loadOK(t, "semantics")
+	for _, at := range []int64{5500, 6000, 8000} {
+		c := newCall(t, sc)
+		c.do(answer(1000))
+		outs := c.do(say(1000+at, "ok"))
+		tr := ofType(outs, engine.OutTrainee)
+		require.Len(t, tr, 1)
+		assert.NotContains(t, tr[0].Flags, engine.FlagBackchannel, "at %d ms", at)
+		assert.Equal(t, false, c.s.Vars()["intr"], "at %d ms", at)
+	}
+}
+
+// A correction does not interrupt: the customer's line goes on to its end, where the
+// same message typed without its asterisk would have cut it and cost a point.
+func TestACorrectionDoesNotInterrupt(t *testing.T) {
+	sc := loadOK(t, "semantics")
+	c := newCall(t, sc)
+	c.do(answer(1000))
+	outs := c.do(say(3000, "*sorry"))
+	assert.Empty(t, ofType(outs, engine.OutCut))
+	assert.Equal(t, false, c.s.Vars()["intr"])
+
+	c = newCall(t, sc)
+	c.do(answer(1000))
+	outs = c.do(say(3000, "sorry"))
+	assert.Len(t, ofType(outs, engine.OutCut), 1, "the plain word interrupts")
+	assert.Equal(t, true, c.s.Vars()["intr"])
+}
