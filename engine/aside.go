@@ -1,24 +1,32 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"unicode"
 )
 
 // Asides are typed messages that are not a turn of the conversation: a correction of a
-// typo in the trainee's previous message ("*refund"), and a listening noise ("mm", "ok",
-// "i see") typed while the customer is still talking. An aside is recorded in the
-// transcript with its flag and judged by nothing: no rule, no transition, no interruption,
-// no cut of the customer's line, no silence measured, no turn counted. See
-// docs/scenario-format.md, "Asides".
+// typo in the trainee's previous message ("*refund"), a listening noise ("mm", "ok", "i
+// see") typed while the customer is still talking, and a request to repeat ("sorry, what
+// was that?") once the customer has finished, which she answers by saying her line again,
+// once a line. An aside is recorded in the transcript with its flag and judged by nothing:
+// no rule, no transition, no interruption, no cut of the customer's line, no silence
+// measured, no turn counted. See docs/scenario-format.md, "Timing".
 
 // Flags an aside's trainee output carries.
 const (
 	FlagCorrection  = "correction"
 	FlagBackchannel = "backchannel"
+	FlagRepeat      = "repeat"
 	FlagInterrupted = "interrupted"
 	FlagRepeated    = "repeated"
 )
+
+// IsAside reports whether a trainee output's flags mark an aside.
+func IsAside(flags []string) bool {
+	return len(flags) == 1 && (flags[0] == FlagCorrection || flags[0] == FlagBackchannel || flags[0] == FlagRepeat)
+}
 
 // MaxCorrectionWords is the most words a correction may have besides its asterisk
 // ("*refund", "*the refund", "refund*"). A longer message that starts with "*" is a reply
@@ -105,10 +113,19 @@ func IsBackchannel(text string) bool {
 // aside records ev, a correction or a listening noise, as its flag says, and changes
 // nothing else: the customer's line goes on, and the reply being awaited is still awaited.
 func (s *Session) aside(ev Event, flag string, out []Output) []Output {
-	if s.composeStart >= 0 && flag == FlagCorrection {
-		s.composeStart = -1 // the keystrokes were the correction's
+	s.composeStart = -1 // the keystrokes were the aside's
+	n := s.sc.Nodes[s.node]
+	out = append(out, Output{Type: OutTrainee, At: ev.At, Node: n.ID, Text: ev.Text, Flags: []string{flag}})
+	if flag != FlagRepeat {
+		return out
 	}
-	return append(out, Output{Type: OutTrainee, At: ev.At, Node: s.Node(), Text: ev.Text, Flags: []string{flag}})
+	// The customer says her line again, from now: the silence and the node's timers
+	// count from its new end.
+	s.lineRepeated = true
+	s.lineStart, s.lineEnd = ev.At, ev.At+s.lineDur
+	s.quietSince, s.timerSpent = s.lineEnd, false
+	return append(out, Output{Type: OutLine, At: ev.At, Node: n.ID, Text: s.lineText, Words: s.lineWords,
+		Duration: s.lineDur, WPM: s.lineOwnWPM, Pauses: s.linePauses, Emotion: s.lineEmotion})
 }
 
 // asideFlag returns the flag ev is recorded with when it is an aside, or "".
@@ -116,11 +133,14 @@ func (s *Session) asideFlag(ev Event) string {
 	if ev.Type != EventSay {
 		return ""
 	}
+	speaking := s.speakingAt(ev.At)
 	switch {
 	case IsCorrection(ev.Text):
 		return FlagCorrection
-	case s.speakingAt(ev.At) && IsBackchannel(ev.Text):
+	case speaking && IsBackchannel(ev.Text):
 		return FlagBackchannel
+	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && IsRepeatRequest(ev.Text):
+		return FlagRepeat
 	}
 	return ""
 }
@@ -129,4 +149,75 @@ func (s *Session) asideFlag(ev Event) string {
 // last, at time at: a reply then interrupts.
 func (s *Session) speakingAt(at int64) bool {
 	return at < s.lineEnd && at-s.lineStart < wordStart(s.lineWords-1, s.lineWPM, s.linePauses)
+}
+
+// MaxRepeatRequestWords bounds a request to repeat ("sorry, could you say that again
+// please?").
+const MaxRepeatRequestWords = 10
+
+// repeatOpeners may open a request to repeat, and repeatClosers close it; neither is one
+// on its own.
+var (
+	repeatOpeners = set("sorry", "soz", "sry", "oh", "um", "erm", "uh", "hm", "hmm", "apologies", "excuse",
+		"me", "im", "i", "am", "very", "so", "really", "just", "ok", "okay", "right", "yes", "yeah")
+	repeatClosers = set("please", "pls", "sorry", "again", "for", "me", "thanks", "thank", "you", "mate",
+		"once", "more", "time")
+)
+
+// notAsking before "what?" make it no request to repeat ("so what?", "ok, what?").
+var notAsking = set("so", "ok", "okay", "right", "yes", "yeah", "and")
+
+// repeatCores are what a request to repeat asks, its openers and closers aside.
+var repeatCores = set(
+	"what", "what was that", "whats that", "what is that", "what did you say", "what did you just say",
+	"come again", "say again", "say that again", "say it again", "can you say that again",
+	"could you say that again", "would you say that again", "can you say it again",
+	"could you say it again", "pardon", "pardon me", "beg your pardon", "i beg your pardon",
+	"repeat", "repeat that", "repeat it", "can you repeat", "could you repeat", "would you repeat",
+	"can you repeat that", "could you repeat that", "would you repeat that", "can you repeat it",
+	"could you repeat it", "would you mind repeating that", "would you mind repeating",
+	"mind repeating that", "didnt catch that", "i didnt catch that", "didnt quite catch that",
+	"i didnt quite catch that", "i didnt catch what you said", "didnt get that", "i didnt get that",
+	"missed that", "i missed that", "i missed what you said", "didnt hear that", "i didnt hear that",
+	"i didnt hear you", "didnt hear you", "you broke up", "youre breaking up", "you cut out",
+	"one more time", "what was the last bit", "i didnt follow", "i didnt follow that",
+	"sorry", "what sorry", "sorry what")
+
+// IsRepeatRequest reports whether a message asks the customer to say her line again:
+// "sorry?", "pardon?", "what was that?", "could you say that again please", "sorry, i
+// didnt catch that". A bare "sorry" is an apology: only "sorry?" asks.
+func IsRepeatRequest(text string) bool {
+	t := strings.TrimSpace(text)
+	question := strings.HasSuffix(strings.TrimRight(t, " .!"), "?")
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool {
+		return !unicode.IsLetter(r) && r != '\'' && r != '’'
+	}) {
+		words = append(words, strings.NewReplacer("'", "", "’", "").Replace(w))
+	}
+	if len(words) == 0 || len(words) > MaxRepeatRequestWords {
+		return false
+	}
+	core := words
+	for len(core) > 1 && repeatOpeners[core[0]] && !repeatCores[strings.Join(core, " ")] {
+		core = core[1:]
+	}
+	for len(core) > 1 && repeatClosers[core[len(core)-1]] && !repeatCores[strings.Join(core, " ")] {
+		core = core[:len(core)-1]
+	}
+	c := strings.Join(core, " ")
+	switch c {
+	case "sorry", "what", "what sorry", "sorry what":
+		// These ask only as a question, and not after "so", "ok", "yes"… ("so what?").
+		return question && !slices.ContainsFunc(words, func(w string) bool { return notAsking[w] })
+	}
+	return repeatCores[c]
+}
+
+func set(ws ...string) map[string]bool {
+	m := make(map[string]bool, len(ws))
+	for _, w := range ws {
+		m[w] = true
+	}
+	return m
 }

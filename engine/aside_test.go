@@ -125,3 +125,74 @@ func TestACorrectionDoesNotInterrupt(t *testing.T) {
 	assert.Len(t, ofType(outs, engine.OutCut), 1, "the plain word interrupts")
 	assert.Equal(t, true, c.s.Vars()["intr"])
 }
+
+func TestIsRepeatRequest(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"sorry, what was that?", true},
+		{"Sorry?", true},
+		{"pardon?", true},
+		{"pardon", true},
+		{"what?", true},
+		{"sorry what?", true},
+		{"could you say that again please", true},
+		{"sorry, I didn't catch that", true},
+		{"sorry, i didn’t catch that", true},
+		{"can you repeat that for me?", true},
+		{"come again?", true},
+		{"sorry, you're breaking up", true},
+		{"sorry", false}, // an apology
+		{"so sorry", false},
+		{"so what?", false},
+		{"ok, what?", false},
+		{"what was your name again?", false}, // a question of its own
+		{"sorry, which date did you want it moved to?", false},
+		{"sorry, what can i do for you?", false},
+		{"what was that about a refund, can you repeat what you said about the fee and the date", false},
+	} {
+		assert.Equal(t, tc.want, engine.IsRepeatRequest(tc.text), "%q", tc.text)
+	}
+}
+
+// Asked to repeat once she has finished, the customer says her line again, and the
+// silence runs from its new end; asked again, the request is a reply like any other.
+func TestARequestToRepeatIsAnsweredOnce(t *testing.T) {
+	c := newCall(t, loadOK(t, "semantics"))
+	c.do(answer(1000)) // "one two three four five six", 6 s
+	sil := c.s.Vars()["sil"]
+	outs := c.do(say(8000, "sorry, what was that?"))
+	require.Len(t, outs, 2)
+	assert.Equal(t, []string{engine.FlagRepeat}, outs[0].Flags)
+	assert.Equal(t, engine.OutLine, outs[1].Type)
+	assert.Equal(t, "one two three four five six", outs[1].Text)
+	assert.Equal(t, int64(8000), outs[1].At)
+	assert.Equal(t, int64(6000), outs[1].Duration)
+	assert.Equal(t, sil, c.s.Vars()["sil"], "no rule saw it")
+
+	// Said over the repeated line, a reply interrupts it.
+	outs = c.do(say(10000, "let me check that"))
+	assert.Len(t, ofType(outs, engine.OutCut), 1)
+	assert.Equal(t, 2, ofType(outs, engine.OutCut)[0].Spoken)
+
+	c = newCall(t, loadOK(t, "semantics"))
+	c.do(answer(1000))
+	c.do(say(8000, "pardon?"))
+	c.do(say(16000, "hmm")) // after the repeated line (it ended at 14 s): a reply
+	assert.InDelta(t, 2.0, c.s.Vars()["sil"], 1e-9, "the silence runs from the repeated line's end")
+	outs = c.do(say(17000, "pardon?"))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.NotContains(t, tr[0].Flags, engine.FlagRepeat, "once a line")
+	assert.Empty(t, ofType(outs, engine.OutLine))
+}
+
+// While the customer is still talking, "sorry, what?" talks over her.
+func TestARequestToRepeatMidLineInterrupts(t *testing.T) {
+	c := newCall(t, loadOK(t, "semantics"))
+	c.do(answer(1000))
+	outs := c.do(say(3000, "sorry, what was that?"))
+	assert.Len(t, ofType(outs, engine.OutCut), 1)
+	assert.Equal(t, true, c.s.Vars()["intr"])
+}

@@ -102,7 +102,7 @@ type Output struct {
 	// Understood is, for a trainee's message, each intent matched with the words it was
 	// understood from ("apology: so sorry"), in the order of Intents.
 	Understood []Understood `json:"understood,omitempty"`
-	Flags      []string     `json:"flags,omitempty"` // for trainee: "interrupted", "repeated"; an aside's "correction" or "backchannel" alone
+	Flags      []string     `json:"flags,omitempty"` // for trainee: "interrupted", "repeated"; an aside's "correction", "backchannel" or "repeat" alone
 	End        *EndInfo     `json:"end,omitempty"`
 	Holds      *bool        `json:"holds,omitempty"` // for trace: the guard's result
 	To         string       `json:"to,omitempty"`    // for trace: the node the guarded transition or rule leads to

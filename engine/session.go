@@ -53,7 +53,15 @@ type Session struct {
 	lineWords  int
 	lineWPM    int // the pace of the current line: its own wpm or the persona's
 	linePauses []Pause
-	quietSince int64
+	// The current node's line as said, for a request to repeat it: its text ("" when the
+	// node has none), its own wpm (0: the persona's), emotion and length; lineRepeated,
+	// that it was repeated once already.
+	lineText     string
+	lineOwnWPM   int
+	lineEmotion  string
+	lineDur      int64
+	lineRepeated bool
+	quietSince   int64
 	// timerSpent is set when the node's timer fired and could not move the call; it holds
 	// the timers until the trainee acts or the call enters a node.
 	timerSpent bool
@@ -979,6 +987,9 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 			s.quietSince = s.lineEnd
 			out = append(out, Output{Type: OutLine, At: s.now, Node: n.ID, Text: text, Words: words, Duration: dur,
 				WPM: lv.WPM, Pauses: pauses, Emotion: lv.Emotion})
+			s.lineText, s.lineOwnWPM, s.lineEmotion, s.lineDur, s.lineRepeated = text, lv.WPM, lv.Emotion, dur, false
+		} else {
+			s.lineText = ""
 		}
 		if len(n.Choices) > 0 {
 			for ci, c := range n.Choices {

@@ -60,7 +60,7 @@ type Item struct {
 	Words    int      `json:"words,omitempty"`
 	Node     string   `json:"node,omitempty"`
 	Choice   *int     `json:"choice,omitempty"` // a suggested reply picked, absent when typed
-	Flags    []string `json:"flags,omitempty"`  // "interrupted", "repeated"; an aside's "correction" or "backchannel"
+	Flags    []string `json:"flags,omitempty"`  // "interrupted", "repeated"; an aside's "correction", "backchannel" or "repeat"
 	Duration int64    `json:"duration_ms,omitempty"`
 	// Emotion is, for a customer line, its emotion tag (engine.Emotions), when it has one.
 	Emotion string `json:"emotion,omitempty"`
@@ -263,7 +263,7 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 		case engine.OutCut:
 			r.cut(o)
 		case engine.OutTrainee:
-			if !slices.Contains(o.Flags, engine.FlagCorrection) && !slices.Contains(o.Flags, engine.FlagBackchannel) {
+			if !engine.IsAside(o.Flags) {
 				said, model = len(r.Transcript), o.Model // an aside is judged by nothing
 			}
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "trainee", Text: o.Text, Node: o.Node, Choice: o.Choice, Flags: slices.Clone(o.Flags), Understood: slices.Clone(o.Understood)})

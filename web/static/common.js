@@ -3,7 +3,7 @@
 // rendered with textContent, never as HTML.
 "use strict";
 // How a trainee message's flags read (docs/protocol.md).
-const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged"};
+const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged", repeat: "asked to repeat, not judged"};
 
 (function () {
   const HISTORY_KEY = "switchboard.history"; // calls taken in this browser, newest first
