@@ -141,8 +141,9 @@ type EndInfo struct {
 	// Overall is the weighted mean of the assessed axes' normalized scores (0..1).
 	Overall float64 `json:"overall"`
 	Passed  bool    `json:"passed"`
-	// Note says why a call could not pass whatever its scores (never answered, nothing
-	// said); empty otherwise.
+	// Note says why a call could not pass whatever its scores: never answered, nothing
+	// said, nothing assessed (Overall is then 0), or, when its scores reach the pass mark,
+	// a lost outcome (NoteLost); empty otherwise.
 	Note string `json:"note,omitempty"`
 	// Hints is how many hints the trainee asked for.
 	Hints int `json:"hints,omitempty"`

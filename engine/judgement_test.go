@@ -758,3 +758,85 @@ nodes:
 		})
 	}
 }
+
+// TestHangingUpAfterTheThanksEndsWhereSilenceWould: an outside trainee hung up after
+// hard-sell's "That's exactly what I needed, thank you" and the call was lost and failed
+// at 88%. Where the customer's timer leads straight to a resolved ending (silence would
+// have ended the call well), a hang-up ends it there, without what a goodbye earns; where
+// it leads anywhere else, a hang-up is still the built-in lost ending, now saying why an
+// overall above the pass mark does not pass.
+func TestHangingUpAfterTheThanksEndsWhereSilenceWould(t *testing.T) {
+	sc := loadInline(t, `id: bye
+title: Bye
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  fix: ["i will fix it"]
+  try: ["try restarting"]
+  bye: ["goodbye"]
+scores:
+  help: {max: 1}
+  manners: {max: 1}
+pass: 0.5
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: my laptop is broken
+    transitions:
+      - {when: 'said("fix")', to: thanks, score: {help: 1}}
+      - {when: 'said("try")', to: trying, score: {help: 1}}
+      - {after: 20s, to: still_there}
+  trying:
+    say: ok let me try that
+    transitions:
+      - {when: 'true', to: done}
+      - {after: 20s, to: still_there}
+  still_there:
+    say: hello, are you there
+    transitions:
+      - {when: 'said("fix")', to: thanks, score: {help: 1}}
+      - {after: 20s, to: gone}
+  thanks:
+    say: thank you so much
+    transitions:
+      - {when: 'said("bye")', to: done, score: {manners: 1}}
+      - {when: 'true', to: done}
+      - {after: 10s, to: done}
+  done:
+    say: bye then
+    end: {title: Done, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`)
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(5000, "i will fix it"))
+	cl.do(hangup(9000)) // after "thank you so much"
+	end := s.End()
+	require.NotNil(t, end)
+	assert.Equal(t, "done", end.Ending, "as silence would have ended it")
+	assert.Equal(t, engine.OutcomeResolved, end.Outcome)
+	assert.True(t, end.Passed)
+	assert.InDelta(t, 0.5, end.Overall, 1e-9, "the goodbye's manners point was given up")
+	assert.Empty(t, end.Note)
+
+	// Hanging up on a customer who waits (her timer asks if you are still there) is lost;
+	// scores at the pass mark get the reason.
+	s = sc.NewSession(1, "Ann")
+	cl = &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(5000, "try restarting"))
+	cl.do(hangup(9000))
+	end = s.End()
+	require.NotNil(t, end)
+	assert.Equal(t, engine.HangupEnding, end.Ending)
+	assert.Equal(t, engine.OutcomeLost, end.Outcome)
+	assert.False(t, end.Passed)
+	assert.InDelta(t, 1.0, end.Overall, 1e-9, "the overall stays")
+	assert.Equal(t, engine.NoteLost, end.Note)
+}

@@ -634,6 +634,13 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		// as it would have a moment later (the timer's effects apply), not as a hang-up.
 		out = s.applyEffects(sc, t, out)
 		target = t.To
+	} else if t := goodbyeTimer(s.sc, node); target < 0 && t != nil && s.picked && s.spoke {
+		// The customer has what she called for: had the trainee said nothing more, her
+		// timer would have ended the call resolved. Hanging up is saying nothing, sooner:
+		// the call ends there, without what a goodbye would have earned.
+		s.assessEarnable(node)
+		out = s.applyEffects(sc, t, out)
+		target = t.To
 	} else if s.picked && s.spoke {
 		// Hanging up gives up the node's ways on, as a silence the customer gave up on
 		// does: the points they could have earned are missed, not "not assessed" (one
@@ -668,6 +675,20 @@ func closingTimer(sc *Scenario, n *Node) *Transition {
 	}
 	t := n.Timers[0]
 	if t.To < 0 || sc.Nodes[t.To].End == nil {
+		return nil
+	}
+	return t
+}
+
+// goodbyeTimer returns the timer of n, a node that waits for a reply, when it leads
+// straight to a resolved ending: the customer's thanks or goodbye, after which silence
+// would end the call well. Nil otherwise.
+func goodbyeTimer(sc *Scenario, n *Node) *Transition {
+	if !n.awaitsReply() || len(n.Timers) == 0 {
+		return nil
+	}
+	t := n.Timers[0]
+	if t.To < 0 || sc.Nodes[t.To].End == nil || sc.Nodes[t.To].End.Outcome != OutcomeResolved {
 		return nil
 	}
 	return t
@@ -1042,6 +1063,8 @@ const (
 	NoteNotAnswered = "You never answered the phone."
 	NoteSilent      = "You never said anything to the customer."
 	NoteNoChance    = "The call ended before any skill could be assessed."
+	// NoteLost explains a lost call whose scores reach the pass mark (its overall stays).
+	NoteLost = "The call ended lost, and a lost call does not pass, whatever its scores."
 )
 
 // HangupTitle is the title of the built-in hangup ending.
@@ -1088,6 +1111,9 @@ func (s *Session) finish(at int64, ending, outcome, title, text, last string, ou
 		info.Overall = 1 // no axes, or only weightless ones
 	}
 	info.Passed = outcome != OutcomeLost && info.Note == "" && info.Overall >= s.sc.Pass-1e-9
+	if outcome == OutcomeLost && info.Note == "" && info.Overall >= s.sc.Pass-1e-9 {
+		info.Note = NoteLost // the scores would pass: say why it does not
+	}
 	s.ended, s.end = true, info
 	return append(out, Output{Type: OutEnd, At: at, Node: ending, End: info})
 }
