@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -839,4 +840,67 @@ nodes:
 	assert.False(t, end.Passed)
 	assert.InDelta(t, 1.0, end.Overall, 1e-9, "the overall stays")
 	assert.Equal(t, engine.NoteLost, end.Note)
+}
+
+// TestAnAnnouncedWaitHoldsTheCustomersTimers: after "let me think for a second" (the
+// advice ignored-phone's own feedback gives) an outside trainee looked for 15 s and the
+// customer gave up on them at her 15-second timer. A reply meaning wait_announced now
+// holds the timers of a node that waits for a reply until hold_limit (30 s by default)
+// after it, as typing holds them until compose_limit.
+func TestAnAnnouncedWaitHoldsTheCustomersTimers(t *testing.T) {
+	src := `id: hold
+title: Hold
+brief: b
+persona: {name: Jo, wpm: 60}
+%s
+intents:
+  wait_announced: ["let me check"]
+  fix: ["restart it"]
+scores:
+  help: {max: 1}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two
+    transitions:
+      - {when: 'said("fix")', to: done, score: {help: 1}}
+      - {when: 'true', to: again}
+      - {after: 10s, to: gone}
+  again:
+    say: hello
+    transitions:
+      - {when: 'said("fix")', to: done, score: {help: 1}}
+      - {after: 10s, to: gone}
+  done:
+    end: {title: Done, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`
+	for _, tc := range []struct {
+		name, limit, reply string
+		want               int64
+	}{
+		// The reply at 5 s leads to "again", whose line (1 word) ends at 6 s.
+		{"an announced wait holds the timer 30 s from the reply", "", "let me check", 35_000},
+		{"hold_limit sets the hold", "hold_limit: 20s", "let me check", 25_000},
+		{"hold_limit 0s: no hold", "hold_limit: 0s", "let me check", 16_000},
+		{"another reply: no hold", "", "hmm", 16_000},
+		{"a hold shorter than the timer changes nothing", "hold_limit: 5s", "let me check", 16_000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sc := loadInline(t, fmt.Sprintf(src, tc.limit))
+			s := sc.NewSession(1, "Ann")
+			cl := &call{t: t, s: s, outs: s.Start(nil)}
+			cl.do(answer(1000))
+			cl.do(say(5000, tc.reply))
+			require.Equal(t, "again", s.Node())
+			d, ok := s.NextDeadline()
+			require.True(t, ok)
+			assert.Equal(t, tc.want, d)
+		})
+	}
 }

@@ -20,7 +20,7 @@ import (
 // Keys allowed at each level of a scenario file. The JSON Schema in docs is checked
 // against these lists by a test.
 var (
-	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "start", "rules", "nodes", "tags", "difficulty", "length"}
+	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "hold_limit", "start", "rules", "nodes", "tags", "difficulty", "length"}
 	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
 	PersonaKeys    = []string{"name", "wpm", "mood", "voice"}
 	AxisKeys       = []string{"weight", "start", "max"}
@@ -161,7 +161,7 @@ type decl struct {
 
 func (l *loader) load(name string, data []byte) *Scenario {
 	sc := &Scenario{Path: name, Pass: defaultPass, Persona: Persona{WPM: defaultWPM},
-		Suggestions: SuggestOnRequest, ComposeLimit: DefaultComposeLimitMS,
+		Suggestions: SuggestOnRequest, ComposeLimit: DefaultComposeLimitMS, HoldLimit: DefaultHoldLimitMS,
 		nodeIndex: map[string]int{}, intentIndex: map[string]int{}, varIndex: map[string]int{}, axisIndex: map[string]int{}}
 	l.sc = sc
 	sc.Sources = append(sc.Sources, SourceFile{Path: name, Data: data})
@@ -245,6 +245,15 @@ func (l *loader) load(name string, data []byte) *Scenario {
 			}
 		}
 	}
+	if p, ok := top.pairs["hold_limit"]; ok {
+		if d, ok := r.duration(p.value, "hold_limit"); ok {
+			if d < 0 || d > MaxComposeLimitMS {
+				r.errorf(p.value, "hold_limit must be from 0s (no hold) to %s", FormatDuration(MaxComposeLimitMS))
+			} else {
+				sc.HoldLimit = d
+			}
+		}
+	}
 
 	// Declarations: packs first, in include order, then the scenario's own.
 	files := []decl{}
@@ -304,6 +313,10 @@ func (l *loader) load(name string, data []byte) *Scenario {
 		}
 		sc.nodeIndex[np.key] = len(sc.Nodes)
 		sc.Nodes = append(sc.Nodes, &Node{ID: np.key, Index: len(sc.Nodes), Hangup: -1, Line: np.keyN.Line, Col: np.keyN.Column, Pack: ns.pack})
+	}
+	sc.holdIntent = -1
+	if i, ok := sc.intentIndex[HoldIntent]; ok {
+		sc.holdIntent = i
 	}
 	l.ec = newExprCompiler(sc.Vars, sc.intentIndex, sc.nodeIndex, sc.axisIndex)
 	l.compileIntents()

@@ -31,6 +31,13 @@ const (
 	DefaultComposeLimitMS = 45_000
 	// MaxComposeLimitMS is the longest compose_limit a scenario may set.
 	MaxComposeLimitMS = 10 * 60 * 1000
+	// DefaultHoldLimitMS is how long a reply that announced a wait ("bear with me, let me
+	// check") holds the timers of a node that waits for a reply, from that reply; a
+	// scenario sets its own with hold_limit (0s: no hold). It matches the time pack's
+	// long-hold: the customer agreed to the wait.
+	DefaultHoldLimitMS = 30_000
+	// HoldIntent names the intent whose replies announce a wait (the time pack's).
+	HoldIntent = "wait_announced"
 )
 
 // SuggestionMode says how a call offers suggested replies.
@@ -141,6 +148,10 @@ type Scenario struct {
 	Suggestions SuggestionMode
 	// ComposeLimit (ms) bounds how long composing one reply holds the node's timers.
 	ComposeLimit int64
+	// HoldLimit (ms) is how long a reply meaning HoldIntent holds the node's timers
+	// (hold_limit; 0: no hold). holdIntent is that intent's index, -1 without one.
+	HoldLimit  int64
+	holdIntent int
 	// Card is how the trainee's scenario picker presents the scenario (card.go).
 	Card    Card
 	Start   int // index into Nodes

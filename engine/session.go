@@ -31,12 +31,15 @@ type Session struct {
 	// lastSaid are the intents of the trainee's last message (say or choose) before the
 	// one being applied: said_last().
 	lastSaid intentSet
-	visits   []uint16 // per node
-	history  [][]uint32
-	shown    uint64 // choices offered to the trainee in the current node
-	avail    uint64 // choices of the current node whose when held on entry
-	mode     SuggestionMode
-	hints    int
+	// heldAt is when the trainee's last reply announced a wait (Scenario.HoldLimit), -1
+	// when it did not.
+	heldAt  int64
+	visits  []uint16 // per node
+	history [][]uint32
+	shown   uint64 // choices offered to the trainee in the current node
+	avail   uint64 // choices of the current node whose when held on entry
+	mode    SuggestionMode
+	hints   int
 
 	// composeStart is when the trainee started composing the reply they have not sent
 	// yet (EventTyping or EventHint); -1 when they are not composing.
@@ -89,7 +92,7 @@ func (sc *Scenario) NewSession(seed uint64, trainee string) *Session {
 		trainee = "there"
 	}
 	s := &Session{sc: sc, seed: seed, rng: seed, trainee: trainee, node: sc.Start,
-		mood: sc.Persona.Mood, lineEnd: -1, mode: sc.Suggestions, composeStart: -1}
+		mood: sc.Persona.Mood, lineEnd: -1, mode: sc.Suggestions, composeStart: -1, heldAt: -1}
 	s.assessed = make([]bool, len(sc.Axes))
 	s.vars = make([]any, len(sc.Vars))
 	for i, v := range sc.Vars {
@@ -206,6 +209,11 @@ func (s *Session) NextDeadline() (int64, bool) {
 		// compose limit has passed. A customer who is saying two things in a row (a node
 		// with only timers) goes on: the reply is for the node that waits for it.
 		d = max(d, s.composeStart+s.sc.ComposeLimit)
+	}
+	if s.heldAt >= 0 && n.awaitsReply() {
+		// An announced wait: the customer agreed to hold (the time pack's long-hold
+		// judges a hold past 30 s).
+		d = max(d, s.heldAt+s.sc.HoldLimit)
 	}
 	return d, true
 }
@@ -556,6 +564,10 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if reply {
 		s.lastSaid = said // after the routers the reply led through: they read the one before
+		s.heldAt = -1
+		if s.sc.holdIntent >= 0 && s.sc.HoldLimit > 0 && said.has(s.sc.holdIntent) {
+			s.heldAt = ev.At
+		}
 	}
 	return out
 }
