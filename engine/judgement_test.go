@@ -904,3 +904,52 @@ nodes:
 		})
 	}
 }
+
+// TestACriticalRuleFailsTheCall: an outside trainee told a widow "sorry for your loss.
+// anyway, account number? i havent got all day" and passed at 96%: the condolence words
+// earned the tone point, and a weighted mean let them carry the put-down. A rule with
+// critical: true fails the call whatever its scores, and says so; the overall stays.
+func TestACriticalRuleFailsTheCall(t *testing.T) {
+	src := `id: crit
+title: Crit
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  fix: ["restart it"]
+  rude: ["not rocket science"]
+scores:
+  help: {max: 1, weight: 3}
+  manners: {max: 1, start: 1}
+pass: 0.5
+start: ring
+rules:
+  - {id: put-down, when: 'said("rude")', critical: %v, score: {manners: -1}}
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: my laptop is broken
+    transitions:
+      - {when: 'said("fix")', to: done, score: {help: 1}}
+  done:
+    end: {title: Done, outcome: resolved}
+`
+	for _, critical := range []bool{false, true} {
+		sc := loadInline(t, fmt.Sprintf(src, critical))
+		s := sc.NewSession(1, "Ann")
+		cl := &call{t: t, s: s, outs: s.Start(nil)}
+		cl.do(answer(1000))
+		cl.do(say(5000, "its not rocket science, restart it"))
+		end := s.End()
+		require.NotNil(t, end)
+		assert.InDelta(t, 0.75, end.Overall, 1e-9)
+		assert.Equal(t, !critical, end.Passed, "critical: %v", critical)
+		if critical {
+			assert.Equal(t, fmt.Sprintf(engine.NoteCritical, "put-down"), end.Note)
+		} else {
+			assert.Empty(t, end.Note)
+		}
+	}
+}

@@ -29,7 +29,7 @@ var (
 	ChoiceKeys     = []string{"text", "when"}
 	EndKeys        = []string{"outcome", "title", "text"}
 	TransitionKeys = []string{"when", "after", "to", "set", "score", "feedback"}
-	RuleKeys       = []string{"id", "when", "to", "set", "score", "feedback"}
+	RuleKeys       = []string{"id", "when", "to", "set", "score", "feedback", "critical"}
 	Outcomes       = []string{OutcomeResolved, OutcomeLost, OutcomeEscalated}
 )
 
@@ -788,6 +788,10 @@ func (l *loader) transition(r *reader, n *yaml.Node, rule bool) *Transition {
 		case "feedback":
 			if tm, ok := l.template(r, p.value, "feedback"); ok {
 				t.Feedback = tm
+			}
+		case "critical":
+			if b, ok := r.boolean(p.value, "critical"); ok {
+				t.Critical = b
 			}
 		}
 	}

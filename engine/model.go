@@ -286,15 +286,18 @@ type Ending struct {
 
 // Transition is a node transition or (with an ID) a global rule.
 type Transition struct {
-	ID        string // global rules only
-	When      *vm.Program
-	WhenSrc   string
-	After     int64 // ms; timers only
-	Timer     bool
-	To        int // node index, -1 for none
-	Sets      []Assign
-	Score     []ScoreDelta
-	Feedback  Template
+	ID       string // global rules only
+	When     *vm.Program
+	WhenSrc  string
+	After    int64 // ms; timers only
+	Timer    bool
+	To       int // node index, -1 for none
+	Sets     []Assign
+	Score    []ScoreDelta
+	Feedback Template
+	// Critical (global rules only): when the rule fires, the call cannot pass, whatever
+	// its scores (a QA scorecard's automatic fail: a put-down, a data breach).
+	Critical  bool
 	Path      string
 	Line, Col int
 	broken    bool // failed to compile: only in a sketch

@@ -31,6 +31,9 @@ type Session struct {
 	// lastSaid are the intents of the trainee's last message (say or choose) before the
 	// one being applied: said_last().
 	lastSaid intentSet
+	// critical is the id of the first critical rule that fired ("" for none): the call
+	// cannot pass.
+	critical string
 	// heldAt is when the trainee's last reply announced a wait (Scenario.HoldLimit), -1
 	// when it did not.
 	heldAt  int64
@@ -937,6 +940,9 @@ func (s *Session) SetTrace(on bool) { s.trace = on }
 
 // applyEffects applies a transition's set, score and feedback.
 func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Output {
+	if t.Critical && s.critical == "" {
+		s.critical = t.ID
+	}
 	out = s.applySets(sc, t, out)
 	if len(t.Score) > 0 {
 		o := Output{Type: OutScore, At: s.now, Node: s.Node(), Rule: t.ID}
@@ -1077,6 +1083,8 @@ const (
 	NoteNoChance    = "The call ended before any skill could be assessed."
 	// NoteLost explains a lost call whose scores reach the pass mark (its overall stays).
 	NoteLost = "The call ended lost, and a lost call does not pass, whatever its scores."
+	// NoteCritical (with the rule's id) explains a call a critical rule failed.
+	NoteCritical = "A critical mistake (rule %s) fails the call, whatever its scores."
 )
 
 // HangupTitle is the title of the built-in hangup ending.
@@ -1123,7 +1131,12 @@ func (s *Session) finish(at int64, ending, outcome, title, text, last string, ou
 		info.Overall = 1 // no axes, or only weightless ones
 	}
 	info.Passed = outcome != OutcomeLost && info.Note == "" && info.Overall >= s.sc.Pass-1e-9
-	if outcome == OutcomeLost && info.Note == "" && info.Overall >= s.sc.Pass-1e-9 {
+	switch {
+	case info.Note != "":
+	case s.critical != "":
+		info.Passed = false
+		info.Note = fmt.Sprintf(NoteCritical, s.critical)
+	case outcome == OutcomeLost && info.Overall >= s.sc.Pass-1e-9:
 		info.Note = NoteLost // the scores would pass: say why it does not
 	}
 	s.ended, s.end = true, info
