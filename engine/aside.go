@@ -28,6 +28,13 @@ func IsAside(flags []string) bool {
 	return len(flags) == 1 && (flags[0] == FlagCorrection || flags[0] == FlagBackchannel || flags[0] == FlagRepeat)
 }
 
+// ComposeOverlapMS: a reply whose first keystroke came less than this after the customer
+// started her line (or before it) does not interrupt the line: nobody reads a line and
+// starts answering it within a second, so the reply was under way before she spoke (the
+// browser sends typing again at once when a reply is still in the box as a new line
+// starts).
+const ComposeOverlapMS = 1000
+
 // MaxCorrectionWords is the most words a correction may have besides its asterisk
 // ("*refund", "*the refund", "refund*"). A longer message that starts with "*" is a reply
 // like any other: to change what you meant, send the whole reply again.

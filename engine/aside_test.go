@@ -196,3 +196,32 @@ func TestARequestToRepeatMidLineInterrupts(t *testing.T) {
 	assert.Len(t, ofType(outs, engine.OutCut), 1)
 	assert.Equal(t, true, c.s.Vars()["intr"])
 }
+
+// A reply whose typing began before the customer's line, or within ComposeOverlapMS of
+// its first word (the browser says again at once that a reply is in the box when a timer
+// brings a new line), was under way before she spoke: it cuts her line but does not
+// interrupt. Typing begun later, once she is talking, does.
+func TestAReplyUnderWayBeforeTheLineDoesNotInterrupt(t *testing.T) {
+	sc := loadOK(t, "semantics")
+	for _, tc := range []struct {
+		name        string
+		typing      int64 // ms after the line started; -1: no typing event
+		interrupted bool
+	}{
+		{"typing from the line's first word", 0, false},
+		{"typing half a second in", 500, false},
+		{"typing a second and a half in", 1500, true},
+		{"no typing event", -1, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCall(t, sc)
+			c.do(answer(1000)) // the line starts at 1 s, 6 s long
+			if tc.typing >= 0 {
+				c.do(engine.Event{Type: engine.EventTyping, At: 1000 + tc.typing})
+			}
+			outs := c.do(say(4000, "let me check that"))
+			assert.Len(t, ofType(outs, engine.OutCut), 1, "the line is cut either way")
+			assert.Equal(t, tc.interrupted, c.s.Vars()["intr"])
+		})
+	}
+}

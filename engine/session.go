@@ -384,7 +384,11 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
 		if speaking {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
-			interrupted = true
+			// A reply whose typing began before the line (or within a second of its first
+			// word, when the client said again that a reply was in the box) was under way
+			// before the customer spoke: she spoke over the trainee. Her line is cut all
+			// the same.
+			interrupted = !reply || s.composeStart < 0 || s.composeStart-s.lineStart >= ComposeOverlapMS
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 		}
 		// Else the last word has been sent: the trainee has seen the whole line, and a
