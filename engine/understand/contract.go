@@ -46,6 +46,10 @@ var expansions = map[string]string{
 	"woulda": "would have", "shoulda": "should have", "appt": "appointment", "acc": "account",
 	"txt": "text", "yw": "you are welcome", "aight": "alright",
 	"mo": "moment", "asec": "a second",
+	// Days, as typed in a hurry: none of these is an English word of the list ("wed",
+	// "sat" and "sun" are, and stay as they are).
+	"mon": "monday", "tue": "tuesday", "tues": "tuesday", "thu": "thursday", "thur": "thursday",
+	"thurs": "thursday", "fri": "friday", "tmoro": "tomorrow", "2morrow": "tomorrow", "tmoz": "tomorrow",
 	"dnt": "do not", "mightve": "might have",
 	"hes": "he is", "shes": "she is", "wheres": "where is", "hows": "how is", "whos": "who is",
 	"howd": "how would",
@@ -255,7 +259,20 @@ func expandInto(out []Token, ws []word) []Token {
 			}
 		default:
 			if d, unit, ok := digitUnit(t); ok {
+				if e, ok := rewrites[d]; ok {
+					d = e // "1pm" is "one pm", as "1 pm" is
+				}
 				t = d + " " + unit // "15secs", "2mins"
+				break
+			}
+			if h, m, ok := clockTime(t); ok {
+				t = h // "9.00", "09:00" are "9"; "9:30" is "9 30"
+				if m != "" {
+					t += " " + m
+				}
+				if e, ok := rewrites[h]; ok && m == "" {
+					t = e
+				}
 				break
 			}
 			if e, ok := rewrites[t]; ok {
@@ -289,6 +306,27 @@ var timeUnits = map[string]string{"s": "seconds", "sec": "second", "secs": "seco
 	"minutes": "minutes", "hr": "hour", "hrs": "hours", "hour": "hour", "hours": "hours", "h": "hours",
 	"day": "day", "days": "days", "wk": "week", "wks": "weeks", "week": "week", "weeks": "weeks",
 	"quid": "quid", "pounds": "pounds", "p": "pence", "k": "1000", "am": "am", "pm": "pm"}
+
+// clockTime reads a clock time typed with a separator: "9.00", "09:00" and "21:00" are
+// the hour alone ("by 9.00" is "by 9"); "9:30" is the hour and the minutes ("9 30"). A
+// decimal with other digits after its point ("9.30", "2.5") is a number, not a time.
+func clockTime(t string) (hour, minutes string, ok bool) {
+	i := strings.IndexAny(t, ".:")
+	if i < 1 || i > 2 || len(t) != i+3 || !allDigits(t[:i]) || !allDigits(t[i+1:]) {
+		return "", "", false
+	}
+	h := strings.TrimPrefix(t[:i], "0")
+	if h == "" || len(h) == 2 && h > "24" || t[i+1] > '5' {
+		return "", "", false
+	}
+	switch {
+	case t[i+1:] == "00":
+		return h, "", true
+	case t[i] == ':':
+		return h, t[i+1:], true
+	}
+	return "", "", false
+}
 
 // digitUnit splits a number typed glued to a unit: "15secs" is "15" and "seconds".
 func digitUnit(t string) (string, string, bool) {

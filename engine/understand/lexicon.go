@@ -61,6 +61,9 @@ type pattern struct {
 	// gap: a particle closing a phrasal verb ("cut off"): the text may put the verb's
 	// object between them ("cut your heating off"), up to MaxParticleGap words.
 	gap bool
+	// tight: the second half of a split compound ("to day" for "today"), right after the
+	// first, with no filler between ("a bad start to the day" is no "today").
+	tight bool
 }
 
 func (p pattern) matches(t *Token) bool {
@@ -249,7 +252,7 @@ func compoundVariants(p phrase) []phrase {
 		for cut := 2; cut <= len(pat.w)-2; cut++ {
 			a, b := pat.w[:cut], pat.w[cut:]
 			if part(a) && part(b) {
-				with(i, 1, pattern{kind: patStem, s: Stem(a), w: a}, pattern{kind: patStem, s: Stem(b), w: b})
+				with(i, 1, pattern{kind: patStem, s: Stem(a), w: a}, pattern{kind: patStem, s: Stem(b), w: b, tight: true})
 			}
 		}
 	}
@@ -633,7 +636,7 @@ func (p *phrase) matchAt(ts []Token, i int, first bool) int {
 		pat := p.pats[n]
 		if n > 0 {
 			from := k
-			for skipped := 0; k < len(ts) && !pat.matches(&ts[k]) && fillers[ts[k].Word] && skipped < MaxFillers; skipped++ {
+			for skipped := 0; !pat.tight && k < len(ts) && !pat.matches(&ts[k]) && fillers[ts[k].Word] && skipped < MaxFillers; skipped++ {
 				k++
 			}
 			if pat.opt && (k >= len(ts) || !pat.matches(&ts[k])) {

@@ -279,6 +279,17 @@ func scope(ts []Token) {
 				}
 			}
 		}
+		if !pseudo && ts[i].Word == "not" && i >= 2 && ts[i-1].Word == "do" && ts[i-2].Word == "why" &&
+			ts[i-2].Clause == ts[i].Clause {
+			// "why dont i email you the form?": a suggestion, as "why not" is.
+			pseudo = true
+		}
+		if !pseudo && ts[i].Word == "no" && i+1 < len(ts) && ts[i+1].Clause == ts[i].Clause &&
+			(determiners[ts[i+1].Word] || possessives[ts[i+1].Word]) && startsNewClause(ts, i+1) {
+			// "no the plumber is coming today", "no your claim is fine": the answer "no"
+			// before a clause whose subject is a noun.
+			pseudo = true
+		}
 		if !pseudo && ts[i].Word == "no" && i+1 < len(ts) && ts[i+1].Clause == ts[i].Clause && answerSubjects[ts[i+1].Word] {
 			// "no i cant unblock it until...", "oh no thats awful", "sorry no we dont need
 			// your pin": the answer "no" before a clause with its own subject negates nothing.
@@ -317,6 +328,10 @@ func scope(ts []Token) {
 				if counted++; counted > NegScopeWords {
 					break
 				}
+				if counted == 1 && t.Clause == ts[i].Clause && ts[i].Word == "no" && limitNouns[t.Word] {
+					t.Neg = i + 1 // "no limit on toiletries": only the limit is denied
+					break
+				}
 				if counted == 1 && t.Clause == ts[i].Clause && (negativeVerbs[t.Word] ||
 					t.Word == "get" && k+1 < len(ts) && ts[k+1].Word == "rid") {
 					// "i cant waive the notice period", "you cant avoid the fee", "we
@@ -349,18 +364,20 @@ func scope(ts []Token) {
 				break
 			}
 			if limitWords[t.Word] && k+1 < len(ts) && ts[k+1].Word == "than" && ts[k+1].Clause == t.Clause {
-				// "it wont take longer than 5 days", "no later than friday": a limit
-				// that is not passed is a promise; what follows "than" holds.
+				// "it wont take longer than 5 days", "no later than friday", "it wont be
+				// delivered later than 9": a limit that is not passed is a promise; the
+				// negation denies the comparison only, so what comes before it holds as
+				// well as what follows "than".
+				unNegate(ts, i, n, k)
 				break
 			}
 			if t.Word == "without" && k > i+n {
 				// "she cant return it without a receipt", "i wont send an engineer out
 				// without calling you first": a condition, not a refusal; both halves
-				// are meant (double negation).
-				for j := i + n; j < k; j++ {
-					if ts[j].Neg == i+1 {
-						ts[j].Neg = 0
-					}
+				// are meant (double negation). After a verb of leaving someone without
+				// ("we wont leave you without water") the leaving stays denied.
+				if !slices.ContainsFunc(ts[i+n:k], func(t Token) bool { return deprivers[t.Word] }) {
+					unNegate(ts, i, n, k)
 				}
 				cancelled = append(cancelled, k)
 				break
@@ -375,6 +392,15 @@ func scope(ts []Token) {
 			if t.Neg == 0 {
 				t.Neg = i + 1
 			}
+		}
+	}
+}
+
+// unNegate clears the negation the trigger at i (n tokens long) put on ts[i+n:to].
+func unNegate(ts []Token, i, n, to int) {
+	for j := i + n; j < to; j++ {
+		if ts[j].Neg == i+1 {
+			ts[j].Neg = 0
 		}
 	}
 }
@@ -545,7 +571,21 @@ var auxBetween = set("is", "are", "was", "were", "be", "been", "will", "would", 
 
 // negativeVerbs undo what follows them: negated, they keep it ("cant waive the fee").
 var negativeVerbs = set("avoid", "avoiding", "waive", "waiving", "escape", "bypass", "dodge", "skip",
-	"cancel", "remove", "removing", "drop", "ditch", "scrap", "lift", "lifting")
+	"cancel", "remove", "removing", "drop", "ditch", "scrap", "lift", "lifting",
+	// Losing or refusing it: "dont lose the receipt", "dont forget your id", "we wont
+	// reject your claim" keep it.
+	"forget", "forgetting", "lose", "losing", "throw", "throwing", "bin", "binning", "discard",
+	"discarding", "delete", "deleting", "misplace", "toss", "ignore", "ignoring", "miss", "missing",
+	"overlook", "neglect", "reject", "rejecting", "deny", "denying", "decline", "declining")
+
+// limitNouns first after "no" negate only themselves: "no limit on toiletries" has
+// toiletries, "no cap on what you spend" has the spending.
+var limitNouns = set("limit", "limits", "cap", "caps", "maximum", "max", "ceiling", "restriction",
+	"restrictions")
+
+// deprivers before "without" make it no condition: "we wont leave you without water" keeps
+// both the negated leaving and the water ("you wont be without heating", "never go without").
+var deprivers = set("leave", "leaving", "left", "be", "go", "going", "stay", "staying")
 
 // limitWords before "than" end a negation's scope: "not more than a week" is at most a
 // week.

@@ -268,6 +268,10 @@ func TestTypos(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
+	// Two candidates that are forms of one word: either reads the same ("opend" is one
+	// edit from "open" and from "opened"; an outside designer's "ive opend a claim").
+	lx = compile(t, map[string][]string{"claim": {"open a claim", "opened a claim"}})
+	assert.Equal(t, []string{"claim"}, names(lx, "ive opend a claim"))
 }
 
 // TestCompoundsArticlesFillers: compounds split or joined, articles left out, filler
@@ -282,6 +286,7 @@ func TestCompoundsArticlesFillers(t *testing.T) {
 		"sorry":  {"im sorry"},
 		"ring":   {"ring it up"},
 		"takes":  {"refund will take"},
+		"today":  {"today"},
 	})
 	for _, c := range []struct {
 		text string
@@ -300,6 +305,8 @@ func TestCompoundsArticlesFillers(t *testing.T) {
 		{"im so very sorry", []string{"sorry"}},        // two fillers
 		{"im so very very sorry", nil},                 // three are too many
 		{"i am really so sorry", []string{"sorry"}},
+		{"it can be done to day", []string{"today"}},
+		{"a bad start to the day", nil}, // a split compound's halves stand together
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
@@ -868,6 +875,87 @@ func TestOutsideRoundFiveNegation(t *testing.T) {
 		{"you sure you dont want to freeze it", []string{"freeze"}},
 		{"i dont want a freeze", nil},
 		{"youd have to call us back", []string{"callback"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestOutsideRoundSixNegation: what two more outside designers (a delayed suitcase, a burst
+// pipe) found negated that was meant, and its neighbours that must stay as they were.
+func TestOutsideRoundSixNegation(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"receipts":   {"receipt"},
+		"toiletries": {"toiletries"},
+		"delivery":   {"deliver"},
+		"email":      {"email you"},
+		"plumber":    {"plumber"},
+		"today":      {"today"},
+		"stay":       {"~leave you"},
+		"water":      {"water"},
+		"claim":      {"claim"},
+		"refund":     {"refund"},
+		"call":       {"call"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		// Not losing it keeps it.
+		{"dont throw away the receipt", []string{"receipts"}},
+		{"dont lose the receipt", []string{"receipts"}},
+		{"dont forget your receipt", []string{"receipts"}},
+		{"we wont reject your claim", []string{"claim"}},
+		{"dont keep the receipt", nil},
+		{"forget the receipt", nil},
+		// Only the limit is denied.
+		{"no limit on toiletries", []string{"toiletries"}},
+		{"theres no cap on toiletries", []string{"toiletries"}},
+		{"no toiletries im afraid", nil},
+		// A comparison not passed: what comes before it holds too.
+		{"it wont be delivered later than 9", []string{"delivery"}},
+		{"i cant refund more than 50 pounds", []string{"refund"}},
+		{"it wont be delivered", nil},
+		// Suggestions and answers.
+		{"why dont i email you the form", []string{"email"}},
+		{"why didnt you email me", nil},
+		{"no the plumber is coming today", []string{"plumber", "today"}},
+		{"no plumber today", nil},
+		// Left without: the leaving stays denied, the water is meant.
+		{"we wont leave you without water", []string{"stay", "water"}},
+		{"you wont be without water for long", []string{"water"}},
+		{"we cant refund it without a receipt", []string{"receipts", "refund"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestClockTimesAndDays: times typed with a separator, and days typed short.
+func TestClockTimesAndDays(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"by9":    {"by 9"},
+		"at1pm":  {"1 pm"},
+		"thu":    {"thursday"},
+		"fri":    {"friday"},
+		"price":  {"9.30 pounds"},
+		"half9":  {"9 30"},
+		"decade": {"2.5"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"by 9.00", []string{"by9"}},
+		{"by 09:00", []string{"by9"}},
+		{"by 9", []string{"by9"}},
+		{"for 1pm", []string{"at1pm"}},
+		{"at 1 pm", []string{"at1pm"}},
+		{"at 1:00 pm", []string{"at1pm"}},
+		{"ill ring you thurs", []string{"thu"}},
+		{"by fri", []string{"fri"}},
+		{"its £9.30", []string{"price"}}, // a decimal, not a time
+		{"at 9:30", []string{"half9"}},
+		{"2.5", []string{"decade"}},
+		{"at 25:00", nil},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}

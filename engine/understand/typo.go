@@ -129,7 +129,23 @@ func (ti *typoIndex) correct(w string) string {
 	if c, ok := pick(func(c string) bool { return c[0] == w[0] && !fillers[c] }); ok {
 		return c
 	}
-	return ""
+	// Forms of one word read the same ("opend": "open" or "opened"): the first of them
+	// in order, so that the choice does not depend on the index.
+	got, stem := "", ""
+	for _, c := range found[:n] {
+		if c[0] != w[0] {
+			continue
+		}
+		switch st := Stem(c); {
+		case got == "":
+			got, stem = c, st
+		case st != stem:
+			return ""
+		case c < got:
+			got = c
+		}
+	}
+	return got
 }
 
 // oneEdit reports whether a and b differ by exactly one insertion, deletion, substitution
