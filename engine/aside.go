@@ -131,8 +131,16 @@ func (s *Session) aside(ev Event, flag string, out []Output) []Output {
 	s.lineRepeated = true
 	s.lineStart, s.lineEnd = ev.At, ev.At+s.lineDur
 	s.quietSince, s.timerSpent = s.lineEnd, false
-	return append(out, Output{Type: OutLine, At: ev.At, Node: n.ID, Text: s.lineText, Words: s.lineWords,
+	out = append(out, Output{Type: OutLine, At: ev.At, Node: n.ID, Text: s.lineText, Words: s.lineWords,
 		Duration: s.lineDur, WPM: s.lineOwnWPM, Pauses: s.linePauses, Emotion: s.lineEmotion})
+	if s.shown != 0 {
+		// The suggestions shown stay (a new line clears them on the client): the same,
+		// in the same order.
+		sc := s.scratch(ev)
+		defer s.release(sc)
+		out = append(out, s.choicesOutput(sc, n))
+	}
+	return out
 }
 
 // asideFlag returns the flag ev is recorded with when it is an aside, or "".

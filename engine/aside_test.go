@@ -163,7 +163,9 @@ func TestARequestToRepeatIsAnsweredOnce(t *testing.T) {
 	c.do(answer(1000)) // "one two three four five six", 6 s
 	sil := c.s.Vars()["sil"]
 	outs := c.do(say(8000, "sorry, what was that?"))
-	require.Len(t, outs, 2)
+	require.Len(t, outs, 3, "the request, the line, and the suggestions shown before it")
+	assert.Equal(t, engine.OutChoices, outs[2].Type)
+	assert.Equal(t, int64(14000), outs[2].At, "after the repeated line")
 	assert.Equal(t, []string{engine.FlagRepeat}, outs[0].Flags)
 	assert.Equal(t, engine.OutLine, outs[1].Type)
 	assert.Equal(t, "one two three four five six", outs[1].Text)

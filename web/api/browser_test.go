@@ -11,6 +11,8 @@ import (
 	"github.com/chromedp/chromedp/kb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
 	"github.com/switchboard-sim/switchboard/web/internal/browsertest"
 )
 
@@ -322,4 +324,41 @@ func tabTo(p *page, id string) {
 		p.Do("tab", chromedp.KeyEvent(kb.Tab))
 	}
 	p.T.Fatalf("Tab never reached #%s", id)
+}
+
+// TestBrowserAsides: "mm" typed while the customer talks is listening, not talking over
+// her (her line goes on to its end, the suggestions come as usual), and "sorry, what was
+// that?" once she has finished gets her line again; neither is judged as a reply. Saved as
+// testoutput/asides.png.
+func TestBrowserAsides(t *testing.T) {
+	tour, diags := engine.LoadFile("testdata/tour.yaml")
+	require.False(t, diags.HasErrors(), diags.Error())
+	ts := newTestServer(t, Options{Scenarios: []*engine.Scenario{tour}})
+	p := &page{T: t, Ctx: newBrowser(t, 1100, 900)}
+	p.Do("open the page", chromedp.Navigate(ts.http.URL+"/"))
+	eval[bool](p, trackErrors)
+	p.Wait("the scenario list", `document.querySelectorAll('input[name="scenario"]').length === 1`)
+	p.Do("suggestions always", chromedp.Click(chromedp.CSS(`input[name="suggestions"][value="always"]`)))
+	p.Do("start", chromedp.Click(chromedp.ID("start")))
+	p.Wait("the phone rings", visible("phone"))
+	p.Do("answer", chromedp.Click(chromedp.ID("answer")))
+	p.Wait("the customer speaks", `document.getElementById("state").dataset.state === "speaking" &&
+		document.querySelector("#transcript .customer .words").textContent.split(" ").length >= 2`)
+	paste(p, "mm")
+	p.Wait("the aside shows", `[...document.querySelectorAll("#transcript .trainee .flag")].some((f) => f.textContent === "listening, not judged")`)
+	p.Wait("her line goes on to its end", `document.getElementById("state").dataset.state === "turn"`)
+	greeting := "Hello there, the kettle I bought from you yesterday has already stopped working."
+	assert.Equal(t, greeting, eval[string](p, `document.querySelector("#transcript .customer .words").textContent`), "every word, not cut")
+	assert.False(t, eval[bool](p, `document.querySelector("#transcript .customer").classList.contains("cut")`))
+	p.Wait("the suggestions", `document.querySelectorAll("#choices button").length === 3`)
+
+	paste(p, "sorry, what was that?")
+	p.Wait("she says it again", `document.querySelectorAll("#transcript .customer").length === 2 &&
+		document.getElementById("state").dataset.state === "turn"`)
+	assert.Equal(t, []string{greeting, greeting}, eval[[]string](p, `[...document.querySelectorAll("#transcript .customer .words")].map((e) => e.textContent)`))
+	assert.Equal(t, []string{"listening, not judged", "asked to repeat, not judged"}, eval[[]string](p, `[...document.querySelectorAll("#transcript .trainee .flag")].map((f) => f.textContent)`))
+	p.Wait("the suggestions again", `document.querySelectorAll("#choices button").length === 3`)
+	p.Shot("asides")
+	assert.Equal(t, "", eval[string](p, `document.getElementById("call-error").textContent`))
+	assert.Empty(t, eval[[]string](p, `window.__errors`))
 }

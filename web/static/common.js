@@ -4,6 +4,8 @@
 "use strict";
 // How a trainee message's flags read (docs/protocol.md).
 const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged", repeat: "asked to repeat, not judged"};
+// The flags of an aside: a message the call records but does not judge as a reply.
+const ASIDES = ["correction", "backchannel", "repeat"];
 
 (function () {
   const HISTORY_KEY = "switchboard.history"; // calls taken in this browser, newest first
