@@ -142,7 +142,10 @@ var fillers = set("really", "actually", "just", "quite", "very", "totally", "tru
 	// being slow"; a perfect's auxiliary before its participle ("we messed up" matches
 	// "weve messed up" and "we have really messed up"). A phrase that has the word itself
 	// still matches it: a filler is skipped only where the phrase's next word is not there.
-	"be", "being", "have", "has", "had")
+	"be", "being", "have", "has", "had",
+	// "own" after a possessive: "your own insurance" is "your insurance", "my own fault"
+	// is "my fault".
+	"own")
 
 // articles inside a phrase may be left out by the text ("hold power button" matches "hold the
 // power button").

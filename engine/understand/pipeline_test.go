@@ -895,6 +895,7 @@ func TestOutsideRoundSixNegation(t *testing.T) {
 		"claim":      {"claim"},
 		"refund":     {"refund"},
 		"call":       {"call"},
+		"insurance":  {"your insurance"},
 	})
 	for _, c := range []struct {
 		text string
@@ -924,6 +925,8 @@ func TestOutsideRoundSixNegation(t *testing.T) {
 		{"we wont leave you without water", []string{"stay", "water"}},
 		{"you wont be without water for long", []string{"water"}},
 		{"we cant refund it without a receipt", []string{"receipts", "refund"}},
+		// "own" after a possessive is a filler.
+		{"its covered by your own insurance", []string{"insurance"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
