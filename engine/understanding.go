@@ -155,6 +155,9 @@ func (sc *Scenario) exampleFails(i int, text string, want bool) string {
 			why = append(why, fmt.Sprintf("%q matched %q but %s", b.Words, b.Phrase, b.Reason))
 		}
 		if len(why) == 0 {
+			if p, between, ok := sc.lexicon.NearMiss(text, i); ok {
+				return fmt.Sprintf("no phrase matched: %q stands between the words of %q (add a phrase with it, or one without the words around it)", strings.Join(between, " "), p)
+			}
 			return "no phrase matched (add a phrase, or check the spelling)"
 		}
 		return strings.Join(why, "; ")

@@ -946,3 +946,48 @@ const HashStart uint32 = 2166136261
 
 // HashByte adds byte b to h (see HashStart).
 func HashByte(h uint32, b byte) uint32 { return (h ^ uint32(b)) * 16777619 }
+
+// MaxNearMissGap is how many words may stand between two words of a phrase for NearMiss.
+const MaxNearMissGap = 3
+
+// NearMiss looks, in a message that intent does not match, for a phrase of that intent
+// whose words all stand in the message, in order and within one clause, but with other
+// words between them: the phrase and those words, for a designer's "why not?" ("i can
+// only imagine" against "i can imagine": "only" stands between "can" and "imagine").
+// ok is false when there is none.
+func (lx *Lexicon) NearMiss(text string, intent int) (phrase string, between []string, ok bool) {
+	t := lx.Analyze(text)
+	ts := t.Tokens
+	for pi := range lx.phrases {
+		p := &lx.phrases[pi]
+		if p.intent != intent || p.except || p.negated || len(p.pats) < 2 {
+			continue
+		}
+		for i := range ts {
+			if !p.pats[0].matches(&ts[i]) {
+				continue
+			}
+			var gap []string
+			k, n := i+1, 1
+			for ; n < len(p.pats) && k < len(ts) && ts[k].Clause == ts[i].Clause; n++ {
+				from := k
+				for k < len(ts) && k-from <= MaxNearMissGap && ts[k].Clause == ts[i].Clause && !p.pats[n].matches(&ts[k]) {
+					k++
+				}
+				if k >= len(ts) || k-from > MaxNearMissGap || ts[k].Clause != ts[i].Clause {
+					break
+				}
+				for j := from; j < k; j++ {
+					if !fillers[ts[j].Word] {
+						gap = append(gap, t.Span(j, j+1))
+					}
+				}
+				k++
+			}
+			if n == len(p.pats) && len(gap) > 0 {
+				return p.source, gap, true
+			}
+		}
+	}
+	return "", nil, false
+}

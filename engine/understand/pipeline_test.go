@@ -963,3 +963,26 @@ func TestClockTimesAndDays(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestNearMiss: the words of a phrase all there, in order, with others between them: lint
+// says which ("only" in "i can only imagine" against "i can imagine").
+func TestNearMiss(t *testing.T) {
+	lx := compile(t, map[string][]string{"empathy": {"i can imagine", "sounds hard"}})
+	for _, c := range []struct {
+		text    string
+		phrase  string
+		between []string
+	}{
+		{"i can only imagine how you feel", "i can imagine", []string{"only"}},
+		{"that sounds awfully, awfully hard", "", nil}, // a comma ends the clause
+		{"it sounds like a hard day", "sounds hard", []string{"like"}},
+		{"i can not imagine", "i can imagine", []string{"not"}},
+		{"imagine that", "", nil},
+		{"i can see that it must be hard to imagine", "", nil}, // too far apart
+	} {
+		p, between, ok := lx.NearMiss(c.text, 0)
+		assert.Equal(t, c.phrase != "", ok, "%q", c.text)
+		assert.Equal(t, c.phrase, p, "%q", c.text)
+		assert.Equal(t, c.between, between, "%q", c.text)
+	}
+}
