@@ -28,13 +28,6 @@ func IsAside(flags []string) bool {
 	return len(flags) == 1 && (flags[0] == FlagCorrection || flags[0] == FlagBackchannel || flags[0] == FlagRepeat)
 }
 
-// ComposeOverlapMS: a reply whose first keystroke came less than this after the customer
-// started her line (or before it) does not interrupt the line: nobody reads a line and
-// starts answering it within a second, so the reply was under way before she spoke (the
-// browser sends typing again at once when a reply is still in the box as a new line
-// starts).
-const ComposeOverlapMS = 1000
-
 // MaxCorrectionWords is the most words a correction may have besides its asterisk
 // ("*refund", "*the refund", "refund*"). A longer message that starts with "*" is a reply
 // like any other: to change what you meant, send the whole reply again.
@@ -120,7 +113,11 @@ func IsBackchannel(text string) bool {
 // aside records ev, a correction or a listening noise, as its flag says, and changes
 // nothing else: the customer's line goes on, and the reply being awaited is still awaited.
 func (s *Session) aside(ev Event, flag string, out []Output) []Output {
-	s.composeStart = -1 // the keystrokes were the aside's
+	if flag != FlagCorrection {
+		// The keystrokes were the aside's. A correction's are part of the trainee's turn:
+		// the customer goes on waiting for the reply being typed (its hold stays).
+		s.composeStart = -1
+	}
 	n := s.sc.Nodes[s.node]
 	out = append(out, Output{Type: OutTrainee, At: ev.At, Node: n.ID, Text: ev.Text, Flags: []string{flag}})
 	if flag != FlagRepeat {

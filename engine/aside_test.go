@@ -199,31 +199,102 @@ func TestARequestToRepeatMidLineInterrupts(t *testing.T) {
 	assert.Equal(t, true, c.s.Vars()["intr"])
 }
 
-// A reply whose typing began before the customer's line, or within ComposeOverlapMS of
-// its first word (the browser says again at once that a reply is in the box when a timer
-// brings a new line), was under way before she spoke: it cuts her line but does not
-// interrupt. Typing begun later, once she is talking, does.
+// A reply whose typing began before the customer's line — she said two things in a row,
+// or gave up waiting while it was being typed — was under way before she spoke: it cuts her
+// line but does not interrupt. Typing begun once she is talking does, however soon.
 func TestAReplyUnderWayBeforeTheLineDoesNotInterrupt(t *testing.T) {
-	sc := loadOK(t, "semantics")
+	sc := loadInline(t, `id: under
+title: Under
+brief: b
+persona: {name: Jo, wpm: 60}
+vars: {intr: false}
+start: ring
+rules:
+  - {id: measure, when: 'event == "say"', set: {intr: interrupted}}
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: what now
+    transitions:
+      - {when: 'text == "go on"', to: first}
+      - {when: 'true', to: done}
+      - {after: 10s, to: again}
+  first:
+    say: one
+    transitions:
+      - {after: 0s, to: second}
+  second:
+    say: two three four five
+    transitions:
+      - {when: 'true', to: done}
+  again:
+    say: are you still there
+    transitions:
+      - {when: 'true', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`)
+	typing := func(at int64) engine.Event { return engine.Event{Type: engine.EventTyping, At: at} }
 	for _, tc := range []struct {
 		name        string
-		typing      int64 // ms after the line started; -1: no typing event
+		events      []engine.Event
 		interrupted bool
 	}{
-		{"typing from the line's first word", 0, false},
-		{"typing half a second in", 500, false},
-		{"typing a second and a half in", 1500, true},
-		{"no typing event", -1, true},
+		// "what now" ends at 3 s; the timer brings "are you still there" (4 s).
+		{"typing when she gave up waiting", []engine.Event{typing(4000), {Type: engine.EventTimeout, At: 49_000}, typing(49_100), say(50_000, "sorry, yes")}, false},
+		{"typing once she is talking again", []engine.Event{{Type: engine.EventTimeout, At: 13_000}, typing(13_500), say(15_000, "sorry, yes")}, true},
+		{"typing from her line's first word", []engine.Event{{Type: engine.EventTimeout, At: 13_000}, typing(13_000), say(15_000, "sorry, yes")}, true},
+		// "go on" at 4 s: "one" (1 s), then at once "two three four five" (5 s to 9 s).
+		{"typing while she says two things in a row", []engine.Event{say(4000, "go on"), typing(4500), {Type: engine.EventTimeout, At: 5000}, say(6000, "ok then")}, false},
+		{"typing once the second thing has started", []engine.Event{say(4000, "go on"), {Type: engine.EventTimeout, At: 5000}, typing(5500), say(6000, "ok then")}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := newCall(t, sc)
-			c.do(answer(1000)) // the line starts at 1 s, 6 s long
-			if tc.typing >= 0 {
-				c.do(engine.Event{Type: engine.EventTyping, At: 1000 + tc.typing})
+			s := sc.NewSession(1, "Ann")
+			c := &call{t: t, s: s, outs: s.Start(nil)}
+			c.do(answer(1000))
+			var outs []engine.Output
+			for _, ev := range tc.events {
+				outs = c.do(ev)
 			}
-			outs := c.do(say(4000, "let me check that"))
 			assert.Len(t, ofType(outs, engine.OutCut), 1, "the line is cut either way")
-			assert.Equal(t, tc.interrupted, c.s.Vars()["intr"])
+			assert.Equal(t, tc.interrupted, s.Vars()["intr"])
 		})
 	}
+}
+
+// A correction is typing: the compose hold it started goes on until the reply (an outside
+// trainee's "*comté" let the customer's 15-second timer fire while the reply was typed).
+func TestACorrectionKeepsTheComposeHold(t *testing.T) {
+	sc := loadInline(t, `id: hold
+title: Hold
+brief: b
+persona: {name: Jo, wpm: 60}
+compose_limit: 60s
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: what now
+    transitions:
+      - {when: 'true', to: done}
+      - {after: 15s, to: gone}
+  done:
+    end: {title: Done, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`)
+	s := sc.NewSession(1, "Ann")
+	c := &call{t: t, s: s, outs: s.Start(nil)}
+	c.do(answer(1000)) // the line ends at 3 s; the timer is due at 18 s
+	c.do(engine.Event{Type: engine.EventTyping, At: 8000})
+	c.do(say(9000, "*comte"))
+	d, ok := s.NextDeadline()
+	require.True(t, ok)
+	assert.Equal(t, int64(68_000), d, "held until the compose limit from the first keystroke")
 }

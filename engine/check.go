@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -317,5 +318,65 @@ func (l *loader) checkIntentsUsed(r *reader) {
 			continue
 		}
 		r.warnf(src.key, "intent %s is never used: no transition, rule or line looks at it (said(%q) or count(%q)), so replies read as it change nothing in the call", in.Name, in.Name, in.Name)
+	}
+}
+
+// checkModelAnswers warns where a node's model answer, said there, is marked down: a rule
+// or the transition it takes costs points, or a critical rule fires. The answer is said
+// in a call started at the node (vars at their defaults, StartAt), a second after the
+// customer's line, as a trainee who types it would: a model that the scenario's own
+// rules penalise (a jargon intent whose stem also catches the plain word) teaches the
+// wrong lesson, and only a scenario test would show it otherwise.
+func (l *loader) checkModelAnswers(r *reader) {
+	sc := l.sc
+	for _, n := range sc.Nodes {
+		if !n.awaitsReply() || n.modelLine == 0 || n.Model.Empty() || n.Pack != "" {
+			continue
+		}
+		s := sc.NewSession(0, "Trainee")
+		out, err := s.StartAt(n.ID, nil, nil)
+		if err != nil || s.Ended() || s.Node() != n.ID {
+			continue
+		}
+		at := s.lineEnd + 1000
+		if at < 1000 {
+			at = 1000
+		}
+		text := n.Model.render(sc, s)
+		if out, err = s.Apply(Event{Type: EventTyping, At: at - 500}, out[:0]); err != nil {
+			continue
+		}
+		if out, err = s.Apply(Event{Type: EventSay, At: at, Text: text}, out[:0]); err != nil {
+			continue
+		}
+		var why []string
+		for _, o := range out {
+			if o.Type != OutScore {
+				continue
+			}
+			for _, d := range o.Deltas {
+				if d.Delta >= 0 {
+					continue
+				}
+				by := "the transition it takes"
+				if o.Rule != "" {
+					by = "rule " + o.Rule
+				}
+				why = append(why, fmt.Sprintf("%s costs %s %g", by, d.Axis, d.Delta))
+			}
+		}
+		if s.critical != "" {
+			why = append(why, "critical rule "+s.critical+" fires")
+		}
+		if len(why) > 0 {
+			intents := ""
+			for _, o := range out {
+				if o.Type == OutTrainee && len(o.Intents) > 0 {
+					intents = " (understood as " + strings.Join(o.Intents, ", ") + ")"
+				}
+			}
+			r.warnf(&yaml.Node{Line: n.modelLine, Column: n.modelCol}, "the model answer, said at %s, is marked down%s: %s (a trainee who types it loses points; narrow the phrase that catches it, or change the model)",
+				n.ID, intents, strings.Join(why, "; "))
+		}
 	}
 }

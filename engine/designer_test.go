@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -511,4 +512,53 @@ nodes:
 	sc := engine.LoadBytes(fstest.MapFS{}, "intents.yaml", []byte(src), &diags)
 	require.NotNil(t, sc)
 	assert.Equal(t, `intents.yaml:7:3: warning: intent refund is never used: no transition, rule or line looks at it (said("refund") or count("refund")), so replies read as it change nothing in the call`, diags.Error())
+}
+
+// TestLintWarnsWhenTheModelAnswerIsMarkedDown: an outside designer's jargon phrase "loss
+// adjustment" caught their own model answer ("a loss adjuster will ring you": one stem),
+// and only a scenario test showed it. Lint now says so at the model, rule by rule; a model
+// that nothing marks down is not reported.
+func TestLintWarnsWhenTheModelAnswerIsMarkedDown(t *testing.T) {
+	src := `id: m
+title: M
+brief: b
+persona: {name: Jo, wpm: 120}
+intents:
+  jargon: ["loss adjustment"]
+  rude: ["not rocket science"]
+  help: ["ring you"]
+scores:
+  clarity: {max: 1, start: 1}
+  care: {max: 1}
+start: ask
+rules:
+  - {id: jargon, when: 'said("jargon")', score: {clarity: -1}}
+  - {id: put-down, when: 'said("rude")', critical: true}
+nodes:
+  ask:
+    say: what happens next
+    model: %q
+    transitions:
+      - {when: 'said("help")', to: done, score: {care: 1}}
+  done:
+    end: {title: Done, outcome: resolved}
+`
+	for _, tc := range []struct {
+		model, want string
+	}{
+		{"A loss adjuster will ring you on Thursday.", "the model answer, said at ask, is marked down (understood as jargon, help): rule jargon costs clarity -1"},
+		{"Its not rocket science, someone will ring you.", "critical rule put-down fires"},
+		{"Someone will ring you on Thursday to arrange a visit.", ""},
+	} {
+		var diags engine.Diagnostics
+		engine.LoadBytes(fstest.MapFS{}, "m.yaml", fmt.Appendf(nil, src, tc.model), &diags)
+		require.False(t, diags.HasErrors(), diags.Error())
+		if tc.want == "" {
+			assert.Empty(t, diags.Warnings(), tc.model)
+			continue
+		}
+		require.Len(t, diags.Warnings(), 1, tc.model)
+		assert.Contains(t, diags.Warnings()[0].Message, tc.want)
+		assert.Equal(t, 19, diags.Warnings()[0].Line, "at the model")
+	}
 }

@@ -349,6 +349,9 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	l.checkIntentsUsed(r)
 	sc.computeExposure()
 	sc.reads = readsOf(l.ec.used)
+	if !l.diags.HasErrors() && sc.Start >= 0 && len(sc.Nodes) > 0 {
+		l.checkModelAnswers(r)
+	}
 	h := sha256.New()
 	for _, src := range sc.Sources {
 		fmt.Fprintf(h, "%s\x00%d\x00", src.Path, len(src.Data))

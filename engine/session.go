@@ -34,6 +34,9 @@ type Session struct {
 	// critical is the id of the first critical rule that fired ("" for none): the call
 	// cannot pass.
 	critical string
+	// typingCarried: the trainee was typing when the customer gave up waiting (a timer moved
+	// the call); the reply they send next was under way before her new line.
+	typingCarried bool
 	// heldAt is when the trainee's last reply announced a wait (Scenario.HoldLimit), -1
 	// when it did not.
 	heldAt  int64
@@ -283,6 +286,7 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 			out = s.timeoutRules(sc, ev.At, out)
 			typing = s.composeStart >= 0
 			s.composeStart = -1
+			s.typingCarried = typing
 		}
 		if typing {
 			// The trainee was typing until the compose limit: the customer's patience ran
@@ -384,11 +388,10 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
 		if speaking {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
-			// A reply whose typing began before the line (or within a second of its first
-			// word, when the client said again that a reply was in the box) was under way
-			// before the customer spoke: she spoke over the trainee. Her line is cut all
-			// the same.
-			interrupted = !reply || s.composeStart < 0 || s.composeStart-s.lineStart >= ComposeOverlapMS
+			// A reply whose typing began before the line (the customer said two things in a
+			// row, or gave up waiting while it was being typed) was under way before she
+			// spoke: she spoke over the trainee. Her line is cut all the same.
+			interrupted = !reply || !(s.composeStart >= 0 && s.composeStart < s.lineStart || s.typingCarried)
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 		}
 		// Else the last word has been sent: the trainee has seen the whole line, and a
@@ -415,6 +418,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	switch {
 	case reply:
 		s.composeStart = -1
+		s.typingCarried = false
 		s.spoke = true
 	case ev.Type == EventHint:
 		s.hints++

@@ -238,6 +238,12 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 		}
 		r.Transcript = append(r.Transcript, Item{At: ev.At, Who: "call", Text: text})
 	}
+	firedBefore := len(r.Fired)
+	var waitSecs int64
+	waitOK := false
+	if ev != nil && ev.Type == engine.EventTimeout {
+		waitSecs, waitOK = r.waited(ev.At) // before this step's lines join the transcript
+	}
 	if ev != nil {
 		switch ev.Type {
 		case engine.EventTimeout:
@@ -253,7 +259,8 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 	}
 	said := -1 // the trainee's item of this step, if any
 	model, fired := "", false
-	var lost, earned []engine.AxisDelta
+	var lost, earned, timerLost []engine.AxisDelta
+	timerNote := -1 // the Fired entry of the timer's own feedback, if any
 	for _, o := range out {
 		switch o.Type {
 		case engine.OutRing:
@@ -273,6 +280,9 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 		case engine.OutHint:
 			r.Transcript = append(r.Transcript, Item{At: o.At, Who: "call", Text: HintText, Node: o.Node})
 		case engine.OutFeedback:
+			if o.Rule == "" && o.Text != "" {
+				timerNote = len(r.Fired)
+			}
 			r.Fired = append(r.Fired, Fired{At: o.At, Rule: o.Rule, Text: o.Text, Node: o.Node})
 			// A rule that says something about the reply; one that only moves the
 			// customer's mood (no feedback) is no reason to show a stronger answer.
@@ -281,12 +291,37 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 			for _, d := range o.Deltas {
 				if d.Delta < 0 {
 					lost = addDelta(lost, d)
+					if o.Rule == "" {
+						timerLost = addDelta(timerLost, d)
+					}
 				} else {
 					earned = addDelta(earned, d)
 				}
 			}
 		case engine.OutEnd:
 			r.Elapsed = max(r.Elapsed, o.At)
+		}
+	}
+	if ev != nil && ev.Type == engine.EventTimeout && said < 0 && len(timerLost) > 0 {
+		// Points the customer's timer took (a silence judged by the scenario, not a rule):
+		// said with the timer's feedback, or with the note that she gave up, or on a note
+		// of their own.
+		var parts []string
+		for _, d := range timerLost {
+			parts = append(parts, fmt.Sprintf("%s %g", d.Axis, d.Delta))
+		}
+		cost := strings.Join(parts, ", ")
+		switch {
+		case timerNote >= 0:
+			r.Fired[timerNote].Text += " (" + cost + ")"
+		case len(r.Fired) > firedBefore && r.Fired[firedBefore].Rule == "":
+			r.Fired[firedBefore].Text = strings.TrimSuffix(r.Fired[firedBefore].Text, ".") + ": " + cost + "."
+		default:
+			text := fmt.Sprintf("The time %s waited for your reply ran out: %s.", r.Customer, cost)
+			if waitOK {
+				text = fmt.Sprintf("%s waited %d seconds for your reply, then went on without it: %s.", r.Customer, waitSecs, cost)
+			}
+			r.Fired = append(r.Fired, Fired{At: ev.At, Text: text})
 		}
 	}
 	if said >= 0 {
@@ -348,7 +383,21 @@ func (r *Record) gaveUp(out []engine.Output, at int64) {
 	if !ended || said {
 		return
 	}
-	answered, lineEnd, waited := false, int64(-1), false
+	secs, ok := r.waited(at)
+	if !ok {
+		return // not a customer waiting for a reply: her own words led to the end
+	}
+	text := fmt.Sprintf("%s gave up waiting for your reply after %d seconds of silence.", r.Customer, secs)
+	if r.typing {
+		text = fmt.Sprintf("%s gave up waiting after %d seconds, while you were still typing: send something shorter first.", r.Customer, secs)
+	}
+	r.Fired = append(r.Fired, Fired{At: at, Text: text})
+}
+
+// waited returns how many seconds, rounded, the customer had waited at time at since her
+// last line (recorded so far) ended, when that line waited for a reply in an answered call.
+func (r *Record) waited(at int64) (int64, bool) {
+	answered, lineEnd, waits := false, int64(-1), false
 	for _, it := range r.Transcript {
 		switch {
 		case it.Who == "call" && it.Text == answeredText:
@@ -356,18 +405,13 @@ func (r *Record) gaveUp(out []engine.Output, at int64) {
 		case it.Who == "customer":
 			lineEnd = it.At + it.Duration
 			n := r.sc.Node(it.Node)
-			waited = n != nil && n.AwaitsReply()
+			waits = n != nil && n.AwaitsReply()
 		}
 	}
-	if !answered || !waited || lineEnd < 0 || at <= lineEnd {
-		return // not a customer waiting for a reply: her own words led to the end
+	if !answered || !waits || lineEnd < 0 || at <= lineEnd {
+		return 0, false
 	}
-	secs := (at - lineEnd + 500) / 1000
-	text := fmt.Sprintf("%s gave up waiting for your reply after %d seconds of silence.", r.Customer, secs)
-	if r.typing {
-		text = fmt.Sprintf("%s gave up waiting after %d seconds, while you were still typing: send something shorter first.", r.Customer, secs)
-	}
-	r.Fired = append(r.Fired, Fired{At: at, Text: text})
+	return (at - lineEnd + 500) / 1000, true
 }
 
 // answeredText is the transcript's note where the trainee answered the phone.

@@ -3,6 +3,7 @@ package debrief_test
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -365,4 +366,59 @@ func playToTheEnd(t *testing.T, sc *engine.Scenario, evs []engine.Event) *debrie
 		steps = append(steps, debrief.Step{Event: &ev, Out: out})
 	}
 	return debrief.Live(sc, "x", "Ann", started, steps, s.End())
+}
+
+// TestTheDebriefSaysWhatTheCustomersTimerCost: points a timer took (cheese-shop's 15 s
+// "the silence is a dodge": honesty -1) were in the final scores and nowhere else (an
+// outside trainee's call ended honesty 0/2 with one point explained). They are now said
+// with the timer's feedback, with the note that she gave up, or on a note of their own.
+func TestTheDebriefSaysWhatTheCustomersTimerCost(t *testing.T) {
+	src := `id: g
+title: G
+brief: b
+persona: {name: Pat, wpm: 60}
+intents:
+  fix: ["done"]
+scores:
+  honesty: {max: 2, start: 2}
+start: ring
+nodes:
+  ring: {ring: true, transitions: [{when: 'event == "answer"', to: ask}]}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {when: 'text == "hm"', to: again}
+      - {after: 15s, to: %s, score: {honesty: -1}%s}
+  again:
+    say: hello
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {after: 30s, to: gone}
+  gone:
+    say: Forget it.
+    end: {title: Gone, outcome: lost}
+  done: {end: {title: Done, outcome: resolved}}
+`
+	for _, c := range []struct {
+		name, to, feedback, want string
+	}{
+		{"moved on", "again", "", "Pat waited 15 seconds for your reply, then went on without it: honesty -1."},
+		{"with its feedback", "again", ", feedback: Saying nothing is a dodge too.", "Saying nothing is a dodge too. (honesty -1)"},
+		{"gave up", "gone", "", "Pat gave up waiting for your reply after 15 seconds of silence: honesty -1."},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sc := loadString(t, fmt.Sprintf(src, c.to, c.feedback))
+			evs := []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventTimeout, At: 19000}}
+			if c.to == "again" {
+				evs = append(evs, engine.Event{Type: engine.EventSay, At: 25000, Text: "done"})
+			}
+			rec := playToTheEnd(t, sc, evs)
+			var texts []string
+			for _, f := range rec.Fired {
+				texts = append(texts, f.Text)
+			}
+			assert.Contains(t, texts, c.want)
+		})
+	}
 }

@@ -385,8 +385,8 @@ func TestBrowserImpact(t *testing.T) {
 		return document.getElementById("impact-summary").textContent === "3 calls replayed: 0 would change."; })()`)
 	assert.Equal(t, 0, eval[int](p, `document.querySelectorAll("#impact-calls li.changed").length`))
 
-	// Understanding "What?" as help: the rude call now ends at thanks.
-	assert.True(t, eval[bool](p, `(() => { const v = `+cm+`.getValue(); `+cm+`.setValue(v.replace('help: ["i can",', 'help: ["what", "i can",')); return `+cm+`.getValue() !== v; })()`), "the editor's intents changed")
+	// Understanding "Huh." as help: the rude call now ends at thanks.
+	assert.True(t, eval[bool](p, `(() => { const v = `+cm+`.getValue(); `+cm+`.setValue(v.replace('help: ["i can",', 'help: ["huh", "i can",')); return `+cm+`.getValue() !== v; })()`), "the editor's intents changed")
 	p.Do("run", chromedp.Click(chromedp.ID("run-impact")))
 	p.Wait("one call changes", `document.getElementById("impact-summary").textContent === "3 calls replayed: 1 would change."`)
 	rows := eval[[]string](p, `[...document.querySelectorAll("#impact-calls > li.changed")].map((li) => li.textContent)`)

@@ -542,7 +542,7 @@ func TestPathsTaken(t *testing.T) {
 		c.until("end")
 	}
 	play(map[string]any{"type": "choose", "index": 0})
-	play(map[string]any{"type": "say", "text": "What?"})
+	play(map[string]any{"type": "say", "text": "Huh."})
 	play(map[string]any{"type": "choose", "index": 0})
 	var p struct {
 		Calls []struct{ ID, Ending string }
@@ -652,7 +652,7 @@ func TestUnderstandEndpoint(t *testing.T) {
 }
 
 // recordParcelCalls creates the scenario parcel from the template and records three calls
-// by Kim: two helpful answers (ending thanks) and one "What?" (ending annoyed).
+// by Kim: two helpful answers (ending thanks) and one "Huh." (ending annoyed).
 func recordParcelCalls(t *testing.T, e *env) {
 	t.Helper()
 	require.Equal(t, 201, e.call("POST", "/api/studio/scenarios", designerKey, map[string]string{"id": "parcel"}, nil))
@@ -667,7 +667,7 @@ func recordParcelCalls(t *testing.T, e *env) {
 		c.until("end")
 	}
 	play(map[string]any{"type": "choose", "index": 0})
-	play(map[string]any{"type": "say", "text": "What?"})
+	play(map[string]any{"type": "say", "text": "Huh."})
 	play(map[string]any{"type": "choose", "index": 0})
 }
 
@@ -723,8 +723,8 @@ func TestImpact(t *testing.T) {
 	}
 	assert.Equal(t, 2, changed)
 
-	// Understanding "What?" as help changes the rude call's ending.
-	edited = strings.Replace(string(saved), `help: ["i can",`, `help: ["what", "i can",`, 1)
+	// Understanding "Huh." as help changes the rude call's ending.
+	edited = strings.Replace(string(saved), `help: ["i can",`, `help: ["huh", "i can",`, 1)
 	require.NotEqual(t, string(saved), edited)
 	code, res = impact(edited, supervisorKey)
 	require.Equal(t, 200, code, "%v", res.Diagnostics)
