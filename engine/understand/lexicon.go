@@ -395,6 +395,19 @@ var objects = set("it", "them", "me", "you", "him", "her", "us", "that", "this")
 var objectStarts = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
 	"these", "those", "it", "them", "me", "you", "him", "us", "everything", "all", "some", "any", "one")
 
+// isNumber reports whether w is a number as the pipeline writes it ("150", "2.5", "one").
+func isNumber(w string) bool {
+	if w == "one" {
+		return true
+	}
+	for i := 0; i < len(w); i++ {
+		if !isDigitByte(w[i]) && w[i] != '.' {
+			return false
+		}
+	}
+	return w != "" && isDigitByte(w[0])
+}
+
 // MaxParticleGap is the most words between a phrasal verb and its particle.
 const MaxParticleGap = 3
 
@@ -414,7 +427,7 @@ func particleAfterGap(ts []Token, k, clause int, pat *pattern) int {
 		if j > k && pat.matches(&ts[j]) {
 			return j
 		}
-		if gapStops[ts[j].Word] || particles[ts[j].Word] || j == k && !objectStarts[ts[j].Word] {
+		if gapStops[ts[j].Word] || particles[ts[j].Word] || j == k && !objectStarts[ts[j].Word] && !isNumber(ts[j].Word) {
 			return -1
 		}
 	}

@@ -91,8 +91,9 @@ var pseudoOnly = func() map[string]bool {
 	return m
 }()
 
-// discourse markers end a negation's scope from the third word on: "i cant upgrade you
-// sorry" is an apology, "im not sorry" is not.
+// discourse markers end a negation's scope once a word that is neither a filler nor
+// scope-free stands before them in it: "i cant upgrade you sorry" and "no refund sorry" are
+// apologies, "im not sorry" and "im not really sorry" are not.
 // "just" too, where it contrasts ("no suite nonsense just a room at our partner hotel");
 // right after the trigger it is still inside ("i cant just refund it").
 var discourse = set("sorry", "please", "thanks", "thank", "unfortunately", "sadly", "okay", "apologies",
@@ -322,8 +323,12 @@ func scope(ts []Token) {
 			continue
 		}
 		counted := 0
+		content := 0 // words in the scope so far that are neither fillers nor scope-free
 		for k := i + n; k < len(ts); k++ {
 			t := &ts[k]
+			if k > i+n && !fillers[ts[k-1].Word] && !scopeFree[ts[k-1].Word] {
+				content++
+			}
 			if !scopeFree[t.Word] {
 				if counted++; counted > NegScopeWords {
 					break
@@ -348,7 +353,9 @@ func scope(ts []Token) {
 			if scopeEnds[t.Word] && !(k == i+n && t.Word == "so") {
 				break
 			}
-			if discourse[t.Word] && k >= i+n+2 {
+			if discourse[t.Word] && content > 0 && !sayVerbs[ts[k-1].Word] {
+				// After what was denied: "no refund sorry", "i cant upgrade you sorry";
+				// not "im not sorry", "im not really sorry", "i cant just refund it".
 				break
 			}
 			if t.Word == "and" && k+1 < len(ts) && (newSubject[ts[k+1].Word] || startsClause(ts, k+1)) {

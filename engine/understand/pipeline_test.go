@@ -986,3 +986,32 @@ func TestNearMiss(t *testing.T) {
 		assert.Equal(t, c.between, between, "%q", c.text)
 	}
 }
+
+// TestOutsideRoundSeven: a roaming-bill designer's two general misreads.
+func TestOutsideRoundSeven(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"discount": {"take off", "knock off"},
+		"apology":  {"sorry"},
+		"refund":   {"refund"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		// A number may be the object inside a phrasal verb.
+		{"i can take 150 off", []string{"discount"}},
+		{"ill knock 20 quid off", []string{"discount"}},
+		{"i can take £150 off the bill", []string{"discount"}},
+		{"i can take a hundred off", []string{"discount"}},
+		{"take the 150 off", []string{"discount"}},
+		// A discourse marker after what was denied ends the scope.
+		{"no refund sorry", []string{"apology"}},
+		{"cant refund sorry", []string{"apology"}},
+		{"no refund, sorry", []string{"apology"}},
+		{"im not sorry", nil},
+		{"im not really sorry", nil},
+		{"i cant just refund it", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
