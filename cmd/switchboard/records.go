@@ -108,7 +108,11 @@ func cmdReport(env *cliEnv, args []string) int {
 		for _, s := range sums {
 			state := "open"
 			if s.Result != nil {
-				state = fmt.Sprintf("%s, %d%%", s.Result.End.Outcome, int(s.Result.End.Overall*100+0.5))
+				verdict := "not passed"
+				if s.Result.End.Passed {
+					verdict = "passed"
+				}
+				state = fmt.Sprintf("%s, %d%%, %s", s.Result.End.Outcome, int(s.Result.End.Overall*100+0.5), verdict)
 			}
 			fmt.Fprintf(env.stdout, "%s  %s  %-16s  %-20s  %s\n", s.ID, s.Created.UTC().Format("2006-01-02 15:04"), s.ScenarioID, orDefault(s.Trainee, "-"), state)
 		}

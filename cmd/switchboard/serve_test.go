@@ -565,7 +565,7 @@ func TestRecordsOfAFinishedCall(t *testing.T) {
 	assert.Equal(t, call.ID, jrec.ID)
 	r = runCLI(t, nil, "report", "--data", data, "--list")
 	assert.Contains(t, r.stdout, call.ID)
-	assert.Contains(t, r.stdout, "resolved, 100%")
+	assert.Contains(t, r.stdout, "resolved, 100%, passed")
 
 	r = runCLI(t, nil, "export", "--data", data, "--base-url", "https://sb.example", "xapi")
 	assert.Equal(t, 0, r.code, r.stderr)

@@ -118,6 +118,8 @@ const (
 	extAxisScores = "/xapi/extensions/axis-scores"
 	extOutcome    = "/xapi/extensions/outcome"
 	extScenario   = "/xapi/extensions/scenario-hash"
+	// extNote is why a call could not pass whatever its scores (engine.EndInfo.Note).
+	extNote = "/xapi/extensions/note"
 )
 
 // ErrOpen is returned for a call that has not ended: it has no result to report yet.
@@ -156,6 +158,9 @@ func Statements(r *debrief.Record, homePage string) ([]Statement, error) {
 		Completion: &yes,
 		Duration:   Duration(r.Elapsed),
 		Extensions: map[string]any{home + extAxisScores: axes, home + extOutcome: r.End.Outcome},
+	}
+	if r.End.Note != "" {
+		result.Extensions[home+extNote] = r.End.Note // "A critical mistake … fails the call"
 	}
 	stamp := r.Ended.UTC().Format(time.RFC3339Nano)
 	verdict, verdictName := VerbFailed, "failed"

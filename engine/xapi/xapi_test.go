@@ -2,6 +2,7 @@ package xapi_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -65,6 +66,15 @@ func TestFailedAndOpenCalls(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, xapi.VerbFailed, sts[1].Verb.ID)
 	assert.Equal(t, xapi.DefaultHomePage+"/scenarios/refund", sts[1].Object.ID)
+	assert.NotContains(t, sts[0].Result.Extensions, xapi.DefaultHomePage+"/xapi/extensions/note")
+	// Why it failed whatever its scores travels with the result.
+	r.End.Note = fmt.Sprintf(engine.NoteCritical, "dismissive")
+	sts, err = xapi.Statements(r, "")
+	require.NoError(t, err)
+	assert.Equal(t, "A critical mistake (rule dismissive) fails the call, whatever its scores.", sts[0].Result.Extensions[xapi.DefaultHomePage+"/xapi/extensions/note"])
+	raw, err := json.Marshal(sts[0])
+	require.NoError(t, err)
+	assert.Empty(t, xapitest.Check(raw), "%s", raw)
 	r.End = nil
 	_, err = xapi.Statements(r, "")
 	assert.ErrorIs(t, err, xapi.ErrOpen)
