@@ -167,6 +167,24 @@ func (s *Session) speakingAt(at int64) bool {
 // please?").
 const MaxRepeatRequestWords = 10
 
+// MaxRepeatRequestBytes bounds what is looked at as a request to repeat.
+const MaxRepeatRequestBytes = 80
+
+// repeatCue reports whether text holds a word every request to repeat has one of
+// ("what", "pardon", "again", "repeat", "catch", "sorry"…), as a cheap first look.
+func repeatCue(text string) bool {
+	lower := strings.ToLower(text)
+	for _, cue := range repeatCues {
+		if strings.Contains(lower, cue) {
+			return true
+		}
+	}
+	return false
+}
+
+var repeatCues = []string{"what", "pardon", "again", "repeat", "catch", "sorry", "come", "hear", "broke",
+	"missed", "get that", "break", "cut out", "one more", "follow", "soz", "sry"}
+
 // repeatOpeners may open a request to repeat, and repeatClosers close it; neither is one
 // on its own.
 var (
@@ -199,6 +217,9 @@ var repeatCores = set(
 // "sorry?", "pardon?", "what was that?", "could you say that again please", "sorry, i
 // didnt catch that". A bare "sorry" is an apology: only "sorry?" asks.
 func IsRepeatRequest(text string) bool {
+	if len(text) > MaxRepeatRequestBytes || !repeatCue(text) {
+		return false // most replies: no allocation
+	}
 	t := strings.TrimSpace(text)
 	question := strings.HasSuffix(strings.TrimRight(t, " .!"), "?")
 	var words []string
