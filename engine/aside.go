@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"unicode"
@@ -173,16 +174,44 @@ const MaxRepeatRequestBytes = 80
 // repeatCue reports whether text holds a word every request to repeat has one of
 // ("what", "pardon", "again", "repeat", "catch", "sorry"…), as a cheap first look.
 func repeatCue(text string) bool {
-	lower := strings.ToLower(text)
+	var buf [MaxRepeatRequestBytes]byte
+	if len(text) > len(buf) {
+		return false
+	}
+	words, in := 0, false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+		letter := 'a' <= c && c <= 'z' || c >= 0x80 || c == '\''
+		if letter && !in {
+			words++
+		}
+		in = letter
+	}
+	if words > MaxRepeatRequestWords {
+		return false
+	}
+	lower := buf[:len(text)]
 	for _, cue := range repeatCues {
-		if strings.Contains(lower, cue) {
+		if bytes.Contains(lower, cue) {
 			return true
 		}
 	}
 	return false
 }
 
-var repeatCues = []string{"what", "pardon", "again", "repeat", "catch", "sorry", "come", "hear", "broke",
+var repeatCues = func() [][]byte {
+	var out [][]byte
+	for _, c := range repeatCueWords {
+		out = append(out, []byte(c))
+	}
+	return out
+}()
+
+var repeatCueWords = []string{"what", "pardon", "again", "repeat", "catch", "sorry", "come", "hear", "broke",
 	"missed", "get that", "break", "cut out", "one more", "follow", "soz", "sry"}
 
 // repeatOpeners may open a request to repeat, and repeatClosers close it; neither is one
@@ -218,7 +247,7 @@ var repeatCores = set(
 // didnt catch that". A bare "sorry" is an apology: only "sorry?" asks.
 func IsRepeatRequest(text string) bool {
 	if len(text) > MaxRepeatRequestBytes || !repeatCue(text) {
-		return false // most replies: no allocation
+		return false // most replies: no allocation, no word split
 	}
 	t := strings.TrimSpace(text)
 	question := strings.HasSuffix(strings.TrimRight(t, " .!"), "?")
@@ -226,7 +255,10 @@ func IsRepeatRequest(text string) bool {
 	for _, w := range strings.FieldsFunc(strings.ToLower(t), func(r rune) bool {
 		return !unicode.IsLetter(r) && r != '\'' && r != '’'
 	}) {
-		words = append(words, strings.NewReplacer("'", "", "’", "").Replace(w))
+		if strings.ContainsAny(w, "'’") {
+			w = strings.ReplaceAll(strings.ReplaceAll(w, "'", ""), "’", "")
+		}
+		words = append(words, w)
 	}
 	if len(words) == 0 || len(words) > MaxRepeatRequestWords {
 		return false

@@ -311,6 +311,9 @@ var timeUnits = map[string]string{"s": "seconds", "sec": "second", "secs": "seco
 // the hour alone ("by 9.00" is "by 9"); "9:30" is the hour and the minutes ("9 30"). A
 // decimal with other digits after its point ("9.30", "2.5") is a number, not a time.
 func clockTime(t string) (hour, minutes string, ok bool) {
+	if len(t) < 4 || len(t) > 5 || !isDigitByte(t[0]) {
+		return "", "", false // most words: one look
+	}
 	i := strings.IndexAny(t, ".:")
 	if i < 1 || i > 2 || len(t) != i+3 || !allDigits(t[:i]) || !allDigits(t[i+1:]) {
 		return "", "", false
