@@ -32,7 +32,7 @@ var expansions = map[string]string{
 	"prob": "probably", "probs": "probably", "msg": "message", "pw": "password",
 	"asap": "as soon as possible", "atm": "at the moment",
 	"rn": "right now", "fyi": "for your information", "cya": "see you", "gd": "good",
-	"gr8": "great", "2day": "today", "2moro": "tomorrow", "nvm": "never mind",
+	"gr8": "great", "l8r": "later", "l8": "late", "2day": "today", "2moro": "tomorrow", "nvm": "never mind",
 	// More chat spellings (issue 12, held-out 2): none is an English word of the list.
 	"btw": "by the way", "tbh": "to be honest", "imo": "in my opinion", "imho": "in my opinion",
 	"ppl": "people", "thnx": "thanks", "thanx": "thanks", "thnks": "thanks", "tnx": "thanks",
