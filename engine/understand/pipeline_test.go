@@ -1015,3 +1015,34 @@ func TestOutsideRoundSeven(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestCommitmentFrames: "ill check" matches the other ways of committing to it ("let me
+// check", "i need to check", "im going to check", "ill have to check"), and each of them
+// the others; a negated one is no commitment.
+func TestCommitmentFrames(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"check": {"ill check"},
+		"sort":  {"let me sort it"},
+		"cover": {"we will cover it"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"ill have to check that", []string{"check"}},
+		{"i'll need to check with the team", []string{"check"}},
+		{"im going to check now", []string{"check"}},
+		{"im gonna check", []string{"check"}},
+		{"i need to check your account", []string{"check"}},
+		{"let me check", []string{"check"}},
+		{"i have to check first", []string{"check"}},
+		{"ill sort it", []string{"sort"}},
+		{"we're going to cover it", []string{"cover"}},
+		{"we'll have to cover it", []string{"cover"}},
+		{"i dont need to check", nil},
+		{"you need to check", nil},
+		{"we need to check", nil}, // "we" commits nobody to "ill check"
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}

@@ -61,6 +61,8 @@ var SynonymGroups = [][]string{
 	{"laptop", "notebook"},
 	{"sorted", "taken care of", "dealt with"},
 	{"spare", "backup", "loaner"},
+	{"i will", "let me", "i am going to", "i will have to", "i will need to", "i need to", "i have to"},
+	{"we will", "we are going to", "we will have to", "we will need to"},
 }
 
 // synMember is one member of a synonym group, compiled: pats, by stem, find it in a
