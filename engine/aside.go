@@ -20,13 +20,15 @@ const (
 	FlagCorrection  = "correction"
 	FlagBackchannel = "backchannel"
 	FlagRepeat      = "repeat"
+	FlagLeadIn      = "lead-in"
 	FlagInterrupted = "interrupted"
 	FlagRepeated    = "repeated"
 )
 
 // IsAside reports whether a trainee output's flags mark an aside.
 func IsAside(flags []string) bool {
-	return len(flags) == 1 && (flags[0] == FlagCorrection || flags[0] == FlagBackchannel || flags[0] == FlagRepeat)
+	return len(flags) == 1 && (flags[0] == FlagCorrection || flags[0] == FlagBackchannel || flags[0] == FlagRepeat ||
+		flags[0] == FlagLeadIn)
 }
 
 // MaxCorrectionWords is the most words a correction may have besides its asterisk
@@ -121,6 +123,12 @@ func (s *Session) aside(ev Event, flag string, out []Output) []Output {
 	}
 	n := s.sc.Nodes[s.node]
 	out = append(out, Output{Type: OutTrainee, At: ev.At, Node: n.ID, Text: ev.Text, Flags: []string{flag}})
+	if flag == FlagLeadIn {
+		// The customer waits for the rest: the reply that follows is read with it.
+		s.leadIn = true
+		s.leadInSaid, s.leadInUnderstood = s.sc.understandInto(nil, ev.Text, true)
+		return out
+	}
 	if flag != FlagRepeat {
 		return out
 	}
@@ -154,9 +162,75 @@ func (s *Session) asideFlag(ev Event) string {
 		return FlagBackchannel
 	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && IsRepeatRequest(ev.Text):
 		return FlagRepeat
+	case !speaking && s.lineText != "" && !s.leadIn && s.sc.Nodes[s.node].awaitsReply() &&
+		IsLeadIn(ev.Text, s.sc.Persona.Name) && !s.leadInAnswers(ev.Text):
+		return FlagLeadIn
 	}
 	return ""
 }
+
+// leadInAnswers reports whether the current node takes text, a lead-in by its words, as a
+// reply: one of its ways on (or a global rule that moves the call) asks about an intent
+// text means, or reads the text itself. A customer whose question a greeting answers
+// ("hello? is anyone there?") hears it as the answer.
+func (s *Session) leadInAnswers(text string) bool {
+	n := s.sc.Nodes[s.node]
+	if n.replyText {
+		return true
+	}
+	said, _ := s.sc.understandInto(nil, text, false)
+	for i := range said {
+		if said[i]&n.replyIntents[i] != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Lead-ins: the words a lead-in is made of (IsLeadIn).
+var (
+	leadInGreetings   = set("hi", "hii", "hello", "hey", "heya", "hiya", "howdy", "morning", "afternoon", "evening", "good")
+	leadInHesitations = set("um", "umm", "ummm", "erm", "er", "uh", "uhh", "uhm", "hmm", "hmmm", "hm", "ehm")
+	leadInContinuers  = set("so", "well", "and", "anyway")
+	leadInAcks        = set("ok", "okay", "okey", "k", "right", "alright")
+	leadInAddress     = set("there", "sir", "madam", "maam", "mate", "mr", "mrs", "ms", "miss", "dr")
+)
+
+// MaxLeadInWords bounds a lead-in ("hi there mrs patel, um").
+const MaxLeadInWords = 6
+
+// IsLeadIn reports whether a typed message only opens the reply that follows it: a
+// greeting, hesitation or acknowledgement that visibly goes on ("ok so", "right, well",
+// "hi there,", "um...", "hmm -"), with at most MaxLeadInWords words, which may include a
+// form of address and the customer's name (the persona's, given as name). To go on, it
+// ends in "so", "well", "and", "anyway", "...", "…", ",", ":" or a dash. A bare
+// "hi", "hmm", "ok", "right" or "yes" answers; so does anything with another word in it.
+func IsLeadIn(text, name string) bool {
+	t := strings.ToLower(strings.TrimSpace(text))
+	words := strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' })
+	if len(words) == 0 || len(words) > MaxLeadInWords {
+		return false
+	}
+	names := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return !unicode.IsLetter(r) })
+	for _, w := range words {
+		if !leadInHesitations[w] && !leadInGreetings[w] && !leadInContinuers[w] && !leadInAcks[w] &&
+			!leadInAddress[w] && !slices.Contains(names, w) {
+			return false
+		}
+	}
+	if leadInContinuers[words[len(words)-1]] {
+		return true
+	}
+	for _, end := range leadInEnds {
+		if strings.HasSuffix(t, end) {
+			return true
+		}
+	}
+	return false
+}
+
+// leadInEnds are the marks a message that goes on ends with.
+var leadInEnds = []string{"...", "…", ",", ":", "-", "–", "—"}
 
 // speakingAt reports whether the customer is saying a word of the current line, not its
 // last, at time at: a reply then interrupts.
@@ -285,4 +359,34 @@ func set(ws ...string) map[string]bool {
 		m[w] = true
 	}
 	return m
+}
+
+// computeReplyReads sets each node's replyIntents and replyText, from its transitions'
+// and the moving global rules' when (see Node.replyIntents).
+func (l *loader) computeReplyReads() {
+	var global intentSet
+	globalText := false
+	for _, r := range l.sc.Rules {
+		if r.To < 0 && !r.Call {
+			continue
+		}
+		ints, text := l.ec.replyReads(r.WhenSrc)
+		for _, i := range ints {
+			global.add(i)
+		}
+		globalText = globalText || text
+	}
+	for _, n := range l.sc.Nodes {
+		n.replyIntents, n.replyText = global, globalText
+		for _, t := range n.Transitions {
+			if t.WhenSrc == "" {
+				continue
+			}
+			ints, text := l.ec.replyReads(t.WhenSrc)
+			for _, i := range ints {
+				n.replyIntents.add(i)
+			}
+			n.replyText = n.replyText || text
+		}
+	}
 }

@@ -440,3 +440,45 @@ func firstKey(m map[string]int) string {
 	}
 	return keys[0]
 }
+
+// replyReads returns what a compiled when expression looks at of a reply: the intents it
+// asks about (said, count, said_last) and whether it reads the reply's text or choice. A
+// source that does not parse reads nothing (it did not compile either).
+func (c *exprCompiler) replyReads(src string) (intents []int, text bool) {
+	cfg := conf.CreateNew()
+	for _, op := range c.opts {
+		op(cfg)
+	}
+	tree, err := parser.ParseWithConfig(src, cfg)
+	if err != nil {
+		return nil, false
+	}
+	v := &replyReader{c: c}
+	ast.Walk(&tree.Node, v)
+	return v.intents, v.text
+}
+
+type replyReader struct {
+	c       *exprCompiler
+	intents []int
+	text    bool
+}
+
+func (v *replyReader) Visit(np *ast.Node) {
+	switch n := (*np).(type) {
+	case *ast.IdentifierNode:
+		if n.Value == envText || n.Value == envChoice {
+			v.text = true
+		}
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || (id.Value != envSaid && id.Value != envCount && id.Value != envSaidLast) || len(n.Arguments) != 1 {
+			return
+		}
+		if s, ok := n.Arguments[0].(*ast.StringNode); ok {
+			if i, ok := v.c.intents[s.Value]; ok {
+				v.intents = append(v.intents, i)
+			}
+		}
+	}
+}

@@ -347,6 +347,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 		l.checkGraph(r, top)
 	}
 	l.checkIntentsUsed(r)
+	l.computeReplyReads()
 	sc.computeExposure()
 	sc.reads = readsOf(l.ec.used)
 	if !l.recorded && !l.diags.HasErrors() && sc.Start >= 0 && len(sc.Nodes) > 0 {

@@ -224,6 +224,11 @@ type Node struct {
 	// maybeTo are nodes named by to: under a key that is not a node key (a misspelt
 	// transitions:): the graph checks count them as reached rather than guess.
 	maybeTo []int
+	// replyIntents are the intents the node's transitions, and the global rules that move
+	// the call, ask about; replyText, that one of them reads the reply's text or choice.
+	// A lead-in that means one of those intents (or any, with replyText) is a reply here.
+	replyIntents intentSet
+	replyText    bool
 }
 
 // Router reports whether the node has no line, no ringing and no ending: its transitions

@@ -39,7 +39,15 @@ type Session struct {
 	typingCarried bool
 	// heldAt is when the trainee's last reply announced a wait (Scenario.HoldLimit), -1
 	// when it did not.
-	heldAt  int64
+	heldAt int64
+	// leadIn: the trainee sent a lead-in ("hi there", "um", "ok so") at this node, and
+	// the reply it leads into has not come; leadInSaid and leadInUnderstood are what it
+	// was read as, joined to that reply's.
+	leadIn           bool
+	leadInSaid       intentSet
+	leadInUnderstood []Understood
+	// replyAt is when the trainee's last reply (say or choose) came, -1 before the first.
+	replyAt int64
 	visits  []uint16 // per node
 	history [][]uint32
 	shown   uint64 // choices offered to the trainee in the current node
@@ -88,6 +96,13 @@ type Session struct {
 	returns []int
 }
 
+// OverlapStartMS is how soon after the customer starts a line that reacts to the
+// trainee's reply the trainee may start typing (the client's typing message) another
+// message that is then no interruption: begun that early, it was begun before her first
+// words could be read, as when a reply sent in two messages goes on while she starts to
+// react to the first.
+const OverlapStartMS = 1000
+
 // MaxChoices is the most suggested replies one node may offer.
 const MaxChoices = 64
 
@@ -98,7 +113,8 @@ func (sc *Scenario) NewSession(seed uint64, trainee string) *Session {
 		trainee = "there"
 	}
 	s := &Session{sc: sc, seed: seed, rng: seed, trainee: trainee, node: sc.Start,
-		mood: sc.Persona.Mood, lineEnd: -1, mode: sc.Suggestions, composeStart: -1, heldAt: -1}
+		mood: sc.Persona.Mood, lineEnd: -1, mode: sc.Suggestions, composeStart: -1, heldAt: -1,
+		replyAt: -1}
 	s.assessed = make([]bool, len(sc.Axes))
 	s.vars = make([]any, len(sc.Vars))
 	for i, v := range sc.Vars {
@@ -389,9 +405,13 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if speaking {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
 			// A reply whose typing began before the line (the customer said two things in a
-			// row, or gave up waiting while it was being typed) was under way before she
-			// spoke: she spoke over the trainee. Her line is cut all the same.
-			interrupted = !reply || !(s.composeStart >= 0 && s.composeStart < s.lineStart || s.typingCarried)
+			// row, or gave up waiting while it was being typed), or, when the trainee's
+			// last reply started the line, within OverlapStartMS of its start (a reply
+			// sent in two messages going on), was under way before the trainee could
+			// read her: she spoke over the trainee. Her line is cut all the same.
+			begun := s.composeStart >= 0 && (s.composeStart < s.lineStart ||
+				s.lineStart == s.replyAt && s.composeStart < s.lineStart+OverlapStartMS)
+			interrupted = !reply || !(begun || s.typingCarried)
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 		}
 		// Else the last word has been sent: the trainee has seen the whole line, and a
@@ -420,6 +440,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		s.composeStart = -1
 		s.typingCarried = false
 		s.spoke = true
+		s.replyAt = ev.At
 	case ev.Type == EventHint:
 		s.hints++
 		if s.composeStart < 0 {
@@ -453,6 +474,14 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		} else {
 			said, understood = s.sc.understandInto(&sc.text, text, true)
 			hs = wordHashes(text)
+		}
+		if s.leadIn {
+			// Read with the lead-in before it ("hi there" … "we're out of it, sorry").
+			for i := range said {
+				said[i] |= s.leadInSaid[i]
+			}
+			understood = append(slices.Clip(s.leadInUnderstood), understood...)
+			s.leadIn, s.leadInUnderstood = false, nil
 		}
 		if len(hs) >= repeatMinWords {
 			for _, h := range s.history {
@@ -1012,6 +1041,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		}
 		s.enteredAt, s.quietSince, s.timerSpent = s.now, s.now, false
 		s.shown, s.avail = 0, 0
+		s.leadIn, s.leadInUnderstood = false, nil
 		if s.trace {
 			out = append(out, Output{Type: OutEnter, At: s.now, Node: n.ID})
 		}

@@ -327,9 +327,9 @@ func tabTo(p *page, id string) {
 }
 
 // TestBrowserAsides: "mm" typed while the customer talks is listening, not talking over
-// her (her line goes on to its end, the suggestions come as usual), and "sorry, what was
-// that?" once she has finished gets her line again; neither is judged as a reply. Saved as
-// testoutput/asides.png.
+// her (her line goes on to its end, the suggestions come as usual), "sorry, what was
+// that?" once she has finished gets her line again, and "ok so..." opens a reply she
+// waits for; none is judged as a reply. Saved as testoutput/asides.png.
 func TestBrowserAsides(t *testing.T) {
 	tour, diags := engine.LoadFile("testdata/tour.yaml")
 	require.False(t, diags.HasErrors(), diags.Error())
@@ -358,6 +358,13 @@ func TestBrowserAsides(t *testing.T) {
 	assert.Equal(t, []string{greeting, greeting}, eval[[]string](p, `[...document.querySelectorAll("#transcript .customer .words")].map((e) => e.textContent)`))
 	assert.Equal(t, []string{"listening, not judged", "asked to repeat, not judged"}, eval[[]string](p, `[...document.querySelectorAll("#transcript .trainee .flag")].map((f) => f.textContent)`))
 	p.Wait("the suggestions again", `document.querySelectorAll("#choices button").length === 3`)
+
+	// "ok so..." opens a reply: she waits for the rest, the suggestions stay.
+	paste(p, "ok so...")
+	p.Wait("the lead-in shows", `[...document.querySelectorAll("#transcript .trainee .flag")].some((f) => f.textContent === "lead-in, read with your next message")`)
+	assert.Equal(t, 2, eval[int](p, `document.querySelectorAll("#transcript .customer").length`), "she says nothing to it")
+	assert.Equal(t, "turn", eval[string](p, `document.getElementById("state").dataset.state`))
+	assert.Equal(t, 3, eval[int](p, `document.querySelectorAll("#choices button").length`))
 	p.Shot("asides")
 	assert.Equal(t, "", eval[string](p, `document.getElementById("call-error").textContent`))
 	assert.Empty(t, eval[[]string](p, `window.__errors`))

@@ -463,8 +463,8 @@
     li.append(el("span", "who", "You"), el("span", "text", m.text));
     for (const f of m.flags || []) li.append(el("span", "flag", FLAG_TEXT[f] || f));
     if (m.choice !== undefined && m.choice !== null) li.append(el("span", "flag", "suggested reply"));
-    // An aside (a *typo fix, "mm" while the customer talks, "sorry?") is no reply: the
-    // suggestions and the turn stay as they were.
+    // An aside (a *typo fix, "mm" while the customer talks, "sorry?", a lead-in such as
+    // "hi there") is no reply: the suggestions and the turn stay as they were.
     if ((m.flags || []).some((f) => ASIDES.includes(f))) return;
     clearChoices();
     pendingChoices = null;

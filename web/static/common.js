@@ -3,9 +3,9 @@
 // rendered with textContent, never as HTML.
 "use strict";
 // How a trainee message's flags read (docs/protocol.md).
-const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged", repeat: "asked to repeat, not judged"};
+const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged", repeat: "asked to repeat, not judged", "lead-in": "lead-in, read with your next message"};
 // The flags of an aside: a message the call records but does not judge as a reply.
-const ASIDES = ["correction", "backchannel", "repeat"];
+const ASIDES = ["correction", "backchannel", "repeat", "lead-in"];
 
 (function () {
   const HISTORY_KEY = "switchboard.history"; // calls taken in this browser, newest first

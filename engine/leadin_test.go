@@ -1,0 +1,215 @@
+package engine_test
+
+import (
+	"strings"
+	"unicode"
+
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+func TestIsLeadIn(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		want bool
+	}{
+		{"ok so", true},
+		{"Right, so...", true},
+		{"hi there,", true},
+		{"Hello Mrs Patel -", true},
+		{"good morning,", true},
+		{"um...", true},
+		{"hmm…", true},
+		{"erm, well", true},
+		{"alright then,", false}, // "then" is no lead-in word
+		{"ok", false},            // an answer
+		{"hi", false},
+		{"hello!", false},
+		{"hmm", false},
+		{"um", false},
+		{"yes,", false},
+		{"no...", false},
+		{"sorry,", false}, // an apology
+		{"ok so we're out of it", false},
+		{"hi hi hi hi hi hi hi,", false}, // longer than MaxLeadInWords
+		{"", false},
+		{"...", false},
+	} {
+		assert.Equal(t, tc.want, engine.IsLeadIn(tc.text, "Mrs Patel"), "%q", tc.text)
+	}
+	assert.True(t, engine.IsLeadIn("morning jo,", "Jo Bloggs"), "the customer's name")
+	assert.False(t, engine.IsLeadIn("morning sam,", "Jo Bloggs"), "another name is another word")
+}
+
+// leadInScenario: a yes-or-no question whose catch-all costs a point, and a customer who
+// greets the trainee on a second line and takes a greeting as the answer there.
+const leadInScenario = `id: leadin
+title: Lead-in
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  greeting: ["hi", "hello", "good morning"]
+  out_of_stock: ["were out", "none left"]
+  apology: ["sorry"]
+scores:
+  honesty: {max: 1}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: do you have any left
+    transitions:
+      - {when: 'said("out_of_stock")', to: told, score: {honesty: 1}}
+      - {when: 'true', to: dodged, score: {honesty: -1}}
+      - {after: 20s, to: gone}
+  dodged:
+    say: is that a no
+    transitions:
+      - {when: 'true', to: told}
+  told:
+    say: hello are you there
+    transitions:
+      - {when: 'said("greeting")', to: done}
+      - {when: 'true', to: gone}
+  done:
+    end: {title: Done, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`
+
+func TestALeadInWaitsForTheReplyItOpens(t *testing.T) {
+	sc := loadInline(t, leadInScenario)
+	c := newCall(t, sc)
+	c.do(answer(1000)) // "do you have any left" ends at 6 s
+	outs := c.do(say(7000, "hi there,"))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, []string{engine.FlagLeadIn}, tr[0].Flags)
+	assert.True(t, engine.IsAside(tr[0].Flags))
+	assert.Empty(t, ofType(outs, engine.OutLine), "the customer waits for the rest")
+	assert.Empty(t, ofType(outs, engine.OutScore), "judged by nothing")
+	assert.Equal(t, "ask", c.s.Node())
+	d, ok := c.s.NextDeadline()
+	require.True(t, ok)
+	assert.Equal(t, int64(26_000), d, "the timer still counts from the line's end")
+
+	outs = c.do(say(9000, "we're out of them, sorry"))
+	tr = ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Empty(t, tr[0].Flags)
+	assert.ElementsMatch(t, []string{"greeting", "out_of_stock", "apology"}, tr[0].Intents, "read with its lead-in")
+	assert.Equal(t, "told", c.s.Node(), "the answer, not the catch-all")
+	assert.Equal(t, 1.0, c.s.Scores()["honesty"])
+
+	// The next line is another node: a lead-in there is read afresh. At "hello are
+	// you there" a greeting is the answer, so "hello," is no lead-in.
+	outs = c.do(say(20_000, "hello,"))
+	tr = ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Empty(t, tr[0].Flags, "the node asks for a greeting: an answer")
+	assert.Equal(t, "done", c.s.Node())
+}
+
+func TestALeadInIsOncePerLineAndDroppedByATimer(t *testing.T) {
+	sc := loadInline(t, leadInScenario)
+	c := newCall(t, sc)
+	c.do(answer(1000))
+	c.do(say(7000, "ok so"))
+	outs := c.do(say(8000, "um..."))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Empty(t, tr[0].Flags, "a second lead-in is a reply")
+	assert.Equal(t, "dodged", c.s.Node(), "taken by the catch-all")
+	assert.ElementsMatch(t, []string{}, intentsOrEmpty(tr[0].Intents))
+
+	// A timer that moves the call drops a lead-in.
+	c = newCall(t, sc)
+	c.do(answer(1000))
+	c.do(say(7000, "right, well"))
+	d, ok := c.s.NextDeadline()
+	require.True(t, ok)
+	c.do(engine.Event{Type: engine.EventTimeout, At: d})
+	assert.Equal(t, "gone", c.s.Node())
+}
+
+func intentsOrEmpty(in []string) []string {
+	if in == nil {
+		return []string{}
+	}
+	return in
+}
+
+// A reply sent in two messages: the trainee goes on typing the second as the customer
+// starts to react to the first. Typing begun within OverlapStartMS of that line is no
+// interruption; begun later, once she is talking, it is.
+func TestTheSecondHalfOfAReplyInTwoMessagesDoesNotInterrupt(t *testing.T) {
+	src := `id: two
+title: Two
+brief: b
+persona: {name: Jo, wpm: 60}
+vars: {intr: false}
+start: ring
+rules:
+  - {id: measure, when: 'event == "say"', set: {intr: interrupted}}
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: what now
+    transitions:
+      - {when: 'true', to: react}
+  react:
+    say: oh i see well then go on
+    transitions:
+      - {when: 'true', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`
+	sc := loadInline(t, src)
+	for _, tc := range []struct {
+		name        string
+		typingAt    int64
+		interrupted bool
+	}{
+		{"typing at once", 5000, false},
+		{"typing half a second in", 5500, false},
+		{"typing a second and a half in", 6500, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCall(t, sc)
+			c.do(answer(1000)) // "what now" ends at 3 s
+			c.do(say(5000, "sorry about the wait"))
+			require.Equal(t, "react", c.s.Node()) // "oh i see well then go on": 5 s to 12 s
+			c.do(engine.Event{Type: engine.EventTyping, At: tc.typingAt})
+			outs := c.do(say(8000, "i have the details here"))
+			assert.Len(t, ofType(outs, engine.OutCut), 1, "her line is cut either way")
+			assert.Equal(t, tc.interrupted, c.s.Vars()["intr"])
+		})
+	}
+}
+
+// FuzzIsLeadIn: any text, any name: no panic, and a lead-in has at most MaxLeadInWords
+// words and ends in a mark or word that goes on.
+func FuzzIsLeadIn(f *testing.F) {
+	for _, s := range []string{"ok so", "hi there,", "um...", "hmm", "Hello Mrs Patel -", "ok so we're out", "…", "ok\u00a0so"} {
+		f.Add(s, "Mrs Patel")
+	}
+	f.Fuzz(func(t *testing.T, text, name string) {
+		if !engine.IsLeadIn(text, name) {
+			return
+		}
+		words := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' })
+		if len(words) == 0 || len(words) > engine.MaxLeadInWords {
+			t.Fatalf("%q: %d words", text, len(words))
+		}
+	})
+}
