@@ -372,6 +372,58 @@ func particleVariants(p phrase) []phrase {
 	return []phrase{v}
 }
 
+// dativeVerbs give or send something to someone: "send you a replacement" is also "send
+// a replacement to you", and "email you" also "email it to you".
+var dativeVerbs = set("send", "email", "mail", "text", "message", "give", "post", "forward", "offer",
+	"hand", "bring", "lend", "pass")
+
+// dativeStems are dativeVerbs' stems, and toStem the stem of "to", as phrases are stemmed.
+var dativeStems, toStem = func() (map[string]bool, string) {
+	m := map[string]bool{}
+	for w := range dativeVerbs {
+		for _, t := range canonical(w) {
+			m[t.Stem] = true
+		}
+	}
+	return m, canonical("to")[0].Stem
+}()
+
+// dativeVariants returns p with "you" after a verb of giving or sending moved behind its
+// object with "to": "send you a replacement" also as "send a replacement to you" (the
+// object a determiner's noun phrase ending the phrase, at most MaxParticleGap words), and
+// "email you" ending a phrase also as "email <its object> to you" (the object, as a
+// phrasal verb's, at most MaxParticleGap words starting with a determiner or pronoun).
+func dativeVariants(p phrase) []phrase {
+	ps := p.pats
+	for k := 0; k+1 < len(ps); k++ {
+		if ps[k].kind != patStem || !dativeStems[ps[k].s] || ps[k+1].kind != patStem || ps[k+1].w != "you" {
+			continue
+		}
+		to := pattern{kind: patStem, s: toStem, w: "to"}
+		rest := ps[k+2:]
+		var out []pattern
+		switch {
+		case len(rest) == 0:
+			out = slices.Concat(ps[:k+1], []pattern{to, ps[k+1]})
+		case len(rest) <= MaxParticleGap && rest[0].kind == patStem && determinerWords[rest[0].w]:
+			out = slices.Concat(ps[:k+1], rest, []pattern{to, ps[k+1]})
+		default:
+			continue
+		}
+		v := p
+		v.pats = slices.Clone(out)
+		for n := range v.pats {
+			v.pats[n].opt, v.pats[n].gap = false, false
+		}
+		markArticles(v.pats)
+		if len(rest) == 0 {
+			v.pats[k+1].gap = true // the object stands before "to"
+		}
+		return []phrase{v}
+	}
+	return nil
+}
+
 // synonymsOf returns the synonym variants of each phrase of ps.
 func synonymsOf(ps []phrase) []phrase {
 	var out []phrase
@@ -440,7 +492,7 @@ func particleAfterGap(ts []Token, k, clause int, pat *pattern) int {
 // added again: it would only be visited twice.
 func (lx *Lexicon) addWithVariants(p phrase) {
 	lx.add(p)
-	pv := particleVariants(p)
+	pv := slices.Concat(particleVariants(p), dativeVariants(p))
 	for _, v := range slices.Concat(synonymVariants(p), compoundVariants(p), swapVariants(p), pv, synonymsOf(pv)) {
 		if lx.seen[signature(v)] {
 			continue

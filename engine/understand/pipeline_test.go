@@ -1046,3 +1046,31 @@ func TestCommitmentFrames(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestDativeVariants: a phrase with "you" after a verb of giving or sending also matches
+// the object first and "to you" after it.
+func TestDativeVariants(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"confirm":  {"email you"},
+		"replace":  {"send you a replacement"},
+		"refund":   {"give you a refund"},
+		"callback": {"call you"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"ill email you", []string{"confirm"}},
+		{"ill email it to you", []string{"confirm"}},
+		{"dont worry, ill email it all to you", []string{"confirm"}},
+		{"ill send a replacement to you today", []string{"replace"}},
+		{"we can give the refund to you", []string{"refund"}},
+		{"we can give you a refund", []string{"refund"}},
+		{"i wont email it to you", nil},
+		{"email it to your manager and i will tell you", nil}, // "to" your manager, not you
+		{"ill email and then talk to you", nil},               // a clause between
+		{"i will call it in to you", nil},                     // not a verb of giving
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
