@@ -116,11 +116,10 @@ func IsBackchannel(text string) bool {
 // aside records ev, a correction or a listening noise, as its flag says, and changes
 // nothing else: the customer's line goes on, and the reply being awaited is still awaited.
 func (s *Session) aside(ev Event, flag string, out []Output) []Output {
-	if flag != FlagCorrection {
-		// The keystrokes were the aside's. A correction's are part of the trainee's turn:
-		// the customer goes on waiting for the reply being typed (its hold stays).
-		s.composeStart = -1
-	}
+	// The keystrokes were the aside's: once it is sent the trainee is not typing (a client
+	// says so again at the next keystroke). A correction too: a customer kept waiting
+	// until the compose limit after "*28th" was told the trainee typed for too long.
+	s.composeStart = -1
 	n := s.sc.Nodes[s.node]
 	out = append(out, Output{Type: OutTrainee, At: ev.At, Node: n.ID, Text: ev.Text, Flags: []string{flag}})
 	if flag == FlagLeadIn {

@@ -265,9 +265,10 @@ nodes:
 	}
 }
 
-// A correction is typing: the compose hold it started goes on until the reply (an outside
-// trainee's "*comté" let the customer's 15-second timer fire while the reply was typed).
-func TestACorrectionKeepsTheComposeHold(t *testing.T) {
+// A correction ends the typing that sent it, as any aside: the customer waits on the compose
+// hold only while the client says the trainee is typing (an outside trainee's "*28th" kept
+// the customer waiting to the compose limit, then drew "you were still typing").
+func TestACorrectionEndsTheComposeHold(t *testing.T) {
 	sc := loadInline(t, `id: hold
 title: Hold
 brief: b
@@ -296,5 +297,9 @@ nodes:
 	c.do(say(9000, "*comte"))
 	d, ok := s.NextDeadline()
 	require.True(t, ok)
-	assert.Equal(t, int64(68_000), d, "held until the compose limit from the first keystroke")
+	assert.Equal(t, int64(18_000), d, "sent: no longer typing, the customer's timer runs from her line")
+	c.do(engine.Event{Type: engine.EventTyping, At: 10_000})
+	d, ok = s.NextDeadline()
+	require.True(t, ok)
+	assert.Equal(t, int64(70_000), d, "typing the reply holds her again, from its first keystroke")
 }

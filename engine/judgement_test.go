@@ -953,3 +953,71 @@ nodes:
 		}
 	}
 }
+
+// A hold ends when the customer moves on without the trainee: the timer that ends it is
+// judged as the hold running out, the next silence as a silence (an outside trainee's
+// "sure, one sec" drew the long-hold feedback twice, the second time at a new question).
+func TestAHoldEndsWhenATimerMovesTheCall(t *testing.T) {
+	sc := loadInline(t, `id: holdend
+title: Hold end
+brief: b
+persona: {name: Jo, wpm: 60}
+vars: {holds: 0, silences: 0}
+intents:
+  wait_announced: ["one sec"]
+  fix: ["restart it"]
+start: ring
+rules:
+  - {id: hold, when: 'event == "timeout" && said_last("wait_announced")', set: {holds: holds + 1}}
+  - {id: quiet, when: 'event == "timeout" && !said_last("wait_announced")', set: {silences: silences + 1}}
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: one two
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {when: 'true', to: tried}
+  tried:
+    say: it fits how much is it
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {after: 10s, to: again}
+  again:
+    say: sorry how much
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {after: 10s, to: gone}
+  done:
+    end: {title: Done, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`)
+	s := sc.NewSession(1, "Ann")
+	cl := &call{t: t, s: s, outs: s.Start(nil)}
+	cl.do(answer(1000))
+	cl.do(say(4000, "sure, one sec")) // "tried" (6 words) ends at 10 s; held until 34 s
+	d, ok := s.NextDeadline()
+	require.True(t, ok)
+	assert.Equal(t, int64(34_000), d, "the hold keeps her timer waiting")
+	cl.do(engine.Event{Type: engine.EventTimeout, At: d})
+	require.Equal(t, "again", s.Node())
+	d, ok = s.NextDeadline()
+	require.True(t, ok)
+	assert.Equal(t, int64(47_000), d, "her new line (3 words) ends at 37 s: 10 s later, no hold")
+	cl.do(engine.Event{Type: engine.EventTimeout, At: d})
+	assert.Equal(t, 1.0, toFloat(s.Vars()["holds"]), "the hold ran out once")
+	assert.Equal(t, 1.0, toFloat(s.Vars()["silences"]), "then a silence")
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return -1
+}

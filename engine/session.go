@@ -96,11 +96,11 @@ type Session struct {
 	returns []int
 }
 
-// OverlapStartMS is how soon after the customer starts a line that reacts to the
+// OverlapStartMS bounds how soon after the customer starts a line that reacts to the
 // trainee's reply the trainee may start typing (the client's typing message) another
-// message that is then no interruption: begun that early, it was begun before her first
-// words could be read, as when a reply sent in two messages goes on while she starts to
-// react to the first.
+// message that is then no interruption: before her second word starts, and within this
+// much. Begun that early, it was begun before her reaction could be read, as when a reply
+// sent in two messages goes on while she starts to react to the first.
 const OverlapStartMS = 1000
 
 // MaxChoices is the most suggested replies one node may offer.
@@ -323,6 +323,13 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 			s.timerSpent = true
 			return out, nil
 		}
+		if s.sc.holdIntent >= 0 {
+			// The customer moved on without the trainee: a wait announced before is over
+			// (her timers and said_last(HoldIntent) no longer count it), so the next silence
+			// is judged as a silence, not as the same hold again.
+			s.heldAt = -1
+			s.lastSaid.del(s.sc.holdIntent)
+		}
 		return s.enter(sc, to, out), nil
 	}
 	return s.traineeEvent(ev, out), nil
@@ -406,11 +413,11 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
 			// A reply whose typing began before the line (the customer said two things in a
 			// row, or gave up waiting while it was being typed), or, when the trainee's
-			// last reply started the line, within OverlapStartMS of its start (a reply
+			// last reply started the line, before her second word (OverlapStartMS at most; a reply
 			// sent in two messages going on), was under way before the trainee could
 			// read her: she spoke over the trainee. Her line is cut all the same.
 			begun := s.composeStart >= 0 && (s.composeStart < s.lineStart ||
-				s.lineStart == s.replyAt && s.composeStart < s.lineStart+OverlapStartMS)
+				s.lineStart == s.replyAt && s.composeStart < s.lineStart+min(OverlapStartMS, wordStart(1, s.lineWPM, s.linePauses)))
 			interrupted = !reply || !(begun || s.typingCarried)
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 		}

@@ -20,6 +20,7 @@ type intentSet [MaxIntents / 64]uint64
 
 func (s *intentSet) add(i int)      { s[i/64] |= 1 << (i % 64) }
 func (s *intentSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
+func (s *intentSet) del(i int)      { s[i/64] &^= 1 << (i % 64) }
 
 // eachWord walks text's words the way repeated messages are compared (lower-case,
 // apostrophes removed, every other character that is not a letter or digit a word

@@ -309,6 +309,75 @@ func swapVariants(p phrase) []phrase {
 	return out
 }
 
+// MaxRealWordVariants is how many spellings of a phrase with a word typed as another
+// English word (a homophone, or the word with a letter dropped) are matched ("sorry to
+// here", "get the manger").
+const MaxRealWordVariants = 4
+
+// RealWordTypoMinLetters is the shortest phrase word whose dropped-letter spellings are
+// matched ("manager" as "manger"); shorter words drop into too many others.
+const RealWordTypoMinLetters = 5
+
+// Homophones are typed for each other ("sorry to here that", "wait" for "weight"): inside
+// a phrase of two or more words whose other words are there, each is read as the other.
+var Homophones = [][2]string{
+	{"hear", "here"}, {"wait", "weight"}, {"break", "brake"}, {"peace", "piece"}, {"whole", "hole"},
+	{"site", "sight"}, {"fair", "fare"}, {"lose", "loose"}, {"accept", "except"}, {"affect", "effect"},
+	{"advice", "advise"}, {"then", "than"}, {"weather", "whether"}, {"course", "coarse"},
+	{"through", "threw"}, {"passed", "past"}, {"quite", "quiet"}, {"definitely", "defiantly"},
+}
+
+var homophoneOf = func() map[string][]string {
+	m := map[string][]string{}
+	for _, h := range Homophones {
+		m[h[0]] = append(m[h[0]], h[1])
+		m[h[1]] = append(m[h[1]], h[0])
+	}
+	return m
+}()
+
+// realWordVariants returns p with one word typed as another English word: a homophone
+// (Homophones), or, for a word of at least RealWordTypoMinLetters letters, the word with
+// one letter after its first dropped ("manager" → "manger", "exciting" → "exiting"). Like
+// swapVariants, a typo the word list cannot catch, read as the phrase only inside a phrase
+// of two or more words whose other words are there as written; the typed word matches only
+// in that exact form. Fillers, negations and particles are never the typed word.
+func realWordVariants(p phrase) []phrase {
+	if len(p.pats) < 2 {
+		return nil
+	}
+	var out []phrase
+	add := func(i int, w string) {
+		if len(out) >= MaxRealWordVariants || fillers[w] || negFirst[w] || particles[w] || articles[w] {
+			return
+		}
+		v := p
+		v.pats = append([]pattern(nil), p.pats...)
+		v.pats[i] = pattern{kind: patExact, s: w}
+		out = append(out, v)
+	}
+	for i, pat := range p.pats {
+		if pat.kind != patStem || !asciiLetters(pat.w) || pat.opt {
+			continue
+		}
+		for _, h := range homophoneOf[pat.w] {
+			add(i, h)
+		}
+		if len(pat.w) < RealWordTypoMinLetters {
+			continue
+		}
+		for k := 1; k < len(pat.w); k++ {
+			if pat.w[k] == pat.w[k-1] {
+				continue // "sorry" → "sory": the same spelling from either letter
+			}
+			if d := pat.w[:k] + pat.w[k+1:]; IsWord(d) {
+				add(i, d)
+			}
+		}
+	}
+	return out
+}
+
 // markArticles marks the articles inside a phrase (not its first or last word) optional.
 func markArticles(pats []pattern) {
 	for n := range pats {
@@ -493,7 +562,7 @@ func particleAfterGap(ts []Token, k, clause int, pat *pattern) int {
 func (lx *Lexicon) addWithVariants(p phrase) {
 	lx.add(p)
 	pv := slices.Concat(particleVariants(p), dativeVariants(p))
-	for _, v := range slices.Concat(synonymVariants(p), compoundVariants(p), swapVariants(p), pv, synonymsOf(pv)) {
+	for _, v := range slices.Concat(synonymVariants(p), compoundVariants(p), swapVariants(p), realWordVariants(p), pv, synonymsOf(pv)) {
 		if lx.seen[signature(v)] {
 			continue
 		}

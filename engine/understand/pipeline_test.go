@@ -1016,14 +1016,17 @@ func TestOutsideRoundSeven(t *testing.T) {
 	}
 }
 
-// TestCommitmentFrames: "ill check" matches the other ways of committing to it ("let me
-// check", "i need to check", "im going to check", "ill have to check"), and each of them
-// the others; a negated one is no commitment.
+// TestCommitmentFrames: "ill check" matches the other ways of saying it will be done ("im
+// going to check", "ill have to check", "ill need to check"), and each of them the others;
+// a negated one is no commitment. "let me", "i need to" and "i have to" are not in the
+// group: "let me just" announces a wait where "ill just refund you" does not, and "i need
+// to see your receipt" is a request where "ill see" is a promise.
 func TestCommitmentFrames(t *testing.T) {
 	lx := compile(t, map[string][]string{
 		"check": {"ill check"},
-		"sort":  {"let me sort it"},
 		"cover": {"we will cover it"},
+		"hold":  {"let me just", "let me see"},
+		"vague": {"ill see"},
 	})
 	for _, c := range []struct {
 		text string
@@ -1033,15 +1036,15 @@ func TestCommitmentFrames(t *testing.T) {
 		{"i'll need to check with the team", []string{"check"}},
 		{"im going to check now", []string{"check"}},
 		{"im gonna check", []string{"check"}},
-		{"i need to check your account", []string{"check"}},
-		{"let me check", []string{"check"}},
-		{"i have to check first", []string{"check"}},
-		{"ill sort it", []string{"sort"}},
 		{"we're going to cover it", []string{"cover"}},
 		{"we'll have to cover it", []string{"cover"}},
 		{"i dont need to check", nil},
 		{"you need to check", nil},
-		{"we need to check", nil}, // "we" commits nobody to "ill check"
+		{"we need to check", nil},
+		{"right, ill just refund you then", nil}, // no hold
+		{"i need to see your receipt", nil},      // a request
+		{"let me just check", []string{"hold"}},
+		{"im going to see what i can do", []string{"vague"}},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
@@ -1070,6 +1073,34 @@ func TestDativeVariants(t *testing.T) {
 		{"email it to your manager and i will tell you", nil}, // "to" your manager, not you
 		{"ill email and then talk to you", nil},               // a clause between
 		{"i will call it in to you", nil},                     // not a verb of giving
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
+
+// TestRealWordTypos: a word typed as another English word (a homophone, a dropped letter)
+// is read as the phrase's word inside a phrase whose other words are there; alone, or with
+// the phrase's other words missing, it is itself.
+func TestRealWordTypos(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"condolence": {"sorry to hear"},
+		"manager":    {"get the manager"},
+		"excited":    {"how exciting"},
+		"listen":     {"hear"},
+		"ok":         {"fair enough"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"so sorry to here that", []string{"condolence"}},
+		{"sory to here about your husband", []string{"condolence"}},
+		{"let me get the manger", []string{"manager"}},
+		{"how exiting!", []string{"excited"}},
+		{"fare enough", []string{"ok"}},
+		{"im here", nil},          // a one-word phrase: "here" is here
+		{"the manger scene", nil}, // the phrase's other words are not there
+		{"we are exiting the motorway", nil},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
