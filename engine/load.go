@@ -24,7 +24,7 @@ var (
 	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
 	PersonaKeys    = []string{"name", "wpm", "mood", "voice"}
 	AxisKeys       = []string{"weight", "start", "max"}
-	NodeKeys       = []string{"say", "sequence", "choices", "model", "transitions", "hangup", "ring", "end", "return"}
+	NodeKeys       = []string{"say", "sequence", "choices", "model", "transitions", "hangup", "ring", "end", "return", "yes_means", "no_means"}
 	LineKeys       = []string{"when", "text", "wpm", "emotion"}
 	ChoiceKeys     = []string{"text", "when"}
 	EndKeys        = []string{"outcome", "title", "text"}
@@ -975,6 +975,20 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 			nd.Ring, _ = r.boolean(p.value, "ring")
 		case "end":
 			l.ending(r, nd, p.value)
+		case "yes_means", "no_means":
+			if name, ok := r.str(p.value, p.key); ok {
+				i, ok := l.sc.intentIndex[name]
+				if !ok {
+					r.errorf(p.value, "%s: unknown intent %q%s", p.key, name, didYouMean(name, sortedKeys(l.sc.intentIndex)))
+					continue
+				}
+				l.ec.usedIntents[name] = true
+				if p.key == "yes_means" {
+					nd.yesMeans = i + 1
+				} else {
+					nd.noMeans = i + 1
+				}
+			}
 		case "model":
 			nd.Model, _ = l.template(r, p.value, "model")
 			nd.modelLine, nd.modelCol = p.value.Line, p.value.Column
@@ -1036,6 +1050,8 @@ func (l *loader) node(r *reader, nd *Node, n *yaml.Node) {
 		r.errorf(n, "node %s is an ending: the call is over, so hangup does not apply", nd.ID)
 	case nd.End != nil && has("model"):
 		r.errorf(n, "node %s is an ending: the trainee says nothing here, so it has no model reply", nd.ID)
+	case (nd.End != nil || nd.Ring) && (has("yes_means") || has("no_means")):
+		r.errorf(n, "node %s has no question for the trainee to answer (it rings or ends the call): yes_means and no_means do not apply", nd.ID)
 	case nd.Ring && has("say"):
 		r.errorf(n, "node %s rings: nobody has said anything yet, so it has no say", nd.ID)
 	case nd.Router() && has("choices"):

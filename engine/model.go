@@ -229,6 +229,9 @@ type Node struct {
 	// A lead-in that means one of those intents (or any, with replyText) is a reply here.
 	replyIntents intentSet
 	replyText    bool
+	// yesMeans and noMeans are the intents (index + 1; 0: none) a yes or a no to the
+	// customer's question means here (yes_means, no_means; answer.go).
+	yesMeans, noMeans int
 }
 
 // Router reports whether the node has no line, no ringing and no ending: its transitions

@@ -482,6 +482,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			said, understood = s.sc.understandInto(&sc.text, text, true)
 			hs = wordHashes(text)
 		}
+		said, understood = node.answerMeans(s.sc, text, said, understood)
 		if s.leadIn {
 			// Read with the lead-in before it ("hi there" … "we're out of it, sorry").
 			for i := range said {

@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"slices"
+	"strings"
+	"unicode"
+)
+
+// Yes-or-no answers. A customer's question such as "should I let it install the
+// updates?" or "do you have any Manchego?" is often answered with a bare "no!" or "yes she
+// can", which no phrase of the intent the designer meant says. A node names those intents
+// (yes_means, no_means); a reply that starts with an answer (YesNo) then means the intent
+// too. See docs/scenario-format.md, "Yes-or-no answers".
+
+// Answers of YesNo.
+const (
+	AnswerNone = 0
+	AnswerYes  = 1
+	AnswerNo   = -1
+)
+
+// MaxAnswerBytes bounds what YesNo looks at: an answer is in a reply's first words.
+const MaxAnswerBytes = 400
+
+// answerOpeners may come before the answer ("oh no", "sorry, no", "well yes", "um, nope").
+var answerOpeners = set("oh", "um", "umm", "erm", "er", "uh", "ah", "well", "hmm", "hm", "sorry", "im",
+	"so", "very", "really", "but", "apologies", "honestly", "then")
+
+// yesAnswers and noAnswers, as word sequences, the longest first when one starts another.
+var (
+	yesAnswers = [][]string{{"yes"}, {"yeah"}, {"yep"}, {"yup"}, {"yea"}, {"ya"}, {"yah"}, {"aye"},
+		{"of", "course"}, {"course"}, {"sure"}, {"certainly"}, {"absolutely"}, {"definitely"}, {"indeed"},
+		{"go", "ahead"}, {"by", "all", "means"}, {"please", "do"}, {"correct"}, {"thats", "right"},
+		{"thats", "correct"}}
+	noAnswers = [][]string{{"no"}, {"nope"}, {"nah"}, {"naw"}, {"not", "yet"}, {"not", "really"},
+		{"not", "today"}, {"not", "now"}, {"not", "right", "now"}, {"not", "at", "the", "moment"},
+		{"definitely", "not"}, {"absolutely", "not"}, {"certainly", "not"}, {"of", "course", "not"},
+		{"afraid", "not"}, {"im", "afraid", "not"}, {"unfortunately", "not"}, {"sadly", "not"},
+		{"i", "dont", "think", "so"}, {"better", "not"}, {"id", "rather", "not"}, {"no", "need"}}
+	// notNo after "no" make it no answer ("no problem", "no worries": a yes, if anything).
+	notNo = set("problem", "problems", "worries", "worry", "bother", "trouble", "doubt", "rush", "hurry",
+		"pressure", "matter", "idea", "wonder", "stress", "sweat", "fuss", "harm", "question")
+	// dontAnswers are whole replies that refuse ("don't!", "please don't", "don't do it").
+	dontAnswers = [][]string{{"dont"}, {"please", "dont"}, {"dont", "do", "it"}, {"do", "not"},
+		{"please", "do", "not"}, {"dont", "do", "that"}}
+)
+
+// YesNo reports whether a reply answers a yes-or-no question, and the words that do: a
+// reply whose first words, after openers such as "oh", "um", "well" or "sorry", are a yes
+// ("yes", "yeah", "yep", "of course", "sure", "certainly", "absolutely", "go ahead",
+// "that's right"…) or a no ("no", "nope", "nah", "not yet", "not really", "afraid not",
+// "definitely not", "I don't think so", "no need"…), or that is only "don't" ("please
+// don't", "don't do it"). Not an answer: the word asked back ("yes?", "sure?"), a yes
+// negated ("sure not", "of course not" is a no), "no problem" and the like.
+func YesNo(text string) (answer int, words string) {
+	if len(text) > MaxAnswerBytes {
+		text = text[:MaxAnswerBytes]
+	}
+	t := strings.ToLower(text)
+	var ws []string
+	var ends []int // byte offset in t just after each word
+	start := -1
+	for i, r := range t + " " {
+		letter := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’'
+		if letter && start < 0 {
+			start = i
+		}
+		if !letter && start >= 0 {
+			w := strings.NewReplacer("'", "", "’", "").Replace(t[start:i])
+			ws = append(ws, w)
+			ends = append(ends, i)
+			start = -1
+		}
+	}
+	k := 0
+	for k < len(ws) && answerOpeners[ws[k]] {
+		k++
+	}
+	rest := ws[k:]
+	asked := func(n int) bool { // the answer's last word is followed by "?"
+		return strings.HasPrefix(strings.TrimLeft(t[ends[k+n-1]:], " \t"), "?")
+	}
+	if slices.ContainsFunc(dontAnswers, func(a []string) bool { return slices.Equal(rest, a) }) {
+		return AnswerNo, strings.Join(rest, " ")
+	}
+	for _, a := range noSorted {
+		if hasPrefix(rest, a) && !asked(len(a)) && !(len(a) == 1 && a[0] == "no" && len(rest) > 1 && notNo[rest[1]]) {
+			return AnswerNo, strings.Join(a, " ")
+		}
+	}
+	for _, a := range yesSorted {
+		if hasPrefix(rest, a) && !asked(len(a)) && !(len(rest) > len(a) && rest[len(a)] == "not") {
+			return AnswerYes, strings.Join(a, " ")
+		}
+	}
+	return AnswerNone, ""
+}
+
+var noSorted, yesSorted = longestFirst(noAnswers), longestFirst(yesAnswers)
+
+// answerMeans returns said and understood with the intent node n names for the answer
+// text is (yes_means, no_means), if any: said by value, understood never changed in
+// place (a static choice's is shared).
+func (n *Node) answerMeans(sc *Scenario, text string, said intentSet, understood []Understood) (intentSet, []Understood) {
+	if n.yesMeans == 0 && n.noMeans == 0 {
+		return said, understood
+	}
+	a, words := YesNo(text)
+	i := -1
+	switch {
+	case a == AnswerYes && n.yesMeans > 0:
+		i = n.yesMeans - 1
+	case a == AnswerNo && n.noMeans > 0:
+		i = n.noMeans - 1
+	}
+	if i < 0 || said.has(i) {
+		return said, understood
+	}
+	said.add(i)
+	u := Understood{Intent: sc.Intents[i].Name, Words: words}
+	k, _ := slices.BinarySearchFunc(understood, i, func(x Understood, i int) int { return sc.intentIndex[x.Intent] - i })
+	return said, slices.Insert(slices.Clip(understood), k, u)
+}
+
+func hasPrefix(ws, p []string) bool { return len(ws) >= len(p) && slices.Equal(ws[:len(p)], p) }
+
+// longestFirst returns as sorted by length, longest first (stable).
+func longestFirst(as [][]string) [][]string {
+	out := slices.Clone(as)
+	slices.SortStableFunc(out, func(a, b []string) int { return len(b) - len(a) })
+	return out
+}
