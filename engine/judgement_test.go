@@ -806,7 +806,7 @@ nodes:
     transitions:
       - {when: 'said("bye")', to: done, score: {manners: 1}}
       - {when: 'true', to: done}
-      - {after: 10s, to: done}
+      - {after: 10s, to: done, feedback: She thanked you and heard nothing for ten seconds.}
   done:
     say: bye then
     end: {title: Done, outcome: resolved}
@@ -817,7 +817,11 @@ nodes:
 	cl := &call{t: t, s: s, outs: s.Start(nil)}
 	cl.do(answer(1000))
 	cl.do(say(5000, "i will fix it"))
-	cl.do(hangup(9000)) // after "thank you so much"
+	outs := cl.do(hangup(9000)) // after "thank you so much"
+	fb := ofType(outs, engine.OutFeedback)
+	require.Len(t, fb, 1)
+	assert.Equal(t, "You hung up while Jo was still waiting for your reply.", fb[0].Text,
+		"not the timer's feedback: she did not sit through a silence")
 	end := s.End()
 	require.NotNil(t, end)
 	assert.Equal(t, "done", end.Ending, "as silence would have ended it")

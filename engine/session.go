@@ -699,7 +699,8 @@ func (s *Session) hangup(sc *scratch, node *Node, at int64, out []Output) []Outp
 		// timer would have ended the call resolved. Hanging up is saying nothing, sooner:
 		// the call ends there, without what a goodbye would have earned.
 		s.assessEarnable(node)
-		out = s.applyEffects(sc, t, out)
+		// Her timer's feedback would speak of a silence she sat through: say what happened.
+		out = s.applyEffectsSaying(sc, t, out, fmt.Sprintf("You hung up while %s was still waiting for your reply.", s.customerName()))
 		target = t.To
 	} else if s.picked && s.spoke {
 		// Hanging up gives up the node's ways on, as a silence the customer gave up on
@@ -985,6 +986,12 @@ func (s *Session) SetTrace(on bool) { s.trace = on }
 
 // applyEffects applies a transition's set, score and feedback.
 func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Output {
+	return s.applyEffectsSaying(sc, t, out, "")
+}
+
+// applyEffectsSaying is applyEffects with feedback, when not "", said instead of the
+// transition's own (a timer's feedback speaks of a silence the trainee did not keep).
+func (s *Session) applyEffectsSaying(sc *scratch, t *Transition, out []Output, feedback string) []Output {
 	if t.Critical && s.critical == "" {
 		s.critical = t.ID
 	}
@@ -1000,7 +1007,11 @@ func (s *Session) applyEffects(sc *scratch, t *Transition, out []Output) []Outpu
 		out = append(out, o)
 	}
 	if t.ID != "" || !t.Feedback.Empty() {
-		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: t.Feedback.render(s.sc, s)})
+		text := feedback
+		if text == "" {
+			text = t.Feedback.render(s.sc, s)
+		}
+		out = append(out, Output{Type: OutFeedback, At: s.now, Node: s.Node(), Rule: t.ID, Text: text})
 	}
 	return out
 }
@@ -1334,4 +1345,12 @@ func (s *Session) ModelEarns(ev Event) (earned []AxisDelta, ok bool) {
 		}
 	}
 	return earned, true
+}
+
+// customerName is the persona's name, or "the customer" when the scenario gives none.
+func (s *Session) customerName() string {
+	if s.sc.Persona.Name == "" {
+		return "the customer"
+	}
+	return s.sc.Persona.Name
 }
