@@ -1025,3 +1025,39 @@ func toFloat(v any) float64 {
 	}
 	return -1
 }
+
+// A call that ends well with scores below the pass mark says why it did not pass: its
+// ending's text ("he left happy") may praise what went right (an outside trainee saw
+// "sold_happy FAILED" with no word of why).
+func TestAGoodEndingBelowThePassMarkSaysWhy(t *testing.T) {
+	sc := loadInline(t, `id: below
+title: Below
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  fix: ["i will fix it"]
+scores:
+  help: {max: 2}
+pass: 0.85
+start: ask
+nodes:
+  ask:
+    say: my laptop is broken
+    transitions:
+      - {when: 'said("fix")', to: done, score: {help: 2}}
+      - {when: 'true', to: done, score: {help: 1}}
+  done:
+    end: {title: Done, outcome: resolved, text: She left happy.}
+`)
+	c := newCall(t, sc)
+	c.do(say(5000, "try turning it off"))
+	end := c.s.End()
+	require.NotNil(t, end)
+	assert.False(t, end.Passed)
+	assert.Equal(t, "The overall, 50%, is below the pass mark of 85%: see where points were lost.", end.Note)
+
+	c = newCall(t, sc)
+	c.do(say(5000, "i will fix it"))
+	require.True(t, c.s.End().Passed)
+	assert.Empty(t, c.s.End().Note, "a pass needs no note")
+}

@@ -1142,6 +1142,9 @@ const (
 	NoteLost = "The call ended lost, and a lost call does not pass, whatever its scores."
 	// NoteCritical (with the rule's id) explains a call a critical rule failed.
 	NoteCritical = "A critical mistake (rule %s) fails the call, whatever its scores."
+	// NoteBelowPass (with the overall and the pass mark, in percent) explains a call that
+	// ended well but whose scores fall short: the ending's text may praise what went right.
+	NoteBelowPass = "The overall, %d%%, is below the pass mark of %d%%: see where points were lost."
 )
 
 // HangupTitle is the title of the built-in hangup ending.
@@ -1195,6 +1198,8 @@ func (s *Session) finish(at int64, ending, outcome, title, text, last string, ou
 		info.Note = fmt.Sprintf(NoteCritical, s.critical)
 	case outcome == OutcomeLost && info.Overall >= s.sc.Pass-1e-9:
 		info.Note = NoteLost // the scores would pass: say why it does not
+	case outcome != OutcomeLost && !info.Passed:
+		info.Note = fmt.Sprintf(NoteBelowPass, int(math.Floor(info.Overall*100)), int(math.Ceil(s.sc.Pass*100-1e-9)))
 	}
 	s.ended, s.end = true, info
 	return append(out, Output{Type: OutEnd, At: at, Node: ending, End: info})
