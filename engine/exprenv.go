@@ -38,12 +38,13 @@ const (
 	envScore       = "score"
 	envComposing   = "composing"
 	envHints       = "hints"
+	envCarried     = "carried"
 )
 
 // BuiltinNames lists the names the expression environment provides, in documentation order.
 var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envSaidLast, envInterrupted,
 	envRinging, envSilence, envElapsed, envTurn, envVisits, envSeen, envMood, envRepeated,
-	envRandom, envScore, envComposing, envHints}
+	envRandom, envScore, envComposing, envHints, envCarried}
 
 // disabledBuiltins read the wall clock, iterate maps in random order, or allocate without
 // the VM's memory budget (repeat and replace can multiply a text's length).
@@ -71,6 +72,7 @@ func typeEnv(vars []Var) map[string]any {
 		envCount:       (func(string) int)(nil),
 		envSaidLast:    (func(string) bool)(nil),
 		envInterrupted: false,
+		envCarried:     false,
 		envRinging:     0.0,
 		envSilence:     0.0,
 		envElapsed:     0.0,

@@ -154,10 +154,10 @@ func TestTheSecondHalfOfAReplyInTwoMessagesDoesNotInterrupt(t *testing.T) {
 title: Two
 brief: b
 persona: {name: Jo, wpm: 60}
-vars: {intr: false}
+vars: {intr: false, carr: false}
 start: ring
 rules:
-  - {id: measure, when: 'event == "say"', set: {intr: interrupted}}
+  - {id: measure, when: 'event == "say"', set: {intr: interrupted, carr: carried}}
 nodes:
   ring:
     ring: true
@@ -193,6 +193,7 @@ nodes:
 			outs := c.do(say(8000, "i have the details here"))
 			assert.Len(t, ofType(outs, engine.OutCut), 1, "her line is cut either way")
 			assert.Equal(t, tc.interrupted, c.s.Vars()["intr"])
+			assert.Equal(t, !tc.interrupted, c.s.Vars()["carr"], "carried: the reply went on from the last")
 		})
 	}
 }

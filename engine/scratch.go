@@ -83,6 +83,9 @@ func (s *Session) scratch(ev Event) *scratch {
 	if r.has(readInterrupted) {
 		env[envInterrupted] = false
 	}
+	if r.has(readCarried) {
+		env[envCarried] = false
+	}
 	if r.has(readSilence) {
 		env[envSilence] = 0.0
 	}
@@ -150,13 +153,14 @@ const (
 	readVisits
 	readComposing
 	readHints
+	readCarried
 )
 
 var builtinReads = map[string]builtinSet{
 	envEvent: readEvent, envText: readText, envChoice: readChoice, envInterrupted: readInterrupted,
 	envSilence: readSilence, envRepeated: readRepeated, envRinging: readRinging,
 	envElapsed: readElapsed, envTurn: readTurn, envVisits: readVisits,
-	envComposing: readComposing, envHints: readHints,
+	envComposing: readComposing, envHints: readHints, envCarried: readCarried,
 }
 
 func (b builtinSet) has(x builtinSet) bool { return b&x != 0 }

@@ -407,18 +407,18 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 
 	// Interruption and silence, from the customer's line timing. Asking for a hint does
 	// not interrupt; saying something or hanging up does.
+	// A reply whose typing began before the line (the customer said two things in a row,
+	// or gave up waiting while it was being typed), or, when the trainee's last reply
+	// started the line, before her second word (OverlapStartMS at most: a reply sent in
+	// two messages going on), was under way before the trainee could read her: carried.
+	carried := reply && (s.typingCarried || s.composeStart >= 0 && (s.composeStart < s.lineStart ||
+		s.lineStart == s.replyAt && s.composeStart < s.lineStart+min(OverlapStartMS, wordStart(1, s.lineWPM, s.linePauses))))
 	interrupted := false
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
 		if speaking {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
-			// A reply whose typing began before the line (the customer said two things in a
-			// row, or gave up waiting while it was being typed), or, when the trainee's
-			// last reply started the line, before her second word (OverlapStartMS at most; a reply
-			// sent in two messages going on), was under way before the trainee could
-			// read her: she spoke over the trainee. Her line is cut all the same.
-			begun := s.composeStart >= 0 && (s.composeStart < s.lineStart ||
-				s.lineStart == s.replyAt && s.composeStart < s.lineStart+min(OverlapStartMS, wordStart(1, s.lineWPM, s.linePauses)))
-			interrupted = !reply || !(begun || s.typingCarried)
+			// A carried reply cuts her line, but she spoke over the trainee.
+			interrupted = !carried
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 		}
 		// Else the last word has been sent: the trainee has seen the whole line, and a
@@ -545,6 +545,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if r.has(readInterrupted) {
 		env[envInterrupted] = interrupted
+	}
+	if r.has(readCarried) {
+		env[envCarried] = carried
 	}
 	if r.has(readSilence) {
 		env[envSilence] = silence

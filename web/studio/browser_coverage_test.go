@@ -29,7 +29,7 @@ func TestBrowserCoverageOverlay(t *testing.T) {
 	assert.False(t, eval[bool](p, browsertest.Visible("cov-bar")))
 
 	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
-	p.Wait("the results", `document.getElementById("tests-summary").textContent === "20 passed, 0 failed"`)
+	p.Wait("the results", `document.getElementById("tests-summary").textContent === "22 passed, 0 failed"`)
 	assert.Equal(t, "The tests exercise 12/13 nodes, 23/32 transitions, 6/7 endings, 5/11 rules.", eval[string](p, `document.getElementById("cov-summary").textContent`))
 	assert.True(t, eval[bool](p, browsertest.Visible("graph")), "the graph stays in view on the Tests tab")
 	assert.Equal(t, "Coverage: 12/13 nodes, 23/32 transitions, 6/7 endings, 5/11 rules", eval[string](p, `document.getElementById("cov-bar-text").textContent`))
