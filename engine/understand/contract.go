@@ -74,6 +74,15 @@ var isBase = map[string]bool{"it": true, "that": true, "there": true, "here": tr
 	"who": true, "where": true, "how": true, "he": true, "she": true, "this": true, "everything": true,
 	"nothing": true, "something": true, "one": true, "when": true, "why": true}
 
+// wereSubjects after "were" make it the verb of a question ("were you out?"), not "we're".
+var wereSubjects = set("you", "u", "ya", "they", "he", "she", "it", "there", "we", "i", "the", "your", "ur")
+
+// toObjects after "2", and forObjects after "4", make them "to" and "for" ("2 u", "4 you").
+var (
+	toObjects  = set("you", "u", "ya", "your", "ur", "me", "us", "them", "him", "her", "the", "my", "our", "their")
+	forObjects = set("you", "u", "ya", "your", "ur", "me", "us", "them", "him", "her")
+)
+
 // clauseOpeners may stand before "were" meaning "we're" ("sorry were out").
 var clauseOpeners = set("sorry", "oh", "ah", "well", "yes", "no", "so", "but", "and", "unfortunately",
 	"actually", "afraid", "think", "guess", "sure", "because", "as", "hi", "hello", "okay", "right",
@@ -208,7 +217,12 @@ func expandInto(out []Token, ws []word) []Token {
 			out = append(out, Token{Word: f, Orig: orig, Clause: clause})
 		}
 	}
+	skip := false
 	for i, w := range ws {
+		if skip {
+			skip = false
+			continue
+		}
 		t := w.text
 		prev, next := "", ""
 		if i > 0 && ws[i-1].clause == w.clause {
@@ -224,8 +238,20 @@ func expandInto(out []Token, ws []word) []Token {
 		t = unstretch(t)
 		switch t {
 		case "were":
-			if prev == "" || clauseOpeners[prev] {
+			// Not before a subject: "were you out when he came?" asks, "were out" is "we're out".
+			if (prev == "" || clauseOpeners[prev]) && !wereSubjects[next] {
 				t = "we are"
+			}
+		case "2", "4":
+			// Chat spellings of "to" and "for" before whom or what: "get it 2 u", "4 you".
+			if t == "2" && toObjects[next] {
+				t = "to"
+			} else if t == "4" && forObjects[next] {
+				t = "for"
+			}
+		case "e":
+			if next == "mail" || next == "mails" {
+				t, skip = "e"+next, true // "e-mail", "e mail"
 			}
 		case "ill":
 			if !illAdjective[prev] {

@@ -384,10 +384,15 @@ func markArticles(pats []pattern) {
 		pats[n].opt = n > 0 && n < len(pats)-1 && pats[n].kind == patStem && articles[pats[n].w]
 	}
 	if n := len(pats) - 1; n > 0 && pats[n].kind == patStem && particles[pats[n].w] &&
-		pats[n-1].kind == patStem && !articles[pats[n-1].w] && !particles[pats[n-1].w] && !objects[pats[n-1].w] {
+		pats[n-1].kind == patStem && !articles[pats[n-1].w] && !particles[pats[n-1].w] && !objects[pats[n-1].w] &&
+		!beForms[pats[n-1].w] {
 		pats[n].gap = true
 	}
 }
+
+// beForms before a particle make no phrasal verb: "we are out" is no "are ... out" with an
+// object between ("are you out?").
+var beForms = set("am", "is", "are", "was", "were", "be", "been", "being")
 
 // determinerWords open a noun object that may stand on either side of a phrasal verb's
 // particle ("switch the router off", "switch off the router"); a pronoun may not ("switch

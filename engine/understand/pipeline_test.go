@@ -1105,3 +1105,32 @@ func TestRealWordTypos(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestChatToForAndEmail: "2" and "4" before whom or what are "to" and "for" ("get it 2 u",
+// "4 you"), as numbers elsewhere ("2 days"); "e-mail" and "e mail" are "email"; "were"
+// before a subject asks ("were you out?") rather than saying "we're".
+func TestChatToForAndEmail(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"redeliver": {"get it to you"},
+		"gift":      {"for you"},
+		"confirm":   {"email you", "an email"},
+		"out":       {"were out"},
+		"days":      {"2 days"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"np we can get it 2 u tmrw", []string{"redeliver"}},
+		{"ive got a voucher 4 you", []string{"gift"}},
+		{"it takes 2 days", []string{"days"}},
+		{"ill e-mail you now", []string{"confirm"}},
+		{"youll get an e mail", []string{"confirm"}},
+		{"sorry were out", []string{"out"}},
+		{"were out of it", []string{"out"}},
+		{"were you out when he came?", nil},
+		{"are you out of it", nil}, // "are ... out" is no phrasal verb
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
