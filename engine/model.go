@@ -126,7 +126,11 @@ type Var struct {
 
 // Intent is a named phrase lexicon with the designer's tests of it.
 type Intent struct {
-	Name     string
+	Name string
+	// Path and Line say where the intent is declared: the scenario's file, or the rule
+	// pack's (a scenario's own intent of a pack's name replaces the pack's).
+	Path     string `json:",omitempty"`
+	Line     int    `json:",omitempty"`
 	Phrases  []string
 	Examples []string // replies that must be understood as this intent
 	Not      []string // replies that must not

@@ -80,6 +80,7 @@ func (l *loader) intents(r *reader, n *yaml.Node) {
 				r.errorf(phrasesNode, "intent %s has no phrases", p.key)
 			}
 		}
+		in.Path, in.Line = r.path, p.keyN.Line
 		if i, ok := l.sc.intentIndex[p.key]; ok {
 			l.sc.Intents[i] = in
 			l.intentSrcs[i] = src
@@ -189,6 +190,67 @@ func (sc *Scenario) Understand(text string) []IntentMatch {
 		return nil
 	}
 	return sc.lexicon.Explain(text)
+}
+
+// Reading returns the words the matching pipeline reads text as (steps 1 to 5: lower case,
+// contractions and chat spellings rewritten, typos corrected) and the corrections it made,
+// as "typed→read".
+func (sc *Scenario) Reading(text string) (words, typos []string) {
+	if sc.lexicon == nil {
+		return nil, nil
+	}
+	t := sc.lexicon.Analyze(text)
+	for _, tok := range t.Tokens {
+		words = append(words, tok.Word)
+	}
+	return words, t.Typos()
+}
+
+// NearMiss looks, in text that the intent does not match, for one of its phrases whose
+// words are all there in order with a few others between two of them: it returns the
+// phrase and the words in the way ("only" between "i can" and "imagine"). ok is false
+// when there is none or the intent is unknown.
+func (sc *Scenario) NearMiss(text, intent string) (phrase string, between []string, ok bool) {
+	i, known := sc.intentIndex[intent]
+	if !known || sc.lexicon == nil {
+		return "", nil, false
+	}
+	return sc.lexicon.NearMiss(text, i)
+}
+
+// Watched returns the intents a reply is judged by at the node: those its transitions, and
+// the global rules that move the call, ask about (said, count, said_last), in declaration
+// order, and whether one of them reads the text itself (then any wording may count). ok is
+// false for an unknown node.
+func (sc *Scenario) Watched(node string) (intents []string, readsText, ok bool) {
+	i, ok := sc.nodeIndex[node]
+	if !ok {
+		return nil, false, false
+	}
+	n := sc.Nodes[i]
+	for k, in := range sc.Intents {
+		if n.replyIntents.has(k) || n.yesMeans == k+1 || n.noMeans == k+1 {
+			intents = append(intents, in.Name)
+		}
+	}
+	return intents, n.replyText, true
+}
+
+// AnswerAt returns the intent text means at the node as an answer to the customer's
+// yes-or-no question (the node's yes_means or no_means, docs/scenario-format.md), with the
+// answering words; "" when it is no answer or the node names no such intent.
+func (sc *Scenario) AnswerAt(node, text string) (intent, words string) {
+	i, ok := sc.nodeIndex[node]
+	if !ok {
+		return "", ""
+	}
+	said, us := sc.Nodes[i].answerMeans(sc, text, intentSet{}, nil)
+	for k := range sc.Intents {
+		if said.has(k) && len(us) > 0 {
+			return sc.Intents[k].Name, us[0].Words
+		}
+	}
+	return "", ""
 }
 
 // MatchIntents returns the names of the scenario's intents that text matches, in

@@ -5,6 +5,7 @@
 //	switchboard test [PATH...]      run scenario tests
 //	switchboard play SCENARIO       roleplay a call in the terminal, on the real clock
 //	switchboard graph SCENARIO      print the scenario graph as Graphviz dot or Mermaid
+//	switchboard understand SCENARIO REPLY...  show how the scenario reads replies
 package main
 
 import (
@@ -39,6 +40,7 @@ func init() {
 		{"test", "run scenario tests on a simulated clock; exit 1 on a failure", cmdTest},
 		{"play", "roleplay a call in the terminal, on the real clock", cmdPlay},
 		{"graph", "print a scenario's graph as Graphviz dot or Mermaid", cmdGraph},
+		{"understand", "show how a scenario reads replies: words, intents, why (--intents lists them)", cmdUnderstand},
 		{"report", "print the debrief of a recorded call (--json for the record)", cmdReport},
 		{"replay", "replay recorded calls against an edited scenario: which would change", cmdReplay},
 		{"export", "print the xAPI statements of finished calls (export xapi)", cmdExport},
