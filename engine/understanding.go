@@ -208,14 +208,15 @@ func (sc *Scenario) Reading(text string) (words, typos []string) {
 
 // NearMiss looks, in text that the intent does not match, for one of its phrases whose
 // words are all there in order with a few others between two of them: it returns the
-// phrase and the words in the way ("only" between "i can" and "imagine"). ok is false
+// phrase and the words in the way ("only" between "i can" and "imagine"); a negation in
+// the way is no near miss ("i cant promise" does not nearly say "i promise"). ok is false
 // when there is none or the intent is unknown.
 func (sc *Scenario) NearMiss(text, intent string) (phrase string, between []string, ok bool) {
 	i, known := sc.intentIndex[intent]
 	if !known || sc.lexicon == nil {
 		return "", nil, false
 	}
-	return sc.lexicon.NearMiss(text, i)
+	return sc.lexicon.NearMissUnnegated(text, i)
 }
 
 // Watched returns the intents a reply is judged by at the node: those its transitions, and

@@ -1095,6 +1095,18 @@ const MaxNearMissGap = 3
 // only imagine" against "i can imagine": "only" stands between "can" and "imagine").
 // ok is false when there is none.
 func (lx *Lexicon) NearMiss(text string, intent int) (phrase string, between []string, ok bool) {
+	return lx.nearMiss(text, intent, false)
+}
+
+// NearMissUnnegated is NearMiss without the near misses a negation stands in ("i cant
+// promise" does not nearly say "i promise"): for explaining a reply, where NearMiss
+// explains an example that should have matched ("i can not imagine" nearly says "i can
+// imagine": add the phrase).
+func (lx *Lexicon) NearMissUnnegated(text string, intent int) (phrase string, between []string, ok bool) {
+	return lx.nearMiss(text, intent, true)
+}
+
+func (lx *Lexicon) nearMiss(text string, intent int, skipNegated bool) (phrase string, between []string, ok bool) {
 	t := lx.Analyze(text)
 	ts := t.Tokens
 	for pi := range lx.phrases {
@@ -1107,6 +1119,7 @@ func (lx *Lexicon) NearMiss(text string, intent int) (phrase string, between []s
 				continue
 			}
 			var gap []string
+			negated := false
 			k, n := i+1, 1
 			for ; n < len(p.pats) && k < len(ts) && ts[k].Clause == ts[i].Clause; n++ {
 				from := k
@@ -1117,13 +1130,15 @@ func (lx *Lexicon) NearMiss(text string, intent int) (phrase string, between []s
 					break
 				}
 				for j := from; j < k; j++ {
-					if !fillers[ts[j].Word] {
+					negated = negated || negFirst[ts[j].Word] && !pseudoOnly[ts[j].Word]
+					// One typed word may be read as two ("cant": "can not"): named once.
+					if !fillers[ts[j].Word] && (j == from || ts[j].Orig != ts[j-1].Orig) {
 						gap = append(gap, t.Span(j, j+1))
 					}
 				}
 				k++
 			}
-			if n == len(p.pats) && len(gap) > 0 {
+			if n == len(p.pats) && len(gap) > 0 && !(skipNegated && negated) {
 				return p.source, gap, true
 			}
 		}

@@ -985,6 +985,16 @@ func TestNearMiss(t *testing.T) {
 		assert.Equal(t, c.phrase, p, "%q", c.text)
 		assert.Equal(t, c.between, between, "%q", c.text)
 	}
+	// One typed word read as two is named once; explaining a reply, a negation in the way
+	// is no near miss.
+	_, between, ok := lx.NearMiss("i cant imagine", 0)
+	assert.True(t, ok)
+	assert.Equal(t, []string{"cant"}, between)
+	_, _, ok = lx.NearMissUnnegated("i cant imagine", 0)
+	assert.False(t, ok)
+	_, between, ok = lx.NearMissUnnegated("i can only imagine", 0)
+	assert.True(t, ok)
+	assert.Equal(t, []string{"only"}, between)
 }
 
 // TestOutsideRoundSeven: a roaming-bill designer's two general misreads.

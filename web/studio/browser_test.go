@@ -316,6 +316,8 @@ func TestBrowserTryAReply(t *testing.T) {
 	assert.Contains(t, hits, "✓out_of_stock: 'dont have'phrase “dont have”")
 	blocked := eval[[]string](p, `[...document.querySelectorAll("#try-results li.blocked")].map((li) => li.textContent)`)
 	assert.Contains(t, blocked, "✗apology: 'sorry'phrase “sorry”negated by \"not\"")
+	assert.Equal(t, "Read as: well i am not sorry we just do not have any manchego",
+		eval[string](p, `document.querySelector("#try-results li.reading").textContent`), "the words as the pipeline reads them")
 	p.Shot("studio-9-try-a-reply")
 
 	// A trap declared as an exception.
@@ -333,6 +335,12 @@ func TestBrowserTryAReply(t *testing.T) {
 	p.Wait("the new phrase", `document.getElementById("try-summary").textContent === "Understood as alternative."`)
 	p.Shot("studio-10-try-unsaved")
 	assert.Empty(t, eval[[]string](p, `window.__errors`), "no script errors")
+	// A phrase whose words are there, with others in the way.
+	eval[bool](p, `(document.getElementById("try-text").value = "") === ""`)
+	p.Do("try a near miss", chromedp.Focus(chromedp.ID("try-text")),
+		chromedp.KeyEvent("let me go and check"), chromedp.KeyEvent(kb.Enter))
+	p.Wait("the near miss", `document.querySelector("#try-results li.near") !== null`)
+	assert.Contains(t, eval[string](p, `document.querySelector("#try-results li.near").textContent`), "'go and' stands between the words ofphrase “let me check”")
 }
 
 // The shipped slow-clerk scenario's two global rules that move the call are drawn as dashed

@@ -414,6 +414,20 @@ type understandResponse struct {
 	Intents []engine.IntentMatch `json:"intents"`
 	// Matched names the intents the text means, in declaration order.
 	Matched []string `json:"matched"`
+	// Reading is the words the pipeline reads (contractions, chat spellings and typos
+	// rewritten), Typos its corrections ("typed→read").
+	Reading string   `json:"reading"`
+	Typos   []string `json:"typos,omitempty"`
+	// Near are phrases of intents the text does not mean whose words are all there, with
+	// others in the way (as lint explains a failing example).
+	Near []nearMiss `json:"near,omitempty"`
+}
+
+// nearMiss is one phrase nearly matched: Between stand between its words.
+type nearMiss struct {
+	Intent  string   `json:"intent"`
+	Phrase  string   `json:"phrase"`
+	Between []string `json:"between"`
 }
 
 // handleUnderstand explains what the scenario in the editor makes of one reply: each intent,
@@ -438,10 +452,16 @@ func (s *Studio) handleUnderstand(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("the scenario has %d error(s); fix them to try a reply", len(diags.Errors())))
 		return
 	}
-	res := understandResponse{Text: req.Text, Intents: sc.Understand(req.Text), Matched: []string{}}
+	words, typos := sc.Reading(req.Text)
+	res := understandResponse{Text: req.Text, Intents: sc.Understand(req.Text), Matched: []string{},
+		Reading: strings.Join(words, " "), Typos: typos}
 	for _, im := range res.Intents {
 		if im.Matched {
 			res.Matched = append(res.Matched, im.Intent)
+		} else if len(im.Blocked) == 0 {
+			if p, between, ok := sc.NearMiss(req.Text, im.Intent); ok {
+				res.Near = append(res.Near, nearMiss{Intent: im.Intent, Phrase: p, Between: between})
+			}
 		}
 	}
 	api.WriteJSON(w, http.StatusOK, res)

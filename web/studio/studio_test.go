@@ -632,6 +632,25 @@ func TestUnderstandEndpoint(t *testing.T) {
 	}
 	assert.Equal(t, []found{{Phrase: "sorry", Words: "sorry", Reason: `negated by "not"`}}, apology)
 
+	// The words as read, typos, and a phrase nearly matched (what lint says of an example).
+	var more struct {
+		Reading string   `json:"reading"`
+		Typos   []string `json:"typos"`
+		Near    []struct {
+			Intent, Phrase string
+			Between        []string
+		} `json:"near"`
+	}
+	require.Equal(t, 200, e.call("POST", "/api/studio/understand", designerKey,
+		map[string]string{"path": "cheese-shop.yaml", "text": "i cant promis anything, i can only say i really hope so"}, &more))
+	assert.Equal(t, "i can not promise anything i can only say i really hope so", more.Reading)
+	assert.Contains(t, more.Typos, "promis→promise")
+	require.Equal(t, 200, e.call("POST", "/api/studio/understand", designerKey,
+		map[string]string{"path": "cheese-shop.yaml", "text": "let me go and check"}, &more))
+	require.NotEmpty(t, more.Near)
+	assert.Equal(t, "let me check", more.Near[0].Phrase)
+	assert.Equal(t, []string{"go", "and"}, more.Near[0].Between)
+
 	// The editor's unsaved text is what is tried.
 	src, ok := e.lib.File("cheese-shop.yaml")
 	require.True(t, ok)

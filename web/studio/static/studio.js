@@ -802,6 +802,16 @@
           el("span", { class: "why", text: b.reason })));
       }
     }
+    for (const n of res.near || []) {
+      items.push(el("li", { class: "near" },
+        el("span", { class: "mark", text: "~" }), el("b", { text: n.intent }),
+        el("span", { text: ": '" + n.between.join(" ") + "' stands between the words of" }),
+        el("span", { class: "phrase", text: "phrase “" + n.phrase + "”" })));
+    }
+    if (res.reading) {
+      items.unshift(el("li", { class: "reading" },
+        el("span", { text: "Read as: " + res.reading + (res.typos && res.typos.length ? " (typos: " + res.typos.join(", ") + ")" : "") })));
+    }
     $("try-results").replaceChildren(...items);
   }
 
