@@ -440,7 +440,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		silence = float64(max(until-from, 0)) / 1000
 	}
 	if reply && s.composeStart >= 0 {
-		composing = float64(ev.At-s.composeStart) / 1000
+		composing = float64(ev.At-s.composingFrom()) / 1000
 	}
 	switch {
 	case reply:
@@ -773,7 +773,7 @@ func (s *Session) timeoutRules(sc *scratch, at int64, out []Output) []Output {
 	composing := 0.0
 	if s.composeStart >= 0 {
 		until = s.composeStart
-		composing = float64(at-s.composeStart) / 1000
+		composing = float64(max(at-s.composingFrom(), 0)) / 1000
 	}
 	env, r := sc.env, s.sc.reads
 	if r.has(readSilence) {
@@ -1361,4 +1361,15 @@ func (s *Session) customerName() string {
 		return "the customer"
 	}
 	return s.sc.Persona.Name
+}
+
+// composingFrom is when the trainee's composing counts from: the first keystroke of the
+// reply, or the end of the customer's line when the typing began while she was still
+// talking (typing then is listening time too, not time the customer waited: a reply begun
+// during her line was charged as slow).
+func (s *Session) composingFrom() int64 {
+	if s.lineEnd > s.composeStart {
+		return s.lineEnd
+	}
+	return s.composeStart
 }
