@@ -49,6 +49,26 @@ var backchannels = func() map[string]bool {
 	return m
 }()
 
+// BackchannelGraceMS is how long after the customer's line ends a pure listening noise
+// ("mm", "uh huh", "i see", not "ok" or "yes") is still one, not a reply.
+const BackchannelGraceMS = 1000
+
+// listeningNoises are the backchannels that never answer anything, as backchannelKey
+// spells them.
+var listeningNoises = func() map[string]bool {
+	m := map[string]bool{}
+	for _, s := range []string{"mm", "mhm", "mm hmm", "mmhmm", "uh huh", "uhuh", "hmm", "aha", "ah", "oh",
+		"ooh", "oh dear", "i see"} {
+		m[backchannelKey(s)] = true
+	}
+	return m
+}()
+
+// isListeningNoise reports whether text is one listening noise that never answers.
+func isListeningNoise(text string) bool {
+	return len(text) <= MaxBackchannelBytes && listeningNoises[backchannelKey(text)]
+}
+
 // MaxBackchannelBytes bounds what is looked up as a listening noise.
 const MaxBackchannelBytes = 24
 
@@ -158,6 +178,10 @@ func (s *Session) asideFlag(ev Event) string {
 	case IsCorrection(ev.Text):
 		return FlagCorrection
 	case speaking && IsBackchannel(ev.Text):
+		return FlagBackchannel
+	case ev.At < s.lineEnd+BackchannelGraceMS && s.lineText != "" && isListeningNoise(ev.Text):
+		// "mm" as her last word streams, or just after: still listening (the last word
+		// cannot be timed by a trainee reading it), where "ok" or "yes" would answer.
 		return FlagBackchannel
 	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && IsRepeatRequest(ev.Text):
 		return FlagRepeat
@@ -366,10 +390,13 @@ func (l *loader) computeReplyReads() {
 	var global intentSet
 	globalText := false
 	for _, r := range l.sc.Rules {
+		ints, text := l.ec.replyReads(r.WhenSrc)
+		for _, i := range ints {
+			l.sc.ruleIntents.add(i)
+		}
 		if r.To < 0 && !r.Call {
 			continue
 		}
-		ints, text := l.ec.replyReads(r.WhenSrc)
 		for _, i := range ints {
 			global.add(i)
 		}

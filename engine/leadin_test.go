@@ -214,3 +214,30 @@ func FuzzIsLeadIn(f *testing.F) {
 		}
 	})
 }
+
+// "mm" as the customer's last word streams, or within a second after it, is still
+// listening; "ok" there answers (an outside trainee's "mm" 0.1 s into her last word was
+// judged a dodge).
+func TestAListeningNoiseJustAfterTheLineIsStillListening(t *testing.T) {
+	sc := loadInline(t, leadInScenario)
+	for _, tc := range []struct {
+		text  string
+		at    int64
+		aside bool
+	}{
+		{"mm", 6100, true},     // "do you have any left" (5 words at 60 wpm) ends at 6 s
+		{"uh huh", 6900, true}, // within the grace
+		{"mm", 7500, false},    // past it: a reply, as before
+		{"ok", 6100, false},    // an acknowledgement answers
+	} {
+		c := newCall(t, sc)
+		c.do(answer(1000))
+		outs := c.do(say(tc.at, tc.text))
+		tr := ofType(outs, engine.OutTrainee)
+		require.Len(t, tr, 1)
+		assert.Equal(t, tc.aside, engine.IsAside(tr[0].Flags), "%q at %d", tc.text, tc.at)
+		if tc.aside {
+			assert.Equal(t, "ask", c.s.Node(), "%q: nothing judged", tc.text)
+		}
+	}
+}

@@ -156,6 +156,9 @@ type Scenario struct {
 	// (hold_limit; 0: no hold). holdIntent is that intent's index, -1 without one.
 	HoldLimit  int64
 	holdIntent int
+	// ruleIntents are the intents the global rules ask about: every reply is judged by
+	// them, at every node (Watched).
+	ruleIntents intentSet
 	// Card is how the trainee's scenario picker presents the scenario (card.go).
 	Card    Card
 	Start   int // index into Nodes

@@ -219,10 +219,11 @@ func (sc *Scenario) NearMiss(text, intent string) (phrase string, between []stri
 	return sc.lexicon.NearMissUnnegated(text, i)
 }
 
-// Watched returns the intents a reply is judged by at the node: those its transitions, and
-// the global rules that move the call, ask about (said, count, said_last), in declaration
-// order, and whether one of them reads the text itself (then any wording may count). ok is
-// false for an unknown node.
+// Watched returns the intents a reply is judged by at the node: those its transitions and
+// the global rules ask about (said, count, said_last), and its yes_means and no_means, in
+// declaration order, and whether one of its transitions, or a global rule that moves the
+// call, reads the text itself (then any wording may count). ok is false for an unknown
+// node.
 func (sc *Scenario) Watched(node string) (intents []string, readsText, ok bool) {
 	i, ok := sc.nodeIndex[node]
 	if !ok {
@@ -230,7 +231,7 @@ func (sc *Scenario) Watched(node string) (intents []string, readsText, ok bool) 
 	}
 	n := sc.Nodes[i]
 	for k, in := range sc.Intents {
-		if n.replyIntents.has(k) || n.yesMeans == k+1 || n.noMeans == k+1 {
+		if n.replyIntents.has(k) || sc.ruleIntents.has(k) || n.yesMeans == k+1 || n.noMeans == k+1 {
 			intents = append(intents, in.Name)
 		}
 	}

@@ -21,7 +21,7 @@ func TestUnderstand(t *testing.T) {
 	assert.Contains(t, out, `* yes  postpone           "update later" matched "update later"`)
 	assert.Contains(t, out, `not counted: "let it install" matched "let it install" but negated by "wont"`)
 	assert.Contains(t, out, "typos:   teh→the")
-	assert.Contains(t, out, "* watched at reboot: loaner, postpone, allow")
+	assert.Contains(t, out, "* watched at reboot: dismissive, formula, wait_announced, loaner, postpone, allow") // the global rules judge every reply
 
 	// Standard input, one reply a line; JSON.
 	r = runCLI(t, strings.NewReader("we're out of manchego\n\nhmm, possibly\n"), "understand", "--json", "cheese-shop")

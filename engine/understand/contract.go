@@ -80,7 +80,8 @@ var wereSubjects = set("you", "u", "ya", "they", "he", "she", "it", "there", "we
 // toObjects after "2", and forObjects after "4", make them "to" and "for" ("2 u", "4 you").
 var (
 	toObjects  = set("you", "u", "ya", "your", "ur", "me", "us", "them", "him", "her", "the", "my", "our", "their")
-	forObjects = set("you", "u", "ya", "your", "ur", "me", "us", "them", "him", "her")
+	forObjects = set("you", "u", "ya", "your", "ur", "me", "us", "them", "him", "her", "the", "this", "that",
+		"calling", "waiting", "holding", "ringing", "being", "letting", "your")
 )
 
 // clauseOpeners may stand before "were" meaning "we're" ("sorry were out").
@@ -96,6 +97,12 @@ var illAdjective = set("am", "is", "are", "was", "were", "be", "been", "being", 
 	"an", "the", "of", "taken", "became", "become")
 
 // idVerbs may follow "id" meaning "I'd".
+// illVerbs after "ill" make it "i will" whatever comes before ("so ill call you back").
+var illVerbs = set("call", "ring", "phone", "email", "text", "send", "check", "look", "sort", "get",
+	"put", "pop", "book", "arrange", "refund", "cancel", "transfer", "pass", "speak", "talk", "let",
+	"make", "fix", "find", "see", "try", "give", "take", "do", "have", "be", "just", "need", "update",
+	"add", "move", "chase", "ask", "bring", "come", "go", "keep", "write", "note", "log", "raise")
+
 var idVerbs = set("have", "be", "like", "love", "need", "say", "suggest", "recommend", "rather",
 	"prefer", "better", "do", "check", "go", "get", "think", "been", "not", "never", "just",
 	"probably", "definitely", "happily", "gladly", "want", "ask", "hate", "imagine", "guess",
@@ -254,7 +261,8 @@ func expandInto(out []Token, ws []word) []Token {
 				t, skip = "e"+next, true // "e-mail", "e mail"
 			}
 		case "ill":
-			if !illAdjective[prev] {
+			// "so ill" is ill, but "ok so ill call you" is "i will": a verb after it says so.
+			if !illAdjective[prev] || illVerbs[next] {
 				t = "i will"
 			}
 		case "id":

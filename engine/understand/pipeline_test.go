@@ -1126,6 +1126,8 @@ func TestChatToForAndEmail(t *testing.T) {
 		"confirm":   {"email you", "an email"},
 		"out":       {"were out"},
 		"days":      {"2 days"},
+		"wait":      {"sorry for the wait"},
+		"calling":   {"thanks for calling"},
 	})
 	for _, c := range []struct {
 		text string
@@ -1139,6 +1141,9 @@ func TestChatToForAndEmail(t *testing.T) {
 		{"sorry were out", []string{"out"}},
 		{"were out of it", []string{"out"}},
 		{"were you out when he came?", nil},
+		{"omg sorry 4 the wait", []string{"wait"}},
+		{"thanks 4 calling", []string{"calling"}},
+		{"ok so ill email you now", []string{"confirm"}},
 		{"are you out of it", nil}, // "are ... out" is no phrasal verb
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
