@@ -26,13 +26,13 @@ const (
 // and mixed are the outside testers' (testdata/understanding/outside).
 var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon", "chat", "question", "mixed"}
 
-// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 1,562
-// replies, ten scenarios of their own and 320 replies to the eight shipped ones) at their
+// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 1,692
+// replies, eleven scenarios of their own and 320 replies to the eight shipped ones) at their
 // figure when they were added: a change that reads more of them wrong fails; one that
 // reads fewer wrong lowers it. (From 155 to 156 on purpose: "call back" matches "call us
 // back" again, as documented; the broadband designer's label wanted the agent's
 // direction, which their phrase did not say.)
-const outsideMisreadAtMost = 359
+const outsideMisreadAtMost = 410
 
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {
@@ -129,6 +129,10 @@ func scoreCorpus(t *testing.T, replies []corpusReply) corpusScore {
 			if slices.Contains(r.watch, in) {
 				got = append(got, in)
 			}
+		}
+		// A bare yes or no to the node's question, as the call reads it (yes_means, no_means).
+		if in, _ := sc.AnswerAt(r.node, r.text); in != "" && slices.Contains(r.watch, in) && !slices.Contains(got, in) {
+			got = append(got, in)
 		}
 		want := slices.Clone(r.want)
 		slices.Sort(got)
