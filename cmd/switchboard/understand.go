@@ -162,7 +162,7 @@ func printUnderstood(env *cliEnv, u understood, all bool) {
 		case ui.Matched:
 			var hits []string
 			for _, h := range ui.Hits {
-				hits = append(hits, fmt.Sprintf("%q matched %q", h.Phrase, h.Words))
+				hits = append(hits, fmt.Sprintf("%q matched phrase %q", h.Words, h.Phrase))
 			}
 			fmt.Fprintf(w, "%s yes  %-18s %s\n", mark, ui.Intent, strings.Join(hits, "; "))
 		case u.Answer != nil && u.Answer.Intent == ui.Intent:
@@ -171,7 +171,7 @@ func printUnderstood(env *cliEnv, u understood, all bool) {
 			fmt.Fprintf(w, "%s no   %s\n", mark, ui.Intent)
 		}
 		for _, b := range ui.Blocked {
-			fmt.Fprintf(w, "         not counted: %q matched %q but %s\n", b.Phrase, b.Words, b.Reason)
+			fmt.Fprintf(w, "         not counted: %q matched phrase %q but %s\n", b.Words, b.Phrase, b.Reason)
 		}
 		if ui.Near != "" {
 			fmt.Fprintf(w, "         nearly: %q stands between the words of %q\n", strings.Join(ui.Between, " "), ui.Near)

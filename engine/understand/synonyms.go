@@ -61,6 +61,7 @@ var SynonymGroups = [][]string{
 	{"laptop", "notebook"},
 	{"sorted", "taken care of", "dealt with"},
 	{"spare", "backup", "loaner"},
+	{"doctor", "gp"},
 	// The future and the future with an obligation: "ill check", "im going to check", "ill
 	// have to check". Not "let me" ("let me just" announces a wait, "ill just refund you"
 	// does not), "i need to" or "i have to" ("i need to see your receipt" is a request, "ill
