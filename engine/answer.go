@@ -66,7 +66,7 @@ func YesNo(text string) (answer int, words string) {
 			start = i
 		}
 		if !letter && start >= 0 {
-			w := strings.NewReplacer("'", "", "’", "").Replace(t[start:i])
+			w := apostrophes.Replace(t[start:i])
 			ws = append(ws, w)
 			ends = append(ends, i)
 			start = -1
@@ -97,6 +97,9 @@ func YesNo(text string) (answer int, words string) {
 }
 
 var noSorted, yesSorted = longestFirst(noAnswers), longestFirst(yesAnswers)
+
+// apostrophes are dropped from words ("don't" is "dont").
+var apostrophes = strings.NewReplacer("'", "", "’", "")
 
 // answerMeans returns said and understood with the intent node n names for the answer
 // text is (yes_means, no_means), if any: said by value, understood never changed in

@@ -229,6 +229,9 @@ const MaxLeadInWords = 6
 // ends in "so", "well", "and", "anyway", "...", "…", ",", ":" or a dash. A bare
 // "hi", "hmm", "ok", "right" or "yes" answers; so does anything with another word in it.
 func IsLeadIn(text, name string) bool {
+	if len(text) > MaxLeadInBytes || !leadInEnd(text) {
+		return false // most replies: no allocation
+	}
 	t := strings.ToLower(strings.TrimSpace(text))
 	words := strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' })
 	if len(words) == 0 || len(words) > MaxLeadInWords {
@@ -243,6 +246,33 @@ func IsLeadIn(text, name string) bool {
 	}
 	if leadInContinuers[words[len(words)-1]] {
 		return true
+	}
+	for _, end := range leadInEnds {
+		if strings.HasSuffix(t, end) {
+			return true
+		}
+	}
+	return false
+}
+
+// MaxLeadInBytes bounds what is looked at as a lead-in.
+const MaxLeadInBytes = 80
+
+// leadInEnd reports, without allocating, whether text ends as a lead-in must: in one of
+// leadInEnds, or in a continuer ("so", "well").
+func leadInEnd(text string) bool {
+	t := strings.TrimRight(text, " \t\r\n")
+	if t == "" {
+		return false
+	}
+	if c := t[len(t)-1]; 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' {
+		last := t[strings.LastIndexAny(t, " \t,.!?;:")+1:]
+		for w := range leadInContinuers {
+			if strings.EqualFold(last, w) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, end := range leadInEnds {
 		if strings.HasSuffix(t, end) {

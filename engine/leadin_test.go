@@ -241,3 +241,10 @@ func TestAListeningNoiseJustAfterTheLineIsStillListening(t *testing.T) {
 		}
 	}
 }
+
+// A reply that is no lead-in costs IsLeadIn no allocation (it is asked of most replies).
+func TestIsLeadInDoesNotAllocateForReplies(t *testing.T) {
+	for _, text := range []string{"we're out of manchego, sorry", "I'll check that for you now.", "no!"} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { engine.IsLeadIn(text, "Mrs Patel") }), "%q", text)
+	}
+}
