@@ -3,7 +3,6 @@ package engine
 import (
 	"slices"
 	"strings"
-	"unicode"
 )
 
 // Yes-or-no answers. A customer's question such as "should I let it install the
@@ -18,9 +17,6 @@ const (
 	AnswerYes  = 1
 	AnswerNo   = -1
 )
-
-// MaxAnswerBytes bounds what YesNo looks at: an answer is in a reply's first words.
-const MaxAnswerBytes = 400
 
 // answerOpeners may come before the answer ("oh no", "sorry, no", "well yes", "um, nope").
 var answerOpeners = set("oh", "um", "umm", "erm", "er", "uh", "ah", "well", "hmm", "hm", "sorry", "im",
@@ -53,53 +49,104 @@ var (
 // don't", "don't do it"). Not an answer: the word asked back ("yes?", "sure?"), a yes
 // negated ("sure not", "of course not" is a no), "no problem" and the like.
 func YesNo(text string) (answer int, words string) {
-	if len(text) > MaxAnswerBytes {
-		text = text[:MaxAnswerBytes]
-	}
-	t := strings.ToLower(text)
-	var ws []string
-	var ends []int // byte offset in t just after each word
-	start := -1
-	for i, r := range t + " " {
-		letter := unicode.IsLetter(r) || unicode.IsDigit(r) || r == '\'' || r == '’'
-		if letter && start < 0 {
-			start = i
+	// The first words only, lower-cased into a stack buffer, apostrophes dropped ("don't"
+	// is "dont"), each word a slice of it: an answer allocates nothing until it is found
+	// (YesNo runs on every reply at a node with yes_means or no_means).
+	var buf [answerScanBytes]byte
+	var ws [answerScanWords][]byte
+	var after [answerScanWords]int // offset in text just after each word
+	nw, nb, start := 0, 0, -1
+	i := 0
+	for ; i < len(text) && nw < answerScanWords; i++ {
+		c := text[i]
+		if c == '\'' {
+			continue
 		}
-		if !letter && start >= 0 {
-			w := apostrophes.Replace(t[start:i])
-			ws = append(ws, w)
-			ends = append(ends, i)
+		if c == 0xE2 && i+2 < len(text) && text[i+1] == 0x80 && text[i+2] == 0x99 { // ’
+			i += 2
+			continue
+		}
+		letter := 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c >= 0x80
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+			letter = true
+		}
+		if letter {
+			if nb == len(buf) {
+				break // the rest is not read: complete stays false below
+			}
+			if start < 0 {
+				start = nb
+			}
+			buf[nb] = c
+			nb++
+			continue
+		}
+		if start >= 0 {
+			ws[nw], after[nw] = buf[start:nb], i
+			nw++
 			start = -1
+			if nb < len(buf) {
+				buf[nb] = ' '
+				nb++
+			}
 		}
+	}
+	complete := i == len(text) // every word was read
+	if start >= 0 && nw < answerScanWords {
+		ws[nw], after[nw] = buf[start:nb], i
+		nw++
 	}
 	k := 0
-	for k < len(ws) && answerOpeners[ws[k]] {
+	for k < nw && answerOpeners[string(ws[k])] {
 		k++
 	}
-	rest := ws[k:]
+	rest := ws[k:nw]
 	asked := func(n int) bool { // the answer's last word is followed by "?"
-		return strings.HasPrefix(strings.TrimLeft(t[ends[k+n-1]:], " \t"), "?")
+		return strings.HasPrefix(strings.TrimLeft(text[after[k+n-1]:], " \t"), "?")
 	}
-	if slices.ContainsFunc(dontAnswers, func(a []string) bool { return slices.Equal(rest, a) }) {
-		return AnswerNo, strings.Join(rest, " ")
+	if complete {
+		for _, a := range dontAnswers {
+			if equalWords(rest, a) {
+				return AnswerNo, strings.Join(a, " ")
+			}
+		}
 	}
 	for _, a := range noSorted {
-		if hasPrefix(rest, a) && !asked(len(a)) && !(len(a) == 1 && a[0] == "no" && len(rest) > 1 && notNo[rest[1]]) {
+		if prefixWords(rest, a) && !asked(len(a)) && !(len(a) == 1 && a[0] == "no" && len(rest) > 1 && notNo[string(rest[1])]) {
 			return AnswerNo, strings.Join(a, " ")
 		}
 	}
 	for _, a := range yesSorted {
-		if hasPrefix(rest, a) && !asked(len(a)) && !(len(rest) > len(a) && rest[len(a)] == "not") {
+		if prefixWords(rest, a) && !asked(len(a)) && !(len(rest) > len(a) && string(rest[len(a)]) == "not") {
 			return AnswerYes, strings.Join(a, " ")
 		}
 	}
 	return AnswerNone, ""
 }
 
-var noSorted, yesSorted = longestFirst(noAnswers), longestFirst(yesAnswers)
+// answerScanBytes and answerScanWords bound what YesNo reads: an answer is in a reply's
+// first words (after a few openers).
+const (
+	answerScanBytes = 96
+	answerScanWords = 12
+)
 
-// apostrophes are dropped from words ("don't" is "dont").
-var apostrophes = strings.NewReplacer("'", "", "’", "")
+func prefixWords(ws [][]byte, p []string) bool {
+	if len(ws) < len(p) {
+		return false
+	}
+	for i := range p {
+		if string(ws[i]) != p[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func equalWords(ws [][]byte, p []string) bool { return len(ws) == len(p) && prefixWords(ws, p) }
+
+var noSorted, yesSorted = longestFirst(noAnswers), longestFirst(yesAnswers)
 
 // answerMeans returns said and understood with the intent node n names for the answer
 // text is (yes_means, no_means), if any: said by value, understood never changed in
@@ -124,8 +171,6 @@ func (n *Node) answerMeans(sc *Scenario, text string, said intentSet, understood
 	k, _ := slices.BinarySearchFunc(understood, i, func(x Understood, i int) int { return sc.intentIndex[x.Intent] - i })
 	return said, slices.Insert(slices.Clip(understood), k, u)
 }
-
-func hasPrefix(ws, p []string) bool { return len(ws) >= len(p) && slices.Equal(ws[:len(p)], p) }
 
 // longestFirst returns as sorted by length, longest first (stable).
 func longestFirst(as [][]string) [][]string {

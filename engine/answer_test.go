@@ -144,3 +144,11 @@ nodes:
 	assert.Contains(t, diags.Error(), `s.yaml:10:15: no_means: unknown intent "postpon" (did you mean "postpone"?)`)
 	assert.Contains(t, diags.Error(), "node done has no question for the trainee to answer")
 }
+
+// YesNo runs on every reply at a node with yes_means or no_means: a reply that is no
+// answer costs it no allocation.
+func TestYesNoDoesNotAllocateForOtherReplies(t *testing.T) {
+	for _, text := range []string{"we're out of manchego, I'm sorry about that", "I’ll check the back for you", "hmm"} {
+		assert.Zero(t, testing.AllocsPerRun(100, func() { engine.YesNo(text) }), "%q", text)
+	}
+}
