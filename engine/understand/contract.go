@@ -327,8 +327,52 @@ func expandInto(out []Token, ws []word) []Token {
 			}
 		}
 	}
-	return composeHundreds(out)
+	return futures(composeHundreds(out))
 }
+
+// futures rewrites the ways of saying what a speaker will do to "will": "am/are/is going
+// to" after a subject before a verb, and "will have to", "will need to" ("im going to
+// check", "ill have to check" are "i will check"), so that a phrase written with one
+// matches the others without a variant for each (docs/scenario-format.md, step 3).
+// "going to the shop" keeps its going.
+func futures(ts []Token) []Token {
+	out := ts[:0]
+	for i := 0; i < len(ts); i++ {
+		t := ts[i]
+		if i+3 < len(ts) && futureSubjects[prevWord(out)] && (t.Word == "am" || t.Word == "are" || t.Word == "is") &&
+			ts[i+1].Word == "going" && ts[i+2].Word == "to" && !goingPlaces[ts[i+3].Word] &&
+			ts[i+1].Clause == t.Clause && ts[i+2].Clause == t.Clause && ts[i+3].Clause == t.Clause {
+			t.Word = "will"
+			out = append(out, t)
+			i += 2
+			continue
+		}
+		if t.Word == "will" && i+2 < len(ts) && (ts[i+1].Word == "have" || ts[i+1].Word == "need") &&
+			ts[i+2].Word == "to" && ts[i+1].Clause == t.Clause && ts[i+2].Clause == t.Clause &&
+			(i+3 == len(ts) || !goingPlaces[ts[i+3].Word]) {
+			out = append(out, t)
+			i += 2
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func prevWord(ts []Token) string {
+	if len(ts) == 0 {
+		return ""
+	}
+	return ts[len(ts)-1].Word
+}
+
+// futureSubjects may say what they are going to do.
+var futureSubjects = set("i", "we", "you", "they", "he", "she", "it", "someone", "somebody", "team")
+
+// goingPlaces after "going to" make it a journey, not a future ("going to the shop",
+// "going to work"); after "have to", a noun ("have to the end").
+var goingPlaces = set("the", "a", "an", "my", "your", "our", "their", "his", "her", "this", "that",
+	"work", "school", "bed", "town", "church", "hospital", "london", "there", "here")
 
 // unitOrdinals are the ordinals after a tens word ("twenty eighth" is "28th").
 var unitOrdinals = map[string]string{"first": "1st", "second": "2nd", "third": "3rd", "fourth": "4th",

@@ -64,16 +64,19 @@ type pattern struct {
 	// tight: the second half of a split compound ("to day" for "today"), right after the
 	// first, with no filler between ("a bad start to the day" is no "today").
 	tight bool
+	// alts are other English words typed for this one that it matches in exactly that
+	// form, inside a phrase of two or more words (realWordAlts: "here" for "hear").
+	alts []string
 }
 
-func (p pattern) matches(t *Token) bool {
+func (p *pattern) matches(t *Token) bool {
 	switch p.kind {
 	case patExact:
 		return t.Word == p.s
 	case patPrefix:
 		return strings.HasPrefix(t.Word, p.s)
 	}
-	return t.Stem == p.s
+	return t.Stem == p.s || p.alts != nil && slices.Contains(p.alts, t.Word)
 }
 
 // phrase is one compiled phrase of one intent.
@@ -309,9 +312,9 @@ func swapVariants(p phrase) []phrase {
 	return out
 }
 
-// MaxRealWordVariants is how many spellings of a phrase with a word typed as another
-// English word (a homophone, or the word with a letter dropped) are matched ("sorry to
-// here", "get the manger").
+// MaxRealWordVariants is how many other English words a phrase's words may be typed as
+// (a homophone, or the word with a letter dropped: "sorry to here", "get the manger"),
+// in all.
 const MaxRealWordVariants = 4
 
 // RealWordTypoMinLetters is the shortest phrase word whose dropped-letter spellings are
@@ -336,27 +339,30 @@ var homophoneOf = func() map[string][]string {
 	return m
 }()
 
-// realWordVariants returns p with one word typed as another English word: a homophone
-// (Homophones), or, for a word of at least RealWordTypoMinLetters letters, the word with
-// one letter after its first dropped ("manager" → "manger", "exciting" → "exiting"). Like
-// swapVariants, a typo the word list cannot catch, read as the phrase only inside a phrase
-// of two or more words whose other words are there as written; the typed word matches only
-// in that exact form. Fillers, negations and particles are never the typed word.
-func realWordVariants(p phrase) []phrase {
+// realWordAlts gives the words of p, a phrase of two or more words, the other English
+// words they may be typed as: a homophone (Homophones), or, for a word of at least
+// RealWordTypoMinLetters letters, the word with one letter after its first dropped
+// ("manager" → "manger", "exciting" → "exiting"); at most MaxRealWordVariants in all. Like
+// swapVariants, a typo the word list cannot catch, read as the phrase's word only where
+// the phrase's other words are there; the typed word matches only in that exact form.
+// Fillers, negations, particles and articles are never such a word.
+func realWordAlts(p *phrase) {
 	if len(p.pats) < 2 {
-		return nil
+		return
 	}
-	var out []phrase
+	n := 0
 	add := func(i int, w string) {
-		if len(out) >= MaxRealWordVariants || fillers[w] || negFirst[w] || particles[w] || articles[w] {
+		if n >= MaxRealWordVariants || fillers[w] || negFirst[w] || particles[w] || articles[w] ||
+			slices.Contains(p.pats[i].alts, w) {
 			return
 		}
-		v := p
-		v.pats = append([]pattern(nil), p.pats...)
-		v.pats[i] = pattern{kind: patExact, s: w}
-		out = append(out, v)
+		p.pats[i].alts = append(p.pats[i].alts, w)
+		n++
 	}
-	for i, pat := range p.pats {
+	pats := slices.Clone(p.pats) // the caller's slice may be shared
+	p.pats = pats
+	for i := range pats {
+		pat := &pats[i]
 		if pat.kind != patStem || !asciiLetters(pat.w) || pat.opt {
 			continue
 		}
@@ -375,7 +381,6 @@ func realWordVariants(p phrase) []phrase {
 			}
 		}
 	}
-	return out
 }
 
 // markArticles marks the articles inside a phrase (not its first or last word) optional.
@@ -565,9 +570,10 @@ func particleAfterGap(ts []Token, k, clause int, pat *pattern) int {
 // A variant that spells a phrase the intent already has (same words, same kind) is not
 // added again: it would only be visited twice.
 func (lx *Lexicon) addWithVariants(p phrase) {
+	realWordAlts(&p)
 	lx.add(p)
 	pv := slices.Concat(particleVariants(p), dativeVariants(p))
-	for _, v := range slices.Concat(synonymVariants(p), compoundVariants(p), swapVariants(p), realWordVariants(p), pv, synonymsOf(pv)) {
+	for _, v := range slices.Concat(synonymVariants(p), compoundVariants(p), swapVariants(p), pv, synonymsOf(pv)) {
 		if lx.seen[signature(v)] {
 			continue
 		}
@@ -621,6 +627,9 @@ func (lx *Lexicon) add(p phrase) {
 	switch f := p.pats[0]; f.kind {
 	case patStem:
 		lx.byStem[f.s] = append(lx.byStem[f.s], e)
+		for _, a := range f.alts {
+			lx.byExact[a] = append(lx.byExact[a], e) // "here" typed for "hear"
+		}
 	case patExact:
 		lx.byExact[f.s] = append(lx.byExact[f.s], e)
 	default:
@@ -1062,8 +1071,8 @@ func (s *wordSet) covers(need wordSet) bool {
 func needs(pats []pattern) wordSet {
 	var s wordSet
 	for _, p := range pats {
-		if p.opt || p.kind == patPrefix || p.s == "" {
-			continue
+		if p.opt || p.kind == patPrefix || p.s == "" || p.alts != nil {
+			continue // a word with alternatives may be typed as one of them
 		}
 		s.add(p.s)
 	}

@@ -62,12 +62,6 @@ var SynonymGroups = [][]string{
 	{"sorted", "taken care of", "dealt with"},
 	{"spare", "backup", "loaner"},
 	{"doctor", "gp"},
-	// The future and the future with an obligation: "ill check", "im going to check", "ill
-	// have to check". Not "let me" ("let me just" announces a wait, "ill just refund you"
-	// does not), "i need to" or "i have to" ("i need to see your receipt" is a request, "ill
-	// see" a promise), nor "i can" (an offer).
-	{"i will", "i am going to", "i will have to", "i will need to", "i am going to have to"},
-	{"we will", "we are going to", "we will have to", "we will need to", "we are going to have to"},
 }
 
 // synMember is one member of a synonym group, compiled: pats, by stem, find it in a
