@@ -40,7 +40,7 @@ type Session struct {
 	// heldAt is when the trainee's last reply announced a wait (Scenario.HoldLimit), -1
 	// when it did not.
 	heldAt int64
-	// leadIn: the trainee sent a lead-in ("hi there", "um", "ok so") at this node, and
+	// leadIn: the trainee sent a lead-in ("hi there,", "um...", "ok so") at this node, and
 	// the reply it leads into has not come; leadInSaid and leadInUnderstood are what it
 	// was read as, joined to that reply's.
 	leadIn           bool
