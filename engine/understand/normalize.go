@@ -132,6 +132,11 @@ func splitInto(out []word, s string) []word {
 			if r != ',' {
 				grouped = append(grouped, byte(r)) // a decimal point, a clock time's colon
 			} // a thousands separator is dropped
+		case (r == '-' || r == '–') && start >= 0 && grouped == nil && rangeSide(s[start:i]) && rangeSide(leadingDigits(s[i+size:])):
+			// "8-12", "12–6", "5-7 working days": a range is "8 to 12" (not a phone
+			// number's groups, whose sides have more digits).
+			flush(i)
+			out = append(out, word{text: "to", clause: clause})
 		default:
 			flush(i)
 			if u := currencies[r]; u != "" && i+size < len(s) && isDigitByte(s[i+size]) {
@@ -145,6 +150,18 @@ func splitInto(out []word, s string) []word {
 	}
 	flush(len(s))
 	return out
+}
+
+// rangeSide reports whether w is one side of a range: one or two digits.
+func rangeSide(w string) bool { return len(w) >= 1 && len(w) <= 2 && allDigits(w) }
+
+// leadingDigits returns the digits s starts with.
+func leadingDigits(s string) string {
+	n := 0
+	for n < len(s) && isDigitByte(s[n]) {
+		n++
+	}
+	return s[:n]
 }
 
 // currencies are the currency signs read as the unit after their amount ("£24.99" is

@@ -1149,3 +1149,24 @@ func TestChatToForAndEmail(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestNumberRanges: "12-2", "8–12" and "5-7 working days" are ranges ("12 to 2"); a phone
+// number's groups are not.
+func TestNumberRanges(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"window": {"12 to 2", "8 to 12", "5 to 7 working days", "1 to 2 pm"},
+		"phone":  {"0161 555"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"the engineer comes tomorrow 12-2", []string{"window"}},
+		{"between 8–12 tomorrow", []string{"window"}},
+		{"it takes 5-7 working days", []string{"window"}},
+		{"1-2pm", []string{"window"}},
+		{"call 0161-555-0123", []string{"phone"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
