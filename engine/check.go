@@ -48,6 +48,9 @@ func (sc *Scenario) reachable() []bool {
 		next := sc.successors(n)
 		if n.End == nil && !rulesAdded {
 			rulesAdded = true
+			if sc.GivesUp >= 0 && sc.SameLineLimit > 0 {
+				next = append(next, sc.GivesUp) // the customer can give up anywhere
+			}
 			for _, rs := range [][]*Transition{sc.Rules, sc.sketchRules} {
 				for _, t := range rs {
 					switch {

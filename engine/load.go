@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"regexp"
@@ -20,7 +21,7 @@ import (
 // Keys allowed at each level of a scenario file. The JSON Schema in docs is checked
 // against these lists by a test.
 var (
-	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "hold_limit", "start", "rules", "nodes", "tags", "difficulty", "length"}
+	ScenarioKeys   = []string{"id", "title", "brief", "lesson", "persona", "include", "vars", "intents", "scores", "pass", "suggestions", "compose_limit", "hold_limit", "same_line_limit", "gives_up", "start", "rules", "nodes", "tags", "difficulty", "length"}
 	PackKeys       = []string{"intents", "vars", "scores", "rules", "nodes"}
 	PersonaKeys    = []string{"name", "wpm", "mood", "voice"}
 	AxisKeys       = []string{"weight", "start", "max"}
@@ -162,6 +163,7 @@ type decl struct {
 func (l *loader) load(name string, data []byte) *Scenario {
 	sc := &Scenario{Path: name, Pass: defaultPass, Persona: Persona{WPM: defaultWPM},
 		Suggestions: SuggestOnRequest, ComposeLimit: DefaultComposeLimitMS, HoldLimit: DefaultHoldLimitMS,
+		SameLineLimit: DefaultSameLineLimit, GivesUp: -1,
 		nodeIndex: map[string]int{}, intentIndex: map[string]int{}, varIndex: map[string]int{}, axisIndex: map[string]int{}}
 	l.sc = sc
 	sc.Sources = append(sc.Sources, SourceFile{Path: name, Data: data})
@@ -255,6 +257,16 @@ func (l *loader) load(name string, data []byte) *Scenario {
 		}
 	}
 
+	if p, ok := top.pairs["same_line_limit"]; ok {
+		if f, ok := r.number(p.value, "same_line_limit"); ok {
+			if f != math.Trunc(f) || f < 0 || f > MaxSameLineLimit {
+				r.errorf(p.value, "same_line_limit must be a whole number from 0 (no limit) to %d", MaxSameLineLimit)
+			} else {
+				sc.SameLineLimit = int(f)
+			}
+		}
+	}
+
 	// Declarations: packs first, in include order, then the scenario's own.
 	files := []decl{}
 	if p, ok := top.pairs["include"]; ok {
@@ -336,6 +348,17 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	for _, ns := range nodePairs {
 		if i, ok := sc.nodeIndex[ns.p.key]; ok && sc.Nodes[i].Line == ns.p.keyN.Line && sc.Nodes[i].Pack == ns.pack {
 			l.node(ns.r, sc.Nodes[i], ns.p.value)
+		}
+	}
+	if p, ok := top.pairs["gives_up"]; ok {
+		if id, ok := r.str(p.value, "gives_up"); ok {
+			if to := l.target(r, p.value, id); to >= 0 {
+				if sc.Nodes[to].End == nil {
+					r.errorf(p.value, "gives_up must name an ending: %s is not one%s", id, didYouMean(id, sc.Endings()))
+				} else {
+					sc.GivesUp = to
+				}
+			}
 		}
 	}
 	for _, hp := range l.hangups {

@@ -38,6 +38,13 @@ const (
 	DefaultHoldLimitMS = 30_000
 	// HoldIntent names the intent whose replies announce a wait (the time pack's).
 	HoldIntent = "wait_announced"
+	// DefaultSameLineLimit is how many times the customer says the same line (the same
+	// words) in one call: when a reply or a timer would have her say it once more, she
+	// gives up instead (GaveUpEnding). A scenario sets its own with same_line_limit (0: no
+	// limit).
+	DefaultSameLineLimit = 2
+	// MaxSameLineLimit is the largest same_line_limit.
+	MaxSameLineLimit = 100
 )
 
 // SuggestionMode says how a call offers suggested replies.
@@ -88,6 +95,10 @@ const (
 
 // HangupEnding is the ending id used when the trainee hangs up and no transition ends the call.
 const HangupEnding = "hangup"
+
+// GaveUpEnding is the ending id used when the customer gives up because the call goes
+// round in circles (Scenario.SameLineLimit) and the scenario names no gives_up ending.
+const GaveUpEnding = "circles"
 
 // Persona is the simulated customer.
 type Persona struct {
@@ -156,6 +167,11 @@ type Scenario struct {
 	// (hold_limit; 0: no hold). holdIntent is that intent's index, -1 without one.
 	HoldLimit  int64
 	holdIntent int
+	// SameLineLimit is how many times the customer says the same line before she gives
+	// up (same_line_limit; 0: no limit). GivesUp is the ending she gives up in (gives_up),
+	// -1 for the built-in GaveUpEnding.
+	SameLineLimit int
+	GivesUp       int
 	// ruleIntents are the intents the global rules ask about: every reply is judged by
 	// them, at every node (Watched).
 	ruleIntents intentSet

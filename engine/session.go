@@ -49,6 +49,9 @@ type Session struct {
 	// replyAt is when the trainee's last reply (say or choose) came, -1 before the first.
 	replyAt int64
 	visits  []uint16 // per node
+	// said holds a hash of each line the customer said (not repeats asked for), for
+	// Scenario.SameLineLimit.
+	said    []uint64
 	history [][]uint32
 	shown   uint64 // choices offered to the trainee in the current node
 	avail   uint64 // choices of the current node whose when held on entry
@@ -1073,6 +1076,20 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		}
 		if lv := s.pickLine(sc, n, &out); lv != nil {
 			text, pauses := lv.Text.renderLine(sc, s, &out)
+			if n.End == nil && s.sc.SameLineLimit > 0 {
+				h := lineHash(text)
+				if s.timesSaid(h) >= s.sc.SameLineLimit {
+					// Going round in circles: she gives up rather than say it again.
+					out = s.giveUp(n, text, out)
+					if s.sc.GivesUp < 0 {
+						return s.finish(s.now, GaveUpEnding, OutcomeLost, s.customerName()+" gave up",
+							s.customerName()+" ended the call: it was going round in circles.", "", out)
+					}
+					i = s.sc.GivesUp
+					continue
+				}
+				s.said = append(s.said, h)
+			}
 			words := lv.Text.wordCount(text)
 			wpm := s.sc.Persona.WPM
 			if lv.WPM > 0 {
@@ -1134,6 +1151,73 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		i = next
 	}
 	return append(out, Output{Type: OutError, At: s.now, Node: s.Node(), Text: fmt.Sprintf("more than %d routers passed in one step", MaxRouterHops)})
+}
+
+// lineHash is the FNV-1a hash of a line's text, as said.
+func lineHash(text string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(text); i++ {
+		h ^= uint64(text[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// timesSaid is how many times the customer has said the line whose hash is h in this call.
+func (s *Session) timesSaid(h uint64) int {
+	n := 0
+	for _, x := range s.said {
+		if x == h {
+			n++
+		}
+	}
+	return n
+}
+
+// MaxQuotedLine bounds how much of a line the give-up feedback quotes, in bytes.
+const MaxQuotedLine = 60
+
+// giveUp records that the customer gives up at n rather than say text once more
+// (Scenario.SameLineLimit): the node's ways on were the trainee's chance, missed as a
+// silence she gives up on misses them, and the feedback says why the call ended.
+func (s *Session) giveUp(n *Node, text string, out []Output) []Output {
+	if s.picked && s.spoke {
+		s.assessEarnable(n)
+	}
+	q := text
+	if len(q) > MaxQuotedLine {
+		cut := strings.LastIndexByte(q[:MaxQuotedLine], ' ')
+		if cut <= 0 {
+			cut = MaxQuotedLine
+			for cut > 0 && !utf8.RuneStart(q[cut]) {
+				cut--
+			}
+		}
+		q = strings.TrimRight(q[:cut], " ,;:") + "…"
+	}
+	name := s.customerName()
+	return append(out, Output{Type: OutFeedback, At: s.now, Node: n.ID, Text: fmt.Sprintf(
+		"%s would have said %q for the %s time, and gave up: the call was going round in circles. "+
+			"Answer what %s asks, so the call moves on.", name, q, ordinal(s.sc.SameLineLimit+1), name)})
+}
+
+// ordinal spells n as an ordinal ("third"); past twelfth, as "13th".
+func ordinal(n int) string {
+	words := []string{"", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "eleventh", "twelfth"}
+	if n > 0 && n < len(words) {
+		return words[n]
+	}
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+		return fmt.Sprintf("%dth", n)
+	case n%10 == 1:
+		return fmt.Sprintf("%dst", n)
+	case n%10 == 2:
+		return fmt.Sprintf("%dnd", n)
+	case n%10 == 3:
+		return fmt.Sprintf("%drd", n)
+	}
+	return fmt.Sprintf("%dth", n)
 }
 
 // Why a call cannot pass whatever its scores (EndInfo.Note).
@@ -1308,6 +1392,7 @@ func (s *Session) clone() *Session {
 	c.scores = slices.Clone(s.scores)
 	c.counts = slices.Clone(s.counts)
 	c.visits = slices.Clone(s.visits)
+	c.said = slices.Clone(s.said)
 	c.history = slices.Clone(s.history)
 	c.assessed = slices.Clone(s.assessed)
 	c.linePauses = slices.Clone(s.linePauses)

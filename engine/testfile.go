@@ -138,7 +138,7 @@ func parseExpect(r *reader, n *yaml.Node, sc *Scenario) TestExpect {
 		switch p.key {
 		case "ending":
 			if s, ok := r.str(p.value, "ending"); ok {
-				endings := append(sc.Endings(), HangupEnding)
+				endings := append(sc.Endings(), HangupEnding, GaveUpEnding)
 				if !slices.Contains(endings, s) {
 					r.errorf(p.value, "%q is not an ending of %s%s", s, sc.ID, didYouMean(s, endings))
 				}
