@@ -62,6 +62,9 @@ nodes:
 
 func circles(t *testing.T, keys string) *engine.Session {
 	t.Helper()
+	if !strings.Contains(keys, "same_line_limit") {
+		keys += "\nsame_line_limit: 2"
+	}
 	return loadInline(t, fmt.Sprintf(circlesYAML, keys)).NewSession(1, "Ann")
 }
 
@@ -74,8 +77,8 @@ func lines(outs []engine.Output) []string {
 	return got
 }
 
-// TestCustomerGivesUpGoingRoundInCircles: a reply that would have the customer say the
-// same words a third time ends the call instead (same_line_limit, default 2), lost, with
+// TestCustomerGivesUpGoingRoundInCircles: with same_line_limit: 2, a reply that would
+// have the customer say the same words a third time ends the call instead, lost, with
 // feedback that says why, and the node's ways on count as missed.
 func TestCustomerGivesUpGoingRoundInCircles(t *testing.T) {
 	s := circles(t, "")
@@ -116,6 +119,7 @@ func TestSameLineLimit(t *testing.T) {
 		{"the limit is the scenario's", "same_line_limit: 3", []string{"ok", "ok", "ok"}, "", 4},
 		{"and is reached", "same_line_limit: 3", []string{"ok", "ok", "ok", "ok"}, engine.GaveUpEnding, 4},
 		{"0: no limit", "same_line_limit: 0", []string{"ok", "ok", "ok", "ok", "ok", "ok"}, "", 7},
+		{"no limit unless the scenario sets one", "# no same_line_limit key", []string{"ok", "ok", "ok", "ok", "ok", "ok"}, "", 7},
 		{"gives_up names the ending", "gives_up: stormed_off", []string{"ok", "ok", "ok"}, "stormed_off", 4}, // its line said
 		// ask → softer → ask → softer: "Where is my parcel?" twice, then neither a third time.
 		{"lines said in turn count too", "", []string{"sorry", "ok", "sorry", "ok"}, engine.GaveUpEnding, 4},

@@ -572,7 +572,6 @@ func TestSaidLastReadsTheReplyBefore(t *testing.T) {
 title: Last
 brief: b
 persona: {name: Jo, wpm: 60}
-same_line_limit: 0
 intents:
   wait: ["let me check"]
   found: ["found it"]

@@ -81,7 +81,6 @@ const sequenceYAML = `id: seq
 title: Sequences
 brief: Line variants chosen by sequence.
 persona: {name: Sam, wpm: 60}
-same_line_limit: 0
 vars: {more: false}
 rules:
   - {id: more, when: 'text contains "more"', set: {more: true}}

@@ -39,10 +39,12 @@ const (
 	// HoldIntent names the intent whose replies announce a wait (the time pack's).
 	HoldIntent = "wait_announced"
 	// DefaultSameLineLimit is how many times the customer says the same line (the same
-	// words) in one call: when a reply or a timer would have her say it once more, she
-	// gives up instead (GaveUpEnding). A scenario sets its own with same_line_limit (0: no
-	// limit).
-	DefaultSameLineLimit = 2
+	// words) in one call unless the scenario sets same_line_limit: 0, no limit (a
+	// scenario written before the limit keeps its loops). With a limit, when a reply or a
+	// timer would have her say a line once more, she gives up instead (GaveUpEnding).
+	// RecommendedSameLineLimit is what the shipped scenarios set.
+	DefaultSameLineLimit     = 0
+	RecommendedSameLineLimit = 2
 	// MaxSameLineLimit is the largest same_line_limit.
 	MaxSameLineLimit = 100
 )
