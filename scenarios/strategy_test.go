@@ -301,3 +301,40 @@ func firstChoices(outs []engine.Output) []engine.ChoiceShown {
 	}
 	return nil
 }
+
+// TestRepliesThatAnswerNothingEndAndFail plays every shipped scenario with the same
+// reply, typed at 40 wpm, at every line: a bare acknowledgement, an apology, or an
+// all-purpose line that answers nothing in particular (the rep who reads one script to
+// every caller). Every call must end (a customer does not go round in circles for ever:
+// same_line_limit) and none may pass.
+func TestRepliesThatAnswerNothingEndAndFail(t *testing.T) {
+	replies := []string{
+		"ok",
+		"sorry",
+		"I understand. Let me check that for you.",
+		"I'm so sorry about that, I completely understand how frustrating this is. Let me sort that out for you right away.",
+	}
+	for _, sc := range shipped(t) {
+		for _, text := range replies {
+			for seed := uint64(1); seed <= 10; seed++ {
+				p := &player{t: t, s: sc.NewSession(seed, "Sam")}
+				p.outs = p.s.Start(nil)
+				for !p.s.Ended() && p.n < maxEvents {
+					if sc.Node(p.s.Node()).Ring {
+						p.act(engine.Event{Type: engine.EventAnswer, At: p.now + answerAfter})
+						continue
+					}
+					_, lineEnd := p.s.Speaking(p.now)
+					from := max(p.now, lineEnd)
+					if _, ok := p.act(engine.Event{Type: engine.EventTyping, At: from + typeAfter}); !ok {
+						continue
+					}
+					p.act(engine.Event{Type: engine.EventSay, At: from + typeAfter + typingMS(text), Text: text})
+				}
+				require.True(t, p.s.Ended(), "%s seed %d, %q to every line: still going after %d events, at %s",
+					sc.ID, seed, text, p.n, p.s.Node())
+				assert.False(t, p.s.End().Passed, "%s seed %d, %q to every line passes (%s)", sc.ID, seed, text, p.s.End().Ending)
+			}
+		}
+	}
+}
