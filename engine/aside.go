@@ -21,6 +21,9 @@ const (
 	FlagBackchannel = "backchannel"
 	FlagRepeat      = "repeat"
 	FlagLeadIn      = "lead-in"
+	// FlagAlone marks a bare greeting sent as a lead-in ("hi!") that nothing followed: it
+	// is judged as the reply on its own, LeadInWaitMS after it (not an aside).
+	FlagAlone       = "alone"
 	FlagInterrupted = "interrupted"
 	FlagRepeated    = "repeated"
 )
@@ -144,8 +147,12 @@ func (s *Session) aside(ev Event, flag string, out []Output) []Output {
 	out = append(out, Output{Type: OutTrainee, At: ev.At, Node: n.ID, Text: ev.Text, Flags: []string{flag}})
 	if flag == FlagLeadIn {
 		// The customer waits for the rest: the reply that follows is read with it.
-		s.leadIn = true
+		s.leadIn, s.spoke = true, true // "hi!" is saying something, if not yet the reply
 		s.leadInSaid, s.leadInUnderstood = s.sc.understandInto(nil, ev.Text, true)
+		if _, bare := leadInKind(ev.Text, s.sc.Persona.Name); bare {
+			// "hi!" may be all the trainee says: unless they go on typing, it is the reply.
+			s.leadInDue, s.leadInAt, s.leadInText = ev.At+LeadInWaitMS, ev.At, ev.Text
+		}
 		return out
 	}
 	if flag != FlagRepeat {
@@ -174,6 +181,9 @@ func (s *Session) asideFlag(ev Event) string {
 		return ""
 	}
 	speaking := s.speakingAt(ev.At)
+	if s.judgingLeadIn {
+		return "" // a bare greeting nothing followed, judged as the reply it was
+	}
 	switch {
 	case IsCorrection(ev.Text):
 		return FlagCorrection
@@ -186,10 +196,45 @@ func (s *Session) asideFlag(ev Event) string {
 	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && IsRepeatRequest(ev.Text):
 		return FlagRepeat
 	case !speaking && s.lineText != "" && !s.leadIn && s.sc.Nodes[s.node].awaitsReply() &&
-		IsLeadIn(ev.Text, s.sc.Persona.Name) && !s.leadInAnswers(ev.Text):
+		s.leadInHere(ev.Text) && !s.leadInAnswers(ev.Text):
 		return FlagLeadIn
 	}
 	return ""
+}
+
+// leadInHere reports whether text is a lead-in in this call: a bare greeting ("hi!") only
+// from a client that reports typing (a typing message came before), since the customer
+// waits for the rest only while she can tell it is coming.
+func (s *Session) leadInHere(text string) bool {
+	lead, bare := leadInKind(text, s.sc.Persona.Name)
+	return lead && (!bare || s.typingSeen)
+}
+
+// LeadInWaitMS is how long the customer waits after a bare greeting sent as a lead-in
+// ("hi!", "good morning Mrs Patel") for the trainee to start typing the rest: if they have
+// not by then, the greeting is judged as the reply on its own. Started in time, the rest
+// is awaited as after any lead-in.
+const LeadInWaitMS = 2000
+
+// dropLeadIn forgets a lead-in: read with the reply it opened, or dropped by a timer that
+// moved the call.
+func (s *Session) dropLeadIn() {
+	s.leadIn, s.leadInUnderstood = false, nil
+	s.leadInDue, s.leadInText = -1, ""
+}
+
+// judgeLeadIn judges a bare greeting the trainee did not follow up in time as the reply
+// on its own, at time at: as if it had been sent then, after composing from when it was
+// typed (so the silence before it is the silence before the greeting). The trainee
+// output it makes carries FlagAlone.
+func (s *Session) judgeLeadIn(at int64, out []Output) []Output {
+	text, from := s.leadInText, s.leadInAt
+	s.dropLeadIn()
+	s.leadInSaid = intentSet{}
+	s.composeStart = from
+	s.judgingLeadIn = true
+	defer func() { s.judgingLeadIn = false }()
+	return s.traineeEvent(Event{Type: EventSay, At: at, Text: text}, out)
 }
 
 // leadInAnswers reports whether the current node takes text, a lead-in by its words, as a
@@ -226,33 +271,100 @@ const MaxLeadInWords = 6
 // greeting, hesitation or acknowledgement that visibly goes on ("ok so", "right, well",
 // "hi there,", "um...", "hmm -"), with at most MaxLeadInWords words, which may include a
 // form of address and the customer's name (the persona's, given as name). To go on, it
-// ends in "so", "well", "and", "anyway", "...", "…", ",", ":" or a dash. A bare
-// "hi", "hmm", "ok", "right" or "yes" answers; so does anything with another word in it.
+// ends in "so", "well", "and", "anyway", "...", "…", ",", ":" or a dash; or it is a
+// greeting alone ("hi", "hello there!", "good morning Mrs Patel", not "hello?"), which the
+// customer takes as the reply if the trainee does not start typing more within
+// LeadInWaitMS. After a greeting or a form of address, up to MaxLeadInNameWords other
+// words are taken as a name ("hi dario,"). A bare "hmm", "ok", "right" or "yes" answers;
+// so does anything with another word in it.
 func IsLeadIn(text, name string) bool {
-	if len(text) > MaxLeadInBytes || !leadInEnd(text) {
-		return false // most replies: no allocation
+	ok, _ := leadInKind(text, name)
+	return ok
+}
+
+// MaxLeadInNameWords is how many words a lead-in may hold, right after a greeting or a
+// form of address, that are no lead-in words: a name ("hi dario,", "morning mrs evelyn
+// marsh -"), whoever the caller is.
+const MaxLeadInNameWords = 2
+
+// leadInKind reports whether text is a lead-in (IsLeadIn), and whether it is a bare
+// greeting: greeting words, with a form of address or a name, that do not visibly go on
+// ("hi!", "hello there", "good morning Mrs Patel"), which may be the whole reply.
+func leadInKind(text, name string) (lead, bare bool) {
+	if len(text) > MaxLeadInBytes || !leadInEnd(text) && !greetingStart(text) {
+		return false, false // most replies: no allocation
 	}
 	t := strings.ToLower(strings.TrimSpace(text))
 	words := strings.FieldsFunc(t, func(r rune) bool { return !unicode.IsLetter(r) && r != '\'' && r != '’' })
 	if len(words) == 0 || len(words) > MaxLeadInWords {
-		return false
+		return false, false
 	}
 	names := strings.FieldsFunc(strings.ToLower(name), func(r rune) bool { return !unicode.IsLetter(r) })
+	greeted, onlyGreeting := false, true
+	named := 0         // unknown words taken as a name
+	addressed := false // the word before may precede a name: a greeting, an address, a name
 	for _, w := range words {
-		if !leadInHesitations[w] && !leadInGreetings[w] && !leadInContinuers[w] && !leadInAcks[w] &&
-			!leadInAddress[w] && !slices.Contains(names, w) {
-			return false
+		switch {
+		case leadInGreetings[w]:
+			greeted = greeted || w != "good"
+			addressed = w != "good"
+		case leadInAddress[w] || slices.Contains(names, w):
+			addressed = true
+		case leadInHesitations[w] || leadInContinuers[w] || leadInAcks[w]:
+			onlyGreeting, addressed = false, false
+		case addressed && named < MaxLeadInNameWords && !strings.ContainsAny(w, "'’"):
+			named++ // "hi dario": the caller's name, whoever she is
+		default:
+			return false, false
 		}
 	}
 	if leadInContinuers[words[len(words)-1]] {
-		return true
+		return true, false
 	}
 	for _, end := range leadInEnds {
 		if strings.HasSuffix(t, end) {
-			return true
+			return true, false
 		}
 	}
-	return false
+	// A greeting alone ("hi", "hello there!", "good morning Mrs Patel") opens the reply
+	// that follows, or is the reply if nothing does (LeadInWaitMS); "hello?" asks whether
+	// she is there.
+	if greeted && onlyGreeting && !strings.HasSuffix(t, "?") {
+		return true, true
+	}
+	return false, false
+}
+
+// greetingStart reports, without allocating, whether text's first word is a greeting.
+func greetingStart(text string) bool {
+	var buf [8]byte
+	n, i := 0, 0
+	for ; i < len(text); i++ {
+		c := text[i]
+		if c == ' ' || c == '\t' || c == '\r' || c == '\n' {
+			if n == 0 {
+				continue
+			}
+			break
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c < 'a' || c > 'z' {
+			break
+		}
+		if n == len(buf) {
+			return false
+		}
+		buf[n] = c
+		n++
+	}
+	if string(buf[:n]) == "good" {
+		// "good morning", "good afternoon", "good evening", not "good news".
+		rest := strings.TrimLeft(text[i:], " \t\r\n")
+		return rest != "" && strings.IndexByte("maeMAE", rest[0]) >= 0
+	}
+	return n > 0 && leadInGreetings[string(buf[:n])]
 }
 
 // MaxLeadInBytes bounds what is looked at as a lead-in.

@@ -27,8 +27,19 @@ func TestIsLeadIn(t *testing.T) {
 		{"erm, well", true},
 		{"alright then,", false}, // "then" is no lead-in word
 		{"ok", false},            // an answer
-		{"hi", false},
-		{"hello!", false},
+		{"hi", true},             // a greeting alone: it opens the reply, or is it if nothing follows
+		{"hello!", true},
+		{"Good morning Mrs Patel.", true},
+		{"hi there", true},
+		{"hi dario,", true}, // a name, whoever the caller is
+		{"morning mrs evelyn marsh -", true},
+		{"hello?", false}, // is anyone there?
+		{"good", false},   // approval, not a greeting
+		{"hi ok", false},
+		{"heya, sorry about that", false},
+		{"hopefully soon", false},
+		{"hi dario rossi jones,", false}, // three unknown words are no name
+		{"dario,", false},                // a name needs a greeting or address before it
 		{"hmm", false},
 		{"um", false},
 		{"yes,", false},
@@ -42,7 +53,7 @@ func TestIsLeadIn(t *testing.T) {
 		assert.Equal(t, tc.want, engine.IsLeadIn(tc.text, "Mrs Patel"), "%q", tc.text)
 	}
 	assert.True(t, engine.IsLeadIn("morning jo,", "Jo Bloggs"), "the customer's name")
-	assert.False(t, engine.IsLeadIn("morning sam,", "Jo Bloggs"), "another name is another word")
+	assert.True(t, engine.IsLeadIn("morning sam,", "Jo Bloggs"), "another caller's name")
 }
 
 // leadInScenario: a yes-or-no question whose catch-all costs a point, and a customer who
@@ -244,7 +255,67 @@ func TestAListeningNoiseJustAfterTheLineIsStillListening(t *testing.T) {
 
 // A reply that is no lead-in costs IsLeadIn no allocation (it is asked of most replies).
 func TestIsLeadInDoesNotAllocateForReplies(t *testing.T) {
-	for _, text := range []string{"we're out of manchego, sorry", "I'll check that for you now.", "no!"} {
+	for _, text := range []string{"we're out of manchego, sorry", "I'll check that for you now.", "no!",
+		"how can I help?", "here you go", "good news, it's in stock"} {
 		assert.Zero(t, testing.AllocsPerRun(100, func() { engine.IsLeadIn(text, "Mrs Patel") }), "%q", text)
 	}
+}
+
+// A greeting sent alone, as many type in a chat ("hi!" and Enter, then the reply), from a
+// client that reports typing: the customer waits LeadInWaitMS for the trainee to go on.
+// Typing in time, the reply that follows is read with the greeting; not, the greeting is
+// judged as the reply on its own then.
+func TestABareGreetingWaitsBrieflyForTheRest(t *testing.T) {
+	sc := loadInline(t, leadInScenario)
+	for _, greeting := range []string{"hi!", "Hello", "hi there jo", "good morning", "morning dario"} {
+		t.Run(greeting+", then the answer", func(t *testing.T) {
+			c := newCall(t, sc)
+			c.do(answer(1000)) // "do you have any left" ends at 6 s
+			c.do(typing(6500))
+			outs := c.do(say(7000, greeting))
+			tr := ofType(outs, engine.OutTrainee)
+			require.Len(t, tr, 1)
+			assert.Equal(t, []string{engine.FlagLeadIn}, tr[0].Flags)
+			assert.Empty(t, ofType(outs, engine.OutLine), "the customer waits")
+			d, ok := c.s.NextDeadline()
+			require.True(t, ok)
+			assert.Equal(t, int64(7000+engine.LeadInWaitMS), d)
+			c.do(typing(8000)) // in time: she waits for the rest
+			d, _ = c.s.NextDeadline()
+			assert.Greater(t, d, int64(9000), "no longer the greeting's deadline")
+			c.do(say(12_000, "none left im afraid"))
+			assert.Equal(t, "told", c.s.Node())
+			assert.Equal(t, 1.0, c.s.Scores()["honesty"])
+		})
+	}
+	t.Run("hi!, and nothing more", func(t *testing.T) {
+		c := newCall(t, sc)
+		c.do(answer(1000))
+		c.do(typing(6500))
+		c.do(say(7000, "hi!"))
+		outs := c.do(engine.Event{Type: engine.EventTimeout, At: 7000 + engine.LeadInWaitMS})
+		tr := ofType(outs, engine.OutTrainee)
+		require.Len(t, tr, 1)
+		assert.Equal(t, []string{engine.FlagAlone}, tr[0].Flags, "judged, not an aside")
+		assert.False(t, engine.IsAside(tr[0].Flags))
+		assert.Equal(t, "dodged", c.s.Node(), "the catch-all: a greeting does not answer")
+		assert.Equal(t, -1.0, c.s.Scores()["honesty"])
+		assert.NotEmpty(t, ofType(outs, engine.OutLine), "she answers")
+	})
+	t.Run("a client that never reports typing: judged at once", func(t *testing.T) {
+		c := newCall(t, sc)
+		c.do(answer(1000))
+		outs := c.do(say(7000, "hi!"))
+		tr := ofType(outs, engine.OutTrainee)
+		require.Len(t, tr, 1)
+		assert.Empty(t, tr[0].Flags)
+		assert.Equal(t, "dodged", c.s.Node())
+	})
+	t.Run("hello? asks whether she is there", func(t *testing.T) {
+		c := newCall(t, sc)
+		c.do(answer(1000))
+		c.do(typing(6500))
+		c.do(say(7000, "hello?"))
+		assert.Equal(t, "dodged", c.s.Node())
+	})
 }

@@ -46,6 +46,16 @@ type Session struct {
 	leadIn           bool
 	leadInSaid       intentSet
 	leadInUnderstood []Understood
+	// leadInDue is when a bare greeting sent as a lead-in ("hi!") is judged as the reply
+	// on its own if the trainee has not started typing more (LeadInWaitMS after it), -1
+	// otherwise; leadInText and leadInAt are that message and when it came; judgingLeadIn
+	// is set while it is judged.
+	leadInDue     int64
+	leadInAt      int64
+	leadInText    string
+	judgingLeadIn bool
+	// typingSeen: the client reports typing (a typing message came in this call).
+	typingSeen bool
 	// replyAt is when the trainee's last reply (say or choose) came, -1 before the first.
 	replyAt int64
 	visits  []uint16 // per node
@@ -117,7 +127,7 @@ func (sc *Scenario) NewSession(seed uint64, trainee string) *Session {
 	}
 	s := &Session{sc: sc, seed: seed, rng: seed, trainee: trainee, node: sc.Start,
 		mood: sc.Persona.Mood, lineEnd: -1, mode: sc.Suggestions, composeStart: -1, heldAt: -1,
-		replyAt: -1}
+		replyAt: -1, leadInDue: -1}
 	s.assessed = make([]bool, len(sc.Axes))
 	s.vars = make([]any, len(sc.Vars))
 	for i, v := range sc.Vars {
@@ -221,6 +231,11 @@ func (s *Session) NextDeadline() (int64, bool) {
 	if s.ended || !s.started {
 		return 0, false
 	}
+	if s.leadInDue >= 0 && s.composeStart < 0 {
+		// A bare greeting nothing followed: judged as the reply when it falls due, before
+		// any timer of the node (which waits at least as long as for any reply).
+		return s.leadInDue, true
+	}
 	n := s.sc.Nodes[s.node]
 	if len(n.Timers) == 0 {
 		return 0, false
@@ -273,10 +288,14 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 	}
 	s.now = ev.At
 	s.chance = false
+	if ev.Type == EventTimeout && s.leadInDue >= 0 && s.composeStart < 0 {
+		return s.judgeLeadIn(ev.At, out), nil
+	}
 	switch ev.Type {
 	case EventWhisper:
 		return append(out, Output{Type: OutWhisper, At: ev.At, Text: ev.Text}), nil
 	case EventTyping:
+		s.typingSeen = true
 		if s.composeStart < 0 {
 			s.composeStart = ev.At
 		}
@@ -492,7 +511,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 				said[i] |= s.leadInSaid[i]
 			}
 			understood = append(slices.Clip(s.leadInUnderstood), understood...)
-			s.leadIn, s.leadInUnderstood = false, nil
+			s.dropLeadIn()
 		}
 		if len(hs) >= repeatMinWords {
 			for _, h := range s.history {
@@ -514,6 +533,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			}
 		}
 		o := Output{Type: OutTrainee, At: ev.At, Node: node.ID, Text: text}
+		if s.judgingLeadIn {
+			o.Flags = append(o.Flags, FlagAlone)
+		}
 		if choice >= 0 {
 			c := choice // only a choice's output keeps a pointer: choice stays off the heap
 			o.Choice = &c
@@ -1066,7 +1088,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		}
 		s.enteredAt, s.quietSince, s.timerSpent = s.now, s.now, false
 		s.shown, s.avail = 0, 0
-		s.leadIn, s.leadInUnderstood = false, nil
+		s.dropLeadIn()
 		if s.trace {
 			out = append(out, Output{Type: OutEnter, At: s.now, Node: n.ID})
 		}

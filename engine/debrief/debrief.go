@@ -270,6 +270,16 @@ func (r *Record) add(out []engine.Output, ev *engine.Event, modelEarns *[]engine
 		case engine.OutCut:
 			r.cut(o)
 		case engine.OutTrainee:
+			if slices.Contains(o.Flags, engine.FlagAlone) {
+				// A greeting sent as a lead-in that nothing followed, judged now as the
+				// reply on its own: the same message, no new bubble.
+				if i := r.lastLeadIn(o.Text); i >= 0 {
+					it := &r.Transcript[i]
+					it.Flags, it.Understood = []string{}, slices.Clone(o.Understood)
+					said, model = i, o.Model
+					break
+				}
+			}
 			if !engine.IsAside(o.Flags) {
 				said, model = len(r.Transcript), o.Model // an aside is judged by nothing
 			}
@@ -443,6 +453,22 @@ func (r *Record) cut(o engine.Output) {
 		it.Text = strings.Join(words[:min(o.Spoken, len(words))], " ")
 		return
 	}
+}
+
+// lastLeadIn returns the index of the trainee's last message if it is a lead-in of text,
+// -1 otherwise.
+func (r *Record) lastLeadIn(text string) int {
+	for i := len(r.Transcript) - 1; i >= 0; i-- {
+		it := r.Transcript[i]
+		if it.Who != "trainee" {
+			continue
+		}
+		if it.Text == text && slices.Equal(it.Flags, []string{engine.FlagLeadIn}) {
+			return i
+		}
+		return -1
+	}
+	return -1
 }
 
 // Passed reports whether the call ended and passed.

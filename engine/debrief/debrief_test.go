@@ -422,3 +422,43 @@ nodes:
 		})
 	}
 }
+
+// TestAGreetingJudgedAloneIsOneMessage: "hi!" sent as a lead-in that nothing followed is
+// judged as the reply when LeadInWaitMS has passed; the debrief shows it once, with what
+// it was read as, not as an aside and again as a reply.
+func TestAGreetingJudgedAloneIsOneMessage(t *testing.T) {
+	sc := loadString(t, `id: g
+title: G
+brief: b
+persona: {name: Pat, wpm: 60}
+intents:
+  fix: ["done"]
+  greeting: ["hi"]
+start: ring
+nodes:
+  ring: {ring: true, transitions: [{when: 'event == "answer"', to: ask}]}
+  ask:
+    say: one two three
+    transitions:
+      - {when: 'said("fix")', to: done}
+      - {when: 'true', to: gone}
+  gone:
+    say: Forget it.
+    end: {title: Gone, outcome: lost}
+  done: {end: {title: Done, outcome: resolved}}
+`)
+	rec := playToTheEnd(t, sc, []engine.Event{{Type: engine.EventAnswer, At: 1000}, {Type: engine.EventTyping, At: 4500},
+		{Type: engine.EventSay, At: 5000, Text: "hi!"}})
+	var mine []debrief.Item
+	for _, it := range rec.Transcript {
+		if it.Who == "trainee" {
+			mine = append(mine, it)
+		}
+	}
+	require.Len(t, mine, 1, "%+v", mine)
+	assert.Equal(t, "hi!", mine[0].Text)
+	assert.Empty(t, mine[0].Flags, "judged, not an aside")
+	require.NotEmpty(t, mine[0].Understood)
+	assert.Equal(t, "greeting", mine[0].Understood[0].Intent)
+	assert.Equal(t, "gone", rec.End.Ending)
+}

@@ -141,3 +141,39 @@ func testHangupEndsTheCallAtOnceOverTheWire(t *testing.T) {
 		}
 	}
 }
+
+// A greeting sent alone from a client that reports typing ("hi!" and Enter) is a lead-in:
+// the customer waits for the rest; when the trainee types nothing more within
+// engine.LeadInWaitMS, it is judged as the reply on its own, without a second trainee
+// message, and the customer answers it.
+func TestABareGreetingOverTheWire(t *testing.T) { synctest.Test(t, testABareGreetingOverTheWire) }
+
+func testABareGreetingOverTheWire(t *testing.T) {
+	ts := newMemTestServer(t, Options{})
+	_, c := ts.answered(t, `{"scenario":"live","trainee":"Ada"}`)
+	// At greet a way on reads the choice, so any message there is a reply: wait for the
+	// nudge ("Hello? Are you there?"), where a greeting does not answer.
+	nudge := c.until("line_start")
+	for nudge.Node != "nudge" {
+		nudge = c.until("line_start")
+	}
+	c.until("line_end")
+	c.send(map[string]any{"type": "typing", "id": "t1"})
+	c.until("trainee")
+	sent := time.Now()
+	c.send(map[string]any{"type": "say", "id": "s1", "text": "hi!"})
+	tr := c.until("trainee")
+	assert.Equal(t, "s1", tr.ID)
+	assert.Equal(t, []string{"lead-in"}, tr.Flags)
+	assert.Empty(t, c.quiet(1900*time.Millisecond), "the customer waits for the rest")
+	var next *srvMsg
+	for _, m := range c.quiet(500 * time.Millisecond) {
+		assert.NotEqual(t, "trainee", m.Type, "the greeting is acknowledged once: %s", m.Raw)
+		if m.Type == "line_start" && next == nil {
+			next = &m
+		}
+	}
+	require.NotNil(t, next, "the customer answers the greeting")
+	assert.Equal(t, "greet_again", next.Node, "judged as the reply: not the refund, a say")
+	assert.GreaterOrEqual(t, time.Since(sent), 2*time.Second)
+}

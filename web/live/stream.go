@@ -2,6 +2,7 @@ package live
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	"github.com/switchboard-sim/switchboard/engine"
@@ -215,6 +216,11 @@ func (st *stream) outputs(outs []engine.Output, a *ack, at int64) int64 {
 			st.send("cut", o.At, &m, &m.Header)
 			st.line.active = false
 		case engine.OutTrainee:
+			if slices.Contains(o.Flags, engine.FlagAlone) {
+				// A greeting already acknowledged as a lead-in, now judged as the reply on
+				// its own: the customer's answer follows; the message is not sent twice.
+				continue
+			}
 			m := protocol.TraineeMsg{Event: protocol.TypeSay, Text: o.Text, Choice: o.Choice, Flags: o.Flags}
 			if a != nil {
 				m.ID = a.id
