@@ -112,6 +112,101 @@ func IsCorrection(text string) bool {
 	return len(strings.Fields(strings.Trim(t, "* \t"))) <= MaxCorrectionWords
 }
 
+// correctionFunctionWords may stand in a correction whether or not the previous message
+// had them ("*the refund").
+var correctionFunctionWords = set("a", "an", "the", "to", "of", "in", "on", "at", "for", "it", "is", "and", "i",
+	"we", "you", "my", "your", "our", "not", "no", "be", "will", "can", "do")
+
+// CorrectsTypo reports whether text corrects a typo in prev, the trainee's previous
+// message: it is a correction by its form (IsCorrection), and each of its words is a
+// function word or a near spelling of a word of prev (one edit for a word of up to four
+// letters, two for a longer one; a swap of neighbours is one). "*refund" after "ill
+// refnud it" does; "*shut up" or "*cheapskate" after a message without such words is a
+// reply like any other, judged as one. The call's first message has nothing to compare
+// with: its form decides.
+func CorrectsTypo(text, prev string) bool {
+	if !IsCorrection(text) {
+		return false
+	}
+	words := correctionWords(text)
+	before := correctionWords(prev)
+	if len(words) == 0 || len(before) == 0 {
+		return true // "*" alone, or the call's first message: nothing to compare with
+	}
+	for _, w := range words {
+		if correctionFunctionWords[w] {
+			continue
+		}
+		near := false
+		for _, p := range before {
+			limit := 2
+			if len(w) <= 4 || len(p) <= 4 {
+				limit = 1
+			}
+			if w == p || len(p) >= 3 && len(w) >= 3 && osaDistance(w, p, limit) <= limit {
+				near = true
+				break
+			}
+		}
+		if !near {
+			return false
+		}
+	}
+	return true
+}
+
+// correctionWords returns text's words, lower-cased, of letters and digits only.
+func correctionWords(text string) []string {
+	var out []string
+	for _, f := range strings.Fields(strings.ToLower(text)) {
+		w := strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return r
+			}
+			return -1
+		}, f)
+		if w != "" {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// osaDistance is the optimal string alignment distance between a and b (edits: insert,
+// delete, substitute a byte, or swap two neighbours), or limit+1 as soon as it exceeds
+// limit.
+func osaDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	prev2 := make([]int, len(b)+1)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(b)]
+}
+
 // IsBackchannel reports whether a typed message is a listening noise ("mm", "ok", "i
 // see"): an aside when it arrives while the customer is still talking.
 func IsBackchannel(text string) bool {
@@ -185,7 +280,7 @@ func (s *Session) asideFlag(ev Event) string {
 		return "" // a bare greeting nothing followed, judged as the reply it was
 	}
 	switch {
-	case IsCorrection(ev.Text):
+	case CorrectsTypo(ev.Text, s.prevText):
 		return FlagCorrection
 	case speaking && IsBackchannel(ev.Text):
 		return FlagBackchannel

@@ -28,6 +28,49 @@ func TestIsCorrection(t *testing.T) {
 	}
 }
 
+// A correction fixes a typo of the previous message: each of its words is a near spelling
+// of one there (or a function word). Anything else sent with an asterisk is a reply, judged
+// as one: an insult was an unjudged aside ("*shut up you idiot" passed a call at 100%).
+func TestCorrectsTypo(t *testing.T) {
+	for _, tc := range []struct {
+		text, prev string
+		want       bool
+	}{
+		{"*refund", "ill refnud it now", true},
+		{"*refund", "ill refudn it now", true}, // swapped letters
+		{"*the refund", "ill process refnd", true},
+		{"*28th", "its due on the 27th", true},
+		{"*manchego", "were out of manchgo sorry", true},
+		{"*Tuesday", "it comes on teusday", true},
+		{"*sorry", "so sory about that", true},
+		{"*", "anything", true},
+		{"*refund", "", true}, // the first message: its form decides
+		{"*shut up you idiot", "we're out of manchego, would you like comte?", false},
+		{"*cheapskate*", "it's a firm cheese, try a sliver", false},
+		{"*idiot", "i did it", false},
+		{"*stfu", "sorry about that", false},
+		{"*tuesday", "it comes on monday", false}, // another word: a new reply, judged
+		{"sorry", "so sory", false},                // no asterisk
+	} {
+		assert.Equal(t, tc.want, engine.CorrectsTypo(tc.text, tc.prev), "%q after %q", tc.text, tc.prev)
+	}
+}
+
+func TestAnInsultWithAnAsteriskIsJudged(t *testing.T) {
+	sc := loadOK(t, "semantics")
+	c := newCall(t, sc)
+	c.do(answer(1000))
+	c.do(say(8000, "so sory about that"))
+	outs := c.do(say(20_000, "*sorry"))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, []string{engine.FlagCorrection}, tr[0].Flags, "a typo fix")
+	outs = c.do(say(21_000, "*shut up"))
+	tr = ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.NotContains(t, tr[0].Flags, engine.FlagCorrection, "no typo of the message before: a reply")
+}
+
 func TestIsBackchannel(t *testing.T) {
 	for _, tc := range []struct {
 		text string

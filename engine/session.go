@@ -56,6 +56,8 @@ type Session struct {
 	judgingLeadIn bool
 	// typingSeen: the client reports typing (a typing message came in this call).
 	typingSeen bool
+	// prevText is the trainee's last message but a correction: what a "*word" corrects.
+	prevText string
 	// replyAt is when the trainee's last reply (say or choose) came, -1 before the first.
 	replyAt int64
 	visits  []uint16 // per node
@@ -417,7 +419,11 @@ func (s *Session) validate(ev Event) error {
 // traineeEvent handles answer, say, choose and hangup.
 func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	node := s.sc.Nodes[s.node]
-	if flag := s.asideFlag(ev); flag != "" {
+	flag := s.asideFlag(ev)
+	if ev.Type == EventSay && flag != FlagCorrection {
+		s.prevText = ev.Text
+	}
+	if flag != "" {
 		return s.aside(ev, flag, out)
 	}
 	speaking := s.speakingAt(ev.At)
