@@ -1,0 +1,120 @@
+package scenarios_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/switchboard-sim/switchboard/engine"
+)
+
+// shippedByID returns the shipped scenario id.
+func shippedByID(t *testing.T, id string) *engine.Scenario {
+	t.Helper()
+	for _, sc := range shipped(t) {
+		if sc.ID == id {
+			return sc
+		}
+	}
+	t.Fatalf("no shipped scenario %s", id)
+	return nil
+}
+
+// rulesFired plays sc: answer at 2 s, then each reply 3 s after the customer's line ends
+// (typing from 1 s after it), and returns the rules that fired and how the call ended so
+// far.
+func rulesFired(t *testing.T, sc *engine.Scenario, replies ...string) ([]string, *engine.Session) {
+	t.Helper()
+	p := &player{t: t, s: sc.NewSession(1, "Sam")}
+	p.outs = p.s.Start(nil)
+	p.act(engine.Event{Type: engine.EventAnswer, At: 2000})
+	for _, r := range replies {
+		if p.s.Ended() {
+			break
+		}
+		_, lineEnd := p.s.Speaking(p.now)
+		from := max(p.now, lineEnd)
+		p.act(engine.Event{Type: engine.EventTyping, At: from + 1000})
+		p.act(engine.Event{Type: engine.EventSay, At: from + 3000, Text: r})
+	}
+	return engine.FiredRules(p.outs), p.s
+}
+
+// The listening pack's put-downs include insults, profanity and sarcasm in chat spelling
+// (an outside gaming panel passed cheese-shop at 100% with "stfu", "ffs", "your majesty",
+// "genius"); each fails the call (critical), wherever it is said.
+func TestPutDownsFailTheCall(t *testing.T) {
+	sc := shippedByID(t, "cheese-shop")
+	for _, reply := range []string{
+		"no manchego, take the comte or leave it, stfu",
+		"ffs we dont have it",
+		"its cheese mate, try it, genius",
+		"as you wish, your majesty, we have none",
+		"we're out, chop chop, anything else?",
+		"shut up and try the gouda",
+		"you should have planned better, we sold out at nine",
+	} {
+		fired, s := rulesFired(t, sc, reply)
+		assert.Contains(t, fired, "dismissive", "%q", reply)
+		if s.Ended() {
+			assert.False(t, s.End().Passed, "%q", reply)
+		}
+	}
+	for _, reply := range []string{
+		"sorry, we're out of manchego, the delivery never came",
+		"no stupid questions at all, we're out of it i'm afraid",
+		"not your own fault at all, we sold out this morning",
+	} {
+		fired, _ := rulesFired(t, sc, reply)
+		assert.NotContains(t, fired, "dismissive", "%q", reply)
+	}
+}
+
+// A message in capitals reads as shouting; a short one ("OK", "ID") does not.
+func TestShoutingCostsListening(t *testing.T) {
+	sc := shippedByID(t, "cheese-shop")
+	fired, _ := rulesFired(t, sc, "WE ARE OUT OF MANCHEGO!!!")
+	assert.Contains(t, fired, "shouting")
+	for _, reply := range []string{"OK, we're out of manchego", "NO, SORRY", "sorry, we're out of Manchego today"} {
+		fired, _ = rulesFired(t, sc, reply)
+		assert.NotContains(t, fired, "shouting", "%q", reply)
+	}
+}
+
+// Talking over the customer once listening is spent fails the call: an outside trainee
+// interrupted every line of ignored-phone and passed at 86% with listening at 0/3.
+func TestTalkingOverAgainAndAgainFails(t *testing.T) {
+	sc := shippedByID(t, "ignored-phone")
+	p := &player{t: t, s: sc.NewSession(1, "Sam")}
+	p.outs = p.s.Start(nil)
+	p.act(engine.Event{Type: engine.EventAnswer, At: 1000})
+	at := int64(4000)
+	for _, r := range []string{"Is the charger plugged in and is there a light on?", "Hold the power button fifteen seconds then press again.",
+		"Choose update later so it starts straight away.", "Great, good luck!", "Anything else?"} {
+		if p.s.Ended() {
+			break
+		}
+		p.act(engine.Event{Type: engine.EventSay, At: at, Text: r})
+		at += 2000
+	}
+	for !p.s.Ended() {
+		d, ok := p.s.NextDeadline()
+		require.True(t, ok)
+		p.advance(d)
+	}
+	fired := engine.FiredRules(p.outs)
+	assert.GreaterOrEqual(t, count(fired, "interrupting"), 3)
+	assert.Contains(t, fired, "talking-over")
+	assert.False(t, p.s.End().Passed)
+}
+
+func count(xs []string, x string) int {
+	n := 0
+	for _, y := range xs {
+		if y == x {
+			n++
+		}
+	}
+	return n
+}
