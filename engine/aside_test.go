@@ -50,7 +50,7 @@ func TestCorrectsTypo(t *testing.T) {
 		{"*idiot", "i did it", false},
 		{"*stfu", "sorry about that", false},
 		{"*tuesday", "it comes on monday", false}, // another word: a new reply, judged
-		{"sorry", "so sory", false},                // no asterisk
+		{"sorry", "so sory", false},               // no asterisk
 	} {
 		assert.Equal(t, tc.want, engine.CorrectsTypo(tc.text, tc.prev), "%q after %q", tc.text, tc.prev)
 	}

@@ -62,6 +62,10 @@ var expansions = map[string]string{
 	"doesent": "does not", "didint": "did not", "dident": "did not", "isint": "is not",
 	"arnt": "are not", "wasent": "was not", "cudnt": "could not", "wudnt": "would not",
 	"cannt": "can not", "wount": "will not", "iv": "i have", "ima": "i am going to", "thanku": "thank you", "thankyu": "thank you",
+	// "no one" run together or in chat digits: "noone will cut you off" was corrected to
+	// "none", which negates nothing.
+	"noone": "no one", "no1": "no one", "some1": "someone", "sum1": "someone", "any1": "anyone",
+	"every1": "everyone", "evry1": "everyone",
 }
 
 // apostrophe suffixes, for words typed with one.
@@ -239,7 +243,11 @@ func expandInto(out []Token, ws []word) []Token {
 			next = ws[i+1].text
 		}
 		if strings.Contains(t, "'") {
-			emit(expandApostrophe(t), i, w.clause)
+			e := expandApostrophe(t)
+			if base, ok := strings.CutSuffix(t, "'s"); ok && base != "" && e == strings.ReplaceAll(base, "'", "") {
+				e = nounS(e, ws, i) // "the bill's now 86", "your account's been flagged"
+			}
+			emit(hadOrWould(e, ws, i), i, w.clause)
 			continue
 		}
 		t = unstretch(t)
@@ -313,7 +321,7 @@ func expandInto(out []Token, ws []word) []Token {
 				t = e
 			}
 		}
-		emit(t, i, w.clause)
+		emit(hadOrWould(t, ws, i), i, w.clause)
 	}
 	// "twenty four" -> "24", "twenty eighth" -> "28th".
 	for i := 0; i+1 < len(out); i++ {
@@ -501,6 +509,70 @@ func itoa(v int) string {
 }
 
 // expandApostrophe rewrites a word typed with an apostrophe.
+// hadOrWould reads an expansion ending in "would" (from "'d", "youd", "id") as "had"
+// when a past participle follows, past adverbs such as "already" or "never": "if you'd
+// sent us a reading" is "if you had sent", "id never seen" is "i had never seen".
+func hadOrWould(e string, ws []word, i int) string {
+	base, ok := strings.CutSuffix(e, " would")
+	if !ok {
+		return e
+	}
+	for j := i + 1; j < len(ws) && j <= i+3 && ws[j].clause == ws[i].clause; j++ {
+		w := ws[j].text
+		if participleAdverbs[w] {
+			continue
+		}
+		if pastParticiple(w) {
+			return base + " had"
+		}
+		break
+	}
+	return e
+}
+
+// participleAdverbs may stand between "had" and its participle.
+var participleAdverbs = set("already", "just", "only", "never", "not", "ever", "both", "all", "also", "just")
+
+// irregularParticiples are past participles that do not end in "ed".
+var irregularParticiples = set("been", "sent", "done", "gone", "given", "told", "got", "gotten", "forgotten",
+	"made", "paid", "seen", "known", "taken", "written", "spoken", "bought", "brought", "thought", "left",
+	"lost", "found", "kept", "heard", "said", "sold", "shown", "chosen", "broken", "stolen", "frozen",
+	"begun", "eaten", "fallen", "driven", "ridden", "hidden", "understood", "meant", "spent", "built")
+
+// pastParticiple reports whether w is a past participle: an irregular one, or a regular
+// one ending in "ed" (not "need", "feed", "speed").
+func pastParticiple(w string) bool {
+	if irregularParticiples[w] {
+		return true
+	}
+	return len(w) >= 5 && strings.HasSuffix(w, "ed") && !strings.HasSuffix(w, "eed")
+}
+
+// nounS reads a noun's "'s" (e, the noun without it) as "is" or "has" when what follows
+// cannot follow a possessive: "the bill's now 86" is "the bill is now", "the letter's
+// coming" is "is coming", "your account's been flagged" is "has been"; "the driver's van"
+// stays a possessive.
+func nounS(e string, ws []word, i int) string {
+	if i+1 >= len(ws) || ws[i+1].clause != ws[i].clause {
+		return e
+	}
+	next := ws[i+1].text
+	switch {
+	case next == "been" || next == "got" || next == "gone" || next == "left":
+		return e + " has"
+	case afterNounIs[next], len(next) >= 5 && (strings.HasSuffix(next, "ing") || pastParticiple(next)):
+		return e + " is"
+	}
+	return e
+}
+
+// afterNounIs follow a noun's "'s" meaning "is": adverbs, prepositions and states.
+var afterNounIs = set("now", "not", "here", "there", "already", "still", "just", "on", "in", "at",
+	"ready", "done", "fine", "okay", "ok", "correct", "wrong", "due", "late", "free", "safe", "back",
+	"over", "off", "out", "up", "away", "very", "really", "so", "too", "all", "definitely", "probably",
+	"actually", "currently", "being", "going", "coming", "sorted", "fixed", "gone", "broken", "paid",
+	"covered", "open", "closed", "available", "empty", "full", "right")
+
 func expandApostrophe(t string) string {
 	switch t {
 	case "can't":

@@ -328,6 +328,8 @@ var Homophones = [][2]string{
 	{"site", "sight"}, {"fair", "fare"}, {"lose", "loose"}, {"accept", "except"}, {"affect", "effect"},
 	{"advice", "advise"}, {"then", "than"}, {"weather", "whether"}, {"course", "coarse"},
 	{"through", "threw"}, {"passed", "past"}, {"quite", "quiet"}, {"definitely", "defiantly"},
+	// A phrasal verb's particle with its second letter dropped: "wont be cut of".
+	{"off", "of"},
 }
 
 var homophoneOf = func() map[string][]string {
@@ -524,7 +526,8 @@ var objects = set("it", "them", "me", "you", "him", "her", "us", "that", "this")
 // "things" may end another phrase). Which way a call back goes is the phrase's to say:
 // write "call you back" for the agent's promise, "call us back" for the customer's errand.
 var objectStarts = set("the", "a", "an", "your", "my", "our", "his", "her", "their", "this", "that",
-	"these", "those", "it", "them", "me", "you", "him", "us", "everything", "all", "some", "any", "one")
+	"these", "those", "it", "them", "me", "you", "him", "us", "everything", "all", "some", "any", "one",
+	"anyone", "anybody", "anything", "someone", "somebody", "something", "everyone", "everybody", "people")
 
 // isNumber reports whether w is a number as the pipeline writes it ("150", "2.5", "one").
 func isNumber(w string) bool {

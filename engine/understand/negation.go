@@ -48,6 +48,11 @@ var pseudoTriggers = [][]string{
 	{"not", "a", "bother"}, {"no", "harm"},
 }
 
+// pseudoNouns are the nouns of two-word pseudo-triggers ("no rush") that the "no" still
+// denies, though it negates nothing after them.
+var pseudoNouns = set("problem", "problems", "worries", "worry", "rush", "pressure", "hurry", "bother",
+	"trouble", "fuss", "stress", "sweat", "harm")
+
 // pseudoAfter are pseudo-triggers that start one word before their trigger: "i cant wait",
 // "couldnt be happier".
 var pseudoAfter = [][]string{
@@ -258,6 +263,11 @@ func scope(ts []Token) {
 		for _, p := range pseudoTriggers {
 			if seqAt(ts, i, p, false) && !worryAbout(ts, i, p) {
 				pseudo = true
+				if len(p) == 2 && p[0] == "no" && pseudoNouns[p[1]] {
+					// "no rush", "no pressure": the noun itself is denied (a rush intent
+					// must not read "take your time, no rush" as rushing), nothing after it.
+					ts[i+1].Neg = i + 1
+				}
 				i += len(p) - 1
 				break
 			}
@@ -583,7 +593,9 @@ var negativeVerbs = set("avoid", "avoiding", "waive", "waiving", "escape", "bypa
 	// reject your claim" keep it.
 	"forget", "forgetting", "lose", "losing", "throw", "throwing", "bin", "binning", "discard",
 	"discarding", "delete", "deleting", "misplace", "toss", "ignore", "ignoring", "miss", "missing",
-	"overlook", "neglect", "reject", "rejecting", "deny", "denying", "decline", "declining")
+	"overlook", "neglect", "reject", "rejecting", "deny", "denying", "decline", "declining",
+	// Stopping it: "i cant stop them cutting you off" keeps the cutting off.
+	"stop", "stopping", "prevent", "preventing", "block", "blocking", "halt", "halting")
 
 // limitNouns first after "no" negate only themselves: "no limit on toiletries" has
 // toiletries, "no cap on what you spend" has the spending.

@@ -1170,3 +1170,56 @@ func TestNumberRanges(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestOutsideRoundEight: an outside designer's energy-bill helpline (2026-12-07) found
+// these read wrongly in general, whatever the phrase lists.
+func TestOutsideRoundEight(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"rush":      {"rush", "hurry", "quickly"},
+		"pressure":  {"pressure"},
+		"reassure":  {"~cut off", "~disconnect"},
+		"blame":     {"if you had sent", "you had forgotten"},
+		"corrected": {"bill is now", "account has been flagged", "letter is coming"},
+		"withdraw":  {"withdraw", "redo"},
+		"apology":   {"sorry"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		// The noun of "no rush" is denied, though nothing after it is.
+		{"take your time, no rush", nil},
+		{"no hurry at all", nil},
+		{"theres no rush, sorry", []string{"apology"}},
+		{"no pressure", nil},
+		{"please hurry", []string{"rush"}},
+		// Stopping or preventing it keeps it: the cut-off happens.
+		{"i cant stop them cutting you off", nil},
+		{"we cant prevent a disconnection", nil},
+		{"we wont cut you off", []string{"reassure"}},
+		// "'d" before a participle is "had".
+		{"if you'd sent us a reading", []string{"blame"}},
+		{"if youd sent us a reading", []string{"blame"}},
+		{"you'd forgotten to send it", []string{"blame"}},
+		{"you'd need to send it", nil},
+		// A noun's "'s" before what cannot follow a possessive is "is" or "has".
+		{"the bill's now 86 pounds", []string{"corrected"}},
+		{"your account's been flagged", []string{"corrected"}},
+		{"the letter's coming", []string{"corrected"}},
+		{"the bill's total is 86", nil},
+		{"let's just sort it", nil},
+		// "no one" run together or in chat digits still negates.
+		{"noone will cut you off", []string{"reassure"}},
+		{"no1 is cutting ur gas off", []string{"reassure"}},
+		// An indefinite pronoun inside a phrasal verb.
+		{"we dont cut anyone off in winter", []string{"reassure"}},
+		{"we never cut anybody off", []string{"reassure"}},
+		// Irregular participles read as their verb.
+		{"the demand is withdrawn", []string{"withdraw"}},
+		{"the bill is redone", []string{"withdraw"}},
+		// "of" typed for a phrasal verb's "off".
+		{"your supply wont be cut of", []string{"reassure"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}

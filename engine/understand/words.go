@@ -203,6 +203,38 @@ func stemWord(w string) string {
 		return "choos"
 	case "sent":
 		return "sent"
+	case "withdrawn", "withdrew":
+		return english.Stem("withdraw", false)
+	case "overdrawn", "overdrew":
+		return english.Stem("overdraw", false)
+	case "drawn", "drew":
+		return "draw"
+	case "redone", "redid":
+		return "redo"
+	case "undone", "undid":
+		return "undo"
+	case "rewritten", "rewrote":
+		return english.Stem("rewrite", false)
+	case "caught":
+		return "catch"
+	case "taught":
+		return "teach"
+	case "sought":
+		return "seek"
+	case "meant":
+		return "mean"
+	case "spent":
+		return "spend"
+	case "lent":
+		return "lend"
+	case "built":
+		return "build"
+	case "heard":
+		return "hear"
+	case "dealt":
+		return "deal"
+	case "understood":
+		return english.Stem("understand", false)
 	}
 	return english.Stem(w, false)
 }
