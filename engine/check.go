@@ -349,8 +349,12 @@ func (l *loader) checkModelAnswers(r *reader) {
 		if out, err = s.Apply(Event{Type: EventTyping, At: at - 500}, out[:0]); err != nil {
 			continue
 		}
+		s.SetTrace(true)
 		if out, err = s.Apply(Event{Type: EventSay, At: at, Text: text}, out[:0]); err != nil {
 			continue
+		}
+		if l.checkModelMoves(r, n, out) {
+			continue // one warning at the model: it is not recognised, whatever it costs
 		}
 		var why []string
 		for _, o := range out {
@@ -382,4 +386,70 @@ func (l *loader) checkModelAnswers(r *reader) {
 				n.ID, intents, strings.Join(why, "; "))
 		}
 	}
+}
+
+// badWay reports whether the transition of n that the trace o shows holding is a way on
+// no model answer should take: it costs points, asks again (back to n) or ends lost. A
+// catch-all that is the node's good way on (the bad replies checked first) is not.
+func (l *loader) badWay(n *Node, o Output) bool {
+	for _, t := range n.Transitions {
+		if t.WhenSrc != o.Text || t.To < 0 || l.sc.Nodes[t.To].ID != o.To {
+			continue
+		}
+		for _, d := range t.Score {
+			if d.Delta < 0 {
+				return true
+			}
+		}
+		to := l.sc.Nodes[t.To]
+		return t.To == n.Index || to.End != nil && to.End.Outcome == OutcomeLost
+	}
+	return false
+}
+
+// checkModelMoves warns when a node's model answer, just said there (out), takes none of
+// the node's ways on that read the reply although the node has such ways: it moves the call
+// nowhere (the customer would wait), or only by a way on that does not read the reply
+// (the catch-all `when: 'true'`) and costs points, asks again or ends lost, so the phrases
+// meant to recognise it do not.
+func (l *loader) checkModelMoves(r *reader, n *Node, out []Output) bool {
+	reading := false
+	for _, t := range n.Transitions {
+		ints, text := l.ec.replyReads(t.WhenSrc)
+		reading = reading || len(ints) > 0 || text
+	}
+	if !reading {
+		return false // every reply is taken alike: nothing to recognise
+	}
+	intents := "nothing the node asks about"
+	for _, o := range out {
+		if o.Type == OutTrainee && len(o.Intents) > 0 {
+			intents = strings.Join(o.Intents, ", ")
+		}
+	}
+	at := &yaml.Node{Line: n.modelLine, Column: n.modelCol}
+	for _, o := range out {
+		if o.Type != OutTrace || o.Holds == nil || !*o.Holds {
+			continue
+		}
+		if o.Rule != "" {
+			if o.To != "" {
+				return false // a global rule moves the call
+			}
+			continue
+		}
+		if o.Node != n.ID {
+			return false // a router after the way on
+		}
+		ints, text := l.ec.replyReads(o.Text)
+		if len(ints) == 0 && !text && l.badWay(n, o) {
+			r.warnf(at, "the model answer, said at %s, is taken by a way on that does not read the reply (when: %s) and leads to %s: it is understood as %s, so none of the node's phrases recognise it (add a phrase it contains to the intent its way on asks about, or change the model)",
+				n.ID, o.Text, o.To, intents)
+			return true
+		}
+		return false
+	}
+	r.warnf(at, "the model answer, said at %s, moves the call nowhere: it is understood as %s and no way on holds for it, so the customer would wait (add a phrase it contains to the intent its way on asks about, or change the model)",
+		n.ID, intents)
+	return true
 }

@@ -568,3 +568,61 @@ nodes:
 		assert.Empty(t, diags.Warnings(), tc.model)
 	}
 }
+
+// TestLintWarnsWhenTheModelAnswerIsNotRecognised: an outside designer's model answer was
+// read as nothing at its node, and only the end-to-end tests showed it. Lint now says so
+// when the model moves the call nowhere, or only by a way on that does not read the reply
+// and costs points, asks again or ends lost; a catch-all that is the node's good way on
+// (the bad replies checked first) is no warning.
+func TestLintWarnsWhenTheModelAnswerIsNotRecognised(t *testing.T) {
+	src := `id: m
+title: M
+brief: b
+persona: {name: Jo, wpm: 120}
+intents:
+  fix: ["send a new bill"]
+  rude: ["whatever"]
+scores:
+  care: {max: 1}
+start: ask
+nodes:
+  ask:
+    say: what happens next
+    model: %q
+    transitions:
+      - {when: 'said("fix")', to: done, score: {care: 1}}
+      - {when: 'said("rude")', to: again}
+      %s
+  again:
+    say: so what now
+    model: I will send a new bill today.
+    transitions:
+      - {when: 'said("rude")', to: lost}
+      - {when: 'true', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+  lost:
+    end: {title: Lost, outcome: lost}
+`
+	for _, tc := range []struct {
+		model, catchAll, want string
+	}{
+		{"I will send a new bill today.", "- {when: 'true', to: again}", ""},
+		{"I will post you a corrected statement.", "", "moves the call nowhere: it is understood as nothing the node asks about"},
+		{"I will post you a corrected statement.", "- {when: 'true', to: again, score: {care: -1}}", "is taken by a way on that does not read the reply (when: true) and leads to again"},
+		{"I will post you a corrected statement.", "- {when: 'true', to: ask}", "leads to ask"},
+		{"I will post you a corrected statement.", "- {when: 'true', to: lost}", "leads to lost"},
+		{"I will post you a corrected statement.", "- {when: 'true', to: again}", ""}, // the catch-all is a good way on
+	} {
+		var diags engine.Diagnostics
+		engine.LoadBytes(fstest.MapFS{}, "m.yaml", fmt.Appendf(nil, src, tc.model, tc.catchAll), &diags)
+		require.False(t, diags.HasErrors(), diags.Error())
+		if tc.want == "" {
+			assert.Empty(t, diags.Warnings(), "%s / %s", tc.model, tc.catchAll)
+			continue
+		}
+		require.Len(t, diags.Warnings(), 1, "%s / %s", tc.model, tc.catchAll)
+		assert.Contains(t, diags.Warnings()[0].Message, tc.want)
+		assert.Equal(t, 14, diags.Warnings()[0].Line, "at the model")
+	}
+}
