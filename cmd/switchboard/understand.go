@@ -67,7 +67,11 @@ SCENARIO is the id of a shipped scenario or a path to a scenario file.`)
 	if *node != "" {
 		w, _, ok := sc.Watched(*node)
 		if !ok {
-			fmt.Fprintf(env.stderr, "switchboard understand: %s has no node %q\n", sc.ID, *node)
+			ids := make([]string, len(sc.Nodes))
+			for i, n := range sc.Nodes {
+				ids[i] = n.ID
+			}
+			fmt.Fprintf(env.stderr, "switchboard understand: %s has no node %q%s\n", sc.ID, *node, engine.DidYouMean(*node, ids))
 			return 2
 		}
 		watched = w
