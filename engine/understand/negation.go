@@ -399,6 +399,11 @@ func scope(ts []Token) {
 				cancelled = append(cancelled, k)
 				break
 			}
+			if t.Word == "not" && relativeSubject(ts, i+n, k) {
+				// A not of a relative clause is its own: "i wont promise something i cant
+				// guarantee" denies the promise and the guarantee, it cancels nothing.
+				break
+			}
 			if t.Word == "not" && !saysBefore(ts, i+n, k) {
 				// A not inside the scope cancels it: what follows is meant ("i cant not
 				// refund this", "theres no way im not refunding it"). A negated saying
@@ -412,6 +417,28 @@ func scope(ts []Token) {
 		}
 	}
 }
+
+// relativeSubject reports whether a subject pronoun stands in ts[from:to] after at least
+// one other word: the start of a relative clause ("something i cant guarantee", "a date we
+// cant keep"), not the subject right after the trigger ("no way im not refunding").
+func relativeSubject(ts []Token, from, to int) bool {
+	for j := from + 1; j < to; j++ {
+		if subjects[ts[j].Word] && !subjects[ts[j-1].Word] && !complementVerbs[ts[j-1].Word] &&
+			!(j == from+1 && noWayNouns[ts[from].Word]) {
+			return true
+		}
+	}
+	return false
+}
+
+// complementVerbs take a clause of their own that their negation covers: "i cant promise we
+// wont disconnect you" promises nothing.
+var complementVerbs = set("promise", "guarantee", "say", "saying", "think", "believe", "know", "mean",
+	"suppose", "expect", "hope", "sure", "certain", "swear", "bet", "reckon", "that")
+
+// noWayNouns close a trigger whose subject follows ("no way im not refunding it", "no
+// chance were not fixing this").
+var noWayNouns = set("way", "chance", "doubt", "question")
 
 // unNegate clears the negation the trigger at i (n tokens long) put on ts[i+n:to].
 func unNegate(ts []Token, i, n, to int) {

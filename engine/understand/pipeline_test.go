@@ -1223,3 +1223,28 @@ func TestOutsideRoundEight(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestARelativeClauseKeepsItsOwnNegation: an outside trainee's "i wont promise something i
+// cant guarantee" was read as a guarantee: the second "not" cancelled the first as in "i
+// cant not refund this". A "not" in a relative clause ("something i cant…") is its own; in
+// a clause a verb of saying or promising takes ("i cant promise we wont…"), and right after
+// "no way", it still cancels.
+func TestARelativeClauseKeepsItsOwnNegation(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"overclaim": {"guarantee", "promise"},
+		"refund":    {"refund"},
+		"cutoff":    {"disconnect"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"i wont promise something i cant guarantee", nil},
+		{"we wont offer anything we cant refund", nil},
+		{"i cant not refund this", []string{"refund"}},
+		{"theres no way im not refunding it", []string{"refund"}},
+		{"i cant promise we wont disconnect you", []string{"cutoff"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
