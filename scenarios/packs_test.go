@@ -82,8 +82,9 @@ func TestShoutingCostsListening(t *testing.T) {
 	}
 }
 
-// Talking over the customer once listening is spent fails the call: an outside trainee
-// interrupted every line of ignored-phone and passed at 86% with listening at 0/3.
+// Losing every listening point fails the call: an outside trainee interrupted every line
+// of ignored-phone and passed at 86% with listening at 0/3, another shouted every reply of
+// cheese-shop and passed at 89%.
 func TestTalkingOverAgainAndAgainFails(t *testing.T) {
 	sc := shippedByID(t, "ignored-phone")
 	p := &player{t: t, s: sc.NewSession(1, "Sam")}
@@ -105,7 +106,7 @@ func TestTalkingOverAgainAndAgainFails(t *testing.T) {
 	}
 	fired := engine.FiredRules(p.outs)
 	assert.GreaterOrEqual(t, count(fired, "interrupting"), 3)
-	assert.Contains(t, fired, "talking-over")
+	assert.Contains(t, fired, "listening-lost")
 	assert.False(t, p.s.End().Passed)
 }
 
@@ -117,4 +118,19 @@ func count(xs []string, x string) int {
 		}
 	}
 	return n
+}
+
+func TestShoutingEveryReplyFails(t *testing.T) {
+	sc := shippedByID(t, "cheese-shop")
+	fired, s := rulesFired(t, sc, "SORRY, WE'RE OUT OF MANCHEGO!!! THE COMTE IS SIMILAR, WANT A TASTE?",
+		"IT'S A FIRM COW'S MILK CHEESE, NUTTY. TRY IT!!!", "I HOPE SO. WE'VE REORDERED, CAN'T PROMISE, RING FIRST!!!")
+	assert.Equal(t, 3, count(fired, "shouting"))
+	assert.Equal(t, 1, count(fired, "listening-lost"), "once")
+	for !s.Ended() {
+		d, ok := s.NextDeadline()
+		require.True(t, ok)
+		_, err := s.Apply(engine.Event{Type: engine.EventTimeout, At: d}, nil)
+		require.NoError(t, err)
+	}
+	assert.False(t, s.End().Passed)
 }
