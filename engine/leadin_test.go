@@ -193,7 +193,8 @@ nodes:
 	}{
 		{"typing at once", 5000, false},
 		{"typing half a second in", 5500, false},
-		{"typing a second and a half in", 6500, true},
+		{"typing a second and a half in", 6500, false},
+		{"typing two and a half seconds in", 7500, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := newCall(t, sc)
@@ -201,7 +202,7 @@ nodes:
 			c.do(say(5000, "sorry about the wait"))
 			require.Equal(t, "react", c.s.Node()) // "oh i see well then go on": 5 s to 12 s
 			c.do(engine.Event{Type: engine.EventTyping, At: tc.typingAt})
-			outs := c.do(say(8000, "i have the details here"))
+			outs := c.do(say(8500, "i have the details here"))
 			assert.Len(t, ofType(outs, engine.OutCut), 1, "her line is cut either way")
 			assert.Equal(t, tc.interrupted, c.s.Vars()["intr"])
 			assert.Equal(t, !tc.interrupted, c.s.Vars()["carr"], "carried: the reply went on from the last")

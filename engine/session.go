@@ -113,10 +113,11 @@ type Session struct {
 
 // OverlapStartMS bounds how soon after the customer starts a line that reacts to the
 // trainee's reply the trainee may start typing (the client's typing message) another
-// message that is then no interruption: before her second word starts, and within this
-// much. Begun that early, it was begun before her reaction could be read, as when a reply
-// sent in two messages goes on while she starts to react to the first.
-const OverlapStartMS = 1000
+// message that is then no interruption (and carried): a reply sent in two messages goes
+// on while she starts to react to the first, and a person's first keystroke after Enter
+// comes half a second to two seconds later (at 200 wpm she has said a word or two by
+// then: the first version's "before her second word" held almost no one's).
+const OverlapStartMS = 2000
 
 // MaxChoices is the most suggested replies one node may offer.
 const MaxChoices = 64
@@ -437,10 +438,10 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	// not interrupt; saying something or hanging up does.
 	// A reply whose typing began before the line (the customer said two things in a row,
 	// or gave up waiting while it was being typed), or, when the trainee's last reply
-	// started the line, before her second word (OverlapStartMS at most: a reply sent in
-	// two messages going on), was under way before the trainee could read her: carried.
+	// started the line, within OverlapStartMS of its start (a reply sent in two messages
+	// going on), was under way before the trainee could read her: carried.
 	carried := reply && (s.typingCarried || s.composeStart >= 0 && (s.composeStart < s.lineStart ||
-		s.lineStart == s.replyAt && s.composeStart < s.lineStart+min(OverlapStartMS, wordStart(1, s.lineWPM, s.linePauses))))
+		s.lineStart == s.replyAt && s.composeStart < s.lineStart+OverlapStartMS))
 	interrupted := false
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
 		if speaking {
