@@ -320,3 +320,53 @@ func TestABareGreetingWaitsBrieflyForTheRest(t *testing.T) {
 		assert.Equal(t, "dodged", c.s.Node())
 	})
 }
+
+// A reply still being typed when the customer gives up, says goodbye and the next caller
+// starts (two timers in a row) was under way before that caller's line: sent during it,
+// it is no interruption, though the client did not report typing again.
+func TestTypingCarriedAcrossTwoTimers(t *testing.T) {
+	sc := loadInline(t, `id: two
+title: Two
+brief: b
+persona: {name: Jo, wpm: 60}
+compose_limit: 10s
+vars: {intr: true}
+start: ring
+rules:
+  - {id: measure, when: 'event == "say"', set: {intr: interrupted}}
+intents:
+  bye: ["bye"]
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: what now
+    transitions:
+      - {when: 'true', to: done}
+      - {after: 5s, to: gone}
+  gone:
+    say: fine then goodbye
+    transitions:
+      - {when: 'said("bye")', to: done}
+      - {after: 1s, to: next}
+  next:
+    say: hello i am the next caller with a long question
+    transitions:
+      - {when: 'true', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`)
+	c := newCall(t, sc)
+	c.do(answer(1000)) // "what now" ends at 3 s
+	c.do(typing(4000))
+	for c.s.Node() != "next" {
+		d, ok := c.s.NextDeadline()
+		require.True(t, ok)
+		c.do(engine.Event{Type: engine.EventTimeout, At: d})
+	}
+	_, end := c.s.Speaking(c.s.Now())
+	c.do(say(end-3000, "sorry, here is the answer to your first question"))
+	assert.Equal(t, false, c.s.Vars()["intr"])
+}

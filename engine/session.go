@@ -327,7 +327,9 @@ func (s *Session) Apply(ev Event, out []Output) ([]Output, error) {
 			out = s.timeoutRules(sc, ev.At, out)
 			typing = s.composeStart >= 0
 			s.composeStart = -1
-			s.typingCarried = typing
+			// Still under way after a second timer in a row (her "goodbye", then the
+			// next caller), from a client that did not say so again.
+			s.typingCarried = s.typingCarried || typing
 		}
 		if typing {
 			// The trainee was typing until the compose limit: the customer's patience ran
