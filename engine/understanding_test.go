@@ -26,8 +26,8 @@ const (
 // and mixed are the outside testers' (testdata/understanding/outside).
 var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon", "chat", "question", "mixed"}
 
-// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 1,692
-// replies, eleven scenarios of their own and 320 replies to the eight shipped ones) at their
+// outsideMisreadAtMost pins the outside testers' sets (testdata/understanding/outside: 1,822
+// replies, twelve scenarios of their own and 320 replies to the eight shipped ones) at their
 // figure when they were added: a change that reads more of them wrong fails; one that
 // reads fewer wrong lowers it. (From 155 to 156 on purpose: "call back" matches "call us
 // back" again, as documented; the broadband designer's label wanted the agent's
