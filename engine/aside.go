@@ -46,7 +46,11 @@ var backchannels = func() map[string]bool {
 	for _, s := range []string{"ok", "okay", "k", "okey", "mm", "mhm", "mm hmm", "mmhmm", "hmm", "uh huh",
 		"uhuh", "aha", "ah", "oh", "ooh", "oh dear", "oh no", "yes", "yeah", "yep", "yup", "ya", "right", "sure",
 		"i see", "go on", "please go on", "got it", "gotcha", "understood", "of course", "alright", "all right",
-		"listening", "im listening", "i am listening", "go ahead", "carry on", "fair enough"} {
+		"listening", "im listening", "i am listening", "go ahead", "carry on", "fair enough",
+		// Sympathy noises while she tells it: an outside trainee's "oh gosh" cut her off.
+		"oh gosh", "gosh", "oh god", "oh my", "oh my god", "omg", "oh my gosh", "uh oh", "yikes", "eek",
+		"aw", "aww", "awww", "aw no", "oh wow", "wow", "oh crikey", "crikey", "oh heck", "ouch", "oof",
+		"oh goodness", "goodness", "oh man", "oh right", "no way", "really"} {
 		m[backchannelKey(s)] = true
 	}
 	return m
@@ -61,7 +65,9 @@ const BackchannelGraceMS = 1000
 var listeningNoises = func() map[string]bool {
 	m := map[string]bool{}
 	for _, s := range []string{"mm", "mhm", "mm hmm", "mmhmm", "uh huh", "uhuh", "hmm", "aha", "ah", "oh",
-		"ooh", "oh dear", "i see"} {
+		"ooh", "oh dear", "i see", "oh gosh", "gosh", "oh god", "oh my", "oh my god", "omg", "oh my gosh",
+		"uh oh", "yikes", "eek", "aw", "aww", "awww", "aw no", "oh wow", "wow", "oh crikey", "crikey", "oh heck",
+		"ouch", "oof", "oh goodness", "goodness", "oh man"} {
 		m[backchannelKey(s)] = true
 	}
 	return m

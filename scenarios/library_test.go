@@ -115,7 +115,7 @@ func lastEnd(outs []engine.Output) *engine.EndInfo {
 func TestRulePacksAreIncluded(t *testing.T) {
 	packs, err := fs.Glob(scenarios.FS, "scenarios/rules/*.yaml")
 	require.NoError(t, err)
-	require.Len(t, packs, 5)
+	require.Len(t, packs, 6)
 	used := map[string]bool{}
 	paths, _ := engine.FindScenarios(scenarios.FS, scenarios.Root)
 	for _, p := range paths {

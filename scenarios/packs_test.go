@@ -134,3 +134,37 @@ func TestShoutingEveryReplyFails(t *testing.T) {
 	}
 	assert.False(t, s.End().Passed)
 }
+
+// Asking for a customer's secrets fails the call in every shipped scenario (an outside
+// gaming panel asked for passwords, PINs and the code on the back of the card, and passed
+// at 100%); telling her to type her own PIN into a reader does not.
+func TestAskingForSecretsFails(t *testing.T) {
+	for _, c := range []struct{ id, reply string }{
+		{"hard-sell", "Sure. For security can you tell me your online password and the pin on the account?"},
+		{"hard-sell", "can u read me the long number on ur card and the 3 digits on the back"},
+		{"slow-clerk", "sorry for the wait, ill need the card number you paid with and its pin please"},
+		{"ignored-phone", "ok first tell me your windows password so i can log in remotely"},
+	} {
+		fired, _ := rulesFired(t, shippedByID(t, c.id), c.reply)
+		assert.Contains(t, fired, "asked-for-secret", "%s: %q", c.id, c.reply)
+	}
+	for _, c := range []struct{ id, reply string }{
+		{"gift-wrap", "of course, pop your card on the reader and put your pin in, all done"},
+		{"ignored-phone", "type your password in when it restarts and you should be back in"},
+		{"hard-sell", "can you confirm the last four digits of the card on the account?"},
+	} {
+		fired, _ := rulesFired(t, shippedByID(t, c.id), c.reply)
+		assert.NotContains(t, fired, "asked-for-secret", "%s: %q", c.id, c.reply)
+	}
+}
+
+// Sympathy noises while she talks are listening, not interruptions; calling yourself an
+// idiot for your own slip is no put-down.
+func TestNoisesAndSelfDeprecationAreFair(t *testing.T) {
+	assert.True(t, engine.IsBackchannel("oh gosh"))
+	assert.True(t, engine.IsBackchannel("uh oh"))
+	assert.True(t, engine.IsBackchannel("yikes!"))
+	assert.True(t, engine.IsBackchannel("aw no"))
+	fired, _ := rulesFired(t, shippedByID(t, "cheese-shop"), "sorry, im an idiot, we're out of manchego, the comte is lovely though")
+	assert.NotContains(t, fired, "dismissive")
+}

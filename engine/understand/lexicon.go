@@ -74,7 +74,8 @@ func (p *pattern) matches(t *Token) bool {
 	case patExact:
 		return t.Word == p.s
 	case patPrefix:
-		return strings.HasPrefix(t.Word, p.s)
+		// "ring* it up" matches "rung it up" too: an irregular form read as the word's verb.
+		return strings.HasPrefix(t.Word, p.s) || p.w != "" && t.Stem == p.w
 	}
 	return t.Stem == p.s || p.alts != nil && slices.Contains(p.alts, t.Word)
 }
@@ -666,12 +667,12 @@ func (lx *Lexicon) compilePhrase(src string) (phrase, string) {
 			flush()
 			ws := canonical(strings.TrimSuffix(f, "*"))
 			for k, t := range ws {
-				kind := patExact
+				kind, stem := patExact, ""
 				if k == len(ws)-1 {
-					kind = patPrefix
+					kind, stem = patPrefix, t.Stem
 					lx.prefixWords(t.Word)
 				}
-				p.pats = append(p.pats, pattern{kind: kind, s: t.Word})
+				p.pats = append(p.pats, pattern{kind: kind, s: t.Word, w: stem})
 			}
 		case strings.HasPrefix(f, "=") && len(f) > 1:
 			flush()

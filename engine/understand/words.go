@@ -233,8 +233,6 @@ func stemWord(w string) string {
 		return "hear"
 	case "dealt":
 		return "deal"
-	case "understood":
-		return english.Stem("understand", false)
 	}
 	return english.Stem(w, false)
 }
