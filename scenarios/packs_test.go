@@ -168,3 +168,25 @@ func TestNoisesAndSelfDeprecationAreFair(t *testing.T) {
 	fired, _ := rulesFired(t, shippedByID(t, "cheese-shop"), "sorry, im an idiot, we're out of manchego, the comte is lovely though")
 	assert.NotContains(t, fired, "dismissive")
 }
+
+// Talking down without a put-down word costs a listening point: pet names, remarks on the
+// customer's age, a pointed "as I'm sure you can see" (an outside gaming panel passed
+// one-script and cheese-shop at 100% with them).
+func TestCondescensionCostsListening(t *testing.T) {
+	sc := shippedByID(t, "cheese-shop")
+	for _, reply := range []string{
+		"sorry sweetie, were out of manchego, the comte is similar",
+		"as im sure you can see from the counter, we have no manchego, comte is closest",
+		"with all due respect, we dont have it, try the comte",
+	} {
+		fired, _ := rulesFired(t, sc, reply)
+		assert.Contains(t, fired, "condescending", "%q", reply)
+	}
+	for _, reply := range []string{
+		"sorry, we're out of manchego today, the aged comte is the closest",
+		"please listen carefully, the delivery is late, but the comte is lovely",
+	} {
+		fired, _ := rulesFired(t, sc, reply)
+		assert.NotContains(t, fired, "condescending", "%q", reply)
+	}
+}
