@@ -804,13 +804,21 @@ func (p *phrase) matchAt(ts []Token, i int, first bool) int {
 				}
 			}
 		}
-		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause && !p.except {
+		if k >= len(ts) || !pat.matches(&ts[k]) || ts[k].Clause != ts[i].Clause && !p.except &&
+			!(sentenceOf(ts[k].Clause) == sentenceOf(ts[i].Clause) && ts[k].Clause == ts[k-1].Clause+1 &&
+				commaSpanners[ts[k-1].Word]) {
+			// A phrase spans the comma after an interjection ("fine, whatever", "oh, dear"),
+			// not any comma ("all sorted, its now due" is no "sort it"), nor a sentence.
 			return -1
 		}
 		k++
 	}
 	return k
 }
+
+// commaSpanners are the interjections a phrase may go on from across a comma.
+var commaSpanners = set("fine", "okay", "ok", "yes", "no", "ugh", "oh", "ah", "well", "sorry", "right", "sure",
+	"hi", "hello", "hey", "thanks", "please", "look", "listen", "god", "gosh", "wow", "so", "yeah", "nope", "alright")
 
 // saidNegation reports whether the trigger at tr negates a saying ("not saying").
 func saidNegation(ts []Token, tr int) bool {

@@ -56,6 +56,13 @@ type word struct {
 	clause int
 }
 
+// sentenceShift packs the sentence into a clause number: clauses of one sentence (cut by
+// commas) share clause >> sentenceShift.
+const sentenceShift = 16
+
+// sentenceOf returns the sentence a clause number belongs to.
+func sentenceOf(clause int) int { return clause >> sentenceShift }
+
 // isBoundary reports whether r ends a clause: negation never reaches across it.
 func isBoundary(r rune) bool {
 	switch r {
@@ -143,7 +150,13 @@ func splitInto(out []word, s string) []word {
 				currency = u // "£25" is "25 pounds"
 			}
 			if isBoundary(r) && len(out) > 0 && out[len(out)-1].clause == clause {
-				clause++
+				// A comma ends a clause inside its sentence; the rest end the sentence too
+				// (sentenceOf): a phrase may span a comma ("fine, whatever"), negation may not.
+				if r == ',' {
+					clause++
+				} else {
+					clause = (sentenceOf(clause) + 1) << sentenceShift
+				}
 			}
 		}
 		i += size

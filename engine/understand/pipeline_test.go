@@ -1248,3 +1248,30 @@ func TestARelativeClauseKeepsItsOwnNegation(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestAPhraseSpansTheCommaAfterAnInterjection: "Fine, whatever." was no "fine whatever"
+// (an outside tester's held-out set); a phrase now goes on across the comma after an
+// interjection, not across any comma ("all sorted, its due" is no "sort it") nor a full
+// stop, and negation still stops at the comma.
+func TestAPhraseSpansTheCommaAfterAnInterjection(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"dismissive": {"fine whatever", "ugh whatever"},
+		"on_it":      {"sort it"},
+		"apology":    {"oh dear"},
+		"refund":     {"refund"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"Fine, whatever.", []string{"dismissive"}},
+		{"ugh, whatever", []string{"dismissive"}},
+		{"oh, dear", []string{"apology"}},
+		{"fine. whatever", nil},
+		{"thats all sorted, its now due on the 28th", nil},
+		{"no, refund is on its way", []string{"refund"}},
+		{"we cant, refund it tomorrow", []string{"refund"}},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
