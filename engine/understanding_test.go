@@ -32,7 +32,7 @@ var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon
 // reads fewer wrong lowers it. (From 155 to 156 on purpose: "call back" matches "call us
 // back" again, as documented; the broadband designer's label wanted the agent's
 // direction, which their phrase did not say.)
-const outsideMisreadAtMost = 419
+const outsideMisreadAtMost = 417
 
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {
