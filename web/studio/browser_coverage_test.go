@@ -29,10 +29,10 @@ func TestBrowserCoverageOverlay(t *testing.T) {
 	assert.False(t, eval[bool](p, browsertest.Visible("cov-bar")))
 
 	p.Do("run the tests", chromedp.Click(chromedp.CSS(`[data-panel="tests"]`)), chromedp.Click(chromedp.ID("run-tests")))
-	p.Wait("the results", `document.getElementById("tests-summary").textContent === "22 passed, 0 failed"`)
-	assert.Equal(t, "The tests exercise 12/13 nodes, 23/32 transitions, 6/7 endings, 5/11 rules.", eval[string](p, `document.getElementById("cov-summary").textContent`))
+	p.Wait("the results", `document.getElementById("tests-summary").textContent === "26 passed, 0 failed"`)
+	assert.Equal(t, "The tests exercise 12/13 nodes, 23/32 transitions, 6/7 endings, 5/15 rules.", eval[string](p, `document.getElementById("cov-summary").textContent`))
 	assert.True(t, eval[bool](p, browsertest.Visible("graph")), "the graph stays in view on the Tests tab")
-	assert.Equal(t, "Coverage: 12/13 nodes, 23/32 transitions, 6/7 endings, 5/11 rules", eval[string](p, `document.getElementById("cov-bar-text").textContent`))
+	assert.Equal(t, "Coverage: 12/13 nodes, 23/32 transitions, 6/7 endings, 5/15 rules", eval[string](p, `document.getElementById("cov-bar-text").textContent`))
 
 	// Not covered: hatched, ✗, and said in the accessible name and the tooltip.
 	assert.Equal(t, []string{"pressed", "walked_out"}, eval[[]string](p, `[...document.querySelectorAll("#graph .node.cov-no")].map((g) => g.dataset.node).sort()`))
@@ -89,7 +89,7 @@ func TestBrowserCoverageOverlay(t *testing.T) {
 	}
 	require.Positive(t, edge, "the untaken transition ask_manchego → pressed is listed: %v", missed)
 	assert.Contains(t, lines[edge-1], "to: pressed", "at its line")
-	assert.Len(t, missed, 1+1+9+6) // node, ending, transitions, rules
+	assert.Len(t, missed, 1+1+9+10) // node, ending, transitions, rules
 	assert.Zero(t, eval[int](p, `document.querySelectorAll('#cov-missed li[data-name="slow-answer"] button').length`), "a pack's rule is not a link into this file")
 	p.Do("click the missed ending", chromedp.Click(chromedp.CSS(`#cov-missed li[data-name="walked_out"] button`)))
 	assert.Equal(t, walked-1, eval[int](p, cm+`.getCursor().line`), "the click jumps to the ending's line")
