@@ -18,10 +18,11 @@ func TestUnderstand(t *testing.T) {
 	out := r.stdout
 	assert.Contains(t, out, "> no!\n  read as: no\n")
 	assert.Contains(t, out, `* yes  postpone           "no" answers the customer's question (reboot's yes_means/no_means)`)
-	assert.Contains(t, out, `* yes  postpone           "update later" matched phrase "update later"`)
+	assert.Contains(t, out, `"update later" matched phrase "update later"`)
+	assert.Contains(t, out, `* yes  postpone           "let it install" matched phrase "~let it install"`)
 	assert.Contains(t, out, `not counted: "let it install" matched phrase "let it install" but negated by "wont"`)
 	assert.Contains(t, out, "typos:   teh→the")
-	assert.Contains(t, out, "* watched at reboot: dismissive, formula, wait_announced, loaner, postpone, allow") // the global rules judge every reply
+	assert.Contains(t, out, "* watched at reboot: dismissive, formula, condescending, wait_announced, ask_secret, loaner, postpone, allow") // the global rules judge every reply
 
 	// Standard input, one reply a line; JSON.
 	r = runCLI(t, strings.NewReader("we're out of manchego\n\nhmm, possibly\n"), "understand", "--json", "cheese-shop")
