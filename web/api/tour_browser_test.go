@@ -111,10 +111,12 @@ func TestBrowserTour(t *testing.T) {
 			composerInView("suggestions")
 			state("5-suggestions")
 
-			// A reply that does not fix anything; then talk over the next line.
+			// A reply that does not fix anything; then talk over the next line, once she has
+			// been talking for more than 2 s (engine.OverlapStartMS: typing begun sooner
+			// goes on from the reply before, and is no interruption): 8 words at 200 wpm.
 			paste(p, "Let me have a look at that for you.")
 			p.Wait("the next line streams", `document.querySelectorAll("#transcript .customer").length === 2 &&
-				document.querySelectorAll("#transcript .customer")[1].querySelector(".words").textContent.split(" ").length >= 3`)
+				document.querySelectorAll("#transcript .customer")[1].querySelector(".words").textContent.split(" ").length >= 8`)
 			assert.False(t, eval[bool](p, visible("suggest")), "suggestions fold away with the next line")
 			paste(p, "Sorry, I will send you a replacement today.")
 			p.Wait("the line is cut", `document.querySelector("#transcript .customer.cut .cutmark") !== null`)
