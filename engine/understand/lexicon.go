@@ -331,6 +331,7 @@ var Homophones = [][2]string{
 	{"through", "threw"}, {"passed", "past"}, {"quite", "quiet"}, {"definitely", "defiantly"},
 	// A phrasal verb's particle with its second letter dropped: "wont be cut of".
 	{"off", "of"},
+	{"great", "grate"}, {"check", "cheque"}, {"sale", "sail"}, {"mail", "male"},
 }
 
 var homophoneOf = func() map[string][]string {

@@ -118,6 +118,9 @@ var postFirst = func() map[string]bool {
 	return m
 }()
 
+// affirmations are denied by a "not" right after them ("of course not").
+var affirmations = set("course", "certainly", "absolutely", "definitely", "sure", "surely")
+
 // postTriggers, as stems.
 var postTriggers = [][]string{
 	{"not", "need"}, {"not", "necessari"}, {"unnecessari"}, {"not", "requir"}, {"need", "not"},
@@ -547,6 +550,10 @@ func postNegated(ts []Token, end int) (int, int) {
 		return -1, 0
 	}
 	clause := ts[end-1].Clause
+	if end < len(ts) && ts[end].Word == "not" && ts[end].Clause == clause && affirmations[ts[end-1].Word] {
+		// "of course not", "certainly not": the affirmation is what is denied.
+		return end, 1
+	}
 	for k := end; k < len(ts) && k <= end+PostScopeWords; k++ {
 		if ts[k].Clause != clause {
 			break

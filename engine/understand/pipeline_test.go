@@ -1275,3 +1275,26 @@ func TestAPhraseSpansTheCommaAfterAnInterjection(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestOutsideRoundNine: a fresh held-out set for the shipped scenarios (2026-12-07) found
+// "no, of course not" read as "of course", and "have a grate day" missing "great day".
+func TestOutsideRoundNine(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"assist":  {"of course", "certainly"},
+		"closing": {"have a great day"},
+		"apology": {"sorry"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"No, of course not, it has nothing to do with what you're wearing. I'm sorry.", []string{"apology"}},
+		{"certainly not", nil},
+		{"of course, let me get it", []string{"assist"}},
+		{"of course, not a problem", []string{"assist"}},
+		{"Your welcome, have a grate day!", []string{"closing"}},
+		{"a grate", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
