@@ -344,12 +344,32 @@ func (s *Session) judgeLeadIn(at int64, out []Output) []Output {
 // ("hello? is anyone there?") hears it as the answer.
 func (s *Session) leadInAnswers(text string) bool {
 	n := s.sc.Nodes[s.node]
-	if n.replyText {
+	if n.replyTextOwn {
 		return true
 	}
 	said, _ := s.sc.understandInto(nil, text, false)
 	for i := range said {
 		if said[i]&n.replyIntents[i] != 0 {
+			return true
+		}
+	}
+	return s.textRuleTakes(text, said)
+}
+
+// textRuleTakes reports whether a global rule that moves the call and reads the reply's
+// text holds for text (read as said): one that would take a lead-in as the reply. Such a
+// rule is tried, not assumed: one-script's rule on a wrong refund sum read the text, and
+// made every greeting at every node a reply.
+func (s *Session) textRuleTakes(text string, said intentSet) bool {
+	if len(s.sc.textRules) == 0 {
+		return false
+	}
+	sc := s.scratch(Event{Type: EventSay, At: s.now, Text: text})
+	defer s.release(sc)
+	sc.said = said
+	var discard []Output
+	for _, r := range s.sc.textRules {
+		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &discard) {
 			return true
 		}
 	}
@@ -644,9 +664,12 @@ func (l *loader) computeReplyReads() {
 			global.add(i)
 		}
 		globalText = globalText || text
+		if text && r.When != nil {
+			l.sc.textRules = append(l.sc.textRules, r)
+		}
 	}
 	for _, n := range l.sc.Nodes {
-		n.replyIntents, n.replyText = global, globalText
+		n.replyIntents, n.replyText, n.replyTextOwn = global, globalText, false
 		for _, t := range n.Transitions {
 			if t.WhenSrc == "" {
 				continue
@@ -656,6 +679,7 @@ func (l *loader) computeReplyReads() {
 				n.replyIntents.add(i)
 			}
 			n.replyText = n.replyText || text
+			n.replyTextOwn = n.replyTextOwn || text
 		}
 	}
 }

@@ -370,3 +370,48 @@ nodes:
 	c.do(say(end-3000, "sorry, here is the answer to your first question"))
 	assert.Equal(t, false, c.s.Vars()["intr"])
 }
+
+// A global rule that moves the call and reads the reply's text makes a lead-in a reply
+// only where it holds for the lead-in: one-script's rule on a wrong refund sum read the
+// text, and made "hi dario," a whole reply at every node.
+func TestAGlobalTextRuleIsTriedOnALeadIn(t *testing.T) {
+	sc := loadInline(t, `id: tr
+title: T
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  out_of_stock: ["none left"]
+rules:
+  - {id: wrong-sum, when: 'event == "say" && lower(text) contains "£5"', to: wrong}
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: do you have any left
+    transitions:
+      - {when: 'said("out_of_stock")', to: told}
+      - {when: 'true', to: gone}
+  told:
+    end: {title: Told, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+  wrong:
+    end: {title: Wrong, outcome: lost}
+`)
+	c := newCall(t, sc)
+	c.do(answer(1000))
+	outs := c.do(say(7000, "hi jo,"))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, []string{engine.FlagLeadIn}, tr[0].Flags, "the rule does not hold for it")
+	c.do(say(9000, "none left, sorry"))
+	assert.Equal(t, "told", c.s.End().Ending)
+
+	c = newCall(t, sc)
+	c.do(answer(1000))
+	outs = c.do(say(7000, "hi £5,"))
+	assert.Empty(t, ofType(outs, engine.OutTrainee)[0].Flags, "the rule holds: a reply")
+}

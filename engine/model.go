@@ -177,6 +177,9 @@ type Scenario struct {
 	// ruleIntents are the intents the global rules ask about: every reply is judged by
 	// them, at every node (Watched).
 	ruleIntents intentSet
+	// textRules are the global rules that move the call and read the reply's text or
+	// choice: a lead-in is a reply where one of them holds for it.
+	textRules []*Transition
 	// Card is how the trainee's scenario picker presents the scenario (card.go).
 	Card    Card
 	Start   int // index into Nodes
@@ -254,6 +257,9 @@ type Node struct {
 	// A lead-in that means one of those intents (or any, with replyText) is a reply here.
 	replyIntents intentSet
 	replyText    bool
+	// replyTextOwn: one of the node's own transitions reads the text or choice (a global
+	// rule that does is tried on the lead-in: Scenario.textRules).
+	replyTextOwn bool
 	// yesMeans and noMeans are the intents (index + 1; 0: none) a yes or a no to the
 	// customer's question means here (yes_means, no_means; answer.go).
 	yesMeans, noMeans int
