@@ -47,14 +47,20 @@ var backchannels = func() map[string]bool {
 		"uhuh", "aha", "ah", "oh", "ooh", "oh dear", "oh no", "yes", "yeah", "yep", "yup", "ya", "right", "sure",
 		"i see", "go on", "please go on", "got it", "gotcha", "understood", "of course", "alright", "all right",
 		"listening", "im listening", "i am listening", "go ahead", "carry on", "fair enough",
-		// Sympathy noises while she tells it: an outside trainee's "oh gosh" cut her off.
-		"oh gosh", "gosh", "oh god", "oh my", "oh my god", "omg", "oh my gosh", "uh oh", "yikes", "eek",
-		"aw", "aww", "awww", "aw no", "oh wow", "wow", "oh crikey", "crikey", "oh heck", "ouch", "oof",
-		"oh goodness", "goodness", "oh man", "oh right", "no way", "really"} {
+		"oh right", "no way", "really"} {
+		m[backchannelKey(s)] = true
+	}
+	for _, s := range sympathyNoises {
 		m[backchannelKey(s)] = true
 	}
 	return m
 }()
+
+// sympathyNoises are listening noises of surprise or sympathy while the customer tells
+// it (an outside trainee's "oh gosh" cut her off): backchannels that never answer.
+var sympathyNoises = []string{"oh gosh", "gosh", "oh god", "oh my", "oh my god", "omg", "oh my gosh", "uh oh",
+	"yikes", "eek", "aw", "aww", "awww", "aw no", "oh wow", "wow", "oh crikey", "crikey", "oh heck", "ouch",
+	"oof", "oh goodness", "goodness", "oh man"}
 
 // BackchannelGraceMS is how long after the customer's line ends a pure listening noise
 // ("mm", "uh huh", "i see", not "ok" or "yes") is still one, not a reply.
@@ -64,10 +70,8 @@ const BackchannelGraceMS = 1000
 // spells them.
 var listeningNoises = func() map[string]bool {
 	m := map[string]bool{}
-	for _, s := range []string{"mm", "mhm", "mm hmm", "mmhmm", "uh huh", "uhuh", "hmm", "aha", "ah", "oh",
-		"ooh", "oh dear", "i see", "oh gosh", "gosh", "oh god", "oh my", "oh my god", "omg", "oh my gosh",
-		"uh oh", "yikes", "eek", "aw", "aww", "awww", "aw no", "oh wow", "wow", "oh crikey", "crikey", "oh heck",
-		"ouch", "oof", "oh goodness", "goodness", "oh man"} {
+	for _, s := range append([]string{"mm", "mhm", "mm hmm", "mmhmm", "uh huh", "uhuh", "hmm", "aha", "ah", "oh",
+		"ooh", "oh dear", "i see"}, sympathyNoises...) {
 		m[backchannelKey(s)] = true
 	}
 	return m
@@ -320,7 +324,7 @@ const LeadInWaitMS = 2000
 // dropLeadIn forgets a lead-in: read with the reply it opened, or dropped by a timer that
 // moved the call.
 func (s *Session) dropLeadIn() {
-	s.leadIn, s.leadInUnderstood = false, nil
+	s.leadIn, s.leadInSaid, s.leadInUnderstood = false, intentSet{}, nil
 	s.leadInDue, s.leadInText = -1, ""
 }
 
@@ -331,7 +335,6 @@ func (s *Session) dropLeadIn() {
 func (s *Session) judgeLeadIn(at int64, out []Output) []Output {
 	text, from := s.leadInText, s.leadInAt
 	s.dropLeadIn()
-	s.leadInSaid = intentSet{}
 	s.composeStart = from
 	s.judgingLeadIn = true
 	defer func() { s.judgingLeadIn = false }()

@@ -48,7 +48,7 @@ func (sc *Scenario) reachable() []bool {
 		next := sc.successors(n)
 		if n.End == nil && !rulesAdded {
 			rulesAdded = true
-			if sc.GivesUp >= 0 && sc.SameLineLimit > 0 {
+			if sc.GivesUp >= 0 {
 				next = append(next, sc.GivesUp) // the customer can give up anywhere
 			}
 			for _, rs := range [][]*Transition{sc.Rules, sc.sketchRules} {

@@ -187,6 +187,18 @@ func TestARepeatAskedForIsNoCircle(t *testing.T) {
 	assert.Equal(t, []string{"Where is my parcel?", "Where is my parcel?", "I asked you where my parcel is.", "I asked you where my parcel is."}, lines(c.outs))
 }
 
+// gives_up without same_line_limit does nothing: lint says so at gives_up (and the
+// ending is not reported as never reached).
+func TestGivesUpWithoutALimitWarns(t *testing.T) {
+	var diags engine.Diagnostics
+	sc := engine.LoadBytes(nil, "c.yaml", []byte(fmt.Sprintf(circlesYAML, "gives_up: stormed_off")), &diags)
+	require.NotNil(t, sc, diags.Error())
+	assert.False(t, diags.HasErrors(), diags.Error())
+	require.Len(t, diags.Warnings(), 1, diags.Error())
+	assert.Equal(t, 5, diags.Warnings()[0].Line)
+	assert.Contains(t, diags.Warnings()[0].Message, "gives_up has no effect without same_line_limit")
+}
+
 func TestGivesUpErrors(t *testing.T) {
 	for _, tc := range []struct{ keys, want string }{
 		{"gives_up: softer", "gives_up must name an ending: softer is not one"},

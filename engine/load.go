@@ -357,6 +357,9 @@ func (l *loader) load(name string, data []byte) *Scenario {
 					r.errorf(p.value, "gives_up must name an ending: %s is not one%s", id, didYouMean(id, sc.Endings()))
 				} else {
 					sc.GivesUp = to
+					if sc.SameLineLimit == 0 {
+						r.warnf(p.value, "gives_up has no effect without same_line_limit: the customer never gives up (same_line_limit: 2 has her give up rather than say a line a third time)")
+					}
 				}
 			}
 		}

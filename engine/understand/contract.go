@@ -531,7 +531,7 @@ func hadOrWould(e string, ws []word, i int) string {
 }
 
 // participleAdverbs may stand between "had" and its participle.
-var participleAdverbs = set("already", "just", "only", "never", "not", "ever", "both", "all", "also", "just")
+var participleAdverbs = set("already", "just", "only", "never", "not", "ever", "both", "all", "also")
 
 // irregularParticiples are past participles that do not end in "ed".
 var irregularParticiples = set("been", "sent", "done", "gone", "given", "told", "got", "gotten", "forgotten",
