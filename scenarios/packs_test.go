@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -189,4 +190,51 @@ func TestCondescensionCostsListening(t *testing.T) {
 		fired, _ := rulesFired(t, sc, reply)
 		assert.NotContains(t, fired, "condescending", "%q", reply)
 	}
+}
+
+// A wall of every node's model answer, pasted at each of the customer's lines, passed five
+// shipped scenarios at 92–96%: each paste cost only the repeat's listening point. The same
+// long message again is now a pasted script, which fails the call (pasted-script).
+func TestAPastedWallOfModelAnswersFails(t *testing.T) {
+	for _, sc := range shipped(t) {
+		var parts []string
+		for _, n := range sc.Nodes {
+			if !n.Model.Empty() {
+				parts = append(parts, n.Model.Source(sc))
+			}
+		}
+		wall := strings.Join(parts, " ")
+		p := &player{t: t, s: sc.NewSession(1, "Sam")}
+		p.outs = p.s.Start(nil)
+		for !p.s.Ended() && p.n < maxEvents {
+			if sc.Node(p.s.Node()).Ring {
+				p.act(engine.Event{Type: engine.EventAnswer, At: p.now + answerAfter})
+				continue
+			}
+			_, lineEnd := p.s.Speaking(p.now)
+			from := max(p.now, lineEnd)
+			if _, ok := p.act(engine.Event{Type: engine.EventTyping, At: from + typeAfter}); !ok {
+				continue
+			}
+			p.act(engine.Event{Type: engine.EventSay, At: from + typeAfter + 3000, Text: wall})
+		}
+		require.True(t, p.s.Ended(), sc.ID)
+		assert.False(t, p.s.End().Passed, "%s: the same wall at every line passes (%s, %.0f%%)", sc.ID, p.s.End().Ending, p.s.End().Overall*100)
+	}
+}
+
+// Only a long message said again is a pasted script: a short apology repeated costs the
+// repeat's listening point, and two different long replies cost nothing.
+func TestPastedScriptIsALongMessageAgain(t *testing.T) {
+	sc := shippedByID(t, "cheese-shop")
+	long := "I'm so sorry, we've completely sold out of manchego this morning and the next delivery is not until Friday."
+	fired, _ := rulesFired(t, sc, long, long)
+	assert.Contains(t, fired, "pasted-script")
+
+	fired, _ = rulesFired(t, sc, "so sorry about that, really", "so sorry about that, really")
+	assert.NotContains(t, fired, "pasted-script")
+	assert.Contains(t, fired, "scripted-repeat")
+
+	fired, _ = rulesFired(t, sc, long, "The comte is a firm, nutty cow's milk cheese from the Jura, and I can cut you a taste of it right now if you like.")
+	assert.NotContains(t, fired, "pasted-script")
 }
