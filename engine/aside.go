@@ -347,32 +347,30 @@ func (s *Session) judgeLeadIn(at int64, out []Output) []Output {
 // ("hello? is anyone there?") hears it as the answer.
 func (s *Session) leadInAnswers(text string) bool {
 	n := s.sc.Nodes[s.node]
-	if n.replyTextOwn {
-		return true
-	}
 	said, _ := s.sc.understandInto(nil, text, false)
 	for i := range said {
 		if said[i]&n.replyIntents[i] != 0 {
 			return true
 		}
 	}
-	return s.textRuleTakes(text, said)
+	return s.textWayTakes(text, said, n.textWays) || s.textWayTakes(text, said, s.sc.textRules)
 }
 
-// textRuleTakes reports whether a global rule that moves the call and reads the reply's
-// text holds for text (read as said): one that would take a lead-in as the reply. Such a
-// rule is tried, not assumed: one-script's rule on a wrong refund sum read the text, and
-// made every greeting at every node a reply.
-func (s *Session) textRuleTakes(text string, said intentSet) bool {
-	if len(s.sc.textRules) == 0 {
+// textWayTakes reports whether one of ways (transitions of the node, or global rules that
+// move the call) that read the reply's text holds for text (read as said): one that would
+// take a lead-in as the reply. Such a way is tried, not assumed: one-script's rule on a
+// wrong refund sum read the text, and made every greeting at every node a reply; so did
+// car-reservation's node that listens for a taxi or a partner's car.
+func (s *Session) textWayTakes(text string, said intentSet, ways []*Transition) bool {
+	if len(ways) == 0 {
 		return false
 	}
 	sc := s.scratch(Event{Type: EventSay, At: s.now, Text: text})
 	defer s.release(sc)
 	sc.said = said
 	var discard []Output
-	for _, r := range s.sc.textRules {
-		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &discard) {
+	for _, w := range ways {
+		if s.test(sc, w.When, w.WhenSrc, w.ID, w.To, &discard) {
 			return true
 		}
 	}
@@ -672,7 +670,7 @@ func (l *loader) computeReplyReads() {
 		}
 	}
 	for _, n := range l.sc.Nodes {
-		n.replyIntents, n.replyText, n.replyTextOwn = global, globalText, false
+		n.replyIntents, n.replyText, n.textWays = global, globalText, nil
 		for _, t := range n.Transitions {
 			if t.WhenSrc == "" {
 				continue
@@ -682,7 +680,9 @@ func (l *loader) computeReplyReads() {
 				n.replyIntents.add(i)
 			}
 			n.replyText = n.replyText || text
-			n.replyTextOwn = n.replyTextOwn || text
+			if text && t.When != nil {
+				n.textWays = append(n.textWays, t)
+			}
 		}
 	}
 }

@@ -415,3 +415,47 @@ nodes:
 	outs = c.do(say(7000, "hi £5,"))
 	assert.Empty(t, ofType(outs, engine.OutTrainee)[0].Flags, "the rule holds: a reply")
 }
+
+// A node's own transition that reads the text is tried on a lead-in too: car-reservation's
+// node that listens for "taxi" made every "hi," there a whole reply.
+func TestANodesTextTransitionIsTriedOnALeadIn(t *testing.T) {
+	sc := loadInline(t, `id: tn
+title: T
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  out_of_stock: ["none left"]
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: can i get there some other way
+    transitions:
+      - {when: 'lower(text) contains "taxi"', to: taxi}
+      - {when: 'said("out_of_stock")', to: told}
+      - {when: 'true', to: gone}
+  taxi:
+    end: {title: Taxi, outcome: resolved}
+  told:
+    end: {title: Told, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`)
+	c := newCall(t, sc)
+	c.do(answer(1000))
+	outs := c.do(say(7000, "ok so,"))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, []string{engine.FlagLeadIn}, tr[0].Flags, "no text transition holds for it")
+	c.do(say(9000, "a taxi is on us, ill book it now"))
+	assert.Equal(t, "taxi", c.s.End().Ending)
+
+	c = newCall(t, sc)
+	c.do(answer(1000))
+	outs = c.do(say(7000, "taxi so,"))
+	assert.Empty(t, ofType(outs, engine.OutTrainee)[0].Flags, "the transition holds: a reply")
+	assert.Equal(t, "taxi", c.s.End().Ending)
+}

@@ -257,9 +257,10 @@ type Node struct {
 	// A lead-in that means one of those intents (or any, with replyText) is a reply here.
 	replyIntents intentSet
 	replyText    bool
-	// replyTextOwn: one of the node's own transitions reads the text or choice (a global
-	// rule that does is tried on the lead-in: Scenario.textRules).
-	replyTextOwn bool
+	// textWays are the node's own transitions that read the text or choice. Like a global
+	// rule that reads the text (Scenario.textRules), each is tried on a lead-in, which is
+	// a reply here only if one holds.
+	textWays []*Transition
 	// yesMeans and noMeans are the intents (index + 1; 0: none) a yes or a no to the
 	// customer's question means here (yes_means, no_means; answer.go).
 	yesMeans, noMeans int
