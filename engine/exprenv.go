@@ -39,12 +39,13 @@ const (
 	envComposing   = "composing"
 	envHints       = "hints"
 	envCarried     = "carried"
+	envTelegraphic = "telegraphic"
 )
 
 // BuiltinNames lists the names the expression environment provides, in documentation order.
 var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envSaidLast, envInterrupted,
 	envRinging, envSilence, envElapsed, envTurn, envVisits, envSeen, envMood, envRepeated,
-	envRandom, envScore, envComposing, envHints, envCarried}
+	envRandom, envScore, envComposing, envHints, envCarried, envTelegraphic}
 
 // disabledBuiltins read the wall clock, iterate maps in random order, or allocate without
 // the VM's memory budget (repeat and replace can multiply a text's length).
@@ -73,6 +74,7 @@ func typeEnv(vars []Var) map[string]any {
 		envSaidLast:    (func(string) bool)(nil),
 		envInterrupted: false,
 		envCarried:     false,
+		envTelegraphic: false,
 		envRinging:     0.0,
 		envSilence:     0.0,
 		envElapsed:     0.0,

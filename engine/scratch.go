@@ -92,6 +92,9 @@ func (s *Session) scratch(ev Event) *scratch {
 	if r.has(readRepeated) {
 		env[envRepeated] = false
 	}
+	if r.has(readTelegraphic) {
+		env[envTelegraphic] = false
+	}
 	if r.has(readRinging) {
 		setFloat(env, envRinging, s.ringingAt(ev.At))
 	}
@@ -154,6 +157,7 @@ const (
 	readComposing
 	readHints
 	readCarried
+	readTelegraphic
 )
 
 var builtinReads = map[string]builtinSet{
@@ -161,6 +165,7 @@ var builtinReads = map[string]builtinSet{
 	envSilence: readSilence, envRepeated: readRepeated, envRinging: readRinging,
 	envElapsed: readElapsed, envTurn: readTurn, envVisits: readVisits,
 	envComposing: readComposing, envHints: readHints, envCarried: readCarried,
+	envTelegraphic: readTelegraphic,
 }
 
 func (b builtinSet) has(x builtinSet) bool { return b&x != 0 }

@@ -496,7 +496,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	text, choice := ev.Text, -1
 	var said intentSet
 	var understood []Understood
-	repeated := false
+	repeated, telegraph := false, false
 	if ev.Type == EventChoose {
 		c := node.Choices[ev.Index]
 		choice = ev.Index
@@ -514,6 +514,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			hs = wordHashes(text)
 		}
 		said, understood = node.answerMeans(s.sc, text, said, understood)
+		telegraph = ev.Type == EventSay && telegraphic(hs)
 		if s.leadIn {
 			// Read with the lead-in before it ("hi there" … "we're out of it, sorry").
 			for i := range said {
@@ -588,6 +589,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if r.has(readRepeated) {
 		env[envRepeated] = repeated
+	}
+	if r.has(readTelegraphic) {
+		env[envTelegraphic] = telegraph
 	}
 	if r.has(readRinging) {
 		setFloat(env, envRinging, s.ringingAt(ev.At))

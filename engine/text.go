@@ -91,6 +91,49 @@ func wordHashes(text string) []uint32 {
 	return slices.Compact(hs)
 }
 
+// TelegraphicMinWords is the fewest distinct words a telegraphic message has: shorter
+// replies without a function word are common and fine ("card or cash?" has one, "sure,
+// done, cheers" needs none).
+const TelegraphicMinWords = 6
+
+// functionWords are the words nearly every sentence has one of: pronouns, articles,
+// auxiliaries and modals (with their contractions typed without the apostrophe),
+// prepositions, conjunctions, negations and question words, and their chat spellings.
+// Of 2,839 replies of six words or more written by outside testers for the understanding
+// corpora, none lacked one.
+var functionWords = func() map[uint32]bool {
+	m := map[uint32]bool{}
+	for _, w := range strings.Fields(`i im ill ive id me my mine you your yours youre youll youve youd
+		we were weve well wed our ours us he she his her him they them their theyre theyll
+		it its itll this that thats these those there theres here heres who whos what whats
+		which where wheres when why how something anything nothing everything someone anyone
+		is are was be been being am isnt arent wasnt werent do does did dont doesnt didnt
+		have has had havent hasnt hadnt can cant could couldnt will wont would wouldnt shall
+		should shouldnt may might must mustnt the a an to of in on for with at by from about
+		into up down over off out after before until till without within through across
+		around under behind between against during since near per via and or but so if
+		then than as
+		because while not no nor yes all any some u ur r ya yr wat wats teh da n`) {
+		m[understand.Hash(w)] = true
+	}
+	return m
+}()
+
+// telegraphic reports whether a message's distinct words (wordHashes) are at least
+// TelegraphicMinWords and none is a function word: a list of key words, not a sentence
+// ("sorry big mistake, fix right now, new car").
+func telegraphic(hs []uint32) bool {
+	if len(hs) < TelegraphicMinWords {
+		return false
+	}
+	for _, h := range hs {
+		if functionWords[h] {
+			return false
+		}
+	}
+	return true
+}
+
 func jaccard(a, b []uint32) float64 {
 	i, j, inter := 0, 0, 0
 	for i < len(a) && j < len(b) {

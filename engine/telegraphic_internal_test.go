@@ -1,0 +1,34 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// A telegraphic message is a list of key words: six distinct words or more, none a
+// function word. Real replies, terse, lower-case, in chat spelling or with typos, are not.
+func TestTelegraphic(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"sorry big mistake, fix right now, new car", true},
+		{"Sorry. Mistake. Refund voucher upgrade today!", true},
+		{"apology refund replacement compensation voucher discount", true},
+		{"good afternoon welcome course twelve fitting room", true},
+		{"sorry, out of manchego today", false},                 // five words, and "out", "of"
+		{"refund done, cheers", false},                          // short
+		{"£20 off next month's bill, done", false},              // "off"
+		{"sorry abt that, ill sort it", false},                  // "ill", "it"
+		{"ur plan only covers teh eu", false},                   // chat spellings
+		{"so sorry about the wait mr wieczorek", false},         // "about", "the"
+		{"im really sorry, thats our mistake", false},           // contractions typed without the apostrophe
+		{"I'm really sorry, that's our mistake", false},         // and with it
+		{"sory, wee hav no manchgo todya, comte maybe?", false}, // typos: "no"
+		{"great news: replacement ships tomorrow, tracking emailed tonight", true},
+		{"", false},
+	} {
+		assert.Equal(t, c.want, telegraphic(wordHashes(c.text)), "%q", c.text)
+	}
+}
