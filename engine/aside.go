@@ -228,6 +228,7 @@ func IsBackchannel(text string) bool {
 		return false
 	}
 	// Each noise in turn, the longest first (at most three words).
+	prev := ""
 	for i := 0; i < len(words); {
 		n := min(3, len(words)-i)
 		for n > 0 && !backchannels[strings.Join(words[i:i+n], " ")] {
@@ -236,10 +237,22 @@ func IsBackchannel(text string) bool {
 		if n == 0 {
 			return false
 		}
+		noise := strings.Join(words[i:i+n], " ")
+		if noise == prev && impatientAcks[noise] {
+			return false // "yeah yeah", "ok ok": hurrying the customer, not listening
+		}
+		prev = noise
 		i += n
 	}
 	return true
 }
+
+// impatientAcks are the acknowledgements that, said twice in a row ("yeah yeah", "ok ok",
+// "right right", "yes yes yes"), hurry the customer along: no listening noise, but a reply
+// over her line. An outside panel's trainee sent them every three seconds while the
+// customer spoke, and passed at 100%.
+var impatientAcks = set("ok", "okay", "k", "yes", "yeah", "yep", "yup", "ya", "right", "sure", "alright",
+	"got it", "go on")
 
 // aside records ev, a correction or a listening noise, as its flag says, and changes
 // nothing else: the customer's line goes on, and the reply being awaited is still awaited.

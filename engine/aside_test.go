@@ -88,6 +88,13 @@ func TestIsBackchannel(t *testing.T) {
 		{"i'm listening", true},
 		{"uh huh", true},
 		{"yeah", true},
+		{"mm mm", true},
+		{"yeah, ok", true},
+		{"yeah yeah", false}, // hurrying her along (impatientAcks)
+		{"ok ok", false},
+		{"Yes yes yes", false},
+		{"right, right", false},
+		{"go on go on", false},
 		{"no", false}, // disagreement is a reply
 		{"ok let me check", false},
 		{"sorry", false},

@@ -459,3 +459,43 @@ nodes:
 	assert.Empty(t, ofType(outs, engine.OutTrainee)[0].Flags, "the transition holds: a reply")
 	assert.Equal(t, "taxi", c.s.End().Ending)
 }
+
+// A call excuses MaxCarriedOverlaps carried replies that cut the customer's line; a
+// trainee who starts the next message as soon as the last is sent, every time, types over
+// her answers, and from the third time on that interrupts (it is still carried).
+func TestCarriedOverlapsAreExcusedTwiceACall(t *testing.T) {
+	sc := loadInline(t, `id: many
+title: Many
+brief: b
+persona: {name: Jo, wpm: 60}
+vars: {intr: false, carr: false}
+start: ring
+rules:
+  - {id: measure, when: 'event == "say"', set: {intr: interrupted, carr: carried}}
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: talk}
+  talk:
+    say: oh i see well then go on
+    transitions:
+      - {when: 'turn < 8', to: talk}
+      - {when: 'true', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`)
+	c := newCall(t, sc)
+	c.do(answer(1000)) // her line: 1 s to 7 s
+	at := int64(8000)
+	c.do(say(at, "first"))
+	for i := 1; i <= engine.MaxCarriedOverlaps+2; i++ {
+		// Typing at once as she starts to react, sent three seconds into her line.
+		c.do(engine.Event{Type: engine.EventTyping, At: at + 500})
+		at += 3000
+		outs := c.do(say(at, "and another thing here"))
+		require.Len(t, ofType(outs, engine.OutCut), 1, "overlap %d cuts her line", i)
+		assert.Equal(t, true, c.s.Vars()["carr"], "overlap %d is carried", i)
+		assert.Equal(t, i > engine.MaxCarriedOverlaps, c.s.Vars()["intr"], "overlap %d", i)
+	}
+}

@@ -334,10 +334,10 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	l.compileIntents()
 
 	// Rules, then nodes.
-	ruleIDs := map[string]bool{}
-	for _, f := range files {
+	ruleIDs := map[string]ruleSlot{}
+	for i, f := range files {
 		if p, ok := f.pairs["rules"]; ok {
-			l.rules(f.r, p.value, ruleIDs)
+			l.rules(f.r, p.value, ruleIDs, i == len(files)-1)
 		}
 	}
 	if p, ok := top.pairs["start"]; ok {
@@ -606,7 +606,19 @@ func (l *loader) scores(r *reader, n *yaml.Node) {
 	}
 }
 
-func (l *loader) rules(r *reader, n *yaml.Node, ids map[string]bool) {
+// ruleSlot is where a rule id was declared: its index in Scenario.Rules, and whether a
+// pack declared it.
+type ruleSlot struct {
+	index int
+	pack  bool
+}
+
+// rules reads a rules list; own is true for the scenario's own (not an included pack's).
+// A scenario's own rule with the id of a pack's replaces it, in the pack's place: a pack
+// that gains a rule never breaks a scenario that already had one of that id (as a
+// scenario's own intent replaces a pack's). Two rules of one id in one file, or in two
+// packs, are an error.
+func (l *loader) rules(r *reader, n *yaml.Node, ids map[string]ruleSlot, own bool) {
 	items, ok := r.list(n, "rules")
 	if !ok {
 		return
@@ -621,10 +633,15 @@ func (l *loader) rules(r *reader, n *yaml.Node, ids map[string]bool) {
 			continue
 		}
 		if t.ID != "" {
-			if ids[t.ID] {
+			if slot, dup := ids[t.ID]; dup {
+				if own && slot.pack {
+					l.sc.Rules[slot.index] = t
+					ids[t.ID] = ruleSlot{index: slot.index}
+					continue
+				}
 				r.errorf(it, "duplicate rule id %q", t.ID)
 			}
-			ids[t.ID] = true
+			ids[t.ID] = ruleSlot{index: len(l.sc.Rules), pack: !own}
 		}
 		l.sc.Rules = append(l.sc.Rules, t)
 	}

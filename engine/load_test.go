@@ -163,3 +163,45 @@ func axesOf(sc *engine.Scenario) []string {
 	}
 	return out
 }
+
+// A scenario's own rule with the id of an included pack's rule replaces it in its place,
+// as a scenario's own intent replaces a pack's: a pack that gains a rule never breaks a
+// scenario that already had one of that id. Two of one id in one file are still an error.
+func TestOwnRuleReplacesAPacksRuleOfTheSameID(t *testing.T) {
+	base := `id: mine
+title: Mine
+brief: b
+persona: {name: Jo, wpm: 60}
+include: [listening]
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`
+	load := func(src string) (*engine.Scenario, engine.Diagnostics) {
+		fsys := fstest.MapFS{"mine.yaml": &fstest.MapFile{Data: []byte(src)}}
+		return engine.LoadWith(fsys, "mine.yaml", engine.LoadOptions{Packs: os.DirFS("testdata/rules")})
+	}
+	sc, diags := load(base + `rules:
+  - {id: interrupting, when: 'interrupted', score: {listening: -2}, feedback: Mine.}
+  - {id: other, when: 'false'}
+`)
+	require.False(t, diags.HasErrors(), diags.Error())
+	var ids []string
+	for _, r := range sc.Rules {
+		ids = append(ids, r.ID)
+	}
+	assert.Equal(t, []string{"interrupting", "scripted-repeat", "other"}, ids, "in the pack's place")
+	assert.Equal(t, "interrupted", sc.Rules[0].WhenSrc, "the scenario's own")
+	assert.Equal(t, "mine.yaml", sc.Rules[0].Path)
+
+	_, diags = load(base + `rules:
+  - {id: interrupting, when: 'interrupted'}
+  - {id: interrupting, when: 'repeated'}
+`)
+	assert.Contains(t, diags.Error(), `duplicate rule id "interrupting"`)
+}

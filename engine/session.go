@@ -37,6 +37,9 @@ type Session struct {
 	// typingCarried: the trainee was typing when the customer gave up waiting (a timer moved
 	// the call); the reply they send next was under way before her new line.
 	typingCarried bool
+	// carriedOverlaps counts the carried replies excused for cutting the customer's line
+	// (MaxCarriedOverlaps).
+	carriedOverlaps uint8
 	// heldAt is when the trainee's last reply announced a wait (Scenario.HoldLimit), -1
 	// when it did not.
 	heldAt int64
@@ -118,6 +121,13 @@ type Session struct {
 // comes half a second to two seconds later (at 200 wpm she has said a word or two by
 // then: the first version's "before her second word" held almost no one's).
 const OverlapStartMS = 2000
+
+// MaxCarriedOverlaps is how many carried replies a call excuses for cutting the customer's
+// line: a reply sent in two messages now and then. After that, a trainee who starts the next
+// message as soon as they have sent one, every time, is typing over the customer's answers
+// (an outside panel cut every line that way, after 4 to 22 words, and passed at 100%); the
+// reply is still carried, but it interrupts.
+const MaxCarriedOverlaps = 2
 
 // MaxChoices is the most suggested replies one node may offer.
 const MaxChoices = 64
@@ -448,8 +458,12 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	if ev.Type != EventAnswer && ev.Type != EventHint && ev.At < s.lineEnd {
 		if speaking {
 			spoken := spokenAt(ev.At-s.lineStart, s.lineWPM, s.lineWords, s.linePauses)
-			// A carried reply cuts her line, but she spoke over the trainee.
-			interrupted = !carried
+			// A carried reply cuts her line, but she spoke over the trainee: excused up to
+			// MaxCarriedOverlaps times a call.
+			interrupted = !carried || s.carriedOverlaps >= MaxCarriedOverlaps
+			if carried && !interrupted {
+				s.carriedOverlaps++
+			}
 			out = append(out, Output{Type: OutCut, At: ev.At, Node: node.ID, Spoken: spoken})
 		}
 		// Else the last word has been sent: the trainee has seen the whole line, and a
