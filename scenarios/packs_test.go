@@ -277,3 +277,43 @@ func filter(xs []string, keep ...string) []string {
 	}
 	return out
 }
+
+// From an outside gaming panel (60 bad calls passed): blaming the customer, laughing at
+// her trouble, a PIN written on a slip, four holds in a row, and "yeah yeah" over her line
+// each cost something now, wherever they are said.
+func TestGamingPanelTwoLapsesAreJudged(t *testing.T) {
+	for _, c := range []struct {
+		scenario, rule string
+		replies        []string
+	}{
+		{"ignored-phone", "blamed-customer", []string{"u probably let the battery die"}},
+		{"slow-clerk", "blamed-customer", []string{"post is slow these days, not our fault"}},
+		{"hard-sell", "blamed-customer", []string{"most people just set up a standing order instead of ringing us"}},
+		{"ignored-phone", "condescending", []string{"lol classic. is it even plugged in?"}},
+		{"hard-sell", "condescending", []string{"as im sure u know dates dont change by magic"}},
+		{"boutique", "asked-for-secret", []string{"just write ur pin on this slip and ill key it in for u"}},
+		{"slow-clerk", "stalling", []string{"let me check", "let me check that", "still checking, one moment", "let me check again"}},
+	} {
+		fired, _ := rulesFired(t, shippedByID(t, c.scenario), c.replies...)
+		assert.Contains(t, fired, c.rule, "%s: %q", c.scenario, c.replies)
+	}
+	for _, c := range []struct {
+		scenario string
+		replies  []string
+	}{
+		{"ignored-phone", []string{"its not your fault at all, these updates catch everyone out"}},
+		{"slow-clerk", []string{"sorry for the wait, let me look that up", "pulling your file now, about thirty seconds", "still searching, nearly there"}},
+		{"boutique", []string{"pop your card in and put your pin on the keypad whenever youre ready"}},
+	} {
+		fired, _ := rulesFired(t, shippedByID(t, c.scenario), c.replies...)
+		assert.Empty(t, filter(fired, "blamed-customer", "condescending", "asked-for-secret", "stalling"), "%s: %q", c.scenario, c.replies)
+	}
+
+	// "yeah yeah" while the customer speaks hurries her: a reply over her line.
+	sc := shippedByID(t, "slow-clerk")
+	p := &player{t: t, s: sc.NewSession(1, "Sam")}
+	p.outs = p.s.Start(nil)
+	p.act(engine.Event{Type: engine.EventAnswer, At: 2000})
+	p.act(engine.Event{Type: engine.EventSay, At: 5000, Text: "yeah yeah"})
+	assert.Contains(t, engine.FiredRules(p.outs), "interrupting")
+}
