@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -287,9 +288,9 @@ func TestGamingPanelTwoLapsesAreJudged(t *testing.T) {
 		replies        []string
 	}{
 		{"ignored-phone", "blamed-customer", []string{"u probably let the battery die"}},
-		{"slow-clerk", "blamed-customer", []string{"post is slow these days, not our fault"}},
+		{"slow-clerk", "passed-blame", []string{"post is slow these days, not our fault"}},
 		{"hard-sell", "blamed-customer", []string{"most people just set up a standing order instead of ringing us"}},
-		{"ignored-phone", "condescending", []string{"lol classic. is it even plugged in?"}},
+		{"ignored-phone", "dismissive", []string{"lol classic. is it even plugged in?"}},
 		{"hard-sell", "condescending", []string{"as im sure u know dates dont change by magic"}},
 		{"boutique", "asked-for-secret", []string{"just write ur pin on this slip and ill key it in for u"}},
 		{"slow-clerk", "stalling", []string{"let me check", "let me check that", "still checking, one moment", "let me check again"}},
@@ -306,7 +307,7 @@ func TestGamingPanelTwoLapsesAreJudged(t *testing.T) {
 		{"boutique", []string{"pop your card in and put your pin on the keypad whenever youre ready"}},
 	} {
 		fired, _ := rulesFired(t, shippedByID(t, c.scenario), c.replies...)
-		assert.Empty(t, filter(fired, "blamed-customer", "condescending", "asked-for-secret", "stalling"), "%s: %q", c.scenario, c.replies)
+		assert.Empty(t, filter(fired, "blamed-customer", "passed-blame", "condescending", "asked-for-secret", "stalling"), "%s: %q", c.scenario, c.replies)
 	}
 
 	// "yeah yeah" while the customer speaks hurries her: a reply over her line.
@@ -316,4 +317,27 @@ func TestGamingPanelTwoLapsesAreJudged(t *testing.T) {
 	p.act(engine.Event{Type: engine.EventAnswer, At: 2000})
 	p.act(engine.Event{Type: engine.EventSay, At: 5000, Text: "yeah yeah"})
 	assert.Contains(t, engine.FiredRules(p.outs), "interrupting")
+}
+
+// Ending the call without a goodbye, once the customer has finished, costs a listening
+// point (hung-up-cold); after a goodbye it costs nothing.
+func TestHangingUpWithoutAGoodbye(t *testing.T) {
+	sc := shippedByID(t, "hard-sell")
+	for _, c := range []struct {
+		last string
+		cold bool
+	}{
+		{"thank you, thats done: from next month your bill is due on the 28th", true},
+		{"thank you, thats done: from next month your bill is due on the 28th. have a lovely day!", false},
+		{"thats done, due on the 28th from next month. bye!", false},
+		{"all done, the 28th from next month. take care", false},
+	} {
+		fired, s := rulesFired(t, sc, "happy to help with that. can you confirm your account number and postcode?", c.last)
+		require.False(t, s.Ended(), "the call goes on after %q", c.last)
+		_, lineEnd := s.Speaking(0)
+		outs, err := s.Apply(engine.Event{Type: engine.EventHangup, At: lineEnd + 2000}, nil)
+		require.NoError(t, err)
+		fired = append(fired, engine.FiredRules(outs)...)
+		assert.Equal(t, c.cold, slices.Contains(fired, "hung-up-cold"), "hanging up after %q", c.last)
+	}
 }
