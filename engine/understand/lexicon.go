@@ -767,8 +767,28 @@ func (lx *Lexicon) AnalyzeInto(t *Text, text string) *Text {
 			tok.Stem = Stem(w)
 		}
 	}
+	commaAfterInterjectedNo(t)
 	scope(t.Tokens)
 	return t
+}
+
+// noInterjections are typed forms of "no" that are never a determiner: "nah hit cancel"
+// answers the customer and then says what to do, as "no, hit cancel" does; it does not
+// deny the cancel.
+var noInterjections = set("nah", "nope", "naw", "nop")
+
+// commaAfterInterjectedNo ends the clause after a "no" typed as "nah" or "nope", as a comma
+// would: what follows it is not negated by it.
+func commaAfterInterjectedNo(t *Text) {
+	for k := range t.Tokens {
+		tok := t.Tokens[k]
+		if tok.Word != "no" || !noInterjections[t.Typed[tok.Orig]] {
+			continue
+		}
+		for j := k + 1; j < len(t.Tokens) && sentenceOf(t.Tokens[j].Clause) == sentenceOf(tok.Clause); j++ {
+			t.Tokens[j].Clause++
+		}
+	}
 }
 
 // room returns s emptied, with room for n elements (a new slice when it has less).

@@ -1298,3 +1298,25 @@ func TestOutsideRoundNine(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestANahAnswersAndNegatesNothing: "nah hit cancel and get into windows" (a held-out
+// labeller, 2026-12-07) read "hit cancel" as denied; "nah" and "nope" are never a
+// determiner, and end their clause as "no," does. "no need" and "we dont" still negate.
+func TestANahAnswersAndNegatesNothing(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"postpone": {"hit cancel", "update later"},
+		"refund":   {"refund"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"nah hit cancel and get into windows", []string{"postpone"}},
+		{"nope, update later", []string{"postpone"}},
+		{"nah we cant refund that", nil},
+		{"no hit cancel", nil}, // typed as "no", without a comma: still a negation
+		{"nope no refund today", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
