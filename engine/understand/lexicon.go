@@ -319,7 +319,10 @@ func swapVariants(p phrase) []phrase {
 const MaxRealWordVariants = 4
 
 // RealWordTypoMinLetters is the shortest phrase word whose dropped-letter spellings are
-// matched ("manager" as "manger"); shorter words drop into too many others.
+// matched ("manager" as "manger"), and the shortest such spelling: shorter words drop into
+// too many others, and a short word left by a dropped letter is mostly a common word typed
+// as meant ("site" is no "suite", "were" no "where": an outside designer's "booking site
+// for" read as a "suite for" pitch).
 const RealWordTypoMinLetters = 5
 
 // Homophones are typed for each other ("sorry to here that", "wait" for "weight"): inside
@@ -380,7 +383,7 @@ func realWordAlts(p *phrase) {
 			if pat.w[k] == pat.w[k-1] {
 				continue // "sorry" → "sory": the same spelling from either letter
 			}
-			if d := pat.w[:k] + pat.w[k+1:]; IsWord(d) {
+			if d := pat.w[:k] + pat.w[k+1:]; len(d) >= RealWordTypoMinLetters && IsWord(d) {
 				add(i, d)
 			}
 		}

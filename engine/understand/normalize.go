@@ -139,6 +139,9 @@ func splitInto(out []word, s string) []word {
 			if r != ',' {
 				grouped = append(grouped, byte(r)) // a decimal point, a clock time's colon
 			} // a thousands separator is dropped
+		case r == '.' && start >= 0 && grouped == nil && domainDot(s, i):
+			// "booking.com", "amazon.co.uk": a web address is one word; its dots end no
+			// sentence (and "com" is no typo of "come").
 		case (r == '-' || r == '–') && start >= 0 && grouped == nil && rangeSide(s[start:i]) && rangeSide(leadingDigits(s[i+size:])):
 			// "8-12", "12–6", "5-7 working days": a range is "8 to 12" (not a phone
 			// number's groups, whose sides have more digits).
@@ -206,3 +209,22 @@ func allDigits(w string) bool {
 func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' }
 
 func isDigitByte(c byte) bool { return c >= '0' && c <= '9' }
+
+// topLevelDomains are the endings that make "word.ending" a web address (domainDot).
+var topLevelDomains = map[string]bool{"com": true, "co": true, "uk": true, "org": true, "net": true,
+	"io": true, "ie": true, "de": true, "fr": true, "es": true, "it": true, "nl": true, "eu": true,
+	"gov": true, "edu": true, "info": true, "biz": true, "us": true, "ca": true, "au": true, "app": true}
+
+// domainDot reports whether the full stop at s[i], inside a word, is a web address's: the
+// letters right after it are a top-level domain ending the word ("booking.com", "bbc.co.uk",
+// not "done.thanks").
+func domainDot(s string, i int) bool {
+	j := i + 1
+	for j < len(s) && s[j] >= 'a' && s[j] <= 'z' {
+		j++
+	}
+	if j == i+1 || j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] >= utf8.RuneSelf) {
+		return false
+	}
+	return topLevelDomains[s[i+1:j]]
+}

@@ -1320,3 +1320,50 @@ func TestANahAnswersAndNegatesNothing(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestAWebAddressIsOneWord: "it's the booking.com's fault not ours" (an outside designer's
+// held-out hotel scenario) cut the sentence at the dot, so no phrase could hold
+// "booking.com", and "amazon.com" read as "amazon come". A dot before a top-level domain
+// is part of the word; any other dot still ends the sentence.
+func TestAWebAddressIsOneWord(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"blame": {"booking.com fault", "amazon.co.uk"},
+		"close": {"done thanks"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"it's the booking.com's fault not ours", []string{"blame"}},
+		{"Booking.com fault, sorry", []string{"blame"}},
+		{"order it from amazon.co.uk", []string{"blame"}},
+		{"booking. com fault", nil}, // a sentence ends at ". "
+		{"all done.thanks", nil},    // a missing space after a full stop still ends it
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+	assert.Equal(t, []string{"amazon.com", "was", "quick"}, lx.Analyze("amazon.com was quick").Typed)
+}
+
+// TestADroppedLetterLeavingAShortWordIsNoTypo: "you'll have to ask the booking site for your
+// money back" read as a "suite for" pitch (an outside designer's hotel scenario). A word of
+// four letters left by a dropped letter is a common word typed as meant; "manger" for
+// "manager" is still the manager.
+func TestADroppedLetterLeavingAShortWordIsNoTypo(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"suite_pitch": {"suite for"},
+		"escalate":    {"get the manager"},
+		"where":       {"where are you"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"ask the booking site for your money back", nil},
+		{"a suite for tonight?", []string{"suite_pitch"}},
+		{"ill get the manger", []string{"escalate"}},
+		{"were are you", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
