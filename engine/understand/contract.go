@@ -339,7 +339,7 @@ func expandInto(out []Token, ws []word) []Token {
 }
 
 // futures rewrites the ways of saying what a speaker will do to "will": "am/are/is going
-// to" after a subject before a verb, and "will have to", "will need to" ("im going to
+// to" after a subject before a verb, and "will have to", "will need to" after "i" or "we" ("im going to
 // check", "ill have to check" are "i will check"), so that a phrase written with one
 // matches the others without a variant for each (docs/scenario-format.md, step 3).
 // "going to the shop" keeps its going.
@@ -355,7 +355,7 @@ func futures(ts []Token) []Token {
 			i += 2
 			continue
 		}
-		if t.Word == "will" && i+2 < len(ts) && (ts[i+1].Word == "have" || ts[i+1].Word == "need") &&
+		if t.Word == "will" && selfSubjects[prevWord(out)] && i+2 < len(ts) && (ts[i+1].Word == "have" || ts[i+1].Word == "need") &&
 			ts[i+2].Word == "to" && ts[i+1].Clause == t.Clause && ts[i+2].Clause == t.Clause &&
 			(i+3 == len(ts) || !goingPlaces[ts[i+3].Word]) {
 			out = append(out, t)
@@ -373,6 +373,10 @@ func prevWord(ts []Token) string {
 	}
 	return ts[len(ts)-1].Word
 }
+
+// selfSubjects are the speaker's own: "ill have to check" is what the agent will do, "you'll
+// have to ask the booking site" an obligation put on the customer, no "you will ask".
+var selfSubjects = set("i", "we")
 
 // futureSubjects may say what they are going to do.
 var futureSubjects = set("i", "we", "you", "they", "he", "she", "it", "someone", "somebody", "team")

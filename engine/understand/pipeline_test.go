@@ -1033,7 +1033,7 @@ func TestOutsideRoundSeven(t *testing.T) {
 // to see your receipt" is a request where "ill see" is a promise.
 func TestCommitmentFrames(t *testing.T) {
 	lx := compile(t, map[string][]string{
-		"check": {"ill check"},
+		"check": {"ill check", "you will check", "they will check"},
 		"cover": {"we will cover it"},
 		"hold":  {"let me just", "let me see"},
 		"vague": {"ill see"},
@@ -1055,6 +1055,10 @@ func TestCommitmentFrames(t *testing.T) {
 		{"i need to see your receipt", nil},      // a request
 		{"let me just check", []string{"hold"}},
 		{"im going to see what i can do", []string{"vague"}},
+		// An obligation put on the customer is no promise of the agent's (an outside
+		// designer's "you'll have to ask the booking site" read "you will ask").
+		{"you'll have to check it yourself", nil},
+		{"they will need to check", nil},
 	} {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
