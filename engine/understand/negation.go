@@ -380,7 +380,7 @@ func scope(ts []Token) {
 			if k > i+n && !carriers[ts[k-1].Word] && (startsNewClause(ts, k) || whWords[t.Word] && !cleft(ts, k)) {
 				break
 			}
-			if t.Word == "for" && paidFor(ts, i, n, k) {
+			if t.Word == "for" && (paidFor(ts, i, n, k) || reasonFor(ts, i, n, k)) {
 				break
 			}
 			if limitWords[t.Word] && k+1 < len(ts) && ts[k+1].Word == "than" && ts[k+1].Clause == t.Clause {
@@ -454,6 +454,18 @@ func unNegate(ts []Token, i, n, to int) {
 
 // paidFor reports whether the scope of the trigger at i (n tokens long) holds, before
 // the "for" at to, a charge to the customer, so what follows is what it is for.
+// reasonFor reports whether the "for" at to, inside the scope of the trigger at i (n words
+// long), gives the reason for a negated verb done to a person: "we cant compensate you for
+// a third party error", "i cant blame you for being upset", "we wont charge her for the
+// minibar". What follows it is not denied; the verb is ("for free" after "do it" still is).
+func reasonFor(ts []Token, i, n, to int) bool {
+	return to-1 > i+n-1 && personObjects[ts[to-1].Word] && to+1 < len(ts) && ts[to+1].Clause == ts[to].Clause &&
+		ts[to+1].Word != "free" && ts[to+1].Word != "nothing"
+}
+
+// personObjects are the people a negated verb may be done to, right before its "for".
+var personObjects = set("you", "her", "him", "them", "us", "me")
+
 func paidFor(ts []Token, i, n, to int) bool {
 	for k := i + n; k < to; k++ {
 		w := ts[k].Word

@@ -1371,3 +1371,26 @@ func TestADroppedLetterLeavingAShortWordIsNoTypo(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestTheReasonForANegatedVerbIsNotDenied: "we can't compensate you for a third party
+// error" denied the third party's error too (an outside designer's hotel scenario); the
+// reason after "for" and a person is not denied, the verb is; "for free" still is.
+func TestTheReasonForANegatedVerbIsNotDenied(t *testing.T) {
+	lx := compile(t, map[string][]string{
+		"blame":      {"third party error", "being upset"},
+		"compensate": {"compensate"},
+		"free":       {"for free"},
+	})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"we can't compensate you for a third party error", []string{"blame"}},
+		{"i cant blame you for being upset", []string{"blame"}},
+		{"we cant do it for free", nil},
+		{"we cant give you it for free", nil},
+		{"we wont compensate", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
