@@ -116,6 +116,7 @@ func (r *reader) mapping(n *yaml.Node, what string, allowed []string) ([]pair, b
 	}
 	seen := map[string]bool{}
 	pairs := make([]pair, 0, len(n.Content)/2)
+	split := false // the last key was a piece of a value cut by a comma in {...}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
@@ -135,7 +136,12 @@ func (r *reader) mapping(n *yaml.Node, what string, allowed []string) ([]pair, b
 					hint = fmt.Sprintf(" (%s belongs to a line of say: say: [{text: ..., %s: ...}])", k.Value, k.Value)
 				}
 			}
-			if hint == "" && n.Style&yaml.FlowStyle != 0 && v.Tag == "!!null" && v.Value == "" && i >= 2 {
+			cut := hint == "" && n.Style&yaml.FlowStyle != 0 && v.Tag == "!!null" && v.Value == "" && i >= 2
+			if cut && split {
+				continue // another piece of the same value: one mistake, one error
+			}
+			split = cut
+			if cut {
 				// {title: Lost, but found, outcome: lost}: the comma ended the value.
 				hint = fmt.Sprintf(" (a comma inside a value in {...} starts a new key: quote the value of %s, e.g. %s: \"...\")",
 					n.Content[i-2].Value, n.Content[i-2].Value)
@@ -143,6 +149,7 @@ func (r *reader) mapping(n *yaml.Node, what string, allowed []string) ([]pair, b
 			r.errorf(k, "unknown key %q in %s%s", k.Value, what, hint)
 			continue
 		}
+		split = false
 		pairs = append(pairs, pair{key: k.Value, keyN: k, value: v})
 	}
 	return pairs, true
