@@ -205,3 +205,61 @@ nodes:
 `)
 	assert.Contains(t, diags.Error(), `duplicate rule id "interrupting"`)
 }
+
+// An intent with extend: true adds its phrases, exceptions and tests to the included
+// pack's intent of that name (an outside designer had to write parallel intents and
+// said("apology") || said("owns_it") everywhere, since a scenario's own intent replaces the
+// pack's and the pack's phrases cannot be copied blind). Extending nothing is an error
+// with "did you mean"; a bad phrase of the extension is reported in the scenario's file.
+func TestAnIntentExtendsAPacksIntent(t *testing.T) {
+	base := `id: mine
+title: Mine
+brief: b
+persona: {name: Jo, wpm: 60}
+include: [listening]
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: well?
+    transitions:
+      - {when: 'said("apology")', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`
+	load := func(src string) (*engine.Scenario, engine.Diagnostics) {
+		fsys := fstest.MapFS{"mine.yaml": &fstest.MapFile{Data: []byte(src)}}
+		return engine.LoadWith(fsys, "mine.yaml", engine.LoadOptions{Packs: os.DirFS("testdata/rules")})
+	}
+	sc, diags := load(base + `intents:
+  apology:
+    extend: true
+    phrases: ["thats on us"]
+    examples: ["thats on us, truly"]
+`)
+	require.False(t, diags.HasErrors(), diags.Error())
+	assert.Empty(t, diags.Error(), "no warnings")
+	ok := func(text string) bool {
+		for _, m := range sc.Understand(text) {
+			if m.Intent == "apology" {
+				return m.Matched
+			}
+		}
+		return false
+	}
+	assert.True(t, ok("thats on us, sorry"), "the extension's phrase")
+	assert.True(t, ok("my mistake"), "the pack's phrases stay")
+
+	_, diags = load(base + `intents:
+  apolgy: {extend: true, phrases: ["thats on us"]}
+`)
+	assert.Contains(t, diags.Error(), `mine.yaml:19:20: intent apolgy extends nothing: no included pack declares it (did you mean "apology"?)`)
+
+	_, diags = load(base + `intents:
+  apology: {extend: true, phrases: ["no"]}
+`)
+	assert.Contains(t, diags.Error(), `mine.yaml:19:37: warning: phrase "no" is a negation word on its own`)
+}

@@ -11,7 +11,7 @@ import (
 )
 
 // IntentKeys are the keys of an intent written as a mapping.
-var IntentKeys = []string{"phrases", "examples", "not", "except"}
+var IntentKeys = []string{"phrases", "examples", "not", "except", "extend"}
 
 // Limits on an intent's tests.
 const (
@@ -22,7 +22,14 @@ const (
 type intentSrc struct {
 	r                                  *reader
 	key                                *yaml.Node // the intent's name, where it is declared
-	phrases, examples, nots, exceptsNs []*yaml.Node
+	phrases, examples, nots, exceptsNs []srcNode
+}
+
+// srcNode is one phrase or example and the file it was written in (an extended intent's
+// come from two).
+type srcNode struct {
+	r *reader
+	n *yaml.Node
 }
 
 // intents reads the intents: block of a scenario or pack. An intent is a list of phrases or
@@ -37,21 +44,23 @@ func (l *loader) intents(r *reader, n *yaml.Node) {
 		in := Intent{Name: p.key}
 		src := intentSrc{r: r, key: p.keyN}
 		what := "intent " + p.key
-		strs := func(n *yaml.Node, what string) ([]string, []*yaml.Node) {
+		strs := func(n *yaml.Node, what string) ([]string, []srcNode) {
 			items, ok := r.list(n, what)
 			if !ok {
 				return nil, nil
 			}
 			var ss []string
-			var ns []*yaml.Node
+			var ns []srcNode
 			for _, it := range items {
 				if s, ok := r.str(it, "a phrase"); ok {
-					ss, ns = append(ss, s), append(ns, it)
+					ss, ns = append(ss, s), append(ns, srcNode{r, it})
 				}
 			}
 			return ss, ns
 		}
 		phrasesNode := p.value
+		extend := false
+		var extendN *yaml.Node
 		if p.value.Kind == yaml.MappingNode {
 			fields, _ := r.mapping(p.value, what, IntentKeys)
 			phrasesNode = nil
@@ -65,9 +74,16 @@ func (l *loader) intents(r *reader, n *yaml.Node) {
 					in.Not, src.nots = strs(f.value, what+" not")
 				case "except":
 					in.Except, src.exceptsNs = strs(f.value, what+" except")
+				case "extend":
+					extendN = f.value
+					if f.value.Kind != yaml.ScalarNode || f.value.Tag != "!!bool" {
+						r.errorf(f.value, "extend must be true or false")
+					} else {
+						extend = f.value.Value == "true"
+					}
 				}
 			}
-			if phrasesNode == nil {
+			if phrasesNode == nil && !extend {
 				r.errorf(p.value, "intent %s has no phrases: add phrases: [...]", p.key)
 			}
 			if len(in.Examples)+len(in.Not) > MaxIntentExamples {
@@ -81,6 +97,24 @@ func (l *loader) intents(r *reader, n *yaml.Node) {
 			}
 		}
 		in.Path, in.Line = r.path, p.keyN.Line
+		if extend {
+			// Added to the intent of this name declared before (a pack's), not replacing it.
+			i, ok := l.sc.intentIndex[p.key]
+			if !ok {
+				r.errorf(extendN, "intent %s extends nothing: no included pack declares it%s", p.key,
+					didYouMean(p.key, sortedKeys(l.sc.intentIndex)))
+				continue
+			}
+			old, osrc := &l.sc.Intents[i], &l.intentSrcs[i]
+			old.Phrases, osrc.phrases = append(old.Phrases, in.Phrases...), append(osrc.phrases, src.phrases...)
+			old.Except, osrc.exceptsNs = append(old.Except, in.Except...), append(osrc.exceptsNs, src.exceptsNs...)
+			old.Examples, osrc.examples = append(old.Examples, in.Examples...), append(osrc.examples, src.examples...)
+			old.Not, osrc.nots = append(old.Not, in.Not...), append(osrc.nots, src.nots...)
+			if len(old.Examples)+len(old.Not) > MaxIntentExamples {
+				r.errorf(p.value, "intent %s has %d examples and counter-examples with the pack's; the limit is %d", p.key, len(old.Examples)+len(old.Not), MaxIntentExamples)
+			}
+			continue
+		}
 		if i, ok := l.sc.intentIndex[p.key]; ok {
 			l.sc.Intents[i] = in
 			l.intentSrcs[i] = src
@@ -112,12 +146,11 @@ func (l *loader) compileIntents() {
 		if e.Except {
 			ns = src.exceptsNs
 		}
-		var n *yaml.Node
-		if e.Index < len(ns) {
-			n = ns[e.Index]
-		}
-		if src.r != nil {
-			src.r.errorf(n, "%s", e.Msg)
+		switch {
+		case e.Index < len(ns):
+			ns[e.Index].r.errorf(ns[e.Index].n, "%s", e.Msg)
+		case src.r != nil:
+			src.r.errorf(nil, "%s", e.Msg)
 		}
 	}
 	for i, in := range sc.Intents {
@@ -127,17 +160,17 @@ func (l *loader) compileIntents() {
 		}
 		for _, w := range understand.CheckPhrases(in.Phrases) {
 			if w.Index < len(src.phrases) {
-				src.r.warnf(src.phrases[w.Index], "%s", w.Msg)
+				src.phrases[w.Index].r.warnf(src.phrases[w.Index].n, "%s", w.Msg)
 			}
 		}
 		for j, ex := range in.Examples {
 			if why := sc.exampleFails(i, ex, true); why != "" {
-				src.r.warnf(src.examples[j], "example %q is not understood as %s: %s", ex, in.Name, why)
+				src.examples[j].r.warnf(src.examples[j].n, "example %q is not understood as %s: %s", ex, in.Name, why)
 			}
 		}
 		for j, ex := range in.Not {
 			if why := sc.exampleFails(i, ex, false); why != "" {
-				src.r.warnf(src.nots[j], "counter-example %q is understood as %s: %s", ex, in.Name, why)
+				src.nots[j].r.warnf(src.nots[j].n, "counter-example %q is understood as %s: %s", ex, in.Name, why)
 			}
 		}
 	}
