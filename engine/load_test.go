@@ -182,11 +182,7 @@ nodes:
   done:
     end: {title: Done, outcome: resolved}
 `
-	load := func(src string) (*engine.Scenario, engine.Diagnostics) {
-		fsys := fstest.MapFS{"mine.yaml": &fstest.MapFile{Data: []byte(src)}}
-		return engine.LoadWith(fsys, "mine.yaml", engine.LoadOptions{Packs: os.DirFS("testdata/rules")})
-	}
-	sc, diags := load(base + `rules:
+	sc, diags := loadWithPacks(base + `rules:
   - {id: interrupting, when: 'interrupted', score: {listening: -2}, feedback: Mine.}
   - {id: other, when: 'false'}
 `)
@@ -199,7 +195,7 @@ nodes:
 	assert.Equal(t, "interrupted", sc.Rules[0].WhenSrc, "the scenario's own")
 	assert.Equal(t, "mine.yaml", sc.Rules[0].Path)
 
-	_, diags = load(base + `rules:
+	_, diags = loadWithPacks(base + `rules:
   - {id: interrupting, when: 'interrupted'}
   - {id: interrupting, when: 'repeated'}
 `)
@@ -230,11 +226,7 @@ nodes:
   done:
     end: {title: Done, outcome: resolved}
 `
-	load := func(src string) (*engine.Scenario, engine.Diagnostics) {
-		fsys := fstest.MapFS{"mine.yaml": &fstest.MapFile{Data: []byte(src)}}
-		return engine.LoadWith(fsys, "mine.yaml", engine.LoadOptions{Packs: os.DirFS("testdata/rules")})
-	}
-	sc, diags := load(base + `intents:
+	sc, diags := loadWithPacks(base + `intents:
   apology:
     extend: true
     phrases: ["thats on us"]
@@ -253,13 +245,19 @@ nodes:
 	assert.True(t, ok("thats on us, sorry"), "the extension's phrase")
 	assert.True(t, ok("my mistake"), "the pack's phrases stay")
 
-	_, diags = load(base + `intents:
+	_, diags = loadWithPacks(base + `intents:
   apolgy: {extend: true, phrases: ["thats on us"]}
 `)
 	assert.Contains(t, diags.Error(), `mine.yaml:19:20: intent apolgy extends nothing: no included pack declares it (did you mean "apology"?)`)
 
-	_, diags = load(base + `intents:
+	_, diags = loadWithPacks(base + `intents:
   apology: {extend: true, phrases: ["no"]}
 `)
 	assert.Contains(t, diags.Error(), `mine.yaml:19:37: warning: phrase "no" is a negation word on its own`)
+}
+
+// loadWithPacks loads src as mine.yaml, with the test packs as the shipped ones.
+func loadWithPacks(src string) (*engine.Scenario, engine.Diagnostics) {
+	fsys := fstest.MapFS{"mine.yaml": &fstest.MapFile{Data: []byte(src)}}
+	return engine.LoadWith(fsys, "mine.yaml", engine.LoadOptions{Packs: os.DirFS("testdata/rules")})
 }

@@ -128,12 +128,7 @@ func TestShoutingEveryReplyFails(t *testing.T) {
 		"IT'S A FIRM COW'S MILK CHEESE, NUTTY. TRY IT!!!", "I HOPE SO. WE'VE REORDERED, CAN'T PROMISE, RING FIRST!!!")
 	assert.Equal(t, 3, count(fired, "shouting"))
 	assert.Equal(t, 1, count(fired, "listening-lost"), "once")
-	for !s.Ended() {
-		d, ok := s.NextDeadline()
-		require.True(t, ok)
-		_, err := s.Apply(engine.Event{Type: engine.EventTimeout, At: d}, nil)
-		require.NoError(t, err)
-	}
+	playOut(t, s)
 	assert.False(t, s.End().Passed)
 }
 
@@ -205,20 +200,7 @@ func TestAPastedWallOfModelAnswersFails(t *testing.T) {
 			}
 		}
 		wall := strings.Join(parts, " ")
-		p := &player{t: t, s: sc.NewSession(1, "Sam")}
-		p.outs = p.s.Start(nil)
-		for !p.s.Ended() && p.n < maxEvents {
-			if sc.Node(p.s.Node()).Ring {
-				p.act(engine.Event{Type: engine.EventAnswer, At: p.now + answerAfter})
-				continue
-			}
-			_, lineEnd := p.s.Speaking(p.now)
-			from := max(p.now, lineEnd)
-			if _, ok := p.act(engine.Event{Type: engine.EventTyping, At: from + typeAfter}); !ok {
-				continue
-			}
-			p.act(engine.Event{Type: engine.EventSay, At: from + typeAfter + 3000, Text: wall})
-		}
+		p := sameReplyToEveryLine(t, sc, 1, wall, 3000) // pasted: three seconds
 		require.True(t, p.s.Ended(), sc.ID)
 		assert.False(t, p.s.End().Passed, "%s: the same wall at every line passes (%s, %.0f%%)", sc.ID, p.s.End().Ending, p.s.End().Overall*100)
 	}
@@ -248,12 +230,7 @@ func TestKeywordListsFail(t *testing.T) {
 	fired, s := rulesFired(t, sc, "sorry big mistake, fix right now, new car",
 		"free upgrade, midsize suv, same price, ready now, bay 4")
 	assert.Equal(t, []string{"keyword-list", "keyword-lists", "keyword-list"}, filter(fired, "keyword-list", "keyword-lists"))
-	for !s.Ended() {
-		d, ok := s.NextDeadline()
-		require.True(t, ok)
-		_, err := s.Apply(engine.Event{Type: engine.EventTimeout, At: d}, nil)
-		require.NoError(t, err)
-	}
+	playOut(t, s)
 	assert.False(t, s.End().Passed)
 
 	for _, reply := range []string{
@@ -339,5 +316,16 @@ func TestHangingUpWithoutAGoodbye(t *testing.T) {
 		require.NoError(t, err)
 		fired = append(fired, engine.FiredRules(outs)...)
 		assert.Equal(t, c.cold, slices.Contains(fired, "hung-up-cold"), "hanging up after %q", c.last)
+	}
+}
+
+// playOut lets the customer's timers run until the call ends.
+func playOut(t *testing.T, s *engine.Session) {
+	t.Helper()
+	for !s.Ended() {
+		d, ok := s.NextDeadline()
+		require.True(t, ok)
+		_, err := s.Apply(engine.Event{Type: engine.EventTimeout, At: d}, nil)
+		require.NoError(t, err)
 	}
 }

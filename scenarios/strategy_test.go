@@ -317,24 +317,32 @@ func TestRepliesThatAnswerNothingEndAndFail(t *testing.T) {
 	for _, sc := range shipped(t) {
 		for _, text := range replies {
 			for seed := uint64(1); seed <= 10; seed++ {
-				p := &player{t: t, s: sc.NewSession(seed, "Sam")}
-				p.outs = p.s.Start(nil)
-				for !p.s.Ended() && p.n < maxEvents {
-					if sc.Node(p.s.Node()).Ring {
-						p.act(engine.Event{Type: engine.EventAnswer, At: p.now + answerAfter})
-						continue
-					}
-					_, lineEnd := p.s.Speaking(p.now)
-					from := max(p.now, lineEnd)
-					if _, ok := p.act(engine.Event{Type: engine.EventTyping, At: from + typeAfter}); !ok {
-						continue
-					}
-					p.act(engine.Event{Type: engine.EventSay, At: from + typeAfter + typingMS(text), Text: text})
-				}
+				p := sameReplyToEveryLine(t, sc, seed, text, typingMS(text))
 				require.True(t, p.s.Ended(), "%s seed %d, %q to every line: still going after %d events, at %s",
 					sc.ID, seed, text, p.n, p.s.Node())
 				assert.False(t, p.s.End().Passed, "%s seed %d, %q to every line passes (%s)", sc.ID, seed, text, p.s.End().Ending)
 			}
 		}
 	}
+}
+
+// sameReplyToEveryLine plays sc with seed, answering at once and sending text to every
+// line of the customer's, typed for typing ms from 2 s after the line ends, until the call
+// ends or maxEvents.
+func sameReplyToEveryLine(t *testing.T, sc *engine.Scenario, seed uint64, text string, typing int64) *player {
+	p := &player{t: t, s: sc.NewSession(seed, "Sam")}
+	p.outs = p.s.Start(nil)
+	for !p.s.Ended() && p.n < maxEvents {
+		if sc.Node(p.s.Node()).Ring {
+			p.act(engine.Event{Type: engine.EventAnswer, At: p.now + answerAfter})
+			continue
+		}
+		_, lineEnd := p.s.Speaking(p.now)
+		from := max(p.now, lineEnd)
+		if _, ok := p.act(engine.Event{Type: engine.EventTyping, At: from + typeAfter}); !ok {
+			continue
+		}
+		p.act(engine.Event{Type: engine.EventSay, At: from + typeAfter + typing, Text: text})
+	}
+	return p
 }
