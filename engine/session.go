@@ -528,7 +528,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			hs = wordHashes(text)
 		}
 		said, understood = node.answerMeans(s.sc, text, said, understood)
-		telegraph = ev.Type == EventSay && telegraphic(hs)
+		telegraph = ev.Type == EventSay && s.sc.reads.has(readTelegraphic) && telegraphic(hs)
 		if s.leadIn {
 			// Read with the lead-in before it ("hi there" … "we're out of it, sorry").
 			for i := range said {
