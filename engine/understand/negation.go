@@ -58,6 +58,9 @@ var pseudoNouns = set("problem", "problems", "worries", "worry", "rush", "pressu
 var pseudoAfter = [][]string{
 	{"can", "not", "wait"}, {"could", "not", "wait"}, {"can", "not", "thank"},
 	{"could", "not", "be", "happier"}, {"could", "not", "agree"},
+	// "youd be mad not to grab it": urging, not a refusal.
+	{"mad", "not", "to"}, {"crazy", "not", "to"}, {"silly", "not", "to"}, {"foolish", "not", "to"},
+	{"daft", "not", "to"}, {"nuts", "not", "to"},
 	// A suggestion: "why not freeze it instead?"
 	{"why", "not"},
 }

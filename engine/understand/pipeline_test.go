@@ -1394,3 +1394,19 @@ func TestTheReasonForANegatedVerbIsNotDenied(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestMadNotToIsUrging: "you'd be mad not to grab our boiler cover" denied the cover (a
+// content fix of this stop); "mad not to", "crazy not to" urge, they refuse nothing.
+func TestMadNotToIsUrging(t *testing.T) {
+	lx := compile(t, map[string][]string{"upsell": {"grab our", "boiler cover"}})
+	for _, c := range []struct {
+		text string
+		want []string
+	}{
+		{"you'd be mad not to grab our boiler cover", []string{"upsell"}},
+		{"honestly youd be crazy not to get boiler cover", []string{"upsell"}},
+		{"you dont need boiler cover", nil},
+	} {
+		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
+	}
+}
