@@ -95,6 +95,9 @@ func (s *Session) scratch(ev Event) *scratch {
 	if r.has(readTelegraphic) {
 		env[envTelegraphic] = false
 	}
+	if r.has(readFunctionWords) {
+		env[envFunctionWords] = 0
+	}
 	if r.has(readRinging) {
 		setFloat(env, envRinging, s.ringingAt(ev.At))
 	}
@@ -140,7 +143,7 @@ func (s *Session) release(x *scratch) {
 }
 
 // builtinSet is a set of the per-event built-ins (readEvent…readVisits).
-type builtinSet uint16
+type builtinSet uint32
 
 // The per-event built-ins, as members of a builtinSet.
 const (
@@ -158,6 +161,7 @@ const (
 	readHints
 	readCarried
 	readTelegraphic
+	readFunctionWords
 )
 
 var builtinReads = map[string]builtinSet{
@@ -165,7 +169,7 @@ var builtinReads = map[string]builtinSet{
 	envSilence: readSilence, envRepeated: readRepeated, envRinging: readRinging,
 	envElapsed: readElapsed, envTurn: readTurn, envVisits: readVisits,
 	envComposing: readComposing, envHints: readHints, envCarried: readCarried,
-	envTelegraphic: readTelegraphic,
+	envTelegraphic: readTelegraphic, envFunctionWords: readFunctionWords,
 }
 
 func (b builtinSet) has(x builtinSet) bool { return b&x != 0 }

@@ -510,7 +510,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	text, choice := ev.Text, -1
 	var said intentSet
 	var understood []Understood
-	repeated, telegraph := false, false
+	repeated, telegraph, funcWords := false, false, 0
 	if ev.Type == EventChoose {
 		c := node.Choices[ev.Index]
 		choice = ev.Index
@@ -529,6 +529,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		}
 		said, understood = node.answerMeans(s.sc, text, said, understood)
 		telegraph = ev.Type == EventSay && s.sc.reads.has(readTelegraphic) && telegraphic(hs)
+		if s.sc.reads.has(readFunctionWords) {
+			funcWords = countFunctionWords(hs)
+		}
 		if s.leadIn {
 			// Read with the lead-in before it ("hi there" … "we're out of it, sorry").
 			for i := range said {
@@ -606,6 +609,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if r.has(readTelegraphic) {
 		env[envTelegraphic] = telegraph
+	}
+	if r.has(readFunctionWords) {
+		env[envFunctionWords] = funcWords
 	}
 	if r.has(readRinging) {
 		setFloat(env, envRinging, s.ringingAt(ev.At))

@@ -32,3 +32,15 @@ func TestTelegraphic(t *testing.T) {
 		assert.Equal(t, c.want, telegraphic(wordHashes(c.text)), "%q", c.text)
 	}
 }
+
+// countFunctionWords counts distinct function words: the built-in function_words.
+func TestCountFunctionWords(t *testing.T) {
+	for text, want := range map[string]int{
+		"name move done":                     0,
+		"sorry, we're out of it":             4, // were (typed "we're"), out, of, it
+		"im so sorry for your loss, im here": 5, // im (once), so, for, your, here
+		"":                                   0,
+	} {
+		assert.Equal(t, want, countFunctionWords(wordHashes(text)), "%q", text)
+	}
+}

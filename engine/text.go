@@ -134,6 +134,18 @@ func telegraphic(hs []uint32) bool {
 	return true
 }
 
+// countFunctionWords returns how many of a message's distinct words (wordHashes) are
+// function words (functionWords).
+func countFunctionWords(hs []uint32) int {
+	n := 0
+	for _, h := range hs {
+		if functionWords[h] {
+			n++
+		}
+	}
+	return n
+}
+
 func jaccard(a, b []uint32) float64 {
 	i, j, inter := 0, 0, 0
 	for i < len(a) && j < len(b) {
