@@ -32,13 +32,14 @@ var corpusClasses = []string{"plain", "paraphrase", "negation", "typo", "lexicon
 // reads fewer wrong lowers it. (From 155 to 156 on purpose: "call back" matches "call us
 // back" again, as documented; the broadband designer's label wanted the agent's
 // direction, which their phrase did not say.)
-const outsideMisreadAtMost = 417
+const outsideMisreadAtMost = 410
 
 // heldout3MisreadAtMost pins testdata/understanding/heldout3: 208 replies an outside tester
 // wrote and labelled blind for the shipped scenarios (2026-12-07), 70 misread (33.7%) when
-// first measured by its author, then used to broaden the shipped vocabulary (44 after):
+// first measured by its author, then used to broaden the shipped vocabulary (44 after,
+// 41 with the next stop's content fixes):
 // a development set.
-const heldout3MisreadAtMost = 44
+const heldout3MisreadAtMost = 41
 
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {
