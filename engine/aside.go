@@ -125,14 +125,23 @@ func IsCorrection(text string) bool {
 // correctionFunctionWords may stand in a correction whether or not the previous message
 // had them ("*the refund").
 var correctionFunctionWords = set("a", "an", "the", "to", "of", "in", "on", "at", "for", "it", "is", "and", "i",
-	"we", "you", "my", "your", "our", "not", "no", "be", "will", "can", "do")
+	"we", "you", "my", "your", "our", "be", "will", "can", "do")
+
+// correctionNegations may stand in a correction only when the previous message had the
+// same word: fixing a typo never adds a "not" ("*not refunding" after "ive refunded it now"
+// takes the refund back, it fixes no spelling; an outside panel passed one-script that
+// way at 100%).
+var correctionNegations = set("not", "no", "never", "nothing", "none", "nobody", "nor", "dont", "cant", "wont",
+	"isnt", "arent", "wasnt", "werent", "didnt", "doesnt", "havent", "hasnt", "hadnt", "shouldnt", "wouldnt",
+	"couldnt", "cannot", "neither")
 
 // CorrectsTypo reports whether text corrects a typo in prev, the trainee's previous
 // message: it is a correction by its form (IsCorrection), and each of its words is a
 // function word or a near spelling of a word of prev (one edit for a word of up to four
-// letters, two for a longer one; a swap of neighbours is one). "*refund" after "ill
-// refnud it" does; "*shut up" or "*cheapskate" after a message without such words is a
-// reply like any other, judged as one. The call's first message has nothing to compare
+// letters, two for a longer one; a swap of neighbours is one), and a negation only if prev
+// had it. "*refund" after "ill refnud it" does; "*shut up" or "*cheapskate" after a message
+// without such words, or "*not refunding" after "ive refunded it", is a reply like any
+// other, judged as one. The call's first message has nothing to compare
 // with: its form decides.
 func CorrectsTypo(text, prev string) bool {
 	if !IsCorrection(text) {
@@ -144,6 +153,9 @@ func CorrectsTypo(text, prev string) bool {
 		return true // "*" alone, or the call's first message: nothing to compare with
 	}
 	for _, w := range words {
+		if correctionNegations[w] && !slices.Contains(before, w) {
+			return false
+		}
 		if correctionFunctionWords[w] {
 			continue
 		}

@@ -528,7 +528,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			hs = wordHashes(text)
 		}
 		said, understood = node.answerMeans(s.sc, text, said, understood)
-		telegraph = ev.Type == EventSay && s.sc.reads.has(readTelegraphic) && telegraphic(hs)
+		telegraph = ev.Type == EventSay && s.sc.reads.has(readTelegraphic) && telegraphic(text, hs)
 		if s.sc.reads.has(readFunctionWords) {
 			funcWords = countFunctionWords(hs)
 		}

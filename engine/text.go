@@ -119,11 +119,14 @@ var functionWords = func() map[uint32]bool {
 	return m
 }()
 
-// telegraphic reports whether a message's distinct words (wordHashes) are at least
-// TelegraphicMinWords and none is a function word: a list of key words, not a sentence
-// ("sorry big mistake, fix right now, new car").
-func telegraphic(hs []uint32) bool {
-	if len(hs) < TelegraphicMinWords {
+// telegraphic reports whether a message is a run of key words: its distinct words
+// (wordHashes) are at least TelegraphicMinWords, none is a function word, and no
+// punctuation parts them ("sorry big mistake fix right now new car"). Terse replies set out
+// with punctuation are a list of items or steps a customer can follow ("Smoked gouda, aged
+// comté, fresh goat's cheese.", "Okay: hold power button fifteen seconds, release, press
+// again."; an outside good-trainee panel's).
+func telegraphic(text string, hs []uint32) bool {
+	if len(hs) < TelegraphicMinWords || partedByPunctuation(text) {
 		return false
 	}
 	for _, h := range hs {
@@ -132,6 +135,25 @@ func telegraphic(hs []uint32) bool {
 		}
 	}
 	return true
+}
+
+// partedByPunctuation reports whether a mark that ends a clause (. , ; : ! ? or a dash)
+// stands between two words of text.
+func partedByPunctuation(text string) bool {
+	t := strings.TrimRight(text, " \t\r\n.!?…")
+	for i, r := range t {
+		switch r {
+		case '.', ',', ';', ':', '!', '?', '—', '–', '…':
+			if i > 0 && strings.TrimSpace(t[:i]) != "" {
+				return true
+			}
+		case '-':
+			if i > 0 && i+1 < len(t) && t[i-1] == ' ' && t[i+1] == ' ' {
+				return true // a spaced hyphen is a dash; "mid-size" is one word
+			}
+		}
+	}
+	return false
 }
 
 // countFunctionWords returns how many of a message's distinct words (wordHashes) are

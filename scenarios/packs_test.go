@@ -227,8 +227,8 @@ func TestPastedScriptIsALongMessageAgain(t *testing.T) {
 // second fails the call; terse replies with a function word in them are fair.
 func TestKeywordListsFail(t *testing.T) {
 	sc := shippedByID(t, "car-reservation")
-	fired, s := rulesFired(t, sc, "sorry big mistake, fix right now, new car",
-		"free upgrade, midsize suv, same price, ready now, bay 4")
+	fired, s := rulesFired(t, sc, "sorry big mistake fix right now new car",
+		"free upgrade midsize suv same price ready now bay 4")
 	assert.Equal(t, []string{"keyword-list", "keyword-lists", "keyword-list"}, filter(fired, "keyword-list", "keyword-lists"))
 	playOut(t, s)
 	assert.False(t, s.End().Passed)
@@ -238,6 +238,9 @@ func TestKeywordListsFail(t *testing.T) {
 		"sorry abt that, ill get u a car now",
 		"free upgrade to an suv, same price",
 		"£20 off next month's bill, done",
+		// Set out with punctuation: a list of items or steps (an outside good-trainee panel's).
+		"sorry, big mistake. fix right now: new car",
+		"Okay: hold power button fifteen seconds, release, press again.",
 	} {
 		fired, _ := rulesFired(t, sc, reply)
 		assert.NotContains(t, fired, "keyword-list", "%q", reply)
