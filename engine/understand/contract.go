@@ -355,6 +355,12 @@ func futures(ts []Token) []Token {
 			i += 2
 			continue
 		}
+		if t.Word == "is" && i+1 < len(ts) && (ts[i+1].Word == "been" || ts[i+1].Word == "got") &&
+			ts[i+1].Clause == t.Clause {
+			// "it's been declined", "that's got a crack": the "'s" of a pronoun before
+			// "been" or "got" is "has".
+			t.Word = "has"
+		}
 		if t.Word == "will" && selfSubjects[prevWord(out)] && i+2 < len(ts) && (ts[i+1].Word == "have" || ts[i+1].Word == "need") &&
 			ts[i+2].Word == "to" && ts[i+1].Clause == t.Clause && ts[i+2].Clause == t.Clause &&
 			(i+3 == len(ts) || !goingPlaces[ts[i+3].Word]) {

@@ -762,6 +762,9 @@ func (lx *Lexicon) AnalyzeInto(t *Text, text string) *Text {
 		if len(w) < ShortTypoLetters && !prefixed || IsWord(w) {
 			continue // no stem pattern can match it and it is no typo
 		}
+		if nameSlot(t.Tokens, k) {
+			continue // "my name is sam": a name is no typo of "same"
+		}
 		if fix := lx.typos.correct(w); fix != "" {
 			tok.Typo, tok.Word, tok.Stem = w, fix, lx.vocab[fix]
 			continue
@@ -773,6 +776,24 @@ func (lx *Lexicon) AnalyzeInto(t *Text, text string) *Text {
 	commaAfterInterjectedNo(t)
 	scope(t.Tokens)
 	return t
+}
+
+// nameSlot reports whether token k is where a speaker gives a name: after "my name is",
+// "my names", "im called", "this is" opening the message, or before "speaking"
+// ("sam speaking"). Such a word is never typo-corrected.
+func nameSlot(ts []Token, k int) bool {
+	prev := func(n int) string {
+		if k-n < 0 || ts[k-n].Clause != ts[k].Clause {
+			return ""
+		}
+		return ts[k-n].Word
+	}
+	switch {
+	case prev(1) == "is" && prev(2) == "name", prev(1) == "names", prev(1) == "called",
+		k == 2 && prev(1) == "is" && prev(2) == "this":
+		return true
+	}
+	return k+1 < len(ts) && ts[k+1].Word == "speaking" && ts[k+1].Clause == ts[k].Clause
 }
 
 // noInterjections are typed forms of "no" that are never a determiner: "nah hit cancel"

@@ -1410,3 +1410,25 @@ func TestMadNotToIsUrging(t *testing.T) {
 		assert.Equal(t, c.want, names(lx, c.text), "%q", c.text)
 	}
 }
+
+// TestANameIsNoTypoAndItsBeenIsHas: "my name is sam" read "my name is same" and "it's
+// been declined" read "it is been declined" (a held-out labeller, 2026-12-07).
+func TestANameIsNoTypoAndItsBeenIsHas(t *testing.T) {
+	lx := compile(t, map[string][]string{"same": {"the same"}, "declined": {"has been declined"}, "ready": {"ready for collection"}})
+	for text, want := range map[string]string{
+		"my name is sam":               "my name is sam",
+		"sam speaking, how can i help": "sam speaking how can i help",
+		"this is sam":                  "this is sam",
+		"its been declined":            "it has been declined",
+		"that's got a crack in it":     "that has got a crack in it",
+		"its the sam thing":            "it is the same thing", // no name slot: still a typo
+		"its redy for collection":      "it is ready for collection",
+	} {
+		var got []string
+		for _, tok := range lx.Analyze(text).Tokens {
+			got = append(got, tok.Word)
+		}
+		assert.Equal(t, want, strings.Join(got, " "), "%q", text)
+	}
+	assert.Equal(t, []string{"declined"}, names(lx, "sorry, it's been declined"))
+}
