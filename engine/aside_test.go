@@ -50,6 +50,12 @@ func TestCorrectsTypo(t *testing.T) {
 		{"*idiot", "i did it", false},
 		{"*stfu", "sorry about that", false},
 		{"*tuesday", "it comes on monday", false}, // another word: a new reply, judged
+		// A negation the previous message did not have takes it back (an outside panel's
+		// "*not refunding" passed one-script at 100% as an unjudged aside).
+		{"*not refunding", "ive refunded it now", false},
+		{"*never", "we will refund it", false},
+		{"*dont", "we will refund it", false},
+		{"*not", "i can not refnud it", true}, // the same "not": still a typo fix
 		{"sorry", "so sory", false},               // no asterisk
 	} {
 		assert.Equal(t, tc.want, engine.CorrectsTypo(tc.text, tc.prev), "%q after %q", tc.text, tc.prev)
