@@ -279,9 +279,10 @@ func (s *Session) aside(ev Event, flag string, out []Output) []Output {
 		// The customer waits for the rest: the reply that follows is read with it.
 		s.leadIn, s.spoke = true, true // "hi!" is saying something, if not yet the reply
 		s.leadInSaid, s.leadInUnderstood = s.sc.understandInto(nil, ev.Text, true)
+		s.leadInText = ev.Text // "of course," answers a yes-or-no question with the reply after it
 		if _, bare := leadInKind(ev.Text, s.sc.Persona.Name); bare {
 			// "hi!" may be all the trainee says: unless they go on typing, it is the reply.
-			s.leadInDue, s.leadInAt, s.leadInText = ev.At+LeadInWaitMS, ev.At, ev.Text
+			s.leadInDue, s.leadInAt = ev.At+LeadInWaitMS, ev.At
 		}
 		return out
 	}
@@ -325,19 +326,21 @@ func (s *Session) asideFlag(ev Event) string {
 		return FlagBackchannel
 	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && IsRepeatRequest(ev.Text):
 		return FlagRepeat
-	case !speaking && s.lineText != "" && !s.leadIn && s.sc.Nodes[s.node].awaitsReply() &&
-		s.leadInHere(ev.Text) && !s.leadInAnswers(ev.Text):
-		return FlagLeadIn
+	case !speaking && s.lineText != "" && !s.leadIn && s.sc.Nodes[s.node].awaitsReply():
+		if lead, bare := s.leadInHere(ev.Text); lead && !s.leadInAnswers(ev.Text, bare) {
+			return FlagLeadIn
+		}
 	}
 	return ""
 }
 
-// leadInHere reports whether text is a lead-in in this call: a bare greeting ("hi!") only
-// from a client that reports typing (a typing message came before), since the customer
-// waits for the rest only while she can tell it is coming.
-func (s *Session) leadInHere(text string) bool {
-	lead, bare := leadInKind(text, s.sc.Persona.Name)
-	return lead && (!bare || s.typingSeen)
+// leadInHere reports whether text is a lead-in in this call, and whether it is a bare
+// greeting: a bare greeting ("hi!") only from a client that reports typing (a typing
+// message came before), since the customer waits for the rest only while she can tell it
+// is coming.
+func (s *Session) leadInHere(text string) (lead, bare bool) {
+	lead, bare = leadInKind(text, s.sc.Persona.Name)
+	return lead && (!bare || s.typingSeen), bare
 }
 
 // LeadInWaitMS is how long the customer waits after a bare greeting sent as a lead-in
@@ -367,14 +370,15 @@ func (s *Session) judgeLeadIn(at int64, out []Output) []Output {
 }
 
 // leadInAnswers reports whether the current node takes text, a lead-in by its words, as a
-// reply: one of its ways on (or a global rule that moves the call) asks about an intent
-// text means, or reads the text itself. A customer whose question a greeting answers
-// ("hello? is anyone there?") hears it as the answer.
-func (s *Session) leadInAnswers(text string) bool {
+// reply: for a bare greeting, one of its ways on (or a global rule that moves the call)
+// asks about an intent text means; for any lead-in, one that reads the text holds for it.
+// A customer whose question a greeting answers ("hello? is anyone there?") hears "hello!"
+// as the answer; "hello," visibly goes on, and she waits for the rest.
+func (s *Session) leadInAnswers(text string, bare bool) bool {
 	n := s.sc.Nodes[s.node]
 	said, _ := s.sc.understandInto(nil, text, false)
 	for i := range said {
-		if said[i]&n.replyIntents[i] != 0 {
+		if bare && said[i]&n.replyIntents[i] != 0 {
 			return true
 		}
 	}
@@ -407,7 +411,8 @@ var (
 	leadInGreetings   = set("hi", "hii", "hello", "hey", "heya", "hiya", "howdy", "morning", "afternoon", "evening", "good")
 	leadInHesitations = set("um", "umm", "ummm", "erm", "er", "uh", "uhh", "uhm", "hmm", "hmmm", "hm", "ehm")
 	leadInContinuers  = set("so", "well", "and", "anyway")
-	leadInAcks        = set("ok", "okay", "okey", "k", "right", "alright")
+	leadInAcks        = set("ok", "okay", "okey", "k", "right", "alright", "sure", "thanks", "thank", "you", "of",
+		"course", "absolutely", "certainly", "great", "perfect", "lovely", "brilliant")
 	leadInAddress     = set("there", "sir", "madam", "maam", "mate", "mr", "mrs", "ms", "miss", "dr")
 )
 
@@ -416,7 +421,7 @@ const MaxLeadInWords = 6
 
 // IsLeadIn reports whether a typed message only opens the reply that follows it: a
 // greeting, hesitation or acknowledgement that visibly goes on ("ok so", "right, well",
-// "hi there,", "um...", "hmm -"), with at most MaxLeadInWords words, which may include a
+// "hi there,", "um...", "hmm -", "of course,", "thanks -"), with at most MaxLeadInWords words, which may include a
 // form of address and the customer's name (the persona's, given as name). To go on, it
 // ends in "so", "well", "and", "anyway", "...", "…", ",", ":" or a dash; or it is a
 // greeting alone ("hi", "hello there!", "good morning Mrs Patel", not "hello?"), which the

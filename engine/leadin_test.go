@@ -42,9 +42,16 @@ func TestIsLeadIn(t *testing.T) {
 		{"dario,", false},                // a name needs a greeting or address before it
 		{"hmm", false},
 		{"um", false},
-		{"yes,", false},
+		{"yes,", false}, // an answer: its yes is read where it stands
 		{"no...", false},
 		{"sorry,", false}, // an apology
+		{"of course,", true},
+		{"Sure -", true},
+		{"thanks,", true},
+		{"thank you...", true},
+		{"absolutely, so", true},
+		{"of course", false}, // goes on by nothing: an answer
+		{"thanks!", false},
 		{"ok so we're out of it", false},
 		{"hi hi hi hi hi hi hi,", false}, // longer than MaxLeadInWords
 		{"", false},
@@ -120,12 +127,59 @@ func TestALeadInWaitsForTheReplyItOpens(t *testing.T) {
 	assert.Equal(t, 1.0, c.s.Scores()["honesty"])
 
 	// The next line is another node: a lead-in there is read afresh. At "hello are
-	// you there" a greeting is the answer, so "hello," is no lead-in.
-	outs = c.do(say(20_000, "hello,"))
+	// you there" a greeting is the answer: a bare "hello!" answers, while "hello," visibly
+	// goes on and the rest is awaited (an outside good trainee's "Hi Priya," was judged alone).
+	outs = c.do(say(20_000, "hello!"))
 	tr = ofType(outs, engine.OutTrainee)
 	require.Len(t, tr, 1)
-	assert.Empty(t, tr[0].Flags, "the node asks for a greeting: an answer")
+	assert.Empty(t, tr[0].Flags, "the node asks for a greeting: a bare one answers")
 	assert.Equal(t, "done", c.s.Node())
+}
+
+// A lead-in that visibly goes on ("hi priya,", "of course,", "thanks -") waits for the
+// rest even where the node asks about what it means; the rest is read with it, its yes
+// too ("of course," then the details answers a yes-or-no question).
+func TestAGoingOnLeadInWaitsEvenWhereItAnswers(t *testing.T) {
+	sc := loadInline(t, leadInScenario)
+	c := newCall(t, sc)
+	c.do(answer(1000))
+	c.do(say(7000, "we're out of them, sorry"))
+	require.Equal(t, "told", c.s.Node())
+	outs := c.do(say(20_000, "hello,"))
+	assert.Equal(t, []string{engine.FlagLeadIn}, ofType(outs, engine.OutTrainee)[0].Flags)
+	assert.Equal(t, "told", c.s.Node(), "she waits for the rest")
+	c.do(say(23_000, "yes im still here, sorry"))
+	assert.Equal(t, "done", c.s.Node(), "read with the greeting before it")
+
+	yn := loadInline(t, `id: yn
+title: YN
+brief: b
+persona: {name: Jo, wpm: 60}
+intents:
+  swap_ok: ["she can swap it"]
+start: ring
+nodes:
+  ring:
+    ring: true
+    transitions:
+      - {when: 'event == "answer"', to: ask}
+  ask:
+    say: can my sister swap it
+    yes_means: swap_ok
+    transitions:
+      - {when: 'said("swap_ok")', to: done}
+      - {when: 'true', to: gone}
+  done:
+    end: {title: Done, outcome: resolved}
+  gone:
+    end: {title: Gone, outcome: lost}
+`)
+	c = newCall(t, yn)
+	c.do(answer(1000))
+	outs = c.do(say(7000, "of course,"))
+	assert.Equal(t, []string{engine.FlagLeadIn}, ofType(outs, engine.OutTrainee)[0].Flags)
+	c.do(say(10_000, "just bring it back within 30 days with the receipt"))
+	assert.Equal(t, "done", c.s.End().Ending, "the yes of the lead-in answers the question")
 }
 
 func TestALeadInIsOncePerLineAndDroppedByATimer(t *testing.T) {

@@ -527,7 +527,11 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			said, understood = s.sc.understandInto(&sc.text, text, true)
 			hs = wordHashes(text)
 		}
-		said, understood = node.answerMeans(s.sc, text, said, understood)
+		answered := text
+		if s.leadIn && s.leadInText != "" {
+			answered = s.leadInText + " " + text // "of course," then the rest: a yes
+		}
+		said, understood = node.answerMeans(s.sc, answered, said, understood)
 		telegraph = ev.Type == EventSay && s.sc.reads.has(readTelegraphic) && telegraphic(text, hs)
 		if s.sc.reads.has(readFunctionWords) {
 			funcWords = countFunctionWords(hs)
