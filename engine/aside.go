@@ -413,7 +413,7 @@ var (
 	leadInContinuers  = set("so", "well", "and", "anyway")
 	leadInAcks        = set("ok", "okay", "okey", "k", "right", "alright", "sure", "thanks", "thank", "you", "of",
 		"course", "absolutely", "certainly", "great", "perfect", "lovely", "brilliant")
-	leadInAddress     = set("there", "sir", "madam", "maam", "mate", "mr", "mrs", "ms", "miss", "dr")
+	leadInAddress = set("there", "sir", "madam", "maam", "mate", "mr", "mrs", "ms", "miss", "dr")
 )
 
 // MaxLeadInWords bounds a lead-in ("hi there mrs patel, um").

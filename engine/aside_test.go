@@ -56,7 +56,7 @@ func TestCorrectsTypo(t *testing.T) {
 		{"*never", "we will refund it", false},
 		{"*dont", "we will refund it", false},
 		{"*not", "i can not refnud it", true}, // the same "not": still a typo fix
-		{"sorry", "so sory", false},               // no asterisk
+		{"sorry", "so sory", false},           // no asterisk
 	} {
 		assert.Equal(t, tc.want, engine.CorrectsTypo(tc.text, tc.prev), "%q after %q", tc.text, tc.prev)
 	}
