@@ -33,6 +33,9 @@ func TestTestsReportCoverage(t *testing.T) {
 	e := newEnv(t)
 	// The shipped tests reach every ending; without this one, walked_out is reached by none.
 	dropTestCase(t, e, "cheese-shop.test.yaml", "honest, but offering nothing twice, and he walks out")
+	// and without these two, nothing enters pressed.
+	dropTestCase(t, e, "cheese-shop.test.yaml", `"'id have to check the back' is a stall"`)
+	dropTestCase(t, e, "cheese-shop.test.yaml", `"praising his cheese board instead of answering is a dodge"`)
 	var res coverResponse
 	require.Equal(t, 200, e.call("POST", "/api/studio/tests", designerKey, map[string]string{"path": "cheese-shop.yaml"}, &res))
 	require.NotNil(t, res.Coverage)
@@ -47,7 +50,7 @@ func TestTestsReportCoverage(t *testing.T) {
 	assert.Equal(t, []int{23, 32}, []int{n, len(c.Edges)})
 	assert.Contains(t, missed, "ask_manchego → pressed")
 	n, missed = covered(c.Rules)
-	assert.Equal(t, 5, n) // interrupting, dismissive, asked-for-hint, ...
+	assert.Equal(t, 6, n) // interrupting, dismissive, asked-for-hint, ...
 	assert.Contains(t, missed, "slow-answer")
 	src, _ := e.lib.File("cheese-shop.yaml")
 	lines := strings.Split(string(src), "\n")

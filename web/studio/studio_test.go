@@ -619,7 +619,8 @@ func TestUnderstandEndpoint(t *testing.T) {
 	}
 	require.Equal(t, 200, e.call("POST", "/api/studio/understand", supervisorKey,
 		map[string]string{"path": "cheese-shop.yaml", "text": "im not sorry, we just dont have any"}, &res))
-	assert.Equal(t, []string{"out_of_stock"}, res.Matched)
+	assert.Contains(t, res.Matched, "out_of_stock")
+	assert.NotContains(t, res.Matched, "apology", "negated")
 	var apology []found
 	for _, im := range res.Intents {
 		if im.Intent == "apology" {
