@@ -44,13 +44,13 @@ func TestTestsReportCoverage(t *testing.T) {
 	assert.Equal(t, 12, n)
 	assert.Equal(t, []string{"pressed"}, missed)
 	n, missed = covered(c.Endings)
-	assert.Equal(t, []int{6, 7}, []int{n, len(c.Endings)})
+	assert.Equal(t, []int{7, 8}, []int{n, len(c.Endings)})
 	assert.Equal(t, []string{"walked_out"}, missed)
 	n, missed = covered(c.Edges)
 	assert.Equal(t, []int{23, 32}, []int{n, len(c.Edges)})
 	assert.Contains(t, missed, "ask_manchego → pressed")
 	n, missed = covered(c.Rules)
-	assert.Equal(t, 6, n) // interrupting, dismissive, asked-for-hint, ...
+	assert.Equal(t, 12, n) // interrupting, dismissive, asked-for-hint, ...
 	assert.Contains(t, missed, "slow-answer")
 	src, _ := e.lib.File("cheese-shop.yaml")
 	lines := strings.Split(string(src), "\n")
