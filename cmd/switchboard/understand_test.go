@@ -22,7 +22,7 @@ func TestUnderstand(t *testing.T) {
 	assert.Contains(t, out, `* yes  postpone           "let it install" matched phrase "~let it install"`)
 	assert.Contains(t, out, `not counted: "let it install" matched phrase "let it install" but negated by "wont"`)
 	assert.Contains(t, out, "typos:   teh→the")
-	assert.Contains(t, out, "* watched at reboot: dismissive, blames_customer, passes_blame, laughs, formula, condescending, wait_announced, ask_secret, loaner, postpone, allow") // the global rules judge every reply
+	assert.Contains(t, out, "* watched at reboot: dismissive, blames_customer, passes_blame, laughs, formula, condescending, wait_announced, ask_secret, hard_reset, loaner, loaner_not_now, unsafe_step, reset_skips, postpone, allow") // the global rules judge every reply
 
 	// Standard input, one reply a line; JSON.
 	r = runCLI(t, strings.NewReader("we're out of manchego\n\nhmm, possibly\n"), "understand", "--json", "cheese-shop")

@@ -27,7 +27,7 @@ func TestBrowserCoverageOverlay(t *testing.T) {
 	p := &page{T: t, Ctx: browsertest.New(t, 1400, 1000)}
 	p.Do("open cheese-shop", chromedp.Navigate(e.url+"/studio/?edit=cheese-shop.yaml&key="+url.QueryEscape(designerKey)))
 	eval[bool](p, browsertest.TrackErrors)
-	p.Wait("the graph", `document.querySelectorAll("#graph .node").length === 20`)
+	p.Wait("the graph", `document.querySelectorAll("#graph .node").length === 21`)
 	assert.Zero(t, eval[int](p, `document.querySelectorAll("#graph .cov-yes, #graph .cov-no").length`), "no overlay before a run")
 	assert.False(t, eval[bool](p, browsertest.Visible("cov-bar")))
 
@@ -43,7 +43,7 @@ func TestBrowserCoverageOverlay(t *testing.T) {
 	assert.Equal(t, "✗", eval[string](p, `document.querySelector('#graph .node[data-node="pressed"] .covmark text').textContent`))
 	assert.Contains(t, eval[string](p, `document.querySelector('#graph .node[data-node="pressed"]').getAttribute("aria-label")`), "not covered by any test")
 	assert.Contains(t, eval[string](p, `document.querySelector('#graph .node[data-node="pressed"] title').textContent`), "not covered by any test")
-	assert.Equal(t, 18, eval[int](p, `document.querySelectorAll("#graph .node.cov-yes").length`))
+	assert.Equal(t, 19, eval[int](p, `document.querySelectorAll("#graph .node.cov-yes").length`))
 	assert.Equal(t, "✓", eval[string](p, `document.querySelector('#graph .node.start .covmark text').textContent`))
 	assert.Zero(t, eval[int](p, `document.querySelectorAll("#graph .node.cov-yes rect.hatch").length`))
 	// Edges: every drawn edge is marked, its label starting with ✓ or ✗, and the line style

@@ -27,7 +27,7 @@ func TestBrowserRevisionDiff(t *testing.T) {
 	p := &page{T: t, Ctx: browsertest.New(t, 1400, 1000)}
 	p.Do("open cheese-shop", chromedp.Navigate(e.url+"/studio/?edit=cheese-shop.yaml&key="+url.QueryEscape(designerKey)))
 	eval[bool](p, browsertest.TrackErrors)
-	p.Wait("the editor", `document.querySelector(".CodeMirror") !== null && document.querySelectorAll("#graph .node").length === 20`)
+	p.Wait("the editor", `document.querySelector(".CodeMirror") !== null && document.querySelectorAll("#graph .node").length === 21`)
 	// An unsaved edit in the editor (which holds the draft): Edwin becomes Edwina.
 	require.True(t, eval[bool](p, `(() => { const v = `+cm+`.getValue(); `+cm+`.setValue(v.replace("  name: Edwin\n", "  name: Edwina\n")); return `+cm+`.getValue() !== v; })()`))
 

@@ -21,7 +21,7 @@ func TestBrowserGraphKeptOnSyntaxError(t *testing.T) {
 	p := &page{T: t, Ctx: browsertest.New(t, 1400, 950)}
 	p.Do("open cheese-shop", chromedp.Navigate(e.url+"/studio/?edit=cheese-shop.yaml&key="+url.QueryEscape(designerKey)))
 	eval[bool](p, browsertest.TrackErrors)
-	p.Wait("the graph", `document.querySelectorAll("#graph .node").length === 20`)
+	p.Wait("the graph", `document.querySelectorAll("#graph .node").length === 21`)
 	assert.False(t, eval[bool](p, browsertest.Visible("graph-stale")))
 
 	line := eval[int](p, cm+`.getValue().split("\n").indexOf("nodes:")`)

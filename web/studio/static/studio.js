@@ -685,14 +685,16 @@
       const data = n.data;
       if (data.kind === "rules") {
         const badge = svg("g", { class: "badge", transform: "translate(" + (n.x - n.width / 2) + "," + (n.y - n.height / 2) + ")",
-          tabindex: "0", role: "button", "aria-label": "Global rules: they can fire from any node; go to their list" });
+          tabindex: "0", role: "button", "aria-label": "⚙ global rules " + n.sub + ": they can fire from any node; go to their list" });
         const title = svg("title"); title.textContent = "Global rules fire from any node; the dashed arrows are the ones that move the call";
         const t1 = svg("text", { x: 10, y: 17, class: "id", "data-w": n.width, "data-full": "⚙ global rules" }); t1.textContent = "⚙ global rules";
-        const t2 = svg("text", { x: 10, y: 33, class: "sub" }); t2.textContent = n.sub;
+        // (a leading space, not drawn, so the badge reads "⚙ global rules 1 rule moves", as its name does)
+        const t2 = svg("text", { x: 10, y: 33, class: "sub" }); t2.textContent = " " + n.sub;
         badge.append(title, svg("rect", { width: n.width, height: n.height, rx: 14 }), t1, t2);
         const go = () => $("rules").scrollIntoView({ block: "nearest" });
         badge.addEventListener("click", go);
         badge.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); go(); } });
+        badge.dataset.name = "⚙ global rules " + n.sub + ": they can fire from any node; go to their list";
         layer.append(badge);
         continue;
       }
