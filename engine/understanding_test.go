@@ -41,6 +41,18 @@ const outsideMisreadAtMost = 410
 // a development set.
 const heldout3MisreadAtMost = 41
 
+// heldout4MisreadAtMost and heldout5MisreadAtMost pin testdata/understanding/heldout4 and
+// heldout5: 222 and 233 replies two more outside testers wrote and labelled blind for the
+// shipped scenarios (2026-12-07), 37.4% and 35.6% misread when their authors measured them,
+// then used to fix the shipped vocabulary and the matcher: development sets. Each node is
+// scored on the intents it watches now, many of them added by the fixes after the labels
+// were written (boutique's right_price, the packs' blames_customer…), so part of these
+// figures is the labels' gaps: they guard against regressions, they are no misread rate.
+const (
+	heldout4MisreadAtMost = 80
+	heldout5MisreadAtMost = 54
+)
+
 // corpusReply is one labelled reply of the understanding corpus.
 type corpusReply struct {
 	file, node, class, text string
@@ -221,9 +233,24 @@ func TestUnderstandingCorpus(t *testing.T) {
 	outside.report(t, "outside scenarios")
 	held3 := scoreCorpus(t, readCorpus(t, "testdata/understanding/heldout3/*.txt"))
 	held3.report(t, "held-out 3 (development)")
+	held4 := scoreCorpus(t, readCorpus(t, "testdata/understanding/heldout4/*.txt"))
+	held4.report(t, "held-out 4 (development)")
+	held5 := scoreCorpus(t, readCorpus(t, "testdata/understanding/heldout5/*.txt"))
+	held5.report(t, "held-out 5 (development)")
 	if testing.Verbose() {
-		for _, f := range slices.Concat(main.failures, held2.failures, outside.failures, held3.failures) {
+		for _, f := range slices.Concat(main.failures, held2.failures, outside.failures, held3.failures, held4.failures, held5.failures) {
 			t.Log(f)
+		}
+	}
+	for _, h := range []struct {
+		name   string
+		s      corpusScore
+		pinned int
+	}{{"held-out 4", held4, heldout4MisreadAtMost}, {"held-out 5", held5, heldout5MisreadAtMost}} {
+		if h.s.misread > h.pinned {
+			t.Errorf("%s: misread %d replies, more than the %d it is pinned at (go test -v lists them)", h.name, h.s.misread, h.pinned)
+		} else if h.s.misread < h.pinned {
+			t.Logf("%s: misread %d, fewer than %d: lower its pin", h.name, h.s.misread, h.pinned)
 		}
 	}
 	require.GreaterOrEqual(t, main.total, 400, "the corpus has at least 400 replies")
