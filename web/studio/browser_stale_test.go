@@ -28,7 +28,7 @@ func TestBrowserGraphKeptOnSyntaxError(t *testing.T) {
 	require.Positive(t, line)
 	p.Do("break the YAML", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(cm+`.replaceRange("- x\n", {line: %d, ch: 0})`, line+1)))
 	p.Wait("the banner", browsertest.Visible("graph-stale"))
-	assert.Equal(t, 20, eval[int](p, `document.querySelectorAll("#graph .node").length`), "the last graph stays")
+	assert.Equal(t, 21, eval[int](p, `document.querySelectorAll("#graph .node").length`), "the last graph stays")
 	assert.True(t, eval[bool](p, `document.getElementById("graph").classList.contains("stale")`))
 	text := eval[string](p, `document.getElementById("graph-stale-text").textContent`)
 	assert.Contains(t, text, "The graph shows the last version that could be drawn")
