@@ -79,6 +79,9 @@ type Queue[Op any] struct {
 	// backlog counts writes submitted and not yet taken by the queue's goroutine,
 	// including callers still blocked sending to a full lane.
 	backlog atomic.Int64
+	// sent counts the writes handed to a lane (their send done): backlog counts a write
+	// before its send, so tests that need it in the lane wait for this (export_test.go).
+	sent atomic.Int64
 	// pace is the recent wall time per committed write, in nanoseconds (see BacklogWait);
 	// tookSum and writesSum, its decaying sums, are under commitMu.
 	pace               atomic.Int64
@@ -228,6 +231,7 @@ func (q *Queue[Op]) submit(ctx context.Context, op Op, low bool) (*request[Op], 
 	q.backlog.Add(1)
 	select {
 	case lane <- r:
+		q.sent.Add(1)
 	case <-ctx.Done():
 		q.backlog.Add(-1)
 		q.mu.RUnlock()
