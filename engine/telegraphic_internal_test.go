@@ -1,9 +1,13 @@
 package engine
 
 import (
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // A telegraphic message is a list of key words: six distinct words or more, none a
@@ -50,4 +54,35 @@ func TestCountFunctionWords(t *testing.T) {
 	} {
 		assert.Equal(t, want, countFunctionWords(wordHashes(text)), "%q", text)
 	}
+}
+
+// The claim in functionWords' comment and docs/scenario-format.md: of the outside testers'
+// replies of six distinct words or more in the understanding corpora, none is without a
+// function word. (The replies are the text after the last "|" of each corpus line.)
+func TestCorpusRepliesAllHaveAFunctionWord(t *testing.T) {
+	files, err := filepath.Glob("testdata/understanding/*.txt")
+	require.NoError(t, err)
+	more, err := filepath.Glob("testdata/understanding/*/*.txt")
+	require.NoError(t, err)
+	files = append(files, more...)
+	require.NotEmpty(t, files)
+	long := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		for _, line := range strings.Split(string(data), "\n") {
+			if strings.HasPrefix(line, "#") || strings.HasPrefix(line, "@") || strings.Count(line, "|") < 2 {
+				continue
+			}
+			reply := strings.TrimSpace(line[strings.LastIndex(line, "|")+1:])
+			hs := wordHashes(reply)
+			if len(hs) < TelegraphicMinWords {
+				continue
+			}
+			long++
+			assert.NotZero(t, countFunctionWords(hs), "%s: %q", f, reply)
+		}
+	}
+	t.Logf("%d replies of %d distinct words or more, each with a function word", long, TelegraphicMinWords)
+	assert.Greater(t, long, 2000)
 }
