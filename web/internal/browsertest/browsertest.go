@@ -106,39 +106,77 @@ func (p *Page) Wait(what, cond string) {
 		if err == nil {
 			return
 		}
-		// A navigation replaces the page's JavaScript context under the poll: poll again.
-		// Chrome says so in three ways, depending on when the poll meets the navigation.
-		navigated := strings.Contains(err.Error(), "navigated or closed") ||
-			strings.Contains(err.Error(), "Cannot find context with specified id") ||
-			strings.Contains(err.Error(), "Not attached to an active page")
-		if navigated && time.Now().Before(deadline) {
+		if navigating(err) && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		p.Shot("failed-" + strings.ReplaceAll(p.T.Name(), "/", "-"))
+		// The screenshot is a help, not the failure: the poll's error is the one reported.
+		if shotErr := p.shot("failed-"+strings.ReplaceAll(p.T.Name(), "/", "-"), true); shotErr != nil {
+			p.T.Logf("no screenshot of the failure: %v", shotErr)
+		}
 		require.NoError(p.T, err, what)
 	}
 }
 
-// Eval evaluates a JavaScript expression.
+// navigating reports whether err is Chrome saying the tab is between two pages: a
+// navigation replaced the page's JavaScript context under the action, which did not run.
+// Chrome says so in several ways, depending on when the action meets the navigation.
+func navigating(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "navigated or closed") ||
+		strings.Contains(msg, "Cannot find context with specified id") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Not attached to an active page")
+}
+
+// Eval evaluates a JavaScript expression. One that Chrome refuses because the tab is
+// between two pages (it did not run) is tried again until the step's timeout.
 func Eval[T any](p *Page, expr string) T {
 	p.T.Helper()
 	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
 	defer cancel()
-	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
-	require.NoError(p.T, err, expr)
-	return v
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+		if err != nil && strings.Contains(err.Error(), "Not attached to an active page") && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		require.NoError(p.T, err, expr)
+		return v
+	}
 }
 
 // Shot saves a screenshot of the page as testoutput/NAME.png.
 func (p *Page) Shot(name string) {
 	p.T.Helper()
+	require.NoError(p.T, p.shot(name, true))
+}
+
+// shot saves a screenshot of the whole page (full) or of the screen as
+// testoutput/NAME.png. A tab between two pages is asked again until the step's timeout.
+func (p *Page) shot(name string, full bool) error {
 	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	require.NoError(p.T, err)
-	require.NoError(p.T, os.MkdirAll(ScreenshotDir, 0o755))
-	require.NoError(p.T, os.WriteFile(filepath.Join(ScreenshotDir, name+".png"), png, 0o644))
+	for {
+		var png []byte
+		var err error
+		if full {
+			png, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		} else {
+			png, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		}
+		if err != nil && navigating(err) && ctx.Err() == nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("screenshot %s: %w", name, err)
+		}
+		if err := os.MkdirAll(ScreenshotDir, 0o755); err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(ScreenshotDir, name+".png"), png, 0o644)
+	}
 }
 
 // Visible is a JavaScript condition: the element with this id is rendered (not hidden by
@@ -185,12 +223,7 @@ func (p *Page) Axe() []string {
 // page) as testoutput/NAME.png.
 func (p *Page) ShotScreen(name string) {
 	p.T.Helper()
-	ctx, cancel := context.WithTimeout(p.Ctx, browserWait)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	require.NoError(p.T, err)
-	require.NoError(p.T, os.MkdirAll(ScreenshotDir, 0o755))
-	require.NoError(p.T, os.WriteFile(filepath.Join(ScreenshotDir, name+".png"), png, 0o644))
+	require.NoError(p.T, p.shot(name, false))
 }
 
 // ShotAndAxe saves a screenshot of the whole page (NAME.png) and of the screen
