@@ -399,7 +399,7 @@ func (s *Session) textWayTakes(text string, said intentSet, ways []*Transition) 
 	sc.said = said
 	var discard []Output
 	for _, w := range ways {
-		if s.test(sc, w.When, w.WhenSrc, w.ID, w.To, &discard) {
+		if s.test(sc, w.guard, w.When, w.WhenSrc, w.ID, w.To, &discard) {
 			return true
 		}
 	}

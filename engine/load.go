@@ -375,6 +375,7 @@ func (l *loader) load(name string, data []byte) *Scenario {
 	l.checkIntentsUsed(r)
 	l.computeReplyReads()
 	sc.computeExposure()
+	sc.compileGuards(l.ec.opts)
 	sc.reads = readsOf(l.ec.used)
 	if !l.recorded && !l.diags.HasErrors() && sc.Start >= 0 && len(sc.Nodes) > 0 {
 		// A designer's warning: not for the sources of a recorded call, loaded to replay it.

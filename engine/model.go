@@ -297,6 +297,7 @@ var Sequences = []string{"first", "cycle", "once", "shuffle"}
 type LineVariant struct {
 	When    *vm.Program // nil: always
 	WhenSrc string
+	guard   *guard // what of When is decided without the VM; nil: nothing
 	Text    Template
 	// WPM is this line's pace in words per minute (60–400); 0 means the persona's.
 	WPM int
@@ -309,6 +310,7 @@ type Choice struct {
 	Text    Template
 	When    *vm.Program // nil: always shown
 	WhenSrc string
+	guard   *guard    // what of When is decided without the VM; nil: nothing
 	intents intentSet // precomputed when Text has no placeholders
 	// understood is what the static text is understood as, precomputed with intents.
 	understood []Understood
@@ -329,7 +331,8 @@ type Transition struct {
 	ID       string // global rules only
 	When     *vm.Program
 	WhenSrc  string
-	After    int64 // ms; timers only
+	guard    *guard // what of When is decided without the VM; nil: nothing
+	After    int64  // ms; timers only
 	Timer    bool
 	To       int // node index, -1 for none
 	Sets     []Assign

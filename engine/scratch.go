@@ -15,6 +15,7 @@ type scratch struct {
 	score map[string]float64
 	sess  *Session
 	said  intentSet
+	event uint8 // the step's event type (eventBit), for guards
 	// owner is the session whose vars, scores and mood env holds; they are kept in step
 	// as the session changes them, so a scratch that returns to its owner skips reloading.
 	owner *Session
@@ -69,6 +70,7 @@ func (s *Session) scratch(ev Event) *scratch {
 	}
 	x.sess = s
 	x.said = intentSet{}
+	x.event = eventBit(ev.Type)
 	x.meter.reset() // the work budget is per event (MaxEventWork)
 	env, r := x.env, s.sc.reads
 	if r.has(readEvent) {

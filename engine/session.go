@@ -646,7 +646,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			// to interrupt, repeat or pressure anyone (slow-answer scores when it holds).
 			s.exposed(r)
 		}
-		if s.test(sc, r.When, r.WhenSrc, r.ID, r.To, &out) {
+		if s.test(sc, r.guard, r.When, r.WhenSrc, r.ID, r.To, &out) {
 			out = s.applyEffects(sc, r, out)
 			if to < 0 && r.To >= 0 && moves {
 				to, taken = r.To, r
@@ -655,7 +655,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	}
 	if to < 0 && moves {
 		for _, t := range node.Transitions {
-			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
+			if s.test(sc, t.guard, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				to, taken = t.To, t
 				break
@@ -845,7 +845,7 @@ func (s *Session) timeoutRules(sc *scratch, at int64, out []Output) []Output {
 		env[envComposing] = composing
 	}
 	for _, rule := range s.sc.Rules {
-		if s.test(sc, rule.When, rule.WhenSrc, rule.ID, rule.To, &out) {
+		if s.test(sc, rule.guard, rule.When, rule.WhenSrc, rule.ID, rule.To, &out) {
 			out = s.applyEffects(sc, rule, out)
 		}
 	}
@@ -971,7 +971,7 @@ func (s *Session) pickLine(sc *scratch, n *Node, out *[]Output) *LineVariant {
 	var held []int
 	for i := range n.Lines {
 		lv := &n.Lines[i]
-		if lv.When != nil && !s.test(sc, lv.When, lv.WhenSrc, "", -1, out) {
+		if lv.When != nil && !s.test(sc, lv.guard, lv.When, lv.WhenSrc, "", -1, out) {
 			continue
 		}
 		if n.Sequence == "" || n.Sequence == "first" {
@@ -1026,7 +1026,17 @@ func (s *Session) moodChanged(before float64, out []Output) []Output {
 
 // test evaluates a guard; a run-time failure counts as false and is reported. With tracing
 // on, every evaluation is reported with its result.
-func (s *Session) test(sc *scratch, prog *vm.Program, src, rule string, to int, out *[]Output) bool {
+func (s *Session) test(sc *scratch, g *guard, prog *vm.Program, src, rule string, to int, out *[]Output) bool {
+	if g != nil && !s.trace {
+		// Decided without the VM: the same outcome, and nothing that could fail was skipped.
+		if v, safe := g.eval(sc); safe && v != triUnknown {
+			if guardCheck != nil {
+				vmValue, vmErr := sc.vm.Run(prog, sc.env)
+				guardCheck(src, v == triTrue, vmValue, vmErr)
+			}
+			return v == triTrue
+		}
+	}
 	v, err := sc.vm.Run(prog, sc.env)
 	if err != nil {
 		*out = append(*out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: rule, Text: err.Error()})
@@ -1168,7 +1178,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		}
 		if len(n.Choices) > 0 {
 			for ci, c := range n.Choices {
-				if c.When != nil && !s.test(sc, c.When, c.WhenSrc, "", -1, &out) {
+				if c.When != nil && !s.test(sc, c.guard, c.When, c.WhenSrc, "", -1, &out) {
 					continue
 				}
 				s.avail |= 1 << ci
@@ -1197,7 +1207,7 @@ func (s *Session) enter(sc *scratch, i int, out []Output) []Output {
 		moodBefore := s.mood
 		s.exposedNode(n)
 		for _, t := range n.Transitions {
-			if s.test(sc, t.When, t.WhenSrc, "", t.To, &out) {
+			if s.test(sc, t.guard, t.When, t.WhenSrc, "", t.To, &out) {
 				out = s.applyEffects(sc, t, out)
 				next, out = s.follow(t, out)
 				break

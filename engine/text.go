@@ -631,7 +631,7 @@ func (t Template) renderInto(sc *scratch, s *Session, out *[]Output, buf *[]byte
 			*buf = append(*buf, ' ')
 			*pauses = append(*pauses, Pause{After: countWords(string(*buf)), MS: p.pause})
 		case refIf:
-			if s.test(sc, p.cond, p.condSrc, "", -1, out) {
+			if s.test(sc, nil, p.cond, p.condSrc, "", -1, out) {
 				p.then.renderInto(sc, s, out, buf, pauses)
 			} else if p.els_ != nil {
 				p.els_.renderInto(sc, s, out, buf, pauses)

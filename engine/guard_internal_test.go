@@ -1,0 +1,128 @@
+package engine
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/expr-lang/expr/conf"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestMain runs every test of the package with each guard's decision checked against the
+// VM's own run of the same when: the shipped scenarios' replays, the random events of
+// TestCheckIsApplysRefusal and the judgement tests all go through guards. Benchmarks run
+// without the check, which runs the VM as well.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if flag.Lookup("test.bench").Value.String() != "" {
+		os.Exit(m.Run())
+	}
+	var mu sync.Mutex
+	var wrong []string
+	decided := 0
+	guardCheck = func(src string, decided0 bool, vmValue any, vmErr error) {
+		mu.Lock()
+		defer mu.Unlock()
+		decided++
+		if vmErr != nil || vmValue != decided0 {
+			wrong = append(wrong, fmt.Sprintf("%s: guard %v, VM %v (%v)", src, decided0, vmValue, vmErr))
+		}
+	}
+	code := m.Run()
+	if len(wrong) > 0 {
+		fmt.Fprintf(os.Stderr, "guards disagreed with the VM %d times:\n", len(wrong))
+		for i, w := range wrong {
+			if i == 20 {
+				break
+			}
+			fmt.Fprintln(os.Stderr, " ", w)
+		}
+		code = 1
+	} else if code == 0 && testing.Verbose() {
+		fmt.Printf("guards decided %d whens, all as the VM did\n", decided)
+	}
+	os.Exit(code)
+}
+
+func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
+	sc := &Scenario{intentIndex: map[string]int{"upsell": 0, "apology": 1}, nodeIndex: map[string]int{"greet": 0},
+		axisIndex: map[string]int{"care": 0}}
+	cfg := conf.CreateNew()
+	for _, op := range newExprCompiler(nil, sc.intentIndex, sc.nodeIndex, nil).opts {
+		op(cfg)
+	}
+	var upsell, both intentSet
+	upsell.add(0)
+	both.add(0)
+	both.add(1)
+	say, hangup := eventBit(EventSay), eventBit(EventHangup)
+	cases := []struct {
+		src         string
+		ev          uint8
+		said        intentSet
+		interrupted bool
+		want        tri
+		safe        bool
+		isNil       bool // no guard: nothing to decide
+	}{
+		{src: `event == "say" && said("upsell")`, ev: say, said: upsell, want: triTrue, safe: true},
+		{src: `event == "say" && said("upsell")`, ev: hangup, said: upsell, want: triFalse, safe: true},
+		{src: `"say" == event && said("apology")`, ev: say, said: upsell, want: triFalse, safe: true},
+		{src: `(event == "say" || event == "choose") && !said("apology")`, ev: say, said: both, want: triFalse, safe: true},
+		{src: `event in ["say", "choose"] and not said("apology")`, ev: say, said: upsell, want: triTrue, safe: true},
+		{src: `event != "hangup" && said("upsell")`, ev: hangup, said: upsell, want: triFalse, safe: true},
+		// The last message's intents (none), the visits of a node (2) and an intent's count (3).
+		{src: `event == "say" && said_last("upsell")`, ev: say, want: triFalse, safe: true},
+		{src: `seen("greet") > 1 && count("upsell") >= 3`, ev: say, want: triTrue, safe: true},
+		{src: `seen("greet") == 0 || count("apology") != 0`, ev: say, want: triFalse, safe: true},
+		{src: `seen("nowhere") > 0.5`, ev: say, want: triFalse, safe: true},
+		// True-or-false and numeric names are read from the environment.
+		{src: `interrupted && event == "say"`, ev: say, interrupted: true, want: triTrue, safe: true},
+		{src: `interrupted && event == "say"`, ev: say, want: triFalse, safe: true},
+		{src: `silence > 10 && said("upsell")`, ev: say, said: upsell, want: triTrue, safe: true},
+		{src: `silence < 12 && turn == 2`, ev: say, want: triTrue, safe: true},
+		// A name of another type is stepped over; its value decides nothing.
+		{src: `text == "hi" && event == "say"`, ev: hangup, want: triFalse, safe: true},
+		{src: `text == "hi" && event == "say"`, ev: say, want: triUnknown, safe: true},
+		// A leaf that might fail is left to the VM, unless the VM would not reach it.
+		{src: `len(text) > 3 && said("upsell")`, ev: say, safe: false},
+		{src: `said("upsell") && len(text) > 3`, ev: say, want: triFalse, safe: true},
+		{src: `said("upsell") && len(text) > 3`, ev: say, said: upsell, safe: false},
+		{src: `score.care < 2 && event == "hangup"`, ev: hangup, want: triTrue, safe: true},
+		{src: `score.nothing < 2 || event == "hangup"`, ev: hangup, safe: false},
+		{src: `score["care"] < 2 && event == "hangup"`, ev: hangup, want: triTrue, safe: true},
+		{src: `text matches "x" || said("upsell")`, ev: say, said: upsell, safe: false},
+		// An intent no scenario has is never said.
+		{src: `said("nope") || event == "answer"`, ev: say, want: triFalse, safe: true},
+		// Nothing to decide: no guard.
+		{src: `len(text) > 3`, isNil: true},
+		{src: `text == "hi"`, isNil: true},
+		{src: `let event = "say"; event == "say" && said("upsell")`, isNil: true},
+	}
+	for _, c := range cases {
+		t.Run(c.src, func(t *testing.T) {
+			g := compileGuard(c.src, sc, cfg)
+			if c.isNil {
+				assert.Nil(t, g)
+				return
+			}
+			require.NotNil(t, g)
+			x := &scratch{env: typeEnv(nil), event: c.ev, said: c.said, score: map[string]float64{"care": 1},
+				sess: &Session{visits: []uint16{2}, counts: []uint16{3, 0}}}
+			x.env[envInterrupted] = c.interrupted
+			x.env[envSilence] = 10.5
+			x.env[envTurn] = 2
+			v, safe := g.eval(x)
+			if c.safe {
+				assert.True(t, safe)
+				assert.Equal(t, c.want, v)
+			} else {
+				assert.False(t, safe, "a decision past a leaf that might fail")
+			}
+		})
+	}
+}
