@@ -176,7 +176,8 @@ func (c *exprCompiler) compile(src string, kind VarKind, wantBool bool) (*vm.Pro
 	if needsMeter(tree.Node) {
 		// Compiled a second time with the meter patched in (see meterPatch): the first,
 		// fully typed compile gave the diagnostics; this program runs.
-		prog, err = expr.Compile(src, append(slices.Clip(opts), expr.Patch(meterPatch{}))...)
+		metered := append(slices.Clip(opts), meterFunctions...)
+		prog, err = expr.Compile(src, append(metered, expr.Patch(meterPatch{}))...)
 		if err != nil {
 			return nil, []exprError{fromExprErr(src, fmt.Errorf("internal: metering this expression: %w", err), c.names)}
 		}
