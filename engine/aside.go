@@ -316,7 +316,7 @@ func (s *Session) asideFlag(ev Event) string {
 		return "" // a bare greeting nothing followed, judged as the reply it was
 	}
 	switch {
-	case CorrectsTypo(ev.Text, s.prevText):
+	case CorrectsTypo(ev.Text, s.prevText) && !s.changesAnsweredNumber(ev):
 		return FlagCorrection
 	case speaking && IsBackchannel(ev.Text):
 		return FlagBackchannel
@@ -341,6 +341,24 @@ func (s *Session) asideFlag(ev Event) string {
 func (s *Session) leadInHere(text string) (lead, bare bool) {
 	lead, bare = leadInKind(text, s.sc.Persona.Name)
 	return lead && (!bare || s.typingSeen), bare
+}
+
+// changesAnsweredNumber reports whether the correction ev puts a number (a word with a
+// digit: "*18th", "*£30") that the previous message did not have, after the customer has
+// answered that message (a line of hers that started with it or after has ended). A typo
+// fixed at once is a typo fix; a number changed once she has taken the first one in
+// ("the 28th it is") changes what was agreed, and is judged as the reply it is.
+func (s *Session) changesAnsweredNumber(ev Event) bool {
+	if s.prevText == "" || s.lineStart < s.prevAt || ev.At < s.lineEnd {
+		return false
+	}
+	before := correctionWords(s.prevText)
+	for _, w := range correctionWords(ev.Text) {
+		if strings.ContainsAny(w, "0123456789") && !slices.Contains(before, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // LeadInWaitMS is how long the customer waits after a bare greeting sent as a lead-in

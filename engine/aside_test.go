@@ -359,3 +359,63 @@ nodes:
 	require.True(t, ok)
 	assert.Equal(t, int64(70_000), d, "typing the reply holds her again, from its first keystroke")
 }
+
+// A number changed by a "*" correction once the customer has answered the message it
+// corrects ("the 28th it is") is a reply, judged: an outside panel's "*18th" after the
+// customer confirmed the 28th went unjudged as a typo fix. Fixed at once, while she is
+// still answering, it is still a typo fix.
+func TestACorrectionThatChangesAnAnsweredNumberIsJudged(t *testing.T) {
+	sc := loadInline(t, `
+id: dates
+title: Dates
+brief: The trainee books a date.
+persona: {name: Sam, wpm: 60, mood: 0}
+vars: {wrong: false}
+start: ask
+rules:
+  - id: wrong-date
+    when: event == "say" && text matches "\\b18th\\b"
+    set: {wrong: true}
+nodes:
+  ask:
+    say: which day then
+    transitions:
+      - {when: 'text matches "28th"', to: booked}
+  booked:
+    say: the 28th it is lovely
+    transitions:
+      - {when: 'text matches "18th"', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`)
+	for _, tc := range []struct {
+		name string
+		at   int64 // ms; the reply came at 4,000 and her 5-word answer (60 wpm) ends at 9,000
+		text string
+		flag bool // a correction, not judged
+	}{
+		{"a changed number once she has answered", 10_000, "*18th", false},
+		{"a changed number while she answers", 6_000, "*18th", true},
+		{"the same number once she has answered", 10_000, "*28th", true},
+		{"a word of the message once she has answered", 10_000, "*lovely", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newCall(t, sc)
+			c.do(say(4_000, "we can do the 28th, lovely"))
+			require.Equal(t, "booked", c.s.Node())
+			outs := c.do(say(tc.at, tc.text))
+			tr := ofType(outs, engine.OutTrainee)
+			require.Len(t, tr, 1)
+			if tc.flag {
+				assert.Equal(t, []string{engine.FlagCorrection}, tr[0].Flags)
+				assert.Equal(t, false, c.s.Vars()["wrong"], "not judged")
+				return
+			}
+			assert.NotContains(t, tr[0].Flags, engine.FlagCorrection)
+			if tc.text == "*18th" {
+				assert.Equal(t, true, c.s.Vars()["wrong"], "the rules judged the new number")
+				assert.Equal(t, "done", c.s.Node())
+			}
+		})
+	}
+}

@@ -59,8 +59,10 @@ type Session struct {
 	judgingLeadIn bool
 	// typingSeen: the client reports typing (a typing message came in this call).
 	typingSeen bool
-	// prevText is the trainee's last message but a correction: what a "*word" corrects.
+	// prevText is the trainee's last message but a correction: what a "*word" corrects;
+	// prevAt is when it came.
 	prevText string
+	prevAt   int64
 	// replyAt is when the trainee's last reply (say or choose) came, -1 before the first.
 	replyAt int64
 	visits  []uint16 // per node
@@ -434,7 +436,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	node := s.sc.Nodes[s.node]
 	flag := s.asideFlag(ev)
 	if ev.Type == EventSay && flag != FlagCorrection {
-		s.prevText = ev.Text
+		s.prevText, s.prevAt = ev.Text, ev.At
 	}
 	if flag != "" {
 		return s.aside(ev, flag, out)
