@@ -292,6 +292,7 @@ func (s *Session) aside(ev Event, flag string, out []Output) []Output {
 	// The customer says her line again, from now: the silence and the node's timers
 	// count from its new end.
 	s.lineRepeated = true
+	s.repeatRequests++
 	s.lineStart, s.lineEnd = ev.At, ev.At+s.lineDur
 	s.quietSince, s.timerSpent = s.lineEnd, false
 	out = append(out, Output{Type: OutLine, At: ev.At, Node: n.ID, Text: s.lineText, Words: s.lineWords,

@@ -419,3 +419,42 @@ nodes:
 		})
 	}
 }
+
+// repeat_requests counts the requests the customer honoured by saying her line again; a
+// second request for the same line is a reply, and not counted.
+func TestRepeatRequestsCountsTheLinesSaidAgain(t *testing.T) {
+	sc := loadInline(t, `
+id: repeats
+title: Repeats
+brief: The trainee asks the customer to say her lines again.
+persona: {name: Sam, wpm: 60, mood: 0}
+vars: {n: -1}
+start: ask
+rules:
+  - id: count
+    when: event == "say"
+    set: {n: repeat_requests}
+nodes:
+  ask:
+    say: which day then
+    transitions:
+      - {when: 'text contains "28th"', to: booked}
+  booked:
+    say: the 28th it is
+    transitions:
+      - {when: 'text contains "bye"', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`)
+	c := newCall(t, sc)
+	outs := c.do(say(4_000, "sorry, what was that?")) // her 3-word line ended at 3,000
+	require.Len(t, ofType(outs, engine.OutLine), 1, "she says it again")
+	outs = c.do(say(8_000, "pardon?")) // a second request for the same line is a reply
+	assert.Empty(t, ofType(outs, engine.OutLine))
+	assert.Equal(t, 1.0, c.s.Vars()["n"])
+	c.do(say(9_000, "the 28th please"))
+	require.Equal(t, "booked", c.s.Node())
+	c.do(say(14_000, "sorry, say that again?"))
+	c.do(say(19_000, "ok bye"))
+	assert.Equal(t, 2.0, c.s.Vars()["n"])
+}

@@ -19,34 +19,35 @@ import (
 
 // Names every expression can use, besides the scenario's vars.
 const (
-	envEvent         = "event"
-	envText          = "text"
-	envChoice        = "choice"
-	envSaid          = "said"
-	envCount         = "count"
-	envSaidLast      = "said_last"
-	envInterrupted   = "interrupted"
-	envRinging       = "ringing"
-	envSilence       = "silence"
-	envElapsed       = "elapsed"
-	envTurn          = "turn"
-	envVisits        = "visits"
-	envSeen          = "seen"
-	envMood          = "mood"
-	envRepeated      = "repeated"
-	envRandom        = "random"
-	envScore         = "score"
-	envComposing     = "composing"
-	envHints         = "hints"
-	envCarried       = "carried"
-	envTelegraphic   = "telegraphic"
-	envFunctionWords = "function_words"
+	envEvent          = "event"
+	envText           = "text"
+	envChoice         = "choice"
+	envSaid           = "said"
+	envCount          = "count"
+	envSaidLast       = "said_last"
+	envInterrupted    = "interrupted"
+	envRinging        = "ringing"
+	envSilence        = "silence"
+	envElapsed        = "elapsed"
+	envTurn           = "turn"
+	envVisits         = "visits"
+	envSeen           = "seen"
+	envMood           = "mood"
+	envRepeated       = "repeated"
+	envRandom         = "random"
+	envScore          = "score"
+	envComposing      = "composing"
+	envHints          = "hints"
+	envCarried        = "carried"
+	envTelegraphic    = "telegraphic"
+	envFunctionWords  = "function_words"
+	envRepeatRequests = "repeat_requests"
 )
 
 // BuiltinNames lists the names the expression environment provides, in documentation order.
 var BuiltinNames = []string{envEvent, envText, envChoice, envSaid, envCount, envSaidLast, envInterrupted,
 	envRinging, envSilence, envElapsed, envTurn, envVisits, envSeen, envMood, envRepeated,
-	envRandom, envScore, envComposing, envHints, envCarried, envTelegraphic, envFunctionWords}
+	envRandom, envScore, envComposing, envHints, envCarried, envTelegraphic, envFunctionWords, envRepeatRequests}
 
 // disabledBuiltins read the wall clock, iterate maps in random order, or allocate without
 // the VM's memory budget (repeat and replace can multiply a text's length).
@@ -67,28 +68,29 @@ func reservedName(name string) bool {
 // typeEnv builds the compile-time environment: the value of each name fixes its type.
 func typeEnv(vars []Var) map[string]any {
 	env := map[string]any{
-		envEvent:         "",
-		envText:          "",
-		envChoice:        0,
-		envSaid:          (func(string) bool)(nil),
-		envCount:         (func(string) int)(nil),
-		envSaidLast:      (func(string) bool)(nil),
-		envInterrupted:   false,
-		envCarried:       false,
-		envTelegraphic:   false,
-		envFunctionWords: 0,
-		envRinging:       0.0,
-		envSilence:       0.0,
-		envElapsed:       0.0,
-		envTurn:          0,
-		envVisits:        0,
-		envSeen:          (func(string) int)(nil),
-		envMood:          0.0,
-		envRepeated:      false,
-		envRandom:        (func(int, int) int)(nil),
-		envScore:         map[string]float64{},
-		envComposing:     0.0,
-		envHints:         0,
+		envEvent:          "",
+		envText:           "",
+		envChoice:         0,
+		envSaid:           (func(string) bool)(nil),
+		envCount:          (func(string) int)(nil),
+		envSaidLast:       (func(string) bool)(nil),
+		envInterrupted:    false,
+		envCarried:        false,
+		envTelegraphic:    false,
+		envFunctionWords:  0,
+		envRinging:        0.0,
+		envSilence:        0.0,
+		envElapsed:        0.0,
+		envTurn:           0,
+		envVisits:         0,
+		envSeen:           (func(string) int)(nil),
+		envMood:           0.0,
+		envRepeated:       false,
+		envRandom:         (func(int, int) int)(nil),
+		envScore:          map[string]float64{},
+		envComposing:      0.0,
+		envHints:          0,
+		envRepeatRequests: 0,
 	}
 	for _, v := range vars {
 		env[v.Name] = v.Init

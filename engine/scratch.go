@@ -118,6 +118,9 @@ func (s *Session) scratch(ev Event) *scratch {
 	if r.has(readHints) {
 		env[envHints] = s.hints
 	}
+	if r.has(readRepeatRequests) {
+		env[envRepeatRequests] = s.repeatRequests
+	}
 	if x.owner != s || s.lastScratch != x {
 		x.owner, s.lastScratch = s, x
 		env[envMood] = s.mood
@@ -164,6 +167,7 @@ const (
 	readCarried
 	readTelegraphic
 	readFunctionWords
+	readRepeatRequests
 )
 
 var builtinReads = map[string]builtinSet{
@@ -171,7 +175,7 @@ var builtinReads = map[string]builtinSet{
 	envSilence: readSilence, envRepeated: readRepeated, envRinging: readRinging,
 	envElapsed: readElapsed, envTurn: readTurn, envVisits: readVisits,
 	envComposing: readComposing, envHints: readHints, envCarried: readCarried,
-	envTelegraphic: readTelegraphic, envFunctionWords: readFunctionWords,
+	envTelegraphic: readTelegraphic, envFunctionWords: readFunctionWords, envRepeatRequests: readRepeatRequests,
 }
 
 func (b builtinSet) has(x builtinSet) bool { return b&x != 0 }

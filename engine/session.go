@@ -74,6 +74,9 @@ type Session struct {
 	avail   uint64 // choices of the current node whose when held on entry
 	mode    SuggestionMode
 	hints   int
+	// repeatRequests counts the trainee's requests that the customer said a line again
+	// (each one she honoured: a FlagRepeat aside).
+	repeatRequests int
 
 	// composeStart is when the trainee started composing the reply they have not sent
 	// yet (EventTyping or EventHint); -1 when they are not composing.
