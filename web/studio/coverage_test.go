@@ -50,7 +50,7 @@ func TestTestsReportCoverage(t *testing.T) {
 	assert.Equal(t, []int{23, 32}, []int{n, len(c.Edges)})
 	assert.Contains(t, missed, "ask_manchego → pressed")
 	n, missed = covered(c.Rules)
-	assert.Equal(t, 12, n) // interrupting, dismissive, asked-for-hint, ...
+	assert.Equal(t, 13, n) // interrupting, dismissive, asked-for-hint, asks-repeats, ...
 	assert.Contains(t, missed, "slow-answer")
 	src, _ := e.lib.File("cheese-shop.yaml")
 	lines := strings.Split(string(src), "\n")
