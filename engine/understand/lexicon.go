@@ -111,11 +111,12 @@ type PhraseError struct {
 type Lexicon struct {
 	names   []string
 	phrases []phrase
-	// The phrases by their first pattern; an exception's index is stored complemented (^i),
-	// so the matcher tells exceptions from the rest without reading the phrase.
-	byStem  map[string][]entry // phrases whose first pattern is a stem
-	byExact map[string][]entry
-	starred [256][]entry      // phrases whose first pattern is a prefix, by the prefix's first byte
+	// The phrases by their first pattern, exceptions (index 0) apart from the rest (1): the
+	// matcher's first pass visits only exceptions, its second only the rest. An exception's
+	// index is stored complemented (^i).
+	byStem  [2]map[string][]entry // phrases whose first pattern is a stem
+	byExact [2]map[string][]entry
+	starred [2][256][]entry   // phrases whose first pattern is a prefix, by the prefix's first byte
 	vocab   map[string]string // lexicon words (canonical) -> stem
 	vocabSt map[string]bool   // lexicon stems
 	// related are the lexicon words and the English words whose stem is a lexicon stem
@@ -172,7 +173,7 @@ const MaxFillers = 2
 // Compile builds the matcher of intents. Phrases that have no words are reported and left
 // out; the rest still compile.
 func Compile(specs []IntentSpec) (*Lexicon, []PhraseError) {
-	lx := &Lexicon{byStem: map[string][]entry{}, byExact: map[string][]entry{},
+	lx := &Lexicon{byStem: [2]map[string][]entry{{}, {}}, byExact: [2]map[string][]entry{{}, {}},
 		vocab: map[string]string{}, vocabSt: map[string]bool{}, excepted: make([]bool, len(specs))}
 	var errs []PhraseError
 	for i, sp := range specs {
@@ -632,16 +633,21 @@ func (lx *Lexicon) add(p phrase) {
 		id = ^id // the matcher's first pass visits only these, its second only the others
 	}
 	e := entry{id: id, needs: needs(p.pats)}
+	k := 1
+	if p.except {
+		k = 0
+	}
+	byStem, byExact, starred := lx.byStem[k], lx.byExact[k], &lx.starred[k]
 	switch f := p.pats[0]; f.kind {
 	case patStem:
-		lx.byStem[f.s] = append(lx.byStem[f.s], e)
+		byStem[f.s] = append(byStem[f.s], e)
 		for _, a := range f.alts {
-			lx.byExact[a] = append(lx.byExact[a], e) // "here" typed for "hear"
+			byExact[a] = append(byExact[a], e) // "here" typed for "hear"
 		}
 	case patExact:
-		lx.byExact[f.s] = append(lx.byExact[f.s], e)
+		byExact[f.s] = append(byExact[f.s], e)
 	default:
-		lx.starred[f.s[0]] = append(lx.starred[f.s[0]], e)
+		starred[f.s[0]] = append(starred[f.s[0]], e)
 	}
 }
 
@@ -981,18 +987,19 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 		if pass == 0 && !lx.hasExcept {
 			continue
 		}
+		byStem, byExact, starred := lx.byStem[pass], lx.byExact[pass], &lx.starred[pass]
 		for i := range ts {
-			if ts[i].Stem != "" {
-				for _, e := range lx.byStem[ts[i].Stem] {
+			if ts[i].Stem != "" && len(byStem) > 0 {
+				for _, e := range byStem[ts[i].Stem] {
 					visit(e, i, pass, true)
 				}
 			}
-			if len(lx.byExact) > 0 {
-				for _, e := range lx.byExact[ts[i].Word] {
+			if len(byExact) > 0 {
+				for _, e := range byExact[ts[i].Word] {
 					visit(e, i, pass, true)
 				}
 			}
-			for _, e := range lx.starred[ts[i].Word[0]] {
+			for _, e := range starred[ts[i].Word[0]] {
 				visit(e, i, pass, false)
 			}
 		}
