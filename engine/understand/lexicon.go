@@ -112,8 +112,7 @@ type Lexicon struct {
 	names   []string
 	phrases []phrase
 	// The phrases by their first pattern, exceptions (index 0) apart from the rest (1): the
-	// matcher's first pass visits only exceptions, its second only the rest. An exception's
-	// index is stored complemented (^i).
+	// matcher's first pass visits only exceptions, its second only the rest.
 	byStem  [2]map[string][]entry // phrases whose first pattern is a stem
 	byExact [2]map[string][]entry
 	starred [2][256][]entry   // phrases whose first pattern is a prefix, by the prefix's first byte
@@ -627,13 +626,9 @@ func (lx *Lexicon) add(p phrase) {
 		lx.seen = map[string]bool{}
 	}
 	lx.seen[signature(p)] = true
-	id := int32(len(lx.phrases))
+	e := entry{id: int32(len(lx.phrases)), needs: needs(p.pats)}
 	lx.phrases = append(lx.phrases, p)
-	if p.except {
-		id = ^id // the matcher's first pass visits only these, its second only the others
-	}
-	e := entry{id: id, needs: needs(p.pats)}
-	k := 1
+	k := 1 // the matcher's first pass visits only exceptions, its second only the others
 	if p.except {
 		k = 0
 	}
@@ -923,18 +918,11 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 		has.add(ts[k].Word)
 	}
 	var exc []Hit
-	visit := func(e entry, i int, pass int, first bool) {
-		id := e.id
-		if (id < 0) != (pass == 0) {
-			return // an exception in the second pass, or another phrase in the first
-		}
+	visit := func(e entry, i int, first bool) {
 		if !has.covers(e.needs) {
 			return // a word the phrase needs is not in the text
 		}
-		if id < 0 {
-			id = ^id
-		}
-		p := &lx.phrases[id]
+		p := &lx.phrases[e.id]
 		end := p.matchAt(ts, i, first)
 		if end < 0 {
 			return
@@ -991,16 +979,16 @@ func (lx *Lexicon) hits(t *Text, all bool, fn func(h Hit)) {
 		for i := range ts {
 			if ts[i].Stem != "" && len(byStem) > 0 {
 				for _, e := range byStem[ts[i].Stem] {
-					visit(e, i, pass, true)
+					visit(e, i, true)
 				}
 			}
 			if len(byExact) > 0 {
 				for _, e := range byExact[ts[i].Word] {
-					visit(e, i, pass, true)
+					visit(e, i, true)
 				}
 			}
 			for _, e := range starred[ts[i].Word[0]] {
-				visit(e, i, pass, false)
+				visit(e, i, false)
 			}
 		}
 	}
