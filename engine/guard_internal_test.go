@@ -14,7 +14,8 @@ import (
 
 // TestMain runs every test of the package with each guard's decision checked against the
 // VM's own run of the same when: the shipped scenarios' replays, the random events of
-// TestCheckIsApplysRefusal and the judgement tests all go through guards. Benchmarks run
+// TestCheckIsApplysRefusal and the judgement tests all go through guards. With -v it says
+// how many whens the guards decided and how many they left to the VM. Benchmarks run
 // without the check, which runs the VM as well.
 func TestMain(m *testing.M) {
 	flag.Parse()
@@ -23,7 +24,12 @@ func TestMain(m *testing.M) {
 	}
 	var mu sync.Mutex
 	var wrong []string
-	decided := 0
+	decided, ran := 0, 0
+	vmRan = func() {
+		mu.Lock()
+		ran++
+		mu.Unlock()
+	}
 	guardCheck = func(src string, decided0 bool, vmValue any, vmErr error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -43,7 +49,7 @@ func TestMain(m *testing.M) {
 		}
 		code = 1
 	} else if code == 0 && testing.Verbose() {
-		fmt.Printf("guards decided %d whens, all as the VM did\n", decided)
+		fmt.Printf("guards decided %d whens, all as the VM did, and left %d to the VM\n", decided, ran)
 	}
 	os.Exit(code)
 }
@@ -55,6 +61,7 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 	for _, op := range newExprCompiler(nil, sc.intentIndex, sc.nodeIndex, nil).opts {
 		op(cfg)
 	}
+	b := &guardBuilder{sc: sc, names: typeEnv(nil), cfg: cfg}
 	var upsell, both intentSet
 	upsell.add(0)
 	both.add(0)
@@ -105,7 +112,7 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.src, func(t *testing.T) {
-			g := compileGuard(c.src, sc, cfg)
+			g := b.compile(c.src)
 			if c.isNil {
 				assert.Nil(t, g)
 				return

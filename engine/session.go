@@ -1042,6 +1042,9 @@ func (s *Session) test(sc *scratch, g *guard, prog *vm.Program, src, rule string
 			return v == triTrue
 		}
 	}
+	if vmRan != nil {
+		vmRan()
+	}
 	v, err := sc.vm.Run(prog, sc.env)
 	if err != nil {
 		*out = append(*out, Output{Type: OutError, At: s.now, Node: s.Node(), Rule: rule, Text: err.Error()})
