@@ -20,16 +20,34 @@ import (
 // access, a regular expression): the VM would report that failure, so the guard leaves
 // such a step to it. Leaves that cannot fail (a name, a literal, a comparison of the two)
 // may be stepped over. The outcome, the outputs and the errors are those of the VM run.
+//
+// A scenario's guards live in one array (packGuards), a node's children after it, in the
+// order the steps read them: a cold step walks them as a few consecutive cache lines,
+// where nodes allocated one by one cost a cache miss each.
 type guard struct {
 	op     guardOp
+	events uint8 // guardEvent: the event types for which the leaf holds (eventBit)
+	value  bool  // guardConst
+	cmp    cmpOp // guardCompare: the operator
+	index  int32 // guardSaid, guardSaidLast: the intent's index, or -1 for a name that is no intent
 	a, b   *guard
-	events uint8  // guardEvent: the event types for which the leaf holds (eventBit)
-	index  int    // guardSaid, guardSaidLast: the intent's index, or -1 for a name that is no intent
-	value  bool   // guardConst
 	name   string // guardName: a true-or-false name of the environment
-	cmp    string // guardCompare: the operator
 	l, r   operand
 }
+
+// cmpOp is a comparison's operator.
+type cmpOp uint8
+
+const (
+	cmpEq cmpOp = iota
+	cmpNe
+	cmpLt
+	cmpGt
+	cmpLe
+	cmpGe
+)
+
+var cmpOps = map[string]cmpOp{"==": cmpEq, "!=": cmpNe, "<": cmpLt, ">": cmpGt, "<=": cmpLe, ">=": cmpGe}
 
 type guardOp uint8
 
@@ -51,9 +69,9 @@ const (
 // environment, seen("node"), count("intent") or score.axis.
 type operand struct {
 	kind  operandKind
+	index int32   // operandSeen, operandCount: the node's or intent's index, -1 for none
 	num   float64 // operandNumber
 	name  string  // operandName, operandScore (the axis)
-	index int     // operandSeen, operandCount: the node's or intent's index, -1 for none
 }
 
 type operandKind uint8
@@ -102,9 +120,12 @@ func (sc *Scenario) compileGuards(opts []expr.Option) {
 		op(cfg)
 	}
 	b := &guardBuilder{sc: sc, names: typeEnv(sc.Vars), cfg: cfg}
+	var all []**guard // in the order steps read them: the global rules, then node by node
+	defer func() { packGuards(all) }()
 	for _, r := range sc.Rules {
 		if r.When != nil {
 			r.guard = b.compile(r.WhenSrc)
+			all = append(all, &r.guard)
 		}
 	}
 	for _, n := range sc.Nodes {
@@ -112,20 +133,54 @@ func (sc *Scenario) compileGuards(opts []expr.Option) {
 			for _, t := range ts {
 				if t.When != nil {
 					t.guard = b.compile(t.WhenSrc)
+					all = append(all, &t.guard)
 				}
 			}
 		}
 		for i := range n.Lines {
 			if lv := &n.Lines[i]; lv.When != nil {
 				lv.guard = b.compile(lv.WhenSrc)
+				all = append(all, &lv.guard)
 			}
 		}
 		for i := range n.Choices {
 			if c := &n.Choices[i]; c.When != nil {
 				c.guard = b.compile(c.WhenSrc)
+				all = append(all, &c.guard)
 			}
 		}
 	}
+}
+
+// packGuards moves the guards *gs point to, in that order, into one array, each node
+// followed by its children (the order eval reads them), and points *gs at the copies.
+func packGuards(gs []**guard) {
+	n := 0
+	for _, g := range gs {
+		n += (*g).size()
+	}
+	arena := make([]guard, 0, n) // never grows: the pointers into it stay valid
+	var pack func(g *guard) *guard
+	pack = func(g *guard) *guard {
+		if g == nil {
+			return nil
+		}
+		arena = append(arena, *g)
+		p := &arena[len(arena)-1]
+		p.a, p.b = pack(g.a), pack(g.b)
+		return p
+	}
+	for _, g := range gs {
+		*g = pack(*g)
+	}
+}
+
+// size is the number of nodes in g (0 for nil).
+func (g *guard) size() int {
+	if g == nil {
+		return 0
+	}
+	return 1 + g.a.size() + g.b.size()
 }
 
 // compile builds src's guard, or nil when no part of it can be decided without the VM (a
@@ -193,7 +248,7 @@ func (b *guardBuilder) build(n ast.Node) *guard {
 			l, okL := b.operand(n.Left)
 			r, okR := b.operand(n.Right)
 			if okL && okR {
-				return &guard{op: guardCompare, cmp: n.Operator, l: l, r: r}
+				return &guard{op: guardCompare, cmp: cmpOps[n.Operator], l: l, r: r}
 			}
 			if b.plain(n.Left) && b.plain(n.Right) {
 				return &guard{op: guardUnknown}
@@ -211,7 +266,7 @@ func (b *guardBuilder) build(n ast.Node) *guard {
 				if name == envSaidLast {
 					op = guardSaidLast
 				}
-				return &guard{op: op, index: i}
+				return &guard{op: op, index: int32(i)}
 			}
 		}
 	case *ast.IdentifierNode:
@@ -269,13 +324,13 @@ func (b *guardBuilder) operand(n ast.Node) (operand, bool) {
 			if !known {
 				i = -1
 			}
-			return operand{kind: operandSeen, index: i}, true
+			return operand{kind: operandSeen, index: int32(i)}, true
 		case envCount:
 			i, known := b.sc.intentIndex[arg]
 			if !known {
 				i = -1
 			}
-			return operand{kind: operandCount, index: i}, true
+			return operand{kind: operandCount, index: int32(i)}, true
 		}
 	}
 	return operand{}, false
@@ -335,9 +390,9 @@ func (g *guard) eval(x *scratch) (v tri, safe bool) {
 	case guardEvent:
 		return truth(g.events&x.event != 0), true
 	case guardSaid:
-		return truth(g.index >= 0 && x.said.has(g.index)), true
+		return truth(g.index >= 0 && x.said.has(int(g.index))), true
 	case guardSaidLast:
-		return truth(g.index >= 0 && x.sess.lastSaid.has(g.index)), true
+		return truth(g.index >= 0 && x.sess.lastSaid.has(int(g.index))), true
 	case guardName:
 		if b, ok := x.env[g.name].(bool); ok {
 			return truth(b), true
@@ -418,17 +473,17 @@ func (o operand) value(x *scratch) (float64, bool) {
 	return 0, false
 }
 
-func compare(op string, l, r float64) bool {
+func compare(op cmpOp, l, r float64) bool {
 	switch op {
-	case "==":
+	case cmpEq:
 		return l == r
-	case "!=":
+	case cmpNe:
 		return l != r
-	case "<":
+	case cmpLt:
 		return l < r
-	case ">":
+	case cmpGt:
 		return l > r
-	case "<=":
+	case cmpLe:
 		return l <= r
 	}
 	return l >= r

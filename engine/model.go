@@ -328,16 +328,22 @@ type Ending struct {
 
 // Transition is a node transition or (with an ID) a global rule.
 type Transition struct {
-	ID       string // global rules only
-	When     *vm.Program
-	WhenSrc  string
-	guard    *guard // what of When is decided without the VM; nil: nothing
-	After    int64  // ms; timers only
-	Timer    bool
-	To       int // node index, -1 for none
-	Sets     []Assign
-	Score    []ScoreDelta
-	Feedback Template
+	ID      string // global rules only
+	When    *vm.Program
+	WhenSrc string
+	guard   *guard // what of When is decided without the VM; nil: nothing
+	// scoreAxes has bit a set for each axis a < scoreWide that Score changes, or is
+	// scoreWide when Score changes a later one (computeExposure): a step marks the axes
+	// assessed from it without reading Score itself. With the fields above and To, it
+	// fills the struct's first 64 bytes, all that a global rule's check reads when its
+	// guard decides it (a cold step reads one cache line per rule).
+	scoreAxes uint64
+	To        int   // node index, -1 for none
+	After     int64 // ms; timers only
+	Timer     bool
+	Sets      []Assign
+	Score     []ScoreDelta
+	Feedback  Template
 	// Critical (global rules only): when the rule fires, the call cannot pass, whatever
 	// its scores (a QA scorecard's automatic fail: a put-down, a data breach).
 	Critical  bool

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -579,10 +580,8 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if !node.Model.Empty() {
 			o.Model = node.Model.render(s.sc, s)
 		}
-		for i, in := range s.sc.Intents {
-			if said.has(i) {
-				o.Intents = append(o.Intents, in.Name)
-			}
+		for i := range said.all {
+			o.Intents = append(o.Intents, s.sc.Intents[i].Name) // only those said: a cold step reads no other
 		}
 		o.Understood = understood
 		if interrupted {
@@ -857,13 +856,23 @@ func (s *Session) timeoutRules(sc *scratch, at int64, out []Output) []Output {
 	return out
 }
 
+// scoreWide is a Transition's scoreAxes when it scores an axis past the 63rd.
+const scoreWide = 1 << 63
+
 // exposed marks the axes t scores as assessed when the step gives the trainee a chance at
 // them: t's guard is about to be checked against what they did.
 func (s *Session) exposed(t *Transition) {
-	if s.chance {
+	if !s.chance {
+		return
+	}
+	if t.scoreAxes == scoreWide {
 		for _, d := range t.Score {
 			s.assessed[d.Axis] = true
 		}
+		return
+	}
+	for m := t.scoreAxes; m != 0; m &= m - 1 {
+		s.assessed[bits.TrailingZeros64(m)] = true
 	}
 }
 
@@ -900,6 +909,26 @@ func (s *Session) assessEarnable(n *Node) {
 
 // computeExposure fills each node's exposes and earnable, once, at load.
 func (sc *Scenario) computeExposure() {
+	mask := func(t *Transition) {
+		for _, d := range t.Score {
+			if d.Axis < 0 || d.Axis >= 63 {
+				t.scoreAxes = scoreWide
+				return
+			}
+			t.scoreAxes |= 1 << d.Axis
+		}
+	}
+	for _, r := range sc.Rules {
+		mask(r)
+	}
+	for _, n := range sc.Nodes {
+		for _, t := range n.Transitions {
+			mask(t)
+		}
+		for _, t := range n.Timers {
+			mask(t)
+		}
+	}
 	for _, n := range sc.Nodes {
 		all := make([]bool, len(sc.Axes))
 		up := make([]bool, len(sc.Axes))

@@ -3,6 +3,7 @@ package engine
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +22,17 @@ type intentSet [MaxIntents / 64]uint64
 func (s *intentSet) add(i int)      { s[i/64] |= 1 << (i % 64) }
 func (s *intentSet) has(i int) bool { return s[i/64]&(1<<(i%64)) != 0 }
 func (s *intentSet) del(i int)      { s[i/64] &^= 1 << (i % 64) }
+
+// all yields the indexes in s, in increasing order.
+func (s *intentSet) all(yield func(int) bool) {
+	for w, word := range s {
+		for ; word != 0; word &= word - 1 {
+			if !yield(w*64 + bits.TrailingZeros64(word)) {
+				return
+			}
+		}
+	}
+}
 
 // eachWord walks text's words the way repeated messages are compared (lower-case,
 // apostrophes removed, every other character that is not a letter or digit a word
