@@ -105,19 +105,25 @@ func YesNo(text string) (answer int, words string) {
 	asked := func(n int) bool { // the answer's last word is followed by "?"
 		return strings.HasPrefix(strings.TrimLeft(text[after[k+n-1]:], " \t"), "?")
 	}
+	if len(rest) == 0 {
+		return AnswerNone, ""
+	}
+	// Only the phrases that start with the reply's first word can match: they are looked
+	// up by it (on a cold step one look-up, where reading every phrase's words cost a
+	// cache miss each), in the order below.
 	if complete {
-		for _, a := range dontAnswers {
+		for _, a := range dontByFirst[string(rest[0])] {
 			if equalWords(rest, a) {
 				return AnswerNo, strings.Join(a, " ")
 			}
 		}
 	}
-	for _, a := range noSorted {
+	for _, a := range noByFirst[string(rest[0])] {
 		if prefixWords(rest, a) && !asked(len(a)) && !(len(a) == 1 && a[0] == "no" && len(rest) > 1 && notNo[string(rest[1])]) {
 			return AnswerNo, strings.Join(a, " ")
 		}
 	}
-	for _, a := range yesSorted {
+	for _, a := range yesByFirst[string(rest[0])] {
 		if prefixWords(rest, a) && !asked(len(a)) && !(len(rest) > len(a) && string(rest[len(a)]) == "not") {
 			return AnswerYes, strings.Join(a, " ")
 		}
@@ -146,7 +152,22 @@ func prefixWords(ws [][]byte, p []string) bool {
 
 func equalWords(ws [][]byte, p []string) bool { return len(ws) == len(p) && prefixWords(ws, p) }
 
-var noSorted, yesSorted = longestFirst(noAnswers), longestFirst(yesAnswers)
+// The answer phrases by their first word: the don't-answers, the no-answers and the
+// yes-answers, longest first.
+var (
+	dontByFirst = byFirstWord(dontAnswers)
+	noByFirst   = byFirstWord(longestFirst(noAnswers))
+	yesByFirst  = byFirstWord(longestFirst(yesAnswers))
+)
+
+// byFirstWord groups as by their first word, each group in the order of as.
+func byFirstWord(as [][]string) map[string][][]string {
+	m := map[string][][]string{}
+	for _, a := range as {
+		m[a[0]] = append(m[a[0]], a)
+	}
+	return m
+}
 
 // answerMeans returns said and understood with the intent node n names for the answer
 // text is (yes_means, no_means), if any: said by value, understood never changed in

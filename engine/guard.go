@@ -122,10 +122,21 @@ func (sc *Scenario) compileGuards(opts []expr.Option) {
 	b := &guardBuilder{sc: sc, names: typeEnv(sc.Vars), cfg: cfg}
 	var all []**guard // in the order steps read them: the global rules, then node by node
 	defer func() { packGuards(all) }()
-	for _, r := range sc.Rules {
+	sc.ruleFilters = make([]ruleFilter, len(sc.Rules))
+	for i, r := range sc.Rules {
+		sc.ruleFilters[i] = ruleFilter{events: anyEvent, intent: -1}
 		if r.When != nil {
 			r.guard = b.compile(r.WhenSrc)
 			all = append(all, &r.guard)
+			if r.guard != nil {
+				sc.ruleFilters[i] = r.guard.filter()
+			}
+		}
+		if sc.rulesAxes != scoreWide {
+			sc.rulesAxes |= r.scoreAxes
+		}
+		if r.scoreAxes == scoreWide {
+			sc.rulesAxes = scoreWide
 		}
 	}
 	for _, n := range sc.Nodes {
@@ -150,6 +161,86 @@ func (sc *Scenario) compileGuards(opts []expr.Option) {
 			}
 		}
 	}
+}
+
+// A ruleFilter is what a global rule's when needs to hold, found from its guard at load:
+// one of some event types, and an intent said. A step that meets neither knows the rule
+// false without reading the rule or its guard: the global rules are checked at every
+// event, and most of them are false at most steps for one of these two reasons (a cold
+// step reads one small array instead of each rule and guard).
+//
+// A filter says false only where the VM would: false, with no error (filter).
+type ruleFilter struct {
+	events uint8 // the event types for which the when may hold (eventBit); anyEvent: any
+	intent int16 // an intent that must have been said for it to hold; -1: none
+}
+
+// anyEvent is a ruleFilter's events when the when names no event type it needs.
+const anyEvent = 0xff
+
+// may reports whether the rule can hold at the step x is evaluating. An event type rules
+// never see (eventBit 0) is not filtered by type.
+func (f ruleFilter) may(x *scratch) bool {
+	return (f.events == anyEvent || x.event == 0 || f.events&x.event != 0) && (f.intent < 0 || x.said.has(int(f.intent)))
+}
+
+// filter is g's ruleFilter: when the step meets neither of its needs, the VM's run of the
+// when is false and fails nowhere (filterOf).
+func (g *guard) filter() ruleFilter {
+	f, _ := g.filterOf()
+	return f
+}
+
+// filterOf returns what g needs to hold (a weaker need is always correct: it only filters
+// less) and whether its VM run might fail. Left to right, as the VM runs it: in a && b,
+// b's need counts only when a cannot fail, since the VM runs a first and would report its
+// failure whatever b is.
+func (g *guard) filterOf() (f ruleFilter, canFail bool) {
+	f = ruleFilter{events: anyEvent, intent: -1}
+	switch g.op {
+	case guardEvent:
+		f.events = g.events
+	case guardSaid:
+		if g.index < 0 {
+			f.events = 0 // said of a name that is no intent: never true
+		} else {
+			f.intent = int16(g.index)
+		}
+	case guardConst:
+		if !g.value {
+			f.events = 0
+		}
+	case guardRisky:
+		canFail = true
+	case guardNot:
+		_, canFail = g.a.filterOf()
+	case guardAnd:
+		fa, failA := g.a.filterOf()
+		fb, failB := g.b.filterOf()
+		f, canFail = fa, failA || failB
+		if !failA {
+			f.events &= fb.events
+			if f.intent < 0 {
+				f.intent = fb.intent
+			}
+		}
+	case guardOr:
+		fa, failA := g.a.filterOf()
+		fb, failB := g.b.filterOf()
+		canFail = failA || failB
+		switch {
+		case fa.events == 0 && fa.intent < 0:
+			f = fb // a never holds
+		case fb.events == 0 && fb.intent < 0:
+			f = fa
+		default:
+			f.events = fa.events | fb.events
+			if fa.intent == fb.intent {
+				f.intent = fa.intent
+			}
+		}
+	}
+	return f, canFail
 }
 
 // packGuards moves the guards *gs point to, in that order, into one array, each node

@@ -133,3 +133,61 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 		})
 	}
 }
+
+// A global rule's filter says what its when needs to hold: one of some event types, an
+// intent said. It needs nothing past a leaf that might fail (the VM would run that first,
+// and report its failure whatever came after).
+func TestRuleFilterNeedsOnlyWhatTheVMWouldStopAt(t *testing.T) {
+	sc := &Scenario{intentIndex: map[string]int{"upsell": 0, "apology": 1}, nodeIndex: map[string]int{"greet": 0},
+		axisIndex: map[string]int{"care": 0}}
+	cfg := conf.CreateNew()
+	for _, op := range newExprCompiler(nil, sc.intentIndex, sc.nodeIndex, nil).opts {
+		op(cfg)
+	}
+	b := &guardBuilder{sc: sc, names: typeEnv(nil), cfg: cfg}
+	say, choose, hangup := eventBit(EventSay), eventBit(EventChoose), eventBit(EventHangup)
+	cases := []struct {
+		src    string
+		events uint8
+		intent int16
+	}{
+		{`event == "say" && said("upsell")`, say, 0},
+		{`said("apology") && event == "say"`, say, 1},
+		{`(event == "say" || event == "choose") && !said("apology")`, say | choose, -1},
+		{`event in ["say", "choose"] && said("upsell") && said("apology")`, say | choose, 0},
+		{`event != "hangup" && said("apology")`, ^hangup, 1},
+		{`said("upsell") || said("apology")`, anyEvent, -1},
+		{`said("upsell") || event == "hangup" && said("upsell")`, anyEvent, 0},
+		{`event == "say" || event == "hangup"`, say | hangup, -1},
+		{`!(event == "say")`, anyEvent, -1},
+		// Never true: said of a name that is no intent, false.
+		{`said("nope") && event == "say"`, 0, -1},
+		{`false || event == "hangup"`, hangup, -1},
+		// Past a leaf that might fail, nothing more is needed.
+		{`len(text) > 3 && said("upsell")`, anyEvent, -1},
+		{`said("upsell") && len(text) > 3 && event == "say"`, anyEvent, 0},
+		{`text matches "x" || said("upsell")`, anyEvent, -1},
+		// Leaves that cannot fail are stepped over.
+		{`turn > 2 && said("upsell")`, anyEvent, 0},
+		{`interrupted && event == "say"`, say, -1},
+	}
+	for _, c := range cases {
+		t.Run(c.src, func(t *testing.T) {
+			g := b.compile(c.src)
+			require.NotNil(t, g)
+			f := g.filter()
+			assert.Equal(t, c.events, f.events, "events")
+			assert.Equal(t, c.intent, f.intent, "intent")
+		})
+	}
+
+	// may: the step's event and what was said against the filter.
+	var upsell intentSet
+	upsell.add(0)
+	f := ruleFilter{events: say, intent: 0}
+	assert.True(t, f.may(&scratch{event: say, said: upsell}))
+	assert.False(t, f.may(&scratch{event: say}))
+	assert.False(t, f.may(&scratch{event: hangup, said: upsell}))
+	assert.True(t, f.may(&scratch{event: 0, said: upsell}), "an event type rules never see is not filtered")
+	assert.True(t, ruleFilter{events: anyEvent, intent: -1}.may(&scratch{}))
+}

@@ -181,13 +181,17 @@ type Scenario struct {
 	// choice: a lead-in is a reply where one of them holds for it.
 	textRules []*Transition
 	// Card is how the trainee's scenario picker presents the scenario (card.go).
-	Card    Card
-	Start   int // index into Nodes
-	Nodes   []*Node
-	Rules   []*Transition // global rules, packs first
-	Vars    []Var
-	Intents []Intent
-	Axes    []Axis
+	Card  Card
+	Start int // index into Nodes
+	Nodes []*Node
+	Rules []*Transition // global rules, packs first
+	// ruleFilters holds each global rule's ruleFilter (compileGuards); rulesAxes is
+	// every global rule's scoreAxes together (scoreWide when one is).
+	ruleFilters []ruleFilter
+	rulesAxes   uint64
+	Vars        []Var
+	Intents     []Intent
+	Axes        []Axis
 	// Sources holds the exact bytes of every file the scenario was built from, keyed by
 	// path: the scenario first, then its packs. Hash is the SHA-256 of them, in hex.
 	Sources []SourceFile

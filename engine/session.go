@@ -644,11 +644,14 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	if moves {
 		s.exposedNode(node)
 	}
-	for _, r := range s.sc.Rules {
-		if reply {
-			// Only a reply is a chance at the rules: answering the phone is not a chance
-			// to interrupt, repeat or pressure anyone (slow-answer scores when it holds).
-			s.exposed(r)
+	if reply {
+		// Only a reply is a chance at the rules: answering the phone is not a chance to
+		// interrupt, repeat or pressure anyone (slow-answer scores when it holds).
+		s.exposedRules()
+	}
+	for i, r := range s.sc.Rules {
+		if s.skip(sc, i) {
+			continue
 		}
 		if s.test(sc, r.guard, r.When, r.WhenSrc, r.ID, r.To, &out) {
 			out = s.applyEffects(sc, r, out)
@@ -848,7 +851,10 @@ func (s *Session) timeoutRules(sc *scratch, at int64, out []Output) []Output {
 	if r.has(readComposing) {
 		env[envComposing] = composing
 	}
-	for _, rule := range s.sc.Rules {
+	for i, rule := range s.sc.Rules {
+		if s.skip(sc, i) {
+			continue
+		}
 		if s.test(sc, rule.guard, rule.When, rule.WhenSrc, rule.ID, rule.To, &out) {
 			out = s.applyEffects(sc, rule, out)
 		}
@@ -874,6 +880,38 @@ func (s *Session) exposed(t *Transition) {
 	for m := t.scoreAxes; m != 0; m &= m - 1 {
 		s.assessed[bits.TrailingZeros64(m)] = true
 	}
+}
+
+// exposedRules marks the axes every global rule scores as assessed, as exposed does for
+// one.
+func (s *Session) exposedRules() {
+	if !s.chance {
+		return
+	}
+	if s.sc.rulesAxes == scoreWide {
+		for _, r := range s.sc.Rules {
+			s.exposed(r)
+		}
+		return
+	}
+	for m := s.sc.rulesAxes; m != 0; m &= m - 1 {
+		s.assessed[bits.TrailingZeros64(m)] = true
+	}
+}
+
+// skip reports whether global rule i is false at the step sc is evaluating by its
+// ruleFilter alone, as the VM would find it (never while tracing, which reports every
+// rule checked).
+func (s *Session) skip(sc *scratch, i int) bool {
+	if fs := s.sc.ruleFilters; s.trace || i >= len(fs) || fs[i].may(sc) {
+		return false
+	}
+	if guardCheck != nil {
+		r := s.sc.Rules[i]
+		vmValue, vmErr := sc.vm.Run(r.When, sc.env)
+		guardCheck(r.WhenSrc, false, vmValue, vmErr)
+	}
+	return true
 }
 
 // exposedNode marks as assessed every axis that n's transitions and timers score, or
