@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Asides are typed messages that are not a turn of the conversation: a correction of a
@@ -26,6 +27,10 @@ const (
 	FlagAlone       = "alone"
 	FlagInterrupted = "interrupted"
 	FlagRepeated    = "repeated"
+	// FlagReadIn marks a correction judged as a reply (it changes a number the customer
+	// had answered: changesAnsweredNumber) that was read into the previous message: the
+	// reply judged is that message with the correction's words in place (readCorrection).
+	FlagReadIn = "read-in"
 )
 
 // IsAside reports whether a trainee output's flags mark an aside.
@@ -360,6 +365,87 @@ func (s *Session) changesAnsweredNumber(ev Event) bool {
 		}
 	}
 	return false
+}
+
+// readCorrection returns prev with the words of the correction corr put in place of those
+// they correct, and whether a word with a digit was placed (the case it is for: the caller
+// reads a correction in only when it changes a number). A word with a digit ("£168",
+// "18th") takes the place of prev's word with a digit nearest to it in spelling; another
+// word, the place of a word of prev within the typo distance CorrectsTypo allows (a word
+// prev has already, or a function word, has nothing to replace). Among words equally near,
+// the first after the word last replaced, or else the first: "*11 13" after "between 10
+// and 12" is "between 11 and 13". Each word of prev is replaced at most once, and keeps
+// the punctuation around it ("£186." with "*£168" is "£168."); a word with no place is
+// said after the message ("*£167 sorry").
+func readCorrection(prev, corr string) (string, bool) {
+	fields := strings.Fields(prev)
+	keys := make([]string, len(fields))
+	for i, f := range fields {
+		keys[i] = correctionKey(f)
+	}
+	used := make([]bool, len(fields))
+	placed, last := false, -1
+	var rest []string // words with no place, said after the message ("*£167 sorry")
+	for _, c := range strings.Fields(strings.Trim(strings.TrimSpace(corr), "*")) {
+		w := correctionKey(c)
+		if w == "" || correctionFunctionWords[w] || slices.Contains(keys, w) {
+			continue
+		}
+		digit := strings.ContainsAny(w, "0123456789")
+		best, bestD := -1, 0
+		for n := range keys {
+			i := (last + 1 + n) % len(keys) // from the word after the last replaced
+			k := keys[i]
+			if used[i] || k == "" || strings.ContainsAny(k, "0123456789") != digit {
+				continue
+			}
+			limit := max(len(w), len(k)) // any number may stand for another
+			if !digit {
+				if len(k) < 3 || len(w) < 3 {
+					continue
+				}
+				limit = 2
+				if len(w) <= 4 || len(k) <= 4 {
+					limit = 1
+				}
+			}
+			if d := osaDistance(w, k, limit); d <= limit && (best < 0 || d < bestD) {
+				best, bestD = i, d
+			}
+		}
+		if best < 0 {
+			rest = append(rest, c)
+			continue
+		}
+		f := fields[best]
+		lo := strings.IndexFunc(f, isWordRune)
+		hi := strings.LastIndexFunc(f, isWordRune)
+		_, size := utf8.DecodeRuneInString(f[hi:])
+		core := strings.TrimFunc(c, func(r rune) bool { return !isWordRune(r) })
+		fields[best] = f[:lo] + core + f[hi+size:]
+		used[best], last = true, best
+		placed = placed || digit
+	}
+	if !placed {
+		return prev, false
+	}
+	return strings.Join(append(fields, rest...), " "), true
+}
+
+// correctionKey is a word as readCorrection compares it: lower-cased, letters and digits.
+func correctionKey(f string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			return unicode.ToLower(r)
+		}
+		return -1
+	}, f)
+}
+
+// isWordRune reports whether r belongs to a word's core as readCorrection replaces it: a
+// letter, a digit, or a currency sign ("£168").
+func isWordRune(r rune) bool {
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Sc, r)
 }
 
 // LeadInWaitMS is how long the customer waits after a bare greeting sent as a lead-in

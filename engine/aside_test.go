@@ -420,6 +420,66 @@ nodes:
 	}
 }
 
+// A correction judged as a reply is read into the message it corrects: the rules and the
+// matcher see the whole reply with the new number, the transcript keeps what was typed.
+func TestAJudgedCorrectionIsReadIntoTheMessageBefore(t *testing.T) {
+	sc := loadInline(t, `
+id: refunds
+title: Refunds
+brief: The trainee refunds an overcharge.
+persona: {name: Sam, wpm: 60, mood: 0}
+vars: {right: false}
+start: ask
+intents:
+  refund:
+    phrases: [refund]
+rules:
+  - id: right-sum
+    when: event == "say" && said("refund") && text matches "£168\\b"
+    set: {right: true}
+nodes:
+  ask:
+    say: what can you do
+    transitions:
+      - {when: 'said("refund")', to: offered}
+  offered:
+    say: is that the right amount
+    transitions:
+      - {when: 'said("refund") && text matches "£168"', to: done}
+      - {when: 'said("refund")', to: wrong}
+  wrong:
+    say: that is still not right
+    transitions:
+      - {when: 'said("refund") && text matches "£168"', to: done}
+  done:
+    end: {title: Done, outcome: resolved}
+`)
+	c := newCall(t, sc)
+	c.do(say(4_000, "I can refund £186 today."))
+	require.Equal(t, "offered", c.s.Node())
+	outs := c.do(say(12_000, "*£168"))
+	tr := ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, "*£168", tr[0].Text, "the transcript keeps what was typed")
+	assert.Equal(t, []string{engine.FlagReadIn}, tr[0].Flags)
+	assert.Equal(t, []string{"refund"}, tr[0].Intents, "understood from the message read in")
+	assert.Equal(t, true, c.s.Vars()["right"])
+	assert.Equal(t, "done", c.s.Node())
+
+	// A further correction, once she has answered the first, corrects the message as
+	// read in.
+	c = newCall(t, sc)
+	c.do(say(4_000, "I can refund £186 today."))
+	c.do(say(12_000, "*£167"))
+	require.Equal(t, "wrong", c.s.Node())
+	assert.Equal(t, false, c.s.Vars()["right"])
+	outs = c.do(say(20_000, "*£168"))
+	tr = ofType(outs, engine.OutTrainee)
+	require.Len(t, tr, 1)
+	assert.Equal(t, []string{engine.FlagReadIn}, tr[0].Flags)
+	assert.Equal(t, true, c.s.Vars()["right"])
+}
+
 // repeat_requests counts the requests the customer honoured by saying her line again; a
 // second request for the same line is a reply, and not counted.
 func TestRepeatRequestsCountsTheLinesSaidAgain(t *testing.T) {

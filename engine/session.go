@@ -439,8 +439,20 @@ func (s *Session) validate(ev Event) error {
 func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 	node := s.sc.Nodes[s.node]
 	flag := s.asideFlag(ev)
+	// A correction judged as a reply (it changes a number the customer had answered) is
+	// read into the message it corrects: "*£168" after "i can refund £186 today" is judged
+	// as "i can refund £168 today".
+	read := ""
+	if ev.Type == EventSay && flag == "" && !s.judgingLeadIn && IsCorrection(ev.Text) && s.changesAnsweredNumber(ev) {
+		if r, ok := readCorrection(s.prevText, ev.Text); ok {
+			read = r
+		}
+	}
 	if ev.Type == EventSay && flag != FlagCorrection {
 		s.prevText, s.prevAt = ev.Text, ev.At
+		if read != "" {
+			s.prevText = read // what a further correction corrects
+		}
 	}
 	if flag != "" {
 		return s.aside(ev, flag, out)
@@ -514,6 +526,9 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 
 	// What was said.
 	text, choice := ev.Text, -1
+	if read != "" {
+		text = read
+	}
 	var said intentSet
 	var understood []Understood
 	repeated, telegraph, funcWords := false, false, 0
@@ -570,6 +585,10 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 			}
 		}
 		o := Output{Type: OutTrainee, At: ev.At, Node: node.ID, Text: text}
+		if read != "" {
+			o.Text = ev.Text // as typed; the flag says it was read into the message before
+			o.Flags = append(o.Flags, FlagReadIn)
+		}
 		if s.judgingLeadIn {
 			o.Flags = append(o.Flags, FlagAlone)
 		}

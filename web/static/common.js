@@ -3,7 +3,7 @@
 // rendered with textContent, never as HTML.
 "use strict";
 // How a trainee message's flags read (docs/protocol.md).
-const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged", repeat: "asked to repeat, not judged", "lead-in": "lead-in, read with your next message"};
+const FLAG_TEXT = {interrupted: "spoke over the customer", correction: "correction, not judged", backchannel: "listening, not judged", repeat: "asked to repeat, not judged", "lead-in": "lead-in, read with your next message", "read-in": "correction, read into your previous message"};
 // The flags of an aside: a message the call records but does not judge as a reply.
 const ASIDES = ["correction", "backchannel", "repeat", "lead-in"];
 
