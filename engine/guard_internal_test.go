@@ -54,14 +54,20 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
+// testGuardBuilder builds the guards of a scenario with intents upsell and apology, a node
+// greet and an axis care.
+func testGuardBuilder() *guardBuilder {
 	sc := &Scenario{intentIndex: map[string]int{"upsell": 0, "apology": 1}, nodeIndex: map[string]int{"greet": 0},
 		axisIndex: map[string]int{"care": 0}}
 	cfg := conf.CreateNew()
 	for _, op := range newExprCompiler(nil, sc.intentIndex, sc.nodeIndex, nil).opts {
 		op(cfg)
 	}
-	b := &guardBuilder{sc: sc, names: typeEnv(nil), cfg: cfg}
+	return &guardBuilder{sc: sc, names: typeEnv(nil), cfg: cfg}
+}
+
+func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
+	b := testGuardBuilder()
 	var upsell, both intentSet
 	upsell.add(0)
 	both.add(0)
@@ -138,13 +144,7 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 // intent said. It needs nothing past a leaf that might fail (the VM would run that first,
 // and report its failure whatever came after).
 func TestRuleFilterNeedsOnlyWhatTheVMWouldStopAt(t *testing.T) {
-	sc := &Scenario{intentIndex: map[string]int{"upsell": 0, "apology": 1}, nodeIndex: map[string]int{"greet": 0},
-		axisIndex: map[string]int{"care": 0}}
-	cfg := conf.CreateNew()
-	for _, op := range newExprCompiler(nil, sc.intentIndex, sc.nodeIndex, nil).opts {
-		op(cfg)
-	}
-	b := &guardBuilder{sc: sc, names: typeEnv(nil), cfg: cfg}
+	b := testGuardBuilder()
 	say, choose, hangup := eventBit(EventSay), eventBit(EventChoose), eventBit(EventHangup)
 	cases := []struct {
 		src    string
