@@ -166,11 +166,7 @@ func CorrectsTypo(text, prev string) bool {
 		}
 		near := false
 		for _, p := range before {
-			limit := 2
-			if len(w) <= 4 || len(p) <= 4 {
-				limit = 1
-			}
-			if w == p || len(p) >= 3 && len(w) >= 3 && osaDistance(w, p, limit) <= limit {
+			if limit, ok := typoLimit(w, p); w == p || ok && osaDistance(w, p, limit) <= limit {
 				near = true
 				break
 			}
@@ -182,17 +178,24 @@ func CorrectsTypo(text, prev string) bool {
 	return true
 }
 
+// typoLimit is how many edits apart a correction's word w and the previous message's word
+// p may be for w to fix a typo in p: one for a word of up to four letters, two for a
+// longer one; ok is false for a word under three letters, which only fixes itself.
+func typoLimit(w, p string) (limit int, ok bool) {
+	if len(w) < 3 || len(p) < 3 {
+		return 0, false
+	}
+	if len(w) <= 4 || len(p) <= 4 {
+		return 1, true
+	}
+	return 2, true
+}
+
 // correctionWords returns text's words, lower-cased, of letters and digits only.
 func correctionWords(text string) []string {
 	var out []string
-	for _, f := range strings.Fields(strings.ToLower(text)) {
-		w := strings.Map(func(r rune) rune {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				return r
-			}
-			return -1
-		}, f)
-		if w != "" {
+	for _, f := range strings.Fields(text) {
+		if w := correctionKey(f); w != "" {
 			out = append(out, w)
 		}
 	}
@@ -375,8 +378,8 @@ func (s *Session) changesAnsweredNumber(ev Event) bool {
 // prev has already, or a function word, has nothing to replace). Among words equally near,
 // the first after the word last replaced, or else the first: "*11 13" after "between 10
 // and 12" is "between 11 and 13". Each word of prev is replaced at most once, and keeps
-// the punctuation around it ("£186." with "*£168" is "£168."); a word with no place is
-// said after the message ("*£167 sorry").
+// the punctuation and currency sign around it (replaceCore); a word with no place is said
+// after the message ("*£167 sorry").
 func readCorrection(prev, corr string) (string, bool) {
 	fields := strings.Fields(prev)
 	keys := make([]string, len(fields))
@@ -401,12 +404,9 @@ func readCorrection(prev, corr string) (string, bool) {
 			}
 			limit := max(len(w), len(k)) // any number may stand for another
 			if !digit {
-				if len(k) < 3 || len(w) < 3 {
+				var ok bool
+				if limit, ok = typoLimit(w, k); !ok {
 					continue
-				}
-				limit = 2
-				if len(w) <= 4 || len(k) <= 4 {
-					limit = 1
 				}
 			}
 			if d := osaDistance(w, k, limit); d <= limit && (best < 0 || d < bestD) {
@@ -417,12 +417,7 @@ func readCorrection(prev, corr string) (string, bool) {
 			rest = append(rest, c)
 			continue
 		}
-		f := fields[best]
-		lo := strings.IndexFunc(f, isWordRune)
-		hi := strings.LastIndexFunc(f, isWordRune)
-		_, size := utf8.DecodeRuneInString(f[hi:])
-		core := strings.TrimFunc(c, func(r rune) bool { return !isWordRune(r) })
-		fields[best] = f[:lo] + core + f[hi+size:]
+		fields[best] = replaceCore(fields[best], c)
 		used[best], last = true, best
 		placed = placed || digit
 	}
@@ -430,6 +425,30 @@ func readCorrection(prev, corr string) (string, bool) {
 		return prev, false
 	}
 	return strings.Join(append(fields, rest...), " "), true
+}
+
+// replaceCore puts the letters and digits of the correction's word c in place of those of
+// the message's word f, keeping f's punctuation, and its currency signs unless c has its
+// own: "£186." with "168" or "£168" is "£168.", with "$168" it is "$168.".
+func replaceCore(f, c string) string {
+	span := func(w string, in func(rune) bool) (lo, hi int) {
+		lo = strings.IndexFunc(w, in)
+		if lo < 0 {
+			return len(w), len(w)
+		}
+		hi = strings.LastIndexFunc(w, in)
+		_, size := utf8.DecodeRuneInString(w[hi:])
+		return lo, hi + size
+	}
+	alnum := func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+	money := func(r rune) bool { return alnum(r) || unicode.Is(unicode.Sc, r) }
+	if clo, chi := span(c, money); strings.IndexFunc(c[clo:chi], func(r rune) bool { return unicode.Is(unicode.Sc, r) }) >= 0 {
+		lo, hi := span(f, money) // c brings its own currency sign
+		return f[:lo] + c[clo:chi] + f[hi:]
+	}
+	lo, hi := span(f, alnum)
+	clo, chi := span(c, alnum)
+	return f[:lo] + c[clo:chi] + f[hi:]
 }
 
 // correctionKey is a word as readCorrection compares it: lower-cased, letters and digits.
@@ -440,12 +459,6 @@ func correctionKey(f string) string {
 		}
 		return -1
 	}, f)
-}
-
-// isWordRune reports whether r belongs to a word's core as readCorrection replaces it: a
-// letter, a digit, or a currency sign ("£168").
-func isWordRune(r rune) bool {
-	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Sc, r)
 }
 
 // LeadInWaitMS is how long the customer waits after a bare greeting sent as a lead-in

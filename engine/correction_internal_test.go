@@ -17,6 +17,11 @@ func TestReadCorrectionPutsTheWordsInPlace(t *testing.T) {
 		{"we can do the 28th, lovely", "*18th", "we can do the 18th, lovely", true},
 		{"the total is 86 pounds", "86.50*", "the total is 86.50 pounds", true},
 		{"refund of $40 on the 3rd", "*$45", "refund of $45 on the 3rd", true},
+		// The currency sign stays unless the correction brings its own.
+		{"a refund of £186.", "*168", "a refund of £168.", true},
+		{"a refund of £186.", "*$168", "a refund of $168.", true},
+		{"a refund of 186 today", "*£168", "a refund of £168 today", true},
+		{"(£186)", "168*", "(£168)", true},
 		// The number nearest in spelling; of equals, the first.
 		{"order 1234 costs 56", "*1243", "order 1243 costs 56", true},
 		{"5 or 6", "*7", "7 or 6", true},
