@@ -336,11 +336,11 @@ type Transition struct {
 	When    *vm.Program
 	WhenSrc string
 	guard   *guard // what of When is decided without the VM; nil: nothing
-	// scoreAxes has bit a set for each axis a < scoreWide that Score changes, or is
-	// scoreWide when Score changes a later one (computeExposure): a step marks the axes
-	// assessed from it without reading Score itself. With the fields above and To, it
-	// fills the struct's first 64 bytes, all that a global rule's check reads when its
-	// guard decides it (a cold step reads one cache line per rule).
+	// scoreAxes has bit a set for each axis a < 63 that Score changes, or is scoreWide
+	// when Score changes a later one (computeExposure): a step marks the axes assessed
+	// from it without reading Score itself. The fields above, scoreAxes and To are what
+	// checking a transition reads when its guard decides it; they come first, together
+	// in 64 bytes (at most two cache lines: the struct is not allocated line-aligned).
 	scoreAxes uint64
 	To        int   // node index, -1 for none
 	After     int64 // ms; timers only
