@@ -337,12 +337,17 @@ func BenchmarkSayCold(b *testing.B) {
 		name  string
 		sweep int
 		after *engine.Scenario // a say in another call of this scenario, after the sweep
+		// unseen: the scenario's memo of replies read is emptied before each say, as if
+		// every reply were typed for the first time (the others repeat the generator's eight)
+		unseen bool
 	}{
-		{"hot", 0, nil},
-		{"cold", sayColdSweep, nil},
-		{"cold-16MB", sayColdSweepSmall, nil},
-		{"cold-16MB-after-another-scenario", sayColdSweepSmall, other},
-		{"cold-16MB-after-the-same-scenario", sayColdSweepSmall, sc},
+		{"hot", 0, nil, false},
+		{"hot-unseen-reply", 0, nil, true},
+		{"cold", sayColdSweep, nil, false},
+		{"cold-16MB", sayColdSweepSmall, nil, false},
+		{"cold-16MB-unseen-reply", sayColdSweepSmall, nil, true},
+		{"cold-16MB-after-another-scenario", sayColdSweepSmall, other, false},
+		{"cold-16MB-after-the-same-scenario", sayColdSweepSmall, sc, false},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			out := make([]engine.Output, 0, 256)
@@ -362,6 +367,11 @@ func BenchmarkSayCold(b *testing.B) {
 				if s == nil || s.Ended() || said > 6 {
 					s, at = start(sc)
 					said = 0
+				}
+				if c.unseen {
+					b.StopTimer()
+					engine.ForgetReplies(sc)
+					b.StartTimer()
 				}
 				if c.sweep > 0 {
 					b.StopTimer()

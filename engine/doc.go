@@ -6,6 +6,8 @@
 // session started) and randomness comes from the session's seed, so replaying the same
 // events on the same scenario yields the same outputs, byte for byte.
 //
-// Concurrency: a [*Scenario] is immutable once loaded and safe for concurrent use by any
-// number of sessions. A [*Session] is not safe for concurrent use: one goroutine owns it.
+// Concurrency: a [*Scenario] is safe for concurrent use by any number of sessions. It is
+// immutable once loaded, but for a memo of the replies typed to it lately (how each was
+// read), whose slots are replaced atomically and which changes no result. A [*Session]
+// is not safe for concurrent use: one goroutine owns it.
 package engine

@@ -150,8 +150,9 @@ type Intent struct {
 	Except   []string // phrases that stop an overlapping match from counting
 }
 
-// Scenario is a loaded, checked and compiled scenario. It is immutable and safe to share
-// between any number of concurrent sessions.
+// Scenario is a loaded, checked and compiled scenario. It is safe to share between any
+// number of concurrent sessions: immutable, but for its memo of replies read lately
+// (readReply), which changes no result.
 type Scenario struct {
 	ID      string
 	Title   string
@@ -200,6 +201,7 @@ type Scenario struct {
 	Warnings Diagnostics
 
 	lexicon     *understand.Lexicon
+	memo        *replyMemo // replies read lately (readReply)
 	nodeIndex   map[string]int
 	intentIndex map[string]int
 	varIndex    map[string]int

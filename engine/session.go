@@ -545,8 +545,7 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if ev.Type == EventChoose && node.Choices[ev.Index].static {
 			hs = node.Choices[ev.Index].hashes
 		} else {
-			said, understood = s.sc.understandInto(&sc.text, text, true)
-			hs = wordHashes(text)
+			said, understood, hs = s.sc.readReply(&sc.text, text)
 		}
 		answered := text
 		if s.leadIn && s.leadInText != "" {

@@ -140,6 +140,7 @@ func (l *loader) compileIntents() {
 	}
 	lx, errs := understand.Compile(specs)
 	sc.lexicon = lx
+	sc.memo = new(replyMemo)
 	for _, e := range errs {
 		src := l.intentSrcs[e.Intent]
 		ns := src.phrases
