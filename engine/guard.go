@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"regexp"
+	"strings"
+
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/conf"
@@ -9,7 +12,9 @@ import (
 
 // A guard is the part of a when that the step can decide without the expression VM: its
 // && / || / ! skeleton over the event's type, said and said_last, comparisons of seen,
-// count, score.AXIS and numeric names with numbers, and true-or-false names. Most of a
+// count, score.AXIS and numeric names with numbers, true-or-false names, and tests of a
+// text name (text, a text variable) against a quoted text: ==, !=, matches, contains,
+// startsWith, endsWith. Most of a
 // scenario's rules and transitions begin with such leaves ("event == "say" &&
 // said("upsell")"), and at a given step most of them are false on those alone, so a guard
 // that decides spares the VM run (42% of one-script's Apply in a profile before guards).
@@ -29,9 +34,9 @@ type guard struct {
 	events uint8 // guardEvent: the event types for which the leaf holds (eventBit)
 	value  bool  // guardConst
 	cmp    cmpOp // guardCompare: the operator
-	index  int32 // guardSaid, guardSaidLast: the intent's index, or -1 for a name that is no intent
+	index  int32 // guardSaid, guardSaidLast: the intent's index, or -1 for a name that is no intent; guardText: its test in the scenario's textTests
 	a, b   *guard
-	name   string // guardName: a true-or-false name of the environment
+	name   string // guardName: a true-or-false name of the environment; guardText: the text name tested
 	l, r   operand
 }
 
@@ -60,10 +65,60 @@ const (
 	guardSaidLast                // said_last("intent")
 	guardName                    // a name whose value is true or false
 	guardCompare                 // a comparison of two numbers (operands)
+	guardText                    // a test of a text name against a quoted text (textTest)
 	guardNot
 	guardAnd
 	guardOr
 )
+
+// A textTest is what a guardText leaf tests its name's text with: name OP "lit", as the
+// VM runs it (==, != and the string operators of expr's VM, a quoted pattern compiled as
+// its compiler compiles it).
+type textTest struct {
+	op  textOp
+	lit string
+	re  *regexp.Regexp // textMatches
+}
+
+type textOp uint8
+
+const (
+	textEq textOp = iota
+	textNe
+	textMatches
+	textContains
+	textStartsWith
+	textEndsWith
+)
+
+var textOps = map[string]textOp{"==": textEq, "!=": textNe, "matches": textMatches, "contains": textContains, "startsWith": textStartsWith, "endsWith": textEndsWith}
+
+// test is the outcome of the VM's run of name OP lit on the value v of the name. A value
+// that is no text is the VM's to judge (unsafe): its == and != of a text name fail on it
+// (OpEqualString), its string operators fail on it too, except on nil, which they take as
+// false (TestTextGuardsAgreeWithTheVM).
+func (t *textTest) test(v any) (tri, bool) {
+	s, ok := v.(string)
+	if !ok {
+		if v == nil && t.op != textEq && t.op != textNe {
+			return triFalse, true
+		}
+		return triUnknown, false
+	}
+	switch t.op {
+	case textEq:
+		return truth(s == t.lit), true
+	case textNe:
+		return truth(s != t.lit), true
+	case textMatches:
+		return truth(t.re.MatchString(s)), true
+	case textContains:
+		return truth(strings.Contains(s, t.lit)), true
+	case textStartsWith:
+		return truth(strings.HasPrefix(s, t.lit)), true
+	}
+	return truth(strings.HasSuffix(s, t.lit)), true
+}
 
 // An operand is a number a guard's comparison reads: a literal, a name of the
 // environment, seen("node"), count("intent") or score.axis.
@@ -212,6 +267,8 @@ func (g *guard) filterOf() (f ruleFilter, canFail bool) {
 		}
 	case guardRisky:
 		canFail = true
+	case guardText:
+		canFail = g.name != envText // a variable could hold something else; the event's text cannot
 	case guardNot:
 		_, canFail = g.a.filterOf()
 	case guardAnd:
@@ -334,6 +391,9 @@ func (b *guardBuilder) build(n ast.Node) *guard {
 				return &guard{op: guardEvent, events: m}
 			}
 		}
+		if g := b.textTest(n); g != nil {
+			return g
+		}
 		switch n.Operator {
 		case "==", "!=", "<", ">", "<=", ">=":
 			l, okL := b.operand(n.Left)
@@ -367,6 +427,37 @@ func (b *guardBuilder) build(n ast.Node) *guard {
 		return &guard{op: guardUnknown}
 	}
 	return &guard{op: guardRisky}
+}
+
+// textTest reads n as a guardText leaf, name OP "lit" (either way round for == and !=),
+// or returns nil.
+func (b *guardBuilder) textTest(n *ast.BinaryNode) *guard {
+	op, ok := textOps[n.Operator]
+	if !ok {
+		return nil
+	}
+	l, r := n.Left, n.Right
+	if _, lit := l.(*ast.StringNode); lit && (op == textEq || op == textNe) {
+		l, r = r, l
+	}
+	id, ok := l.(*ast.IdentifierNode)
+	lit, ok2 := r.(*ast.StringNode)
+	if !ok || !ok2 {
+		return nil
+	}
+	if _, text := b.names[id.Value].(string); !text {
+		return nil
+	}
+	t := textTest{op: op, lit: lit.Value}
+	if op == textMatches {
+		re, err := regexp.Compile(lit.Value) // as expr's compiler does (OpMatchesConst)
+		if err != nil {
+			return nil
+		}
+		t.re = re
+	}
+	b.sc.textTests = append(b.sc.textTests, t)
+	return &guard{op: guardText, name: id.Value, index: int32(len(b.sc.textTests) - 1)}
 }
 
 // literalCall reads name("text"), a call of a function of the environment with one
@@ -489,6 +580,8 @@ func (g *guard) eval(x *scratch) (v tri, safe bool) {
 			return truth(b), true
 		}
 		return triUnknown, true
+	case guardText:
+		return x.sess.sc.textTests[g.index].test(x.env[g.name])
 	case guardCompare:
 		l, okL := g.l.value(x)
 		r, okR := g.r.value(x)

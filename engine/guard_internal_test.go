@@ -7,7 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/conf"
+	"github.com/expr-lang/expr/vm"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -54,6 +56,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// testGuardVars are the variables of testGuardBuilder's scenario.
+var testGuardVars = []Var{{Name: "cheese", Kind: VarString, Init: "brie"}}
+
 // testGuardBuilder builds the guards of a scenario with intents upsell and apology, a node
 // greet and an axis care.
 func testGuardBuilder() *guardBuilder {
@@ -63,7 +68,7 @@ func testGuardBuilder() *guardBuilder {
 	for _, op := range newExprCompiler(nil, sc.intentIndex, sc.nodeIndex, nil).opts {
 		op(cfg)
 	}
-	return &guardBuilder{sc: sc, names: typeEnv(nil), cfg: cfg}
+	return &guardBuilder{sc: sc, names: typeEnv(testGuardVars), cfg: cfg}
 }
 
 func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
@@ -80,7 +85,8 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 		interrupted bool
 		want        tri
 		safe        bool
-		isNil       bool // no guard: nothing to decide
+		isNil       bool   // no guard: nothing to decide
+		text        string // the event's text
 	}{
 		{src: `event == "say" && said("upsell")`, ev: say, said: upsell, want: triTrue, safe: true},
 		{src: `event == "say" && said("upsell")`, ev: hangup, said: upsell, want: triFalse, safe: true},
@@ -98,9 +104,18 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 		{src: `interrupted && event == "say"`, ev: say, want: triFalse, safe: true},
 		{src: `silence > 10 && said("upsell")`, ev: say, said: upsell, want: triTrue, safe: true},
 		{src: `silence < 12 && turn == 2`, ev: say, want: triTrue, safe: true},
+		// A text name is tested against a quoted text.
+		{src: `text == "hi" && event == "say"`, ev: hangup, text: "hi", want: triFalse, safe: true},
+		{src: `text == "hi" && event == "say"`, ev: say, text: "hi", want: triTrue, safe: true},
+		{src: `"hi" != text`, ev: say, text: "hi", want: triFalse, safe: true},
+		{src: `event == "say" && !(text matches "[a-z]") && text matches "([A-Z][^A-Z]*){10}"`, ev: say, text: "WHERE IS MY PARCEL", want: triTrue, safe: true},
+		{src: `event == "say" && !(text matches "[a-z]") && text matches "([A-Z][^A-Z]*){10}"`, ev: say, text: "Where is my parcel", want: triFalse, safe: true},
+		{src: `text contains "sorry" || text startsWith "Hi" || text endsWith "?"`, ev: say, text: "Hi there", want: triTrue, safe: true},
+		{src: `text contains "sorry" || text startsWith "Hi" || text endsWith "?"`, ev: say, text: "hi there", want: triFalse, safe: true},
+		{src: `cheese == "comté" && said("upsell")`, ev: say, said: upsell, want: triFalse, safe: true},
+		{src: `cheese != "comté" && said("upsell")`, ev: say, said: upsell, want: triTrue, safe: true},
 		// A name of another type is stepped over; its value decides nothing.
-		{src: `text == "hi" && event == "say"`, ev: hangup, want: triFalse, safe: true},
-		{src: `text == "hi" && event == "say"`, ev: say, want: triUnknown, safe: true},
+		{src: `silence == "hi" && event == "say"`, ev: hangup, want: triFalse, safe: true},
 		// A leaf that might fail is left to the VM, unless the VM would not reach it.
 		{src: `len(text) > 3 && said("upsell")`, ev: say, safe: false},
 		{src: `said("upsell") && len(text) > 3`, ev: say, want: triFalse, safe: true},
@@ -108,12 +123,13 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 		{src: `score.care < 2 && event == "hangup"`, ev: hangup, want: triTrue, safe: true},
 		{src: `score.nothing < 2 || event == "hangup"`, ev: hangup, safe: false},
 		{src: `score["care"] < 2 && event == "hangup"`, ev: hangup, want: triTrue, safe: true},
-		{src: `text matches "x" || said("upsell")`, ev: say, said: upsell, safe: false},
+		{src: `lower(text) matches "x" || said("upsell")`, ev: say, said: upsell, safe: false},
+		{src: `text matches "x" || said("upsell")`, ev: say, text: "x", want: triTrue, safe: true},
 		// An intent no scenario has is never said.
 		{src: `said("nope") || event == "answer"`, ev: say, want: triFalse, safe: true},
 		// Nothing to decide: no guard.
 		{src: `len(text) > 3`, isNil: true},
-		{src: `text == "hi"`, isNil: true},
+		{src: `lower(text) == "hi"`, isNil: true},
 		{src: `let event = "say"; event == "say" && said("upsell")`, isNil: true},
 	}
 	for _, c := range cases {
@@ -124,8 +140,9 @@ func TestGuardDecidesOnlyWhatTheVMWould(t *testing.T) {
 				return
 			}
 			require.NotNil(t, g)
-			x := &scratch{env: typeEnv(nil), event: c.ev, said: c.said, score: map[string]float64{"care": 1},
-				sess: &Session{visits: []uint16{2}, counts: []uint16{3, 0}}}
+			x := &scratch{env: typeEnv(testGuardVars), event: c.ev, said: c.said, score: map[string]float64{"care": 1},
+				sess: &Session{sc: b.sc, visits: []uint16{2}, counts: []uint16{3, 0}}}
+			x.env[envText] = c.text
 			x.env[envInterrupted] = c.interrupted
 			x.env[envSilence] = 10.5
 			x.env[envTurn] = 2
@@ -190,4 +207,45 @@ func TestRuleFilterNeedsOnlyWhatTheVMWouldStopAt(t *testing.T) {
 	assert.False(t, f.may(&scratch{event: hangup, said: upsell}))
 	assert.True(t, f.may(&scratch{event: 0, said: upsell}), "an event type rules never see is not filtered")
 	assert.True(t, ruleFilter{events: anyEvent, intent: -1}.may(&scratch{}))
+}
+
+// TestTextGuardsAgreeWithTheVM runs tests of text names through the guard and through
+// expr's VM, on texts and variable values of every kind (a variable set to nothing or to
+// a number included): wherever the guard decides, the VM gives the same answer without
+// failing; where the VM would fail, the guard leaves the step to it.
+func TestTextGuardsAgreeWithTheVM(t *testing.T) {
+	b := testGuardBuilder()
+	opts := newExprCompiler(testGuardVars, b.sc.intentIndex, b.sc.nodeIndex, nil).opts
+	srcs := []string{
+		`text == "hi"`, `"hi" == text`, `text != "hi"`, `text matches "^[A-Z ]+$"`, `text matches "(?i)refund"`,
+		`!(text matches "[a-z]") && text matches "([A-Z][^A-Z]*){10}"`, `text contains "£"`,
+		`text startsWith "Hi"`, `text endsWith "?"`, `cheese == "comté"`, `cheese != "comté"`,
+		`cheese matches "^c"`, `cheese contains "om"`, `cheese startsWith "g"`, `cheese endsWith "é"`,
+	}
+	texts := []string{"", "hi", "Hi there?", "HELLO WHERE IS MY REFUND", "i want a REFUND of £12", "comté", "héllo ÉÉÉ"}
+	cheeses := []any{"comté", "gouda", "", nil, 3.5, true}
+	decided, left := 0, 0
+	for _, src := range srcs {
+		prog, err := expr.Compile(src, opts...)
+		require.NoError(t, err, src)
+		g := b.compile(src)
+		require.NotNil(t, g, src)
+		for _, text := range texts {
+			for _, cheese := range cheeses {
+				x := &scratch{env: typeEnv(testGuardVars), event: eventBit(EventSay), sess: &Session{sc: b.sc}}
+				x.env[envText], x.env["cheese"] = text, cheese
+				v, safe := g.eval(x)
+				out, vmErr := vm.Run(prog, x.env)
+				if !safe || v == triUnknown {
+					left++
+					continue
+				}
+				decided++
+				require.NoError(t, vmErr, "%s with text %q, cheese %v: the guard decided %v where the VM fails", src, text, cheese, v)
+				require.Equal(t, v == triTrue, out, "%s with text %q, cheese %v", src, text, cheese)
+			}
+		}
+	}
+	require.Greater(t, decided, 500)
+	require.Positive(t, left, "a variable holding a number leaves its string tests to the VM")
 }
