@@ -333,23 +333,23 @@ func (s *Session) asideFlag(ev Event) string {
 		// "mm" as her last word streams, or just after: still listening (the last word
 		// cannot be timed by a trainee reading it), where "ok" or "yes" would answer.
 		return FlagBackchannel
-	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && IsRepeatRequest(ev.Text):
+	case !speaking && s.lineText != "" && !s.lineRepeated && s.sc.Nodes[s.node].awaitsReply() && s.sc.readReply(nil, ev.Text).repeatRequest:
 		return FlagRepeat
 	case !speaking && s.lineText != "" && !s.leadIn && s.sc.Nodes[s.node].awaitsReply():
-		if lead, bare := s.leadInHere(ev.Text); lead && !s.leadInAnswers(ev.Text, bare) {
+		r := s.sc.readReply(nil, ev.Text)
+		if lead, bare := s.leadInHere(r); lead && !s.leadInAnswers(r, bare) {
 			return FlagLeadIn
 		}
 	}
 	return ""
 }
 
-// leadInHere reports whether text is a lead-in in this call, and whether it is a bare
-// greeting: a bare greeting ("hi!") only from a client that reports typing (a typing
-// message came before), since the customer waits for the rest only while she can tell it
-// is coming.
-func (s *Session) leadInHere(text string) (lead, bare bool) {
-	lead, bare = leadInKind(text, s.sc.Persona.Name)
-	return lead && (!bare || s.typingSeen), bare
+// leadInHere reports whether the reply r reads as a lead-in in this call, and whether it
+// is a bare greeting: a bare greeting ("hi!") only from a client that reports typing (a
+// typing message came before), since the customer waits for the rest only while she can
+// tell it is coming.
+func (s *Session) leadInHere(r *replyReading) (lead, bare bool) {
+	return r.leadIn && (!r.bare || s.typingSeen), r.bare
 }
 
 // changesAnsweredNumber reports whether the correction ev puts a number (a word with a
@@ -487,14 +487,14 @@ func (s *Session) judgeLeadIn(at int64, out []Output) []Output {
 	return s.traineeEvent(Event{Type: EventSay, At: at, Text: text}, out)
 }
 
-// leadInAnswers reports whether the current node takes text, a lead-in by its words, as a
-// reply: for a bare greeting, one of its ways on (or a global rule that moves the call)
+// leadInAnswers reports whether the current node takes r's text, a lead-in by its words,
+// as a reply: for a bare greeting, one of its ways on (or a global rule that moves the call)
 // asks about an intent text means; for any lead-in, one that reads the text holds for it.
 // A customer whose question a greeting answers ("hello? is anyone there?") hears "hello!"
 // as the answer; "hello," visibly goes on, and she waits for the rest.
-func (s *Session) leadInAnswers(text string, bare bool) bool {
+func (s *Session) leadInAnswers(r *replyReading, bare bool) bool {
 	n := s.sc.Nodes[s.node]
-	said, _ := s.sc.understandInto(nil, text, false)
+	text, said := r.text, r.said
 	for i := range said {
 		if bare && said[i]&n.replyIntents[i] != 0 {
 			return true

@@ -190,6 +190,7 @@ type Scenario struct {
 	// every global rule's scoreAxes together (scoreWide when one is).
 	ruleFilters []ruleFilter
 	rulesAxes   uint64
+	textTests   []textTest // the guards' tests of text names (guardText)
 	Vars        []Var
 	Intents     []Intent
 	Axes        []Axis

@@ -25,13 +25,16 @@ const (
 )
 
 // replyReading is what a scenario reads in a reply's text: the intents it means, what
-// each was understood from, and its distinct word hashes (wordHashes). Never changed once
-// made: its slices are shared by the sessions that find it (clipped, so an append copies).
+// each was understood from, its distinct word hashes (wordHashes), and what the text
+// alone says of the reply as an aside (asideFlag reads them). Never changed once made:
+// its slices are shared by the sessions that find it (clipped, so an append copies).
 type replyReading struct {
-	text       string
-	said       intentSet
-	understood []Understood
-	hashes     []uint32
+	text          string
+	said          intentSet
+	understood    []Understood
+	hashes        []uint32
+	repeatRequest bool // IsRepeatRequest
+	leadIn, bare  bool // leadInKind, with the scenario's persona
 }
 
 // replyMemo is a scenario's table of recent readings. Safe for concurrent use: a slot
@@ -40,13 +43,12 @@ type replyMemo struct {
 	slots [ReplyMemoSlots]atomic.Pointer[replyReading]
 }
 
-// readReply returns what text means in sc, from the memo when text was read lately, and
-// remembers it otherwise. t is the room to analyse text in when it must be read. The
-// slices returned are shared: callers must not change them.
-func (sc *Scenario) readReply(t *understand.Text, text string) (intentSet, []Understood, []uint32) {
+// readReply returns what sc reads in text, from the memo when text was read lately, and
+// remembers it otherwise. t is the room to analyse text in when it must be read (nil: a
+// new one). The reading is shared: callers must not change it.
+func (sc *Scenario) readReply(t *understand.Text, text string) *replyReading {
 	if len(text) > ReplyMemoMaxBytes || sc.memo == nil {
-		said, understood := sc.understandInto(t, text, true)
-		return said, understood, wordHashes(text)
+		return sc.read(t, text)
 	}
 	h := understand.HashStart
 	for i := 0; i < len(text); i++ {
@@ -54,10 +56,18 @@ func (sc *Scenario) readReply(t *understand.Text, text string) (intentSet, []Und
 	}
 	slot := &sc.memo.slots[h%ReplyMemoSlots]
 	if r := slot.Load(); r != nil && r.text == text {
-		return r.said, r.understood, r.hashes
+		return r
 	}
-	said, understood := sc.understandInto(t, text, true)
-	r := &replyReading{text: text, said: said, understood: slices.Clip(understood), hashes: slices.Clip(wordHashes(text))}
+	r := sc.read(t, text)
 	slot.Store(r)
-	return r.said, r.understood, r.hashes
+	return r
+}
+
+// read reads text afresh (readReply).
+func (sc *Scenario) read(t *understand.Text, text string) *replyReading {
+	said, understood := sc.understandInto(t, text, true)
+	r := &replyReading{text: text, said: said, understood: slices.Clip(understood), hashes: slices.Clip(wordHashes(text)),
+		repeatRequest: IsRepeatRequest(text)}
+	r.leadIn, r.bare = leadInKind(text, sc.Persona.Name)
+	return r
 }

@@ -21,6 +21,7 @@ func memoCorpus(scs []*Scenario) []string {
 		"i'm so sorry, we don't have any", "we dont have any", "Thank you for your patience.",
 		"hello, thanks for calling, how can i help?", "*£168", "refund", "I can refund £12 today.",
 		"cna i tkae your order nubmer", "i won't charge you for it", "I'm not sure we have that",
+		"sorry, could you say that again?", "pardon?", "hi,", "hello!", "good morning, ", "so,",
 	}
 	for _, sc := range scs {
 		for _, in := range sc.Intents {
@@ -31,19 +32,25 @@ func memoCorpus(scs []*Scenario) []string {
 	return texts
 }
 
+// freshReading reads text with no memo, each part as the engine reads it on its own.
 func freshReading(sc *Scenario, text string) replyReading {
 	said, understood := sc.understandInto(nil, text, true)
-	return replyReading{text: text, said: said, understood: understood, hashes: wordHashes(text)}
+	r := replyReading{text: text, said: said, understood: understood, hashes: wordHashes(text), repeatRequest: IsRepeatRequest(text)}
+	r.leadIn, r.bare = leadInKind(text, sc.Persona.Name)
+	return r
 }
 
-func requireSameReading(t *testing.T, want replyReading, said intentSet, understood []Understood, hashes []uint32, what string) {
+func requireSameReading(t *testing.T, want replyReading, got *replyReading, what string) {
 	t.Helper()
-	require.Equal(t, want.said, said, "%s: intents of %q", what, want.text)
-	require.Equal(t, len(want.understood), len(understood), "%s: %q", what, want.text)
-	for i := range understood {
-		require.Equal(t, want.understood[i], understood[i], "%s: %q", what, want.text)
+	require.Equal(t, want.text, got.text, what)
+	require.Equal(t, want.said, got.said, "%s: intents of %q", what, want.text)
+	require.Equal(t, len(want.understood), len(got.understood), "%s: %q", what, want.text)
+	for i := range got.understood {
+		require.Equal(t, want.understood[i], got.understood[i], "%s: %q", what, want.text)
 	}
-	require.Equal(t, want.hashes, hashes, "%s: word hashes of %q", what, want.text)
+	require.Equal(t, want.hashes, got.hashes, "%s: word hashes of %q", what, want.text)
+	require.Equal(t, want.repeatRequest, got.repeatRequest, "%s: %q as a request to repeat", what, want.text)
+	require.Equal(t, [2]bool{want.leadIn, want.bare}, [2]bool{got.leadIn, got.bare}, "%s: %q as a lead-in", what, want.text)
 }
 
 // TestReplyMemoReadsAsFresh: a reply read from the memo, or remembered on its first
@@ -70,8 +77,7 @@ func TestReplyMemoReadsAsFresh(t *testing.T) {
 				var room understand.Text
 				for range 3 * len(texts) {
 					i := rnd.IntN(len(texts))
-					said, understood, hashes := sc.readReply(&room, texts[i])
-					requireSameReading(t, want[i], said, understood, hashes, fmt.Sprintf("%s, goroutine %d", sc.ID, g))
+					requireSameReading(t, want[i], sc.readReply(&room, texts[i]), fmt.Sprintf("%s, goroutine %d", sc.ID, g))
 				}
 			})
 		}
@@ -82,7 +88,7 @@ func TestReplyMemoReadsAsFresh(t *testing.T) {
 				continue
 			}
 			hits++
-			requireSameReading(t, want[i], r.said, r.understood, r.hashes, sc.ID+", remembered")
+			requireSameReading(t, want[i], r, sc.ID+", remembered")
 			require.Equal(t, len(r.understood), cap(r.understood), "a shared reading's slices are clipped")
 			require.Equal(t, len(r.hashes), cap(r.hashes), "a shared reading's slices are clipped")
 		}
@@ -113,11 +119,9 @@ func TestReplyMemoSlotIsTakenOver(t *testing.T) {
 	}
 	wa, wb := freshReading(sc, a), freshReading(sc, b)
 	for range 3 {
-		said, u, h := sc.readReply(nil, a)
-		requireSameReading(t, wa, said, u, h, "a")
+		requireSameReading(t, wa, sc.readReply(nil, a), "a")
 		require.Equal(t, a, sc.memo.slots[memoSlot(a)].Load().text)
-		said, u, h = sc.readReply(nil, b)
-		requireSameReading(t, wb, said, u, h, "b")
+		requireSameReading(t, wb, sc.readReply(nil, b), "b")
 		require.Equal(t, b, sc.memo.slots[memoSlot(a)].Load().text)
 	}
 }

@@ -545,7 +545,8 @@ func (s *Session) traineeEvent(ev Event, out []Output) []Output {
 		if ev.Type == EventChoose && node.Choices[ev.Index].static {
 			hs = node.Choices[ev.Index].hashes
 		} else {
-			said, understood, hs = s.sc.readReply(&sc.text, text)
+			r := s.sc.readReply(&sc.text, text)
+			said, understood, hs = r.said, r.understood, r.hashes
 		}
 		answered := text
 		if s.leadIn && s.leadInText != "" {
