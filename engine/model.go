@@ -203,6 +203,7 @@ type Scenario struct {
 
 	lexicon     *understand.Lexicon
 	memo        *replyMemo // replies read lately (readReply)
+	textRoom    sync.Pool  // *understand.Text: room to read a reply in outside a step's scratch
 	nodeIndex   map[string]int
 	intentIndex map[string]int
 	varIndex    map[string]int

@@ -63,8 +63,16 @@ func (sc *Scenario) readReply(t *understand.Text, text string) *replyReading {
 	return r
 }
 
-// read reads text afresh (readReply).
+// read reads text afresh (readReply), in t or, when t is nil, in room from the
+// scenario's pool.
 func (sc *Scenario) read(t *understand.Text, text string) *replyReading {
+	if t == nil {
+		t, _ = sc.textRoom.Get().(*understand.Text)
+		if t == nil {
+			t = new(understand.Text)
+		}
+		defer sc.textRoom.Put(t)
+	}
 	said, understood := sc.understandInto(t, text, true)
 	r := &replyReading{text: text, said: said, understood: slices.Clip(understood), hashes: slices.Clip(wordHashes(text)),
 		repeatRequest: IsRepeatRequest(text)}
