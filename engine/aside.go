@@ -285,10 +285,11 @@ func (s *Session) aside(ev Event, flag string, out []Output) []Output {
 	out = append(out, Output{Type: OutTrainee, At: ev.At, Node: n.ID, Text: ev.Text, Flags: []string{flag}})
 	if flag == FlagLeadIn {
 		// The customer waits for the rest: the reply that follows is read with it.
-		s.leadIn, s.spoke = true, true // "hi!" is saying something, if not yet the reply
-		s.leadInSaid, s.leadInUnderstood = s.sc.understandInto(nil, ev.Text, true)
+		s.leadIn, s.spoke = true, true    // "hi!" is saying something, if not yet the reply
+		r := s.sc.readReply(nil, ev.Text) // as asideFlag read it: shared, never changed here
+		s.leadInSaid, s.leadInUnderstood = r.said, r.understood
 		s.leadInText = ev.Text // "of course," answers a yes-or-no question with the reply after it
-		if _, bare := leadInKind(ev.Text, s.sc.Persona.Name); bare {
+		if r.bare {
 			// "hi!" may be all the trainee says: unless they go on typing, it is the reply.
 			s.leadInDue, s.leadInAt = ev.At+LeadInWaitMS, ev.At
 		}

@@ -50,17 +50,23 @@ func (sc *Scenario) readReply(t *understand.Text, text string) *replyReading {
 	if len(text) > ReplyMemoMaxBytes || sc.memo == nil {
 		return sc.read(t, text)
 	}
-	h := understand.HashStart
-	for i := 0; i < len(text); i++ {
-		h = understand.HashByte(h, text[i])
-	}
-	slot := &sc.memo.slots[h%ReplyMemoSlots]
+	slot := &sc.memo.slots[memoSlot(text)]
 	if r := slot.Load(); r != nil && r.text == text {
 		return r
 	}
 	r := sc.read(t, text)
 	slot.Store(r)
 	return r
+}
+
+// memoSlot is the slot of the memo that text's reading is kept in: an FNV-1a hash of its
+// bytes, modulo the slots.
+func memoSlot(text string) uint32 {
+	h := understand.HashStart
+	for i := 0; i < len(text); i++ {
+		h = understand.HashByte(h, text[i])
+	}
+	return h % ReplyMemoSlots
 }
 
 // read reads text afresh (readReply), in t or, when t is nil, in room from the

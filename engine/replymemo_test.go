@@ -97,15 +97,6 @@ func TestReplyMemoReadsAsFresh(t *testing.T) {
 	require.Greater(t, hits, len(scs)*len(texts)/2, "readings remembered")
 }
 
-// memoSlot is the slot readReply keeps text's reading in.
-func memoSlot(text string) uint32 {
-	h := understand.HashStart
-	for i := 0; i < len(text); i++ {
-		h = understand.HashByte(h, text[i])
-	}
-	return h % ReplyMemoSlots
-}
-
 // TestReplyMemoSlotIsTakenOver: two replies hashed to the same slot each read as they
 // should, whichever was remembered last.
 func TestReplyMemoSlotIsTakenOver(t *testing.T) {
