@@ -398,3 +398,39 @@ func BenchmarkSayCold(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReplyMemoFull reports the heap a scenario's memo of replies read holds when
+// full of replies of 60 and of 250 bytes (each run fills it afresh, four times over, then
+// collects): docs/deploy.md's figure.
+func BenchmarkReplyMemoFull(b *testing.B) {
+	sc, diags := engine.Load(scenarios.FS, scenarios.Root+"/cheese-shop.yaml")
+	if sc == nil {
+		b.Fatal(diags.Error())
+	}
+	for _, n := range []int{60, 250} {
+		b.Run(fmt.Sprintf("%d-bytes", n), func(b *testing.B) {
+			base := strings.Repeat("sorry, we have none of that cheese left today; ", 8)[:n-6]
+			var kib float64
+			for b.Loop() {
+				engine.ForgetReplies(sc)
+				var before, after runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&before)
+				for i := range 4 * engine.ReplyMemoSlots {
+					s := sc.NewSession(uint64(i), "Robin")
+					s.Start(nil)
+					if _, err := s.Apply(engine.Event{Type: engine.EventAnswer, At: 1000}, nil); err != nil {
+						b.Fatal(err)
+					}
+					if _, err := s.Apply(engine.Event{Type: engine.EventSay, At: 9000, Text: fmt.Sprintf("%s %05d", base, i)}, nil); err != nil {
+						b.Fatal(err)
+					}
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				kib = float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 1024
+			}
+			b.ReportMetric(kib, "KiB/memo")
+		})
+	}
+}
