@@ -967,7 +967,10 @@ type startingJournal struct {
 	release  chan struct{}
 	failing  atomic.Bool
 	timedOut atomic.Bool
+	idle     bool // Starts reports false: StartAppend must not be called
 }
+
+func (j *startingJournal) Starts() bool { return !j.idle }
 
 func (j *startingJournal) StartAppend(ctx context.Context, id string, e journal.Entry) func() error {
 	j.started <- e.ClientID
@@ -1017,6 +1020,35 @@ func testAStartedAppendHoldsTheReplyUntilItIsDurable(t *testing.T) {
 	assert.Equal(t, "s2", tr.ID)
 	assert.Equal(t, "Thank", c.until("word").Text)
 	assert.False(t, j.timedOut.Load(), "the reply came once the wait was released")
+	_, entries, _, err := j.Load(context.Background(), r.ID)
+	require.NoError(t, err)
+	var ids []string
+	for _, en := range entries {
+		ids = append(ids, en.ClientID)
+	}
+	assert.Equal(t, []string{"a", "s2"}, ids)
+}
+
+func TestAJournalThatStartsNothingIsAppendedAfterTheStep(t *testing.T) {
+	synctest.Test(t, testAJournalThatStartsNothingIsAppendedAfterTheStep)
+}
+
+// testAJournalThatStartsNothingIsAppendedAfterTheStep: a journal.Starter whose Starts is
+// false (the SQLite journal with its log on tmpfs) is never asked to start an append, and
+// every input is journaled by Append after the engine's step, before its reply.
+func testAJournalThatStartsNothingIsAppendedAfterTheStep(t *testing.T) {
+	j := &startingJournal{Memory: journal.NewMemory(), started: make(chan string, 4), release: make(chan struct{}, 4), idle: true}
+	ts := newMemTestServer(t, Options{Journal: j})
+	r, c := ts.answered(t, `{"scenario":"live"}`)
+	c.until("line_end")
+	c.send(map[string]any{"type": "say", "id": "s2", "text": "here is a refund"})
+	assert.Equal(t, "s2", c.until("trainee").ID)
+	assert.Equal(t, "Thank", c.until("word").Text)
+	select {
+	case id := <-j.started:
+		t.Fatalf("StartAppend was called for %q on a journal that starts nothing", id)
+	default:
+	}
 	_, entries, _, err := j.Load(context.Background(), r.ID)
 	require.NoError(t, err)
 	var ids []string

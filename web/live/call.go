@@ -364,10 +364,10 @@ func (c *call) step(ev engine.Event, clientID string) error {
 		wait func() error // the journal's append, started before the engine's step
 	)
 	if c.jr != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.Background(), storageTimeout)
-		defer cancel()
-		if s, ok := c.jr.(journal.Starter); ok && c.sess.Check(ev) == nil {
+		d := newLazyDeadline(storageTimeout)
+		defer d.release()
+		ctx = d
+		if s, ok := c.jr.(journal.Starter); ok && s.Starts() && c.sess.Check(ev) == nil {
 			if wait = s.StartAppend(ctx, c.id, e); wait != nil {
 				defer func() {
 					if wait != nil { // Apply panicked: the journal must not stay held

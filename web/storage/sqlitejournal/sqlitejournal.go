@@ -665,7 +665,7 @@ func appendFailed(callID string, e journal.Entry, err error) error {
 // joins its next batch, even one that starts while the caller works; wait waits for it.
 // Without a log, or with it on tmpfs (nothing to write back), it returns nil.
 func (d *DB) StartAppend(ctx context.Context, callID string, e journal.Entry) (wait func() error) {
-	if d.fr == nil || !d.fr.log.writeback {
+	if !d.Starts() {
 		return nil
 	}
 	o := &frontOp{op: opAppend, callID: callID, entry: e}
@@ -675,6 +675,10 @@ func (d *DB) StartAppend(ctx context.Context, callID string, e journal.Entry) (w
 	w := d.fr.q.Begin(ctx, o)
 	return func() error { return appendFailed(callID, e, w()) }
 }
+
+// Starts reports whether StartAppend writes anything early (journal.Starter): only with
+// the acknowledgement log on a disk that writes back.
+func (d *DB) Starts() bool { return d.fr != nil && d.fr.log.writeback }
 
 func (d *DB) append(ctx context.Context, callID string, e journal.Entry) error {
 	if d.fr != nil {
