@@ -802,6 +802,45 @@ func TestConformanceStarted(t *testing.T) {
 	journaltest.Run(t, func(t *testing.T) journal.Journal { return startingDB{openStarting(t)} })
 }
 
+// openTmpfsLike opens a journal whose log acts as on tmpfs (no write-back, no fsync),
+// whatever the test folder's file system.
+func openTmpfsLike(t *testing.T) *DB {
+	d := openTemp(t)
+	require.NotNil(t, d.fr)
+	d.fr.log.writeback = false
+	return d
+}
+
+// TestConformanceTmpfsLog runs the journal conformance suite with the log as on tmpfs.
+func TestConformanceTmpfsLog(t *testing.T) {
+	journaltest.Run(t, func(t *testing.T) journal.Journal { return openTmpfsLike(t) })
+}
+
+// TestATmpfsLogHoldsWhatItAcknowledges: without an fsync (tmpfs, where it does nothing)
+// an acknowledged append is in the log's file when Append returns, for a run killed
+// before SQLite applies it, and the journal starts nothing early (Starts is false).
+func TestATmpfsLogHoldsWhatItAcknowledges(t *testing.T) {
+	d := openTmpfsLike(t)
+	defer d.Close()
+	assert.False(t, d.Starts())
+	assert.Nil(t, d.StartAppend(ctx, "a", journal.Entry{Seq: 1}))
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	var want []journal.Entry
+	for seq := int64(1); seq <= 3; seq++ {
+		e := journal.Entry{Seq: seq, ClientID: fmt.Sprint("m", seq), Event: engine.Event{Type: engine.EventSay, At: seq * 1000, Text: "hello"}}
+		require.NoError(t, d.Append(ctx, "a", e))
+		want = append(want, e)
+	}
+	var got []journal.Entry
+	require.NoError(t, recordsAfter(d.fr.log.base, 0, d.fr.acked(), func(r record) error {
+		if r.Op == opAppend {
+			got = append(got, *r.Entry)
+		}
+		return nil
+	}))
+	assert.Equal(t, want, got)
+}
+
 // TestStartAppendWritesFirstAndAcknowledgesOnWait: on an idle journal StartAppend writes
 // the entry's record to the log at once and acknowledges it only in wait; another write
 // made in between waits for the next batch; a refused entry and a failed log write are
