@@ -948,14 +948,20 @@ func testAWriteErrorRefusesTheInputAndLosesNothing(t *testing.T) {
 	tr := c.until("trainee")
 	assert.Equal(t, "s", tr.ID)
 	assert.Equal(t, "refunded", c.until("end").Ending)
-	_, entries, _, err := j.Load(context.Background(), r.ID)
+	assert.Equal(t, []string{"a", "s"}, journaledIDs(t, j, r.ID), "the journal holds each accepted input once")
+	c.checkSeqs(1)
+}
+
+// journaledIDs returns the client ids of the entries j holds for call id, in order.
+func journaledIDs(t *testing.T, j journal.Journal, id string) []string {
+	t.Helper()
+	_, entries, _, err := j.Load(context.Background(), id)
 	require.NoError(t, err)
 	var ids []string
 	for _, en := range entries {
 		ids = append(ids, en.ClientID)
 	}
-	assert.Equal(t, []string{"a", "s"}, ids, "the journal holds each accepted input once")
-	c.checkSeqs(1)
+	return ids
 }
 
 // startingJournal is a journal.Starter over the memory journal: StartAppend tells started
@@ -1020,13 +1026,7 @@ func testAStartedAppendHoldsTheReplyUntilItIsDurable(t *testing.T) {
 	assert.Equal(t, "s2", tr.ID)
 	assert.Equal(t, "Thank", c.until("word").Text)
 	assert.False(t, j.timedOut.Load(), "the reply came once the wait was released")
-	_, entries, _, err := j.Load(context.Background(), r.ID)
-	require.NoError(t, err)
-	var ids []string
-	for _, en := range entries {
-		ids = append(ids, en.ClientID)
-	}
-	assert.Equal(t, []string{"a", "s2"}, ids)
+	assert.Equal(t, []string{"a", "s2"}, journaledIDs(t, j, r.ID))
 }
 
 func TestAJournalThatStartsNothingIsAppendedAfterTheStep(t *testing.T) {
@@ -1049,13 +1049,7 @@ func testAJournalThatStartsNothingIsAppendedAfterTheStep(t *testing.T) {
 		t.Fatalf("StartAppend was called for %q on a journal that starts nothing", id)
 	default:
 	}
-	_, entries, _, err := j.Load(context.Background(), r.ID)
-	require.NoError(t, err)
-	var ids []string
-	for _, en := range entries {
-		ids = append(ids, en.ClientID)
-	}
-	assert.Equal(t, []string{"a", "s2"}, ids)
+	assert.Equal(t, []string{"a", "s2"}, journaledIDs(t, j, r.ID))
 }
 
 func TestAFailedStartedAppendShowsNothing(t *testing.T) {

@@ -789,10 +789,15 @@ func (s startingDB) Append(ctx context.Context, callID string, e journal.Entry) 
 
 // openStarting opens a journal whose log starts writing back before it syncs, whatever
 // the test folder's file system (tmpfs does not write back).
-func openStarting(t *testing.T) *DB {
+func openStarting(t *testing.T) *DB { return openWritingBack(t, true) }
+
+// openWritingBack opens a journal whose log writes back (starts writing back before it
+// syncs) or not (as on tmpfs: no write-back, no fsync), whatever the test folder's file
+// system.
+func openWritingBack(t *testing.T, writeback bool) *DB {
 	d := openTemp(t)
 	require.NotNil(t, d.fr)
-	d.fr.log.writeback = true
+	d.fr.log.writeback = writeback
 	return d
 }
 
@@ -802,25 +807,16 @@ func TestConformanceStarted(t *testing.T) {
 	journaltest.Run(t, func(t *testing.T) journal.Journal { return startingDB{openStarting(t)} })
 }
 
-// openTmpfsLike opens a journal whose log acts as on tmpfs (no write-back, no fsync),
-// whatever the test folder's file system.
-func openTmpfsLike(t *testing.T) *DB {
-	d := openTemp(t)
-	require.NotNil(t, d.fr)
-	d.fr.log.writeback = false
-	return d
-}
-
 // TestConformanceTmpfsLog runs the journal conformance suite with the log as on tmpfs.
 func TestConformanceTmpfsLog(t *testing.T) {
-	journaltest.Run(t, func(t *testing.T) journal.Journal { return openTmpfsLike(t) })
+	journaltest.Run(t, func(t *testing.T) journal.Journal { return openWritingBack(t, false) })
 }
 
 // TestATmpfsLogHoldsWhatItAcknowledges: without an fsync (tmpfs, where it does nothing)
 // an acknowledged append is in the log's file when Append returns, for a run killed
 // before SQLite applies it, and the journal starts nothing early (Starts is false).
 func TestATmpfsLogHoldsWhatItAcknowledges(t *testing.T) {
-	d := openTmpfsLike(t)
+	d := openWritingBack(t, false)
 	defer d.Close()
 	assert.False(t, d.Starts())
 	assert.Nil(t, d.StartAppend(ctx, "a", journal.Entry{Seq: 1}))
