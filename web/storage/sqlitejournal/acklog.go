@@ -409,7 +409,8 @@ func (l *ackLog) start(buf []byte) error {
 }
 
 // finish syncs what start wrote: once it returns nil the records survive a crash of the
-// process or of the machine. On error the segment is cut back, as start's is.
+// process or of the machine (on tmpfs, of the process: the machine's memory is all the
+// file has). On error the segment is cut back, as start's is.
 func (l *ackLog) finish() error {
 	// On tmpfs (no write-back) the kernel's fsync does nothing (noop_fsync): the system
 	// call is skipped, as it is on every commit on a turn's path.
