@@ -344,17 +344,14 @@ func (k *conn) readLoop() {
 			}
 			return
 		}
-		limited := !limiter.AllowN(arrived, 1)
-		if limited && arrived.Sub(lastNotice) < rateNoticeMillis*time.Millisecond {
-			k.readUntil(arrived)
-			k.call.srv.metrics.MessagesIn.Inc()
-			continue
-		}
-		if limited {
-			lastNotice = arrived
-		}
 		more := true
-		k.call.srv.helpers.aside(func() { more = k.handleFrame(kind, data, arrived, limited) })
+		limited := !limiter.AllowN(arrived, 1)
+		if !limited || arrived.Sub(lastNotice) >= rateNoticeMillis*time.Millisecond {
+			if limited {
+				lastNotice = arrived
+			}
+			k.call.srv.helpers.aside(func() { more = k.handleFrame(kind, data, arrived, limited) })
+		}
 		// The next read's deadline and the count, after the frame's work: moving the
 		// connection's deadline in the runtime's timers is not on the reply's path.
 		k.readUntil(arrived)
