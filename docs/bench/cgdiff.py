@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """cgdiff.py - per-say cache misses by function, from two cachegrind runs of
-BenchmarkSayCold that differ only in their iteration count (docs/performance.md, "Two
+BenchmarkSayCold that differ only in their iteration count (docs/performance.md, "Three
 levers that did not move the turn; where a cold say's cache misses are"). The
 difference between the runs, divided by the difference in iterations, cancels what
 both runs share (loading the scenario, the test binary's start) and leaves what one
