@@ -324,11 +324,13 @@ type ackLog struct {
 	// fault, when set (tests), is called before each write: an error fails the write as
 	// a full disk would.
 	fault func() error
-	// writeback is set when the log's disk writes back: start then has the kernel begin
-	// writing a batch's records out, so that the disk works while the caller does (see
-	// start). Not on tmpfs, where there is nothing to write back, and where finish does
-	// not call fsync (tmpfs's does nothing).
+	// writeback is set when start can have the kernel begin writing a batch's records out
+	// to the log's disk, so that the disk works while the caller does (see start): on
+	// Linux, unless inMemory.
 	writeback bool
+	// inMemory is set when the log's folder lives in memory only (tmpfs): there is nothing
+	// to write back, and finish does not call fsync, which does nothing there.
+	inMemory bool
 	// pendEnd and pendFilled are size and filled once the records start wrote are synced
 	// (finish).
 	pendEnd, pendFilled int64
@@ -412,9 +414,9 @@ func (l *ackLog) start(buf []byte) error {
 // process or of the machine (on tmpfs, of the process: the machine's memory is all the
 // file has). On error the segment is cut back, as start's is.
 func (l *ackLog) finish() error {
-	// On tmpfs (no write-back) the kernel's fsync does nothing (noop_fsync): the system
-	// call is skipped, as it is on every commit on a turn's path.
-	if !l.writeback {
+	// On tmpfs the kernel's fsync does nothing (noop_fsync): the system call is skipped,
+	// as it is on every commit on a turn's path.
+	if l.inMemory {
 		l.size, l.filled = l.pendEnd, l.pendFilled
 		return nil
 	}

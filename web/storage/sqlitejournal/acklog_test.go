@@ -797,8 +797,31 @@ func openStarting(t *testing.T) *DB { return openWritingBack(t, true) }
 func openWritingBack(t *testing.T, writeback bool) *DB {
 	d := openTemp(t)
 	require.NotNil(t, d.fr)
-	d.fr.log.writeback = writeback
+	d.fr.log.writeback, d.fr.log.inMemory = writeback, !writeback
 	return d
+}
+
+// TestALogOnDiskIsSyncedWithoutWriteback: a log that cannot start write-back (a build
+// for another system than Linux) is still on a disk, and finish syncs it: a sync that
+// fails fails the batch. Only a log in memory (tmpfs) skips the sync.
+func TestALogOnDiskIsSyncedWithoutWriteback(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		inMemory bool
+		synced   bool
+	}{{"on a disk", false, true}, {"in memory", true, false}} {
+		t.Run(c.name, func(t *testing.T) {
+			l := &ackLog{base: filepath.Join(t.TempDir(), "journal.db"), inMemory: c.inMemory}
+			require.NoError(t, l.startSegment(1))
+			require.NoError(t, l.start([]byte("record")))
+			require.NoError(t, l.f.Close()) // a sync of the file now fails
+			if err := l.finish(); c.synced {
+				assert.Error(t, err, "finish did not sync the log")
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
 }
 
 // TestConformanceStarted runs the journal conformance suite with every append started

@@ -148,7 +148,8 @@ type front struct {
 
 // newFront starts the front, writing records from next on to a new segment of base.
 func newFront(r *sql.DB, w *writer, base string, next uint64) (*front, error) {
-	f := &front{r: r, w: w, log: &ackLog{base: base, writeback: writesBack(filepath.Dir(base))}, calls: map[string]*frontCall{},
+	mem := inMemory(filepath.Dir(base))
+	f := &front{r: r, w: w, log: &ackLog{base: base, writeback: writebackStarts && !mem, inMemory: mem}, calls: map[string]*frontCall{},
 		loggedSources: map[string]struct{}{}, seed: maphash.MakeSeed(), next: next, healEvery: w.healEvery}
 	f.lastAcked.Store(next - 1)
 	var err error

@@ -14,12 +14,15 @@ func startWriteback(f *os.File, off, n int64) {
 	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
 }
 
-// writesBack reports whether files in dir are written back to a disk: false on tmpfs
-// (memory only, where a sync has nothing to wait for), true when it cannot tell.
-func writesBack(dir string) bool {
+// writebackStarts: startWriteback starts the disk's work here.
+const writebackStarts = true
+
+// inMemory reports whether files in dir live in memory only (tmpfs), where a sync has
+// nothing to wait for; false when it cannot tell.
+func inMemory(dir string) bool {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
-		return true
+		return false
 	}
-	return st.Type != unix.TMPFS_MAGIC
+	return st.Type == unix.TMPFS_MAGIC
 }
