@@ -913,3 +913,60 @@ func writeLog(t *testing.T, l *ackLog, buf []byte) {
 	require.NoError(t, l.start(buf))
 	require.NoError(t, l.finish())
 }
+
+// TestALongCallsClientIDsStayChecked: a call with more client ids than the front keeps in a
+// slice (idsInline) still refuses each one again, in the slice and in the set alike, after a
+// refused write (whose id is taken back, so its retry is taken) and after a restart (the
+// front reads the ids from SQLite).
+func TestALongCallsClientIDsStayChecked(t *testing.T) {
+	d, path := openHealing(t)
+	var full atomic.Bool
+	d.fr.log.fault = func() error {
+		if full.Load() {
+			return &os.PathError{Op: "write", Path: "segment", Err: syscall.ENOSPC}
+		}
+		return nil
+	}
+	say := func(seq int64, id string) journal.Entry {
+		return journal.Entry{Seq: seq, ClientID: id, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello " + id}}
+	}
+	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
+	const n = 3 * idsInline
+	seq := int64(0)
+	for i := range n {
+		seq++
+		require.NoError(t, d.Append(ctx, "a", say(seq, fmt.Sprint("m", i))))
+		if i == idsInline-1 {
+			// The full slice: a refused write that would turn it into a set is taken back.
+			full.Store(true)
+			require.Error(t, d.Append(ctx, "a", say(seq+1, "refused-in-slice")))
+			full.Store(false)
+			require.Eventually(t, func() bool { return d.Append(ctx, "a", say(seq+1, "refused-in-slice")) == nil },
+				10*time.Second, 5*time.Millisecond, "the retry of a refused write is taken: its id was taken back")
+			seq++
+		}
+	}
+	full.Store(true)
+	require.Error(t, d.Append(ctx, "a", say(seq+1, "refused-in-set")))
+	full.Store(false)
+	require.Eventually(t, func() bool { return d.Append(ctx, "a", say(seq+1, "refused-in-set")) == nil },
+		10*time.Second, 5*time.Millisecond, "the retry of a write refused once the ids are a set is taken")
+	seq++
+
+	check := func(d *DB, when string) {
+		t.Helper()
+		for _, id := range []string{"m0", fmt.Sprint("m", idsInline-1), "refused-in-slice", fmt.Sprint("m", n-1), "refused-in-set"} {
+			assert.ErrorIs(t, d.Append(ctx, "a", say(seq+1, id)), journal.ErrDuplicate, "%s: %s", when, id)
+		}
+		seq++
+		require.NoError(t, d.Append(ctx, "a", say(seq, "new-"+when)), when)
+	}
+	check(d, "live")
+	settle(t, d)
+	require.NoError(t, d.Close())
+	d2, err := open(ctx, path, defaultOptions)
+	require.NoError(t, err)
+	defer d2.Close()
+	check(d2, "restarted")
+	assert.ErrorIs(t, d2.Append(ctx, "a", say(seq+1, "new-live")), journal.ErrDuplicate)
+}

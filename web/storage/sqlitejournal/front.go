@@ -94,8 +94,43 @@ type frontOp struct {
 type frontCall struct {
 	last     int64 // seq of its last entry
 	finished bool
-	lsn      uint64   // its last record's LSN (0: none since this process started)
-	ids      []uint64 // hashes of its entries' client ids
+	lsn      uint64 // its last record's LSN (0: none since this process started)
+	// ids are the hashes of its entries' client ids while there are at most idsInline;
+	// then idSet holds them all and ids is nil. A long call's duplicate check stays a look-up
+	// rather than a scan under the front's lock, which every call's commit takes.
+	ids   []uint64
+	idSet map[uint64]struct{}
+}
+
+// idsInline is how many client ids a call keeps in a slice before a set: most calls have
+// fewer, and a slice that size is smaller and as fast to search as a map.
+const idsInline = 32
+
+// hasID reports whether the call has an entry whose client id hashes to h.
+func (c *frontCall) hasID(h uint64) bool {
+	if c.idSet != nil {
+		_, ok := c.idSet[h]
+		return ok
+	}
+	return slices.Contains(c.ids, h)
+}
+
+// addID records a client id's hash h.
+func (c *frontCall) addID(h uint64) {
+	if c.idSet != nil {
+		c.idSet[h] = struct{}{}
+		return
+	}
+	if len(c.ids) < idsInline {
+		c.ids = append(c.ids, h)
+		return
+	}
+	set := make(map[uint64]struct{}, 2*idsInline)
+	for _, id := range c.ids {
+		set[id] = struct{}{}
+	}
+	set[h] = struct{}{}
+	c.ids, c.idSet = nil, set
 }
 
 // evict is a finished call to forget once SQLite has applied its end.
@@ -342,7 +377,11 @@ type frontUndo struct {
 	source  string     // created: the sources key it marked logged, if it did
 	c       *frontCall // otherwise: the call changed, and its state before
 	prev    frontCall
-	evict   *evict // a finish: its entry in finished
+	// addedID is the client id hash the write added to the call's idSet (hasAddedID): the
+	// set is shared with prev, so taking the write back deletes it.
+	addedID    uint64
+	hasAddedID bool
+	evict      *evict // a finish: its entry in finished
 }
 
 // rollback takes back, newest first, the effects of the batch's accepted writes (f.undo)
@@ -360,6 +399,9 @@ func (f *front) rollback() {
 			continue
 		}
 		*u.c = u.prev // ids: the slice as it was (the batch only appended to it)
+		if u.hasAddedID && u.c.idSet != nil {
+			delete(u.c.idSet, u.addedID)
+		}
 		if u.evict != nil {
 			for j := len(f.finished) - 1; j >= 0; j-- {
 				if f.finished[j] == *u.evict {
@@ -418,28 +460,30 @@ func (f *front) accept(o *frontOp, lsn uint64) (refusal error, err error) {
 		}
 		e := o.entry
 		var h uint64
+		if e.ClientID != "" {
+			h = f.hash(e.ClientID)
+		}
 		switch {
 		case c == nil:
 			return journal.ErrNotFound, nil
-		case e.ClientID != "" && slices.Contains(c.ids, f.hash(e.ClientID)):
+		case e.ClientID != "" && c.hasID(h):
 			return fmt.Errorf("client id %q: %w", e.ClientID, journal.ErrDuplicate), nil
 		case c.finished:
 			return journal.ErrFinished, nil
 		case e.Seq != c.last+1:
 			return fmt.Errorf("last is %d: %w", c.last, journal.ErrSeqGap), nil
 		}
-		if e.ClientID != "" {
-			h = f.hash(e.ClientID)
-		}
 		rec.Entry = &e
 		if f.buf, err = appendRecord(f.buf, &rec); err != nil {
 			return nil, err
 		}
-		f.undo = append(f.undo, frontUndo{c: c, prev: *c})
+		u := frontUndo{c: c, prev: *c}
 		c.last, c.lsn = e.Seq, lsn
 		if e.ClientID != "" {
-			c.ids = append(c.ids, h)
+			c.addID(h)
+			u.addedID, u.hasAddedID = h, true
 		}
+		f.undo = append(f.undo, u)
 		return nil, nil
 	case opFinish:
 		var c *frontCall
@@ -586,7 +630,7 @@ func readCall(ctx context.Context, r *sql.DB, seed maphash.Seed, callID string) 
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		c.ids = append(c.ids, maphash.String(seed, id))
+		c.addID(maphash.String(seed, id))
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
