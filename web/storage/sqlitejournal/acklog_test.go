@@ -931,27 +931,27 @@ func TestALongCallsClientIDsStayChecked(t *testing.T) {
 		return journal.Entry{Seq: seq, ClientID: id, Event: engine.Event{Type: engine.EventSay, At: seq, Text: "hello " + id}}
 	}
 	require.NoError(t, d.Create(ctx, journal.Call{ID: "a"}))
-	const n = 3 * idsInline
 	seq := int64(0)
+	// refusedThenTaken has the log refuse the next write, then retries it until it is
+	// taken: its id must have been taken back.
+	refusedThenTaken := func(id, why string) {
+		t.Helper()
+		full.Store(true)
+		require.Error(t, d.Append(ctx, "a", say(seq+1, id)))
+		full.Store(false)
+		require.Eventually(t, func() bool { return d.Append(ctx, "a", say(seq+1, id)) == nil },
+			10*time.Second, 5*time.Millisecond, why)
+		seq++
+	}
+	const n = 3 * idsInline
 	for i := range n {
 		seq++
 		require.NoError(t, d.Append(ctx, "a", say(seq, fmt.Sprint("m", i))))
 		if i == idsInline-1 {
-			// The full slice: a refused write that would turn it into a set is taken back.
-			full.Store(true)
-			require.Error(t, d.Append(ctx, "a", say(seq+1, "refused-in-slice")))
-			full.Store(false)
-			require.Eventually(t, func() bool { return d.Append(ctx, "a", say(seq+1, "refused-in-slice")) == nil },
-				10*time.Second, 5*time.Millisecond, "the retry of a refused write is taken: its id was taken back")
-			seq++
+			refusedThenTaken("refused-in-slice", "a refused write that would have turned the full slice into a set")
 		}
 	}
-	full.Store(true)
-	require.Error(t, d.Append(ctx, "a", say(seq+1, "refused-in-set")))
-	full.Store(false)
-	require.Eventually(t, func() bool { return d.Append(ctx, "a", say(seq+1, "refused-in-set")) == nil },
-		10*time.Second, 5*time.Millisecond, "the retry of a write refused once the ids are a set is taken")
-	seq++
+	refusedThenTaken("refused-in-set", "a refused write once the ids are a set")
 
 	check := func(d *DB, when string) {
 		t.Helper()
