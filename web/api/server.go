@@ -519,7 +519,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := s.upgrader.Upgrade(coarseWrites{w}, r, nil)
 	if err != nil {
 		return // the upgrader has answered the client
 	}

@@ -44,7 +44,7 @@ func (s *Server) ServeSupervisor(w http.ResponseWriter, r *http.Request, id, rol
 	if !ok {
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := s.upgrader.Upgrade(coarseWrites{w}, r, nil)
 	if err != nil {
 		return // the upgrader has answered the client
 	}
