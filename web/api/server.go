@@ -97,8 +97,9 @@ type Server struct {
 	metrics     *metrics
 	peers       *peers.Peers // nil: one instance
 	// beforeServe, when set (tests only), runs between a trainee websocket's upgrade and
-	// its attachment to the call: a test holds it to play a slow handler.
-	beforeServe func(*http.Request)
+	// its attachment to the call: a test holds it to play a slow handler, or looks at the
+	// connection.
+	beforeServe func(*http.Request, *websocket.Conn)
 }
 
 // catalog is the set of scenarios offered to trainees at one moment. It is never changed:
@@ -524,7 +525,7 @@ func (s *Server) handleWS(w http.ResponseWriter, r *http.Request) {
 		return // the upgrader has answered the client
 	}
 	if s.beforeServe != nil {
-		s.beforeServe(r)
+		s.beforeServe(r, ws)
 	}
 	s.floor.Serve(ws, found, after)
 }

@@ -639,7 +639,7 @@ func testAnOlderConnectionNeverReplacesANewerOne(t *testing.T) {
 	r := ts.start(t, `{"scenario":"live"}`)
 	hold := make(chan struct{})
 	var first atomic.Bool
-	ts.beforeServe = func(*http.Request) {
+	ts.beforeServe = func(*http.Request, *websocket.Conn) {
 		if first.CompareAndSwap(false, true) {
 			<-hold
 		}

@@ -128,6 +128,18 @@ func TestWebsocketUpgradesGetACoarseConn(t *testing.T) {
 	}
 }
 
+// TestATraineesWebsocketIsACoarseConn: the trainee endpoint upgrades over TCP to a
+// coarseConn, and the call plays over it.
+func TestATraineesWebsocketIsACoarseConn(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	got := make(chan net.Conn, 1)
+	ts.beforeServe = func(_ *http.Request, ws *websocket.Conn) { got <- ws.NetConn() }
+	r := ts.start(t, `{"scenario":"live"}`)
+	c := ts.dial(t, r.WS, nil)
+	c.until("ring")
+	assert.IsType(t, &coarseConn{}, <-got)
+}
+
 // BenchmarkWebsocketWrite writes a word's frame over loopback with a write deadline set
 // before each, as the live server does, on the socket as Go gives it ("per-frame") and
 // through a coarseConn ("coarse").
